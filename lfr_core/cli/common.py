@@ -1,0 +1,64 @@
+"""Shared CLI plumbing: loading settings with readable errors, JSON-or-table output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from lfr_core.config import Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USAGE = 2  # bad input: config, arguments, files
+EXIT_REFUSED = 3  # a valid request the rules refuse (illegal transition, outside the window)
+EXIT_UNAVAILABLE = 4  # a service could not be reached or started
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def describe_validation_error(error: ValidationError, prefix: str = "LFR_") -> str:
+    lines = []
+    for item in error.errors():
+        field = prefix + "__".join(str(part) for part in item["loc"]).upper()
+        lines.append(f"{field}={item.get('input')!r}: {item['msg']}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as e:
+        fail(describe_validation_error(e))
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) -> None:
+    """JSON as the last line of stdout, or a human rendering."""
+    if as_json:
+        sys.stdout.write(json.dumps(data, default=str, sort_keys=True) + "\n")
+    elif render is not None:
+        render(data)
+    else:
+        console.print_json(json.dumps(data, default=str))
+
+
+@contextmanager
+def cli_errors(*mapping: tuple[type[BaseException], int]) -> Iterator[None]:
+    """Turn the expected exceptions of a command into a message and an exit code."""
+    try:
+        yield
+    except tuple(exc for exc, _ in mapping) as e:
+        for exc, code in mapping:
+            if isinstance(e, exc):
+                fail(str(e), code)
+        raise

@@ -1,0 +1,132 @@
+"""`lfr eval`: accuracy of the face engine on a labelled manifest (logic in lfr_core.evaluation)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return "nan" if math.isnan(x) else f"{x:.4f}"
+    return str(x)
+
+
+def _print_report(res: dict, console) -> None:
+    from rich.table import Table
+
+    m = res["model"]
+    console.print(f"[bold]Model[/]: {m['detector']['name']} {m['detector']['version']} + "
+                  f"{m['embedder']['name']} {m['embedder']['version']}")
+    p = res["protocol"]
+    console.print(f"{p['images']} images, {p['identities']} identities, {p['enrolled']} enrolled, "
+                  f"{p['held_out_identities']} held out (seed {p['seed']}); "
+                  f"{res['n_mated']} mated / {res['n_nonmated']} non-mated searches")
+    t = Table(title="1:N identification (NIST FRTE definitions)")
+    for col in ("set", "rank-1", "mated", "non-mated", "FPIR", "threshold", "FNIR", "TPIR"):
+        t.add_column(col)
+    blocks = [("all", res)] + list(res["per_dataset"].items())
+    for name, b in blocks:
+        first = True
+        for key in b["threshold_at_fpir"]:
+            flag = " (insufficient non-mated)" if key in b["insufficient_nonmated"] else ""
+            t.add_row(name if first else "", _fmt(b["rank1"]) if first else "", str(b["n_mated"]) if first else "",
+                      str(b["n_nonmated"]) if first else "", key + flag, _fmt(b["threshold_at_fpir"][key]),
+                      _fmt(b["fnir_at_fpir"][key]), _fmt(b["tpir_at_fpir"][key]))
+            first = False
+    console.print(t)
+    c = res["calibrated"]
+    console.print(f"Threshold for FPIR {c['target_fpir']:g}: {_fmt(c['threshold'])} "
+                  f"(measured FPIR {_fmt(c['fpir_measured'])}, FNIR {_fmt(c['fnir'])})"
+                  + ("" if c["sufficient_nonmated"] else " [yellow]insufficient non-mated searches[/]"))
+    if res["insufficient_nonmated"]:
+        console.print(f"[yellow]insufficient_nonmated[/]: FPIR {', '.join(res['insufficient_nonmated'])} need more "
+                      f"non-mated searches; lowest achievable FPIR {_fmt(res['lowest_achievable_fpir'])}")
+    pr = res["projection"]
+    console.print(f"Projection: watchlist {pr['watchlist_size']}, {pr['faces_seen']} faces seen -> "
+                  f"{pr['false_alerts']:.2f} false alerts (95% bound {pr['false_alerts_upper95']:.2f}), "
+                  f"per-comparison FMR {pr['per_comparison_fmr']:.2e}")
+    fte = res["failures_to_enrol"]
+    console.print(f"Failures to enrol: {fte['count']}")
+    for f in fte["items"][:20]:
+        console.print(f"  {f['path']}: {f['reasons']}")
+    console.print(f"Searches without a template: {res['probe_failures']['count']}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_command(
+        manifest: Path = typer.Option(..., "--manifest", help="CSV with path,identity,dataset,note"),
+        detector: Optional[str] = typer.Option(None, help="Detector backend (default: settings)"),
+        embedder: Optional[str] = typer.Option(None, help="Embedder backend (default: settings)"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line"),
+        plot: Optional[Path] = typer.Option(None, "--plot", help="Write a DET curve PNG here"),
+        holdout_share: float = typer.Option(0.2, min=0.0, max=0.95, help="Share of identities held out as non-mated"),
+        seed: int = typer.Option(0, help="Seed for the hold-out choice"),
+        watchlist_size: Optional[int] = typer.Option(None, min=1, help="Watchlist size for the projection"),
+        faces_seen: int = typer.Option(10_000, min=0, help="Faces seen in the deployment for the projection"),
+        target_fpir: float = typer.Option(0.01, min=1e-9, max=1.0, help="FPIR to calibrate the threshold for"),
+    ) -> None:
+        """Evaluate 1:N accuracy (rank-1, FNIR at FPIR) of the face engine on a labelled manifest."""
+        from rich.console import Console
+
+        from lfr_core.config import get_settings
+        from lfr_core.evaluation.manifest import ManifestError, load_manifest
+        from lfr_core.vision.errors import ModelError
+
+        err = Console(stderr=True)
+        try:
+            load_manifest(manifest)
+        except ManifestError as e:
+            err.print(f"[red]error:[/] {e}")
+            raise typer.Exit(2) from e
+        s = get_settings()
+        upd = {k: v for k, v in (("detector", detector), ("embedder", embedder)) if v}
+        if upd:
+            s = s.model_copy(update={"vision": s.vision.model_copy(update=upd)})
+        from lfr_core.evaluation.run import run_evaluation
+        from lfr_core.vision.engine import build_engine
+
+        try:
+            engine = build_engine(s)
+        except ModelError as e:
+            err.print(f"[red]error:[/] {e}")
+            raise typer.Exit(2) from e
+        res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
+                             watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir)
+        if plot is not None:
+            from lfr_core.evaluation.plot import plot_det
+
+            plot_det(res, plot)
+        res.pop("_det", None)
+        _print_report(res, Console(file=sys.stdout, width=120))
+        if plot is not None:
+            print(f"DET curve written to {plot}")
+        if as_json:
+            print(json.dumps(_finite(res), default=_json_default, allow_nan=False))
+
+
+def _finite(o):
+    """NaN/inf (e.g. a metric with no searches behind it) become null so the JSON stays strict."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {k: _finite(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_finite(v) for v in o]
+    return o
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o)}")

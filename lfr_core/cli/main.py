@@ -1,0 +1,16 @@
+"""`lfr`: the platform's command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from lfr_core.cli import config_cmd, db_cmd, demo_cmd, eval_cmd, services_cmd
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Live facial recognition platform")
+
+for module in (services_cmd, config_cmd, db_cmd, eval_cmd, demo_cmd):
+    module.register(app)
+
+
+if __name__ == "__main__":
+    app()

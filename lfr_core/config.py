@@ -1,0 +1,152 @@
+"""Typed settings for every part of the platform, read from the environment.
+
+One prefix (`LFR_`) and nested groups joined by `__` (`LFR_DB__PORT`, `LFR_MATCH__THRESHOLD`).
+Every field carries a description and bounds so that validation and `lfr config show` come from
+one place.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+CATEGORIES = ("wanted_by_court", "wanted_suspect", "missing_person", "risk_to_self_or_others")
+
+
+class DbSettings(BaseModel):
+    embedded: bool = Field(True, description="Start and use the embedded PostgreSQL 18 + pgvector under LFR_HOME")
+    host: str = Field("127.0.0.1", description="PostgreSQL host (TCP)")
+    port: int = Field(54329, ge=1024, le=65535, description="PostgreSQL TCP port")
+    name: str = Field("lfr", min_length=1, max_length=63, description="Database name")
+    user: str = Field("lfr", min_length=1, max_length=63, description="Database role used by the platform")
+    password: SecretStr | None = Field(
+        None, description="Role password; the embedded server generates one under LFR_HOME when unset"
+    )
+    dsn: SecretStr | None = Field(None, description="Full libpq DSN; overrides host/port/name/user/password")
+    connect_timeout_s: int = Field(10, ge=1, le=300, description="Connection timeout in seconds")
+
+
+class S3Settings(BaseModel):
+    embedded: bool = Field(True, description="Start moto's S3 server as a local stand-in for MinIO")
+    endpoint: str = Field("127.0.0.1:9768", min_length=3, description="S3 endpoint host:port (MinIO in production)")
+    secure: bool = Field(False, description="Use TLS to reach the endpoint")
+    access_key: SecretStr = Field(SecretStr("lfr-access"), description="S3 access key")
+    secret_key: SecretStr = Field(SecretStr("lfr-secret-key"), description="S3 secret key")
+    region: str = Field("us-east-1", description="S3 region")
+    bucket_sources: str = Field("lfr-sources", min_length=3, max_length=63, description="Custody source images")
+    bucket_watchlists: str = Field("lfr-watchlists", min_length=3, max_length=63, description="Watchlist snapshots")
+    bucket_alerts: str = Field("lfr-alerts", min_length=3, max_length=63, description="Alert probe crops")
+    bucket_reports: str = Field("lfr-reports", min_length=3, max_length=63, description="Reports and receipts")
+    object_lock: bool = Field(True, description="Ask for object lock on snapshot buckets where the server supports it")
+
+
+class VisionSettings(BaseModel):
+    detector: str = Field("yunet", description="Detector backend: yunet, scrfd, yolo")
+    embedder: str = Field("sface", description="Embedder backend: sface, open_clip")
+    detector_weights: Path | None = Field(None, description="Weights file for the detector (default: shipped file)")
+    embedder_weights: Path | None = Field(None, description="Weights file for the embedder (default: shipped file)")
+    yolo_arch: str = Field("yolov8n.yaml", description="Ultralytics architecture used when YOLO has no weights file")
+    open_clip_arch: str = Field("ViT-B-32", description="open_clip architecture name")
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$", description="Torch device for YOLO/open_clip")
+    detector_input: int = Field(640, ge=64, le=4096, description="Longest side the detector sees, pixels")
+    detector_score: float = Field(0.6, ge=0.0, le=1.0, description="Minimum detector confidence")
+    nms_iou: float = Field(0.3, ge=0.0, le=1.0, description="IoU for non-maximum suppression")
+    max_image_pixels: int = Field(
+        40_000_000, ge=1, le=500_000_000, description="Refuse images above this many pixels before decoding"
+    )
+    max_image_bytes: int = Field(25_000_000, ge=1, le=500_000_000, description="Refuse encoded images above this size")
+    threads: int = Field(1, ge=1, le=64, description="Inference threads per process")
+    pad_retry_max_side: int = Field(
+        400, ge=0, le=4096,
+        description="Images up to this longest side with no face found are padded and detected again (tight crops)",
+    )
+    pad_ratio: float = Field(0.3, ge=0.0, le=2.0, description="Border added on each side for the padded retry")
+
+
+class QualitySettings(BaseModel):
+    min_face_px: int = Field(40, ge=8, le=1024, description="Minimum face box side (pixels) for enrolment")
+    min_live_face_px: int = Field(24, ge=8, le=1024, description="Minimum face box side (pixels) for live matching")
+    min_detector_score: float = Field(0.7, ge=0.0, le=1.0, description="Minimum detector score for enrolment")
+    min_sharpness: float = Field(15.0, ge=0.0, le=10_000.0, description="Minimum variance of the Laplacian of the crop")
+    min_brightness: float = Field(30.0, ge=0.0, le=255.0, description="Minimum mean grey level of the crop")
+    max_brightness: float = Field(230.0, ge=0.0, le=255.0, description="Maximum mean grey level of the crop")
+    max_yaw_ratio: float = Field(
+        0.6, ge=0.0, le=1.0, description="Maximum |left-right| nose offset relative to eye distance (pose proxy)"
+    )
+
+
+class MatchSettings(BaseModel):
+    threshold: float = Field(
+        0.363, ge=-1.0, le=1.0, description="Default cosine threshold (SFace's published 0.363 at FAR ~1e-3 on LFW)"
+    )
+    top_k: int = Field(5, ge=1, le=100, description="Candidates returned by a watchlist search")
+    ef_search: int = Field(100, ge=1, le=1000, description="pgvector hnsw.ef_search per query")
+
+
+class TrackSettings(BaseModel):
+    hits_to_alert: int = Field(2, ge=1, le=50, description="Hits above threshold a track needs before alerting")
+    iou_link: float = Field(0.3, ge=0.0, le=1.0, description="Box overlap to link a face to a track")
+    embed_link: float = Field(0.5, ge=-1.0, le=1.0, description="Cosine similarity to link a face to a track")
+    max_age_s: float = Field(2.0, gt=0.0, le=300.0, description="A track ends when unseen this long")
+    cooldown_s: float = Field(60.0, ge=0.0, le=86_400.0, description="No repeat alert for the same subject and camera")
+
+
+class WatchlistSettings(BaseModel):
+    max_window_hours: float = Field(24.0, gt=0.0, le=24.0 * 14, description="Longest deployment window allowed")
+    expiry_grace_minutes: float = Field(15.0, ge=0.0, le=24 * 60, description="Grace after window end before purge")
+    approval_timeout_minutes: float = Field(120.0, gt=0.0, le=7 * 24 * 60, description="Wait for approval")
+    build_batch: int = Field(16, ge=1, le=1024, description="Images per batch in a watchlist build")
+
+
+class AlertSettings(BaseModel):
+    retention_days: int = Field(31, ge=1, le=3650, description="Alerts older than this are deleted unless on hold")
+
+
+class ServeSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Ray Serve HTTP host")
+    port: int = Field(8000, ge=1024, le=65535, description="Ray Serve HTTP port")
+    api_keys_file: Path | None = Field(None, description="JSON file of API keys and roles (default LFR_HOME/api_keys.json)")
+    max_body_bytes: int = Field(8_000_000, ge=1024, le=200_000_000, description="Largest frame accepted (HTTP 413)")
+    max_clock_skew_s: float = Field(300.0, gt=0.0, le=86_400.0, description="Capture time tolerance (HTTP 422)")
+    batch_size: int = Field(8, ge=1, le=256, description="@serve.batch max size")
+    batch_wait_s: float = Field(0.01, ge=0.0, le=1.0, description="@serve.batch wait timeout")
+    min_replicas: int = Field(1, ge=0, le=64, description="Autoscaling minimum replicas")
+    max_replicas: int = Field(2, ge=1, le=64, description="Autoscaling maximum replicas")
+
+
+class AirflowSettings(BaseModel):
+    port: int = Field(8793, ge=1024, le=65535, description="Airflow API server port")
+    parallelism: int = Field(2, ge=1, le=64, description="Airflow core parallelism")
+    expiry_sweep_minutes: int = Field(15, ge=1, le=24 * 60, description="Watchlist expiry sweep interval")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LFR_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(PROJECT_ROOT / ".lfr", description="State directory for embedded services and local data")
+    shared_dir: Path = Field(PROJECT_ROOT.parent / "shared", description="Read-only models and labelled faces")
+    db: DbSettings = DbSettings()
+    s3: S3Settings = S3Settings()
+    vision: VisionSettings = VisionSettings()
+    quality: QualitySettings = QualitySettings()
+    match: MatchSettings = MatchSettings()
+    track: TrackSettings = TrackSettings()
+    watchlist: WatchlistSettings = WatchlistSettings()
+    alerts: AlertSettings = AlertSettings()
+    serve: ServeSettings = ServeSettings()
+    airflow: AirflowSettings = AirflowSettings()
+
+    @property
+    def faces_manifest(self) -> Path:
+        return self.shared_dir / "data" / "faces" / "manifest.csv"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process (tests call `get_settings.cache_clear()`)."""
+    return Settings()

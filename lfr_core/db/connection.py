@@ -1,0 +1,46 @@
+"""Connections to PostgreSQL: one place that turns settings into a DSN and registers pgvector."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg.rows import dict_row
+
+from lfr_core.config import Settings, get_settings
+
+
+class DatabaseUnavailable(RuntimeError):
+    """PostgreSQL could not be reached; the message says how to start it."""
+
+
+def database_dsn(settings: Settings) -> str:
+    db = settings.db
+    if db.dsn is not None:
+        return db.dsn.get_secret_value()
+    if db.embedded:
+        from lfr_core.services.postgres import EmbeddedPostgres
+
+        pg = EmbeddedPostgres.from_settings(settings)
+        if not pg.password_file.exists():
+            raise DatabaseUnavailable(
+                f"the embedded PostgreSQL under {settings.home} is not initialised; run `lfr services up`"
+            )
+        return pg.dsn()
+    password = quote(db.password.get_secret_value()) if db.password else ""
+    return f"postgresql://{db.user}:{password}@{db.host}:{db.port}/{db.name}?connect_timeout={db.connect_timeout_s}"
+
+
+def connect(settings: Settings | None = None, *, vector: bool = True) -> psycopg.Connection:
+    """A new connection with dict rows; pgvector types registered unless the extension is absent."""
+    settings = settings or get_settings()
+    try:
+        conn = psycopg.connect(database_dsn(settings), row_factory=dict_row, autocommit=False)
+    except psycopg.OperationalError as e:
+        raise DatabaseUnavailable(
+            f"cannot reach PostgreSQL at {settings.db.host}:{settings.db.port} ({e}); run `lfr services up`"
+        ) from e
+    if vector:
+        register_vector(conn)
+    return conn

@@ -1,0 +1,40 @@
+"""DET curve (FNIR against FPIR, log-scaled FPIR) for an evaluation result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_det(result: dict, path: str | Path) -> Path:
+    det = result["_det"]
+    fp, fn = np.asarray(det["fpir"]), np.asarray(det["fnir"])
+    n_nm = max(result.get("n_nonmated", 0), 1)
+    floor = 0.5 / n_nm  # show FPIR = 0 points at the plot's floor instead of dropping them
+    fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
+    ax.step(np.maximum(fp, floor), fn, where="post", label="all datasets")
+    for key, t in (result.get("threshold_at_fpir") or {}).items():
+        f = result["fnir_at_fpir"].get(key)
+        if t is not None and f is not None:
+            ax.scatter([max(float(key), floor)], [f], s=18)
+            ax.annotate(f"FPIR {key}: FNIR {f:.3f}", (max(float(key), floor), f), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlim(floor, 1.0)
+    ax.set_ylim(0, max(0.05, float(fn.max(initial=0)) * 1.05))
+    ax.set_xlabel("FPIR (non-mated searches with a candidate above threshold)")
+    ax.set_ylabel("FNIR (mated searches not at rank 1 above threshold)")
+    m = result.get("model", {})
+    ax.set_title(f"DET: {m.get('detector', {}).get('name')} + {m.get('embedder', {}).get('name')}", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,209 @@
+"""Run a 1:N evaluation of the face engine on a labelled manifest.
+
+Protocol
+--------
+* Identities are grouped from the manifest. Per dataset, a seeded share (`holdout_share`) of identities
+  is held out: they are not enrolled and all their images become non-mated searches.
+* Every other identity enrols its first image that yields a face passing the enrolment quality gate
+  (largest face). Images that fail are listed in `failures_to_enrol` with reasons and are then
+  searched like the rest; an identity that never enrols still has its searches counted as mated
+  (and missed), as NIST counts failures to enrol against FNIR.
+* All remaining images are searched with the live gate (largest face that passes). A search without
+  a template counts as a miss (score -inf).
+* Metrics follow `lfr_core.evaluation.metrics` (rank-1, FPIR, FNIR, TPIR at FPIR 0.1/0.01/0.001).
+  With n non-mated searches, FPIR below 1/n cannot be resolved: such levels are listed under
+  `insufficient_nonmated` and `lowest_achievable_fpir` is reported.
+
+Scaling model for the deployment projection
+-------------------------------------------
+The measured FPIR(t) comes from a gallery of N_g enrolled people. Treating the comparisons of one
+search as independent with a per-comparison false match rate p, FPIR(t) = 1 - (1-p)^N_g ≈ N_g * p,
+so p ≈ FPIR_measured(t) / N_g. For a watchlist of N people, FPIR(N) = 1 - (1 - p)^N, and over F faces
+seen the expected number of false alerts is F * FPIR(N). This is a first-order model: it ignores
+score correlation between comparisons (lookalikes, demographic clustering), the track-level vote
+that the live matcher applies, and the small-sample error of FPIR_measured; t is the threshold
+calibrated for `target_fpir` on this manifest's non-mated searches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from lfr_core.config import Settings, get_settings
+from lfr_core.evaluation.manifest import ManifestRow, load_manifest
+from lfr_core.evaluation.metrics import det_curve, fpir, fnir, project_false_alerts, summarise
+from lfr_core.vision.engine import FaceEngine, build_engine
+from lfr_core.vision.errors import ImageError
+from lfr_core.vision.images import load_image
+from lfr_core.vision.types import Face
+
+FPIR_LEVELS = (0.1, 0.01, 0.001)
+
+
+@dataclass
+class Search:
+    row: ManifestRow
+    embedding: np.ndarray | None
+    failure: str | None = None
+
+
+def split_identities(ids_by_dataset: dict[str, list[str]], share: float, seed: int) -> set[str]:
+    """Seeded, per-dataset choice of identities held out as non-mated (at least one where a dataset has 2+)."""
+    rng = np.random.default_rng(seed)
+    held: set[str] = set()
+    for ds in sorted(ids_by_dataset):
+        ids = sorted(ids_by_dataset[ds])
+        k = int(round(share * len(ids)))
+        if share > 0 and k == 0 and len(ids) >= 2:
+            k = 1
+        k = min(k, len(ids) - 1) if len(ids) > 1 else 0
+        if k:
+            held.update(ids[i] for i in rng.permutation(len(ids))[:k])
+    return held
+
+
+def _best_face(faces: list[Face]) -> Face | None:
+    usable = [f for f in faces if f.embedding is not None]
+    if not usable:
+        return None
+    return max(usable, key=lambda f: float((f.detection.box[2] - f.detection.box[0]) * (f.detection.box[3] - f.detection.box[1])))
+
+
+def _analyse(engine: FaceEngine, rows: list[ManifestRow], purpose: str, settings: Settings, batch: int,
+             progress: Callable[[int], None] | None) -> list[tuple[Face | None, str | None]]:
+    out: list[tuple[Face | None, str | None]] = []
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        images, idx = [], []
+        results: list[tuple[Face | None, str | None]] = [(None, None)] * len(chunk)
+        for i, r in enumerate(chunk):
+            try:
+                images.append(load_image(r.path, max_pixels=settings.vision.max_image_pixels,
+                                         max_bytes=settings.vision.max_image_bytes))
+                idx.append(i)
+            except (ImageError, OSError) as e:
+                results[i] = (None, f"unreadable image: {e}")
+        for i, faces in zip(idx, engine.analyse_batch(images, purpose=purpose) if images else []):
+            best = _best_face(faces)
+            if best is not None:
+                results[i] = (best, None)
+            elif not faces:
+                results[i] = (None, "no face found")
+            else:
+                reasons = sorted({r for f in faces for r in f.quality.reasons})
+                results[i] = (None, "; ".join(reasons) or "quality gate failed")
+        out.extend(results)
+        if progress:
+            progress(len(chunk))
+    return out
+
+
+def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, engine: FaceEngine | None = None,
+                   holdout_share: float = 0.2, seed: int = 0, watchlist_size: int | None = None,
+                   faces_seen: int = 10_000, target_fpir: float = 0.01, batch_size: int = 16,
+                   progress: Callable[[int], None] | None = None) -> dict:
+    """Evaluate and return a JSON-ready dict; `result["_det"]` holds arrays for plotting (drop before dumping)."""
+    if not 0.0 <= holdout_share < 1.0:
+        raise ValueError("holdout_share must be in [0, 1)")
+    s = settings or get_settings()
+    eng = engine or build_engine(s)
+    rows = load_manifest(manifest)
+    by_id: OrderedDict[str, list[ManifestRow]] = OrderedDict()
+    for r in rows:
+        by_id.setdefault(r.identity, []).append(r)
+    dataset_of = {i: rs[0].dataset for i, rs in by_id.items()}
+    ids_by_ds: dict[str, list[str]] = {}
+    for i, ds in dataset_of.items():
+        ids_by_ds.setdefault(ds, []).append(i)
+    held = split_identities(ids_by_ds, holdout_share, seed)
+
+    # Enrolment: first image per identity that passes, trying the next image after a failure.
+    gallery_ids: list[str] = []
+    gallery: list[np.ndarray] = []
+    fte: list[dict] = []
+    enrolled_rows: set[str] = set()
+    pending = {i: list(rs) for i, rs in by_id.items() if i not in held}
+    while pending:
+        heads = [(i, rs.pop(0)) for i, rs in pending.items() if rs]
+        if not heads:
+            break
+        results = _analyse(eng, [r for _, r in heads], "enrol", s, batch_size, progress)
+        for (ident, r), (face, why) in zip(heads, results):
+            if face is not None:
+                gallery_ids.append(ident)
+                gallery.append(face.embedding)
+                enrolled_rows.add(r.rel)
+                pending[ident] = []
+            else:
+                fte.append({"path": r.rel, "identity": ident, "dataset": r.dataset, "reasons": why})
+        pending = {i: rs for i, rs in pending.items() if rs}
+
+    probes = [r for r in rows if r.rel not in enrolled_rows]
+    analysed = _analyse(eng, probes, "live", s, batch_size, progress)
+    dim = eng.embedder.identity.embedding_dim or (gallery[0].shape[0] if gallery else 0)
+    G = np.stack(gallery) if gallery else np.zeros((0, dim), np.float32)
+    index_of = {ident: k for k, ident in enumerate(gallery_ids)}
+
+    recs = []  # (dataset, mated, score, is_top)
+    probe_failures = []
+    for r, (face, why) in zip(probes, analysed):
+        mated = r.identity not in held
+        if face is None or G.shape[0] == 0:
+            probe_failures.append({"path": r.rel, "identity": r.identity, "reasons": why or "empty gallery"})
+            recs.append((r.dataset, mated, -math.inf, False))
+            continue
+        scores = G @ face.embedding
+        top = int(np.argmax(scores))
+        if mated:
+            k = index_of.get(r.identity)
+            if k is None:  # identity failed to enrol: the search cannot succeed
+                recs.append((r.dataset, True, -math.inf, False))
+            else:
+                others = np.delete(scores, k)
+                recs.append((r.dataset, True, float(scores[k]), bool(others.size == 0 or scores[k] > others.max())))
+        else:
+            recs.append((r.dataset, False, float(scores[top]), False))
+
+    def block(sel: list) -> dict:
+        nm = np.array([x[2] for x in sel if not x[1]], dtype=np.float64)
+        ms = np.array([x[2] for x in sel if x[1]], dtype=np.float64)
+        mt = np.array([x[3] for x in sel if x[1]], dtype=bool)
+        return summarise(nm, ms, mt, FPIR_LEVELS), (nm, ms, mt)
+
+    overall, (nm, ms, mt) = block(recs)
+    per_ds = {}
+    for ds in sorted({x[0] for x in recs}):
+        per_ds[ds], _ = block([x for x in recs if x[0] == ds])
+        per_ds[ds]["failures_to_enrol"] = sum(1 for f in fte if f["dataset"] == ds)
+
+    from lfr_core.evaluation.metrics import threshold_at_fpir
+
+    t_target, ok = threshold_at_fpir(nm, target_fpir)
+    fpir_t = fpir(nm, t_target) if nm.size else float("nan")
+    n_wl = watchlist_size if watchlist_size is not None else len(gallery_ids)
+    projection = project_false_alerts(0.0 if math.isnan(fpir_t) else fpir_t, len(gallery_ids), int(nm.size), n_wl,
+                                      faces_seen)
+    projection["threshold"] = t_target if math.isfinite(t_target) else None
+    ts, fp, fn = det_curve(nm, ms, mt)
+    result = {
+        "manifest": str(manifest),
+        "model": eng.identity,
+        "protocol": {"holdout_share": holdout_share, "seed": seed, "held_out_identities": len(held),
+                     "enrolled": len(gallery_ids), "identities": len(by_id), "images": len(rows)},
+        **overall,
+        "calibrated": {"target_fpir": target_fpir, "threshold": t_target if math.isfinite(t_target) else None,
+                       "fpir_measured": fpir_t, "fnir": fnir(ms, mt, t_target) if ms.size else None,
+                       "sufficient_nonmated": ok},
+        "failures_to_enrol": {"count": len(fte), "items": fte},
+        "probe_failures": {"count": len(probe_failures), "items": probe_failures},
+        "per_dataset": per_ds,
+        "projection": projection,
+        "_det": {"fpir": fp, "fnir": fn, "thresholds": ts},
+    }
+    return result

@@ -1,0 +1,131 @@
+"""The object store (MinIO in production, moto's S3 server when embedded), through the `minio` client."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from minio import Minio
+from minio.error import S3Error
+from minio.objectlockconfig import DAYS, GOVERNANCE, ObjectLockConfig
+from minio.versioningconfig import ENABLED, VersioningConfig
+
+from lfr_core.config import Settings
+
+
+class ObjectStoreError(RuntimeError):
+    """An object could not be stored or read; the message names the bucket and key."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    bucket: str
+    key: str
+    version_id: str | None
+    sha256: str
+    size: int
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.strip("/"):
+        raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+class ObjectStore:
+    def __init__(self, settings: Settings) -> None:
+        s3 = settings.s3
+        self.settings = s3
+        self.client = Minio(
+            s3.endpoint,
+            access_key=s3.access_key.get_secret_value(),
+            secret_key=s3.secret_key.get_secret_value(),
+            secure=s3.secure,
+            region=s3.region,
+        )
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        s = self.settings
+        return (s.bucket_sources, s.bucket_watchlists, s.bucket_alerts, s.bucket_reports)
+
+    def ensure_buckets(self) -> None:
+        """Create the platform's buckets, versioned; snapshot buckets with object lock where supported."""
+        locked = {self.settings.bucket_watchlists, self.settings.bucket_reports}
+        for bucket in self.buckets:
+            if self.client.bucket_exists(bucket):
+                continue
+            want_lock = self.settings.object_lock and bucket in locked
+            self.client.make_bucket(bucket, object_lock=want_lock)
+            self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
+            if want_lock:
+                try:
+                    # Governance mode: an admin with the bypass right can still delete (purges must work).
+                    self.client.set_object_lock_config(bucket, ObjectLockConfig(GOVERNANCE, 1, DAYS))
+                except S3Error:
+                    pass  # the server accepted the bucket but has no default-retention support
+
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
+        digest = hashlib.sha256(data)
+        # Buckets with default object lock require an integrity checksum on every upload.
+        checksum = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
+        try:
+            result = self.client.put_object(
+                bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=checksum
+            )
+        except S3Error as e:
+            raise ObjectStoreError(f"cannot store s3://{bucket}/{key}: {e.code}") from e
+        return StoredObject(bucket, key, result.version_id, digest.hexdigest(), len(data))
+
+    def put_json(self, bucket: str, key: str, payload: Any) -> StoredObject:
+        data = json.dumps(payload, sort_keys=True, indent=2, default=str).encode()
+        return self.put_bytes(bucket, key, data, "application/json")
+
+    def get_bytes(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
+        try:
+            response = self.client.get_object(bucket, key, version_id=version_id)
+        except S3Error as e:
+            raise ObjectStoreError(f"cannot read s3://{bucket}/{key}: {e.code}") from e
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def get_uri(self, uri: str) -> bytes:
+        return self.get_bytes(*parse_s3_uri(uri))
+
+    def list_keys(self, bucket: str, prefix: str = "", *, versions: bool = False) -> list[tuple[str, str | None]]:
+        return [
+            (obj.object_name, obj.version_id)
+            for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
+        ]
+
+    def delete_prefix(self, bucket: str, prefix: str) -> int:
+        """Delete every version of every object under a prefix; returns how many versions were removed."""
+        from minio.deleteobjects import DeleteObject
+
+        targets = [DeleteObject(key, version_id) for key, version_id in self.list_keys(bucket, prefix, versions=True)]
+        if not targets:
+            return 0
+        errors = list(self.client.remove_objects(bucket, targets, bypass_governance_mode=True))
+        if errors:
+            raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}: {errors[0]}")
+        return len(targets)
+
+    def healthy(self) -> bool:
+        try:
+            self.client.list_buckets()
+        except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
+            return False
+        return True

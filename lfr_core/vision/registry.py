@@ -1,0 +1,77 @@
+"""Build detector and embedder backends from settings; fail loudly on unknown names or missing weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from lfr_core.config import Settings, get_settings
+from lfr_core.vision.errors import ModelError
+from lfr_core.vision.protocols import Detector, Embedder
+
+
+def _require(path: Path, what: str) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ModelError(f"{what} weights file not found: {p}")
+    return p
+
+
+def _yunet(s: Settings) -> Detector:
+    from lfr_core.vision import yunet
+
+    w = _require(s.vision.detector_weights or yunet.default_weights(), "yunet")
+    v = s.vision
+    return yunet.YuNetDetector(w, input_size=v.detector_input, score=v.detector_score, nms_iou=v.nms_iou)
+
+
+def _scrfd(s: Settings) -> Detector:
+    from lfr_core.vision import scrfd
+
+    w = _require(s.vision.detector_weights or scrfd.default_weights(s.shared_dir), "scrfd")
+    v = s.vision
+    return scrfd.SCRFDDetector(w, input_size=v.detector_input, score=v.detector_score, nms_iou=v.nms_iou,
+                               threads=v.threads)
+
+
+def _yolo(s: Settings) -> Detector:
+    from lfr_core.vision import yolo
+
+    v = s.vision
+    w = _require(v.detector_weights, "yolo") if v.detector_weights is not None else None
+    return yolo.YOLODetector(w, arch=v.yolo_arch, device=v.device, input_size=v.detector_input,
+                             score=v.detector_score, nms_iou=v.nms_iou)
+
+
+def _sface(s: Settings) -> Embedder:
+    from lfr_core.vision import sface
+
+    return sface.SFaceEmbedder(_require(s.vision.embedder_weights or sface.default_weights(), "sface"))
+
+
+def _open_clip(s: Settings) -> Embedder:
+    from lfr_core.vision import open_clip
+
+    v = s.vision
+    w = _require(v.embedder_weights, "open_clip") if v.embedder_weights is not None else None
+    return open_clip.OpenCLIPEmbedder(w, arch=v.open_clip_arch, device=v.device)
+
+
+DETECTORS: dict[str, Callable[[Settings], Detector]] = {"yunet": _yunet, "scrfd": _scrfd, "yolo": _yolo}
+EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {"sface": _sface, "open_clip": _open_clip}
+
+
+def build_detector(settings: Settings | None = None) -> Detector:
+    s = settings or get_settings()
+    name = s.vision.detector
+    if name not in DETECTORS:
+        raise ModelError(f"unknown detector {name!r}; choose one of: {', '.join(sorted(DETECTORS))}")
+    return DETECTORS[name](s)
+
+
+def build_embedder(settings: Settings | None = None) -> Embedder:
+    s = settings or get_settings()
+    name = s.vision.embedder
+    if name not in EMBEDDERS:
+        raise ModelError(f"unknown embedder {name!r}; choose one of: {', '.join(sorted(EMBEDDERS))}")
+    return EMBEDDERS[name](s)

@@ -1,0 +1,75 @@
+"""YOLO face detector through ultralytics, for face weights an operator supplies (e.g. a yolov8n-face .pt).
+
+No face-trained YOLO weights can be downloaded here, so without a weights file the model is built from
+its architecture yaml (random weights): that exercises loading, batching, device placement and the
+mapping to `Detection`, and nothing else; its detections are meaningless and its identity says so.
+Ultralytics is put in offline mode and only ever given an existing file or a bundled yaml, so it never
+attempts a download. Pose models with 5 keypoints (the yolov8-face layout: eyes, nose, mouth corners in
+image-left-first order, as YuNet) give real landmarks; plain box models get landmarks estimated from
+the box (`Detection.landmarks_estimated`), which makes alignment approximate.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from lfr_core.vision.aligner import landmarks_from_box
+from lfr_core.vision.errors import ModelError
+from lfr_core.vision.types import Detection, ModelIdentity, file_sha256
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+LICENCE = "AGPL-3.0 (ultralytics code); weights: see their source"
+
+
+class YOLODetector:
+    def __init__(self, weights: Path | None, *, arch: str = "yolov8n.yaml", device: str = "cpu",
+                 input_size: int = 640, score: float = 0.6, nms_iou: float = 0.3) -> None:
+        from ultralytics import YOLO
+
+        if weights is None:
+            if not arch.endswith((".yaml", ".yml")):
+                raise ModelError(f"YOLO without a weights file needs an architecture yaml, got {arch!r}")
+            self._model = YOLO(arch)  # bundled architecture file: random weights, no download
+            identity = ModelIdentity("yolo", f"{Path(arch).stem}-random-init", "random-init", None, LICENCE,
+                                     "detector")
+        else:
+            self._model = YOLO(str(weights))
+            identity = ModelIdentity("yolo", Path(weights).stem, file_sha256(weights), None, LICENCE, "detector")
+        self.identity = identity
+        self.device = device
+        self.input_size = input_size
+        self.score = score
+        self.nms_iou = nms_iou
+        if device.startswith("cuda"):
+            import torch
+
+            if not torch.cuda.is_available():
+                raise ModelError(f"device {device!r} asked for but CUDA is not available; set LFR_VISION__DEVICE=cpu")
+        self._model.to(device)
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
+        if len(images) == 0:
+            return []
+        results = self._model.predict(list(images), imgsz=self.input_size, conf=self.score, iou=self.nms_iou,
+                                      device=self.device, verbose=False, half=False)
+        out: list[list[Detection]] = []
+        for res in results:
+            boxes = res.boxes.xyxy.detach().cpu().numpy().astype(np.float32) if res.boxes is not None else np.zeros((0, 4))
+            scores = res.boxes.conf.detach().cpu().numpy() if res.boxes is not None else np.zeros(0)
+            kps = None
+            if getattr(res, "keypoints", None) is not None and res.keypoints.xy.shape[1] == 5:
+                kps = res.keypoints.xy.detach().cpu().numpy().astype(np.float32)
+            dets = []
+            for i in range(len(boxes)):
+                if kps is not None:
+                    dets.append(Detection(box=boxes[i], landmarks=kps[i], score=float(scores[i])))
+                else:
+                    dets.append(Detection(box=boxes[i], landmarks=landmarks_from_box(boxes[i]), score=float(scores[i]),
+                                          landmarks_estimated=True))
+            dets.sort(key=lambda d: -d.score)
+            out.append(dets)
+        return out

@@ -1,0 +1,63 @@
+"""Session fixtures: the real services (embedded PostgreSQL + pgvector, moto's S3 server) started once,
+under a temporary LFR_HOME on free ports, and stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lfr_core.config import PROJECT_ROOT, Settings, get_settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lfr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lfr-home")
+
+
+@pytest.fixture(scope="session")
+def service_env(lfr_home: Path) -> Iterator[dict[str, str]]:
+    env = {
+        "LFR_HOME": str(lfr_home),
+        "LFR_DB__PORT": str(free_port()),
+        "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}",
+        "LFR_SHARED_DIR": os.environ.get("LFR_SHARED_DIR", str(PROJECT_ROOT.parent / "shared")),
+    }
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def services(service_env: dict[str, str]) -> Iterator[Settings]:
+    """PostgreSQL and S3 up, schema migrated, buckets created."""
+    from lfr_core.services import manager
+
+    settings = get_settings()
+    manager.up(settings)
+    yield settings
+    manager.down(settings)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    path = get_settings().shared_dir
+    if not (path / "data" / "faces" / "manifest.csv").is_file():
+        pytest.skip(f"shared data not found at {path} (set LFR_SHARED_DIR)")
+    return path
