@@ -38,3 +38,48 @@ def choose_demo_data(settings: Settings, user_dir: Path | None = None) -> DemoDa
             f"no demo data: {settings.shared_dir} is missing, no --data folder was given and no packaged images were found"
         )
     return DemoData("packaged", images[0].parent, f"{len(images)} sample photos shipped with ultralytics")
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    identity: str
+    dataset: str
+    path: Path
+
+
+def labelled_faces(settings: Settings, datasets: tuple[str, ...] | None = None) -> dict[str, list[LabelledImage]]:
+    """Images of the shared faces manifest grouped by identity, in manifest order (multi-face rows skipped)."""
+    import csv
+
+    manifest = settings.faces_manifest
+    by_identity: dict[str, list[LabelledImage]] = {}
+    with manifest.open(newline="") as f:
+        for row in csv.DictReader(f):
+            if not row["identity"] or (datasets and row["dataset"] not in datasets):
+                continue
+            by_identity.setdefault(row["identity"], []).append(
+                LabelledImage(row["identity"], row["dataset"], manifest.parent / row["path"])
+            )
+    return by_identity
+
+
+def stage_custody_manifest(store, settings: Settings, subjects: list[dict[str, str]], name: str) -> str:
+    """Upload custody images to the sources bucket and a CSV manifest naming them; returns the manifest URI.
+
+    Each subject dict has subject_ref, category, rationale, provenance, capture_date and `path` (a local
+    image) or `image_uri` (used as given, e.g. a deliberately unreachable one)."""
+    import csv
+    import io
+
+    bucket = settings.s3.bucket_sources
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["subject_ref", "category", "rationale", "image_uri", "provenance", "capture_date"])
+    writer.writeheader()
+    for subject in subjects:
+        row = {k: v for k, v in subject.items() if k != "path"}
+        if "path" in subject:
+            path = Path(subject["path"])
+            row["image_uri"] = store.put_bytes(bucket, f"custody/{name}/{subject['subject_ref']}{path.suffix}",
+                                               path.read_bytes()).uri
+        writer.writerow(row)
+    return store.put_bytes(bucket, f"manifests/{name}.csv", out.getvalue().encode(), "text/csv").uri

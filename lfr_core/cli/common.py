@@ -53,6 +53,18 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) 
 
 
 @contextmanager
+def domain_errors() -> Iterator[None]:
+    """Map the library's user-facing errors to exit codes."""
+    from lfr_core.db.connection import DatabaseUnavailable
+    from lfr_core.errors import InvalidInput, NotFound, Refused
+    from lfr_core.storage.objectstore import ObjectStoreError
+
+    with cli_errors((InvalidInput, EXIT_USAGE), (NotFound, EXIT_USAGE), (Refused, EXIT_REFUSED),
+                    (DatabaseUnavailable, EXIT_UNAVAILABLE), (ObjectStoreError, EXIT_UNAVAILABLE)):
+        yield
+
+
+@contextmanager
 def cli_errors(*mapping: tuple[type[BaseException], int]) -> Iterator[None]:
     """Turn the expected exceptions of a command into a message and an exit code."""
     try:

@@ -81,11 +81,10 @@ def register(app: typer.Typer) -> None:
         from lfr_core.evaluation.manifest import ManifestError, load_manifest
         from lfr_core.vision.errors import ModelError
 
-        err = Console(stderr=True)
         try:
             load_manifest(manifest)
         except ManifestError as e:
-            err.print(f"[red]error:[/] {e}")
+            typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e
         s = get_settings()
         upd = {k: v for k, v in (("detector", detector), ("embedder", embedder)) if v}
@@ -97,7 +96,7 @@ def register(app: typer.Typer) -> None:
         try:
             engine = build_engine(s)
         except ModelError as e:
-            err.print(f"[red]error:[/] {e}")
+            typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e
         res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
                              watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir)

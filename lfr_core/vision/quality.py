@@ -44,7 +44,7 @@ class BasicQualityGate:
         metrics: dict[str, float] = {"face_px": round(size, 1), "detector_score": round(float(detection.score), 4)}
         min_px = s.min_live_face_px if purpose == "live" else s.min_face_px
         if size < min_px:
-            reasons.append(f"face too small: {size:.0f} px < {min_px} px")
+            reasons.append(f"face too small: {size:.1f} px < {min_px} px")
         if detection.score < s.min_detector_score:
             reasons.append(f"detector score too low: {detection.score:.2f} < {s.min_detector_score:.2f}")
         if purpose == "enrol":

@@ -1,0 +1,108 @@
+"""The append-only, hash-chained audit log.
+
+Every state change of a deployment, watchlist version or alert appends a row in the same transaction
+as the change itself. Each row's hash covers the previous row's hash, its own fields and the sha256 of
+its details, so `verify` finds an edited, inserted or deleted row. The details carry what EU AI Act
+Art 12(3) asks a biometric identification system to log: the period of use, the reference database
+(watchlist version), the input data that led to a match and the identity of the people who verified it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+# One chain for the whole database: appends are serialised by this transaction-scoped lock.
+CHAIN_LOCK_KEY = 0xA0D17
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
+def sha256_hex(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+
+
+def _row_hash(prev_hash: str, seq: int, occurred_at: datetime, actor: str, role: str, action: str,
+              object_type: str, object_id: str, details_sha256: str) -> str:
+    fields = [prev_hash, str(seq), occurred_at.astimezone(UTC).isoformat(), actor, role, action,
+              object_type, object_id, details_sha256]
+    return sha256_hex("\x1f".join(fields))
+
+
+def append(conn: psycopg.Connection, *, actor: str, role: str, action: str, object_type: str,
+           object_id: str, details: dict[str, Any]) -> str:
+    """Append one row inside the caller's transaction; returns its hash."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
+    last = conn.execute("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    seq = (last["seq"] + 1) if last else 1
+    prev_hash = last["row_hash"] if last else GENESIS_HASH
+    # Stored and hashed as the JSON round trip PostgreSQL will give back.
+    details = json.loads(canonical_json(details))
+    details_sha256 = sha256_hex(canonical_json(details))
+    occurred_at = datetime.now(UTC)
+    row_hash = _row_hash(prev_hash, seq, occurred_at, actor, role, action, object_type, object_id, details_sha256)
+    conn.execute(
+        """INSERT INTO audit_log (seq, occurred_at, actor, role, action, object_type, object_id, details,
+                                  details_sha256, prev_hash, row_hash)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (seq, occurred_at, actor, role, action, object_type, object_id, psycopg.types.json.Jsonb(details),
+         details_sha256, prev_hash, row_hash),
+    )
+    return row_hash
+
+
+@dataclass
+class VerifyResult:
+    rows: int = 0
+    head: str = GENESIS_HASH
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(conn: psycopg.Connection) -> VerifyResult:
+    """Walk the chain in order and report every break (edited, inserted or deleted rows)."""
+    result = VerifyResult()
+    expected_prev, expected_seq = GENESIS_HASH, 1
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM audit_log ORDER BY seq")
+        for row in cur:
+            seq = row["seq"]
+            if seq != expected_seq:
+                result.problems.append(f"row {seq}: sequence gap, expected {expected_seq} (row deleted or inserted)")
+            if row["prev_hash"] != expected_prev:
+                result.problems.append(f"row {seq}: prev_hash does not match the previous row (chain broken)")
+            if sha256_hex(canonical_json(row["details"])) != row["details_sha256"]:
+                result.problems.append(f"row {seq}: details were edited (details hash mismatch)")
+            recomputed = _row_hash(row["prev_hash"], seq, row["occurred_at"], row["actor"], row["role"],
+                                   row["action"], row["object_type"], row["object_id"], row["details_sha256"])
+            if recomputed != row["row_hash"]:
+                result.problems.append(f"row {seq}: row hash mismatch (fields edited)")
+            expected_prev, expected_seq = row["row_hash"], seq + 1
+            result.rows += 1
+    result.head = expected_prev
+    return result
+
+
+def export(conn: psycopg.Connection, *, object_type: str | None = None, object_id: str | None = None) -> list[dict]:
+    query = "SELECT * FROM audit_log"
+    clauses, params = [], []
+    if object_type:
+        clauses.append("object_type = %s")
+        params.append(object_type)
+    if object_id:
+        clauses.append("object_id = %s")
+        params.append(object_id)
+    if clauses:
+        query += " WHERE " + " AND ".join(clauses)
+    return conn.execute(query + " ORDER BY seq", params).fetchall()

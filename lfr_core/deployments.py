@@ -1,0 +1,115 @@
+"""Deployments: where, when, why and on whose authority live facial recognition may run."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator, model_validator
+
+from lfr_core import audit
+from lfr_core.config import CATEGORIES, Settings
+from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.roles import Actor
+
+STATUSES = ("planned", "live", "closed", "cancelled")
+
+
+class DeploymentSpec(BaseModel):
+    place: str = Field(min_length=1, max_length=500)
+    purpose: str = Field(min_length=1, max_length=2000)
+    legal_basis: str = Field(min_length=1, max_length=2000)
+    intelligence_ref: str = Field(min_length=1, max_length=200)
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    authorising_officer: str = Field(min_length=1, max_length=200)
+    allowed_categories: list[str] = Field(default_factory=lambda: list(CATEGORIES), min_length=1)
+    threshold: float = Field(ge=-1.0, le=1.0)
+
+    @field_validator("place", "purpose", "legal_basis", "intelligence_ref", "authorising_officer")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("allowed_categories")
+    @classmethod
+    def known_categories(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; allowed: {', '.join(CATEGORIES)}")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def window_order(self) -> DeploymentSpec:
+        if self.window_end <= self.window_start:
+            raise ValueError("window_end must be after window_start")
+        return self
+
+
+def validate_spec(data: dict[str, Any], settings: Settings, *, now: datetime | None = None) -> DeploymentSpec:
+    """Parse and check a deployment request; the window must lie in the future and not be too long."""
+    try:
+        spec = DeploymentSpec.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'deployment'}: {err['msg']}" for err in e.errors())
+        raise InvalidInput(f"invalid deployment: {problems}") from e
+    now = now or datetime.now(UTC)
+    if spec.window_start <= now:
+        raise InvalidInput(f"window_start {spec.window_start.isoformat()} is in the past; a window must lie in the future")
+    longest = timedelta(hours=settings.watchlist.max_window_hours)
+    if spec.window_end - spec.window_start > longest:
+        raise InvalidInput(f"window of {spec.window_end - spec.window_start} exceeds the maximum of {longest}")
+    return spec
+
+
+def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict[str, Any]:
+    actor.require("planner", "admin", "system", to="create a deployment")
+    with conn.transaction():
+        row = conn.execute(
+            """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
+                                        authorising_officer, allowed_categories, threshold, created_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+            (spec.place, spec.purpose, spec.legal_basis, spec.intelligence_ref, spec.window_start, spec.window_end,
+             spec.authorising_officer, spec.allowed_categories, spec.threshold, actor.name),
+        ).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action="deployment.create", object_type="deployment",
+                     object_id=str(row["id"]), details=spec.model_dump(mode="json"))
+    return row
+
+
+def get(conn: psycopg.Connection, deployment_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    try:
+        key = uuid.UUID(str(deployment_id))
+    except ValueError as e:
+        raise NotFound(f"deployment id {deployment_id!r} is not a UUID") from e
+    row = conn.execute(
+        "SELECT * FROM deployments WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no deployment {deployment_id}")
+    return row
+
+
+def list_all(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    return conn.execute("SELECT * FROM deployments ORDER BY window_start DESC").fetchall()
+
+
+def set_status(conn: psycopg.Connection, deployment_id: uuid.UUID, status: str, actor: Actor, reason: str) -> None:
+    """Change a deployment's status inside the caller's transaction, with its audit row."""
+    if status not in STATUSES:
+        raise Refused(f"unknown deployment status {status!r}")
+    old = get(conn, deployment_id, lock=True)["status"]
+    if old == status:
+        return
+    conn.execute("UPDATE deployments SET status = %s WHERE id = %s", (status, deployment_id))
+    audit.append(conn, actor=actor.name, role=actor.role, action=f"deployment.{status}", object_type="deployment",
+                 object_id=str(deployment_id), details={"from": old, "to": status, "reason": reason})
+
+
+def in_window(deployment: dict[str, Any], now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return deployment["window_start"] <= now < deployment["window_end"]

@@ -1,0 +1,1 @@
+"""Live matching: the in-memory exact matcher, tracks, and alert decisions."""

@@ -1,0 +1,85 @@
+"""Exact in-memory matching against one active watchlist version (numpy, one matrix product per batch).
+
+The matcher carries the embedder identity of the version it was loaded from and refuses probes from any
+other model: embeddings of different models are not comparable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from lfr_core.errors import Refused
+
+
+class ModelMismatch(Refused):
+    """Probe embeddings come from a different model than the watchlist's templates."""
+
+
+@dataclass(frozen=True)
+class Match:
+    index: int
+    entry_id: int
+    subject_ref: str
+    category: str
+    image_uri: str | None
+    score: float
+
+
+class ExactMatcher:
+    def __init__(self, version: dict[str, Any], templates: np.ndarray, entries: list[dict[str, Any]]) -> None:
+        self.version_id = version["id"]
+        self.deployment_id = version["deployment_id"]
+        self.threshold = float(version["threshold"])
+        self.embedder_sha256 = version["embedder_sha256"]
+        self.dim = int(version["embedding_dim"])
+        self.templates = np.ascontiguousarray(templates, dtype=np.float32).reshape(-1, self.dim)
+        self.entries = entries
+
+    @classmethod
+    def load(cls, conn: psycopg.Connection, version_id: uuid.UUID | str) -> ExactMatcher:
+        version = conn.execute("SELECT * FROM watchlist_versions WHERE id = %s", (str(version_id),)).fetchone()
+        if version is None:
+            raise LookupError(f"no watchlist version {version_id}")
+        rows = conn.execute(
+            """SELECT e.entry_id, w.subject_ref, w.category, w.image_uri, e.embedding
+               FROM watchlist_embeddings e JOIN watchlist_entries w ON w.id = e.entry_id
+               WHERE e.version_id = %s ORDER BY e.entry_id""",
+            (version["id"],),
+        ).fetchall()
+        templates = np.stack([r["embedding"].to_numpy() for r in rows]) if rows else np.zeros((0, version["embedding_dim"]))
+        entries = [{k: r[k] for k in ("entry_id", "subject_ref", "category", "image_uri")} for r in rows]
+        return cls(version, templates, entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def check_model(self, embedder_sha256: str) -> None:
+        if embedder_sha256 != self.embedder_sha256:
+            raise ModelMismatch(
+                f"probe model {embedder_sha256[:12]} differs from the watchlist's {self.embedder_sha256[:12]}; "
+                "embeddings of different models are never compared"
+            )
+
+    def scores(self, probes: np.ndarray) -> np.ndarray:
+        probes = np.asarray(probes, dtype=np.float32).reshape(-1, self.dim)
+        return probes @ self.templates.T
+
+    def top1(self, probes: np.ndarray) -> list[Match | None]:
+        """Best candidate per probe (None when the list is empty)."""
+        if not len(self):
+            return [None] * len(np.atleast_2d(probes))
+        scores = self.scores(probes)
+        best = scores.argmax(axis=1)
+        return [self._match(int(i), float(scores[row, i])) for row, i in enumerate(best)]
+
+    def above_threshold(self, probes: np.ndarray) -> list[Match | None]:
+        return [m if m is not None and m.score >= self.threshold else None for m in self.top1(probes)]
+
+    def _match(self, index: int, score: float) -> Match:
+        e = self.entries[index]
+        return Match(index, e["entry_id"], e["subject_ref"], e["category"], e["image_uri"], score)

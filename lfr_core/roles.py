@@ -1,0 +1,28 @@
+"""Who did something: every state change is attributed to a named person acting in a role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lfr_core.errors import InvalidInput, Refused
+
+ROLES = ("planner", "authoriser", "operator", "admin", "auditor", "system")
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise InvalidInput("an actor needs a name")
+        if self.role not in ROLES:
+            raise InvalidInput(f"unknown role {self.role!r}; choose one of: {', '.join(ROLES)}")
+
+    def require(self, *roles: str, to: str) -> None:
+        if self.role not in roles:
+            raise Refused(f"{self.name} ({self.role}) may not {to}; that needs the role {' or '.join(roles)}")
+
+
+SYSTEM = Actor("lfr-system", "system")

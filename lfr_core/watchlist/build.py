@@ -1,0 +1,214 @@
+"""Build a draft watchlist version from a source manifest.
+
+Every image goes through the face engine (decode, detect, exactly one face, enrolment quality gate,
+embed) and each entry is accepted or rejected with its reason. The version records the models' identity,
+the threshold, the counts and the manifest's sha256; a snapshot (entries and hashes, never embeddings)
+goes to the object store. The build is atomic: on any failure no version row, entry, embedding or copied
+image remains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+
+from lfr_core import audit, deployments
+from lfr_core.config import Settings
+from lfr_core.errors import InvalidInput, Refused
+from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.vision.engine import FaceEngine
+from lfr_core.vision.errors import ImageError
+from lfr_core.vision.images import decode_image
+from lfr_core.watchlist.manifest import ManifestRow, parse_manifest, read_source
+from lfr_core.watchlist.vector_index import ensure_hnsw_index
+
+
+@dataclass
+class EntryResult:
+    row: ManifestRow
+    status: str = "rejected"
+    reason: str | None = None
+    image_sha256: str | None = None
+    image_bytes: bytes | None = field(default=None, repr=False)
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    quality: dict[str, float] | None = None
+
+    def snapshot(self, image_uri: str | None) -> dict[str, Any]:
+        return {
+            "subject_ref": self.row.subject_ref,
+            "category": self.row.category,
+            "rationale": self.row.rationale,
+            "provenance": self.row.provenance,
+            "capture_date": self.row.capture_date.isoformat() if self.row.capture_date else None,
+            "source_uri": self.row.image_uri,
+            "image_sha256": self.image_sha256,
+            "image_uri": image_uri,
+            "status": self.status,
+            "reason": self.reason,
+        }
+
+
+def _image_extension(uri: str) -> str:
+    guessed = mimetypes.guess_extension(mimetypes.guess_type(uri)[0] or "") or ""
+    return guessed if guessed in (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".pgm") else ".img"
+
+
+def enrol_entries(rows: list[ManifestRow], store: ObjectStore, engine: FaceEngine, settings: Settings) -> list[EntryResult]:
+    """Fetch, decode and analyse every entry in batches; nothing here touches the database."""
+    results = [EntryResult(row) for row in rows]
+    batch = settings.watchlist.build_batch
+    for start in range(0, len(results), batch):
+        chunk = results[start:start + batch]
+        images, holders = [], []
+        for result in chunk:
+            try:
+                data = read_source(result.row.image_uri, store)
+            except InvalidInput as e:
+                result.reason = f"image unreachable: {e}"
+                continue
+            result.image_sha256 = hashlib.sha256(data).hexdigest()
+            try:
+                images.append(decode_image(data, max_pixels=settings.vision.max_image_pixels,
+                                           max_bytes=settings.vision.max_image_bytes))
+            except ImageError as e:
+                result.reason = f"not a usable image ({e.reason}): {e}"
+                continue
+            result.image_bytes = data
+            holders.append(result)
+        if not images:
+            continue
+        for result, faces in zip(holders, engine.analyse_batch(images, purpose="enrol")):
+            if not faces:
+                result.reason = "no face found"
+            elif len(faces) > 1:
+                result.reason = f"{len(faces)} faces found; a watchlist image must show exactly one person"
+            elif not faces[0].quality.passed:
+                result.reason = "low quality: " + "; ".join(faces[0].quality.reasons)
+            else:
+                result.status, result.embedding = "accepted", faces[0].embedding
+            if len(faces) == 1:
+                result.quality = {k: float(v) for k, v in faces[0].quality.metrics.items()}
+            if result.status != "accepted":
+                result.image_bytes = None  # rejected images are never copied
+    return results
+
+
+def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngine, settings: Settings, *,
+                  deployment_id: str, manifest_uri: str, actor: Actor, build_key: str | None = None) -> dict[str, Any]:
+    """Build a draft version; with `build_key`, a retried build returns the version it already made."""
+    actor.require("planner", "admin", "system", to="build a watchlist")
+    deployment = deployments.get(conn, deployment_id)
+    conn.rollback()
+    if deployment["status"] in ("closed", "cancelled"):
+        raise Refused(f"deployment {deployment_id} is {deployment['status']}; no new watchlist may be built")
+    if deployment["window_end"] <= datetime.now(UTC):
+        raise Refused(f"deployment {deployment_id}'s window ended at {deployment['window_end']}")
+    if build_key:
+        existing = conn.execute("SELECT * FROM watchlist_versions WHERE build_key = %s", (build_key,)).fetchone()
+        conn.rollback()
+        if existing:
+            return existing
+
+    manifest_bytes = read_source(manifest_uri, store)
+    rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"])
+    results = enrol_entries(rows, store, engine, settings)
+    identity = engine.identity
+    embedder = identity["embedder"]
+    accepted = [r for r in results if r.status == "accepted"]
+
+    version_id = uuid.uuid4()
+    copies_prefix = f"watchlist-copies/{version_id}/"
+    snapshot_obj, number = None, 0
+    try:
+        with conn.transaction():
+            deployments.get(conn, deployment["id"], lock=True)  # serialises version numbering
+            if build_key and conn.execute(
+                "SELECT 1 FROM watchlist_versions WHERE build_key = %s", (build_key,)
+            ).fetchone():
+                raise Refused(f"a concurrent build with key {build_key} finished first")
+            number = conn.execute(
+                "SELECT coalesce(max(version), 0) + 1 AS n FROM watchlist_versions WHERE deployment_id = %s",
+                (deployment["id"],),
+            ).fetchone()["n"]
+            image_uris: dict[str, str] = {}
+            for i, result in enumerate(accepted):
+                key = f"{copies_prefix}{i:05d}-{result.image_sha256[:12]}{_image_extension(result.row.image_uri)}"
+                image_uris[result.row.subject_ref] = store.put_bytes(settings.s3.bucket_sources, key, result.image_bytes).uri
+            conn.execute(
+                """INSERT INTO watchlist_versions
+                     (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
+                      embedder, embedder_sha256, embedding_dim, threshold, entries_total, entries_accepted,
+                      entries_rejected)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                (version_id, deployment["id"], number, build_key, actor.name, manifest_uri,
+                 hashlib.sha256(manifest_bytes).hexdigest(), Jsonb(identity["detector"]), Jsonb(embedder),
+                 embedder["weights_sha256"], embedder["embedding_dim"], deployment["threshold"], len(results),
+                 len(accepted), len(results) - len(accepted)),
+            )
+            entry_ids = _insert_entries(conn, version_id, results, image_uris)
+            ensure_hnsw_index(conn, embedder["embedding_dim"])
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO watchlist_embeddings (entry_id, version_id, embedding_dim, embedding)"
+                    " VALUES (%s, %s, %s, %s)",
+                    [(entry_ids[r.row.subject_ref], version_id, embedder["embedding_dim"], r.embedding) for r in accepted],
+                )
+            snapshot = {
+                "deployment_id": str(deployment["id"]),
+                "version_id": str(version_id),
+                "version": number,
+                "built_by": actor.name,
+                "built_at": datetime.now(UTC).isoformat(),
+                "manifest_uri": manifest_uri,
+                "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+                "model": identity,
+                "threshold": deployment["threshold"],
+                "entries": [r.snapshot(image_uris.get(r.row.subject_ref)) for r in results],
+            }
+            snapshot_obj = store.put_json(
+                settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/snapshot.json", snapshot
+            )
+            version = conn.execute(
+                """UPDATE watchlist_versions SET snapshot_uri = %s, snapshot_sha256 = %s, snapshot_version = %s
+                   WHERE id = %s RETURNING *""",
+                (snapshot_obj.uri, snapshot_obj.sha256, snapshot_obj.version_id, version_id),
+            ).fetchone()
+            audit.append(conn, actor=actor.name, role=actor.role, action="watchlist.build",
+                         object_type="watchlist_version", object_id=str(version_id), details={
+                             "deployment_id": str(deployment["id"]), "version": number,
+                             "manifest_sha256": version["manifest_sha256"], "snapshot_sha256": snapshot_obj.sha256,
+                             "model": identity, "accepted": len(accepted), "rejected": len(results) - len(accepted),
+                         })
+    except BaseException:
+        store.delete_prefix(settings.s3.bucket_sources, copies_prefix)
+        if snapshot_obj is not None:
+            store.delete_prefix(settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/")
+        raise
+    version["entries"] = [r.snapshot(image_uris.get(r.row.subject_ref)) for r in results]
+    return version
+
+
+def _insert_entries(conn: psycopg.Connection, version_id: uuid.UUID, results: list[EntryResult],
+                    image_uris: dict[str, str]) -> dict[str, int]:
+    rows = conn.execute(
+        """INSERT INTO watchlist_entries (version_id, subject_ref, category, rationale, provenance, capture_date,
+                                          source_uri, image_sha256, image_uri, status, reason, quality)
+           SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
+                                    %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[])
+           RETURNING id, subject_ref""",
+        (version_id,
+         [r.row.subject_ref for r in results], [r.row.category for r in results], [r.row.rationale for r in results],
+         [r.row.provenance for r in results], [r.row.capture_date for r in results], [r.row.image_uri for r in results],
+         [r.image_sha256 for r in results], [image_uris.get(r.row.subject_ref) for r in results],
+         [r.status for r in results], [r.reason for r in results], [Jsonb(r.quality) for r in results]),
+    ).fetchall()
+    return {row["subject_ref"]: row["id"] for row in rows}

@@ -1,0 +1,158 @@
+"""Watchlist states: draft -> approved -> active -> expired -> purged, each change audited.
+
+Approval seals a version: an authoriser who did not build it approves a hash of the criteria (the
+deployment's terms, the manifest, the models, the threshold and every entry), and activation is only
+possible inside the deployment window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from lfr_core import audit, deployments
+from lfr_core.audit import canonical_json, sha256_hex
+from lfr_core.errors import NotFound, Refused
+from lfr_core.roles import Actor
+
+# state -> states it may move to
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "draft": ("approved", "purged"),
+    "approved": ("active", "expired", "purged"),
+    "active": ("expired",),
+    "expired": ("purged",),
+    "purged": (),
+}
+
+
+def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    try:
+        key = uuid.UUID(str(version_id))
+    except ValueError as e:
+        raise NotFound(f"watchlist version id {version_id!r} is not a UUID") from e
+    row = conn.execute(
+        "SELECT * FROM watchlist_versions WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no watchlist version {version_id}")
+    return row
+
+
+def list_versions(conn: psycopg.Connection, deployment_id: str | uuid.UUID | None = None) -> list[dict[str, Any]]:
+    if deployment_id is None:
+        return conn.execute("SELECT * FROM watchlist_versions ORDER BY built_at").fetchall()
+    return conn.execute(
+        "SELECT * FROM watchlist_versions WHERE deployment_id = %s ORDER BY version", (str(deployment_id),)
+    ).fetchall()
+
+
+def entries(conn: psycopg.Connection, version_id: uuid.UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT * FROM watchlist_entries WHERE version_id = %s ORDER BY subject_ref", (version_id,)
+    ).fetchall()
+
+
+def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """What an authoriser approves: the deployment's terms, the inputs and models, and every entry."""
+    criteria = {
+        "deployment": {k: deployment[k] for k in ("id", "place", "purpose", "legal_basis", "intelligence_ref",
+                                                   "window_start", "window_end", "authorising_officer",
+                                                   "allowed_categories")},
+        "version": {k: version[k] for k in ("id", "version", "manifest_sha256", "snapshot_sha256", "detector",
+                                             "embedder", "threshold")},
+        "entries": [{k: r[k] for k in ("subject_ref", "category", "rationale", "provenance", "image_sha256", "status")}
+                    for r in rows],
+    }
+    return sha256_hex(canonical_json(criteria))
+
+
+def _transition(conn: psycopg.Connection, version: dict[str, Any], to: str, actor: Actor, *,
+                extra_sql: str = "", extra_params: tuple = (), details: dict[str, Any] | None = None) -> dict[str, Any]:
+    if to not in TRANSITIONS[version["state"]]:
+        allowed = ", ".join(TRANSITIONS[version["state"]]) or "nothing"
+        raise Refused(f"version {version['id']} is {version['state']}; it cannot become {to} (allowed: {allowed})")
+    row = conn.execute(
+        f"UPDATE watchlist_versions SET state = %s{extra_sql} WHERE id = %s RETURNING *",
+        (to, *extra_params, version["id"]),
+    ).fetchone()
+    audit.append(conn, actor=actor.name, role=actor.role, action=f"watchlist.{to}", object_type="watchlist_version",
+                 object_id=str(version["id"]), details={"deployment_id": str(version["deployment_id"]),
+                                                         "version": version["version"], "from": version["state"],
+                                                         **(details or {})})
+    return row
+
+
+def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str, Any]:
+    actor.require("authoriser", to="approve a watchlist")
+    with conn.transaction():
+        version = get_version(conn, version_id, lock=True)
+        if actor.name == version["built_by"]:
+            raise Refused(f"{actor.name} built version {version_id}; approval needs a different authoriser")
+        if version["entries_accepted"] == 0:
+            raise Refused(f"version {version_id} has no accepted entries; there is nothing to approve")
+        deployment = deployments.get(conn, version["deployment_id"])
+        digest = criteria_hash(deployment, version, entries(conn, version["id"]))
+        return _transition(conn, version, "approved", actor,
+                           extra_sql=", approved_by = %s, approved_at = now(), criteria_sha256 = %s",
+                           extra_params=(actor.name, digest), details={"criteria_sha256": digest})
+
+
+def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: datetime | None = None) -> dict[str, Any]:
+    """Make an approved version the deployment's live list; only inside the window."""
+    actor.require("operator", "admin", "system", to="activate a watchlist")
+    now = now or datetime.now(UTC)
+    with conn.transaction():
+        version = get_version(conn, version_id, lock=True)
+        deployment = deployments.get(conn, version["deployment_id"], lock=True)
+        if not deployments.in_window(deployment, now):
+            raise Refused(f"deployment window is {deployment['window_start']} to {deployment['window_end']}; "
+                          f"activation at {now.isoformat()} is outside it")
+        if version["state"] == "approved":
+            current = deployment_active_version(conn, deployment["id"])
+            if current is not None:
+                _transition(conn, current, "expired", actor, extra_sql=", expired_at = now()",
+                            details={"reason": f"superseded by version {version['version']}"})
+        row = _transition(conn, version, "active", actor, extra_sql=", activated_at = now()",
+                          details={"window_start": deployment["window_start"], "window_end": deployment["window_end"]})
+        deployments.set_status(conn, deployment["id"], "live", actor, f"watchlist version {version['version']} active")
+        return row
+
+
+def expire(conn: psycopg.Connection, version_id: str, actor: Actor, *, reason: str = "window ended") -> dict[str, Any]:
+    actor.require("operator", "admin", "system", to="expire a watchlist")
+    with conn.transaction():
+        version = get_version(conn, version_id, lock=True)
+        row = _transition(conn, version, "expired", actor, extra_sql=", expired_at = now()", details={"reason": reason})
+        if version["state"] == "active":
+            deployments.set_status(conn, version["deployment_id"], "closed", actor, reason)
+        return row
+
+
+def deployment_active_version(conn: psycopg.Connection, deployment_id: uuid.UUID) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT * FROM watchlist_versions WHERE deployment_id = %s AND state = 'active'", (deployment_id,)
+    ).fetchone()
+
+
+def diff(conn: psycopg.Connection, old_id: str, new_id: str) -> dict[str, Any]:
+    """Subjects added, removed and changed (category, rationale, image or acceptance) between two versions."""
+    old, new = get_version(conn, old_id), get_version(conn, new_id)
+    before = {r["subject_ref"]: r for r in entries(conn, old["id"])}
+    after = {r["subject_ref"]: r for r in entries(conn, new["id"])}
+    fields = ("category", "rationale", "provenance", "image_sha256", "status")
+    changed = {}
+    for ref in sorted(before.keys() & after.keys()):
+        delta = {f: [before[ref][f], after[ref][f]] for f in fields if before[ref][f] != after[ref][f]}
+        if delta:
+            changed[ref] = delta
+    return {
+        "from": {"id": str(old["id"]), "version": old["version"]},
+        "to": {"id": str(new["id"]), "version": new["version"]},
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": changed,
+        "model_changed": old["embedder_sha256"] != new["embedder_sha256"],
+    }

@@ -1,0 +1,110 @@
+"""Source manifests: who is proposed for a watchlist, in which category, why, and from which image.
+
+Structural faults (missing columns, an unknown or disallowed category, an empty rationale, a duplicate
+subject) refuse the whole manifest: the list's composition is the legal question, so it must be fixed by
+the planner, not silently trimmed. Faults of a single image are rejected per entry during the build.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from lfr_core.config import CATEGORIES
+from lfr_core.errors import InvalidInput
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
+
+COLUMNS = ("subject_ref", "category", "rationale", "image_uri", "provenance", "capture_date")
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    subject_ref: str
+    category: str
+    rationale: str
+    image_uri: str
+    provenance: str
+    capture_date: date | None
+
+
+def read_source(uri: str, store: ObjectStore | None) -> bytes:
+    """Bytes of an `s3://bucket/key` object or a local file; a clear InvalidInput when unreachable."""
+    if uri.startswith("s3://"):
+        if store is None:
+            raise InvalidInput(f"{uri}: no object store configured")
+        try:
+            return store.get_uri(uri)
+        except (ObjectStoreError, ValueError) as e:
+            raise InvalidInput(f"{uri} is unreachable: {e}") from e
+    path = Path(uri.removeprefix("file://"))
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InvalidInput(f"{uri} is unreachable: {e.strerror or e}") from e
+
+
+def _records(data: bytes, uri: str) -> list[dict[str, str]]:
+    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    if uri.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InvalidInput(f"manifest {uri} is not valid JSON: {e}") from e
+        rows = payload.get("entries") if isinstance(payload, dict) else payload
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidInput(f"manifest {uri}: expected a list of objects (or {{'entries': [...]}})")
+        return [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput(f"manifest {uri} is missing columns: {', '.join(missing)} (needs {', '.join(COLUMNS)})")
+    return list(reader)
+
+
+def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list[ManifestRow]:
+    try:
+        records = _records(data, uri)
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"manifest {uri} is not UTF-8 text") from e
+    if not records:
+        raise InvalidInput(f"manifest {uri} has no entries")
+    problems: list[str] = []
+    rows: list[ManifestRow] = []
+    seen: set[str] = set()
+    for line, rec in enumerate(records, start=2):
+        missing = [c for c in COLUMNS if c not in rec]
+        if missing:
+            problems.append(f"entry {line - 1}: missing fields {', '.join(missing)}")
+            continue
+        ref, category = rec["subject_ref"].strip(), rec["category"].strip()
+        where = f"row {line} ({ref or 'no subject_ref'})"
+        if not ref:
+            problems.append(f"{where}: empty subject_ref")
+        elif ref in seen:
+            problems.append(f"{where}: duplicate subject_ref {ref!r}")
+        seen.add(ref)
+        if category not in CATEGORIES:
+            problems.append(f"{where}: unknown category {category!r}; allowed: {', '.join(CATEGORIES)}")
+        elif category not in allowed_categories:
+            problems.append(f"{where}: category {category!r} is not authorised for this deployment")
+        if not rec["rationale"].strip():
+            problems.append(f"{where}: empty rationale (each entry needs a reason to be on the list)")
+        if not rec["image_uri"].strip():
+            problems.append(f"{where}: empty image_uri")
+        if not rec["provenance"].strip():
+            problems.append(f"{where}: empty provenance")
+        captured = None
+        if rec["capture_date"].strip():
+            try:
+                captured = date.fromisoformat(rec["capture_date"].strip())
+            except ValueError:
+                problems.append(f"{where}: capture_date {rec['capture_date']!r} is not YYYY-MM-DD")
+        rows.append(ManifestRow(ref, category, rec["rationale"].strip(), rec["image_uri"].strip(),
+                                rec["provenance"].strip(), captured))
+    if problems:
+        raise InvalidInput(f"manifest {uri} refused ({len(problems)} problems):\n  " + "\n  ".join(problems))
+    return rows

@@ -1,0 +1,108 @@
+"""Purge with proof, and the subject history that survives it.
+
+A purge deletes a version's biometric templates (embeddings) and its copied images, then checks that
+nothing remains (row counts in PostgreSQL, a versioned listing in S3) before it writes a deletion receipt
+(counts and hashes only) to the audit log and the object store. The snapshot (entries and image hashes,
+no templates) is kept, so `history` can still answer whether someone was on a list, when and where.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from lfr_core import audit
+from lfr_core.audit import canonical_json, sha256_hex
+from lfr_core.config import Settings
+from lfr_core.errors import Refused
+from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
+from lfr_core.watchlist.lifecycle import _transition, get_version
+
+
+class PurgeVerificationFailed(RuntimeError):
+    """Something survived a purge; the version stays unpurged and the purge must be retried."""
+
+
+def copies_prefix(version_id: Any) -> str:
+    return f"watchlist-copies/{version_id}/"
+
+
+def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, version_id: str, actor: Actor,
+          *, reason: str = "retention ended") -> dict[str, Any]:
+    actor.require("admin", "system", to="purge a watchlist")
+    with conn.transaction():
+        version = get_version(conn, version_id, lock=True)
+        if version["state"] == "purged":
+            return version["purge_receipt"]
+        if version["state"] == "active":
+            raise Refused(f"version {version_id} is active; expire it (or wait for the window to end) before purging")
+        image_hashes = [r["image_sha256"] for r in conn.execute(
+            "SELECT image_sha256 FROM watchlist_entries WHERE version_id = %s AND image_uri IS NOT NULL ORDER BY id",
+            (version["id"],)).fetchall()]
+        embeddings = conn.execute("DELETE FROM watchlist_embeddings WHERE version_id = %s", (version["id"],)).rowcount
+        conn.execute("UPDATE watchlist_entries SET image_uri = NULL WHERE version_id = %s", (version["id"],))
+        bucket, prefix = settings.s3.bucket_sources, copies_prefix(version["id"])
+        objects = store.delete_prefix(bucket, prefix)
+
+        remaining_rows = conn.execute(
+            "SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (version["id"],)
+        ).fetchone()["n"]
+        remaining_objects = len(store.list_keys(bucket, prefix, versions=True))
+        if remaining_rows or remaining_objects:
+            raise PurgeVerificationFailed(
+                f"purge of {version_id} left {remaining_rows} embeddings and {remaining_objects} objects; nothing committed"
+            )
+        receipt = {
+            "version_id": str(version["id"]),
+            "deployment_id": str(version["deployment_id"]),
+            "version": version["version"],
+            "reason": reason,
+            "purged_by": actor.name,
+            "purged_at": datetime.now(UTC).isoformat(),
+            "deleted": {"embeddings": embeddings, "image_objects": objects},
+            "deleted_images_sha256": sha256_hex(canonical_json(image_hashes)),
+            "verified": {"embeddings_remaining": remaining_rows, "objects_remaining": remaining_objects,
+                         "listing": f"s3://{bucket}/{prefix}"},
+            "snapshot_sha256": version["snapshot_sha256"],
+            "manifest_sha256": version["manifest_sha256"],
+        }
+        stored = store.put_json(settings.s3.bucket_reports,
+                                f"receipts/{version['deployment_id']}/v{version['version']:04d}.json", receipt)
+        receipt["receipt_uri"], receipt["receipt_sha256"] = stored.uri, stored.sha256
+        _transition(conn, version, "purged", actor, extra_sql=", purged_at = now(), purge_receipt = %s",
+                    extra_params=(Jsonb(receipt),), details={"receipt": receipt})
+    return receipt
+
+
+def history(conn: psycopg.Connection, store: ObjectStore, subject_ref: str) -> list[dict[str, Any]]:
+    """Every version whose kept snapshot names the subject: when, for which deployment, in what state."""
+    rows = conn.execute(
+        """SELECT v.id, v.version, v.state, v.snapshot_uri, v.snapshot_sha256, v.activated_at, v.purged_at,
+                  d.id AS deployment_id, d.place, d.window_start, d.window_end
+           FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id ORDER BY v.built_at"""
+    ).fetchall()
+    found = []
+    for row in rows:
+        if not row["snapshot_uri"]:
+            continue
+        try:
+            data = store.get_bytes(*parse_s3_uri(row["snapshot_uri"]))
+        except ObjectStoreError as e:
+            found.append({"version_id": str(row["id"]), "error": f"snapshot unreadable: {e}"})
+            continue
+        intact = sha256_hex(data) == row["snapshot_sha256"]
+        for entry in json.loads(data)["entries"]:
+            if entry["subject_ref"] == subject_ref:
+                found.append({
+                    "deployment_id": str(row["deployment_id"]), "place": row["place"],
+                    "window_start": row["window_start"], "window_end": row["window_end"],
+                    "version_id": str(row["id"]), "version": row["version"], "state": row["state"],
+                    "category": entry["category"], "entry_status": entry["status"], "reason": entry["reason"],
+                    "activated_at": row["activated_at"], "purged_at": row["purged_at"], "snapshot_intact": intact,
+                })
+    return found

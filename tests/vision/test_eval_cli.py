@@ -1,0 +1,69 @@
+"""`lfr eval` end to end on a small manifest built from the shared faces."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from lfr_core.cli import eval_cmd
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    a = typer.Typer()
+    eval_cmd.register(a)
+
+    @a.command("noop")  # typer collapses a one-command app; keep `eval` a named subcommand
+    def _noop() -> None: ...
+
+    return a
+
+
+def _write_manifest(tmp_path, faces_dir) -> str:
+    rows = ["path,identity,dataset,note"]
+    for s in ("s1", "s2", "s3", "s4", "s5"):
+        for i in (1, 2, 3):
+            rows.append(f"{os.path.relpath(faces_dir / 'orl' / s / f'{i}.pgm', tmp_path)},orl_{s},orl,")
+    for i in (1, 2, 4):
+        rows.append(f"{os.path.relpath(faces_dir / 'deepface' / f'img{i}.jpg', tmp_path)},df_11,deepface,")
+    rows.append(f"{os.path.relpath(faces_dir / 'orl' / 's6' / '1.pgm', tmp_path)},,orl,skipped: no identity")
+    m = tmp_path / "manifest.csv"
+    m.write_text("\n".join(rows) + "\n")
+    return str(m)
+
+
+def test_eval_cli_json_last_line_has_the_metrics(app, tmp_path, faces_dir):
+    manifest = _write_manifest(tmp_path, faces_dir)
+    plot = tmp_path / "det.png"
+    r = CliRunner().invoke(app, ["eval", "--manifest", manifest, "--json", "--holdout-share", "0.34", "--seed", "0",
+                                 "--watchlist-size", "1000", "--faces-seen", "5000", "--plot", str(plot)])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    for key in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "tpir_at_fpir", "failures_to_enrol", "per_dataset",
+                "model", "projection"):
+        assert key in res
+    assert set(res["fnir_at_fpir"]) == {"0.1", "0.01", "0.001"}
+    assert res["protocol"]["images"] == 18 and res["protocol"]["identities"] == 6
+    assert res["protocol"]["held_out_identities"] == 2  # one of 5 orl ids... rounded per dataset
+    assert res["n_mated"] + res["n_nonmated"] + res["protocol"]["enrolled"] == 18
+    assert res["rank1"] >= 0.9
+    assert res["model"]["embedder"]["name"] == "sface"
+    assert res["projection"]["watchlist_size"] == 1000 and res["projection"]["faces_seen"] == 5000
+    assert "0.001" in res["insufficient_nonmated"]
+    assert plot.stat().st_size > 1000
+
+
+def test_eval_cli_missing_manifest_exits_2(app, tmp_path):
+    r = CliRunner().invoke(app, ["eval", "--manifest", str(tmp_path / "none.csv")])
+    assert r.exit_code == 2 and "manifest not found" in r.output
+
+
+def test_eval_cli_bad_columns_exit_2(app, tmp_path):
+    m = tmp_path / "bad.csv"
+    m.write_text("file,person\na.jpg,x\n")
+    r = CliRunner().invoke(app, ["eval", "--manifest", str(m)])
+    assert r.exit_code == 2 and "lacks column" in r.output
