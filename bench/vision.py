@@ -120,7 +120,7 @@ def main() -> None:
     for r in results:
         t.add_row(r["stage"], r["backend"], str(r["batch"]), f"{r['ms_per_item']:.1f}", r["unit"],
                   f"{r['per_s']:.1f}", f"{r['peak_rss_mb']:.0f}")
-    Console().print(t)
+    Console(width=140).print(t)
     speedup = dlib_ms / default_ms if dlib_ms else None
     print(f"default pipeline {default_ms:.1f} ms/image; dlib peer {dlib_ms:.1f} ms/image; speedup {speedup:.2f}x")
     print(json.dumps({"ms_per_image_default": round(default_ms, 2), "ms_per_image_dlib": round(dlib_ms, 2),

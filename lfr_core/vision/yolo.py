@@ -55,7 +55,7 @@ class YOLODetector:
         if len(images) == 0:
             return []
         results = self._model.predict(list(images), imgsz=self.input_size, conf=self.score, iou=self.nms_iou,
-                                      device=self.device, verbose=False, half=False)
+                                      device=self.device, verbose=False)
         out: list[list[Detection]] = []
         for res in results:
             boxes = res.boxes.xyxy.detach().cpu().numpy().astype(np.float32) if res.boxes is not None else np.zeros((0, 4))

@@ -1,0 +1,151 @@
+"""Alerts: a prompt for a human officer, never an automated decision.
+
+Only a face that matched a watchlist entry becomes an alert; its probe crop is the one biometric item
+the platform keeps about a passer-by, and only because a human must compare it with the watchlist
+image. Every alert, adjudication, hold and deletion is audited; alerts past the retention period are
+deleted (crops too) unless on legal hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from lfr_core import audit
+from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
+
+OUTCOMES = ("confirmed", "declined", "not_engaged")
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    deployment_id: uuid.UUID
+    version_id: uuid.UUID
+    subject_ref: str
+    category: str
+    score: float
+    camera_id: str
+    track_id: str
+    captured_at: datetime
+    watchlist_image_uri: str | None
+
+
+def raise_alert(conn: psycopg.Connection, store: ObjectStore, bucket: str, alert: NewAlert, probe_crop_jpeg: bytes,
+                actor: Actor) -> dict[str, Any]:
+    """Store the alert and its probe crop, and audit the input data that matched (EU AI Act Art 12(3)(c))."""
+    alert_id = uuid.uuid4()
+    crop = store.put_bytes(bucket, f"{alert.deployment_id}/{alert_id}.jpg", probe_crop_jpeg, "image/jpeg")
+    with conn.transaction():
+        row = conn.execute(
+            """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id, track_id,
+                                   captured_at, probe_crop_uri, watchlist_image_uri)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+            (alert_id, alert.deployment_id, alert.version_id, alert.subject_ref, alert.category, alert.score,
+             alert.camera_id, alert.track_id, alert.captured_at, crop.uri, alert.watchlist_image_uri),
+        ).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action="alert.raise", object_type="alert",
+                     object_id=str(alert_id), details={
+                         "deployment_id": str(alert.deployment_id), "version_id": str(alert.version_id),
+                         "subject_ref": alert.subject_ref, "score": round(alert.score, 4), "camera_id": alert.camera_id,
+                         "captured_at": alert.captured_at.isoformat(), "probe_crop_sha256": crop.sha256,
+                     })
+    return row
+
+
+def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, status: str | None = None,
+                limit: int = 200) -> list[dict[str, Any]]:
+    query = "SELECT * FROM alerts WHERE deployment_id = %s"
+    params: list[Any] = [str(deployment_id)]
+    if status:
+        query += " AND status = %s"
+        params.append(status)
+    return conn.execute(query + " ORDER BY raised_at DESC LIMIT %s", [*params, limit]).fetchall()
+
+
+def get_alert(conn: psycopg.Connection, alert_id: uuid.UUID | str, *, lock: bool = False) -> dict[str, Any]:
+    try:
+        key = uuid.UUID(str(alert_id))
+    except ValueError as e:
+        raise NotFound(f"alert id {alert_id!r} is not a UUID") from e
+    row = conn.execute("SELECT * FROM alerts WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)).fetchone()
+    if row is None:
+        raise NotFound(f"no alert {alert_id}")
+    return row
+
+
+def adjudicate(conn: psycopg.Connection, alert_id: uuid.UUID | str, outcome: str, actor: Actor,
+               note: str = "") -> dict[str, Any]:
+    """A human decision on a pending alert: confirmed (a true match), declined (a false one) or not engaged."""
+    actor.require("operator", "admin", to="adjudicate an alert")
+    if outcome not in OUTCOMES:
+        raise InvalidInput(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOMES)}")
+    with conn.transaction():
+        alert = get_alert(conn, alert_id, lock=True)
+        if alert["status"] != "pending":
+            raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
+        row = conn.execute(
+            """UPDATE alerts SET status = %s, adjudicated_by = %s, adjudicated_at = now(), outcome = %s
+               WHERE id = %s RETURNING *""",
+            (outcome, actor.name, note or None, alert["id"]),
+        ).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action=f"alert.{outcome}", object_type="alert",
+                     object_id=str(alert["id"]), details={"deployment_id": str(alert["deployment_id"]),
+                                                           "subject_ref": alert["subject_ref"], "note": note})
+    return row
+
+
+def set_legal_hold(conn: psycopg.Connection, alert_id: uuid.UUID | str, hold: bool, actor: Actor, reason: str) -> dict[str, Any]:
+    actor.require("admin", to="change a legal hold")
+    if not reason.strip():
+        raise InvalidInput("a legal hold change needs a reason")
+    with conn.transaction():
+        alert = get_alert(conn, alert_id, lock=True)
+        row = conn.execute("UPDATE alerts SET legal_hold = %s WHERE id = %s RETURNING *", (hold, alert["id"])).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action="alert.hold" if hold else "alert.release",
+                     object_type="alert", object_id=str(alert["id"]), details={"reason": reason})
+    return row
+
+
+def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days: int, actor: Actor,
+                   *, now: datetime | None = None) -> dict[str, int]:
+    """Delete alerts (and their crops) raised before the retention cut-off, except those on legal hold."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    with conn.transaction():
+        doomed = conn.execute(
+            "SELECT id, deployment_id, probe_crop_uri FROM alerts WHERE raised_at < %s AND NOT legal_hold FOR UPDATE",
+            (cutoff,),
+        ).fetchall()
+        held = conn.execute("SELECT count(*) AS n FROM alerts WHERE raised_at < %s AND legal_hold", (cutoff,)).fetchone()["n"]
+        crops = 0
+        for alert in doomed:
+            if alert["probe_crop_uri"]:
+                bucket, key = parse_s3_uri(alert["probe_crop_uri"])
+                crops += store.delete_prefix(bucket, key)
+        conn.execute("DELETE FROM alerts WHERE id = ANY(%s)", ([a["id"] for a in doomed],))
+        audit.append(conn, actor=actor.name, role=actor.role, action="alert.retention_delete", object_type="alerts",
+                     object_id=cutoff.isoformat(), details={"deleted": len(doomed), "crops_deleted": crops,
+                                                            "kept_on_hold": held, "retention_days": retention_days,
+                                                            "alert_ids": [str(a["id"]) for a in doomed]})
+    return {"deleted": len(doomed), "crops_deleted": crops, "kept_on_hold": held}
+
+
+def record_counts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, camera_id: str, *, frames: int,
+                  faces_seen: int, frames_refused: int = 0) -> None:
+    """Add to a camera's running totals: numbers only, nothing about any face."""
+    with conn.transaction():
+        conn.execute(
+            """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (deployment_id, camera_id) DO UPDATE SET
+                 frames = deployment_counters.frames + EXCLUDED.frames,
+                 faces_seen = deployment_counters.faces_seen + EXCLUDED.faces_seen,
+                 frames_refused = deployment_counters.frames_refused + EXCLUDED.frames_refused,
+                 updated_at = now()""",
+            (str(deployment_id), camera_id, frames, faces_seen, frames_refused),
+        )
