@@ -61,3 +61,25 @@ def shared_dir() -> Path:
     if not (path / "data" / "faces" / "manifest.csv").is_file():
         pytest.skip(f"shared data not found at {path} (set LFR_SHARED_DIR)")
     return path
+
+
+@pytest.fixture(scope="session")
+def face_engine(services):
+    from lfr_core.vision.engine import build_engine
+
+    return build_engine(services)
+
+
+@pytest.fixture(scope="session")
+def store(services):
+    from lfr_core.storage.objectstore import ObjectStore
+
+    return ObjectStore(services)
+
+
+@pytest.fixture()
+def db(services):
+    from lfr_core.db.connection import connect
+
+    with connect(services) as conn:
+        yield conn

@@ -1,0 +1,60 @@
+"""Embedder deployment: aligned 112x112 crops -> L2-normalised embeddings, batched across frames.
+
+Each request carries the crops of one frame (N, 112, 112, 3); a batch concatenates several frames' crops
+into one forward pass and splits the result back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from ray import serve
+
+from ray_apps.options import BatchConfig
+
+log = logging.getLogger("ray.serve")
+
+
+@serve.deployment(name="Embedder")
+class Embedder:
+    def __init__(self) -> None:
+        from lfr_core.config import get_settings
+        from lfr_core.vision.registry import build_embedder
+        import cv2
+
+        settings = get_settings()
+        cv2.setNumThreads(settings.vision.threads)
+        self.embedder = build_embedder(settings)
+        self.identity = self.embedder.identity.as_dict()
+        log.info("embedder ready: %s dim=%s", self.identity["name"], self.identity["embedding_dim"])
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        batch = BatchConfig.model_validate(config or {})
+        self.embed.set_max_batch_size(batch.max_batch_size)
+        self.embed.set_batch_wait_timeout_s(batch.batch_wait_timeout_s)
+
+    def batch_config(self) -> dict[str, Any]:
+        return {"max_batch_size": self.embed._get_max_batch_size(),
+                "batch_wait_timeout_s": self.embed._get_batch_wait_timeout_s()}
+
+    def model_identity(self) -> dict[str, Any]:
+        return self.identity
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
+    async def embed(self, frames: list[np.ndarray]) -> list[dict[str, Any]]:
+        sizes = [len(f) for f in frames]
+        crops = [c for f in frames for c in f]
+        if not crops:
+            return [{"embeddings": np.zeros((0, self.identity["embedding_dim"]), np.float32), "batch_size": 0}
+                    for _ in frames]
+        emb = self.embedder.embed_batch(crops)
+        out, start = [], 0
+        for n in sizes:
+            out.append({"embeddings": emb[start:start + n], "batch_size": len(frames)})
+            start += n
+        return out
+
+    async def __call__(self, crops: np.ndarray) -> dict[str, Any]:
+        return await self.embed(crops)

@@ -1,0 +1,75 @@
+"""Validated options for the application's deployments (pydantic, checked before anything is deployed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from lfr_core.config import Settings, get_settings
+
+
+class BatchConfig(BaseModel):
+    """The `user_config` of the batched deployments: changed live through `reconfigure`."""
+
+    max_batch_size: int = Field(8, ge=1, le=256)
+    batch_wait_timeout_s: float = Field(0.01, ge=0.0, le=1.0)
+
+
+class ModelDeploymentOptions(BaseModel):
+    min_replicas: int = Field(1, ge=0, le=64)
+    max_replicas: int = Field(2, ge=1, le=64)
+    initial_replicas: int | None = Field(None, ge=0, le=64)
+    target_ongoing_requests: float = Field(4.0, gt=0)
+    max_ongoing_requests: int = Field(16, ge=1, le=1024)
+    num_cpus: float = Field(0.4, gt=0, le=64, description="CPUs per replica; small so that 2 cores hold 2+2+1")
+    batch: BatchConfig = BatchConfig()
+
+    @model_validator(mode="after")
+    def check(self) -> ModelDeploymentOptions:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("max_replicas must be >= min_replicas")
+        if self.max_ongoing_requests < self.batch.max_batch_size:
+            raise ValueError("max_ongoing_requests must be >= max_batch_size, or batches never fill")
+        return self
+
+    def deployment_options(self) -> dict[str, Any]:
+        autoscaling = {
+            "min_replicas": self.min_replicas,
+            "max_replicas": self.max_replicas,
+            "target_ongoing_requests": self.target_ongoing_requests,
+            "upscale_delay_s": 2.0,
+            "downscale_delay_s": 60.0,
+        }
+        if self.initial_replicas is not None:
+            autoscaling["initial_replicas"] = self.initial_replicas
+        return {
+            "autoscaling_config": autoscaling,
+            "max_ongoing_requests": self.max_ongoing_requests,
+            "ray_actor_options": {"num_cpus": self.num_cpus},
+            "user_config": self.batch.model_dump(),
+        }
+
+
+class AppOptions(BaseModel):
+    detector: ModelDeploymentOptions = ModelDeploymentOptions()
+    embedder: ModelDeploymentOptions = ModelDeploymentOptions()
+    ingress_num_cpus: float = Field(0.2, gt=0, le=64)
+    ingress_max_ongoing_requests: int = Field(64, ge=1, le=10_000)
+    max_inflight_frames: int = Field(32, ge=1, le=10_000, description="Frames in progress before new ones get 503")
+    version_check_s: float = Field(2.0, gt=0, le=600, description="Re-read each deployment's active version this often")
+    counters_flush_s: float = Field(5.0, gt=0, le=600, description="Flush per-camera counters this often")
+    auth_cache_s: float = Field(10.0, ge=0, le=600, description="Cache API key lookups this long")
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> AppOptions:
+        s = (settings or get_settings()).serve
+        model = {"min_replicas": s.min_replicas, "max_replicas": max(s.max_replicas, s.min_replicas),
+                 "batch": {"max_batch_size": s.batch_size, "batch_wait_timeout_s": s.batch_wait_s}}
+        base: dict[str, Any] = {"detector": dict(model), "embedder": dict(model)}
+        for key, value in (overrides or {}).items():
+            if key in ("detector", "embedder") and isinstance(value, dict):
+                base[key] = {**base[key], **value}
+            else:
+                base[key] = value
+        return cls.model_validate(base)

@@ -1,0 +1,64 @@
+"""The watchlist commands as a planner, an authoriser and an auditor use them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from tests.watchlist.conftest import subject_rows
+
+
+def lfr(*args: str, actor: str | None = None, role: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ}
+    if actor:
+        env["LFR_ACTOR"] = actor
+    if role:
+        env["LFR_ROLE"] = role
+    return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def last_json(result: subprocess.CompletedProcess[str]):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_planner_builds_authoriser_approves_auditor_verifies(services, identities, stage):
+    start = datetime.now(UTC) + timedelta(hours=1)
+    created = last_json(lfr(
+        "deployment", "create", "--place", "Cardiff Central", "--purpose", "wanted persons",
+        "--legal-basis", "common law", "--intelligence-ref", "INT-7", "--start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S%z"), "--authorising-officer", "Supt. Evans",
+        "--json", actor="pat.planner"))
+    manifest = stage(subject_rows(identities, 3))
+    built = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", manifest, "--json",
+                          actor="pat.planner"))
+    assert built["state"] == "draft" and built["entries_accepted"] == 3
+
+    same_person = lfr("watchlist", "approve", built["id"], actor="pat.planner", role="authoriser")
+    assert same_person.returncode == 3 and "different authoriser" in same_person.stderr
+    approved = last_json(lfr("watchlist", "approve", built["id"], "--json", actor="ann.authoriser"))
+    assert approved["state"] == "approved" and approved["approved_by"] == "ann.authoriser"
+    early = lfr("watchlist", "activate", built["id"], actor="olly.operator")
+    assert early.returncode == 3 and "outside" in early.stderr
+
+    shown = last_json(lfr("deployment", "show", created["id"], "--json"))
+    assert [v["state"] for v in shown["versions"]] == ["approved"]
+    assert last_json(lfr("audit", "verify", "--json"))["ok"] is True
+    exported = lfr("audit", "export", "--type", "watchlist_version", "--id", built["id"])
+    assert [json.loads(line)["action"] for line in exported.stdout.splitlines()] == ["watchlist.build", "watchlist.approved"]
+
+
+def test_cli_refuses_bad_input_with_exit_codes(services):
+    missing = lfr("watchlist", "build", "--deployment", "00000000-0000-0000-0000-000000000000",
+                  "--manifest", "/nowhere.csv", actor="pat.planner")
+    assert missing.returncode == 2 and "no deployment" in missing.stderr
+    past = lfr("deployment", "create", "--place", "x", "--purpose", "x", "--legal-basis", "x", "--intelligence-ref", "x",
+               "--start", "2020-01-01T10:00:00+0000", "--end", "2020-01-01T12:00:00+0000", "--authorising-officer", "x",
+               actor="pat.planner")
+    assert past.returncode == 2 and "in the past" in past.stderr
+    wrong_role = lfr("watchlist", "purge", "00000000-0000-0000-0000-000000000000", actor="x", role="operator")
+    assert wrong_role.returncode == 3 and "may not purge" in wrong_role.stderr
