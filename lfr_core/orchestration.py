@@ -1,0 +1,196 @@
+"""Glue between the Airflow DAGs and the domain library: one plain function per DAG task.
+
+Each function opens its own connection from settings, is safe to run again (a retried task finds the
+state it left and returns it), and returns JSON-serialisable values for XCom. Errors a planner can fix
+(`InvalidInput`, `Refused`, `NotFound`) propagate unchanged so the DAG can fail without retrying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lfr_core import deployments, reports, sweeps
+from lfr_core.config import Settings
+from lfr_core.db.connection import connect
+from lfr_core.errors import InvalidInput, Refused
+from lfr_core.roles import SYSTEM, Actor
+from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist.manifest import parse_manifest, read_source
+from lfr_core.watchlist.purge import purge
+
+SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_start", "window_end",
+               "authorising_officer", "allowed_categories", "threshold")
+
+
+class ApprovalTimedOut(Refused):
+    """No authoriser approved the draft in time; the draft was purged and the deployment cancelled."""
+
+
+def _deployment_summary(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"deployment_id": str(row["id"]), "window_start": row["window_start"].isoformat(),
+            "window_end": row["window_end"].isoformat(), "status": row["status"], **extra}
+
+
+def create_deployment_from_params(settings: Settings, params: Mapping[str, Any], *,
+                                  now: datetime | None = None) -> dict[str, Any]:
+    """Validate the request and its manifest completely, then create the deployment (and nothing on failure).
+
+    Idempotent: a retry finds the deployment the same planner already created for the same terms."""
+    planner = str(params.get("planner") or "").strip()
+    if not planner:
+        raise InvalidInput("planner: the name of the planner building the watchlist is required")
+    actor = Actor(planner, "planner")
+    manifest_uri = str(params.get("manifest_uri") or "").strip()
+    if not manifest_uri:
+        raise InvalidInput("manifest_uri: a source manifest (s3://bucket/key or a file path) is required")
+    raw = {k: params.get(k) for k in SPEC_FIELDS if params.get(k) is not None}
+    with connect(settings) as conn:
+        try:
+            spec = deployments.DeploymentSpec.model_validate(raw)
+        except Exception:  # noqa: BLE001 - validate_spec below reports the problem in full
+            spec = None
+        if spec is not None:
+            existing = conn.execute(
+                """SELECT * FROM deployments WHERE created_by = %s AND intelligence_ref = %s AND place = %s
+                   AND window_start = %s AND window_end = %s AND status = 'planned'""",
+                (planner, spec.intelligence_ref, spec.place, spec.window_start, spec.window_end),
+            ).fetchone()
+            conn.rollback()
+            if existing:
+                return _deployment_summary(existing, manifest_uri=manifest_uri, planner=planner, reused=True)
+        spec = deployments.validate_spec(raw, settings, now=now)
+        store = ObjectStore(settings) if manifest_uri.startswith("s3://") else None
+        rows = parse_manifest(read_source(manifest_uri, store), manifest_uri, spec.allowed_categories)
+        row = deployments.create(conn, spec, actor)
+        return _deployment_summary(row, manifest_uri=manifest_uri, planner=planner, manifest_entries=len(rows),
+                                   reused=False)
+
+
+def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, planner: str,
+                    build_key: str) -> dict[str, Any]:
+    """Build the draft (batched by `watchlist.build_batch`); a retry with the same key returns the same version."""
+    from lfr_core.vision.engine import build_engine
+    from lfr_core.watchlist.build import build_version
+
+    with connect(settings) as conn:
+        existing = conn.execute("SELECT id FROM watchlist_versions WHERE build_key = %s", (build_key,)).fetchone()
+        conn.rollback()
+        engine = None if existing else build_engine(settings)
+        version = build_version(conn, ObjectStore(settings), engine, settings, deployment_id=deployment_id,
+                                manifest_uri=manifest_uri, actor=Actor(planner, "planner"), build_key=build_key)
+        rows = version.get("entries") or [
+            {"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]}
+            for e in lifecycle.entries(conn, version["id"])
+        ]
+    return {
+        "deployment_id": str(version["deployment_id"]), "version_id": str(version["id"]),
+        "version": version["version"], "state": version["state"], "built_by": version["built_by"],
+        "manifest_sha256": version["manifest_sha256"], "entries_total": version["entries_total"],
+        "entries_accepted": version["entries_accepted"], "entries_rejected": version["entries_rejected"],
+        "entries": [{"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]} for e in rows],
+    }
+
+
+def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes: float | None = None,
+                            *, now: datetime | None = None) -> dict[str, Any] | None:
+    """One poke: the sealed version once approved, None while it is a draft.
+
+    The timeout counts from the build (database time), so it holds across sensor reschedules and retries;
+    on timeout the draft is purged with a receipt and the deployment cancelled, then ApprovalTimedOut."""
+    timeout = timedelta(minutes=timeout_minutes or settings.watchlist.approval_timeout_minutes)
+    now = now or datetime.now(UTC)
+    with connect(settings) as conn:
+        version = lifecycle.get_version(conn, version_id)
+        conn.rollback()
+        if version["state"] in ("approved", "active", "expired"):
+            return {"version_id": str(version["id"]), "deployment_id": str(version["deployment_id"]),
+                    "version": version["version"], "state": version["state"], "approved_by": version["approved_by"],
+                    "criteria_sha256": version["criteria_sha256"]}
+        if version["state"] == "purged":
+            raise Refused(f"version {version_id} was purged before it was approved")
+        if now - version["built_at"] < timeout:
+            return None
+        reason = f"approval timed out after {timeout} (no authoriser approved the draft)"
+        receipt = purge(conn, ObjectStore(settings), settings, version_id, SYSTEM, reason=reason)
+        with conn.transaction():
+            deployments.set_status(conn, version["deployment_id"], "cancelled", SYSTEM, reason)
+    raise ApprovalTimedOut(f"version {version_id}: {reason}; draft purged, receipt {receipt.get('receipt_uri')}")
+
+
+def window_reached(settings: Settings, deployment_id: str, edge: str, *, now: datetime | None = None) -> bool:
+    """True once the deployment's window has started (edge='start') or ended (edge='end')."""
+    if edge not in ("start", "end"):
+        raise ValueError(f"edge must be 'start' or 'end', not {edge!r}")
+    with connect(settings) as conn:
+        deployment = deployments.get(conn, deployment_id)
+    return (now or datetime.now(UTC)) >= deployment[f"window_{edge}"]
+
+
+def activate_version(settings: Settings, version_id: str, *, now: datetime | None = None) -> dict[str, Any]:
+    """Activate inside the window; already active is success, and a window already over is reported, not forced."""
+    now = now or datetime.now(UTC)
+    with connect(settings) as conn:
+        version = lifecycle.get_version(conn, version_id)
+        deployment = deployments.get(conn, version["deployment_id"])
+        conn.rollback()
+        summary = {"version_id": str(version["id"]), "deployment_id": str(deployment["id"])}
+        if version["state"] == "active":
+            return {**summary, "state": "active", "note": "already active"}
+        if version["state"] in ("expired", "purged") or now >= deployment["window_end"]:
+            return {**summary, "state": version["state"],
+                    "note": f"not activated: version is {version['state']} and the window ends {deployment['window_end']}"}
+        row = lifecycle.activate(conn, version_id, SYSTEM, now=now)
+        return {**summary, "state": row["state"], "activated_at": row["activated_at"].isoformat()}
+
+
+def expire_version(settings: Settings, version_id: str, *, reason: str = "window ended") -> dict[str, Any]:
+    """Deactivate at window end; a version already expired or purged (e.g. by the sweep) is left as it is."""
+    with connect(settings) as conn:
+        version = lifecycle.get_version(conn, version_id)
+        conn.rollback()
+        if version["state"] in ("active", "approved"):
+            version = lifecycle.expire(conn, version_id, SYSTEM, reason=reason)
+        return {"version_id": str(version["id"]), "state": version["state"],
+                "expired_at": version["expired_at"].isoformat() if version["expired_at"] else None}
+
+
+def purge_version(settings: Settings, version_id: str, *, reason: str = "deployment window ended") -> dict[str, Any]:
+    """Purge with proof; a version already purged returns its stored receipt."""
+    with connect(settings) as conn:
+        return purge(conn, ObjectStore(settings), settings, version_id, SYSTEM, reason=reason)
+
+
+def publish_report(settings: Settings, deployment_id: str) -> dict[str, Any]:
+    with connect(settings) as conn:
+        return reports.publish_report(conn, ObjectStore(settings), settings, deployment_id)
+
+
+def sweep_watchlists(settings: Settings) -> dict[str, Any]:
+    with connect(settings) as conn:
+        return sweeps.sweep_watchlists(conn, ObjectStore(settings), settings)
+
+
+def apply_alert_retention(settings: Settings) -> dict[str, int]:
+    with connect(settings) as conn:
+        return sweeps.apply_alert_retention(conn, ObjectStore(settings), settings)
+
+
+def deployment_conf(*, place: str, manifest_uri: str, planner: str, window_start: datetime, window_end: datetime,
+                    threshold: float, purpose: str = "Locate people wanted by the court",
+                    legal_basis: str = "Common law policing powers; force LFR policy v1",
+                    intelligence_ref: str = "INT-DEMO-0001", authorising_officer: str = "Supt A. Example",
+                    allowed_categories: list[str] | None = None, demo: bool = True, poke_interval_s: int = 1,
+                    approval_timeout_minutes: float | None = None) -> dict[str, Any]:
+    """A conf dict for the `lfr_deployment` DAG (used by the demo and the tests)."""
+    from lfr_core.config import CATEGORIES
+
+    return {
+        "place": place, "purpose": purpose, "legal_basis": legal_basis, "intelligence_ref": intelligence_ref,
+        "window_start": window_start.isoformat(), "window_end": window_end.isoformat(),
+        "authorising_officer": authorising_officer, "manifest_uri": manifest_uri, "threshold": threshold,
+        "allowed_categories": list(allowed_categories or CATEGORIES), "planner": planner, "demo": demo,
+        "poke_interval_s": poke_interval_s, "approval_timeout_minutes": approval_timeout_minutes,
+    }

@@ -1,0 +1,207 @@
+"""The per-deployment transparency report: what was searched for, how many faces were seen, what alerted
+and what the officers did about it, published as JSON and Markdown next to the purge receipts.
+
+Numbers only: the report names no subject and holds no biometric data. The projected false alerts come
+from a per-comparison false match rate (see `PROJECTION_FMR_PER_COMPARISON`) scaled to the watchlist size
+and the faces seen, so the observed count can be set against what the operating threshold predicted.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from lfr_core import audit, deployments
+from lfr_core.config import Settings
+from lfr_core.roles import SYSTEM, Actor
+from lfr_core.storage.objectstore import ObjectStore
+
+# SFace's published operating point: threshold 0.363 at a false accept rate of about 1e-3 per comparison
+# on LFW (the default `match.threshold`). A per-deployment measured FPIR from `lfr eval` would be better; until
+# one is recorded in the database the report uses this constant and says so.
+PROJECTION_FMR_PER_COMPARISON = 1e-3
+PROJECTION_SOURCE = "SFace published operating point (FAR ~1e-3 per comparison at cosine 0.363, LFW)"
+
+ALERT_STATUSES = ("pending", "confirmed", "declined", "not_engaged")
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def projected_false_alerts(faces_seen: int, watchlist_size: int,
+                           fmr: float = PROJECTION_FMR_PER_COMPARISON) -> dict[str, float]:
+    """FPIR(N) = 1 - (1 - p)^N for a list of N subjects; expected false alerts = faces seen * FPIR(N)."""
+    fpir_n = 1.0 - (1.0 - fmr) ** watchlist_size if watchlist_size > 0 else 0.0
+    return {"per_comparison_fmr": fmr, "fpir_at_watchlist": fpir_n, "false_alerts": faces_seen * fpir_n}
+
+
+def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]:
+    deployment = deployments.get(conn, deployment_id)
+    versions = conn.execute(
+        """SELECT id, version, state, built_by, approved_by, entries_total, entries_accepted, entries_rejected,
+                  activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder,
+                  purge_receipt->>'receipt_uri' AS receipt_uri
+           FROM watchlist_versions WHERE deployment_id = %s ORDER BY version""",
+        (deployment["id"],),
+    ).fetchall()
+    used = [v for v in versions if v["activated_at"] is not None]
+    # Entries survive a purge (only templates and image copies go), so the size stays countable afterwards.
+    size = conn.execute(
+        """SELECT count(DISTINCT subject_ref) AS n FROM watchlist_entries
+           WHERE status = 'accepted' AND version_id = ANY(%s)""",
+        ([v["id"] for v in used],),
+    ).fetchone()["n"]
+    counters = conn.execute(
+        """SELECT count(*) AS cameras, coalesce(sum(frames), 0) AS frames, coalesce(sum(faces_seen), 0) AS faces_seen,
+                  coalesce(sum(frames_refused), 0) AS frames_refused
+           FROM deployment_counters WHERE deployment_id = %s""",
+        (deployment["id"],),
+    ).fetchone()
+    by_status = {s: 0 for s in ALERT_STATUSES}
+    for row in conn.execute(
+        "SELECT status, count(*) AS n FROM alerts WHERE deployment_id = %s GROUP BY status", (deployment["id"],)
+    ).fetchall():
+        by_status[row["status"]] = row["n"]
+    by_category = {row["category"]: {"alerts": row["n"], "confirmed": row["confirmed"], "declined": row["declined"]}
+                   for row in conn.execute(
+                       """SELECT category, count(*) AS n, count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
+                                 count(*) FILTER (WHERE status = 'declined') AS declined
+                          FROM alerts WHERE deployment_id = %s GROUP BY category ORDER BY category""",
+                       (deployment["id"],)).fetchall()}
+    conn.rollback()
+
+    faces = int(counters["faces_seen"])
+    total_alerts = sum(by_status.values())
+    engagements = by_status["confirmed"] + by_status["declined"]
+    projection = projected_false_alerts(faces, size)
+    return {
+        "deployment": {
+            "id": str(deployment["id"]), "place": deployment["place"], "purpose": deployment["purpose"],
+            "legal_basis": deployment["legal_basis"], "authorising_officer": deployment["authorising_officer"],
+            "window_start": _iso(deployment["window_start"]), "window_end": _iso(deployment["window_end"]),
+            "status": deployment["status"], "threshold": deployment["threshold"],
+            "allowed_categories": list(deployment["allowed_categories"]),
+        },
+        "watchlist": {
+            "size": size,
+            "versions": [{
+                "id": str(v["id"]), "version": v["version"], "state": v["state"], "built_by": v["built_by"],
+                "approved_by": v["approved_by"], "embedder": v["embedder"], "threshold": v["threshold"],
+                "entries_total": v["entries_total"], "entries_accepted": v["entries_accepted"],
+                "entries_rejected": v["entries_rejected"], "used": v["activated_at"] is not None,
+                "activated_at": _iso(v["activated_at"]), "expired_at": _iso(v["expired_at"]),
+                "purged_at": _iso(v["purged_at"]), "purge_receipt_uri": v["receipt_uri"],
+            } for v in versions],
+        },
+        "traffic": {"cameras": int(counters["cameras"]), "frames": int(counters["frames"]), "faces_seen": faces,
+                    "frames_refused": int(counters["frames_refused"])},
+        "alerts": {
+            "total": total_alerts,
+            "true_alerts": by_status["confirmed"],
+            "false_alerts": by_status["declined"],
+            "not_engaged": by_status["not_engaged"],
+            "pending": by_status["pending"],
+            "engagements": engagements,
+            "outcomes": by_status,
+            "by_category": by_category,
+            "false_alerts_per_1000_faces": (by_status["declined"] * 1000.0 / faces) if faces else None,
+        },
+        "false_alerts": {
+            "observed": by_status["declined"],
+            "projected": projection["false_alerts"],
+            "projected_fpir_at_watchlist": projection["fpir_at_watchlist"],
+            "per_comparison_fmr": projection["per_comparison_fmr"],
+            "projection_source": PROJECTION_SOURCE,
+        },
+        "generated_at": datetime.now(UTC).isoformat(),
+    }
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """A human-readable report; free text from the deployment is HTML-escaped so it renders inertly."""
+    d, w, t, a, f = (report[k] for k in ("deployment", "watchlist", "traffic", "alerts", "false_alerts"))
+    esc = html.escape
+    lines = [
+        f"# Transparency report: {esc(d['place'])}",
+        "",
+        f"- Deployment: `{d['id']}` ({d['status']})",
+        f"- Window: {d['window_start']} to {d['window_end']}",
+        f"- Purpose: {esc(d['purpose'])}",
+        f"- Legal basis: {esc(d['legal_basis'])}",
+        f"- Authorising officer: {esc(d['authorising_officer'])}",
+        f"- Threshold: {_fmt(d['threshold'], 3)}; categories: {', '.join(d['allowed_categories'])}",
+        "",
+        "## Watchlist",
+        "",
+        f"Watchlist size (accepted entries of the versions used): **{w['size']}**",
+        "",
+        "| version | state | used | built by | approved by | accepted | rejected | purge receipt |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for v in w["versions"]:
+        lines.append(f"| {v['version']} | {v['state']} | {'yes' if v['used'] else 'no'} | {esc(v['built_by'])} | "
+                     f"{esc(v['approved_by'] or '-')} | {v['entries_accepted']} | {v['entries_rejected']} | "
+                     f"{v['purge_receipt_uri'] or '-'} |")
+    lines += [
+        "",
+        "## Faces seen",
+        "",
+        f"- Cameras: {t['cameras']}; frames: {t['frames']} (refused: {t['frames_refused']})",
+        f"- Faces seen (compared and discarded unless matched): {t['faces_seen']}",
+        "",
+        "## Alerts and outcomes",
+        "",
+        "| measure | count |",
+        "|---|---|",
+        f"| alerts | {a['total']} |",
+        f"| true alerts (confirmed) | {a['true_alerts']} |",
+        f"| false alerts (declined) | {a['false_alerts']} |",
+        f"| not engaged | {a['not_engaged']} |",
+        f"| pending | {a['pending']} |",
+        f"| engagements | {a['engagements']} |",
+        f"| false alerts per 1,000 faces seen | {_fmt(a['false_alerts_per_1000_faces'], 3)} |",
+        "",
+        "## Projected vs observed false alerts",
+        "",
+        f"- Observed: {f['observed']}",
+        f"- Projected: {_fmt(f['projected'], 3)} (FPIR at this list size {_fmt(f['projected_fpir_at_watchlist'], 5)}; "
+        f"per-comparison rate {f['per_comparison_fmr']:g}, from the {f['projection_source']})",
+        "",
+        f"_Generated {report['generated_at']}_",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def report_keys(deployment_id: str) -> tuple[str, str]:
+    return f"reports/{deployment_id}/report.json", f"reports/{deployment_id}/report.md"
+
+
+def publish_report(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: str,
+                   actor: Actor = SYSTEM) -> dict[str, Any]:
+    """Write report.json and report.md to the reports bucket (overwriting: the latest is the report) and audit it."""
+    report = build_report(conn, deployment_id)
+    markdown = render_markdown(report)
+    json_key, md_key = report_keys(report["deployment"]["id"])
+    bucket = settings.s3.bucket_reports
+    stored_json = store.put_json(bucket, json_key, report)
+    stored_md = store.put_bytes(bucket, md_key, markdown.encode(), "text/markdown")
+    with conn.transaction():
+        audit.append(conn, actor=actor.name, role=actor.role, action="report.publish", object_type="deployment",
+                     object_id=report["deployment"]["id"], details={
+                         "json_uri": stored_json.uri, "json_sha256": stored_json.sha256,
+                         "markdown_uri": stored_md.uri, "markdown_sha256": stored_md.sha256})
+    return {"json_uri": stored_json.uri, "markdown_uri": stored_md.uri, "json_sha256": stored_json.sha256,
+            "report": report, "markdown": markdown}

@@ -1,0 +1,74 @@
+"""Scheduled safety nets behind the deployment workflow: the watchlist expiry sweep and alert retention.
+
+The deployment DAG expires and purges its own list at window end; the sweep catches what it missed (a
+failed or paused run, a list activated by hand): a list active outside its window is deactivated at once,
+and any version whose window ended more than `watchlist.expiry_grace_minutes` ago is purged with a receipt.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from lfr_core import alerts
+from lfr_core.config import Settings
+from lfr_core.errors import LfrError
+from lfr_core.roles import SYSTEM, Actor
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
+from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist.purge import PurgeVerificationFailed, purge
+
+OUTSIDE_WINDOW = "found active outside its window"
+
+
+class SweepIncomplete(RuntimeError):
+    """Some versions could not be expired or purged; the others were, and the next sweep retries these."""
+
+
+def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Settings, *,
+                     now: datetime | None = None, actor: Actor = SYSTEM) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
+    grace = timedelta(minutes=settings.watchlist.expiry_grace_minutes)
+    candidates = conn.execute(
+        """SELECT v.id, v.state, d.window_start, d.window_end FROM watchlist_versions v
+           JOIN deployments d ON d.id = v.deployment_id
+           WHERE v.state <> 'purged' AND (v.state = 'active' OR d.window_end + %s <= %s)
+           ORDER BY v.built_at""",
+        (grace, now),
+    ).fetchall()
+    conn.rollback()
+    deactivated, expired, receipts, failures = [], [], [], []
+    for row in candidates:
+        version_id = str(row["id"])
+        try:
+            state = row["state"]
+            if state == "active" and not (row["window_start"] <= now < row["window_end"]):
+                lifecycle.expire(conn, version_id, actor, reason=OUTSIDE_WINDOW)
+                deactivated.append(version_id)
+                state = "expired"
+            if now < row["window_end"] + grace:
+                continue
+            if state == "approved":
+                lifecycle.expire(conn, version_id, actor, reason="window ended")
+                expired.append(version_id)
+            # A draft never sealed goes straight to purged; everything else is expired by now.
+            receipts.append(purge(conn, store, settings, version_id, actor,
+                                  reason=f"window ended at {row['window_end'].isoformat()}; grace of {grace} passed"))
+        except (LfrError, PurgeVerificationFailed, ObjectStoreError, psycopg.Error) as e:
+            conn.rollback()
+            failures.append(f"{version_id}: {e}")
+    result = {"checked": len(candidates), "deactivated": deactivated, "expired": expired,
+              "purged": [r["version_id"] for r in receipts], "receipts": [r.get("receipt_uri") for r in receipts],
+              "failures": failures}
+    if failures:
+        raise SweepIncomplete(f"{len(failures)} of {len(candidates)} versions not swept: " + "; ".join(failures)
+                              + f" (done: {result})")
+    return result
+
+
+def apply_alert_retention(conn: psycopg.Connection, store: ObjectStore, settings: Settings, *,
+                          now: datetime | None = None, actor: Actor = SYSTEM) -> dict[str, int]:
+    """Delete alerts older than `alerts.retention_days`; those on legal hold are kept."""
+    return alerts.delete_expired(conn, store, settings.alerts.retention_days, actor, now=now)
