@@ -100,8 +100,9 @@ def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarr
             """INSERT INTO watchlist_entries (version_id, subject_ref, category, rationale, provenance, source_uri,
                                               status, image_uri, image_sha256)
                SELECT %s, 'S-' || i, 'wanted_suspect', 'bench', 'bench', 'synthetic', 'accepted',
-                      's3://x/' || i, md5(i::text) FROM generate_series(1, %s) AS i ORDER BY i RETURNING id""",
-            (version_id, n)).fetchall()]
+                      %s || lpad(i::text, 5, '0') || '.jpg', md5(i::text)
+               FROM generate_series(1, %s) AS i ORDER BY i RETURNING id""",
+            (version_id, f"s3://{settings.s3.bucket_images}/{copies_prefix(version_id)}", n)).fetchall()]
         vectors = vectors if vectors is not None else np.random.default_rng(1).normal(size=(n, dim)).astype(np.float32)
         with conn.cursor().copy(
             "COPY watchlist_embeddings (entry_id, version_id, embedding_dim, embedding) FROM STDIN"
@@ -111,8 +112,8 @@ def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarr
     if copies:
         prefix = copies_prefix(version_id)
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda i: store.put_bytes(settings.s3.bucket_sources, f"{prefix}{i:05d}.jpg", b"x" * 64),
-                          range(n)))
+            list(pool.map(lambda i: store.put_bytes(settings.s3.bucket_images, f"{prefix}{i:05d}.jpg", b"x" * 64),
+                          range(1, n + 1)))
     return version_id, ids
 
 
@@ -131,8 +132,8 @@ def bench_purge(conn, store, settings, n: int, naive_n: int) -> dict:
     with conn.transaction():
         for entry_id in naive_ids:
             conn.execute("DELETE FROM watchlist_embeddings WHERE entry_id = %s", (entry_id,))
-    for key, version in store.list_keys(settings.s3.bucket_sources, copies_prefix(naive_id), versions=True):
-        store.client.remove_object(settings.s3.bucket_sources, key, version_id=version)
+    for i in range(1, naive_n + 1):
+        store.client.remove_object(settings.s3.bucket_images, f"{copies_prefix(naive_id)}{i:05d}.jpg")
     naive_s = (time.perf_counter() - start) * n / naive_n
     return {"entries": n, "purge_s": purge_s, "naive_s_extrapolated": naive_s, "naive_measured_on": naive_n}
 

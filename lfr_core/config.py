@@ -40,6 +40,10 @@ class S3Settings(BaseModel):
     region: str = Field("us-east-1", description="S3 region")
     bucket_sources: str = Field("lfr-sources", min_length=3, max_length=63, description="Custody source images")
     bucket_watchlists: str = Field("lfr-watchlists", min_length=3, max_length=63, description="Watchlist snapshots")
+    bucket_images: str = Field(
+        "lfr-watchlist-images", min_length=3, max_length=63,
+        description="Working copies of accepted watchlist images; unversioned so a purge leaves no old versions",
+    )
     bucket_alerts: str = Field("lfr-alerts", min_length=3, max_length=63, description="Alert probe crops")
     bucket_reports: str = Field("lfr-reports", min_length=3, max_length=63, description="Reports and receipts")
     object_lock: bool = Field(True, description="Ask for object lock on snapshot buckets where the server supports it")

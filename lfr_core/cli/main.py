@@ -5,19 +5,22 @@ from __future__ import annotations
 import typer
 
 from lfr_core.cli import (
+    alert_cmd,
     audit_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
     deployment_cmd,
     eval_cmd,
+    feed_cmd,
     services_cmd,
     watchlist_cmd,
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Live facial recognition platform")
 
-for module in (services_cmd, config_cmd, db_cmd, deployment_cmd, watchlist_cmd, audit_cmd, eval_cmd, demo_cmd):
+for module in (services_cmd, config_cmd, db_cmd, deployment_cmd, watchlist_cmd, audit_cmd, eval_cmd, demo_cmd,
+               feed_cmd, alert_cmd):
     module.register(app)
 
 

@@ -1,21 +1,163 @@
-"""Placeholder: replaced by the airflow issue. Contract: start(settings) -> bool (True if started now),
-stop(settings) -> bool (True if something was stopped), status(settings) -> dict with at least
-'healthy' (bool), 'address', 'pid' (None when not running)."""
+"""`airflow standalone` for `lfr services up --airflow`: scheduler, DAG processor, triggerer and API server
+on 127.0.0.1, with a SQLite metadata DB under LFR_HOME/airflow, this project's `dags/` and
+`airflow_plugins/`, and the LFR_* environment passed through so tasks reach the same PostgreSQL and S3.
+
+Airflow runs as a subprocess only: nothing here imports Airflow (lfr_core stays free of it). It is stopped
+with SIGINT to its process group: standalone shuts its components down on KeyboardInterrupt, whereas
+SIGTERM was seen to orphan the scheduler.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
-from lfr_core.config import Settings
+import psutil
+
+from lfr_core.config import PROJECT_ROOT, Settings
+from lfr_core.services.process import ManagedProcess, ServiceError, require_free_port, wait_for_port
+
+HOST = "127.0.0.1"
+ADMIN_USER = "admin"
+START_TIMEOUT_S = 240.0
 
 
-def start(settings: Settings) -> bool:
-    raise NotImplementedError("airflow is not available yet")
+def airflow_home(settings: Settings) -> Path:
+    return settings.home / "airflow"
+
+
+def password_file(settings: Settings) -> Path:
+    return airflow_home(settings) / "simple_auth_manager_passwords.json.generated"
+
+
+def _process(settings: Settings) -> ManagedProcess:
+    return ManagedProcess("airflow", settings.home / "run", settings.home / "logs")
+
+
+def _bin_dir() -> Path:
+    return Path(sys.executable).parent
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """The environment `airflow standalone` runs with (also usable for `airflow dags test`)."""
+    home = airflow_home(settings)
+    port = settings.airflow.port
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "airflow_plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__PARALLELISM": str(settings.airflow.parallelism),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__API__HOST": HOST,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://{HOST}:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        # New DAG files show up within seconds rather than the default five minutes.
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "PATH": f"{_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
+        # The tasks read the same LFR settings as this process, resolved to absolute values.
+        "LFR_HOME": str(settings.home),
+        "LFR_DB__PORT": str(settings.db.port),
+        "LFR_S3__ENDPOINT": settings.s3.endpoint,
+        "LFR_SHARED_DIR": str(settings.shared_dir),
+    })
+    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    return env
+
+
+def admin_password(settings: Settings) -> str | None:
+    try:
+        return json.loads(password_file(settings).read_text()).get(ADMIN_USER)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/api/v2/monitor/health", timeout=3) as response:
+            health = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+    return all(health.get(part, {}).get("status") == "healthy" for part in ("metadatabase", "scheduler"))
+
+
+def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> bool:
+    """Start `airflow standalone` and wait until the API server and scheduler report healthy.
+
+    Returns False if it was already running. Prints the admin login once, when Airflow first generates it."""
+    proc = _process(settings)
+    if proc.pid() is not None:
+        return False
+    port = settings.airflow.port
+    require_free_port(HOST, port, "airflow")
+    home = airflow_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    first_run = not password_file(settings).exists()
+    pid = proc.start([str(_bin_dir() / "airflow"), "standalone"], env=environment(settings), cwd=home)
+    process = psutil.Process(pid)
+    deadline = time.monotonic() + timeout_s
+    if not wait_for_port(HOST, port, timeout_s, proc=process):
+        stop(settings)
+        raise ServiceError(f"airflow: the API server did not open {HOST}:{port} within {timeout_s:.0f}s; "
+                           f"see {proc.log_file}")
+    while not _healthy(port):
+        if time.monotonic() > deadline or not process.is_running():
+            stop(settings)
+            raise ServiceError(f"airflow: not healthy within {timeout_s:.0f}s; see {proc.log_file}")
+        time.sleep(1)
+    password = admin_password(settings)
+    if first_run and password:
+        print(f"Airflow UI http://{HOST}:{port} login: {ADMIN_USER} / {password} "
+              f"(kept in {password_file(settings)})", file=sys.stderr)
+    return True
+
+
+def _leftovers(settings: Settings) -> list[psutil.Process]:
+    """Processes started for this AIRFLOW_HOME that escaped the process group (task runners use their own)."""
+    home = str(airflow_home(settings))
+    found = []
+    for p in psutil.process_iter(["pid"]):
+        try:
+            if p.pid != os.getpid() and p.environ().get("AIRFLOW_HOME") == home:
+                found.append(p)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    return found
 
 
 def stop(settings: Settings) -> bool:
-    return False
+    stopped = _process(settings).stop(sig=signal.SIGINT, timeout_s=30.0)
+    leftovers = _leftovers(settings)
+    for p in leftovers:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(leftovers, timeout=10)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+    return stopped or bool(leftovers)
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    return {"healthy": False, "address": None, "pid": None, "note": "not started"}
+    port = settings.airflow.port
+    pid = _process(settings).pid()
+    report: dict[str, Any] = {"healthy": pid is not None and _healthy(port), "address": f"http://{HOST}:{port}",
+                              "pid": pid, "airflow_home": str(airflow_home(settings))}
+    if password_file(settings).exists():
+        report["login"] = f"{ADMIN_USER} (password in {password_file(settings)})"
+    return report

@@ -1,21 +1,102 @@
-"""Placeholder: replaced by the serve issue. Contract: start(settings) -> bool (True if started now),
-stop(settings) -> bool (True if something was stopped), status(settings) -> dict with at least
-'healthy' (bool), 'address', 'pid' (None when not running)."""
+"""Ray Serve for `lfr services up --serve`: one supervised launcher process (`python -m ray_apps.launch`)
+that starts a private Ray node with an explicit CPU count and deploys the application on
+`serve.host:serve.port`. `stop` asks the launcher to shut Serve and its node down (SIGTERM), then kills
+whatever of its process group is left, so nothing outlives it. Never `ray stop`: that would also stop
+other Ray clusters on a shared machine. No Ray import here: the library stays Ray-free."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import time
 from typing import Any
 
-from lfr_core.config import Settings
+import httpx
+import psutil
+
+from lfr_core.config import PROJECT_ROOT, Settings
+from lfr_core.services.process import ManagedProcess, ServiceError, require_free_port
+
+START_TIMEOUT_S = 180.0
+NUM_CPUS = int(os.environ.get("LFR_SERVE_NUM_CPUS", "0")) or max(1, min(os.cpu_count() or 2, 2))
+
+
+def _process(settings: Settings) -> ManagedProcess:
+    return ManagedProcess("serve", settings.home / "run", settings.home / "logs")
+
+
+def address(settings: Settings) -> str:
+    return f"http://{settings.serve.host}:{settings.serve.port}"
+
+
+def ray_address_file(settings: Settings) -> str:
+    """Where the launcher writes its Ray node's address (read by ray_apps.prescale)."""
+    return str(settings.home / "run" / "serve.ray-address")
+
+
+def _healthy(settings: Settings) -> bool:
+    try:
+        return httpx.get(address(settings) + "/healthz", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def start(settings: Settings) -> bool:
-    raise NotImplementedError("serve is not available yet")
+    proc = _process(settings)
+    if proc.pid() is not None:
+        return False
+    require_free_port(settings.serve.host, settings.serve.port, "serve")
+    env = {**os.environ, "LFR_HOME": str(settings.home), "LFR_SERVE_RAY_ADDRESS_FILE": ray_address_file(settings)}
+    pid = proc.start([sys.executable, "-m", "ray_apps.launch", "--host", settings.serve.host,
+                      "--port", str(settings.serve.port), "--num-cpus", str(NUM_CPUS)], env=env, cwd=PROJECT_ROOT)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+            proc.stop()
+            raise ServiceError(f"serve: the launcher exited during start; see {proc.log_file}")
+        if _healthy(settings):
+            return True
+        time.sleep(1.0)
+    stop(settings)
+    raise ServiceError(f"serve: not healthy at {address(settings)}/healthz after {START_TIMEOUT_S:.0f} s; see {proc.log_file}")
 
 
 def stop(settings: Settings) -> bool:
-    return False
+    proc = _process(settings)
+    pid = proc.pid()
+    if pid is None:
+        proc.pid_file.unlink(missing_ok=True)
+        return False
+    try:
+        family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        family = []
+    try:
+        os.kill(pid, signal.SIGTERM)  # the launcher runs serve.shutdown() and ray.shutdown()
+    except ProcessLookupError:
+        pass
+    psutil.wait_procs(family[:1], timeout=60)
+    proc.stop(timeout_s=10)  # whatever of the group is still there
+    _, alive = psutil.wait_procs([p for p in family if p.is_running()], timeout=10)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        os.unlink(ray_address_file(settings))
+    except FileNotFoundError:
+        pass
+    return True
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    return {"healthy": False, "address": None, "pid": None, "note": "not started"}
+    pid = _process(settings).pid()
+    report: dict[str, Any] = {"address": address(settings), "pid": pid, "healthy": False}
+    if pid is None:
+        report["note"] = "not started"
+        return report
+    report["healthy"] = _healthy(settings)
+    report["docs"] = address(settings) + "/docs"
+    return report

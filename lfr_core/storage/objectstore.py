@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from minio import Minio
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from minio.objectlockconfig import DAYS, GOVERNANCE, ObjectLockConfig
 from minio.versioningconfig import ENABLED, VersioningConfig
@@ -57,17 +58,21 @@ class ObjectStore:
     @property
     def buckets(self) -> tuple[str, ...]:
         s = self.settings
-        return (s.bucket_sources, s.bucket_watchlists, s.bucket_alerts, s.bucket_reports)
+        return (s.bucket_sources, s.bucket_images, s.bucket_watchlists, s.bucket_alerts, s.bucket_reports)
 
     def ensure_buckets(self) -> None:
-        """Create the platform's buckets, versioned; snapshot buckets with object lock where supported."""
+        """Create the platform's buckets, versioned; snapshot buckets with object lock where supported.
+
+        The watchlist image bucket stays unversioned: there, versioning would keep a purged image alive as a
+        noncurrent version."""
         locked = {self.settings.bucket_watchlists, self.settings.bucket_reports}
         for bucket in self.buckets:
             if self.client.bucket_exists(bucket):
                 continue
             want_lock = self.settings.object_lock and bucket in locked
             self.client.make_bucket(bucket, object_lock=want_lock)
-            self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
+            if bucket != self.settings.bucket_images:
+                self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
             if want_lock:
                 try:
                     # Governance mode: an admin with the bypass right can still delete (purges must work).
@@ -111,10 +116,17 @@ class ObjectStore:
             for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
         ]
 
+    def delete_keys(self, bucket: str, keys: list[str]) -> int:
+        """Delete named objects (current versions); for unversioned buckets this removes them for good."""
+        if not keys:
+            return 0
+        errors = list(self.client.remove_objects(bucket, [DeleteObject(key) for key in keys]))
+        if errors:
+            raise ObjectStoreError(f"could not delete {len(errors)} objects in s3://{bucket}: {errors[0]}")
+        return len(keys)
+
     def delete_prefix(self, bucket: str, prefix: str) -> int:
         """Delete every version of every object under a prefix; returns how many versions were removed."""
-        from minio.deleteobjects import DeleteObject
-
         targets = [DeleteObject(key, version_id) for key, version_id in self.list_keys(bucket, prefix, versions=True)]
         if not targets:
             return 0

@@ -29,6 +29,7 @@ from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
 from lfr_core.watchlist.manifest import ManifestRow, parse_manifest, read_source
+from lfr_core.watchlist.purge import copies_prefix
 from lfr_core.watchlist.vector_index import ensure_hnsw_index
 
 
@@ -126,7 +127,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     accepted = [r for r in results if r.status == "accepted"]
 
     version_id = uuid.uuid4()
-    copies_prefix = f"watchlist-copies/{version_id}/"
+    copies = copies_prefix(version_id)
     snapshot_obj, number = None, 0
     try:
         with conn.transaction():
@@ -141,8 +142,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
             ).fetchone()["n"]
             image_uris: dict[str, str] = {}
             for i, result in enumerate(accepted):
-                key = f"{copies_prefix}{i:05d}-{result.image_sha256[:12]}{_image_extension(result.row.image_uri)}"
-                image_uris[result.row.subject_ref] = store.put_bytes(settings.s3.bucket_sources, key, result.image_bytes).uri
+                key = f"{copies}{i:05d}-{result.image_sha256[:12]}{_image_extension(result.row.image_uri)}"
+                image_uris[result.row.subject_ref] = store.put_bytes(settings.s3.bucket_images, key, result.image_bytes).uri
             conn.execute(
                 """INSERT INTO watchlist_versions
                      (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
@@ -189,7 +190,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                              "model": identity, "accepted": len(accepted), "rejected": len(results) - len(accepted),
                          })
     except BaseException:
-        store.delete_prefix(settings.s3.bucket_sources, copies_prefix)
+        store.delete_prefix(settings.s3.bucket_images, copies)
         if snapshot_obj is not None:
             store.delete_prefix(settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/")
         raise

@@ -29,7 +29,7 @@ class PurgeVerificationFailed(RuntimeError):
 
 
 def copies_prefix(version_id: Any) -> str:
-    return f"watchlist-copies/{version_id}/"
+    return f"{version_id}/"
 
 
 def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, version_id: str, actor: Actor,
@@ -41,17 +41,18 @@ def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
             return version["purge_receipt"]
         if version["state"] == "active":
             raise Refused(f"version {version_id} is active; expire it (or wait for the window to end) before purging")
-        image_hashes = [r["image_sha256"] for r in conn.execute(
-            "SELECT image_sha256 FROM watchlist_entries WHERE version_id = %s AND image_uri IS NOT NULL ORDER BY id",
-            (version["id"],)).fetchall()]
+        copies = conn.execute(
+            "SELECT image_sha256, image_uri FROM watchlist_entries WHERE version_id = %s AND image_uri IS NOT NULL"
+            " ORDER BY id", (version["id"],)).fetchall()
+        bucket, prefix = settings.s3.bucket_images, copies_prefix(version["id"])
         embeddings = conn.execute("DELETE FROM watchlist_embeddings WHERE version_id = %s", (version["id"],)).rowcount
         conn.execute("UPDATE watchlist_entries SET image_uri = NULL WHERE version_id = %s", (version["id"],))
-        bucket, prefix = settings.s3.bucket_sources, copies_prefix(version["id"])
-        objects = store.delete_prefix(bucket, prefix)
+        objects = store.delete_keys(bucket, [parse_s3_uri(c["image_uri"])[1] for c in copies])
 
         remaining_rows = conn.execute(
             "SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (version["id"],)
         ).fetchone()["n"]
+        # The listing, not the delete calls, is the proof: it also finds copies the database did not name.
         remaining_objects = len(store.list_keys(bucket, prefix, versions=True))
         if remaining_rows or remaining_objects:
             raise PurgeVerificationFailed(
@@ -65,7 +66,7 @@ def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
             "purged_by": actor.name,
             "purged_at": datetime.now(UTC).isoformat(),
             "deleted": {"embeddings": embeddings, "image_objects": objects},
-            "deleted_images_sha256": sha256_hex(canonical_json(image_hashes)),
+            "deleted_images_sha256": sha256_hex(canonical_json([c["image_sha256"] for c in copies])),
             "verified": {"embeddings_remaining": remaining_rows, "objects_remaining": remaining_objects,
                          "listing": f"s3://{bucket}/{prefix}"},
             "snapshot_sha256": version["snapshot_sha256"],

@@ -68,7 +68,7 @@ def test_build_rejects_bad_entries_with_reasons(db, services, store, face_engine
     assert len(snapshot["entries"]) == 8
     assert all(set(e) == {"subject_ref", "category", "rationale", "provenance", "capture_date", "source_uri",
                           "image_sha256", "image_uri", "status", "reason"} for e in snapshot["entries"])
-    copies = store.list_keys(services.s3.bucket_sources, copies_prefix(version["id"]))
+    copies = store.list_keys(services.s3.bucket_images, copies_prefix(version["id"]))
     assert len(copies) == 3  # only accepted images are copied
 
 
@@ -113,7 +113,7 @@ def test_failed_build_leaves_no_partial_version(db, services, store, face_engine
     deployment = make_deployment(db, services)
     manifest = stage(subject_rows(identities, 3))
     before = _counts(db)
-    sources_before = len(store.list_keys(services.s3.bucket_sources, "watchlist-copies/", versions=True))
+    images_before = len(store.list_keys(services.s3.bucket_images, "", versions=True))
 
     def broken_put_json(*args, **kwargs):
         raise RuntimeError("object store went away mid-build")
@@ -123,7 +123,7 @@ def test_failed_build_leaves_no_partial_version(db, services, store, face_engine
         build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
                       manifest_uri=manifest, actor=PLANNER)
     assert _counts(db) == before
-    assert len(store.list_keys(services.s3.bucket_sources, "watchlist-copies/", versions=True)) == sources_before
+    assert len(store.list_keys(services.s3.bucket_images, "", versions=True)) == images_before
 
 
 def test_retried_build_with_same_key_yields_one_version(db, services, store, face_engine, identities, stage):
@@ -189,7 +189,7 @@ def test_full_lifecycle_approve_activate_search_expire_purge(db, services, store
     assert receipt["deleted"] == {"embeddings": 8, "image_objects": 8}
     assert receipt["verified"]["embeddings_remaining"] == 0 and receipt["verified"]["objects_remaining"] == 0
     assert db.execute("SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (vid,)).fetchone()["n"] == 0
-    assert store.list_keys(services.s3.bucket_sources, copies_prefix(vid), versions=True) == []
+    assert store.list_keys(services.s3.bucket_images, copies_prefix(vid), versions=True) == []
     stored_receipt = json.loads(store.get_uri(receipt["receipt_uri"]))
     assert stored_receipt["version_id"] == vid and stored_receipt["deleted"] == receipt["deleted"]
     assert lifecycle.get_version(db, vid)["state"] == "purged"

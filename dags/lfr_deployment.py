@@ -1,0 +1,199 @@
+"""
+### lfr_deployment: one planned, time-boxed live facial recognition deployment
+
+Triggered by a **planner** from the UI (*Trigger* → the form below). Each task calls one function of
+`lfr_core.orchestration`:
+
+1. `create_deployment`: validates the terms (window in the future, end after start, not too long) and the
+   manifest (readable, known and authorised categories) and only then creates the deployment. Bad input
+   fails here, without retries, and creates nothing.
+2. `build_watchlist`: the draft version, built in batches; each entry's acceptance or rejection reason is
+   logged and returned in XCom. `build_key` is the run id, so a retried build yields one version.
+3. `wait_for_approval`: waits (reschedule mode, nothing held between pokes) for a **different person**, the
+   authoriser, to approve the draft (`lfr watchlist approve`). After `watchlist.approval_timeout_minutes`
+   the draft is purged with a receipt, the deployment cancelled and the run fails. Emits
+   `watchlist://lfr/sealed` with the deployment and version in the event's extra.
+4. `wait_for_window_start` → `activate`: activates at window start and pre-scales Ray Serve.
+5. `wait_for_window_end` → `expire`: deactivates at window end and lowers Serve's scaling.
+6. `purge`: deletes templates and image copies, verifies, and stores a receipt.
+7. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
+   `report://lfr/published`.
+
+**Demo mode**: set `demo` and a `poke_interval_s` of 1-5 seconds to run a window a few seconds ahead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.providers.standard.sensors.python import PythonSensor
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from lfr_core import orchestration
+from lfr_core.config import CATEGORIES, get_settings
+from lfr_core.errors import LfrError
+
+log = logging.getLogger(__name__)
+
+SEALED = Asset(name="lfr_watchlist_sealed", uri="watchlist://lfr/sealed")
+REPORT = Asset(name="lfr_report_published", uri="report://lfr/published")
+# Window waits may span a deployment planned weeks ahead; approval has its own timeout in the database.
+LONG_WAIT = timedelta(days=60)
+
+
+def _user_error(e: LfrError) -> AirflowFailException:
+    """Planner-fixable errors fail the task at once: retrying cannot fix a bad window or manifest."""
+    return AirflowFailException(f"{type(e).__name__}: {e}")
+
+
+class RunPokeSensor(PythonSensor):
+    """A PythonSensor in reschedule mode whose poke interval comes from the run's `poke_interval_s` param,
+    so demo runs poll in seconds while real deployments free their worker slot for a minute between pokes."""
+
+    def execute(self, context: Any) -> Any:
+        self.poke_interval = float(context["params"].get("poke_interval_s") or 60)
+        try:
+            return super().execute(context)
+        except LfrError as e:
+            raise _user_error(e) from e
+
+
+def _poke_approval(version: dict[str, Any], approval_timeout_minutes: Any = None) -> Any:
+    from airflow.sdk import PokeReturnValue
+
+    sealed = orchestration.wait_for_approval_state(get_settings(), version["version_id"],
+                                                   float(approval_timeout_minutes) if approval_timeout_minutes else None)
+    if sealed is None:
+        return PokeReturnValue(is_done=False)
+    get_current_context()["outlet_events"][SEALED].extra = {
+        "deployment_id": sealed["deployment_id"], "version_id": sealed["version_id"], "version": sealed["version"],
+        "approved_by": sealed["approved_by"], "criteria_sha256": sealed["criteria_sha256"]}
+    return PokeReturnValue(is_done=True, xcom_value=sealed)
+
+
+def _poke_window(deployment: dict[str, Any], edge: str) -> bool:
+    return orchestration.window_reached(get_settings(), deployment["deployment_id"], edge)
+
+
+def _serve_scaling(action: str) -> dict[str, Any]:
+    """Pre-scale or lower the Ray Serve app; the app is optional, so a missing module is logged, not fatal."""
+    try:
+        from ray_apps import prescale
+    except ImportError as e:
+        log.warning("Ray Serve scaling skipped (%s): ray_apps.prescale is not available", e)
+        return {"serve": f"skipped: {e}"}
+    result = prescale.prescale(None) if action == "prescale" else prescale.lower()
+    log.info("Ray Serve %s: %s", action, result)
+    return result
+
+
+@dag(
+    dag_id="lfr_deployment",
+    doc_md=__doc__,
+    schedule=None,
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=4,
+    tags=["lfr", "deployment", "watchlist"],
+    default_args={"owner": "lfr-platform", "retries": 2, "retry_delay": timedelta(seconds=30)},
+    params={
+        "place": Param("", type="string", title="Place", description="Where the cameras will be"),
+        "purpose": Param("", type="string", title="Purpose"),
+        "legal_basis": Param("", type="string", title="Legal basis"),
+        "intelligence_ref": Param("", type="string", title="Intelligence reference"),
+        "window_start": Param(None, type=["null", "string"], format="date-time", title="Window start (UTC)"),
+        "window_end": Param(None, type=["null", "string"], format="date-time", title="Window end (UTC)"),
+        "authorising_officer": Param("", type="string", title="Authorising officer"),
+        "manifest_uri": Param("", type="string", title="Source manifest", description="s3://bucket/key.csv or a path"),
+        "threshold": Param(get_settings().match.threshold, type="number", minimum=-1, maximum=1, title="Threshold"),
+        "allowed_categories": Param(list(CATEGORIES), type="array", items={"type": "string", "enum": list(CATEGORIES)},
+                                    title="Allowed categories"),
+        "planner": Param("", type="string", title="Builder (planner) name",
+                         description="Who builds the list; a different person must approve it"),
+        "demo": Param(False, type="boolean", title="Demo mode", description="Short windows and fast polling"),
+        "poke_interval_s": Param(60, type="integer", minimum=1, maximum=3600, title="Poll interval (seconds)"),
+        "approval_timeout_minutes": Param(None, type=["null", "number"], minimum=0.01,
+                                          title="Approval timeout (minutes)",
+                                          description="Empty: watchlist.approval_timeout_minutes from settings"),
+    },
+)
+def lfr_deployment():
+    @task
+    def create_deployment() -> dict[str, Any]:
+        params = get_current_context()["params"]
+        try:
+            created = orchestration.create_deployment_from_params(get_settings(), params)
+        except LfrError as e:
+            raise _user_error(e) from e
+        log.info("deployment %s (%s to %s)", created["deployment_id"], created["window_start"], created["window_end"])
+        return created
+
+    @task
+    def build_watchlist(created: dict[str, Any]) -> dict[str, Any]:
+        run_id = get_current_context()["run_id"]
+        try:
+            version = orchestration.build_watchlist(get_settings(), created["deployment_id"], created["manifest_uri"],
+                                                    created["planner"], build_key=run_id)
+        except LfrError as e:
+            raise _user_error(e) from e
+        for entry in version["entries"]:
+            log.info("entry %s: %s%s", entry["subject_ref"], entry["status"],
+                     f" ({entry['reason']})" if entry["reason"] else "")
+        log.info("version %s (v%d): %d accepted, %d rejected; awaiting approval by someone other than %s",
+                 version["version_id"], version["version"], version["entries_accepted"], version["entries_rejected"],
+                 version["built_by"])
+        return version
+
+    @task
+    def activate(sealed: dict[str, Any]) -> dict[str, Any]:
+        result = orchestration.activate_version(get_settings(), sealed["version_id"])
+        log.info("activation: %s", result)
+        if result["state"] == "active":
+            result["serve"] = _serve_scaling("prescale")
+        return result
+
+    @task
+    def expire(sealed: dict[str, Any]) -> dict[str, Any]:
+        result = orchestration.expire_version(get_settings(), sealed["version_id"])
+        result["serve"] = _serve_scaling("lower")
+        return result
+
+    @task
+    def purge(sealed: dict[str, Any]) -> dict[str, Any]:
+        receipt = orchestration.purge_version(get_settings(), sealed["version_id"])
+        log.info("purge receipt: %s", json.dumps(receipt, indent=2, default=str))
+        return receipt
+
+    @task(outlets=[REPORT])
+    def publish_report(created: dict[str, Any]) -> dict[str, Any]:
+        published = orchestration.publish_report(get_settings(), created["deployment_id"])
+        log.info("transparency report (%s):\n%s", published["markdown_uri"], published["markdown"])
+        get_current_context()["outlet_events"][REPORT].extra = {
+            "deployment_id": created["deployment_id"], "json_uri": published["json_uri"],
+            "markdown_uri": published["markdown_uri"]}
+        return {k: published[k] for k in ("json_uri", "markdown_uri", "json_sha256", "report")}
+
+    created = create_deployment()
+    version = build_watchlist(created)
+    sealed = RunPokeSensor(
+        task_id="wait_for_approval", python_callable=_poke_approval, mode="reschedule", timeout=LONG_WAIT,
+        op_kwargs={"version": version, "approval_timeout_minutes": "{{ params.approval_timeout_minutes or '' }}"},
+        outlets=[SEALED],
+    )
+    started = RunPokeSensor(task_id="wait_for_window_start", python_callable=_poke_window, mode="reschedule",
+                            timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "start"})
+    ended = RunPokeSensor(task_id="wait_for_window_end", python_callable=_poke_window, mode="reschedule",
+                          timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "end"})
+    activated = activate(sealed.output)
+    expired = expire(sealed.output)
+    purged = purge(sealed.output)
+    report = publish_report(created)
+
+    sealed >> started >> activated >> ended >> expired >> purged >> report
+
+
+lfr_deployment()

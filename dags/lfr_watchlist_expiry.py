@@ -1,0 +1,40 @@
+"""
+### lfr_watchlist_expiry: the safety net for watchlist expiry and purge
+
+Every `airflow.expiry_sweep_minutes` minutes (default 15): a watchlist found **active outside its
+deployment window** is deactivated at once (the audit log says "found active outside its window"), and
+any version whose window ended more than `watchlist.expiry_grace_minutes` ago and is not yet purged is
+expired and purged with a receipt. Calls `lfr_core.sweeps.sweep_watchlists`. A version that cannot be
+purged fails the run (the others are still swept) and is retried by the next sweep.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import dag, task
+
+from lfr_core import orchestration
+from lfr_core.config import get_settings
+
+
+@dag(
+    dag_id="lfr_watchlist_expiry",
+    doc_md=__doc__,
+    schedule=timedelta(minutes=get_settings().airflow.expiry_sweep_minutes),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["lfr", "watchlist", "retention"],
+    default_args={"owner": "lfr-platform", "retries": 2, "retry_delay": timedelta(minutes=1)},
+)
+def lfr_watchlist_expiry():
+    @task
+    def sweep() -> dict[str, Any]:
+        return orchestration.sweep_watchlists(get_settings())
+
+    sweep()
+
+
+lfr_watchlist_expiry()

@@ -1,0 +1,78 @@
+"""`lfr apikey create|revoke` and `lfr alert list|adjudicate`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from lfr_core import alerts, apikeys
+from lfr_core.cli.common import console, domain_errors, emit, load_settings
+from lfr_core.db.connection import connect
+from lfr_core.roles import Actor
+
+apikey = typer.Typer(no_args_is_help=True, help="API keys for the live service (stored as sha256 only)")
+alert = typer.Typer(no_args_is_help=True, help="Alerts: list and adjudicate")
+ACTOR = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log")
+
+
+@apikey.command("create")
+def create_key(
+    name: str = typer.Option(..., "--name", help="Who or what uses the key"),
+    role: str = typer.Option(..., "--role", help="operator, planner, authoriser, admin or auditor"),
+    deployment: str | None = typer.Option(None, "--deployment", help="Deployment an operator key is bound to"),
+    actor: str = ACTOR,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create a key; it is printed once and only its sha256 is kept."""
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        raw = apikeys.create(conn, name, role, Actor(actor, "admin"), deployment_id=deployment)
+        conn.commit()
+    emit({"api_key": raw, "name": name, "role": role, "deployment_id": deployment}, as_json,
+         lambda d: console.print(f"API key for {name} ({role}); shown once, store it now:\n{d['api_key']}"))
+
+
+@apikey.command("revoke")
+def revoke_key(key: str = typer.Argument(..., help="The key or its sha256"), actor: str = ACTOR,
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        row = apikeys.revoke(conn, key, Actor(actor, "admin"))
+        conn.commit()
+    emit({"revoked": row}, as_json)
+
+
+@alert.command("list")
+def list_cmd(deployment: str = typer.Option(..., "--deployment"),
+             status: str | None = typer.Option(None, "--status", help="pending, confirmed, declined, not_engaged"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        rows = alerts.list_alerts(conn, deployment, status=status)
+
+    def render(items):
+        table = Table(title=f"alerts of {deployment}")
+        for column in ("id", "subject", "score", "camera", "captured", "status"):
+            table.add_column(column)
+        for r in items:
+            table.add_row(str(r["id"]), r["subject_ref"], f"{r['score']:.3f}", r["camera_id"],
+                          str(r["captured_at"]), r["status"])
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+@alert.command("adjudicate")
+def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(..., help="confirmed, declined or not_engaged"),
+                   note: str = typer.Option("", "--note"), actor: str = ACTOR,
+                   role: str = typer.Option("operator", "--role", envvar="LFR_ROLE"),
+                   as_json: bool = typer.Option(False, "--json")) -> None:
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        row = alerts.adjudicate(conn, alert_id, outcome, Actor(actor, role), note)
+    emit(row, as_json, lambda r: console.print(f"alert {r['id']}: {r['status']} by {r['adjudicated_by']}"))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(apikey, name="apikey")
+    app.add_typer(alert, name="alert")

@@ -1,0 +1,54 @@
+"""`lfr feed`: stream a video file, an RTSP stream or a folder of images to the live service."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lfr_core.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, console, emit, fail, load_settings
+from lfr_core.feed import Feed, FeedError, frame_count
+
+
+def feed(
+    deployment: str = typer.Option(..., "--deployment", help="Deployment id"),
+    source: str = typer.Option(..., "--source", help="Video file, rtsp://... URL or folder of images"),
+    fps: float = typer.Option(5.0, "--fps", min=0.1, max=60.0, help="Frames per second to send"),
+    api_key: str = typer.Option(..., "--api-key", envvar="LFR_API_KEY", help="Operator key bound to the deployment"),
+    camera: str = typer.Option("cam-1", "--camera", help="Camera id"),
+    url: str | None = typer.Option(None, "--url", help="Service URL (default http://serve.host:serve.port)"),
+    max_inflight: int = typer.Option(2, "--max-inflight", min=1, max=64, help="Requests in flight before dropping"),
+    max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="Stop after this many frames"),
+    loop: bool = typer.Option(False, "--loop", help="Start a file or folder again at its end"),
+    retries: int = typer.Option(5, "--retries", min=0, max=100, help="Reconnect attempts for a dropped stream"),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line"),
+) -> None:
+    """Post frames at --fps; drops frames when the service is behind, reconnects dropped streams."""
+    settings = load_settings()
+    base = url or f"http://{settings.serve.host}:{settings.serve.port}"
+    total = None if loop else frame_count(source, fps)
+    if total is not None and max_frames is not None:
+        total = min(total, max_frames)
+    runner = Feed(base, deployment, api_key, camera_id=camera, fps=fps, max_inflight=max_inflight)
+    columns = (TextColumn("[bold]feed"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("sent {task.fields[sent]} dropped {task.fields[dropped]} alerts {task.fields[alerts]}"),
+               TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=as_json, disable=as_json) as progress:
+            task = progress.add_task("feed", total=total, sent=0, dropped=0, alerts=0)
+            stats = runner.run(source, max_frames=max_frames, loop=loop, retries=retries,
+                               on_frame=lambda s: progress.update(task, completed=s.read, sent=s.sent,
+                                                                  dropped=s.dropped, alerts=s.alerts))
+    except FeedError as e:
+        code = {409: EXIT_REFUSED, 401: EXIT_USAGE, 403: EXIT_USAGE, 404: EXIT_USAGE}.get(e.status or 0)
+        fail(str(e), code if code else (EXIT_USAGE if e.status is None else EXIT_UNAVAILABLE))
+    summary = stats.summary()
+    if summary["frames_sent"] and not summary["frames_ok"] and summary["failed"]:
+        emit(summary, as_json)
+        fail(f"no frame reached {base}; is the service up (`lfr services up --serve`)?", EXIT_UNAVAILABLE)
+    emit(summary, as_json, lambda d: console.print(
+        f"sent {d['frames_sent']} frames ({d['frames_ok']} answered), dropped {d['dropped']}, "
+        f"failed {d['failed']}, faces {d['faces']}, alerts {d['alerts']}, p95 {d['p95_ms']} ms"))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("feed")(feed)

@@ -1,0 +1,207 @@
+"""The camera side of `lfr feed`: read frames with OpenCV (a video file, an RTSP/HTTP stream or a folder of
+images), post them as JPEG at a target rate, drop frames when the service is behind (bounded requests in
+flight), and reconnect a dropped stream with bounded retries and backoff. Nothing here keeps a frame."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+FATAL = {401: "the API key is missing or unknown", 403: "the API key may not post to this deployment",
+         404: "no such deployment", 409: "refused by the deployment's rules"}
+
+
+class FeedError(RuntimeError):
+    """The feed cannot go on (a source that does not open, a key or deployment the server refuses)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class FeedStats:
+    read: int = 0
+    sent: int = 0
+    ok: int = 0
+    dropped: int = 0  # not sent because too many requests were in flight, or dropped by the server (503)
+    failed: int = 0  # transport errors and other non-200 answers
+    faces: int = 0
+    alerts: int = 0
+    reconnects: int = 0
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+    elapsed_s: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        lat = np.asarray(self.latencies_ms) if self.latencies_ms else None
+        return {"frames_read": self.read, "frames_sent": self.sent, "frames_ok": self.ok, "dropped": self.dropped,
+                "failed": self.failed, "faces": self.faces, "alerts": self.alerts, "reconnects": self.reconnects,
+                "elapsed_s": round(self.elapsed_s, 2),
+                "fps": round(self.ok / self.elapsed_s, 2) if self.elapsed_s else 0.0,
+                "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat is not None else None,
+                "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat is not None else None}
+
+
+def is_stream(source: str) -> bool:
+    return "://" in source
+
+
+def _folder_frames(folder: Path, loop: bool) -> Iterator[np.ndarray]:
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FeedError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+    while True:
+        for path in files:
+            frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if frame is not None:
+                yield frame
+        if not loop:
+            return
+
+
+def _video_frames(source: str, fps: float, loop: bool, retries: int, backoff_s: float,
+                  stats: FeedStats) -> Iterator[np.ndarray]:
+    """Frames of a file sampled to `fps` of video time, or the latest frames of a live stream."""
+    stream = is_stream(source)
+    attempt = 0
+    while True:
+        cap = cv2.VideoCapture(source)
+        if not cap.isOpened():
+            cap.release()
+            if not stream or attempt >= retries:
+                raise FeedError(f"cannot open {source}" + (f" after {attempt} retries" if stream else ""))
+            attempt += 1
+            stats.reconnects += 1
+            time.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
+            continue
+        attempt = 0
+        step = max(1.0, (cap.get(cv2.CAP_PROP_FPS) or fps) / fps) if not stream else 1.0
+        position, next_pick = 0, 0.0
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if stream or position >= next_pick:
+                next_pick += step
+                yield frame
+            position += 1
+        cap.release()
+        if stream:
+            if attempt >= retries:
+                raise FeedError(f"stream {source} dropped and did not come back after {retries} retries")
+            attempt += 1
+            stats.reconnects += 1
+            time.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
+        elif not loop:
+            return
+
+
+def frames(source: str, fps: float, *, loop: bool = False, retries: int = 5, backoff_s: float = 0.5,
+           stats: FeedStats | None = None) -> Iterator[np.ndarray]:
+    stats = stats if stats is not None else FeedStats()
+    path = Path(source)
+    if not is_stream(source) and path.is_dir():
+        return _folder_frames(path, loop)
+    if not is_stream(source) and not path.is_file():
+        raise FeedError(f"{source} is neither a file, a folder of images nor a stream URL")
+    return _video_frames(source, fps, loop, retries, backoff_s, stats)
+
+
+def frame_count(source: str, fps: float) -> int | None:
+    """Frames the feed will send from a file or folder (None for streams)."""
+    path = Path(source)
+    if is_stream(source):
+        return None
+    if path.is_dir():
+        return sum(1 for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    cap = cv2.VideoCapture(source)
+    total, src_fps = cap.get(cv2.CAP_PROP_FRAME_COUNT), cap.get(cv2.CAP_PROP_FPS) or fps
+    cap.release()
+    return int(np.ceil(total / max(1.0, src_fps / fps))) if total > 0 else None
+
+
+class Feed:
+    """Posts frames to `/v1/deployments/{id}/frames` at `fps`, at most `max_inflight` at a time."""
+
+    def __init__(self, url: str, deployment_id: str, api_key: str, *, camera_id: str = "cam-1", fps: float = 5.0,
+                 max_inflight: int = 2, jpeg_quality: int = 85, timeout_s: float = 10.0) -> None:
+        if fps <= 0:
+            raise FeedError("--fps must be above 0")
+        self.endpoint = f"{url.rstrip('/')}/v1/deployments/{deployment_id}/frames"
+        self.headers = {"X-API-Key": api_key, "X-Camera-Id": camera_id, "Content-Type": "image/jpeg"}
+        self.fps, self.max_inflight, self.jpeg_quality = fps, max_inflight, jpeg_quality
+        self.client = httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=max_inflight + 1))
+        self.stats = FeedStats()
+        self._lock = threading.Lock()
+        self._inflight = 0
+        self._fatal: FeedError | None = None
+
+    def _post(self, jpeg: bytes) -> None:
+        t0 = time.perf_counter()
+        try:
+            r = self.client.post(self.endpoint, content=jpeg,
+                                 headers={**self.headers, "X-Capture-Time": datetime.now(UTC).isoformat()})
+        except httpx.HTTPError:
+            with self._lock:
+                self.stats.failed += 1
+            return
+        finally:
+            with self._lock:
+                self._inflight -= 1
+        with self._lock:
+            if r.status_code == 200:
+                body = r.json()
+                self.stats.ok += 1
+                self.stats.faces += body["faces"]
+                self.stats.alerts += len(body["alerts"])
+                self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
+            elif r.status_code == 503:
+                self.stats.dropped += 1
+            elif r.status_code in FATAL:
+                detail = r.json().get("detail", "") if r.headers.get("content-type", "").startswith("application/json") else ""
+                self._fatal = FeedError(f"{FATAL[r.status_code]} (HTTP {r.status_code}): {detail}", r.status_code)
+            else:
+                self.stats.failed += 1
+
+    def run(self, source: str, *, max_frames: int | None = None, loop: bool = False,
+            on_frame: Callable[[FeedStats], None] | None = None, retries: int = 5) -> FeedStats:
+        period = 1.0 / self.fps
+        start = time.monotonic()
+        futures: list[Future] = []
+        with ThreadPoolExecutor(max_workers=self.max_inflight) as pool:
+            for i, frame in enumerate(frames(source, self.fps, loop=loop, retries=retries, stats=self.stats)):
+                if self._fatal or (max_frames is not None and i >= max_frames):
+                    break
+                delay = start + i * period - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                self.stats.read += 1
+                with self._lock:
+                    behind = self._inflight >= self.max_inflight
+                    if not behind:
+                        self._inflight += 1
+                if behind:
+                    self.stats.dropped += 1
+                else:
+                    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+                    self.stats.sent += 1
+                    futures.append(pool.submit(self._post, buf.tobytes()))
+                    futures = [f for f in futures if not f.done()]
+                if on_frame:
+                    on_frame(self.stats)
+        self.stats.elapsed_s = time.monotonic() - start
+        self.client.close()
+        if self._fatal:
+            raise self._fatal
+        return self.stats

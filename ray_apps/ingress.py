@@ -1,0 +1,514 @@
+"""The matching ingress (FastAPI on Ray Serve): frames in, alerts out.
+
+Per frame: API key and role, the deployment's gate (an active sealed version and the clock inside the
+window; otherwise 409 and the frame is not even decoded), decode, the batched detector and embedder
+deployments, exact matching against the active version held in memory, per-camera tracks, and an alert
+(with its probe crop) only when a track agrees. Everything about a non-matched face stays in this
+process's memory and goes when its track ends; logs carry counts only.
+
+The ingress runs as one replica on purpose: the tracks of a camera must live in one place. The model
+deployments behind it scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import cv2
+import numpy as np
+import psycopg
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from pydantic import BaseModel, Field
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from lfr_core import alerts as alerts_lib
+from lfr_core import apikeys, deployments
+from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
+from lfr_core.matching.tracker import Observation, Tracker, TrackParams
+from lfr_core.roles import Actor
+from lfr_core.vision.errors import ImageError
+from ray_apps.console import CONSOLE_HTML
+from ray_apps.options import AppOptions
+
+log = logging.getLogger("ray.serve")
+
+SERVICE_ACTOR = Actor("lfr-serve", "system")
+IMAGE_TYPES = ("image/jpeg", "image/png")
+CAMERA_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CROP_MARGIN = 0.25  # probe crop: the face box plus a quarter on each side, so the officer sees the head
+
+app = FastAPI(
+    title="LFR live matching",
+    version="1",
+    description="Frames from a deployment's cameras in, alerts for a human officer out. "
+                "Every call needs an `X-API-Key`; operator keys are bound to one deployment.",
+)
+
+
+class AlertOut(BaseModel):
+    id: str
+    subject_ref: str
+    score: float
+    track_id: str
+
+
+class FrameResult(BaseModel):
+    deployment_id: str
+    camera_id: str
+    captured_at: datetime
+    faces: int = Field(description="Faces detected in this frame")
+    boxes: list[list[float]] = Field(description="Face boxes (x1, y1, x2, y2) of this frame; never stored")
+    alerts: list[AlertOut] = Field(description="Alerts raised by this frame")
+
+
+class Adjudication(BaseModel):
+    outcome: str = Field(description="confirmed, declined or not_engaged")
+    note: str = Field("", max_length=2000)
+
+
+@dataclass
+class DeploymentState:
+    deployment: dict[str, Any]
+    version: dict[str, Any] | None
+    matcher: ExactMatcher | None
+    tracker: Tracker
+    checked_at: float
+    error: str | None = None
+
+
+@dataclass
+class CameraCounts:
+    frames: int = 0
+    faces: int = 0
+    refused: int = 0
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.frames = Counter("lfr_frames", "Frames processed", ["deployment", "camera"], registry=r)
+        self.faces = Counter("lfr_faces", "Faces detected", ["deployment", "camera"], registry=r)
+        self.alerts = Counter("lfr_alerts", "Alerts raised", ["deployment"], registry=r)
+        self.refused = Counter("lfr_frames_refused", "Frames refused, by reason", ["reason"], registry=r)
+        self.dropped = Counter("lfr_frames_dropped", "Frames dropped because the service was behind", registry=r)
+        self.batch = Histogram("lfr_batch_size", "Frames per model batch", ["stage"],
+                               buckets=(1, 2, 3, 4, 6, 8, 12, 16, 32, 64), registry=r)
+        self.latency = Histogram("lfr_latency_seconds", "Time per frame, by stage", ["stage"],
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75,
+                                          1.0, 2.0, 5.0), registry=r)
+        self.inflight = Gauge("lfr_frames_inflight", "Frames in progress", registry=r)
+        self.tracks = Gauge("lfr_tracks", "Live face tracks held in memory", registry=r)
+
+
+def _parse_capture_time(value: str | None, max_skew_s: float) -> datetime:
+    now = datetime.now(UTC)
+    if value is None or not value.strip():
+        return now
+    try:
+        when = datetime.fromtimestamp(float(value), UTC)
+    except ValueError:
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as e:
+            raise HTTPException(422, f"capture time {value!r} is neither ISO 8601 nor epoch seconds") from e
+    except (OverflowError, OSError) as e:
+        raise HTTPException(422, f"capture time {value!r} is out of range") from e
+    if when.tzinfo is None:
+        raise HTTPException(422, "capture time needs a timezone (e.g. 2026-05-01T12:00:00Z)")
+    skew = abs((when - now).total_seconds())
+    if skew > max_skew_s:
+        raise HTTPException(422, f"capture time is {skew:.0f} s from the server clock (limit {max_skew_s:.0f} s); "
+                                 "check the camera's clock")
+    return when
+
+
+def probe_crop_jpeg(image: np.ndarray, box: np.ndarray) -> bytes:
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    mx, my = (x2 - x1) * CROP_MARGIN, (y2 - y1) * CROP_MARGIN
+    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
+    right, bottom = min(w, int(x2 + mx)), min(h, int(y2 + my))
+    ok, buf = cv2.imencode(".jpg", image[top:bottom, left:right], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise RuntimeError("JPEG encoding of the probe crop failed")
+    return buf.tobytes()
+
+
+@serve.deployment(name="Ingress", num_replicas=1)
+@serve.ingress(app)
+class Ingress:
+    def __init__(self, detector: DeploymentHandle, embedder: DeploymentHandle, options: dict[str, Any] | None = None) -> None:
+        from lfr_core.config import get_settings
+        from lfr_core.storage.objectstore import ObjectStore
+
+        self.settings = get_settings()
+        self.options = AppOptions.model_validate(options or {})
+        self.detector = detector
+        self.embedder = embedder
+        self.store = ObjectStore(self.settings)
+        self.params = TrackParams.from_settings(self.settings.track)
+        self.metrics = Metrics()
+        self._conn: psycopg.Connection | None = None
+        self._db_lock = threading.Lock()
+        self._keys: dict[str, tuple[apikeys.ApiKey | None, float]] = {}
+        self._deps: dict[uuid.UUID, DeploymentState] = {}
+        self._dep_locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._counts: dict[tuple[uuid.UUID, str], CameraCounts] = {}
+        self._last_flush = time.monotonic()
+        self._inflight = 0
+        self._embedder_sha: str | None = None
+        log.info("ingress ready (max %d frames in flight)", self.options.max_inflight_frames)
+
+    # -- database (one connection, used from worker threads under a lock) --------------------------------
+
+    def _with_conn(self, fn, *args, **kwargs):
+        from lfr_core.db.connection import connect
+
+        with self._db_lock:
+            for attempt in (1, 2):
+                if self._conn is None or self._conn.closed:
+                    self._conn = connect(self.settings)
+                    self._conn.autocommit = True
+                try:
+                    return fn(self._conn, *args, **kwargs)
+                except psycopg.OperationalError:
+                    self._conn = None
+                    if attempt == 2:
+                        raise
+
+    async def _db(self, fn, *args, **kwargs):
+        return await asyncio.to_thread(self._with_conn, fn, *args, **kwargs)
+
+    # -- access --------------------------------------------------------------------------------------------
+
+    async def _key(self, raw: str | None) -> apikeys.ApiKey:
+        if not raw:
+            raise HTTPException(401, "missing X-API-Key header", headers={"WWW-Authenticate": "API-Key"})
+        digest = apikeys.key_hash(raw)
+        cached = self._keys.get(digest)
+        if cached is None or cached[1] < time.monotonic():
+            key = await self._db(apikeys.verify, raw)
+            cached = (key, time.monotonic() + self.options.auth_cache_s)
+            self._keys[digest] = cached
+        if cached[0] is None:
+            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "API-Key"})
+        return cached[0]
+
+    @staticmethod
+    def _require_operator_of(key: apikeys.ApiKey, deployment_id: uuid.UUID) -> None:
+        if key.role != "operator":
+            raise HTTPException(403, f"{key.name} ({key.role}) may not do this; it needs an operator key")
+        if key.deployment_id != deployment_id:
+            raise HTTPException(403, f"{key.name}'s key is bound to another deployment")
+
+    @staticmethod
+    def _uuid(value: str, what: str) -> uuid.UUID:
+        try:
+            return uuid.UUID(value)
+        except ValueError as e:
+            raise HTTPException(404, f"no {what} {value!r} (not a UUID)") from e
+
+    # -- the deployment's gate and its in-memory matcher -----------------------------------------------------
+
+    async def _embedder_identity(self) -> str:
+        if self._embedder_sha is None:
+            identity = await self.embedder.model_identity.remote()
+            self._embedder_sha = identity["weights_sha256"]
+        return self._embedder_sha
+
+    def _load_state(self, conn: psycopg.Connection, dep_id: uuid.UUID, current: DeploymentState | None,
+                    embedder_sha: str) -> DeploymentState:
+        from lfr_core.watchlist.lifecycle import deployment_active_version
+
+        deployment = deployments.get(conn, dep_id)
+        version = deployment_active_version(conn, dep_id)
+        tracker = current.tracker if current else Tracker(self.params)
+        matcher, error = None, None
+        if version is not None:
+            if current and current.matcher and current.matcher.version_id == version["id"]:
+                matcher = current.matcher
+            else:
+                matcher = ExactMatcher.load(conn, version["id"])
+                try:
+                    matcher.check_model(embedder_sha)
+                except ModelMismatch as e:
+                    matcher, error = None, str(e)
+                else:
+                    tracker = Tracker(self.params)  # a new list: tracks of the old one carry nothing over
+                    log.info("deployment %s: version %s loaded (%d templates)", dep_id, version["version"], len(matcher))
+        return DeploymentState(deployment, version, matcher, tracker, time.monotonic(), error)
+
+    async def _state(self, dep_id: uuid.UUID) -> DeploymentState:
+        state = self._deps.get(dep_id)
+        if state is not None and time.monotonic() - state.checked_at < self.options.version_check_s:
+            return state
+        lock = self._dep_locks.setdefault(dep_id, asyncio.Lock())
+        async with lock:
+            state = self._deps.get(dep_id)
+            if state is None or time.monotonic() - state.checked_at >= self.options.version_check_s:
+                sha = await self._embedder_identity()
+                try:
+                    state = await self._db(self._load_state, dep_id, state, sha)
+                except NotFound as e:
+                    raise HTTPException(404, str(e)) from e
+                self._deps[dep_id] = state
+        return state
+
+    def _gate(self, state: DeploymentState) -> str | None:
+        """Why matching may not run now, or None."""
+        if state.error:
+            return state.error
+        if state.version is None or state.matcher is None:
+            return (f"deployment {state.deployment['id']} has no active watchlist version "
+                    f"(status {state.deployment['status']}); frames are refused")
+        if not deployments.in_window(state.deployment):
+            return (f"outside the deployment window {state.deployment['window_start'].isoformat()} to "
+                    f"{state.deployment['window_end'].isoformat()}; frames are refused")
+        return None
+
+    # -- counters (numbers only, batched) -----------------------------------------------------------------------
+
+    def _count(self, dep_id: uuid.UUID, camera: str, *, frames: int = 0, faces: int = 0, refused: int = 0) -> None:
+        c = self._counts.setdefault((dep_id, camera), CameraCounts())
+        c.frames += frames
+        c.faces += faces
+        c.refused += refused
+        if time.monotonic() - self._last_flush >= self.options.counters_flush_s:
+            self._last_flush = time.monotonic()
+            pending, self._counts = self._counts, {}
+            asyncio.get_running_loop().create_task(self._flush(pending))
+
+    async def _flush(self, pending: dict[tuple[uuid.UUID, str], CameraCounts]) -> None:
+        def write(conn):
+            for (dep, cam), c in pending.items():
+                alerts_lib.record_counts(conn, dep, cam, frames=c.frames, faces_seen=c.faces, frames_refused=c.refused)
+
+        try:
+            await self._db(write)
+        except (psycopg.Error, OSError) as e:
+            log.warning("counter flush failed (%s); numbers kept for the next flush", type(e).__name__)
+            for key, c in pending.items():
+                mine = self._counts.setdefault(key, CameraCounts())
+                mine.frames, mine.faces, mine.refused = mine.frames + c.frames, mine.faces + c.faces, mine.refused + c.refused
+
+    # -- routes ---------------------------------------------------------------------------------------------------
+
+    @app.get("/healthz", summary="Liveness of the ingress")
+    async def healthz(self) -> dict[str, Any]:
+        return {"ok": True, "inflight": self._inflight, "deployments": len(self._deps)}
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics_endpoint(self) -> Response:
+        self.metrics.tracks.set(sum(s.tracker.track_count() for s in self._deps.values()))
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/admin/flush", summary="Write pending per-camera counters now", include_in_schema=False)
+    async def flush_now(self) -> dict[str, int]:
+        pending, self._counts = self._counts, {}
+        self._last_flush = time.monotonic()
+        await self._flush(pending)
+        return {"cameras": len(pending)}
+
+    @app.post(
+        "/v1/deployments/{deployment_id}/frames",
+        response_model=FrameResult,
+        summary="Match one camera frame",
+        responses={400: {"description": "not an image"}, 401: {"description": "no or unknown key"},
+                   403: {"description": "wrong role or deployment"}, 404: {"description": "unknown deployment"},
+                   409: {"description": "no active watchlist or outside the window"},
+                   413: {"description": "frame too large"}, 415: {"description": "not image/jpeg or image/png"},
+                   422: {"description": "bad camera id or capture time"},
+                   503: {"description": "service behind: frame dropped"}},
+        openapi_extra={"requestBody": {"required": True, "content": {
+            t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}},
+    )
+    async def post_frame(
+        self,
+        deployment_id: str,
+        request: Request,
+        x_api_key: str | None = Header(None),
+        camera: str | None = Query(None, description="Camera id (or header X-Camera-Id)"),
+        captured_at: str | None = Query(None, description="Capture time, ISO 8601 or epoch s (or X-Capture-Time)"),
+        x_camera_id: str | None = Header(None),
+        x_capture_time: str | None = Header(None),
+    ) -> FrameResult:
+        started = time.perf_counter()
+        key = await self._key(x_api_key)
+        dep_id = self._uuid(deployment_id, "deployment")
+        state = await self._state(dep_id)
+        self._require_operator_of(key, dep_id)
+        camera_id = camera or x_camera_id or "default"
+        if not CAMERA_RE.match(camera_id):
+            raise HTTPException(422, "camera id must be 1-64 letters, digits, '.', '_' or '-'")
+        ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if ctype not in IMAGE_TYPES:
+            self.metrics.refused.labels("content_type").inc()
+            raise HTTPException(415, f"content type {ctype or 'missing'!r}; send image/jpeg or image/png")
+        limit = self.settings.serve.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            self.metrics.refused.labels("too_large").inc()
+            raise HTTPException(413, f"frame of {declared} bytes is above the limit of {limit}")
+        reason = self._gate(state)
+        if reason:
+            self.metrics.refused.labels("gate").inc()
+            self._count(dep_id, camera_id, refused=1)
+            raise HTTPException(409, reason)
+        when = _parse_capture_time(captured_at or x_capture_time, self.settings.serve.max_clock_skew_s)
+        if self._inflight >= self.options.max_inflight_frames:
+            self.metrics.dropped.inc()
+            raise HTTPException(503, "service is behind; frame dropped (send at a lower rate)",
+                                headers={"Retry-After": "1"})
+        self._inflight += 1
+        self.metrics.inflight.set(self._inflight)
+        try:
+            return await self._process(request, state, dep_id, camera_id, when, started)
+        finally:
+            self._inflight -= 1
+            self.metrics.inflight.set(self._inflight)
+
+    async def _process(self, request: Request, state: DeploymentState, dep_id: uuid.UUID, camera_id: str,
+                       when: datetime, started: float) -> FrameResult:
+        from lfr_core.vision.images import decode_image
+
+        body = await request.body()
+        limit = self.settings.serve.max_body_bytes
+        if len(body) > limit:
+            self.metrics.refused.labels("too_large").inc()
+            raise HTTPException(413, f"frame of {len(body)} bytes is above the limit of {limit}")
+        vision = self.settings.vision
+        try:
+            image = await asyncio.to_thread(decode_image, body, max_pixels=vision.max_image_pixels,
+                                            max_bytes=min(vision.max_image_bytes, limit))
+        except ImageError as e:
+            self.metrics.refused.labels("bad_image").inc()
+            code = 413 if e.reason in ("too_large", "too_many_pixels") else 400
+            raise HTTPException(code, f"frame refused ({e.reason}): {e}") from e
+        t0 = time.perf_counter()
+        try:
+            detected = await self.detector.detect.remote(image)
+        except Exception as e:  # noqa: BLE001 - a replica that died mid-request: the frame is dropped, not the feed
+            self.metrics.dropped.inc()
+            log.warning("detector call failed (%s); frame dropped", type(e).__name__)
+            raise HTTPException(503, "detector unavailable; frame dropped, retry shortly") from e
+        self.metrics.latency.labels("detect").observe(time.perf_counter() - t0)
+        self.metrics.batch.labels("detect").observe(detected["batch_size"])
+        faces = detected["faces"]
+        usable = [i for i, f in enumerate(faces) if f["crop"] is not None]
+        observations: list[Observation] = []
+        matches = []
+        if usable:
+            t1 = time.perf_counter()
+            try:
+                embedded = await self.embedder.embed.remote(np.stack([faces[i]["crop"] for i in usable]))
+            except Exception as e:  # noqa: BLE001 - as above
+                self.metrics.dropped.inc()
+                log.warning("embedder call failed (%s); frame dropped", type(e).__name__)
+                raise HTTPException(503, "embedder unavailable; frame dropped, retry shortly") from e
+            self.metrics.latency.labels("embed").observe(time.perf_counter() - t1)
+            self.metrics.batch.labels("embed").observe(embedded["batch_size"])
+            emb = embedded["embeddings"]
+            matches = state.matcher.above_threshold(emb)
+            for i, e, m in zip(usable, emb, matches):
+                observations.append(Observation(faces[i]["box"], e, m.subject_ref if m else None, m.score if m else 0.0))
+        decisions = state.tracker.update(camera_id, when.timestamp(), observations)
+        raised: list[AlertOut] = []
+        for d in decisions:
+            face = faces[usable[d.index]]
+            match = matches[d.index]
+            alert = alerts_lib.NewAlert(
+                deployment_id=dep_id, version_id=state.version["id"], subject_ref=d.subject_ref,
+                category=match.category, score=d.score, camera_id=camera_id, track_id=d.track_id,
+                captured_at=when, watchlist_image_uri=match.image_uri)
+            crop = probe_crop_jpeg(image, face["box"])
+            row = await self._db(alerts_lib.raise_alert, self.store, self.settings.s3.bucket_alerts, alert, crop,
+                                 SERVICE_ACTOR)
+            raised.append(AlertOut(id=str(row["id"]), subject_ref=d.subject_ref, score=d.score, track_id=d.track_id))
+            self.metrics.alerts.labels(str(dep_id)).inc()
+        if raised:
+            log.info("deployment %s camera %s: %d alert(s) raised", dep_id, camera_id, len(raised))
+        self.metrics.frames.labels(str(dep_id), camera_id).inc()
+        self.metrics.faces.labels(str(dep_id), camera_id).inc(len(faces))
+        self.metrics.latency.labels("total").observe(time.perf_counter() - started)
+        self._count(dep_id, camera_id, frames=1, faces=len(faces))
+        return FrameResult(deployment_id=str(dep_id), camera_id=camera_id, captured_at=when, faces=len(faces),
+                           boxes=[[round(float(v), 1) for v in f["box"]] for f in faces], alerts=raised)
+
+    @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)")
+    async def list_alerts(self, deployment_id: str, status: str | None = Query(None, pattern="^(pending|confirmed|declined|not_engaged)$"),
+                          limit: int = Query(200, ge=1, le=1000), x_api_key: str | None = Header(None)) -> list[dict[str, Any]]:
+        key = await self._key(x_api_key)
+        dep_id = self._uuid(deployment_id, "deployment")
+        try:
+            await self._db(deployments.get, dep_id)
+        except NotFound as e:
+            raise HTTPException(404, str(e)) from e
+        self._require_operator_of(key, dep_id)
+        rows = await self._db(alerts_lib.list_alerts, dep_id, status=status, limit=limit)
+        return [self._alert_out(r) for r in rows]
+
+    @staticmethod
+    def _alert_out(row: dict[str, Any]) -> dict[str, Any]:
+        keep = ("id", "deployment_id", "version_id", "subject_ref", "category", "score", "camera_id", "track_id",
+                "captured_at", "raised_at", "status", "adjudicated_by", "adjudicated_at")
+        out = {k: (str(row[k]) if isinstance(row[k], uuid.UUID) else row[k]) for k in keep}
+        out["probe_crop_url"] = f"/v1/alerts/{row['id']}/probe"
+        out["watchlist_image_url"] = f"/v1/alerts/{row['id']}/watchlist-image" if row["watchlist_image_uri"] else None
+        return out
+
+    async def _alert_for(self, alert_id: str, x_api_key: str | None) -> tuple[apikeys.ApiKey, dict[str, Any]]:
+        key = await self._key(x_api_key)
+        try:
+            row = await self._db(alerts_lib.get_alert, alert_id)
+        except NotFound as e:
+            raise HTTPException(404, str(e)) from e
+        self._require_operator_of(key, row["deployment_id"])
+        return key, row
+
+    @app.post("/v1/alerts/{alert_id}/adjudication", summary="An operator's decision on an alert")
+    async def adjudicate(self, alert_id: str, decision: Adjudication, x_api_key: str | None = Header(None)) -> dict[str, Any]:
+        key, _ = await self._alert_for(alert_id, x_api_key)
+        try:
+            row = await self._db(alerts_lib.adjudicate, alert_id, decision.outcome, key.actor, decision.note)
+        except InvalidInput as e:
+            raise HTTPException(422, str(e)) from e
+        except Refused as e:
+            raise HTTPException(409, str(e)) from e
+        return self._alert_out(row)
+
+    async def _image(self, uri: str | None) -> Response:
+        if not uri:
+            raise HTTPException(404, "no image for this alert")
+        data = await asyncio.to_thread(self.store.get_uri, uri)
+        media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+        return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
+
+    @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response)
+    async def probe_image(self, alert_id: str, x_api_key: str | None = Header(None)) -> Response:
+        _, row = await self._alert_for(alert_id, x_api_key)
+        return await self._image(row["probe_crop_uri"])
+
+    @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response)
+    async def watchlist_image(self, alert_id: str, x_api_key: str | None = Header(None)) -> Response:
+        _, row = await self._alert_for(alert_id, x_api_key)
+        return await self._image(row["watchlist_image_uri"])
+
+    @app.get("/console", response_class=HTMLResponse, summary="Operator console (pending alerts)")
+    async def console(self, deployment: str = Query("", max_length=64)) -> HTMLResponse:
+        return HTMLResponse(CONSOLE_HTML, headers={"Cache-Control": "no-store"})
+

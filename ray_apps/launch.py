@@ -1,0 +1,44 @@
+"""`python -m ray_apps.launch`: the process `lfr services up --serve` supervises. It starts a private Ray
+node with an explicit CPU count, deploys the application on 127.0.0.1, and on SIGTERM shuts Serve and
+that node down (so `stop` leaves no process)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+
+import ray
+from ray import serve
+
+from ray_apps.app import run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--num-cpus", type=float, default=2)
+    parser.add_argument("--args", default="{}", help="JSON overrides for ray_apps.app.build_app")
+    opts = parser.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    context = ray.init(num_cpus=opts.num_cpus, include_dashboard=False)
+    address_file = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE")
+    if address_file:  # ray_apps.prescale connects to this node, never to whichever cluster is newest
+        with open(address_file, "w") as f:
+            f.write(context.address_info["address"])
+    try:
+        run(json.loads(opts.args), host=opts.host, port=opts.port)
+        print(f"lfr serve ready on http://{opts.host}:{opts.port}", flush=True)
+        stop.wait()
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+
+
+if __name__ == "__main__":
+    main()

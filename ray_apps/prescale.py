@@ -1,0 +1,123 @@
+"""Pre-scaling around a deployment window (called by the Airflow DAG): raise the detector and embedder
+minimum replicas and warm the models before the window, lower them after. A change of autoscaling
+bounds is a lightweight Serve update: running replicas are kept."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from lfr_core.config import get_settings
+
+NOT_RUNNING = {"serve": "not running"}
+MODEL_DEPLOYMENTS = ("Detector", "Embedder")
+
+
+def _ray_address() -> str | None:
+    from lfr_core.services.serve_service import ray_address_file
+
+    path = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE") or ray_address_file(get_settings())
+    try:
+        return open(path).read().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def _connect() -> bool:
+    """Attach to the Serve app's Ray node (already attached in-process, or via the launcher's address)."""
+    import ray
+
+    if ray.is_initialized():
+        return True
+    address = _ray_address()
+    if address is None:
+        return False
+    try:
+        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+    except (ConnectionError, RuntimeError):
+        return False
+    return True
+
+
+def _current_options() -> dict[str, Any] | None:
+    """The running app's options, rebuilt from Serve's view of its deployments."""
+    from ray import serve
+    from ray.serve.context import _get_global_client
+
+    from ray_apps.app import APP_NAME
+
+    if APP_NAME not in serve.status().applications:
+        return None
+    details = _get_global_client().get_serve_details()
+    app = details["applications"][APP_NAME]
+    options: dict[str, Any] = {}
+    for name, dep in app["deployments"].items():
+        cfg = dep["deployment_config"]
+        if name in MODEL_DEPLOYMENTS:
+            auto = cfg.get("autoscaling_config") or {}
+            options[name.lower()] = {
+                "min_replicas": auto.get("min_replicas", 1), "max_replicas": auto.get("max_replicas", 1),
+                "target_ongoing_requests": auto.get("target_ongoing_requests", 4),
+                "max_ongoing_requests": cfg["max_ongoing_requests"],
+                "num_cpus": (cfg.get("ray_actor_options") or {}).get("num_cpus", 0.4),
+                "batch": cfg.get("user_config") or {},
+            }
+        elif name == "Ingress":
+            options["ingress_num_cpus"] = (cfg.get("ray_actor_options") or {}).get("num_cpus", 0.2)
+            options["ingress_max_ongoing_requests"] = cfg["max_ongoing_requests"]
+    return options
+
+
+def _redeploy(options: dict[str, Any]) -> None:
+    from ray import serve
+
+    from ray_apps.app import APP_NAME, build_app
+
+    serve.run(build_app(options), name=APP_NAME, route_prefix="/")
+
+
+def _warm(timeout_s: float = 60.0) -> dict[str, float]:
+    """One dummy request per model deployment, timed (loads lazy state, fills caches)."""
+    from ray import serve
+
+    from ray_apps.app import APP_NAME
+
+    timings = {}
+    frame = np.zeros((360, 640, 3), np.uint8)
+    for name, method, arg in (("Detector", "detect", frame), ("Embedder", "embed", np.zeros((1, 112, 112, 3), np.uint8))):
+        handle = serve.get_deployment_handle(name, app_name=APP_NAME)
+        t0 = time.perf_counter()
+        getattr(handle, method).remote(arg).result(timeout_s=timeout_s)
+        timings[name] = round(time.perf_counter() - t0, 3)
+    return timings
+
+
+def _scale(min_replicas: int, *, warm: bool) -> dict[str, Any]:
+    if not _connect():
+        return dict(NOT_RUNNING)
+    options = _current_options()
+    if options is None:
+        return dict(NOT_RUNNING)
+    for name in MODEL_DEPLOYMENTS:
+        dep = options[name.lower()]
+        dep["min_replicas"] = min_replicas
+        dep["max_replicas"] = max(dep["max_replicas"], min_replicas)
+    _redeploy(options)
+    result: dict[str, Any] = {"serve": "running", "min_replicas": min_replicas,
+                              "max_replicas": {n: options[n.lower()]["max_replicas"] for n in MODEL_DEPLOYMENTS}}
+    if warm:
+        result["warm_s"] = _warm()
+    return result
+
+
+def prescale(min_replicas: int | None = None) -> dict[str, Any]:
+    """Raise the model deployments' minimum replicas (default serve.max_replicas) and warm them."""
+    return _scale(min_replicas if min_replicas is not None else get_settings().serve.max_replicas, warm=True)
+
+
+def lower() -> dict[str, Any]:
+    """Back to serve.min_replicas at window end."""
+    return _scale(get_settings().serve.min_replicas, warm=False)

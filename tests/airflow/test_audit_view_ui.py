@@ -1,0 +1,88 @@
+"""The admin audit view, end to end: `airflow standalone` started by the service module, a headless
+Chromium logging in with the generated admin password and finding a watchlist version in the view."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+import pytest
+
+from lfr_core.config import get_settings
+from tests.airflow.rows import insert_deployment, insert_version
+from tests.conftest import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture()
+def airflow_running(services):
+    from lfr_core.services import airflow_service
+
+    saved = os.environ.get("LFR_AIRFLOW__PORT")
+    os.environ["LFR_AIRFLOW__PORT"] = str(free_port())
+    get_settings.cache_clear()
+    settings = get_settings()
+    try:
+        assert airflow_service.start(settings) is True
+        yield settings
+    finally:
+        airflow_service.stop(settings)
+        if saved is None:
+            os.environ.pop("LFR_AIRFLOW__PORT", None)
+        else:
+            os.environ["LFR_AIRFLOW__PORT"] = saved
+        get_settings.cache_clear()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists() and not shutil.which("chromium"),
+                    reason="Chromium is not installed (apt-get install -y chromium)")
+def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_running, db):
+    from playwright.sync_api import sync_playwright
+
+    from lfr_core.services import airflow_service
+
+    settings = airflow_running
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now + timedelta(hours=1), window_end=now + timedelta(hours=2),
+                                   place="Audit View Plaza")
+    version = insert_version(db, deployment, state="draft", accepted=2, rejected=1)
+    db.commit()
+    status = airflow_service.status(settings)
+    assert status["healthy"] and status["pid"]
+    base = status["address"]
+    password = airflow_service.admin_password(settings)
+    assert password
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            anonymous = page.goto(f"{base}/lfr-audit/")
+            assert anonymous.status == 401, "the audit view needs a login"
+            page.goto(f"{base}/")
+            page.wait_for_selector("input[name='username']", timeout=60_000)
+            page.fill("input[name='username']", "admin")
+            page.fill("input[name='password']", password)
+            page.locator("button[type='submit']").click()
+            page.wait_for_function("document.cookie !== undefined && !location.pathname.startsWith('/auth/login')",
+                                   timeout=60_000)
+            page.get_by_text("LFR audit").first.wait_for(timeout=60_000)  # the nav entry from the plugin
+            response = page.goto(f"{base}/lfr-audit/")
+            assert response.status == 200
+            body = page.content()
+            assert str(version) in body
+            assert "Audit View Plaza" in body and "pc-rows" in body
+        finally:
+            browser.close()
+
+    pid = status["pid"]
+    airflow_service.stop(settings)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert airflow_service._leftovers(settings) == []
+    assert airflow_service.status(settings)["pid"] is None

@@ -1,0 +1,48 @@
+"""The DAG folder imports cleanly and every DAG follows the house rules (STYLE.md section 4)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lfr_core.config import PROJECT_ROOT
+
+EXPECTED = {"lfr_deployment", "lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report"}
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+
+
+def test_dag_folder_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert EXPECTED <= set(dagbag.dags)
+
+
+def test_every_dag_has_tags_owner_retries_no_catchup_and_docs(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        assert dag.catchup is False, f"{dag_id} catches up"
+        assert dag.doc_md and len(dag.doc_md) > 100, f"{dag_id} has no doc_md"
+        assert dag.start_date.tzinfo is not None, f"{dag_id} start_date is naive"
+        for t in dag.tasks:
+            assert t.owner and t.owner != "airflow", f"{dag_id}.{t.task_id} has no owner"
+            assert t.retries >= 2, f"{dag_id}.{t.task_id} retries {t.retries}"
+
+
+def test_expiry_sweep_runs_every_configured_interval(dagbag):
+    from datetime import timedelta
+
+    from lfr_core.config import get_settings
+
+    timetable = dagbag.dags["lfr_watchlist_expiry"].timetable
+    assert timetable.delta == timedelta(minutes=get_settings().airflow.expiry_sweep_minutes)
+
+
+def test_deployment_dag_emits_sealed_and_report_assets(dagbag):
+    dag = dagbag.dags["lfr_deployment"]
+    uris = {outlet.uri for t in dag.tasks for outlet in t.outlets}
+    assert {"watchlist://lfr/sealed", "report://lfr/published"} <= uris
+    assert dag.task_dict["wait_for_approval"].mode == "reschedule"

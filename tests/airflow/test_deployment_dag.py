@@ -1,0 +1,153 @@
+"""lfr_deployment end to end through dag.test(): real PostgreSQL, S3 and face images, a window a few
+seconds ahead, and an authoriser (a different person) approving from another thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lfr_core import orchestration
+from lfr_core.db.connection import connect
+from lfr_core.demo_data import labelled_faces, stage_custody_manifest
+from lfr_core.errors import InvalidInput
+from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import lifecycle
+
+PLANNER = "pc-planner-1"
+AUTHORISER = Actor("supt-authoriser", "authoriser")
+
+
+@pytest.fixture(scope="module")
+def deployment_dag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from lfr_core.config import PROJECT_ROOT
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert not bag.import_errors
+    return bag.dags["lfr_deployment"]
+
+
+def _subjects(settings, n=5, category="wanted_by_court"):
+    faces = labelled_faces(settings)
+    chosen = [images[0] for _, images in sorted(faces.items())[:n]]
+    return [{"subject_ref": f"CUST-{i:03d}", "category": category, "rationale": "warrant issued by the court",
+             "provenance": "custody suite", "capture_date": "2024-03-01", "path": str(img.path)}
+            for i, img in enumerate(chosen)]
+
+
+def _conf(settings, manifest_uri, *, start_in_s=40.0, length_s=6.0, ref=None, **overrides):
+    start = datetime.now(UTC) + timedelta(seconds=start_in_s)
+    conf = orchestration.deployment_conf(
+        place="Test Street", manifest_uri=manifest_uri, planner=PLANNER, window_start=start,
+        window_end=start + timedelta(seconds=length_s), threshold=settings.match.threshold,
+        intelligence_ref=ref or f"INT-{uuid.uuid4().hex[:8]}", poke_interval_s=1)
+    conf.update(overrides)
+    return conf
+
+
+def _approve_when_built(settings, intelligence_ref, stop: threading.Event, approved: list):
+    with connect(settings) as conn:
+        while not stop.is_set():
+            row = conn.execute(
+                """SELECT v.id FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
+                   WHERE d.intelligence_ref = %s AND v.state = 'draft'""", (intelligence_ref,)).fetchone()
+            conn.rollback()
+            if row:
+                approved.append(lifecycle.approve(conn, str(row["id"]), AUTHORISER))
+                return
+            time.sleep(0.5)
+
+
+def test_deployment_runs_from_approval_to_purge_and_report(deployment_dag, services, shared_dir):
+    store = ObjectStore(services)
+    manifest = stage_custody_manifest(store, services, _subjects(services), f"dagtest-{uuid.uuid4().hex[:6]}")
+    conf = _conf(services, manifest)
+    stop, approved = threading.Event(), []
+    approver = threading.Thread(target=_approve_when_built, args=(services, conf["intelligence_ref"], stop, approved))
+    approver.start()
+    try:
+        run = deployment_dag.test(run_conf=conf)
+    finally:
+        stop.set()
+        approver.join(timeout=10)
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert approved and approved[0]["approved_by"] == AUTHORISER.name
+    with connect(services) as conn:
+        deployment = conn.execute("SELECT * FROM deployments WHERE intelligence_ref = %s",
+                                  (conf["intelligence_ref"],)).fetchone()
+        versions = lifecycle.list_versions(conn, deployment["id"])
+        assert len(versions) == 1, "the run id build key yields exactly one version"
+        version = versions[0]
+        actions = [r["action"] for r in conn.execute(
+            "SELECT action FROM audit_log WHERE object_id = %s ORDER BY seq", (str(version["id"]),)).fetchall()]
+    assert version["built_by"] == PLANNER and version["approved_by"] == AUTHORISER.name
+    assert version["criteria_sha256"] and version["activated_at"] and version["expired_at"]
+    assert version["state"] == "purged" and version["purge_receipt"]["verified"]["embeddings_remaining"] == 0
+    assert actions == ["watchlist.build", "watchlist.approved", "watchlist.active", "watchlist.expired",
+                       "watchlist.purged"]
+    assert version["entries_accepted"] >= 3
+    assert deployment["status"] == "closed"
+    report = store.get_bytes(services.s3.bucket_reports, f"reports/{deployment['id']}/report.json")
+    assert b'"watchlist"' in report
+    markdown = store.get_bytes(services.s3.bucket_reports, f"reports/{deployment['id']}/report.md").decode()
+    assert "Transparency report: Test Street" in markdown
+    receipt_key = version["purge_receipt"]["receipt_uri"].split("/", 3)[3]
+    assert store.get_bytes(services.s3.bucket_reports, receipt_key)
+
+
+def _deployment_count(settings) -> int:
+    with connect(settings) as conn:
+        return conn.execute("SELECT count(*) AS n FROM deployments").fetchone()["n"]
+
+
+@pytest.fixture(scope="module")
+def good_manifest(services, shared_dir):
+    return stage_custody_manifest(ObjectStore(services), services, _subjects(services, n=2), "dagtest-good")
+
+
+@pytest.fixture(scope="module")
+def unknown_category_manifest(services, shared_dir):
+    return stage_custody_manifest(ObjectStore(services), services, _subjects(services, n=2, category="gang_member"),
+                                  "dagtest-unknown-category")
+
+
+BAD = {
+    "end before start": lambda c: {"window_end": (datetime.fromisoformat(c["window_start"]) - timedelta(seconds=5)).isoformat()},
+    "window in the past": lambda c: {"window_start": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
+    "unknown category": lambda c: {"manifest_uri": "UNKNOWN"},
+    "missing manifest": lambda c: {"manifest_uri": "s3://lfr-sources/manifests/does-not-exist.csv"},
+}
+MESSAGES = {"end before start": "window_end must be after window_start", "window in the past": "is in the past",
+            "unknown category": "unknown category 'gang_member'", "missing manifest": "is unreachable"}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_request_is_refused_with_a_clear_message_and_creates_nothing(case, services, good_manifest,
+                                                                        unknown_category_manifest):
+    conf = _conf(services, good_manifest)
+    conf.update(BAD[case](conf))
+    if conf["manifest_uri"] == "UNKNOWN":
+        conf["manifest_uri"] = unknown_category_manifest
+    before = _deployment_count(services)
+    with pytest.raises(InvalidInput, match=MESSAGES[case]):
+        orchestration.create_deployment_from_params(services, conf)
+    assert _deployment_count(services) == before
+
+
+def test_bad_request_fails_the_run_at_its_first_task(deployment_dag, services, unknown_category_manifest):
+    conf = _conf(services, unknown_category_manifest)
+    before = _deployment_count(services)
+    run = deployment_dag.test(run_conf=conf)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert states["create_deployment"] == "failed"
+    assert states["build_watchlist"] == "upstream_failed"
+    assert _deployment_count(services) == before

@@ -1,0 +1,104 @@
+"""One Ray node (2 CPUs, no dashboard) and one Serve application per test module, on a free port, with a
+live deployment whose sealed watchlist holds Lin-Manuel Miranda and five other people."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lfr_core import apikeys, deployments
+from lfr_core.db.connection import connect
+from lfr_core.demo_data import labelled_faces, stage_custody_manifest
+from lfr_core.roles import Actor
+from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist.build import build_version
+from tests.conftest import free_port
+
+PLANNER = Actor("pat.planner", "planner")
+AUTHORISER = Actor("ann.authoriser", "authoriser")
+OPERATOR = Actor("olly.operator", "operator")
+ADMIN = Actor("ada.admin", "admin")
+MIRANDA = "SUBJ-lin-manuel-miranda"
+
+APP_ARGS = {
+    "detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5},
+    "embedder": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5},
+    "ingress_num_cpus": 0.25,
+    "version_check_s": 1.0,
+    "counters_flush_s": 1.0,
+}
+
+
+def make_deployment(conn, settings, *, starts_in_s: float, length_s: float = 3600):
+    now = datetime.now(UTC)
+    data = {
+        "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
+        "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
+        "window_start": now + timedelta(seconds=starts_in_s), "window_end": now + timedelta(seconds=starts_in_s + length_s),
+        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
+    }
+    return deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
+
+
+def watchlist_rows(settings, shared_dir: Path) -> list[dict[str, str]]:
+    rows = [{"subject_ref": MIRANDA, "category": "wanted_suspect", "rationale": "wanted on warrant W-1",
+             "provenance": "CUSTODY-0001", "capture_date": "2025-06-01",
+             "path": str(shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png")}]
+    others = labelled_faces(settings, ("deepface",))
+    for i, (name, images) in enumerate(list(others.items())[:5]):
+        rows.append({"subject_ref": f"SUBJ-{name}", "category": "wanted_suspect", "rationale": "wanted on warrant W-2",
+                     "provenance": f"CUSTODY-{i + 2:04d}", "capture_date": "2025-06-01", "path": str(images[0].path)})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def live(services, shared_dir, store, face_engine) -> dict:
+    """A live deployment (active version, inside its window), an idle one, and keys for both."""
+    with connect(services) as conn:
+        dep = make_deployment(conn, services, starts_in_s=3)
+        manifest = stage_custody_manifest(store, services, watchlist_rows(services, shared_dir), f"serve-{time.time_ns()}")
+        version = build_version(conn, store, face_engine, services, deployment_id=str(dep["id"]),
+                                manifest_uri=manifest, actor=PLANNER)
+        lifecycle.approve(conn, str(version["id"]), AUTHORISER)
+        idle = make_deployment(conn, services, starts_in_s=3600)
+        delay = (dep["window_start"] - datetime.now(UTC)).total_seconds()
+        if delay > 0:
+            time.sleep(delay + 0.1)
+        lifecycle.activate(conn, str(version["id"]), OPERATOR)
+        keys = {
+            "operator": apikeys.create(conn, "olly.operator", "operator", ADMIN, deployment_id=dep["id"]),
+            "planner": apikeys.create(conn, "pat.planner", "planner", ADMIN),
+            "idle_operator": apikeys.create(conn, "ivy.operator", "operator", ADMIN, deployment_id=idle["id"]),
+        }
+        conn.commit()
+    return {"deployment": dep, "version": version, "idle": idle, "keys": keys}
+
+
+@pytest.fixture(scope="module")
+def serve_url(services, live) -> Iterator[str]:
+    import ray
+    from ray import serve
+
+    from ray_apps.app import run
+
+    port = free_port()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        run(APP_ARGS, host="127.0.0.1", port=port)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        serve.shutdown()
+        ray.shutdown()

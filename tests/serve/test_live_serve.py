@@ -1,0 +1,254 @@
+"""End to end through Ray Serve over HTTP: a real video, a sealed watchlist, alerts for the enrolled
+person only, adjudication, the window gate, bad input, privacy, and a replica killed mid-stream."""
+
+from __future__ import annotations
+
+import re
+import struct
+import time
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+
+from lfr_core.db.connection import connect
+from tests.serve.conftest import MIRANDA
+
+VIDEO = "data/video/short_hamilton_clip.mp4"
+FLOAT = r"-?\d+\.\d+(?:e-?\d+)?"
+VECTOR_128 = re.compile(rf"{FLOAT}(?:\s*,\s*|\s+){FLOAT}" + rf"(?:(?:\s*,\s*|\s+){FLOAT}){{126}}")
+
+
+def video_frames(shared_dir: Path, every: int = 4) -> list[tuple[float, bytes]]:
+    cap = cv2.VideoCapture(str(shared_dir / VIDEO))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames, i = [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % every == 0:
+            frames.append((i / fps, cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()))
+        i += 1
+    cap.release()
+    return frames
+
+
+def post(url: str, dep, key: str | None, body: bytes, *, camera="cam-1", when: datetime | None = None,
+         ctype="image/jpeg") -> httpx.Response:
+    headers = {"Content-Type": ctype, "X-Camera-Id": camera,
+               "X-Capture-Time": (when or datetime.now(UTC)).isoformat()}
+    if key:
+        headers["X-API-Key"] = key
+    return httpx.post(f"{url}/v1/deployments/{dep}/frames", content=body, headers=headers, timeout=30)
+
+
+def metric(url: str, name: str) -> float:
+    text = httpx.get(url + "/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name) and not line.startswith("#"))
+
+
+@pytest.fixture(scope="module")
+def streamed(serve_url, live, shared_dir) -> dict:
+    """The clip streamed once (every 4th frame) as camera cam-1, capture times at the video's pace."""
+    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    start = datetime.now(UTC)
+    responses = []
+    for offset, jpeg in video_frames(shared_dir):
+        r = post(serve_url, dep, key, jpeg, when=start + timedelta(seconds=offset))
+        assert r.status_code == 200, r.text
+        responses.append(r.json())
+    return {"responses": responses, "alerts": [a for r in responses for a in r["alerts"]]}
+
+
+def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, live):
+    responses = streamed["responses"]
+    assert sum(r["faces"] for r in responses) > len(responses) // 2
+    assert all(len(r["boxes"]) == r["faces"] for r in responses)
+    alerts = streamed["alerts"]
+    assert alerts, "Lin-Manuel Miranda is in the clip and enrolled: expected an alert"
+    assert {a["subject_ref"] for a in alerts} == {MIRANDA}
+    # one alert per person per track, and the cooldown per (camera, subject) holds within the clip
+    assert len(alerts) == 1
+    listed = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts",
+                       headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
+    assert listed.status_code == 200
+    assert [a["id"] for a in listed.json()] == [a["id"] for a in alerts]
+    row = listed.json()[0]
+    assert row["camera_id"] == "cam-1" and row["version_id"] == str(live["version"]["id"])
+    assert row["watchlist_image_url"] and row["score"] >= float(live["version"]["threshold"])
+    probe = httpx.get(serve_url + row["probe_crop_url"], headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
+    assert probe.status_code == 200 and probe.content[:2] == b"\xff\xd8"
+
+
+def test_operator_adjudicates_an_alert(streamed, serve_url, live):
+    alert_id = streamed["alerts"][0]["id"]
+    op = {"X-API-Key": live["keys"]["operator"]}
+    assert httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "confirmed"},
+                      headers={"X-API-Key": live["keys"]["planner"]}, timeout=10).status_code == 403
+    assert httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "maybe"},
+                      headers=op, timeout=10).status_code == 422
+    r = httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "confirmed"}, headers=op, timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "confirmed" and r.json()["adjudicated_by"] == "olly.operator"
+    again = httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "declined"}, headers=op, timeout=10)
+    assert again.status_code == 409
+
+
+def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir):
+    frames_before = metric(serve_url, "lfr_frames_total")
+    jpeg = video_frames(shared_dir, every=100)[0][1]
+    r = post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], jpeg)
+    assert r.status_code == 409 and "no active watchlist" in r.json()["detail"]
+    # not even decoded: a body that is no image gets the same 409, not a 400
+    assert post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], b"junk").status_code == 409
+    assert metric(serve_url, "lfr_frames_total") == frames_before
+
+
+def _png(width: int, height: int) -> bytes:
+    """A valid, tiny-on-disk PNG of width x height black pixels (a decompression bomb for a decoder)."""
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    raw = zlib.compress(b"".join(b"\x00" + bytes(width) for _ in range(height)), 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+
+
+def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, shared_dir):
+    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    good = video_frames(shared_dir, every=100)[0][1]
+    assert post(serve_url, dep, key, b"this is not an image").status_code in (400, 422)
+    assert post(serve_url, dep, key, good[: len(good) // 2]).status_code in (400, 422)  # truncated JPEG
+    assert post(serve_url, dep, key, b"\0" * 9_000_000).status_code == 413
+    assert post(serve_url, dep, key, _png(9000, 5000), ctype="image/png").status_code == 413
+    assert post(serve_url, dep, key, good, ctype="text/plain").status_code == 415
+    assert post(serve_url, "00000000-0000-0000-0000-000000000000", key, good).status_code == 404
+    assert post(serve_url, "not-a-uuid", key, good).status_code == 404
+    assert post(serve_url, dep, None, good).status_code == 401
+    assert post(serve_url, dep, "lfr_unknown", good).status_code == 401
+    assert post(serve_url, dep, live["keys"]["planner"], good).status_code == 403
+    assert post(serve_url, dep, live["keys"]["idle_operator"], good).status_code == 403
+    assert post(serve_url, dep, key, good, when=datetime.now(UTC) + timedelta(days=1)).status_code == 422
+    assert post(serve_url, dep, key, good, when=datetime.now(UTC) - timedelta(hours=2)).status_code == 422
+    assert post(serve_url, dep, key, good, camera="bad camera!").status_code == 422
+    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", timeout=10).status_code == 401
+    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", headers={"X-API-Key": live["keys"]["idle_operator"]},
+                     timeout=10).status_code == 403
+    r = post(serve_url, dep, key, good)
+    assert r.status_code == 200, r.text
+
+
+def test_openapi_metrics_console_and_health(serve_url):
+    spec = httpx.get(serve_url + "/openapi.json", timeout=10).json()
+    assert "/v1/deployments/{deployment_id}/frames" in spec["paths"]
+    assert "/v1/alerts/{alert_id}/adjudication" in spec["paths"]
+    assert httpx.get(serve_url + "/healthz", timeout=10).json()["ok"] is True
+    text = httpx.get(serve_url + "/metrics", timeout=10).text
+    for name in ("lfr_frames_total", "lfr_faces_total", "lfr_alerts_total", "lfr_frames_refused_total",
+                 "lfr_frames_dropped_total", "lfr_batch_size_bucket", "lfr_latency_seconds_bucket"):
+        assert name in text
+    page = httpx.get(serve_url + "/console?deployment=x", timeout=10)
+    assert page.status_code == 200 and "adjudication" in page.text
+
+
+def test_counters_are_numbers_per_camera(streamed, serve_url, services, live):
+    httpx.post(serve_url + "/admin/flush", timeout=10)
+    with connect(services) as conn:
+        row = conn.execute("SELECT * FROM deployment_counters WHERE deployment_id = %s AND camera_id = 'cam-1'",
+                           (live["deployment"]["id"],)).fetchone()
+    assert row["frames"] >= len(streamed["responses"])
+    assert row["faces_seen"] >= sum(r["faces"] for r in streamed["responses"])
+
+
+def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, store, lfr_home):
+    httpx.post(serve_url + "/admin/flush", timeout=10)
+    with connect(services) as conn:
+        n_alerts = conn.execute("SELECT count(*) AS n FROM alerts").fetchone()["n"]
+        vector_columns = conn.execute(
+            """SELECT table_name FROM information_schema.columns
+               WHERE table_schema = 'public' AND udt_name IN ('vector', 'halfvec', '_float4', '_float8', 'bytea')"""
+        ).fetchall()
+        tables = [r["table_name"] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").fetchall()]
+        dumps = {t: "\n".join(str(r) for r in conn.execute(f'SELECT t::text AS r FROM "{t}" t').fetchall())
+                 for t in tables if t != "watchlist_embeddings"}
+    assert {r["table_name"] for r in vector_columns} <= {"watchlist_embeddings"}
+    for table, text in dumps.items():
+        assert not VECTOR_128.search(text), f"an embedding-like array in table {table}"
+        assert "boxes" not in text, f"face boxes in table {table}"
+    # the only objects in the alerts bucket are alert crops, one per alert
+    keys = store.list_keys(services.s3.bucket_alerts, versions=True)
+    assert len(keys) == n_alerts
+    # logs: counts only; no embedding-like float arrays and no boxes
+    logs = [*Path("/tmp/ray/session_latest/logs").rglob("*"), *(lfr_home / "logs").rglob("*")]
+    scanned = 0
+    for path in logs:
+        if path.is_file() and path.stat().st_size < 50_000_000:
+            text = path.read_text(errors="ignore")
+            scanned += 1
+            assert not VECTOR_128.search(text), f"an embedding-like array in {path}"
+            assert '"boxes"' not in text, f"face boxes in {path}"
+    assert scanned > 0
+
+
+def test_lfr_feed_streams_the_clip_and_prints_a_json_summary(streamed, serve_url, live, shared_dir):
+    import json
+
+    from typer.testing import CliRunner
+
+    from lfr_core.cli.main import app
+
+    result = CliRunner().invoke(app, [
+        "feed", "--deployment", str(live["deployment"]["id"]), "--source", str(shared_dir / VIDEO), "--fps", "10",
+        "--api-key", live["keys"]["operator"], "--camera", "cam-2", "--url", serve_url, "--max-frames", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["frames_read"] == 30 and summary["frames_ok"] + summary["dropped"] == 30
+    assert summary["frames_ok"] > 0 and summary["faces"] > 0
+
+
+def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shared_dir):
+    from typer.testing import CliRunner
+
+    from lfr_core.cli.main import app
+
+    result = CliRunner().invoke(app, [
+        "feed", "--deployment", str(live["idle"]["id"]), "--source", str(shared_dir / "data" / "crowd"),
+        "--api-key", live["keys"]["idle_operator"], "--url", serve_url, "--max-frames", "3"])
+    assert result.exit_code == 3 and "no active watchlist" in result.output
+
+
+def test_prescale_raises_and_lowers_replicas_and_warms(streamed, serve_url):
+    from ray_apps.prescale import lower, prescale
+
+    raised = prescale(min_replicas=1)
+    assert raised["serve"] == "running" and set(raised["warm_s"]) == {"Detector", "Embedder"}
+    assert lower()["serve"] == "running"
+    assert httpx.get(serve_url + "/healthz", timeout=10).status_code == 200
+
+
+@pytest.mark.slow
+def test_a_killed_detector_replica_is_replaced_and_the_feed_recovers(streamed, serve_url, live, shared_dir):
+    import ray
+
+    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    frames = video_frames(shared_dir, every=10)
+    replicas = [a for a in ray.util.list_named_actors(all_namespaces=True) if "Detector" in a["name"]]
+    assert replicas
+    ray.kill(ray.get_actor(replicas[0]["name"], namespace=replicas[0]["namespace"]), no_restart=True)
+    codes = []
+    deadline = time.monotonic() + 90
+    i = 0
+    while time.monotonic() < deadline:
+        r = post(serve_url, dep, key, frames[i % len(frames)][1])
+        codes.append(r.status_code)
+        i += 1
+        if codes[-3:] == [200, 200, 200]:
+            break
+        time.sleep(0.3)
+    assert codes[-3:] == [200, 200, 200], codes
+    assert set(codes) <= {200, 503}, codes

@@ -1,0 +1,84 @@
+"""The alert decision: track, then decide (pure, no services)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lfr_core.matching.tracker import CameraTracker, Observation, TrackParams
+
+PARAMS = TrackParams(hits_to_alert=3, iou_link=0.3, embed_link=0.5, max_age_s=2.0, cooldown_s=60.0)
+
+
+def _emb(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=128).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _obs(x: float, seed: int, subject: str | None = None, score: float = 0.6) -> Observation:
+    return Observation(np.array([x, 10, x + 50, 60], np.float32), _emb(seed), subject, score if subject else 0.0)
+
+
+def test_alert_needs_k_hits_on_one_track():
+    t = CameraTracker(PARAMS, camera_id="cam1")
+    assert t.update(0.0, [_obs(0, 1, "S1")]) == []
+    assert t.update(0.2, [_obs(2, 1, "S1")]) == []
+    decisions = t.update(0.4, [_obs(4, 1, "S1", 0.7)])
+    assert len(decisions) == 1 and decisions[0].subject_ref == "S1" and decisions[0].hits == 3
+    assert decisions[0].score == np.float32(0.7) or abs(decisions[0].score - 0.7) < 1e-6
+
+
+def test_hits_on_different_tracks_do_not_add_up():
+    t = CameraTracker(PARAMS)
+    for i in range(3):  # each frame a new far-away face with an unrelated embedding
+        assert t.update(i * 0.1, [_obs(200.0 * i, 10 + i, "S1")]) == []
+    assert len(t) == 3
+
+
+def test_one_alert_per_person_per_track():
+    t = CameraTracker(TrackParams(hits_to_alert=2, cooldown_s=0.0))
+    alerts = [d for i in range(10) for d in t.update(i * 0.1, [_obs(i, 1, "S1")])]
+    assert len(alerts) == 1
+
+
+def test_cooldown_per_camera_and_subject():
+    t = CameraTracker(TrackParams(hits_to_alert=1, max_age_s=1.0, cooldown_s=60.0))
+    assert len(t.update(0.0, [_obs(0, 1, "S1")])) == 1
+    # the track ends, the same person reappears as a new track inside the cooldown: no alert
+    assert t.update(5.0, [_obs(300, 2, "S1")]) == []
+    # another subject is not affected
+    assert len(t.update(5.1, [_obs(100, 3, "S2")])) == 1
+    # after the cooldown a new track alerts again
+    assert len(t.update(70.0, [_obs(0, 4, "S1")])) == 1
+
+
+def test_track_expiry_drops_state():
+    t = CameraTracker(PARAMS)
+    t.update(0.0, [_obs(0, 1), _obs(100, 2, "S1")])
+    assert len(t) == 2
+    assert t.expire(10.0) == 2 and len(t) == 0
+    assert t._tracks == []  # boxes and embeddings of ended tracks are gone
+
+
+def test_unmatched_faces_never_alert():
+    t = CameraTracker(TrackParams(hits_to_alert=1))
+    assert all(t.update(i * 0.1, [_obs(i, 1)]) == [] for i in range(5))
+
+
+def test_faces_link_by_embedding_when_boxes_jump():
+    t = CameraTracker(PARAMS)
+    t.update(0.0, [_obs(0, 1, "S1")])
+    t.update(0.3, [_obs(400, 1, "S1")])  # no overlap, same embedding: same track
+    assert len(t) == 1
+    assert len(t.update(0.6, [_obs(0, 1, "S1")])) == 1
+
+
+def test_prescale_says_not_running_without_serve(monkeypatch, tmp_path):
+    import ray
+
+    from ray_apps import prescale
+
+    if ray.is_initialized():
+        return
+    monkeypatch.setenv("LFR_SERVE_RAY_ADDRESS_FILE", str(tmp_path / "none"))
+    assert prescale.prescale() == {"serve": "not running"}
+    assert prescale.lower() == {"serve": "not running"}
