@@ -4,23 +4,23 @@
 
 locals {
   airflow_git_sync = var.airflow_dags_source == "git-sync" ? {
-    enabled        = true
-    repo           = var.airflow_git_sync.repo
-    branch         = var.airflow_git_sync.branch
-    rev            = var.airflow_git_sync.rev
-    subPath        = var.airflow_git_sync.sub_path
-    period         = var.airflow_git_sync.period_duration
-    sshKeySecret   = var.airflow_git_sync.ssh_key_secret
-    knownHosts     = var.airflow_git_sync.known_hosts
+    enabled      = true
+    repo         = var.airflow_git_sync.repo
+    branch       = var.airflow_git_sync.branch
+    rev          = var.airflow_git_sync.rev
+    subPath      = var.airflow_git_sync.sub_path
+    period       = var.airflow_git_sync.period_duration
+    sshKeySecret = var.airflow_git_sync.ssh_key_secret
+    knownHosts   = var.airflow_git_sync.known_hosts
     } : {
-    enabled        = false
-    repo           = ""
-    branch         = ""
-    rev            = ""
-    subPath        = ""
-    period         = ""
-    sshKeySecret   = null
-    knownHosts     = null
+    enabled      = false
+    repo         = ""
+    branch       = ""
+    rev          = ""
+    subPath      = ""
+    period       = ""
+    sshKeySecret = null
+    knownHosts   = null
   }
 
   airflow_values = {
@@ -63,7 +63,11 @@ locals {
       # The Airflow image's home is read-only outside /opt/airflow; the platform writes nothing durable
       # there in production (every store is PostgreSQL or MinIO).
       { name = "LFR_HOME", value = "/tmp/lfr" },
+      # ray_apps.prescale attaches to the Serve cluster through the address in this file (Ray Client).
+      { name = "LFR_SERVE_RAY_ADDRESS_FILE", value = "${local.ray_address_dir}/address" },
     ]
+    volumes      = [{ name = "lfr-ray-address", configMap = { name = kubernetes_config_map_v1.ray_address.metadata[0].name } }]
+    volumeMounts = [{ name = "lfr-ray-address", mountPath = local.ray_address_dir, readOnly = true }]
     secret = [
       { envName = "LFR_DB__DSN", secretName = local.db_secret_name, secretKey = local.db_secret_key },
       { envName = "LFR_S3__SECRET_KEY", secretName = var.s3_secret_name, secretKey = var.s3_secret_key_key },
@@ -90,6 +94,7 @@ resource "helm_release" "airflow" {
 
   depends_on = [
     kubernetes_network_policy_v1.airflow,
+    kubernetes_network_policy_v1.airflow_to_ray,
     kubernetes_network_policy_v1.platform_to_stores,
     kubernetes_job_v1.migrate,
   ]

@@ -10,6 +10,20 @@ resource "kubernetes_config_map_v1" "lfr" {
   data = local.lfr_env
 }
 
+# Where Airflow's pre-scaling step reaches the Serve cluster: the Ray Client port of the head Service
+# KubeRay creates for the RayService (a stable name across Ray cluster upgrades).
+resource "kubernetes_config_map_v1" "ray_address" {
+  metadata {
+    name      = "lfr-ray-address"
+    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
+    labels    = local.part_of
+  }
+
+  data = {
+    address = "ray://${local.ray_head_service}.${var.namespace}.svc:10001"
+  }
+}
+
 resource "kubernetes_service_account_v1" "ray" {
   metadata {
     name      = "lfr-ray"

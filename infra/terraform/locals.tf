@@ -25,6 +25,12 @@ locals {
 
   snapshot_buckets = ["lfr-watchlists", "lfr-reports"]
   plain_buckets    = ["lfr-sources", "lfr-alerts"]
+  # Working copies of watchlist images stay unversioned: versioning would keep a purged image alive as
+  # a noncurrent version (lfr_core.storage.objectstore).
+  unversioned_buckets = ["lfr-watchlist-images"]
+
+  ray_head_service = "lfr-serve-head-svc"
+  ray_address_dir  = "/etc/lfr/ray"
 
   api_keys_dir = "/etc/lfr/api-keys"
 
@@ -41,6 +47,7 @@ locals {
     LFR_S3__OBJECT_LOCK                 = "true"
     LFR_S3__BUCKET_SOURCES              = "lfr-sources"
     LFR_S3__BUCKET_WATCHLISTS           = "lfr-watchlists"
+    LFR_S3__BUCKET_IMAGES               = "lfr-watchlist-images"
     LFR_S3__BUCKET_ALERTS               = "lfr-alerts"
     LFR_S3__BUCKET_REPORTS              = "lfr-reports"
     LFR_MATCH__THRESHOLD                = tostring(var.match_threshold)

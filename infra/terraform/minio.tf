@@ -1,13 +1,14 @@
-# MinIO (official chart) holding the platform's four buckets. Every bucket is versioned; the snapshot
-# buckets (sealed watchlists, transparency reports and purge receipts) also have object lock, so a
-# sealed snapshot cannot be silently replaced.
+# MinIO (official chart) holding the platform's five buckets. The snapshot buckets (sealed watchlists,
+# transparency reports and purge receipts) are versioned with object lock, so a sealed snapshot cannot
+# be silently replaced; sources and alerts are versioned; the watchlist image copies are not versioned,
+# so that a purge by key leaves nothing behind.
 
 locals {
   # Objects are deleted explicitly by the platform (purges, alert retention) and verified by listing;
   # lifecycle rules are not the mechanism. They are a safety net here only for the noncurrent versions
   # that a plain delete leaves behind in a versioned bucket (see README, "Data protection").
   minio_sse_commands = var.s3_server_side_encryption == "none" ? [] : [
-    for b in concat(local.snapshot_buckets, local.plain_buckets) : {
+    for b in concat(local.snapshot_buckets, local.plain_buckets, local.unversioned_buckets) : {
       command = var.s3_server_side_encryption == "sse-s3" ? "encrypt set sse-s3 myminio/${b}" : "encrypt set sse-kms ${var.s3_sse_kms_key_id} myminio/${b}"
     }
   ]
@@ -19,7 +20,7 @@ locals {
   ]
 
   all_bucket_arns = flatten([
-    for b in concat(local.snapshot_buckets, local.plain_buckets) : ["arn:aws:s3:::${b}", "arn:aws:s3:::${b}/*"]
+    for b in concat(local.snapshot_buckets, local.plain_buckets, local.unversioned_buckets) : ["arn:aws:s3:::${b}", "arn:aws:s3:::${b}/*"]
   ])
 
   minio_values = {
@@ -72,6 +73,7 @@ locals {
     buckets = concat(
       [for b in local.snapshot_buckets : { name = b, policy = "none", purge = false, versioning = true, objectlocking = true }],
       [for b in local.plain_buckets : { name = b, policy = "none", purge = false, versioning = true, objectlocking = false }],
+      [for b in local.unversioned_buckets : { name = b, policy = "none", purge = false, versioning = false, objectlocking = false }],
     )
 
     customCommands = concat(local.minio_lock_commands, local.minio_sse_commands, local.minio_ilm_commands)

@@ -104,11 +104,10 @@ resource "kubernetes_network_policy_v1" "ray_internal" {
   }
 }
 
-# The KubeRay operator deploys the Serve config and reads its status through the head's dashboard;
-# Airflow pre-scales and lowers Serve around a window through the same API.
+# The KubeRay operator deploys the Serve config and reads its status through the head's dashboard.
 resource "kubernetes_network_policy_v1" "ray_dashboard" {
   metadata {
-    name      = "allow-ray-dashboard-from-operator-and-airflow"
+    name      = "allow-ray-dashboard-from-operator"
     namespace = kubernetes_namespace_v1.lfr.metadata[0].name
     labels    = local.part_of
   }
@@ -123,11 +122,6 @@ resource "kubernetes_network_policy_v1" "ray_dashboard" {
           match_labels = { "kubernetes.io/metadata.name" = var.kuberay_operator_namespace }
         }
       }
-      from {
-        pod_selector {
-          match_labels = { (local.role_key) = "airflow" }
-        }
-      }
       ports {
         protocol = "TCP"
         port     = "8265"
@@ -140,9 +134,39 @@ resource "kubernetes_network_policy_v1" "ray_dashboard" {
   }
 }
 
+# Airflow pre-scales and lowers Serve around a window (ray_apps.prescale) as a Ray Client of the head.
+resource "kubernetes_network_policy_v1" "ray_client_from_airflow" {
+  metadata {
+    name      = "allow-ray-client-from-airflow"
+    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
+    labels    = local.part_of
+  }
+  spec {
+    pod_selector {
+      match_labels = { (local.role_key) = "ray", "ray.io/node-type" = "head" }
+    }
+    policy_types = ["Ingress"]
+    ingress {
+      from {
+        pod_selector {
+          match_labels = { (local.role_key) = "airflow" }
+        }
+      }
+      ports {
+        protocol = "TCP"
+        port     = "10001"
+      }
+      ports {
+        protocol = "TCP"
+        port     = "8265"
+      }
+    }
+  }
+}
+
 resource "kubernetes_network_policy_v1" "airflow_to_ray" {
   metadata {
-    name      = "allow-airflow-egress-to-ray-dashboard"
+    name      = "allow-airflow-egress-to-ray-head"
     namespace = kubernetes_namespace_v1.lfr.metadata[0].name
     labels    = local.part_of
   }
@@ -154,8 +178,12 @@ resource "kubernetes_network_policy_v1" "airflow_to_ray" {
     egress {
       to {
         pod_selector {
-          match_labels = { (local.role_key) = "ray" }
+          match_labels = { (local.role_key) = "ray", "ray.io/node-type" = "head" }
         }
+      }
+      ports {
+        protocol = "TCP"
+        port     = "10001"
       }
       ports {
         protocol = "TCP"
