@@ -194,3 +194,24 @@ def deployment_conf(*, place: str, manifest_uri: str, planner: str, window_start
         "allowed_categories": list(allowed_categories or CATEGORIES), "planner": planner, "demo": demo,
         "poke_interval_s": poke_interval_s, "approval_timeout_minutes": approval_timeout_minutes,
     }
+
+
+def approve_when_built(settings: Settings, intelligence_ref: str, authoriser: Actor, *, timeout_s: float = 600.0,
+                       poll_s: float = 0.5) -> dict[str, Any]:
+    """Demo and test helper: wait for the draft of the deployment with this intelligence reference, then approve
+    it as `authoriser` (who must not be its builder). Raises TimeoutError if no draft appears in time."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    with connect(settings) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                """SELECT v.id FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
+                   WHERE d.intelligence_ref = %s AND v.state = 'draft' ORDER BY v.built_at DESC LIMIT 1""",
+                (intelligence_ref,),
+            ).fetchone()
+            conn.rollback()
+            if row:
+                return lifecycle.approve(conn, str(row["id"]), authoriser)
+            time.sleep(poll_s)
+    raise TimeoutError(f"no draft watchlist for {intelligence_ref} appeared within {timeout_s:.0f}s")

@@ -161,3 +161,24 @@ def status(settings: Settings) -> dict[str, Any]:
     if password_file(settings).exists():
         report["login"] = f"{ADMIN_USER} (password in {password_file(settings)})"
     return report
+
+
+def dags_test(settings: Settings, dag_id: str, conf: dict[str, Any], *, timeout_s: float = 900.0,
+              log_path: Path | None = None) -> int:
+    """Run one DAG run in-process with `airflow dags test` (no scheduler needed) and return its exit code.
+
+    The metadata DB under LFR_HOME/airflow is migrated first (idempotent). For the demo:
+    `dags_test(settings, "lfr_deployment", orchestration.deployment_conf(...))`, with an authoriser approving
+    the draft meanwhile (`orchestration.approve_when_built` in a thread, or `lfr watchlist approve`)."""
+    import subprocess
+
+    env = environment(settings)
+    airflow_home(settings).mkdir(parents=True, exist_ok=True)
+    airflow = str(_bin_dir() / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+    log_path = log_path or settings.home / "logs" / f"{dag_id}-test.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        done = subprocess.run([airflow, "dags", "test", dag_id, "--conf", json.dumps(conf)], env=env,
+                              stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s)
+    return done.returncode

@@ -72,7 +72,11 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
             page.locator("button[type='submit']").click()
             page.wait_for_function("document.cookie !== undefined && !location.pathname.startsWith('/auth/login')",
                                    timeout=60_000)
-            page.get_by_text("LFR audit").first.wait_for(timeout=60_000)  # the nav entry from the plugin
+            plugins = page.request.get(f"{base}/api/v2/plugins").json()
+            views = [v for p in plugins["plugins"] for v in p["external_views"]]
+            assert any(v["name"] == "LFR audit" and v["href"] == "/lfr-audit/" for v in views), plugins
+            page.goto(f"{base}/plugin/lfr-audit")  # the view inside the Airflow UI (an iframe)
+            page.frame_locator("iframe").get_by_text(str(version)).wait_for(timeout=60_000)
             response = page.goto(f"{base}/lfr-audit/")
             assert response.status == 200
             body = page.content()

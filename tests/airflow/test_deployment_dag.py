@@ -4,7 +4,6 @@ seconds ahead, and an authoriser (a different person) approving from another thr
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -51,31 +50,16 @@ def _conf(settings, manifest_uri, *, start_in_s=40.0, length_s=6.0, ref=None, **
     return conf
 
 
-def _approve_when_built(settings, intelligence_ref, stop: threading.Event, approved: list):
-    with connect(settings) as conn:
-        while not stop.is_set():
-            row = conn.execute(
-                """SELECT v.id FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
-                   WHERE d.intelligence_ref = %s AND v.state = 'draft'""", (intelligence_ref,)).fetchone()
-            conn.rollback()
-            if row:
-                approved.append(lifecycle.approve(conn, str(row["id"]), AUTHORISER))
-                return
-            time.sleep(0.5)
-
-
 def test_deployment_runs_from_approval_to_purge_and_report(deployment_dag, services, shared_dir):
     store = ObjectStore(services)
     manifest = stage_custody_manifest(store, services, _subjects(services), f"dagtest-{uuid.uuid4().hex[:6]}")
     conf = _conf(services, manifest)
-    stop, approved = threading.Event(), []
-    approver = threading.Thread(target=_approve_when_built, args=(services, conf["intelligence_ref"], stop, approved))
+    approved = []
+    approver = threading.Thread(target=lambda: approved.append(
+        orchestration.approve_when_built(services, conf["intelligence_ref"], AUTHORISER, timeout_s=120)), daemon=True)
     approver.start()
-    try:
-        run = deployment_dag.test(run_conf=conf)
-    finally:
-        stop.set()
-        approver.join(timeout=10)
+    run = deployment_dag.test(run_conf=conf)
+    approver.join(timeout=5)
 
     states = {ti.task_id: ti.state for ti in run.get_task_instances()}
     assert run.state == "success", states

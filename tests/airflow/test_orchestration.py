@@ -1,0 +1,54 @@
+"""The DAG task functions are safe to re-run, and an unapproved draft is purged when approval times out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lfr_core import orchestration
+from lfr_core.watchlist import lifecycle
+from tests.airflow.rows import insert_deployment, insert_version
+
+
+def test_approval_timeout_purges_the_draft_and_cancels_the_deployment(db, services):
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now + timedelta(hours=1), window_end=now + timedelta(hours=2))
+    draft = insert_version(db, deployment, state="draft", accepted=2)
+    db.commit()
+
+    assert orchestration.wait_for_approval_state(services, str(draft), 5) is None
+    with pytest.raises(orchestration.ApprovalTimedOut, match="approval timed out"):
+        orchestration.wait_for_approval_state(services, str(draft), 5, now=now + timedelta(minutes=6))
+
+    version = lifecycle.get_version(db, draft)
+    assert version["state"] == "purged" and "approval timed out" in version["purge_receipt"]["reason"]
+    assert db.execute("SELECT status FROM deployments WHERE id = %s", (deployment,)).fetchone()["status"] == "cancelled"
+
+
+def test_activate_expire_and_purge_can_run_again_without_failing(db, services):
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now - timedelta(minutes=1), window_end=now + timedelta(hours=1))
+    version = str(insert_version(db, deployment, state="approved", accepted=1))
+    db.commit()
+
+    assert orchestration.activate_version(services, version)["state"] == "active"
+    assert orchestration.activate_version(services, version)["note"] == "already active"
+    assert orchestration.expire_version(services, version)["state"] == "expired"
+    assert orchestration.expire_version(services, version)["state"] == "expired"
+    first = orchestration.purge_version(services, version)
+    assert orchestration.purge_version(services, version)["receipt_sha256"] == first["receipt_sha256"]
+    assert orchestration.activate_version(services, version)["state"] == "purged"
+
+
+def test_a_retried_create_finds_the_deployment_it_already_made(services, tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("subject_ref,category,rationale,image_uri,provenance,capture_date\n"
+                        "S1,wanted_by_court,warrant,/nowhere.jpg,custody,2024-01-01\n")
+    start = datetime.now(UTC) + timedelta(hours=1)
+    conf = orchestration.deployment_conf(place="Retry Road", manifest_uri=str(manifest), planner="pc-retry",
+                                         window_start=start, window_end=start + timedelta(hours=1), threshold=0.36,
+                                         intelligence_ref="INT-RETRY-1")
+    first = orchestration.create_deployment_from_params(services, conf)
+    again = orchestration.create_deployment_from_params(services, conf)
+    assert again["deployment_id"] == first["deployment_id"] and again["reused"] is True
