@@ -7,13 +7,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import threading
 
-import ray
-from ray import serve
 
-from ray_apps.app import run
+
+def use_private_token() -> None:
+    """Token auth with a token of our own under LFR_HOME (not ~/.ray, shared with other clusters)."""
+    path = os.environ.get("LFR_SERVE_RAY_TOKEN_FILE")
+    if not path:
+        return
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    os.environ["RAY_AUTH_MODE"] = "token"
+    os.environ["RAY_AUTH_TOKEN_PATH"] = path
+    os.environ.pop("RAY_AUTH_TOKEN", None)
 
 
 def main() -> None:
@@ -26,6 +37,12 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    use_private_token()  # before Ray is imported: it reads RAY_AUTH_* once
+    import ray
+    from ray import serve
+
+    from ray_apps.app import run
+
     context = ray.init(num_cpus=opts.num_cpus, include_dashboard=False)
     address_file = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE")
     if address_file:  # ray_apps.prescale connects to this node, never to whichever cluster is newest

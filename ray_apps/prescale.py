@@ -17,8 +17,12 @@ MODEL_DEPLOYMENTS = ("Detector", "Embedder")
 
 
 def _ray_address() -> str | None:
-    from lfr_core.services.serve_service import ray_address_file
+    from lfr_core.services.serve_service import ray_address_file, ray_token_file
 
+    token = os.environ.get("LFR_SERVE_RAY_TOKEN_FILE") or ray_token_file(get_settings())
+    if os.path.exists(token):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        os.environ["RAY_AUTH_TOKEN_PATH"] = token
     path = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE") or ray_address_file(get_settings())
     try:
         return open(path).read().strip() or None
@@ -28,11 +32,11 @@ def _ray_address() -> str | None:
 
 def _connect() -> bool:
     """Attach to the Serve app's Ray node (already attached in-process, or via the launcher's address)."""
+    address = _ray_address()  # sets the token variables before Ray is first imported
     import ray
 
     if ray.is_initialized():
         return True
-    address = _ray_address()
     if address is None:
         return False
     try:

@@ -35,6 +35,11 @@ def ray_address_file(settings: Settings) -> str:
     return str(settings.home / "run" / "serve.ray-address")
 
 
+def ray_token_file(settings: Settings) -> str:
+    """The private Ray node's auth token (0600), for the launcher and ray_apps.prescale only."""
+    return str(settings.home / "run" / "serve.ray-token")
+
+
 def _healthy(settings: Settings) -> bool:
     try:
         return httpx.get(address(settings) + "/healthz", timeout=2.0).status_code == 200
@@ -47,7 +52,8 @@ def start(settings: Settings) -> bool:
     if proc.pid() is not None:
         return False
     require_free_port(settings.serve.host, settings.serve.port, "serve")
-    env = {**os.environ, "LFR_HOME": str(settings.home), "LFR_SERVE_RAY_ADDRESS_FILE": ray_address_file(settings)}
+    env = {**os.environ, "LFR_HOME": str(settings.home), "LFR_SERVE_RAY_ADDRESS_FILE": ray_address_file(settings),
+           "LFR_SERVE_RAY_TOKEN_FILE": ray_token_file(settings)}
     pid = proc.start([sys.executable, "-m", "ray_apps.launch", "--host", settings.serve.host,
                       "--port", str(settings.serve.port), "--num-cpus", str(NUM_CPUS)], env=env, cwd=PROJECT_ROOT)
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -84,10 +90,11 @@ def stop(settings: Settings) -> bool:
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    try:
-        os.unlink(ray_address_file(settings))
-    except FileNotFoundError:
-        pass
+    for path in (ray_address_file(settings), ray_token_file(settings)):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
     return True
 
 
