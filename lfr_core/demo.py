@@ -1,0 +1,166 @@
+"""The main job on the embedded default, end to end, as the people involved would do it.
+
+A planner triggers the `lfr_deployment` DAG (run with `airflow dags test`, no scheduler needed) for a
+window a minute ahead; it builds the watchlist from custody images; an authoriser approves the draft;
+at window start the DAG activates it; a camera feed streams through Ray Serve and alerts are raised; an
+operator adjudicates them; at window end the DAG expires and purges the list and publishes the
+transparency report. Every step reads and writes the real services.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from lfr_core import alerts, apikeys, audit, orchestration
+from lfr_core.config import Settings
+from lfr_core.db.connection import connect
+from lfr_core.demo_data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
+from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStore
+
+PLANNER = Actor("pc.planner", "planner")
+AUTHORISER = Actor("supt.authoriser", "authoriser")
+OPERATOR = Actor("pc.operator", "operator")
+ADMIN = Actor("demo.admin", "admin")
+
+
+@dataclass
+class DemoPlan:
+    subjects: list[dict[str, str]]
+    feed_source: str
+    expected_subject: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_from_shared(settings: Settings) -> DemoPlan:
+    """Lin-Manuel Miranda (who appears in the clip) and a few other identities; the clip is the camera."""
+    faces = labelled_faces(settings, ("ageitgey", "deepface"))
+    chosen = ["ageitgey_lin-manuel-miranda"] + [n for n in faces if n.startswith("deepface_")][:5]
+    lin = settings.shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png"
+    subjects = []
+    for i, name in enumerate(chosen):
+        path = lin if name == chosen[0] else faces[name][0].path
+        subjects.append({"subject_ref": f"DEMO-{i + 1:03d}", "category": "wanted_by_court",
+                         "rationale": "arrest warrant (demo)", "provenance": f"CUSTODY-DEMO-{i + 1:04d}",
+                         "capture_date": "2025-01-15", "path": str(path)})
+    return DemoPlan(subjects, str(settings.shared_dir / "data" / "video" / "short_hamilton_clip.mp4"), "DEMO-001")
+
+
+def plan_from_images(images: list[Path], workdir: Path, settings: Settings) -> DemoPlan:
+    """Without the shared data: each face found in the images becomes a 'custody photo', and the images
+    themselves are the camera frames (so every listed face should raise an alert)."""
+    from lfr_core.vision.engine import build_engine
+    from lfr_core.vision.images import load_image
+
+    engine = build_engine(settings)
+    workdir.mkdir(parents=True, exist_ok=True)
+    subjects = []
+    for path in images:
+        image = load_image(path, max_pixels=settings.vision.max_image_pixels, max_bytes=settings.vision.max_image_bytes)
+        for face in engine.analyse_batch([image], purpose="enrol")[0]:
+            if face.embedding is None:
+                continue
+            x1, y1, x2, y2 = face.detection.box.astype(int)
+            pad = int(0.6 * max(x2 - x1, y2 - y1))
+            crop = image[max(0, y1 - pad):y2 + pad, max(0, x1 - pad):x2 + pad]
+            out = workdir / f"subject-{len(subjects) + 1:03d}.jpg"
+            cv2.imwrite(str(out), crop)
+            subjects.append({"subject_ref": f"DEMO-{len(subjects) + 1:03d}", "category": "wanted_suspect",
+                             "rationale": "suspect (demo)", "provenance": f"{path.name}",
+                             "capture_date": "", "path": str(out)})
+    frames = workdir / "frames"
+    frames.mkdir(exist_ok=True)
+    for path in images:
+        (frames / path.name).write_bytes(path.read_bytes())
+    return DemoPlan(subjects, str(frames), None, [f"{len(subjects)} faces cut from {len(images)} images"])
+
+
+def make_plan(settings: Settings, data: DemoData) -> DemoPlan:
+    if data.source == "shared":
+        return plan_from_shared(settings)
+    images = packaged_images() if data.source == "packaged" else sorted(
+        p for p in data.root.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    return plan_from_images(images, settings.home / "demo", settings)
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, poll_s: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def deployment_state(settings: Settings, intelligence_ref: str) -> dict[str, Any] | None:
+    with connect(settings) as conn:
+        return conn.execute(
+            """SELECT d.id, d.status, d.window_start, d.window_end, v.id AS version_id, v.state, v.entries_accepted,
+                      v.entries_rejected, v.purge_receipt
+               FROM deployments d LEFT JOIN watchlist_versions v ON v.deployment_id = d.id
+               WHERE d.intelligence_ref = %s ORDER BY v.version DESC NULLS LAST LIMIT 1""",
+            (intelligence_ref,),
+        ).fetchone()
+
+
+@dataclass
+class DagRun:
+    thread: threading.Thread
+    result: dict[str, int] = field(default_factory=dict)
+
+
+def start_deployment_dag(settings: Settings, conf: dict[str, Any], log_path: Path) -> DagRun:
+    from lfr_core.services import airflow_service
+
+    run = DagRun(threading.Thread(daemon=True, target=lambda: run.result.update(
+        rc=airflow_service.dags_test(settings, "lfr_deployment", conf, log_path=log_path))))
+    run.thread.start()
+    return run
+
+
+def stage(settings: Settings, plan: DemoPlan, window_lead_s: float, window_s: float) -> tuple[dict[str, Any], str]:
+    store = ObjectStore(settings)
+    manifest = stage_custody_manifest(store, settings, plan.subjects, f"demo-{int(time.time())}")
+    now = datetime.now(UTC)
+    reference = f"INT-DEMO-{now:%Y%m%d%H%M%S}"
+    conf = orchestration.deployment_conf(
+        place="Demo Square (embedded demo)", manifest_uri=manifest, planner=PLANNER.name,
+        window_start=now + timedelta(seconds=window_lead_s),
+        window_end=now + timedelta(seconds=window_lead_s + window_s), threshold=settings.match.threshold,
+        intelligence_ref=reference, authorising_officer="Supt. Demo")
+    return conf, reference
+
+
+def operator_key(settings: Settings, deployment_id: str) -> str:
+    with connect(settings) as conn:
+        return apikeys.create(conn, "demo camera operator", "operator", ADMIN, deployment_id=deployment_id)
+
+
+def adjudicate_demo_alerts(settings: Settings, deployment_id: str, expected_subject: str | None) -> list[dict[str, Any]]:
+    """The operator looks at each pending alert; in the demo, an alert for the expected person is confirmed
+    and any other is declined (a real operator compares the two images on the console)."""
+    decided = []
+    with connect(settings) as conn:
+        for alert in alerts.list_alerts(conn, deployment_id, status="pending"):
+            outcome = "confirmed" if expected_subject in (None, alert["subject_ref"]) else "declined"
+            decided.append(alerts.adjudicate(conn, alert["id"], outcome, OPERATOR, "demo adjudication"))
+    return decided
+
+
+def audit_head(settings: Settings) -> audit.VerifyResult:
+    with connect(settings) as conn:
+        return audit.verify(conn)
+
+
+def report_markdown(settings: Settings, deployment_id: str) -> str:
+    store = ObjectStore(settings)
+    return store.get_bytes(settings.s3.bucket_reports, f"reports/{deployment_id}/report.md").decode()
