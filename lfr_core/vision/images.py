@@ -17,6 +17,9 @@ from PIL import Image, UnidentifiedImageError
 
 from lfr_core.vision.errors import ImageError
 
+# Captured at import: ultralytics replaces Image.open process-wide with a version that tries to pip-install
+# a HEIF plugin when a file is not an image, which turns "not an image" into ModuleNotFoundError.
+_PIL_OPEN = Image.open
 MIN_SIDE = 8  # below this nothing can hold a face; 1x1 "images" are tracking pixels or corrupt uploads
 _CV2_FORMATS = {"JPEG", "PNG", "BMP", "WEBP", "TIFF"}
 
@@ -25,7 +28,7 @@ def _header(data: bytes) -> tuple[str, int, int]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = _PIL_OPEN(io.BytesIO(data))
             return str(im.format), int(im.width), int(im.height)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError("too_many_pixels", f"image refused: {e}") from e

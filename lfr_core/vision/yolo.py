@@ -28,7 +28,13 @@ LICENCE = "AGPL-3.0 (ultralytics code); weights: see their source"
 class YOLODetector:
     def __init__(self, weights: Path | None, *, arch: str = "yolov8n.yaml", device: str = "cpu",
                  input_size: int = 640, score: float = 0.6, nms_iou: float = 0.3) -> None:
+        import PIL.Image
+
+        pil_open = PIL.Image.open
         from ultralytics import YOLO
+
+        # ultralytics swaps in an Image.open that pip-installs a HEIF plugin on unknown files; keep Pillow's.
+        PIL.Image.open = pil_open
 
         if weights is None:
             if not arch.endswith((".yaml", ".yml")):
