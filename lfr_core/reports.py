@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from lfr_core import audit, deployments
+from lfr_core.evaluation import calibration
 from lfr_core.config import Settings
 from lfr_core.roles import SYSTEM, Actor
 from lfr_core.storage.objectstore import ObjectStore
@@ -32,18 +33,31 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def projected_false_alerts(faces_seen: int, watchlist_size: int,
-                           fmr: float = PROJECTION_FMR_PER_COMPARISON) -> dict[str, float]:
+def projected_false_alerts(faces_seen: int, watchlist_size: int, fmr: float = PROJECTION_FMR_PER_COMPARISON,
+                           source: str = PROJECTION_SOURCE) -> dict[str, Any]:
     """FPIR(N) = 1 - (1 - p)^N for a list of N subjects; expected false alerts = faces seen * FPIR(N)."""
     fpir_n = 1.0 - (1.0 - fmr) ** watchlist_size if watchlist_size > 0 else 0.0
-    return {"per_comparison_fmr": fmr, "fpir_at_watchlist": fpir_n, "false_alerts": faces_seen * fpir_n}
+    return {"per_comparison_fmr": fmr, "fpir_at_watchlist": fpir_n, "false_alerts": faces_seen * fpir_n,
+            "source": source}
+
+
+def _calibrated_fmr(conn: psycopg.Connection, used_versions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The measured per-comparison rate for the model and threshold of the list used, when `lfr eval --record`
+    calibrated that model; otherwise nothing (the published constant applies)."""
+    if not used_versions:
+        return {}
+    version = used_versions[-1]
+    calibrated = calibration.per_comparison_fmr(conn, version["embedder_sha256"], float(version["threshold"]))
+    if calibrated is None:
+        return {}
+    return {"fmr": calibrated["per_comparison_fmr"], "source": f"{calibrated['source']}; {calibrated['bound']}"}
 
 
 def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]:
     deployment = deployments.get(conn, deployment_id)
     versions = conn.execute(
         """SELECT id, version, state, built_by, approved_by, entries_total, entries_accepted, entries_rejected,
-                  activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder,
+                  activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder, embedder_sha256,
                   purge_receipt->>'receipt_uri' AS receipt_uri
            FROM watchlist_versions WHERE deployment_id = %s ORDER BY version""",
         (deployment["id"],),
@@ -77,7 +91,7 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
     faces = int(counters["faces_seen"])
     total_alerts = sum(by_status.values())
     engagements = by_status["confirmed"] + by_status["declined"]
-    projection = projected_false_alerts(faces, size)
+    projection = projected_false_alerts(faces, size, **_calibrated_fmr(conn, used))
     return {
         "deployment": {
             "id": str(deployment["id"]), "place": deployment["place"], "purpose": deployment["purpose"],
@@ -115,7 +129,7 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
             "projected": projection["false_alerts"],
             "projected_fpir_at_watchlist": projection["fpir_at_watchlist"],
             "per_comparison_fmr": projection["per_comparison_fmr"],
-            "projection_source": PROJECTION_SOURCE,
+            "projection_source": projection["source"],
         },
         "generated_at": datetime.now(UTC).isoformat(),
     }

@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
         watchlist_size: Optional[int] = typer.Option(None, min=1, help="Watchlist size for the projection"),
         faces_seen: int = typer.Option(10_000, min=0, help="Faces seen in the deployment for the projection"),
         target_fpir: float = typer.Option(0.01, min=1e-9, max=1.0, help="FPIR to calibrate the threshold for"),
+        record: bool = typer.Option(False, "--record", help="Store the calibration so reports project with it"),
+        actor: Optional[str] = typer.Option(None, "--actor", envvar="LFR_ACTOR", help="Who records (with --record)"),
     ) -> None:
         """Evaluate 1:N accuracy (rank-1, FNIR at FPIR) of the face engine on a labelled manifest."""
         from rich.console import Console
@@ -105,11 +107,29 @@ def register(app: typer.Typer) -> None:
 
             plot_det(res, plot)
         res.pop("_det", None)
+        nonmated = res.pop("_nonmated_top")
+        if record:
+            res["calibration_id"] = _record(res, nonmated, actor)
         _print_report(res, Console(file=sys.stdout, width=120))
         if plot is not None:
             print(f"DET curve written to {plot}")
         if as_json:
             print(json.dumps(_finite(res), default=_json_default, allow_nan=False))
+
+
+def _record(res: dict, nonmated, actor: str | None) -> int:
+    from lfr_core.cli.common import domain_errors, fail
+    from lfr_core.db.connection import connect
+    from lfr_core.evaluation import calibration
+    from lfr_core.roles import Actor
+
+    if not actor:
+        fail("--record needs --actor (or LFR_ACTOR): the calibration is audited")
+    with domain_errors(), connect() as conn:
+        try:
+            return calibration.record(conn, res, nonmated, Actor(actor, "admin"))
+        except ValueError as e:
+            fail(str(e))
 
 
 def _finite(o):

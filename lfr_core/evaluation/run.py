@@ -108,7 +108,8 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
                    holdout_share: float = 0.2, seed: int = 0, watchlist_size: int | None = None,
                    faces_seen: int = 10_000, target_fpir: float = 0.01, batch_size: int = 16,
                    progress: Callable[[int], None] | None = None) -> dict:
-    """Evaluate and return a JSON-ready dict; `result["_det"]` holds arrays for plotting (drop before dumping)."""
+    """Evaluate and return a JSON-ready dict; keys starting with "_" hold arrays (the DET curve for plotting,
+    the non-mated top scores for `calibration.record`) and are dropped before dumping."""
     if not 0.0 <= holdout_share < 1.0:
         raise ValueError("holdout_share must be in [0, 1)")
     s = settings or get_settings()
@@ -205,5 +206,6 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "per_dataset": per_ds,
         "projection": projection,
         "_det": {"fpir": fp, "fnir": fn, "thresholds": ts},
+        "_nonmated_top": nm,
     }
     return result

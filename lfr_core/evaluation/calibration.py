@@ -1,0 +1,59 @@
+"""Recorded calibrations: what `lfr eval` measured for a model, reused to project false alerts.
+
+A calibration keeps the evaluation's non-mated top scores (numbers, never templates) and its gallery size.
+For a deployment's threshold t and list size N the per-comparison false match rate is p = FPIR(t) / N_g
+(the scaling model in `lfr_core.evaluation.run`); when no non-mated search reached t, the rule-of-three
+95% bound 3 / n_nonmated stands in for FPIR(t), so the projection errs on the side of more false alerts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg.types.json import Jsonb
+
+from lfr_core import audit
+from lfr_core.roles import Actor
+
+
+def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.ndarray, actor: Actor) -> int:
+    scores = np.asarray(nonmated_top, dtype=np.float64)
+    scores = scores[np.isfinite(scores)]
+    if scores.size == 0 or not result["protocol"]["enrolled"]:
+        raise ValueError("an evaluation without non-mated searches or enrolled identities cannot calibrate")
+    summary = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated") if k in result}
+    with conn.transaction():
+        row = conn.execute(
+            """INSERT INTO model_calibrations (embedder_sha256, detector_sha256, model, manifest, n_gallery,
+                                               nonmated_top_scores, summary, recorded_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+            (result["model"]["embedder"]["weights_sha256"], result["model"]["detector"]["weights_sha256"],
+             Jsonb(result["model"]), result["manifest"], result["protocol"]["enrolled"], scores.tolist(),
+             Jsonb(summary), actor.name),
+        ).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action="model.calibrate", object_type="model",
+                     object_id=result["model"]["embedder"]["weights_sha256"],
+                     details={"calibration_id": row["id"], "manifest": result["manifest"], **summary})
+    return row["id"]
+
+
+def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:
+    """p at `threshold` from the latest calibration of this embedder, or None when none was recorded."""
+    row = conn.execute(
+        """SELECT id, n_gallery, nonmated_top_scores, manifest, recorded_at FROM model_calibrations
+           WHERE embedder_sha256 = %s ORDER BY recorded_at DESC LIMIT 1""",
+        (embedder_sha256,),
+    ).fetchone()
+    if row is None:
+        return None
+    scores = np.asarray(row["nonmated_top_scores"], dtype=np.float64)
+    hits = int((scores >= threshold).sum())
+    fpir_measured = hits / scores.size if hits else 3.0 / scores.size
+    return {
+        "per_comparison_fmr": fpir_measured / row["n_gallery"],
+        "bound": "point estimate" if hits else "rule-of-three 95% upper bound (no non-mated search reached t)",
+        "source": f"lfr eval calibration #{row['id']} on {row['manifest']} ({row['recorded_at']:%Y-%m-%d}), "
+                  f"{scores.size} non-mated searches against {row['n_gallery']} enrolled",
+    }

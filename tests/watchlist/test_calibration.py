@@ -1,0 +1,61 @@
+"""`lfr eval --record` stores a calibration; the transparency report projects false alerts with it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lfr_core import reports
+from lfr_core.evaluation import calibration
+from tests.airflow.rows import insert_deployment, insert_version
+
+
+@pytest.fixture()
+def small_manifest(tmp_path, shared_dir):
+    faces = shared_dir / "data" / "faces"
+    rows = ["path,identity,dataset,note"]
+    for subject in ("s1", "s2", "s3", "s4", "s5", "s6"):
+        for i in (1, 2, 3):
+            rows.append(f"{os.path.relpath(faces / 'orl' / subject / f'{i}.pgm', tmp_path)},orl_{subject},orl,")
+    path = tmp_path / "manifest.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_recorded_calibration_drives_the_report_projection(services, db, small_manifest, face_engine):
+    result = subprocess.run(
+        [sys.executable, "-m", "lfr_core.cli.main", "eval", "--manifest", str(small_manifest), "--json",
+         "--holdout-share", "0.34", "--record", "--actor", "ada.admin"],
+        capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert result.returncode == 0, result.stderr
+    evaluated = json.loads(result.stdout.strip().splitlines()[-1])
+    sha = evaluated["model"]["embedder"]["weights_sha256"]
+    assert sha == face_engine.embedder.identity.weights_sha256 and evaluated["calibration_id"] > 0
+
+    stored = db.execute("SELECT * FROM model_calibrations WHERE id = %s", (evaluated["calibration_id"],)).fetchone()
+    n_nonmated, n_gallery = len(stored["nonmated_top_scores"]), stored["n_gallery"]
+    assert n_nonmated == evaluated["n_nonmated"] and n_gallery == evaluated["protocol"]["enrolled"]
+    # Every non-mated search reaches threshold -1: p is FPIR 1.0 spread over the gallery.
+    assert calibration.per_comparison_fmr(db, sha, -1.0)["per_comparison_fmr"] == pytest.approx(1 / n_gallery)
+    # None reaches 1.0: the rule-of-three bound stands in, never zero.
+    strict = calibration.per_comparison_fmr(db, sha, 1.0)
+    assert strict["per_comparison_fmr"] == pytest.approx(3 / n_nonmated / n_gallery) and "rule-of-three" in strict["bound"]
+    assert calibration.per_comparison_fmr(db, "f" * 64, 0.3) is None
+
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now - timedelta(hours=2), window_end=now - timedelta(hours=1))
+    version = insert_version(db, deployment, state="expired", accepted=4, activated_at=now - timedelta(hours=2))
+    db.execute("UPDATE watchlist_versions SET embedder_sha256 = %s WHERE id = %s", (sha, version))
+    db.execute("INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen) VALUES (%s, 'c1', 10, 1000)",
+               (deployment,))
+    db.commit()
+    report = reports.build_report(db, str(deployment))
+    expected = calibration.per_comparison_fmr(db, sha, 0.363)["per_comparison_fmr"]
+    assert report["false_alerts"]["per_comparison_fmr"] == pytest.approx(expected)
+    assert report["false_alerts"]["projected"] == pytest.approx(1000 * (1 - (1 - expected) ** 4))
+    assert f"calibration #{evaluated['calibration_id']}" in report["false_alerts"]["projection_source"]
