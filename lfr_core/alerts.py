@@ -16,7 +16,8 @@ from typing import Any
 import psycopg
 
 from lfr_core import audit
-from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.db.rows import get_by_id
+from lfr_core.errors import InvalidInput, Refused
 from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
 
@@ -69,14 +70,7 @@ def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, sta
 
 
 def get_alert(conn: psycopg.Connection, alert_id: uuid.UUID | str, *, lock: bool = False) -> dict[str, Any]:
-    try:
-        key = uuid.UUID(str(alert_id))
-    except ValueError as e:
-        raise NotFound(f"alert id {alert_id!r} is not a UUID") from e
-    row = conn.execute("SELECT * FROM alerts WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)).fetchone()
-    if row is None:
-        raise NotFound(f"no alert {alert_id}")
-    return row
+    return get_by_id(conn, "alerts", alert_id, lock=lock)
 
 
 def adjudicate(conn: psycopg.Connection, alert_id: uuid.UUID | str, outcome: str, actor: Actor,

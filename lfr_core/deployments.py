@@ -11,7 +11,8 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_val
 
 from lfr_core import audit
 from lfr_core.config import CATEGORIES, Settings
-from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.db.rows import get_by_id
+from lfr_core.errors import InvalidInput, Refused
 from lfr_core.roles import Actor
 
 STATUSES = ("planned", "live", "closed", "cancelled")
@@ -82,16 +83,7 @@ def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict
 
 
 def get(conn: psycopg.Connection, deployment_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
-    try:
-        key = uuid.UUID(str(deployment_id))
-    except ValueError as e:
-        raise NotFound(f"deployment id {deployment_id!r} is not a UUID") from e
-    row = conn.execute(
-        "SELECT * FROM deployments WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no deployment {deployment_id}")
-    return row
+    return get_by_id(conn, "deployments", deployment_id, lock=lock)
 
 
 def list_all(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -22,7 +22,13 @@ from typing import Any
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
-from lfr_core.services.process import ManagedProcess, ServiceError, require_free_port, wait_for_port
+from lfr_core.services.process import (
+    ManagedProcess,
+    ServiceError,
+    kill_leftovers,
+    require_free_port,
+    wait_for_port,
+)
 
 HOST = "127.0.0.1"
 ADMIN_USER = "admin"
@@ -138,18 +144,7 @@ def _leftovers(settings: Settings) -> list[psutil.Process]:
 def stop(settings: Settings) -> bool:
     stopped = _process(settings).stop(sig=signal.SIGINT, timeout_s=30.0)
     leftovers = _leftovers(settings)
-    for p in leftovers:
-        try:
-            p.terminate()
-        except psutil.NoSuchProcess:
-            pass
-    _, alive = psutil.wait_procs(leftovers, timeout=10)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=5)
+    kill_leftovers(leftovers)
     return stopped or bool(leftovers)
 
 

@@ -49,6 +49,23 @@ def wait_for_port(host: str, port: int, timeout_s: float, *, proc: psutil.Proces
     return False
 
 
+def kill_leftovers(procs: list[psutil.Process], *, timeout_s: float = 10.0, terminate: bool = True) -> None:
+    """Terminate (optionally), wait, then kill whatever of `procs` is still alive."""
+    if terminate:
+        for proc in procs:
+            try:
+                proc.terminate()
+            except psutil.NoSuchProcess:
+                pass
+    _, alive = psutil.wait_procs(procs, timeout=timeout_s)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
 @dataclass
 class ManagedProcess:
     """A detached process (own session, so a process-group signal reaches all its children)."""
@@ -110,12 +127,6 @@ class ManagedProcess:
             os.killpg(pid, sig)
         except ProcessLookupError:
             pass
-        _, alive = psutil.wait_procs(family, timeout=timeout_s)
-        for proc in alive:
-            try:
-                proc.kill()
-            except psutil.NoSuchProcess:
-                pass
-        psutil.wait_procs(alive, timeout=5)
+        kill_leftovers(family, timeout_s=timeout_s, terminate=False)  # the group signal was the polite ask
         self.pid_file.unlink(missing_ok=True)
         return True

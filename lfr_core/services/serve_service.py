@@ -16,7 +16,7 @@ import httpx
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
-from lfr_core.services.process import ManagedProcess, ServiceError, require_free_port
+from lfr_core.services.process import ManagedProcess, ServiceError, kill_leftovers, require_free_port
 
 START_TIMEOUT_S = 180.0
 NUM_CPUS = int(os.environ.get("LFR_SERVE_NUM_CPUS", "0")) or max(1, min(os.cpu_count() or 2, 2))
@@ -84,12 +84,7 @@ def stop(settings: Settings) -> bool:
         pass
     psutil.wait_procs(family[:1], timeout=60)
     proc.stop(timeout_s=10)  # whatever of the group is still there
-    _, alive = psutil.wait_procs([p for p in family if p.is_running()], timeout=10)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
+    kill_leftovers([p for p in family if p.is_running()], terminate=False)
     for path in (ray_address_file(settings), ray_token_file(settings)):
         try:
             os.unlink(path)

@@ -15,7 +15,8 @@ import psycopg
 
 from lfr_core import audit, deployments
 from lfr_core.audit import canonical_json, sha256_hex
-from lfr_core.errors import NotFound, Refused
+from lfr_core.db.rows import get_by_id
+from lfr_core.errors import Refused
 from lfr_core.roles import Actor
 
 # state -> states it may move to
@@ -29,16 +30,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 
 def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
-    try:
-        key = uuid.UUID(str(version_id))
-    except ValueError as e:
-        raise NotFound(f"watchlist version id {version_id!r} is not a UUID") from e
-    row = conn.execute(
-        "SELECT * FROM watchlist_versions WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)
-    ).fetchone()
-    if row is None:
-        raise NotFound(f"no watchlist version {version_id}")
-    return row
+    return get_by_id(conn, "watchlist_versions", version_id, lock=lock)
 
 
 def list_versions(conn: psycopg.Connection, deployment_id: str | uuid.UUID | None = None) -> list[dict[str, Any]]:
