@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lfr_core import deployments, reports, sweeps
+from lfr_core import audit, deployments, reports, sweeps
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.errors import InvalidInput, Refused
@@ -170,7 +170,10 @@ def publish_report(settings: Settings, deployment_id: str) -> dict[str, Any]:
 
 def sweep_watchlists(settings: Settings) -> dict[str, Any]:
     with connect(settings) as conn:
-        return sweeps.sweep_watchlists(conn, ObjectStore(settings), settings)
+        store = ObjectStore(settings)
+        result = sweeps.sweep_watchlists(conn, store, settings)
+        result["audit_anchor"] = audit.anchor(conn, store, settings.s3.bucket_reports)
+        return result
 
 
 def apply_alert_retention(settings: Settings) -> dict[str, int]:
