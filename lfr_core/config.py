@@ -117,8 +117,10 @@ class ServeSettings(BaseModel):
     api_keys_file: Path | None = Field(None, description="JSON file of API keys and roles (default LFR_HOME/api_keys.json)")
     max_body_bytes: int = Field(8_000_000, ge=1024, le=200_000_000, description="Largest frame accepted (HTTP 413)")
     max_clock_skew_s: float = Field(300.0, gt=0.0, le=86_400.0, description="Capture time tolerance (HTTP 422)")
-    batch_size: int = Field(8, ge=1, le=256, description="@serve.batch max size")
-    batch_wait_s: float = Field(0.01, ge=0.0, le=1.0, description="@serve.batch wait timeout")
+    # Measured by bench/live.py on CPU: YuNet and SFace run one image at a time, so a batch only makes its
+    # requests wait for the last one (p95 761 ms at batch 8 vs ~255 ms at batch 1, 2 feeds x 5 fps).
+    batch_size: int = Field(1, ge=1, le=256, description="@serve.batch max size (raise on a GPU backend)")
+    batch_wait_s: float = Field(0.0, ge=0.0, le=1.0, description="@serve.batch wait timeout")
     min_replicas: int = Field(1, ge=0, le=64, description="Autoscaling minimum replicas")
     max_replicas: int = Field(2, ge=1, le=64, description="Autoscaling maximum replicas")
 

@@ -1,10 +1,11 @@
 """The matching ingress (FastAPI on Ray Serve): frames in, alerts out.
 
 Per frame: API key and role, the deployment's gate (an active sealed version and the clock inside the
-window; otherwise 409 and the frame is not even decoded), decode, the batched detector and embedder
-deployments, exact matching against the active version held in memory, per-camera tracks, and an alert
-(with its probe crop) only when a track agrees. Everything about a non-matched face stays in this
-process's memory and goes when its track ends; logs carry counts only.
+window; otherwise 409 and the frame is not even decoded), the batched detector (which decodes the bytes)
+and embedder deployments (a face that continues a settled track embedded within `embed_reuse_s` is not
+embedded again; see lfr_core.matching.tracker), exact matching against the active version held in
+memory, per-camera tracks, and an alert (with its probe crop) only when a track agrees. Everything about
+a non-matched face stays in this process's memory and goes when its track ends; logs carry counts only.
 
 The ingress runs as one replica on purpose: the tracks of a camera must live in one place. The model
 deployments behind it scale.
@@ -36,9 +37,9 @@ from lfr_core import alerts as alerts_lib
 from lfr_core import apikeys, deployments
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
-from lfr_core.matching.tracker import Observation, Tracker, TrackParams
+from lfr_core.matching.frame import observe, plan_embeddings
+from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.roles import Actor
-from lfr_core.vision.errors import ImageError
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.options import AppOptions
 
@@ -103,6 +104,9 @@ class Metrics:
         r = self.registry
         self.frames = Counter("lfr_frames", "Frames processed", ["deployment", "camera"], registry=r)
         self.faces = Counter("lfr_faces", "Faces detected", ["deployment", "camera"], registry=r)
+        self.embedded = Counter("lfr_faces_embedded", "Faces embedded (passed the live quality gate)", registry=r)
+        self.reused = Counter("lfr_faces_reused", "Faces that continued a settled track and were not embedded "
+                              "again (never a hit)", registry=r)
         self.alerts = Counter("lfr_alerts", "Alerts raised", ["deployment"], registry=r)
         self.refused = Counter("lfr_frames_refused", "Frames refused, by reason", ["reason"], registry=r)
         self.dropped = Counter("lfr_frames_dropped", "Frames dropped because the service was behind", registry=r)
@@ -161,7 +165,7 @@ class Ingress:
         self.detector = detector
         self.embedder = embedder
         self.store = ObjectStore(self.settings)
-        self.params = TrackParams.from_settings(self.settings.track)
+        self.params = TrackParams.from_settings(self.settings.track, reuse_s=self.options.embed_reuse_s)
         self.metrics = Metrics()
         self._conn: psycopg.Connection | None = None
         self._db_lock = threading.Lock()
@@ -169,7 +173,7 @@ class Ingress:
         self._deps: dict[uuid.UUID, DeploymentState] = {}
         self._dep_locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._counts: dict[tuple[uuid.UUID, str], CameraCounts] = {}
-        self._last_flush = time.monotonic()
+        self._flusher: asyncio.Task | None = None
         self._inflight = 0
         self._embedder_sha: str | None = None
         log.info("ingress ready (max %d frames in flight)", self.options.max_inflight_frames)
@@ -288,10 +292,17 @@ class Ingress:
         c.frames += frames
         c.faces += faces
         c.refused += refused
-        if time.monotonic() - self._last_flush >= self.options.counters_flush_s:
-            self._last_flush = time.monotonic()
-            pending, self._counts = self._counts, {}
-            asyncio.get_running_loop().create_task(self._flush(pending))
+        if self._flusher is None:  # started on first use: the replica's event loop runs by then
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    async def _flush_forever(self) -> None:
+        """Write counters on a timer, not on traffic: the last frames before a window closes must reach the
+        report even when no frame follows them."""
+        while True:
+            await asyncio.sleep(self.options.counters_flush_s)
+            if self._counts:
+                pending, self._counts = self._counts, {}
+                await self._flush(pending)
 
     async def _flush(self, pending: dict[tuple[uuid.UUID, str], CameraCounts]) -> None:
         def write(conn):
@@ -317,10 +328,12 @@ class Ingress:
         self.metrics.tracks.set(sum(s.tracker.track_count() for s in self._deps.values()))
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/admin/flush", summary="Write pending per-camera counters now", include_in_schema=False)
-    async def flush_now(self) -> dict[str, int]:
+    @app.post("/admin/flush", summary="Write pending per-camera counters now (admin key)")
+    async def flush_now(self, x_api_key: str | None = Header(None)) -> dict[str, int]:
+        key = await self._key(x_api_key)
+        if key.role != "admin":
+            raise HTTPException(403, f"{key.name} ({key.role}) may not flush counters; it needs an admin key")
         pending, self._counts = self._counts, {}
-        self._last_flush = time.monotonic()
         await self._flush(pending)
         return {"cameras": len(pending)}
 
@@ -384,58 +397,66 @@ class Ingress:
 
     async def _process(self, request: Request, state: DeploymentState, dep_id: uuid.UUID, camera_id: str,
                        when: datetime, started: float) -> FrameResult:
-        from lfr_core.vision.images import decode_image
-
         body = await request.body()
         limit = self.settings.serve.max_body_bytes
         if len(body) > limit:
             self.metrics.refused.labels("too_large").inc()
             raise HTTPException(413, f"frame of {len(body)} bytes is above the limit of {limit}")
-        vision = self.settings.vision
-        try:
-            image = await asyncio.to_thread(decode_image, body, max_pixels=vision.max_image_pixels,
-                                            max_bytes=min(vision.max_image_bytes, limit))
-        except ImageError as e:
-            self.metrics.refused.labels("bad_image").inc()
-            code = 413 if e.reason in ("too_large", "too_many_pixels") else 400
-            raise HTTPException(code, f"frame refused ({e.reason}): {e}") from e
         t0 = time.perf_counter()
         try:
-            detected = await self.detector.detect.remote(image)
+            detected = await self.detector.detect.remote(body)  # bytes: the detector decodes (see detector.py)
         except Exception as e:  # noqa: BLE001 - a replica that died mid-request: the frame is dropped, not the feed
             self.metrics.dropped.inc()
             log.warning("detector call failed (%s); frame dropped", type(e).__name__)
             raise HTTPException(503, "detector unavailable; frame dropped, retry shortly") from e
+        if "error" in detected:
+            reason, message = detected["error"]["reason"], detected["error"]["message"]
+            self.metrics.refused.labels("bad_image").inc()
+            raise HTTPException(413 if reason in ("too_large", "too_many_pixels") else 400,
+                                f"frame refused ({reason}): {message}")
         self.metrics.latency.labels("detect").observe(time.perf_counter() - t0)
         self.metrics.batch.labels("detect").observe(detected["batch_size"])
         faces = detected["faces"]
-        usable = [i for i, f in enumerate(faces) if f["crop"] is not None]
-        observations: list[Observation] = []
-        matches = []
-        if usable:
+        now = when.timestamp()
+        matcher = state.matcher
+        boxes = [f["box"] for f in faces]
+        plan = plan_embeddings(state.tracker, camera_id, now, boxes, [f["crop"] is not None for f in faces],
+                               matcher, self.options.embed_reuse_margin)
+        fresh = plan.fresh
+        emb = np.zeros((0, matcher.dim), np.float32)
+        if fresh:
             t1 = time.perf_counter()
             try:
-                embedded = await self.embedder.embed.remote(np.stack([faces[i]["crop"] for i in usable]))
+                parts = self.options.embed_split if len(fresh) > self.options.embed_split_above else 1
+                step = -(-len(fresh) // parts)
+                chunks = await asyncio.gather(*(
+                    self.embedder.embed.remote(np.stack([faces[i]["crop"] for i in fresh[k:k + step]]))
+                    for k in range(0, len(fresh), step)))
             except Exception as e:  # noqa: BLE001 - as above
                 self.metrics.dropped.inc()
                 log.warning("embedder call failed (%s); frame dropped", type(e).__name__)
                 raise HTTPException(503, "embedder unavailable; frame dropped, retry shortly") from e
             self.metrics.latency.labels("embed").observe(time.perf_counter() - t1)
-            self.metrics.batch.labels("embed").observe(embedded["batch_size"])
-            emb = embedded["embeddings"]
-            matches = state.matcher.above_threshold(emb)
-            for i, e, m in zip(usable, emb, matches):
-                observations.append(Observation(faces[i]["box"], e, m.subject_ref if m else None, m.score if m else 0.0))
-        decisions = state.tracker.update(camera_id, when.timestamp(), observations)
+            for chunk in chunks:
+                self.metrics.batch.labels("embed").observe(chunk["batch_size"])
+            emb = np.concatenate([chunk["embeddings"] for chunk in chunks])
+        seen = observe(plan, boxes, emb, matcher)
+        self.metrics.embedded.inc(len(fresh))
+        self.metrics.reused.inc(len(plan.usable) - len(fresh))
+        face_of, matches = seen.face_of, seen.matches
+        decisions = state.tracker.update(camera_id, now, seen.observations)
         raised: list[AlertOut] = []
+        image = None
         for d in decisions:
-            face = faces[usable[d.index]]
+            face = faces[face_of[d.index]]
             match = matches[d.index]
             alert = alerts_lib.NewAlert(
                 deployment_id=dep_id, version_id=state.version["id"], subject_ref=d.subject_ref,
                 category=match.category, score=d.score, camera_id=camera_id, track_id=d.track_id,
                 captured_at=when, watchlist_image_uri=match.image_uri)
-            crop = probe_crop_jpeg(image, face["box"])
+            if image is None:  # decoded here only for an alert's probe crop, off the event loop
+                image = await asyncio.to_thread(self._decode, body)
+            crop = await asyncio.to_thread(probe_crop_jpeg, image, face["box"])
             row = await self._db(alerts_lib.raise_alert, self.store, self.settings.s3.bucket_alerts, alert, crop,
                                  SERVICE_ACTOR)
             raised.append(AlertOut(id=str(row["id"]), subject_ref=d.subject_ref, score=d.score, track_id=d.track_id))
@@ -448,6 +469,13 @@ class Ingress:
         self._count(dep_id, camera_id, frames=1, faces=len(faces))
         return FrameResult(deployment_id=str(dep_id), camera_id=camera_id, captured_at=when, faces=len(faces),
                            boxes=[[round(float(v), 1) for v in f["box"]] for f in faces], alerts=raised)
+
+    def _decode(self, body: bytes) -> np.ndarray:
+        from lfr_core.vision.images import decode_image
+
+        vision = self.settings.vision
+        return decode_image(body, max_pixels=vision.max_image_pixels,
+                            max_bytes=min(vision.max_image_bytes, self.settings.serve.max_body_bytes))
 
     @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)")
     async def list_alerts(self, deployment_id: str, status: str | None = Query(None, pattern="^(pending|confirmed|declined|not_engaged)$"),

@@ -60,6 +60,17 @@ class AppOptions(BaseModel):
     version_check_s: float = Field(2.0, gt=0, le=600, description="Re-read each deployment's active version this often")
     counters_flush_s: float = Field(5.0, gt=0, le=600, description="Flush per-camera counters this often")
     auth_cache_s: float = Field(10.0, ge=0, le=600, description="Cache API key lookups this long")
+    embed_reuse_s: float = Field(
+        0.4, ge=0, le=5.0,
+        description="A face that clearly continues a settled track (clear miss, or already decided) embedded "
+                    "less than this long ago is not embedded again; it never counts as a hit. 0: embed every face")
+    embed_split: int = Field(
+        2, ge=1, le=64, description="A frame with more than `embed_split_above` faces to embed goes to the embedder "
+                                    "in this many requests (the replica count), so the replicas share a crowded "
+                                    "frame instead of one embedding it all while the other idles")
+    embed_split_above: int = Field(4, ge=1, le=1024, description="See embed_split; each request costs a hop")
+    embed_reuse_margin: float = Field(
+        0.1, ge=0, le=2.0, description="A clear miss: top-1 score below the version's threshold minus this")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> AppOptions:

@@ -90,7 +90,9 @@ def _warm(timeout_s: float = 60.0) -> dict[str, float]:
     from ray_apps.app import APP_NAME
 
     timings = {}
-    frame = np.zeros((360, 640, 3), np.uint8)
+    import cv2
+
+    frame = cv2.imencode(".jpg", np.zeros((360, 640, 3), np.uint8))[1].tobytes()  # the detector takes bytes
     for name, method, arg in (("Detector", "detect", frame), ("Embedder", "embed", np.zeros((1, 112, 112, 3), np.uint8))):
         handle = serve.get_deployment_handle(name, app_name=APP_NAME)
         t0 = time.perf_counter()

@@ -5,6 +5,14 @@ embedding similarity) with `hits_to_alert` matches above the version's threshold
 A track alerts at most once per subject, and a (camera, subject) pair is quiet for `cooldown_s` after an
 alert. Everything a track holds about a face (box, embedding) lives only in memory and is dropped when
 the track ends (unseen for `max_age_s`).
+
+Embedding reuse (`reuse_s` > 0): a face whose box clearly continues a track (IoU >= `reuse_iou`) that was
+embedded less than `reuse_s` ago and whose verdict is settled (a clear miss, top-1 score below the
+threshold minus a margin, or every matched subject already decided) need not be embedded again: the
+caller asks `reusable()` before embedding and sends the face as a non-fresh observation. A non-fresh
+observation keeps the track alive and moves its box but never counts as a hit, so the k-hit rule only
+ever counts fresh embeddings; a track that has a hit pending is always embedded afresh. The cost: a
+watchlisted face that appears in a settled track's place is seen at most `reuse_s` later.
 """
 
 from __future__ import annotations
@@ -22,11 +30,13 @@ class TrackParams:
     embed_link: float = 0.5
     max_age_s: float = 2.0
     cooldown_s: float = 60.0
+    reuse_s: float = 0.0  # 0: every face is embedded in every frame
+    reuse_iou: float = 0.5  # stricter than iou_link: reuse only where the box clearly continues the track
 
     @classmethod
-    def from_settings(cls, track) -> TrackParams:
+    def from_settings(cls, track, *, reuse_s: float = 0.0, reuse_iou: float = 0.5) -> TrackParams:
         return cls(hits_to_alert=track.hits_to_alert, iou_link=track.iou_link, embed_link=track.embed_link,
-                   max_age_s=track.max_age_s, cooldown_s=track.cooldown_s)
+                   max_age_s=track.max_age_s, cooldown_s=track.cooldown_s, reuse_s=reuse_s, reuse_iou=reuse_iou)
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,16 @@ class Observation:
     embedding: np.ndarray  # L2-normalised
     subject_ref: str | None = None
     score: float = 0.0
+    top_score: float | None = None  # top-1 similarity to any template, also below the threshold
+    track_id: str | None = None  # set for a non-fresh observation: the track whose embedding it reuses
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A face that need not be embedded: it continues `track_id`, whose recent embedding it may carry."""
+
+    track_id: str
+    embedding: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,8 @@ class _Track:
     box: np.ndarray
     embedding: np.ndarray
     last_seen: float
+    embedded_at: float = float("-inf")  # time of the last fresh embedding
+    top_score: float | None = None  # of the last fresh embedding; None: unknown, never reused
     hits: dict[str, int] = field(default_factory=dict)
     best: dict[str, float] = field(default_factory=dict)
     decided: set[str] = field(default_factory=set)  # subjects this track alerted or was suppressed for
@@ -88,32 +110,68 @@ class CameraTracker:
         self._cooldown = {s: t for s, t in self._cooldown.items() if now - t < self.params.cooldown_s}
         return ended
 
+    def reusable(self, now: float, boxes: list[np.ndarray], *, miss_below: float) -> list[Reuse | None]:
+        """Per box, the settled track it clearly continues (see the module docstring), or None: embed it.
+
+        `miss_below`: a track whose last fresh top-1 score is below this is a clear miss."""
+        if self.params.reuse_s <= 0 or not self._tracks:
+            return [None] * len(boxes)
+        settled = [t for t in self._tracks
+                   if 0 <= now - t.embedded_at < self.params.reuse_s and t.top_score is not None
+                   and set(t.hits) <= t.decided and (t.top_score < miss_below or t.decided)]
+        pairs = sorted(((iou(b, t.box), i, j) for i, b in enumerate(boxes) for j, t in enumerate(settled)),
+                       reverse=True)
+        out: list[Reuse | None] = [None] * len(boxes)
+        used: set[int] = set()
+        for overlap, i, j in pairs:
+            if overlap < self.params.reuse_iou:
+                break
+            if out[i] is None and j not in used:
+                out[i] = Reuse(settled[j].track_id, settled[j].embedding)
+                used.add(j)
+        return out
+
     def _link(self, observations: list[Observation]) -> list[_Track | None]:
-        """Greedy one-to-one assignment by the stronger of IoU and embedding similarity."""
+        """Greedy one-to-one assignment by the stronger of IoU and embedding similarity; a non-fresh
+        observation goes to the track it was reused from (if that track is still there)."""
+        by_id = {t.track_id: t for t in self._tracks}
+        linked: list[_Track | None] = [None] * len(observations)
+        used: set[int] = set()
+        for i, obs in enumerate(observations):
+            track = by_id.get(obs.track_id) if obs.track_id else None
+            if track is not None and id(track) not in used:
+                linked[i] = track
+                used.add(id(track))
         pairs = []
         for i, obs in enumerate(observations):
+            if linked[i] is not None:
+                continue
             for j, track in enumerate(self._tracks):
+                if id(track) in used:
+                    continue
                 overlap = iou(obs.box, track.box)
                 similarity = float(np.dot(obs.embedding, track.embedding))
                 if overlap >= self.params.iou_link or similarity >= self.params.embed_link:
                     pairs.append((max(overlap, similarity), i, j))
-        linked: list[_Track | None] = [None] * len(observations)
-        used: set[int] = set()
         for _, i, j in sorted(pairs, reverse=True):
-            if linked[i] is None and j not in used:
+            if linked[i] is None and id(self._tracks[j]) not in used:
                 linked[i] = self._tracks[j]
-                used.add(j)
+                used.add(id(self._tracks[j]))
         return linked
 
     def update(self, now: float, observations: list[Observation]) -> list[AlertDecision]:
         self.expire(now)
         decisions: list[AlertDecision] = []
         for i, (obs, track) in enumerate(zip(observations, self._link(observations))):
+            fresh = obs.track_id is None
             if track is None:
                 track = _Track(f"{self.camera_id}:{next(self._ids)}", obs.box, obs.embedding, now)
                 self._tracks.append(track)
             else:
-                track.box, track.embedding, track.last_seen = obs.box, obs.embedding, now
+                track.box, track.last_seen = obs.box, max(track.last_seen, now)
+            if not fresh:
+                continue  # a reused embedding is no new evidence: no hit, and the track's verdict stands
+            track.embedding, track.embedded_at, track.top_score = obs.embedding, now, obs.top_score
             subject = obs.subject_ref
             if subject is None or subject in track.decided:
                 continue
@@ -144,6 +202,9 @@ class Tracker:
 
     def update(self, camera_id: str, now: float, observations: list[Observation]) -> list[AlertDecision]:
         return self.camera(camera_id).update(now, observations)
+
+    def reusable(self, camera_id: str, now: float, boxes: list[np.ndarray], *, miss_below: float) -> list[Reuse | None]:
+        return self.camera(camera_id).reusable(now, boxes, miss_below=miss_below)
 
     def track_count(self) -> int:
         return sum(len(c) for c in self._cameras.values())

@@ -37,16 +37,23 @@ class BasicQualityGate:
     def __init__(self, settings: QualitySettings) -> None:
         self.s = settings
 
-    def assess(self, image: np.ndarray, detection: Detection, crop: np.ndarray, *, purpose: Purpose) -> QualityResult:
+    def detection_reasons(self, detection: Detection, *, purpose: Purpose) -> list[str]:
+        """The checks that need only the detection (size, detector score): a face failing them need not
+        even be aligned. For live matching these are all the checks."""
         s = self.s
         reasons: list[str] = []
         size = detection.size
-        metrics: dict[str, float] = {"face_px": round(size, 1), "detector_score": round(float(detection.score), 4)}
         min_px = s.min_live_face_px if purpose == "live" else s.min_face_px
         if size < min_px:
             reasons.append(f"face too small: {size:.1f} px < {min_px} px")
         if detection.score < s.min_detector_score:
             reasons.append(f"detector score too low: {detection.score:.2f} < {s.min_detector_score:.2f}")
+        return reasons
+
+    def assess(self, image: np.ndarray, detection: Detection, crop: np.ndarray, *, purpose: Purpose) -> QualityResult:
+        s = self.s
+        reasons = self.detection_reasons(detection, purpose=purpose)
+        metrics: dict[str, float] = {"face_px": round(detection.size, 1), "detector_score": round(float(detection.score), 4)}
         if purpose == "enrol":
             grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
             sharp = float(cv2.Laplacian(grey, cv2.CV_64F).var())

@@ -73,6 +73,7 @@ def live(services, shared_dir, store, face_engine) -> dict:
         keys = {
             "operator": apikeys.create(conn, "olly.operator", "operator", ADMIN, deployment_id=dep["id"]),
             "planner": apikeys.create(conn, "pat.planner", "planner", ADMIN),
+            "admin": apikeys.create(conn, "ada.admin", "admin", ADMIN),
             "idle_operator": apikeys.create(conn, "ivy.operator", "operator", ADMIN, deployment_id=idle["id"]),
         }
         conn.commit()

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from lfr_core.db.connection import connect
-from tests.serve.conftest import MIRANDA
+from tests.serve.conftest import APP_ARGS, MIRANDA
 
 VIDEO = "data/video/short_hamilton_clip.mp4"
 FLOAT = r"-?\d+\.\d+(?:e-?\d+)?"
@@ -155,29 +155,48 @@ def test_openapi_metrics_console_and_health(serve_url):
     assert page.status_code == 200 and "adjudication" in page.text
 
 
-def test_counters_are_numbers_per_camera(streamed, serve_url, services, live):
-    httpx.post(serve_url + "/admin/flush", timeout=10)
-    with connect(services) as conn:
-        row = conn.execute("SELECT * FROM deployment_counters WHERE deployment_id = %s AND camera_id = 'cam-1'",
-                           (live["deployment"]["id"],)).fetchone()
+def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, serve_url, services, live):
+    def counted():
+        with connect(services) as conn:
+            return conn.execute("SELECT * FROM deployment_counters WHERE deployment_id = %s AND camera_id = 'cam-1'",
+                                (live["deployment"]["id"],)).fetchone()
+
+    deadline = time.monotonic() + 3 * APP_ARGS.get("counters_flush_s", 5.0) + 5
+    row = counted()
+    while (row is None or row["frames"] < len(streamed["responses"])) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        row = counted()
     assert row["frames"] >= len(streamed["responses"])
     assert row["faces_seen"] >= sum(r["faces"] for r in streamed["responses"])
+    assert set(row) == {"deployment_id", "camera_id", "frames", "faces_seen", "frames_refused", "updated_at"}
 
 
-def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, store, lfr_home):
-    httpx.post(serve_url + "/admin/flush", timeout=10)
+def test_flushing_counters_on_demand_needs_an_admin_key(serve_url, live):
+    assert httpx.post(serve_url + "/admin/flush", timeout=10).status_code == 401
+    operator = httpx.post(serve_url + "/admin/flush", headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
+    assert operator.status_code == 403
+    admin = httpx.post(serve_url + "/admin/flush", headers={"X-API-Key": live["keys"]["admin"]}, timeout=10)
+    assert admin.status_code == 200
+
+
+def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, store, lfr_home, live):
+    httpx.post(serve_url + "/admin/flush", headers={"X-API-Key": live["keys"]["admin"]}, timeout=10)
     with connect(services) as conn:
         crops = {r["probe_crop_uri"] for r in conn.execute(
             "SELECT probe_crop_uri FROM alerts WHERE probe_crop_uri IS NOT NULL").fetchall()}
         vector_columns = conn.execute(
-            """SELECT table_name FROM information_schema.columns
+            """SELECT table_name, column_name FROM information_schema.columns
                WHERE table_schema = 'public' AND udt_name IN ('vector', 'halfvec', '_float4', '_float8', 'bytea')"""
         ).fetchall()
         tables = [r["table_name"] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").fetchall()]
-        dumps = {t: "\n".join(str(r) for r in conn.execute(f'SELECT t::text AS r FROM "{t}" t').fetchall())
+        # Every row of every other table as JSON, less the evaluation scores column (checked by name below).
+        dumps = {t: "\n".join(str(r) for r in conn.execute(
+                     f"""SELECT (to_jsonb(t) - 'nonmated_top_scores')::text AS r FROM "{t}" t""").fetchall())
                  for t in tables if t != "watchlist_embeddings"}
-    assert {r["table_name"] for r in vector_columns} <= {"watchlist_embeddings"}
+    # Templates of listed people, and the scores (one number per search, no templates) of labelled evaluations.
+    allowed = {("watchlist_embeddings", "embedding"), ("model_calibrations", "nonmated_top_scores")}
+    assert {(r["table_name"], r["column_name"]) for r in vector_columns} <= allowed
     for table, text in dumps.items():
         assert not VECTOR_128.search(text), f"an embedding-like array in table {table}"
         assert "boxes" not in text, f"face boxes in table {table}"

@@ -82,3 +82,45 @@ def test_prescale_says_not_running_without_serve(monkeypatch, tmp_path):
     monkeypatch.setenv("LFR_SERVE_RAY_ADDRESS_FILE", str(tmp_path / "none"))
     assert prescale.prescale() == {"serve": "not running"}
     assert prescale.lower() == {"serve": "not running"}
+
+
+REUSE = TrackParams(hits_to_alert=2, iou_link=0.3, embed_link=0.5, max_age_s=2.0, cooldown_s=60.0, reuse_s=0.5)
+
+
+def _box(x: float) -> np.ndarray:
+    return np.array([x, 10, x + 50, 60], np.float32)
+
+
+def _fresh(x: float, seed: int, subject: str | None = None, top: float = 0.1) -> Observation:
+    return Observation(_box(x), _emb(seed), subject, 0.6 if subject else 0.0, top)
+
+
+def test_a_clear_miss_is_reused_only_within_reuse_s_and_never_hits():
+    t = CameraTracker(REUSE, camera_id="cam1")
+    t.update(0.0, [_fresh(0, 1, top=0.1)])
+    [r] = t.reusable(0.2, [_box(2)], miss_below=0.26)
+    assert r is not None
+    assert t.update(0.2, [Observation(_box(2), r.embedding, track_id=r.track_id)]) == []
+    assert t.reusable(0.2, [_box(300)], miss_below=0.26) == [None]  # another place: embed it
+    assert t.reusable(0.6, [_box(2)], miss_below=0.26) == [None]  # reuse_s after the last fresh embedding
+    assert t.reusable(0.2, [_box(2)], miss_below=0.05) == [None]  # not a clear miss
+
+
+def test_a_track_with_a_pending_hit_is_always_embedded_afresh():
+    t = CameraTracker(REUSE, camera_id="cam1")
+    t.update(0.0, [_fresh(0, 1, "S1", top=0.6)])
+    assert t.reusable(0.2, [_box(2)], miss_below=0.26) == [None]
+    decisions = t.update(0.2, [_fresh(2, 1, "S1", top=0.6)])
+    assert len(decisions) == 1 and decisions[0].hits == 2
+    # decided: nothing more to learn from this track until reuse_s has passed
+    assert t.reusable(0.4, [_box(4)], miss_below=0.26)[0] is not None
+
+
+def test_reused_observations_never_complete_the_k_hits():
+    t = CameraTracker(PARAMS, camera_id="cam1")  # reuse_s = 0: nothing is reusable
+    assert t.reusable(0.1, [_box(0)], miss_below=0.26) == [None]
+    t2 = CameraTracker(REUSE, camera_id="cam2")
+    t2.update(0.0, [_fresh(0, 1, top=0.1)])
+    [r] = t2.reusable(0.1, [_box(1)], miss_below=0.26)
+    for k in range(5):  # a reused face carries no subject: however often it is seen, no alert
+        assert t2.update(0.1 + 0.05 * k, [Observation(_box(1), r.embedding, "S1", 0.9, track_id=r.track_id)]) == []
