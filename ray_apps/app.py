@@ -36,7 +36,45 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
                         options.model_dump(exclude={"detector", "embedder"}))
 
 
-def run(args: dict[str, Any] | None = None, *, host: str, port: int, blocking: bool = False):
+def app_config(args: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The application as a declarative Serve config (what `serve deploy` takes). The model deployments'
+    autoscaling bounds are listed from the start, so that pre-scaling later changes values, not the shape,
+    of the config, which Serve applies in place."""
+    options = AppOptions.from_settings(overrides=args)
+    deployments = [{"name": name, "autoscaling_config": opts.deployment_options()["autoscaling_config"]}
+                   for name, opts in (("Detector", options.detector), ("Embedder", options.embedder))]
+    return {"name": APP_NAME, "route_prefix": "/", "import_path": "ray_apps.app:build_app", "args": args or {},
+            "deployments": deployments}
+
+
+def deploy_config(config: dict[str, Any], *, timeout_s: float = 180.0) -> None:
+    """Deploy declaratively and wait until every deployment has at least its minimum replicas running.
+
+    Declarative, not `serve.run`: a redeploy that changes only config options (autoscaling bounds, batch
+    size) then updates replicas in place, so pre-scaling never restarts the ingress (its tracks and
+    pending counters) or the warm model replicas."""
+    import time
+
+    from ray.serve.context import _get_global_client
+    from ray.serve.schema import ServeDeploySchema
+
+    client = _get_global_client()
+    client.deploy_apps(ServeDeploySchema.model_validate({"applications": [config]}))
+    wanted = {d["name"]: (d.get("autoscaling_config") or {}).get("min_replicas", 1) for d in config.get("deployments", [])}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app = client.get_serve_details()["applications"].get(APP_NAME)
+        if app and app["status"] == "DEPLOY_FAILED":
+            raise RuntimeError(f"Serve application failed to deploy: {app.get('message')}")
+        if app and app["status"] == "RUNNING" and all(
+                sum(r["state"] == "RUNNING" for r in app["deployments"][name]["replicas"]) >= n
+                for name, n in wanted.items() if name in app["deployments"]):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"Serve application not running after {timeout_s:.0f}s")
+
+
+def run(args: dict[str, Any] | None = None, *, host: str, port: int) -> None:
     """Start Serve's HTTP proxy on host:port and deploy the application (Ray must be initialised)."""
     serve.start(http_options={"host": host, "port": port})
-    return serve.run(build_app(args), name=APP_NAME, route_prefix="/", blocking=blocking)
+    deploy_config(app_config(args))

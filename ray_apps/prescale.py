@@ -46,41 +46,19 @@ def _connect() -> bool:
     return True
 
 
-def _current_options() -> dict[str, Any] | None:
-    """The running app's options, rebuilt from Serve's view of its deployments."""
-    from ray import serve
+def _deployed() -> dict[str, Any] | None:
+    """The running app's declarative config and its deployments' current autoscaling bounds."""
     from ray.serve.context import _get_global_client
 
     from ray_apps.app import APP_NAME
 
-    if APP_NAME not in serve.status().applications:
+    app = _get_global_client().get_serve_details()["applications"].get(APP_NAME)
+    if not app or not app.get("deployed_app_config"):
         return None
-    details = _get_global_client().get_serve_details()
-    app = details["applications"][APP_NAME]
-    options: dict[str, Any] = {}
-    for name, dep in app["deployments"].items():
-        cfg = dep["deployment_config"]
-        if name in MODEL_DEPLOYMENTS:
-            auto = cfg.get("autoscaling_config") or {}
-            options[name.lower()] = {
-                "min_replicas": auto.get("min_replicas", 1), "max_replicas": auto.get("max_replicas", 1),
-                "target_ongoing_requests": auto.get("target_ongoing_requests", 4),
-                "max_ongoing_requests": cfg["max_ongoing_requests"],
-                "num_cpus": (cfg.get("ray_actor_options") or {}).get("num_cpus", 0.4),
-                "batch": cfg.get("user_config") or {},
-            }
-        elif name == "Ingress":
-            options["ingress_num_cpus"] = (cfg.get("ray_actor_options") or {}).get("num_cpus", 0.2)
-            options["ingress_max_ongoing_requests"] = cfg["max_ongoing_requests"]
-    return options
-
-
-def _redeploy(options: dict[str, Any]) -> None:
-    from ray import serve
-
-    from ray_apps.app import APP_NAME, build_app
-
-    serve.run(build_app(options), name=APP_NAME, route_prefix="/")
+    config = dict(app["deployed_app_config"])
+    bounds = {name: dict(app["deployments"][name]["deployment_config"].get("autoscaling_config") or {})
+              for name in MODEL_DEPLOYMENTS}
+    return {"config": config, "bounds": bounds}
 
 
 def _warm(timeout_s: float = 60.0) -> dict[str, float]:
@@ -104,16 +82,22 @@ def _warm(timeout_s: float = 60.0) -> dict[str, float]:
 def _scale(min_replicas: int, *, warm: bool) -> dict[str, Any]:
     if not _connect():
         return dict(NOT_RUNNING)
-    options = _current_options()
-    if options is None:
+    from ray_apps.app import deploy_config
+
+    deployed = _deployed()
+    if deployed is None:
         return dict(NOT_RUNNING)
+    config, overrides = deployed["config"], {d["name"]: d for d in deployed["config"].get("deployments", [])}
     for name in MODEL_DEPLOYMENTS:
-        dep = options[name.lower()]
-        dep["min_replicas"] = min_replicas
-        dep["max_replicas"] = max(dep["max_replicas"], min_replicas)
-    _redeploy(options)
+        bounds = deployed["bounds"][name]
+        autoscaling = {"min_replicas": min_replicas, "max_replicas": max(bounds.get("max_replicas", 1), min_replicas),
+                       "target_ongoing_requests": bounds.get("target_ongoing_requests", 4)}
+        overrides[name] = {**overrides.get(name, {"name": name}), "autoscaling_config": autoscaling}
+    config["deployments"] = list(overrides.values())
+    deploy_config(config)  # config-only change: replicas are updated in place, none restarted
     result: dict[str, Any] = {"serve": "running", "min_replicas": min_replicas,
-                              "max_replicas": {n: options[n.lower()]["max_replicas"] for n in MODEL_DEPLOYMENTS}}
+                              "max_replicas": {n: overrides[n]["autoscaling_config"]["max_replicas"]
+                                               for n in MODEL_DEPLOYMENTS}}
     if warm:
         result["warm_s"] = _warm()
     return result

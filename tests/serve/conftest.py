@@ -26,8 +26,8 @@ ADMIN = Actor("ada.admin", "admin")
 MIRANDA = "SUBJ-lin-manuel-miranda"
 
 APP_ARGS = {
-    "detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5},
-    "embedder": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5},
+    "detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.4},  # 2+2+ingress fit 2 CPUs when prescaled
+    "embedder": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.4},
     "ingress_num_cpus": 0.25,
     "version_check_s": 1.0,
     "counters_flush_s": 1.0,

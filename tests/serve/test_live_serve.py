@@ -246,9 +246,22 @@ def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shar
 def test_prescale_raises_and_lowers_replicas_and_warms(streamed, serve_url):
     from ray_apps.prescale import lower, prescale
 
-    raised = prescale(min_replicas=1)
+    from ray.serve.context import _get_global_client
+
+    def replicas() -> dict[str, set[str]]:
+        app = _get_global_client().get_serve_details()["applications"]["lfr"]
+        return {name: {r["replica_id"] for r in dep["replicas"] if r["state"] == "RUNNING"}
+                for name, dep in app["deployments"].items()}
+
+    before = replicas()
+    raised = prescale(min_replicas=2)
     assert raised["serve"] == "running" and set(raised["warm_s"]) == {"Detector", "Embedder"}
+    during = replicas()
+    # In place: the ingress (its tracks, its counters) and the warm model replicas are the same ones.
+    assert during["Ingress"] == before["Ingress"]
+    assert len(during["Detector"]) >= 2 and before["Detector"] <= during["Detector"]
     assert lower()["serve"] == "running"
+    assert replicas()["Ingress"] == before["Ingress"]
     assert httpx.get(serve_url + "/healthz", timeout=10).status_code == 200
 
 
