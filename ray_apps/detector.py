@@ -15,13 +15,15 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from ray_apps.options import BatchConfig
+from ray_apps.options import BatchTunable
 
 log = logging.getLogger("ray.serve")
 
 
 @serve.deployment(name="Detector")
-class Detector:
+class Detector(BatchTunable):
+    batched_method = "detect"
+
     def __init__(self) -> None:
         from lfr_core.config import get_settings
         from lfr_core.vision.engine import build_engine
@@ -30,15 +32,6 @@ class Detector:
         self.engine = build_engine(self.settings)  # sets OpenCV to vision.threads (1): replicas share the cores
         self.identity = self.engine.detector.identity.as_dict()
         log.info("detector ready: %s", self.identity["name"])
-
-    def reconfigure(self, config: dict[str, Any]) -> None:
-        batch = BatchConfig.model_validate(config or {})
-        self.detect.set_max_batch_size(batch.max_batch_size)
-        self.detect.set_batch_wait_timeout_s(batch.batch_wait_timeout_s)
-
-    def batch_config(self) -> dict[str, Any]:
-        return {"max_batch_size": self.detect._get_max_batch_size(),
-                "batch_wait_timeout_s": self.detect._get_batch_wait_timeout_s()}
 
     def model_identity(self) -> dict[str, Any]:
         return self.identity

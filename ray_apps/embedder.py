@@ -12,13 +12,15 @@ from typing import Any
 import numpy as np
 from ray import serve
 
-from ray_apps.options import BatchConfig
+from ray_apps.options import BatchTunable
 
 log = logging.getLogger("ray.serve")
 
 
 @serve.deployment(name="Embedder")
-class Embedder:
+class Embedder(BatchTunable):
+    batched_method = "embed"
+
     def __init__(self) -> None:
         from lfr_core.config import get_settings
         from lfr_core.vision.registry import build_embedder
@@ -29,15 +31,6 @@ class Embedder:
         self.embedder = build_embedder(settings)
         self.identity = self.embedder.identity.as_dict()
         log.info("embedder ready: %s dim=%s", self.identity["name"], self.identity["embedding_dim"])
-
-    def reconfigure(self, config: dict[str, Any]) -> None:
-        batch = BatchConfig.model_validate(config or {})
-        self.embed.set_max_batch_size(batch.max_batch_size)
-        self.embed.set_batch_wait_timeout_s(batch.batch_wait_timeout_s)
-
-    def batch_config(self) -> dict[str, Any]:
-        return {"max_batch_size": self.embed._get_max_batch_size(),
-                "batch_wait_timeout_s": self.embed._get_batch_wait_timeout_s()}
 
     def model_identity(self) -> dict[str, Any]:
         return self.identity

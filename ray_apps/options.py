@@ -9,6 +9,24 @@ from pydantic import BaseModel, Field, model_validator
 from lfr_core.config import Settings, get_settings
 
 
+class BatchTunable:
+    """`reconfigure` and `batch_config` for a deployment whose batched method is named in `batched_method`:
+    Serve calls `reconfigure(user_config)` on deploy and on every live change of the user_config."""
+
+    batched_method: str
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        batch = BatchConfig.model_validate(config or {})
+        method = getattr(self, self.batched_method)
+        method.set_max_batch_size(batch.max_batch_size)
+        method.set_batch_wait_timeout_s(batch.batch_wait_timeout_s)
+
+    def batch_config(self) -> dict[str, Any]:
+        method = getattr(self, self.batched_method)
+        return {"max_batch_size": method._get_max_batch_size(),
+                "batch_wait_timeout_s": method._get_batch_wait_timeout_s()}
+
+
 class BatchConfig(BaseModel):
     """The `user_config` of the batched deployments: changed live through `reconfigure`."""
 
