@@ -16,6 +16,7 @@ import psycopg
 
 from lfr_core import audit, deployments
 from lfr_core.evaluation import calibration
+from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.config import Settings
 from lfr_core.roles import SYSTEM, Actor
 from lfr_core.storage.objectstore import ObjectStore
@@ -36,7 +37,7 @@ def _iso(value: Any) -> str | None:
 def projected_false_alerts(faces_seen: int, watchlist_size: int, fmr: float = PROJECTION_FMR_PER_COMPARISON,
                            source: str = PROJECTION_SOURCE) -> dict[str, Any]:
     """FPIR(N) = 1 - (1 - p)^N for a list of N subjects; expected false alerts = faces seen * FPIR(N)."""
-    fpir_n = 1.0 - (1.0 - fmr) ** watchlist_size if watchlist_size > 0 else 0.0
+    fpir_n = fpir_at_list_size(fmr, watchlist_size)
     return {"per_comparison_fmr": fmr, "fpir_at_watchlist": fpir_n, "false_alerts": faces_seen * fpir_n,
             "source": source}
 

@@ -90,6 +90,11 @@ def summarise(nonmated_top: np.ndarray, mated_score: np.ndarray, mated_is_top: n
     return out
 
 
+def fpir_at_list_size(per_comparison_fmr: float, list_size: int) -> float:
+    """FPIR(N) = 1 - (1 - p)^N: a search raises a false alert if any of N independent comparisons does."""
+    return 1.0 - (1.0 - per_comparison_fmr) ** list_size if list_size > 0 else 0.0
+
+
 def project_false_alerts(fpir_measured: float, n_gallery: int, n_nonmated: int, watchlist_size: int,
                          faces_seen: int) -> dict:
     """Scale a measured FPIR to another watchlist size (see `lfr_core.evaluation.run` for the model).
@@ -99,10 +104,10 @@ def project_false_alerts(fpir_measured: float, n_gallery: int, n_nonmated: int, 
     (3 / n_nonmated) is then projected alongside (`*_upper95`); otherwise those equal the point estimate.
     """
     p = fpir_measured / max(n_gallery, 1)
-    fpir_n = 1.0 - (1.0 - p) ** watchlist_size
+    fpir_n = fpir_at_list_size(p, watchlist_size)
     fpir_upper = fpir_measured if fpir_measured > 0 else (min(1.0, 3.0 / n_nonmated) if n_nonmated else 1.0)
     p_up = fpir_upper / max(n_gallery, 1)
-    fpir_n_up = 1.0 - (1.0 - p_up) ** watchlist_size
+    fpir_n_up = fpir_at_list_size(p_up, watchlist_size)
     return {
         "per_comparison_fmr": p,
         "watchlist_size": watchlist_size,

@@ -120,6 +120,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
             return existing
 
     manifest_bytes = read_source(manifest_uri, store)
+    manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"])
     results = enrol_entries(rows, store, engine, settings)
     identity = engine.identity
@@ -151,7 +152,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                       entries_rejected)
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 (version_id, deployment["id"], number, build_key, actor.name, manifest_uri,
-                 hashlib.sha256(manifest_bytes).hexdigest(), Jsonb(identity["detector"]), Jsonb(embedder),
+                 manifest_sha256, Jsonb(identity["detector"]), Jsonb(embedder),
                  embedder["weights_sha256"], embedder["embedding_dim"], deployment["threshold"], len(results),
                  len(accepted), len(results) - len(accepted)),
             )
@@ -170,7 +171,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "built_by": actor.name,
                 "built_at": datetime.now(UTC).isoformat(),
                 "manifest_uri": manifest_uri,
-                "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+                "manifest_sha256": manifest_sha256,
                 "model": identity,
                 "threshold": deployment["threshold"],
                 "entries": [r.snapshot(image_uris.get(r.row.subject_ref)) for r in results],
