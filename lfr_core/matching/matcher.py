@@ -77,9 +77,6 @@ class ExactMatcher:
         best = scores.argmax(axis=1)
         return [self._match(int(i), float(scores[row, i])) for row, i in enumerate(best)]
 
-    def above_threshold(self, probes: np.ndarray) -> list[Match | None]:
-        return [m if m is not None and m.score >= self.threshold else None for m in self.top1(probes)]
-
     def _match(self, index: int, score: float) -> Match:
         e = self.entries[index]
         return Match(index, e["entry_id"], e["subject_ref"], e["category"], e["image_uri"], score)
