@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,11 @@ class VisionSettings(BaseModel):
     )
     max_image_bytes: int = Field(25_000_000, ge=1, le=500_000_000, description="Refuse encoded images above this size")
     threads: int = Field(1, ge=1, le=64, description="Inference threads per process")
+    runtime: Literal["onnxruntime", "opencv"] = Field(
+        "onnxruntime",
+        description="What runs the YuNet/SFace files: onnxruntime (float32 graph of the same weights, faster on "
+                    "CPU) or OpenCV DNN; both give the same detections and embeddings",
+    )
     pad_retry_max_side: int = Field(
         400, ge=0, le=4096,
         description="Images up to this longest side with no face found are padded and detected again (tight crops)",

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from lfr_core.config import Settings, get_settings
-from lfr_core.vision.aligner import SimilarityAligner
+from lfr_core.vision.aligner import SFaceAligner, SimilarityAligner
 from lfr_core.vision.protocols import Aligner, Detector, Embedder, Purpose, QualityGate
 from lfr_core.vision.quality import BasicQualityGate
 from lfr_core.vision.registry import build_detector, build_embedder
@@ -99,8 +99,8 @@ def build_engine(settings: Settings | None = None) -> FaceEngine:
     cv2.setNumThreads(s.vision.threads)
     embedder = build_embedder(s)
     detector = build_detector(s)
-    from lfr_core.vision.sface import SFaceAligner, SFaceEmbedder
+    from lfr_core.vision.sface import SFaceEmbedder
 
-    aligner: Aligner = SFaceAligner(embedder) if isinstance(embedder, SFaceEmbedder) else SimilarityAligner()
+    aligner: Aligner = SFaceAligner() if isinstance(embedder, SFaceEmbedder) else SimilarityAligner()
     return FaceEngine(detector, aligner, BasicQualityGate(s.quality), embedder,
                       pad_retry_max_side=s.vision.pad_retry_max_side, pad_ratio=s.vision.pad_ratio)

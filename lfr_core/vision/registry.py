@@ -22,7 +22,8 @@ def _yunet(s: Settings) -> Detector:
 
     w = _require(s.vision.detector_weights or yunet.default_weights(), "yunet")
     v = s.vision
-    return yunet.YuNetDetector(w, input_size=v.detector_input, score=v.detector_score, nms_iou=v.nms_iou)
+    return yunet.YuNetDetector(w, input_size=v.detector_input, score=v.detector_score, nms_iou=v.nms_iou,
+                               runtime=v.runtime, threads=v.threads)
 
 
 def _scrfd(s: Settings) -> Detector:
@@ -46,7 +47,9 @@ def _yolo(s: Settings) -> Detector:
 def _sface(s: Settings) -> Embedder:
     from lfr_core.vision import sface
 
-    return sface.SFaceEmbedder(_require(s.vision.embedder_weights or sface.default_weights(), "sface"))
+    v = s.vision
+    return sface.SFaceEmbedder(_require(v.embedder_weights or sface.default_weights(), "sface"), runtime=v.runtime,
+                               threads=v.threads)
 
 
 def _open_clip(s: Settings) -> Embedder:

