@@ -60,6 +60,26 @@ class PeakRss(threading.Thread):
             self.stop.wait(0.5)
 
 
+ROLES = ("Detector", "Embedder", "Ingress", "ProxyActor", "ServeController", "raylet", "gcs_server", "postgres",
+         "moto", "dashboard", "log_monitor")
+
+
+def cpu_seconds_by_role() -> dict[str, float]:
+    """CPU seconds (user + system) so far of this process (the load generator) and every process under it
+    (the Ray node, its Serve replicas, PostgreSQL, S3), by role."""
+    me = psutil.Process()
+    out: dict[str, float] = {}
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            cmd = " ".join(p.cmdline())
+        except psutil.Error:
+            continue
+        role = "load generator" if p.pid == me.pid else next((r for r in ROLES if r in cmd), "other Ray")
+        out[role] = out.get(role, 0.0) + t.user + t.system
+    return out
+
+
 def to_640x360(image: np.ndarray) -> np.ndarray:
     """Fit into 640x360 keeping the aspect ratio (faces are not stretched), padded black: a 640x360 frame."""
     h, w = image.shape[:2]
@@ -135,7 +155,7 @@ def loop_baseline(engine, matcher, settings, feeds: list[list[bytes]], seconds: 
 
     tracker = Tracker(TrackParams.from_settings(settings.track, reuse_s=REUSE_S))
     vision = settings.vision
-    times, end, i = [], time.monotonic() + seconds, 0
+    times, end, i, embedded = [], time.monotonic() + seconds, 0, 0
     start = time.monotonic()
     one_pass = len(feeds) * max(len(f) for f in feeds)
     while time.monotonic() < end or i % one_pass:
@@ -144,34 +164,44 @@ def loop_baseline(engine, matcher, settings, feeds: list[list[bytes]], seconds: 
         frames = feeds[feed]
         image = decode_image(frames[(i // len(feeds)) % len(frames)], max_pixels=vision.max_image_pixels,
                              max_bytes=vision.max_image_bytes)
-        process_frame(engine, image, tracker, f"loop-{feed}", time.time(), matcher, REUSE_MARGIN)
+        embedded += process_frame(engine, image, tracker, f"loop-{feed}", time.time(), matcher, REUSE_MARGIN)["embedded"]
         times.append((time.perf_counter() - t0) * 1000)
         i += 1
     return {"fps": i / (time.monotonic() - start), "p50_ms": float(np.percentile(times, 50)),
-            "p95_ms": float(np.percentile(times, 95))}
+            "p95_ms": float(np.percentile(times, 95)), "embedded_per_frame": embedded / i}
+
+
+def metric_total(url: str, name: str) -> float:
+    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name) and not line.startswith("#"))
 
 
 def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, fps: float | None) -> dict:
     """Each feed has two lanes (at most 2 requests in flight, like a camera's uploader).
 
-    Flat out (`fps` None): each lane sends its next frame as soon as its last one returned. Paced: frame k of
-    a feed is due at start + k/fps; a free lane takes the next frame and sends it at its due time. A frame
-    whose successor is already due before any lane was free to send it is dropped by the camera (counted in
-    `dropped`, never sent). Latency is from the frame's due time (its capture) to the response, so time a
-    frame waited for a free lane counts (no coordinated omission). 503s from the server count as dropped too.
+    Flat out (`fps` None): a free lane sends the next frame at once. The lanes of all feeds share one
+    sequence that takes the feeds in turn, so the mix of frames is the loop's round robin (left alone, the
+    cheap video frames would outrun the crowd frames and flatter the frames/s). Paced: frame k of a feed is
+    due at start + k/fps; a free lane of that feed takes its next frame and sends it at its due time. A
+    frame whose successor is already due before any lane was free to send it is dropped by the camera
+    (counted in `dropped`, never sent). Latency is from the frame's due time (its capture) to the
+    response, so time a frame waited for a free lane counts (no coordinated omission). 503s from the server
+    count as dropped too.
     """
     lat: list[float] = []
     counts = {"ok": 0, "dropped": 0, "other": 0}
+    per_feed = [0] * len(feeds)
     lock = threading.Lock()
     start = time.monotonic() + 0.05
     end = start + seconds
 
-    def worker(frames: list[bytes], camera: str, take) -> None:
+    def worker(take) -> None:
         client = httpx.Client(timeout=30)
         endpoint = f"{url}/v1/deployments/{ctx['deployment']}/frames"
-        headers = {"X-API-Key": ctx["key"], "X-Camera-Id": camera, "Content-Type": "image/jpeg"}
         while True:
-            k = take()
+            feed, k = take()
             due = start + k / fps if fps else time.monotonic()
             if due >= end:
                 break
@@ -183,12 +213,15 @@ def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, f
                     with lock:
                         counts["dropped"] += 1
                     continue
+            frames = feeds[feed]
             r = client.post(endpoint, content=frames[k % len(frames)],
-                            headers={**headers, "X-Capture-Time": datetime.now(UTC).isoformat()})
+                            headers={"X-API-Key": ctx["key"], "X-Camera-Id": f"bench-{feed}",
+                                     "Content-Type": "image/jpeg", "X-Capture-Time": datetime.now(UTC).isoformat()})
             ms = (time.monotonic() - due) * 1000
             with lock:
                 if r.status_code == 200:
                     counts["ok"] += 1
+                    per_feed[feed] += 1
                     lat.append(ms)
                 elif r.status_code == 503:
                     counts["dropped"] += 1
@@ -196,25 +229,29 @@ def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, f
                     counts["other"] += 1
         client.close()
 
-    def counter():
+    def sequence(feed_of):
+        """take() -> (feed, k): the next frame of a shared numbering, under a lock (lanes are threads)."""
         n, counter_lock = iter(range(10**9)), threading.Lock()
 
-        def take() -> int:
+        def take() -> tuple[int, int]:
             with counter_lock:
-                return next(n)
+                return feed_of(next(n))
         return take
 
-    threads = []
-    for n, frames in enumerate(feeds):
-        take = counter()  # the lanes of one feed share its frame sequence
-        threads += [threading.Thread(target=worker, args=(frames, f"bench-{n}", take)) for _ in range(2)]
+    if fps:  # the lanes of one feed share its frame sequence
+        takes = [take for take in (sequence(lambda k, feed=feed: (feed, k)) for feed in range(len(feeds)))
+                 for _ in range(2)]
+    else:
+        shared = sequence(lambda j: (j % len(feeds), j // len(feeds)))
+        takes = [shared] * (2 * len(feeds))
+    threads = [threading.Thread(target=worker, args=(take,)) for take in takes]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = max(time.monotonic(), end) - start
     return {"fps": counts["ok"] / elapsed, "p50_ms": float(np.percentile(lat, 50)) if lat else None,
-            "p95_ms": float(np.percentile(lat, 95)) if lat else None, **counts}
+            "p95_ms": float(np.percentile(lat, 95)) if lat else None, **counts, "frames_per_feed": per_feed}
 
 
 def main() -> None:
@@ -249,8 +286,10 @@ def main() -> None:
         from ray import serve
 
         from ray_apps.app import run
+        from ray_apps.launch import use_serve_fast_path
 
         port = free_port()
+        use_serve_fast_path()  # as `lfr services up --serve` runs it
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
             # SFace (~23 ms a face) is most of the work: two embedder replicas, one detector (YuNet ~10 ms a
@@ -265,7 +304,12 @@ def main() -> None:
             serve_feeds(url, ctx, [video], 3, None)  # warm-up
             console.print("serve ...")
             results["serve 1 feed max"] = serve_feeds(url, ctx, [video], DURATION_S, None)
+            before, embedded = cpu_seconds_by_role(), metric_total(url, "lfr_faces_embedded_total")
             results["serve 2 feeds max"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, None)
+            after, embedded = cpu_seconds_by_role(), metric_total(url, "lfr_faces_embedded_total") - embedded
+            frames = results["serve 2 feeds max"]["ok"]
+            results["serve 2 feeds max"]["embedded_per_frame"] = embedded / max(frames, 1)
+            cpu_ms = {r: (after[r] - before.get(r, 0.0)) * 1000 / max(frames, 1) for r in after}
             results["serve 1 feed 5 fps"] = serve_feeds(url, ctx, [video], DURATION_S, 5.0)
             results["serve 2 feeds 5 fps"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, 5.0)
         finally:
@@ -277,20 +321,36 @@ def main() -> None:
     ratio1 = results["serve 1 feed max"]["fps"] / results["loop 1 feed max"]["fps"]
     ratio2 = results["serve 2 feeds max"]["fps"] / results["loop 2 feeds max"]["fps"]
     table = Table(title=f"live matching on {os.cpu_count()} CPUs (YuNet + SFace, 640x360)")
-    for col in ("run", "frames/s", "p50 ms", "p95 ms", "dropped", "vs loop"):
+    for col in ("run", "frames/s", "p50 ms", "p95 ms", "dropped", "frames per feed", "embedded/frame", "vs loop"):
         table.add_column(col)
     for name, r in results.items():
         vs = {"serve 1 feed max": f"{ratio1:.2f}x", "serve 2 feeds max": f"{ratio2:.2f}x"}.get(name, "")
+        per_feed = "/".join(map(str, r["frames_per_feed"])) if "frames_per_feed" in r else "round robin"
+        emb = f"{r['embedded_per_frame']:.2f}" if "embedded_per_frame" in r else ""
         table.add_row(name, f"{r['fps']:.1f}", f"{r['p50_ms']:.0f}" if r["p50_ms"] else "-",
-                      f"{r['p95_ms']:.0f}" if r["p95_ms"] else "-", str(r.get("dropped", "-")), vs)
-    Console().print(table)
+                      f"{r['p95_ms']:.0f}" if r["p95_ms"] else "-", str(r.get("dropped", "-")), per_feed, emb, vs)
+    Console(width=140).print(table)
+    loop_ms = 1000 / results["loop 2 feeds max"]["fps"]  # one core, busy all the time
+    cpu = Table(title="CPU per frame, serve 2 feeds max (ms; the loop spends %.1f ms a frame)" % loop_ms)
+    for col in ("process", "CPU ms/frame", "share"):
+        cpu.add_column(col)
+    total = sum(cpu_ms.values())
+    for role, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1]):
+        cpu.add_row(role, f"{ms:.1f}", f"{ms / total:.0%}")
+    cpu.add_row("total", f"{total:.1f}", "")
+    Console(width=140).print(cpu)
+    # With C ms of model work a frame (the loop's figure) and X ms of everything else, 2 cores give at most
+    # 2000 / (C + X) frames/s: the ratio to the loop is bounded by 2C / (C + X), below 2 whenever X > 0.
+    bound = 2 * loop_ms / max(total, 1e-9)
     print(json.dumps({"serve_vs_loop_fps_ratio_2feeds": round(ratio2, 2),
                       "serve_vs_loop_fps_ratio_1feed": round(ratio1, 2),
                       "p95_ms_2feeds": round(results["serve 2 feeds 5 fps"]["p95_ms"], 1),
                       "p95_ms_1feed": round(results["serve 1 feed 5 fps"]["p95_ms"], 1),
                       "serve_fps_2feeds_max": round(results["serve 2 feeds max"]["fps"], 1),
                       "loop_fps_2feeds_max": round(results["loop 2 feeds max"]["fps"], 1),
-                      "peak_rss_mb": round(rss.peak_mb), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT,
+                      "peak_rss_mb": round(rss.peak_mb),
+                      "serve_cpu_ms_per_frame_2feeds": round(total, 1), "loop_cpu_ms_per_frame_2feeds": round(loop_ms, 1),
+                      "ratio_bound_from_cpu": round(bound, 2), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT,
                       "dropped_2feeds_5fps": results["serve 2 feeds 5 fps"]["dropped"],
                       "load_avg_1m": round(os.getloadavg()[0], 2)}))
 

@@ -86,8 +86,10 @@ def serve_url(services, live) -> Iterator[str]:
     from ray import serve
 
     from ray_apps.app import run
+    from ray_apps.launch import use_serve_fast_path
 
     port = free_port()
+    use_serve_fast_path()  # as `lfr services up --serve` runs it
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         run(APP_ARGS, host="127.0.0.1", port=port)
