@@ -29,7 +29,9 @@ class Detector(BatchTunable):
         from lfr_core.vision.engine import build_engine
 
         self.settings = get_settings()
-        self.engine = build_engine(self.settings)  # sets OpenCV to vision.threads (1): replicas share the cores
+        # detection, alignment and the live gate only; OpenCV and onnxruntime on vision.threads (1): replicas
+        # share the cores
+        self.engine = build_engine(self.settings, embed=False)
         self.identity = self.engine.detector.identity.as_dict()
         log.info("detector ready: %s", self.identity["name"])
 

@@ -63,6 +63,15 @@ locals {
     LFR_VISION__DEVICE                  = "cpu"
   }, var.extra_lfr_env)
 
+  # Ray containers only: Serve's request path over the replicas' gRPC servers, user code and router on
+  # the replica's event loop (ray_apps/launch.py SERVE_FAST_PATH_ENV; a test keeps the two the same). Ray
+  # pods reach each other on any port (network policy allow-ray-internal).
+  ray_serve_env = concat(local.lfr_secret_env, [
+    { name = "RAY_SERVE_USE_GRPC_BY_DEFAULT", value = "1" },
+    { name = "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD", value = "0" },
+    { name = "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", value = "0" },
+  ])
+
   # Secret settings: only references, resolved by the kubelet.
   lfr_secret_env = [
     {

@@ -44,7 +44,7 @@ locals {
           name            = "ray-worker"
           image           = var.platform_image
           envFrom         = local.ray_env_from
-          env             = local.lfr_secret_env
+          env             = local.ray_serve_env
           ports           = [{ name = "serve", containerPort = var.serve_port }]
           resources       = { requests = { cpu = var.cpu_workers.cpu, memory = var.cpu_workers.memory }, limits = { cpu = var.cpu_workers.cpu, memory = var.cpu_workers.memory } }
           securityContext = local.container_security
@@ -78,7 +78,7 @@ locals {
           envFrom = local.ray_env_from
           # Set on the pod, not in the ConfigMap: only this group runs models on the GPU. A GPU pod that
           # cannot see a GPU then fails loudly rather than running on the CPU.
-          env   = concat(local.lfr_secret_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" }])
+          env   = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" }])
           ports = [{ name = "serve", containerPort = var.serve_port }]
           resources = {
             requests = { cpu = var.gpu_workers.cpu, memory = var.gpu_workers.memory, (var.gpu_workers.gpu_resource) = tostring(var.gpu_workers.gpus_per_worker) }
@@ -129,7 +129,7 @@ locals {
                 name    = "ray-head"
                 image   = var.platform_image
                 envFrom = local.ray_env_from
-                env     = local.lfr_secret_env
+                env     = local.ray_serve_env
                 ports = [
                   { name = "gcs-server", containerPort = 6379 },
                   { name = "dashboard", containerPort = 8265 },

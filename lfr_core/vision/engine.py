@@ -15,6 +15,7 @@ import numpy as np
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.vision.aligner import SFaceAligner, SimilarityAligner
+from lfr_core.vision.errors import ModelError
 from lfr_core.vision.protocols import Aligner, Detector, Embedder, Purpose, QualityGate
 from lfr_core.vision.quality import BasicQualityGate
 from lfr_core.vision.registry import build_detector, build_embedder
@@ -35,7 +36,7 @@ def largest_face(faces: Sequence[Face]) -> Face | None:
 
 
 class FaceEngine:
-    def __init__(self, detector: Detector, aligner: Aligner, quality: QualityGate, embedder: Embedder, *,
+    def __init__(self, detector: Detector, aligner: Aligner, quality: QualityGate, embedder: Embedder | None, *,
                  pad_retry_max_side: int = 400, pad_ratio: float = 0.3) -> None:
         self.detector = detector
         self.aligner = aligner
@@ -46,7 +47,8 @@ class FaceEngine:
 
     @property
     def identity(self) -> dict:
-        return {"detector": self.detector.identity.as_dict(), "embedder": self.embedder.identity.as_dict()}
+        return {"detector": self.detector.identity.as_dict(),
+                "embedder": self.embedder.identity.as_dict() if self.embedder else None}
 
     def _detect(self, images: Sequence[np.ndarray]) -> tuple[list[list[Detection]], list[np.ndarray], list[tuple[int, int]]]:
         """Detections in working-image coordinates, the working images, and each one's offset from the source."""
@@ -68,6 +70,8 @@ class FaceEngine:
     def analyse_batch(self, images: Sequence[np.ndarray], *, purpose: Purpose) -> list[list[Face]]:
         if purpose not in ("enrol", "live"):
             raise ValueError(f"purpose must be 'enrol' or 'live', got {purpose!r}")
+        if self.embedder is None:
+            raise ModelError("this engine was built without an embedder (build_engine(embed=False))")
         for im in images:
             if im.ndim != 3 or im.shape[2] != 3 or im.dtype != np.uint8:
                 raise ValueError(f"expected HxWx3 uint8 BGR images, got {im.shape} {im.dtype}")
@@ -93,14 +97,13 @@ class FaceEngine:
         return faces
 
 
-def build_engine(settings: Settings | None = None) -> FaceEngine:
-    """Engine from settings via the registry. Sets OpenCV's (process-wide) thread count to vision.threads."""
+def build_engine(settings: Settings | None = None, *, embed: bool = True) -> FaceEngine:
+    """Engine from settings via the registry. Sets OpenCV's (process-wide) thread count to vision.threads.
+    `embed=False`: detection, alignment and quality only (the Serve detector replicas), no embedder loaded."""
     s = settings or get_settings()
     cv2.setNumThreads(s.vision.threads)
-    embedder = build_embedder(s)
+    embedder = build_embedder(s) if embed else None
     detector = build_detector(s)
-    from lfr_core.vision.sface import SFaceEmbedder
-
-    aligner: Aligner = SFaceAligner() if isinstance(embedder, SFaceEmbedder) else SimilarityAligner()
+    aligner: Aligner = SFaceAligner() if s.vision.embedder == "sface" else SimilarityAligner()
     return FaceEngine(detector, aligner, BasicQualityGate(s.quality), embedder,
                       pad_retry_max_side=s.vision.pad_retry_max_side, pad_ratio=s.vision.pad_ratio)

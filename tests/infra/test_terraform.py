@@ -464,3 +464,13 @@ def test_validations_reject_bad_values(eval_dir: Path, override: str, message: s
     result = plan(eval_dir, "\n".join(kept) + "\n" + override + "\n", "bad")
     assert result.returncode != 0
     assert message in " ".join((result.stdout + result.stderr).split())
+
+
+def test_ray_pods_get_the_serve_fast_path_the_launcher_sets(sources: dict[str, str]) -> None:
+    from ray_apps.launch import SERVE_FAST_PATH_ENV
+
+    body = sources["locals.tf"].split("ray_serve_env", 1)[1].split("])", 1)[0]
+    pairs = dict(re.findall(r'name\s*=\s*"(RAY_[A-Z_]+)",\s*value\s*=\s*"([^"]*)"', body))
+    assert pairs == SERVE_FAST_PATH_ENV
+    ray = sources["ray.tf"]
+    assert ray.count("local.ray_serve_env") == 3 and "local.lfr_secret_env" not in ray  # head, CPU and GPU workers
