@@ -1,4 +1,4 @@
-"""`lfr apikey create|revoke` and `lfr alert list|adjudicate`."""
+"""`lfr apikey create|revoke` and `lfr alert list|adjudicate|hold|release`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from lfr_core.db.connection import connect
 from lfr_core.roles import Actor
 
 apikey = typer.Typer(no_args_is_help=True, help="API keys for the live service (stored as sha256 only)")
-alert = typer.Typer(no_args_is_help=True, help="Alerts: list and adjudicate")
+alert = typer.Typer(no_args_is_help=True, help="Alerts: list, adjudicate, legal hold")
 ACTOR = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log")
 
 
@@ -71,6 +71,30 @@ def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(..., help="confi
     with domain_errors(), connect(settings) as conn:
         row = alerts.adjudicate(conn, alert_id, outcome, Actor(actor, role), note)
     emit(row, as_json, lambda r: console.print(f"alert {r['id']}: {r['status']} by {r['adjudicated_by']}"))
+
+
+def _legal_hold(alert_id: str, hold: bool, reason: str, actor: str, as_json: bool) -> None:
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        row = alerts.set_legal_hold(conn, alert_id, hold, Actor(actor, "admin"), reason)
+    emit(row, as_json, lambda r: console.print(
+        f"alert {r['id']}: {'on legal hold (kept past retention)' if r['legal_hold'] else 'released from legal hold'}"))
+
+
+REASON = typer.Option(..., "--reason", help="Why (a case or request reference), for the audit log")
+
+
+@alert.command("hold")
+def hold_cmd(alert_id: str, reason: str = REASON, actor: str = ACTOR, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Keep an alert and its probe crop past the retention period (admin)."""
+    _legal_hold(alert_id, True, reason, actor, as_json)
+
+
+@alert.command("release")
+def release_cmd(alert_id: str, reason: str = REASON, actor: str = ACTOR,
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """End a legal hold: the next retention sweep deletes the alert if it is past retention (admin)."""
+    _legal_hold(alert_id, False, reason, actor, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -70,3 +70,31 @@ def test_retention_deletes_old_alerts_and_keeps_those_on_legal_hold(db, services
     assert doomed not in remaining and {held, recent} <= remaining
     assert result["deleted"] >= 1 and result["kept_on_hold"] >= 1 and result["crops_deleted"] >= 1
     assert store.list_keys(services.s3.bucket_alerts, f"{deployment}/", versions=True) == []
+
+
+def test_legal_hold_from_the_cli_keeps_an_alert_through_retention_until_released(db, services):
+    from tests.watchlist.test_cli import last_json, lfr
+
+    store = ObjectStore(services)
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now - timedelta(days=60), window_end=now - timedelta(days=59))
+    version = insert_version(db, deployment, state="expired", accepted=1)
+    old = now - timedelta(days=services.alerts.retention_days + 5)
+    alert = insert_alert(db, deployment, version, status="confirmed", raised_at=old)
+    db.commit()
+
+    assert lfr("alert", "hold", str(alert), "--reason", " ", actor="ann.admin").returncode == 2  # a reason is required
+    held = last_json(lfr("alert", "hold", str(alert), "--reason", "CPS request 1142", "--json", actor="ann.admin"))
+    assert held["legal_hold"] is True
+    sweeps.apply_alert_retention(db, store, services, now=now)
+    assert db.execute("SELECT 1 FROM alerts WHERE id = %s", (alert,)).fetchone() is not None
+
+    released = last_json(lfr("alert", "release", str(alert), "--reason", "case closed", "--json", actor="ann.admin"))
+    assert released["legal_hold"] is False
+    sweeps.apply_alert_retention(db, store, services, now=now)
+    assert db.execute("SELECT 1 FROM alerts WHERE id = %s", (alert,)).fetchone() is None
+    trail = db.execute("SELECT action, actor, details FROM audit_log WHERE object_id = %s ORDER BY seq",
+                       (str(alert),)).fetchall()
+    assert [(r["action"], r["actor"], r["details"]["reason"]) for r in trail] == [
+        ("alert.hold", "ann.admin", "CPS request 1142"), ("alert.release", "ann.admin", "case closed")]
+    assert lfr("alert", "hold", "00000000-0000-0000-0000-000000000000", "--reason", "x", actor="a").returncode == 2
