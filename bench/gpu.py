@@ -14,12 +14,12 @@ machine without a GPU. Last stdout line: one JSON object.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,19 +28,11 @@ FACES_PER_FRAME = 4  # a busy street camera; random-weight YOLO finds no real fa
 
 
 def clip_frames_and_crops(shared: Path, n_frames: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    from lfr_core.feed import frames as video_frames
     from lfr_core.vision.aligner import SFaceAligner
     from lfr_core.vision.yunet import YuNetDetector, default_weights
 
-    cap = cv2.VideoCapture(str(shared / "data/video/short_hamilton_clip.mp4"))
-    frames: list[np.ndarray] = []
-    while len(frames) < n_frames:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    if not frames:
-        raise SystemExit(f"no frames read from {shared / 'data/video/short_hamilton_clip.mp4'}")
+    frames = list(itertools.islice(video_frames(str(shared / "data/video/short_hamilton_clip.mp4"), fps=30.0), n_frames))
     detector, aligner = YuNetDetector(default_weights()), SFaceAligner()
     crops = [aligner.align(f, d) for f in frames[::5] for d in detector.detect(f)]
     if not crops:

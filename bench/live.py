@@ -93,18 +93,12 @@ def to_640x360(image: np.ndarray) -> np.ndarray:
 
 
 def load_frames(shared: Path) -> tuple[list[bytes], list[bytes]]:
-    """The clip (640x360, every 3rd frame) and the crowd photos as 640x360 frames, JPEG quality 85."""
-    video, crowd = [], []
-    cap = cv2.VideoCapture(str(shared / "data/video/short_hamilton_clip.mp4"))
-    i = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if i % 3 == 0:
-            video.append(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes())
-        i += 1
-    cap.release()
+    """The clip (640x360, 10 of its 30 frames a second) and the crowd photos as 640x360 frames, JPEG quality 85."""
+    from lfr_core.feed import frames
+
+    video = [cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
+             for frame in frames(str(shared / "data/video/short_hamilton_clip.mp4"), fps=10.0)]
+    crowd = []
     for path in sorted((shared / "data/crowd").glob("*.jpg")):
         im = cv2.imread(str(path))
         if im is not None:

@@ -52,12 +52,17 @@ def test_sweep_deactivates_a_list_active_outside_its_window_and_purges_after_gra
     assert not ({str(active_late), str(expired_old)} & set(again["deactivated"] + again["purged"]))
 
 
-def test_retention_deletes_old_alerts_and_keeps_those_on_legal_hold(db, services):
-    store = ObjectStore(services)
+def _past_deployment(db, services):
+    """Now, a deployment of two months ago with its expired version, and a time past alert retention."""
     now = datetime.now(UTC)
     deployment = insert_deployment(db, window_start=now - timedelta(days=60), window_end=now - timedelta(days=59))
     version = insert_version(db, deployment, state="expired", accepted=1)
-    old = now - timedelta(days=services.alerts.retention_days + 5)
+    return now, deployment, version, now - timedelta(days=services.alerts.retention_days + 5)
+
+
+def test_retention_deletes_old_alerts_and_keeps_those_on_legal_hold(db, services):
+    store = ObjectStore(services)
+    now, deployment, version, old = _past_deployment(db, services)
     crop = store.put_bytes(services.s3.bucket_alerts, f"{deployment}/old.jpg", b"crop", "image/jpeg")
     doomed = insert_alert(db, deployment, version, status="declined", raised_at=old, probe_crop_uri=crop.uri)
     held = insert_alert(db, deployment, version, status="confirmed", raised_at=old, legal_hold=True)
@@ -76,10 +81,7 @@ def test_legal_hold_from_the_cli_keeps_an_alert_through_retention_until_released
     from tests.watchlist.test_cli import last_json, lfr
 
     store = ObjectStore(services)
-    now = datetime.now(UTC)
-    deployment = insert_deployment(db, window_start=now - timedelta(days=60), window_end=now - timedelta(days=59))
-    version = insert_version(db, deployment, state="expired", accepted=1)
-    old = now - timedelta(days=services.alerts.retention_days + 5)
+    now, deployment, version, old = _past_deployment(db, services)
     alert = insert_alert(db, deployment, version, status="confirmed", raised_at=old)
     db.commit()
 

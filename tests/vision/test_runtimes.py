@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from lfr_core.feed import frames
 from lfr_core.vision import sface, yunet
 from lfr_core.vision.aligner import SFaceAligner, similarity_matrix
 from lfr_core.vision.onnx_fp32 import _dequantize
@@ -16,18 +17,8 @@ from lfr_core.vision.onnx_fp32 import _dequantize
 def images(shared_dir, load):
     """Portraits of every shared dataset, the crowd photos and frames of the clip (many small faces)."""
     faces = sorted((shared_dir / "data/faces").rglob("*.jpg"))[::12] + sorted((shared_dir / "data/crowd").glob("*.jpg"))
-    out = [load(p) for p in faces]
-    cap = cv2.VideoCapture(str(shared_dir / "data/video/short_hamilton_clip.mp4"))
-    i = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if i % 15 == 0:
-            out.append(frame)
-        i += 1
-    cap.release()
-    return out
+    clip = frames(str(shared_dir / "data/video/short_hamilton_clip.mp4"), fps=2.0)
+    return [load(p) for p in faces] + list(clip)
 
 
 def test_block_dequantization_follows_the_onnx_definition():
