@@ -1,15 +1,17 @@
 """Live matching speed: Ray Serve (batched detector, 1 replica, and embedder, 2 replicas) against a
-single-process loop with the same models (engine.analyse_batch per frame, the exact matcher, the tracker),
-on this machine's CPUs.
+single-process loop with the same models and per-frame logic (`lfr_core.matching.frame.process_frame`:
+detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
-Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face in
-Serve, as the loop does; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead). It starts its own PostgreSQL and S3 under a temporary LFR_HOME on free ports, a
-live deployment with a six-person watchlist, and a private Ray node (num_cpus = 2). Feeds: the Hamilton
-clip (640x360) and the crowd photos fitted into 640x360 frames (aspect kept, padded). Throughput: feeds
-sending as fast as they can (2 requests in flight each). Latency: feeds at 5 fps, from each frame's due
-time to its response (frames a busy camera could not send are dropped and counted). Peak memory: RSS of
-this process and all its children (Ray workers, PostgreSQL, S3), sampled every 0.5 s. Last stdout line:
-one JSON object.
+Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in
+both; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead; LFR_VISION__RUNTIME=opencv
+runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a temporary LFR_HOME on free
+ports, a live deployment with a six-person watchlist, and a private Ray node (num_cpus = 2) with the Serve
+fast path `lfr services up --serve` uses. Feeds: the Hamilton clip (640x360) and the crowd photos fitted
+into 640x360 frames (aspect kept, padded). Throughput: as fast as they go, 2 requests in flight per feed,
+the feeds taken in turn as the loop takes them. Latency: feeds at 5 fps, from each frame's due time to its
+response (frames a busy camera could not send are dropped and counted). CPU: per process of the Ray node,
+the load generator and the stores, per frame of the 2-feed flat-out run. Peak memory: RSS of this process
+and all its children (Ray workers, PostgreSQL, S3), sampled every 0.5 s. Last stdout line: one JSON object.
 """
 from __future__ import annotations
 
@@ -286,8 +288,8 @@ def main() -> None:
         use_serve_fast_path()  # as `lfr services up --serve` runs it
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
-            # SFace (~23 ms a face) is most of the work: two embedder replicas, one detector (YuNet ~10 ms a
-            # frame); each replica runs OpenCV on one thread (vision.threads), so they share the 2 cores.
+            # SFace (~17 ms a face) is most of the work: two embedder replicas, one detector (YuNet ~3 ms a
+            # frame); each replica runs on one thread (vision.threads), so they share the 2 cores.
             # Both backends run one image at a time on CPU (YuNet per frame, SFace per face), so a batch saves
             # nothing and makes every request in it wait for the last: batches of 1.
             one = {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}

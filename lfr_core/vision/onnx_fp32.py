@@ -5,7 +5,7 @@ an axis, one float scale per block: opset-21 DequantizeLinear with `block_size`)
 once at load and runs float32; onnxruntime (1.32) refuses block_size on some of these nodes. We do what
 OpenCV does: dequantize every constant weight once, exactly as the ONNX spec defines it, and hand
 onnxruntime a plain float32 graph with the same weights. No weight is changed or re-quantized; only the
-batch dimension is made dynamic.
+image input's batch and spatial dimensions are made dynamic.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def _dequantize(q: np.ndarray, scale: np.ndarray, zero: np.ndarray | None, axis:
 
 def float32_model(path: Path) -> bytes:
     """The model at `path` with constant DequantizeLinear (and the Reshape of its output) folded into float32
-    initializers, the inputs no node reads (stale weight declarations) dropped, the batch and spatial dimensions of
-    the image input dynamic (YuNet takes any size padded to 32) and the stored output shapes cleared."""
+    initializers, the inputs no node reads (stale weight declarations) dropped, the batch and spatial
+    dimensions of the image input dynamic (YuNet takes any size padded to 32) and stored output shapes cleared."""
     model = onnx.load(str(path))
     graph = model.graph
     constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}

