@@ -34,9 +34,9 @@ def _blob(crops: Sequence[np.ndarray]) -> np.ndarray:
 class SFaceEmbedder:
     def __init__(self, weights: Path, *, runtime: Runtime = "onnxruntime", threads: int = 1) -> None:
         if runtime == "onnxruntime":
-            from lfr_core.vision.onnx_fp32 import cpu_session, float32_model
+            from lfr_core.vision.onnx_fp32 import float32_session
 
-            session = cpu_session(float32_model(weights), threads)
+            session = float32_session(weights, threads)
             self._features = lambda crops: np.vstack([session.run(None, {"data": _blob(crops[i:i + ORT_CHUNK])})[0]
                                                       for i in range(0, len(crops), ORT_CHUNK)])
         elif runtime == "opencv":

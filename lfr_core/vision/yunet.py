@@ -82,9 +82,9 @@ class _OnnxYuNet:
     STRIDES = (8, 16, 32)
 
     def __init__(self, weights: Path, score: float, nms_iou: float, top_k: int, threads: int) -> None:
-        from lfr_core.vision.onnx_fp32 import cpu_session, float32_model
+        from lfr_core.vision.onnx_fp32 import float32_session
 
-        self._session = cpu_session(float32_model(weights), threads)
+        self._session = float32_session(weights, threads)
         self._outputs = [o.name for o in self._session.get_outputs()]
         self.score, self.nms_iou, self.top_k = score, nms_iou, top_k
 
