@@ -474,3 +474,15 @@ def test_ray_pods_get_the_serve_fast_path_the_launcher_sets(sources: dict[str, s
     assert pairs == SERVE_FAST_PATH_ENV
     ray = sources["ray.tf"]
     assert ray.count("local.ray_serve_env") == 3 and "local.lfr_secret_env" not in ray  # head, CPU and GPU workers
+
+
+def test_serve_config_yaml_is_a_valid_deploy_config_with_the_fast_path() -> None:
+    import yaml
+    from ray.serve.schema import ServeDeploySchema
+
+    from ray_apps.launch import SERVE_FAST_PATH_ENV
+
+    config = yaml.safe_load((TF_DIR.parent.parent / "ray_apps" / "serve_config.yaml").read_text())
+    app = ServeDeploySchema.model_validate(config).applications[0]
+    assert app.import_path == "ray_apps.app:build_app" and config["http_options"]["host"] == "127.0.0.1"
+    assert app.runtime_env["env_vars"] == SERVE_FAST_PATH_ENV
