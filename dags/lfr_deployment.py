@@ -62,6 +62,18 @@ class RunPokeSensor(PythonSensor):
             raise _user_error(e) from e
 
 
+class WindowEdgeSensor(RunPokeSensor):
+    """Waits for a window edge. Its callable returns the seconds left; the next poke comes after the run's
+    poll interval or at the edge, whichever is sooner, so a list goes live (and is taken down) within
+    seconds of the edge rather than up to a poll interval late."""
+
+    def poke(self, context: Any) -> bool:
+        remaining = float(self.python_callable(*self.op_args, **self.op_kwargs))
+        if remaining > 0:
+            self.poke_interval = min(self.poke_interval, max(1.0, remaining))
+        return remaining <= 0
+
+
 def _poke_approval(version: dict[str, Any], approval_timeout_minutes: Any = None) -> Any:
     from airflow.sdk import PokeReturnValue
 
@@ -75,8 +87,8 @@ def _poke_approval(version: dict[str, Any], approval_timeout_minutes: Any = None
     return PokeReturnValue(is_done=True, xcom_value=sealed)
 
 
-def _poke_window(deployment: dict[str, Any], edge: str) -> bool:
-    return orchestration.window_reached(get_settings(), deployment["deployment_id"], edge)
+def _seconds_to_window(deployment: dict[str, Any], edge: str) -> float:
+    return orchestration.seconds_to_window(get_settings(), deployment["deployment_id"], edge)
 
 
 def _serve_scaling(action: str) -> dict[str, Any]:
@@ -184,10 +196,10 @@ def lfr_deployment():
         op_kwargs={"version": version, "approval_timeout_minutes": "{{ params.approval_timeout_minutes or '' }}"},
         outlets=[SEALED],
     )
-    started = RunPokeSensor(task_id="wait_for_window_start", python_callable=_poke_window, mode="reschedule",
-                            timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "start"})
-    ended = RunPokeSensor(task_id="wait_for_window_end", python_callable=_poke_window, mode="reschedule",
-                          timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "end"})
+    started = WindowEdgeSensor(task_id="wait_for_window_start", python_callable=_seconds_to_window,
+                               mode="reschedule", timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "start"})
+    ended = WindowEdgeSensor(task_id="wait_for_window_end", python_callable=_seconds_to_window,
+                             mode="reschedule", timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "end"})
     activated = activate(sealed.output)
     expired = expire(sealed.output)
     purged = purge(sealed.output)

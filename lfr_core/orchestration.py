@@ -120,13 +120,13 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
     raise ApprovalTimedOut(f"version {version_id}: {reason}; draft purged, receipt {receipt.get('receipt_uri')}")
 
 
-def window_reached(settings: Settings, deployment_id: str, edge: str, *, now: datetime | None = None) -> bool:
-    """True once the deployment's window has started (edge='start') or ended (edge='end')."""
+def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now: datetime | None = None) -> float:
+    """Seconds until the deployment's window starts (edge='start') or ends (edge='end'); <= 0 once it has."""
     if edge not in ("start", "end"):
         raise ValueError(f"edge must be 'start' or 'end', not {edge!r}")
     with connect(settings) as conn:
         deployment = deployments.get(conn, deployment_id)
-    return (now or datetime.now(UTC)) >= deployment[f"window_{edge}"]
+    return (deployment[f"window_{edge}"] - (now or datetime.now(UTC))).total_seconds()
 
 
 def activate_version(settings: Settings, version_id: str, *, now: datetime | None = None) -> dict[str, Any]:

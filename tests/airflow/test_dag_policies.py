@@ -46,3 +46,12 @@ def test_deployment_dag_emits_sealed_and_report_assets(dagbag):
     uris = {outlet.uri for t in dag.tasks for outlet in t.outlets}
     assert {"watchlist://lfr/sealed", "report://lfr/published"} <= uris
     assert dag.task_dict["wait_for_approval"].mode == "reschedule"
+
+
+def test_window_sensors_wake_at_the_edge_not_a_poll_interval_late(dagbag):
+    waiting = dagbag.dags["lfr_deployment"].get_task("wait_for_window_start")
+    sensor = type(waiting)(task_id="edge", python_callable=lambda: remaining, poke_interval=60, mode="reschedule")
+    for remaining, done, interval in ((500.0, False, 60), (12.5, False, 12.5), (0.2, False, 1.0), (-3.0, True, 1.0)):
+        assert sensor.poke({}) is done
+        assert sensor.poke_interval == interval
+    assert type(dagbag.dags["lfr_deployment"].get_task("wait_for_window_end")) is type(waiting)

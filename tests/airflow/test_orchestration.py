@@ -52,3 +52,14 @@ def test_a_retried_create_finds_the_deployment_it_already_made(services, tmp_pat
     first = orchestration.create_deployment_from_params(services, conf)
     again = orchestration.create_deployment_from_params(services, conf)
     assert again["deployment_id"] == first["deployment_id"] and again["reused"] is True
+
+
+def test_seconds_to_window_counts_down_to_each_edge(db, services):
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now + timedelta(minutes=2), window_end=now + timedelta(hours=1))
+    db.commit()
+    assert orchestration.seconds_to_window(services, str(deployment), "start", now=now) == 120.0
+    assert orchestration.seconds_to_window(services, str(deployment), "end", now=now) == 3600.0
+    assert orchestration.seconds_to_window(services, str(deployment), "start", now=now + timedelta(minutes=3)) == -60.0
+    with pytest.raises(ValueError, match="edge must be"):
+        orchestration.seconds_to_window(services, str(deployment), "middle")
