@@ -45,15 +45,14 @@ def free_port() -> int:
 
 
 class PeakRss(threading.Thread):
-    def __init__(self) -> None:
+    def __init__(self, home: Path) -> None:
         super().__init__(daemon=True)
-        self.peak_mb, self.stop = 0.0, threading.Event()
+        self.home, self.peak_mb, self.stop = home, 0.0, threading.Event()
 
     def run(self) -> None:
-        me = psutil.Process()
         while not self.stop.is_set():
             total = 0
-            for p in [me, *me.children(recursive=True)]:
+            for p in bench_processes(self.home):
                 try:
                     total += p.memory_info().rss
                 except psutil.NoSuchProcess:
@@ -66,18 +65,30 @@ ROLES = ("Detector", "Embedder", "Ingress", "ProxyActor", "ServeController", "ra
          "moto", "dashboard", "log_monitor")
 
 
-def cpu_seconds_by_role() -> dict[str, float]:
-    """CPU seconds (user + system) so far of this process (the load generator) and every process under it
-    (the Ray node, its Serve replicas, PostgreSQL, S3), by role."""
+def bench_processes(home: Path) -> list[psutil.Process]:
+    """This process (the load generator), every process under it (the Ray node, its Serve replicas, S3) and
+    PostgreSQL, which pg_ctl detaches from us: its postmaster names our LFR_HOME, its backends are its children."""
     me = psutil.Process()
+    postmasters = []
+    for p in psutil.process_iter(["name", "cmdline"]):
+        if p.info["name"] == "postgres" and str(home) in " ".join(p.info["cmdline"] or []):
+            postmasters.append(p)
+    roots = [me, *postmasters]
+    return [q for root in roots for q in [root, *root.children(recursive=True)]]
+
+
+def cpu_seconds_by_role(home: Path) -> dict[str, float]:
+    """CPU seconds (user + system) so far of the bench's processes, by role. A process that ends between
+    two readings takes its seconds with it: the replicas, proxy and stores live for the whole run."""
+    me = os.getpid()
     out: dict[str, float] = {}
-    for p in [me, *me.children(recursive=True)]:
+    for p in bench_processes(home):
         try:
             t = p.cpu_times()
-            cmd = " ".join(p.cmdline())
+            cmd = " ".join(p.cmdline()) or p.name()
         except psutil.Error:
             continue
-        role = "load generator" if p.pid == me.pid else next((r for r in ROLES if r in cmd), "other Ray")
+        role = "load generator (client)" if p.pid == me else next((r for r in ROLES if r in cmd), "other Ray")
         out[role] = out.get(role, 0.0) + t.user + t.system
     return out
 
@@ -175,11 +186,12 @@ def metric_total(url: str, name: str) -> float:
 
 
 def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, fps: float | None) -> dict:
-    """Each feed has two lanes (at most 2 requests in flight, like a camera's uploader).
+    """Two lanes (requests in flight, like a camera's uploader) per feed.
 
-    Flat out (`fps` None): a free lane sends the next frame at once. The lanes of all feeds share one
-    sequence that takes the feeds in turn, so the mix of frames is the loop's round robin (left alone, the
-    cheap video frames would outrun the crowd frames and flatter the frames/s). Paced: frame k of a feed is
+    Flat out (`fps` None): a free lane sends the next frame at once. All lanes share one sequence that takes
+    the feeds in turn, so the mix of frames is the loop's round robin (left alone, the cheap video frames
+    would outrun the crowd frames and flatter the frames/s); a feed may then have more than 2 frames in
+    flight. Paced: frame k of a feed is
     due at start + k/fps; a free lane of that feed takes its next frame and sends it at its due time. A
     frame whose successor is already due before any lane was free to send it is dropped by the camera
     (counted in `dropped`, never sent). Latency is from the frame's due time (its capture) to the
@@ -264,7 +276,7 @@ def main() -> None:
 
     console = Console(stderr=True)
     settings = get_settings()
-    rss = PeakRss()
+    rss = PeakRss(home)
     rss.start()
     manager.up(settings)
     results: dict[str, dict] = {}
@@ -300,12 +312,13 @@ def main() -> None:
             serve_feeds(url, ctx, [video], 3, None)  # warm-up
             console.print("serve ...")
             results["serve 1 feed max"] = serve_feeds(url, ctx, [video], DURATION_S, None)
-            before, embedded = cpu_seconds_by_role(), metric_total(url, "lfr_faces_embedded_total")
+            before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total")
             results["serve 2 feeds max"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, None)
-            after, embedded = cpu_seconds_by_role(), metric_total(url, "lfr_faces_embedded_total") - embedded
+            after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total") - embedded
             frames = results["serve 2 feeds max"]["ok"]
             results["serve 2 feeds max"]["embedded_per_frame"] = embedded / max(frames, 1)
-            cpu_ms = {r: (after[r] - before.get(r, 0.0)) * 1000 / max(frames, 1) for r in after}
+            cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / max(frames, 1)
+                      for r in {*before, *after}}
             results["serve 1 feed 5 fps"] = serve_feeds(url, ctx, [video], DURATION_S, 5.0)
             results["serve 2 feeds 5 fps"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, 5.0)
         finally:
@@ -333,7 +346,7 @@ def main() -> None:
     total = sum(cpu_ms.values())
     for role, ms in sorted(cpu_ms.items(), key=lambda kv: -kv[1]):
         cpu.add_row(role, f"{ms:.1f}", f"{ms / total:.0%}")
-    cpu.add_row("total", f"{total:.1f}", "")
+    cpu.add_row("total (the client too: it shares the 2 cores)", f"{total:.1f}", "")
     Console(width=140).print(cpu)
     # With C ms of model work a frame (the loop's figure) and X ms of everything else, 2 cores give at most
     # 2000 / (C + X) frames/s: the ratio to the loop is bounded by 2C / (C + X), below 2 whenever X > 0.

@@ -9,6 +9,7 @@ bytes are not a usable image. Nothing is logged about any face.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -66,7 +67,9 @@ class Detector(BatchTunable):
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def detect(self, frames: list[bytes]) -> list[dict[str, Any]]:
-        return self._analyse(frames)
+        # Off the replica's event loop (user code runs on it: ray_apps/launch.py), which must stay free
+        # for Serve's health checks and queue-length probes however long a batch takes.
+        return await asyncio.to_thread(self._analyse, frames)
 
     async def __call__(self, frame: bytes) -> dict[str, Any]:
         return await self.detect(frame)

@@ -6,6 +6,7 @@ into one forward pass and splits the result back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -37,6 +38,9 @@ class Embedder(BatchTunable):
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
     async def embed(self, frames: list[np.ndarray]) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self._embed, frames)  # off the replica's event loop, as the detector
+
+    def _embed(self, frames: list[np.ndarray]) -> list[dict[str, Any]]:
         sizes = [len(f) for f in frames]
         crops = [c for f in frames for c in f]
         if not crops:

@@ -14,11 +14,15 @@ import threading
 
 # Serve's request path as its "throughput optimized" mode sets it (Ray docs, "Enable High Throughput"), less
 # direct ingress (a further HTTP port per ingress replica; no gain without HAProxy, measured). Handle calls
-# travel over the gRPC server every replica starts anyway (behind Ray's token auth) instead of as Ray actor
-# tasks, and user code and the router run on the replica's event loop. bench/live.py: Serve's CPU per frame
-# at 2 feeds 63 -> 51 ms. Read by Ray at import, so set before Ray starts; workers inherit it.
+# travel over the gRPC server every replica starts anyway (on all interfaces: behind Ray's token auth where
+# it is on, as here, and in Kubernetes behind the Ray-internal network policy) instead of as Ray actor
+# tasks; user code and the router run on the replica's event loop (the model replicas hand inference to a
+# thread). bench/live.py: Serve's CPU per frame at 2 feeds 63 -> 51 ms. gRPC's default 4 MiB message cap is
+# below the largest frame the ingress accepts (serve.max_body_bytes, at most 200 MB), so it is raised to
+# 256 MiB (a cap, not an allocation). Read by Ray at import: set before Ray starts; workers inherit it.
 SERVE_FAST_PATH_ENV = {
     "RAY_SERVE_USE_GRPC_BY_DEFAULT": "1",
+    "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH": str(256 * 2**20),
     "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
     "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0",
 }

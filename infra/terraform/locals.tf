@@ -68,6 +68,7 @@ locals {
   # pods reach each other on any port (network policy allow-ray-internal).
   ray_serve_env = concat(local.lfr_secret_env, [
     { name = "RAY_SERVE_USE_GRPC_BY_DEFAULT", value = "1" },
+    { name = "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH", value = "268435456" },
     { name = "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD", value = "0" },
     { name = "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", value = "0" },
   ])

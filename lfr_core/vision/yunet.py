@@ -89,6 +89,7 @@ class _OnnxYuNet:
         self.score, self.nms_iou, self.top_k = score, nms_iou, top_k
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
+        # One image per run: the heads reshape to (1, -1, C), which would merge the images of a batch.
         h, w = image.shape[:2]
         pad_h, pad_w = -(-h // 32) * 32, -(-w // 32) * 32
         blob = np.zeros((1, 3, pad_h, pad_w), np.float32)

@@ -85,18 +85,22 @@ def test_legal_hold_from_the_cli_keeps_an_alert_through_retention_until_released
     alert = insert_alert(db, deployment, version, status="confirmed", raised_at=old)
     db.commit()
 
-    assert lfr("alert", "hold", str(alert), "--reason", " ", actor="ann.admin").returncode == 2  # a reason is required
+    no_reason = lfr("alert", "hold", str(alert), "--reason", " ", actor="ann.admin")
+    assert no_reason.returncode == 2 and "needs a reason" in no_reason.stderr + no_reason.stdout
     held = last_json(lfr("alert", "hold", str(alert), "--reason", "CPS request 1142", "--json", actor="ann.admin"))
     assert held["legal_hold"] is True
     sweeps.apply_alert_retention(db, store, services, now=now)
+    db.commit()  # the sweep's audit row (and its lock on the chain) before the next command appends
     assert db.execute("SELECT 1 FROM alerts WHERE id = %s", (alert,)).fetchone() is not None
 
     released = last_json(lfr("alert", "release", str(alert), "--reason", "case closed", "--json", actor="ann.admin"))
     assert released["legal_hold"] is False
     sweeps.apply_alert_retention(db, store, services, now=now)
+    db.commit()
     assert db.execute("SELECT 1 FROM alerts WHERE id = %s", (alert,)).fetchone() is None
     trail = db.execute("SELECT action, actor, details FROM audit_log WHERE object_id = %s ORDER BY seq",
                        (str(alert),)).fetchall()
     assert [(r["action"], r["actor"], r["details"]["reason"]) for r in trail] == [
         ("alert.hold", "ann.admin", "CPS request 1142"), ("alert.release", "ann.admin", "case closed")]
-    assert lfr("alert", "hold", "00000000-0000-0000-0000-000000000000", "--reason", "x", actor="a").returncode == 2
+    unknown = lfr("alert", "hold", "00000000-0000-0000-0000-000000000000", "--reason", "x", actor="a")
+    assert unknown.returncode == 2 and "00000000-0000-0000-0000-000000000000" in unknown.stderr + unknown.stdout

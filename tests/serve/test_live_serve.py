@@ -142,6 +142,19 @@ def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, 
     assert r.status_code == 200, r.text
 
 
+def test_a_frame_above_4_mib_and_under_the_body_limit_is_matched(streamed, serve_url, live, shared_dir, services):
+    """Replicas talk over gRPC, whose default message cap (4 MiB) is below the body limit (8 MB)."""
+    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    frame = cv2.imdecode(np.frombuffer(video_frames(shared_dir, every=100)[1][1], np.uint8), cv2.IMREAD_COLOR)
+    big = cv2.resize(frame, (3840, 2160), interpolation=cv2.INTER_CUBIC)  # a 4K camera
+    big = np.clip(big + np.random.default_rng(0).normal(0, 10, big.shape), 0, 255).astype(np.uint8)
+    body = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 97])[1].tobytes()
+    assert 4.3 * 2**20 < len(body) < services.serve.max_body_bytes
+    r = post(serve_url, dep, key, body)
+    assert r.status_code == 200, r.text
+    assert r.json()["faces"] >= 1
+
+
 def test_openapi_metrics_console_and_health(serve_url):
     spec = httpx.get(serve_url + "/openapi.json", timeout=10).json()
     assert "/v1/deployments/{deployment_id}/frames" in spec["paths"]
