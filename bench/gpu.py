@@ -65,6 +65,7 @@ def main() -> None:
     from lfr_core.config import get_settings
     from lfr_core.vision.open_clip import OpenCLIPEmbedder
     from lfr_core.vision.sface import SFaceEmbedder, default_weights
+    from lfr_core.vision.registry import detector_scores
     from lfr_core.vision.yolo import YOLODetector
 
     batches = [1, 4] if opts.quick else [int(b) for b in opts.batches.split(",")]
@@ -75,7 +76,7 @@ def main() -> None:
     settings = get_settings()
     frames, crops = clip_frames_and_crops(settings.shared_dir, max(batches))
     yolo = YOLODetector(None, arch=settings.vision.yolo_arch, device=opts.device,
-                        input_size=settings.vision.detector_input, score=settings.vision.detector_score)
+                        input_size=settings.vision.detector_input, score=detector_scores(settings)[0])
     clip = OpenCLIPEmbedder(None, arch=settings.vision.open_clip_arch, device=opts.device)
     sface = SFaceEmbedder(default_weights(), threads=1)
 

@@ -59,7 +59,10 @@ class VisionSettings(BaseModel):
     open_clip_arch: str = Field("ViT-B-32", description="open_clip architecture name")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$", description="Torch device for YOLO/open_clip")
     detector_input: int = Field(640, ge=64, le=4096, description="Longest side the detector sees, pixels")
-    detector_score: float = Field(0.6, ge=0.0, le=1.0, description="Minimum detector confidence")
+    detector_score: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Minimum detector confidence; unset: the backend's own (yunet 0.6, scrfd 0.5, yolo 0.6)",
+    )
     nms_iou: float = Field(0.3, ge=0.0, le=1.0, description="IoU for non-maximum suppression")
     max_image_pixels: int = Field(
         40_000_000, ge=1, le=500_000_000, description="Refuse images above this many pixels before decoding"
@@ -81,7 +84,11 @@ class VisionSettings(BaseModel):
 class QualitySettings(BaseModel):
     min_face_px: int = Field(40, ge=8, le=1024, description="Minimum face box side (pixels) for enrolment")
     min_live_face_px: int = Field(24, ge=8, le=1024, description="Minimum face box side (pixels) for live matching")
-    min_detector_score: float = Field(0.7, ge=0.0, le=1.0, description="Minimum detector score for enrolment")
+    min_detector_score: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Minimum detector score to enrol or match a face; unset: the detector's own (yunet 0.7, "
+                    "scrfd 0.5, yolo 0.7), as each scores on its own scale",
+    )
     min_sharpness: float = Field(15.0, ge=0.0, le=10_000.0, description="Minimum variance of the Laplacian of the crop")
     min_brightness: float = Field(30.0, ge=0.0, le=255.0, description="Minimum mean grey level of the crop")
     max_brightness: float = Field(230.0, ge=0.0, le=255.0, description="Maximum mean grey level of the crop")

@@ -18,7 +18,7 @@ from lfr_core.vision.aligner import SFaceAligner, SimilarityAligner
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.protocols import Aligner, Detector, Embedder, Purpose, QualityGate
 from lfr_core.vision.quality import BasicQualityGate
-from lfr_core.vision.registry import build_detector, build_embedder
+from lfr_core.vision.registry import build_detector, build_embedder, detector_scores
 from lfr_core.vision.types import Detection, Face, QualityResult
 
 
@@ -105,5 +105,6 @@ def build_engine(settings: Settings | None = None, *, embed: bool = True) -> Fac
     embedder = build_embedder(s) if embed else None
     detector = build_detector(s)
     aligner: Aligner = SFaceAligner() if s.vision.embedder == "sface" else SimilarityAligner()
-    return FaceEngine(detector, aligner, BasicQualityGate(s.quality), embedder,
+    gate = BasicQualityGate(s.quality, min_detector_score=detector_scores(s)[1])
+    return FaceEngine(detector, aligner, gate, embedder,
                       pad_retry_max_side=s.vision.pad_retry_max_side, pad_ratio=s.vision.pad_ratio)

@@ -34,8 +34,10 @@ def yaw_ratio(landmarks: np.ndarray) -> float:
 
 
 class BasicQualityGate:
-    def __init__(self, settings: QualitySettings) -> None:
+    def __init__(self, settings: QualitySettings, *, min_detector_score: float = 0.7) -> None:
+        """`min_detector_score`: the cut when the settings leave it unset (each detector has its own)."""
         self.s = settings
+        self.min_score = settings.min_detector_score if settings.min_detector_score is not None else min_detector_score
 
     def detection_reasons(self, detection: Detection, *, purpose: Purpose) -> list[str]:
         """The checks that need only the detection (size, detector score): a face failing them need not
@@ -46,8 +48,8 @@ class BasicQualityGate:
         min_px = s.min_live_face_px if purpose == "live" else s.min_face_px
         if size < min_px:
             reasons.append(f"face too small: {size:.1f} px < {min_px} px")
-        if detection.score < s.min_detector_score:
-            reasons.append(f"detector score too low: {detection.score:.2f} < {s.min_detector_score:.2f}")
+        if detection.score < self.min_score:
+            reasons.append(f"detector score too low: {detection.score:.2f} < {self.min_score:.2f}")
         return reasons
 
     def assess(self, image: np.ndarray, detection: Detection, crop: np.ndarray, *, purpose: Purpose) -> QualityResult:

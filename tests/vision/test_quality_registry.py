@@ -84,3 +84,19 @@ def test_registry_names_a_missing_weights_file(with_vision, tmp_path):
         build_embedder(with_vision(embedder="sface", embedder_weights=missing))
     with pytest.raises(ModelError, match="nope.onnx"):
         build_detector(with_vision(detector="yolo", detector_weights=missing))
+
+
+def test_score_cuts_default_to_the_detectors_own_scale_and_settings_override_them(with_vision, settings, good_face):
+    from lfr_core.vision.registry import detector_scores
+
+    assert detector_scores(with_vision(detector="yunet")) == (0.6, 0.7)
+    assert detector_scores(with_vision(detector="scrfd")) == (0.5, 0.5)  # SCRFD scores faces lower than YuNet
+    assert detector_scores(with_vision(detector="scrfd", detector_score=0.8)) == (0.8, 0.5)
+    strict = settings.model_copy(update={"quality": settings.quality.model_copy(update={"min_detector_score": 0.9})})
+    assert detector_scores(strict) == (0.6, 0.9)
+
+    img, face = good_face
+    d = Detection(box=face.detection.box, landmarks=face.detection.landmarks, score=0.55)
+    assert BasicQualityGate(settings.quality, min_detector_score=0.5).assess(img, d, face.crop, purpose="live").passed
+    assert not BasicQualityGate(settings.quality, min_detector_score=0.7).assess(img, d, face.crop, purpose="live").passed
+    assert not BasicQualityGate(strict.quality, min_detector_score=0.5).assess(img, d, face.crop, purpose="live").passed
