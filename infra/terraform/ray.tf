@@ -28,70 +28,51 @@ locals {
   # Let a worker leave the cluster cleanly when the autoscaler removes it.
   ray_pre_stop = { preStop = { exec = { command = ["/bin/sh", "-c", "ray stop"] } } }
 
-  cpu_worker_group = {
-    groupName      = "cpu"
-    replicas       = var.cpu_workers.min_replicas
-    minReplicas    = var.cpu_workers.min_replicas
-    maxReplicas    = var.cpu_workers.max_replicas
-    rayStartParams = {}
-    template = {
-      metadata = { labels = local.ray_labels }
-      spec = {
-        serviceAccountName           = kubernetes_service_account_v1.ray.metadata[0].name
-        automountServiceAccountToken = false
-        imagePullSecrets             = local.pull_secrets
-        containers = [{
-          name            = "ray-worker"
-          image           = var.platform_image
-          envFrom         = local.ray_env_from
-          env             = local.ray_serve_env
-          ports           = [{ name = "serve", containerPort = var.serve_port }]
-          resources       = { requests = { cpu = var.cpu_workers.cpu, memory = var.cpu_workers.memory }, limits = { cpu = var.cpu_workers.cpu, memory = var.cpu_workers.memory } }
-          securityContext = local.container_security
-          volumeMounts    = local.ray_volume_mounts
-          lifecycle       = local.ray_pre_stop
-        }]
-        volumes = local.ray_volumes
-      }
+  gpu_tolerations = [for t in try(var.gpu_workers.tolerations, []) : { for k, v in t : k => v if v != null }]
+
+  # The CPU and GPU worker groups differ only in size, accelerator, placement and device.
+  worker_group_settings = {
+    cpu = { workers = var.cpu_workers, accelerators = {}, placement = {}, env = local.ray_serve_env }
+    gpu = {
+      workers      = var.gpu_workers
+      accelerators = { (var.gpu_workers.gpu_resource) = tostring(var.gpu_workers.gpus_per_worker) }
+      placement    = { nodeSelector = var.gpu_workers.node_selector, tolerations = local.gpu_tolerations }
+      # Set on the pod, not in the ConfigMap: only this group runs models on the GPU. A GPU pod that
+      # cannot see a GPU then fails loudly rather than running on the CPU.
+      env = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" }])
     }
   }
 
-  gpu_tolerations = [for t in try(var.gpu_workers.tolerations, []) : { for k, v in t : k => v if v != null }]
-
-  gpu_worker_group = {
-    groupName      = "gpu"
-    replicas       = var.gpu_workers.min_replicas
-    minReplicas    = var.gpu_workers.min_replicas
-    maxReplicas    = var.gpu_workers.max_replicas
+  worker_groups = { for name, group in local.worker_group_settings : name => {
+    groupName      = name
+    replicas       = group.workers.min_replicas
+    minReplicas    = group.workers.min_replicas
+    maxReplicas    = group.workers.max_replicas
     rayStartParams = {}
     template = {
       metadata = { labels = local.ray_labels }
-      spec = {
+      spec = merge({
         serviceAccountName           = kubernetes_service_account_v1.ray.metadata[0].name
         automountServiceAccountToken = false
         imagePullSecrets             = local.pull_secrets
-        nodeSelector                 = var.gpu_workers.node_selector
-        tolerations                  = local.gpu_tolerations
         containers = [{
           name    = "ray-worker"
           image   = var.platform_image
           envFrom = local.ray_env_from
-          # Set on the pod, not in the ConfigMap: only this group runs models on the GPU. A GPU pod that
-          # cannot see a GPU then fails loudly rather than running on the CPU.
-          env   = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" }])
-          ports = [{ name = "serve", containerPort = var.serve_port }]
+          env     = group.env
+          ports   = [{ name = "serve", containerPort = var.serve_port }]
           resources = {
-            requests = { cpu = var.gpu_workers.cpu, memory = var.gpu_workers.memory, (var.gpu_workers.gpu_resource) = tostring(var.gpu_workers.gpus_per_worker) }
-            limits   = { cpu = var.gpu_workers.cpu, memory = var.gpu_workers.memory, (var.gpu_workers.gpu_resource) = tostring(var.gpu_workers.gpus_per_worker) }
+            requests = merge({ cpu = group.workers.cpu, memory = group.workers.memory }, group.accelerators)
+            limits   = merge({ cpu = group.workers.cpu, memory = group.workers.memory }, group.accelerators)
           }
           securityContext = local.container_security
           volumeMounts    = local.ray_volume_mounts
           lifecycle       = local.ray_pre_stop
         }]
         volumes = local.ray_volumes
-      }
+      }, group.placement)
     }
-  }
+  } }
 
   ray_service_manifest = {
     apiVersion = "ray.io/v1"
@@ -144,7 +125,7 @@ locals {
             }
           }
         }
-        workerGroupSpecs = concat([local.cpu_worker_group], var.gpu_workers.enabled ? [local.gpu_worker_group] : [])
+        workerGroupSpecs = concat([local.worker_groups.cpu], var.gpu_workers.enabled ? [local.worker_groups.gpu] : [])
       }
     }
   }
