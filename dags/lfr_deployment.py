@@ -40,7 +40,7 @@ from lfr_core.errors import LfrError
 log = logging.getLogger(__name__)
 
 SEALED = Asset(name="lfr_watchlist_sealed", uri="watchlist://lfr/sealed")
-REPORT = Asset(name="lfr_report_published", uri="report://lfr/published")
+REPORT = Asset(**orchestration.REPORT_ASSET)
 # Window waits may span a deployment planned weeks ahead; approval has its own timeout in the database.
 LONG_WAIT = timedelta(days=60)
 
@@ -184,10 +184,8 @@ def lfr_deployment():
     def publish_report(created: dict[str, Any]) -> dict[str, Any]:
         published = orchestration.publish_report(get_settings(), created["deployment_id"])
         log.info("transparency report (%s):\n%s", published["markdown_uri"], published["markdown"])
-        get_current_context()["outlet_events"][REPORT].extra = {
-            "deployment_id": created["deployment_id"], "json_uri": published["json_uri"],
-            "markdown_uri": published["markdown_uri"]}
-        return {k: published[k] for k in ("json_uri", "markdown_uri", "json_sha256", "report")}
+        get_current_context()["outlet_events"][REPORT].extra = published["event"]
+        return published["summary"]
 
     created = create_deployment()
     version = build_watchlist(created)

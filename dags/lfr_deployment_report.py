@@ -20,7 +20,7 @@ from lfr_core import orchestration
 from lfr_core.config import get_settings
 
 log = logging.getLogger(__name__)
-REPORT = Asset(name="lfr_report_published", uri="report://lfr/published")
+REPORT = Asset(**orchestration.REPORT_ASSET)
 
 
 @dag(
@@ -39,9 +39,8 @@ def lfr_deployment_report():
         deployment_id = get_current_context()["params"]["deployment_id"]
         published = orchestration.publish_report(get_settings(), deployment_id)
         log.info("transparency report (%s):\n%s", published["markdown_uri"], published["markdown"])
-        get_current_context()["outlet_events"][REPORT].extra = {
-            "deployment_id": deployment_id, "json_uri": published["json_uri"], "markdown_uri": published["markdown_uri"]}
-        return {k: published[k] for k in ("json_uri", "markdown_uri", "json_sha256", "report")}
+        get_current_context()["outlet_events"][REPORT].extra = published["event"]
+        return published["summary"]
 
     publish_report()
 

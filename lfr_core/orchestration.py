@@ -163,9 +163,19 @@ def purge_version(settings: Settings, version_id: str, *, reason: str = "deploym
         return purge(conn, ObjectStore(settings), settings, version_id, SYSTEM, reason=reason)
 
 
+# The asset every DAG that publishes a report emits; its events carry the same extra whichever DAG it was.
+REPORT_ASSET = {"name": "lfr_report_published", "uri": "report://lfr/published"}
+
+
 def publish_report(settings: Settings, deployment_id: str) -> dict[str, Any]:
+    """The published report (URIs, hash, Markdown), with `summary`, what the task hands on, and `event`, the
+    extra of its REPORT_ASSET event."""
     with connect(settings) as conn:
-        return reports.publish_report(conn, ObjectStore(settings), settings, deployment_id)
+        published = reports.publish_report(conn, ObjectStore(settings), settings, deployment_id)
+    published["summary"] = {k: published[k] for k in ("json_uri", "markdown_uri", "json_sha256", "report")}
+    published["event"] = {"deployment_id": deployment_id, "json_uri": published["json_uri"],
+                          "markdown_uri": published["markdown_uri"]}
+    return published
 
 
 def sweep_watchlists(settings: Settings) -> dict[str, Any]:
