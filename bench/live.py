@@ -178,13 +178,6 @@ def loop_baseline(engine, matcher, settings, feeds: list[list[bytes]], seconds: 
             "p95_ms": float(np.percentile(times, 95)), "embedded_per_frame": embedded / i}
 
 
-def metric_total(url: str, name: str) -> float:
-    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics."""
-    text = httpx.get(f"{url}/metrics", timeout=10).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(name) and not line.startswith("#"))
-
-
 def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, fps: float | None) -> dict:
     """Two lanes (requests in flight, like a camera's uploader) per feed.
 
@@ -295,6 +288,7 @@ def main() -> None:
 
         from ray_apps.app import run
         from ray_apps.launch import use_serve_fast_path
+        from tests.serve.conftest import metric_total
 
         port = free_port()
         use_serve_fast_path()  # as `lfr services up --serve` runs it

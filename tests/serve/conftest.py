@@ -45,6 +45,13 @@ def make_deployment(conn, settings, *, starts_in_s: float, length_s: float = 360
     return deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
 
 
+def metric_total(url: str, name: str) -> float:
+    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(name) and not line.startswith("#"))
+
+
 def watchlist_rows(settings, shared_dir: Path) -> list[dict[str, str]]:
     rows = [{"subject_ref": MIRANDA, "category": "wanted_suspect", "rationale": "wanted on warrant W-1",
              "provenance": "CUSTODY-0001", "capture_date": "2025-06-01",

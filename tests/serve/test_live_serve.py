@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from lfr_core.db.connection import connect
-from tests.serve.conftest import APP_ARGS, MIRANDA
+from tests.serve.conftest import APP_ARGS, MIRANDA, metric_total
 
 VIDEO = "data/video/short_hamilton_clip.mp4"
 FLOAT = r"-?\d+\.\d+(?:e-?\d+)?"
@@ -45,12 +45,6 @@ def post(url: str, dep, key: str | None, body: bytes, *, camera="cam-1", when: d
     if key:
         headers["X-API-Key"] = key
     return httpx.post(f"{url}/v1/deployments/{dep}/frames", content=body, headers=headers, timeout=30)
-
-
-def metric(url: str, name: str) -> float:
-    text = httpx.get(url + "/metrics", timeout=10).text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(name) and not line.startswith("#"))
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +94,13 @@ def test_operator_adjudicates_an_alert(streamed, serve_url, live):
 
 
 def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir):
-    frames_before = metric(serve_url, "lfr_frames_total")
+    frames_before = metric_total(serve_url, "lfr_frames_total")
     jpeg = video_frames(shared_dir, every=100)[0][1]
     r = post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], jpeg)
     assert r.status_code == 409 and "no active watchlist" in r.json()["detail"]
     # not even decoded: a body that is no image gets the same 409, not a 400
     assert post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], b"junk").status_code == 409
-    assert metric(serve_url, "lfr_frames_total") == frames_before
+    assert metric_total(serve_url, "lfr_frames_total") == frames_before
 
 
 def _png(width: int, height: int) -> bytes:
