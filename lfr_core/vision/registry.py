@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.vision.errors import ModelError
@@ -77,17 +77,17 @@ DETECTORS: dict[str, Callable[[Settings], Detector]] = {"yunet": _yunet, "scrfd"
 EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {"sface": _sface, "open_clip": _open_clip}
 
 
+def _build(kind: str, table: dict[str, Callable[[Settings], Any]], name: str, s: Settings) -> Any:
+    if name not in table:
+        raise ModelError(f"unknown {kind} {name!r}; choose one of: {', '.join(sorted(table))}")
+    return table[name](s)
+
+
 def build_detector(settings: Settings | None = None) -> Detector:
     s = settings or get_settings()
-    name = s.vision.detector
-    if name not in DETECTORS:
-        raise ModelError(f"unknown detector {name!r}; choose one of: {', '.join(sorted(DETECTORS))}")
-    return DETECTORS[name](s)
+    return _build("detector", DETECTORS, s.vision.detector, s)
 
 
 def build_embedder(settings: Settings | None = None) -> Embedder:
     s = settings or get_settings()
-    name = s.vision.embedder
-    if name not in EMBEDDERS:
-        raise ModelError(f"unknown embedder {name!r}; choose one of: {', '.join(sorted(EMBEDDERS))}")
-    return EMBEDDERS[name](s)
+    return _build("embedder", EMBEDDERS, s.vision.embedder, s)
