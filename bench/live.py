@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -36,12 +35,6 @@ REUSE_MARGIN = 0.1  # the ingress's embed_reuse_margin default
 REUSE_S = float(os.environ.get("LFR_BENCH_REUSE_S", "0.4"))  # the ingress's embed_reuse_s; 0: embed every face
 CROWD_FIT = os.environ.get("LFR_BENCH_CROWD_FIT", "pad")  # "stretch": the earlier bench's squashed 640x360
 DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "10" if "--quick" in sys.argv else "20"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PeakRss(threading.Thread):
@@ -256,9 +249,10 @@ def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, f
 
 
 def main() -> None:
+    from tests.conftest import free_port, private_service_env
+
     home = Path(tempfile.mkdtemp(prefix="lfr-bench-"))
-    os.environ.update({"LFR_HOME": str(home), "LFR_DB__PORT": str(free_port()),
-                       "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}"})
+    os.environ.update(private_service_env(home))
     from rich.console import Console
     from rich.table import Table
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -30,16 +29,10 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def setup_env() -> None:
-    home = Path(tempfile.mkdtemp(prefix="lfr-bench-"))
-    os.environ.update({"LFR_HOME": str(home), "LFR_DB__PORT": str(free_port()),
-                       "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}"})
+    from tests.conftest import private_service_env
+
+    os.environ.update(private_service_env(Path(tempfile.mkdtemp(prefix="lfr-bench-"))))
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
 
 

@@ -19,6 +19,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def private_service_env(home: Path) -> dict[str, str]:
+    """LFR_HOME and free ports for a private PostgreSQL and S3 server (tests and benches run beside others)."""
+    return {"LFR_HOME": str(home), "LFR_DB__PORT": str(free_port()), "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}"}
+
+
 @pytest.fixture(scope="session")
 def lfr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lfr-home")
@@ -26,12 +31,8 @@ def lfr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def service_env(lfr_home: Path) -> Iterator[dict[str, str]]:
-    env = {
-        "LFR_HOME": str(lfr_home),
-        "LFR_DB__PORT": str(free_port()),
-        "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}",
-        "LFR_SHARED_DIR": os.environ.get("LFR_SHARED_DIR", str(PROJECT_ROOT.parent / "shared")),
-    }
+    env = {**private_service_env(lfr_home),
+           "LFR_SHARED_DIR": os.environ.get("LFR_SHARED_DIR", str(PROJECT_ROOT.parent / "shared"))}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     get_settings.cache_clear()
