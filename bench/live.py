@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -114,31 +114,17 @@ def load_frames(shared: Path) -> tuple[list[bytes], list[bytes]]:
 
 
 def setup(settings) -> dict:
-    from lfr_core import apikeys, deployments
+    from lfr_core import apikeys
     from lfr_core.db.connection import connect
-    from lfr_core.demo_data import stage_custody_manifest
-    from lfr_core.roles import Actor
     from lfr_core.storage.objectstore import ObjectStore
     from lfr_core.vision.engine import build_engine
-    from lfr_core.watchlist import lifecycle
-    from lfr_core.watchlist.build import build_version
-    from tests.serve.conftest import watchlist_rows
+    from tests.conftest import ADMIN
+    from tests.serve.conftest import live_watchlist
 
     store, engine = ObjectStore(settings), build_engine(settings)
-    now = datetime.now(UTC)
     with connect(settings) as conn:
-        spec = deployments.validate_spec({
-            "place": "bench", "purpose": "bench", "legal_basis": "bench", "intelligence_ref": "BENCH",
-            "window_start": now + timedelta(seconds=3), "window_end": now + timedelta(hours=1),
-            "authorising_officer": "bench", "threshold": settings.match.threshold}, settings)
-        dep = deployments.create(conn, spec, Actor("planner", "planner"))
-        manifest = stage_custody_manifest(store, settings, watchlist_rows(settings, settings.shared_dir), "bench")
-        version = build_version(conn, store, engine, settings, deployment_id=str(dep["id"]), manifest_uri=manifest,
-                                actor=Actor("planner", "planner"))
-        lifecycle.approve(conn, str(version["id"]), Actor("authoriser", "authoriser"))
-        time.sleep(max(0.0, (dep["window_start"] - datetime.now(UTC)).total_seconds()) + 0.1)
-        lifecycle.activate(conn, str(version["id"]), Actor("operator", "operator"))
-        key = apikeys.create(conn, "bench", "operator", Actor("admin", "admin"), deployment_id=dep["id"])
+        dep, version = live_watchlist(conn, settings, store, engine, settings.shared_dir)
+        key = apikeys.create(conn, "bench", "operator", ADMIN, deployment_id=dep["id"])
         conn.commit()
     return {"deployment": str(dep["id"]), "version": str(version["id"]), "key": key, "engine": engine}
 

@@ -19,7 +19,6 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -40,23 +39,12 @@ def p95(values: list[float]) -> float:
     return float(np.percentile(values, 95))
 
 
-def make_deployment(conn, settings):
-    from lfr_core import deployments
-    from lfr_core.roles import SYSTEM
-
-    now = datetime.now(UTC)
-    spec = deployments.validate_spec({
-        "place": "bench", "purpose": "bench", "legal_basis": "bench", "intelligence_ref": "bench",
-        "window_start": now + timedelta(hours=1), "window_end": now + timedelta(hours=2),
-        "authorising_officer": "bench", "threshold": settings.match.threshold}, settings)
-    return deployments.create(conn, spec, SYSTEM)
-
-
 def bench_build(conn, store, settings, n_identities: int) -> dict:
     from lfr_core.demo_data import labelled_faces, stage_custody_manifest
     from lfr_core.roles import SYSTEM
     from lfr_core.vision.engine import build_engine
     from lfr_core.watchlist.build import build_version
+    from tests.conftest import make_deployment
 
     faces = labelled_faces(settings, ("deepface", "ageitgey", "orl", "yale", "johns", "celeb5"))
     rows = [{"subject_ref": f"B-{name}", "category": "wanted_suspect", "rationale": "bench", "provenance": "bench",
@@ -79,6 +67,7 @@ def bench_build(conn, store, settings, n_identities: int) -> dict:
 def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarray | None, *, copies: bool):
     """A version with n entries and embeddings (and n copied image objects), inserted in bulk."""
     from lfr_core.watchlist.purge import copies_prefix
+    from tests.conftest import make_deployment
 
     deployment = make_deployment(conn, settings)
     version_id = uuid.uuid4()

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from lfr_core import deployments
 from lfr_core.config import PROJECT_ROOT, Settings, get_settings
+from lfr_core.roles import Actor
 
 
 def free_port() -> int:
@@ -22,6 +26,32 @@ def free_port() -> int:
 def private_service_env(home: Path) -> dict[str, str]:
     """LFR_HOME and free ports for a private PostgreSQL and S3 server (tests and benches run beside others)."""
     return {"LFR_HOME": str(home), "LFR_DB__PORT": str(free_port()), "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}"}
+
+
+PLANNER = Actor("pat.planner", "planner")
+AUTHORISER = Actor("ann.authoriser", "authoriser")
+OPERATOR = Actor("olly.operator", "operator")
+ADMIN = Actor("ada.admin", "admin")
+
+
+def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None):
+    now = datetime.now(UTC)
+    data = {
+        "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
+        "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
+        "window_start": now + timedelta(seconds=starts_in_s),
+        "window_end": now + timedelta(seconds=starts_in_s + length_s),
+        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
+    }
+    if categories:
+        data["allowed_categories"] = categories
+    return deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
+
+
+def wait_until(moment: datetime) -> None:
+    delay = (moment - datetime.now(UTC)).total_seconds()
+    if delay > 0:
+        time.sleep(delay + 0.05)
 
 
 @pytest.fixture(scope="session")

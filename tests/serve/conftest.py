@@ -5,24 +5,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from lfr_core import apikeys, deployments
+from lfr_core import apikeys
 from lfr_core.db.connection import connect
 from lfr_core.demo_data import labelled_faces, stage_custody_manifest
-from lfr_core.roles import Actor
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from tests.conftest import free_port
+from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, free_port, make_deployment, wait_until
 
-PLANNER = Actor("pat.planner", "planner")
-AUTHORISER = Actor("ann.authoriser", "authoriser")
-OPERATOR = Actor("olly.operator", "operator")
-ADMIN = Actor("ada.admin", "admin")
 MIRANDA = "SUBJ-lin-manuel-miranda"
 
 APP_ARGS = {
@@ -32,17 +26,6 @@ APP_ARGS = {
     "version_check_s": 1.0,
     "counters_flush_s": 1.0,
 }
-
-
-def make_deployment(conn, settings, *, starts_in_s: float, length_s: float = 3600):
-    now = datetime.now(UTC)
-    data = {
-        "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
-        "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
-        "window_start": now + timedelta(seconds=starts_in_s), "window_end": now + timedelta(seconds=starts_in_s + length_s),
-        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
-    }
-    return deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
 
 
 def metric_total(url: str, name: str) -> float:
@@ -63,20 +46,25 @@ def watchlist_rows(settings, shared_dir: Path) -> list[dict[str, str]]:
     return rows
 
 
+def live_watchlist(conn, settings, store, engine, shared_dir: Path) -> tuple[dict, dict]:
+    """A deployment whose window opens within seconds, with the six-person list (Miranda and five others)
+    built, approved and, once the window is open, active."""
+    dep = make_deployment(conn, settings, starts_in_s=3)
+    manifest = stage_custody_manifest(store, settings, watchlist_rows(settings, shared_dir), f"serve-{time.time_ns()}")
+    version = build_version(conn, store, engine, settings, deployment_id=str(dep["id"]), manifest_uri=manifest,
+                            actor=PLANNER)
+    lifecycle.approve(conn, str(version["id"]), AUTHORISER)
+    wait_until(dep["window_start"])
+    lifecycle.activate(conn, str(version["id"]), OPERATOR)
+    return dep, version
+
+
 @pytest.fixture(scope="module")
 def live(services, shared_dir, store, face_engine) -> dict:
     """A live deployment (active version, inside its window), an idle one, and keys for both."""
     with connect(services) as conn:
-        dep = make_deployment(conn, services, starts_in_s=3)
-        manifest = stage_custody_manifest(store, services, watchlist_rows(services, shared_dir), f"serve-{time.time_ns()}")
-        version = build_version(conn, store, face_engine, services, deployment_id=str(dep["id"]),
-                                manifest_uri=manifest, actor=PLANNER)
-        lifecycle.approve(conn, str(version["id"]), AUTHORISER)
+        dep, version = live_watchlist(conn, services, store, face_engine, shared_dir)
         idle = make_deployment(conn, services, starts_in_s=3600)
-        delay = (dep["window_start"] - datetime.now(UTC)).total_seconds()
-        if delay > 0:
-            time.sleep(delay + 0.1)
-        lifecycle.activate(conn, str(version["id"]), OPERATOR)
         keys = {
             "operator": apikeys.create(conn, "olly.operator", "operator", ADMIN, deployment_id=dep["id"]),
             "planner": apikeys.create(conn, "pat.planner", "planner", ADMIN),

@@ -4,39 +4,12 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import deployments
 from lfr_core.demo_data import labelled_faces, stage_custody_manifest
-from lfr_core.roles import Actor
 
-PLANNER = Actor("pat.planner", "planner")
-AUTHORISER = Actor("ann.authoriser", "authoriser")
-OPERATOR = Actor("olly.operator", "operator")
-ADMIN = Actor("ada.admin", "admin")
 _names = itertools.count()
-
-
-def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None):
-    now = datetime.now(UTC)
-    data = {
-        "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
-        "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
-        "window_start": now + timedelta(seconds=starts_in_s),
-        "window_end": now + timedelta(seconds=starts_in_s + length_s),
-        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
-    }
-    if categories:
-        data["allowed_categories"] = categories
-    return deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
-
-
-def wait_until(moment: datetime) -> None:
-    delay = (moment - datetime.now(UTC)).total_seconds()
-    if delay > 0:
-        time.sleep(delay + 0.05)
 
 
 @pytest.fixture(scope="session")
