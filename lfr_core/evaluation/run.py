@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -44,13 +43,6 @@ from lfr_core.vision.images import load_image
 from lfr_core.vision.types import Face
 
 FPIR_LEVELS = (0.1, 0.01, 0.001)
-
-
-@dataclass
-class Search:
-    row: ManifestRow
-    embedding: np.ndarray | None
-    failure: str | None = None
 
 
 def split_identities(ids_by_dataset: dict[str, list[str]], share: float, seed: int) -> set[str]:

@@ -198,10 +198,4 @@ class EmbeddedPostgres:
             self.psql(f"CREATE DATABASE {self.database} OWNER {self.user}")
         self.psql("CREATE EXTENSION IF NOT EXISTS vector", database=self.database)
 
-    def pgvector_version(self) -> str | None:
-        return self.psql("SELECT extversion FROM pg_extension WHERE extname = 'vector'", database=self.database) or None
-
-    def server_version(self) -> str:
-        return self.psql("SHOW server_version")
-
 
