@@ -25,7 +25,7 @@ DETECTOR_SCORES: dict[str, tuple[float, float]] = {"yunet": (0.6, 0.7), "scrfd":
 
 def detector_scores(s: Settings) -> tuple[float, float]:
     """The detection and quality-gate score cuts in force: the settings where set, else the detector's."""
-    detect, gate = DETECTOR_SCORES.get(s.vision.detector, DETECTOR_SCORES["yunet"])
+    detect, gate = DETECTOR_SCORES[s.vision.detector]  # every backend in DETECTORS has its cuts (tested)
     v, q = s.vision.detector_score, s.quality.min_detector_score
     return (detect if v is None else v), (gate if q is None else q)
 

@@ -89,6 +89,9 @@ def test_registry_names_a_missing_weights_file(with_vision, tmp_path):
 def test_score_cuts_default_to_the_detectors_own_scale_and_settings_override_them(with_vision, settings, good_face):
     from lfr_core.vision.registry import detector_scores
 
+    from lfr_core.vision.registry import DETECTOR_SCORES, DETECTORS
+
+    assert DETECTOR_SCORES.keys() == DETECTORS.keys()
     assert detector_scores(with_vision(detector="yunet")) == (0.6, 0.7)
     assert detector_scores(with_vision(detector="scrfd")) == (0.5, 0.5)  # SCRFD scores faces lower than YuNet
     assert detector_scores(with_vision(detector="scrfd", detector_score=0.8)) == (0.8, 0.5)
