@@ -105,7 +105,7 @@ def bench_purge(conn, store, settings, n: int, naive_n: int) -> dict:
 
     version_id, _ = synthetic_version(conn, store, settings, n, 128, None, copies=True)
     start = time.perf_counter()
-    receipt = purge(conn, store, settings, str(version_id), Actor("bench", "admin"))
+    receipt = purge(conn, store, settings, str(version_id), Actor("bench", "admin"), reason="bench")
     purge_s = time.perf_counter() - start
     assert receipt["verified"]["embeddings_remaining"] == 0 and receipt["deleted"]["image_objects"] == n
 

@@ -19,6 +19,10 @@ Triggered by a **planner** from the UI (*Trigger* → the form below). Each task
 7. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
    `report://lfr/published`.
 
+A build that accepts no entry cancels the deployment and fails the run with every rejection's reason.
+`lfr deployment cancel ID --reason ...` ends a run at its next step: what is left is skipped, nothing built
+survives (purge receipts name the cancellation).
+
 **Demo mode**: set `demo` and a `poke_interval_s` of 1-5 seconds to run a window a few seconds ahead.
 """
 
@@ -31,7 +35,7 @@ from typing import Any
 
 from airflow.providers.standard.sensors.python import PythonSensor
 from airflow.sdk import Asset, Param, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from lfr_core import orchestration
 from lfr_core.config import CATEGORIES, get_settings
@@ -45,9 +49,19 @@ REPORT = Asset(**orchestration.REPORT_ASSET)
 LONG_WAIT = timedelta(days=60)
 
 
-def _user_error(e: LfrError) -> AirflowFailException:
-    """Planner-fixable errors fail the task at once: retrying cannot fix a bad window or manifest."""
+def _user_error(e: LfrError) -> AirflowException:
+    """A cancelled deployment ends the run cleanly (the rest is skipped); planner-fixable errors fail the task
+    at once: retrying cannot fix a bad window or manifest."""
+    if isinstance(e, orchestration.DeploymentCancelled):
+        return AirflowSkipException(str(e))
     return AirflowFailException(f"{type(e).__name__}: {e}")
+
+
+def _domain(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except LfrError as e:
+        raise _user_error(e) from e
 
 
 class RunPokeSensor(PythonSensor):
@@ -109,6 +123,7 @@ def _serve_scaling(action: str) -> dict[str, Any]:
     schedule=None,
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=4,
     tags=["lfr", "deployment", "watchlist"],
     default_args={"owner": "lfr-platform", "retries": 2, "retry_delay": timedelta(seconds=30)},
@@ -121,7 +136,10 @@ def _serve_scaling(action: str) -> dict[str, Any]:
         "window_end": Param(None, type=["null", "string"], format="date-time", title="Window end (UTC)"),
         "authorising_officer": Param("", type="string", title="Authorising officer"),
         "manifest_uri": Param("", type="string", title="Source manifest", description="s3://bucket/key.csv or a path"),
-        "threshold": Param(get_settings().match.threshold, type="number", minimum=-1, maximum=1, title="Threshold"),
+        "threshold": Param(None, type=["null", "number"], minimum=get_settings().match.threshold_min,
+                           maximum=get_settings().match.threshold_max, title="Threshold",
+                           description="Empty: calibrated for the list's own model at match.target_fpir "
+                                       "(lfr eval --record); LFR_MATCH__THRESHOLD only if never calibrated"),
         "allowed_categories": Param(list(CATEGORIES), type="array", items={"type": "string", "enum": list(CATEGORIES)},
                                     title="Allowed categories"),
         "planner": Param("", type="string", title="Builder (planner) name",
@@ -137,32 +155,26 @@ def lfr_deployment():
     @task
     def create_deployment() -> dict[str, Any]:
         params = get_current_context()["params"]
-        try:
-            created = orchestration.create_deployment_from_params(get_settings(), params)
-        except LfrError as e:
-            raise _user_error(e) from e
+        created = _domain(orchestration.create_deployment_from_params, get_settings(), params)
         log.info("deployment %s (%s to %s)", created["deployment_id"], created["window_start"], created["window_end"])
         return created
 
     @task
     def build_watchlist(created: dict[str, Any]) -> dict[str, Any]:
         run_id = get_current_context()["run_id"]
-        try:
-            version = orchestration.build_watchlist(get_settings(), created["deployment_id"], created["manifest_uri"],
-                                                    created["planner"], build_key=run_id)
-        except LfrError as e:
-            raise _user_error(e) from e
+        version = _domain(orchestration.build_watchlist, get_settings(), created["deployment_id"],
+                          created["manifest_uri"], created["planner"], build_key=run_id)
         for entry in version["entries"]:
             log.info("entry %s: %s%s", entry["subject_ref"], entry["status"],
                      f" ({entry['reason']})" if entry["reason"] else "")
-        log.info("version %s (v%d): %d accepted, %d rejected; awaiting approval by someone other than %s",
-                 version["version_id"], version["version"], version["entries_accepted"], version["entries_rejected"],
-                 version["built_by"])
+        log.info("version %s (v%d): %d accepted, %d rejected; threshold %.4f (%s); awaiting approval by someone "
+                 "other than %s", version["version_id"], version["version"], version["entries_accepted"],
+                 version["entries_rejected"], version["threshold"], version["threshold_source"], version["built_by"])
         return version
 
     @task
     def activate(sealed: dict[str, Any]) -> dict[str, Any]:
-        result = orchestration.activate_version(get_settings(), sealed["version_id"])
+        result = _domain(orchestration.activate_version, get_settings(), sealed["version_id"])
         log.info("activation: %s", result)
         if result["state"] == "active":
             result["serve"] = _serve_scaling("prescale")
@@ -170,13 +182,13 @@ def lfr_deployment():
 
     @task
     def expire(sealed: dict[str, Any]) -> dict[str, Any]:
-        result = orchestration.expire_version(get_settings(), sealed["version_id"])
+        result = _domain(orchestration.expire_version, get_settings(), sealed["version_id"])
         result["serve"] = _serve_scaling("lower")
         return result
 
     @task
     def purge(sealed: dict[str, Any]) -> dict[str, Any]:
-        receipt = orchestration.purge_version(get_settings(), sealed["version_id"])
+        receipt = _domain(orchestration.purge_version, get_settings(), sealed["version_id"])
         log.info("purge receipt: %s", json.dumps(receipt, indent=2, default=str))
         return receipt
 

@@ -29,6 +29,7 @@ REPORT = Asset(**orchestration.REPORT_ASSET)
     schedule=None,
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
+    is_paused_upon_creation=False,
     tags=["lfr", "report", "transparency"],
     default_args={"owner": "lfr-platform", "retries": 2, "retry_delay": timedelta(seconds=30)},
     params={"deployment_id": Param("", type="string", minLength=1, title="Deployment id")},

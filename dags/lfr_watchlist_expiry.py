@@ -25,6 +25,7 @@ from lfr_core.config import get_settings
     schedule=timedelta(minutes=get_settings().airflow.expiry_sweep_minutes),
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
+    is_paused_upon_creation=False,
     max_active_runs=1,
     tags=["lfr", "watchlist", "retention"],
     default_args={"owner": "lfr-platform", "retries": 2, "retry_delay": timedelta(minutes=1)},

@@ -20,6 +20,7 @@ from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
+from lfr_core.watchlist.purge import release_kept_image
 
 OUTCOMES = ("confirmed", "declined", "not_engaged")
 
@@ -73,9 +74,10 @@ def get_alert(conn: psycopg.Connection, alert_id: uuid.UUID | str, *, lock: bool
     return get_by_id(conn, "alerts", alert_id, lock=lock)
 
 
-def adjudicate(conn: psycopg.Connection, alert_id: uuid.UUID | str, outcome: str, actor: Actor,
+def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID | str, outcome: str, actor: Actor,
                note: str = "") -> dict[str, Any]:
-    """A human decision on a pending alert: confirmed (a true match), declined (a false one) or not engaged."""
+    """A human decision on a pending alert: confirmed (a true match), declined (a false one) or not engaged.
+    A watchlist image that a purge kept for this decision is deleted with it."""
     actor.require("operator", "admin", to="adjudicate an alert")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOMES)}")
@@ -91,6 +93,8 @@ def adjudicate(conn: psycopg.Connection, alert_id: uuid.UUID | str, outcome: str
         audit.append(conn, actor=actor.name, role=actor.role, action=f"alert.{outcome}", object_type="alert",
                      object_id=str(alert["id"]), details={"deployment_id": str(alert["deployment_id"]),
                                                            "subject_ref": alert["subject_ref"], "note": note})
+        if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
+            row["watchlist_image_uri"] = None
     return row
 
 
@@ -112,12 +116,14 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     with conn.transaction():
         doomed = conn.execute(
-            "SELECT id, deployment_id, probe_crop_uri FROM alerts WHERE raised_at < %s AND NOT legal_hold FOR UPDATE",
+            "SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts"
+            " WHERE raised_at < %s AND NOT legal_hold FOR UPDATE",
             (cutoff,),
         ).fetchall()
         held = conn.execute("SELECT count(*) AS n FROM alerts WHERE raised_at < %s AND legal_hold", (cutoff,)).fetchone()["n"]
         crops = 0
         for alert in doomed:
+            release_kept_image(conn, store, alert, actor, f"alert {alert['id']} deleted by retention")
             if alert["probe_crop_uri"]:
                 bucket, key = parse_s3_uri(alert["probe_crop_uri"])
                 crops += store.delete_prefix(bucket, key)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -65,14 +66,32 @@ def verify(conn: psycopg.Connection, raw: str) -> ApiKey | None:
     return ApiKey(row["name"], row["role"], row["deployment_id"]) if row else None
 
 
-def revoke(conn: psycopg.Connection, raw_or_hash: str, actor: Actor) -> dict[str, Any]:
+def list_keys(conn: psycopg.Connection, *, include_revoked: bool = False) -> list[dict[str, Any]]:
+    """Every key's holder, role, binding and dates, identified by the start of its sha256 (never the key)."""
+    rows = conn.execute(
+        "SELECT left(key_sha256, 16) AS key_id, name, role, deployment_id, created_at, revoked_at FROM api_keys"
+        + ("" if include_revoked else " WHERE revoked_at IS NULL") + " ORDER BY created_at").fetchall()
+    conn.rollback()
+    return rows
+
+
+def revoke(conn: psycopg.Connection, key_or_id: str, actor: Actor) -> dict[str, Any]:
+    """Revoke by the raw key, its sha256, or the key id `lfr apikey list` shows (the sha256's first 16 hex)."""
     actor.require("admin", "system", to="revoke an API key")
-    digest = raw_or_hash if len(raw_or_hash) == 64 and not raw_or_hash.startswith(PREFIX) else key_hash(raw_or_hash)
+    if key_or_id.startswith(PREFIX):
+        pattern = key_hash(key_or_id)
+    elif re.fullmatch(r"[0-9a-f]{16,64}", key_or_id):
+        pattern = key_or_id + "%"
+    else:
+        raise NotFound("no active API key with that value (give the key, its sha256 or its key id)")
     with conn.transaction():
-        row = conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_sha256 = %s AND revoked_at IS NULL "
-                           "RETURNING name, role", (digest,)).fetchone()
-        if row is None:
-            raise NotFound("no active API key with that value")
+        rows = conn.execute("SELECT key_sha256 FROM api_keys WHERE key_sha256 LIKE %s AND revoked_at IS NULL",
+                            (pattern,)).fetchall()
+        if len(rows) != 1:
+            raise NotFound("no active API key with that value" if not rows else "that key id matches several keys")
+        digest = rows[0]["key_sha256"]
+        row = conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_sha256 = %s RETURNING name, role",
+                           (digest,)).fetchone()
         audit.append(conn, actor=actor.name, role=actor.role, action="apikey.revoke", object_type="api_key",
                      object_id=digest[:16], details=dict(row))
     return row

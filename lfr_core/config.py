@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -99,10 +99,27 @@ class QualitySettings(BaseModel):
 
 class MatchSettings(BaseModel):
     threshold: float = Field(
-        0.363, ge=-1.0, le=1.0, description="Default cosine threshold (SFace's published 0.363 at FAR ~1e-3 on LFW)"
+        0.363, ge=0.05, le=0.99,
+        description="Fallback cosine threshold, used only when no `lfr eval --record` calibration exists for the "
+                    "list's model (SFace's published 1:1 operating point, 0.363 at FAR ~1e-3 on LFW)",
     )
-    top_k: int = Field(5, ge=1, le=100, description="Candidates returned by a watchlist search")
+    target_fpir: float = Field(
+        0.01, ge=1e-6, le=0.5,
+        description="False-positive identification rate a list's default threshold is calibrated for, from the "
+                    "recorded calibration of the list's own model",
+    )
+    threshold_min: float = Field(
+        0.3, ge=0.05, le=0.99, description="Lowest threshold a deployment may set (below it false alerts abound)"
+    )
+    threshold_max: float = Field(0.95, ge=0.05, le=0.99, description="Highest threshold a deployment may set")
     ef_search: int = Field(100, ge=1, le=1000, description="pgvector hnsw.ef_search per query")
+
+    @model_validator(mode="after")
+    def fallback_within_bounds(self) -> MatchSettings:
+        if not self.threshold_min <= self.threshold <= self.threshold_max:
+            raise ValueError(f"threshold {self.threshold} lies outside [threshold_min {self.threshold_min}, "
+                             f"threshold_max {self.threshold_max}]")
+        return self
 
 
 class TrackSettings(BaseModel):
@@ -139,9 +156,21 @@ class ServeSettings(BaseModel):
 
 
 class AirflowSettings(BaseModel):
-    port: int = Field(8793, ge=1024, le=65535, description="Airflow API server port")
+    # Not Airflow's own defaults (8080 API, 8793 worker and 8794 triggerer log servers), nor Ray's (6379,
+    # 8000, 8265, 10001, workers 10002-19999, 52365) nor PostgreSQL's 5432, and below the kernel's ephemeral
+    # range, so a fresh machine starts all of them side by side.
+    port: int = Field(28080, ge=1024, le=65535, description="Airflow API server (UI) port")
+    log_server_port: int = Field(28793, ge=1024, le=65535, description="Airflow worker log server port")
+    triggerer_log_server_port: int = Field(28794, ge=1024, le=65535, description="Airflow triggerer log server port")
     parallelism: int = Field(2, ge=1, le=64, description="Airflow core parallelism")
     expiry_sweep_minutes: int = Field(15, ge=1, le=24 * 60, description="Watchlist expiry sweep interval")
+
+    @model_validator(mode="after")
+    def distinct_ports(self) -> AirflowSettings:
+        ports = (self.port, self.log_server_port, self.triggerer_log_server_port)
+        if len(set(ports)) != len(ports):
+            raise ValueError(f"Airflow's API server and log server ports must differ, got {ports}")
+        return self
 
 
 class Settings(BaseSettings):

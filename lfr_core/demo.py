@@ -149,10 +149,11 @@ def adjudicate_demo_alerts(settings: Settings, deployment_id: str, expected_subj
     """The operator looks at each pending alert; in the demo, an alert for the expected person is confirmed
     and any other is declined (a real operator compares the two images on the console)."""
     decided = []
+    store = ObjectStore(settings)
     with connect(settings) as conn:
         for alert in alerts.list_alerts(conn, deployment_id, status="pending"):
             outcome = "confirmed" if expected_subject in (None, alert["subject_ref"]) else "declined"
-            decided.append(alerts.adjudicate(conn, alert["id"], outcome, OPERATOR, "demo adjudication"))
+            decided.append(alerts.adjudicate(conn, store, alert["id"], outcome, OPERATOR, "demo adjudication"))
     return decided
 
 

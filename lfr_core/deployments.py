@@ -27,7 +27,8 @@ class DeploymentSpec(BaseModel):
     window_end: AwareDatetime
     authorising_officer: str = Field(min_length=1, max_length=200)
     allowed_categories: list[str] = Field(default_factory=lambda: list(CATEGORIES), min_length=1)
-    threshold: float = Field(ge=-1.0, le=1.0)
+    # None: the list's default, calibrated for its own model at build time (lfr_core.watchlist.threshold).
+    threshold: float | None = Field(None, gt=0.0, lt=1.0)
 
     @field_validator("place", "purpose", "legal_basis", "intelligence_ref", "authorising_officer")
     @classmethod
@@ -61,6 +62,10 @@ def validate_spec(data: dict[str, Any], settings: Settings, *, now: datetime | N
     now = now or datetime.now(UTC)
     if spec.window_start <= now:
         raise InvalidInput(f"window_start {spec.window_start.isoformat()} is in the past; a window must lie in the future")
+    low, high = settings.match.threshold_min, settings.match.threshold_max
+    if spec.threshold is not None and not low <= spec.threshold <= high:
+        raise InvalidInput(f"threshold {spec.threshold} is outside the allowed range [{low}, {high}] "
+                           f"(LFR_MATCH__THRESHOLD_MIN/MAX); leave it unset to use the list model's calibration")
     longest = timedelta(hours=settings.watchlist.max_window_hours)
     if spec.window_end - spec.window_start > longest:
         raise InvalidInput(f"window of {spec.window_end - spec.window_start} exceeds the maximum of {longest}")

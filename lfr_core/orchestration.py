@@ -7,14 +7,16 @@ state it left and returns it), and returns JSON-serialisable values for XCom. Er
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lfr_core import audit, deployments, reports, sweeps
+from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
-from lfr_core.errors import InvalidInput, Refused
+from lfr_core.errors import InvalidInput, LfrError, Refused
 from lfr_core.roles import SYSTEM, Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
@@ -27,6 +29,15 @@ SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_st
 
 class ApprovalTimedOut(Refused):
     """No authoriser approved the draft in time; the draft was purged and the deployment cancelled."""
+
+
+class DeploymentCancelled(LfrError):
+    """The deployment was cancelled (`lfr deployment cancel`): its DAG run ends, skipping what is left."""
+
+
+def _require_not_cancelled(deployment: Mapping[str, Any]) -> None:
+    if deployment["status"] == "cancelled":
+        raise DeploymentCancelled(f"deployment {deployment['id']} was cancelled: {deployment['cancel_reason']}")
 
 
 def _deployment_summary(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
@@ -46,6 +57,10 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
     manifest_uri = str(params.get("manifest_uri") or "").strip()
     if not manifest_uri:
         raise InvalidInput("manifest_uri: a source manifest (s3://bucket/key or a file path) is required")
+    if not manifest_uri.startswith("s3://") and not os.path.isabs(manifest_uri.removeprefix("file://")):
+        raise InvalidInput(f"manifest_uri {manifest_uri!r} is a relative path; a DAG run has no working directory "
+                           f"of yours: give an absolute path or s3://bucket/key (image paths inside it may be "
+                           f"relative to the manifest)")
     raw = {k: params.get(k) for k in SPEC_FIELDS if params.get(k) is not None}
     with connect(settings) as conn:
         try:
@@ -71,26 +86,31 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
 
 def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, planner: str,
                     build_key: str) -> dict[str, Any]:
-    """Build the draft (batched by `watchlist.build_batch`); a retry with the same key returns the same version."""
+    """Build the draft (batched by `watchlist.build_batch`); a retry with the same key returns the same version.
+
+    A build that accepts no entry cancels the deployment (there is nothing to approve) and fails with every
+    entry's reason."""
     from lfr_core.vision.engine import build_engine
-    from lfr_core.watchlist.build import build_version
+    from lfr_core.watchlist.build import build_version, find_by_build_key
 
     with connect(settings) as conn:
-        existing = conn.execute("SELECT id FROM watchlist_versions WHERE build_key = %s", (build_key,)).fetchone()
-        conn.rollback()
-        engine = None if existing else build_engine(settings)
+        engine = None if find_by_build_key(conn, deployment_id, build_key) else build_engine(settings)
         version = build_version(conn, ObjectStore(settings), engine, settings, deployment_id=deployment_id,
                                 manifest_uri=manifest_uri, actor=Actor(planner, "planner"), build_key=build_key)
-        rows = version.get("entries") or [
-            {"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]}
-            for e in lifecycle.entries(conn, version["id"])
-        ]
+        entries = [{"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]}
+                   for e in version["entries"]]
+        if version["entries_accepted"] == 0:
+            reasons = "\n  ".join(f"{e['subject_ref']}: {e['reason']}" for e in entries)
+            cancel_deployment(conn, ObjectStore(settings), settings, deployment_id, SYSTEM,
+                              f"no manifest entry was accepted by build v{version['version']}")
+            raise InvalidInput(f"no entry of {version['manifest_uri']} was accepted, so there is nothing to approve; "
+                               f"the deployment was cancelled. Rejections:\n  {reasons}")
     return {
         "deployment_id": str(version["deployment_id"]), "version_id": str(version["id"]),
         "version": version["version"], "state": version["state"], "built_by": version["built_by"],
         "manifest_sha256": version["manifest_sha256"], "entries_total": version["entries_total"],
         "entries_accepted": version["entries_accepted"], "entries_rejected": version["entries_rejected"],
-        "entries": [{"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]} for e in rows],
+        "threshold": version["threshold"], "threshold_source": version["threshold_source"], "entries": entries,
     }
 
 
@@ -104,6 +124,7 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
     now = now or datetime.now(UTC)
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
+        _require_not_cancelled(deployments.get(conn, version["deployment_id"]))
         conn.rollback()
         if version["state"] in ("approved", "active", "expired"):
             return {"version_id": str(version["id"]), "deployment_id": str(version["deployment_id"]),
@@ -114,10 +135,9 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
         if now - version["built_at"] < timeout:
             return None
         reason = f"approval timed out after {timeout} (no authoriser approved the draft)"
-        receipt = purge(conn, ObjectStore(settings), settings, version_id, SYSTEM, reason=reason)
-        with conn.transaction():
-            deployments.set_status(conn, version["deployment_id"], "cancelled", SYSTEM, reason)
-    raise ApprovalTimedOut(f"version {version_id}: {reason}; draft purged, receipt {receipt.get('receipt_uri')}")
+        cancelled = cancel_deployment(conn, ObjectStore(settings), settings, str(version["deployment_id"]), SYSTEM,
+                                      reason)
+    raise ApprovalTimedOut(f"version {version_id}: {reason}; draft purged, receipts {cancelled['receipts']}")
 
 
 def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now: datetime | None = None) -> float:
@@ -126,6 +146,7 @@ def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now:
         raise ValueError(f"edge must be 'start' or 'end', not {edge!r}")
     with connect(settings) as conn:
         deployment = deployments.get(conn, deployment_id)
+    _require_not_cancelled(deployment)
     return (deployment[f"window_{edge}"] - (now or datetime.now(UTC))).total_seconds()
 
 
@@ -136,6 +157,7 @@ def activate_version(settings: Settings, version_id: str, *, now: datetime | Non
         version = lifecycle.get_version(conn, version_id)
         deployment = deployments.get(conn, version["deployment_id"])
         conn.rollback()
+        _require_not_cancelled(deployment)
         summary = {"version_id": str(version["id"]), "deployment_id": str(deployment["id"])}
         if version["state"] == "active":
             return {**summary, "state": "active", "note": "already active"}
@@ -192,7 +214,7 @@ def apply_alert_retention(settings: Settings) -> dict[str, int]:
 
 
 def deployment_conf(*, place: str, manifest_uri: str, planner: str, window_start: datetime, window_end: datetime,
-                    threshold: float, purpose: str = "Locate people wanted by the court",
+                    threshold: float | None = None, purpose: str = "Locate people wanted by the court",
                     legal_basis: str = "Common law policing powers; force LFR policy v1",
                     intelligence_ref: str = "INT-DEMO-0001", authorising_officer: str = "Supt A. Example",
                     allowed_categories: list[str] | None = None, demo: bool = True, poke_interval_s: int = 1,

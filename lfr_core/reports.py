@@ -98,7 +98,8 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
             "id": str(deployment["id"]), "place": deployment["place"], "purpose": deployment["purpose"],
             "legal_basis": deployment["legal_basis"], "authorising_officer": deployment["authorising_officer"],
             "window_start": _iso(deployment["window_start"]), "window_end": _iso(deployment["window_end"]),
-            "status": deployment["status"], "threshold": deployment["threshold"],
+            "status": deployment["status"], "cancel_reason": deployment["cancel_reason"],
+            "threshold": used[-1]["threshold"] if used else deployment["threshold"],
             "allowed_categories": list(deployment["allowed_categories"]),
         },
         "watchlist": {
@@ -132,6 +133,9 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
             "per_comparison_fmr": projection["per_comparison_fmr"],
             "projection_source": projection["source"],
         },
+        # Alerts still awaiting a human decision make the figures provisional: the expiry sweep republishes
+        # the report once the last of them is decided (or deleted by retention).
+        "provisional": by_status["pending"] > 0,
         "generated_at": datetime.now(UTC).isoformat(),
     }
 
@@ -157,7 +161,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Legal basis: {esc(d['legal_basis'])}",
         f"- Authorising officer: {esc(d['authorising_officer'])}",
         f"- Threshold: {_fmt(d['threshold'], 3)}; categories: {', '.join(d['allowed_categories'])}",
+        *([f"- Cancelled: {esc(d['cancel_reason'])}"] if d.get("cancel_reason") else []),
         "",
+        *([f"**Provisional: {a['pending']} alert(s) still await adjudication. This report is republished once "
+           f"they are decided.**", ""] if report["provisional"] else []),
         "## Watchlist",
         "",
         f"Watchlist size (accepted entries of the versions used): **{w['size']}**",
@@ -200,6 +207,19 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def republish_settled_reports(conn: psycopg.Connection, store: ObjectStore, settings: Settings,
+                              actor: Actor = SYSTEM) -> list[str]:
+    """Republish every provisional report whose deployment has no alert left awaiting a decision."""
+    settled = conn.execute(
+        """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
+             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')"""
+    ).fetchall()
+    conn.rollback()
+    for row in settled:
+        publish_report(conn, store, settings, str(row["id"]), actor)
+    return [str(row["id"]) for row in settled]
+
+
 def report_keys(deployment_id: str) -> tuple[str, str]:
     return f"reports/{deployment_id}/report.json", f"reports/{deployment_id}/report.md"
 
@@ -214,9 +234,12 @@ def publish_report(conn: psycopg.Connection, store: ObjectStore, settings: Setti
     stored_json = store.put_json(bucket, json_key, report)
     stored_md = store.put_bytes(bucket, md_key, markdown.encode(), "text/markdown")
     with conn.transaction():
+        conn.execute("UPDATE deployments SET report_pending_alerts = %s WHERE id = %s",
+                     (report["alerts"]["pending"], report["deployment"]["id"]))
         audit.append(conn, actor=actor.name, role=actor.role, action="report.publish", object_type="deployment",
                      object_id=report["deployment"]["id"], details={
                          "json_uri": stored_json.uri, "json_sha256": stored_json.sha256,
-                         "markdown_uri": stored_md.uri, "markdown_sha256": stored_md.sha256})
+                         "markdown_uri": stored_md.uri, "markdown_sha256": stored_md.sha256,
+                         "provisional": report["provisional"], "pending_alerts": report["alerts"]["pending"]})
     return {"json_uri": stored_json.uri, "markdown_uri": stored_md.uri, "json_sha256": stored_json.sha256,
             "report": report, "markdown": markdown}

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import alerts
+from lfr_core import alerts, reports
 from lfr_core.config import Settings
 from lfr_core.errors import LfrError
 from lfr_core.roles import SYSTEM, Actor
@@ -32,9 +32,9 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     now = now or datetime.now(UTC)
     grace = timedelta(minutes=settings.watchlist.expiry_grace_minutes)
     candidates = conn.execute(
-        """SELECT v.id, v.state, d.window_start, d.window_end FROM watchlist_versions v
+        """SELECT v.id, v.state, d.window_start, d.window_end, d.status, d.cancel_reason FROM watchlist_versions v
            JOIN deployments d ON d.id = v.deployment_id
-           WHERE v.state <> 'purged' AND (v.state = 'active' OR d.window_end + %s <= %s)
+           WHERE v.state <> 'purged' AND (v.state = 'active' OR d.window_end + %s <= %s OR d.status = 'cancelled')
            ORDER BY v.built_at""",
         (grace, now),
     ).fetchall()
@@ -48,20 +48,28 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
                 lifecycle.expire(conn, version_id, actor, reason=OUTSIDE_WINDOW)
                 deactivated.append(version_id)
                 state = "expired"
-            if now < row["window_end"] + grace:
+            cancelled = row["status"] == "cancelled"
+            if now < row["window_end"] + grace and not cancelled:
                 continue
-            if state == "approved":
-                lifecycle.expire(conn, version_id, actor, reason="window ended")
+            why = (f"deployment cancelled: {row['cancel_reason']} (finished by the expiry sweep)" if cancelled else
+                   f"window ended at {row['window_end'].isoformat()}; grace of {grace} passed")
+            if state in ("approved", "active"):
+                lifecycle.expire(conn, version_id, actor, reason=why)
                 expired.append(version_id)
             # A draft never sealed goes straight to purged; everything else is expired by now.
-            receipts.append(purge(conn, store, settings, version_id, actor,
-                                  reason=f"window ended at {row['window_end'].isoformat()}; grace of {grace} passed"))
+            receipts.append(purge(conn, store, settings, version_id, actor, reason=why))
         except (LfrError, PurgeVerificationFailed, ObjectStoreError, psycopg.Error) as e:
             conn.rollback()
             failures.append(f"{version_id}: {e}")
+    try:
+        republished = reports.republish_settled_reports(conn, store, settings, actor)
+    except (LfrError, ObjectStoreError, psycopg.Error) as e:
+        conn.rollback()
+        republished = []
+        failures.append(f"republishing settled reports: {e}")
     result = {"checked": len(candidates), "deactivated": deactivated, "expired": expired,
               "purged": [r["version_id"] for r in receipts], "receipts": [r.get("receipt_uri") for r in receipts],
-              "failures": failures}
+              "reports_republished": republished, "failures": failures}
     if failures:
         raise SweepIncomplete(f"{len(failures)} of {len(candidates)} versions not swept: " + "; ".join(failures)
                               + f" (done: {result})")

@@ -41,6 +41,7 @@ from lfr_core.matching.frame import observe, plan_embeddings
 from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.roles import Actor
 from ray_apps.console import CONSOLE_HTML
+from ray_apps.offline_docs import add_offline_docs
 from ray_apps.options import AppOptions
 
 log = logging.getLogger("ray.serve")
@@ -55,7 +56,10 @@ app = FastAPI(
     version="1",
     description="Frames from a deployment's cameras in, alerts for a human officer out. "
                 "Every call needs an `X-API-Key`; operator keys are bound to one deployment.",
+    docs_url=None,  # served from bundled assets below: no CDN on a police network
+    redoc_url=None,
 )
+add_offline_docs(app)
 
 
 class AlertOut(BaseModel):
@@ -512,7 +516,7 @@ class Ingress:
     async def adjudicate(self, alert_id: str, decision: Adjudication, x_api_key: str | None = Header(None)) -> dict[str, Any]:
         key, _ = await self._alert_for(alert_id, x_api_key)
         try:
-            row = await self._db(alerts_lib.adjudicate, alert_id, decision.outcome, key.actor, decision.note)
+            row = await self._db(alerts_lib.adjudicate, self.store, alert_id, decision.outcome, key.actor, decision.note)
         except InvalidInput as e:
             raise HTTPException(422, str(e)) from e
         except Refused as e:

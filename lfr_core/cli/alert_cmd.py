@@ -1,4 +1,4 @@
-"""`lfr apikey create|revoke` and `lfr alert list|adjudicate|hold|release`."""
+"""`lfr apikey create|list|revoke` and `lfr alert list|adjudicate|hold|release`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from lfr_core import alerts, apikeys
 from lfr_core.cli.common import console, domain_errors, emit, load_settings
 from lfr_core.db.connection import connect
 from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStore
 
 apikey = typer.Typer(no_args_is_help=True, help="API keys for the live service (stored as sha256 only)")
 alert = typer.Typer(no_args_is_help=True, help="Alerts: list, adjudicate, legal hold")
@@ -35,11 +36,31 @@ def create_key(
 @apikey.command("revoke")
 def revoke_key(key: str = typer.Argument(..., help="The key or its sha256"), actor: str = ACTOR,
                as_json: bool = typer.Option(False, "--json")) -> None:
+    """Revoke a key at once; the live service refuses it from its next request."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
         row = apikeys.revoke(conn, key, Actor(actor, "admin"))
         conn.commit()
-    emit({"revoked": row}, as_json)
+    emit({"revoked": row}, as_json,
+         lambda d: console.print(f"revoked the {d['revoked']['role']} key of {d['revoked']['name']}", highlight=False))
+
+
+@apikey.command("list")
+def list_keys(include_revoked: bool = typer.Option(False, "--all", help="Also list revoked keys"),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Keys by holder, role and deployment (the keys themselves are never stored)."""
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        rows = apikeys.list_keys(conn, include_revoked=include_revoked)
+
+    def render(items: list[dict]) -> None:
+        table = Table("key id (sha256)", "name", "role", "deployment", "created", "revoked")
+        for r in items:
+            table.add_row(r["key_id"], r["name"], r["role"], str(r["deployment_id"] or "-"),
+                          f"{r['created_at']:%Y-%m-%d %H:%M}", f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "")
+        console.print(table)
+
+    emit(rows, as_json, render)
 
 
 @alert.command("list")
@@ -69,7 +90,7 @@ def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(..., help="confi
                    as_json: bool = typer.Option(False, "--json")) -> None:
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        row = alerts.adjudicate(conn, alert_id, outcome, Actor(actor, role), note)
+        row = alerts.adjudicate(conn, ObjectStore(settings), alert_id, outcome, Actor(actor, role), note)
     emit(row, as_json, lambda r: console.print(f"alert {r['id']}: {r['status']} by {r['adjudicated_by']}"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,8 +15,10 @@ from rich.console import Console
 
 from lfr_core.config import Settings, get_settings
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped output (logs, scripts, CI) gets wide lines rather than rich's 80 columns, so tables keep every reason.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 EXIT_USAGE = 2  # bad input: config, arguments, files
 EXIT_REFUSED = 3  # a valid request the rules refuse (illegal transition, outside the window)

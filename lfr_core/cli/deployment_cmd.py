@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -26,7 +27,9 @@ def create(
     end: datetime = typer.Option(..., formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Window end, with offset"),
     authorising_officer: str = typer.Option(..., help="Officer who authorised the deployment"),
     category: list[str] = typer.Option(list(CATEGORIES), "--category", help="Allowed watchlist categories"),
-    threshold: float | None = typer.Option(None, help="Cosine threshold (default: LFR_MATCH__THRESHOLD)"),
+    threshold: float | None = typer.Option(
+        None, help="Cosine threshold within LFR_MATCH__THRESHOLD_MIN..MAX (default: calibrated for the list's own "
+                   "model at LFR_MATCH__TARGET_FPIR by `lfr eval --record`; LFR_MATCH__THRESHOLD if never calibrated)"),
     actor: str = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log"),
     role: str = typer.Option("planner", "--role", envvar="LFR_ROLE"),
     as_json: bool = typer.Option(False, "--json"),
@@ -37,8 +40,7 @@ def create(
         spec = deployments.validate_spec(
             {"place": place, "purpose": purpose, "legal_basis": legal_basis, "intelligence_ref": intelligence_ref,
              "window_start": start, "window_end": end, "authorising_officer": authorising_officer,
-             "allowed_categories": category,
-             "threshold": settings.match.threshold if threshold is None else threshold},
+             "allowed_categories": category, "threshold": threshold},
             settings,
         )
         with connect(settings) as conn:
@@ -54,9 +56,46 @@ def show(deployment_id: str, as_json: bool = typer.Option(False, "--json")) -> N
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
         row = deployments.get(conn, deployment_id)
-        row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "built_by", "approved_by")}
-                           for v in list_versions(conn, row["id"])]
-    emit(row, as_json)
+        row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
+                                               "approved_by")} for v in list_versions(conn, row["id"])]
+
+    def render(d: dict[str, Any]) -> None:
+        terms = Table(show_header=False, title=f"deployment {d['id']}")
+        for label, key in (("place", "place"), ("status", "status"), ("purpose", "purpose"),
+                           ("legal basis", "legal_basis"), ("intelligence ref", "intelligence_ref"),
+                           ("authorising officer", "authorising_officer"), ("created by", "created_by")):
+            terms.add_row(label, str(d[key]))
+        terms.add_row("window", f"{d['window_start']:%Y-%m-%d %H:%M %Z} to {d['window_end']:%Y-%m-%d %H:%M %Z}")
+        terms.add_row("categories", ", ".join(d["allowed_categories"]))
+        terms.add_row("threshold", "calibrated per list" if d["threshold"] is None else f"{d['threshold']:.4f}")
+        if d["cancel_reason"]:
+            terms.add_row("cancelled", d["cancel_reason"])
+        console.print(terms)
+        versions = Table("version", "id", "state", "accepted", "threshold", "built by", "approved by")
+        for v in d["versions"]:
+            versions.add_row(str(v["version"]), str(v["id"]), v["state"], str(v["entries_accepted"]),
+                             f"{v['threshold']:.4f}", v["built_by"], v["approved_by"] or "-")
+        console.print(versions if d["versions"] else "no watchlist built yet")
+
+    emit(row, as_json, render)
+
+
+@deployment.command("cancel")
+def cancel(deployment_id: str,
+           reason: str = typer.Option(..., "--reason", help="Why (recorded in the audit log and purge receipts)"),
+           actor: str = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log"),
+           role: str = typer.Option("planner", "--role", envvar="LFR_ROLE"),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Cancel a deployment: no list may go live for it, every version is purged, its DAG run ends."""
+    from lfr_core.cancellation import cancel_deployment
+    from lfr_core.storage.objectstore import ObjectStore
+
+    settings = load_settings()
+    with domain_errors(), connect(settings) as conn:
+        result = cancel_deployment(conn, ObjectStore(settings), settings, deployment_id, Actor(actor, role), reason)
+    emit(result, as_json, lambda r: console.print(
+        f"deployment {r['deployment_id']} cancelled ({r['reason']}); versions purged: {len(r['purged'])}",
+        highlight=False))
 
 
 @deployment.command("list")

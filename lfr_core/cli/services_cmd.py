@@ -22,7 +22,8 @@ def _render_status(report: dict[str, Any]) -> None:
     for name, item in report.items():
         if not isinstance(item, dict) or "healthy" not in item:
             continue
-        details = {k: v for k, v in item.items() if k not in ("healthy", "address", "pid", "embedded")}
+        details = {k: v for k, v in item.items()
+                   if k not in ("healthy", "address", "pid", "embedded", "ui", "audit_view", "console", "docs", "login")}
         table.add_row(
             name,
             "[green]yes[/]" if item["healthy"] else "[red]no[/]",
@@ -31,6 +32,10 @@ def _render_status(report: dict[str, Any]) -> None:
             ", ".join(f"{k}={v}" for k, v in details.items()),
         )
     console.print(table)
+    for name, item in report.items():
+        if isinstance(item, dict) and "login" in item:
+            pages = ", ".join(str(item[k]) for k in ("ui", "audit_view", "console", "docs") if k in item)
+            console.print(f"{name}: {pages}; sign in with {item['login']}", highlight=False)
     shared = report["shared_dir"]
     console.print(f"shared data: {shared['path']} ({'present' if shared['present'] else 'MISSING'})")
 

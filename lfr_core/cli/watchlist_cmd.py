@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core.cli.common import console, domain_errors, emit, load_settings
+from lfr_core.cli.common import EXIT_REFUSED, console, domain_errors, emit, err_console, fail, load_settings
 from lfr_core.db.connection import connect
 from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStore
@@ -28,43 +28,63 @@ def _summary(version: dict[str, Any]) -> None:
     )
 
 
+def _entries_table(entries: list[dict[str, Any]]) -> Table:
+    table = Table("subject_ref", "category", "status", "reason", "rationale", "provenance")
+    for e in entries:
+        status = "[green]accepted[/]" if e["status"] == "accepted" else "[red]rejected[/]"
+        table.add_row(e["subject_ref"], e["category"], status, e["reason"] or "", e["rationale"], e["provenance"])
+    return table
+
+
+def _render_version(v: dict[str, Any]) -> None:
+    """What an authoriser reads before approving: every entry with its reason, the models and the threshold."""
+    console.print(_entries_table(v["entries"]))
+    _summary(v)
+    model = f"{v['detector']['name']} + {v['embedder']['name']} {v['embedder']['version']} " \
+            f"(sha256 {v['embedder_sha256'][:12]}, {v['embedding_dim']}-d)"
+    console.print(f"model: {model}; threshold {v['threshold']:.4f} ({v.get('threshold_source') or 'not recorded'})",
+                  highlight=False)
+    console.print(f"built by {v['built_by']} at {v['built_at']:%Y-%m-%d %H:%M %Z}; manifest {v['manifest_uri']} "
+                  f"(sha256 {v['manifest_sha256'][:12]})"
+                  + (f"; approved by {v['approved_by']}" if v.get("approved_by") else ""), highlight=False)
+
+
 @watchlist.command("build")
 def build(
     deployment_id: str = typer.Option(..., "--deployment"),
-    manifest: str = typer.Option(..., "--manifest", help="CSV or JSON manifest: a file path or s3://bucket/key"),
-    build_key: str | None = typer.Option(None, "--build-key", help="Idempotency key: a retry returns the same version"),
+    manifest: str = typer.Option(..., "--manifest", help="CSV or JSON manifest: a file path or s3://bucket/key; "
+                                                         "image paths in it are relative to the manifest"),
+    build_key: str | None = typer.Option(None, "--build-key",
+                                         help="Idempotency key of this deployment: a retry returns the same version"),
     actor: str = ACTOR,
     role: str = typer.Option("planner", "--role", envvar="LFR_ROLE"),
     as_json: bool = JSON,
 ) -> None:
     """Build a draft version: every image through the face engine, each entry accepted or rejected with a reason."""
     from lfr_core.vision.engine import build_engine
-    from lfr_core.watchlist.build import build_version
+    from lfr_core.watchlist.build import build_version, find_by_build_key
 
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        version = build_version(conn, ObjectStore(settings), build_engine(settings), settings,
-                                deployment_id=deployment_id, manifest_uri=manifest, actor=Actor(actor, role),
-                                build_key=build_key)
-
-    def render(v: dict[str, Any]) -> None:
-        table = Table("subject_ref", "category", "status", "reason")
-        for e in v["entries"]:
-            table.add_row(e["subject_ref"], e["category"], e["status"], e["reason"] or "")
-        console.print(table)
-        _summary(v)
-
-    emit(version, as_json, render)
+        retried = find_by_build_key(conn, deployment_id, build_key) if build_key else None
+        version = retried or build_version(conn, ObjectStore(settings), build_engine(settings), settings,
+                                           deployment_id=deployment_id, manifest_uri=manifest,
+                                           actor=Actor(actor, role), build_key=build_key)
+    emit(version, as_json, _render_version)
+    if version["entries_accepted"] == 0:
+        fail(f"no entry was accepted: version {version['version']} cannot be approved; fix the manifest and build "
+             f"again", EXIT_REFUSED)
 
 
 @watchlist.command("show")
 def show(version_id: str, as_json: bool = JSON) -> None:
-    """A version with its entries (no embeddings)."""
+    """A version with every entry (accepted and rejected, with reasons), its models and threshold; no embeddings."""
+    from lfr_core.watchlist.build import with_entries
+
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        version = lifecycle.get_version(conn, version_id)
-        version["entries"] = [{k: v for k, v in e.items() if k != "quality"} for e in lifecycle.entries(conn, version["id"])]
-    emit(version, as_json, _summary)
+        version = with_entries(conn, lifecycle.get_version(conn, version_id))
+    emit(version, as_json, _render_version)
 
 
 @watchlist.command("diff")
@@ -72,7 +92,21 @@ def diff(old_version: str, new_version: str, as_json: bool = JSON) -> None:
     """Subjects added, removed and changed between two versions."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        emit(lifecycle.diff(conn, old_version, new_version), as_json)
+        delta = lifecycle.diff(conn, old_version, new_version)
+
+    def render(d: dict[str, Any]) -> None:
+        table = Table("subject_ref", "change", "details", title=f"version {d['from']['version']} -> {d['to']['version']}")
+        for ref in d["added"]:
+            table.add_row(ref, "[green]added[/]", "")
+        for ref in d["removed"]:
+            table.add_row(ref, "[red]removed[/]", "")
+        for ref, fields in d["changed"].items():
+            table.add_row(ref, "changed", "; ".join(f"{f}: {a!r} -> {b!r}" for f, (a, b) in fields.items()))
+        console.print(table if d["added"] or d["removed"] or d["changed"] else "no subject changed")
+        if d["model_changed"]:
+            console.print("[bold]the embedding model changed[/]: scores of the two versions are not comparable")
+
+    emit(delta, as_json, render)
 
 
 def _transition_command(name: str, default_role: str, helptext: str):
@@ -93,13 +127,26 @@ _transition_command("expire", "operator", "End an approved or active version.")
 
 
 @watchlist.command("purge")
-def purge(version_id: str, actor: str = ACTOR, role: str = typer.Option("admin", "--role", envvar="LFR_ROLE"),
+def purge(version_id: str,
+          reason: str = typer.Option(..., "--reason", help="Why now (recorded in the receipt and the audit log)"),
+          actor: str = ACTOR, role: str = typer.Option("admin", "--role", envvar="LFR_ROLE"),
           as_json: bool = JSON) -> None:
     """Delete templates and copied images, verify nothing remains, write a deletion receipt."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        receipt = purge_version(conn, ObjectStore(settings), settings, version_id, Actor(actor, role))
-    emit(receipt, as_json)
+        receipt = purge_version(conn, ObjectStore(settings), settings, version_id, Actor(actor, role), reason=reason)
+
+    def render(r: dict[str, Any]) -> None:
+        console.print(f"purged version {r['version']} ({r['version_id']}): {r['deleted']['embeddings']} templates and "
+                      f"{r['deleted']['image_objects']} images deleted, verified by listing {r['verified']['listing']}; "
+                      f"reason: {r['reason']}; receipt {r['receipt_uri']}", highlight=False)
+        kept = r.get("kept_for_adjudication") or {}
+        if kept.get("image_objects"):
+            err_console.print(f"[bold yellow]warning:[/] {len(kept['alert_ids'])} alert(s) still await adjudication; "
+                              f"{kept['image_objects']} watchlist image(s) are kept for the officer and deleted once "
+                              f"each alert is decided or reaches retention: {', '.join(kept['alert_ids'])}")
+
+    emit(receipt, as_json, render)
 
 
 @watchlist.command("history")

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from lfr_core import audit
+from lfr_core.evaluation.metrics import threshold_at_fpir
 from lfr_core.roles import Actor
 
 
@@ -39,13 +40,42 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
     return row["id"]
 
 
-def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:
-    """p at `threshold` from the latest calibration of this embedder, or None when none was recorded."""
-    row = conn.execute(
+def _latest(conn: psycopg.Connection, embedder_sha256: str) -> dict[str, Any] | None:
+    return conn.execute(
         """SELECT id, n_gallery, nonmated_top_scores, manifest, recorded_at FROM model_calibrations
-           WHERE embedder_sha256 = %s ORDER BY recorded_at DESC LIMIT 1""",
+           WHERE embedder_sha256 = %s ORDER BY recorded_at DESC, id DESC LIMIT 1""",
         (embedder_sha256,),
     ).fetchone()
+
+
+def _source(row: dict[str, Any]) -> str:
+    return (f"lfr eval calibration #{row['id']} on {row['manifest']} ({row['recorded_at']:%Y-%m-%d}), "
+            f"{len(row['nonmated_top_scores'])} non-mated searches against {row['n_gallery']} enrolled")
+
+
+def threshold_at_target(conn: psycopg.Connection, embedder_sha256: str, target_fpir: float,
+                        list_size: int) -> dict[str, Any] | None:
+    """The threshold at which a list of `list_size` made with this embedder keeps FPIR <= `target_fpir`, from
+    its latest calibration; None when the model was never calibrated.
+
+    FPIR grows with the list (p = FPIR / N_g per comparison), so a list larger than the calibration gallery
+    needs FPIR_cal <= target * N_g / N; a smaller list keeps the calibration's own threshold (never lower: a
+    short list is no reason to alert on weaker matches)."""
+    row = _latest(conn, embedder_sha256)
+    if row is None:
+        return None
+    scores = np.asarray(row["nonmated_top_scores"], dtype=np.float64)
+    effective = target_fpir * min(1.0, row["n_gallery"] / max(list_size, 1))
+    threshold, sufficient = threshold_at_fpir(scores, effective)
+    note = "" if sufficient else (f"; {scores.size} non-mated searches cannot resolve FPIR {effective:.2g}, so the "
+                                  f"threshold lies above every non-mated score")
+    return {"threshold": float(threshold), "sufficient": sufficient,
+            "source": f"calibrated for FPIR {target_fpir:g} at a list of {list_size}: {_source(row)}{note}"}
+
+
+def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:
+    """p at `threshold` from the latest calibration of this embedder, or None when none was recorded."""
+    row = _latest(conn, embedder_sha256)
     if row is None:
         return None
     scores = np.asarray(row["nonmated_top_scores"], dtype=np.float64)
@@ -54,6 +84,5 @@ def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold
     return {
         "per_comparison_fmr": fpir_measured / row["n_gallery"],
         "bound": "point estimate" if hits else "rule-of-three 95% upper bound (no non-mated search reached t)",
-        "source": f"lfr eval calibration #{row['id']} on {row['manifest']} ({row['recorded_at']:%Y-%m-%d}), "
-                  f"{scores.size} non-mated searches against {row['n_gallery']} enrolled",
+        "source": _source(row),
     }

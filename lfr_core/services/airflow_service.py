@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import psutil
 
@@ -26,6 +26,8 @@ from lfr_core.services.process import (
     ManagedProcess,
     ServiceError,
     kill_leftovers,
+    port_in_use_message,
+    port_is_free,
     require_free_port,
     wait_for_port,
 )
@@ -66,6 +68,9 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://{HOST}:{port}",
+        # Set explicitly: Airflow's own 8793/8794 defaults are where other Airflows (and once our API) listen.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(settings.airflow.log_server_port),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(settings.airflow.triggerer_log_server_port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{port}/execution/",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         # New DAG files show up within seconds rather than the default five minutes.
@@ -88,6 +93,32 @@ def admin_password(settings: Settings) -> str | None:
         return None
 
 
+def ports(settings: Settings) -> list[tuple[int, str, str]]:
+    """Every port `airflow standalone` opens: (port, the setting that chooses it, what it is for)."""
+    return [(settings.airflow.port, "LFR_AIRFLOW__PORT", "Airflow's API server and UI"),
+            (settings.airflow.log_server_port, "LFR_AIRFLOW__LOG_SERVER_PORT", "Airflow's worker log server"),
+            (settings.airflow.triggerer_log_server_port, "LFR_AIRFLOW__TRIGGERER_LOG_SERVER_PORT",
+             "Airflow's triggerer log server")]
+
+
+def _bind_failure(settings: Settings, log_file: Path, offset: int) -> str | None:
+    """The port a component of Airflow could not bind, as its log (from `offset`, this start) names it."""
+    try:
+        with open(log_file, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+    except FileNotFoundError:
+        return None
+    if "address already in use" not in text.lower():
+        return None
+    candidates = ports(settings)
+    named = [p for p in candidates if str(p[0]) in text] or [p for p in candidates if not port_is_free(HOST, p[0])]
+    if named:
+        port, setting, purpose = named[0]
+        return port_in_use_message("airflow", HOST, port, setting, purpose)
+    return "airflow: a component could not bind its port (Address already in use)"
+
+
 def _healthy(port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://{HOST}:{port}/api/v2/monitor/health", timeout=3) as response:
@@ -105,27 +136,35 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> bool:
     if proc.pid() is not None:
         return False
     port = settings.airflow.port
-    require_free_port(HOST, port, "airflow")
+    for needed, setting, purpose in ports(settings):
+        require_free_port(HOST, needed, "airflow", setting=setting, purpose=purpose)
     home = airflow_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     first_run = not password_file(settings).exists()
+    log_offset = proc.log_file.stat().st_size if proc.log_file.exists() else 0
     pid = proc.start([str(_bin_dir() / "airflow"), "standalone"], env=environment(settings), cwd=home)
     process = psutil.Process(pid)
     deadline = time.monotonic() + timeout_s
     if not wait_for_port(HOST, port, timeout_s, proc=process):
-        stop(settings)
-        raise ServiceError(f"airflow: the API server did not open {HOST}:{port} within {timeout_s:.0f}s; "
-                           f"see {proc.log_file}")
+        _fail_start(settings, proc, log_offset, f"the API server did not open {HOST}:{port} within {timeout_s:.0f}s")
     while not _healthy(port):
         if time.monotonic() > deadline or not process.is_running():
-            stop(settings)
-            raise ServiceError(f"airflow: not healthy within {timeout_s:.0f}s; see {proc.log_file}")
+            _fail_start(settings, proc, log_offset, f"not healthy within {timeout_s:.0f}s")
+        if _bind_failure(settings, proc.log_file, log_offset):
+            _fail_start(settings, proc, log_offset, "a port was taken")
         time.sleep(1)
     password = admin_password(settings)
     if first_run and password:
         print(f"Airflow UI http://{HOST}:{port} login: {ADMIN_USER} / {password} "
-              f"(kept in {password_file(settings)})", file=sys.stderr)
+              f"(kept in {password_file(settings)}; `lfr services status` says where)", file=sys.stderr)
     return True
+
+
+def _fail_start(settings: Settings, proc: ManagedProcess, log_offset: int, problem: str) -> NoReturn:
+    bound = _bind_failure(settings, proc.log_file, log_offset)
+    stop(settings)
+    problem = bound or f"airflow: {problem}"
+    raise ServiceError(f"{problem}; see {proc.log_file}")
 
 
 def _leftovers(settings: Settings) -> list[psutil.Process]:
@@ -148,13 +187,22 @@ def stop(settings: Settings) -> bool:
     return stopped or bool(leftovers)
 
 
+def login_hint(settings: Settings) -> str:
+    """How to sign in to the UI: the user, and where the generated password is kept (shown once at first start)."""
+    if password_file(settings).exists():
+        return f"user {ADMIN_USER}, password in {password_file(settings)}"
+    return f"user {ADMIN_USER}; the password is generated at first start into {password_file(settings)}"
+
+
 def status(settings: Settings) -> dict[str, Any]:
     port = settings.airflow.port
     pid = _process(settings).pid()
-    report: dict[str, Any] = {"healthy": pid is not None and _healthy(port), "address": f"http://{HOST}:{port}",
-                              "pid": pid, "airflow_home": str(airflow_home(settings))}
-    if password_file(settings).exists():
-        report["login"] = f"{ADMIN_USER} (password in {password_file(settings)})"
+    base = f"http://{HOST}:{port}"
+    report: dict[str, Any] = {"healthy": pid is not None and _healthy(port), "address": base,
+                              "pid": pid, "airflow_home": str(airflow_home(settings)),
+                              "ui": base, "audit_view": f"{base}/lfr-audit/", "login": login_hint(settings)}
+    if pid is None:
+        report["note"] = "not started (lfr services up --airflow)"
     return report
 
 

@@ -139,7 +139,7 @@ class EmbeddedPostgres:
         """Start the server if needed; True if it was started now. Idempotent."""
         if self.pid() is not None:
             return False
-        require_free_port(self.host, self.port, "postgres")
+        require_free_port(self.host, self.port, "postgres", setting="LFR_DB__PORT", purpose="PostgreSQL")
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.pgdata.chmod(0o700)
         self.socket_dir.mkdir(parents=True, exist_ok=True)

@@ -28,12 +28,32 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def require_free_port(host: str, port: int, service: str) -> None:
+def port_owner(port: int) -> str | None:
+    """Which process listens on `port` ("pid 123 (airflow)"), or None when it cannot be seen (another user's)."""
+    try:
+        connections = psutil.net_connections(kind="inet")
+    except (psutil.AccessDenied, OSError):
+        return None
+    for conn in connections:
+        if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+            try:
+                return f"pid {conn.pid} ({' '.join(psutil.Process(conn.pid).cmdline()[:3]) or '?'})"
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                return f"pid {conn.pid}"
+    return None
+
+
+def port_in_use_message(service: str, host: str, port: int, setting: str, purpose: str) -> str:
+    """One line naming the port, what it is for, the setting that chooses it and who holds it now."""
+    owner = port_owner(port)
+    held = f"held by {owner}" if owner else "already in use by another process"
+    return (f"{service}: port {port} on {host} ({purpose}, {setting}) is {held}; "
+            f"stop that process or set {setting} to a free port")
+
+
+def require_free_port(host: str, port: int, service: str, *, setting: str, purpose: str) -> None:
     if not port_is_free(host, port):
-        raise ServiceError(
-            f"{service}: port {port} on {host} is already in use by another process; "
-            f"stop that process or choose another port in the settings"
-        )
+        raise ServiceError(port_in_use_message(service, host, port, setting, purpose))
 
 
 def wait_for_port(host: str, port: int, timeout_s: float, *, proc: psutil.Process | None = None) -> bool:

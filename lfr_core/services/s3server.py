@@ -41,7 +41,7 @@ class EmbeddedS3:
     def start(self) -> bool:
         if self.pid() is not None:
             return False
-        require_free_port(self.host, self.port, "s3")
+        require_free_port(self.host, self.port, "s3", setting="LFR_S3__ENDPOINT", purpose="the S3 object store")
         pid = self.process.start([sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)])
         if not wait_for_port(self.host, self.port, 30, proc=psutil.Process(pid)):
             self.process.stop()

@@ -51,7 +51,8 @@ def start(settings: Settings) -> bool:
     proc = _process(settings)
     if proc.pid() is not None:
         return False
-    require_free_port(settings.serve.host, settings.serve.port, "serve")
+    require_free_port(settings.serve.host, settings.serve.port, "serve", setting="LFR_SERVE__PORT",
+                      purpose="the Ray Serve HTTP API and operator console")
     env = {**os.environ, "LFR_HOME": str(settings.home), "LFR_SERVE_RAY_ADDRESS_FILE": ray_address_file(settings),
            "LFR_SERVE_RAY_TOKEN_FILE": ray_token_file(settings)}
     pid = proc.start([sys.executable, "-m", "ray_apps.launch", "--host", settings.serve.host,
@@ -95,10 +96,13 @@ def stop(settings: Settings) -> bool:
 
 def status(settings: Settings) -> dict[str, Any]:
     pid = _process(settings).pid()
-    report: dict[str, Any] = {"address": address(settings), "pid": pid, "healthy": False}
+    base = address(settings)
+    report: dict[str, Any] = {
+        "address": base, "pid": pid, "healthy": False, "console": f"{base}/console", "docs": f"{base}/docs",
+        "login": "an API key: `lfr apikey create --name NAME --role operator --deployment ID` prints one",
+    }
     if pid is None:
-        report["note"] = "not started"
+        report["note"] = "not started (lfr services up --serve)"
         return report
     report["healthy"] = _healthy(settings)
-    report["docs"] = address(settings) + "/docs"
     return report

@@ -28,8 +28,9 @@ from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
-from lfr_core.watchlist.manifest import ManifestRow, parse_manifest, read_source
+from lfr_core.watchlist.manifest import ManifestRow, absolute_manifest_uri, parse_manifest, read_source
 from lfr_core.watchlist.purge import copies_prefix
+from lfr_core.watchlist.threshold import choose_threshold
 from lfr_core.watchlist.vector_index import ensure_hnsw_index
 
 
@@ -109,16 +110,16 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     actor.require("planner", "admin", "system", to="build a watchlist")
     deployment = deployments.get(conn, deployment_id)
     conn.rollback()
+    if build_key:
+        existing = find_by_build_key(conn, deployment["id"], build_key)
+        if existing:
+            return existing
     if deployment["status"] in ("closed", "cancelled"):
         raise Refused(f"deployment {deployment_id} is {deployment['status']}; no new watchlist may be built")
     if deployment["window_end"] <= datetime.now(UTC):
         raise Refused(f"deployment {deployment_id}'s window ended at {deployment['window_end']}")
-    if build_key:
-        existing = conn.execute("SELECT * FROM watchlist_versions WHERE build_key = %s", (build_key,)).fetchone()
-        conn.rollback()
-        if existing:
-            return existing
 
+    manifest_uri = absolute_manifest_uri(manifest_uri)
     manifest_bytes = read_source(manifest_uri, store)
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"])
@@ -126,6 +127,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     identity = engine.identity
     embedder = identity["embedder"]
     accepted = [r for r in results if r.status == "accepted"]
+    threshold, threshold_source = choose_threshold(conn, deployment, embedder, len(accepted), settings)
+    conn.rollback()
 
     version_id = uuid.uuid4()
     copies = copies_prefix(version_id)
@@ -134,7 +137,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
         with conn.transaction():
             deployments.get(conn, deployment["id"], lock=True)  # serialises version numbering
             if build_key and conn.execute(
-                "SELECT 1 FROM watchlist_versions WHERE build_key = %s", (build_key,)
+                "SELECT 1 FROM watchlist_versions WHERE deployment_id = %s AND build_key = %s",
+                (deployment["id"], build_key),
             ).fetchone():
                 raise Refused(f"a concurrent build with key {build_key} finished first")
             number = conn.execute(
@@ -148,12 +152,12 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
             conn.execute(
                 """INSERT INTO watchlist_versions
                      (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
-                      embedder, embedder_sha256, embedding_dim, threshold, entries_total, entries_accepted,
-                      entries_rejected)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                      embedder, embedder_sha256, embedding_dim, threshold, threshold_source, entries_total,
+                      entries_accepted, entries_rejected)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                 (version_id, deployment["id"], number, build_key, actor.name, manifest_uri,
                  manifest_sha256, Jsonb(identity["detector"]), Jsonb(embedder),
-                 embedder["weights_sha256"], embedder["embedding_dim"], deployment["threshold"], len(results),
+                 embedder["weights_sha256"], embedder["embedding_dim"], threshold, threshold_source, len(results),
                  len(accepted), len(results) - len(accepted)),
             )
             entry_ids = _insert_entries(conn, version_id, results, image_uris)
@@ -173,7 +177,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "manifest_uri": manifest_uri,
                 "manifest_sha256": manifest_sha256,
                 "model": identity,
-                "threshold": deployment["threshold"],
+                "threshold": threshold,
+                "threshold_source": threshold_source,
                 "entries": [r.snapshot(image_uris.get(r.row.subject_ref)) for r in results],
             }
             snapshot_obj = store.put_json(
@@ -189,14 +194,35 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                              "deployment_id": str(deployment["id"]), "version": number,
                              "manifest_sha256": version["manifest_sha256"], "snapshot_sha256": snapshot_obj.sha256,
                              "model": identity, "accepted": len(accepted), "rejected": len(results) - len(accepted),
+                             "threshold": threshold, "threshold_source": threshold_source,
                          })
     except BaseException:
         store.delete_prefix(settings.s3.bucket_images, copies)
         if snapshot_obj is not None:
             store.delete_prefix(settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/")
         raise
-    version["entries"] = [r.snapshot(image_uris.get(r.row.subject_ref)) for r in results]
-    return version
+    return with_entries(conn, version)
+
+
+def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: str) -> dict[str, Any] | None:
+    """The version this deployment already built with `build_key` (keys belong to one deployment)."""
+    deployment = deployments.get(conn, deployment_id)
+    existing = conn.execute("SELECT * FROM watchlist_versions WHERE deployment_id = %s AND build_key = %s",
+                            (deployment["id"], build_key)).fetchone()
+    conn.rollback()
+    return with_entries(conn, existing) if existing else None
+
+
+def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any]:
+    """The version with its entries in manifest order, as a build reports them (and a retried build again)."""
+    rows = conn.execute(
+        """SELECT subject_ref, category, rationale, provenance, capture_date, source_uri, image_sha256, image_uri,
+                  status, reason FROM watchlist_entries WHERE version_id = %s ORDER BY id""", (version["id"],)
+    ).fetchall()
+    conn.rollback()
+    for row in rows:
+        row["capture_date"] = row["capture_date"].isoformat() if row["capture_date"] else None
+    return {**version, "entries": rows}
 
 
 def _insert_entries(conn: psycopg.Connection, version_id: uuid.UUID, results: list[EntryResult],

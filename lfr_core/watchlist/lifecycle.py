@@ -118,7 +118,8 @@ def expire(conn: psycopg.Connection, version_id: str, actor: Actor, *, reason: s
     with conn.transaction():
         version = get_version(conn, version_id, lock=True)
         row = _transition(conn, version, "expired", actor, extra_sql=", expired_at = now()", details={"reason": reason})
-        if version["state"] == "active":
+        # A cancelled deployment stays cancelled; a live one closes with its list.
+        if version["state"] == "active" and deployments.get(conn, version["deployment_id"])["status"] == "live":
             deployments.set_status(conn, version["deployment_id"], "closed", actor, reason)
         return row
 

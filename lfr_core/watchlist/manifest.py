@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import posixpath
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,6 +49,25 @@ def read_source(uri: str, store: ObjectStore | None) -> bytes:
         raise InvalidInput(f"{uri} is unreachable: {e.strerror or e}") from e
 
 
+def resolve_image_uri(manifest_uri: str, image_uri: str) -> str:
+    """An image named relative to its manifest, wherever the manifest is read from (CLI, Airflow, a worker):
+    `img/a.jpg` in `s3://b/lists/m.csv` is `s3://b/lists/img/a.jpg`, in `/data/m.csv` it is `/data/img/a.jpg`."""
+    if image_uri.startswith("s3://") or os.path.isabs(image_uri.removeprefix("file://")):
+        return image_uri
+    if manifest_uri.startswith("s3://"):
+        bucket, _, key = manifest_uri.removeprefix("s3://").partition("/")
+        return f"s3://{bucket}/{posixpath.normpath(posixpath.join(posixpath.dirname(key), image_uri))}"
+    base = Path(manifest_uri.removeprefix("file://")).parent
+    return str(Path(os.path.normpath(base / image_uri.removeprefix("file://"))))
+
+
+def absolute_manifest_uri(uri: str) -> str:
+    """A local manifest path made absolute (against the working directory of whoever names it)."""
+    if uri.startswith("s3://"):
+        return uri
+    return str(Path(os.path.abspath(uri.removeprefix("file://"))))
+
+
 def _records(data: bytes, uri: str) -> list[dict[str, str]]:
     text = data.decode("utf-8-sig", errors="strict") if data else ""
     if uri.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
@@ -66,6 +87,7 @@ def _records(data: bytes, uri: str) -> list[dict[str, str]]:
 
 
 def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list[ManifestRow]:
+    """The manifest's rows, relative image paths resolved against `uri`; InvalidInput lists every problem."""
     try:
         records = _records(data, uri)
     except UnicodeDecodeError as e:
@@ -103,8 +125,8 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list
                 captured = date.fromisoformat(rec["capture_date"].strip())
             except ValueError:
                 problems.append(f"{where}: capture_date {rec['capture_date']!r} is not YYYY-MM-DD")
-        rows.append(ManifestRow(ref, category, rec["rationale"].strip(), rec["image_uri"].strip(),
-                                rec["provenance"].strip(), captured))
+        image_uri = resolve_image_uri(uri, rec["image_uri"].strip()) if rec["image_uri"].strip() else ""
+        rows.append(ManifestRow(ref, category, rec["rationale"].strip(), image_uri, rec["provenance"].strip(), captured))
     if problems:
         raise InvalidInput(f"manifest {uri} refused ({len(problems)} problems):\n  " + "\n  ".join(problems))
     return rows

@@ -1,41 +1,44 @@
-"""The admin audit view, end to end: `airflow standalone` started by the service module, a headless
-Chromium logging in with the generated admin password and finding a watchlist version in the view."""
+"""The admin audit view, end to end: `airflow standalone` started by the service module on the default
+ports a new user gets (the one test that starts Airflow on them), a headless Chromium logging in with the
+generated admin password, finding a watchlist version in the view and the safety-net DAGs running."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import pytest
 
-from lfr_core.config import get_settings
+from lfr_core.config import AirflowSettings, get_settings
 from tests.airflow.rows import insert_deployment, insert_version
-from tests.conftest import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
+EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report", "lfr_deployment"}
 
 
 @pytest.fixture()
 def airflow_running(services):
     from lfr_core.services import airflow_service
 
-    saved = os.environ.get("LFR_AIRFLOW__PORT")
-    os.environ["LFR_AIRFLOW__PORT"] = str(free_port())
+    overridden = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("LFR_AIRFLOW__")}
     get_settings.cache_clear()
     settings = get_settings()
+    assert settings.airflow.port == AirflowSettings().port, "this test runs Airflow on the defaults"
     try:
         assert airflow_service.start(settings) is True
         yield settings
     finally:
         airflow_service.stop(settings)
-        if saved is None:
-            os.environ.pop("LFR_AIRFLOW__PORT", None)
-        else:
-            os.environ["LFR_AIRFLOW__PORT"] = saved
+        os.environ.update(overridden)
         get_settings.cache_clear()
+
+
+def _dags(page, base: str) -> dict[str, dict]:
+    return {d["dag_id"]: d for d in page.request.get(f"{base}/api/v2/dags?limit=100").json()["dags"]}
 
 
 @pytest.mark.slow
@@ -57,6 +60,9 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
     base = status["address"]
     password = airflow_service.admin_password(settings)
     assert password
+    # `lfr services status` tells a user where the UI is and where the generated password is kept.
+    assert status["ui"] == base and status["audit_view"] == f"{base}/lfr-audit/"
+    assert str(airflow_service.password_file(settings)) in status["login"]
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
@@ -82,6 +88,12 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
             body = page.content()
             assert str(version) in body
             assert "Audit View Plaza" in body and "pc-rows" in body
+
+            # The safety nets run from the first start: a fresh Airflow lists them unpaused.
+            deadline = time.monotonic() + 120
+            while not EXPECTED_DAGS <= set(dags := _dags(page, base)) and time.monotonic() < deadline:
+                time.sleep(2)
+            assert {d: dags[d]["is_paused"] for d in EXPECTED_DAGS} == dict.fromkeys(EXPECTED_DAGS, False)
         finally:
             browser.close()
 

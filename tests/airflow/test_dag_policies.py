@@ -32,6 +32,11 @@ def test_every_dag_has_tags_owner_retries_no_catchup_and_docs(dagbag):
             assert t.retries >= 2, f"{dag_id}.{t.task_id} retries {t.retries}"
 
 
+def test_every_dag_runs_from_its_first_start_unpaused(dagbag):
+    """Expiry, purge and retention must never wait for an admin to find and unpause them."""
+    assert {d: dagbag.dags[d].is_paused_upon_creation for d in EXPECTED} == dict.fromkeys(EXPECTED, False)
+
+
 def test_expiry_sweep_runs_every_configured_interval(dagbag):
     from datetime import timedelta
 

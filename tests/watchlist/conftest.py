@@ -33,3 +33,25 @@ def stage(store, services):
         return stage_custody_manifest(store, services, rows, f"test-{next(_names)}-{time.time_ns()}")
 
     return _stage
+
+
+def local_manifest(folder, rows: list[dict[str, str]]):
+    """A CSV manifest in `folder` whose image paths are relative to it (`faces/<ref>.<ext>`), as a planner
+    keeps custody images beside their list; returns the manifest's path."""
+    import csv
+    import shutil
+    from pathlib import Path
+
+    faces = Path(folder) / "faces"
+    faces.mkdir(parents=True, exist_ok=True)
+    manifest = Path(folder) / "manifest.csv"
+    with open(manifest, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["subject_ref", "category", "rationale", "image_uri", "provenance",
+                                               "capture_date"])
+        writer.writeheader()
+        for row in rows:
+            image = Path(row["path"])
+            shutil.copy(image, faces / f"{row['subject_ref']}{image.suffix}")
+            writer.writerow({**{k: v for k, v in row.items() if k != "path"},
+                             "image_uri": f"faces/{row['subject_ref']}{image.suffix}"})
+    return manifest

@@ -60,5 +60,5 @@ def test_cli_refuses_bad_input_with_exit_codes(services):
                "--start", "2020-01-01T10:00:00+0000", "--end", "2020-01-01T12:00:00+0000", "--authorising-officer", "x",
                actor="pat.planner")
     assert past.returncode == 2 and "in the past" in past.stderr
-    wrong_role = lfr("watchlist", "purge", "00000000-0000-0000-0000-000000000000", actor="x", role="operator")
+    wrong_role = lfr("watchlist", "purge", "00000000-0000-0000-0000-000000000000", "--reason", "t", actor="x", role="operator")
     assert wrong_role.returncode == 3 and "may not purge" in wrong_role.stderr

@@ -182,11 +182,11 @@ def test_full_lifecycle_approve_activate_search_expire_purge(db, services, store
     with pytest.raises(ModelMismatch):
         matcher.check_model("0" * 64)
     with pytest.raises(Refused, match="is active"):
-        purge(db, store, services, vid, ADMIN)
+        purge(db, store, services, vid, ADMIN, reason="test: window over")
     assert lifecycle.expire(db, vid, OPERATOR)["state"] == "expired"
     assert deployments.get(db, deployment["id"])["status"] == "closed"
 
-    receipt = purge(db, store, services, vid, ADMIN)
+    receipt = purge(db, store, services, vid, ADMIN, reason="test: window over")
     assert receipt["deleted"] == {"embeddings": 8, "image_objects": 8}
     assert receipt["verified"]["embeddings_remaining"] == 0 and receipt["verified"]["objects_remaining"] == 0
     assert db.execute("SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (vid,)).fetchone()["n"] == 0
@@ -194,7 +194,7 @@ def test_full_lifecycle_approve_activate_search_expire_purge(db, services, store
     stored_receipt = json.loads(store.get_uri(receipt["receipt_uri"]))
     assert stored_receipt["version_id"] == vid and stored_receipt["deleted"] == receipt["deleted"]
     assert lifecycle.get_version(db, vid)["state"] == "purged"
-    assert purge(db, store, services, vid, ADMIN)["receipt_uri"] == receipt["receipt_uri"]  # idempotent
+    assert purge(db, store, services, vid, ADMIN, reason="test: window over")["receipt_uri"] == receipt["receipt_uri"]  # idempotent
 
     found = history(db, store, rows[0]["subject_ref"])
     ours = [(h["state"], h["snapshot_intact"], h["place"]) for h in found if h["version_id"] == vid]
@@ -213,8 +213,8 @@ def test_illegal_transitions_are_refused_with_reason(db, services, store, face_e
     with pytest.raises(Refused, match="draft; it cannot become expired"):
         lifecycle.expire(db, vid, OPERATOR)
     with pytest.raises(Refused, match="may not purge"):
-        purge(db, store, services, vid, OPERATOR)
-    receipt = purge(db, store, services, vid, ADMIN)  # a draft that never got approval is purged
+        purge(db, store, services, vid, OPERATOR, reason="test")
+    receipt = purge(db, store, services, vid, ADMIN, reason="test: window over")  # a draft that never got approval is purged
     assert receipt["deleted"]["embeddings"] == 2
     with pytest.raises(Refused, match="purged; it cannot become approved"):
         lifecycle.approve(db, vid, AUTHORISER)

@@ -1,0 +1,49 @@
+"""Cancelling a planned (or live) deployment: it stops at once, and nothing built for it survives.
+
+The deployment is marked cancelled first, so no list can be activated or built for it from then on; then
+each of its versions is taken down (an active list is expired) and purged with a receipt that gives the
+cancellation as its reason. Running it again finishes a cancellation that a failure interrupted. The
+deployment's DAG run notices the cancellation at its next step and ends, skipping what is left.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from lfr_core import deployments
+from lfr_core.config import Settings
+from lfr_core.errors import InvalidInput, Refused
+from lfr_core.roles import SYSTEM, Actor
+from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist.purge import purge
+
+
+def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: str,
+                      actor: Actor, reason: str) -> dict[str, Any]:
+    actor.require("planner", "admin", "system", to="cancel a deployment")
+    if not reason.strip():
+        raise InvalidInput("a cancellation needs a reason (it is recorded in the audit log and the purge receipts)")
+    reason = reason.strip()
+    with conn.transaction():
+        deployment = deployments.get(conn, deployment_id, lock=True)
+        if deployment["status"] == "closed":
+            raise Refused(f"deployment {deployment['id']} is already closed; its lists expire and purge as usual")
+        if deployment["status"] != "cancelled":
+            conn.execute("UPDATE deployments SET cancel_reason = %s WHERE id = %s", (reason, deployment["id"]))
+            deployments.set_status(conn, deployment["id"], "cancelled", actor, reason)
+    # The cancelling person is recorded on the deployment; the platform carries out the take-down and purge
+    # (which need the admin role) on their behalf, with their name and reason in every receipt.
+    why = f"deployment cancelled by {actor.name}: {reason}"
+    receipts = []
+    for version in lifecycle.list_versions(conn, deployment["id"]):
+        conn.rollback()
+        if version["state"] == "purged":
+            continue
+        if version["state"] in ("active", "approved"):
+            lifecycle.expire(conn, str(version["id"]), SYSTEM, reason=why)
+        receipts.append(purge(conn, store, settings, str(version["id"]), SYSTEM, reason=why))
+    return {"deployment_id": str(deployment["id"]), "status": "cancelled", "reason": reason,
+            "purged": [r["version_id"] for r in receipts], "receipts": [r.get("receipt_uri") for r in receipts]}
