@@ -22,7 +22,8 @@ CATEGORIES = ("wanted_by_court", "wanted_suspect", "missing_person", "risk_to_se
 class DbSettings(BaseModel):
     embedded: bool = Field(True, description="Start and use the embedded PostgreSQL 18 + pgvector under LFR_HOME")
     host: str = Field("127.0.0.1", description="PostgreSQL host (TCP)")
-    port: int = Field(54329, ge=1024, le=65535, description="PostgreSQL TCP port")
+    # Below the kernel's ephemeral port range (32768+), where an outgoing connection could take it first.
+    port: int = Field(25432, ge=1024, le=65535, description="PostgreSQL TCP port")
     name: str = Field("lfr", min_length=1, max_length=63, description="Database name")
     user: str = Field("lfr", min_length=1, max_length=63, description="Database role used by the platform")
     password: SecretStr | None = Field(

@@ -135,7 +135,7 @@ def stage(settings: Settings, plan: DemoPlan, window_lead_s: float, window_s: fl
     conf = orchestration.deployment_conf(
         place="Demo Square (embedded demo)", manifest_uri=manifest, planner=PLANNER.name,
         window_start=now + timedelta(seconds=window_lead_s),
-        window_end=now + timedelta(seconds=window_lead_s + window_s), threshold=settings.match.threshold,
+        window_end=now + timedelta(seconds=window_lead_s + window_s),
         intelligence_ref=reference, authorising_officer="Supt. Demo")
     return conf, reference
 

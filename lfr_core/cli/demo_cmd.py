@@ -62,13 +62,15 @@ def run_demo(
         console.print(f"version {approved['version']} approved by {approved['approved_by']}: "
                       f"{state['entries_accepted']} accepted, {state['entries_rejected']} rejected; "
                       f"criteria sha256 {approved['criteria_sha256'][:16]}…")
+        console.print(f"threshold {approved['threshold']:.4f}: {approved['threshold_source']}", highlight=False)
 
         console.rule("5. window opens: the DAG activates the list")
         state = demo.wait_for(lambda: (s := demo.deployment_state(settings, reference)) and s["state"] == "active" and s,
                               window_lead_s + 120, "activation")
         deployment_id = str(state["id"])
         key = demo.operator_key(settings, deployment_id)
-        console.print(f"deployment {deployment_id} live; operator key issued (shown once, not stored)")
+        console.print(f"deployment {deployment_id} live; operator key issued (shown once, not stored); the operator "
+                      f"console is {serve_service.address(settings)}/console?deployment={deployment_id}")
 
         console.rule("6. camera: " + Path(plan.feed_source).name)
         feed = Feed(serve_service.address(settings), deployment_id, key, camera_id="demo-cam-1", fps=fps)
@@ -99,7 +101,9 @@ def run_demo(
         if not keep_serve:
             serve_service.stop(settings)
         console.print("done. Inspect with `lfr deployment show " + deployment_id + "`, `lfr audit verify`; "
-                      "stop the services with `lfr services down`.")
+                      "`lfr services up --airflow --serve` starts the Airflow UI, audit view and console, and "
+                      "`lfr services status` says where each is and how to sign in; stop them with "
+                      "`lfr services down`.")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,9 +16,17 @@ import httpx
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
-from lfr_core.services.process import ManagedProcess, ServiceError, kill_leftovers, require_free_port
+from lfr_core.services.process import (
+    ManagedProcess,
+    ServiceError,
+    kill_leftovers,
+    port_in_use_message,
+    port_is_free,
+    require_free_port,
+)
 
 START_TIMEOUT_S = 180.0
+PURPOSE = "the Ray Serve HTTP API and operator console"
 NUM_CPUS = int(os.environ.get("LFR_SERVE_NUM_CPUS", "0")) or max(1, min(os.cpu_count() or 2, 2))
 
 
@@ -51,8 +59,7 @@ def start(settings: Settings) -> bool:
     proc = _process(settings)
     if proc.pid() is not None:
         return False
-    require_free_port(settings.serve.host, settings.serve.port, "serve", setting="LFR_SERVE__PORT",
-                      purpose="the Ray Serve HTTP API and operator console")
+    require_free_port(settings.serve.host, settings.serve.port, "serve", setting="LFR_SERVE__PORT", purpose=PURPOSE)
     env = {**os.environ, "LFR_HOME": str(settings.home), "LFR_SERVE_RAY_ADDRESS_FILE": ray_address_file(settings),
            "LFR_SERVE_RAY_TOKEN_FILE": ray_token_file(settings)}
     pid = proc.start([sys.executable, "-m", "ray_apps.launch", "--host", settings.serve.host,
@@ -61,6 +68,9 @@ def start(settings: Settings) -> bool:
     while time.monotonic() < deadline:
         if not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
             proc.stop()
+            if not port_is_free(settings.serve.host, settings.serve.port):  # taken since the check above
+                raise ServiceError(port_in_use_message("serve", settings.serve.host, settings.serve.port,
+                                                       "LFR_SERVE__PORT", PURPOSE) + f"; see {proc.log_file}")
             raise ServiceError(f"serve: the launcher exited during start; see {proc.log_file}")
         if _healthy(settings):
             return True

@@ -4,6 +4,7 @@ seconds ahead, and an authoriser (a different person) approving from another thr
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -104,12 +105,13 @@ def unknown_category_manifest(services, shared_dir):
 
 
 BAD = {
+    "relative manifest": lambda c: {"manifest_uri": "lists/manifest.csv"},
     "end before start": lambda c: {"window_end": (datetime.fromisoformat(c["window_start"]) - timedelta(seconds=5)).isoformat()},
     "window in the past": lambda c: {"window_start": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
     "unknown category": lambda c: {"manifest_uri": "UNKNOWN"},
     "missing manifest": lambda c: {"manifest_uri": "s3://lfr-sources/manifests/does-not-exist.csv"},
 }
-MESSAGES = {"end before start": "window_end must be after window_start", "window in the past": "is in the past",
+MESSAGES = {"relative manifest": "is a relative path", "end before start": "window_end must be after window_start", "window in the past": "is in the past",
             "unknown category": "unknown category 'gang_member'", "missing manifest": "is unreachable"}
 
 
@@ -135,3 +137,67 @@ def test_bad_request_fails_the_run_at_its_first_task(deployment_dag, services, u
     assert states["create_deployment"] == "failed"
     assert states["build_watchlist"] == "upstream_failed"
     assert _deployment_count(services) == before
+
+
+def _local_manifest(folder, subjects):
+    from tests.watchlist.conftest import local_manifest
+
+    return str(local_manifest(folder, subjects))
+
+
+def test_cancel_ends_the_run_cleanly_and_nothing_built_survives(deployment_dag, services, tmp_path, monkeypatch):
+    """A manifest with image paths relative to itself builds from a DAG worker's working directory; a
+    cancellation while the run waits for approval skips the rest and purges the draft."""
+    manifest = _local_manifest(tmp_path / "lists", _subjects(services, n=2))
+    monkeypatch.chdir(tmp_path)  # not the manifest's folder
+    conf = _conf(services, manifest, start_in_s=300)
+    cancelled = []
+
+    def cancel_when_built():
+        from lfr_core.cancellation import cancel_deployment
+
+        with connect(services) as conn:
+            for _ in range(240):
+                row = conn.execute("""SELECT d.id FROM deployments d JOIN watchlist_versions v ON v.deployment_id = d.id
+                                      WHERE d.intelligence_ref = %s""", (conf["intelligence_ref"],)).fetchone()
+                conn.rollback()
+                if row:
+                    cancelled.append(cancel_deployment(conn, ObjectStore(services), services, str(row["id"]),
+                                                       Actor("pat.planner", "planner"), "operation stood down"))
+                    return
+                time.sleep(0.5)
+
+    canceller = threading.Thread(target=cancel_when_built, daemon=True)
+    canceller.start()
+    run = deployment_dag.test(run_conf=conf)
+    canceller.join(timeout=5)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "success", states
+    assert states["build_watchlist"] == "success" and states["wait_for_approval"] == "skipped"
+    assert {states[t] for t in ("activate", "expire", "purge", "publish_report")} == {"skipped"}
+    with connect(services) as conn:
+        deployment = conn.execute("SELECT * FROM deployments WHERE intelligence_ref = %s",
+                                  (conf["intelligence_ref"],)).fetchone()
+        versions = lifecycle.list_versions(conn, deployment["id"])
+    assert deployment["status"] == "cancelled" and deployment["cancel_reason"] == "operation stood down"
+    assert [(v["state"], v["entries_accepted"]) for v in versions] == [("purged", 2)]
+    assert "operation stood down" in versions[0]["purge_receipt"]["reason"]
+
+
+def test_a_build_that_accepts_nothing_fails_the_run_with_the_reasons(deployment_dag, services, tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (320, 320), (90, 90, 90)).save(blank)
+    manifest = _local_manifest(tmp_path, [{"subject_ref": "CUST-EMPTY", "category": "wanted_by_court",
+                                           "rationale": "warrant", "provenance": "custody suite",
+                                           "capture_date": "", "path": str(blank)}])
+    conf = _conf(services, manifest, start_in_s=300)
+    run = deployment_dag.test(run_conf=conf)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert states["build_watchlist"] == "failed" and states["wait_for_approval"] == "upstream_failed"
+    with connect(services) as conn:
+        deployment = conn.execute("SELECT * FROM deployments WHERE intelligence_ref = %s",
+                                  (conf["intelligence_ref"],)).fetchone()
+    assert deployment["status"] == "cancelled" and "no manifest entry was accepted" in deployment["cancel_reason"]

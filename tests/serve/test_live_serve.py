@@ -162,6 +162,22 @@ def test_openapi_metrics_console_and_health(serve_url):
     assert page.status_code == 200 and "adjudication" in page.text
 
 
+def test_api_docs_load_every_asset_from_the_service_itself(serve_url):
+    """A police network has no internet: the docs page may name no outside host, and what it names loads."""
+    import re
+
+    page = httpx.get(serve_url + "/docs", timeout=10)
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    assert assets and not [a for a in assets if "//" in a], assets
+    assert "url: '/openapi.json'" in page.text
+    for asset in assets:
+        fetched = httpx.get(serve_url + asset, timeout=10)
+        assert fetched.status_code == 200 and len(fetched.content) > 100, asset
+    assert "SwaggerUIBundle" in httpx.get(serve_url + "/docs/assets/swagger-ui-bundle.js", timeout=10).text
+    assert httpx.get(serve_url + "/redoc", timeout=10).status_code == 404  # ReDoc would load from a CDN
+
+
 def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, serve_url, services, live):
     def counted():
         with connect(services) as conn:

@@ -252,3 +252,39 @@ def test_cancel_of_a_live_deployment_takes_its_list_down(db, services, store, fa
     assert deployments.get(db, deployment["id"])["status"] == "cancelled"
     assert lifecycle.get_version(db, version["id"])["state"] == "purged"
     assert lifecycle.deployment_active_version(db, deployment["id"]) is None
+
+
+def test_show_diff_and_keys_read_as_tables_without_json(services, identities, stage, tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 300), (120, 120, 120)).save(blank)
+    created = _create("--threshold", "0.41")
+    rows = subject_rows(identities, 2)
+    first = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", stage(rows), "--json",
+                          actor="pat.planner"))
+    second = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", stage(rows[:1] + [
+        {"subject_ref": "NOFACE-2", "category": "wanted_suspect", "rationale": "r", "provenance": "p",
+         "capture_date": "", "path": str(blank)}]), "--json", actor="pat.planner"))
+
+    shown = lfr("watchlist", "show", second["id"])
+    assert shown.returncode == 0 and not shown.stdout.lstrip().startswith("{")
+    assert "NOFACE-2" in shown.stdout and "no face found" in shown.stdout and rows[0]["subject_ref"] in shown.stdout
+    assert "threshold 0.4100 (set by the deployment)" in shown.stdout
+
+    diffed = lfr("watchlist", "diff", first["id"], second["id"])
+    assert diffed.returncode == 0 and not diffed.stdout.lstrip().startswith("{")
+    assert "NOFACE-2" in diffed.stdout and "added" in diffed.stdout and rows[1]["subject_ref"] in diffed.stdout
+
+    deployment = lfr("deployment", "show", created["id"])
+    assert deployment.returncode == 0 and "Bute Street" in deployment.stdout and "Supt. Evans" in deployment.stdout
+    assert not deployment.stdout.lstrip().startswith("{")
+
+    key = last_json(lfr("apikey", "create", "--name", "cam-operator-7", "--role", "operator", "--deployment",
+                        created["id"], "--json", actor="ada.admin"))["api_key"]
+    listed = lfr("apikey", "list")
+    assert listed.returncode == 0 and "cam-operator-7" in listed.stdout and key not in listed.stdout
+    key_id = next(r["key_id"] for r in last_json(lfr("apikey", "list", "--json")) if r["name"] == "cam-operator-7")
+    revoked = lfr("apikey", "revoke", key_id, actor="ada.admin")
+    assert revoked.returncode == 0 and "revoked the operator key of cam-operator-7" in revoked.stdout
+    assert "cam-operator-7" not in lfr("apikey", "list").stdout
