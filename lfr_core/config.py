@@ -136,6 +136,9 @@ class WatchlistSettings(BaseModel):
     expiry_grace_minutes: float = Field(15.0, ge=0.0, le=24 * 60, description="Grace after window end before purge")
     approval_timeout_minutes: float = Field(120.0, gt=0.0, le=7 * 24 * 60, description="Wait for approval")
     build_batch: int = Field(16, ge=1, le=1024, description="Images per batch in a watchlist build")
+    max_images_per_subject: int = Field(
+        5, ge=1, le=50, description="Custody images a manifest may give one subject (each becomes a template)"
+    )
 
 
 class AlertSettings(BaseModel):

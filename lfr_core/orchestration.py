@@ -78,7 +78,8 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
                 return _deployment_summary(existing, manifest_uri=manifest_uri, planner=planner, reused=True)
         spec = deployments.validate_spec(raw, settings, now=now)
         store = ObjectStore(settings) if manifest_uri.startswith("s3://") else None
-        rows = parse_manifest(read_source(manifest_uri, store), manifest_uri, spec.allowed_categories)
+        rows = parse_manifest(read_source(manifest_uri, store), manifest_uri, spec.allowed_categories,
+                              max_images_per_subject=settings.watchlist.max_images_per_subject)
         row = deployments.create(conn, spec, actor)
         return _deployment_summary(row, manifest_uri=manifest_uri, planner=planner, manifest_entries=len(rows),
                                    reused=False)

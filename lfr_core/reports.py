@@ -93,6 +93,9 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
     total_alerts = sum(by_status.values())
     engagements = by_status["confirmed"] + by_status["declined"]
     projection = projected_false_alerts(faces, size, **_calibrated_fmr(conn, used))
+    equity = (calibration.equitability(conn, used[-1]["embedder_sha256"], float(used[-1]["threshold"]))
+              if used else None)
+    conn.rollback()
     return {
         "deployment": {
             "id": str(deployment["id"]), "place": deployment["place"], "purpose": deployment["purpose"],
@@ -133,6 +136,7 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
             "per_comparison_fmr": projection["per_comparison_fmr"],
             "projection_source": projection["source"],
         },
+        "equitability": equity,
         # Alerts still awaiting a human decision make the figures provisional: the expiry sweep republishes
         # the report once the last of them is decided (or deleted by retention).
         "provisional": by_status["pending"] > 0,
@@ -201,10 +205,37 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Projected: {_fmt(f['projected'], 3)} (FPIR at this list size {_fmt(f['projected_fpir_at_watchlist'], 5)}; "
         f"per-comparison rate {f['per_comparison_fmr']:g}, from the {f['projection_source']})",
         "",
+        *_equitability_lines(report.get("equitability")),
         f"_Generated {report['generated_at']}_",
         "",
     ]
     return "\n".join(lines)
+
+
+def _equitability_lines(equity: dict[str, Any] | None) -> list[str]:
+    """Per-group error rates at this deployment's threshold, from the model's recorded evaluation."""
+    if not equity:
+        return ["## Equitability", "",
+                "No per-group evaluation is recorded for this model (`lfr eval --group-by COLUMN --record`).", ""]
+
+    def ci(g: dict[str, Any], m: str) -> str:
+        lo, hi = g[f"{m}_ci95"]
+        return f"{_fmt(g[m], 3)} ({_fmt(lo, 3)}-{_fmt(hi, 3)})"
+
+    lines = ["## Equitability", "",
+             f"Error rates per {html.escape(str(equity['group_by']))} at this deployment's threshold "
+             f"{_fmt(equity['threshold'], 3)}, with 95% intervals ({equity['bootstrap']}), from the {equity['source']}.",
+             "", "| group | identities | FNIR | FPIR | failure to enrol |", "|---|---|---|---|---|"]
+    for name, g in equity["groups"].items():
+        lines.append(f"| {html.escape(name)} | {g['identities']} | {ci(g, 'fnir')} | {ci(g, 'fpir')} | "
+                     f"{ci(g, 'fte_rate')} |")
+    lines.append("")
+    for metric, r in (equity.get("ratios") or {}).items():
+        if r:
+            verdict = "a significant difference" if r["flag"] else "no significant difference (the interval includes parity)"
+            lines.append(f"- {metric.upper()} worst/best group: {html.escape(r['worst'])} / {html.escape(r['best'])} = "
+                         f"{_fmt(r['ratio'], 2)} ({_fmt(r['ci95'][0], 2)}-{_fmt(r['ci95'][1], 2)}): {verdict}")
+    return [*lines, ""]
 
 
 def republish_settled_reports(conn: psycopg.Connection, store: ObjectStore, settings: Settings,

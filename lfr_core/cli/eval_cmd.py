@@ -58,6 +58,44 @@ def _print_report(res: dict, console) -> None:
     for f in fte["items"][:20]:
         console.print(f"  {f['path']}: {f['reasons']}")
     console.print(f"Searches without a template: {res['probe_failures']['count']}")
+    _print_groups(res["per_group"], console)
+    _print_tracks(res["track_fusion"], console)
+
+
+def _ci(entry: dict, metric: str) -> str:
+    lo, hi = entry[f"{metric}_ci95"]
+    return f"{_fmt(entry[metric])} [{_fmt(lo)}, {_fmt(hi)}]"
+
+
+def _print_groups(pg: dict, console) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Per {pg['group_by']} at the operating threshold {_fmt(pg['threshold'])} "
+                    f"({pg['operating_threshold_source']}); 95% intervals over identities")
+    for col in ("group", "identities", "mated", "non-mated", "FNIR", "FPIR", "rank-1", "failure to enrol"):
+        t.add_column(col)
+    for name, g in pg["groups"].items():
+        t.add_row(name, str(g["identities"]), str(g["n_mated"]), str(g["n_nonmated"]), _ci(g, "fnir"),
+                  _ci(g, "fpir"), _ci(g, "rank1"), _ci(g, "fte_rate"))
+    console.print(t)
+    for metric, r in pg["ratios"].items():
+        if r:
+            verdict = "[red]differs (interval excludes parity)[/]" if r["flag"] else "no significant difference"
+            console.print(f"{metric.upper()} worst/best: {r['worst']} / {r['best']} = {_fmt(r['ratio'])} "
+                          f"[{_fmt(r['ci95'][0])}, {_fmt(r['ci95'][1])}]: {verdict}")
+
+
+def _print_tracks(tf: dict, console) -> None:
+    from rich.table import Table
+
+    if not tf["rules"]:
+        return
+    t = Table(title=f"Track decisions: sequences of {tf['track_length']} images at threshold {_fmt(tf['threshold'])}")
+    for col in ("rule", "mated tracks", "FNIR", "non-mated tracks", "FPIR"):
+        t.add_column(col)
+    for r in tf["rules"]:
+        t.add_row(r["rule"], str(r["n_mated"]), _fmt(r["fnir"]), str(r["n_nonmated"]), _fmt(r["fpir"]))
+    console.print(t)
 
 
 def register(app: typer.Typer) -> None:
@@ -73,6 +111,14 @@ def register(app: typer.Typer) -> None:
         watchlist_size: Optional[int] = typer.Option(None, min=1, help="Watchlist size for the projection"),
         faces_seen: int = typer.Option(10_000, min=0, help="Faces seen in the deployment for the projection"),
         target_fpir: float = typer.Option(0.01, min=1e-9, max=1.0, help="FPIR to calibrate the threshold for"),
+        group_by: str = typer.Option("dataset", "--group-by", help="Manifest column whose values form the groups"),
+        threshold: Optional[float] = typer.Option(None, "--threshold", min=-1.0, max=1.0,
+                                                  help="Operating threshold for per-group figures and track "
+                                                       "decisions (default: calibrated for --target-fpir)"),
+        enrol_images: int = typer.Option(1, "--enrol-images", min=1, max=20,
+                                         help="Images enrolled per identity; a search takes each one's best"),
+        track_length: int = typer.Option(3, "--track-length", min=1, max=20,
+                                         help="Probe images of one identity that stand for one track"),
         record: bool = typer.Option(False, "--record", help="Store the calibration so reports project with it"),
         actor: Optional[str] = typer.Option(None, "--actor", envvar="LFR_ACTOR", help="Who records (with --record)"),
     ) -> None:
@@ -100,16 +146,21 @@ def register(app: typer.Typer) -> None:
         except ModelError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e
-        res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
-                             watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir)
+        try:
+            res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
+                                 watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir,
+                                 group_by=group_by, threshold=threshold, enrol_images=enrol_images,
+                                 track_length=track_length)
+        except ManifestError as e:
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from e
         if plot is not None:
             from lfr_core.evaluation.plot import plot_det
 
             plot_det(res, plot)
-        res.pop("_det", None)
-        nonmated = res.pop("_nonmated_top")
+        arrays = {k: res.pop(k) for k in [k for k in res if k.startswith("_")]}
         if record:
-            res["calibration_id"] = _record(res, nonmated, actor)
+            res["calibration_id"] = _record(res, arrays, actor)
         _print_report(res, Console(file=sys.stdout, width=120))
         if plot is not None:
             print(f"DET curve written to {plot}")
@@ -117,7 +168,7 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(_finite(res), default=_json_default, allow_nan=False))
 
 
-def _record(res: dict, nonmated, actor: str | None) -> int:
+def _record(res: dict, arrays: dict, actor: str | None) -> int:
     from lfr_core.cli.common import domain_errors, fail
     from lfr_core.db.connection import connect
     from lfr_core.evaluation import calibration
@@ -127,7 +178,8 @@ def _record(res: dict, nonmated, actor: str | None) -> int:
         fail("--record needs --actor (or LFR_ACTOR): the calibration is audited")
     with domain_errors(), connect() as conn:
         try:
-            return calibration.record(conn, res, nonmated, Actor(actor, "admin"))
+            return calibration.record(conn, res, arrays["_nonmated_top"], Actor(actor, "admin"),
+                                      searches=arrays["_searches"], enrolments=arrays["_enrolments"])
         except ValueError as e:
             fail(str(e))
 

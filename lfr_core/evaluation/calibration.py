@@ -15,24 +15,39 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from lfr_core import audit
+from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.metrics import threshold_at_fpir
 from lfr_core.roles import Actor
 
 
-def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.ndarray, actor: Actor) -> int:
+def _pseudonymise(searches: list[Search], enrolments: list[Enrolment]) -> tuple[list, list]:
+    """Searches and enrolments with identities replaced by indices: the per-group bootstrap needs to know which
+    searches share a person, never who the person is."""
+    index: dict[str, int] = {}
+    ids = lambda name: index.setdefault(name, len(index))  # noqa: E731
+    return ([[ids(x.identity), x.group, x.mated, x.score if np.isfinite(x.score) else None, x.is_top]
+             for x in searches],
+            [[ids(e.identity), e.group, e.enrolled] for e in enrolments])
+
+
+def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.ndarray, actor: Actor, *,
+           searches: list[Search] | None = None, enrolments: list[Enrolment] | None = None) -> int:
     scores = np.asarray(nonmated_top, dtype=np.float64)
     scores = scores[np.isfinite(scores)]
     if scores.size == 0 or not result["protocol"]["enrolled"]:
         raise ValueError("an evaluation without non-mated searches or enrolled identities cannot calibrate")
     summary = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated") if k in result}
+    stored_searches, stored_enrolments = _pseudonymise(searches or [], enrolments or [])
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO model_calibrations (embedder_sha256, detector_sha256, model, manifest, n_gallery,
-                                               nonmated_top_scores, summary, recorded_by)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                               nonmated_top_scores, summary, recorded_by, group_by, searches,
+                                               enrolments)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (result["model"]["embedder"]["weights_sha256"], result["model"]["detector"]["weights_sha256"],
              Jsonb(result["model"]), result["manifest"], result["protocol"]["enrolled"], scores.tolist(),
-             Jsonb(summary), actor.name),
+             Jsonb(summary), actor.name, (result.get("per_group") or {}).get("group_by"),
+             Jsonb(stored_searches) if searches else None, Jsonb(stored_enrolments) if enrolments else None),
         ).fetchone()
         audit.append(conn, actor=actor.name, role=actor.role, action="model.calibrate", object_type="model",
                      object_id=result["model"]["embedder"]["weights_sha256"],
@@ -71,6 +86,20 @@ def threshold_at_target(conn: psycopg.Connection, embedder_sha256: str, target_f
                                   f"threshold lies above every non-mated score")
     return {"threshold": float(threshold), "sufficient": sufficient,
             "source": f"calibrated for FPIR {target_fpir:g} at a list of {list_size}: {_source(row)}{note}"}
+
+
+def equitability(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:
+    """Per-group error rates with intervals at `threshold`, from the latest calibration of this embedder that
+    recorded its searches; None when there is none."""
+    row = conn.execute(
+        """SELECT id, manifest, recorded_at, group_by, searches, enrolments, nonmated_top_scores, n_gallery
+           FROM model_calibrations WHERE embedder_sha256 = %s AND searches IS NOT NULL
+           ORDER BY recorded_at DESC, id DESC LIMIT 1""", (embedder_sha256,)).fetchone()
+    if row is None:
+        return None
+    searches = [Search(str(i), g, m, -np.inf if s is None else s, t) for i, g, m, s, t in row["searches"]]
+    enrolments = [Enrolment(str(i), g, e) for i, g, e in row["enrolments"] or []]
+    return {"group_by": row["group_by"], "source": _source(row), **per_group(searches, enrolments, threshold)}
 
 
 def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:

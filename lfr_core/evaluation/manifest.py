@@ -7,7 +7,7 @@ mirrored copies) are skipped.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REQUIRED_COLUMNS = ("path", "identity", "dataset")
@@ -24,6 +24,7 @@ class ManifestRow:
     identity: str
     dataset: str
     note: str = ""
+    columns: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # all columns (--group-by)
 
 
 def load_manifest(path: str | Path) -> list[ManifestRow]:
@@ -44,7 +45,7 @@ def load_manifest(path: str | Path) -> list[ManifestRow]:
             if not rec.get("identity") or not rec.get("path"):
                 continue
             rows.append(ManifestRow(p.parent / rec["path"], rec["path"], rec["identity"], rec.get("dataset") or "-",
-                                    rec.get("note", "")))
+                                    rec.get("note", ""), rec))
     if not rows:
         raise ManifestError(f"manifest {p} has no rows with an identity")
     return rows

@@ -17,7 +17,14 @@ def plot_det(result: dict, path: str | Path) -> Path:
     n_nm = max(result.get("n_nonmated", 0), 1)
     floor = 0.5 / n_nm  # show FPIR = 0 points at the plot's floor instead of dropping them
     fig, ax = plt.subplots(figsize=(6, 4.5), dpi=120)
-    ax.step(np.maximum(fp, floor), fn, where="post", label="all datasets")
+    ax.step(np.maximum(fp, floor), fn, where="post", label="all", color="black", linewidth=1.6)
+    groups = result.get("per_group", {})
+    for name, (_, g_fp, g_fn) in sorted((result.get("_det_by_group") or {}).items()):
+        line, = ax.step(np.maximum(g_fp, floor), g_fn, where="post", label=name, linewidth=0.9, alpha=0.8)
+        point = groups.get("groups", {}).get(name)
+        if point and point["fpir"] is not None and point["fnir"] is not None:
+            ax.scatter([max(point["fpir"], floor)], [point["fnir"]], s=22, color=line.get_color(), marker="D",
+                       zorder=3)
     for key, t in (result.get("threshold_at_fpir") or {}).items():
         f = result["fnir_at_fpir"].get(key)
         if t is not None and f is not None:
@@ -31,7 +38,10 @@ def plot_det(result: dict, path: str | Path) -> Path:
     ax.set_xlabel("FPIR (non-mated searches with a candidate above threshold)")
     ax.set_ylabel("FNIR (mated searches not at rank 1 above threshold)")
     m = result.get("model", {})
-    ax.set_title(f"DET: {m.get('detector', {}).get('name')} + {m.get('embedder', {}).get('name')}", fontsize=10)
+    operating = groups.get("threshold")
+    ax.set_title(f"DET: {m.get('detector', {}).get('name')} + {m.get('embedder', {}).get('name')}"
+                 + (f"; diamonds: each {groups.get('group_by')} at t = {operating:.3f}" if operating is not None else ""),
+                 fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

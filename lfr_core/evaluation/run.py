@@ -35,7 +35,9 @@ from typing import Callable
 import numpy as np
 
 from lfr_core.config import Settings, get_settings
-from lfr_core.evaluation.manifest import ManifestRow, load_manifest
+from lfr_core.evaluation.groups import Enrolment, Search, per_group
+from lfr_core.evaluation.manifest import ManifestError, ManifestRow, load_manifest
+from lfr_core.evaluation.tracks import track_fusion
 from lfr_core.evaluation.metrics import det_curve, fpir, fnir, project_false_alerts, summarise
 from lfr_core.vision.engine import FaceEngine, build_engine
 from lfr_core.vision.errors import ImageError
@@ -96,31 +98,48 @@ def _analyse(engine: FaceEngine, rows: list[ManifestRow], purpose: str, settings
     return out
 
 
+def _column(row: ManifestRow, column: str) -> str:
+    return row.columns.get(column) or "-"
+
+
 def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, engine: FaceEngine | None = None,
                    holdout_share: float = 0.2, seed: int = 0, watchlist_size: int | None = None,
                    faces_seen: int = 10_000, target_fpir: float = 0.01, batch_size: int = 16,
-                   progress: Callable[[int], None] | None = None) -> dict:
+                   group_by: str = "dataset", threshold: float | None = None, enrol_images: int = 1,
+                   track_length: int = 3, progress: Callable[[int], None] | None = None) -> dict:
     """Evaluate and return a JSON-ready dict; keys starting with "_" hold arrays (the DET curve for plotting,
-    the non-mated top scores for `calibration.record`) and are dropped before dumping."""
+    the non-mated top scores and the scored searches for `calibration.record`) and are dropped before dumping.
+
+    `group_by` names the manifest column whose values form the groups of `per_group`, measured at one
+    threshold: `threshold` when given, else the one calibrated for `target_fpir` on all non-mated searches.
+    `enrol_images` templates (at most) are enrolled per identity; a search scores each identity by its best
+    template. `track_length` images of one identity form one probe sequence for `track_fusion`."""
     if not 0.0 <= holdout_share < 1.0:
         raise ValueError("holdout_share must be in [0, 1)")
+    if enrol_images < 1:
+        raise ValueError("enrol_images must be at least 1")
     s = settings or get_settings()
     eng = engine or build_engine(s)
     rows = load_manifest(manifest)
+    if group_by not in rows[0].columns:
+        raise ManifestError(f"--group-by {group_by!r} is not a column of {manifest} "
+                            f"(columns: {', '.join(rows[0].columns)})")
     by_id: OrderedDict[str, list[ManifestRow]] = OrderedDict()
     for r in rows:
         by_id.setdefault(r.identity, []).append(r)
     dataset_of = {i: rs[0].dataset for i, rs in by_id.items()}
+    group_of = {i: _column(rs[0], group_by) for i, rs in by_id.items()}
     ids_by_ds: dict[str, list[str]] = {}
     for i, ds in dataset_of.items():
         ids_by_ds.setdefault(ds, []).append(i)
     held = split_identities(ids_by_ds, holdout_share, seed)
 
-    # Enrolment: first image per identity that passes, trying the next image after a failure.
-    gallery_ids: list[str] = []
+    # Enrolment: the first `enrol_images` images per identity that pass, trying the next image after a failure.
+    template_owner: list[str] = []
     gallery: list[np.ndarray] = []
     fte: list[dict] = []
     enrolled_rows: set[str] = set()
+    wanted = {i: enrol_images for i in by_id if i not in held}
     pending = {i: list(rs) for i, rs in by_id.items() if i not in held}
     while pending:
         heads = [(i, rs.pop(0)) for i, rs in pending.items() if rs]
@@ -129,39 +148,51 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         results = _analyse(eng, [r for _, r in heads], "enrol", s, batch_size, progress)
         for (ident, r), (face, why) in zip(heads, results):
             if face is not None:
-                gallery_ids.append(ident)
+                template_owner.append(ident)
                 gallery.append(face.embedding)
                 enrolled_rows.add(r.rel)
-                pending[ident] = []
+                wanted[ident] -= 1
             else:
-                fte.append({"path": r.rel, "identity": ident, "dataset": r.dataset, "reasons": why})
-        pending = {i: rs for i, rs in pending.items() if rs}
+                fte.append({"path": r.rel, "identity": ident, "dataset": r.dataset, "group": group_of[ident],
+                            "reasons": why})
+        pending = {i: rs for i, rs in pending.items() if rs and wanted[i] > 0}
+    gallery_ids = list(dict.fromkeys(template_owner))
 
     probes = [r for r in rows if r.rel not in enrolled_rows]
     analysed = _analyse(eng, probes, "live", s, batch_size, progress)
     dim = eng.embedder.identity.embedding_dim or (gallery[0].shape[0] if gallery else 0)
     G = np.stack(gallery) if gallery else np.zeros((0, dim), np.float32)
     index_of = {ident: k for k, ident in enumerate(gallery_ids)}
+    owner = np.array([index_of[i] for i in template_owner], dtype=np.int64)
+
+    def identity_scores(embedding: np.ndarray) -> np.ndarray:
+        """Each enrolled identity's best template score (best-template fusion)."""
+        best = np.full(len(gallery_ids), -np.inf)
+        np.maximum.at(best, owner, G @ embedding)
+        return best
 
     recs = []  # (dataset, mated, score, is_top)
+    searches: list[Search] = []
+    probe_scores: list[np.ndarray | None] = []  # per probe: each identity's score, for track fusion
     probe_failures = []
     for r, (face, why) in zip(probes, analysed):
         mated = r.identity not in held
         if face is None or G.shape[0] == 0:
             probe_failures.append({"path": r.rel, "identity": r.identity, "reasons": why or "empty gallery"})
-            recs.append((r.dataset, mated, -math.inf, False))
-            continue
-        scores = G @ face.embedding
-        top = int(np.argmax(scores))
-        if mated:
-            k = index_of.get(r.identity)
-            if k is None:  # identity failed to enrol: the search cannot succeed
-                recs.append((r.dataset, True, -math.inf, False))
-            else:
-                others = np.delete(scores, k)
-                recs.append((r.dataset, True, float(scores[k]), bool(others.size == 0 or scores[k] > others.max())))
+            score, is_top, per_identity = -math.inf, False, None
         else:
-            recs.append((r.dataset, False, float(scores[top]), False))
+            per_identity = identity_scores(face.embedding)
+            k = index_of.get(r.identity)
+            if not mated:
+                score, is_top = float(per_identity.max()), False
+            elif k is None:  # identity failed to enrol: the search cannot succeed
+                score, is_top = -math.inf, False
+            else:
+                others = np.delete(per_identity, k)
+                score, is_top = float(per_identity[k]), bool(others.size == 0 or per_identity[k] > others.max())
+        recs.append((r.dataset, mated, score, is_top))
+        searches.append(Search(r.identity, group_of[r.identity], mated, score, is_top))
+        probe_scores.append(per_identity)
 
     def block(sel: list) -> dict:
         nm = np.array([x[2] for x in sel if not x[1]], dtype=np.float64)
@@ -183,12 +214,15 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     projection = project_false_alerts(0.0 if math.isnan(fpir_t) else fpir_t, len(gallery_ids), int(nm.size), n_wl,
                                       faces_seen)
     projection["threshold"] = t_target if math.isfinite(t_target) else None
+    operating = threshold if threshold is not None else t_target
+    enrolments = [Enrolment(i, group_of[i], i in index_of) for i in by_id if i not in held]
     ts, fp, fn = det_curve(nm, ms, mt)
     result = {
         "manifest": str(manifest),
         "model": eng.identity,
         "protocol": {"holdout_share": holdout_share, "seed": seed, "held_out_identities": len(held),
-                     "enrolled": len(gallery_ids), "identities": len(by_id), "images": len(rows)},
+                     "enrolled": len(gallery_ids), "identities": len(by_id), "images": len(rows),
+                     "enrol_images": enrol_images, "templates": len(template_owner)},
         **overall,
         "calibrated": {"target_fpir": target_fpir, "threshold": t_target if math.isfinite(t_target) else None,
                        "fpir_measured": fpir_t, "fnir": fnir(ms, mt, t_target) if ms.size else None,
@@ -196,8 +230,37 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "failures_to_enrol": {"count": len(fte), "items": fte},
         "probe_failures": {"count": len(probe_failures), "items": probe_failures},
         "per_dataset": per_ds,
+        "per_group": {"group_by": group_by, "operating_threshold_source": "given" if threshold is not None else
+                      f"calibrated for FPIR {target_fpir:g} on all non-mated searches",
+                      **per_group(searches, enrolments, operating, seed=seed)},
+        "enrolment_quality_by_group": quality_by_group(fte, enrolments, group_of),
+        "track_fusion": track_fusion(probes, probe_scores, held, index_of, operating, track_length),
         "projection": projection,
         "_det": {"fpir": fp, "fnir": fn, "thresholds": ts},
+        "_det_by_group": {g: det_curve(*_group_arrays(searches, g)) for g in sorted({x.group for x in searches})},
         "_nonmated_top": nm,
+        "_searches": searches,
+        "_enrolments": enrolments,
     }
     return result
+
+
+def _group_arrays(searches: list[Search], group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    sel = [x for x in searches if x.group == group]
+    return (np.array([x.score for x in sel if not x.mated], np.float64),
+            np.array([x.score for x in sel if x.mated], np.float64),
+            np.array([x.is_top for x in sel if x.mated], bool))
+
+
+def quality_by_group(fte: list[dict], enrolments: list[Enrolment], group_of: dict[str, str]) -> dict:
+    """The enrolment gate's rejections per group and reason (each failed image counts once per reason)."""
+    out: dict[str, dict] = {}
+    for e in enrolments:
+        out.setdefault(e.group, {"identities": 0, "rejected_images": 0, "reasons": {}})["identities"] += 1
+    for f in fte:
+        entry = out.setdefault(f["group"], {"identities": 0, "rejected_images": 0, "reasons": {}})
+        entry["rejected_images"] += 1
+        for reason in str(f["reasons"]).split("; "):
+            kind = reason.split(":")[0]
+            entry["reasons"][kind] = entry["reasons"].get(kind, 0) + 1
+    return out

@@ -43,17 +43,19 @@ class EntryResult:
     image_bytes: bytes | None = field(default=None, repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
     quality: dict[str, float] | None = None
+    copy_uri: str | None = None  # the working copy in the images bucket, once stored
 
-    def snapshot(self, image_uri: str | None) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any]:
         return {
             "subject_ref": self.row.subject_ref,
+            "image_index": self.row.image_index,
             "category": self.row.category,
             "rationale": self.row.rationale,
             "provenance": self.row.provenance,
             "capture_date": self.row.capture_date.isoformat() if self.row.capture_date else None,
             "source_uri": self.row.image_uri,
             "image_sha256": self.image_sha256,
-            "image_uri": image_uri,
+            "image_uri": self.copy_uri,
             "status": self.status,
             "reason": self.reason,
         }
@@ -122,7 +124,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     manifest_uri = absolute_manifest_uri(manifest_uri)
     manifest_bytes = read_source(manifest_uri, store)
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
-    rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"])
+    rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"],
+                          max_images_per_subject=settings.watchlist.max_images_per_subject)
     results = enrol_entries(rows, store, engine, settings)
     identity = engine.identity
     embedder = identity["embedder"]
@@ -145,10 +148,9 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "SELECT coalesce(max(version), 0) + 1 AS n FROM watchlist_versions WHERE deployment_id = %s",
                 (deployment["id"],),
             ).fetchone()["n"]
-            image_uris: dict[str, str] = {}
             for i, result in enumerate(accepted):
                 key = f"{copies}{i:05d}-{result.image_sha256[:12]}{_image_extension(result.row.image_uri)}"
-                image_uris[result.row.subject_ref] = store.put_bytes(settings.s3.bucket_images, key, result.image_bytes).uri
+                result.copy_uri = store.put_bytes(settings.s3.bucket_images, key, result.image_bytes).uri
             conn.execute(
                 """INSERT INTO watchlist_versions
                      (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
@@ -160,13 +162,14 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                  embedder["weights_sha256"], embedder["embedding_dim"], threshold, threshold_source, len(results),
                  len(accepted), len(results) - len(accepted)),
             )
-            entry_ids = _insert_entries(conn, version_id, results, image_uris)
+            entry_ids = _insert_entries(conn, version_id, results)
             ensure_hnsw_index(conn, embedder["embedding_dim"])
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO watchlist_embeddings (entry_id, version_id, embedding_dim, embedding)"
                     " VALUES (%s, %s, %s, %s)",
-                    [(entry_ids[r.row.subject_ref], version_id, embedder["embedding_dim"], r.embedding) for r in accepted],
+                    [(entry_ids[(r.row.subject_ref, r.row.image_index)], version_id, embedder["embedding_dim"],
+                      r.embedding) for r in accepted],
                 )
             snapshot = {
                 "deployment_id": str(deployment["id"]),
@@ -179,7 +182,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "model": identity,
                 "threshold": threshold,
                 "threshold_source": threshold_source,
-                "entries": [r.snapshot(image_uris.get(r.row.subject_ref)) for r in results],
+                "counts": entry_counts(results),
+                "entries": [r.snapshot() for r in results],
             }
             snapshot_obj = store.put_json(
                 settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/snapshot.json", snapshot
@@ -216,8 +220,8 @@ def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: s
 def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any]:
     """The version with its entries in manifest order, as a build reports them (and a retried build again)."""
     rows = conn.execute(
-        """SELECT subject_ref, category, rationale, provenance, capture_date, source_uri, image_sha256, image_uri,
-                  status, reason FROM watchlist_entries WHERE version_id = %s ORDER BY id""", (version["id"],)
+        """SELECT subject_ref, image_index, category, rationale, provenance, capture_date, source_uri, image_sha256,
+                  image_uri, status, reason FROM watchlist_entries WHERE version_id = %s ORDER BY id""", (version["id"],)
     ).fetchall()
     conn.rollback()
     for row in rows:
@@ -225,18 +229,25 @@ def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str,
     return {**version, "entries": rows}
 
 
-def _insert_entries(conn: psycopg.Connection, version_id: uuid.UUID, results: list[EntryResult],
-                    image_uris: dict[str, str]) -> dict[str, int]:
+def entry_counts(results: list[EntryResult]) -> dict[str, int]:
+    """Images and subjects, in all and accepted (a subject counts as accepted with at least one image)."""
+    return {"images": len(results), "images_accepted": sum(r.status == "accepted" for r in results),
+            "subjects": len({r.row.subject_ref for r in results}),
+            "subjects_accepted": len({r.row.subject_ref for r in results if r.status == "accepted"})}
+
+
+def _insert_entries(conn: psycopg.Connection, version_id: uuid.UUID,
+                    results: list[EntryResult]) -> dict[tuple[str, int], int]:
     rows = conn.execute(
-        """INSERT INTO watchlist_entries (version_id, subject_ref, category, rationale, provenance, capture_date,
-                                          source_uri, image_sha256, image_uri, status, reason, quality)
-           SELECT %s, * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
+        """INSERT INTO watchlist_entries (version_id, subject_ref, image_index, category, rationale, provenance,
+                                          capture_date, source_uri, image_sha256, image_uri, status, reason, quality)
+           SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
                                     %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[])
-           RETURNING id, subject_ref""",
+           RETURNING id, subject_ref, image_index""",
         (version_id,
-         [r.row.subject_ref for r in results], [r.row.category for r in results], [r.row.rationale for r in results],
-         [r.row.provenance for r in results], [r.row.capture_date for r in results], [r.row.image_uri for r in results],
-         [r.image_sha256 for r in results], [image_uris.get(r.row.subject_ref) for r in results],
+         [r.row.subject_ref for r in results], [r.row.image_index for r in results], [r.row.category for r in results],
+         [r.row.rationale for r in results], [r.row.provenance for r in results], [r.row.capture_date for r in results],
+         [r.row.image_uri for r in results], [r.image_sha256 for r in results], [r.copy_uri for r in results],
          [r.status for r in results], [r.reason for r in results], [Jsonb(r.quality) for r in results]),
     ).fetchall()
-    return {row["subject_ref"]: row["id"] for row in rows}
+    return {(row["subject_ref"], row["image_index"]): row["id"] for row in rows}

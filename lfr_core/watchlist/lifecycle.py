@@ -43,7 +43,7 @@ def list_versions(conn: psycopg.Connection, deployment_id: str | uuid.UUID | Non
 
 def entries(conn: psycopg.Connection, version_id: uuid.UUID) -> list[dict[str, Any]]:
     return conn.execute(
-        "SELECT * FROM watchlist_entries WHERE version_id = %s ORDER BY subject_ref", (version_id,)
+        "SELECT * FROM watchlist_entries WHERE version_id = %s ORDER BY subject_ref, image_index", (version_id,)
     ).fetchall()
 
 
@@ -130,11 +130,22 @@ def deployment_active_version(conn: psycopg.Connection, deployment_id: uuid.UUID
     ).fetchone()
 
 
+def _by_subject(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One record per subject: its shared fields, and its images' hashes, statuses and provenance in order."""
+    subjects: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        s = subjects.setdefault(r["subject_ref"], {"category": r["category"], "rationale": r["rationale"],
+                                                   "provenance": [], "image_sha256": [], "status": []})
+        for f in ("provenance", "image_sha256", "status"):
+            s[f].append(r[f])
+    return subjects
+
+
 def diff(conn: psycopg.Connection, old_id: str, new_id: str) -> dict[str, Any]:
-    """Subjects added, removed and changed (category, rationale, image or acceptance) between two versions."""
+    """Subjects added, removed and changed (category, rationale, images or acceptance) between two versions."""
     old, new = get_version(conn, old_id), get_version(conn, new_id)
-    before = {r["subject_ref"]: r for r in entries(conn, old["id"])}
-    after = {r["subject_ref"]: r for r in entries(conn, new["id"])}
+    before = _by_subject(entries(conn, old["id"]))
+    after = _by_subject(entries(conn, new["id"]))
     fields = ("category", "rationale", "provenance", "image_sha256", "status")
     changed = {}
     for ref in sorted(before.keys() & after.keys()):

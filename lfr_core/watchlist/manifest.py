@@ -1,7 +1,10 @@
 """Source manifests: who is proposed for a watchlist, in which category, why, and from which image.
 
-Structural faults (missing columns, an unknown or disallowed category, an empty rationale, a duplicate
-subject) refuse the whole manifest: the list's composition is the legal question, so it must be fixed by
+A subject may have several rows, one per custody photograph (up to `watchlist.max_images_per_subject`);
+they must agree on the category and rationale, the legal reason for listing the person.
+
+Structural faults (missing columns, an unknown or disallowed category, an empty rationale, a subject whose
+rows disagree or who has too many images) refuse the whole manifest: the list's composition is the legal question, so it must be fixed by
 the planner, not silently trimmed. Faults of a single image are rejected per entry during the build.
 """
 
@@ -31,6 +34,7 @@ class ManifestRow:
     image_uri: str
     provenance: str
     capture_date: date | None
+    image_index: int = 0  # which of the subject's images, in manifest order
 
 
 def read_source(uri: str, store: ObjectStore | None) -> bytes:
@@ -86,7 +90,8 @@ def _records(data: bytes, uri: str) -> list[dict[str, str]]:
     return list(reader)
 
 
-def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list[ManifestRow]:
+def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
+                   max_images_per_subject: int = 5) -> list[ManifestRow]:
     """The manifest's rows, relative image paths resolved against `uri`; InvalidInput lists every problem."""
     try:
         records = _records(data, uri)
@@ -96,7 +101,8 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list
         raise InvalidInput(f"manifest {uri} has no entries")
     problems: list[str] = []
     rows: list[ManifestRow] = []
-    seen: set[str] = set()
+    first_row: dict[str, dict[str, str]] = {}
+    images: dict[str, int] = {}
     for line, rec in enumerate(records, start=2):
         missing = [c for c in COLUMNS if c not in rec]
         if missing:
@@ -106,9 +112,17 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list
         where = f"row {line} ({ref or 'no subject_ref'})"
         if not ref:
             problems.append(f"{where}: empty subject_ref")
-        elif ref in seen:
-            problems.append(f"{where}: duplicate subject_ref {ref!r}")
-        seen.add(ref)
+        elif ref in first_row:
+            earlier = first_row[ref]
+            for column in ("category", "rationale"):
+                if rec[column].strip() != earlier[column].strip():
+                    problems.append(f"{where}: {column} {rec[column].strip()!r} differs from the subject's earlier "
+                                    f"row ({earlier[column].strip()!r}); every image of a subject shares one")
+            if images[ref] >= max_images_per_subject:
+                problems.append(f"{where}: more than {max_images_per_subject} images for {ref!r}")
+        first_row.setdefault(ref, rec)
+        index = images.get(ref, 0)
+        images[ref] = index + 1
         if category not in CATEGORIES:
             problems.append(f"{where}: unknown category {category!r}; allowed: {', '.join(CATEGORIES)}")
         elif category not in allowed_categories:
@@ -126,7 +140,8 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str]) -> list
             except ValueError:
                 problems.append(f"{where}: capture_date {rec['capture_date']!r} is not YYYY-MM-DD")
         image_uri = resolve_image_uri(uri, rec["image_uri"].strip()) if rec["image_uri"].strip() else ""
-        rows.append(ManifestRow(ref, category, rec["rationale"].strip(), image_uri, rec["provenance"].strip(), captured))
+        rows.append(ManifestRow(ref, category, rec["rationale"].strip(), image_uri, rec["provenance"].strip(), captured,
+                                index))
     if problems:
         raise InvalidInput(f"manifest {uri} refused ({len(problems)} problems):\n  " + "\n  ".join(problems))
     return rows

@@ -49,6 +49,9 @@ def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
         copies = conn.execute(
             "SELECT image_sha256, image_uri FROM watchlist_entries WHERE version_id = %s AND image_uri IS NOT NULL"
             " ORDER BY id", (version["id"],)).fetchall()
+        enrolled = conn.execute(
+            """SELECT count(DISTINCT w.subject_ref) AS subjects, count(*) AS templates FROM watchlist_embeddings e
+               JOIN watchlist_entries w ON w.id = e.entry_id WHERE e.version_id = %s""", (version["id"],)).fetchone()
         pending = conn.execute(
             "SELECT id, watchlist_image_uri FROM alerts WHERE version_id = %s AND status = 'pending'"
             " AND watchlist_image_uri IS NOT NULL ORDER BY raised_at", (version["id"],)).fetchall()
@@ -76,6 +79,7 @@ def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
             "purged_by": actor.name,
             "purged_at": datetime.now(UTC).isoformat(),
             "deleted": {"embeddings": embeddings, "image_objects": objects},
+            "counts": {"subjects": enrolled["subjects"], "images": enrolled["templates"]},
             "deleted_images_sha256": sha256_hex(canonical_json([c["image_sha256"] for c in copies])),
             "kept_for_adjudication": {
                 "image_objects": len(kept), "alert_ids": [str(a["id"]) for a in pending],
@@ -135,13 +139,16 @@ def history(conn: psycopg.Connection, store: ObjectStore, subject_ref: str) -> l
             found.append({"version_id": str(row["id"]), "error": f"snapshot unreadable: {e}"})
             continue
         intact = sha256_hex(data) == row["snapshot_sha256"]
-        for entry in json.loads(data)["entries"]:
-            if entry["subject_ref"] == subject_ref:
-                found.append({
-                    "deployment_id": str(row["deployment_id"]), "place": row["place"],
-                    "window_start": row["window_start"], "window_end": row["window_end"],
-                    "version_id": str(row["id"]), "version": row["version"], "state": row["state"],
-                    "category": entry["category"], "entry_status": entry["status"], "reason": entry["reason"],
-                    "activated_at": row["activated_at"], "purged_at": row["purged_at"], "snapshot_intact": intact,
-                })
+        images = [e for e in json.loads(data)["entries"] if e["subject_ref"] == subject_ref]
+        if images:  # one occurrence per version, however many images the subject had on it
+            accepted = [e for e in images if e["status"] == "accepted"]
+            found.append({
+                "deployment_id": str(row["deployment_id"]), "place": row["place"],
+                "window_start": row["window_start"], "window_end": row["window_end"],
+                "version_id": str(row["id"]), "version": row["version"], "state": row["state"],
+                "category": images[0]["category"], "entry_status": "accepted" if accepted else "rejected",
+                "images": len(images), "images_accepted": len(accepted),
+                "reason": None if accepted else "; ".join(str(e["reason"]) for e in images),
+                "activated_at": row["activated_at"], "purged_at": row["purged_at"], "snapshot_intact": intact,
+            })
     return found

@@ -55,6 +55,27 @@ def test_eval_cli_json_last_line_has_the_metrics(app, tmp_path, faces_dir):
     assert res["projection"]["watchlist_size"] == 1000 and res["projection"]["faces_seen"] == 5000
     assert "0.001" in res["insufficient_nonmated"]
     assert plot.stat().st_size > 1000
+    groups = res["per_group"]
+    assert groups["group_by"] == "dataset" and set(groups["groups"]) == {"orl", "deepface"}
+    assert groups["threshold"] == res["calibrated"]["threshold"]  # one operating threshold for every group
+    for g in groups["groups"].values():
+        assert set(g) >= {"fnir", "fnir_ci95", "fpir", "fpir_ci95", "rank1", "rank1_ci95", "fte_rate", "fte_rate_ci95"}
+    assert res["enrolment_quality_by_group"]["orl"]["identities"] == 3
+    assert [r["rule"] for r in res["track_fusion"]["rules"]] == ["k=1 of 3", "k=2 of 3", "k=3 of 3", "mean score"]
+
+
+def test_eval_cli_enrols_several_images_and_groups_by_any_column(app, tmp_path, faces_dir):
+    manifest = _write_manifest(tmp_path, faces_dir)
+    r = CliRunner().invoke(app, ["eval", "--manifest", manifest, "--json", "--holdout-share", "0.34",
+                                 "--enrol-images", "2", "--group-by", "note", "--threshold", "0.4"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["protocol"]["enrol_images"] == 2
+    assert res["protocol"]["templates"] == 2 * res["protocol"]["enrolled"]
+    assert res["n_mated"] + res["n_nonmated"] + res["protocol"]["templates"] == 18
+    assert res["per_group"]["group_by"] == "note" and res["per_group"]["threshold"] == 0.4
+    bad = CliRunner().invoke(app, ["eval", "--manifest", manifest, "--group-by", "ethnicity"])
+    assert bad.exit_code == 2 and "not a column" in bad.output
 
 
 def test_eval_cli_missing_manifest_exits_2(app, tmp_path):

@@ -59,3 +59,12 @@ def test_recorded_calibration_drives_the_report_projection(services, db, small_m
     assert report["false_alerts"]["per_comparison_fmr"] == pytest.approx(expected)
     assert report["false_alerts"]["projected"] == pytest.approx(1000 * (1 - (1 - expected) ** 4))
     assert f"calibration #{evaluated['calibration_id']}" in report["false_alerts"]["projection_source"]
+
+    # The equitability section: per-group rates at the deployment's threshold, from the recorded searches.
+    equity = report["equitability"]
+    assert equity["group_by"] == "dataset" and equity["threshold"] == pytest.approx(0.363)
+    assert equity["groups"]["orl"]["n_mated"] == evaluated["per_group"]["groups"]["orl"]["n_mated"]
+    assert f"calibration #{evaluated['calibration_id']}" in equity["source"]
+    markdown = reports.render_markdown(report)
+    assert "## Equitability" in markdown and "| orl |" in markdown
+    assert not any(name in json.dumps(stored["searches"]) for name in ("orl_s1", "orl_s2")), "identities pseudonymised"

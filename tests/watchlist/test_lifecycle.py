@@ -67,7 +67,7 @@ def test_build_rejects_bad_entries_with_reasons(db, services, store, face_engine
     assert version["embedder_sha256"] == face_engine.embedder.identity.weights_sha256
     snapshot = json.loads(store.get_uri(version["snapshot_uri"]))
     assert len(snapshot["entries"]) == 8
-    assert all(set(e) == {"subject_ref", "category", "rationale", "provenance", "capture_date", "source_uri",
+    assert all(set(e) == {"subject_ref", "image_index", "category", "rationale", "provenance", "capture_date", "source_uri",
                           "image_sha256", "image_uri", "status", "reason"} for e in snapshot["entries"])
     copies = store.list_keys(services.s3.bucket_images, copies_prefix(version["id"]))
     assert len(copies) == 3  # only accepted images are copied
@@ -79,10 +79,11 @@ def test_build_rejects_bad_entries_with_reasons(db, services, store, face_engine
         (lambda rows: [{k: v for k, v in r.items() if k != "rationale"} for r in rows], "missing columns: rationale"),
         (lambda rows: [{**rows[0], "category": "suspicious_looking"}, *rows[1:]], "unknown category"),
         (lambda rows: [{**rows[0], "rationale": "  "}, *rows[1:]], "empty rationale"),
-        (lambda rows: [rows[0], {**rows[1], "subject_ref": rows[0]["subject_ref"]}], "duplicate subject_ref"),
+        (lambda rows: [rows[0], {**rows[1], "subject_ref": rows[0]["subject_ref"], "rationale": "another warrant"}],
+         "rationale 'another warrant' differs from the subject's earlier row"),
         (lambda rows: [{**rows[0], "category": "missing_person"}, *rows[1:]], "not authorised for this deployment"),
     ],
-    ids=["missing-column", "unknown-category", "empty-rationale", "duplicate-subject", "category-not-allowed"],
+    ids=["missing-column", "unknown-category", "empty-rationale", "subject-rows-disagree", "category-not-allowed"],
 )
 def test_bad_manifest_is_refused_and_changes_nothing(db, services, store, face_engine, identities, mutate, expected, tmp_path):
     import csv
