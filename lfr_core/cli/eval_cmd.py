@@ -119,6 +119,8 @@ def register(app: typer.Typer) -> None:
                                          help="Images enrolled per identity; a search takes each one's best"),
         track_length: int = typer.Option(3, "--track-length", min=1, max=20,
                                          help="Probe images of one identity that stand for one track"),
+        fusion: str = typer.Option("centroid", "--fusion",
+                                   help="Score an identity of several images by its centroid (as live) or best"),
         record: bool = typer.Option(False, "--record", help="Store the calibration so reports project with it"),
         actor: Optional[str] = typer.Option(None, "--actor", envvar="LFR_ACTOR", help="Who records (with --record)"),
     ) -> None:
@@ -150,8 +152,8 @@ def register(app: typer.Typer) -> None:
             res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
                                  watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir,
                                  group_by=group_by, threshold=threshold, enrol_images=enrol_images,
-                                 track_length=track_length)
-        except ManifestError as e:
+                                 track_length=track_length, fusion=fusion)
+        except (ManifestError, ValueError) as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e
         if plot is not None:

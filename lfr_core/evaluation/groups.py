@@ -14,7 +14,8 @@ FPIR interval has nothing to vary: `identities_nonmated` says how many there wer
 The worst group has the highest rate, the best the lowest (ties: the one with more searches). Their ratio
 is taken in every replicate as well, counting 0/0 as parity (1) and x/0 as unbounded, and a difference is
 flagged only when the ratio's 95% interval excludes parity, i.e. the worst group's rate exceeds the best's in
-at least 97.5% of replicates. An unbounded ratio or bound is reported as null.
+at least 97.5% of replicates, and both groups rest on at least MIN_IDENTITIES_TO_FLAG identities. An
+unbounded ratio or bound is reported as null.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 BOOTSTRAP_REPLICATES = 2000
+# Below this many identities behind a rate, the bootstrap has (almost) nothing to resample: such a group is
+# reported but never flagged (one held-out identity gives the same FPIR in every replicate).
+MIN_IDENTITIES_TO_FLAG = 3
 METRICS = ("fnir", "fpir", "rank1", "fte_rate")
 
 
@@ -91,6 +95,7 @@ def per_group(searches: list[Search], enrolments: list[Enrolment], threshold: fl
                  "groups": {}}
     draws: dict[str, np.ndarray] = {}
     totals: dict[str, np.ndarray] = {}
+    strata: dict[str, dict[str, int]] = {}  # identities behind each rate
     for g in groups:
         counts = _identity_counts(searches, enrolments, threshold, g)
         if len(counts) == 0:
@@ -101,6 +106,7 @@ def per_group(searches: list[Search], enrolments: list[Enrolment], threshold: fl
             if len(stratum):
                 boot += stratum[rng.integers(0, len(stratum), size=(replicates, len(stratum)))].sum(axis=1)
         draws[g] = boot
+        strata[g] = {"fnir": int((counts[:, 0] > 0).sum()), "fpir": int(held_out.sum())}
         total = totals[g] = counts.sum(axis=0)
         point, spread = _rates(total), _rates(boot)
         entry = {"identities": len(counts), "identities_nonmated": int(held_out.sum()), "n_mated": int(total[0]),
@@ -111,11 +117,12 @@ def per_group(searches: list[Search], enrolments: list[Enrolment], threshold: fl
             entry[m] = _finite(point[m])
             entry[f"{m}_ci95"] = [_finite(lo), _finite(hi)]
         out["groups"][g] = entry
-    out["ratios"] = {m: _ratio(totals, draws, m) for m in ("fnir", "fpir")}
+    out["ratios"] = {m: _ratio(totals, draws, strata, m) for m in ("fnir", "fpir")}
     return out
 
 
-def _ratio(totals: dict[str, np.ndarray], draws: dict[str, np.ndarray], metric: str) -> dict | None:
+def _ratio(totals: dict[str, np.ndarray], draws: dict[str, np.ndarray], strata: dict[str, dict[str, int]],
+           metric: str) -> dict | None:
     """Worst over best group with its bootstrap interval; None with fewer than two measured groups."""
     size = 0 if metric == "fnir" else 3
     measured = {g: float(_rates(t)[metric]) for g, t in totals.items() if t[size] > 0}
@@ -131,6 +138,8 @@ def _ratio(totals: dict[str, np.ndarray], draws: dict[str, np.ndarray], metric: 
     lo, hi = np.quantile(boot, [0.025, 0.975], method="inverted_cdf") if boot.size else (np.nan, np.nan)
     point = 1.0 if measured[worst] == measured[best] == 0 else (
         measured[worst] / measured[best] if measured[best] else np.inf)
+    enough = min(strata[worst][metric], strata[best][metric]) >= MIN_IDENTITIES_TO_FLAG
     return {"worst": worst, "best": best, f"{metric}_worst": measured[worst], f"{metric}_best": measured[best],
-            "ratio": _finite(point), "ci95": [_finite(lo), _finite(hi)], "flag": bool(lo > 1.0),
-            "unbounded_as_null": True}
+            "ratio": _finite(point), "ci95": [_finite(lo), _finite(hi)], "flag": bool(lo > 1.0 and enough),
+            "identities": {worst: strata[worst][metric], best: strata[best][metric]},
+            "testable": enough, "unbounded_as_null": True}

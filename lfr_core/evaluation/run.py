@@ -38,6 +38,7 @@ from lfr_core.config import Settings, get_settings
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.manifest import ManifestError, ManifestRow, load_manifest
 from lfr_core.evaluation.tracks import track_fusion
+from lfr_core.matching.fusion import centroids
 from lfr_core.evaluation.metrics import det_curve, fpir, fnir, project_false_alerts, summarise
 from lfr_core.vision.engine import FaceEngine, build_engine
 from lfr_core.vision.errors import ImageError
@@ -106,18 +107,22 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
                    holdout_share: float = 0.2, seed: int = 0, watchlist_size: int | None = None,
                    faces_seen: int = 10_000, target_fpir: float = 0.01, batch_size: int = 16,
                    group_by: str = "dataset", threshold: float | None = None, enrol_images: int = 1,
-                   track_length: int = 3, progress: Callable[[int], None] | None = None) -> dict:
+                   track_length: int = 3, fusion: str = "centroid",
+                   progress: Callable[[int], None] | None = None) -> dict:
     """Evaluate and return a JSON-ready dict; keys starting with "_" hold arrays (the DET curve for plotting,
     the non-mated top scores and the scored searches for `calibration.record`) and are dropped before dumping.
 
     `group_by` names the manifest column whose values form the groups of `per_group`, measured at one
     threshold: `threshold` when given, else the one calibrated for `target_fpir` on all non-mated searches.
-    `enrol_images` templates (at most) are enrolled per identity; a search scores each identity by its best
-    template. `track_length` images of one identity form one probe sequence for `track_fusion`."""
+    `enrol_images` templates (at most) are enrolled per identity; a search scores each identity by the centroid
+    of its templates (`fusion="centroid"`, what the live matcher does, see `lfr_core.matching.fusion`) or by
+    its best template (`fusion="best"`). `track_length` images of one identity form one probe sequence for `track_fusion`."""
     if not 0.0 <= holdout_share < 1.0:
         raise ValueError("holdout_share must be in [0, 1)")
     if enrol_images < 1:
         raise ValueError("enrol_images must be at least 1")
+    if fusion not in ("centroid", "best"):
+        raise ValueError(f"fusion must be 'centroid' or 'best', not {fusion!r}")
     s = settings or get_settings()
     eng = engine or build_engine(s)
     rows = load_manifest(manifest)
@@ -165,8 +170,12 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     index_of = {ident: k for k, ident in enumerate(gallery_ids)}
     owner = np.array([index_of[i] for i in template_owner], dtype=np.int64)
 
+    subject_centroids = centroids(G, owner, len(gallery_ids))
+
     def identity_scores(embedding: np.ndarray) -> np.ndarray:
-        """Each enrolled identity's best template score (best-template fusion)."""
+        """Each enrolled identity's score: against its centroid (as the live matcher), or its best template."""
+        if fusion == "centroid":
+            return subject_centroids @ embedding
         best = np.full(len(gallery_ids), -np.inf)
         np.maximum.at(best, owner, G @ embedding)
         return best
@@ -222,7 +231,7 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "model": eng.identity,
         "protocol": {"holdout_share": holdout_share, "seed": seed, "held_out_identities": len(held),
                      "enrolled": len(gallery_ids), "identities": len(by_id), "images": len(rows),
-                     "enrol_images": enrol_images, "templates": len(template_owner)},
+                     "enrol_images": enrol_images, "templates": len(template_owner), "fusion": fusion},
         **overall,
         "calibrated": {"target_fpir": target_fpir, "threshold": t_target if math.isfinite(t_target) else None,
                        "fpir_measured": fpir_t, "fnir": fnir(ms, mt, t_target) if ms.size else None,

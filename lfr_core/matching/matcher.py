@@ -1,7 +1,9 @@
 """Exact in-memory matching against one active watchlist version (numpy, one matrix product per batch).
 
-The matcher carries the embedder identity of the version it was loaded from and refuses probes from any
-other model: embeddings of different models are not comparable.
+A probe is scored against each subject's centroid (`lfr_core.matching.fusion`: several custody images of one
+person make one subject); the match names the subject's template nearest the probe, whose image the officer
+compares. The matcher carries the embedder identity of the version it was loaded from and refuses probes
+from any other model: embeddings of different models are not comparable.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import psycopg
 
 from lfr_core.errors import Refused
+from lfr_core.matching.fusion import centroids
 
 
 class ModelMismatch(Refused):
@@ -38,7 +41,11 @@ class ExactMatcher:
         self.embedder_sha256 = version["embedder_sha256"]
         self.dim = int(version["embedding_dim"])
         self.templates = np.ascontiguousarray(templates, dtype=np.float32).reshape(-1, self.dim)
-        self.entries = entries
+        self.entries = entries  # one per template
+        subjects = {ref: k for k, ref in enumerate(dict.fromkeys(e["subject_ref"] for e in entries))}
+        owner = np.array([subjects[e["subject_ref"]] for e in entries], dtype=np.int64)
+        self._members = [np.flatnonzero(owner == k) for k in range(len(subjects))]
+        self.centroids = centroids(self.templates, owner, len(subjects))
 
     @classmethod
     def load(cls, conn: psycopg.Connection, version_id: uuid.UUID | str) -> ExactMatcher:
@@ -66,16 +73,22 @@ class ExactMatcher:
             )
 
     def scores(self, probes: np.ndarray) -> np.ndarray:
+        """(probes, subjects): each probe's score against each subject's centroid."""
         probes = np.asarray(probes, dtype=np.float32).reshape(-1, self.dim)
-        return probes @ self.templates.T
+        return probes @ self.centroids.T
 
     def top1(self, probes: np.ndarray) -> list[Match | None]:
-        """Best candidate per probe (None when the list is empty)."""
+        """Best subject per probe, with the subject's template nearest the probe (None when the list is empty)."""
         if not len(self):
             return [None] * len(np.atleast_2d(probes))
-        scores = self.scores(probes)
-        best = scores.argmax(axis=1)
-        return [self._match(int(i), float(scores[row, i])) for row, i in enumerate(best)]
+        probes = np.asarray(probes, dtype=np.float32).reshape(-1, self.dim)
+        subject_scores = self.scores(probes)
+        matches = []
+        for row, subject in enumerate(subject_scores.argmax(axis=1)):
+            members = self._members[subject]
+            nearest = int(members[np.argmax(self.templates[members] @ probes[row])])
+            matches.append(self._match(nearest, float(subject_scores[row, subject])))
+        return matches
 
     def _match(self, index: int, score: float) -> Match:
         e = self.entries[index]

@@ -92,3 +92,13 @@ def test_track_rules_trade_fnir_for_fpir():
     assert (rules["k=2 of 3"]["fnir"], rules["k=2 of 3"]["fpir"]) == (0.0, 0.0)
     assert (rules["k=3 of 3"]["fnir"], rules["k=3 of 3"]["fpir"]) == (1.0, 0.0)
     assert (rules["mean score"]["fnir"], rules["mean score"]["fpir"]) == (0.0, 0.0)  # mean 0.483 >= 0.45
+
+
+def test_a_group_resting_on_one_held_out_identity_is_never_flagged():
+    """One held-out identity gives the same FPIR in every replicate: no interval, so no verdict."""
+    searches = [Search("a-held", "A", False, 0.5, False) for _ in range(30)]  # 30 searches, all false positives
+    searches += [Search(f"b-held-{i}", "B", False, 0.1, False) for i in range(40)]
+    result = per_group(searches, [], 0.4, replicates=300)
+    ratio = result["ratios"]["fpir"]
+    assert ratio["worst"] == "A" and not ratio["testable"] and not ratio["flag"]
+    assert result["groups"]["A"]["identities_nonmated"] == 1

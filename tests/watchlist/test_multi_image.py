@@ -1,8 +1,10 @@
-"""Subjects enrolled from several custody photographs: one template per image, scored by the best one."""
+"""Subjects enrolled from several custody photographs: one template per image, scored by their centroid."""
 
 from __future__ import annotations
 
 import json
+
+import numpy as np
 
 import pytest
 
@@ -28,7 +30,7 @@ def _rows(identities, images_of_first: int) -> tuple[list[dict[str, str]], str, 
     return rows, name, imgs
 
 
-def test_several_images_of_one_subject_become_templates_scored_by_the_best(db, services, store, face_engine,
+def test_several_images_of_one_subject_become_templates_scored_by_their_centroid(db, services, store, face_engine,
                                                                           identities, stage):
     rows, _, imgs = _rows(identities, 2)
     deployment = make_deployment(db, services)
@@ -44,9 +46,13 @@ def test_several_images_of_one_subject_become_templates_scored_by_the_best(db, s
     assert len(matcher) == 3
     image = load_image(imgs[-1].path, max_pixels=services.vision.max_image_pixels, max_bytes=services.vision.max_image_bytes)
     probe = face_engine.analyse_batch([image], purpose="live")[0][0].embedding
-    per_template = matcher.scores(probe[None])[0]
+    templates = matcher.templates[:2]
+    centroid = templates.sum(axis=0) / np.linalg.norm(templates.sum(axis=0))
     best = matcher.top1(probe[None])[0]
-    assert best.subject_ref == "SUBJ-MULTI" and best.score == pytest.approx(per_template[:2].max())
+    assert best.subject_ref == "SUBJ-MULTI" and best.score == pytest.approx(float(centroid @ probe), abs=1e-5)
+    nearest = int(np.argmax(templates @ probe))  # the officer sees the custody image closest to the probe
+    assert best.image_uri == version["entries"][nearest]["image_uri"]
+    assert matcher.scores(probe[None]).shape == (1, 2)  # two subjects
 
     lifecycle.approve(db, str(version["id"]), AUTHORISER)
     lifecycle.expire(db, str(version["id"]), ADMIN, reason="test")
