@@ -34,6 +34,7 @@ def plot_det(result: dict, path: str | Path) -> Path:
     ax.set_xscale("log")
     ax.set_xlim(floor, 1.0)
     marked = [v for v in (result.get("fnir_at_fpir") or {}).values() if v is not None]
+    marked += [g["fnir"] for g in groups.get("groups", {}).values() if g["fnir"] is not None]
     ax.set_ylim(0, min(1.0, max(0.1, 2.0 * max(marked, default=0.5))))  # the region operators choose from
     ax.set_xlabel("FPIR (non-mated searches with a candidate above threshold)")
     ax.set_ylabel("FNIR (mated searches not at rank 1 above threshold)")
