@@ -172,13 +172,18 @@ def test_a_list_records_its_calibrated_threshold_and_where_it_came_from(db, serv
     assert "calibrated for FPIR 0.01" in version["threshold_source"]
 
 
-def _live_list_with_pending_alert(db, services, store, face_engine, identities, stage):
+def _live_list(db, services, store, face_engine, identities, stage, subjects: int):
     deployment = make_deployment(db, services, starts_in_s=1.5, length_s=600)
     version = build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
-                            manifest_uri=stage(subject_rows(identities, 2)), actor=PLANNER)
+                            manifest_uri=stage(subject_rows(identities, subjects)), actor=PLANNER)
     lifecycle.approve(db, version["id"], AUTHORISER)
     wait_until(deployment["window_start"])
     lifecycle.activate(db, version["id"], OPERATOR)
+    return deployment, version
+
+
+def _live_list_with_pending_alert(db, services, store, face_engine, identities, stage):
+    deployment, version = _live_list(db, services, store, face_engine, identities, stage, 2)
     entry = next(e for e in version["entries"] if e["status"] == "accepted")
     alert = alerts.raise_alert(db, store, services.s3.bucket_alerts, NewAlert(
         deployment["id"], version["id"], entry["subject_ref"], entry["category"], 0.71, "cam-1", "t1",
@@ -240,12 +245,7 @@ def test_cli_purge_needs_a_reason_and_warns_about_pending_alerts(db, services, s
 
 
 def test_cancel_of_a_live_deployment_takes_its_list_down(db, services, store, face_engine, identities, stage):
-    deployment = make_deployment(db, services, starts_in_s=1.0, length_s=600)
-    version = build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
-                            manifest_uri=stage(subject_rows(identities, 1)), actor=PLANNER)
-    lifecycle.approve(db, version["id"], AUTHORISER)
-    wait_until(deployment["window_start"])
-    lifecycle.activate(db, version["id"], OPERATOR)
+    deployment, version = _live_list(db, services, store, face_engine, identities, stage, 1)
     with pytest.raises(Refused):
         cancel_deployment(db, store, services, str(deployment["id"]), OPERATOR, "not mine to cancel")
     cancel_deployment(db, store, services, str(deployment["id"]), ADMIN, "disorder at the location")
