@@ -26,7 +26,7 @@ EXIT_UNAVAILABLE = 4  # a service could not be reached or started
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -62,9 +62,16 @@ def domain_errors() -> Iterator[None]:
     from lfr_core.errors import InvalidInput, NotFound, Refused
     from lfr_core.storage.objectstore import ObjectStoreError
 
-    with cli_errors((InvalidInput, EXIT_USAGE), (NotFound, EXIT_USAGE), (Refused, EXIT_REFUSED),
-                    (DatabaseUnavailable, EXIT_UNAVAILABLE), (ObjectStoreError, EXIT_UNAVAILABLE)):
-        yield
+    import psycopg
+
+    try:
+        with cli_errors((InvalidInput, EXIT_USAGE), (NotFound, EXIT_USAGE), (Refused, EXIT_REFUSED),
+                        (DatabaseUnavailable, EXIT_UNAVAILABLE), (ObjectStoreError, EXIT_UNAVAILABLE)):
+            yield
+    except psycopg.OperationalError as e:  # the server went away mid-command (shut down, killed, network)
+        settings = get_settings()
+        fail(f"PostgreSQL at {settings.db.host}:{settings.db.port} became unavailable "
+             f"({str(e).strip().splitlines()[0][:200]}); nothing was committed by this command", EXIT_UNAVAILABLE)
 
 
 @contextmanager

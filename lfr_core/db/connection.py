@@ -25,7 +25,7 @@ def database_dsn(settings: Settings) -> str:
         pg = EmbeddedPostgres.from_settings(settings)
         if not pg.password_file.exists():
             raise DatabaseUnavailable(
-                f"the embedded PostgreSQL under {settings.home} is not initialised; run `lfr services up`"
+                f"PostgreSQL: the embedded server under {settings.home} is not initialised; run `lfr services up`"
             )
         return pg.dsn()
     password = quote(db.password.get_secret_value()) if db.password else ""
@@ -39,7 +39,8 @@ def connect(settings: Settings | None = None, *, vector: bool = True) -> psycopg
         conn = psycopg.connect(database_dsn(settings), row_factory=dict_row, autocommit=False)
     except psycopg.OperationalError as e:
         raise DatabaseUnavailable(
-            f"cannot reach PostgreSQL at {settings.db.host}:{settings.db.port} ({e}); run `lfr services up`"
+            f"PostgreSQL at {settings.db.host}:{settings.db.port} is unavailable "
+            f"({str(e).strip().splitlines()[0][:200]}); run `lfr services up`"
         ) from e
     if vector:
         register_vector(conn)

@@ -6,10 +6,15 @@ import base64
 import hashlib
 import io
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
@@ -21,6 +26,18 @@ from lfr_core.config import Settings
 
 class ObjectStoreError(RuntimeError):
     """An object could not be stored or read; the message names the bucket and key."""
+
+
+class ObjectStoreUnavailable(ObjectStoreError):
+    """The S3 server did not answer (CLI exit 4, HTTP 503): one line naming it, never a urllib3 traceback."""
+
+
+def _http_client(secure: bool) -> urllib3.PoolManager:
+    """minio's own pool, but failing in seconds rather than after minutes of retries when the server is down."""
+    tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": os.environ.get("SSL_CERT_FILE") or certifi.where()} if secure else {}
+    return urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=60.0), maxsize=10,
+                               retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+                               **tls)
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,18 @@ class ObjectStore:
             secret_key=s3.secret_key.get_secret_value(),
             secure=s3.secure,
             region=s3.region,
+            http_client=_http_client(s3.secure),
         )
+
+    @contextmanager
+    def _reachable(self) -> Iterator[None]:
+        try:
+            yield
+        except (urllib3.exceptions.HTTPError, OSError) as e:
+            reason = str(getattr(e, "reason", None) or e).splitlines()[0]
+            reason = reason[reason.find("[Errno"):] if "[Errno" in reason else reason[:200]
+            raise ObjectStoreUnavailable(f"S3 at {self.settings.endpoint} is unavailable ({reason}); "
+                                         f"run `lfr services up` or check LFR_S3__ENDPOINT") from e
 
     @property
     def buckets(self) -> tuple[str, ...]:
@@ -66,6 +94,10 @@ class ObjectStore:
         The watchlist image bucket stays unversioned: there, versioning would keep a purged image alive as a
         noncurrent version."""
         locked = {self.settings.bucket_watchlists, self.settings.bucket_reports}
+        with self._reachable():
+            self._ensure(locked)
+
+    def _ensure(self, locked: set[str]) -> None:
         for bucket in self.buckets:
             if self.client.bucket_exists(bucket):
                 continue
@@ -85,9 +117,10 @@ class ObjectStore:
         # Buckets with default object lock require an integrity checksum on every upload.
         checksum = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
         try:
-            result = self.client.put_object(
-                bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=checksum
-            )
+            with self._reachable():
+                result = self.client.put_object(
+                    bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=checksum
+                )
         except S3Error as e:
             raise ObjectStoreError(f"cannot store s3://{bucket}/{key}: {e.code}") from e
         return StoredObject(bucket, key, result.version_id, digest.hexdigest(), len(data))
@@ -97,30 +130,33 @@ class ObjectStore:
         return self.put_bytes(bucket, key, data, "application/json")
 
     def get_bytes(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
-        try:
-            response = self.client.get_object(bucket, key, version_id=version_id)
-        except S3Error as e:
-            raise ObjectStoreError(f"cannot read s3://{bucket}/{key}: {e.code}") from e
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+        with self._reachable():
+            try:
+                response = self.client.get_object(bucket, key, version_id=version_id)
+            except S3Error as e:
+                raise ObjectStoreError(f"cannot read s3://{bucket}/{key}: {e.code}") from e
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
 
     def get_uri(self, uri: str) -> bytes:
         return self.get_bytes(*parse_s3_uri(uri))
 
     def list_keys(self, bucket: str, prefix: str = "", *, versions: bool = False) -> list[tuple[str, str | None]]:
-        return [
-            (obj.object_name, obj.version_id)
-            for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
-        ]
+        with self._reachable():
+            return [
+                (obj.object_name, obj.version_id)
+                for obj in self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=versions)
+            ]
 
     def delete_keys(self, bucket: str, keys: list[str]) -> int:
         """Delete named objects (current versions); for unversioned buckets this removes them for good."""
         if not keys:
             return 0
-        errors = list(self.client.remove_objects(bucket, [DeleteObject(key) for key in keys]))
+        with self._reachable():
+            errors = list(self.client.remove_objects(bucket, [DeleteObject(key) for key in keys]))
         if errors:
             raise ObjectStoreError(f"could not delete {len(errors)} objects in s3://{bucket}: {errors[0]}")
         return len(keys)
@@ -130,7 +166,8 @@ class ObjectStore:
         targets = [DeleteObject(key, version_id) for key, version_id in self.list_keys(bucket, prefix, versions=True)]
         if not targets:
             return 0
-        errors = list(self.client.remove_objects(bucket, targets, bypass_governance_mode=True))
+        with self._reachable():
+            errors = list(self.client.remove_objects(bucket, targets, bypass_governance_mode=True))
         if errors:
             raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}: {errors[0]}")
         return len(targets)

@@ -15,13 +15,15 @@ import io
 import json
 import os
 import posixpath
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from lfr_core.config import CATEGORIES
 from lfr_core.errors import InvalidInput
-from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable
 
 COLUMNS = ("subject_ref", "category", "rationale", "image_uri", "provenance", "capture_date")
 
@@ -44,6 +46,8 @@ def read_source(uri: str, store: ObjectStore | None) -> bytes:
             raise InvalidInput(f"{uri}: no object store configured")
         try:
             return store.get_uri(uri)
+        except ObjectStoreUnavailable:
+            raise  # an outage, not a bad entry: the build stops instead of rejecting every image
         except (ObjectStoreError, ValueError) as e:
             raise InvalidInput(f"{uri} is unreachable: {e}") from e
     path = Path(uri.removeprefix("file://"))
@@ -72,22 +76,101 @@ def absolute_manifest_uri(uri: str) -> str:
     return str(Path(os.path.abspath(uri.removeprefix("file://"))))
 
 
+# Longest value each field may hold (characters): bounds what the database, the snapshot and every screen
+# that shows an entry must carry.
+FIELD_LIMITS = {"subject_ref": 128, "category": 64, "rationale": 2000, "image_uri": 2048, "provenance": 500,
+                "capture_date": 10}
+# Identifiers are compared, sorted and shown to authorisers: no invisible or direction-changing characters.
+IDENTIFIERS = ("subject_ref", "image_uri", "provenance")
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+MAX_MANIFEST_BYTES = 5_000_000
+MAX_PROBLEMS_LISTED = 20
+
+
+def _field_problem(column: str, value: str) -> str | None:
+    """Why a value cannot stand in `column`, or None."""
+    if len(value) > FIELD_LIMITS[column]:
+        return f"{column} is {len(value)} characters long; the limit is {FIELD_LIMITS[column]}"
+    for ch in value:
+        kind = unicodedata.category(ch)
+        if ch in BIDI_CONTROLS:
+            return f"{column} contains the text-direction control U+{ord(ch):04X}"
+        if kind == "Cc" and not (column == "rationale" and ch in "\t\n"):
+            return f"{column} contains the control character U+{ord(ch):04X}"
+        if kind == "Cf" and column in IDENTIFIERS:
+            return f"{column} contains the invisible character U+{ord(ch):04X}"
+    return None
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise InvalidInput(f"duplicated keys {', '.join(map(repr, duplicated))}")
+    return dict(pairs)
+
+
+def _json_records(text: str, uri: str) -> list[dict[str, str]]:
+    try:
+        payload = json.loads(text, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"manifest {uri} is not valid JSON: {e}") from e
+    except InvalidInput as e:
+        raise InvalidInput(f"manifest {uri}: {e}") from e
+    except RecursionError as e:
+        raise InvalidInput(f"manifest {uri} nests too deeply; expected a list of flat objects") from e
+    rows = payload.get("entries") if isinstance(payload, dict) else payload
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise InvalidInput(f"manifest {uri}: expected a list of objects (or {{'entries': [...]}})")
+    records = []
+    for n, row in enumerate(rows, start=1):
+        unknown = sorted(set(row) - set(COLUMNS))
+        if unknown:
+            raise InvalidInput(f"manifest {uri}: entry {n} has unknown fields {', '.join(map(repr, unknown))} "
+                               f"(allowed: {', '.join(COLUMNS)})")
+        for key, value in row.items():
+            if not isinstance(value, str) and not (key == "capture_date" and value is None):
+                raise InvalidInput(f"manifest {uri}: entry {n} field {key!r} must be a string, not "
+                                   f"{type(value).__name__}")
+        records.append({k: v or "" for k, v in row.items()})
+    return records
+
+
+def _csv_records(text: str, uri: str) -> list[dict[str, str]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+        names = [h.strip() for h in header]
+        duplicated = sorted({h for h in names if names.count(h) > 1})
+        if duplicated:
+            raise InvalidInput(f"manifest {uri}: column {', '.join(map(repr, duplicated))} appears more than once")
+        missing = [c for c in COLUMNS if c not in names]
+        if missing:
+            raise InvalidInput(f"manifest {uri} is missing columns: {', '.join(missing)} (needs {', '.join(COLUMNS)})")
+        unknown = [h for h in names if h not in COLUMNS]
+        if unknown:
+            raise InvalidInput(f"manifest {uri} has unknown columns: {', '.join(map(repr, unknown))} "
+                               f"(allowed: {', '.join(COLUMNS)})")
+        records = []
+        for row in reader:
+            if not row or row == [""]:
+                continue
+            if len(row) != len(names):
+                raise InvalidInput(f"manifest {uri}: line {reader.line_num} has {len(row)} fields; the header has "
+                                   f"{len(names)}")
+            records.append(dict(zip(names, row)))
+    except csv.Error as e:
+        raise InvalidInput(f"manifest {uri}: line {reader.line_num} cannot be read as CSV ({e})") from e
+    return records
+
+
 def _records(data: bytes, uri: str) -> list[dict[str, str]]:
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise InvalidInput(f"manifest {uri} is {len(data)} bytes; the limit is {MAX_MANIFEST_BYTES}")
     text = data.decode("utf-8-sig", errors="strict") if data else ""
     if uri.lower().endswith(".json") or text.lstrip().startswith(("[", "{")):
-        try:
-            payload = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InvalidInput(f"manifest {uri} is not valid JSON: {e}") from e
-        rows = payload.get("entries") if isinstance(payload, dict) else payload
-        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise InvalidInput(f"manifest {uri}: expected a list of objects (or {{'entries': [...]}})")
-        return [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(f"manifest {uri} is missing columns: {', '.join(missing)} (needs {', '.join(COLUMNS)})")
-    return list(reader)
+        return _json_records(text, uri)
+    return _csv_records(text, uri)
 
 
 def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
@@ -107,6 +190,10 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
         missing = [c for c in COLUMNS if c not in rec]
         if missing:
             problems.append(f"entry {line - 1}: missing fields {', '.join(missing)}")
+            continue
+        bad = [why for column in COLUMNS if (why := _field_problem(column, rec[column]))]
+        if bad:
+            problems.append(f"row {line}: " + "; ".join(bad))
             continue
         ref, category = rec["subject_ref"].strip(), rec["category"].strip()
         where = f"row {line} ({ref or 'no subject_ref'})"
@@ -143,5 +230,7 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
         rows.append(ManifestRow(ref, category, rec["rationale"].strip(), image_uri, rec["provenance"].strip(), captured,
                                 index))
     if problems:
-        raise InvalidInput(f"manifest {uri} refused ({len(problems)} problems):\n  " + "\n  ".join(problems))
+        listed = problems[:MAX_PROBLEMS_LISTED]
+        more = f"\n  ... and {len(problems) - len(listed)} more" if len(problems) > len(listed) else ""
+        raise InvalidInput(f"manifest {uri} refused ({len(problems)} problems):\n  " + "\n  ".join(listed) + more)
     return rows

@@ -20,7 +20,7 @@ from lfr_core.audit import canonical_json, sha256_hex
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.roles import Actor
-from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist.lifecycle import _transition, get_version
 
 
@@ -135,6 +135,8 @@ def history(conn: psycopg.Connection, store: ObjectStore, subject_ref: str) -> l
             continue
         try:
             data = store.get_bytes(*parse_s3_uri(row["snapshot_uri"]))
+        except ObjectStoreUnavailable:
+            raise  # the store is down: no answer is better than one that looks complete
         except ObjectStoreError as e:
             found.append({"version_id": str(row["id"]), "error": f"snapshot unreadable: {e}"})
             continue
