@@ -131,7 +131,7 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
             return {"version_id": str(version["id"]), "deployment_id": str(version["deployment_id"]),
                     "version": version["version"], "state": version["state"], "approved_by": version["approved_by"],
                     "criteria_sha256": version["criteria_sha256"]}
-        if version["state"] == "purged":
+        if version["state"] in ("purging", "purged"):
             raise Refused(f"version {version_id} was purged before it was approved")
         if now - version["built_at"] < timeout:
             return None
@@ -162,7 +162,7 @@ def activate_version(settings: Settings, version_id: str, *, now: datetime | Non
         summary = {"version_id": str(version["id"]), "deployment_id": str(deployment["id"])}
         if version["state"] == "active":
             return {**summary, "state": "active", "note": "already active"}
-        if version["state"] in ("expired", "purged") or now >= deployment["window_end"]:
+        if version["state"] in ("expired", "purging", "purged") or now >= deployment["window_end"]:
             return {**summary, "state": version["state"],
                     "note": f"not activated: version is {version['state']} and the window ends {deployment['window_end']}"}
         row = lifecycle.activate(conn, version_id, SYSTEM, now=now)

@@ -40,6 +40,7 @@ from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
 from lfr_core.matching.frame import observe, plan_embeddings
 from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.offline_docs import add_offline_docs
 from ray_apps.options import AppOptions
@@ -526,16 +527,23 @@ class Ingress:
     async def _image(self, uri: str | None) -> Response:
         if not uri:
             raise HTTPException(404, "no image for this alert")
-        data = await asyncio.to_thread(self.store.get_uri, uri)
+        try:
+            data = await asyncio.to_thread(self.store.get_uri, uri)
+        except ObjectStoreUnavailable as e:
+            raise HTTPException(503, "the object store is unavailable; retry shortly", headers={"Retry-After": "5"}) from e
+        except ObjectStoreError as e:
+            raise HTTPException(404, "this image is no longer stored") from e
         media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
         return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
 
-    @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response)
+    @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
+             responses={404: {"description": "no such alert or image"}, 503: {"description": "object store down"}})
     async def probe_image(self, alert_id: str, x_api_key: str | None = Header(None)) -> Response:
         _, row = await self._alert_for(alert_id, x_api_key)
         return await self._image(row["probe_crop_uri"])
 
-    @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response)
+    @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response,
+             responses={404: {"description": "no such alert or image"}, 503: {"description": "object store down"}})
     async def watchlist_image(self, alert_id: str, x_api_key: str | None = Header(None)) -> Response:
         _, row = await self._alert_for(alert_id, x_api_key)
         return await self._image(row["watchlist_image_uri"])

@@ -137,9 +137,11 @@ def purge(version_id: str,
         receipt = purge_version(conn, ObjectStore(settings), settings, version_id, Actor(actor, role), reason=reason)
 
     def render(r: dict[str, Any]) -> None:
+        missing = (r.get("already_missing") or {}).get("image_objects", 0)
         console.print(f"purged version {r['version']} ({r['version_id']}): {r['deleted']['embeddings']} templates and "
-                      f"{r['deleted']['image_objects']} images deleted, verified by listing {r['verified']['listing']}; "
-                      f"reason: {r['reason']}; receipt {r['receipt_uri']}", highlight=False)
+                      f"{r['deleted']['image_objects']} images deleted (confirmed), {missing} already missing, verified "
+                      f"by listing {r['verified']['listing']}; reason: {r['reason']}; receipt {r['receipt_uri']}",
+                      highlight=False)
         kept = r.get("kept_for_adjudication") or {}
         if kept.get("image_objects"):
             err_console.print(f"[bold yellow]warning:[/] {len(kept['alert_ids'])} alert(s) still await adjudication; "

@@ -172,6 +172,11 @@ class ObjectStore:
             raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}: {errors[0]}")
         return len(targets)
 
+    def require_available(self) -> None:
+        """ObjectStoreUnavailable unless the server answers now (before work that must not stop halfway)."""
+        with self._reachable():
+            self.client.list_buckets()
+
     def healthy(self) -> bool:
         try:
             self.client.list_buckets()

@@ -1,4 +1,4 @@
-"""Watchlist states: draft -> approved -> active -> expired -> purged, each change audited.
+"""Watchlist states: draft -> approved -> active -> expired -> purging -> purged, each change audited.
 
 Approval seals a version: an authoriser who did not build it approves a hash of the criteria (the
 deployment's terms, the manifest, the models, the threshold and every entry), and activation is only
@@ -21,10 +21,11 @@ from lfr_core.roles import Actor
 
 # state -> states it may move to
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "draft": ("approved", "purged"),
-    "approved": ("active", "expired", "purged"),
+    "draft": ("approved", "purging"),
+    "approved": ("active", "expired", "purging"),
     "active": ("expired",),
-    "expired": ("purged",),
+    "expired": ("purging",),
+    "purging": ("purged",),  # templates gone; image copies being deleted and confirmed (see watchlist.purge)
     "purged": (),
 }
 

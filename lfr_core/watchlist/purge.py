@@ -32,61 +32,131 @@ def copies_prefix(version_id: Any) -> str:
     return f"{version_id}/"
 
 
+PURGE_BATCH = 5000  # image copies deleted, confirmed and recorded per step (two listings each)
+
+
 def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, version_id: str, actor: Actor,
           *, reason: str) -> dict[str, Any]:
-    """Purge with proof, labelled with its real reason. The watchlist images of alerts still awaiting a human
-    decision are kept (the officer compares them) and named in the receipt; `release_kept_image` deletes each
-    once its alerts are decided or deleted by retention."""
+    """Purge with proof, labelled with its real reason, in three steps that survive an interruption:
+
+    1. the templates are deleted and the version becomes `purging` (one transaction);
+    2. the image copies are deleted in batches, each entry marked `deleting` before the call and `deleted`
+       once a listing confirms the object gone (`missing` when it was gone before the purge asked);
+    3. a final listing proves nothing is left, the receipt is written and the version becomes `purged`.
+
+    Run again after a failure, it resumes at step 2. The watchlist images of alerts still awaiting a human
+    decision are kept (`kept`, named in the receipt); `release_kept_image` deletes each once its alerts are
+    decided or deleted by retention."""
     actor.require("admin", "system", to="purge a watchlist")
     if not reason.strip():
         raise InvalidInput("a purge needs a reason (it is recorded in the receipt and the audit log)")
+    store.require_available()  # an outage before the start changes nothing; one after it leaves 'purging'
+    version = _start(conn, version_id, actor, reason.strip())
+    if version["state"] == "purged":
+        return version["purge_receipt"]
+    bucket, prefix = settings.s3.bucket_images, copies_prefix(version["id"])
+    _delete_copies(conn, store, version["id"], bucket, prefix)
+    return _seal(conn, store, settings, version["id"], actor, bucket, prefix)
+
+
+def _start(conn: psycopg.Connection, version_id: str, actor: Actor, reason: str) -> dict[str, Any]:
     with conn.transaction():
         version = get_version(conn, version_id, lock=True)
-        if version["state"] == "purged":
-            return version["purge_receipt"]
+        if version["state"] in ("purged", "purging"):
+            return version
         if version["state"] == "active":
             raise Refused(f"version {version_id} is active; expire it (or wait for the window to end) before purging")
-        copies = conn.execute(
-            "SELECT image_sha256, image_uri FROM watchlist_entries WHERE version_id = %s AND image_uri IS NOT NULL"
-            " ORDER BY id", (version["id"],)).fetchall()
         enrolled = conn.execute(
             """SELECT count(DISTINCT w.subject_ref) AS subjects, count(*) AS templates FROM watchlist_embeddings e
                JOIN watchlist_entries w ON w.id = e.entry_id WHERE e.version_id = %s""", (version["id"],)).fetchone()
         pending = conn.execute(
             "SELECT id, watchlist_image_uri FROM alerts WHERE version_id = %s AND status = 'pending'"
             " AND watchlist_image_uri IS NOT NULL ORDER BY raised_at", (version["id"],)).fetchall()
-        kept = {a["watchlist_image_uri"] for a in pending}
-        bucket, prefix = settings.s3.bucket_images, copies_prefix(version["id"])
+        copies = conn.execute("SELECT image_sha256 FROM watchlist_entries WHERE version_id = %s AND image_uri IS NOT NULL"
+                              " ORDER BY id", (version["id"],)).fetchall()
         embeddings = conn.execute("DELETE FROM watchlist_embeddings WHERE version_id = %s", (version["id"],)).rowcount
-        conn.execute("UPDATE watchlist_entries SET image_uri = NULL WHERE version_id = %s", (version["id"],))
-        objects = store.delete_keys(bucket, [parse_s3_uri(c["image_uri"])[1] for c in copies
-                                             if c["image_uri"] not in kept])
+        conn.execute("UPDATE watchlist_entries SET image_purge = 'kept', image_uri = NULL"
+                     " WHERE version_id = %s AND image_uri = ANY(%s)",
+                     (version["id"], [a["watchlist_image_uri"] for a in pending]))
+        progress = {"reason": reason, "started_by": actor.name, "started_at": datetime.now(UTC).isoformat(),
+                    "embeddings_deleted": embeddings, "subjects": enrolled["subjects"], "images": enrolled["templates"],
+                    "kept_alert_ids": [str(a["id"]) for a in pending],
+                    "deleted_images_sha256": sha256_hex(canonical_json([c["image_sha256"] for c in copies]))}
+        return _transition(conn, version, "purging", actor, extra_sql=", purge_progress = %s",
+                           extra_params=(Jsonb(progress),), details=progress)
 
+
+def _delete_copies(conn: psycopg.Connection, store: ObjectStore, version_id: Any, bucket: str, prefix: str) -> None:
+    while True:
+        with conn.transaction():
+            todo = conn.execute(
+                """SELECT id, image_uri, image_purge FROM watchlist_entries
+                   WHERE version_id = %s AND image_uri IS NOT NULL ORDER BY id LIMIT %s""",
+                (version_id, PURGE_BATCH)).fetchall()
+        if not todo:
+            return
+        keys = {row["id"]: parse_s3_uri(row["image_uri"])[1] for row in todo}
+        present = {k for k, _ in store.list_keys(bucket, prefix)}
+        # Gone before this purge asked: `missing`. Gone after a `deleting` mark (an interrupted earlier run
+        # deleted it): `deleted`. Everything else is marked, deleted, then confirmed by a fresh listing.
+        absent = {row["id"]: "deleted" if row["image_purge"] == "deleting" else "missing"
+                  for row in todo if keys[row["id"]] not in present}
+        doomed = [i for i in keys if i not in absent]
+        with conn.transaction():
+            conn.execute("UPDATE watchlist_entries SET image_purge = 'deleting' WHERE id = ANY(%s)", (doomed,))
+        store.delete_keys(bucket, [keys[i] for i in doomed])
+        survivors = {k for k, _ in store.list_keys(bucket, prefix)} & {keys[i] for i in doomed}
+        if survivors:
+            raise PurgeVerificationFailed(f"{len(survivors)} image copies of version {version_id} survived their "
+                                          f"deletion; the version stays 'purging' and a rerun resumes")
+        outcome = {**absent, **dict.fromkeys(doomed, "deleted")}
+        with conn.transaction():
+            conn.execute(
+                """UPDATE watchlist_entries e SET image_purge = o.outcome, image_uri = NULL
+                   FROM unnest(%s::bigint[], %s::text[]) AS o(id, outcome) WHERE e.id = o.id""",
+                (list(outcome), list(outcome.values())))
+
+
+def _seal(conn: psycopg.Connection, store: ObjectStore, settings: Settings, version_id: Any, actor: Actor,
+          bucket: str, prefix: str) -> dict[str, Any]:
+    with conn.transaction():
+        version = get_version(conn, version_id, lock=True)
+        if version["state"] == "purged":  # a concurrent run finished first
+            return version["purge_receipt"]
+        progress = version["purge_progress"]
+        outcomes = {r["image_purge"]: r["n"] for r in conn.execute(
+            "SELECT image_purge, count(*) AS n FROM watchlist_entries WHERE version_id = %s"
+            " AND image_purge IS NOT NULL GROUP BY image_purge", (version_id,)).fetchall()}
+        kept_keys = {parse_s3_uri(a["watchlist_image_uri"])[1] for a in conn.execute(
+            "SELECT watchlist_image_uri FROM alerts WHERE version_id = %s AND watchlist_image_uri IS NOT NULL",
+            (version_id,)).fetchall()}
         remaining_rows = conn.execute(
-            "SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (version["id"],)
-        ).fetchone()["n"]
+            "SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (version_id,)).fetchone()["n"]
         # The listing, not the delete calls, is the proof: it also finds copies the database did not name.
-        kept_keys = {parse_s3_uri(uri)[1] for uri in kept}
         remaining_objects = [k for k, _ in store.list_keys(bucket, prefix, versions=True) if k not in kept_keys]
         if remaining_rows or remaining_objects:
             raise PurgeVerificationFailed(f"purge of {version_id} left {remaining_rows} embeddings and "
-                                          f"{len(remaining_objects)} objects; nothing committed")
+                                          f"{len(remaining_objects)} objects; the version stays 'purging'")
         receipt = {
             "version_id": str(version["id"]),
             "deployment_id": str(version["deployment_id"]),
             "version": version["version"],
-            "reason": reason.strip(),
+            "reason": progress["reason"],
             "purged_by": actor.name,
+            "started_by": progress["started_by"],
+            "started_at": progress["started_at"],
             "purged_at": datetime.now(UTC).isoformat(),
-            "deleted": {"embeddings": embeddings, "image_objects": objects},
-            "counts": {"subjects": enrolled["subjects"], "images": enrolled["templates"]},
-            "deleted_images_sha256": sha256_hex(canonical_json([c["image_sha256"] for c in copies])),
+            "deleted": {"embeddings": progress["embeddings_deleted"], "image_objects": outcomes.get("deleted", 0)},
+            "already_missing": {"image_objects": outcomes.get("missing", 0)},
+            "counts": {"subjects": progress["subjects"], "images": progress["images"]},
+            "deleted_images_sha256": progress["deleted_images_sha256"],
             "kept_for_adjudication": {
-                "image_objects": len(kept), "alert_ids": [str(a["id"]) for a in pending],
+                "image_objects": outcomes.get("kept", 0), "alert_ids": progress["kept_alert_ids"],
                 "until": "each alert is adjudicated or deleted by alert retention",
             },
             "verified": {"embeddings_remaining": remaining_rows, "objects_remaining": len(remaining_objects),
-                         "listing": f"s3://{bucket}/{prefix}"},
+                         "listing": f"s3://{bucket}/{prefix}",
+                         "how": "each deletion confirmed by a listing after it; nothing left in a final listing"},
             "snapshot_sha256": version["snapshot_sha256"],
             "manifest_sha256": version["manifest_sha256"],
         }
@@ -109,7 +179,7 @@ def release_kept_image(conn: psycopg.Connection, store: ObjectStore, alert: dict
     still_needed = conn.execute(
         "SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND status = 'pending' AND id <> %s LIMIT 1",
         (uri, alert["id"])).fetchone()
-    if version is None or version["state"] != "purged" or still_needed:
+    if version is None or version["state"] not in ("purging", "purged") or still_needed:
         return False
     bucket, key = parse_s3_uri(uri)
     store.delete_keys(bucket, [key])

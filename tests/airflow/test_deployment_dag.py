@@ -77,7 +77,7 @@ def test_deployment_runs_from_approval_to_purge_and_report(deployment_dag, servi
     assert version["criteria_sha256"] and version["activated_at"] and version["expired_at"]
     assert version["state"] == "purged" and version["purge_receipt"]["verified"]["embeddings_remaining"] == 0
     assert actions == ["watchlist.build", "watchlist.approved", "watchlist.active", "watchlist.expired",
-                       "watchlist.purged"]
+                       "watchlist.purging", "watchlist.purged"]
     assert version["entries_accepted"] >= 3
     assert deployment["status"] == "closed"
     report = store.get_bytes(services.s3.bucket_reports, f"reports/{deployment['id']}/report.json")

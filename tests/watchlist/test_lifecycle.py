@@ -202,7 +202,8 @@ def test_full_lifecycle_approve_activate_search_expire_purge(db, services, store
     assert ours == [("purged", True, deployment["place"])]
     assert history(db, store, "SUBJ-never-listed") == []
     actions = [r["action"] for r in audit.export(db, object_type="watchlist_version", object_id=vid)]
-    assert actions == ["watchlist.build", "watchlist.approved", "watchlist.active", "watchlist.expired", "watchlist.purged"]
+    assert actions == ["watchlist.build", "watchlist.approved", "watchlist.active", "watchlist.expired", "watchlist.purging",
+                       "watchlist.purged"]
     assert audit.verify(db).ok
 
 
