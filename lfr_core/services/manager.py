@@ -63,6 +63,7 @@ def _s3_status(settings: Settings) -> dict[str, Any]:
     if settings.s3.embedded:
         report["pid"] = EmbeddedS3.from_settings(settings).pid()
         report["server"] = "moto"
+        report["data"] = str(EmbeddedS3.from_settings(settings).state_dir)
         report["notes"] = S3_NOTES
     report["healthy"] = ObjectStore(settings).healthy()
     return report

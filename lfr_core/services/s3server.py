@@ -1,7 +1,8 @@
-"""moto's S3 server: the embedded stand-in for MinIO.
+"""moto's S3 server: the embedded stand-in for MinIO, made durable by `lfr_core.services.s3_durable`.
 
-moto keeps objects in memory (a restart loses them) and never applies lifecycle rules, so nothing
-in the platform relies on lifecycle expiry: purges delete objects explicitly and verify by listing.
+Objects, versions and object-lock settings are written under LFR_HOME/s3/state before a change is
+answered, and restored at start. moto never applies lifecycle rules, so nothing in the platform relies on
+lifecycle expiry: purges delete objects explicitly and verify by listing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from lfr_core.services.process import ManagedProcess, ServiceError, require_free
 
 import psutil
 
-NOTES = "in-memory (objects are lost on restart); lifecycle rules are never applied"
+NOTES = "durable: state written before each change is answered; lifecycle rules are never applied"
 
 
 @dataclass
@@ -35,6 +36,11 @@ class EmbeddedS3:
     def process(self) -> ManagedProcess:
         return ManagedProcess("s3", self.home / "run", self.home / "logs")
 
+    @property
+    def state_dir(self) -> Path:
+        """Where the server's buckets and objects live between runs."""
+        return self.home / "s3" / "state"
+
     def pid(self) -> int | None:
         return self.process.pid()
 
@@ -42,7 +48,8 @@ class EmbeddedS3:
         if self.pid() is not None:
             return False
         require_free_port(self.host, self.port, "s3", setting="LFR_S3__ENDPOINT", purpose="the S3 object store")
-        pid = self.process.start([sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)])
+        pid = self.process.start([sys.executable, "-m", "lfr_core.services.s3_durable", "--host", self.host,
+                                  "--port", str(self.port), "--state", str(self.state_dir)])
         if not wait_for_port(self.host, self.port, 30, proc=psutil.Process(pid)):
             self.process.stop()
             raise ServiceError(f"s3: moto server did not start; see {self.process.log_file}")
