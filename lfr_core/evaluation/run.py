@@ -116,7 +116,8 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     threshold: `threshold` when given, else the one calibrated for `target_fpir` on all non-mated searches.
     `enrol_images` templates (at most) are enrolled per identity; a search scores each identity by the centroid
     of its templates (`fusion="centroid"`, what the live matcher does, see `lfr_core.matching.fusion`) or by
-    its best template (`fusion="best"`). `track_length` images of one identity form one probe sequence for `track_fusion`."""
+    its best template (`fusion="best"`). `track_length` images of one identity form one probe sequence for
+    `track_fusion`."""
     if not 0.0 <= holdout_share < 1.0:
         raise ValueError("holdout_share must be in [0, 1)")
     if enrol_images < 1:
@@ -145,12 +146,15 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     fte: list[dict] = []
     enrolled_rows: set[str] = set()
     wanted = {i: enrol_images for i in by_id if i not in held}
+    enrol_attempts: dict[str, int] = {}  # images put to the enrolment gate, per group
     pending = {i: list(rs) for i, rs in by_id.items() if i not in held}
     while pending:
         heads = [(i, rs.pop(0)) for i, rs in pending.items() if rs]
         if not heads:
             break
         results = _analyse(eng, [r for _, r in heads], "enrol", s, batch_size, progress)
+        for ident, _ in heads:
+            enrol_attempts[group_of[ident]] = enrol_attempts.get(group_of[ident], 0) + 1
         for (ident, r), (face, why) in zip(heads, results):
             if face is not None:
                 template_owner.append(ident)
@@ -242,7 +246,7 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "per_group": {"group_by": group_by, "operating_threshold_source": "given" if threshold is not None else
                       f"calibrated for FPIR {target_fpir:g} on all non-mated searches",
                       **per_group(searches, enrolments, operating, seed=seed)},
-        "enrolment_quality_by_group": quality_by_group(fte, enrolments, group_of),
+        "enrolment_quality_by_group": quality_by_group(fte, enrolments, enrol_attempts),
         "track_fusion": track_fusion(probes, probe_scores, held, index_of, operating, track_length),
         "projection": projection,
         "_det": {"fpir": fp, "fnir": fn, "thresholds": ts},
@@ -261,14 +265,16 @@ def _group_arrays(searches: list[Search], group: str) -> tuple[np.ndarray, np.nd
             np.array([x.is_top for x in sel if x.mated], bool))
 
 
-def quality_by_group(fte: list[dict], enrolments: list[Enrolment], group_of: dict[str, str]) -> dict:
-    """The enrolment gate's rejections per group and reason (each failed image counts once per reason)."""
-    out: dict[str, dict] = {}
+def quality_by_group(fte: list[dict], enrolments: list[Enrolment], attempts: dict[str, int]) -> dict:
+    """The enrolment gate per group: images it saw and rejected, the rejection rate, and each reason's count."""
+    out = {g: {"identities": 0, "images_attempted": n, "rejected_images": 0, "rejection_rate": 0.0, "reasons": {}}
+           for g, n in attempts.items()}
     for e in enrolments:
-        out.setdefault(e.group, {"identities": 0, "rejected_images": 0, "reasons": {}})["identities"] += 1
+        out[e.group]["identities"] += 1
     for f in fte:
-        entry = out.setdefault(f["group"], {"identities": 0, "rejected_images": 0, "reasons": {}})
+        entry = out[f["group"]]
         entry["rejected_images"] += 1
+        entry["rejection_rate"] = entry["rejected_images"] / entry["images_attempted"]
         for reason in str(f["reasons"]).split("; "):
             kind = reason.split(":")[0]
             entry["reasons"][kind] = entry["reasons"].get(kind, 0) + 1

@@ -60,7 +60,9 @@ def test_eval_cli_json_last_line_has_the_metrics(app, tmp_path, faces_dir):
     assert groups["threshold"] == res["calibrated"]["threshold"]  # one operating threshold for every group
     for g in groups["groups"].values():
         assert set(g) >= {"fnir", "fnir_ci95", "fpir", "fpir_ci95", "rank1", "rank1_ci95", "fte_rate", "fte_rate_ci95"}
-    assert res["enrolment_quality_by_group"]["orl"]["identities"] == 3
+    gate = res["enrolment_quality_by_group"]["orl"]
+    assert gate["identities"] == 3 and gate["images_attempted"] >= 3
+    assert gate["rejection_rate"] == gate["rejected_images"] / gate["images_attempted"]
     assert [r["rule"] for r in res["track_fusion"]["rules"]] == ["k=1 of 3", "k=2 of 3", "k=3 of 3", "mean score"]
 
 
