@@ -55,7 +55,7 @@ class PeakRss(threading.Thread):
 
 
 ROLES = ("Detector", "Embedder", "Ingress", "ProxyActor", "ServeController", "raylet", "gcs_server", "postgres",
-         "moto", "dashboard", "log_monitor")
+         "s3_durable", "dashboard", "log_monitor")
 
 
 def bench_processes(home: Path) -> list[psutil.Process]:
