@@ -5,7 +5,7 @@ LOCK_HASH := $(shell sha256sum requirements-lock.txt | cut -c1-16)
 STAMP := $(VENV)/.lock-$(LOCK_HASH)
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test services-up services-down bench-vision bench-watchlist bench-live bench-gpu eval clean
+.PHONY: venv demo test services-up services-down bench-vision bench-watchlist bench-live bench-gpu soak eval clean
 
 # The venv is rebuilt only when the lock changes; the project itself is installed editable each time
 # (cheap) so a venv shared between clones always points at this checkout.
@@ -43,6 +43,9 @@ bench-live: venv
 
 bench-gpu: venv
 	$(BIN)/python bench/gpu.py
+
+soak: venv
+	$(BIN)/python bench/soak.py
 
 clean:
 	-$(BIN)/lfr services down

@@ -234,8 +234,38 @@ def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, f
             "p95_ms": float(np.percentile(lat, 95)) if lat else None, **counts, "frames_per_feed": per_feed}
 
 
+def start_serve() -> str:
+    """The Serve app on a private 2-CPU Ray node, as `lfr services up --serve` runs it; returns its URL."""
+    import ray
+
+    from ray_apps.app import run
+    from ray_apps.launch import use_serve_fast_path
+    from tests.conftest import free_port
+
+    port = free_port()
+    use_serve_fast_path()
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    # SFace (~17 ms a face) is most of the work: two embedder replicas, one detector (YuNet ~3 ms a
+    # frame); each replica runs on one thread (vision.threads), so they share the 2 cores.
+    # Both backends run one image at a time on CPU (YuNet per frame, SFace per face), so a batch saves
+    # nothing and makes every request in it wait for the last: batches of 1.
+    one = {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}
+    run({"detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5, "batch": one},
+         "embedder": {"min_replicas": 2, "max_replicas": 2, "num_cpus": 0.7, "batch": one},
+         "ingress_num_cpus": 0.1, "embed_reuse_s": REUSE_S}, host="127.0.0.1", port=port)
+    return f"http://127.0.0.1:{port}"
+
+
+def stop_serve() -> None:
+    import ray
+    from ray import serve
+
+    serve.shutdown()
+    ray.shutdown()
+
+
 def main() -> None:
-    from tests.conftest import free_port, private_service_env
+    from tests.conftest import private_service_env
 
     home = Path(tempfile.mkdtemp(prefix="lfr-bench-"))
     os.environ.update(private_service_env(home))
@@ -263,26 +293,10 @@ def main() -> None:
         results["loop 2 feeds max"] = loop_baseline(ctx["engine"], matcher, settings, [video, crowd], DURATION_S / 2)
         del ctx["engine"]
 
-        import ray
-        from ray import serve
-
-        from ray_apps.app import run
-        from ray_apps.launch import use_serve_fast_path
         from tests.serve.conftest import metric_total
 
-        port = free_port()
-        use_serve_fast_path()  # as `lfr services up --serve` runs it
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
         try:
-            # SFace (~17 ms a face) is most of the work: two embedder replicas, one detector (YuNet ~3 ms a
-            # frame); each replica runs on one thread (vision.threads), so they share the 2 cores.
-            # Both backends run one image at a time on CPU (YuNet per frame, SFace per face), so a batch saves
-            # nothing and makes every request in it wait for the last: batches of 1.
-            one = {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}
-            run({"detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5, "batch": one},
-                 "embedder": {"min_replicas": 2, "max_replicas": 2, "num_cpus": 0.7, "batch": one},
-                 "ingress_num_cpus": 0.1, "embed_reuse_s": REUSE_S}, host="127.0.0.1", port=port)
-            url = f"http://127.0.0.1:{port}"
+            url = start_serve()
             serve_feeds(url, ctx, [video], 3, None)  # warm-up
             console.print("serve ...")
             results["serve 1 feed max"] = serve_feeds(url, ctx, [video], DURATION_S, None)
@@ -296,8 +310,7 @@ def main() -> None:
             results["serve 1 feed 5 fps"] = serve_feeds(url, ctx, [video], DURATION_S, 5.0)
             results["serve 2 feeds 5 fps"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, 5.0)
         finally:
-            serve.shutdown()
-            ray.shutdown()
+            stop_serve()
     finally:
         manager.down(settings)
         rss.stop.set()
