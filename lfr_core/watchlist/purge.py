@@ -127,9 +127,11 @@ def _seal(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
         outcomes = {r["image_purge"]: r["n"] for r in conn.execute(
             "SELECT image_purge, count(*) AS n FROM watchlist_entries WHERE version_id = %s"
             " AND image_purge IS NOT NULL GROUP BY image_purge", (version_id,)).fetchall()}
+        # Only the images kept for alerts that were pending when the purge started (and not released since)
+        # may remain; any other object under the prefix fails the proof.
         kept_keys = {parse_s3_uri(a["watchlist_image_uri"])[1] for a in conn.execute(
-            "SELECT watchlist_image_uri FROM alerts WHERE version_id = %s AND watchlist_image_uri IS NOT NULL",
-            (version_id,)).fetchall()}
+            "SELECT watchlist_image_uri FROM alerts WHERE id = ANY(%s::uuid[]) AND watchlist_image_uri IS NOT NULL",
+            (progress["kept_alert_ids"],)).fetchall()}
         remaining_rows = conn.execute(
             "SELECT count(*) AS n FROM watchlist_embeddings WHERE version_id = %s", (version_id,)).fetchone()["n"]
         # The listing, not the delete calls, is the proof: it also finds copies the database did not name.
