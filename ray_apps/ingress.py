@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 import uuid
@@ -26,15 +25,15 @@ from typing import Any
 import cv2
 import numpy as np
 import psycopg
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import FastAPI, Header, HTTPException, Path, Query, Request, Security
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from pydantic import BaseModel, Field
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from lfr_core import alerts as alerts_lib
 from lfr_core import apikeys, deployments
+from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
 from lfr_core.matching.frame import observe, plan_embeddings
@@ -42,6 +41,9 @@ from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps.console import CONSOLE_HTML
+from ray_apps.http_contract import (CAMERA_PATTERN, Adjudication, AlertOut, AlertStatus, AlertView, FrameResult,
+                                    Flushed, Health, answer_unavailable, api_key, errors,
+                                    use_one_error_shape)
 from ray_apps.offline_docs import add_offline_docs
 from ray_apps.options import AppOptions
 
@@ -49,7 +51,6 @@ log = logging.getLogger("ray.serve")
 
 SERVICE_ACTOR = Actor("lfr-serve", "system")
 IMAGE_TYPES = ("image/jpeg", "image/png")
-CAMERA_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 CROP_MARGIN = 0.25  # probe crop: the face box plus a quarter on each side, so the officer sees the head
 
 app = FastAPI(
@@ -61,27 +62,9 @@ app = FastAPI(
     redoc_url=None,
 )
 add_offline_docs(app)
-
-
-class AlertOut(BaseModel):
-    id: str
-    subject_ref: str
-    score: float
-    track_id: str
-
-
-class FrameResult(BaseModel):
-    deployment_id: str
-    camera_id: str
-    captured_at: datetime
-    faces: int = Field(description="Faces detected in this frame")
-    boxes: list[list[float]] = Field(description="Face boxes (x1, y1, x2, y2) of this frame; never stored")
-    alerts: list[AlertOut] = Field(description="Alerts raised by this frame")
-
-
-class Adjudication(BaseModel):
-    outcome: str = Field(description="confirmed, declined or not_engaged")
-    note: str = Field("", max_length=2000)
+use_one_error_shape(app)
+answer_unavailable(app, {psycopg.OperationalError: "PostgreSQL", DatabaseUnavailable: "PostgreSQL",
+                         ObjectStoreUnavailable: "the object store"})
 
 
 @dataclass
@@ -196,7 +179,7 @@ class Ingress:
                 try:
                     return fn(self._conn, *args, **kwargs)
                 except psycopg.OperationalError:
-                    self._conn = None
+                    self._conn = None  # reconnect once; a second failure is an outage (503)
                     if attempt == 2:
                         raise
 
@@ -324,55 +307,53 @@ class Ingress:
 
     # -- routes ---------------------------------------------------------------------------------------------------
 
-    @app.get("/healthz", summary="Liveness of the ingress")
-    async def healthz(self) -> dict[str, Any]:
-        return {"ok": True, "inflight": self._inflight, "deployments": len(self._deps)}
+    @app.get("/healthz", summary="Liveness of the ingress", response_model=Health)
+    async def healthz(self) -> Health:
+        return Health(ok=True, inflight=self._inflight, deployments=len(self._deps))
 
-    @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics_endpoint(self) -> Response:
         self.metrics.tracks.set(sum(s.tracker.track_count() for s in self._deps.values()))
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/admin/flush", summary="Write pending per-camera counters now (admin key)")
-    async def flush_now(self, x_api_key: str | None = Header(None)) -> dict[str, int]:
+    @app.post("/admin/flush", summary="Write pending per-camera counters now (admin key)", response_model=Flushed,
+              responses=errors(401, 403, 503))
+    async def flush_now(self, x_api_key: str | None = Security(api_key)) -> Flushed:
         key = await self._key(x_api_key)
         if key.role != "admin":
             raise HTTPException(403, f"{key.name} ({key.role}) may not flush counters; it needs an admin key")
         pending, self._counts = self._counts, {}
         await self._flush(pending)
-        return {"cameras": len(pending)}
+        return Flushed(cameras=len(pending))
 
     @app.post(
         "/v1/deployments/{deployment_id}/frames",
         response_model=FrameResult,
         summary="Match one camera frame",
-        responses={400: {"description": "not an image"}, 401: {"description": "no or unknown key"},
-                   403: {"description": "wrong role or deployment"}, 404: {"description": "unknown deployment"},
-                   409: {"description": "no active watchlist or outside the window"},
-                   413: {"description": "frame too large"}, 415: {"description": "not image/jpeg or image/png"},
-                   422: {"description": "bad camera id or capture time"},
-                   503: {"description": "service behind: frame dropped"}},
+        responses=errors(400, 401, 403, 404, 409, 413, 415, 422, 503),
         openapi_extra={"requestBody": {"required": True, "content": {
             t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}},
     )
     async def post_frame(
         self,
-        deployment_id: str,
         request: Request,
-        x_api_key: str | None = Header(None),
-        camera: str | None = Query(None, description="Camera id (or header X-Camera-Id)"),
-        captured_at: str | None = Query(None, description="Capture time, ISO 8601 or epoch s (or X-Capture-Time)"),
-        x_camera_id: str | None = Header(None),
-        x_capture_time: str | None = Header(None),
+        deployment_id: str = Path(max_length=64),
+        x_api_key: str | None = Security(api_key),
+        camera: str | None = Query(None, pattern=CAMERA_PATTERN, description="Camera id (or header X-Camera-Id)"),
+        captured_at: str | None = Query(None, max_length=64,
+                                        description="Capture time, ISO 8601 with a zone or epoch seconds "
+                                                    "(or X-Capture-Time); at most serve.max_clock_skew_s from "
+                                                    "the server clock"),
+        x_camera_id: str | None = Header(None, pattern=CAMERA_PATTERN),
+        x_capture_time: str | None = Header(None, max_length=64),
     ) -> FrameResult:
         started = time.perf_counter()
         key = await self._key(x_api_key)
         dep_id = self._uuid(deployment_id, "deployment")
+        self._require_operator_of(key, dep_id)  # before any lookup: nothing is loaded for a key not bound here
         state = await self._state(dep_id)
-        self._require_operator_of(key, dep_id)
         camera_id = camera or x_camera_id or "default"
-        if not CAMERA_RE.match(camera_id):
-            raise HTTPException(422, "camera id must be 1-64 letters, digits, '.', '_' or '-'")
         ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
         if ctype not in IMAGE_TYPES:
             self.metrics.refused.labels("content_type").inc()
@@ -482,39 +463,45 @@ class Ingress:
         return decode_image(body, max_pixels=vision.max_image_pixels,
                             max_bytes=min(vision.max_image_bytes, self.settings.serve.max_body_bytes))
 
-    @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)")
-    async def list_alerts(self, deployment_id: str, status: str | None = Query(None, pattern="^(pending|confirmed|declined|not_engaged)$"),
-                          limit: int = Query(200, ge=1, le=1000), x_api_key: str | None = Header(None)) -> list[dict[str, Any]]:
+    @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)",
+             response_model=list[AlertView], responses=errors(401, 403, 404, 422, 503))
+    async def list_alerts(self, deployment_id: str = Path(max_length=64), status: AlertStatus | None = None,
+                          limit: int = Query(200, ge=1, le=1000),
+                          x_api_key: str | None = Security(api_key)) -> list[AlertView]:
         key = await self._key(x_api_key)
         dep_id = self._uuid(deployment_id, "deployment")
-        try:
-            await self._db(deployments.get, dep_id)
-        except NotFound as e:
-            raise HTTPException(404, str(e)) from e
         self._require_operator_of(key, dep_id)
         rows = await self._db(alerts_lib.list_alerts, dep_id, status=status, limit=limit)
         return [self._alert_out(r) for r in rows]
 
     @staticmethod
-    def _alert_out(row: dict[str, Any]) -> dict[str, Any]:
+    def _alert_out(row: dict[str, Any]) -> AlertView:
         keep = ("id", "deployment_id", "version_id", "subject_ref", "category", "score", "camera_id", "track_id",
                 "captured_at", "raised_at", "status", "adjudicated_by", "adjudicated_at")
         out = {k: (str(row[k]) if isinstance(row[k], uuid.UUID) else row[k]) for k in keep}
-        out["probe_crop_url"] = f"/v1/alerts/{row['id']}/probe"
-        out["watchlist_image_url"] = f"/v1/alerts/{row['id']}/watchlist-image" if row["watchlist_image_uri"] else None
-        return out
+        return AlertView(**out, probe_crop_url=f"/v1/alerts/{row['id']}/probe",
+                         watchlist_image_url=f"/v1/alerts/{row['id']}/watchlist-image"
+                         if row["watchlist_image_uri"] else None)
 
     async def _alert_for(self, alert_id: str, x_api_key: str | None) -> tuple[apikeys.ApiKey, dict[str, Any]]:
+        """The alert, if this operator key may see it. An alert of another deployment answers exactly as a
+        missing one does, so a key cannot learn which alert ids exist."""
         key = await self._key(x_api_key)
+        if key.role != "operator":
+            raise HTTPException(403, f"{key.name} ({key.role}) may not do this; it needs an operator key")
+        unseen = HTTPException(404, f"no alert {alert_id[:64]!r} in this key's deployment")
         try:
             row = await self._db(alerts_lib.get_alert, alert_id)
         except NotFound as e:
-            raise HTTPException(404, str(e)) from e
-        self._require_operator_of(key, row["deployment_id"])
+            raise unseen from e
+        if row["deployment_id"] != key.deployment_id:
+            raise unseen
         return key, row
 
-    @app.post("/v1/alerts/{alert_id}/adjudication", summary="An operator's decision on an alert")
-    async def adjudicate(self, alert_id: str, decision: Adjudication, x_api_key: str | None = Header(None)) -> dict[str, Any]:
+    @app.post("/v1/alerts/{alert_id}/adjudication", summary="An operator's decision on an alert",
+              response_model=AlertView, responses=errors(400, 401, 403, 404, 409, 422, 503))
+    async def adjudicate(self, decision: Adjudication, alert_id: str = Path(max_length=64),
+                         x_api_key: str | None = Security(api_key)) -> AlertView:
         key, _ = await self._alert_for(alert_id, x_api_key)
         try:
             row = await self._db(alerts_lib.adjudicate, self.store, alert_id, decision.outcome, key.actor, decision.note)
@@ -536,19 +523,23 @@ class Ingress:
         media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
         return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
 
+    _IMAGE_RESPONSES = {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}},
+                        **errors(401, 403, 404, 422, 503)}
+
     @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
-             responses={404: {"description": "no such alert or image"}, 503: {"description": "object store down"}})
-    async def probe_image(self, alert_id: str, x_api_key: str | None = Header(None)) -> Response:
+             responses=_IMAGE_RESPONSES)
+    async def probe_image(self, alert_id: str = Path(max_length=64), x_api_key: str | None = Security(api_key)) -> Response:
         _, row = await self._alert_for(alert_id, x_api_key)
         return await self._image(row["probe_crop_uri"])
 
     @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response,
-             responses={404: {"description": "no such alert or image"}, 503: {"description": "object store down"}})
-    async def watchlist_image(self, alert_id: str, x_api_key: str | None = Header(None)) -> Response:
+             responses=_IMAGE_RESPONSES)
+    async def watchlist_image(self, alert_id: str = Path(max_length=64),
+                              x_api_key: str | None = Security(api_key)) -> Response:
         _, row = await self._alert_for(alert_id, x_api_key)
         return await self._image(row["watchlist_image_uri"])
 
     @app.get("/console", response_class=HTMLResponse, summary="Operator console (pending alerts)")
-    async def console(self, deployment: str = Query("", max_length=64)) -> HTMLResponse:
+    async def console(self) -> HTMLResponse:  # the page reads ?deployment= itself
         return HTMLResponse(CONSOLE_HTML, headers={"Cache-Control": "no-store"})
 

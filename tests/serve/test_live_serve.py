@@ -120,7 +120,11 @@ def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, 
     assert post(serve_url, dep, key, b"\0" * 9_000_000).status_code == 413
     assert post(serve_url, dep, key, _png(9000, 5000), ctype="image/png").status_code == 413
     assert post(serve_url, dep, key, good, ctype="text/plain").status_code == 415
-    assert post(serve_url, "00000000-0000-0000-0000-000000000000", key, good).status_code == 404
+    # An operator key is checked against its binding before any lookup: an unknown deployment and another
+    # existing one answer alike, so the key learns nothing about which deployments exist.
+    unknown = post(serve_url, "00000000-0000-0000-0000-000000000000", key, good)
+    other = post(serve_url, live["idle"]["id"], key, good)
+    assert (unknown.status_code, unknown.json()) == (other.status_code, other.json()) and other.status_code == 403
     assert post(serve_url, "not-a-uuid", key, good).status_code == 404
     assert post(serve_url, dep, None, good).status_code == 401
     assert post(serve_url, dep, "lfr_unknown", good).status_code == 401
@@ -329,3 +333,57 @@ def test_batch_size_changes_live_through_reconfigure(streamed, serve_url):
     app = _get_global_client().get_serve_details()["applications"]["lfr"]
     after = {r["replica_id"] for r in app["deployments"]["Detector"]["replicas"] if r["state"] == "RUNNING"}
     assert before & after  # updated in place (autoscaling may add or drop a replica meanwhile; a redeploy replaces all)
+
+
+def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, serve_url, live, services):
+    """The object store down: the alert's images answer 503 naming it (not 500), and once it is back the
+    same crop is served again. PostgreSQL down: the alert list answers 503 naming it."""
+    from lfr_core.services.postgres import EmbeddedPostgres
+    from lfr_core.services.s3server import EmbeddedS3
+
+    op = {"X-API-Key": live["keys"]["operator"]}
+    alerts_url = f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts"
+    probe_url = serve_url + httpx.get(alerts_url, headers=op, timeout=10).json()[0]["probe_crop_url"]
+    crop = httpx.get(probe_url, headers=op, timeout=10).content
+    s3 = EmbeddedS3.from_settings(services)
+    assert s3.stop()
+    try:
+        down = httpx.get(probe_url, headers=op, timeout=30)
+    finally:
+        assert s3.start()
+    assert down.status_code == 503 and down.headers["retry-after"] and "object store" in down.json()["detail"]
+    assert httpx.get(probe_url, headers=op, timeout=30).content == crop
+
+    pg = EmbeddedPostgres.from_settings(services)
+    assert pg.stop()
+    try:
+        down = httpx.get(alerts_url, headers=op, timeout=30)
+    finally:
+        assert pg.start()
+    assert down.status_code == 503 and down.headers["retry-after"] and "PostgreSQL" in down.json()["detail"]
+    assert httpx.get(alerts_url, headers=op, timeout=30).status_code == 200
+
+
+def test_the_api_keeps_its_contract(streamed, serve_url, live, tmp_path):
+    """schemathesis with every check (server errors, status codes, content types, response schemas and
+    headers, positive and negative data, missing headers, ignored auth, unsupported methods) against the
+    running ingress, with the live deployment's operator key and its adjudicated alert. Last in the module:
+    it posts frames and decisions of its own."""
+    import os
+    import subprocess
+    import sys
+
+    alert = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts",
+                      headers={"X-API-Key": live["keys"]["operator"]}, timeout=10).json()[0]
+    env = {**os.environ, "LFR_CONTRACT_OPERATOR_KEY": live["keys"]["operator"],
+           "LFR_CONTRACT_DEPLOYMENT": str(live["deployment"]["id"]), "LFR_CONTRACT_ALERT": alert["id"]}
+    config = Path(__file__).with_name("schemathesis.toml")
+    run = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
+         f"{serve_url}/openapi.json", "--report", "junit", "--report-dir", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=600)
+    summary = run.stdout[-6000:]
+    assert run.returncode == 0, summary
+    report = next(tmp_path.glob("junit*.xml")).read_text()
+    assert 'failures="0"' in report and 'errors="0"' in report, summary
+    assert "/v1/deployments/{deployment_id}/frames" in report  # the operations really ran

@@ -1,0 +1,128 @@
+"""The ingress's HTTP contract: the shapes its OpenAPI document promises and the code keeps.
+
+Every error answers `{"detail": "<reason>"}`, request validation included (FastAPI's default 422 body is
+a list of objects, which would make two shapes for one status), and every status a route can answer is
+declared on it. `schemathesis` checks the running service against this document (tests/serve).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
+
+CAMERA_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as input, not as a server error
+
+api_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
+                       description="An API key from `lfr apikey create`; operator keys are bound to one deployment")
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="Why the request was refused, in words")
+
+
+_REASONS = {
+    400: "not an image, or a malformed request",
+    401: "no API key, or an unknown or revoked one",
+    403: "the key's role or deployment does not allow this",
+    404: "no such deployment, alert or image",
+    409: "refused in the current state (no active watchlist, outside the window, already decided)",
+    413: "frame too large",
+    415: "not image/jpeg or image/png",
+    422: "a parameter or body field is invalid",
+    503: "a service behind the ingress is unavailable; retry after Retry-After seconds",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the one error body."""
+    declared: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": ErrorBody, "description": _REASONS[code]}
+        if code == 503:
+            entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
+        if code == 401:
+            entry["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+        declared[code] = entry
+    return declared
+
+
+def use_one_error_shape(app: FastAPI) -> None:
+    """Request validation errors answer 422 with one readable `detail` string."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        reasons = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "request"
+            reasons.append(f"{where}: {err.get('msg', 'invalid')}")
+        return JSONResponse({"detail": "; ".join(reasons) or "invalid request"}, status_code=422)
+
+
+def answer_unavailable(app: FastAPI, services: dict[type[Exception], str]) -> None:
+    """An outage of a service behind the ingress answers 503 with Retry-After and one line naming it."""
+    for exc_type, name in services.items():
+        async def _unavailable(_: Request, exc: Exception, name: str = name) -> JSONResponse:
+            return JSONResponse({"detail": f"{name} is unavailable; retry shortly"}, status_code=503,
+                                headers={"Retry-After": "5"})
+
+        app.add_exception_handler(exc_type, _unavailable)
+
+
+class AlertOut(BaseModel):
+    id: str
+    subject_ref: str
+    score: float
+    track_id: str
+
+
+class FrameResult(BaseModel):
+    deployment_id: str
+    camera_id: str
+    captured_at: datetime
+    faces: int = Field(description="Faces detected in this frame")
+    boxes: list[list[float]] = Field(description="Face boxes (x1, y1, x2, y2) of this frame; never stored")
+    alerts: list[AlertOut] = Field(description="Alerts raised by this frame")
+
+
+Outcome = Literal["confirmed", "declined", "not_engaged"]
+AlertStatus = Literal["pending", "confirmed", "declined", "not_engaged"]
+
+
+class Adjudication(BaseModel):
+    outcome: Outcome
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+class AlertView(BaseModel):
+    id: str
+    deployment_id: str
+    version_id: str
+    subject_ref: str
+    category: str
+    score: float
+    camera_id: str
+    track_id: str
+    captured_at: datetime
+    raised_at: datetime
+    status: AlertStatus
+    adjudicated_by: str | None
+    adjudicated_at: datetime | None
+    probe_crop_url: str
+    watchlist_image_url: str | None
+
+
+class Health(BaseModel):
+    ok: bool
+    inflight: int
+    deployments: int
+
+
+class Flushed(BaseModel):
+    cameras: int = Field(description="Cameras whose pending counters were written")
