@@ -14,13 +14,24 @@ $(STAMP): requirements-lock.txt
 	$(BIN)/pip install --quiet -r requirements-lock.txt
 	touch $@
 
+# checkov pins boto3 and packaging below what the platform needs, so it gets a venv of its own, from its
+# own lock, used by the infrastructure tests (tests/infra/test_checkov.py).
+CHECKOV_LOCK := infra/requirements-checkov-lock.txt
+CHECKOV_VENV := $(VENV)/tools/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.lock-$(shell sha256sum $(CHECKOV_LOCK) | cut -c1-16)
+
+$(CHECKOV_STAMP): $(CHECKOV_LOCK) $(STAMP)
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r $(CHECKOV_LOCK)
+	touch $@
+
 venv: $(STAMP)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || $(BIN)/pip install --quiet --no-deps -e .
 
 demo: venv
 	$(BIN)/lfr demo
 
-test: venv
+test: venv $(CHECKOV_STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 services-up: venv

@@ -348,6 +348,7 @@ def main() -> None:
                       "serve_cpu_ms_per_frame_2feeds": round(total, 1), "loop_cpu_ms_per_frame_2feeds": round(loop_ms, 1),
                       "ratio_bound_from_cpu": round(bound, 2), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT,
                       "dropped_2feeds_5fps": results["serve 2 feeds 5 fps"]["dropped"],
+                      "cpu_ms_per_frame_by_process": {r: round(ms, 1) for r, ms in sorted(cpu_ms.items())},
                       "load_avg_1m": round(os.getloadavg()[0], 2)}))
 
 

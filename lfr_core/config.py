@@ -7,12 +7,13 @@ one place.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NestedSecretsSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,8 @@ class S3Settings(BaseModel):
     bucket_alerts: str = Field("lfr-alerts", min_length=3, max_length=63, description="Alert probe crops")
     bucket_reports: str = Field("lfr-reports", min_length=3, max_length=63, description="Reports and receipts")
     object_lock: bool = Field(True, description="Ask for object lock on snapshot buckets where the server supports it")
+    ca_file: Path | None = Field(None, description="CA bundle that signs the endpoint's TLS certificate (default: "
+                                                   "SSL_CERT_FILE, else the certifi bundle)")
 
 
 class VisionSettings(BaseModel):
@@ -148,15 +151,17 @@ class AlertSettings(BaseModel):
 class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Ray Serve HTTP host")
     port: int = Field(8000, ge=1024, le=65535, description="Ray Serve HTTP port")
-    api_keys_file: Path | None = Field(None, description="JSON file of API keys and roles (default LFR_HOME/api_keys.json)")
     max_body_bytes: int = Field(8_000_000, ge=1024, le=200_000_000, description="Largest frame accepted (HTTP 413)")
     max_clock_skew_s: float = Field(300.0, gt=0.0, le=86_400.0, description="Capture time tolerance (HTTP 422)")
     # Measured by bench/live.py on CPU: YuNet and SFace run one image at a time, so a batch only makes its
     # requests wait for the last one (p95 761 ms at batch 8 vs ~255 ms at batch 1, 2 feeds x 5 fps).
     batch_size: int = Field(1, ge=1, le=256, description="@serve.batch max size (raise on a GPU backend)")
     batch_wait_s: float = Field(0.0, ge=0.0, le=1.0, description="@serve.batch wait timeout")
-    min_replicas: int = Field(1, ge=0, le=64, description="Autoscaling minimum replicas")
-    max_replicas: int = Field(2, ge=1, le=64, description="Autoscaling maximum replicas")
+    min_replicas: int = Field(1, ge=0, le=512, description="Autoscaling minimum replicas")
+    max_replicas: int = Field(2, ge=1, le=512, description="Autoscaling maximum replicas")
+    rayservice: str | None = Field(None, pattern=r"^[a-z0-9-]{1,63}/[a-z0-9-]{1,63}$",
+                                   description="namespace/name of the KubeRay RayService running the app; pre-scaling "
+                                               "then patches its spec (KubeRay would undo a change made to the app alone)")
 
 
 class AirflowSettings(BaseModel):
@@ -178,7 +183,16 @@ class AirflowSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LFR_", env_nested_delimiter="__", extra="ignore")
+    # Secrets may also come as files named like the variables (e.g. LFR_DB__DSN) in LFR_SECRETS_DIR: a
+    # mounted Secret volume, so that credentials never sit in a process's environment.
+    model_config = SettingsConfigDict(env_prefix="LFR_", env_nested_delimiter="__", extra="ignore",
+                                      secrets_nested_delimiter="__")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, dotenv_settings, NestedSecretsSettingsSource(file_secret_settings)
 
     home: Path = Field(PROJECT_ROOT / ".lfr", description="State directory for embedded services and local data")
     shared_dir: Path = Field(PROJECT_ROOT.parent / "shared", description="Read-only models and labelled faces")
@@ -201,4 +215,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from the environment, read once per process (tests call `get_settings.cache_clear()`)."""
-    return Settings()
+    return Settings(_secrets_dir=os.environ.get("LFR_SECRETS_DIR") or None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lfr_core.config import Settings, get_settings
 
@@ -35,12 +35,15 @@ class BatchConfig(BaseModel):
 
 
 class ModelDeploymentOptions(BaseModel):
-    min_replicas: int = Field(1, ge=0, le=64)
-    max_replicas: int = Field(2, ge=1, le=64)
-    initial_replicas: int | None = Field(None, ge=0, le=64)
+    model_config = ConfigDict(extra="forbid")  # a misspelt option must fail the deploy, not vanish
+
+    min_replicas: int = Field(1, ge=0, le=512)
+    max_replicas: int = Field(2, ge=1, le=512)  # 200 cameras need ~130 embedder replicas (bench/capacity.py)
+    initial_replicas: int | None = Field(None, ge=0, le=512)
     target_ongoing_requests: float = Field(4.0, gt=0)
     max_ongoing_requests: int = Field(16, ge=1, le=1024)
     num_cpus: float = Field(0.4, gt=0, le=64, description="CPUs per replica; small so that 2 cores hold 2+2+1")
+    num_gpus: float = Field(0.0, ge=0, le=8, description="GPUs per replica; above 0 it runs only where Ray has GPUs")
     batch: BatchConfig = BatchConfig()
 
     @model_validator(mode="after")
@@ -64,12 +67,14 @@ class ModelDeploymentOptions(BaseModel):
         return {
             "autoscaling_config": autoscaling,
             "max_ongoing_requests": self.max_ongoing_requests,
-            "ray_actor_options": {"num_cpus": self.num_cpus},
+            "ray_actor_options": {"num_cpus": self.num_cpus, "num_gpus": self.num_gpus},
             "user_config": self.batch.model_dump(),
         }
 
 
 class AppOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     detector: ModelDeploymentOptions = ModelDeploymentOptions()
     embedder: ModelDeploymentOptions = ModelDeploymentOptions()
     ingress_num_cpus: float = Field(0.2, gt=0, le=64)

@@ -1,6 +1,7 @@
 """Pre-scaling around a deployment window (called by the Airflow DAG): raise the detector and embedder
 minimum replicas and warm the models before the window, lower them after. A change of autoscaling
-bounds is a lightweight Serve update: running replicas are kept."""
+bounds is a lightweight Serve update: running replicas are kept. On Kubernetes (serve.rayservice set)
+the bounds change in the RayService's spec instead, which KubeRay applies and keeps."""
 
 from __future__ import annotations
 
@@ -80,6 +81,11 @@ def _warm(timeout_s: float = 60.0) -> dict[str, float]:
 
 
 def _scale(min_replicas: int, *, warm: bool) -> dict[str, Any]:
+    rayservice = get_settings().serve.rayservice
+    if rayservice:  # on Kubernetes: KubeRay owns the app's config (ray_apps/kuberay.py)
+        from ray_apps.kuberay import scale_rayservice
+
+        return scale_rayservice(rayservice, min_replicas)
     if not _connect():
         return dict(NOT_RUNNING)
     from ray_apps.app import deploy_config

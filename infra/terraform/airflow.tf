@@ -1,10 +1,11 @@
-# Apache Airflow 3 (official chart) running the deployment DAG from this repository. Every Airflow
-# container gets the same LFR_* settings as Ray (ConfigMap through envFrom, DSN and S3 key through
-# Secret references).
-
+# Apache Airflow 3 (official chart) running the deployment DAGs. Every Airflow container gets the same
+# LFR_* settings as Ray (ConfigMap through envFrom; secrets as files; the force's CA bundle). No
+# default user: people sign in through the force's identity provider (airflow_extra_values), and every
+# signing key comes from a Secret created beforehand, so an upgrade changes none of them.
 locals {
-  airflow_git_sync = var.airflow_dags_source == "git-sync" ? {
-    enabled      = true
+  git_sync = var.airflow_dags_source == "git-sync"
+  # Strings only in the conditional (its two sides must unify); `enabled` stays a boolean.
+  airflow_git_sync = merge({ enabled = local.git_sync }, local.git_sync ? { for k, v in {
     repo         = var.airflow_git_sync.repo
     branch       = var.airflow_git_sync.branch
     rev          = var.airflow_git_sync.rev
@@ -12,16 +13,7 @@ locals {
     period       = var.airflow_git_sync.period_duration
     sshKeySecret = var.airflow_git_sync.ssh_key_secret
     knownHosts   = var.airflow_git_sync.known_hosts
-    } : {
-    enabled      = false
-    repo         = ""
-    branch       = ""
-    rev          = ""
-    subPath      = ""
-    period       = ""
-    sshKeySecret = null
-    knownHosts   = null
-  }
+  } : k => v if v != null } : {})
 
   airflow_values = {
     airflowVersion           = var.airflow_version
@@ -32,24 +24,23 @@ locals {
     # Added to every object and pod of the chart, so network policies can select Airflow.
     labels = local.af_labels
 
-    registry = {
-      secretName = length(var.image_pull_secret_names) > 0 ? var.image_pull_secret_names[0] : null
-    }
+    registry = length(var.image_pull_secret_names) > 0 ? { secretName = var.image_pull_secret_names[0] } : {}
 
-    # Airflow's metadata database is external to the chart (never the bundled Bitnami PostgreSQL).
+    # Airflow's metadata database: the `airflow` database of the CloudNativePG cluster (postgres.tf),
+    # or the force's own; never the chart's bundled PostgreSQL.
     postgresql = { enabled = false }
     redis      = { enabled = var.airflow_executor == "CeleryExecutor" }
-    data = {
-      metadataSecretName = var.airflow_metadata_secret_name
-    }
+    data       = { metadataSecretName = var.airflow_metadata_secret_name }
+
     fernetKeySecretName    = var.airflow_fernet_key_secret_name
     apiSecretKeySecretName = var.airflow_api_secret_key_secret_name
+    jwtSecretName          = var.airflow_jwt_secret_name
 
-    # No default admin with a well-known password; authentication is configured for the force's
-    # identity provider through airflow_extra_values.
-    createUserJob = {
-      defaultUser = { enabled = false }
-    }
+    # The job would create admin/admin: it is not rendered at all.
+    createUserJob = { enabled = false }
+
+    # The restricted Pod Security Standard for every Airflow pod and container.
+    securityContexts = { pod = local.pod_security, containers = local.container_security }
 
     config = {
       core = {
@@ -58,44 +49,18 @@ locals {
       }
     }
 
-    extraEnvFrom = yamlencode([{ configMapRef = { name = kubernetes_config_map_v1.lfr.metadata[0].name } }])
+    extraEnvFrom = yamlencode([{ configMapRef = { name = local.config_name } }])
     env = [
       # The Airflow image's home is read-only outside /opt/airflow; the platform writes nothing durable
-      # there in production (every store is PostgreSQL or MinIO).
+      # there in production (every store is PostgreSQL or the object store).
       { name = "LFR_HOME", value = "/tmp/lfr" },
-      # ray_apps.prescale attaches to the Serve cluster through the address in this file (Ray Client).
-      { name = "LFR_SERVE_RAY_ADDRESS_FILE", value = "${local.ray_address_dir}/address" },
     ]
-    volumes      = [{ name = "lfr-ray-address", configMap = { name = kubernetes_config_map_v1.ray_address.metadata[0].name } }]
-    volumeMounts = [{ name = "lfr-ray-address", mountPath = local.ray_address_dir, readOnly = true }]
-    secret = [
-      { envName = "LFR_DB__DSN", secretName = local.db_secret_name, secretKey = local.db_secret_key },
-      { envName = "LFR_S3__SECRET_KEY", secretName = var.s3_secret_name, secretKey = var.s3_secret_key_key },
-    ]
+    volumes      = [local.secrets_volume, local.ca_volume]
+    volumeMounts = local.platform_volume_mounts
 
     dags = {
       persistence = { enabled = false }
-      gitSync     = { for k, v in local.airflow_git_sync : k => v if v != null }
+      gitSync     = local.airflow_git_sync
     }
   }
-}
-
-resource "helm_release" "airflow" {
-  name       = "lfr-airflow"
-  repository = "https://airflow.apache.org"
-  chart      = "airflow"
-  version    = var.airflow_chart_version
-  namespace  = kubernetes_namespace_v1.lfr.metadata[0].name
-  # The chart's own migration job needs time on a first install; atomic rolls a failed upgrade back.
-  atomic  = true
-  timeout = 1200
-
-  values = compact([yamlencode(local.airflow_values), var.airflow_extra_values])
-
-  depends_on = [
-    kubernetes_network_policy_v1.airflow,
-    kubernetes_network_policy_v1.airflow_to_ray,
-    kubernetes_network_policy_v1.platform_to_stores,
-    kubernetes_job_v1.migrate,
-  ]
 }

@@ -1,513 +1,101 @@
 # Network isolation. Everything in the namespace is denied in both directions first; each policy below
-# opens one path. There is no rule towards the internet: a privacy requirement (no frame, crop or
-# template may leave the force's network), enforced by omission and by the CIDR validations in
-# variables.tf. NetworkPolicy needs a CNI that enforces it (Calico, Cilium, ...); see README.
+# opens one real flow (the table in README "Network flows" lists them, and a test checks that the two
+# agree). There is no rule towards the internet: a privacy requirement (no frame, crop or template may
+# leave the force's network), enforced by omission and by the CIDR validations in variables.tf.
+# NetworkPolicy needs a CNI that enforces it (Calico, Cilium, ...); see README.
+locals {
+  role     = { for r in ["ray", "airflow", "postgres", "migrate"] : r => { matchLabels = { (local.role_key) = r } } }
+  ray_head = { matchLabels = { (local.role_key) = "ray", "ray.io/node-type" = "head" } }
+  in_ns    = { for ns in distinct([var.cnpg_operator_namespace, var.kuberay_operator_namespace, var.dns_namespace, var.gateway.namespace]) : ns => { matchLabels = { "kubernetes.io/metadata.name" = ns } } }
+  tcp      = { for p in distinct([5432, 8000, 8080, 8265, var.serve_port, var.kube_api_server_port, var.object_store.port]) : tostring(p) => { protocol = "TCP", port = p } }
+  cidrs_to = { for name, cidrs in {
+    api    = var.kube_api_server_cidrs
+    store  = var.object_store.cidrs
+    db     = var.external_db_cidrs
+    backup = try(var.postgres_backup.cidrs, [])
+    git    = try(var.airflow_git_sync.server_cidrs, [])
+    redis  = try(var.ray_gcs_fault_tolerance.redis_cidrs, [])
+  } : name => [for c in cidrs : { ipBlock = { cidr = c } }] }
+  gateway_pods = { namespaceSelector = local.in_ns[var.gateway.namespace], podSelector = { matchLabels = var.gateway.pod_labels } }
 
-resource "kubernetes_network_policy_v1" "default_deny" {
-  metadata {
-    name      = "default-deny-all"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {}
-    policy_types = ["Ingress", "Egress"]
-  }
-}
+  # name => { selector, ingress rules, egress rules }; a policy with no rules of a kind leaves that
+  # direction to the default deny.
+  policies = merge(
+    {
+      "default-deny-all" = { selector = {}, ingress = [], egress = [], types = ["Ingress", "Egress"] }
+      "allow-dns-egress" = { selector = {}, ingress = null, egress = [{
+        to    = [{ namespaceSelector = local.in_ns[var.dns_namespace], podSelector = { matchLabels = var.dns_pod_labels } }]
+        ports = [{ protocol = "UDP", port = 53 }, { protocol = "TCP", port = 53 }]
+      }] }
+      # Only the Gateway's data plane reaches the Serve HTTP port, on whichever Ray pod runs a proxy.
+      "allow-serve-from-gateway" = { selector = local.role.ray, egress = null, ingress = [{ from = [local.gateway_pods], ports = [local.tcp[tostring(var.serve_port)]] }] }
+      # Ray's head and workers use many ports between themselves (GCS, raylets, object manager, workers).
+      "allow-ray-internal" = { selector = local.role.ray, ingress = [{ from = [{ podSelector = local.role.ray }] }], egress = [{ to = [{ podSelector = local.role.ray }] }] }
+      # The KubeRay operator deploys the Serve config through the dashboard (8265) and checks the head's
+      # Serve proxy (-/healthz on 8000, by pod IP).
+      "allow-ray-from-kuberay-operator" = { selector = local.ray_head, egress = null, ingress = [{
+        from  = [{ namespaceSelector = local.in_ns[var.kuberay_operator_namespace], podSelector = { matchLabels = { "app.kubernetes.io/name" = "kuberay-operator" } } }]
+        ports = [local.tcp["8265"], local.tcp[tostring(var.serve_port)]]
+      }] }
+      # Platform pods (Ray, Airflow, the migration job) reach the object store's private endpoint.
+      "allow-platform-egress-to-object-store" = { selector = { matchLabels = local.member }, ingress = null, egress = [{ to = local.cidrs_to.store, ports = [local.tcp[tostring(var.object_store.port)]] }] }
+      # Airflow's components talk among themselves (API server, scheduler, triggerer, DAG processor, task
+      # pods); the UI is reached through the Gateway only.
+      "allow-airflow-internal" = { selector = local.role.airflow, ingress = concat(
+        [{ from = [{ podSelector = local.role.airflow }] }],
+        var.gateway.airflow_hostname == null ? [] : [{ from = [local.gateway_pods], ports = [local.tcp["8080"]] }],
+      ), egress = [{ to = [{ podSelector = local.role.airflow }] }] }
+    },
+    { for name, p in {
+      "allow-platform-egress-to-postgres" = { selector = { matchLabels = local.member }, ingress = null, egress = [{ to = [{ podSelector = local.role.postgres }], ports = [local.tcp["5432"]] }] }
+      # Clients on 5432; instances among themselves on 5432 (replication) and 8000 (the primary's
+      # isolation check); the operator on 8000 (instance manager status).
+      "allow-postgres-ingress" = { selector = local.role.postgres, egress = null, ingress = [
+        { from = [{ podSelector = { matchLabels = local.member } }, { podSelector = local.role.postgres }], ports = [local.tcp["5432"]] },
+        { from = [{ podSelector = local.role.postgres }], ports = [local.tcp["8000"]] },
+        { from = [{ namespaceSelector = local.in_ns[var.cnpg_operator_namespace], podSelector = { matchLabels = { "app.kubernetes.io/name" = "cloudnative-pg" } } }], ports = [local.tcp["8000"]] },
+      ] }
+      "allow-postgres-egress" = { selector = local.role.postgres, ingress = null, egress = [
+        { to = [{ podSelector = local.role.postgres }], ports = [local.tcp["5432"], local.tcp["8000"]] },
+        { to = local.cidrs_to.backup, ports = [{ protocol = "TCP", port = try(var.postgres_backup.port, 443) }] },
+      ] }
+    } : name => p if local.cnpg },
+    { for name, p in {
+      "allow-platform-egress-to-postgres" = { selector = { matchLabels = local.member }, ingress = null, egress = [{ to = local.cidrs_to.db, ports = [{ protocol = "TCP", port = var.external_db_port }] }] }
+    } : name => p if !local.cnpg },
+    { for name, p in {
+      "allow-airflow-egress-to-git" = { selector = local.role.airflow, ingress = null, egress = [{ to = local.cidrs_to.git, ports = [{ protocol = "TCP", port = try(var.airflow_git_sync.server_port, 22) }] }] }
+    } : name => p if var.airflow_dags_source == "git-sync" },
+    { for name, p in {
+      "allow-ray-head-egress-to-redis" = { selector = local.ray_head, ingress = null, egress = [{ to = local.cidrs_to.redis, ports = [{ protocol = "TCP", port = try(var.ray_gcs_fault_tolerance.redis_port, 6379) }] }] }
+    } : name => p if var.ray_gcs_fault_tolerance != null },
+    # The API server: the CloudNativePG instance manager watches its Cluster, the Ray head's autoscaler
+    # creates and deletes workers, Airflow launches task pods and patches the RayService.
+    { for name, sel in local.api_clients : "allow-${name}-egress-to-api-server" => {
+      selector = sel, ingress = null, egress = [{ to = local.cidrs_to.api, ports = [local.tcp[tostring(var.kube_api_server_port)]] }]
+    } if var.api_server_policy == "ip-block" },
+  )
+  api_clients = { for name, sel in { ray-head = local.ray_head, airflow = local.role.airflow, postgres = local.role.postgres } : name => sel if name != "postgres" || local.cnpg }
 
-resource "kubernetes_network_policy_v1" "dns_egress" {
-  metadata {
-    name      = "allow-dns-egress"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {}
-    policy_types = ["Egress"]
-    egress {
-      to {
-        namespace_selector {
-          match_labels = { "kubernetes.io/metadata.name" = var.dns_namespace }
-        }
-        pod_selector {
-          match_labels = var.dns_pod_labels
-        }
-      }
-      ports {
-        protocol = "UDP"
-        port     = "53"
-      }
-      ports {
-        protocol = "TCP"
-        port     = "53"
-      }
-    }
-  }
-}
-
-# Only the ingress controller reaches the Serve HTTP port, on whichever Ray pod runs a proxy.
-resource "kubernetes_network_policy_v1" "serve_from_ingress" {
-  metadata {
-    name      = "allow-serve-from-ingress"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "ray" }
-    }
-    policy_types = ["Ingress"]
-    ingress {
-      from {
-        namespace_selector {
-          match_labels = { "kubernetes.io/metadata.name" = var.ingress_controller_namespace }
-        }
-        pod_selector {
-          match_labels = var.ingress_controller_pod_labels
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = tostring(var.serve_port)
-      }
-    }
-  }
-}
-
-# Ray's head and workers use many ports between themselves (GCS, raylets, object manager, worker
-# ports), so the cluster is open inside itself and closed outside.
-resource "kubernetes_network_policy_v1" "ray_internal" {
-  metadata {
-    name      = "allow-ray-internal"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "ray" }
-    }
-    policy_types = ["Ingress", "Egress"]
-    ingress {
-      from {
-        pod_selector {
-          match_labels = { (local.role_key) = "ray" }
-        }
-      }
-    }
-    egress {
-      to {
-        pod_selector {
-          match_labels = { (local.role_key) = "ray" }
-        }
-      }
-    }
-  }
-}
-
-# The KubeRay operator deploys the Serve config and reads its status through the head's dashboard.
-resource "kubernetes_network_policy_v1" "ray_dashboard" {
-  metadata {
-    name      = "allow-ray-dashboard-from-operator"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "ray" }
-    }
-    policy_types = ["Ingress"]
-    ingress {
-      from {
-        namespace_selector {
-          match_labels = { "kubernetes.io/metadata.name" = var.kuberay_operator_namespace }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "8265"
-      }
-      ports {
-        protocol = "TCP"
-        port     = "52365"
-      }
-    }
-  }
-}
-
-# Airflow pre-scales and lowers Serve around a window (ray_apps.prescale) as a Ray Client of the head.
-resource "kubernetes_network_policy_v1" "ray_client_from_airflow" {
-  metadata {
-    name      = "allow-ray-client-from-airflow"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "ray", "ray.io/node-type" = "head" }
-    }
-    policy_types = ["Ingress"]
-    ingress {
-      from {
-        pod_selector {
-          match_labels = { (local.role_key) = "airflow" }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "10001"
-      }
-      ports {
-        protocol = "TCP"
-        port     = "8265"
-      }
-    }
-  }
-}
-
-resource "kubernetes_network_policy_v1" "airflow_to_ray" {
-  metadata {
-    name      = "allow-airflow-egress-to-ray-head"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "airflow" }
-    }
-    policy_types = ["Egress"]
-    egress {
-      to {
-        pod_selector {
-          match_labels = { (local.role_key) = "ray", "ray.io/node-type" = "head" }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "10001"
-      }
-      ports {
-        protocol = "TCP"
-        port     = "8265"
-      }
-    }
-  }
-}
-
-# Only platform pods (lfr.platform/member=true: Ray, Airflow, the migration job) reach the data stores.
-resource "kubernetes_network_policy_v1" "postgres_ingress" {
-  count = local.cnpg ? 1 : 0
-
-  metadata {
-    name      = "allow-postgres-from-platform"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "postgres" }
-    }
-    policy_types = ["Ingress"]
-    ingress {
-      from {
-        pod_selector {
-          match_labels = local.member
-        }
-      }
-      # Streaming replication between instances.
-      from {
-        pod_selector {
-          match_labels = { (local.role_key) = "postgres" }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "5432"
-      }
-    }
-    # The CloudNativePG operator polls each instance manager (8000) and connects to PostgreSQL.
-    ingress {
-      from {
-        namespace_selector {
-          match_labels = { "kubernetes.io/metadata.name" = var.cnpg_operator_namespace }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "8000"
-      }
-      ports {
-        protocol = "TCP"
-        port     = "5432"
-      }
-    }
-  }
-}
-
-resource "kubernetes_network_policy_v1" "postgres_egress" {
-  count = local.cnpg ? 1 : 0
-
-  metadata {
-    name      = "allow-postgres-replication-and-api"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "postgres" }
-    }
-    policy_types = ["Egress"]
-    egress {
-      to {
-        pod_selector {
-          match_labels = { (local.role_key) = "postgres" }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "5432"
-      }
-      ports {
-        protocol = "TCP"
-        port     = "8000"
-      }
-    }
-    # The instance manager watches its Cluster object through the API server.
-    egress {
-      dynamic "to" {
-        for_each = var.kube_api_server_cidrs
-        content {
-          ip_block {
-            cidr = to.value
-          }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = tostring(var.kube_api_server_port)
-      }
-    }
-  }
-}
-
-resource "kubernetes_network_policy_v1" "minio_ingress" {
-  metadata {
-    name      = "allow-minio-from-platform"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "minio" }
-    }
-    policy_types = ["Ingress"]
-    ingress {
-      from {
-        pod_selector {
-          match_labels = local.member
-        }
-      }
-      # MinIO peers (erasure coding) and the chart's bucket/user/policy setup jobs, which carry the
-      # chart's `release` label but not the platform's labels.
-      from {
-        pod_selector {
-          match_labels = { release = local.minio_name }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "9000"
-      }
-    }
-  }
-}
-
-resource "kubernetes_network_policy_v1" "minio_egress" {
-  metadata {
-    name      = "allow-minio-peers-egress"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { release = local.minio_name }
-    }
-    policy_types = ["Egress"]
-    egress {
-      to {
-        pod_selector {
-          match_labels = { (local.role_key) = "minio" }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "9000"
-      }
-    }
-  }
-}
-
-resource "kubernetes_network_policy_v1" "platform_to_stores" {
-  metadata {
-    name      = "allow-platform-egress-to-stores"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = local.member
-    }
-    policy_types = ["Egress"]
-    egress {
-      to {
-        pod_selector {
-          match_labels = { (local.role_key) = "minio" }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = "9000"
-      }
-    }
-    dynamic "egress" {
-      for_each = local.cnpg ? [1] : []
-      content {
-        to {
-          pod_selector {
-            match_labels = { (local.role_key) = "postgres" }
-          }
-        }
-        ports {
-          protocol = "TCP"
-          port     = "5432"
-        }
-      }
-    }
-    # A managed PostgreSQL on a private endpoint; validation forbids 0.0.0.0/0 here.
-    dynamic "egress" {
-      for_each = local.cnpg ? [] : [1]
-      content {
-        dynamic "to" {
-          for_each = var.external_db_cidrs
-          content {
-            ip_block {
-              cidr = to.value
-            }
-          }
-        }
-        ports {
-          protocol = "TCP"
-          port     = tostring(var.external_db_port)
-        }
-      }
-    }
-  }
-}
-
-# Airflow's components talk among themselves (API server for the task execution API, scheduler,
-# triggerer, DAG processor, Redis with Celery); the scheduler launches task pods through the API server;
-# planners reach the UI through the ingress controller.
-resource "kubernetes_network_policy_v1" "airflow" {
-  metadata {
-    name      = "allow-airflow"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "airflow" }
-    }
-    policy_types = ["Ingress", "Egress"]
-    ingress {
-      from {
-        pod_selector {
-          match_labels = { (local.role_key) = "airflow" }
-        }
-      }
-    }
-    dynamic "ingress" {
-      for_each = var.airflow_ui_ingress_enabled ? [1] : []
-      content {
-        from {
-          namespace_selector {
-            match_labels = { "kubernetes.io/metadata.name" = var.ingress_controller_namespace }
-          }
-          pod_selector {
-            match_labels = var.ingress_controller_pod_labels
-          }
-        }
-        ports {
-          protocol = "TCP"
-          port     = "8080"
-        }
-      }
-    }
-    egress {
-      to {
-        pod_selector {
-          match_labels = { (local.role_key) = "airflow" }
-        }
-      }
-    }
-    egress {
-      dynamic "to" {
-        for_each = var.kube_api_server_cidrs
-        content {
-          ip_block {
-            cidr = to.value
-          }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = tostring(var.kube_api_server_port)
-      }
-    }
-    # DAGs from the force's internal git server only.
-    dynamic "egress" {
-      for_each = var.airflow_dags_source == "git-sync" ? [1] : []
-      content {
-        dynamic "to" {
-          for_each = try(var.airflow_git_sync.server_cidrs, [])
-          content {
-            ip_block {
-              cidr = to.value
-            }
-          }
-        }
-        ports {
-          protocol = "TCP"
-          port     = tostring(try(var.airflow_git_sync.server_port, 22))
-        }
-      }
-    }
-  }
-}
-
-# The Ray head's autoscaler sidecar creates and deletes worker pods through the API server.
-resource "kubernetes_network_policy_v1" "ray_api" {
-  metadata {
-    name      = "allow-ray-autoscaler-to-api"
-    namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels    = local.part_of
-  }
-  spec {
-    pod_selector {
-      match_labels = { (local.role_key) = "ray", "ray.io/node-type" = "head" }
-    }
-    policy_types = ["Egress"]
-    egress {
-      dynamic "to" {
-        for_each = var.kube_api_server_cidrs
-        content {
-          ip_block {
-            cidr = to.value
-          }
-        }
-      }
-      ports {
-        protocol = "TCP"
-        port     = tostring(var.kube_api_server_port)
-      }
-    }
-  }
+  network_policy_manifests = merge(
+    { for name, p in local.policies : "networkpolicy/${name}" => {
+      apiVersion = "networking.k8s.io/v1"
+      kind       = "NetworkPolicy"
+      metadata   = { name = name, namespace = var.namespace, labels = local.part_of }
+      spec = merge(
+        { podSelector = p.selector, policyTypes = try(p.types, concat(p.ingress == null ? [] : ["Ingress"], p.egress == null ? [] : ["Egress"])) },
+        { for k, rules in { ingress = p.ingress, egress = p.egress } : k => rules if try(length(rules), 0) > 0 },
+      )
+    } },
+    # Cilium does not match ipBlock rules against the API server; its own entity does.
+    { for name, sel in local.api_clients : "ciliumnetworkpolicy/allow-${name}-egress-to-api-server" => {
+      apiVersion = "cilium.io/v2"
+      kind       = "CiliumNetworkPolicy"
+      metadata   = { name = "allow-${name}-egress-to-api-server", namespace = var.namespace, labels = local.part_of }
+      spec = { endpointSelector = sel, egress = [{
+        toEntities = ["kube-apiserver"]
+        toPorts    = [{ ports = [{ port = tostring(var.kube_api_server_port), protocol = "TCP" }] }]
+      }] }
+    } if var.api_server_policy == "cilium-entity" },
+  )
 }

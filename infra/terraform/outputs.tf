@@ -1,11 +1,11 @@
 output "namespace" {
   description = "Namespace of the platform."
-  value       = kubernetes_namespace_v1.lfr.metadata[0].name
+  value       = var.namespace
 }
 
 output "config_map_name" {
   description = "ConfigMap with the non-secret LFR_* settings shared by Ray, Airflow and the migration job."
-  value       = kubernetes_config_map_v1.lfr.metadata[0].name
+  value       = local.config_name
 }
 
 output "database_secret" {
@@ -18,23 +18,19 @@ output "postgres_service" {
   value       = local.cnpg ? "${local.pg_cluster}-rw.${var.namespace}.svc" : null
 }
 
-output "s3_endpoint" {
-  description = "In-cluster MinIO endpoint (LFR_S3__ENDPOINT)."
-  value       = local.s3_endpoint
+output "object_store_endpoint" {
+  description = "The force's object store (LFR_S3__ENDPOINT)."
+  value       = local.lfr_env["LFR_S3__ENDPOINT"]
 }
 
-output "buckets" {
-  description = "Platform buckets: snapshot buckets are versioned with object lock (GOVERNANCE); the watchlist image bucket is unversioned."
-  value = {
-    snapshot_locked = local.snapshot_buckets
-    versioned       = local.plain_buckets
-    unversioned     = local.unversioned_buckets
-  }
+output "capacity" {
+  description = "Replicas and CPU workers derived from peak_cameras and the measured per-stage costs (README, Capacity)."
+  value       = local.capacity
 }
 
 output "migration_job" {
   description = "Name of the Job that ran `lfr db migrate` for the current platform image."
-  value       = kubernetes_job_v1.migrate.metadata[0].name
+  value       = local.migrate_job_name
 }
 
 output "ray_service" {
@@ -47,8 +43,8 @@ output "ray_service" {
 }
 
 output "serve_url" {
-  description = "External URL of the matching API through the ingress, or null when no Ingress is created."
-  value       = var.serve_ingress_host == null ? null : "https://${var.serve_ingress_host}/"
+  description = "URL of the matching API through the force's Gateway."
+  value       = "https://${var.gateway.serve_hostname}/"
 }
 
 output "airflow_release" {

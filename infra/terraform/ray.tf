@@ -1,42 +1,61 @@
-# Ray Serve on KubeRay: the operator (chart) and one RayService running the matching application.
-# The RayService custom resource needs the operator's CRDs at plan time: apply the operator first (see
-# README, "Apply order").
-
-resource "helm_release" "kuberay_operator" {
-  name             = "kuberay-operator"
-  repository       = "https://ray-project.github.io/kuberay-helm/"
-  chart            = "kuberay-operator"
-  version          = var.kuberay_operator_chart_version
-  namespace        = var.kuberay_operator_namespace
-  create_namespace = true
-  atomic           = true
-  timeout          = 600
-}
-
+# Ray Serve on KubeRay: one RayService running the matching application, with Ray token authentication,
+# sized from measured cost (capacity.tf), and a GPU group that the model replicas actually ask for.
 locals {
-  ray_service_name = "lfr-serve"
+  model_options = { for name, replicas in { detector = local.capacity.detector_replicas, embedder = local.capacity.embedder_replicas } : name => {
+    min_replicas = local.capacity.min_replicas
+    max_replicas = replicas
+    num_cpus     = 1
+    num_gpus     = var.gpu_workers.enabled ? local.gpu_share : 0
+  } }
 
-  ray_volumes = [
-    { name = "api-keys", secret = { secretName = var.api_keys_secret_name, defaultMode = 288 } }, # 0440
-    { name = "lfr-home", emptyDir = {} },
-  ]
-  ray_volume_mounts = [
-    { name = "api-keys", mountPath = local.api_keys_dir, readOnly = true },
+  # serveConfigV2 is the one source of the app's shape: KubeRay resubmits it after an operator restart
+  # or a head crash, and the Airflow DAG pre-scales by patching `deployments[].autoscaling_config`
+  # here (ray_apps/kuberay.py), never the running app alone.
+  serve_config = {
+    proxy_location = "EveryNode"
+    http_options   = { host = "0.0.0.0", port = var.serve_port }
+    applications = [{
+      name         = "lfr"
+      import_path  = var.serve_import_path
+      route_prefix = "/"
+      args         = { detector = local.model_options.detector, embedder = local.model_options.embedder, ingress_num_cpus = 1 }
+      deployments = [for name in ["Detector", "Embedder"] : {
+        name = name
+        autoscaling_config = {
+          min_replicas            = local.capacity.min_replicas
+          max_replicas            = local.model_options[lower(name)].max_replicas
+          target_ongoing_requests = 4
+        }
+      }]
+    }]
+  }
+
+  ray_env_from = [{ configMapRef = { name = local.config_name } }]
+  ray_volumes  = [local.secrets_volume, local.ca_volume, { name = "lfr-home", emptyDir = {} }]
+  ray_volume_mounts = concat(local.platform_volume_mounts, [
     { name = "lfr-home", mountPath = local.lfr_env["LFR_HOME"] },
-  ]
-  ray_env_from = [{ configMapRef = { name = kubernetes_config_map_v1.lfr.metadata[0].name } }]
+  ])
   # Let a worker leave the cluster cleanly when the autoscaler removes it.
-  ray_pre_stop = { preStop = { exec = { command = ["/bin/sh", "-c", "ray stop"] } } }
-
+  ray_pre_stop    = { preStop = { exec = { command = ["/bin/sh", "-c", "ray stop"] } } }
   gpu_tolerations = [for t in try(var.gpu_workers.tolerations, []) : { for k, v in t : k => v if v != null }]
 
-  # The CPU and GPU worker groups differ only in size, accelerator, placement and device.
+  gcs_fault_tolerance = var.ray_gcs_fault_tolerance == null ? {} : {
+    gcsFaultToleranceOptions = {
+      redisAddress  = var.ray_gcs_fault_tolerance.redis_address
+      redisPassword = { valueFrom = { secretKeyRef = { name = var.ray_gcs_fault_tolerance.password_secret_name, key = "password" } } }
+    }
+  }
+
   worker_group_settings = {
-    cpu = { workers = var.cpu_workers, accelerators = {}, placement = {}, env = local.ray_serve_env }
+    cpu = {
+      min = var.cpu_workers.min_replicas, max = max(var.cpu_workers.min_replicas, local.capacity.cpu_workers_max, 1)
+      cpu = tostring(var.cpu_workers.cpu), memory = var.cpu_workers.memory, accelerators = {}, placement = {}, env = local.ray_serve_env
+    }
     gpu = {
-      workers      = var.gpu_workers
-      accelerators = { (var.gpu_workers.gpu_resource) = tostring(var.gpu_workers.gpus_per_worker) }
-      placement    = { nodeSelector = var.gpu_workers.node_selector, tolerations = local.gpu_tolerations }
+      min          = try(var.gpu_workers.min_replicas, 0), max = try(var.gpu_workers.max_replicas, 1)
+      cpu          = try(var.gpu_workers.cpu, "8"), memory = try(var.gpu_workers.memory, "32Gi")
+      accelerators = { (try(var.gpu_workers.gpu_resource, "nvidia.com/gpu")) = tostring(try(var.gpu_workers.gpus_per_worker, 1)) }
+      placement    = { nodeSelector = try(var.gpu_workers.node_selector, {}), tolerations = local.gpu_tolerations }
       # Set on the pod, not in the ConfigMap: only this group runs models on the GPU. A GPU pod that
       # cannot see a GPU then fails loudly rather than running on the CPU.
       env = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" }])
@@ -45,25 +64,27 @@ locals {
 
   worker_groups = { for name, group in local.worker_group_settings : name => {
     groupName      = name
-    replicas       = group.workers.min_replicas
-    minReplicas    = group.workers.min_replicas
-    maxReplicas    = group.workers.max_replicas
+    replicas       = group.min
+    minReplicas    = group.min
+    maxReplicas    = group.max
     rayStartParams = {}
     template = {
-      metadata = { labels = local.ray_labels }
+      metadata = { labels = local.ray_labels, annotations = local.ray_checkov_skips }
       spec = merge({
-        serviceAccountName           = kubernetes_service_account_v1.ray.metadata[0].name
+        serviceAccountName           = "lfr-ray"
         automountServiceAccountToken = false
         imagePullSecrets             = local.pull_secrets
+        securityContext              = local.pod_security
         containers = [{
-          name    = "ray-worker"
-          image   = var.platform_image
-          envFrom = local.ray_env_from
-          env     = group.env
-          ports   = [{ name = "serve", containerPort = var.serve_port }]
+          name            = "ray-worker"
+          image           = var.platform_image
+          imagePullPolicy = "Always"
+          envFrom         = local.ray_env_from
+          env             = group.env
+          ports           = [{ name = "serve", containerPort = var.serve_port }]
           resources = {
-            requests = merge({ cpu = group.workers.cpu, memory = group.workers.memory }, group.accelerators)
-            limits   = merge({ cpu = group.workers.cpu, memory = group.workers.memory }, group.accelerators)
+            requests = merge({ cpu = group.cpu, memory = group.memory }, group.accelerators)
+            limits   = merge({ cpu = group.cpu, memory = group.memory }, group.accelerators)
           }
           securityContext = local.container_security
           volumeMounts    = local.ray_volume_mounts
@@ -74,123 +95,55 @@ locals {
     }
   } }
 
-  ray_service_manifest = {
-    apiVersion = "ray.io/v1"
-    kind       = "RayService"
-    metadata = {
-      name      = local.ray_service_name
-      namespace = kubernetes_namespace_v1.lfr.metadata[0].name
-      labels    = local.ray_labels
-    }
-    spec = {
-      serveConfigV2 = yamlencode({
-        proxy_location = "EveryNode"
-        http_options   = { host = "0.0.0.0", port = var.serve_port }
-        applications = [{
-          name         = "lfr"
-          import_path  = var.serve_import_path
-          route_prefix = "/"
-        }]
-      })
-      rayClusterConfig = {
-        rayVersion              = var.ray_version
-        enableInTreeAutoscaling = true
-        autoscalerOptions = {
-          idleTimeoutSeconds = 120
-          upscalingMode      = "Default"
-        }
-        headGroupSpec = {
-          # num-cpus 0: the head runs the GCS, dashboard and Serve controller, no model replicas.
-          rayStartParams = { "dashboard-host" = "0.0.0.0", "num-cpus" = "0" }
-          template = {
-            metadata = { labels = local.ray_labels }
-            spec = {
-              imagePullSecrets = local.pull_secrets
-              containers = [{
-                name    = "ray-head"
-                image   = var.platform_image
-                envFrom = local.ray_env_from
-                env     = local.ray_serve_env
-                ports = [
-                  { name = "gcs-server", containerPort = 6379 },
-                  { name = "dashboard", containerPort = 8265 },
-                  { name = "client", containerPort = 10001 },
-                  { name = "serve", containerPort = var.serve_port },
-                ]
-                resources       = { requests = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory }, limits = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory } }
-                securityContext = local.container_security
-                volumeMounts    = local.ray_volume_mounts
-              }]
-              volumes = local.ray_volumes
-            }
+  ray_manifests = {
+    "rayservice/lfr-serve" = {
+      apiVersion = "ray.io/v1"
+      kind       = "RayService"
+      metadata   = { name = local.ray_service_name, namespace = var.namespace, labels = local.ray_labels }
+      spec = {
+        serveConfigV2 = yamlencode(local.serve_config)
+        rayClusterConfig = merge({
+          rayVersion = var.ray_version
+          # Every Ray node and client needs the token KubeRay generates into a Secret of its own.
+          authOptions             = { mode = "token" }
+          enableInTreeAutoscaling = true
+          autoscalerOptions = {
+            idleTimeoutSeconds = 120
+            upscalingMode      = "Default"
+            securityContext    = local.container_security
+            resources          = { requests = { cpu = "200m", memory = "512Mi" }, limits = { cpu = "500m", memory = "512Mi" } }
           }
-        }
-        workerGroupSpecs = concat([local.worker_groups.cpu], var.gpu_workers.enabled ? [local.worker_groups.gpu] : [])
-      }
-    }
-  }
-}
-
-resource "kubernetes_manifest" "ray_service" {
-  manifest = local.ray_service_manifest
-
-  # KubeRay adds its own labels and annotations; the spec stays owned by this configuration.
-  computed_fields = ["metadata.annotations", "metadata.labels"]
-
-  timeouts {
-    create = "20m"
-    update = "20m"
-  }
-
-  depends_on = [
-    helm_release.kuberay_operator,
-    helm_release.minio,
-    kubernetes_job_v1.migrate,
-    kubernetes_network_policy_v1.ray_internal,
-    kubernetes_network_policy_v1.ray_dashboard,
-    kubernetes_network_policy_v1.ray_client_from_airflow,
-    kubernetes_network_policy_v1.platform_to_stores,
-  ]
-}
-
-# TLS-only Ingress in front of the Serve HTTP proxy (the Service `<name>-serve-svc` is created by
-# KubeRay and points at the pods running a proxy).
-resource "kubernetes_ingress_v1" "serve" {
-  count = var.serve_ingress_host == null ? 0 : 1
-
-  metadata {
-    name        = "lfr-serve"
-    namespace   = kubernetes_namespace_v1.lfr.metadata[0].name
-    labels      = local.part_of
-    annotations = var.serve_ingress_annotations
-  }
-
-  spec {
-    ingress_class_name = var.ingress_class_name
-
-    tls {
-      hosts       = [var.serve_ingress_host]
-      secret_name = var.serve_ingress_tls_secret_name
-    }
-
-    rule {
-      host = var.serve_ingress_host
-      http {
-        path {
-          path      = "/"
-          path_type = "Prefix"
-          backend {
-            service {
-              name = "${local.ray_service_name}-serve-svc"
-              port {
-                number = var.serve_port
+          headGroupSpec = {
+            # num-cpus 0: the head runs the GCS, dashboard and Serve controller, no replicas.
+            rayStartParams = { "dashboard-host" = "0.0.0.0", "num-cpus" = "0" }
+            template = {
+              metadata = { labels = local.ray_labels, annotations = local.head_checkov_skips }
+              spec = {
+                imagePullSecrets = local.pull_secrets
+                securityContext  = local.pod_security
+                containers = [{
+                  name            = "ray-head"
+                  image           = var.platform_image
+                  imagePullPolicy = "Always"
+                  envFrom         = local.ray_env_from
+                  env             = local.ray_serve_env
+                  ports = [
+                    { name = "gcs-server", containerPort = 6379 },
+                    { name = "dashboard", containerPort = 8265 },
+                    { name = "client", containerPort = 10001 },
+                    { name = "serve", containerPort = var.serve_port },
+                  ]
+                  resources       = { requests = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory }, limits = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory } }
+                  securityContext = local.container_security
+                  volumeMounts    = local.ray_volume_mounts
+                }]
+                volumes = local.ray_volumes
               }
             }
           }
-        }
+          workerGroupSpecs = concat([local.worker_groups.cpu], var.gpu_workers.enabled ? [local.worker_groups.gpu] : [])
+        }, local.gcs_fault_tolerance)
       }
     }
   }
-
-  depends_on = [kubernetes_manifest.ray_service, kubernetes_network_policy_v1.serve_from_ingress]
 }

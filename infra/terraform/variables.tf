@@ -62,10 +62,22 @@ variable "kube_api_server_port" {
   }
 }
 
-variable "pod_security_level" {
-  description = "Pod Security Admission level enforced on the namespace."
+
+variable "api_server_policy" {
+  description = "How egress to the Kubernetes API server is allowed. ip-block: NetworkPolicy ipBlock rules on kube_api_server_cidrs (Calico and most CNIs, which match the endpoint addresses after DNAT). cilium-entity: a CiliumNetworkPolicy with toEntities kube-apiserver, because Cilium's default policy engine does not match ipBlock rules against the API server."
   type        = string
-  default     = "baseline"
+  default     = "ip-block"
+
+  validation {
+    condition     = contains(["ip-block", "cilium-entity"], var.api_server_policy)
+    error_message = "api_server_policy must be ip-block or cilium-entity."
+  }
+}
+
+variable "pod_security_level" {
+  description = "Pod Security Admission level enforced on the namespace. Every pod this configuration creates meets restricted (seccomp RuntimeDefault, non-root, no privilege escalation, all capabilities dropped)."
+  type        = string
+  default     = "restricted"
 
   validation {
     condition     = contains(["baseline", "restricted"], var.pod_security_level)
@@ -73,55 +85,26 @@ variable "pod_security_level" {
   }
 }
 
+variable "ca_bundle_configmap_name" {
+  description = "Existing ConfigMap (key ca.crt) with the CA certificates the force's internal services are signed with (object store, PostgreSQL backup store, identity provider). Mounted into every Ray, Airflow and migration pod, and named by SSL_CERT_FILE, REQUESTS_CA_BUNDLE and LFR_S3__CA_FILE."
+  type        = string
+  default     = "lfr-ca-bundle"
+}
+
 # ---------------------------------------------------------------------------------------------------
-# Ingress
+# Gateway API (ingress-nginx was retired in March 2026)
 # ---------------------------------------------------------------------------------------------------
 
-variable "ingress_controller_namespace" {
-  description = "Namespace of the ingress controller, the only client allowed to reach the Ray Serve HTTP port."
-  type        = string
-  default     = "ingress-nginx"
-}
-
-variable "ingress_controller_pod_labels" {
-  description = "Labels selecting the ingress controller pods in ingress_controller_namespace."
-  type        = map(string)
-  default     = { "app.kubernetes.io/name" = "ingress-nginx" }
-}
-
-variable "ingress_class_name" {
-  description = "IngressClass of the Ingress in front of Ray Serve."
-  type        = string
-  default     = "nginx"
-}
-
-variable "serve_ingress_host" {
-  description = "Host name of the matching API (Ray Serve) on the force's internal network; null creates no Ingress."
-  type        = string
-  default     = null
-}
-
-variable "serve_ingress_tls_secret_name" {
-  description = "Existing kubernetes.io/tls Secret for serve_ingress_host. Required when serve_ingress_host is set: frames and alerts never travel in clear text."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.serve_ingress_host == null || var.serve_ingress_tls_secret_name != null
-    error_message = "serve_ingress_tls_secret_name is required when serve_ingress_host is set."
-  }
-}
-
-variable "serve_ingress_annotations" {
-  description = "Annotations of the Ray Serve Ingress (body size limits, client-certificate auth, source ranges)."
-  type        = map(string)
-  default     = {}
-}
-
-variable "airflow_ui_ingress_enabled" {
-  description = "Allow the ingress controller to reach the Airflow API server (UI) on port 8080; planners trigger deployments there. Expose it through the chart's ingress values in airflow_extra_values."
-  type        = bool
-  default     = true
+variable "gateway" {
+  description = "An existing Gateway (Gateway API) of the force's internal network, with TLS terminated on its listener. HTTPRoutes attach the matching API and, when airflow_hostname is set, the Airflow UI to it. pod_labels and namespace select the gateway's data-plane pods, the only clients allowed to reach Serve and the Airflow API server."
+  type = object({
+    name             = string
+    namespace        = string
+    section_name     = optional(string)
+    serve_hostname   = string
+    airflow_hostname = optional(string)
+    pod_labels       = map(string)
+  })
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -129,12 +112,12 @@ variable "airflow_ui_ingress_enabled" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "platform_image" {
-  description = "Image with the `lfr` package and ray_apps installed (built FROM rayproject/ray:<ray_version>-py311). Runs the Ray cluster and the migration job. Pin a tag or, better, a digest."
+  description = "Image with the `lfr` package and ray_apps installed (built FROM rayproject/ray:<ray_version>-py311). Runs the Ray cluster and the migration job. Pinned by digest (a tag may be added for people), so that what was reviewed is what runs."
   type        = string
 
   validation {
-    condition     = can(regex("(@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$", var.platform_image)) && !endswith(var.platform_image, ":latest")
-    error_message = "platform_image must carry an explicit tag or digest, and not :latest (a deployment must be reproducible)."
+    condition     = can(regex("@sha256:[0-9a-f]{64}$", var.platform_image))
+    error_message = "platform_image must be pinned by digest (...@sha256:<64 hex>): a deployment must run exactly the reviewed image."
   }
 }
 
@@ -160,31 +143,58 @@ variable "postgres_mode" {
 }
 
 variable "cnpg_operator_chart_version" {
-  description = "Version of the cloudnative-pg operator chart (https://cloudnative-pg.github.io/charts)."
+  description = "Version of the cloudnative-pg operator chart (https://cloudnative-pg.github.io/charts); 0.29.0 installs operator 1.30.0, whose CRDs the tests validate against."
   type        = string
-  default     = "0.26.0"
+  default     = "0.29.0"
+}
+
+variable "postgres_image" {
+  description = "CloudNativePG's own PostgreSQL 18 image, standard flavour (ships pgvector and runs as uid 26, as the operator assumes). The tag must start with the PostgreSQL version (the operator's admission webhook refuses others); pin a digest in production."
+  type        = string
+  default     = "ghcr.io/cloudnative-pg/postgresql:18.6-standard-trixie"
+
+  validation {
+    condition     = can(regex(":18(\\.[0-9]+)?-[a-z0-9.-]+(@sha256:[0-9a-f]{64})?$", var.postgres_image))
+    error_message = "postgres_image must be a PostgreSQL 18 image whose tag starts with the version (e.g. :18.6-standard-trixie), as CloudNativePG's webhook requires."
+  }
+}
+
+variable "postgres_sync_replicas" {
+  description = "Standbys that must confirm each commit (synchronous replication, method any, dataDurability required): a committed audit record or approval survives the loss of the primary."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.postgres_sync_replicas >= 1 && floor(var.postgres_sync_replicas) == var.postgres_sync_replicas
+    error_message = "postgres_sync_replicas must be an integer >= 1."
+  }
+
+  validation {
+    condition     = var.postgres_mode != "cloudnative-pg" || var.postgres_sync_replicas < var.postgres_instances
+    error_message = "postgres_sync_replicas must be below postgres_instances (at least one more instance than synchronous standbys)."
+  }
+}
+
+variable "airflow_db_role_secret_name" {
+  description = "cloudnative-pg mode: existing kubernetes.io/basic-auth Secret (username airflow, password) for the role owning Airflow's metadata database, which the operator creates in the same cluster. airflow_metadata_secret_name must hold the matching URL."
+  type        = string
+  default     = "lfr-airflow-db-role"
 }
 
 variable "cnpg_operator_namespace" {
-  description = "Namespace of the CloudNativePG operator; it must reach the instances on ports 8000 and 5432."
+  description = "Namespace of the CloudNativePG operator and its Barman Cloud plugin; the operator reaches each instance manager on port 8000."
   type        = string
   default     = "cnpg-system"
 }
 
-variable "postgres_image" {
-  description = "PostgreSQL 18 image with pgvector used by CloudNativePG."
-  type        = string
-  default     = "pgvector/pgvector:pg18"
-}
-
 variable "postgres_instances" {
-  description = "PostgreSQL instances (1 primary + replicas). 3 gives synchronous-capable high availability."
+  description = "PostgreSQL instances (1 primary + standbys); 3 keeps synchronous replication when one standby is lost."
   type        = number
   default     = 3
 
   validation {
-    condition     = var.postgres_instances >= 1 && var.postgres_instances <= 9 && floor(var.postgres_instances) == var.postgres_instances
-    error_message = "postgres_instances must be an integer in [1, 9]."
+    condition     = var.postgres_instances >= 2 && var.postgres_instances <= 9 && floor(var.postgres_instances) == var.postgres_instances
+    error_message = "postgres_instances must be an integer in [2, 9]: synchronous replication needs a standby."
   }
 }
 
@@ -195,7 +205,7 @@ variable "postgres_storage_size" {
 }
 
 variable "storage_class_name" {
-  description = "StorageClass for PostgreSQL and MinIO volumes; it should encrypt at rest. null uses the cluster default."
+  description = "StorageClass for the PostgreSQL volumes; it should encrypt at rest. null uses the cluster default."
   type        = string
   default     = null
 }
@@ -267,131 +277,60 @@ variable "external_db_port" {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# MinIO
+# Object store (external, S3-compatible, object lock) and PostgreSQL backups
 # ---------------------------------------------------------------------------------------------------
 
-variable "minio_chart_version" {
-  description = "Version of the official MinIO chart (https://charts.min.io/)."
-  type        = string
-  default     = "5.4.0"
-}
-
-variable "minio_mode" {
-  description = "MinIO topology: distributed (erasure coded, >= 4 pods) for production, standalone for a small site."
-  type        = string
-  default     = "distributed"
+variable "object_store" {
+  description = "The force's S3-compatible object store for the platform's buckets, reached over TLS on a private endpoint. It must support versioning and object lock (COMPLIANCE mode for the audit anchors): e.g. MinIO AIStor, Ceph RGW (Rook), NetApp StorageGRID, or a cloud S3 over a private link. The MinIO community chart this configuration used to install is unmaintained and is no longer offered. credentials_secret_name holds key secret-key (file LFR_S3__SECRET_KEY)."
+  type = object({
+    endpoint                = string
+    port                    = optional(number, 443)
+    cidrs                   = list(string)
+    region                  = optional(string, "us-east-1")
+    access_key_id           = string
+    credentials_secret_name = string
+  })
 
   validation {
-    condition     = contains(["distributed", "standalone"], var.minio_mode)
-    error_message = "minio_mode must be distributed or standalone."
+    condition     = length(var.object_store.cidrs) > 0 && alltrue([for c in var.object_store.cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c)])
+    error_message = "object_store.cidrs must be a non-empty list of private CIDRs, never 0.0.0.0/0 or ::/0."
   }
 }
 
-variable "minio_replicas" {
-  description = "MinIO pods in distributed mode (ignored in standalone mode)."
-  type        = number
-  default     = 4
+variable "postgres_backup" {
+  description = "cloudnative-pg mode: where base backups and WAL go (Barman Cloud plugin), on a store OUTSIDE the platform's object store, so that losing one does not lose both. destination_path is s3://bucket/prefix; credentials_secret_name holds keys ACCESS_KEY_ID and ACCESS_SECRET_KEY; ca_secret_name (key ca.crt) verifies the endpoint's TLS. schedule is a six-field cron (seconds first)."
+  type = object({
+    destination_path        = string
+    endpoint_url            = string
+    cidrs                   = list(string)
+    port                    = optional(number, 443)
+    credentials_secret_name = string
+    ca_secret_name          = string
+    schedule                = optional(string, "0 0 2 * * *")
+    retention               = optional(string, "30d")
+  })
+  default = null
 
   validation {
-    condition     = var.minio_replicas >= 4 && var.minio_replicas <= 32 && floor(var.minio_replicas) == var.minio_replicas
-    error_message = "minio_replicas must be an integer in [4, 32] (erasure coding needs at least 4)."
+    condition     = var.postgres_mode != "cloudnative-pg" || var.postgres_backup != null
+    error_message = "postgres_backup is required when postgres_mode is cloudnative-pg: an in-cluster database without backups is not accepted."
+  }
+
+  validation {
+    condition     = var.postgres_backup == null ? true : (startswith(var.postgres_backup.destination_path, "s3://") && startswith(var.postgres_backup.endpoint_url, "https://") && length(split(" ", var.postgres_backup.schedule)) == 6)
+    error_message = "postgres_backup needs an s3:// destination_path, an https:// endpoint_url and a six-field cron schedule."
+  }
+
+  validation {
+    condition     = var.postgres_backup == null ? true : (length(var.postgres_backup.cidrs) > 0 && alltrue([for c in var.postgres_backup.cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c)]))
+    error_message = "postgres_backup.cidrs must be a non-empty list of private CIDRs, never 0.0.0.0/0 or ::/0."
   }
 }
 
-variable "minio_storage_size" {
-  description = "Volume size per MinIO pod."
+variable "barman_plugin_chart_version" {
+  description = "Version of the plugin-barman-cloud chart (https://cloudnative-pg.github.io/charts); it needs cert-manager in the cluster."
   type        = string
-  default     = "200Gi"
-}
-
-variable "minio_root_secret_name" {
-  description = "Existing Secret with keys rootUser and rootPassword for the MinIO administrator (used only by the chart's setup jobs)."
-  type        = string
-  default     = "lfr-minio-root"
-}
-
-variable "s3_access_key_id" {
-  description = "Access key id of the platform's own MinIO user (an identifier, not a secret; becomes LFR_S3__ACCESS_KEY)."
-  type        = string
-  default     = "lfr-platform"
-
-  validation {
-    condition     = length(var.s3_access_key_id) >= 3 && length(var.s3_access_key_id) <= 128
-    error_message = "s3_access_key_id must be 3 to 128 characters long."
-  }
-}
-
-variable "s3_secret_name" {
-  description = "Existing Secret holding the platform user's S3 secret key (becomes LFR_S3__SECRET_KEY and the MinIO user's password)."
-  type        = string
-  default     = "lfr-s3"
-}
-
-variable "s3_secret_key_key" {
-  description = "Key of the S3 secret key inside s3_secret_name."
-  type        = string
-  default     = "secret-key"
-}
-
-variable "s3_tls" {
-  description = "Serve MinIO over TLS (LFR_S3__SECURE). Requires minio_tls_secret_name."
-  type        = bool
-  default     = true
-}
-
-variable "minio_tls_secret_name" {
-  description = "Existing Secret with public.crt and private.key for MinIO when s3_tls is true."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = !var.s3_tls || var.minio_tls_secret_name != null
-    error_message = "minio_tls_secret_name is required when s3_tls is true."
-  }
-}
-
-variable "s3_server_side_encryption" {
-  description = "Server-side encryption applied as the default of every platform bucket: sse-s3 (keys from MinIO's KMS configuration), sse-kms (a named key in KES/an external KMS) or none."
-  type        = string
-  default     = "sse-s3"
-
-  validation {
-    condition     = contains(["sse-s3", "sse-kms", "none"], var.s3_server_side_encryption)
-    error_message = "s3_server_side_encryption must be sse-s3, sse-kms or none."
-  }
-}
-
-variable "minio_kms_env_secret_name" {
-  description = "Existing Secret with key config.env exporting MinIO's KMS settings (MINIO_KMS_SECRET_KEY, or MINIO_KMS_KES_* for KES). Required unless s3_server_side_encryption is none."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.s3_server_side_encryption == "none" || var.minio_kms_env_secret_name != null
-    error_message = "minio_kms_env_secret_name is required when server-side encryption is enabled."
-  }
-}
-
-variable "s3_sse_kms_key_id" {
-  description = "KMS key name used as the bucket default when s3_server_side_encryption is sse-kms."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.s3_server_side_encryption != "sse-kms" || var.s3_sse_kms_key_id != null
-    error_message = "s3_sse_kms_key_id is required when s3_server_side_encryption is sse-kms."
-  }
-}
-
-variable "snapshot_lock_days" {
-  description = "Default GOVERNANCE-mode object lock retention on the snapshot buckets (lfr-watchlists, lfr-reports). Governance mode so that the purge, holding the bypass right, can still delete templates after the window; COMPLIANCE would make purging impossible."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.snapshot_lock_days >= 1 && var.snapshot_lock_days <= 36500 && floor(var.snapshot_lock_days) == var.snapshot_lock_days
-    error_message = "snapshot_lock_days must be an integer >= 1."
-  }
+  default     = "0.7.0"
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -469,21 +408,9 @@ variable "extra_lfr_env" {
   }
 }
 
-variable "api_keys_secret_name" {
-  description = "Existing Secret with key api_keys.json (the API keys and roles of the matching API), mounted read-only into the Ray pods."
-  type        = string
-  default     = "lfr-api-keys"
-}
-
 # ---------------------------------------------------------------------------------------------------
 # Ray Serve (KubeRay)
 # ---------------------------------------------------------------------------------------------------
-
-variable "kuberay_operator_chart_version" {
-  description = "Version of the kuberay-operator chart (https://ray-project.github.io/kuberay-helm/)."
-  type        = string
-  default     = "1.4.2"
-}
 
 variable "kuberay_operator_namespace" {
   description = "Namespace of the KubeRay operator; it must reach the Ray head's dashboard to deploy the Serve config."
@@ -519,31 +446,69 @@ variable "serve_port" {
   }
 }
 
-variable "serve_min_replicas" {
-  description = "Autoscaling minimum of Serve replicas outside a deployment window (LFR_SERVE__MIN_REPLICAS); the DAG pre-scales at window start."
+variable "kuberay_operator_chart_version" {
+  description = "Version of the kuberay-operator chart (https://ray-project.github.io/kuberay-helm/). 1.6+ for Ray token authentication; the tests validate the RayService against 1.7.0's CRD."
+  type        = string
+  default     = "1.7.0"
+}
+
+variable "peak_cameras" {
+  description = "Most cameras streaming at once at camera_fps. With the per-stage CPU costs below it sets each model deployment's maximum replicas and the CPU worker group's maximum size (see README, Capacity)."
   type        = number
-  default     = 1
+  default     = 50
 
   validation {
-    condition     = var.serve_min_replicas >= 0 && var.serve_min_replicas <= 64 && floor(var.serve_min_replicas) == var.serve_min_replicas
-    error_message = "serve_min_replicas must be an integer in [0, 64]."
+    condition     = var.peak_cameras >= 1 && var.peak_cameras <= 2000 && floor(var.peak_cameras) == var.peak_cameras
+    error_message = "peak_cameras must be an integer in [1, 2000]."
   }
 }
 
-variable "serve_max_replicas" {
-  description = "Autoscaling maximum of Serve replicas (LFR_SERVE__MAX_REPLICAS)."
+variable "camera_fps" {
+  description = "Frames per second each camera sends."
   type        = number
-  default     = 4
+  default     = 5
 
   validation {
-    condition     = var.serve_max_replicas >= 1 && var.serve_max_replicas <= 64 && floor(var.serve_max_replicas) == var.serve_max_replicas
-    error_message = "serve_max_replicas must be an integer in [1, 64]."
+    condition     = var.camera_fps > 0 && var.camera_fps <= 30
+    error_message = "camera_fps must be in (0, 30]."
   }
+}
+
+variable "stage_cpu_ms_per_frame" {
+  description = "CPU milliseconds per 640x360 frame in each Serve deployment, from bench/live.py (bench/results/live.json; the README's Capacity section shows how they were measured). Re-measure on the force's own nodes and set them here."
+  type = object({
+    detector = number
+    embedder = number
+    ingress  = number
+  })
+  default = { detector = 12.6, embedder = 77.9, ingress = 16.5 }
 
   validation {
-    condition     = var.serve_max_replicas >= var.serve_min_replicas
-    error_message = "serve_max_replicas must be >= serve_min_replicas."
+    condition     = alltrue([for v in values(var.stage_cpu_ms_per_frame) : v > 0])
+    error_message = "stage_cpu_ms_per_frame values must be positive."
   }
+}
+
+variable "target_cpu_utilisation" {
+  description = "Share of a replica's CPU the sizing plans to use at peak_cameras (headroom for bursts and crowds)."
+  type        = number
+  default     = 0.6
+
+  validation {
+    condition     = var.target_cpu_utilisation > 0.1 && var.target_cpu_utilisation <= 0.9
+    error_message = "target_cpu_utilisation must be in (0.1, 0.9]."
+  }
+}
+
+variable "ray_gcs_fault_tolerance" {
+  description = "Ray GCS fault tolerance through an external Redis (address host:port, password in a Secret key `password`). null accepts the Ray head as a single point of failure: a head crash stops matching until KubeRay recreates the cluster (about 2 minutes, during which cameras get 503 and retry); no alert or list is lost, since both live in PostgreSQL."
+  type = object({
+    redis_address        = string
+    password_secret_name = string
+    redis_cidrs          = list(string)
+    redis_port           = optional(number, 6379)
+  })
+  default = null
 }
 
 variable "ray_head_resources" {
@@ -556,23 +521,22 @@ variable "ray_head_resources" {
 }
 
 variable "cpu_workers" {
-  description = "CPU worker group of the Ray cluster (detector, embedder and ingress replicas when no GPU group is enabled)."
+  description = "CPU worker group of the Ray cluster. Each model replica asks for one CPU, so the autoscaler adds a worker whenever the replicas the load needs do not fit (max_replicas is derived from peak_cameras; min_replicas is what stays up between windows)."
   type = object({
-    min_replicas = number
-    max_replicas = number
-    cpu          = string
-    memory       = string
+    min_replicas = optional(number, 1)
+    cpu          = optional(number, 8)
+    memory       = optional(string, "16Gi")
   })
-  default = { min_replicas = 1, max_replicas = 4, cpu = "4", memory = "8Gi" }
+  default = {}
 
   validation {
-    condition     = var.cpu_workers.min_replicas >= 0 && var.cpu_workers.max_replicas >= 1 && var.cpu_workers.max_replicas <= 64 && var.cpu_workers.min_replicas <= var.cpu_workers.max_replicas
-    error_message = "cpu_workers needs 0 <= min_replicas <= max_replicas <= 64 and max_replicas >= 1."
+    condition     = var.cpu_workers.min_replicas >= 0 && var.cpu_workers.cpu >= 2 && floor(var.cpu_workers.cpu) == var.cpu_workers.cpu
+    error_message = "cpu_workers needs min_replicas >= 0 and an integer cpu >= 2."
   }
 }
 
 variable "gpu_workers" {
-  description = "Optional GPU worker group; node_selector and tolerations steer it onto GPU nodes. Pods of this group get LFR_VISION__DEVICE=cuda."
+  description = "Optional GPU worker group; node_selector and tolerations steer it onto GPU nodes. When enabled, the detector and embedder replicas ask for a share of a GPU (so they run only on this group, with LFR_VISION__DEVICE=cuda) and the ingress stays on the CPU group."
   type = object({
     enabled         = bool
     min_replicas    = optional(number, 0)
@@ -607,9 +571,9 @@ variable "gpu_workers" {
 # ---------------------------------------------------------------------------------------------------
 
 variable "airflow_chart_version" {
-  description = "Version of the official apache-airflow chart (https://airflow.apache.org); 1.19+ is needed for Airflow 3."
+  description = "Version of the official apache-airflow chart (https://airflow.apache.org); 1.19+ is needed for Airflow 3. The tests validate the values against 1.19.0's values.schema.json (schemas/): change both together."
   type        = string
-  default     = "1.22.0"
+  default     = "1.19.0"
 }
 
 variable "airflow_image_repository" {
@@ -707,6 +671,12 @@ variable "airflow_fernet_key_secret_name" {
   description = "Existing Secret with key fernet-key (encrypts Airflow connections and variables)."
   type        = string
   default     = "lfr-airflow-fernet"
+}
+
+variable "airflow_jwt_secret_name" {
+  description = "Existing Secret with key jwt-secret (signs the API server's tokens). Without it the chart generates a new one at every upgrade, signing every user out and breaking running task pods."
+  type        = string
+  default     = "lfr-airflow-jwt"
 }
 
 variable "airflow_api_secret_key_secret_name" {

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,9 +33,10 @@ class ObjectStoreUnavailable(ObjectStoreError):
     """The S3 server did not answer (CLI exit 4, HTTP 503): one line naming it, never a urllib3 traceback."""
 
 
-def _http_client(secure: bool) -> urllib3.PoolManager:
+def _http_client(secure: bool, ca_file: Path | None = None) -> urllib3.PoolManager:
     """minio's own pool, but failing in seconds rather than after minutes of retries when the server is down."""
-    tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": os.environ.get("SSL_CERT_FILE") or certifi.where()} if secure else {}
+    ca = str(ca_file) if ca_file else os.environ.get("SSL_CERT_FILE") or certifi.where()
+    tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca} if secure else {}
     return urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=60.0), maxsize=10,
                                retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
                                **tls)
@@ -70,7 +72,7 @@ class ObjectStore:
             secret_key=s3.secret_key.get_secret_value(),
             secure=s3.secure,
             region=s3.region,
-            http_client=_http_client(s3.secure),
+            http_client=_http_client(s3.secure, s3.ca_file),
         )
 
     @contextmanager

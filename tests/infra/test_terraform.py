@@ -2,29 +2,24 @@
 
 The kubernetes and helm providers cannot be downloaded here, so `terraform validate` cannot run. What can
 run offline is checked instead: a small HCL scanner (strings, comments, bracket balance, top-level
-blocks) asserts the structure and the policy rules (typed and documented variables, default-deny
-network policy, no literal secrets, no internet egress); when a `terraform` binary is present,
-`terraform fmt -check` parses every file, and the variables plus every `locals` block are evaluated by
-`terraform plan` in a provider-free copy, which runs the validation blocks and type-checks the values
-handed to the charts and to the RayService.
+blocks) asserts the structure and the policy rules (typed and documented variables, no literal secrets,
+no internet egress); `terraform fmt -check` parses every file; and the variables plus every `locals`
+block are planned in a provider-free copy (conftest.py), which runs the validation blocks. What that
+plan renders is checked in test_rendered.py and test_checkov.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-TF_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
+from tests.infra.conftest import EXAMPLE_TFVARS, TERRAFORM, TF_DIR, plan, tf_env, tfvars_with
+
 TF_FILES = sorted(TF_DIR.glob("*.tf"))
-EXAMPLE_TFVARS = TF_DIR / "terraform.tfvars.example"
-TERRAFORM = shutil.which("terraform")
 OPENERS = {"{": "}", "[": "]", "(": ")"}
 
 
@@ -196,9 +191,10 @@ def test_every_variable_has_a_description_and_a_type(blocks: list[Block]) -> Non
 
 
 @pytest.mark.parametrize("name", [
-    "match_threshold", "alert_retention_days", "serve_min_replicas", "serve_max_replicas", "airflow_parallelism",
+    "match_threshold", "alert_retention_days", "peak_cameras", "camera_fps", "airflow_parallelism",
     "kube_api_server_cidrs", "external_db_cidrs", "platform_image", "serve_import_path", "gpu_workers",
-    "postgres_mode", "s3_server_side_encryption", "extra_lfr_env", "namespace",
+    "postgres_mode", "postgres_image", "postgres_backup", "postgres_sync_replicas", "object_store", "extra_lfr_env",
+    "namespace", "api_server_policy", "cpu_workers", "stage_cpu_ms_per_frame",
 ])
 def test_bounded_variables_have_validation_blocks(blocks: list[Block], name: str) -> None:
     assert "validation" in nested_block_names(variables(blocks)[name].body)
@@ -210,43 +206,53 @@ def test_threshold_and_retention_validations_use_the_platform_bounds(blocks: lis
     assert "var.match_threshold <= 1" in found["match_threshold"].body
     assert "var.alert_retention_days >= 1" in found["alert_retention_days"].body
     assert re.search(r"default\s*=\s*31\b", found["alert_retention_days"].body)
-    assert "var.serve_max_replicas >= var.serve_min_replicas" in found["serve_max_replicas"].body
 
 
 def test_required_resources_exist(blocks: list[Block]) -> None:
     have = set(resources(blocks))
     required = {
-        ("kubernetes_namespace_v1", "lfr"),
-        ("kubernetes_network_policy_v1", "default_deny"),
-        ("kubernetes_network_policy_v1", "serve_from_ingress"),
-        ("kubernetes_network_policy_v1", "postgres_ingress"),
-        ("kubernetes_network_policy_v1", "minio_ingress"),
-        ("kubernetes_config_map_v1", "lfr"),
-        ("helm_release", "cnpg_operator"),
-        ("kubernetes_manifest", "postgres_cluster"),
-        ("helm_release", "minio"),
-        ("helm_release", "airflow"),
-        ("helm_release", "kuberay_operator"),
-        ("kubernetes_manifest", "ray_service"),
-        ("kubernetes_job_v1", "migrate"),
-        ("kubernetes_ingress_v1", "serve"),
+        ("kubernetes_manifest", "namespace"), ("kubernetes_manifest", "platform"),
+        ("kubernetes_manifest", "postgres_cluster"), ("kubernetes_manifest", "postgres"),
+        ("kubernetes_manifest", "migrate"), ("kubernetes_manifest", "ray"), ("kubernetes_manifest", "gateway"),
+        ("helm_release", "cnpg_operator"), ("helm_release", "barman_cloud_plugin"),
+        ("helm_release", "kuberay_operator"), ("helm_release", "airflow"),
     }
     assert required - have == set()
+    # Every object goes through the rendered manifests the tests validate; no typed resource bypasses them.
+    assert {kind for kind, _ in have} == {"kubernetes_manifest", "helm_release"}
 
 
 def test_charts_are_the_official_ones_and_pinned(blocks: list[Block]) -> None:
     charts = {name: b.body for (kind, name), b in resources(blocks).items() if kind == "helm_release"}
     expected = {
-        "minio": ('"https://charts.min.io/"', '"minio"'),
         "airflow": ('"https://airflow.apache.org"', '"airflow"'),
         "kuberay_operator": ('"https://ray-project.github.io/kuberay-helm/"', '"kuberay-operator"'),
         "cnpg_operator": ('"https://cloudnative-pg.github.io/charts"', '"cloudnative-pg"'),
+        "barman_cloud_plugin": ('"https://cloudnative-pg.github.io/charts"', '"plugin-barman-cloud"'),
     }
+    assert set(charts) == set(expected)
     for name, (repo, chart) in expected.items():
         body = charts[name]
         assert re.search(rf"repository\s*=\s*{re.escape(repo)}", body), name
         assert re.search(rf"chart\s*=\s*{re.escape(chart)}", body), name
         assert re.search(r"version\s*=\s*var\.\w+_chart_version", body), name
+
+
+def test_vendored_schemas_match_the_pinned_chart_versions(blocks: list[Block]) -> None:
+    """Each schema's $comment names the release it came from; the chart defaults install that release."""
+    import json
+
+    found = variables(blocks)
+
+    def default(name: str) -> str:
+        return re.search(r'default\s*=\s*"([^"]+)"', found[name].body).group(1)
+
+    comments = {p.name: json.loads(p.read_text())["$comment"] for p in (TF_DIR / "schemas").glob("*.json")}
+    assert "tag v1.7.0" in comments["rayservice-v1.schema.json"] and default("kuberay_operator_chart_version") == "1.7.0"
+    assert all("v1.30.0" in comments[f"cnpg-{k}-v1.schema.json"] for k in ("cluster", "scheduledbackup", "database"))
+    assert default("cnpg_operator_chart_version") == "0.29.0"  # installs operator 1.30.0
+    assert "version 1.19.0" in comments["airflow-chart-values.schema.json"] and default("airflow_chart_version") == "1.19.0"
+    assert all("icense" in c for c in comments.values())
 
 
 def test_providers_are_pinned(sources: dict[str, str]) -> None:
@@ -257,23 +263,6 @@ def test_providers_are_pinned(sources: dict[str, str]) -> None:
         assert f'"hashicorp/{provider}"' in block.group(1)
         assert re.search(r'version\s*=\s*"~>\s*\d+\.\d+"', block.group(1)), provider
     assert "required_version" in text
-
-
-def test_default_deny_policy_covers_every_pod_both_directions(blocks: list[Block]) -> None:
-    body = resources(blocks)[("kubernetes_network_policy_v1", "default_deny")].body
-    assert re.search(r"pod_selector\s*\{\s*\}", body)
-    assert re.search(r'policy_types\s*=\s*\[\s*"Ingress"\s*,\s*"Egress"\s*\]', body)
-    assert "ingress {" not in body and "egress {" not in body
-
-
-def test_only_the_ingress_controller_reaches_the_serve_port(blocks: list[Block]) -> None:
-    found = resources(blocks)
-    body = found[("kubernetes_network_policy_v1", "serve_from_ingress")].body
-    assert "var.ingress_controller_namespace" in body and "var.serve_port" in body
-    # No other policy opens the Serve port.
-    others = [name for (kind, name), b in found.items()
-              if kind == "kubernetes_network_policy_v1" and name != "serve_from_ingress" and "var.serve_port" in b.body]
-    assert others == []
 
 
 def test_no_egress_to_the_internet(sources: dict[str, str]) -> None:
@@ -317,7 +306,8 @@ def test_example_tfvars_sets_only_declared_variables(blocks: list[Block]) -> Non
 
 def test_readme_covers_apply_order_secrets_data_protection_and_limits() -> None:
     text = (TF_DIR / "README.md").read_text()
-    for heading in ("## Apply order", "## Secrets", "## Data protection notes", "## What was not verified here"):
+    for heading in ("## Apply order", "## Secrets", "## Data protection notes", "## What was not verified here",
+                    "## Capacity", "## Recovery", "## Network flows"):
         assert heading in text
     assert "31" in text and "audit" in text.lower()
 
@@ -326,142 +316,47 @@ def test_readme_covers_apply_order_secrets_data_protection_and_limits() -> None:
 # With a terraform binary: fmt, and the variables + locals evaluated without any provider
 # ---------------------------------------------------------------------------------------------------
 
-needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
 
-# Resource attributes the locals read, replaced by what they resolve to, so that the locals can be
-# evaluated in a configuration that has no resources and needs no provider.
-RESOURCE_STUBS = {
-    "kubernetes_config_map_v1.lfr.metadata[0].name": "local.config_name",
-    "kubernetes_namespace_v1.lfr.metadata[0].name": "var.namespace",
-    "kubernetes_service_account_v1.ray.metadata[0].name": '"lfr-ray"',
-    "kubernetes_config_map_v1.ray_address.metadata[0].name": '"lfr-ray-address"',
-}
-EVAL_OUTPUTS = ("ray_service_manifest", "airflow_values", "minio_values", "lfr_env", "lfr_secret_env")
-
-
-def _tf_env() -> dict[str, str]:
-    return {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
-
-
-@pytest.fixture(scope="module")
-def eval_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """variables.tf plus every `locals` block, with resource references stubbed; initialised."""
-    work = tmp_path_factory.mktemp("tf-eval")
-    parts = [(TF_DIR / "variables.tf").read_text()]
-    for path in TF_FILES:
-        if path.name == "variables.tf":
-            continue
-        for m in re.finditer(r"(?ms)^locals \{\n.*?^\}\n", path.read_text()):
-            block = m.group(0)
-            for ref, stub in RESOURCE_STUBS.items():
-                block = block.replace(ref, stub)
-            parts.append(block)
-    parts += [f'output "{name}" {{\n  value = local.{name}\n}}\n' for name in EVAL_OUTPUTS]
-    leftover = re.findall(r"\b(kubernetes_\w+|helm_release)\.\w+", "\n".join(parts[1:]))
-    assert leftover == [], f"locals read resources without a stub: {leftover}"
-    (work / "main.tf").write_text("\n".join(parts))
-    subprocess.run([TERRAFORM, "init", "-backend=false", "-input=false"], cwd=work, env=_tf_env(),
-                   check=True, capture_output=True, timeout=120)
-    return work
-
-
-def plan(work: Path, tfvars: str, name: str) -> subprocess.CompletedProcess[str]:
-    (work / f"{name}.tfvars").write_text(tfvars)
-    return subprocess.run(
-        [TERRAFORM, "plan", "-input=false", "-lock=false", "-no-color", f"-var-file={name}.tfvars", f"-out={name}.plan"],
-        cwd=work, env=_tf_env(), capture_output=True, text=True, timeout=120,
-    )
-
-
-def planned_outputs(work: Path, tfvars: str, name: str) -> dict[str, object]:
-    result = plan(work, tfvars, name)
-    assert result.returncode == 0, result.stdout + result.stderr
-    shown = subprocess.run([TERRAFORM, "show", "-json", f"{name}.plan"], cwd=work, env=_tf_env(),
-                           capture_output=True, text=True, timeout=120, check=True)
-    return {k: v["value"] for k, v in json.loads(shown.stdout)["planned_values"]["outputs"].items()}
-
-
-@needs_terraform
 def test_terraform_fmt_check_passes() -> None:
+    if TERRAFORM is None:
+        pytest.skip("no terraform binary on PATH")
     result = subprocess.run([TERRAFORM, "fmt", "-check", "-recursive", "-no-color", str(TF_DIR)],
-                            env=_tf_env(), capture_output=True, text=True, timeout=120)
+                            env=tf_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"files needing `terraform fmt`: {result.stdout}{result.stderr}"
 
 
-@needs_terraform
-def test_example_tfvars_evaluate_to_the_expected_deployment(eval_dir: Path) -> None:
-    out = planned_outputs(eval_dir, EXAMPLE_TFVARS.read_text(), "example")
-
-    env = out["lfr_env"]
-    assert env["LFR_DB__EMBEDDED"] == "false" and env["LFR_S3__EMBEDDED"] == "false"
-    assert env["LFR_ALERTS__RETENTION_DAYS"] == "31"
-    assert env["LFR_S3__BUCKET_IMAGES"] == "lfr-watchlist-images"
+def test_example_settings_reach_the_config_map(rendered) -> None:
+    env = rendered["cnpg-gpu"]["lfr_env"]
+    assert env["LFR_DB__EMBEDDED"] == "false" and env["LFR_S3__EMBEDDED"] == "false" and env["LFR_S3__SECURE"] == "true"
+    assert env["LFR_ALERTS__RETENTION_DAYS"] == "31" and env["LFR_S3__ENDPOINT"] == "s3.force.internal:443"
     assert float(env["LFR_MATCH__THRESHOLD"]) == pytest.approx(0.363)
-    assert not [k for k in env if re.search(r"DSN|PASSWORD|SECRET", k)], "secrets must not be in the ConfigMap"
-    assert {e["name"] for e in out["lfr_secret_env"]} == {"LFR_DB__DSN", "LFR_S3__SECRET_KEY"}
+    assert env["LFR_SERVE__RAYSERVICE"] == "lfr/lfr-serve"
+    from lfr_core.config import Settings
 
-    spec = out["ray_service_manifest"]["spec"]
-    assert "ray_apps.app:build_app" in spec["serveConfigV2"]
-    groups = {g["groupName"]: g for g in spec["rayClusterConfig"]["workerGroupSpecs"]}
-    assert set(groups) == {"cpu", "gpu"}
-    gpu_pod = groups["gpu"]["template"]["spec"]
-    assert gpu_pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert gpu_pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert {"name": "LFR_VISION__DEVICE", "value": "cuda"} in gpu_pod["containers"][0]["env"]
-
-    minio = out["minio_values"]
-    locked = {b["name"] for b in minio["buckets"] if b["objectlocking"]}
-    assert locked == {"lfr-watchlists", "lfr-reports"}
-    assert {b["name"] for b in minio["buckets"]} == {
-        "lfr-watchlists", "lfr-reports", "lfr-sources", "lfr-alerts", "lfr-watchlist-images",
-    }
-    # A purge deletes image copies by key: versioning there would keep purged images as old versions.
-    assert [b["name"] for b in minio["buckets"] if not b["versioning"]] == ["lfr-watchlist-images"]
-    assert any(c["command"].startswith("retention set --default GOVERNANCE") for c in minio["customCommands"])
-
-    # Every bucket the platform's settings name is created, under the same name.
-    from lfr_core.config import S3Settings
-
-    for field, info in S3Settings.model_fields.items():
-        if field.startswith("bucket_"):
-            assert env[f"LFR_S3__{field.upper()}"] == info.default
-            assert info.default in {b["name"] for b in minio["buckets"]}
-
-    airflow = out["airflow_values"]
-    assert airflow["config"]["core"]["parallelism"] == 8
-    assert "lfr-config" in airflow["extraEnvFrom"]
+    settings = Settings(**{})  # every LFR_ key the ConfigMap sets is a real setting
+    for key in env:
+        if key.startswith("LFR_") and key != "LFR_SECRETS_DIR":
+            group, _, field = key[4:].lower().partition("__")
+            target = getattr(settings, group)
+            assert not field or field in type(target).model_fields, key
 
 
-@needs_terraform
-def test_import_path_gpu_off_and_git_sync_variant_evaluates(eval_dir: Path) -> None:
-    tfvars = EXAMPLE_TFVARS.read_text().replace('"ray_apps.app:build_app"', '"ray_apps.serve:build"')
-    tfvars = re.sub(r"(?ms)^gpu_workers = \{.*?^\}\n", "gpu_workers = { enabled = false }\n", tfvars)
-    tfvars = tfvars.replace('airflow_dags_source = "image"', "") + (
-        'airflow_dags_source = "git-sync"\n'
-        'airflow_git_sync = { repo = "ssh://git@git.force.internal/lfr.git", server_cidrs = ["10.40.0.20/32"] }\n'
-    )
-    out = planned_outputs(eval_dir, tfvars, "variant")
-    spec = out["ray_service_manifest"]["spec"]
-    assert "ray_apps.serve:build" in spec["serveConfigV2"]
-    assert [g["groupName"] for g in spec["rayClusterConfig"]["workerGroupSpecs"]] == ["cpu"]
-    assert out["airflow_values"]["dags"]["gitSync"]["enabled"] is True
-
-
-@needs_terraform
 @pytest.mark.parametrize(("override", "message"), [
-    ("match_threshold = 1.5", "match_threshold must be in [-1, 1]"),
-    ("alert_retention_days = 0", "alert_retention_days must be an integer in [1, 3650]"),
-    ("serve_min_replicas = 5\nserve_max_replicas = 2", "serve_max_replicas must be >= serve_min_replicas"),
-    ('kube_api_server_cidrs = ["0.0.0.0/0"]', "no egress to the internet"),
-    ('platform_image = "registry.force.internal/lfr/platform:latest"', "explicit tag or digest"),
-    ('extra_lfr_env = { LFR_DB__PASSWORD = "x" }', "must not carry secrets"),
-    ('postgres_mode = "external"', "external_db_secret_name is required"),
+    ({"match_threshold": "1.5"}, "match_threshold must be in [-1, 1]"),
+    ({"alert_retention_days": "0"}, "alert_retention_days must be an integer in [1, 3650]"),
+    ({"kube_api_server_cidrs": '["0.0.0.0/0"]'}, "no egress to the internet"),
+    ({"platform_image": '"registry.force.internal/lfr/platform:2026.11.0"'}, "pinned by digest"),
+    ({"extra_lfr_env": '{ LFR_DB__PASSWORD = "x" }'}, "must not carry secrets"),
+    ({"postgres_mode": '"external"', "postgres_backup": None}, "external_db_secret_name is required"),
+    ({"postgres_backup": None}, "postgres_backup is required"),
+    ({"postgres_image": '"pgvector/pgvector:pg18"'}, "tag starts with the version"),
+    ({"postgres_instances": "1"}, "synchronous replication needs a standby"),
+    ({"postgres_sync_replicas": "3"}, "postgres_sync_replicas must be below postgres_instances"),
+    ({"object_store": '{ endpoint = "s3", cidrs = ["0.0.0.0/0"], access_key_id = "a", credentials_secret_name = "s" }'},
+     "never 0.0.0.0/0"),
 ])
-def test_validations_reject_bad_values(eval_dir: Path, override: str, message: str) -> None:
-    keys = {line.split("=")[0].strip() for line in override.splitlines()}
-    kept = [line for line in EXAMPLE_TFVARS.read_text().splitlines()
-            if line.split("=")[0].strip() not in keys]
-    result = plan(eval_dir, "\n".join(kept) + "\n" + override + "\n", "bad")
+def test_validations_reject_bad_values(eval_dir: Path, override: dict, message: str) -> None:
+    result = plan(eval_dir, tfvars_with(EXAMPLE_TFVARS.read_text(), **override), "bad")
     assert result.returncode != 0
     assert message in " ".join((result.stdout + result.stderr).split())
 
@@ -469,11 +364,11 @@ def test_validations_reject_bad_values(eval_dir: Path, override: str, message: s
 def test_ray_pods_get_the_serve_fast_path_the_launcher_sets(sources: dict[str, str]) -> None:
     from ray_apps.launch import SERVE_FAST_PATH_ENV
 
-    body = sources["locals.tf"].split("ray_serve_env", 1)[1].split("])", 1)[0]
+    body = sources["locals.tf"].split("ray_serve_env", 1)[1].split("\n  ]", 1)[0]
     pairs = dict(re.findall(r'name\s*=\s*"(RAY_[A-Z_]+)",\s*value\s*=\s*"([^"]*)"', body))
     assert pairs == SERVE_FAST_PATH_ENV
     ray = sources["ray.tf"]
-    assert ray.count("local.ray_serve_env") == 3 and "local.lfr_secret_env" not in ray  # head, CPU and GPU workers
+    assert ray.count("local.ray_serve_env") == 3  # head, CPU and GPU workers
 
 
 def test_serve_config_yaml_is_a_valid_deploy_config_with_the_fast_path() -> None:

@@ -381,7 +381,7 @@ def test_the_api_keeps_its_contract(streamed, serve_url, live, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "--no-color", "run",
          f"{serve_url}/openapi.json", "--report", "junit", "--report-dir", str(tmp_path)],
-        env=env, capture_output=True, text=True, timeout=600)
+        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache goes to tmp_path
     summary = run.stdout[-6000:]
     assert run.returncode == 0, summary
     report = next(tmp_path.glob("junit*.xml")).read_text()
