@@ -106,31 +106,3 @@ def export(conn: psycopg.Connection, *, object_type: str | None = None, object_i
     if clauses:
         query += " WHERE " + " AND ".join(clauses)
     return conn.execute(query + " ORDER BY seq", params).fetchall()
-
-
-ANCHOR_PREFIX = "audit-anchors/"
-
-
-def anchor(conn: psycopg.Connection, store: Any, bucket: str) -> dict[str, Any] | None:
-    """Write the chain head (seq and hash) to the object-locked reports bucket. Someone who can rewrite the
-    whole table consistently cannot rewrite these, so `check_anchors` still finds the rewrite."""
-    head = conn.execute("SELECT seq, row_hash, occurred_at FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    conn.rollback()
-    if head is None:
-        return None
-    record = {"seq": head["seq"], "row_hash": head["row_hash"], "occurred_at": head["occurred_at"].isoformat(),
-              "anchored_at": datetime.now(UTC).isoformat()}
-    stored = store.put_json(bucket, f"{ANCHOR_PREFIX}{head['seq']:012d}.json", record)
-    return {**record, "uri": stored.uri}
-
-
-def check_anchors(conn: psycopg.Connection, store: Any, bucket: str) -> list[str]:
-    """Problems where the table disagrees with a stored anchor (a row rewritten after it was anchored)."""
-    problems = []
-    for key, _ in store.list_keys(bucket, ANCHOR_PREFIX):
-        record = json.loads(store.get_bytes(bucket, key))
-        row = conn.execute("SELECT row_hash FROM audit_log WHERE seq = %s", (record["seq"],)).fetchone()
-        if row is None or row["row_hash"] != record["row_hash"]:
-            problems.append(f"row {record['seq']}: differs from the anchor {key} written {record['anchored_at']}")
-    conn.rollback()
-    return problems

@@ -148,6 +148,19 @@ class AlertSettings(BaseModel):
     retention_days: int = Field(31, ge=1, le=3650, description="Alerts older than this are deleted unless on hold")
 
 
+class AuditSettings(BaseModel):
+    signing_key_file: Path | None = Field(
+        None, description="Ed25519 private key (PEM) that signs audit checkpoints; keep it off the database host "
+                          "(default LFR_HOME/keys/audit-signing.pem, created on first use in the embedded setup)")
+    verify_key_file: Path | None = Field(
+        None, description="The matching public key (PEM) `lfr audit verify` trusts (default: next to the signing key)")
+    checkpoint_interval_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="Checkpoints are written this often (the expiry sweep); rows newer than "
+                                          "the latest checkpoint are the tail a superuser could still cut unseen")
+    checkpoint_retention_days: int = Field(
+        2190, ge=1, le=36_500, description="COMPLIANCE-mode object lock on each checkpoint: nobody can delete it sooner")
+
+
 class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Ray Serve HTTP host")
     port: int = Field(8000, ge=1024, le=65535, description="Ray Serve HTTP port")
@@ -204,6 +217,7 @@ class Settings(BaseSettings):
     track: TrackSettings = TrackSettings()
     watchlist: WatchlistSettings = WatchlistSettings()
     alerts: AlertSettings = AlertSettings()
+    audit: AuditSettings = AuditSettings()
     serve: ServeSettings = ServeSettings()
     airflow: AirflowSettings = AirflowSettings()
 

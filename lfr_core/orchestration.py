@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lfr_core import audit, deployments, reports, sweeps
+from lfr_core import audit_checkpoints, deployments, reports, sweeps
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
@@ -165,7 +165,10 @@ def activate_version(settings: Settings, version_id: str, *, now: datetime | Non
         if version["state"] in ("expired", "purging", "purged") or now >= deployment["window_end"]:
             return {**summary, "state": version["state"],
                     "note": f"not activated: version is {version['state']} and the window ends {deployment['window_end']}"}
+        store = ObjectStore(settings)
+        audit_checkpoints.checkpoint(conn, store, settings)  # the approval is sealed before the list goes live
         row = lifecycle.activate(conn, version_id, SYSTEM, now=now)
+        audit_checkpoints.checkpoint(conn, store, settings)
         return {**summary, "state": row["state"], "activated_at": row["activated_at"].isoformat()}
 
 
@@ -183,7 +186,10 @@ def expire_version(settings: Settings, version_id: str, *, reason: str = "window
 def purge_version(settings: Settings, version_id: str, *, reason: str = "deployment window ended") -> dict[str, Any]:
     """Purge with proof; a version already purged returns its stored receipt."""
     with connect(settings) as conn:
-        return purge(conn, ObjectStore(settings), settings, version_id, SYSTEM, reason=reason)
+        store = ObjectStore(settings)
+        receipt = purge(conn, store, settings, version_id, SYSTEM, reason=reason)
+        audit_checkpoints.checkpoint(conn, store, settings)
+        return receipt
 
 
 # The asset every DAG that publishes a report emits; its events carry the same extra whichever DAG it was.
@@ -205,7 +211,7 @@ def sweep_watchlists(settings: Settings) -> dict[str, Any]:
     with connect(settings) as conn:
         store = ObjectStore(settings)
         result = sweeps.sweep_watchlists(conn, store, settings)
-        result["audit_anchor"] = audit.anchor(conn, store, settings.s3.bucket_reports)
+        result["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, store, settings)
         return result
 
 

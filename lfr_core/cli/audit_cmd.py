@@ -1,10 +1,10 @@
-"""`lfr audit verify|export`."""
+"""`lfr audit verify|checkpoint|export`."""
 
 from __future__ import annotations
 
 import typer
 
-from lfr_core import audit
+from lfr_core import audit, audit_checkpoints
 from lfr_core.cli.common import console, domain_errors, emit, load_settings
 from lfr_core.db.connection import connect
 from lfr_core.storage.objectstore import ObjectStore
@@ -14,25 +14,28 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
 
 @audit_app.command("verify")
 def verify(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Walk the chain and compare it with the anchors in the object store; exit 1 and list each break if a
-    row was edited, inserted or deleted."""
+    """Walk the chain and check it against every signed checkpoint; exit 1 and list each problem if a row
+    was edited, inserted, deleted or reordered, or a checkpoint is missing, stale or forged."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
         result = audit.verify(conn)
-        result.problems += audit.check_anchors(conn, ObjectStore(settings), settings.s3.bucket_reports)
-    emit({"ok": result.ok, "rows": result.rows, "head": result.head, "problems": result.problems}, as_json,
+        summary, problems = audit_checkpoints.verify_checkpoints(conn, ObjectStore(settings), settings)
+        result.problems += problems
+    emit({"ok": result.ok, "rows": result.rows, "head": result.head, "problems": result.problems, **summary}, as_json,
          lambda d: console.print(f"audit log {'[green]intact[/]' if d['ok'] else '[red]BROKEN[/]'}: {d['rows']} rows, "
-                                 f"head {d['head'][:16]}" + "".join(f"\n  {p}" for p in d["problems"])))
+                                 f"head {d['head'][:16]}, {d['checkpoints']} checkpoints (latest covers "
+                                 f"{d['latest_tree_size']} rows, signed {d['latest_signed_at']})"
+                                 + "".join(f"\n  {p}" for p in d["problems"])))
     if not result.ok:
         raise typer.Exit(1)
 
 
-@audit_app.command("anchor")
-def anchor(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Write the chain head to the object-locked reports bucket (the expiry sweep does this too)."""
+@audit_app.command("checkpoint")
+def checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Sign the log's Merkle tree head and store it under compliance lock (the expiry sweep does this on a timer)."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        emit(audit.anchor(conn, ObjectStore(settings), settings.s3.bucket_reports), as_json)
+        emit(audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings), as_json)
 
 
 @audit_app.command("export")

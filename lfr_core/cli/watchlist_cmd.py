@@ -7,6 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from lfr_core import audit_checkpoints
 from lfr_core.cli.common import EXIT_REFUSED, console, domain_errors, emit, err_console, fail, load_settings
 from lfr_core.db.connection import connect
 from lfr_core.roles import Actor
@@ -114,7 +115,11 @@ def _transition_command(name: str, default_role: str, helptext: str):
                 role: str = typer.Option(default_role, "--role", envvar="LFR_ROLE"), as_json: bool = JSON) -> None:
         settings = load_settings()
         with domain_errors(), connect(settings) as conn:
+            store = ObjectStore(settings)
+            if name == "activate":  # the approval must be covered by a signed checkpoint before the list goes live
+                audit_checkpoints.checkpoint(conn, store, settings)
             version = getattr(lifecycle, name)(conn, version_id, Actor(actor, role))
+            version["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, store, settings)
         emit(version, as_json, _summary)
 
     command.__doc__ = helptext
@@ -134,7 +139,9 @@ def purge(version_id: str,
     """Delete templates and copied images, verify nothing remains, write a deletion receipt."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
-        receipt = purge_version(conn, ObjectStore(settings), settings, version_id, Actor(actor, role), reason=reason)
+        store = ObjectStore(settings)
+        receipt = purge_version(conn, store, settings, version_id, Actor(actor, role), reason=reason)
+        receipt["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, store, settings)
 
     def render(r: dict[str, Any]) -> None:
         missing = (r.get("already_missing") or {}).get("image_objects", 0)

@@ -149,6 +149,31 @@ def durable(app: Callable, state: State) -> Callable:
     return wrapped
 
 
+def _instant(value: str | None) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else 0.0
+
+
+def _enforce_compliance_retention() -> None:
+    """S3's rule that moto leaves out: an object under COMPLIANCE-mode retention keeps it until the date, so
+    nobody may switch it to GOVERNANCE or move the date earlier (the audit checkpoints rely on it)."""
+    from moto.s3.exceptions import AccessDeniedByLock
+    from moto.s3.models import S3Backend
+
+    original = S3Backend.put_object_retention
+
+    def put_object_retention(self, bucket_name, key_name, version_id, retention):  # noqa: ANN001, ANN202
+        key = self.get_object(bucket_name, key_name, version_id=version_id)
+        if key is not None and key.lock_mode == "COMPLIANCE" and key.is_locked(governance_bypass=True):
+            mode, until = retention
+            if mode != "COMPLIANCE" or _instant(until) < _instant(key.lock_until):
+                raise AccessDeniedByLock()
+        return original(self, bucket_name, key_name, version_id, retention)
+
+    S3Backend.put_object_retention = put_object_retention
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -159,6 +184,7 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
+    _enforce_compliance_retention()
     opts.state.mkdir(mode=0o700, parents=True, exist_ok=True)
     state = State(opts.state)
     print(f"s3: {state.restore()} buckets restored from {opts.state}", flush=True)

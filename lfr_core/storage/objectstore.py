@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,9 @@ import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from minio.commonconfig import COMPLIANCE
 from minio.objectlockconfig import DAYS, GOVERNANCE, ObjectLockConfig
+from minio.retention import Retention
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from lfr_core.config import Settings
@@ -125,6 +128,19 @@ class ObjectStore:
                 )
         except S3Error as e:
             raise ObjectStoreError(f"cannot store s3://{bucket}/{key}: {e.code}") from e
+        return StoredObject(bucket, key, result.version_id, digest.hexdigest(), len(data))
+
+    def put_locked(self, bucket: str, key: str, data: bytes, retain_until: datetime) -> StoredObject:
+        """Store an object under COMPLIANCE-mode object lock: until `retain_until` no key of any user,
+        the platform's own included, can delete it or shorten its retention (the bucket needs object lock)."""
+        digest = hashlib.sha256(data)
+        checksum = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
+        try:
+            with self._reachable():
+                result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type="application/json",
+                                                metadata=checksum, retention=Retention(COMPLIANCE, retain_until))
+        except S3Error as e:
+            raise ObjectStoreError(f"cannot store s3://{bucket}/{key} under compliance lock: {e.code}") from e
         return StoredObject(bucket, key, result.version_id, digest.hexdigest(), len(data))
 
     def put_json(self, bucket: str, key: str, payload: Any) -> StoredObject:
