@@ -129,21 +129,24 @@ def clustered(n: int, dim: int, clusters: int, rng: np.random.Generator, spread:
 
 
 def bench_search(conn, store, settings, n: int, queries: int) -> dict:
+    import psycopg
+
+    from lfr_core.db.connection import admin_dsn
     from lfr_core.watchlist.vector_index import ensure_hnsw_index, search
 
     dim = 128
     rng = np.random.default_rng(7)
     vectors, centres = clustered(n, dim, n // 100, rng)
-    conn.execute("DROP INDEX IF EXISTS watchlist_embeddings_hnsw_128")
-    conn.commit()
+    with psycopg.connect(admin_dsn(settings), autocommit=True) as admin:  # the application's login owns no index
+        admin.execute("DROP INDEX IF EXISTS watchlist_embeddings_hnsw_128")
     version_id, ids = synthetic_version(conn, store, settings, n, dim, vectors, copies=False)
     start = time.perf_counter()
     with conn.transaction():
         conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
         ensure_hnsw_index(conn, dim)
     index_s = time.perf_counter() - start
-    conn.execute("ANALYZE watchlist_embeddings")
-    conn.commit()
+    with psycopg.connect(admin_dsn(settings), autocommit=True) as admin:
+        admin.execute("ANALYZE watchlist_embeddings")
     # Probes: new samples around stored points (a second photo of a listed face).
     picks = rng.integers(0, n, size=queries)
     probes = vectors[picks] + 0.15 * rng.normal(size=(queries, dim)).astype(np.float32) / np.sqrt(dim)

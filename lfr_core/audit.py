@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-# One chain for the whole database: appends are serialised by this transaction-scoped lock.
+# One chain for the whole database: `audit.append` serialises appends with this transaction-scoped lock.
 CHAIN_LOCK_KEY = 0xA0D17
 GENESIS_HASH = "0" * 64
 
@@ -39,24 +39,16 @@ def _row_hash(prev_hash: str, seq: int, occurred_at: datetime, actor: str, role:
 
 def append(conn: psycopg.Connection, *, actor: str, role: str, action: str, object_type: str,
            object_id: str, details: dict[str, Any]) -> str:
-    """Append one row inside the caller's transaction; returns its hash."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (CHAIN_LOCK_KEY,))
-    last = conn.execute("SELECT seq, row_hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq = (last["seq"] + 1) if last else 1
-    prev_hash = last["row_hash"] if last else GENESIS_HASH
+    """Append one row inside the caller's transaction; returns its hash. The database numbers the row and
+    chains it (`audit.append`, lfr_core/db/harden.py): the application's login cannot write the table."""
     # Stored and hashed as the JSON round trip PostgreSQL will give back.
     details = json.loads(canonical_json(details))
-    details_sha256 = sha256_hex(canonical_json(details))
-    occurred_at = datetime.now(UTC)
-    row_hash = _row_hash(prev_hash, seq, occurred_at, actor, role, action, object_type, object_id, details_sha256)
-    conn.execute(
-        """INSERT INTO audit_log (seq, occurred_at, actor, role, action, object_type, object_id, details,
-                                  details_sha256, prev_hash, row_hash)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (seq, occurred_at, actor, role, action, object_type, object_id, psycopg.types.json.Jsonb(details),
-         details_sha256, prev_hash, row_hash),
-    )
-    return row_hash
+    occurred_at = datetime.now(UTC).isoformat()
+    return conn.execute(
+        "SELECT audit.append(%s, %s, %s, %s, %s, %s, %s, %s) AS row_hash",
+        (occurred_at, actor, role, action, object_type, object_id, psycopg.types.json.Jsonb(details),
+         sha256_hex(canonical_json(details))),
+    ).fetchone()["row_hash"]
 
 
 @dataclass

@@ -31,6 +31,9 @@ class DbSettings(BaseModel):
         None, description="Role password; the embedded server generates one under LFR_HOME when unset"
     )
     dsn: SecretStr | None = Field(None, description="Full libpq DSN; overrides host/port/name/user/password")
+    admin_dsn: SecretStr | None = Field(
+        None, description="A superuser's DSN for `lfr db migrate` (roles, ownership, the sealed audit log); give it "
+                          "to the migration job only, never to the platform's processes")
     connect_timeout_s: int = Field(10, ge=1, le=300, description="Connection timeout in seconds")
 
 

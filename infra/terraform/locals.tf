@@ -39,6 +39,19 @@ locals {
       ]
     }
   }
+  # The administrator's DSN (migrations, roles, the sealed audit log: lfr_core/db/harden.py) reaches the
+  # migration Job only; Ray and Airflow never hold it.
+  admin_db_secret_name = local.cnpg ? "${local.pg_cluster}-superuser" : var.external_db_admin_secret_name
+  migrate_secrets_volume = {
+    name = "lfr-secrets"
+    projected = {
+      defaultMode = 288
+      sources = concat(local.secrets_volume.projected.sources, [
+        for name in [local.admin_db_secret_name] : { secret = { name = name, items = [{ key = local.cnpg ? "uri" : "dsn", path = "LFR_DB__ADMIN_DSN" }] } }
+        if name != null
+      ])
+    }
+  }
   ca_volume = { name = "lfr-ca", configMap = { name = var.ca_bundle_configmap_name, items = [{ key = "ca.crt", path = "ca.crt" }] } }
   platform_volume_mounts = [
     { name = "lfr-secrets", mountPath = local.secrets_dir, readOnly = true },

@@ -42,7 +42,7 @@ locals {
                 { name = "tmp", mountPath = "/tmp" },
               ])
             }]
-            volumes = [local.secrets_volume, local.ca_volume, { name = "lfr-home", emptyDir = {} }, { name = "tmp", emptyDir = {} }]
+            volumes = [local.migrate_secrets_volume, local.ca_volume, { name = "lfr-home", emptyDir = {} }, { name = "tmp", emptyDir = {} }]
           }
         }
       }

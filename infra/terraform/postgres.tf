@@ -44,7 +44,9 @@ locals {
             postInitApplicationSQL = ["CREATE EXTENSION IF NOT EXISTS vector"]
           }
         }
-        enableSuperuserAccess = false
+        # The superuser's Secret is mounted into the migration Job alone: it gives the schema to a role that
+        # cannot log in and seals the audit log, so the application's login owns nothing.
+        enableSuperuserAccess = true
         # Airflow's metadata database lives here too, under its own role (password from a Secret
         # created beforehand; see README, Secrets).
         managed = {

@@ -243,6 +243,12 @@ variable "external_db_secret_name" {
   }
 }
 
+variable "external_db_admin_secret_name" {
+  description = "external mode: existing Secret (key dsn) with an administrator's DSN for the migration Job only (roles, ownership, the sealed audit log; lfr_core/db/harden.py). Without it the application's login keeps owning the schema."
+  type        = string
+  default     = null
+}
+
 variable "external_db_secret_key" {
   description = "Key of the DSN inside external_db_secret_name."
   type        = string

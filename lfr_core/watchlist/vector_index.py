@@ -20,12 +20,8 @@ HNSW_EF_CONSTRUCTION = 100
 
 
 def ensure_hnsw_index(conn: psycopg.Connection, dim: int) -> None:
-    dim = int(dim)
-    conn.execute(
-        f"CREATE INDEX IF NOT EXISTS watchlist_embeddings_hnsw_{dim} ON watchlist_embeddings "
-        f"USING hnsw ((embedding::vector({dim})) vector_cosine_ops) "
-        f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) WHERE embedding_dim = {dim}"
-    )
+    # Through the schema owner's function (migration 0009): the application's login owns no table.
+    conn.execute("SELECT ensure_hnsw_index(%s, %s, %s)", (int(dim), HNSW_M, HNSW_EF_CONSTRUCTION))
 
 
 @dataclass(frozen=True)

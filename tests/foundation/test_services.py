@@ -8,9 +8,11 @@ import sys
 
 import numpy as np
 import psutil
+import psycopg
 import pytest
 
 from lfr_core.db.connection import connect
+from lfr_core.db.harden import migrate_with_roles
 from lfr_core.db.migrate import applied_migrations, available_migrations, migrate
 from lfr_core.services import manager
 from lfr_core.storage.objectstore import ObjectStore
@@ -54,10 +56,13 @@ def test_migrations_applied_twice_change_nothing(services):
     with connect(services) as conn:
         before = applied_migrations(conn)
         tables = conn.execute("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'").fetchone()["n"]
-        assert migrate(conn) == []
+        conn.rollback()
+        assert migrate_with_roles(services) == []  # as the schema's owner, through the administrator's login
         assert applied_migrations(conn) == before
         assert set(before) == {m.version for m in available_migrations()}
         assert conn.execute("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'").fetchone()["n"] == tables
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            migrate(conn)  # the application's own login may not change the schema
 
 
 def test_status_reports_pgvector_and_the_s3_caveat(services):

@@ -1,12 +1,16 @@
-"""The audit log refuses changes, and `verify` finds rows edited, inserted or deleted by the table's owner."""
+"""The audit log refuses changes, and `verify` finds rows edited, inserted or deleted by a database superuser
+(the application's own login cannot even try: test_audit_roles.py)."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
+from psycopg.rows import dict_row
+
 from lfr_core import audit
-from lfr_core.db.connection import connect
+from lfr_core.config import get_settings
+from lfr_core.db.connection import admin_dsn, connect
 
 
 @pytest.fixture()
@@ -21,30 +25,38 @@ def chain(services):
         assert audit.verify(conn).ok
         yield conn
         conn.rollback()
-        with conn.transaction():
-            conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
-            conn.execute("DELETE FROM audit_log")
-            with conn.cursor() as cur:
+        with superuser(services) as su, su.transaction():
+            su.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+            su.execute("DELETE FROM audit_log")
+            with su.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO audit_log VALUES (%(seq)s, %(occurred_at)s, %(actor)s, %(role)s, %(action)s,"
                     " %(object_type)s, %(object_id)s, %(details)s, %(details_sha256)s, %(prev_hash)s, %(row_hash)s)",
                     [{**r, "details": psycopg.types.json.Jsonb(r["details"])} for r in snapshot],
                 )
-            conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
+            su.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
         assert audit.verify(conn).ok
 
 
+def superuser(settings) -> psycopg.Connection:
+    return psycopg.connect(admin_dsn(settings), row_factory=dict_row)
+
+
 def _as_owner(conn, sql: str, params=()) -> None:
-    with conn.transaction():
-        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
-        conn.execute(sql, params)
-        conn.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
+    """What a database superuser does to the log, triggers off; `conn` (the application's) sees the result."""
+    conn.rollback()
+    with superuser(get_settings()) as su, su.transaction():
+        su.execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        su.execute(sql, params)
+        su.execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
 
 
-def test_update_and_delete_are_refused_by_the_database(chain):
-    for sql in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
-        with pytest.raises(psycopg.errors.RaiseException, match="append-only"), chain.transaction():
-            chain.execute(sql)
+def test_update_and_delete_are_refused_even_to_a_superuser_who_leaves_the_triggers_on(chain, services):
+    chain.rollback()  # its open transaction would hold off TRUNCATE's lock
+    with superuser(services) as su:
+        for sql in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"), su.transaction():
+                su.execute(sql)
 
 
 def test_verify_detects_an_edited_row(chain):

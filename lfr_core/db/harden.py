@@ -1,0 +1,127 @@
+"""Who may change what in the database, set by an administrator, not by the application.
+
+The platform's tables belong to `lfr_owner` and the audit log to `lfr_audit`, two roles that cannot log
+in; the application's login (`settings.db.user`) owns nothing. It reads and writes the platform's tables,
+reads the audit log, and appends to it only through `audit.append`, a SECURITY DEFINER function with a
+pinned search_path that takes the chain lock, numbers the row and computes its hash itself. So the
+application's own credentials cannot disable the audit triggers, update, delete, truncate, drop or
+re-own the log, or write a row with a forged sequence or predecessor (tests/watchlist/test_audit_roles.py).
+A database superuser still can; the signed checkpoints (lfr_core/audit_checkpoints.py) show it.
+
+Run with a superuser connection: after the migrations (`prepare` before them moves what an older
+installation let the application own).
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+OWNER_ROLE = "lfr_owner"
+AUDIT_ROLE = "lfr_audit"
+
+
+def _ensure_role(conn: psycopg.Connection, role: str) -> None:
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+
+
+def prepare(conn: psycopg.Connection, app_user: str, database: str) -> None:
+    """Owner roles exist; the database and anything the application login still owns go to `lfr_owner`.
+    Migrations then run as `SET ROLE lfr_owner`."""
+    with conn.transaction():
+        for role in (OWNER_ROLE, AUDIT_ROLE):
+            _ensure_role(conn, role)
+        conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), sql.Identifier(OWNER_ROLE)))
+        conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(sql.Identifier(app_user), sql.Identifier(OWNER_ROLE)))
+        conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(OWNER_ROLE)))
+
+
+APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text,
+                                        p_object_type text, p_object_id text, p_details jsonb,
+                                        p_details_sha256 text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, audit AS $$
+DECLARE
+    v_seq bigint;
+    v_prev text;
+    v_hash text;
+    v_when timestamptz := p_occurred_at::timestamptz;
+BEGIN
+    -- The row's time is the caller's (it is hashed as written), but it cannot be backdated or postdated.
+    IF abs(extract(epoch FROM v_when - clock_timestamp())) > 300 THEN
+        RAISE EXCEPTION 'audit row time % is more than 5 minutes from the server clock', p_occurred_at;
+    END IF;
+    PERFORM pg_advisory_xact_lock(658711);  -- lfr_core.audit.CHAIN_LOCK_KEY (0xA0D17)
+    SELECT seq, row_hash INTO v_seq, v_prev FROM audit.audit_log ORDER BY seq DESC LIMIT 1;
+    v_seq := coalesce(v_seq, 0) + 1;
+    v_prev := coalesce(v_prev, repeat('0', 64));
+    v_hash := encode(sha256(convert_to(concat_ws(chr(31), v_prev, v_seq::text, p_occurred_at, p_actor, p_role,
+                                                 p_action, p_object_type, p_object_id, p_details_sha256), 'UTF8')), 'hex');
+    INSERT INTO audit.audit_log (seq, occurred_at, actor, role, action, object_type, object_id, details,
+                                 details_sha256, prev_hash, row_hash)
+    VALUES (v_seq, v_when, p_actor, p_role, p_action, p_object_type, p_object_id, p_details, p_details_sha256,
+            v_prev, v_hash);
+    RETURN v_hash;
+END $$
+"""
+
+
+def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
+    """After the migrations: the audit log in its own schema owned by `lfr_audit`, appended to only through
+    `audit.append`; the application login gets data rights on the platform's tables and nothing more."""
+    app, owner, auditor = (sql.Identifier(r) for r in (app_user, OWNER_ROLE, AUDIT_ROLE))
+    with conn.transaction():
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION {}").format(auditor))
+        if conn.execute("SELECT to_regclass('public.audit_log') AS t").fetchone()["t"] is not None:
+            conn.execute("ALTER TABLE public.audit_log SET SCHEMA audit")
+            conn.execute("ALTER FUNCTION public.audit_log_refuse_change() SET SCHEMA audit")
+        conn.execute(sql.SQL("ALTER TABLE audit.audit_log OWNER TO {}").format(auditor))
+        conn.execute(sql.SQL("ALTER FUNCTION audit.audit_log_refuse_change() OWNER TO {}").format(auditor))
+        conn.execute(APPEND_FUNCTION)
+        conn.execute(sql.SQL("ALTER FUNCTION audit.append(text, text, text, text, text, text, jsonb, text) OWNER TO {}")
+                     .format(auditor))
+        conn.execute("REVOKE ALL ON SCHEMA audit FROM PUBLIC")
+        conn.execute("REVOKE ALL ON ALL TABLES IN SCHEMA audit FROM PUBLIC")
+        conn.execute("REVOKE ALL ON FUNCTION audit.append(text, text, text, text, text, text, jsonb, text) FROM PUBLIC")
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA audit TO {}").format(app))
+        conn.execute(sql.SQL("GRANT SELECT ON audit.audit_log TO {}").format(app))
+        conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION audit.append(text, text, text, text, text, text, jsonb, text) "
+                             "TO {}").format(app))
+        # The platform's tables: data, not structure. New tables made by later migrations (as lfr_owner)
+        # get the same rights by default.
+        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM PUBLIC"))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(app))
+        conn.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(app))
+        conn.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(app))
+        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public "
+                             "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}").format(owner, app))
+        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public "
+                             "GRANT USAGE, SELECT ON SEQUENCES TO {}").format(owner, app))
+        conn.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM {}").format(app))
+        conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = \"$user\", public, audit").format(sql.Identifier(database)))
+
+
+def migrate_with_roles(settings) -> list:  # noqa: ANN001 - Settings; imported lazily with the services
+    """Apply pending migrations as `lfr_owner` through an administrator's connection, then seal.
+
+    Without one (an external database whose administrator has not given `db.admin_dsn`), migrations run as
+    the application's login, as before this hardening: `lfr services status` says so."""
+    from psycopg.rows import dict_row
+
+    from lfr_core.db.connection import admin_dsn, connect
+    from lfr_core.db.migrate import migrate
+
+    dsn = admin_dsn(settings)
+    if dsn is None:
+        with connect(settings) as conn:
+            return migrate(conn)
+    with psycopg.connect(dsn, row_factory=dict_row) as admin:
+        prepare(admin, settings.db.user, settings.db.name)
+        with admin.transaction():
+            admin.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(OWNER_ROLE)))
+        applied = migrate(admin)
+        with admin.transaction():
+            admin.execute("RESET ROLE")
+        seal(admin, settings.db.user, settings.db.name)
+    return applied
