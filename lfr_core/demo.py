@@ -157,9 +157,15 @@ def adjudicate_demo_alerts(settings: Settings, deployment_id: str, expected_subj
     return decided
 
 
-def audit_head(settings: Settings) -> audit.VerifyResult:
+def audit_head(settings: Settings) -> tuple[audit.VerifyResult, dict[str, Any]]:
+    """The chain walked and checked against the signed checkpoints, as `lfr audit verify` does."""
+    from lfr_core import audit_checkpoints
+
     with connect(settings) as conn:
-        return audit.verify(conn)
+        result = audit.verify(conn)
+        summary, problems = audit_checkpoints.verify_checkpoints(conn, ObjectStore(settings), settings)
+    result.problems += problems
+    return result, summary
 
 
 def report_markdown(settings: Settings, deployment_id: str) -> str:

@@ -95,9 +95,10 @@ def run_demo(
                       f"{receipt['verified']['embeddings_remaining']} embeddings / "
                       f"{receipt['verified']['objects_remaining']} objects; receipt {receipt['receipt_uri']}")
         console.print(demo.report_markdown(settings, deployment_id))
-        verified = demo.audit_head(settings)
+        verified, checkpoints = demo.audit_head(settings)
         console.print(f"audit log: {verified.rows} rows, {'[green]intact[/]' if verified.ok else '[red]BROKEN[/]'}, "
-                      f"head {verified.head[:16]}…")
+                      f"head {verified.head[:16]}…, {checkpoints['checkpoints']} signed checkpoints (latest covers "
+                      f"{checkpoints['latest_tree_size']} rows)" + "".join(f"\n  {p}" for p in verified.problems))
         if not keep_serve:
             serve_service.stop(settings)
         console.print("done. Inspect with `lfr deployment show " + deployment_id + "`, `lfr audit verify`; "
