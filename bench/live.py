@@ -125,8 +125,10 @@ def setup(settings) -> dict:
     with connect(settings) as conn:
         dep, version = live_watchlist(conn, settings, store, engine, settings.shared_dir)
         key = apikeys.create(conn, "bench", "operator", ADMIN, deployment_id=dep["id"])
+        admin_key = apikeys.create(conn, "bench-metrics", "admin", ADMIN)
         conn.commit()
-    return {"deployment": str(dep["id"]), "version": str(version["id"]), "key": key, "engine": engine}
+    return {"deployment": str(dep["id"]), "version": str(version["id"]), "key": key, "admin_key": admin_key,
+            "engine": engine}
 
 
 def loop_baseline(engine, matcher, settings, feeds: list[list[bytes]], seconds: float) -> dict:
@@ -300,9 +302,9 @@ def main() -> None:
             serve_feeds(url, ctx, [video], 3, None)  # warm-up
             console.print("serve ...")
             results["serve 1 feed max"] = serve_feeds(url, ctx, [video], DURATION_S, None)
-            before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total")
+            before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", ctx["admin_key"])
             results["serve 2 feeds max"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, None)
-            after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total") - embedded
+            after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", ctx["admin_key"]) - embedded
             frames = results["serve 2 feeds max"]["ok"]
             results["serve 2 feeds max"]["embedded_per_frame"] = embedded / max(frames, 1)
             cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / max(frames, 1)

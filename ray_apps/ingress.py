@@ -311,9 +311,13 @@ class Ingress:
     async def healthz(self) -> Health:
         return Health(ok=True, inflight=self._inflight, deployments=len(self._deps))
 
-    @app.get("/metrics", summary="Prometheus metrics", response_class=Response,
-             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
-    async def metrics_endpoint(self) -> Response:
+    @app.get("/metrics", summary="Prometheus metrics (admin key: the labels name deployments and cameras)",
+             response_class=Response,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **errors(401, 403, 503)})
+    async def metrics_endpoint(self, x_api_key: str | None = Security(api_key)) -> Response:
+        key = await self._key(x_api_key)
+        if key.role != "admin":
+            raise HTTPException(403, f"{key.name} ({key.role}) may not read metrics; it needs an admin key")
         self.metrics.tracks.set(sum(s.tracker.track_count() for s in self._deps.values()))
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -28,9 +28,11 @@ APP_ARGS = {
 }
 
 
-def metric_total(url: str, name: str) -> float:
-    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics."""
-    text = httpx.get(f"{url}/metrics", timeout=10).text
+def metric_total(url: str, name: str, admin_key: str) -> float:
+    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics (an admin key's)."""
+    response = httpx.get(f"{url}/metrics", headers={"X-API-Key": admin_key}, timeout=10)
+    response.raise_for_status()
+    text = response.text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                if line.startswith(name) and not line.startswith("#"))
 

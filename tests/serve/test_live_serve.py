@@ -94,13 +94,13 @@ def test_operator_adjudicates_an_alert(streamed, serve_url, live):
 
 
 def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir):
-    frames_before = metric_total(serve_url, "lfr_frames_total")
+    frames_before = metric_total(serve_url, "lfr_frames_total", live["keys"]["admin"])
     jpeg = video_frames(shared_dir, every=100)[0][1]
     r = post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], jpeg)
     assert r.status_code == 409 and "no active watchlist" in r.json()["detail"]
     # not even decoded: a body that is no image gets the same 409, not a 400
     assert post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], b"junk").status_code == 409
-    assert metric_total(serve_url, "lfr_frames_total") == frames_before
+    assert metric_total(serve_url, "lfr_frames_total", live["keys"]["admin"]) == frames_before
 
 
 def _png(width: int, height: int) -> bytes:
@@ -153,12 +153,16 @@ def test_a_frame_above_4_mib_and_under_the_body_limit_is_matched(streamed, serve
     assert r.json()["faces"] >= 1
 
 
-def test_openapi_metrics_console_and_health(serve_url):
+def test_openapi_metrics_console_and_health(serve_url, live):
     spec = httpx.get(serve_url + "/openapi.json", timeout=10).json()
     assert "/v1/deployments/{deployment_id}/frames" in spec["paths"]
     assert "/v1/alerts/{alert_id}/adjudication" in spec["paths"]
-    assert httpx.get(serve_url + "/healthz", timeout=10).json()["ok"] is True
-    text = httpx.get(serve_url + "/metrics", timeout=10).text
+    health = httpx.get(serve_url + "/healthz", timeout=10).json()
+    assert health["ok"] is True and str(live["deployment"]["id"]) not in str(health)
+    # The metrics' labels name deployments and cameras: an admin key's only.
+    assert httpx.get(serve_url + "/metrics", timeout=10).status_code == 401
+    assert httpx.get(serve_url + "/metrics", headers={"X-API-Key": live["keys"]["operator"]}, timeout=10).status_code == 403
+    text = httpx.get(serve_url + "/metrics", headers={"X-API-Key": live["keys"]["admin"]}, timeout=10).text
     for name in ("lfr_frames_total", "lfr_faces_total", "lfr_alerts_total", "lfr_frames_refused_total",
                  "lfr_frames_dropped_total", "lfr_batch_size_bucket", "lfr_latency_seconds_bucket"):
         assert name in text
