@@ -11,19 +11,23 @@ CONSOLE_HTML = """<!doctype html>
  button{margin:.2rem;padding:.4rem .8rem} #msg{color:#a00}
 </style></head><body>
 <h1>Pending alerts</h1>
-<p>Deployment <input id="dep" size="38"> API key <input id="key" type="password" size="30">
-<button onclick="save()">Show</button></p>
+<p>Deployment <input id="dep" size="38"> API key <input id="key" type="password" size="30"></p>
+<p>Reason for viewing <input id="why" size="60" placeholder="e.g. adjudicating alerts of operation X">
+<button onclick="save()">Show</button> <small>(logged with every view)</small></p>
 <p>An alert is a prompt for a human decision, never an identification by itself.</p>
 <div id="msg"></div><div id="list"></div>
 <script>
 const q = new URLSearchParams(location.search);
-const dep = document.getElementById('dep'), key = document.getElementById('key');
+const dep = document.getElementById('dep'), key = document.getElementById('key'), why = document.getElementById('why');
 dep.value = q.get('deployment') || sessionStorage.getItem('lfr-dep') || '';
 key.value = sessionStorage.getItem('lfr-key') || '';
+why.value = sessionStorage.getItem('lfr-why') || '';
 function hdr(){ return {'X-API-Key': key.value}; }
-function save(){ sessionStorage.setItem('lfr-dep', dep.value); sessionStorage.setItem('lfr-key', key.value); load(); }
+function reason(){ return 'reason=' + encodeURIComponent(why.value); }
+function save(){ sessionStorage.setItem('lfr-dep', dep.value); sessionStorage.setItem('lfr-key', key.value);
+  sessionStorage.setItem('lfr-why', why.value); load(); }
 async function img(url, el){
-  const r = await fetch(url, {headers: hdr()});
+  const r = await fetch(url + '?' + reason(), {headers: hdr()});
   if (r.ok) el.src = URL.createObjectURL(await r.blob());
 }
 async function decide(id, outcome){
@@ -34,8 +38,9 @@ async function decide(id, outcome){
 }
 async function load(){
   const list = document.getElementById('list'); list.innerHTML = '';
-  if (!dep.value || !key.value) return;
-  const r = await fetch('/v1/deployments/' + encodeURIComponent(dep.value) + '/alerts?status=pending', {headers: hdr()});
+  if (!dep.value || !key.value || !why.value) return;
+  const r = await fetch('/v1/deployments/' + encodeURIComponent(dep.value) + '/alerts?status=pending&' + reason(),
+                        {headers: hdr()});
   if (!r.ok){ document.getElementById('msg').textContent = (await r.json()).detail; return; }
   document.getElementById('msg').textContent = '';
   for (const a of await r.json()){
@@ -55,6 +60,6 @@ async function load(){
     img(a.probe_crop_url, probe); if (a.watchlist_image_url) img(a.watchlist_image_url, wl);
   }
 }
-load(); setInterval(load, 5000);
+load(); setInterval(load, 15000);
 </script></body></html>
 """

@@ -32,7 +32,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from lfr_core import alerts as alerts_lib
-from lfr_core import apikeys, deployments
+from lfr_core import apikeys, consultations, deployments
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
@@ -42,12 +42,14 @@ from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.http_contract import (CAMERA_PATTERN, Adjudication, AlertOut, AlertStatus, AlertView, FrameResult,
-                                    Flushed, Health, answer_unavailable, api_key, errors,
+                                    Flushed, Health, answer_unavailable, api_key, errors, refuse_invalid,
                                     use_one_error_shape)
 from ray_apps.offline_docs import add_offline_docs
 from ray_apps.options import AppOptions
 
 log = logging.getLogger("ray.serve")
+REASON = Query(..., min_length=3, max_length=500, pattern=r"^[^\x00]*$",
+               description="Why you are viewing this; logged with who and when (DPA 2018 s.62)")
 
 SERVICE_ACTOR = Actor("lfr-serve", "system")
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -63,6 +65,7 @@ app = FastAPI(
 )
 add_offline_docs(app)
 use_one_error_shape(app)
+refuse_invalid(app, InvalidInput)
 answer_unavailable(app, {psycopg.OperationalError: "PostgreSQL", DatabaseUnavailable: "PostgreSQL",
                          ObjectStoreUnavailable: "the object store"})
 
@@ -470,12 +473,14 @@ class Ingress:
     @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)",
              response_model=list[AlertView], responses=errors(401, 403, 404, 422, 503))
     async def list_alerts(self, deployment_id: str = Path(max_length=64), status: AlertStatus | None = None,
-                          limit: int = Query(200, ge=1, le=1000),
+                          limit: int = Query(200, ge=1, le=1000), reason: str = REASON,
                           x_api_key: str | None = Security(api_key)) -> list[AlertView]:
         key = await self._key(x_api_key)
         dep_id = self._uuid(deployment_id, "deployment")
         self._require_operator_of(key, dep_id)
         rows = await self._db(alerts_lib.list_alerts, dep_id, status=status, limit=limit)
+        await self._db(consultations.record, key.actor, "alert_list", "deployment", str(dep_id), reason,
+                       status=status, alerts=len(rows))
         return [self._alert_out(r) for r in rows]
 
     @staticmethod
@@ -515,7 +520,8 @@ class Ingress:
             raise HTTPException(409, str(e)) from e
         return self._alert_out(row)
 
-    async def _image(self, uri: str | None) -> Response:
+    async def _image(self, key: apikeys.ApiKey, row: dict[str, Any], what: str, reason: str) -> Response:
+        uri = row["probe_crop_uri" if what == "probe_crop" else "watchlist_image_uri"]
         if not uri:
             raise HTTPException(404, "no image for this alert")
         try:
@@ -524,6 +530,9 @@ class Ingress:
             raise HTTPException(503, "the object store is unavailable; retry shortly", headers={"Retry-After": "5"}) from e
         except ObjectStoreError as e:
             raise HTTPException(404, "this image is no longer stored") from e
+        # Logged before it is handed over; if the record cannot be written, the image is not served.
+        await self._db(consultations.record, key.actor, what, "alert", str(row["id"]), reason,
+                       deployment_id=str(row["deployment_id"]))
         media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
         return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
 
@@ -532,16 +541,17 @@ class Ingress:
 
     @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
              responses=_IMAGE_RESPONSES)
-    async def probe_image(self, alert_id: str = Path(max_length=64), x_api_key: str | None = Security(api_key)) -> Response:
-        _, row = await self._alert_for(alert_id, x_api_key)
-        return await self._image(row["probe_crop_uri"])
+    async def probe_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
+                          x_api_key: str | None = Security(api_key)) -> Response:
+        key, row = await self._alert_for(alert_id, x_api_key)
+        return await self._image(key, row, "probe_crop", reason)
 
     @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response,
              responses=_IMAGE_RESPONSES)
-    async def watchlist_image(self, alert_id: str = Path(max_length=64),
+    async def watchlist_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
                               x_api_key: str | None = Security(api_key)) -> Response:
-        _, row = await self._alert_for(alert_id, x_api_key)
-        return await self._image(row["watchlist_image_uri"])
+        key, row = await self._alert_for(alert_id, x_api_key)
+        return await self._image(key, row, "watchlist_image", reason)
 
     @app.get("/console", response_class=HTMLResponse, summary="Operator console (pending alerts)")
     async def console(self) -> HTMLResponse:  # the page reads ?deployment= itself

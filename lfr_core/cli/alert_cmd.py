@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from lfr_core import alerts, apikeys
+from lfr_core import alerts, apikeys, consultations
 from lfr_core.cli.common import console, domain_errors, emit, load_settings
 from lfr_core.db.connection import connect
 from lfr_core.roles import Actor
@@ -65,11 +65,18 @@ def list_keys(include_revoked: bool = typer.Option(False, "--all", help="Also li
 
 @alert.command("list")
 def list_cmd(deployment: str = typer.Option(..., "--deployment"),
+             reason: str = typer.Option(..., "--reason", help="Why you are viewing them (logged: DPA 2018 s.62)"),
              status: str | None = typer.Option(None, "--status", help="pending, confirmed, declined, not_engaged"),
+             actor: str = ACTOR, role: str = typer.Option("operator", "--role", envvar="LFR_ROLE"),
              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Alerts of a deployment, newest first; the consultation is logged with its reason."""
     settings = load_settings()
     with domain_errors(), connect(settings) as conn:
+        viewer = Actor(actor, role)
+        consultations.checked_reason(reason)
         rows = alerts.list_alerts(conn, deployment, status=status)
+        consultations.record(conn, viewer, "alert_list", "deployment", deployment, reason, status=status,
+                             alerts=len(rows))
 
     def render(items):
         table = Table(title=f"alerts of {deployment}")

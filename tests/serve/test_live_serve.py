@@ -19,6 +19,7 @@ from lfr_core.db.connection import connect
 from tests.serve.conftest import APP_ARGS, MIRANDA, metric_total
 
 VIDEO = "data/video/short_hamilton_clip.mp4"
+WHY = {"reason": "adjudicating alerts of the test deployment"}
 FLOAT = r"-?\d+\.\d+(?:e-?\d+)?"
 VECTOR_128 = re.compile(rf"{FLOAT}(?:\s*,\s*|\s+){FLOAT}" + rf"(?:(?:\s*,\s*|\s+){FLOAT}){{126}}")
 
@@ -69,14 +70,15 @@ def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, l
     assert {a["subject_ref"] for a in alerts} == {MIRANDA}
     # one alert per person per track, and the cooldown per (camera, subject) holds within the clip
     assert len(alerts) == 1
-    listed = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts",
+    listed = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts", params=WHY,
                        headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
     assert listed.status_code == 200
     assert [a["id"] for a in listed.json()] == [a["id"] for a in alerts]
     row = listed.json()[0]
     assert row["camera_id"] == "cam-1" and row["version_id"] == str(live["version"]["id"])
     assert row["watchlist_image_url"] and row["score"] >= float(live["version"]["threshold"])
-    probe = httpx.get(serve_url + row["probe_crop_url"], headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
+    probe = httpx.get(serve_url + row["probe_crop_url"], params=WHY, headers={"X-API-Key": live["keys"]["operator"]},
+                      timeout=10)
     assert probe.status_code == 200 and probe.content[:2] == b"\xff\xd8"
 
 
@@ -133,8 +135,8 @@ def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, 
     assert post(serve_url, dep, key, good, when=datetime.now(UTC) + timedelta(days=1)).status_code == 422
     assert post(serve_url, dep, key, good, when=datetime.now(UTC) - timedelta(hours=2)).status_code == 422
     assert post(serve_url, dep, key, good, camera="bad camera!").status_code == 422
-    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", timeout=10).status_code == 401
-    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", headers={"X-API-Key": live["keys"]["idle_operator"]},
+    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params=WHY, timeout=10).status_code == 401
+    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params=WHY, headers={"X-API-Key": live["keys"]["idle_operator"]},
                      timeout=10).status_code == 403
     r = post(serve_url, dep, key, good)
     assert r.status_code == 200, r.text
@@ -339,6 +341,31 @@ def test_batch_size_changes_live_through_reconfigure(streamed, serve_url):
     assert before & after  # updated in place (autoscaling may add or drop a replica meanwhile; a redeploy replaces all)
 
 
+def test_every_view_of_an_alert_list_or_face_image_is_logged_with_its_reason(streamed, serve_url, live, services):
+    """DPA 2018 s.62: who consulted what, when and why; a view without a reason is refused."""
+    op = {"X-API-Key": live["keys"]["operator"]}
+    dep = live["deployment"]["id"]
+    alerts_url = f"{serve_url}/v1/deployments/{dep}/alerts"
+    row = httpx.get(alerts_url, params=WHY, headers=op, timeout=10).json()[0]
+    for url in (alerts_url, serve_url + row["probe_crop_url"], serve_url + row["watchlist_image_url"]):
+        assert httpx.get(url, headers=op, timeout=10).status_code == 422  # no reason, no data
+        assert httpx.get(url, params={"reason": "   "}, headers=op, timeout=10).status_code == 422
+    with connect(services) as conn:
+        before = conn.execute("SELECT max(seq) AS s FROM audit_log").fetchone()["s"]
+    views = [serve_url + row["probe_crop_url"], serve_url + row["watchlist_image_url"], alerts_url] * 2
+    reasons = [f"view {i}: checking the match before engaging" for i in range(len(views))]
+    for url, reason in zip(views, reasons):
+        assert httpx.get(url, params={"reason": reason}, headers=op, timeout=10).status_code == 200
+    with connect(services) as conn:
+        logged = conn.execute("SELECT actor, role, action, object_id, details FROM audit_log WHERE seq > %s"
+                              " AND action LIKE 'consulted.%%' ORDER BY seq", (before,)).fetchall()
+    assert [r["details"]["reason"] for r in logged] == reasons  # N views, N rows, each with its reason
+    assert {r["actor"] for r in logged} == {"olly.operator"} and {r["role"] for r in logged} == {"operator"}
+    assert [r["action"] for r in logged[:3]] == ["consulted.probe_crop", "consulted.watchlist_image",
+                                                 "consulted.alert_list"]
+    assert logged[0]["object_id"] == row["id"] and logged[2]["object_id"] == str(dep)
+
+
 def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, serve_url, live, services):
     """The object store down: the alert's images answer 503 naming it (not 500), and once it is back the
     same crop is served again. PostgreSQL down: the alert list answers 503 naming it."""
@@ -347,25 +374,25 @@ def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, ser
 
     op = {"X-API-Key": live["keys"]["operator"]}
     alerts_url = f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts"
-    probe_url = serve_url + httpx.get(alerts_url, headers=op, timeout=10).json()[0]["probe_crop_url"]
-    crop = httpx.get(probe_url, headers=op, timeout=10).content
+    probe_url = serve_url + httpx.get(alerts_url, params=WHY, headers=op, timeout=10).json()[0]["probe_crop_url"]
+    crop = httpx.get(probe_url, params=WHY, headers=op, timeout=10).content
     s3 = EmbeddedS3.from_settings(services)
     assert s3.stop()
     try:
-        down = httpx.get(probe_url, headers=op, timeout=30)
+        down = httpx.get(probe_url, params=WHY, headers=op, timeout=30)
     finally:
         assert s3.start()
     assert down.status_code == 503 and down.headers["retry-after"] and "object store" in down.json()["detail"]
-    assert httpx.get(probe_url, headers=op, timeout=30).content == crop
+    assert httpx.get(probe_url, params=WHY, headers=op, timeout=30).content == crop
 
     pg = EmbeddedPostgres.from_settings(services)
     assert pg.stop()
     try:
-        down = httpx.get(alerts_url, headers=op, timeout=30)
+        down = httpx.get(alerts_url, params=WHY, headers=op, timeout=30)
     finally:
         assert pg.start()
     assert down.status_code == 503 and down.headers["retry-after"] and "PostgreSQL" in down.json()["detail"]
-    assert httpx.get(alerts_url, headers=op, timeout=30).status_code == 200
+    assert httpx.get(alerts_url, params=WHY, headers=op, timeout=30).status_code == 200
 
 
 def test_the_api_keeps_its_contract(streamed, serve_url, live, tmp_path):
@@ -377,7 +404,7 @@ def test_the_api_keeps_its_contract(streamed, serve_url, live, tmp_path):
     import subprocess
     import sys
 
-    alert = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts",
+    alert = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts", params=WHY,
                       headers={"X-API-Key": live["keys"]["operator"]}, timeout=10).json()[0]
     env = {**os.environ, "LFR_CONTRACT_OPERATOR_KEY": live["keys"]["operator"],
            "LFR_CONTRACT_DEPLOYMENT": str(live["deployment"]["id"]), "LFR_CONTRACT_ALERT": alert["id"]}

@@ -52,7 +52,7 @@ def test_s3_down_exits_4_naming_it_and_changes_nothing(db, draft):
 def test_postgres_down_exits_4_naming_it(services):
     dead = {"LFR_DB__PORT": str(free_port())}
     for args in (("deployment", "list"), ("watchlist", "show", "00000000-0000-0000-0000-000000000000"),
-                 ("audit", "verify"), ("apikey", "list"), ("alert", "list", "--deployment", "x")):
+                 ("audit", "verify"), ("apikey", "list"), ("alert", "list", "--deployment", "x", "--reason", "checking")):
         assert_unavailable(lfr_with(dead, *args), "PostgreSQL at 127.0.0.1:")
 
 
