@@ -142,8 +142,11 @@ def _serve_scaling(action: str) -> dict[str, Any]:
                                        "(lfr eval --record); LFR_MATCH__THRESHOLD only if never calibrated"),
         "allowed_categories": Param(list(CATEGORIES), type="array", items={"type": "string", "enum": list(CATEGORIES)},
                                     title="Allowed categories"),
-        "planner": Param("", type="string", title="Builder (planner) name",
-                         description="Who builds the list; a different person must approve it"),
+        # The planner is whoever triggers the run, signed in (lfr_core.orchestration.run_planner); a typed name
+        # counts only for a demo run started without a signed-in user (`airflow dags test`).
+        "planner": Param("", type="string", title="Planner (demo runs only)",
+                         description="Ignored unless this is a demo run with no signed-in user: the planner is "
+                                     "the person who triggers the run"),
         "demo": Param(False, type="boolean", title="Demo mode", description="Short windows and fast polling"),
         "poke_interval_s": Param(60, type="integer", minimum=1, maximum=3600, title="Poll interval (seconds)"),
         "approval_timeout_minutes": Param(None, type=["null", "number"], minimum=0.01,
@@ -154,8 +157,10 @@ def _serve_scaling(action: str) -> dict[str, Any]:
 def lfr_deployment():
     @task
     def create_deployment() -> dict[str, Any]:
-        params = get_current_context()["params"]
-        created = _domain(orchestration.create_deployment_from_params, get_settings(), params)
+        context = get_current_context()
+        params = context["params"]
+        planner = _domain(orchestration.run_planner, params, context["dag_run"].triggering_user_name)
+        created = _domain(orchestration.create_deployment_from_params, get_settings(), params, planner=planner)
         log.info("deployment %s (%s to %s)", created["deployment_id"], created["window_start"], created["window_end"])
         return created
 

@@ -45,14 +45,33 @@ def _deployment_summary(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
             "window_end": row["window_end"].isoformat(), "status": row["status"], **extra}
 
 
-def create_deployment_from_params(settings: Settings, params: Mapping[str, Any], *,
+# Who triggered a run that no signed-in person triggered: `airflow dags test` / `dag.test()` record this.
+TEST_TRIGGER = "dag_test"
+
+
+def run_planner(params: Mapping[str, Any], triggering_user: str | None) -> str:
+    """The planner of a DAG run: the signed-in Airflow user who triggered it, never a name typed into the form.
+
+    A run nobody signed in for (`airflow dags test`, as the embedded demo and the tests run it) may name its
+    planner only in demo mode."""
+    named = str(params.get("planner") or "").strip()
+    user = (triggering_user or "").strip()
+    if user and user != TEST_TRIGGER:
+        if named and named != user:
+            raise InvalidInput(f"planner: this run was triggered by {user!r}; it cannot be built in the name of "
+                               f"{named!r}")
+        return user
+    if named and params.get("demo"):
+        return named
+    raise InvalidInput("planner: a deployment must be triggered by a signed-in planner (the run records who "
+                       "triggered it); a typed name is accepted only for a demo run")
+
+
+def create_deployment_from_params(settings: Settings, params: Mapping[str, Any], *, planner: str,
                                   now: datetime | None = None) -> dict[str, Any]:
     """Validate the request and its manifest completely, then create the deployment (and nothing on failure).
 
     Idempotent: a retry finds the deployment the same planner already created for the same terms."""
-    planner = str(params.get("planner") or "").strip()
-    if not planner:
-        raise InvalidInput("planner: the name of the planner building the watchlist is required")
     actor = Actor(planner, "planner")
     manifest_uri = str(params.get("manifest_uri") or "").strip()
     if not manifest_uri:

@@ -124,7 +124,7 @@ def test_bad_request_is_refused_with_a_clear_message_and_creates_nothing(case, s
         conf["manifest_uri"] = unknown_category_manifest
     before = _deployment_count(services)
     with pytest.raises(InvalidInput, match=MESSAGES[case]):
-        orchestration.create_deployment_from_params(services, conf)
+        orchestration.create_deployment_from_params(services, conf, planner=conf["planner"])
     assert _deployment_count(services) == before
 
 

@@ -49,8 +49,8 @@ def test_a_retried_create_finds_the_deployment_it_already_made(services, tmp_pat
     conf = orchestration.deployment_conf(place="Retry Road", manifest_uri=str(manifest), planner="pc-retry",
                                          window_start=start, window_end=start + timedelta(hours=1), threshold=0.36,
                                          intelligence_ref="INT-RETRY-1")
-    first = orchestration.create_deployment_from_params(services, conf)
-    again = orchestration.create_deployment_from_params(services, conf)
+    first = orchestration.create_deployment_from_params(services, conf, planner=conf["planner"])
+    again = orchestration.create_deployment_from_params(services, conf, planner=conf["planner"])
     assert again["deployment_id"] == first["deployment_id"] and again["reused"] is True
 
 
@@ -63,3 +63,18 @@ def test_seconds_to_window_counts_down_to_each_edge(db, services):
     assert orchestration.seconds_to_window(services, str(deployment), "start", now=now + timedelta(minutes=3)) == -60.0
     with pytest.raises(ValueError, match="edge must be"):
         orchestration.seconds_to_window(services, str(deployment), "middle")
+
+
+def test_the_planner_is_who_triggered_the_run_not_a_typed_name():
+    from lfr_core.errors import InvalidInput
+
+    signed_in = {"planner": "", "demo": False}
+    assert orchestration.run_planner(signed_in, "pat.planner") == "pat.planner"
+    assert orchestration.run_planner({"planner": "pat.planner"}, "pat.planner") == "pat.planner"
+    with pytest.raises(InvalidInput, match="cannot be built in the name of"):
+        orchestration.run_planner({"planner": "someone.else"}, "pat.planner")  # the form cannot impersonate
+    with pytest.raises(InvalidInput, match="signed-in planner"):
+        orchestration.run_planner({"planner": "pat.planner", "demo": False}, orchestration.TEST_TRIGGER)
+    with pytest.raises(InvalidInput, match="signed-in planner"):
+        orchestration.run_planner({"planner": "", "demo": True}, None)
+    assert orchestration.run_planner({"planner": "pat.planner", "demo": True}, orchestration.TEST_TRIGGER) == "pat.planner"

@@ -73,7 +73,7 @@ def test_a_dag_run_refuses_a_relative_manifest_path(services):
     conf = orchestration.deployment_conf(place="x", manifest_uri="lists/manifest.csv", planner="pat.planner",
                                          window_start=start, window_end=start + timedelta(hours=1))
     with pytest.raises(InvalidInput, match="relative path"):
-        orchestration.create_deployment_from_params(services, conf)
+        orchestration.create_deployment_from_params(services, conf, planner=conf["planner"])
 
 
 def test_a_build_that_accepts_nothing_fails_with_reasons_and_cancels(db, services, tmp_path):
