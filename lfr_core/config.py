@@ -145,6 +145,9 @@ class WatchlistSettings(BaseModel):
     max_images_per_subject: int = Field(
         5, ge=1, le=50, description="Custody images a manifest may give one subject (each becomes a template)"
     )
+    source_roots: list[Path] = Field(
+        [], description="Local folders a manifest and its images may be read from (links resolved); S3 sources "
+                        "must lie in a staging folder s3://<sources bucket>/staging/<name>/ (lfr_core/watchlist/sources.py)")
 
 
 class AlertSettings(BaseModel):

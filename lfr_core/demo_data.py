@@ -64,7 +64,8 @@ def labelled_faces(settings: Settings, datasets: tuple[str, ...] | None = None) 
 
 
 def stage_custody_manifest(store, settings: Settings, subjects: list[dict[str, str]], name: str) -> str:
-    """Upload custody images to the sources bucket and a CSV manifest naming them; returns the manifest URI.
+    """Upload custody images and a CSV manifest naming them to the staging folder `staging/<name>/` of the
+    sources bucket (the only S3 place a build reads from); returns the manifest URI.
 
     Each subject dict has subject_ref, category, rationale, provenance, capture_date and `path` (a local
     image) or `image_uri` (used as given, e.g. a deliberately unreachable one)."""
@@ -79,7 +80,7 @@ def stage_custody_manifest(store, settings: Settings, subjects: list[dict[str, s
         row = {k: v for k, v in subject.items() if k != "path"}
         if "path" in subject:
             path = Path(subject["path"])
-            row["image_uri"] = store.put_bytes(bucket, f"custody/{name}/{subject['subject_ref']}{path.suffix}",
+            row["image_uri"] = store.put_bytes(bucket, f"staging/{name}/custody/{subject['subject_ref']}{path.suffix}",
                                                path.read_bytes()).uri
         writer.writerow(row)
-    return store.put_bytes(bucket, f"manifests/{name}.csv", out.getvalue().encode(), "text/csv").uri
+    return store.put_bytes(bucket, f"staging/{name}/manifest.csv", out.getvalue().encode(), "text/csv").uri

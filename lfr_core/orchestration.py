@@ -20,7 +20,8 @@ from lfr_core.errors import InvalidInput, LfrError, Refused
 from lfr_core.roles import SYSTEM, Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
-from lfr_core.watchlist.manifest import parse_manifest, read_source
+from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest
+from lfr_core.watchlist.sources import claim, policy_for
 from lfr_core.watchlist.purge import purge
 
 SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_start", "window_end",
@@ -97,9 +98,12 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
                 return _deployment_summary(existing, manifest_uri=manifest_uri, planner=planner, reused=True)
         spec = deployments.validate_spec(raw, settings, now=now)
         store = ObjectStore(settings) if manifest_uri.startswith("s3://") else None
-        rows = parse_manifest(read_source(manifest_uri, store), manifest_uri, spec.allowed_categories,
-                              max_images_per_subject=settings.watchlist.max_images_per_subject)
-        row = deployments.create(conn, spec, actor)
+        sources = policy_for(settings, manifest_uri)
+        rows = parse_manifest(sources.read(manifest_uri, store, MAX_MANIFEST_BYTES), manifest_uri,
+                              spec.allowed_categories, max_images_per_subject=settings.watchlist.max_images_per_subject)
+        with conn.transaction():  # the deployment and its claim on the staging folder, or neither
+            row = deployments.create(conn, spec, actor)
+            claim(conn, sources, row["id"])
         return _deployment_summary(row, manifest_uri=manifest_uri, planner=planner, manifest_entries=len(rows),
                                    reused=False)
 

@@ -3,6 +3,7 @@ under a temporary LFR_HOME on free ports, and stopped at the end."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -60,9 +61,12 @@ def lfr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def service_env(lfr_home: Path) -> Iterator[dict[str, str]]:
-    env = {**private_service_env(lfr_home),
-           "LFR_SHARED_DIR": os.environ.get("LFR_SHARED_DIR", str(PROJECT_ROOT.parent / "shared"))}
+def service_env(lfr_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    shared = os.environ.get("LFR_SHARED_DIR", str(PROJECT_ROOT.parent / "shared"))
+    # Local manifests of the tests live in their tmp folders and name the shared faces.
+    roots = [str(tmp_path_factory.getbasetemp()), shared]
+    env = {**private_service_env(lfr_home), "LFR_SHARED_DIR": shared,
+           "LFR_WATCHLIST__SOURCE_ROOTS": json.dumps(roots)}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     get_settings.cache_clear()

@@ -28,7 +28,8 @@ from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
-from lfr_core.watchlist.manifest import ManifestRow, absolute_manifest_uri, parse_manifest, read_source
+from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, ManifestRow, absolute_manifest_uri, parse_manifest
+from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
 from lfr_core.watchlist.purge import copies_prefix
 from lfr_core.watchlist.threshold import choose_threshold
 from lfr_core.watchlist.vector_index import ensure_hnsw_index
@@ -66,7 +67,8 @@ def _image_extension(uri: str) -> str:
     return guessed if guessed in (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".pgm") else ".img"
 
 
-def enrol_entries(rows: list[ManifestRow], store: ObjectStore, engine: FaceEngine, settings: Settings) -> list[EntryResult]:
+def enrol_entries(rows: list[ManifestRow], store: ObjectStore, engine: FaceEngine, settings: Settings,
+                  sources: SourcePolicy) -> list[EntryResult]:
     """Fetch, decode and analyse every entry in batches; nothing here touches the database."""
     results = [EntryResult(row) for row in rows]
     batch = settings.watchlist.build_batch
@@ -75,7 +77,7 @@ def enrol_entries(rows: list[ManifestRow], store: ObjectStore, engine: FaceEngin
         images, holders = [], []
         for result in chunk:
             try:
-                data = read_source(result.row.image_uri, store)
+                data = sources.read(result.row.image_uri, store, settings.vision.max_image_bytes)
             except InvalidInput as e:
                 result.reason = f"image unreachable: {e}"
                 continue
@@ -122,11 +124,14 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
         raise Refused(f"deployment {deployment_id}'s window ended at {deployment['window_end']}")
 
     manifest_uri = absolute_manifest_uri(manifest_uri)
-    manifest_bytes = read_source(manifest_uri, store)
+    sources = policy_for(settings, manifest_uri)
+    manifest_bytes = sources.read(manifest_uri, store, MAX_MANIFEST_BYTES)
+    with conn.transaction():
+        claim(conn, sources, deployment["id"])
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"],
                           max_images_per_subject=settings.watchlist.max_images_per_subject)
-    results = enrol_entries(rows, store, engine, settings)
+    results = enrol_entries(rows, store, engine, settings, sources)
     identity = engine.identity
     embedder = identity["embedder"]
     accepted = [r for r in results if r.status == "accepted"]

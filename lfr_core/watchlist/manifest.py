@@ -39,24 +39,6 @@ class ManifestRow:
     image_index: int = 0  # which of the subject's images, in manifest order
 
 
-def read_source(uri: str, store: ObjectStore | None) -> bytes:
-    """Bytes of an `s3://bucket/key` object or a local file; a clear InvalidInput when unreachable."""
-    if uri.startswith("s3://"):
-        if store is None:
-            raise InvalidInput(f"{uri}: no object store configured")
-        try:
-            return store.get_uri(uri)
-        except ObjectStoreUnavailable:
-            raise  # an outage, not a bad entry: the build stops instead of rejecting every image
-        except (ObjectStoreError, ValueError) as e:
-            raise InvalidInput(f"{uri} is unreachable: {e}") from e
-    path = Path(uri.removeprefix("file://"))
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InvalidInput(f"{uri} is unreachable: {e.strerror or e}") from e
-
-
 def resolve_image_uri(manifest_uri: str, image_uri: str) -> str:
     """An image named relative to its manifest, wherever the manifest is read from (CLI, Airflow, a worker):
     `img/a.jpg` in `s3://b/lists/m.csv` is `s3://b/lists/img/a.jpg`, in `/data/m.csv` it is `/data/img/a.jpg`."""

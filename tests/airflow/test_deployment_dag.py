@@ -109,7 +109,7 @@ BAD = {
     "end before start": lambda c: {"window_end": (datetime.fromisoformat(c["window_start"]) - timedelta(seconds=5)).isoformat()},
     "window in the past": lambda c: {"window_start": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
     "unknown category": lambda c: {"manifest_uri": "UNKNOWN"},
-    "missing manifest": lambda c: {"manifest_uri": "s3://lfr-sources/manifests/does-not-exist.csv"},
+    "missing manifest": lambda c: {"manifest_uri": "s3://lfr-sources/staging/does-not-exist/manifest.csv"},
 }
 MESSAGES = {"relative manifest": "is a relative path", "end before start": "window_end must be after window_start", "window in the past": "is in the past",
             "unknown category": "unknown category 'gang_member'", "missing manifest": "is unreachable"}

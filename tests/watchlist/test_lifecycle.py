@@ -108,7 +108,7 @@ def test_missing_manifest_is_refused(db, services, store, face_engine):
     deployment = make_deployment(db, services)
     with pytest.raises(InvalidInput, match="unreachable"):
         build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
-                      manifest_uri="s3://lfr-sources/manifests/nope.csv", actor=PLANNER)
+                      manifest_uri="s3://lfr-sources/staging/nope/manifest.csv", actor=PLANNER)
 
 
 def test_failed_build_leaves_no_partial_version(db, services, store, face_engine, identities, stage, monkeypatch):

@@ -39,8 +39,9 @@ def test_a_build_key_belongs_to_one_deployment_and_a_retry_prints_the_first_buil
     first, other = _create(), _create()
     built = last_json(lfr("watchlist", "build", "--deployment", first["id"], "--manifest", manifest,
                           "--build-key", "run-1", "--json", actor="pat.planner"))
-    elsewhere = last_json(lfr("watchlist", "build", "--deployment", other["id"], "--manifest", manifest,
-                              "--build-key", "run-1", "--json", actor="pat.planner"))
+    # the same list staged again for the other deployment (a staging folder belongs to one deployment)
+    elsewhere = last_json(lfr("watchlist", "build", "--deployment", other["id"], "--manifest",
+                              stage(subject_rows(identities, 2)), "--build-key", "run-1", "--json", actor="pat.planner"))
     assert elsewhere["deployment_id"] == other["id"] and elsewhere["id"] != built["id"]
 
     printed = [lfr("watchlist", "build", "--deployment", first["id"], "--manifest", manifest, "--build-key", "run-1",

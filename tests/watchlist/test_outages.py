@@ -41,7 +41,7 @@ def test_s3_down_exits_4_naming_it_and_changes_nothing(db, draft):
     for args in (("watchlist", "purge", str(version["id"]), "--reason", "test"),
                  ("audit", "verify"),
                  ("watchlist", "history", "SUBJ-X"),
-                 ("watchlist", "build", "--deployment", str(deployment["id"]), "--manifest", "s3://lfr-sources/m.csv"),
+                 ("watchlist", "build", "--deployment", str(deployment["id"]), "--manifest", "s3://lfr-sources/staging/outage/m.csv"),
                  ("deployment", "cancel", str(deployment["id"]), "--reason", "test")):
         assert_unavailable(lfr_with(dead, *args), "S3 at 127.0.0.1:")
     assert time.monotonic() - started < 90, "an unreachable S3 must fail in seconds, not minutes of retries"
