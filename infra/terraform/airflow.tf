@@ -55,8 +55,11 @@ locals {
       # there in production (every store is PostgreSQL or the object store).
       { name = "LFR_HOME", value = "/tmp/lfr" },
     ]
-    volumes      = [local.secrets_volume, local.ca_volume]
-    volumeMounts = local.platform_volume_mounts
+    # The checkpoint signing key: Airflow writes the audit checkpoints (the expiry sweep, approvals,
+    # activations, purges); no other pod holds it.
+    volumes = [local.secrets_volume, local.ca_volume,
+    { name = "lfr-audit-key", secret = { secretName = var.audit_signing_key_secret_name, defaultMode = 288 } }]
+    volumeMounts = concat(local.platform_volume_mounts, [{ name = "lfr-audit-key", mountPath = local.audit_key_dir, readOnly = true }])
 
     dags = {
       persistence = { enabled = false }

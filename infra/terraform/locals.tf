@@ -26,9 +26,10 @@ locals {
   # Secrets reach containers as files in one read-only volume (projected from their Secrets), named
   # like the settings they fill; pydantic-settings reads them from LFR_SECRETS_DIR. Never environment
   # variables, which leak into crash dumps, `ps e` and child processes.
-  secrets_dir = "/etc/lfr/secrets"
-  ca_dir      = "/etc/lfr/ca"
-  ca_file     = "${local.ca_dir}/ca.crt"
+  secrets_dir   = "/etc/lfr/secrets"
+  ca_dir        = "/etc/lfr/ca"
+  audit_key_dir = "/etc/lfr/audit"
+  ca_file       = "${local.ca_dir}/ca.crt"
   secrets_volume = {
     name = "lfr-secrets"
     projected = {
@@ -83,6 +84,8 @@ locals {
     LFR_SERVE__RAYSERVICE               = "${var.namespace}/${local.ray_service_name}"
     LFR_AIRFLOW__PARALLELISM            = tostring(var.airflow_parallelism)
     LFR_VISION__DEVICE                  = "cpu"
+    LFR_AUDIT__SIGNING_KEY_FILE         = "${local.audit_key_dir}/signing.pem"
+    LFR_AUDIT__VERIFY_KEY_FILE          = "${local.audit_key_dir}/verify.pem"
     SSL_CERT_FILE                       = local.ca_file
     REQUESTS_CA_BUNDLE                  = local.ca_file
   }, var.extra_lfr_env)

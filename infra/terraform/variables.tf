@@ -679,6 +679,12 @@ variable "airflow_fernet_key_secret_name" {
   default     = "lfr-airflow-fernet"
 }
 
+variable "audit_signing_key_secret_name" {
+  description = "Existing Secret with keys signing.pem (an Ed25519 private key, PEM) and verify.pem (its public key) that sign and check the audit log's Merkle checkpoints (lfr_core/audit_checkpoints.py). Mounted into the Airflow pods only, which write the checkpoints; it never reaches the database host."
+  type        = string
+  default     = "lfr-audit-signing-key"
+}
+
 variable "airflow_jwt_secret_name" {
   description = "Existing Secret with key jwt-secret (signs the API server's tokens). Without it the chart generates a new one at every upgrade, signing every user out and breaking running task pods."
   type        = string

@@ -155,7 +155,10 @@ def test_airflow_has_no_default_user_and_stable_keys(rendered, variant: str) -> 
     assert values["postgresql"] == {"enabled": False} and values["data"]["metadataSecretName"]
     assert values["securityContexts"]["pod"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert "secret" not in values  # the chart's `secret` list becomes environment variables
-    assert {v["name"] for v in values["volumes"]} == {"lfr-secrets", "lfr-ca"}
+    assert {v["name"] for v in values["volumes"]} == {"lfr-secrets", "lfr-ca", "lfr-audit-key"}
+    # The checkpoint signing key reaches the Airflow pods (they write the checkpoints) and no other pod.
+    for name, pod in pod_specs(rendered[variant]["manifests"]).items():
+        assert "lfr-audit-key" not in {v["name"] for v in pod["volumes"]}, name
 
 
 def test_postgres_is_synchronous_backed_up_off_site_and_hosts_airflow(rendered) -> None:

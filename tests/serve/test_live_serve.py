@@ -376,21 +376,17 @@ def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, ser
     alerts_url = f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts"
     probe_url = serve_url + httpx.get(alerts_url, params=WHY, headers=op, timeout=10).json()[0]["probe_crop_url"]
     crop = httpx.get(probe_url, params=WHY, headers=op, timeout=10).content
-    s3 = EmbeddedS3.from_settings(services)
-    assert s3.stop()
-    try:
-        down = httpx.get(probe_url, params=WHY, headers=op, timeout=30)
-    finally:
-        assert s3.start()
+    def while_stopped(server, url: str) -> httpx.Response:
+        assert server.stop()
+        try:
+            return httpx.get(url, params=WHY, headers=op, timeout=30)
+        finally:
+            assert server.start()
+
+    down = while_stopped(EmbeddedS3.from_settings(services), probe_url)
     assert down.status_code == 503 and down.headers["retry-after"] and "object store" in down.json()["detail"]
     assert httpx.get(probe_url, params=WHY, headers=op, timeout=30).content == crop
-
-    pg = EmbeddedPostgres.from_settings(services)
-    assert pg.stop()
-    try:
-        down = httpx.get(alerts_url, params=WHY, headers=op, timeout=30)
-    finally:
-        assert pg.start()
+    down = while_stopped(EmbeddedPostgres.from_settings(services), alerts_url)
     assert down.status_code == 503 and down.headers["retry-after"] and "PostgreSQL" in down.json()["detail"]
     assert httpx.get(alerts_url, params=WHY, headers=op, timeout=30).status_code == 200
 
