@@ -10,14 +10,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
+from lfr_core.consultations import MAX_REASON, MIN_REASON
+
 CAMERA_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as input, not as a server error
+
+# A consultation's stated reason, bounded as lfr_core.consultations checks it (which logs it).
+REASON = Query(..., min_length=MIN_REASON, max_length=MAX_REASON, pattern=NO_NUL,
+               description="Why you are viewing this; logged with who and when (DPA 2018 s.62)")
 
 api_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
                        description="An API key from `lfr apikey create`; operator keys are bound to one deployment")

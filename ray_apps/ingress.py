@@ -42,14 +42,12 @@ from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.http_contract import (CAMERA_PATTERN, Adjudication, AlertOut, AlertStatus, AlertView, FrameResult,
-                                    Flushed, Health, answer_unavailable, api_key, errors, refuse_invalid,
+                                    REASON, Flushed, Health, answer_unavailable, api_key, errors, refuse_invalid,
                                     use_one_error_shape)
 from ray_apps.offline_docs import add_offline_docs
 from ray_apps.options import AppOptions
 
 log = logging.getLogger("ray.serve")
-REASON = Query(..., min_length=3, max_length=500, pattern=r"^[^\x00]*$",
-               description="Why you are viewing this; logged with who and when (DPA 2018 s.62)")
 
 SERVICE_ACTOR = Actor("lfr-serve", "system")
 IMAGE_TYPES = ("image/jpeg", "image/png")
@@ -205,9 +203,13 @@ class Ingress:
         return cached[0]
 
     @staticmethod
-    def _require_operator_of(key: apikeys.ApiKey, deployment_id: uuid.UUID) -> None:
+    def _require_operator(key: apikeys.ApiKey) -> None:
         if key.role != "operator":
             raise HTTPException(403, f"{key.name} ({key.role}) may not do this; it needs an operator key")
+
+    @classmethod
+    def _require_operator_of(cls, key: apikeys.ApiKey, deployment_id: uuid.UUID) -> None:
+        cls._require_operator(key)
         if key.deployment_id != deployment_id:
             raise HTTPException(403, f"{key.name}'s key is bound to another deployment")
 
@@ -496,8 +498,7 @@ class Ingress:
         """The alert, if this operator key may see it. An alert of another deployment answers exactly as a
         missing one does, so a key cannot learn which alert ids exist."""
         key = await self._key(x_api_key)
-        if key.role != "operator":
-            raise HTTPException(403, f"{key.name} ({key.role}) may not do this; it needs an operator key")
+        self._require_operator(key)
         unseen = HTTPException(404, f"no alert {alert_id[:64]!r} in this key's deployment")
         try:
             row = await self._db(alerts_lib.get_alert, alert_id)

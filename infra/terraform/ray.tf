@@ -31,7 +31,15 @@ locals {
   }
 
   ray_env_from = [{ configMapRef = { name = local.config_name } }]
-  ray_volumes  = [local.secrets_volume, local.ca_volume, { name = "lfr-home", emptyDir = {} }]
+  # What the head and worker containers share; each adds its name, environment, ports and resources.
+  ray_container = {
+    image           = var.platform_image
+    imagePullPolicy = "Always"
+    envFrom         = local.ray_env_from
+    securityContext = local.container_security
+    volumeMounts    = local.ray_volume_mounts
+  }
+  ray_volumes = [local.secrets_volume, local.ca_volume, { name = "lfr-home", emptyDir = {} }]
   ray_volume_mounts = concat(local.platform_volume_mounts, [
     { name = "lfr-home", mountPath = local.lfr_env["LFR_HOME"] },
   ])
@@ -75,21 +83,16 @@ locals {
         automountServiceAccountToken = false
         imagePullSecrets             = local.pull_secrets
         securityContext              = local.pod_security
-        containers = [{
-          name            = "ray-worker"
-          image           = var.platform_image
-          imagePullPolicy = "Always"
-          envFrom         = local.ray_env_from
-          env             = group.env
-          ports           = [{ name = "serve", containerPort = var.serve_port }]
+        containers = [merge(local.ray_container, {
+          name  = "ray-worker"
+          env   = group.env
+          ports = [{ name = "serve", containerPort = var.serve_port }]
           resources = {
             requests = merge({ cpu = group.cpu, memory = group.memory }, group.accelerators)
             limits   = merge({ cpu = group.cpu, memory = group.memory }, group.accelerators)
           }
-          securityContext = local.container_security
-          volumeMounts    = local.ray_volume_mounts
-          lifecycle       = local.ray_pre_stop
-        }]
+          lifecycle = local.ray_pre_stop
+        })]
         volumes = local.ray_volumes
       }, group.placement)
     }
@@ -121,22 +124,17 @@ locals {
               spec = {
                 imagePullSecrets = local.pull_secrets
                 securityContext  = local.pod_security
-                containers = [{
-                  name            = "ray-head"
-                  image           = var.platform_image
-                  imagePullPolicy = "Always"
-                  envFrom         = local.ray_env_from
-                  env             = local.ray_serve_env
+                containers = [merge(local.ray_container, {
+                  name = "ray-head"
+                  env  = local.ray_serve_env
                   ports = [
                     { name = "gcs-server", containerPort = 6379 },
                     { name = "dashboard", containerPort = 8265 },
                     { name = "client", containerPort = 10001 },
                     { name = "serve", containerPort = var.serve_port },
                   ]
-                  resources       = { requests = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory }, limits = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory } }
-                  securityContext = local.container_security
-                  volumeMounts    = local.ray_volume_mounts
-                }]
+                  resources = { requests = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory }, limits = { cpu = var.ray_head_resources.cpu, memory = var.ray_head_resources.memory } }
+                })]
                 volumes = local.ray_volumes
               }
             }

@@ -17,6 +17,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from lfr_core.audit import CHAIN_LOCK_KEY, GENESIS_HASH
+
 OWNER_ROLE = "lfr_owner"
 AUDIT_ROLE = "lfr_audit"
 
@@ -37,7 +39,7 @@ def prepare(conn: psycopg.Connection, app_user: str, database: str) -> None:
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(OWNER_ROLE)))
 
 
-APPEND_FUNCTION = """
+APPEND_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text,
                                         p_object_type text, p_object_id text, p_details jsonb,
                                         p_details_sha256 text) RETURNS text
@@ -52,10 +54,10 @@ BEGIN
     IF abs(extract(epoch FROM v_when - clock_timestamp())) > 300 THEN
         RAISE EXCEPTION 'audit row time % is more than 5 minutes from the server clock', p_occurred_at;
     END IF;
-    PERFORM pg_advisory_xact_lock(658711);  -- lfr_core.audit.CHAIN_LOCK_KEY (0xA0D17)
+    PERFORM pg_advisory_xact_lock({CHAIN_LOCK_KEY});
     SELECT seq, row_hash INTO v_seq, v_prev FROM audit.audit_log ORDER BY seq DESC LIMIT 1;
     v_seq := coalesce(v_seq, 0) + 1;
-    v_prev := coalesce(v_prev, repeat('0', 64));
+    v_prev := coalesce(v_prev, '{GENESIS_HASH}');
     v_hash := encode(sha256(convert_to(concat_ws(chr(31), v_prev, v_seq::text, p_occurred_at, p_actor, p_role,
                                                  p_action, p_object_type, p_object_id, p_details_sha256), 'UTF8')), 'hex');
     INSERT INTO audit.audit_log (seq, occurred_at, actor, role, action, object_type, object_id, details,

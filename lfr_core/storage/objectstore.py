@@ -117,30 +117,20 @@ class ObjectStore:
                 except S3Error:
                     pass  # the server accepted the bucket but has no default-retention support
 
-    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> StoredObject:
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream", *,
+                  retain_until: datetime | None = None) -> StoredObject:
+        """Store an object; with `retain_until`, under COMPLIANCE-mode object lock: until then no key of any
+        user, the platform's own included, can delete it or shorten its retention (the bucket needs object lock)."""
         digest = hashlib.sha256(data)
         # Buckets with default object lock require an integrity checksum on every upload.
         checksum = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
+        retention = Retention(COMPLIANCE, retain_until) if retain_until else None
         try:
             with self._reachable():
-                result = self.client.put_object(
-                    bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=checksum
-                )
+                result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
+                                                metadata=checksum, retention=retention)
         except S3Error as e:
             raise ObjectStoreError(f"cannot store s3://{bucket}/{key}: {e.code}") from e
-        return StoredObject(bucket, key, result.version_id, digest.hexdigest(), len(data))
-
-    def put_locked(self, bucket: str, key: str, data: bytes, retain_until: datetime) -> StoredObject:
-        """Store an object under COMPLIANCE-mode object lock: until `retain_until` no key of any user,
-        the platform's own included, can delete it or shorten its retention (the bucket needs object lock)."""
-        digest = hashlib.sha256(data)
-        checksum = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
-        try:
-            with self._reachable():
-                result = self.client.put_object(bucket, key, io.BytesIO(data), len(data), content_type="application/json",
-                                                metadata=checksum, retention=Retention(COMPLIANCE, retain_until))
-        except S3Error as e:
-            raise ObjectStoreError(f"cannot store s3://{bucket}/{key} under compliance lock: {e.code}") from e
         return StoredObject(bucket, key, result.version_id, digest.hexdigest(), len(data))
 
     def put_json(self, bucket: str, key: str, payload: Any) -> StoredObject:
