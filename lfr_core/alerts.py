@@ -18,7 +18,7 @@ import psycopg
 from lfr_core import audit
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
 from lfr_core.watchlist.purge import release_kept_image
 
@@ -43,7 +43,7 @@ def raise_alert(conn: psycopg.Connection, store: ObjectStore, bucket: str, alert
     """Store the alert and its probe crop, and audit the input data that matched (EU AI Act Art 12(3)(c))."""
     alert_id = uuid.uuid4()
     crop = store.put_bytes(bucket, f"{alert.deployment_id}/{alert_id}.jpg", probe_crop_jpeg, "image/jpeg")
-    with conn.transaction():
+    with acting(conn, actor):
         row = conn.execute(
             """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id, track_id,
                                    captured_at, probe_crop_uri, watchlist_image_uri)
@@ -81,7 +81,7 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
     actor.require("operator", "admin", to="adjudicate an alert")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOMES)}")
-    with conn.transaction():
+    with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
         if alert["status"] != "pending":
             raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
@@ -102,7 +102,7 @@ def set_legal_hold(conn: psycopg.Connection, alert_id: uuid.UUID | str, hold: bo
     actor.require("admin", to="change a legal hold")
     if not reason.strip():
         raise InvalidInput("a legal hold change needs a reason")
-    with conn.transaction():
+    with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
         row = conn.execute("UPDATE alerts SET legal_hold = %s WHERE id = %s RETURNING *", (hold, alert["id"])).fetchone()
         audit.append(conn, actor=actor.name, role=actor.role, action="alert.hold" if hold else "alert.release",
@@ -114,7 +114,7 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
                    *, now: datetime | None = None) -> dict[str, int]:
     """Delete alerts (and their crops) raised before the retention cut-off, except those on legal hold."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
-    with conn.transaction():
+    with acting(conn, actor):
         doomed = conn.execute(
             "SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts"
             " WHERE raised_at < %s AND NOT legal_hold FOR UPDATE",

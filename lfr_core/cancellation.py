@@ -15,19 +15,19 @@ import psycopg
 from lfr_core import deployments
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import SYSTEM, Actor
+from lfr_core.roles import Actor, SYSTEM, acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import purge
 
 
 def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: str,
-                      actor: Actor, reason: str) -> dict[str, Any]:
+                      actor: Actor, reason: str, *, take_down: bool = True) -> dict[str, Any]:
     actor.require("planner", "admin", "system", to="cancel a deployment")
     if not reason.strip():
         raise InvalidInput("a cancellation needs a reason (it is recorded in the audit log and the purge receipts)")
     reason = reason.strip()
-    with conn.transaction():
+    with acting(conn, actor):
         deployment = deployments.get(conn, deployment_id, lock=True)
         if deployment["status"] == "closed":
             raise Refused(f"deployment {deployment['id']} is already closed; its lists expire and purge as usual")
@@ -35,15 +35,17 @@ def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
             conn.execute("UPDATE deployments SET cancel_reason = %s WHERE id = %s", (reason, deployment["id"]))
             deployments.set_status(conn, deployment["id"], "cancelled", actor, reason)
     # The cancelling person is recorded on the deployment; the platform carries out the take-down and purge
-    # (which need the admin role) on their behalf, with their name and reason in every receipt.
+    # (which need the admin role) on their behalf, with their name and reason in every receipt: here when
+    # this connection is the platform's (a DAG task), else by the expiry sweep (lfr_core/sweeps.py), while
+    # the live service refuses the deployment's frames from now on.
     why = f"deployment cancelled by {actor.name}: {reason}"
     receipts = []
-    for version in lifecycle.list_versions(conn, deployment["id"]):
+    for version in lifecycle.list_versions(conn, deployment["id"]) if take_down else ():
         conn.rollback()
         if version["state"] == "purged":
             continue
         if version["state"] in ("active", "approved"):
             lifecycle.expire(conn, str(version["id"]), SYSTEM, reason=why)
         receipts.append(purge(conn, store, settings, str(version["id"]), SYSTEM, reason=why))
-    return {"deployment_id": str(deployment["id"]), "status": "cancelled", "reason": reason,
+    return {"deployment_id": str(deployment["id"]), "status": "cancelled", "reason": reason, "taken_down": take_down,
             "purged": [r["version_id"] for r in receipts], "receipts": [r.get("receipt_uri") for r in receipts]}

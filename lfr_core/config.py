@@ -167,6 +167,21 @@ class AuditSettings(BaseModel):
         2190, ge=1, le=36_500, description="COMPLIANCE-mode object lock on each checkpoint: nobody can delete it sooner")
 
 
+class IdentitySettings(BaseModel):
+    """Who is acting: people sign in (lfr_core/people.py); their roles are the database's."""
+    issuer: str = Field("lfr-local", min_length=1, description="The `iss` of accepted sign-in tokens: the force's "
+                                                               "OIDC issuer (e.g. Keycloak's realm URL) in production")
+    audience: str = Field("lfr", min_length=1, description="The `aud` accepted sign-in tokens must carry")
+    jwks_url: str | None = Field(None, pattern=r"^https://", description="The OIDC issuer's signing keys; unset: "
+                                                                         "the platform's local issuer signs tokens")
+    username_claim: str = Field("preferred_username", description="Token claim naming the person (their database role)")
+    issuer_key_file: Path | None = Field(None, description="The local issuer's Ed25519 key (default "
+                                                           "LFR_HOME/keys/issuer.pem, created on first use)")
+    token_minutes: int = Field(480, ge=1, le=24 * 60, description="Lifetime of a local issuer's token")
+    session_file: Path | None = Field(None, description="Where `lfr login` keeps this user's sign-in (0600; default "
+                                                        "LFR_HOME/session.json)")
+
+
 class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Ray Serve HTTP host")
     port: int = Field(8000, ge=1024, le=65535, description="Ray Serve HTTP port")
@@ -224,6 +239,7 @@ class Settings(BaseSettings):
     watchlist: WatchlistSettings = WatchlistSettings()
     alerts: AlertSettings = AlertSettings()
     audit: AuditSettings = AuditSettings()
+    identity: IdentitySettings = IdentitySettings()
     serve: ServeSettings = ServeSettings()
     airflow: AirflowSettings = AirflowSettings()
 

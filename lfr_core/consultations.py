@@ -8,7 +8,7 @@ import psycopg
 
 from lfr_core import audit
 from lfr_core.errors import InvalidInput
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 
 WHAT = ("alert_list", "probe_crop", "watchlist_image")
 MIN_REASON, MAX_REASON = 3, 500
@@ -29,6 +29,6 @@ def record(conn: psycopg.Connection, actor: Actor, what: str, object_type: str, 
     """Append the consultation to the audit log in its own transaction (before the data is handed over)."""
     if what not in WHAT:
         raise ValueError(f"unknown consultation {what!r}")
-    with conn.transaction():
+    with acting(conn, actor):
         audit.append(conn, actor=actor.name, role=actor.role, action=f"consulted.{what}", object_type=object_type,
                      object_id=object_id, details={**details, "reason": checked_reason(reason)})

@@ -13,7 +13,7 @@ from lfr_core import audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 
 STATUSES = ("planned", "live", "closed", "cancelled")
 
@@ -74,7 +74,7 @@ def validate_spec(data: dict[str, Any], settings: Settings, *, now: datetime | N
 
 def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict[str, Any]:
     actor.require("planner", "admin", "system", to="create a deployment")
-    with conn.transaction():
+    with acting(conn, actor):
         row = conn.execute(
             """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
                                         authorising_officer, allowed_categories, threshold, created_by)
@@ -85,6 +85,41 @@ def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict
         audit.append(conn, actor=actor.name, role=actor.role, action="deployment.create", object_type="deployment",
                      object_id=str(row["id"]), details=spec.model_dump(mode="json"))
     return row
+
+
+STAFF_ROLES = ("operator", "authoriser")
+
+
+def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str, role: str,
+           actor: Actor) -> dict[str, Any]:
+    """Make a person one of a deployment's operators or authorisers (idempotent); operators see and decide
+    only the alerts of deployments they are assigned to (row-level security, lfr_core/db/policy.sql)."""
+    from lfr_core.people import roles_of
+
+    actor.require("planner", "admin", "system", to="assign people to a deployment")
+    if role not in STAFF_ROLES:
+        raise InvalidInput(f"unknown assignment {role!r}; choose one of: {', '.join(STAFF_ROLES)}")
+    with acting(conn, actor):
+        dep = get(conn, deployment_id)
+        if role not in roles_of(conn, person):
+            raise InvalidInput(f"{person} is not a person with the role {role}")
+        row = conn.execute(
+            """INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) VALUES (%s, %s, %s, %s)
+               ON CONFLICT DO NOTHING RETURNING *""", (dep["id"], person, role, actor.name)).fetchone()
+        if row is None:
+            return conn.execute("SELECT * FROM deployment_staff WHERE deployment_id = %s AND person = %s AND role = %s",
+                                (dep["id"], person, role)).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action="deployment.assign", object_type="deployment",
+                     object_id=str(dep["id"]), details={"person": person, "role": role})
+    return row
+
+
+def visible(conn: psycopg.Connection, deployment_id: uuid.UUID) -> bool:
+    """Whether the acting person may look into this deployment's alerts: an admin or auditor any, an
+    operator those they are assigned to. An unknown deployment is not visible either."""
+    return conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM deployments WHERE id = %s AND (public.lfr_holds('admin', 'auditor', 'system')
+                          OR public.lfr_assigned(id, 'operator'))) AS ok""", (deployment_id,)).fetchone()["ok"]
 
 
 def get(conn: psycopg.Connection, deployment_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:

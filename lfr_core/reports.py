@@ -18,7 +18,7 @@ from lfr_core import audit, deployments
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.config import Settings
-from lfr_core.roles import SYSTEM, Actor
+from lfr_core.roles import Actor, SYSTEM, acting
 from lfr_core.storage.objectstore import ObjectStore
 
 # SFace's published operating point: threshold 0.363 at a false accept rate of about 1e-3 per comparison
@@ -264,7 +264,7 @@ def publish_report(conn: psycopg.Connection, store: ObjectStore, settings: Setti
     bucket = settings.s3.bucket_reports
     stored_json = store.put_json(bucket, json_key, report)
     stored_md = store.put_bytes(bucket, md_key, markdown.encode(), "text/markdown")
-    with conn.transaction():
+    with acting(conn, actor):
         conn.execute("UPDATE deployments SET report_pending_alerts = %s WHERE id = %s",
                      (report["alerts"]["pending"], report["deployment"]["id"]))
         audit.append(conn, actor=actor.name, role=actor.role, action="report.publish", object_type="deployment",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
 
 from lfr_core.errors import InvalidInput, Refused
 
@@ -26,3 +31,20 @@ class Actor:
 
 
 SYSTEM = Actor("lfr-system", "system")
+
+
+@contextmanager
+def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
+    """One transaction run as the acting person's own database role, so the database decides what they may
+    do (lfr_core/db/policy.sql): a service's connection may take on any person's role (it authenticated
+    them), a person's own connection only theirs. The platform's own actions run as its login."""
+    with conn.transaction():
+        if actor.role != "system":
+            try:
+                with conn.transaction():
+                    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(actor.name)))
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue) as e:
+                raise Refused(f"{actor.name} cannot act on this connection: not a person of this platform, or "
+                              f"not the one signed in") from e
+        yield
+        conn.execute("RESET ROLE")

@@ -1,6 +1,6 @@
 """The operator console: one static page that lists pending alerts (probe crop beside the watchlist image)
-and posts the officer's decision. The key is typed into the page and kept in this tab's sessionStorage;
-every image and call goes through the authenticated API."""
+and posts the officer's decision. The officer signs in as themselves (POST /v1/auth/token); the token is
+kept in this tab's sessionStorage, and every image and call goes through the authenticated API."""
 
 CONSOLE_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LFR operator console</title>
@@ -11,21 +11,35 @@ CONSOLE_HTML = """<!doctype html>
  button{margin:.2rem;padding:.4rem .8rem} #msg{color:#a00}
 </style></head><body>
 <h1>Pending alerts</h1>
-<p>Deployment <input id="dep" size="38"> API key <input id="key" type="password" size="30"></p>
+<form id="signin" onsubmit="signIn(event)">Name <input id="user" autocomplete="username" size="20">
+Password <input id="pass" type="password" autocomplete="current-password" size="20">
+<button>Sign in</button> <span id="who"></span></form>
+<p>Deployment <input id="dep" size="38"></p>
 <p>Reason for viewing <input id="why" size="60" placeholder="e.g. adjudicating alerts of operation X">
 <button onclick="save()">Show</button> <small>(logged with every view)</small></p>
 <p>An alert is a prompt for a human decision, never an identification by itself.</p>
 <div id="msg"></div><div id="list"></div>
 <script>
 const q = new URLSearchParams(location.search);
-const dep = document.getElementById('dep'), key = document.getElementById('key'), why = document.getElementById('why');
+const dep = document.getElementById('dep'), why = document.getElementById('why');
 dep.value = q.get('deployment') || sessionStorage.getItem('lfr-dep') || '';
-key.value = sessionStorage.getItem('lfr-key') || '';
 why.value = sessionStorage.getItem('lfr-why') || '';
-function hdr(){ return {'X-API-Key': key.value}; }
+let token = sessionStorage.getItem('lfr-token') || '';
+document.getElementById('who').textContent = sessionStorage.getItem('lfr-who') || '';
+function hdr(){ return {'Authorization': 'Bearer ' + token}; }
 function reason(){ return 'reason=' + encodeURIComponent(why.value); }
-function save(){ sessionStorage.setItem('lfr-dep', dep.value); sessionStorage.setItem('lfr-key', key.value);
-  sessionStorage.setItem('lfr-why', why.value); load(); }
+async function signIn(ev){
+  ev.preventDefault();
+  const user = document.getElementById('user').value;
+  const r = await fetch('/v1/auth/token', {method: 'POST', body: new URLSearchParams({
+    username: user, password: document.getElementById('pass').value})});
+  document.getElementById('pass').value = '';
+  if (!r.ok){ document.getElementById('msg').textContent = (await r.json()).detail; return; }
+  token = (await r.json()).access_token;
+  sessionStorage.setItem('lfr-token', token); sessionStorage.setItem('lfr-who', 'signed in as ' + user);
+  document.getElementById('who').textContent = 'signed in as ' + user; load();
+}
+function save(){ sessionStorage.setItem('lfr-dep', dep.value); sessionStorage.setItem('lfr-why', why.value); load(); }
 async function img(url, el){
   const r = await fetch(url + '?' + reason(), {headers: hdr()});
   if (r.ok) el.src = URL.createObjectURL(await r.blob());
@@ -38,7 +52,7 @@ async function decide(id, outcome){
 }
 async function load(){
   const list = document.getElementById('list'); list.innerHTML = '';
-  if (!dep.value || !key.value || !why.value) return;
+  if (!dep.value || !token || !why.value) return;
   const r = await fetch('/v1/deployments/' + encodeURIComponent(dep.value) + '/alerts?status=pending&' + reason(),
                         {headers: hdr()});
   if (!r.ok){ document.getElementById('msg').textContent = (await r.json()).detail; return; }

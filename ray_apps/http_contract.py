@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import BaseModel, Field
 
 from lfr_core.consultations import MAX_REASON, MIN_REASON
@@ -25,8 +25,11 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as input, n
 REASON = Query(..., min_length=MIN_REASON, max_length=MAX_REASON, pattern=NO_NUL,
                description="Why you are viewing this; logged with who and when (DPA 2018 s.62)")
 
-api_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
-                       description="An API key from `lfr apikey create`; operator keys are bound to one deployment")
+camera_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="CameraKey",
+                          description="A camera key from `lfr apikey create`: posts frames to its one deployment")
+person_token = HTTPBearer(auto_error=False, scheme_name="SignedInPerson",
+                          description="A sign-in token naming a person (POST /v1/auth/token, or the force's OIDC "
+                                      "provider); their roles come from the database")
 
 
 class ErrorBody(BaseModel):
@@ -35,8 +38,8 @@ class ErrorBody(BaseModel):
 
 _REASONS = {
     400: "not an image, or a malformed request",
-    401: "no API key, or an unknown or revoked one",
-    403: "the key's role or deployment does not allow this",
+    401: "not signed in (or a camera key missing, unknown or revoked)",
+    403: "the person's roles, or the camera key's deployment, do not allow this",
     404: "no such deployment, alert or image",
     409: "refused in the current state (no active watchlist, outside the window, already decided)",
     413: "frame too large",
@@ -131,6 +134,12 @@ class AlertView(BaseModel):
     adjudicated_at: datetime | None
     probe_crop_url: str
     watchlist_image_url: str | None
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires")
 
 
 class Health(BaseModel):

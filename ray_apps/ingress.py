@@ -1,6 +1,6 @@
 """The matching ingress (FastAPI on Ray Serve): frames in, alerts out.
 
-Per frame: API key and role, the deployment's gate (an active sealed version and the clock inside the
+Per frame: the camera key and its deployment, the deployment's gate (an active sealed version and the clock inside the
 window; otherwise 409 and the frame is not even decoded), the batched detector (which decodes the bytes)
 and embedder deployments (a face that continues a settled track embedded within `embed_reuse_s` is not
 embedded again; see lfr_core.matching.tracker), exact matching against the active version held in
@@ -25,31 +25,33 @@ from typing import Any
 import cv2
 import numpy as np
 import psycopg
-from fastapi import FastAPI, Header, HTTPException, Path, Query, Request, Security
+from fastapi import FastAPI, Form, Header, HTTPException, Path, Query, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from lfr_core import alerts as alerts_lib
-from lfr_core import apikeys, consultations, deployments
+from lfr_core import consultations, deployments
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
 from lfr_core.matching.frame import observe, plan_embeddings
 from lfr_core.matching.tracker import Tracker, TrackParams
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, SYSTEM, acting
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
+from ray_apps.access import Access
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.http_contract import (CAMERA_PATTERN, Adjudication, AlertOut, AlertStatus, AlertView, FrameResult,
-                                    REASON, Flushed, Health, answer_unavailable, api_key, errors, refuse_invalid,
-                                    use_one_error_shape)
+                                    NO_NUL, REASON, Flushed, Health, Token, answer_unavailable, camera_key, errors,
+                                    person_token, refuse_invalid, use_one_error_shape)
 from ray_apps.offline_docs import add_offline_docs
 from ray_apps.options import AppOptions
 
 log = logging.getLogger("ray.serve")
 
-SERVICE_ACTOR = Actor("lfr-serve", "system")
+SERVICE_ACTOR = Actor("lfr-serve", SYSTEM.role)
 IMAGE_TYPES = ("image/jpeg", "image/png")
 CROP_MARGIN = 0.25  # probe crop: the face box plus a quarter on each side, so the officer sees the head
 
@@ -57,7 +59,8 @@ app = FastAPI(
     title="LFR live matching",
     version="1",
     description="Frames from a deployment's cameras in, alerts for a human officer out. "
-                "Every call needs an `X-API-Key`; operator keys are bound to one deployment.",
+                "Cameras post frames with a camera key (`X-API-Key`) bound to one deployment; people sign in "
+                "(`POST /v1/auth/token`, or the force's OIDC provider) and send `Authorization: Bearer`.",
     docs_url=None,  # served from bundled assets below: no CDN on a police network
     redoc_url=None,
 )
@@ -158,7 +161,7 @@ class Ingress:
         self.metrics = Metrics()
         self._conn: psycopg.Connection | None = None
         self._db_lock = threading.Lock()
-        self._keys: dict[str, tuple[apikeys.ApiKey | None, float]] = {}
+        self.access = Access(self.settings, self._db, self.options.auth_cache_s)
         self._deps: dict[uuid.UUID, DeploymentState] = {}
         self._dep_locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._counts: dict[tuple[uuid.UUID, str], CameraCounts] = {}
@@ -189,29 +192,12 @@ class Ingress:
 
     # -- access --------------------------------------------------------------------------------------------
 
-    async def _key(self, raw: str | None) -> apikeys.ApiKey:
-        if not raw:
-            raise HTTPException(401, "missing X-API-Key header", headers={"WWW-Authenticate": "API-Key"})
-        digest = apikeys.key_hash(raw)
-        cached = self._keys.get(digest)
-        if cached is None or cached[1] < time.monotonic():
-            key = await self._db(apikeys.verify, raw)
-            cached = (key, time.monotonic() + self.options.auth_cache_s)
-            self._keys[digest] = cached
-        if cached[0] is None:
-            raise HTTPException(401, "unknown or revoked API key", headers={"WWW-Authenticate": "API-Key"})
-        return cached[0]
-
     @staticmethod
-    def _require_operator(key: apikeys.ApiKey) -> None:
-        if key.role != "operator":
-            raise HTTPException(403, f"{key.name} ({key.role}) may not do this; it needs an operator key")
-
-    @classmethod
-    def _require_operator_of(cls, key: apikeys.ApiKey, deployment_id: uuid.UUID) -> None:
-        cls._require_operator(key)
-        if key.deployment_id != deployment_id:
-            raise HTTPException(403, f"{key.name}'s key is bound to another deployment")
+    def _as(conn: psycopg.Connection, actor: Actor, fn, *args, **kwargs):
+        """fn(conn, ...) in one transaction run as the person: the database's row-level security decides which
+        alerts they see."""
+        with acting(conn, actor):
+            return fn(conn, *args, **kwargs)
 
     @staticmethod
     def _uuid(value: str, what: str) -> uuid.UUID:
@@ -270,6 +256,8 @@ class Ingress:
         """Why matching may not run now, or None."""
         if state.error:
             return state.error
+        if state.deployment["status"] in ("cancelled", "closed"):
+            return f"deployment {state.deployment['id']} is {state.deployment['status']}; frames are refused"
         if state.version is None or state.matcher is None:
             return (f"deployment {state.deployment['id']} has no active watchlist version "
                     f"(status {state.deployment['status']}); frames are refused")
@@ -316,22 +304,25 @@ class Ingress:
     async def healthz(self) -> Health:
         return Health(ok=True, inflight=self._inflight, deployments=len(self._deps))
 
-    @app.get("/metrics", summary="Prometheus metrics (admin key: the labels name deployments and cameras)",
+    @app.post("/v1/auth/token", summary="Sign in (the platform's local issuer; OAuth2 password form)",
+              response_model=Token, responses=errors(401, 403, 404, 422, 503))
+    async def sign_in(self, username: str = Form(max_length=63, pattern=NO_NUL),
+                      password: str = Form(max_length=1024, pattern=NO_NUL)) -> Token:
+        token, lifetime = await self.access.sign_in(username, password)
+        return Token(access_token=token, expires_in=lifetime)
+
+    @app.get("/metrics", summary="Prometheus metrics (an admin: the labels name deployments and cameras)",
              response_class=Response,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **errors(401, 403, 503)})
-    async def metrics_endpoint(self, x_api_key: str | None = Security(api_key)) -> Response:
-        key = await self._key(x_api_key)
-        if key.role != "admin":
-            raise HTTPException(403, f"{key.name} ({key.role}) may not read metrics; it needs an admin key")
+    async def metrics_endpoint(self, auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
+        await self.access.person(auth, "admin")
         self.metrics.tracks.set(sum(s.tracker.track_count() for s in self._deps.values()))
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.post("/admin/flush", summary="Write pending per-camera counters now (admin key)", response_model=Flushed,
+    @app.post("/admin/flush", summary="Write pending per-camera counters now (an admin)", response_model=Flushed,
               responses=errors(401, 403, 503))
-    async def flush_now(self, x_api_key: str | None = Security(api_key)) -> Flushed:
-        key = await self._key(x_api_key)
-        if key.role != "admin":
-            raise HTTPException(403, f"{key.name} ({key.role}) may not flush counters; it needs an admin key")
+    async def flush_now(self, auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Flushed:
+        await self.access.person(auth, "admin")
         pending, self._counts = self._counts, {}
         await self._flush(pending)
         return Flushed(cameras=len(pending))
@@ -348,7 +339,7 @@ class Ingress:
         self,
         request: Request,
         deployment_id: str = Path(max_length=64),
-        x_api_key: str | None = Security(api_key),
+        x_api_key: str | None = Security(camera_key),
         camera: str | None = Query(None, pattern=CAMERA_PATTERN, description="Camera id (or header X-Camera-Id)"),
         captured_at: str | None = Query(None, max_length=64,
                                         description="Capture time, ISO 8601 with a zone or epoch seconds "
@@ -358,9 +349,8 @@ class Ingress:
         x_capture_time: str | None = Header(None, max_length=64),
     ) -> FrameResult:
         started = time.perf_counter()
-        key = await self._key(x_api_key)
         dep_id = self._uuid(deployment_id, "deployment")
-        self._require_operator_of(key, dep_id)  # before any lookup: nothing is loaded for a key not bound here
+        await self.access.camera(x_api_key, dep_id)  # before any lookup: nothing is loaded for a key not bound here
         state = await self._state(dep_id)
         camera_id = camera or x_camera_id or "default"
         ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -476,12 +466,14 @@ class Ingress:
              response_model=list[AlertView], responses=errors(401, 403, 404, 422, 503))
     async def list_alerts(self, deployment_id: str = Path(max_length=64), status: AlertStatus | None = None,
                           limit: int = Query(200, ge=1, le=1000), reason: str = REASON,
-                          x_api_key: str | None = Security(api_key)) -> list[AlertView]:
-        key = await self._key(x_api_key)
+                          auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> list[AlertView]:
+        actor = await self.access.person(auth, "operator", "admin", "auditor")
         dep_id = self._uuid(deployment_id, "deployment")
-        self._require_operator_of(key, dep_id)
-        rows = await self._db(alerts_lib.list_alerts, dep_id, status=status, limit=limit)
-        await self._db(consultations.record, key.actor, "alert_list", "deployment", str(dep_id), reason,
+        # An operator sees only deployments they are assigned to; another one answers as an unknown one.
+        if not await self._db(self._as, actor, deployments.visible, dep_id):
+            raise HTTPException(404, f"no deployment {deployment_id!r} among {actor.name}'s")
+        rows = await self._db(self._as, actor, alerts_lib.list_alerts, dep_id, status=status, limit=limit)
+        await self._db(consultations.record, actor, "alert_list", "deployment", str(dep_id), reason,
                        status=status, alerts=len(rows))
         return [self._alert_out(r) for r in rows]
 
@@ -494,34 +486,30 @@ class Ingress:
                          watchlist_image_url=f"/v1/alerts/{row['id']}/watchlist-image"
                          if row["watchlist_image_uri"] else None)
 
-    async def _alert_for(self, alert_id: str, x_api_key: str | None) -> tuple[apikeys.ApiKey, dict[str, Any]]:
-        """The alert, if this operator key may see it. An alert of another deployment answers exactly as a
-        missing one does, so a key cannot learn which alert ids exist."""
-        key = await self._key(x_api_key)
-        self._require_operator(key)
-        unseen = HTTPException(404, f"no alert {alert_id[:64]!r} in this key's deployment")
+    async def _alert_for(self, alert_id: str, auth: HTTPAuthorizationCredentials | None,
+                         *roles: str) -> tuple[Actor, dict[str, Any]]:
+        """The alert, if this person may see it. Row-level security hides another deployment's alert from
+        its operators, so it answers exactly as a missing one does."""
+        actor = await self.access.person(auth, *roles)
         try:
-            row = await self._db(alerts_lib.get_alert, alert_id)
+            return actor, await self._db(self._as, actor, alerts_lib.get_alert, alert_id)
         except NotFound as e:
-            raise unseen from e
-        if row["deployment_id"] != key.deployment_id:
-            raise unseen
-        return key, row
+            raise HTTPException(404, f"no alert {alert_id[:64]!r} among {actor.name}'s deployments") from e
 
     @app.post("/v1/alerts/{alert_id}/adjudication", summary="An operator's decision on an alert",
               response_model=AlertView, responses=errors(400, 401, 403, 404, 409, 422, 503))
     async def adjudicate(self, decision: Adjudication, alert_id: str = Path(max_length=64),
-                         x_api_key: str | None = Security(api_key)) -> AlertView:
-        key, _ = await self._alert_for(alert_id, x_api_key)
+                         auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> AlertView:
+        actor, _ = await self._alert_for(alert_id, auth, "operator", "admin")
         try:
-            row = await self._db(alerts_lib.adjudicate, self.store, alert_id, decision.outcome, key.actor, decision.note)
+            row = await self._db(alerts_lib.adjudicate, self.store, alert_id, decision.outcome, actor, decision.note)
         except InvalidInput as e:
             raise HTTPException(422, str(e)) from e
         except Refused as e:
             raise HTTPException(409, str(e)) from e
         return self._alert_out(row)
 
-    async def _image(self, key: apikeys.ApiKey, row: dict[str, Any], what: str, reason: str) -> Response:
+    async def _image(self, actor: Actor, row: dict[str, Any], what: str, reason: str) -> Response:
         uri = row["probe_crop_uri" if what == "probe_crop" else "watchlist_image_uri"]
         if not uri:
             raise HTTPException(404, "no image for this alert")
@@ -532,7 +520,7 @@ class Ingress:
         except ObjectStoreError as e:
             raise HTTPException(404, "this image is no longer stored") from e
         # Logged before it is handed over; if the record cannot be written, the image is not served.
-        await self._db(consultations.record, key.actor, what, "alert", str(row["id"]), reason,
+        await self._db(consultations.record, actor, what, "alert", str(row["id"]), reason,
                        deployment_id=str(row["deployment_id"]))
         media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
         return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
@@ -543,16 +531,16 @@ class Ingress:
     @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
              responses=_IMAGE_RESPONSES)
     async def probe_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
-                          x_api_key: str | None = Security(api_key)) -> Response:
-        key, row = await self._alert_for(alert_id, x_api_key)
-        return await self._image(key, row, "probe_crop", reason)
+                          auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
+        actor, row = await self._alert_for(alert_id, auth, "operator", "admin", "auditor")
+        return await self._image(actor, row, "probe_crop", reason)
 
     @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response,
              responses=_IMAGE_RESPONSES)
     async def watchlist_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
-                              x_api_key: str | None = Security(api_key)) -> Response:
-        key, row = await self._alert_for(alert_id, x_api_key)
-        return await self._image(key, row, "watchlist_image", reason)
+                              auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
+        actor, row = await self._alert_for(alert_id, auth, "operator", "admin", "auditor")
+        return await self._image(actor, row, "watchlist_image", reason)
 
     @app.get("/console", response_class=HTMLResponse, summary="Operator console (pending alerts)")
     async def console(self) -> HTMLResponse:  # the page reads ?deployment= itself

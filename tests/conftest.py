@@ -33,9 +33,41 @@ PLANNER = Actor("pat.planner", "planner")
 AUTHORISER = Actor("ann.authoriser", "authoriser")
 OPERATOR = Actor("olly.operator", "operator")
 ADMIN = Actor("ada.admin", "admin")
+AUDITOR = Actor("aud.auditor", "auditor")
+# The tests' people (lfr_core/people.py): real PostgreSQL logins in their roles' groups.
+PEOPLE = {actor.name: [actor.role] for actor in (PLANNER, AUTHORISER, OPERATOR, ADMIN, AUDITOR)}
+PEOPLE["ivy.operator"] = ["operator"]
+PEOPLE["pam.both"] = ["planner", "authoriser"]  # may build and approve, never the same list
+PASSWORD = "test-password-not-secret"
 
 
-def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None):
+def add_people(settings) -> None:
+    """The tests' people, added by the database administrator (as `lfr person add --bootstrap` does)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from lfr_core import people
+    from lfr_core.db.connection import admin_dsn
+
+    with psycopg.connect(admin_dsn(settings), row_factory=dict_row) as conn:
+        known = {p["name"] for p in people.list_people(conn)}
+        for name, roles in PEOPLE.items():
+            if name not in known:
+                people.add(conn, name, roles, PASSWORD)
+
+
+def signed_in_env(settings, name: str) -> dict[str, str]:
+    """Environment for a CLI subprocess signed in as this person (their own session file)."""
+    from lfr_core import sessions
+
+    path = settings.home / "sessions" / f"{name}.json"
+    sessions.login(settings.model_copy(update={"identity": settings.identity.model_copy(
+        update={"session_file": path})}), name, PASSWORD)
+    return {"LFR_IDENTITY__SESSION_FILE": str(path)}
+
+
+def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
+                    operator: str = OPERATOR.name):
     now = datetime.now(UTC)
     data = {
         "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
@@ -46,7 +78,9 @@ def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: floa
     }
     if categories:
         data["allowed_categories"] = categories
-    return deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
+    dep = deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
+    deployments.assign(conn, dep["id"], operator, "operator", PLANNER)
+    return dep
 
 
 def wait_until(moment: datetime) -> None:
@@ -86,6 +120,7 @@ def services(service_env: dict[str, str]) -> Iterator[Settings]:
 
     settings = get_settings()
     manager.up(settings)
+    add_people(settings)
     yield settings
     manager.down(settings)
 

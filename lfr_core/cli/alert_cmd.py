@@ -6,41 +6,35 @@ import typer
 from rich.table import Table
 
 from lfr_core import alerts, apikeys, consultations
-from lfr_core.cli.common import console, domain_errors, emit, load_settings
-from lfr_core.db.connection import connect
-from lfr_core.roles import Actor
+from lfr_core.cli.common import console, domain_errors, emit, load_settings, signed_in
 from lfr_core.storage.objectstore import ObjectStore
 
-apikey = typer.Typer(no_args_is_help=True, help="API keys for the live service (stored as sha256 only)")
+apikey = typer.Typer(no_args_is_help=True, help="Camera keys for the live service: they only post frames "
+                                                "(stored as sha256 only)")
 alert = typer.Typer(no_args_is_help=True, help="Alerts: list, adjudicate, legal hold")
-ACTOR = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log")
 
 
 @apikey.command("create")
 def create_key(
-    name: str = typer.Option(..., "--name", help="Who or what uses the key"),
-    role: str = typer.Option(..., "--role", help="operator, planner, authoriser, admin or auditor"),
-    deployment: str | None = typer.Option(None, "--deployment", help="Deployment an operator key is bound to"),
-    actor: str = ACTOR,
+    name: str = typer.Option(..., "--name", help="The camera (or feed) that uses the key"),
+    deployment: str = typer.Option(..., "--deployment", help="The one deployment the key may post frames to"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Create a key; it is printed once and only its sha256 is kept."""
+    """Create a camera key (admin); it is printed once and only its sha256 is kept."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        raw = apikeys.create(conn, name, role, Actor(actor, "admin"), deployment_id=deployment)
-        conn.commit()
-    emit({"api_key": raw, "name": name, "role": role, "deployment_id": deployment}, as_json,
-         lambda d: console.print(f"API key for {name} ({role}); shown once, store it now:\n{d['api_key']}"))
+    with domain_errors(), signed_in(settings, "admin") as (conn, actor):
+        raw = apikeys.create(conn, name, actor, deployment_id=deployment)
+    emit({"api_key": raw, "name": name, "role": apikeys.CAMERA, "deployment_id": deployment}, as_json,
+         lambda d: console.print(f"camera key for {name}; shown once, store it now:\n{d['api_key']}"))
 
 
 @apikey.command("revoke")
-def revoke_key(key: str = typer.Argument(..., help="The key or its sha256"), actor: str = ACTOR,
+def revoke_key(key: str = typer.Argument(..., help="The key or its sha256"),
                as_json: bool = typer.Option(False, "--json")) -> None:
-    """Revoke a key at once; the live service refuses it from its next request."""
+    """Revoke a key at once (admin); the live service refuses it from its next request."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        row = apikeys.revoke(conn, key, Actor(actor, "admin"))
-        conn.commit()
+    with domain_errors(), signed_in(settings, "admin") as (conn, actor):
+        row = apikeys.revoke(conn, key, actor)
     emit({"revoked": row}, as_json,
          lambda d: console.print(f"revoked the {d['revoked']['role']} key of {d['revoked']['name']}", highlight=False))
 
@@ -48,10 +42,10 @@ def revoke_key(key: str = typer.Argument(..., help="The key or its sha256"), act
 @apikey.command("list")
 def list_keys(include_revoked: bool = typer.Option(False, "--all", help="Also list revoked keys"),
               as_json: bool = typer.Option(False, "--json")) -> None:
-    """Keys by holder, role and deployment (the keys themselves are never stored)."""
+    """Keys by camera and deployment (admin; the keys themselves are never stored)."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        rows = apikeys.list_keys(conn, include_revoked=include_revoked)
+    with domain_errors(), signed_in(settings, "admin") as (conn, actor):
+        rows = apikeys.list_keys(conn, actor, include_revoked=include_revoked)
 
     def render(items: list[dict]) -> None:
         table = Table("key id (sha256)", "name", "role", "deployment", "created", "revoked")
@@ -67,12 +61,12 @@ def list_keys(include_revoked: bool = typer.Option(False, "--all", help="Also li
 def list_cmd(deployment: str = typer.Option(..., "--deployment"),
              reason: str = typer.Option(..., "--reason", help="Why you are viewing them (logged: DPA 2018 s.62)"),
              status: str | None = typer.Option(None, "--status", help="pending, confirmed, declined, not_engaged"),
-             actor: str = ACTOR, role: str = typer.Option("operator", "--role", envvar="LFR_ROLE"),
              as_json: bool = typer.Option(False, "--json")) -> None:
-    """Alerts of a deployment, newest first; the consultation is logged with its reason."""
+    """Alerts of a deployment, newest first (its operators, admins, auditors); the consultation is logged
+    with its reason."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        viewer = Actor(actor, role)
+    with domain_errors(), signed_in(settings, "operator", "admin", "auditor") as (conn, viewer):
+        viewer.require("operator", "admin", "auditor", to="list alerts")
         consultations.checked_reason(reason)
         rows = alerts.list_alerts(conn, deployment, status=status)
         consultations.record(conn, viewer, "alert_list", "deployment", deployment, reason, status=status,
@@ -92,19 +86,18 @@ def list_cmd(deployment: str = typer.Option(..., "--deployment"),
 
 @alert.command("adjudicate")
 def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(..., help="confirmed, declined or not_engaged"),
-                   note: str = typer.Option("", "--note"), actor: str = ACTOR,
-                   role: str = typer.Option("operator", "--role", envvar="LFR_ROLE"),
-                   as_json: bool = typer.Option(False, "--json")) -> None:
+                   note: str = typer.Option("", "--note"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """An operator's decision on an alert of their deployment, in their own name."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        row = alerts.adjudicate(conn, ObjectStore(settings), alert_id, outcome, Actor(actor, role), note)
+    with domain_errors(), signed_in(settings, "operator", "admin") as (conn, actor):
+        row = alerts.adjudicate(conn, ObjectStore(settings), alert_id, outcome, actor, note)
     emit(row, as_json, lambda r: console.print(f"alert {r['id']}: {r['status']} by {r['adjudicated_by']}"))
 
 
-def _legal_hold(alert_id: str, hold: bool, reason: str, actor: str, as_json: bool) -> None:
+def _legal_hold(alert_id: str, hold: bool, reason: str, as_json: bool) -> None:
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        row = alerts.set_legal_hold(conn, alert_id, hold, Actor(actor, "admin"), reason)
+    with domain_errors(), signed_in(settings, "admin") as (conn, actor):
+        row = alerts.set_legal_hold(conn, alert_id, hold, actor, reason)
     emit(row, as_json, lambda r: console.print(
         f"alert {r['id']}: {'on legal hold (kept past retention)' if r['legal_hold'] else 'released from legal hold'}"))
 
@@ -113,16 +106,15 @@ REASON = typer.Option(..., "--reason", help="Why (a case or request reference), 
 
 
 @alert.command("hold")
-def hold_cmd(alert_id: str, reason: str = REASON, actor: str = ACTOR, as_json: bool = typer.Option(False, "--json")) -> None:
+def hold_cmd(alert_id: str, reason: str = REASON, as_json: bool = typer.Option(False, "--json")) -> None:
     """Keep an alert and its probe crop past the retention period (admin)."""
-    _legal_hold(alert_id, True, reason, actor, as_json)
+    _legal_hold(alert_id, True, reason, as_json)
 
 
 @alert.command("release")
-def release_cmd(alert_id: str, reason: str = REASON, actor: str = ACTOR,
-                as_json: bool = typer.Option(False, "--json")) -> None:
+def release_cmd(alert_id: str, reason: str = REASON, as_json: bool = typer.Option(False, "--json")) -> None:
     """End a legal hold: the next retention sweep deletes the alert if it is past retention (admin)."""
-    _legal_hold(alert_id, False, reason, actor, as_json)
+    _legal_hold(alert_id, False, reason, as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 
 from lfr_core import audit, audit_checkpoints
-from lfr_core.cli.common import console, domain_errors, emit, load_settings
-from lfr_core.db.connection import connect
+from lfr_core.cli.common import console, domain_errors, emit, load_settings, signed_in
 from lfr_core.storage.objectstore import ObjectStore
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
@@ -17,7 +16,7 @@ def verify(as_json: bool = typer.Option(False, "--json")) -> None:
     """Walk the chain and check it against every signed checkpoint; exit 1 and list each problem if a row
     was edited, inserted, deleted or reordered, or a checkpoint is missing, stale or forged."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         result = audit.verify(conn)
         summary, problems = audit_checkpoints.verify_checkpoints(conn, ObjectStore(settings), settings)
         result.problems += problems
@@ -34,7 +33,7 @@ def verify(as_json: bool = typer.Option(False, "--json")) -> None:
 def checkpoint(as_json: bool = typer.Option(False, "--json")) -> None:
     """Sign the log's Merkle tree head and store it under compliance lock (the expiry sweep does this on a timer)."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         emit(audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings), as_json)
 
 
@@ -44,7 +43,7 @@ def export(object_type: str | None = typer.Option(None, "--type"), object_id: st
     import json
 
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         for row in audit.export(conn, object_type=object_type, object_id=object_id):
             print(json.dumps(row, default=str, sort_keys=True))
 

@@ -68,10 +68,24 @@ def domain_errors() -> Iterator[None]:
         with cli_errors((InvalidInput, EXIT_USAGE), (NotFound, EXIT_USAGE), (Refused, EXIT_REFUSED),
                         (DatabaseUnavailable, EXIT_UNAVAILABLE), (ObjectStoreError, EXIT_UNAVAILABLE)):
             yield
+    except psycopg.errors.InsufficientPrivilege as e:  # the database refused what the person's roles do not allow
+        fail(f"refused by the database: {e.diag.message_primary or e}", EXIT_REFUSED)
     except psycopg.OperationalError as e:  # the server went away mid-command (shut down, killed, network)
         settings = get_settings()
         fail(f"PostgreSQL at {settings.db.host}:{settings.db.port} became unavailable "
              f"({str(e).strip().splitlines()[0][:200]}); nothing was committed by this command", EXIT_UNAVAILABLE)
+
+
+@contextmanager
+def signed_in(settings: Settings, *roles: str) -> Iterator[tuple[Any, Any]]:
+    """A connection as the person signed in with `lfr login`, and that person as an Actor in the first of
+    `roles` they hold; the database applies their roles to everything the command does."""
+    from lfr_core import people, sessions
+
+    with sessions.connect_signed_in(settings) as conn:
+        actor = people.current(conn, *roles)
+        conn.rollback()  # the command's own transactions start afresh, not nested in this lookup's
+        yield conn, actor
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""`lfr deployment create|show|list`."""
+"""`lfr deployment create|show|assign|cancel|list`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ import typer
 from rich.table import Table
 
 from lfr_core import deployments
-from lfr_core.cli.common import console, domain_errors, emit, load_settings
+from lfr_core.cli.common import console, domain_errors, emit, load_settings, signed_in
 from lfr_core.config import CATEGORIES
-from lfr_core.db.connection import connect
-from lfr_core.roles import Actor
 
 deployment = typer.Typer(no_args_is_help=True, help="Plan and inspect deployments")
 
@@ -30,21 +28,19 @@ def create(
     threshold: float | None = typer.Option(
         None, help="Cosine threshold within LFR_MATCH__THRESHOLD_MIN..MAX (default: calibrated for the list's own "
                    "model at LFR_MATCH__TARGET_FPIR by `lfr eval --record`; LFR_MATCH__THRESHOLD if never calibrated)"),
-    actor: str = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log"),
-    role: str = typer.Option("planner", "--role", envvar="LFR_ROLE"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Plan a deployment; its window must lie in the future."""
+    """Plan a deployment (planner); its window must lie in the future."""
     settings = load_settings()
-    with domain_errors():
+    with domain_errors(), signed_in(settings, "planner", "admin") as (conn, actor):
+        actor.require("planner", "admin", to="create a deployment")
         spec = deployments.validate_spec(
             {"place": place, "purpose": purpose, "legal_basis": legal_basis, "intelligence_ref": intelligence_ref,
              "window_start": start, "window_end": end, "authorising_officer": authorising_officer,
              "allowed_categories": category, "threshold": threshold},
             settings,
         )
-        with connect(settings) as conn:
-            row = deployments.create(conn, spec, Actor(actor, role))
+        row = deployments.create(conn, spec, actor)
     emit(row, as_json, lambda r: console.print(f"deployment [bold]{r['id']}[/] planned at {r['place']}"))
 
 
@@ -54,7 +50,7 @@ def show(deployment_id: str, as_json: bool = typer.Option(False, "--json")) -> N
     from lfr_core.watchlist.lifecycle import list_versions
 
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         row = deployments.get(conn, deployment_id)
         row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
                                                "approved_by")} for v in list_versions(conn, row["id"])]
@@ -83,26 +79,38 @@ def show(deployment_id: str, as_json: bool = typer.Option(False, "--json")) -> N
 @deployment.command("cancel")
 def cancel(deployment_id: str,
            reason: str = typer.Option(..., "--reason", help="Why (recorded in the audit log and purge receipts)"),
-           actor: str = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log"),
-           role: str = typer.Option("planner", "--role", envvar="LFR_ROLE"),
            as_json: bool = typer.Option(False, "--json")) -> None:
-    """Cancel a deployment: no list may go live for it, every version is purged, its DAG run ends."""
+    """Cancel a deployment (planner or admin): frames are refused at once, no list may go live for it, its DAG
+    run ends, and the expiry sweep expires and purges every version within its interval."""
     from lfr_core.cancellation import cancel_deployment
     from lfr_core.storage.objectstore import ObjectStore
 
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
-        result = cancel_deployment(conn, ObjectStore(settings), settings, deployment_id, Actor(actor, role), reason)
+    with domain_errors(), signed_in(settings, "planner", "admin") as (conn, actor):
+        result = cancel_deployment(conn, ObjectStore(settings), settings, deployment_id, actor, reason,
+                                   take_down=False)
     emit(result, as_json, lambda r: console.print(
-        f"deployment {r['deployment_id']} cancelled ({r['reason']}); versions purged: {len(r['purged'])}",
-        highlight=False))
+        f"deployment {r['deployment_id']} cancelled ({r['reason']}); frames are refused now and the expiry sweep "
+        f"purges its lists", highlight=False))
+
+
+@deployment.command("assign")
+def assign(deployment_id: str, person: str = typer.Option(..., "--person", help="Who (their sign-in name)"),
+           role: str = typer.Option("operator", "--role", help="operator (sees and decides its alerts) or authoriser"),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Assign a person to a deployment (planner or admin); operators see only their deployments' alerts."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "planner", "admin") as (conn, actor):
+        row = deployments.assign(conn, deployment_id, person, role, actor)
+    emit(row, as_json, lambda r: console.print(f"{r['person']} is a {r['role']} of deployment {r['deployment_id']}",
+                                               highlight=False))
 
 
 @deployment.command("list")
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """All deployments, latest window first."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         rows = deployments.list_all(conn)
 
     def render(items: list[dict]) -> None:

@@ -121,8 +121,7 @@ def register(app: typer.Typer) -> None:
                                          help="Probe images of one identity that stand for one track"),
         fusion: str = typer.Option("centroid", "--fusion",
                                    help="Score an identity of several images by its centroid (as live) or best"),
-        record: bool = typer.Option(False, "--record", help="Store the calibration so reports project with it"),
-        actor: Optional[str] = typer.Option(None, "--actor", envvar="LFR_ACTOR", help="Who records (with --record)"),
+        record: bool = typer.Option(False, "--record", help="Store the calibration so reports project with it (signed-in admin)"),
     ) -> None:
         """Evaluate 1:N accuracy (rank-1, FNIR at FPIR) of the face engine on a labelled manifest."""
         from rich.console import Console
@@ -162,7 +161,7 @@ def register(app: typer.Typer) -> None:
             plot_det(res, plot)
         arrays = {k: res.pop(k) for k in [k for k in res if k.startswith("_")]}
         if record:
-            res["calibration_id"] = _record(res, arrays, actor)
+            res["calibration_id"] = _record(res, arrays)
         _print_report(res, Console(file=sys.stdout, width=120))
         if plot is not None:
             print(f"DET curve written to {plot}")
@@ -170,17 +169,15 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(_finite(res), default=_json_default, allow_nan=False))
 
 
-def _record(res: dict, arrays: dict, actor: str | None) -> int:
-    from lfr_core.cli.common import domain_errors, fail
-    from lfr_core.db.connection import connect
+def _record(res: dict, arrays: dict) -> int:
+    """Stored as the signed-in admin: the calibration sets thresholds, so it is audited."""
+    from lfr_core.cli.common import domain_errors, fail, signed_in
+    from lfr_core.config import get_settings
     from lfr_core.evaluation import calibration
-    from lfr_core.roles import Actor
 
-    if not actor:
-        fail("--record needs --actor (or LFR_ACTOR): the calibration is audited")
-    with domain_errors(), connect() as conn:
+    with domain_errors(), signed_in(get_settings(), "admin") as (conn, actor):
         try:
-            return calibration.record(conn, res, arrays["_nonmated_top"], Actor(actor, "admin"),
+            return calibration.record(conn, res, arrays["_nonmated_top"], actor,
                                       searches=arrays["_searches"], enrolments=arrays["_enrolments"])
         except ValueError as e:
             fail(str(e))

@@ -13,6 +13,7 @@ from lfr_core.cli import (
     deployment_cmd,
     eval_cmd,
     feed_cmd,
+    people_cmd,
     services_cmd,
     watchlist_cmd,
 )
@@ -20,7 +21,7 @@ from lfr_core.cli import (
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Live facial recognition platform")
 
 for module in (services_cmd, config_cmd, db_cmd, deployment_cmd, watchlist_cmd, audit_cmd, eval_cmd, demo_cmd,
-               feed_cmd, alert_cmd):
+               feed_cmd, alert_cmd, people_cmd):
     module.register(app)
 
 

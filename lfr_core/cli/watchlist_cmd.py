@@ -8,9 +8,7 @@ import typer
 from rich.table import Table
 
 from lfr_core import audit_checkpoints
-from lfr_core.cli.common import EXIT_REFUSED, console, domain_errors, emit, err_console, fail, load_settings
-from lfr_core.db.connection import connect
-from lfr_core.roles import Actor
+from lfr_core.cli.common import EXIT_REFUSED, console, domain_errors, emit, err_console, fail, load_settings, signed_in
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import history as subject_history
@@ -18,7 +16,6 @@ from lfr_core.watchlist.purge import purge as purge_version
 
 watchlist = typer.Typer(no_args_is_help=True, help="Build, seal, activate, expire and purge watchlists")
 
-ACTOR = typer.Option(..., "--actor", envvar="LFR_ACTOR", help="Your name, for the audit log")
 JSON = typer.Option(False, "--json", help="One JSON object on the last line")
 
 
@@ -57,20 +54,18 @@ def build(
                                                          "image paths in it are relative to the manifest"),
     build_key: str | None = typer.Option(None, "--build-key",
                                          help="Idempotency key of this deployment: a retry returns the same version"),
-    actor: str = ACTOR,
-    role: str = typer.Option("planner", "--role", envvar="LFR_ROLE"),
     as_json: bool = JSON,
 ) -> None:
-    """Build a draft version: every image through the face engine, each entry accepted or rejected with a reason."""
+    """Build a draft version (planner): every image through the face engine, each entry accepted or rejected with a reason."""
     from lfr_core.vision.engine import build_engine
     from lfr_core.watchlist.build import build_version, find_by_build_key
 
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings, "planner", "admin") as (conn, actor):
         retried = find_by_build_key(conn, deployment_id, build_key) if build_key else None
         version = retried or build_version(conn, ObjectStore(settings), build_engine(settings), settings,
                                            deployment_id=deployment_id, manifest_uri=manifest,
-                                           actor=Actor(actor, role), build_key=build_key)
+                                           actor=actor, build_key=build_key)
     emit(version, as_json, _render_version)
     if version["entries_accepted"] == 0:
         fail(f"no entry was accepted: version {version['version']} cannot be approved; fix the manifest and build "
@@ -83,7 +78,7 @@ def show(version_id: str, as_json: bool = JSON) -> None:
     from lfr_core.watchlist.build import with_entries
 
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         version = with_entries(conn, lifecycle.get_version(conn, version_id))
     emit(version, as_json, _render_version)
 
@@ -92,7 +87,7 @@ def show(version_id: str, as_json: bool = JSON) -> None:
 def diff(old_version: str, new_version: str, as_json: bool = JSON) -> None:
     """Subjects added, removed and changed between two versions."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         delta = lifecycle.diff(conn, old_version, new_version)
 
     def render(d: dict[str, Any]) -> None:
@@ -110,15 +105,14 @@ def diff(old_version: str, new_version: str, as_json: bool = JSON) -> None:
     emit(delta, as_json, render)
 
 
-def _transition_command(name: str, default_role: str, helptext: str):
-    def command(version_id: str, actor: str = ACTOR,
-                role: str = typer.Option(default_role, "--role", envvar="LFR_ROLE"), as_json: bool = JSON) -> None:
+def _transition_command(name: str, roles: tuple[str, ...], helptext: str):
+    def command(version_id: str, as_json: bool = JSON) -> None:
         settings = load_settings()
-        with domain_errors(), connect(settings) as conn:
+        with domain_errors(), signed_in(settings, *roles) as (conn, actor):
             store = ObjectStore(settings)
             if name == "activate":  # the approval must be covered by a signed checkpoint before the list goes live
                 audit_checkpoints.checkpoint(conn, store, settings)
-            version = getattr(lifecycle, name)(conn, version_id, Actor(actor, role))
+            version = getattr(lifecycle, name)(conn, version_id, actor)
             version["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, store, settings)
         emit(version, as_json, _summary)
 
@@ -126,21 +120,21 @@ def _transition_command(name: str, default_role: str, helptext: str):
     watchlist.command(name)(command)
 
 
-_transition_command("approve", "authoriser", "Seal a draft: an authoriser who did not build it approves its criteria hash.")
-_transition_command("activate", "operator", "Make an approved version live; only inside the deployment window.")
-_transition_command("expire", "operator", "End an approved or active version.")
+_transition_command("approve", ("authoriser",),
+                    "Seal a draft: an authoriser who did not build it approves its criteria hash.")
+_transition_command("activate", ("operator", "admin"), "Make an approved version live; only inside the deployment window.")
+_transition_command("expire", ("operator", "admin"), "End an approved or active version.")
 
 
 @watchlist.command("purge")
 def purge(version_id: str,
           reason: str = typer.Option(..., "--reason", help="Why now (recorded in the receipt and the audit log)"),
-          actor: str = ACTOR, role: str = typer.Option("admin", "--role", envvar="LFR_ROLE"),
           as_json: bool = JSON) -> None:
     """Delete templates and copied images, verify nothing remains, write a deletion receipt."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings, "admin") as (conn, actor):
         store = ObjectStore(settings)
-        receipt = purge_version(conn, store, settings, version_id, Actor(actor, role), reason=reason)
+        receipt = purge_version(conn, store, settings, version_id, actor, reason=reason)
         receipt["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, store, settings)
 
     def render(r: dict[str, Any]) -> None:
@@ -162,7 +156,7 @@ def purge(version_id: str,
 def history(subject_ref: str, as_json: bool = JSON) -> None:
     """Was this subject on a list, when, for which deployment (from the kept snapshots, no templates)."""
     settings = load_settings()
-    with domain_errors(), connect(settings) as conn:
+    with domain_errors(), signed_in(settings) as (conn, _):
         found = subject_history(conn, ObjectStore(settings), subject_ref)
 
     def render(rows: list[dict[str, Any]]) -> None:

@@ -14,6 +14,8 @@ installation let the application own).
 
 from __future__ import annotations
 
+from importlib import resources
+
 import psycopg
 from psycopg import sql
 
@@ -21,6 +23,11 @@ from lfr_core.audit import CHAIN_LOCK_KEY, GENESIS_HASH
 
 OWNER_ROLE = "lfr_owner"
 AUDIT_ROLE = "lfr_audit"
+# Group roles of people (lfr_core/people.py) and of the platform's own service logins.
+PERSON_ROLE = "lfr_person"
+SYSTEM_ROLE = "lfr_system"
+PEOPLE_ROLES = ("planner", "authoriser", "operator", "admin", "auditor")
+POLICY = resources.files("lfr_core.db").joinpath("policy.sql")
 
 
 def _ensure_role(conn: psycopg.Connection, role: str) -> None:
@@ -32,8 +39,15 @@ def prepare(conn: psycopg.Connection, app_user: str, database: str) -> None:
     """Owner roles exist; the database and anything the application login still owns go to `lfr_owner`.
     Migrations then run as `SET ROLE lfr_owner`."""
     with conn.transaction():
-        for role in (OWNER_ROLE, AUDIT_ROLE):
+        for role in (OWNER_ROLE, AUDIT_ROLE, PERSON_ROLE, SYSTEM_ROLE, *(f"lfr_{r}" for r in PEOPLE_ROLES)):
             _ensure_role(conn, role)
+        # lfr_owner adds people (public.lfr_add_person, SECURITY DEFINER): it may create login roles and hand
+        # out the group roles, nothing more; it still cannot log in.
+        conn.execute(sql.SQL("ALTER ROLE {} CREATEROLE").format(sql.Identifier(OWNER_ROLE)))
+        for group in (PERSON_ROLE, *(f"lfr_{r}" for r in PEOPLE_ROLES)):
+            conn.execute(sql.SQL("GRANT {} TO {} WITH ADMIN OPTION, INHERIT FALSE, SET FALSE")
+                         .format(sql.Identifier(group), sql.Identifier(OWNER_ROLE)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(SYSTEM_ROLE), sql.Identifier(app_user)))
         conn.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), sql.Identifier(OWNER_ROLE)))
         conn.execute(sql.SQL("REASSIGN OWNED BY {} TO {}").format(sql.Identifier(app_user), sql.Identifier(OWNER_ROLE)))
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(OWNER_ROLE)))
@@ -53,6 +67,17 @@ BEGIN
     -- The row's time is the caller's (it is hashed as written), but it cannot be backdated or postdated.
     IF abs(extract(epoch FROM v_when - clock_timestamp())) > 300 THEN
         RAISE EXCEPTION 'audit row time % is more than 5 minutes from the server clock', p_occurred_at;
+    END IF;
+    -- Rows are written in the acting person's own name and in a role they hold (public.lfr_holds,
+    -- lfr_core/db/policy.sql); only the platform's service logins write as 'system'.
+    IF p_role = 'system' THEN
+        IF NOT public.lfr_holds('system') THEN
+            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('%s may not write the audit log as the platform', public.lfr_actor());
+        END IF;
+    ELSIF p_actor IS DISTINCT FROM public.lfr_actor() OR NOT public.lfr_holds(p_role) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s may not write the audit log as %s (%s)', public.lfr_actor(), p_actor, p_role);
     END IF;
     PERFORM pg_advisory_xact_lock({CHAIN_LOCK_KEY});
     SELECT seq, row_hash INTO v_seq, v_prev FROM audit.audit_log ORDER BY seq DESC LIMIT 1;
@@ -101,7 +126,15 @@ def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
         conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public "
                              "GRANT USAGE, SELECT ON SEQUENCES TO {}").format(owner, app))
         conn.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM {}").format(app))
+        conn.execute(sql.SQL("GRANT SELECT ON audit.audit_log TO {}").format(sql.Identifier(PERSON_ROLE)))
+        for grantee in (PERSON_ROLE, OWNER_ROLE):  # lfr_owner: for lfr_add_person's audit row
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA audit TO {}").format(sql.Identifier(grantee)))
+            conn.execute(sql.SQL("GRANT EXECUTE ON FUNCTION audit.append(text, text, text, text, text, text, jsonb, "
+                                 "text) TO {}").format(sql.Identifier(grantee)))
         conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = \"$user\", public, audit").format(sql.Identifier(database)))
+        # Who may change what (triggers, row-level security, the people's table rights), as the tables' owner.
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(owner))
+        conn.execute(POLICY.read_text())
 
 
 def migrate_with_roles(settings) -> list:  # noqa: ANN001 - Settings; imported lazily with the services

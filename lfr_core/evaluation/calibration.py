@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 from lfr_core import audit
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.metrics import threshold_at_fpir
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 
 
 def _pseudonymise(searches: list[Search], enrolments: list[Enrolment]) -> tuple[list, list]:
@@ -38,7 +38,7 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
         raise ValueError("an evaluation without non-mated searches or enrolled identities cannot calibrate")
     summary = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated") if k in result}
     stored_searches, stored_enrolments = _pseudonymise(searches or [], enrolments or [])
-    with conn.transaction():
+    with acting(conn, actor):
         row = conn.execute(
             """INSERT INTO model_calibrations (embedder_sha256, detector_sha256, model, manifest, n_gallery,
                                                nonmated_top_scores, summary, recorded_by, group_by, searches,

@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 from lfr_core import audit, deployments
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
@@ -126,7 +126,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     manifest_uri = absolute_manifest_uri(manifest_uri)
     sources = policy_for(settings, manifest_uri)
     manifest_bytes = sources.read(manifest_uri, store, MAX_MANIFEST_BYTES)
-    with conn.transaction():
+    with acting(conn, actor):
         claim(conn, sources, deployment["id"])
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
     rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"],
@@ -142,7 +142,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     copies = copies_prefix(version_id)
     snapshot_obj, number = None, 0
     try:
-        with conn.transaction():
+        with acting(conn, actor):
             deployments.get(conn, deployment["id"], lock=True)  # serialises version numbering
             if build_key and conn.execute(
                 "SELECT 1 FROM watchlist_versions WHERE deployment_id = %s AND build_key = %s",

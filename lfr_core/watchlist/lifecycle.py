@@ -17,7 +17,7 @@ from lfr_core import audit, deployments
 from lfr_core.audit import canonical_json, sha256_hex
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import Refused
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 
 # state -> states it may move to
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -80,7 +80,7 @@ def _transition(conn: psycopg.Connection, version: dict[str, Any], to: str, acto
 
 def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str, Any]:
     actor.require("authoriser", to="approve a watchlist")
-    with conn.transaction():
+    with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
         if actor.name == version["built_by"]:
             raise Refused(f"{actor.name} built version {version_id}; approval needs a different authoriser")
@@ -97,7 +97,7 @@ def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: da
     """Make an approved version the deployment's live list; only inside the window."""
     actor.require("operator", "admin", "system", to="activate a watchlist")
     now = now or datetime.now(UTC)
-    with conn.transaction():
+    with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
         deployment = deployments.get(conn, version["deployment_id"], lock=True)
         if not deployments.in_window(deployment, now):
@@ -116,7 +116,7 @@ def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: da
 
 def expire(conn: psycopg.Connection, version_id: str, actor: Actor, *, reason: str = "window ended") -> dict[str, Any]:
     actor.require("operator", "admin", "system", to="expire a watchlist")
-    with conn.transaction():
+    with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
         row = _transition(conn, version, "expired", actor, extra_sql=", expired_at = now()", details={"reason": reason})
         # A cancelled deployment stays cancelled; a live one closes with its list.

@@ -19,7 +19,7 @@ from lfr_core import audit
 from lfr_core.audit import canonical_json, sha256_hex
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor
+from lfr_core.roles import Actor, acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist.lifecycle import _transition, get_version
 
@@ -55,12 +55,12 @@ def purge(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
     if version["state"] == "purged":
         return version["purge_receipt"]
     bucket, prefix = settings.s3.bucket_images, copies_prefix(version["id"])
-    _delete_copies(conn, store, version["id"], bucket, prefix)
+    _delete_copies(conn, store, version["id"], bucket, prefix, actor)
     return _seal(conn, store, settings, version["id"], actor, bucket, prefix)
 
 
 def _start(conn: psycopg.Connection, version_id: str, actor: Actor, reason: str) -> dict[str, Any]:
-    with conn.transaction():
+    with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
         if version["state"] in ("purged", "purging"):
             return version
@@ -86,9 +86,10 @@ def _start(conn: psycopg.Connection, version_id: str, actor: Actor, reason: str)
                            extra_params=(Jsonb(progress),), details=progress)
 
 
-def _delete_copies(conn: psycopg.Connection, store: ObjectStore, version_id: Any, bucket: str, prefix: str) -> None:
+def _delete_copies(conn: psycopg.Connection, store: ObjectStore, version_id: Any, bucket: str, prefix: str,
+                   actor: Actor) -> None:
     while True:
-        with conn.transaction():
+        with acting(conn, actor):
             todo = conn.execute(
                 """SELECT id, image_uri, image_purge FROM watchlist_entries
                    WHERE version_id = %s AND image_uri IS NOT NULL ORDER BY id LIMIT %s""",
@@ -102,7 +103,7 @@ def _delete_copies(conn: psycopg.Connection, store: ObjectStore, version_id: Any
         absent = {row["id"]: "deleted" if row["image_purge"] == "deleting" else "missing"
                   for row in todo if keys[row["id"]] not in present}
         doomed = [i for i in keys if i not in absent]
-        with conn.transaction():
+        with acting(conn, actor):
             conn.execute("UPDATE watchlist_entries SET image_purge = 'deleting' WHERE id = ANY(%s)", (doomed,))
         store.delete_keys(bucket, [keys[i] for i in doomed])
         survivors = {k for k, _ in store.list_keys(bucket, prefix)} & {keys[i] for i in doomed}
@@ -110,7 +111,7 @@ def _delete_copies(conn: psycopg.Connection, store: ObjectStore, version_id: Any
             raise PurgeVerificationFailed(f"{len(survivors)} image copies of version {version_id} survived their "
                                           f"deletion; the version stays 'purging' and a rerun resumes")
         outcome = {**absent, **dict.fromkeys(doomed, "deleted")}
-        with conn.transaction():
+        with acting(conn, actor):
             conn.execute(
                 """UPDATE watchlist_entries e SET image_purge = o.outcome, image_uri = NULL
                    FROM unnest(%s::bigint[], %s::text[]) AS o(id, outcome) WHERE e.id = o.id""",
@@ -119,7 +120,7 @@ def _delete_copies(conn: psycopg.Connection, store: ObjectStore, version_id: Any
 
 def _seal(conn: psycopg.Connection, store: ObjectStore, settings: Settings, version_id: Any, actor: Actor,
           bucket: str, prefix: str) -> dict[str, Any]:
-    with conn.transaction():
+    with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
         if version["state"] == "purged":  # a concurrent run finished first
             return version["purge_receipt"]

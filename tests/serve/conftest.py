@@ -15,7 +15,7 @@ from lfr_core.db.connection import connect
 from lfr_core.demo_data import labelled_faces, stage_custody_manifest
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, free_port, make_deployment, wait_until
+from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PASSWORD, PLANNER, free_port, make_deployment, wait_until
 
 MIRANDA = "SUBJ-lin-manuel-miranda"
 
@@ -28,9 +28,9 @@ APP_ARGS = {
 }
 
 
-def metric_total(url: str, name: str, admin_key: str) -> float:
-    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics (an admin key's)."""
-    response = httpx.get(f"{url}/metrics", headers={"X-API-Key": admin_key}, timeout=10)
+def metric_total(url: str, name: str, admin: dict[str, str]) -> float:
+    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics (an admin's headers)."""
+    response = httpx.get(f"{url}/metrics", headers=admin, timeout=10)
     response.raise_for_status()
     text = response.text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -63,18 +63,29 @@ def live_watchlist(conn, settings, store, engine, shared_dir: Path) -> tuple[dic
 
 @pytest.fixture(scope="module")
 def live(services, shared_dir, store, face_engine) -> dict:
-    """A live deployment (active version, inside its window), an idle one, and keys for both."""
+    """A live deployment (active version, inside its window, olly.operator assigned), an idle one (ivy.operator
+    assigned), and a camera key for each."""
     with connect(services) as conn:
         dep, version = live_watchlist(conn, services, store, face_engine, shared_dir)
-        idle = make_deployment(conn, services, starts_in_s=3600)
-        keys = {
-            "operator": apikeys.create(conn, "olly.operator", "operator", ADMIN, deployment_id=dep["id"]),
-            "planner": apikeys.create(conn, "pat.planner", "planner", ADMIN),
-            "admin": apikeys.create(conn, "ada.admin", "admin", ADMIN),
-            "idle_operator": apikeys.create(conn, "ivy.operator", "operator", ADMIN, deployment_id=idle["id"]),
-        }
+        idle = make_deployment(conn, services, starts_in_s=3600, operator="ivy.operator")
+        keys = {"camera": apikeys.create(conn, "cam-1", ADMIN, deployment_id=dep["id"]),
+                "idle_camera": apikeys.create(conn, "cam-idle", ADMIN, deployment_id=idle["id"])}
         conn.commit()
     return {"deployment": dep, "version": version, "idle": idle, "keys": keys}
+
+
+def sign_in(url: str, name: str, password: str = PASSWORD) -> dict[str, str]:
+    """Headers of a person signed in through the ingress's own token route."""
+    response = httpx.post(f"{url}/v1/auth/token", data={"username": name, "password": password}, timeout=30)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def people(serve_url) -> dict[str, dict[str, str]]:
+    """Signed-in headers by role: the live deployment's operator, the idle one's, a planner, an admin."""
+    return {"operator": sign_in(serve_url, OPERATOR.name), "idle_operator": sign_in(serve_url, "ivy.operator"),
+            "planner": sign_in(serve_url, PLANNER.name), "admin": sign_in(serve_url, ADMIN.name)}
 
 
 @pytest.fixture(scope="module")

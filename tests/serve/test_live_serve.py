@@ -51,7 +51,7 @@ def post(url: str, dep, key: str | None, body: bytes, *, camera="cam-1", when: d
 @pytest.fixture(scope="module")
 def streamed(serve_url, live, shared_dir) -> dict:
     """The clip streamed once (every 4th frame) as camera cam-1, capture times at the video's pace."""
-    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    dep, key = live["deployment"]["id"], live["keys"]["camera"]
     start = datetime.now(UTC)
     responses = []
     for offset, jpeg in video_frames(shared_dir):
@@ -61,7 +61,7 @@ def streamed(serve_url, live, shared_dir) -> dict:
     return {"responses": responses, "alerts": [a for r in responses for a in r["alerts"]]}
 
 
-def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, live):
+def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, live, people):
     responses = streamed["responses"]
     assert sum(r["faces"] for r in responses) > len(responses) // 2
     assert all(len(r["boxes"]) == r["faces"] for r in responses)
@@ -71,22 +71,22 @@ def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, l
     # one alert per person per track, and the cooldown per (camera, subject) holds within the clip
     assert len(alerts) == 1
     listed = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts", params=WHY,
-                       headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
+                       headers=people["operator"], timeout=10)
     assert listed.status_code == 200
     assert [a["id"] for a in listed.json()] == [a["id"] for a in alerts]
     row = listed.json()[0]
     assert row["camera_id"] == "cam-1" and row["version_id"] == str(live["version"]["id"])
     assert row["watchlist_image_url"] and row["score"] >= float(live["version"]["threshold"])
-    probe = httpx.get(serve_url + row["probe_crop_url"], params=WHY, headers={"X-API-Key": live["keys"]["operator"]},
+    probe = httpx.get(serve_url + row["probe_crop_url"], params=WHY, headers=people["operator"],
                       timeout=10)
     assert probe.status_code == 200 and probe.content[:2] == b"\xff\xd8"
 
 
-def test_operator_adjudicates_an_alert(streamed, serve_url, live):
+def test_operator_adjudicates_an_alert(streamed, serve_url, live, people):
     alert_id = streamed["alerts"][0]["id"]
-    op = {"X-API-Key": live["keys"]["operator"]}
+    op = people["operator"]
     assert httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "confirmed"},
-                      headers={"X-API-Key": live["keys"]["planner"]}, timeout=10).status_code == 403
+                      headers=people["planner"], timeout=10).status_code == 403
     assert httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "maybe"},
                       headers=op, timeout=10).status_code == 422
     r = httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "confirmed"}, headers=op, timeout=10)
@@ -95,14 +95,14 @@ def test_operator_adjudicates_an_alert(streamed, serve_url, live):
     assert again.status_code == 409
 
 
-def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir):
-    frames_before = metric_total(serve_url, "lfr_frames_total", live["keys"]["admin"])
+def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir, people):
+    frames_before = metric_total(serve_url, "lfr_frames_total", people["admin"])
     jpeg = video_frames(shared_dir, every=100)[0][1]
     r = post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], jpeg)
     assert r.status_code == 409 and "no active watchlist" in r.json()["detail"]
     # not even decoded: a body that is no image gets the same 409, not a 400
     assert post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], b"junk").status_code == 409
-    assert metric_total(serve_url, "lfr_frames_total", live["keys"]["admin"]) == frames_before
+    assert metric_total(serve_url, "lfr_frames_total", people["admin"]) == frames_before
 
 
 def _png(width: int, height: int) -> bytes:
@@ -114,15 +114,15 @@ def _png(width: int, height: int) -> bytes:
             + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
 
 
-def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, shared_dir):
-    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, shared_dir, people):
+    dep, key = live["deployment"]["id"], live["keys"]["camera"]
     good = video_frames(shared_dir, every=100)[0][1]
     assert post(serve_url, dep, key, b"this is not an image").status_code in (400, 422)
     assert post(serve_url, dep, key, good[: len(good) // 2]).status_code in (400, 422)  # truncated JPEG
     assert post(serve_url, dep, key, b"\0" * 9_000_000).status_code == 413
     assert post(serve_url, dep, key, _png(9000, 5000), ctype="image/png").status_code == 413
     assert post(serve_url, dep, key, good, ctype="text/plain").status_code == 415
-    # An operator key is checked against its binding before any lookup: an unknown deployment and another
+    # A camera key is checked against its binding before any lookup: an unknown deployment and another
     # existing one answer alike, so the key learns nothing about which deployments exist.
     unknown = post(serve_url, "00000000-0000-0000-0000-000000000000", key, good)
     other = post(serve_url, live["idle"]["id"], key, good)
@@ -130,21 +130,25 @@ def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, 
     assert post(serve_url, "not-a-uuid", key, good).status_code == 404
     assert post(serve_url, dep, None, good).status_code == 401
     assert post(serve_url, dep, "lfr_unknown", good).status_code == 401
-    assert post(serve_url, dep, live["keys"]["planner"], good).status_code == 403
-    assert post(serve_url, dep, live["keys"]["idle_operator"], good).status_code == 403
+    assert post(serve_url, dep, live["keys"]["idle_camera"], good).status_code == 403
     assert post(serve_url, dep, key, good, when=datetime.now(UTC) + timedelta(days=1)).status_code == 422
     assert post(serve_url, dep, key, good, when=datetime.now(UTC) - timedelta(hours=2)).status_code == 422
     assert post(serve_url, dep, key, good, camera="bad camera!").status_code == 422
     assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params=WHY, timeout=10).status_code == 401
-    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params=WHY, headers={"X-API-Key": live["keys"]["idle_operator"]},
-                     timeout=10).status_code == 403
+    # Another deployment's officer: its alerts answer as an unknown deployment's, and nothing is listed.
+    hidden = httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params=WHY, headers=people["idle_operator"],
+                       timeout=10)
+    assert hidden.status_code == 404 and "ivy.operator" in hidden.json()["detail"]
+    # A camera key only posts frames.
+    assert httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params=WHY, headers={"X-API-Key": key},
+                     timeout=10).status_code == 401
     r = post(serve_url, dep, key, good)
     assert r.status_code == 200, r.text
 
 
 def test_a_frame_above_4_mib_and_under_the_body_limit_is_matched(streamed, serve_url, live, shared_dir, services):
     """Replicas talk over gRPC, whose default message cap (4 MiB) is below the body limit (8 MB)."""
-    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    dep, key = live["deployment"]["id"], live["keys"]["camera"]
     frame = cv2.imdecode(np.frombuffer(video_frames(shared_dir, every=100)[1][1], np.uint8), cv2.IMREAD_COLOR)
     big = cv2.resize(frame, (3840, 2160), interpolation=cv2.INTER_CUBIC)  # a 4K camera
     big = np.clip(big + np.random.default_rng(0).normal(0, 10, big.shape), 0, 255).astype(np.uint8)
@@ -155,16 +159,16 @@ def test_a_frame_above_4_mib_and_under_the_body_limit_is_matched(streamed, serve
     assert r.json()["faces"] >= 1
 
 
-def test_openapi_metrics_console_and_health(serve_url, live):
+def test_openapi_metrics_console_and_health(serve_url, live, people):
     spec = httpx.get(serve_url + "/openapi.json", timeout=10).json()
     assert "/v1/deployments/{deployment_id}/frames" in spec["paths"]
     assert "/v1/alerts/{alert_id}/adjudication" in spec["paths"]
     health = httpx.get(serve_url + "/healthz", timeout=10).json()
     assert health["ok"] is True and str(live["deployment"]["id"]) not in str(health)
-    # The metrics' labels name deployments and cameras: an admin key's only.
+    # The metrics' labels name deployments and cameras: an admin's only.
     assert httpx.get(serve_url + "/metrics", timeout=10).status_code == 401
-    assert httpx.get(serve_url + "/metrics", headers={"X-API-Key": live["keys"]["operator"]}, timeout=10).status_code == 403
-    text = httpx.get(serve_url + "/metrics", headers={"X-API-Key": live["keys"]["admin"]}, timeout=10).text
+    assert httpx.get(serve_url + "/metrics", headers=people["operator"], timeout=10).status_code == 403
+    text = httpx.get(serve_url + "/metrics", headers=people["admin"], timeout=10).text
     for name in ("lfr_frames_total", "lfr_faces_total", "lfr_alerts_total", "lfr_frames_refused_total",
                  "lfr_frames_dropped_total", "lfr_batch_size_bucket", "lfr_latency_seconds_bucket"):
         assert name in text
@@ -204,16 +208,16 @@ def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, s
     assert set(row) == {"deployment_id", "camera_id", "frames", "faces_seen", "frames_refused", "updated_at"}
 
 
-def test_flushing_counters_on_demand_needs_an_admin_key(serve_url, live):
+def test_flushing_counters_on_demand_needs_an_admin(serve_url, people):
     assert httpx.post(serve_url + "/admin/flush", timeout=10).status_code == 401
-    operator = httpx.post(serve_url + "/admin/flush", headers={"X-API-Key": live["keys"]["operator"]}, timeout=10)
+    operator = httpx.post(serve_url + "/admin/flush", headers=people["operator"], timeout=10)
     assert operator.status_code == 403
-    admin = httpx.post(serve_url + "/admin/flush", headers={"X-API-Key": live["keys"]["admin"]}, timeout=10)
+    admin = httpx.post(serve_url + "/admin/flush", headers=people["admin"], timeout=10)
     assert admin.status_code == 200
 
 
-def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, store, lfr_home, live):
-    httpx.post(serve_url + "/admin/flush", headers={"X-API-Key": live["keys"]["admin"]}, timeout=10)
+def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, store, lfr_home, live, people):
+    httpx.post(serve_url + "/admin/flush", headers=people["admin"], timeout=10)
     with connect(services) as conn:
         crops = {r["probe_crop_uri"] for r in conn.execute(
             "SELECT probe_crop_uri FROM alerts WHERE probe_crop_uri IS NOT NULL").fetchall()}
@@ -258,7 +262,7 @@ def test_lfr_feed_streams_the_clip_and_prints_a_json_summary(streamed, serve_url
 
     result = CliRunner().invoke(app, [
         "feed", "--deployment", str(live["deployment"]["id"]), "--source", str(shared_dir / VIDEO), "--fps", "10",
-        "--api-key", live["keys"]["operator"], "--camera", "cam-2", "--url", serve_url, "--max-frames", "30", "--json"])
+        "--api-key", live["keys"]["camera"], "--camera", "cam-2", "--url", serve_url, "--max-frames", "30", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["frames_read"] == 30 and summary["frames_ok"] + summary["dropped"] == 30
@@ -272,7 +276,7 @@ def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shar
 
     result = CliRunner().invoke(app, [
         "feed", "--deployment", str(live["idle"]["id"]), "--source", str(shared_dir / "data" / "crowd"),
-        "--api-key", live["keys"]["idle_operator"], "--url", serve_url, "--max-frames", "3"])
+        "--api-key", live["keys"]["idle_camera"], "--url", serve_url, "--max-frames", "3"])
     assert result.exit_code == 3 and "no active watchlist" in result.output
 
 
@@ -302,7 +306,7 @@ def test_prescale_raises_and_lowers_replicas_and_warms(streamed, serve_url):
 def test_a_killed_detector_replica_is_replaced_and_the_feed_recovers(streamed, serve_url, live, shared_dir):
     import ray
 
-    dep, key = live["deployment"]["id"], live["keys"]["operator"]
+    dep, key = live["deployment"]["id"], live["keys"]["camera"]
     frames = video_frames(shared_dir, every=10)
     replicas = [a for a in ray.util.list_named_actors(all_namespaces=True) if "Detector" in a["name"]]
     assert replicas
@@ -341,9 +345,9 @@ def test_batch_size_changes_live_through_reconfigure(streamed, serve_url):
     assert before & after  # updated in place (autoscaling may add or drop a replica meanwhile; a redeploy replaces all)
 
 
-def test_every_view_of_an_alert_list_or_face_image_is_logged_with_its_reason(streamed, serve_url, live, services):
+def test_every_view_of_an_alert_list_or_face_image_is_logged_with_its_reason(streamed, serve_url, live, services, people):
     """DPA 2018 s.62: who consulted what, when and why; a view without a reason is refused."""
-    op = {"X-API-Key": live["keys"]["operator"]}
+    op = people["operator"]
     dep = live["deployment"]["id"]
     alerts_url = f"{serve_url}/v1/deployments/{dep}/alerts"
     row = httpx.get(alerts_url, params=WHY, headers=op, timeout=10).json()[0]
@@ -366,13 +370,13 @@ def test_every_view_of_an_alert_list_or_face_image_is_logged_with_its_reason(str
     assert logged[0]["object_id"] == row["id"] and logged[2]["object_id"] == str(dep)
 
 
-def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, serve_url, live, services):
+def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, serve_url, live, services, people):
     """The object store down: the alert's images answer 503 naming it (not 500), and once it is back the
     same crop is served again. PostgreSQL down: the alert list answers 503 naming it."""
     from lfr_core.services.postgres import EmbeddedPostgres
     from lfr_core.services.s3server import EmbeddedS3
 
-    op = {"X-API-Key": live["keys"]["operator"]}
+    op = people["operator"]
     alerts_url = f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts"
     probe_url = serve_url + httpx.get(alerts_url, params=WHY, headers=op, timeout=10).json()[0]["probe_crop_url"]
     crop = httpx.get(probe_url, params=WHY, headers=op, timeout=10).content
@@ -391,18 +395,19 @@ def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, ser
     assert httpx.get(alerts_url, params=WHY, headers=op, timeout=30).status_code == 200
 
 
-def test_the_api_keeps_its_contract(streamed, serve_url, live, tmp_path):
+def test_the_api_keeps_its_contract(streamed, serve_url, live, tmp_path, people):
     """schemathesis with every check (server errors, status codes, content types, response schemas and
     headers, positive and negative data, missing headers, ignored auth, unsupported methods) against the
-    running ingress, with the live deployment's operator key and its adjudicated alert. Last in the module:
+    running ingress, with the live deployment's camera key, its operator's token and its adjudicated alert. Last in the module:
     it posts frames and decisions of its own."""
     import os
     import subprocess
     import sys
 
     alert = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts", params=WHY,
-                      headers={"X-API-Key": live["keys"]["operator"]}, timeout=10).json()[0]
-    env = {**os.environ, "LFR_CONTRACT_OPERATOR_KEY": live["keys"]["operator"],
+                      headers=people["operator"], timeout=10).json()[0]
+    env = {**os.environ, "LFR_CONTRACT_CAMERA_KEY": live["keys"]["camera"],
+           "LFR_CONTRACT_OPERATOR_TOKEN": people["operator"]["Authorization"].split()[1],
            "LFR_CONTRACT_DEPLOYMENT": str(live["deployment"]["id"]), "LFR_CONTRACT_ALERT": alert["id"]}
     config = Path(__file__).with_name("schemathesis.toml")
     run = subprocess.run(

@@ -19,7 +19,7 @@ def chain(services):
     with connect(services) as conn:
         for i in range(3):
             with conn.transaction():
-                audit.append(conn, actor="t.tester", role="admin", action="test.event", object_type="test",
+                audit.append(conn, actor="lfr-system", role="system", action="test.event", object_type="test",
                              object_id=f"obj-{i}", details={"n": i, "note": "audit tamper test"})
         snapshot = conn.execute("SELECT * FROM audit_log ORDER BY seq").fetchall()
         assert audit.verify(conn).ok

@@ -119,7 +119,7 @@ def test_missing_and_stale_checkpoints_are_reported(chain, store, own):  # noqa:
     audit_checkpoints.checkpoint(chain, store, own)
     assert _problems(chain, store, own, now=later) == []  # nothing newer than the checkpoint
     with chain.transaction():
-        audit.append(chain, actor="t.tester", role="admin", action="test.event", object_type="test", object_id="late",
+        audit.append(chain, actor="lfr-system", role="system", action="test.event", object_type="test", object_id="late",
                      details={"n": 99})
     assert _problems(chain, store, own) == []  # a row newer than the checkpoint, within the interval
     stale = _problems(chain, store, own, now=later)

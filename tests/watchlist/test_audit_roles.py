@@ -52,10 +52,10 @@ def test_it_owns_nothing_and_appends_only_through_the_function(services):
         login = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'lfr_audit'").fetchone()["rolcanlogin"]
         assert login is False
         with conn.transaction():
-            row_hash = audit.append(conn, actor="t.tester", role="admin", action="test.append", object_type="test",
+            row_hash = audit.append(conn, actor="lfr-system", role="system", action="test.append", object_type="test",
                                     object_id="roles", details={"ok": True})
         last = conn.execute("SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         assert last["row_hash"] == row_hash and audit.verify(conn).ok  # the function's hash is the one verify computes
         with pytest.raises(psycopg.errors.RaiseException, match="server clock"), conn.transaction():
-            conn.execute("SELECT audit.append('2020-01-01T00:00:00+00:00', 'mallory', 'admin', 'backdated', 't', 'x',"
+            conn.execute("SELECT audit.append('2020-01-01T00:00:00+00:00', 'lfr-system', 'system', 'backdated', 't', 'x',"
                          " '{}'::jsonb, 'x')")

@@ -12,6 +12,7 @@ import pytest
 
 from lfr_core import reports
 from lfr_core.evaluation import calibration
+from tests.conftest import signed_in_env
 from tests.airflow.rows import insert_deployment, insert_version
 
 
@@ -30,8 +31,8 @@ def small_manifest(tmp_path, shared_dir):
 def test_recorded_calibration_drives_the_report_projection(services, db, small_manifest, face_engine):
     result = subprocess.run(
         [sys.executable, "-m", "lfr_core.cli.main", "eval", "--manifest", str(small_manifest), "--json",
-         "--holdout-share", "0.34", "--record", "--actor", "ada.admin"],
-        capture_output=True, text=True, timeout=300, env=os.environ.copy())
+         "--holdout-share", "0.34", "--record"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **signed_in_env(services, "ada.admin")})
     assert result.returncode == 0, result.stderr
     evaluated = json.loads(result.stdout.strip().splitlines()[-1])
     sha = evaluated["model"]["embedder"]["weights_sha256"]

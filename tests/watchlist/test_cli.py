@@ -8,15 +8,16 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+from lfr_core.config import get_settings
+from tests.conftest import signed_in_env
 from tests.watchlist.conftest import subject_rows
 
 
-def lfr(*args: str, actor: str | None = None, role: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ}
+def lfr(*args: str, actor: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI signed in as `actor` (a test person, tests/conftest.py), or not signed in at all."""
+    env = {**os.environ, "LFR_IDENTITY__SESSION_FILE": os.devnull + ".none"}
     if actor:
-        env["LFR_ACTOR"] = actor
-    if role:
-        env["LFR_ROLE"] = role
+        env.update(signed_in_env(get_settings(), actor))
     return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
@@ -38,17 +39,17 @@ def test_planner_builds_authoriser_approves_auditor_verifies(services, identitie
                           actor="pat.planner"))
     assert built["state"] == "draft" and built["entries_accepted"] == 3
 
-    same_person = lfr("watchlist", "approve", built["id"], actor="pat.planner", role="authoriser")
-    assert same_person.returncode == 3 and "different authoriser" in same_person.stderr
+    not_an_authoriser = lfr("watchlist", "approve", built["id"], actor="pat.planner")
+    assert not_an_authoriser.returncode == 3 and "needs the role authoriser" in not_an_authoriser.stderr
     approved = last_json(lfr("watchlist", "approve", built["id"], "--json", actor="ann.authoriser"))
     assert approved["state"] == "approved" and approved["approved_by"] == "ann.authoriser"
     early = lfr("watchlist", "activate", built["id"], actor="olly.operator")
     assert early.returncode == 3 and "outside" in early.stderr
 
-    shown = last_json(lfr("deployment", "show", created["id"], "--json"))
+    shown = last_json(lfr("deployment", "show", created["id"], "--json", actor="aud.auditor"))
     assert [v["state"] for v in shown["versions"]] == ["approved"]
-    assert last_json(lfr("audit", "verify", "--json"))["ok"] is True
-    exported = lfr("audit", "export", "--type", "watchlist_version", "--id", built["id"])
+    assert last_json(lfr("audit", "verify", "--json", actor="aud.auditor"))["ok"] is True
+    exported = lfr("audit", "export", "--type", "watchlist_version", "--id", built["id"], actor="aud.auditor")
     assert [json.loads(line)["action"] for line in exported.stdout.splitlines()] == ["watchlist.build", "watchlist.approved"]
 
 
@@ -60,5 +61,8 @@ def test_cli_refuses_bad_input_with_exit_codes(services):
                "--start", "2020-01-01T10:00:00+0000", "--end", "2020-01-01T12:00:00+0000", "--authorising-officer", "x",
                actor="pat.planner")
     assert past.returncode == 2 and "in the past" in past.stderr
-    wrong_role = lfr("watchlist", "purge", "00000000-0000-0000-0000-000000000000", "--reason", "t", actor="x", role="operator")
+    wrong_role = lfr("watchlist", "purge", "00000000-0000-0000-0000-000000000000", "--reason", "t",
+                     actor="olly.operator")
     assert wrong_role.returncode == 3 and "may not purge" in wrong_role.stderr
+    nobody = lfr("watchlist", "purge", "00000000-0000-0000-0000-000000000000", "--reason", "t")
+    assert nobody.returncode == 3 and "not signed in" in nobody.stderr

@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import make_deployment
+from lfr_core.config import get_settings
+from tests.conftest import make_deployment, signed_in_env
 
 
 def lfr(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
-                          env={**os.environ, "LFR_ACTOR": "olly.operator"}, timeout=120)
+                          env={**os.environ, **signed_in_env(get_settings(), "olly.operator")}, timeout=120)
 
 
 def test_listing_alerts_needs_a_reason_and_is_logged(db, services):

@@ -11,6 +11,7 @@ from lfr_core.services.s3server import EmbeddedS3
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import history, purge
+from lfr_core.roles import SYSTEM
 from tests.conftest import ADMIN, OPERATOR
 from tests.watchlist.test_new_user import _live_list
 
@@ -27,7 +28,7 @@ def test_objects_survive_restarts_between_build_purge_alert_and_decision(db, ser
     copies = [e["image_uri"] for e in version["entries"] if e["image_uri"]]
     alert = alerts.raise_alert(db, store, services.s3.bucket_alerts, NewAlert(
         deployment["id"], version["id"], version["entries"][0]["subject_ref"], "wanted_suspect", 0.7, "cam-1", "t1",
-        datetime.now(UTC), copies[0]), b"\xff\xd8probe\xff\xd9", OPERATOR)
+        datetime.now(UTC), copies[0]), b"\xff\xd8probe\xff\xd9", SYSTEM)
     db.commit()
 
     _restart(services)  # between the alert and its adjudication

@@ -13,6 +13,7 @@ import pytest
 from lfr_core import alerts, deployments, orchestration, reports, sweeps
 from lfr_core.alerts import NewAlert
 from lfr_core.cancellation import cancel_deployment
+from lfr_core.roles import SYSTEM
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation.metrics import threshold_at_fpir
 from lfr_core.storage.objectstore import parse_s3_uri
@@ -104,10 +105,13 @@ def test_cancel_purges_every_version_is_audited_and_refuses_new_builds(db, servi
     assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
     done = last_json(lfr("deployment", "cancel", created["id"], "--reason", "intelligence withdrawn", "--json",
                          actor="pat.planner"))
-    assert done["status"] == "cancelled" and done["purged"] == [built["id"]]
+    # A planner's own credentials cannot purge (that is an admin's or the platform's): the expiry sweep does.
+    assert done["status"] == "cancelled" and done["taken_down"] is False and done["purged"] == []
+    swept = sweeps.sweep_watchlists(db, store, services)
+    assert built["id"] in [str(v) for v in swept["purged"]], swept
     version = lifecycle.get_version(db, built["id"])
     assert version["state"] == "purged"
-    assert version["purge_receipt"]["reason"] == "deployment cancelled by pat.planner: intelligence withdrawn"
+    assert version["purge_receipt"]["reason"].startswith("deployment cancelled: intelligence withdrawn")
     assert not store.list_keys(services.s3.bucket_images, f"{built['id']}/")
     actions = db.execute("SELECT action, actor, details FROM audit_log WHERE object_id = %s ORDER BY seq",
                          (created["id"],)).fetchall()
@@ -188,7 +192,7 @@ def _live_list_with_pending_alert(db, services, store, face_engine, identities, 
     entry = next(e for e in version["entries"] if e["status"] == "accepted")
     alert = alerts.raise_alert(db, store, services.s3.bucket_alerts, NewAlert(
         deployment["id"], version["id"], entry["subject_ref"], entry["category"], 0.71, "cam-1", "t1",
-        datetime.now(UTC), entry["image_uri"]), b"\xff\xd8probe\xff\xd9", OPERATOR)
+        datetime.now(UTC), entry["image_uri"]), b"\xff\xd8probe\xff\xd9", SYSTEM)
     lifecycle.expire(db, version["id"], OPERATOR, reason="test: operator ended the deployment early")
     return deployment, version, entry, alert
 
@@ -231,7 +235,7 @@ def test_retention_releases_a_kept_watchlist_image(db, services, store, face_eng
     _, version, entry, alert = _live_list_with_pending_alert(db, services, store, face_engine, identities, stage)
     purge(db, store, services, version["id"], ADMIN, reason="window ended")
     later = datetime.now(UTC) + timedelta(days=services.alerts.retention_days + 1)
-    alerts.delete_expired(db, store, services.alerts.retention_days, ADMIN, now=later)
+    alerts.delete_expired(db, store, services.alerts.retention_days, SYSTEM, now=later)
     assert store.list_keys(parse_s3_uri(entry["image_uri"])[0], f"{version['id']}/") == []
 
 
@@ -268,24 +272,25 @@ def test_show_diff_and_keys_read_as_tables_without_json(services, identities, st
         {"subject_ref": "NOFACE-2", "category": "wanted_suspect", "rationale": "r", "provenance": "p",
          "capture_date": "", "path": str(blank)}]), "--json", actor="pat.planner"))
 
-    shown = lfr("watchlist", "show", second["id"])
+    shown = lfr("watchlist", "show", second["id"], actor="aud.auditor")
     assert shown.returncode == 0 and not shown.stdout.lstrip().startswith("{")
     assert "NOFACE-2" in shown.stdout and "no face found" in shown.stdout and rows[0]["subject_ref"] in shown.stdout
     assert "threshold 0.4100 (set by the deployment)" in shown.stdout
 
-    diffed = lfr("watchlist", "diff", first["id"], second["id"])
+    diffed = lfr("watchlist", "diff", first["id"], second["id"], actor="aud.auditor")
     assert diffed.returncode == 0 and not diffed.stdout.lstrip().startswith("{")
     assert "NOFACE-2" in diffed.stdout and "added" in diffed.stdout and rows[1]["subject_ref"] in diffed.stdout
 
-    deployment = lfr("deployment", "show", created["id"])
+    deployment = lfr("deployment", "show", created["id"], actor="aud.auditor")
     assert deployment.returncode == 0 and "Bute Street" in deployment.stdout and "Supt. Evans" in deployment.stdout
     assert not deployment.stdout.lstrip().startswith("{")
 
-    key = last_json(lfr("apikey", "create", "--name", "cam-operator-7", "--role", "operator", "--deployment",
-                        created["id"], "--json", actor="ada.admin"))["api_key"]
-    listed = lfr("apikey", "list")
-    assert listed.returncode == 0 and "cam-operator-7" in listed.stdout and key not in listed.stdout
-    key_id = next(r["key_id"] for r in last_json(lfr("apikey", "list", "--json")) if r["name"] == "cam-operator-7")
+    key = last_json(lfr("apikey", "create", "--name", "cam-7", "--deployment", created["id"], "--json",
+                        actor="ada.admin"))["api_key"]
+    listed = lfr("apikey", "list", actor="ada.admin")
+    assert listed.returncode == 0 and "cam-7" in listed.stdout and key not in listed.stdout
+    key_id = next(r["key_id"] for r in last_json(lfr("apikey", "list", "--json", actor="ada.admin"))
+                  if r["name"] == "cam-7")
     revoked = lfr("apikey", "revoke", key_id, actor="ada.admin")
-    assert revoked.returncode == 0 and "revoked the operator key of cam-operator-7" in revoked.stdout
-    assert "cam-operator-7" not in lfr("apikey", "list").stdout
+    assert revoked.returncode == 0 and "revoked the camera key of cam-7" in revoked.stdout
+    assert "cam-7" not in lfr("apikey", "list", actor="ada.admin").stdout

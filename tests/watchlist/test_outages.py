@@ -11,13 +11,14 @@ import pytest
 
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from tests.conftest import PLANNER, free_port, make_deployment
+from lfr_core.config import get_settings
+from tests.conftest import PLANNER, free_port, make_deployment, signed_in_env
 from tests.watchlist.conftest import subject_rows
 
 
 def lfr_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
-                          env={**os.environ, "LFR_ACTOR": "ada.admin", **env}, timeout=120)
+                          env={**os.environ, **signed_in_env(get_settings(), "ada.admin"), **env}, timeout=120)
 
 
 def assert_unavailable(result: subprocess.CompletedProcess[str], service: str) -> None:
@@ -41,8 +42,7 @@ def test_s3_down_exits_4_naming_it_and_changes_nothing(db, draft):
     for args in (("watchlist", "purge", str(version["id"]), "--reason", "test"),
                  ("audit", "verify"),
                  ("watchlist", "history", "SUBJ-X"),
-                 ("watchlist", "build", "--deployment", str(deployment["id"]), "--manifest", "s3://lfr-sources/staging/outage/m.csv"),
-                 ("deployment", "cancel", str(deployment["id"]), "--reason", "test")):
+                 ("watchlist", "build", "--deployment", str(deployment["id"]), "--manifest", "s3://lfr-sources/staging/outage/m.csv")):
         assert_unavailable(lfr_with(dead, *args), "S3 at 127.0.0.1:")
     assert time.monotonic() - started < 90, "an unreachable S3 must fail in seconds, not minutes of retries"
     db.rollback()

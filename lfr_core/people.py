@@ -1,0 +1,102 @@
+"""People: the only ones who act on the platform.
+
+A person is a PostgreSQL login role, a member of the group roles of what they do (`lfr_planner`,
+`lfr_authoriser`, `lfr_operator`, `lfr_admin`, `lfr_auditor`). So their roles are looked up where the
+data lives, and the rules in lfr_core/db/policy.sql hold for them whatever client they use: the CLI (which
+connects with their own credentials), the services (which run each request as the signed-in person with
+`SET LOCAL ROLE`) or a direct SQL connection. Only an admin adds or disables people, through two
+SECURITY DEFINER functions that also write the audit row.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from typing import Any
+
+import psycopg
+
+from lfr_core.db.harden import PEOPLE_ROLES, PERSON_ROLE
+from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.roles import Actor
+
+SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
+
+
+def scram_verifier(password: str, *, iterations: int = SCRAM_ITERATIONS) -> str:
+    """PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 5802/7677): the server never sees the password."""
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    stored_key = hashlib.sha256(hmac.new(salted, b"Client Key", "sha256").digest()).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = base64.b64encode
+    return f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}${b64(stored_key).decode()}:{b64(server_key).decode()}"
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _refused(error: psycopg.Error) -> Exception:
+    message = (error.diag.message_primary or str(error)).strip()
+    if isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return Refused(message)
+    if isinstance(error, psycopg.errors.UndefinedObject):
+        return NotFound(message)
+    return InvalidInput(message)
+
+
+def add(conn: psycopg.Connection, name: str, roles: list[str], password: str) -> None:
+    """A new person with these roles; needs an admin (or the database administrator, for the first admin)."""
+    if len(password) < 12:
+        raise InvalidInput("a password needs at least 12 characters")
+    try:
+        with conn.transaction():
+            conn.execute("SELECT public.lfr_add_person(%s, %s, %s)", (name, list(roles), scram_verifier(password)))
+    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue,
+            psycopg.errors.DuplicateObject) as e:
+        raise _refused(e) from e
+
+
+def disable(conn: psycopg.Connection, name: str) -> None:
+    try:
+        with conn.transaction():
+            conn.execute("SELECT public.lfr_disable_person(%s)", (name,))
+    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedObject) as e:
+        raise _refused(e) from e
+
+
+def roles_of(conn: psycopg.Connection, name: str) -> list[str]:
+    """The platform roles a person holds, in the order of PEOPLE_ROLES (none for an unknown name)."""
+    rows = conn.execute(
+        """SELECT substr(g.rolname, 5) AS role FROM pg_roles AS g, pg_roles AS p
+           WHERE p.rolname = %s AND g.rolname = ANY(%s) AND pg_has_role(p.oid, g.oid, 'USAGE')
+             AND pg_has_role(p.oid, %s, 'USAGE')""",
+        (name, [f"lfr_{r}" for r in PEOPLE_ROLES], PERSON_ROLE)).fetchall()
+    held = {r["role"] for r in rows}
+    return [r for r in PEOPLE_ROLES if r in held]
+
+
+def list_people(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        """SELECT m.rolname AS name, m.rolcanlogin AS can_sign_in FROM pg_auth_members AS a
+           JOIN pg_roles AS m ON m.oid = a.member WHERE a.roleid = %s::regrole ORDER BY m.rolname""",
+        (PERSON_ROLE,)).fetchall()
+    return [{**r, "roles": roles_of(conn, r["name"])} for r in rows]
+
+
+def current(conn: psycopg.Connection, *preferred: str) -> Actor:
+    """The person this connection acts for, in the first of `preferred` roles they hold (else their first
+    role, so that the command refuses them with a reason)."""
+    return person(conn, conn.execute("SELECT public.lfr_actor() AS name").fetchone()["name"], *preferred)
+
+
+def person(conn: psycopg.Connection, name: str, *preferred: str) -> Actor:
+    """An authenticated person (a login, a token's subject) as an Actor with their roles from the database."""
+    held = roles_of(conn, name)
+    if not held:
+        raise Refused(f"{name} is not a person of this platform (no role); ask an admin to add them")
+    return Actor(name, next((r for r in preferred if r in held), held[0]))

@@ -1,0 +1,99 @@
+"""Sign-in tokens for the web routes (the operator console and its API).
+
+In production the force's OIDC provider (e.g. Keycloak) signs them: `identity.issuer`, `identity.audience`
+and `identity.jwks_url` name it, and the person is the token's `identity.username_claim`. In the embedded
+setup the platform's local issuer signs them with an Ed25519 key under LFR_HOME after PostgreSQL has
+checked the person's password (lfr_core/sessions.py). Either way a token only says who someone is; their
+roles are looked up in the database for every request (lfr_core/people.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from lfr_core.config import Settings
+from lfr_core.errors import InvalidInput
+
+OIDC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+
+
+class InvalidToken(ValueError):
+    """Not a token this platform accepts (bad signature, expired, wrong issuer or audience)."""
+
+
+def _key_files(settings: Settings) -> tuple[Path, Path]:
+    private = settings.identity.issuer_key_file or settings.home / "keys" / "issuer.pem"
+    return private, private.with_suffix(".pub.pem")
+
+
+def _issuer_key(settings: Settings) -> Ed25519PrivateKey:
+    """The local issuer's key; created (0600) on first use in the embedded setup."""
+    private, public = _key_files(settings)
+    if not private.exists():
+        if not settings.db.embedded:
+            raise InvalidInput(f"no local issuer key at {private}: production signs in through the force's OIDC "
+                               f"provider (LFR_IDENTITY__JWKS_URL)")
+        private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = Ed25519PrivateKey.generate()
+        tmp = private.with_name(f".{private.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+        os.replace(tmp, private)
+        return key
+    return serialization.load_pem_private_key(private.read_bytes(), password=None)
+
+
+def issue(settings: Settings, name: str) -> tuple[str, int]:
+    """A token for a person whose password has just been checked; returns it and its lifetime in seconds."""
+    if settings.identity.jwks_url:
+        raise InvalidInput("sign-in goes through the force's OIDC provider here; the local issuer is off")
+    now = datetime.now(UTC)
+    lifetime = timedelta(minutes=settings.identity.token_minutes)
+    claims = {"iss": settings.identity.issuer, "aud": settings.identity.audience, "sub": name,
+              settings.identity.username_claim: name, "iat": now, "exp": now + lifetime, "jti": str(uuid.uuid4())}
+    return jwt.encode(claims, _issuer_key(settings), algorithm="EdDSA"), int(lifetime.total_seconds())
+
+
+@functools.lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
+
+
+def _verification_key(settings: Settings, token: str) -> tuple[object, list[str]]:
+    if settings.identity.jwks_url:
+        try:
+            return _jwks_client(settings.identity.jwks_url).get_signing_key_from_jwt(token).key, OIDC_ALGORITHMS
+        except jwt.PyJWKClientError as e:
+            raise InvalidToken(f"the token's signing key is not the identity provider's ({e})") from e
+    _, public = _key_files(settings)
+    if not public.exists():
+        _issuer_key(settings)
+    key = serialization.load_pem_public_key(public.read_bytes())
+    assert isinstance(key, Ed25519PublicKey)
+    return key, ["EdDSA"]
+
+
+def person_of(settings: Settings, token: str) -> str:
+    """The person a valid token names; InvalidToken otherwise."""
+    try:
+        key, algorithms = _verification_key(settings, token)
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.identity.audience,
+                            issuer=settings.identity.issuer, options={"require": ["exp", "iat", "iss", "aud"]})
+    except jwt.PyJWTError as e:
+        raise InvalidToken(f"sign-in token refused: {e}") from e
+    name = claims.get(settings.identity.username_claim)
+    if not isinstance(name, str) or not name:
+        raise InvalidToken(f"sign-in token names no person (claim {settings.identity.username_claim!r})")
+    return name

@@ -1,0 +1,98 @@
+"""Who is calling the ingress: a camera, with a key that only posts frames to its one deployment, or a
+signed-in person, with a bearer token from the identity provider (lfr_core/tokens.py) whose roles the
+database gives (lfr_core/people.py). Both are checked before anything is looked up, and both caches are
+bounded, since their keys come from the client."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.security import HTTPAuthorizationCredentials
+
+from lfr_core import apikeys, people, sessions, tokens
+from lfr_core.config import Settings
+from lfr_core.roles import Actor
+
+Db = Callable[..., Awaitable[Any]]  # runs fn(conn, *args) on the service's connection, in a thread
+CACHE_ENTRIES = 4096
+
+
+class _Expiring(OrderedDict):
+    """A small TTL cache that forgets its oldest entries first."""
+
+    def __init__(self, ttl_s: float) -> None:
+        super().__init__()
+        self.ttl_s = ttl_s
+
+    def fresh(self, key: str) -> Any:
+        hit = self.get(key)
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
+    def keep(self, key: str, value: Any) -> None:
+        self[key] = (value, time.monotonic() + self.ttl_s)
+        self.move_to_end(key)
+        while len(self) > CACHE_ENTRIES:
+            self.popitem(last=False)
+
+
+class Access:
+    def __init__(self, settings: Settings, db: Db, cache_s: float) -> None:
+        self.settings = settings
+        self.db = db
+        self._cameras = _Expiring(cache_s)
+        self._people = _Expiring(cache_s)
+
+    async def camera(self, raw: str | None, deployment_id: uuid.UUID) -> apikeys.ApiKey:
+        """The camera key, bound to this deployment; an unknown deployment and another one answer alike."""
+        if not raw:
+            raise HTTPException(401, "missing X-API-Key header (a camera key)", headers={"WWW-Authenticate": "API-Key"})
+        digest = apikeys.key_hash(raw)
+        key = self._cameras.fresh(digest)
+        if key is None:
+            key = await self.db(apikeys.verify, raw) or False
+            self._cameras.keep(digest, key)
+        if not key:
+            raise HTTPException(401, "unknown or revoked camera key", headers={"WWW-Authenticate": "API-Key"})
+        if key.deployment_id != deployment_id:
+            raise HTTPException(403, f"camera key {key.name} is bound to another deployment")
+        return key
+
+    async def person(self, credentials: HTTPAuthorizationCredentials | None, *roles: str) -> Actor:
+        """The signed-in person, in the first of `roles` they hold; 401 without a valid token, 403 without
+        one of the roles."""
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(401, "sign in first: send Authorization: Bearer <token> (POST /v1/auth/token)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            name = tokens.person_of(self.settings, credentials.credentials)
+        except tokens.InvalidToken as e:
+            raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+        held = self._people.fresh(name)
+        if held is None:
+            held = await self.db(people.roles_of, name)
+            self._people.keep(name, held)
+        role = next((r for r in roles if r in held), None) if roles else (held or [None])[0]
+        if role is None:
+            raise HTTPException(403, f"{name} ({', '.join(held) or 'no role'}) may not do this; it needs the role "
+                                     f"{' or '.join(roles)}")
+        return Actor(name, role)
+
+    async def sign_in(self, username: str, password: str) -> tuple[str, int]:
+        """The local issuer: PostgreSQL checks the password; the token names the person (404 when the force's
+        OIDC provider signs people in instead)."""
+        if self.settings.identity.jwks_url:
+            raise HTTPException(404, "sign in through the force's identity provider")
+        try:
+            conn = await asyncio.to_thread(sessions.connect_as, self.settings, username, password)
+        except sessions.NotSignedIn as e:
+            raise HTTPException(401, "wrong name or password, or the person is disabled") from e
+        conn.close()
+        if not await self.db(people.roles_of, username):
+            raise HTTPException(403, f"{username} holds no role on this platform")
+        return tokens.issue(self.settings, username)
