@@ -118,17 +118,16 @@ def setup(settings) -> dict:
     from lfr_core.db.connection import connect
     from lfr_core.storage.objectstore import ObjectStore
     from lfr_core.vision.engine import build_engine
-    from tests.conftest import ADMIN
+    from tests.conftest import ADMIN, add_people
     from tests.serve.conftest import live_watchlist
 
+    add_people(settings)  # the tests' people: the bench plans, approves and reads metrics as them
     store, engine = ObjectStore(settings), build_engine(settings)
     with connect(settings) as conn:
         dep, version = live_watchlist(conn, settings, store, engine, settings.shared_dir)
-        key = apikeys.create(conn, "bench", "operator", ADMIN, deployment_id=dep["id"])
-        admin_key = apikeys.create(conn, "bench-metrics", "admin", ADMIN)
+        key = apikeys.create(conn, "bench", ADMIN, deployment_id=dep["id"])
         conn.commit()
-    return {"deployment": str(dep["id"]), "version": str(version["id"]), "key": key, "admin_key": admin_key,
-            "engine": engine}
+    return {"deployment": str(dep["id"]), "version": str(version["id"]), "key": key, "engine": engine}
 
 
 def loop_baseline(engine, matcher, settings, feeds: list[list[bytes]], seconds: float) -> dict:
@@ -295,16 +294,18 @@ def main() -> None:
         results["loop 2 feeds max"] = loop_baseline(ctx["engine"], matcher, settings, [video, crowd], DURATION_S / 2)
         del ctx["engine"]
 
-        from tests.serve.conftest import metric_total
+        from tests.conftest import ADMIN
+        from tests.serve.conftest import metric_total, sign_in
 
         try:
             url = start_serve()
+            admin = sign_in(url, ADMIN.name)
             serve_feeds(url, ctx, [video], 3, None)  # warm-up
             console.print("serve ...")
             results["serve 1 feed max"] = serve_feeds(url, ctx, [video], DURATION_S, None)
-            before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", ctx["admin_key"])
+            before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin)
             results["serve 2 feeds max"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, None)
-            after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", ctx["admin_key"]) - embedded
+            after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin) - embedded
             frames = results["serve 2 feeds max"]["ok"]
             results["serve 2 feeds max"]["embedded_per_frame"] = embedded / max(frames, 1)
             cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / max(frames, 1)

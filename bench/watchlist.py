@@ -76,7 +76,7 @@ def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarr
             """INSERT INTO watchlist_versions (id, deployment_id, version, built_by, manifest_uri, manifest_sha256,
                  detector, embedder, embedder_sha256, embedding_dim, threshold, entries_total, entries_accepted,
                  entries_rejected, state)
-               VALUES (%s, %s, 1, 'bench', 'synthetic', 'x', '{}', '{}', 'synthetic', %s, 0.4, %s, %s, 0, 'expired')""",
+               VALUES (%s, %s, 1, 'bench', 'synthetic', 'x', '{}', '{}', 'synthetic', %s, 0.4, %s, %s, 0, 'draft')""",
             (version_id, deployment["id"], dim, n, n))
         ids = [r["id"] for r in conn.execute(
             """INSERT INTO watchlist_entries (version_id, subject_ref, category, rationale, provenance, source_uri,
@@ -91,6 +91,8 @@ def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarr
         ) as copy:
             for entry_id, vec in zip(ids, vectors):
                 copy.write_row((entry_id, version_id, dim, "[" + ",".join(f"{x:.6f}" for x in vec) + "]"))
+        # new versions start as drafts (lfr_core/db/policy.sql); the platform's login ends this one at once
+        conn.execute("UPDATE watchlist_versions SET state = 'expired' WHERE id = %s", (version_id,))
     if copies:
         prefix = copies_prefix(version_id)
         with ThreadPoolExecutor(8) as pool:
@@ -100,12 +102,12 @@ def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarr
 
 
 def bench_purge(conn, store, settings, n: int, naive_n: int) -> dict:
-    from lfr_core.roles import Actor
     from lfr_core.watchlist.purge import copies_prefix, purge
+    from tests.conftest import ADMIN
 
     version_id, _ = synthetic_version(conn, store, settings, n, 128, None, copies=True)
     start = time.perf_counter()
-    receipt = purge(conn, store, settings, str(version_id), Actor("bench", "admin"), reason="bench")
+    receipt = purge(conn, store, settings, str(version_id), ADMIN, reason="bench")
     purge_s = time.perf_counter() - start
     assert receipt["verified"]["embeddings_remaining"] == 0 and receipt["deleted"]["image_objects"] == n
 
@@ -185,6 +187,9 @@ def main() -> None:
     settings = get_settings()
     console = Console()
     manager.up(settings)
+    from tests.conftest import add_people
+
+    add_people(settings)  # the tests' people: the bench plans and purges as them
     store = ObjectStore(settings)
     try:
         with connect(settings) as conn:

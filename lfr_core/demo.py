@@ -19,7 +19,7 @@ from typing import Any
 
 import cv2
 
-from lfr_core import alerts, apikeys, audit, orchestration
+from lfr_core import alerts, apikeys, audit, deployments, orchestration, people
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.demo_data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
@@ -30,6 +30,36 @@ PLANNER = Actor("pc.planner", "planner")
 AUTHORISER = Actor("supt.authoriser", "authoriser")
 OPERATOR = Actor("pc.operator", "operator")
 ADMIN = Actor("demo.admin", "admin")
+DEMO_PEOPLE = (PLANNER, AUTHORISER, OPERATOR, ADMIN)
+
+
+def people_file(settings: Settings) -> Path:
+    return settings.home / "demo-people.json"
+
+
+def ensure_people(settings: Settings) -> Path:
+    """The demo's four people, added once by the embedded server's administrator, with generated passwords
+    kept (0600) under LFR_HOME so that whoever runs the demo can sign in as them (`lfr login`, the console)."""
+    import json
+    import os
+
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from lfr_core.db.connection import admin_dsn
+
+    path = people_file(settings)
+    known = json.loads(path.read_text()) if path.exists() else {}
+    with psycopg.connect(admin_dsn(settings), row_factory=dict_row) as conn:
+        existing = {p["name"] for p in people.list_people(conn)}
+        for actor in DEMO_PEOPLE:
+            if actor.name not in existing:
+                known[actor.name] = people.new_password()
+                people.add(conn, actor.name, [actor.role], known[actor.name])
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(known, f, indent=1)
+    return path
 
 
 @dataclass
@@ -140,9 +170,11 @@ def stage(settings: Settings, plan: DemoPlan, window_lead_s: float, window_s: fl
     return conf, reference
 
 
-def operator_key(settings: Settings, deployment_id: str) -> str:
+def staff_and_camera(settings: Settings, deployment_id: str) -> str:
+    """The planner assigns the demo's operator to the deployment; the admin issues the camera's key."""
     with connect(settings) as conn:
-        return apikeys.create(conn, "demo camera operator", "operator", ADMIN, deployment_id=deployment_id)
+        deployments.assign(conn, deployment_id, OPERATOR.name, "operator", PLANNER)
+        return apikeys.create(conn, "demo-cam-1", ADMIN, deployment_id=deployment_id)
 
 
 def adjudicate_demo_alerts(settings: Settings, deployment_id: str, expected_subject: str | None) -> list[dict[str, Any]]:

@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lfr_core import audit_checkpoints, deployments, reports, sweeps
+import psycopg
+
+from lfr_core import audit_checkpoints, deployments, people, reports, sweeps
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
@@ -68,12 +70,20 @@ def run_planner(params: Mapping[str, Any], triggering_user: str | None) -> str:
                        "triggered it); a typed name is accepted only for a demo run")
 
 
+def planner_actor(conn: psycopg.Connection, name: str) -> Actor:
+    """The run's planner as a person of the platform, with the role the database gives them: an Airflow user
+    who is not a planner here is refused before anything is read or built."""
+    actor = people.person(conn, name, "planner", "admin")
+    conn.rollback()
+    actor.require("planner", "admin", to="plan a deployment or build its watchlist")
+    return actor
+
+
 def create_deployment_from_params(settings: Settings, params: Mapping[str, Any], *, planner: str,
                                   now: datetime | None = None) -> dict[str, Any]:
     """Validate the request and its manifest completely, then create the deployment (and nothing on failure).
 
     Idempotent: a retry finds the deployment the same planner already created for the same terms."""
-    actor = Actor(planner, "planner")
     manifest_uri = str(params.get("manifest_uri") or "").strip()
     if not manifest_uri:
         raise InvalidInput("manifest_uri: a source manifest (s3://bucket/key or a file path) is required")
@@ -83,6 +93,7 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
                            f"relative to the manifest)")
     raw = {k: params.get(k) for k in SPEC_FIELDS if params.get(k) is not None}
     with connect(settings) as conn:
+        actor = planner_actor(conn, planner)
         try:
             spec = deployments.DeploymentSpec.model_validate(raw)
         except Exception:  # noqa: BLE001 - validate_spec below reports the problem in full
@@ -118,9 +129,10 @@ def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, p
     from lfr_core.watchlist.build import build_version, find_by_build_key
 
     with connect(settings) as conn:
+        actor = planner_actor(conn, planner)
         engine = None if find_by_build_key(conn, deployment_id, build_key) else build_engine(settings)
         version = build_version(conn, ObjectStore(settings), engine, settings, deployment_id=deployment_id,
-                                manifest_uri=manifest_uri, actor=Actor(planner, "planner"), build_key=build_key)
+                                manifest_uri=manifest_uri, actor=actor, build_key=build_key)
         entries = [{"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]}
                    for e in version["entries"]]
         if version["entries_accepted"] == 0:

@@ -306,8 +306,8 @@ class Ingress:
 
     @app.post("/v1/auth/token", summary="Sign in (the platform's local issuer; OAuth2 password form)",
               response_model=Token, responses=errors(401, 403, 404, 422, 503))
-    async def sign_in(self, username: str = Form(max_length=63, pattern=NO_NUL),
-                      password: str = Form(max_length=1024, pattern=NO_NUL)) -> Token:
+    async def sign_in(self, username: str = Form(min_length=1, max_length=63, pattern=NO_NUL),
+                      password: str = Form(min_length=1, max_length=1024, pattern=NO_NUL)) -> Token:
         token, lifetime = await self.access.sign_in(username, password)
         return Token(access_token=token, expires_in=lifetime)
 

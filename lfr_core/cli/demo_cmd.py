@@ -39,6 +39,9 @@ def run_demo(
         if not all(report[name]["healthy"] for name in ("postgres", "s3")):
             raise typer.Exit(EXIT_UNAVAILABLE)
         console.print(f"demo data: {chosen.source} — {chosen.description}")
+        roster = demo.ensure_people(settings)
+        console.print(f"people: {', '.join(f'{a.name} ({a.role})' for a in demo.DEMO_PEOPLE)}; their passwords are "
+                      f"in {roster} (sign in with `lfr login NAME` or on the console)", highlight=False)
 
         console.rule("2. planner: custody images and the deployment DAG")
         plan = demo.make_plan(settings, chosen)
@@ -68,9 +71,10 @@ def run_demo(
         state = demo.wait_for(lambda: (s := demo.deployment_state(settings, reference)) and s["state"] == "active" and s,
                               window_lead_s + 120, "activation")
         deployment_id = str(state["id"])
-        key = demo.operator_key(settings, deployment_id)
-        console.print(f"deployment {deployment_id} live; operator key issued (shown once, not stored); the operator "
-                      f"console is {serve_service.address(settings)}/console?deployment={deployment_id}")
+        key = demo.staff_and_camera(settings, deployment_id)
+        console.print(f"deployment {deployment_id} live; {demo.OPERATOR.name} assigned to it, camera key issued "
+                      f"(shown once, not stored); the operator console is "
+                      f"{serve_service.address(settings)}/console?deployment={deployment_id}", highlight=False)
 
         console.rule("6. camera: " + Path(plan.feed_source).name)
         feed = Feed(serve_service.address(settings), deployment_id, key, camera_id="demo-cam-1", fps=fps)

@@ -322,10 +322,10 @@ DECLARE
     service name;
 BEGIN
     PERFORM public.lfr_require('add a person', 'admin');
-    IF p_name !~ '^[a-z][a-z0-9._-]{1,62}$' OR p_name ~ '^(lfr|pg)' OR p_name IN ('postgres', 'public', 'none') THEN
+    IF p_name !~ '^[a-z][a-z0-9._-]{1,62}$' OR p_name ~ '^(lfr|pg)' OR p_name IN ('postgres', 'public', 'none', 'admin') THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format(
             'a person''s name is 2-63 lowercase letters, digits, dots, dashes or underscores, starting with a '
-            'letter and not with lfr or pg: %s', p_name);
+            'letter, not starting with lfr or pg, and not admin (Airflow''s own): %s', p_name);
     END IF;
     IF cardinality(p_roles) IS NULL OR cardinality(p_roles) = 0 OR NOT p_roles <@ ARRAY['planner', 'authoriser',
                                                                                    'operator', 'admin', 'auditor'] THEN

@@ -53,6 +53,29 @@ def _bin_dir() -> Path:
     return Path(sys.executable).parent
 
 
+AIRFLOW_ROLE_OF = {"admin": "admin", "planner": "user"}  # planners trigger deployment runs; others read
+
+
+def airflow_users(settings: Settings) -> str:
+    """Airflow's sign-ins: its own administrator, and each person of the platform under the same name, so a
+    run's triggering user is a person whose roles the database checks when the run acts (lfr_core/people.py).
+    Airflow gives each a generated password (`password_file`)."""
+    import psycopg
+
+    from lfr_core import people
+    from lfr_core.db.connection import DatabaseUnavailable, connect
+
+    users = [f"{ADMIN_USER}:admin"]
+    try:
+        with connect(settings, vector=False) as conn:
+            for person in people.list_people(conn):
+                role = next((AIRFLOW_ROLE_OF[r] for r in ("admin", "planner") if r in person["roles"]), "viewer")
+                users.append(f"{person['name']}:{role}")
+    except (DatabaseUnavailable, psycopg.Error):
+        pass  # not up or not migrated yet: the administrator only
+    return ",".join(users)
+
+
 def environment(settings: Settings) -> dict[str, str]:
     """The environment `airflow standalone` runs with (also usable for `airflow dags test`)."""
     home = airflow_home(settings)
@@ -72,7 +95,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(settings.airflow.log_server_port),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(settings.airflow.triggerer_log_server_port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{port}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": airflow_users(settings),
         # New DAG files show up within seconds rather than the default five minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "PATH": f"{_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -109,7 +109,8 @@ def status(settings: Settings) -> dict[str, Any]:
     base = address(settings)
     report: dict[str, Any] = {
         "address": base, "pid": pid, "healthy": False, "console": f"{base}/console", "docs": f"{base}/docs",
-        "login": "an API key: `lfr apikey create --name NAME --role operator --deployment ID` prints one",
+        "login": "your own name and password as a person of the platform (an operator assigned to the deployment: "
+                 "`lfr deployment assign ID --person NAME`); cameras use keys from `lfr apikey create`",
     }
     if pid is None:
         report["note"] = "not started (lfr services up --serve)"

@@ -83,9 +83,10 @@ def sign_in(url: str, name: str, password: str = PASSWORD) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def people(serve_url) -> dict[str, dict[str, str]]:
-    """Signed-in headers by role: the live deployment's operator, the idle one's, a planner, an admin."""
+    """Signed-in headers by role: the live deployment's operator, the idle one's, a planner, an admin, an auditor."""
     return {"operator": sign_in(serve_url, OPERATOR.name), "idle_operator": sign_in(serve_url, "ivy.operator"),
-            "planner": sign_in(serve_url, PLANNER.name), "admin": sign_in(serve_url, ADMIN.name)}
+            "planner": sign_in(serve_url, PLANNER.name), "admin": sign_in(serve_url, ADMIN.name),
+            "auditor": sign_in(serve_url, "aud.auditor")}
 
 
 @pytest.fixture(scope="module")

@@ -98,10 +98,10 @@ def test_operator_adjudicates_an_alert(streamed, serve_url, live, people):
 def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir, people):
     frames_before = metric_total(serve_url, "lfr_frames_total", people["admin"])
     jpeg = video_frames(shared_dir, every=100)[0][1]
-    r = post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], jpeg)
+    r = post(serve_url, live["idle"]["id"], live["keys"]["idle_camera"], jpeg)
     assert r.status_code == 409 and "no active watchlist" in r.json()["detail"]
     # not even decoded: a body that is no image gets the same 409, not a 400
-    assert post(serve_url, live["idle"]["id"], live["keys"]["idle_operator"], b"junk").status_code == 409
+    assert post(serve_url, live["idle"]["id"], live["keys"]["idle_camera"], b"junk").status_code == 409
     assert metric_total(serve_url, "lfr_frames_total", people["admin"]) == frames_before
 
 
@@ -144,6 +144,40 @@ def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, 
                      timeout=10).status_code == 401
     r = post(serve_url, dep, key, good)
     assert r.status_code == 200, r.text
+
+
+def test_every_route_against_every_role(serve_url, live, people):
+    """Signed-in people in their roles from the database; a camera key is no sign-in; a wrong password
+    gets no token. Unknown alert ids keep this free of side effects: a permitted role gets 404."""
+    dep, nowhere = live["deployment"]["id"], "00000000-0000-0000-0000-000000000000"
+    routes = {
+        "list alerts": ("GET", f"/v1/deployments/{dep}/alerts", WHY),
+        "adjudicate": ("POST", f"/v1/alerts/{nowhere}/adjudication", None),
+        "probe crop": ("GET", f"/v1/alerts/{nowhere}/probe", WHY),
+        "watchlist image": ("GET", f"/v1/alerts/{nowhere}/watchlist-image", WHY),
+        "metrics": ("GET", "/metrics", None),
+        "flush": ("POST", "/admin/flush", None),
+    }
+    expected = {  # role: status per route, in the order above
+        "operator": (200, 404, 404, 404, 403, 403),
+        "idle_operator": (404, 404, 404, 404, 403, 403),  # the live deployment is not theirs
+        "planner": (403, 403, 403, 403, 403, 403),
+        "auditor": (200, 403, 404, 404, 403, 403),
+        "admin": (200, 404, 404, 404, 200, 200),
+        "camera key": (401,) * 6,
+        "nobody": (401,) * 6,
+    }
+    headers = {**people, "camera key": {"X-API-Key": live["keys"]["camera"]}, "nobody": {}}
+    seen = {}
+    for role in expected:
+        seen[role] = tuple(httpx.request(method, serve_url + path, params=params, headers=headers[role],
+                                         json={"outcome": "confirmed"} if method == "POST" else None,
+                                         timeout=10).status_code
+                           for method, path, params in routes.values())
+    assert seen == expected
+    refused = httpx.post(f"{serve_url}/v1/auth/token", data={"username": "olly.operator", "password": "guess"},
+                         timeout=10)
+    assert refused.status_code == 401 and "access_token" not in refused.text
 
 
 def test_a_frame_above_4_mib_and_under_the_body_limit_is_matched(streamed, serve_url, live, shared_dir, services):

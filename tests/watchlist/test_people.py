@@ -205,3 +205,19 @@ def test_operators_see_only_the_alerts_of_deployments_they_are_assigned_to(db, s
             conn.execute(f"UPDATE alerts SET {change} WHERE id = %s", (alert,))
     assert ADMIN.name in [p["name"] for p in people.list_people(db)]
     db.rollback()
+
+
+def test_a_run_acts_only_for_a_person_who_plans(services):
+    """A DAG run acts for its triggering Airflow user: one who is not a person here, or not a planner, is
+    refused before the manifest is even read."""
+    from lfr_core import orchestration
+
+    start = datetime.now(UTC) + timedelta(hours=1)
+    conf = orchestration.deployment_conf(place="x", manifest_uri="s3://lfr-sources/staging/none/m.csv",
+                                         planner="", window_start=start, window_end=start + timedelta(hours=1))
+    with pytest.raises(Refused, match="not a person of this platform"):
+        orchestration.create_deployment_from_params(services, conf, planner="admin")
+    with pytest.raises(Refused, match="needs the role planner"):
+        orchestration.create_deployment_from_params(services, conf, planner="olly.operator")
+    with pytest.raises(Refused, match="needs the role planner"):
+        orchestration.build_watchlist(services, NOWHERE, "s3://lfr-sources/staging/none/m.csv", "ann.authoriser", "k")
