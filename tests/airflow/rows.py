@@ -35,15 +35,15 @@ def insert_deployment(conn, *, window_start: datetime, window_end: datetime, sta
 
 
 def insert_version(conn, deployment_id, *, state: str, accepted: int = 0, rejected: int = 0,
-                   activated_at: datetime | None = None) -> uuid.UUID:
+                   activated_at: datetime | None = None, number: int = 1) -> uuid.UUID:
     version_id = uuid.uuid4()
     _write(
         """INSERT INTO watchlist_versions (id, deployment_id, version, state, built_by, manifest_uri, manifest_sha256,
                  detector, embedder, embedder_sha256, embedding_dim, threshold, entries_total, entries_accepted,
                  entries_rejected, approved_by, activated_at)
-           VALUES (%s, %s, 1, %s, 'pc-rows', 's3://lfr-sources/manifests/rows.csv', 'm-sha', %s, %s, 'e-sha', 128,
+           VALUES (%s, %s, %s, %s, 'pc-rows', 's3://lfr-sources/manifests/rows.csv', 'm-sha', %s, %s, 'e-sha', 128,
                    0.363, %s, %s, %s, 'supt-rows', %s)""",
-        (version_id, deployment_id, state, Jsonb({"name": "yunet"}), Jsonb({"name": "sface"}), accepted + rejected,
+        (version_id, deployment_id, number, state, Jsonb({"name": "yunet"}), Jsonb({"name": "sface"}), accepted + rejected,
          accepted, rejected, activated_at),
     )
     for i in range(accepted + rejected):

@@ -18,8 +18,8 @@ from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 
-PLANNER = "pc-planner-1"
-AUTHORISER = Actor("supt-authoriser", "authoriser")
+PLANNER = "pat.planner"  # a person of the platform (tests/conftest.py)
+AUTHORISER = Actor("ann.authoriser", "authoriser")
 
 
 @pytest.fixture(scope="module")

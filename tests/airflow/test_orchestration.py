@@ -46,7 +46,7 @@ def test_a_retried_create_finds_the_deployment_it_already_made(services, tmp_pat
     manifest.write_text("subject_ref,category,rationale,image_uri,provenance,capture_date\n"
                         "S1,wanted_by_court,warrant,/nowhere.jpg,custody,2024-01-01\n")
     start = datetime.now(UTC) + timedelta(hours=1)
-    conf = orchestration.deployment_conf(place="Retry Road", manifest_uri=str(manifest), planner="pc-retry",
+    conf = orchestration.deployment_conf(place="Retry Road", manifest_uri=str(manifest), planner="pat.planner",
                                          window_start=start, window_end=start + timedelta(hours=1), threshold=0.36,
                                          intelligence_ref="INT-RETRY-1")
     first = orchestration.create_deployment_from_params(services, conf, planner=conf["planner"])

@@ -17,8 +17,8 @@ def finished_deployment(db):
     now = datetime.now(UTC)
     deployment = insert_deployment(db, window_start=now - timedelta(hours=3), window_end=now - timedelta(hours=1),
                                    status="closed", place="Report <Square>")
-    used = insert_version(db, deployment, state="expired", accepted=3, rejected=1, activated_at=now - timedelta(hours=3))
-    db.execute("UPDATE watchlist_versions SET version = 2 WHERE id = %s", (used,))
+    used = insert_version(db, deployment, state="expired", accepted=3, rejected=1, activated_at=now - timedelta(hours=3),
+                          number=2)
     insert_version(db, deployment, state="purged", accepted=7)  # never activated: not part of the list used
     db.execute("""INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen)
                   VALUES (%s, 'cam-1', 1000, 1500), (%s, 'cam-2', 500, 500)""", (deployment, deployment))

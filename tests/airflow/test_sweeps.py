@@ -85,15 +85,15 @@ def test_legal_hold_from_the_cli_keeps_an_alert_through_retention_until_released
     alert = insert_alert(db, deployment, version, status="confirmed", raised_at=old)
     db.commit()
 
-    no_reason = lfr("alert", "hold", str(alert), "--reason", " ", actor="ann.admin")
+    no_reason = lfr("alert", "hold", str(alert), "--reason", " ", actor="ada.admin")
     assert no_reason.returncode == 2 and "needs a reason" in no_reason.stderr + no_reason.stdout
-    held = last_json(lfr("alert", "hold", str(alert), "--reason", "CPS request 1142", "--json", actor="ann.admin"))
+    held = last_json(lfr("alert", "hold", str(alert), "--reason", "CPS request 1142", "--json", actor="ada.admin"))
     assert held["legal_hold"] is True
     sweeps.apply_alert_retention(db, store, services, now=now)
     db.commit()  # the sweep's audit row (and its lock on the chain) before the next command appends
     assert db.execute("SELECT 1 FROM alerts WHERE id = %s", (alert,)).fetchone() is not None
 
-    released = last_json(lfr("alert", "release", str(alert), "--reason", "case closed", "--json", actor="ann.admin"))
+    released = last_json(lfr("alert", "release", str(alert), "--reason", "case closed", "--json", actor="ada.admin"))
     assert released["legal_hold"] is False
     sweeps.apply_alert_retention(db, store, services, now=now)
     db.commit()
@@ -101,6 +101,6 @@ def test_legal_hold_from_the_cli_keeps_an_alert_through_retention_until_released
     trail = db.execute("SELECT action, actor, details FROM audit_log WHERE object_id = %s ORDER BY seq",
                        (str(alert),)).fetchall()
     assert [(r["action"], r["actor"], r["details"]["reason"]) for r in trail] == [
-        ("alert.hold", "ann.admin", "CPS request 1142"), ("alert.release", "ann.admin", "case closed")]
-    unknown = lfr("alert", "hold", "00000000-0000-0000-0000-000000000000", "--reason", "x", actor="a")
+        ("alert.hold", "ada.admin", "CPS request 1142"), ("alert.release", "ada.admin", "case closed")]
+    unknown = lfr("alert", "hold", "00000000-0000-0000-0000-000000000000", "--reason", "x", actor="ada.admin")
     assert unknown.returncode == 2 and "00000000-0000-0000-0000-000000000000" in unknown.stderr + unknown.stdout
