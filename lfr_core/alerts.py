@@ -17,7 +17,7 @@ import psycopg
 
 from lfr_core import audit
 from lfr_core.db.rows import get_by_id
-from lfr_core.errors import InvalidInput, Refused
+from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.roles import Actor, acting
 from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
 from lfr_core.watchlist.purge import release_kept_image
@@ -62,8 +62,12 @@ def raise_alert(conn: psycopg.Connection, store: ObjectStore, bucket: str, alert
 
 def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, status: str | None = None,
                 limit: int = 200) -> list[dict[str, Any]]:
+    try:
+        key = uuid.UUID(str(deployment_id))
+    except ValueError as e:
+        raise NotFound(f"deployment id {deployment_id!r} is not a UUID") from e
     query = "SELECT * FROM alerts WHERE deployment_id = %s"
-    params: list[Any] = [str(deployment_id)]
+    params: list[Any] = [key]
     if status:
         query += " AND status = %s"
         params.append(status)

@@ -105,7 +105,9 @@ def run_demo(
                       f"{checkpoints['latest_tree_size']} rows)" + "".join(f"\n  {p}" for p in verified.problems))
         if not keep_serve:
             serve_service.stop(settings)
-        console.print("done. Inspect with `lfr deployment show " + deployment_id + "`, `lfr audit verify`; "
+        console.print("done. Sign in as one of the demo's people (`lfr login demo.admin`, password in "
+                      f"{demo.people_file(settings)}), then inspect with `lfr deployment show " + deployment_id +
+                      "`, `lfr audit verify`; "
                       "`lfr services up --airflow --serve` starts the Airflow UI, audit view and console, and "
                       "`lfr services status` says where each is and how to sign in; stop them with "
                       "`lfr services down`.")

@@ -1,14 +1,16 @@
-"""The application's own login cannot touch the audit log: no trigger switched off, no row updated,
-deleted or truncated, no table dropped or re-owned, no append function replaced, no row written past
-`audit.append`, and it owns neither the database nor a schema."""
+"""No login of the platform can touch the audit log, the application's own nor any person's (an admin's
+included): no trigger switched off, no row updated, deleted or truncated, no table dropped or re-owned, no
+append function replaced, no row written past `audit.append`; and the application owns neither the
+database nor a schema."""
 
 from __future__ import annotations
 
 import psycopg
 import pytest
 
-from lfr_core import audit
+from lfr_core import audit, sessions
 from lfr_core.db.connection import connect
+from tests.conftest import PASSWORD
 
 ATTEMPTS = [
     "ALTER TABLE audit_log DISABLE TRIGGER USER",
@@ -28,6 +30,9 @@ ATTEMPTS = [
     "SET ROLE lfr_owner",
     "CREATE TABLE public.mine (x int)",
     "ALTER TABLE deployments DISABLE TRIGGER ALL",
+    "ALTER TABLE alerts DISABLE ROW LEVEL SECURITY",
+    "DROP POLICY alerts_assigned_operator ON alerts",
+    "SET ROLE lfr_system",
 ]
 
 
@@ -35,8 +40,18 @@ ATTEMPTS = [
 def test_the_application_login_is_refused(services, statement):
     with connect(services) as conn:
         assert conn.execute("SELECT current_user AS u").fetchone()["u"] == services.db.user
+        if statement == "SET ROLE lfr_system":
+            return  # the application's login is the platform: it holds lfr_system
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
+
+
+@pytest.mark.parametrize("person", ["ada.admin", "aud.auditor", "olly.operator"])
+def test_a_persons_login_is_refused(services, person):
+    for statement in ATTEMPTS:
+        with psycopg.connect(sessions.person_dsn(services, person, PASSWORD)) as conn:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
 
 
 def test_it_owns_nothing_and_appends_only_through_the_function(services):

@@ -22,6 +22,8 @@ def test_listing_alerts_needs_a_reason_and_is_logged(db, services):
     refused = lfr("alert", "list", "--deployment", dep)
     assert refused.returncode == 2 and "--reason" in refused.stderr
     assert lfr("alert", "list", "--deployment", dep, "--reason", "  ").returncode == 2
+    not_an_id = lfr("alert", "list", "--deployment", "x", "--reason", "briefing")
+    assert not_an_id.returncode == 2 and "not a UUID" in not_an_id.stderr and "Traceback" not in not_an_id.stderr
     listed = lfr("alert", "list", "--deployment", dep, "--reason", "briefing before the deployment", "--json")
     assert listed.returncode == 0, listed.stderr
     db.rollback()
