@@ -1,5 +1,5 @@
 """Live matching speed: Ray Serve (batched detector, 1 replica, and embedder, 2 replicas) against a
-single-process loop with the same models and per-frame logic (`lfr_core.matching.frame.process_frame`:
+single-process loop with the same models and per-frame logic (`lfr_core.live.pipeline.FramePipeline`:
 detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
 Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in
@@ -131,31 +131,48 @@ def setup(settings) -> dict:
 
 
 def loop_baseline(engine, matcher, settings, feeds: list[list[bytes]], seconds: float) -> dict:
-    """One process, the same models, settings and per-frame logic as the replicas
-    (`lfr_core.matching.frame.process_frame`: detect, live gate, embedding reuse for settled tracks, embed,
-    exact match, track), per tick one frame of each feed in turn (round-robin). As fast as it goes, for at
-    least `seconds` and whole passes over the longest feed (the clip's later frames hold more faces than its
-    first ones: a partial pass would flatter or hurt the loop); latency = service time of a frame."""
-    from lfr_core.matching.frame import process_frame
-    from lfr_core.matching.tracker import Tracker, TrackParams
-    from lfr_core.vision.images import decode_image
+    """One process, the same models, settings and frame pipeline as the replicas
+    (`lfr_core.live.pipeline.FramePipeline` with the engine in-process: detect, live gate, embedding reuse for
+    settled tracks, embed, exact match, track, alert decision; alerts are counted, not stored), per tick one
+    frame of each feed in turn (round-robin). As fast as it goes, for at least `seconds` and whole passes
+    over the longest feed (the clip's later frames hold more faces than its first ones: a partial pass would
+    flatter or hurt the loop); latency = service time of a frame."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
 
-    tracker = Tracker(TrackParams.from_settings(settings.track, reuse_s=REUSE_S))
-    vision = settings.vision
-    times, end, i, embedded = [], time.monotonic() + seconds, 0, 0
-    start = time.monotonic()
-    one_pass = len(feeds) * max(len(f) for f in feeds)
-    while time.monotonic() < end or i % one_pass:
-        t0 = time.perf_counter()
-        feed = i % len(feeds)
-        frames = feeds[feed]
-        image = decode_image(frames[(i // len(feeds)) % len(frames)], max_pixels=vision.max_image_pixels,
-                             max_bytes=vision.max_image_bytes)
-        embedded += process_frame(engine, image, tracker, f"loop-{feed}", time.time(), matcher, REUSE_MARGIN)["embedded"]
-        times.append((time.perf_counter() - t0) * 1000)
-        i += 1
-    return {"fps": i / (time.monotonic() - start), "p50_ms": float(np.percentile(times, 50)),
-            "p95_ms": float(np.percentile(times, 95)), "embedded_per_frame": embedded / i}
+    from lfr_core.live.outbox import AlertOutbox
+    from lfr_core.live.pipeline import FramePipeline, local_callables
+    from lfr_core.live.state import LiveDeployment
+    from lfr_core.matching.tracker import Tracker, TrackParams
+
+    async def count_alert(pending) -> None:
+        alerts.append(pending.alert_id)
+
+    alerts: list = []
+    detect, embed, decode = local_callables(engine, max_pixels=settings.serve.max_live_pixels,
+                                            max_bytes=settings.serve.max_body_bytes)
+    pipeline = FramePipeline(detect, embed, decode, count_alert, AlertOutbox(1), reuse_margin=REUSE_MARGIN)
+    now = datetime.now(UTC)
+    live = LiveDeployment({"id": "bench", "status": "live", "window_start": now, "window_end": now + timedelta(days=1)},
+                          {"id": matcher.version_id}, matcher,
+                          Tracker(TrackParams.from_settings(settings.track, reuse_s=REUSE_S)), time.monotonic())
+
+    async def run() -> dict:
+        times, end, i, embedded = [], time.monotonic() + seconds, 0, 0
+        start = time.monotonic()
+        one_pass = len(feeds) * max(len(f) for f in feeds)
+        while time.monotonic() < end or i % one_pass:
+            t0 = time.perf_counter()
+            feed = i % len(feeds)
+            frames = feeds[feed]
+            outcome = await pipeline.run(live, f"loop-{feed}", datetime.now(UTC), frames[(i // len(feeds)) % len(frames)])
+            embedded += outcome.embedded
+            times.append((time.perf_counter() - t0) * 1000)
+            i += 1
+        return {"fps": i / (time.monotonic() - start), "p50_ms": float(np.percentile(times, 50)),
+                "p95_ms": float(np.percentile(times, 95)), "embedded_per_frame": embedded / i}
+
+    return asyncio.run(run())
 
 
 def serve_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, fps: float | None) -> dict:

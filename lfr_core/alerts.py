@@ -19,7 +19,7 @@ from lfr_core import audit
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.roles import Actor, acting
-from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
 from lfr_core.watchlist.purge import release_kept_image
 
 OUTCOMES = ("confirmed", "declined", "not_engaged")
@@ -39,25 +39,50 @@ class NewAlert:
 
 
 def raise_alert(conn: psycopg.Connection, store: ObjectStore, bucket: str, alert: NewAlert, probe_crop_jpeg: bytes,
-                actor: Actor) -> dict[str, Any]:
-    """Store the alert and its probe crop, and audit the input data that matched (EU AI Act Art 12(3)(c))."""
-    alert_id = uuid.uuid4()
-    crop = store.put_bytes(bucket, f"{alert.deployment_id}/{alert_id}.jpg", probe_crop_jpeg, "image/jpeg")
-    with acting(conn, actor):
-        row = conn.execute(
-            """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id, track_id,
-                                   captured_at, probe_crop_uri, watchlist_image_uri)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
-            (alert_id, alert.deployment_id, alert.version_id, alert.subject_ref, alert.category, alert.score,
-             alert.camera_id, alert.track_id, alert.captured_at, crop.uri, alert.watchlist_image_uri),
-        ).fetchone()
-        audit.append(conn, actor=actor.name, role=actor.role, action="alert.raise", object_type="alert",
-                     object_id=str(alert_id), details={
-                         "deployment_id": str(alert.deployment_id), "version_id": str(alert.version_id),
-                         "subject_ref": alert.subject_ref, "score": round(alert.score, 4), "camera_id": alert.camera_id,
-                         "captured_at": alert.captured_at.isoformat(), "probe_crop_sha256": crop.sha256,
-                     })
+                actor: Actor, *, alert_id: uuid.UUID | None = None) -> dict[str, Any]:
+    """Store the alert, its probe crop and its audit record together, or none of them (the EU AI Act Art
+    12(3)(c) input data that matched is in the record). Idempotent by `alert_id`: a retry after an outage
+    (lfr_core/live/outbox.py) stores it once.
+
+    The row is inserted first, the crop uploaded inside that transaction, the audit row appended last (it
+    takes the chain's lock, so not across the upload): an upload that fails rolls the row back, and a commit
+    that fails deletes the crop again, so no crop is ever left without its row."""
+    alert_id = alert_id or uuid.uuid4()
+    key = f"{alert.deployment_id}/{alert_id}.jpg"
+    try:
+        with acting(conn, actor):
+            row = conn.execute(
+                """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id,
+                                       track_id, captured_at, probe_crop_uri, watchlist_image_uri)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
+                (alert_id, alert.deployment_id, alert.version_id, alert.subject_ref, alert.category, alert.score,
+                 alert.camera_id, alert.track_id, alert.captured_at, f"s3://{bucket}/{key}",
+                 alert.watchlist_image_uri),
+            ).fetchone()
+            if row is None:  # stored by an earlier try
+                return get_alert(conn, alert_id)
+            store.delete_prefix(bucket, key)  # what a failed earlier try may have left: one crop per alert
+            crop = store.put_bytes(bucket, key, probe_crop_jpeg, "image/jpeg")
+            audit.append(conn, actor=actor.name, role=actor.role, action="alert.raise", object_type="alert",
+                         object_id=str(alert_id), details={
+                             "deployment_id": str(alert.deployment_id), "version_id": str(alert.version_id),
+                             "subject_ref": alert.subject_ref, "score": round(alert.score, 4),
+                             "camera_id": alert.camera_id, "captured_at": alert.captured_at.isoformat(),
+                             "probe_crop_sha256": crop.sha256,
+                         })
+    except psycopg.Error:
+        _forget_crop(store, bucket, key)
+        raise
     return row
+
+
+def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
+    """After a failed commit the crop goes with its row; if the store is unreachable now, the retry (the
+    alert stays held) clears it before uploading again."""
+    try:
+        store.delete_prefix(bucket, key)
+    except ObjectStoreError:
+        pass
 
 
 def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, status: str | None = None,

@@ -186,6 +186,10 @@ class ServeSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Ray Serve HTTP host")
     port: int = Field(8000, ge=1024, le=65535, description="Ray Serve HTTP port")
     max_body_bytes: int = Field(8_000_000, ge=1024, le=200_000_000, description="Largest frame accepted (HTTP 413)")
+    # A camera sends 4K at most; a custody image may be larger. A few hundred KiB of PNG can declare tens of
+    # megapixels (6300x6300: 12.8 s and 2.9 GB in the detector, measured), so live frames get their own bound.
+    max_live_pixels: int = Field(3840 * 2160, ge=64 * 64, le=100_000_000,
+                                 description="Most pixels a live frame may declare (HTTP 413); above 4K is refused")
     max_clock_skew_s: float = Field(300.0, gt=0.0, le=86_400.0, description="Capture time tolerance (HTTP 422)")
     # Measured by bench/live.py on CPU: YuNet and SFace run one image at a time, so a batch only makes its
     # requests wait for the last one (p95 761 ms at batch 8 vs ~255 ms at batch 1, 2 feeds x 5 fps).

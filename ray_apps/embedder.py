@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from ray import serve
 
+from lfr_core.live.records import Embedded
 from ray_apps.options import BatchTunable
 
 log = logging.getLogger("ray.serve")
@@ -37,21 +38,20 @@ class Embedder(BatchTunable):
         return self.identity
 
     @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
-    async def embed(self, frames: list[np.ndarray]) -> list[dict[str, Any]]:
+    async def embed(self, frames: list[np.ndarray]) -> list[Embedded]:
         return await asyncio.to_thread(self._embed, frames)  # off the replica's event loop, as the detector
 
-    def _embed(self, frames: list[np.ndarray]) -> list[dict[str, Any]]:
+    def _embed(self, frames: list[np.ndarray]) -> list[Embedded]:
         sizes = [len(f) for f in frames]
         crops = [c for f in frames for c in f]
         if not crops:
-            return [{"embeddings": np.zeros((0, self.identity["embedding_dim"]), np.float32), "batch_size": 0}
-                    for _ in frames]
+            return [Embedded(np.zeros((0, self.identity["embedding_dim"]), np.float32), 0) for _ in frames]
         emb = self.embedder.embed_batch(crops)
         out, start = [], 0
         for n in sizes:
-            out.append({"embeddings": emb[start:start + n], "batch_size": len(frames)})
+            out.append(Embedded(emb[start:start + n], len(frames)))
             start += n
         return out
 
-    async def __call__(self, crops: np.ndarray) -> dict[str, Any]:
+    async def __call__(self, crops: np.ndarray) -> Embedded:
         return await self.embed(crops)

@@ -79,7 +79,13 @@ class AppOptions(BaseModel):
     embedder: ModelDeploymentOptions = ModelDeploymentOptions()
     ingress_num_cpus: float = Field(0.2, gt=0, le=64)
     ingress_max_ongoing_requests: int = Field(64, ge=1, le=10_000)
-    max_inflight_frames: int = Field(32, ge=1, le=10_000, description="Frames in progress before new ones get 503")
+    max_inflight_per_camera: int = Field(
+        4, ge=1, le=1000, description="A camera's frames in progress before its next one gets 503: back-pressure per "
+                                      "camera, so one fast camera cannot starve the others")
+    model_timeout_s: float = Field(10.0, gt=0, le=300, description="A detector or embedder call that takes longer "
+                                                                   "fails its frame (503) instead of stalling it")
+    outbox_capacity: int = Field(256, ge=1, le=100_000, description="Alerts held while storage is down")
+    outbox_retry_s: float = Field(2.0, gt=0, le=600, description="Retry held alerts this often")
     version_check_s: float = Field(2.0, gt=0, le=600, description="Re-read each deployment's active version this often")
     counters_flush_s: float = Field(5.0, gt=0, le=600, description="Flush per-camera counters this often")
     auth_cache_s: float = Field(10.0, ge=0, le=600, description="Cache API key lookups this long")

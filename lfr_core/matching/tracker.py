@@ -188,6 +188,16 @@ class CameraTracker:
         return decisions
 
 
+    def retract(self, decision: AlertDecision) -> None:
+        """Take back a decision whose alert could be neither stored nor held: the track decides again on its
+        next hit, and the camera's cooldown for the subject (set by this decision) is lifted."""
+        for track in self._tracks:
+            if track.track_id == decision.track_id:
+                track.decided.discard(decision.subject_ref)
+                track.hits[decision.subject_ref] = self.params.hits_to_alert - 1
+        self._cooldown.pop(decision.subject_ref, None)
+
+
 class Tracker:
     """All cameras of one deployment (or of the whole ingress): one CameraTracker per camera id."""
 
@@ -205,6 +215,9 @@ class Tracker:
 
     def reusable(self, camera_id: str, now: float, boxes: list[np.ndarray], *, miss_below: float) -> list[Reuse | None]:
         return self.camera(camera_id).reusable(now, boxes, miss_below=miss_below)
+
+    def retract(self, camera_id: str, decision: AlertDecision) -> None:
+        self.camera(camera_id).retract(decision)
 
     def track_count(self) -> int:
         return sum(len(c) for c in self._cameras.values())

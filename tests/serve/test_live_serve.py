@@ -117,7 +117,8 @@ def _png(width: int, height: int) -> bytes:
 def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, shared_dir, people):
     dep, key = live["deployment"]["id"], live["keys"]["camera"]
     good = video_frames(shared_dir, every=100)[0][1]
-    assert post(serve_url, dep, key, b"this is not an image").status_code in (400, 422)
+    assert post(serve_url, dep, key, b"this is not an image").status_code == 415  # not what its type says
+    assert post(serve_url, dep, key, _png(64, 64), ctype="image/jpeg").status_code == 415
     assert post(serve_url, dep, key, good[: len(good) // 2]).status_code in (400, 422)  # truncated JPEG
     assert post(serve_url, dep, key, b"\0" * 9_000_000).status_code == 413
     assert post(serve_url, dep, key, _png(9000, 5000), ctype="image/png").status_code == 413

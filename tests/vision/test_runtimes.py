@@ -93,13 +93,13 @@ def test_unknown_runtime_is_refused():
 
 
 def test_detect_only_engine_aligns_live_faces_without_loading_an_embedder(settings, images):
-    from lfr_core.matching.frame import live_faces
+    from lfr_core.live.pipeline import detect_faces
     from lfr_core.vision.engine import build_engine
     from lfr_core.vision.errors import ModelError
 
     engine = build_engine(settings, embed=False)
     assert engine.embedder is None and engine.identity["embedder"] is None
-    faces = live_faces(engine, images[-3:])  # clip frames
+    faces = detect_faces(engine, images[-3:])  # clip frames
     crops = [f.crop for frame in faces for f in frame if f.crop is not None]
     assert crops and all(c.shape == (112, 112, 3) for c in crops)
     with pytest.raises(ModelError, match="without an embedder"):

@@ -1,0 +1,219 @@
+"""Where a frame becomes an alert: one async pipeline, run the same by Ray Serve, the bench loop and tests.
+
+1. detect (a callable: the detector replicas, or the face engine in this process): each face's box and
+   score, and its aligned crop if it passed the live quality gate;
+2. plan: a usable face that clearly continues a settled track reuses that track's embedding; the others
+   are embedded (a callable again), within a timeout, so a lost replica fails the frame fast;
+3. match the fresh embeddings exactly against the active list, then update the camera's tracks, which
+   decide when a track has earned an alert;
+4. each alert is stored with its probe crop before the frame is answered, or, while storage is down, held
+   in the outbox and retried; the cooldown stands only for an alert stored or held.
+
+One FaceRecord per face carries everything about it through these steps. A face that matches nobody lives
+only in those records and the tracker, and is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import cv2
+import numpy as np
+
+from lfr_core.alerts import NewAlert
+from lfr_core.live.outbox import STORAGE_DOWN, AlertOutbox, PendingAlert, StoreAlert
+from lfr_core.live.records import (DetectedFace, DetectedFrame, Embedded, FaceRecord, FrameOutcome, RaisedAlert,
+                                   RefusedFrame)
+from lfr_core.live.state import LiveDeployment
+from lfr_core.matching.tracker import Observation
+from lfr_core.vision.engine import FaceEngine
+
+Detect = Callable[[bytes], Awaitable[DetectedFrame | RefusedFrame]]
+Embed = Callable[[np.ndarray], Awaitable[list[Embedded]]]  # one or more chunks, in the crops' order
+Decode = Callable[[bytes], Awaitable[np.ndarray]]
+
+CROP_MARGIN = 0.25  # probe crop: the face box plus a quarter on each side, so the officer sees the head
+
+
+class FrameRefused(Exception):
+    """The bytes are not a usable image (400/413)."""
+
+    def __init__(self, refused: RefusedFrame) -> None:
+        super().__init__(f"frame refused ({refused.reason}): {refused.message}")
+        self.reason = refused.reason
+
+
+class ModelUnavailable(Exception):
+    """A model replica failed or did not answer in time: the frame is dropped, the feed goes on (503)."""
+
+
+class AlertsHeld(Exception):
+    """Storage is down: the frame's alerts are held in the outbox and stored when it is back (503)."""
+
+    def __init__(self, outcome: FrameOutcome, cause: BaseException) -> None:
+        super().__init__(f"storage unavailable ({type(cause).__name__}); {len(outcome.alerts)} alert(s) held and "
+                         f"stored when it is back")
+        self.outcome = outcome
+
+
+class OutboxFull(Exception):
+    """Storage has been down long enough to fill the outbox: the decision is taken back, to be made again."""
+
+
+@dataclass(frozen=True)
+class PipelineTimeouts:
+    detect_s: float = 10.0
+    embed_s: float = 10.0
+
+
+def probe_crop_jpeg(image: np.ndarray, box: np.ndarray) -> bytes:
+    """The face box with a margin, as JPEG: what the officer compares with the watchlist image."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * CROP_MARGIN, (y2 - y1) * CROP_MARGIN
+    x1, y1 = int(max(0, x1 - mx)), int(max(0, y1 - my))
+    x2, y2 = int(min(w, x2 + mx)), int(min(h, y2 + my))
+    ok, buf = cv2.imencode(".jpg", image[y1:y2, x1:x2], [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise RuntimeError("JPEG encoding of the probe crop failed")
+    return buf.tobytes()
+
+
+def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[DetectedFace]]:
+    """Step 1 on decoded images: detect, gate on the detection (size, score) before aligning, align, gate on
+    the crop. What a detector replica runs on its batch."""
+    out = []
+    for image, detections in zip(images, engine.detector.detect_batch(images)):
+        faces = []
+        for d in detections:
+            crop = None
+            if not engine.quality.detection_reasons(d, purpose="live"):
+                crop = engine.aligner.align(image, d)
+                if not engine.quality.assess(image, d, crop, purpose="live").passed:
+                    crop = None
+            faces.append(DetectedFace(d.box.astype(np.float32), float(d.score), crop))
+        out.append(faces)
+    return out
+
+
+class FramePipeline:
+    def __init__(self, detect: Detect, embed: Embed, decode: Decode, store_alert: StoreAlert, outbox: AlertOutbox,
+                 *, reuse_margin: float, timeouts: PipelineTimeouts = PipelineTimeouts()) -> None:
+        self.detect, self.embed, self.decode = detect, embed, decode
+        self.store_alert, self.outbox = store_alert, outbox
+        self.reuse_margin = reuse_margin
+        self.timeouts = timeouts
+
+    async def run(self, live: LiveDeployment, camera_id: str, captured_at: datetime, body: bytes) -> FrameOutcome:
+        """One frame of one camera, whose deployment's gate is open (the caller checked)."""
+        outcome = FrameOutcome(faces=[])
+        detected = await self._detect(body, outcome)
+        outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
+        now = captured_at.timestamp()
+        await self._embed_and_match(live, camera_id, now, outcome)
+        observations = [self._observation(f) for f in outcome.faces if f.embedding is not None]
+        seen = [f for f in outcome.faces if f.embedding is not None]
+        for decision in live.tracker.update(camera_id, now, observations):
+            seen[decision.index].decision = decision
+        await self._raise_alerts(live, camera_id, captured_at, body, outcome)
+        return outcome
+
+    async def _detect(self, body: bytes, outcome: FrameOutcome) -> DetectedFrame:
+        started = time.perf_counter()
+        try:
+            detected = await asyncio.wait_for(self.detect(body), self.timeouts.detect_s)
+        except Exception as e:  # noqa: BLE001 - a replica lost or slow: this frame is dropped, not the feed
+            raise ModelUnavailable(f"detector unavailable ({type(e).__name__}); frame dropped, retry shortly") from e
+        if isinstance(detected, RefusedFrame):
+            raise FrameRefused(detected)
+        outcome.detect_s, outcome.detect_batch = time.perf_counter() - started, detected.batch_size
+        return detected
+
+    async def _embed_and_match(self, live: LiveDeployment, camera_id: str, now: float, outcome: FrameOutcome) -> None:
+        matcher = live.matcher
+        usable = [f for f in outcome.faces if f.usable]
+        reuse = live.tracker.reusable(camera_id, now, [f.box for f in usable],
+                                      miss_below=matcher.threshold - self.reuse_margin)
+        for face, r in zip(usable, reuse):
+            face.reuse = r
+            if r is not None:
+                face.embedding = r.embedding
+        fresh = [f for f in usable if f.reuse is None]
+        if not fresh:
+            return
+        started = time.perf_counter()
+        try:
+            chunks = await asyncio.wait_for(self.embed(np.stack([f.crop for f in fresh])), self.timeouts.embed_s)
+        except Exception as e:  # noqa: BLE001 - as for the detector
+            raise ModelUnavailable(f"embedder unavailable ({type(e).__name__}); frame dropped, retry shortly") from e
+        outcome.embed_s = time.perf_counter() - started
+        outcome.embed_batches = [c.batch_size for c in chunks]
+        embeddings = np.concatenate([c.embeddings for c in chunks])
+        for face, e, top in zip(fresh, embeddings, matcher.top1(embeddings)):
+            face.embedding = e
+            face.top_score = top.score if top is not None else None
+            face.match = top if top is not None and top.score >= matcher.threshold else None
+
+    @staticmethod
+    def _observation(face: FaceRecord) -> Observation:
+        if face.reuse is not None:
+            return Observation(face.box, face.embedding, track_id=face.reuse.track_id)
+        m = face.match
+        return Observation(face.box, face.embedding, m.subject_ref if m else None, m.score if m else 0.0,
+                           face.top_score)
+
+    async def _raise_alerts(self, live: LiveDeployment, camera_id: str, captured_at: datetime, body: bytes,
+                            outcome: FrameOutcome) -> None:
+        decided = [f for f in outcome.faces if f.decision is not None]
+        if not decided:
+            return
+        image = await self.decode(body)  # decoded here only for the probe crops of alerts
+        held_by: BaseException | None = None
+        for face in decided:
+            d, match = face.decision, face.match
+            pending = PendingAlert(uuid.uuid4(), NewAlert(
+                deployment_id=live.deployment["id"], version_id=live.version["id"], subject_ref=d.subject_ref,
+                category=match.category, score=d.score, camera_id=camera_id, track_id=d.track_id,
+                captured_at=captured_at, watchlist_image_uri=match.image_uri), probe_crop_jpeg(image, face.box))
+            try:
+                await self.store_alert(pending)
+                stored = True
+            except STORAGE_DOWN as e:
+                if not self.outbox.hold(pending):
+                    for later in decided[decided.index(face):]:
+                        live.tracker.retract(camera_id, later.decision)
+                    raise OutboxFull(f"storage unavailable and {self.outbox.capacity} alerts already held; the "
+                                     f"decision is taken back and made again on a later frame") from e
+                held_by, stored = e, False
+            outcome.alerts.append(RaisedAlert(pending.alert_id, d.subject_ref, d.score, d.track_id, stored))
+        if held_by is not None:
+            raise AlertsHeld(outcome, held_by)
+
+
+def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int) -> tuple[Detect, Embed, Decode]:
+    """Detect, embed and decode with the face engine in this process (the bench loop and the tests)."""
+    from lfr_core.vision.errors import ImageError
+    from lfr_core.vision.images import decode_image
+
+    def decoded(body: bytes) -> np.ndarray:
+        return decode_image(body, max_pixels=max_pixels, max_bytes=max_bytes)
+
+    async def detect(body: bytes) -> DetectedFrame | RefusedFrame:
+        try:
+            image = decoded(body)
+        except ImageError as e:
+            return RefusedFrame(e.reason, str(e))
+        return DetectedFrame(detect_faces(engine, [image])[0])
+
+    async def embed(crops: np.ndarray) -> list[Embedded]:
+        return [Embedded(engine.embedder.embed_batch(list(crops)))]
+
+    async def decode(body: bytes) -> np.ndarray:
+        return decoded(body)
+
+    return detect, embed, decode

@@ -1,0 +1,87 @@
+"""Typed records of the live path, also what crosses between Ray replicas (pickled dataclasses)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lfr_core.matching.matcher import Match
+from lfr_core.matching.tracker import AlertDecision, Reuse
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """A face the detector found: its box and score, and the aligned 112x112 crop only when it passed the
+    live quality gate (the embedder's input)."""
+
+    box: np.ndarray  # float32 (x1, y1, x2, y2)
+    score: float
+    crop: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class DetectedFrame:
+    faces: list[DetectedFace]
+    batch_size: int = 1  # frames in the detector's batch (a metric)
+
+
+@dataclass(frozen=True)
+class RefusedFrame:
+    """The bytes are not a usable image (not decodable, too many pixels, ...): the reason and the words."""
+
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Embedded:
+    embeddings: np.ndarray  # (n, dim) float32, L2-normalised
+    batch_size: int = 1
+
+
+@dataclass
+class FaceRecord:
+    """One face of one frame, from detection to decision. Nothing in it is ever stored unless its track
+    raises an alert (then only the probe crop of the frame, cut around `box`)."""
+
+    box: np.ndarray
+    score: float
+    crop: np.ndarray | None
+    reuse: Reuse | None = None  # continues a settled track: not embedded again
+    embedding: np.ndarray | None = None
+    top_score: float | None = None  # best similarity to any template (also below the threshold)
+    match: Match | None = None  # the above-threshold match of a fresh embedding
+    decision: AlertDecision | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.crop is not None
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    id: uuid.UUID
+    subject_ref: str
+    score: float
+    track_id: str
+    stored: bool  # False: held in the outbox until storage is back
+
+
+@dataclass
+class FrameOutcome:
+    faces: list[FaceRecord]
+    alerts: list[RaisedAlert] = field(default_factory=list)
+    detect_s: float = 0.0
+    embed_s: float = 0.0
+    detect_batch: int = 1
+    embed_batches: list[int] = field(default_factory=list)
+
+    @property
+    def embedded(self) -> int:
+        return sum(1 for f in self.faces if f.embedding is not None and f.reuse is None)
+
+    @property
+    def reused(self) -> int:
+        return sum(1 for f in self.faces if f.reuse is not None)

@@ -1,0 +1,65 @@
+"""Per-camera counters (numbers only), written to the database on a timer rather than per frame: the
+transparency report's faces seen and frames refused."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from lfr_core import alerts
+
+log = logging.getLogger("ray.serve")
+
+
+@dataclass
+class CameraCounts:
+    frames: int = 0
+    faces: int = 0
+    refused: int = 0
+
+    def add(self, other: CameraCounts) -> None:
+        self.frames, self.faces, self.refused = (self.frames + other.frames, self.faces + other.faces,
+                                                 self.refused + other.refused)
+
+
+class Counters:
+    def __init__(self, db: Callable[..., Awaitable[Any]], flush_every_s: float) -> None:
+        self.db = db
+        self.flush_every_s = flush_every_s
+        self._pending: dict[tuple[uuid.UUID, str], CameraCounts] = {}
+
+    def count(self, deployment_id: uuid.UUID, camera_id: str, *, frames: int = 0, faces: int = 0,
+              refused: int = 0) -> None:
+        self._pending.setdefault((deployment_id, camera_id), CameraCounts()).add(CameraCounts(frames, faces, refused))
+
+    async def run_forever(self) -> None:
+        """Flush on a timer, not on traffic: the last frames before a window closes must reach the report
+        even when no frame follows them."""
+        while True:
+            await asyncio.sleep(self.flush_every_s)
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Write what is pending; on failure keep it for the next flush. Returns how many cameras were written."""
+        pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+
+        def write(conn: psycopg.Connection) -> None:
+            for (dep, cam), c in pending.items():
+                alerts.record_counts(conn, dep, cam, frames=c.frames, faces_seen=c.faces, frames_refused=c.refused)
+
+        try:
+            await self.db(write)
+        except (psycopg.Error, OSError) as e:
+            log.warning("counter flush failed (%s); numbers kept for the next flush", type(e).__name__)
+            for key, c in pending.items():
+                self._pending.setdefault(key, CameraCounts()).add(c)
+            return 0
+        return len(pending)
