@@ -1,11 +1,14 @@
 """The camera side of `lfr feed`: read frames with OpenCV (a video file, an RTSP/HTTP stream or a folder of
-images), post them as JPEG at a target rate, drop frames when the service is behind (bounded requests in
-flight), and reconnect a dropped stream with bounded retries and backoff. Nothing here keeps a frame."""
+images), send them as JPEG at a target rate over one WebSocket per camera (or one POST each), drop frames
+when the service is behind (bounded frames in flight), and reconnect a dropped source with bounded retries
+and backoff. Nothing here keeps a frame."""
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,6 +20,7 @@ import cv2
 import httpx
 import numpy as np
 
+STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/frames.py)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 FATAL = {401: "the API key is missing or unknown", 403: "the API key may not post to this deployment",
          404: "no such deployment", 409: "refused by the deployment's rules"}
@@ -132,13 +136,24 @@ def frame_count(source: str, fps: float) -> int | None:
 
 
 class Feed:
-    """Posts frames to `/v1/deployments/{id}/frames` at `fps`, at most `max_inflight` at a time."""
+    """Sends frames of one camera at `fps`, at most `max_inflight` unanswered at a time (more are dropped).
+
+    `transport="stream"` (the default): one long-lived WebSocket per camera
+    (`/v1/deployments/{id}/stream`), so a frame pays for no HTTP request of its own; answers come back in
+    order. `transport="http"`: one POST per frame to `/v1/deployments/{id}/frames`."""
 
     def __init__(self, url: str, deployment_id: str, api_key: str, *, camera_id: str = "cam-1", fps: float = 5.0,
-                 max_inflight: int = 2, jpeg_quality: int = 85, timeout_s: float = 10.0) -> None:
+                 max_inflight: int = 2, jpeg_quality: int = 85, timeout_s: float = 10.0,
+                 transport: str = "stream") -> None:
         if fps <= 0:
             raise FeedError("--fps must be above 0")
-        self.endpoint = f"{url.rstrip('/')}/v1/deployments/{deployment_id}/frames"
+        if transport not in ("stream", "http"):
+            raise FeedError(f"unknown transport {transport!r}; choose stream or http")
+        base = url.rstrip("/")
+        self.endpoint = f"{base}/v1/deployments/{deployment_id}/frames"
+        self.stream_url = (base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
+                           + f"/v1/deployments/{deployment_id}/stream?camera={camera_id}")
+        self.api_key, self.timeout_s, self.transport = api_key, timeout_s, transport
         self.headers = {"X-API-Key": api_key, "X-Camera-Id": camera_id, "Content-Type": "image/jpeg"}
         self.fps, self.max_inflight, self.jpeg_quality = fps, max_inflight, jpeg_quality
         self.client = httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=max_inflight + 1))
@@ -146,6 +161,24 @@ class Feed:
         self._lock = threading.Lock()
         self._inflight = 0
         self._fatal: FeedError | None = None
+        self._ws = None
+        self._sent_at: deque[float] = deque()
+
+    def _record(self, status: int, body: dict[str, Any], t0: float) -> None:
+        """One answer, from either transport."""
+        with self._lock:
+            self._inflight -= 1
+            if status == 200:
+                self.stats.ok += 1
+                self.stats.faces += body["faces"]
+                self.stats.alerts += len(body["alerts"])
+                self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
+            elif status == 503:
+                self.stats.dropped += 1
+            elif status in FATAL:
+                self._fatal = FeedError(f"{FATAL[status]} (HTTP {status}): {body.get('detail', '')}", status)
+            else:
+                self.stats.failed += 1
 
     def _post(self, jpeg: bytes) -> None:
         t0 = time.perf_counter()
@@ -154,24 +187,50 @@ class Feed:
                                  headers={**self.headers, "X-Capture-Time": datetime.now(UTC).isoformat()})
         except httpx.HTTPError:
             with self._lock:
+                self._inflight -= 1
                 self.stats.failed += 1
             return
-        finally:
+        json_body = r.headers.get("content-type", "").startswith("application/json")
+        self._record(r.status_code, r.json() if json_body else {}, t0)
+
+    def _open_stream(self) -> None:
+        from websockets.exceptions import InvalidHandshake
+        from websockets.sync.client import connect
+
+        try:
+            self._ws = connect(self.stream_url, additional_headers={"X-API-Key": self.api_key},
+                               open_timeout=self.timeout_s, max_size=2**20)
+        except (OSError, TimeoutError, InvalidHandshake) as e:
+            raise FeedError(f"could not open the frame stream at {self.stream_url} ({e})") from e
+        threading.Thread(target=self._receive, daemon=True).start()
+
+    def _receive(self) -> None:
+        """Answers, in the order the frames were sent; a refused stream closes with 4000 + the HTTP status."""
+        import json
+
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            while True:
+                answer = json.loads(self._ws.recv())
+                t0 = self._sent_at.popleft()
+                self._record(answer.pop("status"), answer, t0)
+        except ConnectionClosed as e:
+            code = e.rcvd.code if e.rcvd else None
+            if code and 4000 <= code < 5000 and code - 4000 in FATAL:
+                with self._lock:
+                    self._fatal = FeedError(f"{FATAL[code - 4000]} (HTTP {code - 4000}): {e.rcvd.reason}", code - 4000)
+
+    def _stream(self, jpeg: bytes) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        self._sent_at.append(time.perf_counter())
+        try:
+            self._ws.send(STREAM_TIME.pack(time.time()) + jpeg)
+        except ConnectionClosed:
+            self._sent_at.pop()
             with self._lock:
                 self._inflight -= 1
-        with self._lock:
-            if r.status_code == 200:
-                body = r.json()
-                self.stats.ok += 1
-                self.stats.faces += body["faces"]
-                self.stats.alerts += len(body["alerts"])
-                self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
-            elif r.status_code == 503:
-                self.stats.dropped += 1
-            elif r.status_code in FATAL:
-                detail = r.json().get("detail", "") if r.headers.get("content-type", "").startswith("application/json") else ""
-                self._fatal = FeedError(f"{FATAL[r.status_code]} (HTTP {r.status_code}): {detail}", r.status_code)
-            else:
                 self.stats.failed += 1
 
     def run(self, source: str, *, max_frames: int | None = None, loop: bool = False,
@@ -179,6 +238,8 @@ class Feed:
         period = 1.0 / self.fps
         start = time.monotonic()
         futures: list[Future] = []
+        if self.transport == "stream":
+            self._open_stream()
         with ThreadPoolExecutor(max_workers=self.max_inflight) as pool:
             for i, frame in enumerate(frames(source, self.fps, loop=loop, retries=retries, stats=self.stats)):
                 if self._fatal or (max_frames is not None and i >= max_frames):
@@ -196,10 +257,18 @@ class Feed:
                 else:
                     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
                     self.stats.sent += 1
-                    futures.append(pool.submit(self._post, buf.tobytes()))
-                    futures = [f for f in futures if not f.done()]
+                    if self.transport == "stream":
+                        self._stream(buf.tobytes())
+                    else:
+                        futures.append(pool.submit(self._post, buf.tobytes()))
+                        futures = [f for f in futures if not f.done()]
                 if on_frame:
                     on_frame(self.stats)
+        if self._ws is not None:  # the last answers, then a clean close
+            deadline = time.monotonic() + self.timeout_s
+            while self._sent_at and not self._fatal and time.monotonic() < deadline:
+                time.sleep(0.01)
+            self._ws.close()
         self.stats.elapsed_s = time.monotonic() - start
         self.client.close()
         if self._fatal:

@@ -3,6 +3,7 @@ format, and the capture time."""
 
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime
 
 from fastapi import HTTPException
@@ -30,6 +31,25 @@ def check_body(body: bytes, ctype: str, limit: int) -> None:
         raise HTTPException(413, f"frame of {len(body)} bytes is above the limit of {limit}")
     if not body.startswith(_MAGIC[ctype]):
         raise HTTPException(415, f"the body is not {ctype} (its first bytes say otherwise)")
+
+
+def sniff_type(body: bytes) -> str:
+    """The image type of a streamed frame, which has no Content-Type of its own."""
+    for ctype, magic in _MAGIC.items():
+        if body.startswith(magic):
+            return ctype
+    raise HTTPException(415, "the frame is neither JPEG nor PNG")
+
+
+STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time: epoch seconds, big-endian
+
+
+def split_streamed(message: bytes) -> tuple[str | None, bytes]:
+    """(capture time as epoch seconds, or None when the camera sent 0; the image bytes)."""
+    if len(message) <= STREAM_TIME.size:
+        raise HTTPException(400, f"a streamed frame is {STREAM_TIME.size} bytes of capture time, then the image")
+    (seconds,) = STREAM_TIME.unpack_from(message)
+    return (repr(seconds) if seconds else None), message[STREAM_TIME.size:]
 
 
 def capture_time(value: str | None, max_skew_s: float) -> datetime:

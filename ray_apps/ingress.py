@@ -15,6 +15,7 @@ behind it scale.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from fastapi import FastAPI, Form, Header, HTTPException, Path, Query, Request, Security
+from fastapi import FastAPI, Form, Header, HTTPException, Path, Query, Request, Security, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -186,6 +187,7 @@ class Ingress:
         return self._embedder_sha
 
     async def _live_state(self, dep_id: uuid.UUID) -> LiveDeployment:
+        self._start_background()
         live = self._live.get(dep_id)
         if live is not None and not live.stale(time.monotonic(), self.options.version_check_s):
             return live
@@ -252,22 +254,72 @@ class Ingress:
         started = time.perf_counter()
         dep_id = self._uuid(deployment_id, "deployment")
         await self.access.camera(x_api_key, dep_id)  # before any lookup: nothing is loaded for a key not bound here
-        self._start_background()
         live = await self._live_state(dep_id)
         camera_id = camera or x_camera_id or "default"
-        limit = self.settings.serve.max_body_bytes
         try:
             ctype = frames.content_type(request.headers.get("content-type"))
-            frames.check_declared_size(request.headers.get("content-length"), limit)
+            frames.check_declared_size(request.headers.get("content-length"), self.settings.serve.max_body_bytes)
         except HTTPException as e:
-            self.metrics.refused.labels("content_type" if e.status_code == 415 else "too_large").inc()
+            self._refused(e)
             raise
+        self._open_gate(live, dep_id, camera_id)  # before the body is read, let alone decoded
+        when = frames.capture_time(captured_at or x_capture_time, self.settings.serve.max_clock_skew_s)
+        async with self._camera_slot(dep_id, camera_id):
+            return await self._frame(live, dep_id, camera_id, ctype, when, await request.body(), started)
+
+    @app.websocket("/v1/deployments/{deployment_id}/stream")
+    async def stream_frames(self, websocket: WebSocket, deployment_id: str,
+                            camera: str = Query("default", pattern=CAMERA_PATTERN)) -> None:
+        """One long-lived connection per camera (`lfr feed` uses it): each binary message is a frame, its
+        capture time (8 bytes, big-endian float64 epoch seconds; 0 for now) then the JPEG or PNG bytes; each
+        text message back is that frame's result, or `{"status": <HTTP status>, "detail": ...}`, in order.
+        A refused connection closes with code 4000 + the HTTP status it would have had."""
+        try:
+            dep_id = self._uuid(deployment_id, "deployment")
+            await self.access.camera(websocket.headers.get("x-api-key"), dep_id)
+        except HTTPException as e:  # accepted first, so that the camera reads the code and the reason
+            await websocket.accept()
+            await websocket.close(code=4000 + e.status_code, reason=str(e.detail)[:120])
+            return
+        await websocket.accept()
+        while True:
+            try:
+                message = await websocket.receive_bytes()
+            except (WebSocketDisconnect, KeyError, RuntimeError):  # closed, or a text message: the camera is done
+                return
+            started = time.perf_counter()
+            try:
+                live = await self._live_state(dep_id)
+                value, body = frames.split_streamed(message)
+                ctype = frames.sniff_type(body)
+                self._open_gate(live, dep_id, camera)
+                when = frames.capture_time(value, self.settings.serve.max_clock_skew_s)
+                async with self._camera_slot(dep_id, camera):
+                    result = await self._frame(live, dep_id, camera, ctype, when, body, started)
+                answer = {"status": 200, **result.model_dump(mode="json")}
+            except HTTPException as e:
+                answer = {"status": e.status_code, "detail": str(e.detail)}
+            except (psycopg.OperationalError, DatabaseUnavailable):
+                answer = {"status": 503, "detail": "PostgreSQL is unavailable; retry shortly"}
+            try:
+                await websocket.send_json(answer)
+            except (WebSocketDisconnect, RuntimeError):
+                return
+
+    def _refused(self, e: HTTPException) -> None:
+        self.metrics.refused.labels("content_type" if e.status_code == 415 else "too_large").inc()
+
+    def _open_gate(self, live: LiveDeployment, dep_id: uuid.UUID, camera_id: str) -> None:
         reason = live.gate()
         if reason:
             self.metrics.refused.labels("gate").inc()
             self.counters.count(dep_id, camera_id, refused=1)
             raise HTTPException(409, reason)
-        when = frames.capture_time(captured_at or x_capture_time, self.settings.serve.max_clock_skew_s)
+
+    @contextlib.asynccontextmanager
+    async def _camera_slot(self, dep_id: uuid.UUID, camera_id: str):
+        """Back-pressure per camera: its frames in progress are bounded, and so is this table (only cameras
+        with a frame in progress are in it)."""
         slot = (dep_id, camera_id)
         if self._inflight.get(slot, 0) >= self.options.max_inflight_per_camera:
             self.metrics.dropped.inc()
@@ -276,20 +328,19 @@ class Ingress:
         self._inflight[slot] = self._inflight.get(slot, 0) + 1
         self.metrics.inflight.inc()
         try:
-            return await self._match(request, live, dep_id, camera_id, ctype, when, started)
+            yield
         finally:
             self.metrics.inflight.dec()
             self._inflight[slot] -= 1
             if not self._inflight[slot]:
-                del self._inflight[slot]  # bounded by the cameras with a frame in progress
+                del self._inflight[slot]
 
-    async def _match(self, request: Request, live: LiveDeployment, dep_id: uuid.UUID, camera_id: str, ctype: str,
-                     when, started: float) -> FrameResult:
-        body = await request.body()
+    async def _frame(self, live: LiveDeployment, dep_id: uuid.UUID, camera_id: str, ctype: str, when,
+                     body: bytes, started: float) -> FrameResult:
         try:
             frames.check_body(body, ctype, self.settings.serve.max_body_bytes)
         except HTTPException as e:
-            self.metrics.refused.labels("content_type" if e.status_code == 415 else "too_large").inc()
+            self._refused(e)
             raise
         try:
             outcome = await self.pipeline.run(live, camera_id, when, body)

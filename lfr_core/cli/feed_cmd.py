@@ -13,22 +13,29 @@ def feed(
     deployment: str = typer.Option(..., "--deployment", help="Deployment id"),
     source: str = typer.Option(..., "--source", help="Video file, rtsp://... URL or folder of images"),
     fps: float = typer.Option(5.0, "--fps", min=0.1, max=60.0, help="Frames per second to send"),
-    api_key: str = typer.Option(..., "--api-key", envvar="LFR_API_KEY", help="Operator key bound to the deployment"),
+    api_key: str = typer.Option(..., "--api-key", envvar="LFR_API_KEY", help="The camera's key, bound to the deployment"),
     camera: str = typer.Option("cam-1", "--camera", help="Camera id"),
     url: str | None = typer.Option(None, "--url", help="Service URL (default http://serve.host:serve.port)"),
-    max_inflight: int = typer.Option(2, "--max-inflight", min=1, max=64, help="Requests in flight before dropping"),
+    max_inflight: int = typer.Option(2, "--max-inflight", min=1, max=64, help="Frames unanswered before dropping"),
+    transport: str = typer.Option("stream", "--transport", help="stream: one WebSocket for the camera; http: a POST "
+                                                                "per frame"),
     max_frames: int | None = typer.Option(None, "--max-frames", min=1, help="Stop after this many frames"),
     loop: bool = typer.Option(False, "--loop", help="Start a file or folder again at its end"),
     retries: int = typer.Option(5, "--retries", min=0, max=100, help="Reconnect attempts for a dropped stream"),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line"),
 ) -> None:
-    """Post frames at --fps; drops frames when the service is behind, reconnects dropped streams."""
+    """Send frames at --fps (one WebSocket per camera by default); drops frames when the service is behind,
+    reconnects dropped sources."""
     settings = load_settings()
     base = url or f"http://{settings.serve.host}:{settings.serve.port}"
     total = None if loop else frame_count(source, fps)
     if total is not None and max_frames is not None:
         total = min(total, max_frames)
-    runner = Feed(base, deployment, api_key, camera_id=camera, fps=fps, max_inflight=max_inflight)
+    try:
+        runner = Feed(base, deployment, api_key, camera_id=camera, fps=fps, max_inflight=max_inflight,
+                      transport=transport)
+    except FeedError as e:
+        fail(str(e))
     columns = (TextColumn("[bold]feed"), BarColumn(), MofNCompleteColumn(),
                TextColumn("sent {task.fields[sent]} dropped {task.fields[dropped]} alerts {task.fields[alerts]}"),
                TimeElapsedColumn())

@@ -288,7 +288,8 @@ def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, st
     assert scanned > 0
 
 
-def test_lfr_feed_streams_the_clip_and_prints_a_json_summary(streamed, serve_url, live, shared_dir):
+@pytest.mark.parametrize("transport", ["stream", "http"])
+def test_lfr_feed_streams_the_clip_and_prints_a_json_summary(streamed, serve_url, live, shared_dir, transport):
     import json
 
     from typer.testing import CliRunner
@@ -297,11 +298,36 @@ def test_lfr_feed_streams_the_clip_and_prints_a_json_summary(streamed, serve_url
 
     result = CliRunner().invoke(app, [
         "feed", "--deployment", str(live["deployment"]["id"]), "--source", str(shared_dir / VIDEO), "--fps", "10",
-        "--api-key", live["keys"]["camera"], "--camera", "cam-2", "--url", serve_url, "--max-frames", "30", "--json"])
+        "--api-key", live["keys"]["camera"], "--camera", f"cam-{transport}", "--url", serve_url, "--max-frames", "30",
+        "--transport", transport, "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["frames_read"] == 30 and summary["frames_ok"] + summary["dropped"] == 30
     assert summary["frames_ok"] > 0 and summary["faces"] > 0
+
+
+def test_the_frame_stream_checks_its_key_and_each_frame(serve_url, live, shared_dir):
+    """A camera's WebSocket: refused with 4000 + the HTTP status for a bad key; each frame answered in order,
+    a frame that is not an image with its own 415 while the stream goes on."""
+    import json
+    import struct
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    dep = live["deployment"]["id"]
+    url = serve_url.replace("http://", "ws://") + f"/v1/deployments/{dep}/stream?camera=cam-ws"
+    for key, code in (("lfr_unknown", 4401), (live["keys"]["idle_camera"], 4403)):
+        with connect(url, additional_headers={"X-API-Key": key}) as ws, pytest.raises(ConnectionClosed) as closed:
+            ws.recv()
+        assert closed.value.rcvd.code == code
+    good = video_frames(shared_dir, every=100)[0][1]
+    with connect(url, additional_headers={"X-API-Key": live["keys"]["camera"]}) as ws:
+        for body in (good, b"not an image at all", good):
+            ws.send(struct.pack(">d", time.time()) + body)
+        answers = [json.loads(ws.recv()) for _ in range(3)]
+    assert [a["status"] for a in answers] == [200, 415, 200]
+    assert answers[0]["camera_id"] == "cam-ws" and "faces" in answers[2]
 
 
 def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shared_dir):
