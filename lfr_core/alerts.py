@@ -99,6 +99,16 @@ def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, sta
     return conn.execute(query + " ORDER BY raised_at DESC LIMIT %s", [*params, limit]).fetchall()
 
 
+def last_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID, camera_id: str, since: datetime) -> dict[str, float]:
+    """Subject -> capture time (epoch seconds) of the last alert on this camera since `since`: the cooldowns
+    a camera carries to whichever ingress replica it reaches (the alert log is the source of truth)."""
+    rows = conn.execute(
+        """SELECT subject_ref, max(captured_at) AS at FROM alerts
+           WHERE deployment_id = %s AND camera_id = %s AND captured_at >= %s GROUP BY subject_ref""",
+        (deployment_id, camera_id, since)).fetchall()
+    return {r["subject_ref"]: r["at"].timestamp() for r in rows}
+
+
 def get_alert(conn: psycopg.Connection, alert_id: uuid.UUID | str, *, lock: bool = False) -> dict[str, Any]:
     return get_by_id(conn, "alerts", alert_id, lock=lock)
 

@@ -20,6 +20,7 @@ import cv2
 import httpx
 import numpy as np
 
+ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/routing.py
 STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/frames.py)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 FATAL = {401: "the API key is missing or unknown", 403: "the API key may not post to this deployment",
@@ -154,7 +155,9 @@ class Feed:
         self.stream_url = (base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
                            + f"/v1/deployments/{deployment_id}/stream?camera={camera_id}")
         self.api_key, self.timeout_s, self.transport = api_key, timeout_s, transport
-        self.headers = {"X-API-Key": api_key, "X-Camera-Id": camera_id, "Content-Type": "image/jpeg"}
+        # Serve's routing header names the camera, so its frames reach the ingress replica holding its tracks.
+        self.route = {ROUTING_HEADER: camera_id}
+        self.headers = {"X-API-Key": api_key, "X-Camera-Id": camera_id, "Content-Type": "image/jpeg", **self.route}
         self.fps, self.max_inflight, self.jpeg_quality = fps, max_inflight, jpeg_quality
         self.client = httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=max_inflight + 1))
         self.stats = FeedStats()
@@ -198,7 +201,7 @@ class Feed:
         from websockets.sync.client import connect
 
         try:
-            self._ws = connect(self.stream_url, additional_headers={"X-API-Key": self.api_key},
+            self._ws = connect(self.stream_url, additional_headers={"X-API-Key": self.api_key, **self.route},
                                open_timeout=self.timeout_s, max_size=2**20)
         except (OSError, TimeoutError, InvalidHandshake) as e:
             raise FeedError(f"could not open the frame stream at {self.stream_url} ({e})") from e

@@ -7,6 +7,7 @@ from typing import Any
 
 from ray import serve
 from ray.serve import Application
+from ray.serve.config import RequestRouterConfig
 
 from ray_apps.detector import Detector
 from ray_apps.embedder import Embedder
@@ -14,6 +15,7 @@ from ray_apps.ingress import Ingress
 from ray_apps.options import AppOptions, ModelDeploymentOptions
 
 APP_NAME = "lfr"
+CAMERA_ROUTER = "ray_apps.routing:CameraAffinityRouter"
 
 
 def build_detector(options: ModelDeploymentOptions) -> Application:
@@ -31,6 +33,10 @@ def build_app(args: dict[str, Any] | None = None) -> Application:
     ingress = Ingress.options(
         ray_actor_options={"num_cpus": options.ingress_num_cpus},
         max_ongoing_requests=options.ingress_max_ongoing_requests,
+        autoscaling_config=options.ingress_autoscaling(),
+        request_router_config=RequestRouterConfig(request_router_class=CAMERA_ROUTER),
+        **({"max_replicas_per_node": options.ingress_max_replicas_per_node}
+           if options.ingress_max_replicas_per_node else {}),
     )
     return ingress.bind(build_detector(options.detector), build_embedder(options.embedder),
                         options.model_dump(exclude={"detector", "embedder"}))
@@ -43,6 +49,7 @@ def app_config(args: dict[str, Any] | None = None) -> dict[str, Any]:
     options = AppOptions.from_settings(overrides=args)
     deployments = [{"name": name, "autoscaling_config": opts.deployment_options()["autoscaling_config"]}
                    for name, opts in (("Detector", options.detector), ("Embedder", options.embedder))]
+    deployments.append({"name": "Ingress", "autoscaling_config": options.ingress_autoscaling()})
     return {"name": APP_NAME, "route_prefix": "/", "import_path": "ray_apps.app:build_app", "args": args or {},
             "deployments": deployments}
 

@@ -8,8 +8,8 @@ embedder replicas as its models. Everything about a non-matched face stays in th
 goes when its track ends; logs carry counts only. People (operators, admins, auditors) sign in and read or
 decide alerts (ray_apps/access.py).
 
-The ingress runs as one replica: the tracks of a camera must live in one place. The model deployments
-behind it scale.
+The ingress scales like the models behind it: every frame of a camera reaches the replica that holds its
+tracks (ray_apps/routing.py), and a camera new to a replica starts with its cooldowns from the alert log.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ answer_unavailable(app, {psycopg.OperationalError: "PostgreSQL", DatabaseUnavail
                          ObjectStoreUnavailable: "the object store"})
 
 
-@serve.deployment(name="Ingress", num_replicas=1)
+@serve.deployment(name="Ingress")
 @serve.ingress(app)
 class Ingress:
     def __init__(self, detector: DeploymentHandle, embedder: DeploymentHandle, options: dict[str, Any] | None = None) -> None:
@@ -97,7 +97,9 @@ class Ingress:
         self.pipeline = FramePipeline(
             self._detect, self._embed, self._decode, self._store_alert, self.outbox,
             reuse_margin=self.options.embed_reuse_margin,
-            timeouts=PipelineTimeouts(self.options.model_timeout_s, self.options.model_timeout_s))
+            timeouts=PipelineTimeouts(self.options.model_timeout_s, self.options.model_timeout_s),
+            last_alerts=self._last_alerts)
+        self.replica_id = serve.get_replica_context().replica_id.unique_id
         self._live: dict[uuid.UUID, LiveDeployment] = {}
         self._live_locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._inflight: dict[tuple[uuid.UUID, str], int] = {}
@@ -161,6 +163,9 @@ class Ingress:
     async def _store_alert(self, pending: PendingAlert) -> dict[str, Any]:
         return await self._db(alerts_lib.raise_alert, self.store, self.settings.s3.bucket_alerts, pending.alert,
                               pending.probe_crop_jpeg, SERVICE_ACTOR, alert_id=pending.alert_id)
+
+    async def _last_alerts(self, deployment_id: uuid.UUID, camera_id: str, since) -> dict[str, float]:
+        return await self._db(alerts_lib.last_alerts, deployment_id, camera_id, since)
 
     def _start_background(self) -> None:
         """The counter flusher and the outbox's retries, started on first use (the event loop runs by then)."""
@@ -241,6 +246,7 @@ class Ingress:
     async def post_frame(
         self,
         request: Request,
+        response: Response,
         deployment_id: str = Path(max_length=64),
         x_api_key: str | None = Security(camera_key),
         camera: str | None = Query(None, pattern=CAMERA_PATTERN, description="Camera id (or header X-Camera-Id)"),
@@ -264,6 +270,7 @@ class Ingress:
             raise
         self._open_gate(live, dep_id, camera_id)  # before the body is read, let alone decoded
         when = frames.capture_time(captured_at or x_capture_time, self.settings.serve.max_clock_skew_s)
+        response.headers["X-LFR-Replica"] = self.replica_id  # which replica holds this camera's tracks
         async with self._camera_slot(dep_id, camera_id):
             return await self._frame(live, dep_id, camera_id, ctype, when, await request.body(), started)
 

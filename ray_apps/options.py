@@ -78,6 +78,12 @@ class AppOptions(BaseModel):
     detector: ModelDeploymentOptions = ModelDeploymentOptions()
     embedder: ModelDeploymentOptions = ModelDeploymentOptions()
     ingress_num_cpus: float = Field(0.2, gt=0, le=64)
+    ingress_min_replicas: int = Field(1, ge=1, le=512, description="Ingress replicas; cameras are spread over them "
+                                                                   "by camera id (ray_apps/routing.py)")
+    ingress_max_replicas: int = Field(1, ge=1, le=512)
+    ingress_target_ongoing_requests: float = Field(8.0, gt=0, description="Autoscaling target per ingress replica")
+    ingress_max_replicas_per_node: int | None = Field(None, ge=1, le=64, description="Spread the ingress over "
+                                                                                     "nodes (unset: Serve places it)")
     ingress_max_ongoing_requests: int = Field(64, ge=1, le=10_000)
     max_inflight_per_camera: int = Field(
         4, ge=1, le=1000, description="A camera's frames in progress before its next one gets 503: back-pressure per "
@@ -100,6 +106,17 @@ class AppOptions(BaseModel):
     embed_split_above: int = Field(4, ge=1, le=1024, description="See embed_split; each request costs a hop")
     embed_reuse_margin: float = Field(
         0.1, ge=0, le=2.0, description="A clear miss: top-1 score below the version's threshold minus this")
+
+    @model_validator(mode="after")
+    def check_ingress(self) -> AppOptions:
+        if self.ingress_max_replicas < self.ingress_min_replicas:
+            raise ValueError("ingress_max_replicas must be >= ingress_min_replicas")
+        return self
+
+    def ingress_autoscaling(self) -> dict[str, Any]:
+        return {"min_replicas": self.ingress_min_replicas, "max_replicas": self.ingress_max_replicas,
+                "target_ongoing_requests": self.ingress_target_ongoing_requests,
+                "upscale_delay_s": 10.0, "downscale_delay_s": 300.0}
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> AppOptions:

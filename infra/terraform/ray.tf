@@ -18,15 +18,29 @@ locals {
       name         = "lfr"
       import_path  = var.serve_import_path
       route_prefix = "/"
-      args         = { detector = local.model_options.detector, embedder = local.model_options.embedder, ingress_num_cpus = 1 }
-      deployments = [for name in ["Detector", "Embedder"] : {
+      args = {
+        detector             = local.model_options.detector
+        embedder             = local.model_options.embedder
+        ingress_num_cpus     = 1
+        ingress_min_replicas = local.capacity.min_replicas
+        ingress_max_replicas = local.capacity.ingress_replicas
+      }
+      # Cameras are spread over the ingress replicas by camera id (ray_apps/routing.py).
+      deployments = concat([for name in ["Detector", "Embedder"] : {
         name = name
         autoscaling_config = {
           min_replicas            = local.capacity.min_replicas
           max_replicas            = local.model_options[lower(name)].max_replicas
           target_ongoing_requests = 4
         }
-      }]
+        }], [{
+        name = "Ingress"
+        autoscaling_config = {
+          min_replicas            = local.capacity.min_replicas
+          max_replicas            = local.capacity.ingress_replicas
+          target_ongoing_requests = 8
+        }
+      }])
     }]
   }
 

@@ -7,7 +7,9 @@
 3. match the fresh embeddings exactly against the active list, then update the camera's tracks, which
    decide when a track has earned an alert;
 4. each alert is stored with its probe crop before the frame is answered, or, while storage is down, held
-   in the outbox and retried; the cooldown stands only for an alert stored or held.
+   in the outbox and retried; the cooldown stands only for an alert stored or held. A camera new to these
+   tracks (a new list, or a camera that moved from another ingress replica) starts with the cooldowns of
+   its recent alerts, read from the alert log.
 
 One FaceRecord per face carries everything about it through these steps. A face that matches nobody lives
 only in those records and the tracker, and is never written anywhere.
@@ -20,7 +22,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import cv2
 import numpy as np
@@ -36,6 +38,11 @@ from lfr_core.vision.engine import FaceEngine
 Detect = Callable[[bytes], Awaitable[DetectedFrame | RefusedFrame]]
 Embed = Callable[[np.ndarray], Awaitable[list[Embedded]]]  # one or more chunks, in the crops' order
 Decode = Callable[[bytes], Awaitable[np.ndarray]]
+LastAlerts = Callable[[object, str, datetime], Awaitable[dict[str, float]]]  # (deployment id, camera, since)
+
+
+async def no_alerts_yet(deployment_id: object, camera_id: str, since: datetime) -> dict[str, float]:
+    return {}
 
 CROP_MARGIN = 0.25  # probe crop: the face box plus a quarter on each side, so the officer sees the head
 
@@ -103,15 +110,19 @@ def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[Dete
 
 class FramePipeline:
     def __init__(self, detect: Detect, embed: Embed, decode: Decode, store_alert: StoreAlert, outbox: AlertOutbox,
-                 *, reuse_margin: float, timeouts: PipelineTimeouts = PipelineTimeouts()) -> None:
+                 *, reuse_margin: float, timeouts: PipelineTimeouts = PipelineTimeouts(),
+                 last_alerts: LastAlerts = no_alerts_yet) -> None:
         self.detect, self.embed, self.decode = detect, embed, decode
-        self.store_alert, self.outbox = store_alert, outbox
+        self.store_alert, self.outbox, self.last_alerts = store_alert, outbox, last_alerts
         self.reuse_margin = reuse_margin
         self.timeouts = timeouts
 
     async def run(self, live: LiveDeployment, camera_id: str, captured_at: datetime, body: bytes) -> FrameOutcome:
         """One frame of one camera, whose deployment's gate is open (the caller checked)."""
         outcome = FrameOutcome(faces=[])
+        if not live.tracker.knows(camera_id):  # new here: carry the camera's cooldowns from the alert log
+            since = captured_at - timedelta(seconds=live.tracker.params.cooldown_s)
+            live.tracker.seed(camera_id, await self.last_alerts(live.deployment["id"], camera_id, since))
         detected = await self._detect(body, outcome)
         outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
         now = captured_at.timestamp()

@@ -219,5 +219,13 @@ class Tracker:
     def retract(self, camera_id: str, decision: AlertDecision) -> None:
         self.camera(camera_id).retract(decision)
 
+    def knows(self, camera_id: str) -> bool:
+        return camera_id in self._cameras
+
+    def seed(self, camera_id: str, last_alerts: dict[str, float]) -> None:
+        """A camera new to this tracker (a new list, or a camera that moved here from another replica) starts
+        with the cooldowns of its recent alerts: subject -> capture time of its last alert on this camera."""
+        self.camera(camera_id)._cooldown.update(last_alerts)
+
     def track_count(self) -> int:
         return sum(len(c) for c in self._cameras.values())

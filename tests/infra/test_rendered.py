@@ -212,7 +212,8 @@ def test_the_serve_config_is_one_ray_serve_accepts(rendered) -> None:
         app = ServeDeploySchema.model_validate(config).applications[0]
         options = AppOptions.model_validate(app.args)  # the builder's own validation of its arguments
         assert options.detector.num_cpus == 1 and options.ingress_num_cpus == 1
-        assert {d.name for d in app.deployments} == {"Detector", "Embedder"}
+        assert options.ingress_max_replicas == out["capacity"]["ingress_replicas"] > 1  # cameras spread over them
+        assert {d.name for d in app.deployments} == {"Detector", "Embedder", "Ingress"}
 
 
 def test_the_cpu_group_may_grow_to_hold_every_replica_the_load_needs(rendered) -> None:
@@ -225,7 +226,8 @@ def test_the_cpu_group_may_grow_to_hold_every_replica_the_load_needs(rendered) -
     per_worker = int(cpu["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]) - 1
     replicas = {d["name"]: d["autoscaling_config"]["max_replicas"]
                 for d in yaml.safe_load(ray["serveConfigV2"])["applications"][0]["deployments"]}
-    needed = replicas["Detector"] + replicas["Embedder"] + cap["ingress_replicas"]
+    assert replicas["Ingress"] == cap["ingress_replicas"]
+    needed = replicas["Detector"] + replicas["Embedder"] + replicas["Ingress"]
     assert cpu["maxReplicas"] * per_worker >= needed > per_worker  # one worker cannot hold them: it scales out
     assert cpu["minReplicas"] < cpu["maxReplicas"]
 

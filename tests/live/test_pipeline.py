@@ -165,3 +165,33 @@ def test_the_gate_closes_outside_the_window_and_when_cancelled():
     live.deployment["status"], live.matcher = "live", None
     assert "no active watchlist" in live.gate()
     assert live.stale(10.0, 5.0) and not live.stale(1.0, 5.0)
+
+
+def test_a_camera_new_here_carries_its_cooldowns_from_the_alert_log():
+    """A camera that moved from another ingress replica (or a new list) starts fresh tracks, but a person
+    alerted on it within the cooldown is not alerted again."""
+    fakes, live = Fakes(), live_deployment()
+    t0 = datetime.now(UTC)
+
+    async def alerted_a_moment_ago(deployment_id, camera_id, since):
+        assert deployment_id == live.deployment["id"] and since <= t0 - timedelta(seconds=59)
+        return {"SUBJ-1": (t0 - timedelta(seconds=5)).timestamp()} if camera_id == "cam-1" else {}
+
+    pipeline = FramePipeline(fakes.detect, fakes.embed, fakes.decode, fakes.store, AlertOutbox(8), reuse_margin=0.1,
+                             last_alerts=alerted_a_moment_ago)
+    outcomes = [asyncio.run(pipeline.run(live, "cam-1", t0 + timedelta(seconds=0.2 * i), FRAME)) for i in range(4)]
+    assert not any(o.alerts for o in outcomes) and fakes.stored == []
+    others = [asyncio.run(pipeline.run(live, "cam-2", t0 + timedelta(seconds=0.2 * i), FRAME)) for i in range(2)]
+    assert [len(o.alerts) for o in others] == [0, 1]  # another camera: nothing in its log, so it alerts
+
+
+def test_cameras_keep_their_replica_and_only_a_lost_replicas_cameras_move():
+    from ray_apps.routing import owner_rank
+
+    replicas = ["r1", "r2", "r3"]
+    cameras = [f"cam-{i}" for i in range(60)]
+    owner = {c: owner_rank(c, replicas)[0] for c in cameras}
+    assert set(owner.values()) == set(replicas)  # spread
+    assert owner == {c: owner_rank(c, list(reversed(replicas)))[0] for c in cameras}  # order does not matter
+    after = {c: owner_rank(c, ["r1", "r3"])[0] for c in cameras}
+    assert {c for c in cameras if after[c] != owner[c]} == {c for c in cameras if owner[c] == "r2"}
