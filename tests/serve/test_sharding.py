@@ -25,7 +25,7 @@ from tests.serve.conftest import MIRANDA
 from tests.serve.test_live_serve import video_frames
 
 RAY = str(Path(sys.executable).with_name("ray"))
-CAMERAS = [f"shard-cam-{i}" for i in range(8)]
+CAMERAS = [f"shard-cam-{i}" for i in range(16)]  # all on one of two replicas by chance: 2 in 65536
 ARGS = {
     "detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.3},
     "embedder": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.3},
@@ -76,6 +76,17 @@ def post(url: str, live: dict, camera: str, body: bytes) -> httpx.Response:
                                "X-Capture-Time": datetime.now(UTC).isoformat()})
 
 
+def frame_ok(url: str, live: dict, camera: str, body: bytes) -> httpx.Response:
+    """A frame's 200, waiting out a 503 (a model call that timed out on this loaded machine)."""
+    for _ in range(5):
+        r = post(url, live, camera, body)
+        if r.status_code != 503:
+            break
+        time.sleep(1)
+    assert r.status_code == 200, r.text
+    return r
+
+
 @pytest.mark.slow
 def test_cameras_stay_on_their_replica_across_both_nodes_and_move_when_it_is_lost(cluster, live, shared_dir,
                                                                                  services):
@@ -86,8 +97,7 @@ def test_cameras_stay_on_their_replica_across_both_nodes_and_move_when_it_is_los
     seen: dict[str, set[str]] = {c: set() for c in CAMERAS}
     for k in range(2):
         for camera in CAMERAS:
-            r = post(cluster_url, live, camera, frames[k][1])
-            assert r.status_code == 200, r.text
+            r = frame_ok(cluster_url, live, camera, frames[k][1])
             seen[camera].add(r.headers["X-LFR-Replica"])
     assert all(len(s) == 1 for s in seen.values())  # every frame of a camera on one replica
     assert {next(iter(s)) for s in seen.values()} == set(replicas)  # and the cameras spread over both
@@ -96,8 +106,7 @@ def test_cameras_stay_on_their_replica_across_both_nodes_and_move_when_it_is_los
     camera = "shard-walk"
     raised, i = [], 0
     while not raised and i < len(frames):
-        r = post(cluster_url, live, camera, frames[i][1])
-        assert r.status_code == 200, r.text
+        r = frame_ok(cluster_url, live, camera, frames[i][1])
         raised = r.json()["alerts"]
         i += 1
     assert [a["subject_ref"] for a in raised] == [MIRANDA]
