@@ -377,7 +377,11 @@ def test_serve_config_yaml_is_a_valid_deploy_config_with_the_fast_path() -> None
 
     from ray_apps.launch import SERVE_FAST_PATH_ENV
 
+    from ray_apps.options import AppOptions
+
     config = yaml.safe_load((TF_DIR.parent.parent / "ray_apps" / "serve_config.yaml").read_text())
     app = ServeDeploySchema.model_validate(config).applications[0]
     assert app.import_path == "ray_apps.app:build_app" and config["http_options"]["host"] == "127.0.0.1"
     assert app.runtime_env["env_vars"] == SERVE_FAST_PATH_ENV
+    AppOptions.model_validate(app.args)  # the builder's own check: a stale or misspelt option fails here
+    assert all("num_replicas" not in d for d in config["applications"][0]["deployments"])  # autoscaled, all
