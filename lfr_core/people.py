@@ -80,6 +80,13 @@ def roles_of(conn: psycopg.Connection, name: str) -> list[str]:
     return [r for r in PEOPLE_ROLES if r in held]
 
 
+def signed_in_roles(conn: psycopg.Connection, name: str) -> list[str]:
+    """The roles of a person who may still sign in; a disabled person has none, so the tokens they already
+    hold stop working too (the services may still take on their database role: this is the check)."""
+    row = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
+    return roles_of(conn, name) if row and row["rolcanlogin"] else []
+
+
 def list_people(conn: psycopg.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         """SELECT m.rolname AS name, m.rolcanlogin AS can_sign_in FROM pg_auth_members AS a
@@ -96,7 +103,7 @@ def current(conn: psycopg.Connection, *preferred: str) -> Actor:
 
 def person(conn: psycopg.Connection, name: str, *preferred: str) -> Actor:
     """An authenticated person (a login, a token's subject) as an Actor with their roles from the database."""
-    held = roles_of(conn, name)
+    held = signed_in_roles(conn, name)
     if not held:
-        raise Refused(f"{name} is not a person of this platform (no role); ask an admin to add them")
+        raise Refused(f"{name} is not a person of this platform (no role, or disabled); ask an admin")
     return Actor(name, next((r for r in preferred if r in held), held[0]))

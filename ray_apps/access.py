@@ -75,7 +75,7 @@ class Access:
             raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
         held = self._people.fresh(name)
         if held is None:
-            held = await self.db(people.roles_of, name)
+            held = await self.db(people.signed_in_roles, name)  # disabled: none, whatever the token says
             self._people.keep(name, held)
         role = next((r for r in roles if r in held), None) if roles else (held or [None])[0]
         if role is None:
@@ -93,6 +93,6 @@ class Access:
         except sessions.NotSignedIn as e:
             raise HTTPException(401, "wrong name or password, or the person is disabled") from e
         conn.close()
-        if not await self.db(people.roles_of, username):
+        if not await self.db(people.signed_in_roles, username):
             raise HTTPException(403, f"{username} holds no role on this platform")
         return tokens.issue(self.settings, username)

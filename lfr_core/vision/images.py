@@ -75,7 +75,9 @@ def _decode_pil(data: bytes) -> np.ndarray:
     try:
         im = Image.open(io.BytesIO(data))
         im.load()  # raises OSError on truncated data (LOAD_TRUNCATED_IMAGES stays False)
-    except (OSError, SyntaxError) as e:  # Pillow reports a broken PNG chunk as SyntaxError
+    # Pillow reports a broken PNG chunk as SyntaxError, and a tile outside the declared size as ValueError
+    # (found by tests/vision/test_image_fuzz.py).
+    except (OSError, SyntaxError, ValueError) as e:
         raise ImageError("truncated", "image data is truncated or corrupt; re-export or re-upload it") from e
     if im.mode == "CMYK" or im.mode == "P" or im.mode == "PA" or im.mode.startswith("YCbCr") or im.mode == "1":
         im = im.convert("RGBA" if ("transparency" in im.info or im.mode == "PA") else "RGB")

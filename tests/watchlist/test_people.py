@@ -116,9 +116,14 @@ def test_an_admin_adds_and_disables_people_and_it_is_audited(services, db):
     by_operator = run_as("olly.operator", ["person", "add", f"x{name}", "--role", "admin"])
     assert by_operator.exit_code == 3 and "needs the role admin" in by_operator.output
     sessions.connect_as(services, name, password).close()
+    assert people.person(db, name).role == "operator"
     assert run_as("ada.admin", ["person", "disable", name]).exit_code == 0
     with pytest.raises(sessions.NotSignedIn):
         sessions.connect_as(services, name, password)
+    # Their tokens stop working too: the services find no role for them, though the role itself remains.
+    assert people.signed_in_roles(db, name) == [] and people.roles_of(db, name) == ["operator"]
+    with pytest.raises(Refused, match="disabled"):
+        people.person(db, name)
     actions = db.execute("SELECT action, actor, role FROM audit_log WHERE object_type = 'person' AND object_id = %s "
                          "ORDER BY seq", (name,)).fetchall()
     assert [(a["action"], a["actor"], a["role"]) for a in actions] == [("person.add", "ada.admin", "admin"),
