@@ -22,8 +22,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
                    WHERE pg_has_role(public.lfr_actor(), g.oid, 'USAGE'))
 $$;
 
--- A database superuser can switch triggers off anyway; the guards let them through (a restore, a repair) and
--- the signed audit checkpoints show what they did (lfr_core/audit_checkpoints.py).
+-- A database superuser can switch triggers off anyway; every guard's trigger lets them through (WHEN below: a
+-- restore, a repair) and the signed audit checkpoints show what they did (lfr_core/audit_checkpoints.py).
 CREATE OR REPLACE FUNCTION public.lfr_superuser() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog AS $$
     SELECT rolsuper FROM pg_roles WHERE rolname = current_user
@@ -61,9 +61,6 @@ $$;
 CREATE OR REPLACE FUNCTION public.lfr_guard_deployments() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF public.lfr_superuser() THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     IF TG_OP = 'DELETE' THEN
         PERFORM public.lfr_deny('a deployment is never deleted; cancel it');
     END IF;
@@ -98,9 +95,6 @@ LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 DECLARE
     who text := public.lfr_actor();
 BEGIN
-    IF public.lfr_superuser() THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     IF TG_OP = 'DELETE' THEN
         PERFORM public.lfr_deny('a watchlist version is never deleted; it is purged with a receipt');
     END IF;
@@ -156,9 +150,6 @@ END $$;
 CREATE OR REPLACE FUNCTION public.lfr_guard_watchlist_content() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF public.lfr_superuser() THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
         RETURN NEW;
@@ -174,9 +165,6 @@ LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 DECLARE
     who text := public.lfr_actor();
 BEGIN
-    IF public.lfr_superuser() THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('raise an alert', 'system');
         RETURN NEW;
@@ -214,9 +202,6 @@ END $$;
 CREATE OR REPLACE FUNCTION public.lfr_guard_platform_table() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF public.lfr_superuser() THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     -- TG_ARGV: what the change is, then the roles that may make it.
     PERFORM public.lfr_require(TG_ARGV[0], VARIADIC TG_ARGV[1:]);
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
@@ -225,9 +210,6 @@ END $$;
 CREATE OR REPLACE FUNCTION public.lfr_guard_staff() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
-    IF public.lfr_superuser() THEN
-        RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
-    END IF;
     PERFORM public.lfr_require('assign people to a deployment', 'planner', 'admin', 'system');
     IF TG_OP = 'INSERT' AND NOT public.lfr_holds('system') AND NEW.assigned_by <> public.lfr_actor() THEN
         PERFORM public.lfr_deny('an assignment is made in the name of the person who makes it');
@@ -237,34 +219,38 @@ END $$;
 
 DROP TRIGGER IF EXISTS lfr_guard ON deployments;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployments
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_deployments();
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_deployments();
 DROP TRIGGER IF EXISTS lfr_guard ON watchlist_versions;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON watchlist_versions
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_watchlist_versions();
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_watchlist_versions();
 DROP TRIGGER IF EXISTS lfr_guard ON watchlist_entries;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON watchlist_entries
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_watchlist_content();
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_watchlist_content();
 DROP TRIGGER IF EXISTS lfr_guard ON watchlist_embeddings;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON watchlist_embeddings
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_watchlist_content();
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_watchlist_content();
 DROP TRIGGER IF EXISTS lfr_guard ON alerts;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON alerts
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_alerts();
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_alerts();
 DROP TRIGGER IF EXISTS lfr_guard ON api_keys;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON api_keys
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_platform_table('manage camera keys', 'admin', 'system');
+    FOR EACH ROW WHEN (NOT public.lfr_superuser())
+    EXECUTE FUNCTION public.lfr_guard_platform_table('manage camera keys', 'admin', 'system');
 DROP TRIGGER IF EXISTS lfr_guard ON model_calibrations;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON model_calibrations
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_platform_table('record a model calibration', 'admin', 'system');
+    FOR EACH ROW WHEN (NOT public.lfr_superuser())
+    EXECUTE FUNCTION public.lfr_guard_platform_table('record a model calibration', 'admin', 'system');
 DROP TRIGGER IF EXISTS lfr_guard ON staging_claims;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON staging_claims
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_platform_table('claim a staging folder', 'planner', 'admin', 'system');
+    FOR EACH ROW WHEN (NOT public.lfr_superuser())
+    EXECUTE FUNCTION public.lfr_guard_platform_table('claim a staging folder', 'planner', 'admin', 'system');
 DROP TRIGGER IF EXISTS lfr_guard ON deployment_counters;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployment_counters
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_platform_table('count frames', 'system');
+    FOR EACH ROW WHEN (NOT public.lfr_superuser())
+    EXECUTE FUNCTION public.lfr_guard_platform_table('count frames', 'system');
 DROP TRIGGER IF EXISTS lfr_guard ON deployment_staff;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployment_staff
-    FOR EACH ROW EXECUTE FUNCTION public.lfr_guard_staff();
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_staff();
 
 -- An operator sees and decides only the alerts of deployments they are assigned to; an admin or auditor
 -- sees all; the live service (lfr_system) raises and retires them. Other people see none.
