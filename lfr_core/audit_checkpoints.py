@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lfr_core.config import Settings
-from lfr_core.errors import InvalidInput
+from lfr_core.keyfiles import ed25519_private_key
 
 PREFIX = "audit-checkpoints/"
 ORIGIN = "lfr-audit-log"
@@ -71,20 +70,9 @@ def _key_files(settings: Settings) -> tuple[Path, Path]:
 def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The checkpoint signing key; the embedded setup creates one (0600) on first use."""
     private, public = _key_files(settings)
-    if not private.exists():
-        if not settings.db.embedded:
-            raise InvalidInput(f"no audit signing key at {private} (LFR_AUDIT__SIGNING_KEY_FILE); mount it from the "
-                               f"force's key store")
-        private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = Ed25519PrivateKey.generate()
-        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
-        return key
-    return serialization.load_pem_private_key(private.read_bytes(), password=None)
+    return ed25519_private_key(private, public, may_create=settings.db.embedded,
+                               missing=f"no audit signing key at {private} (LFR_AUDIT__SIGNING_KEY_FILE); mount it "
+                                       f"from the force's key store")
 
 
 def verify_key(settings: Settings) -> Ed25519PublicKey | None:

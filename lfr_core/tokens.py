@@ -10,7 +10,6 @@ roles are looked up in the database for every request (lfr_core/people.py).
 from __future__ import annotations
 
 import functools
-import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
+from lfr_core.keyfiles import ed25519_private_key
 
 OIDC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 
@@ -37,22 +37,9 @@ def _key_files(settings: Settings) -> tuple[Path, Path]:
 def _issuer_key(settings: Settings) -> Ed25519PrivateKey:
     """The local issuer's key; created (0600) on first use in the embedded setup."""
     private, public = _key_files(settings)
-    if not private.exists():
-        if not settings.db.embedded:
-            raise InvalidInput(f"no local issuer key at {private}: production signs in through the force's OIDC "
-                               f"provider (LFR_IDENTITY__JWKS_URL)")
-        private.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = Ed25519PrivateKey.generate()
-        tmp = private.with_name(f".{private.name}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
-        os.replace(tmp, private)
-        return key
-    return serialization.load_pem_private_key(private.read_bytes(), password=None)
+    return ed25519_private_key(private, public, may_create=settings.db.embedded,
+                               missing=f"no local issuer key at {private}: production signs in through the "
+                                       f"force's OIDC provider (LFR_IDENTITY__JWKS_URL)")
 
 
 def issue(settings: Settings, name: str) -> tuple[str, int]:
