@@ -9,14 +9,20 @@ Triggered by a **planner** from the UI (*Trigger* → the form below). Each task
    fails here, without retries, and creates nothing.
 2. `build_watchlist`: the draft version, built in batches; each entry's acceptance or rejection reason is
    logged and returned in XCom. `build_key` is the run id, so a retried build yields one version.
-3. `wait_for_approval`: waits (reschedule mode, nothing held between pokes) for a **different person**, the
-   authoriser, to approve the draft (`lfr watchlist approve`). After `watchlist.approval_timeout_minutes`
-   the draft is purged with a receipt, the deployment cancelled and the run fails. Emits
-   `watchlist://lfr/sealed` with the deployment and version in the event's extra.
-4. `wait_for_window_start` → `activate`: activates at window start and pre-scales Ray Serve.
-5. `wait_for_window_end` → `expire`: deactivates at window end and lowers Serve's scaling.
-6. `purge`: deletes templates and image copies, verifies, and stores a receipt.
-7. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
+3. `approve_watchlist`: a human-in-the-loop task under **Required Actions**. Its body shows what is being
+   approved (terms, counts, every rejection's reason, categories, model and threshold, changes since the
+   last version). Only the deployment's authorisers may answer (`lfr deployment assign ID NAME --role
+   authoriser`, or the authorising officer when they are an authoriser here), never the list's builder;
+   the answer is applied in the database as that person, where the four-eyes rule is checked again. There
+   is no default answer: when `watchlist.approval_timeout_minutes` passes, the draft is purged with a
+   receipt, the deployment cancelled and the run fails. *Reject* does the same in the authoriser's name.
+   Headless runs (`approve_with`: `cli`) skip it and approve with `lfr watchlist approve`.
+4. `wait_for_approval`: (reschedule mode, nothing held between pokes) until the draft is sealed, either
+   way. Emits `watchlist://lfr/sealed` with the deployment and version in the event's extra.
+5. `wait_for_window_start` → `activate`: activates at window start and pre-scales Ray Serve.
+6. `wait_for_window_end` → `expire`: deactivates at window end and lowers Serve's scaling.
+7. `purge`: deletes templates and image copies, verifies, and stores a receipt.
+8. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
    `report://lfr/published`.
 
 A build that accepts no entry cancels the deployment and fails the run with every rejection's reason.
@@ -33,11 +39,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from airflow.providers.standard.exceptions import HITLTimeoutError
+from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.sensors.python import PythonSensor
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
-from lfr_core import orchestration
+from lfr_core import approval, orchestration
 from lfr_core.config import CATEGORIES, get_settings
 from lfr_core.errors import LfrError
 
@@ -86,6 +94,66 @@ class WindowEdgeSensor(RunPokeSensor):
         if remaining > 0:
             self.poke_interval = min(self.poke_interval, max(1.0, remaining))
         return remaining <= 0
+
+
+class ApproveWatchlist(HITLOperator):
+    """The authoriser's decision in Airflow's Required Actions. The brief and the respondents are read
+    when the task runs (they depend on the built version); the answer is applied in the database as the
+    person who gave it. No default answer: a timeout purges the draft and fails, it never approves."""
+
+    template_fields = (*HITLOperator.template_fields, "version")
+
+    def __init__(self, *, version: Any, **kwargs: Any) -> None:
+        super().__init__(subject="Approve the watchlist", options=[approval.APPROVE, approval.REJECT],
+                         defaults=None, multiple=False, **kwargs)
+        self.version = version
+
+    def _timeout_minutes(self, context: Any) -> float | None:
+        value = context["params"].get("approval_timeout_minutes")
+        return float(value) if value else None
+
+    def execute(self, context: Any) -> Any:
+        from airflow.configuration import conf
+
+        params = context["params"]
+        if params.get("approve_with") == "cli":
+            raise AirflowSkipException("headless run: the draft is approved with `lfr watchlist approve`")
+        if conf.getboolean("core", "simple_auth_manager_all_admins", fallback=False) and not params.get("demo"):
+            raise AirflowFailException("[core] simple_auth_manager_all_admins lets anyone answer any approval; "
+                                       "it is refused outside demo mode")
+        version_id = self.version["version_id"]
+        # A cancelled deployment or a draft already sealed headless: nothing to ask.
+        if _domain(orchestration.wait_for_approval_state, get_settings(), version_id,
+                   self._timeout_minutes(context)) is not None:
+            return None
+        asked = _domain(approval.brief, get_settings(), version_id, self._timeout_minutes(context))
+        if not asked["respondents"]:
+            raise AirflowFailException("no one may approve this list: assign an authoriser other than its builder "
+                                       "(`lfr deployment assign ID NAME --role authoriser`), or name one as the "
+                                       "authorising officer")
+        self.subject, self.body = asked["subject"], asked["body"]
+        self.assigned_users = [{"id": name, "name": name} for name in asked["respondents"]]
+        self.response_timeout = timedelta(seconds=max(1.0, asked["seconds_left"]))
+        log.info("asking %s to approve version %s", ", ".join(asked["respondents"]), version_id)
+        return super().execute(context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        version_id = self.version["version_id"]
+        try:
+            super().execute_complete(context, event)
+        except HITLTimeoutError:
+            # No answer in time: a draft is purged, its deployment cancelled and the run failed (ApprovalTimedOut);
+            # a list sealed headless meanwhile goes on.
+            return _domain(orchestration.wait_for_approval_state, get_settings(), version_id,
+                           self._timeout_minutes(context), now=datetime.now(UTC) + LONG_WAIT)
+        person = event["responded_by_user"]["id"]
+        (choice,) = event["chosen_options"]
+        result = _domain(approval.answer, get_settings(), version_id, person, choice)
+        if choice == approval.REJECT:
+            raise AirflowFailException(f"{person} rejected watchlist version {version_id}; the draft is purged "
+                                       f"and the deployment cancelled")
+        log.info("approved by %s: %s", person, result)
+        return result
 
 
 def _poke_approval(version: dict[str, Any], approval_timeout_minutes: Any = None) -> Any:
@@ -152,6 +220,9 @@ def _serve_scaling(action: str) -> dict[str, Any]:
         "approval_timeout_minutes": Param(None, type=["null", "number"], minimum=0.01,
                                           title="Approval timeout (minutes)",
                                           description="Empty: watchlist.approval_timeout_minutes from settings"),
+        "approve_with": Param("airflow", type="string", enum=["airflow", "cli"], title="Approval",
+                              description="airflow: an authoriser answers under Required Actions; cli: a headless "
+                                          "run, approved with `lfr watchlist approve`"),
     },
 )
 def lfr_deployment():
@@ -206,10 +277,11 @@ def lfr_deployment():
 
     created = create_deployment()
     version = build_watchlist(created)
+    approved = ApproveWatchlist(task_id="approve_watchlist", version=version, retries=0)
     sealed = RunPokeSensor(
         task_id="wait_for_approval", python_callable=_poke_approval, mode="reschedule", timeout=LONG_WAIT,
         op_kwargs={"version": version, "approval_timeout_minutes": "{{ params.approval_timeout_minutes or '' }}"},
-        outlets=[SEALED],
+        outlets=[SEALED], trigger_rule="none_failed",
     )
     started = WindowEdgeSensor(task_id="wait_for_window_start", python_callable=_seconds_to_window,
                                mode="reschedule", timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "start"})
@@ -220,7 +292,7 @@ def lfr_deployment():
     purged = purge(sealed.output)
     report = publish_report(created)
 
-    sealed >> started >> activated >> ended >> expired >> purged >> report
+    approved >> sealed >> started >> activated >> ended >> expired >> purged >> report
 
 
 lfr_deployment()

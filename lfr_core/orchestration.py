@@ -260,8 +260,9 @@ def deployment_conf(*, place: str, manifest_uri: str, planner: str, window_start
                     legal_basis: str = "Common law policing powers; force LFR policy v1",
                     intelligence_ref: str = "INT-DEMO-0001", authorising_officer: str = "Supt A. Example",
                     allowed_categories: list[str] | None = None, demo: bool = True, poke_interval_s: int = 1,
-                    approval_timeout_minutes: float | None = None) -> dict[str, Any]:
-    """A conf dict for the `lfr_deployment` DAG (used by the demo and the tests)."""
+                    approval_timeout_minutes: float | None = None, approve_with: str = "cli") -> dict[str, Any]:
+    """A conf dict for the `lfr_deployment` DAG (used by the demo and the tests; headless unless
+    `approve_with` is "airflow")."""
     from lfr_core.config import CATEGORIES
 
     return {
@@ -270,6 +271,7 @@ def deployment_conf(*, place: str, manifest_uri: str, planner: str, window_start
         "authorising_officer": authorising_officer, "manifest_uri": manifest_uri, "threshold": threshold,
         "allowed_categories": list(allowed_categories or CATEGORIES), "planner": planner, "demo": demo,
         "poke_interval_s": poke_interval_s, "approval_timeout_minutes": approval_timeout_minutes,
+        "approve_with": approve_with,
     }
 
 

@@ -11,13 +11,16 @@ locals {
   # serveConfigV2 is the one source of the app's shape: KubeRay resubmits it after an operator restart
   # or a head crash, and the Airflow DAG pre-scales by patching `deployments[].autoscaling_config`
   # here (ray_apps/kuberay.py), never the running app alone.
+  quiet_logs = { enable_access_log = false } # no log line per request (ray_apps/app.py QUIET_LOGS)
   serve_config = {
     proxy_location = "EveryNode"
     http_options   = { host = "0.0.0.0", port = var.serve_port }
+    logging_config = local.quiet_logs
     applications = [{
-      name         = "lfr"
-      import_path  = var.serve_import_path
-      route_prefix = "/"
+      name           = "lfr"
+      logging_config = local.quiet_logs
+      import_path    = var.serve_import_path
+      route_prefix   = "/"
       args = {
         detector             = local.model_options.detector
         embedder             = local.model_options.embedder

@@ -53,7 +53,9 @@ def _bin_dir() -> Path:
     return Path(sys.executable).parent
 
 
-AIRFLOW_ROLE_OF = {"admin": "admin", "planner": "user"}  # planners trigger deployment runs; others read
+# Planners trigger deployment runs and authorisers answer approvals (both write: Airflow's "user" role); the
+# others read. What a person may do to the platform's data is still decided by the database, per person.
+AIRFLOW_ROLE_OF = {"admin": "admin", "planner": "user", "authoriser": "user"}
 
 
 def airflow_users(settings: Settings) -> str:
@@ -69,7 +71,7 @@ def airflow_users(settings: Settings) -> str:
     try:
         with connect(settings, vector=False) as conn:
             for person in people.list_people(conn):
-                role = next((AIRFLOW_ROLE_OF[r] for r in ("admin", "planner") if r in person["roles"]), "viewer")
+                role = next((AIRFLOW_ROLE_OF[r] for r in AIRFLOW_ROLE_OF if r in person["roles"]), "viewer")
                 users.append(f"{person['name']}:{role}")
     except (DatabaseUnavailable, psycopg.Error):
         pass  # not up or not migrated yet: the administrator only

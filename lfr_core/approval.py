@@ -1,0 +1,136 @@
+"""What an authoriser is asked to approve, who may answer, and what their answer does.
+
+The Airflow approval step (dags/lfr_deployment.py, a human-in-the-loop task under Required Actions) and the
+headless `lfr watchlist approve` both end in `lifecycle.approve` run as the answering person, so the
+database's four-eyes rule (lfr_core/db/policy.sql) decides either way; this module only prepares the brief
+and carries the answer there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from lfr_core import audit, deployments, people
+from lfr_core.cancellation import cancel_deployment
+from lfr_core.config import Settings
+from lfr_core.db.connection import connect
+from lfr_core.errors import InvalidInput, Refused
+from lfr_core.roles import SYSTEM, acting
+from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist.build import with_entries
+
+APPROVE, REJECT = "Approve", "Reject"
+
+
+def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: str) -> list[str]:
+    """Who may answer: the deployment's assigned authorisers and its authorising officer when that officer is
+    a person holding the authoriser role, never the list's builder."""
+    names = {r["person"] for r in conn.execute(
+        "SELECT person FROM deployment_staff WHERE deployment_id = %s AND role = 'authoriser'",
+        (deployment["id"],)).fetchall()}
+    officer = deployment["authorising_officer"]
+    if "authoriser" in people.signed_in_roles(conn, officer):
+        names.add(officer)
+    return sorted(n for n in names if n != built_by and "authoriser" in people.signed_in_roles(conn, n))
+
+
+def _previous(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any] | None:
+    return conn.execute(
+        "SELECT id FROM watchlist_versions WHERE deployment_id = %s AND version < %s ORDER BY version DESC LIMIT 1",
+        (version["deployment_id"], version["version"])).fetchone()
+
+
+def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None) -> str:
+    """The brief in Markdown (Airflow renders it in the Required Actions dialog)."""
+    accepted = [e for e in version["entries"] if e["status"] == "accepted"]
+    rejected = [e for e in version["entries"] if e["status"] != "accepted"]
+    categories: dict[str, int] = {}
+    for e in accepted:
+        categories[e["category"]] = categories.get(e["category"], 0) + 1
+    embedder, detector = version["embedder"], version["detector"]
+    lines = [
+        f"**Place:** {deployment['place']}  ",
+        f"**Window:** {deployment['window_start']:%Y-%m-%d %H:%M} to {deployment['window_end']:%Y-%m-%d %H:%M} UTC  ",
+        f"**Purpose:** {deployment['purpose']}  ",
+        f"**Legal basis:** {deployment['legal_basis']}  ",
+        f"**Intelligence reference:** {deployment['intelligence_ref']}  ",
+        f"**Authorising officer:** {deployment['authorising_officer']}",
+        "",
+        f"### Watchlist version {version['version']} (built by {version['built_by']})",
+        f"- Images accepted: **{version['entries_accepted']}**, rejected: **{version['entries_rejected']}**",
+        f"- Subjects accepted by category: " + (", ".join(f"{c} {n}" for c, n in sorted(categories.items())) or "none"),
+        f"- Embedder: {embedder.get('name')} {embedder.get('version', '')} (sha256 {version['embedder_sha256'][:16]}, "
+        f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
+        f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
+        "",
+        "| subject | image | category | status | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for e in version["entries"]:
+        lines.append(f"| {e['subject_ref']} | {e['image_index']} | {e['category']} | {e['status']} | "
+                     f"{(e['reason'] or '').replace('|', '/')} |")
+    lines.append("")
+    if delta is None:
+        lines.append("This is the deployment's first version.")
+    else:
+        lines.append(f"### Changes since version {delta['from']['version']}")
+        lines.append(f"- Added: {', '.join(delta['added']) or 'none'}; removed: {', '.join(delta['removed']) or 'none'}; "
+                     f"changed: {', '.join(delta['changed']) or 'none'}"
+                     + ("; **the embedding model changed**" if delta["model_changed"] else ""))
+    if rejected:
+        lines.append("")
+        lines.append(f"{len(rejected)} image(s) were rejected and will not be searched for.")
+    lines.append("")
+    lines.append("Approving seals this list for this deployment's window only; it is purged when the window ends.")
+    return "\n".join(lines)
+
+
+def brief(settings: Settings, version_id: str, timeout_minutes: float | None = None,
+          *, now: datetime | None = None) -> dict[str, Any]:
+    """The approval request for a draft: subject, Markdown body, respondents, seconds left before the
+    approval times out (counted from the build, as `orchestration.wait_for_approval_state` counts), and the
+    version's state (a list already approved headless needs no answer)."""
+    timeout = timedelta(minutes=timeout_minutes or settings.watchlist.approval_timeout_minutes)
+    with connect(settings) as conn:
+        version = with_entries(conn, lifecycle.get_version(conn, version_id))
+        deployment = deployments.get(conn, version["deployment_id"])
+        previous = _previous(conn, version)
+        delta = lifecycle.diff(conn, str(previous["id"]), version_id) if previous else None
+        names = respondents(conn, deployment, version["built_by"])
+        conn.rollback()
+    left = (version["built_at"] + timeout - (now or datetime.now(UTC))).total_seconds()
+    return {"state": version["state"], "respondents": names, "seconds_left": left,
+            "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
+                       f"({deployment['window_start']:%Y-%m-%d %H:%M} UTC)",
+            "body": _body(deployment, version, delta)}
+
+
+def answer(settings: Settings, version_id: str, person: str, choice: str) -> dict[str, Any]:
+    """Carry an authoriser's answer to the database as that person. Approve: the version is sealed (the
+    four-eyes trigger refuses the builder and anyone without the authoriser role). Reject: the refusal is
+    audited in the authoriser's name, the draft purged and the deployment cancelled (the run then fails)."""
+    if choice not in (APPROVE, REJECT):
+        raise InvalidInput(f"unknown answer {choice!r}; choose {APPROVE} or {REJECT}")
+    with connect(settings) as conn:
+        actor = people.person(conn, person, "authoriser")
+        conn.rollback()  # each step below is its own transaction, as its person
+        if choice == APPROVE:
+            sealed = lifecycle.approve(conn, version_id, actor)
+            return {"version_id": str(sealed["id"]), "deployment_id": str(sealed["deployment_id"]),
+                    "version": sealed["version"], "state": sealed["state"], "approved_by": sealed["approved_by"],
+                    "criteria_sha256": sealed["criteria_sha256"]}
+        actor.require("authoriser", to="reject a watchlist")
+        with acting(conn, actor):
+            version = lifecycle.get_version(conn, version_id)
+            if version["state"] != "draft":
+                raise Refused(f"version {version_id} is {version['state']}; only a draft can be rejected")
+            audit.append(conn, actor=actor.name, role=actor.role, action="watchlist.rejected",
+                         object_type="watchlist_version", object_id=str(version["id"]),
+                         details={"deployment_id": str(version["deployment_id"]), "version": version["version"]})
+        reason = f"watchlist v{version['version']} rejected by the authoriser {actor.name}"
+        cancel_deployment(conn, ObjectStore(settings), settings, str(version["deployment_id"]), SYSTEM, reason)
+    return {"version_id": version_id, "state": "rejected", "rejected_by": actor.name}
