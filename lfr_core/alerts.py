@@ -23,6 +23,8 @@ from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, parse_s3
 from lfr_core.watchlist.purge import release_kept_image
 
 OUTCOMES = ("confirmed", "declined", "not_engaged")
+# What came of an engagement after a confirmed alert (the published results count each).
+ENGAGEMENTS = ("spoken_to", "arrested", "no_further_action", "misidentified")
 
 
 @dataclass(frozen=True)
@@ -85,18 +87,29 @@ def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
         pass
 
 
+# An alert with its subject's rationale from the list (entries outlive a purge), for the officer deciding it.
+_WITH_RATIONALE = """SELECT a.*, (SELECT e.rationale FROM watchlist_entries e WHERE e.version_id = a.version_id
+                                 AND e.subject_ref = a.subject_ref LIMIT 1) AS rationale FROM alerts a"""
+
+
 def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, status: str | None = None,
                 limit: int = 200) -> list[dict[str, Any]]:
     try:
         key = uuid.UUID(str(deployment_id))
     except ValueError as e:
         raise NotFound(f"deployment id {deployment_id!r} is not a UUID") from e
-    query = "SELECT * FROM alerts WHERE deployment_id = %s"
+    query = _WITH_RATIONALE + " WHERE deployment_id = %s"
     params: list[Any] = [key]
     if status:
         query += " AND status = %s"
         params.append(status)
     return conn.execute(query + " ORDER BY raised_at DESC LIMIT %s", [*params, limit]).fetchall()
+
+
+def get_alert_view(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> dict[str, Any]:
+    """One alert as `list_alerts` shows it."""
+    get_alert(conn, alert_id)  # NotFound for an unknown or hidden alert
+    return conn.execute(_WITH_RATIONALE + " WHERE id = %s", (str(alert_id),)).fetchone()
 
 
 def last_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID, camera_id: str, since: datetime) -> dict[str, float]:
@@ -134,6 +147,48 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
                                                            "subject_ref": alert["subject_ref"], "note": note})
         if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
+    return row
+
+
+def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> dict[str, Any]:
+    """Take back one's own decision within the undo window (`public.lfr_undo_window()`, checked by the
+    database), before an engagement is recorded: the alert is pending again."""
+    actor.require("operator", "admin", to="undo a decision on an alert")
+    with acting(conn, actor):
+        alert = get_alert(conn, alert_id, lock=True)
+        if alert["status"] == "pending":
+            raise Refused(f"alert {alert_id} has no decision to undo")
+        row = conn.execute(
+            """UPDATE alerts SET status = 'pending', adjudicated_by = NULL, adjudicated_at = NULL, outcome = NULL
+               WHERE id = %s RETURNING *""", (alert["id"],)).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action="alert.undone", object_type="alert",
+                     object_id=str(alert["id"]), details={"deployment_id": str(alert["deployment_id"]),
+                                                           "undone": alert["status"]})
+    return row
+
+
+def undo_window_s(conn: psycopg.Connection) -> float:
+    return conn.execute("SELECT extract(epoch FROM public.lfr_undo_window())::float AS s").fetchone()["s"]
+
+
+def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engagement: str, actor: Actor,
+                      note: str = "") -> dict[str, Any]:
+    """What came of engaging the person of a confirmed alert; recorded once."""
+    actor.require("operator", "admin", to="record what came of an engagement")
+    if engagement not in ENGAGEMENTS:
+        raise InvalidInput(f"unknown engagement outcome {engagement!r}; choose one of: {', '.join(ENGAGEMENTS)}")
+    with acting(conn, actor):
+        alert = get_alert(conn, alert_id, lock=True)
+        if alert["status"] != "confirmed" or alert["engagement"]:
+            raise Refused(f"alert {alert_id} is {alert['status']}"
+                          + (f" with the outcome {alert['engagement']} already recorded" if alert["engagement"] else "")
+                          + "; an outcome is recorded once, for a confirmed alert")
+        row = conn.execute(
+            """UPDATE alerts SET engagement = %s, engagement_by = %s, engagement_at = now(), engagement_note = %s
+               WHERE id = %s RETURNING *""", (engagement, actor.name, note or None, alert["id"])).fetchone()
+        audit.append(conn, actor=actor.name, role=actor.role, action=f"alert.engagement.{engagement}",
+                     object_type="alert", object_id=str(alert["id"]),
+                     details={"deployment_id": str(alert["deployment_id"]), "note": note})
     return row
 
 
@@ -175,16 +230,18 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
 
 
 def record_counts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, camera_id: str, *, frames: int,
-                  faces_seen: int, frames_refused: int = 0) -> None:
+                  faces_seen: int, frames_refused: int = 0, frames_dropped: int = 0) -> None:
     """Add to a camera's running totals: numbers only, nothing about any face."""
     with conn.transaction():
         conn.execute(
-            """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused)
-               VALUES (%s, %s, %s, %s, %s)
+            """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused,
+                                                frames_dropped)
+               VALUES (%s, %s, %s, %s, %s, %s)
                ON CONFLICT (deployment_id, camera_id) DO UPDATE SET
                  frames = deployment_counters.frames + EXCLUDED.frames,
                  faces_seen = deployment_counters.faces_seen + EXCLUDED.faces_seen,
                  frames_refused = deployment_counters.frames_refused + EXCLUDED.frames_refused,
+                 frames_dropped = deployment_counters.frames_dropped + EXCLUDED.frames_dropped,
                  updated_at = now()""",
-            (str(deployment_id), camera_id, frames, faces_seen, frames_refused),
+            (str(deployment_id), camera_id, frames, faces_seen, frames_refused, frames_dropped),
         )

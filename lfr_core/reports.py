@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 
 from lfr_core import audit, deployments
+from lfr_core.alerts import ENGAGEMENTS
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.config import Settings
@@ -87,6 +88,10 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
                                  count(*) FILTER (WHERE status = 'declined') AS declined
                           FROM alerts WHERE deployment_id = %s GROUP BY category ORDER BY category""",
                        (deployment["id"],)).fetchall()}
+    engagement_outcomes = dict.fromkeys(ENGAGEMENTS, 0)
+    for row in conn.execute("""SELECT engagement, count(*) AS n FROM alerts WHERE deployment_id = %s
+                               AND engagement IS NOT NULL GROUP BY engagement""", (deployment["id"],)).fetchall():
+        engagement_outcomes[row["engagement"]] = row["n"]
     conn.rollback()
 
     faces = int(counters["faces_seen"])
@@ -126,6 +131,8 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
             "pending": by_status["pending"],
             "engagements": engagements,
             "outcomes": by_status,
+            # What came of each engagement after a confirmed alert, as the officer recorded it.
+            "engagement_outcomes": engagement_outcomes,
             "by_category": by_category,
             "false_alerts_per_1000_faces": (by_status["declined"] * 1000.0 / faces) if faces else None,
         },
@@ -197,6 +204,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"| not engaged | {a['not_engaged']} |",
         f"| pending | {a['pending']} |",
         f"| engagements | {a['engagements']} |",
+        *(f"| outcome: {k.replace('_', ' ')} | {n} |" for k, n in a["engagement_outcomes"].items()),
         f"| false alerts per 1,000 faces seen | {_fmt(a['false_alerts_per_1000_faces'], 3)} |",
         "",
         "## Projected vs observed false alerts",

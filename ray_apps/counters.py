@@ -1,5 +1,5 @@
 """Per-camera counters (numbers only), written to the database on a timer rather than per frame: the
-transparency report's faces seen and frames refused."""
+transparency report's faces seen and frames refused, and the console's dropped frames per camera."""
 
 from __future__ import annotations
 
@@ -22,10 +22,12 @@ class CameraCounts:
     frames: int = 0
     faces: int = 0
     refused: int = 0
+    dropped: int = 0
 
     def add(self, other: CameraCounts) -> None:
-        self.frames, self.faces, self.refused = (self.frames + other.frames, self.faces + other.faces,
-                                                 self.refused + other.refused)
+        self.frames, self.faces, self.refused, self.dropped = (
+            self.frames + other.frames, self.faces + other.faces, self.refused + other.refused,
+            self.dropped + other.dropped)
 
 
 class Counters:
@@ -35,8 +37,9 @@ class Counters:
         self._pending: dict[tuple[uuid.UUID, str], CameraCounts] = {}
 
     def count(self, deployment_id: uuid.UUID, camera_id: str, *, frames: int = 0, faces: int = 0,
-              refused: int = 0) -> None:
-        self._pending.setdefault((deployment_id, camera_id), CameraCounts()).add(CameraCounts(frames, faces, refused))
+              refused: int = 0, dropped: int = 0) -> None:
+        self._pending.setdefault((deployment_id, camera_id), CameraCounts()).add(
+            CameraCounts(frames, faces, refused, dropped))
 
     async def run_forever(self) -> None:
         """Flush on a timer, not on traffic: the last frames before a window closes must reach the report
@@ -53,7 +56,8 @@ class Counters:
 
         def write(conn: psycopg.Connection) -> None:
             for (dep, cam), c in pending.items():
-                alerts.record_counts(conn, dep, cam, frames=c.frames, faces_seen=c.faces, frames_refused=c.refused)
+                alerts.record_counts(conn, dep, cam, frames=c.frames, faces_seen=c.faces, frames_refused=c.refused,
+                                     frames_dropped=c.dropped)
 
         try:
             await self.db(write)

@@ -118,12 +118,21 @@ class Adjudication(BaseModel):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
+EngagementOutcome = Literal["spoken_to", "arrested", "no_further_action", "misidentified"]
+
+
+class Engagement(BaseModel):
+    outcome: EngagementOutcome
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
 class AlertView(BaseModel):
     id: str
     deployment_id: str
     version_id: str
     subject_ref: str
     category: str
+    rationale: str | None = Field(None, description="Why the subject is on the list (the watchlist entry)")
     score: float
     camera_id: str
     track_id: str
@@ -132,8 +141,57 @@ class AlertView(BaseModel):
     status: AlertStatus
     adjudicated_by: str | None
     adjudicated_at: datetime | None
+    note: str | None = Field(None, description="The officer's note with their decision")
+    undo_until: datetime | None = Field(None, description="Until when its decider may take the decision back")
+    engagement: EngagementOutcome | None = None
+    engagement_by: str | None = None
     probe_crop_url: str
     watchlist_image_url: str | None
+
+
+class DeploymentSummary(BaseModel):
+    id: str
+    place: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+
+
+class CameraTile(BaseModel):
+    camera_id: str
+    frames: int
+    faces_seen: int
+    frames_refused: int
+    frames_dropped: int
+    last_frame_at: datetime | None
+
+
+class Dashboard(BaseModel):
+    deployment_id: str
+    place: str
+    status: str
+    window_start: datetime
+    window_end: datetime
+    seconds_to_start: float
+    seconds_to_end: float
+    version: int | None = Field(description="The live watchlist version, if one is active")
+    threshold: float | None
+    watchlist_size: int
+    faces_seen: int
+    alerts: int
+    pending: int
+    true_alerts: int
+    false_alerts: int
+    not_engaged: int
+    engagement_outcomes: dict[str, int]
+    false_alerts_per_face: float | None
+    projected_false_alerts_per_face: float
+    projection_source: str
+
+
+class Me(BaseModel):
+    name: str
+    roles: list[str]
 
 
 class Token(BaseModel):

@@ -5,8 +5,8 @@ A frame from a camera (its key bound to one deployment) passes the deployment's 
 and the clock inside the window; otherwise 409, and the frame is not even decoded) and its own checks
 (ray_apps/frames.py), then runs through the frame pipeline (lfr_core/live/pipeline.py) with the detector and
 embedder replicas as its models. Everything about a non-matched face stays in this process's memory and
-goes when its track ends; logs carry counts only. People (operators, admins, auditors) sign in and read or
-decide alerts (ray_apps/access.py).
+goes when its track ends; logs carry counts only. People (operators, admins, auditors) sign in (ray_apps/access.py)
+and read or decide alerts through the officers' routes (ray_apps/officer_routes.py).
 
 The ingress scales like the models behind it: every frame of a camera reaches the replica that holds its
 tracks (ray_apps/routing.py), and a camera new to a replica starts with its cooldowns from the alert log.
@@ -24,17 +24,16 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from fastapi import FastAPI, Form, Header, HTTPException, Path, Query, Request, Security, WebSocket, WebSocketDisconnect
-from fastapi.responses import HTMLResponse, Response
+from fastapi import Form, Header, HTTPException, Path, Query, Request, Security, WebSocket, WebSocketDisconnect
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from lfr_core import alerts as alerts_lib
-from lfr_core import consultations, deployments
 from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.errors import NotFound
 from lfr_core.live.outbox import AlertOutbox, PendingAlert
 from lfr_core.live.pipeline import (AlertsHeld, FramePipeline, FrameRefused, ModelUnavailable, OutboxFull,
                                     PipelineTimeouts)
@@ -42,16 +41,14 @@ from lfr_core.live.records import DetectedFrame, Embedded, RefusedFrame
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.tracker import TrackParams
 from lfr_core.roles import SYSTEM, Actor, acting
-from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps import frames
 from ray_apps.access import Access
-from ray_apps.console import CONSOLE_HTML
 from ray_apps.counters import Counters
-from ray_apps.http_contract import (CAMERA_PATTERN, NO_NUL, REASON, Adjudication, AlertOut, AlertStatus, AlertView,
-                                    Flushed, FrameResult, Health, Token, answer_unavailable, camera_key, errors,
-                                    person_token, refuse_invalid, use_one_error_shape)
+from ray_apps.http_app import app
+from ray_apps.http_contract import (CAMERA_PATTERN, NO_NUL, AlertOut, Flushed, FrameResult, Health, Token, camera_key,
+                                    errors, person_token)
 from ray_apps.metrics import Metrics
-from ray_apps.offline_docs import add_offline_docs
+from ray_apps.officer_routes import OfficerRoutes
 from ray_apps.options import AppOptions
 
 log = logging.getLogger("ray.serve")
@@ -59,25 +56,9 @@ log = logging.getLogger("ray.serve")
 SERVICE_ACTOR = Actor("lfr-serve", SYSTEM.role)
 IMAGE_TYPES = frames.IMAGE_TYPES
 
-app = FastAPI(
-    title="LFR live matching",
-    version="1",
-    description="Frames from a deployment's cameras in, alerts for a human officer out. "
-                "Cameras post frames with a camera key (`X-API-Key`) bound to one deployment; people sign in "
-                "(`POST /v1/auth/token`, or the force's OIDC provider) and send `Authorization: Bearer`.",
-    docs_url=None,  # served from bundled assets below: no CDN on a police network
-    redoc_url=None,
-)
-add_offline_docs(app)
-use_one_error_shape(app)
-refuse_invalid(app, InvalidInput)
-answer_unavailable(app, {psycopg.OperationalError: "PostgreSQL", DatabaseUnavailable: "PostgreSQL",
-                         ObjectStoreUnavailable: "the object store"})
-
-
 @serve.deployment(name="Ingress")
 @serve.ingress(app)
-class Ingress:
+class Ingress(OfficerRoutes):
     def __init__(self, detector: DeploymentHandle, embedder: DeploymentHandle, options: dict[str, Any] | None = None) -> None:
         from lfr_core.config import get_settings
         from lfr_core.storage.objectstore import ObjectStore
@@ -330,6 +311,7 @@ class Ingress:
         slot = (dep_id, camera_id)
         if self._inflight.get(slot, 0) >= self.options.max_inflight_per_camera:
             self.metrics.dropped.inc()
+            self.counters.count(dep_id, camera_id, dropped=1)
             raise HTTPException(503, f"camera {camera_id} has {self.options.max_inflight_per_camera} frames in "
                                      f"progress; frame dropped (send at a lower rate)", headers={"Retry-After": "1"})
         self._inflight[slot] = self._inflight.get(slot, 0) + 1
@@ -356,6 +338,7 @@ class Ingress:
             raise HTTPException(413 if e.reason in ("too_large", "too_many_pixels") else 400, str(e)) from e
         except ModelUnavailable as e:
             self.metrics.dropped.inc()
+            self.counters.count(dep_id, camera_id, dropped=1)
             log.warning("%s", e)
             raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from e
         except AlertsHeld as e:  # the frame was matched; its alerts wait in the outbox for storage
@@ -379,87 +362,4 @@ class Ingress:
         self.metrics.alerts_held.set(len(self.outbox))
         self.counters.count(dep_id, camera_id, frames=1, faces=len(outcome.faces))
 
-    @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)",
-             response_model=list[AlertView], responses=errors(401, 403, 404, 422, 503))
-    async def list_alerts(self, deployment_id: str = Path(max_length=64), status: AlertStatus | None = None,
-                          limit: int = Query(200, ge=1, le=1000), reason: str = REASON,
-                          auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> list[AlertView]:
-        actor = await self.access.person(auth, "operator", "admin", "auditor")
-        dep_id = self._uuid(deployment_id, "deployment")
-        # An operator sees only deployments they are assigned to; another one answers as an unknown one.
-        if not await self._db(self._as, actor, deployments.visible, dep_id):
-            raise HTTPException(404, f"no deployment {deployment_id!r} among {actor.name}'s")
-        rows = await self._db(self._as, actor, alerts_lib.list_alerts, dep_id, status=status, limit=limit)
-        await self._db(consultations.record, actor, "alert_list", "deployment", str(dep_id), reason,
-                       status=status, alerts=len(rows))
-        return [self._alert_out(r) for r in rows]
-
-    @staticmethod
-    def _alert_out(row: dict[str, Any]) -> AlertView:
-        keep = ("id", "deployment_id", "version_id", "subject_ref", "category", "score", "camera_id", "track_id",
-                "captured_at", "raised_at", "status", "adjudicated_by", "adjudicated_at")
-        out = {k: (str(row[k]) if isinstance(row[k], uuid.UUID) else row[k]) for k in keep}
-        return AlertView(**out, probe_crop_url=f"/v1/alerts/{row['id']}/probe",
-                         watchlist_image_url=f"/v1/alerts/{row['id']}/watchlist-image"
-                         if row["watchlist_image_uri"] else None)
-
-    async def _alert_for(self, alert_id: str, auth: HTTPAuthorizationCredentials | None,
-                         *roles: str) -> tuple[Actor, dict[str, Any]]:
-        """The alert, if this person may see it. Row-level security hides another deployment's alert from
-        its operators, so it answers exactly as a missing one does."""
-        actor = await self.access.person(auth, *roles)
-        try:
-            return actor, await self._db(self._as, actor, alerts_lib.get_alert, alert_id)
-        except NotFound as e:
-            raise HTTPException(404, f"no alert {alert_id[:64]!r} among {actor.name}'s deployments") from e
-
-    @app.post("/v1/alerts/{alert_id}/adjudication", summary="An operator's decision on an alert",
-              response_model=AlertView, responses=errors(400, 401, 403, 404, 409, 422, 503))
-    async def adjudicate(self, decision: Adjudication, alert_id: str = Path(max_length=64),
-                         auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> AlertView:
-        actor, _ = await self._alert_for(alert_id, auth, "operator", "admin")
-        try:
-            row = await self._db(alerts_lib.adjudicate, self.store, alert_id, decision.outcome, actor, decision.note)
-        except InvalidInput as e:
-            raise HTTPException(422, str(e)) from e
-        except Refused as e:
-            raise HTTPException(409, str(e)) from e
-        return self._alert_out(row)
-
-    async def _image(self, actor: Actor, row: dict[str, Any], what: str, reason: str) -> Response:
-        uri = row["probe_crop_uri" if what == "probe_crop" else "watchlist_image_uri"]
-        if not uri:
-            raise HTTPException(404, "no image for this alert")
-        try:
-            data = await asyncio.to_thread(self.store.get_uri, uri)
-        except ObjectStoreUnavailable as e:
-            raise HTTPException(503, "the object store is unavailable; retry shortly", headers={"Retry-After": "5"}) from e
-        except ObjectStoreError as e:
-            raise HTTPException(404, "this image is no longer stored") from e
-        # Logged before it is handed over; if the record cannot be written, the image is not served.
-        await self._db(consultations.record, actor, what, "alert", str(row["id"]), reason,
-                       deployment_id=str(row["deployment_id"]))
-        media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
-        return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
-
-    _IMAGE_RESPONSES = {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}},
-                        **errors(401, 403, 404, 422, 503)}
-
-    @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
-             responses=_IMAGE_RESPONSES)
-    async def probe_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
-                          auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
-        actor, row = await self._alert_for(alert_id, auth, "operator", "admin", "auditor")
-        return await self._image(actor, row, "probe_crop", reason)
-
-    @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist image", response_class=Response,
-             responses=_IMAGE_RESPONSES)
-    async def watchlist_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
-                              auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
-        actor, row = await self._alert_for(alert_id, auth, "operator", "admin", "auditor")
-        return await self._image(actor, row, "watchlist_image", reason)
-
-    @app.get("/console", response_class=HTMLResponse, summary="Operator console (pending alerts)")
-    async def console(self) -> HTMLResponse:  # the page reads ?deployment= itself
-        return HTMLResponse(CONSOLE_HTML, headers={"Cache-Control": "no-store"})
 

@@ -158,6 +158,10 @@ BEGIN
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 
+-- How long an officer may take back their own decision on an alert (the console's undo).
+CREATE OR REPLACE FUNCTION public.lfr_undo_window() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '30 seconds' $$;
+
 -- Alerts: raised by the live service only; decided by an operator of the deployment (or an admin) in their
 -- own name, once; a legal hold by an admin; the facts of an alert never change.
 CREATE OR REPLACE FUNCTION public.lfr_guard_alerts() RETURNS trigger
@@ -182,11 +186,34 @@ BEGIN
     IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
        IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome) THEN
         PERFORM public.lfr_require('adjudicate an alert', 'operator', 'admin');
-        IF OLD.status <> 'pending' THEN
-            PERFORM public.lfr_deny(format('alert %s was already adjudicated (%s by %s)', OLD.id, OLD.status, OLD.adjudicated_by));
+        IF NEW.status = 'pending' THEN
+            -- An undo: only the decider's own, within the undo window, before an engagement is recorded.
+            IF OLD.status = 'pending' OR OLD.adjudicated_by IS DISTINCT FROM who
+               OR OLD.adjudicated_at < now() - public.lfr_undo_window() OR OLD.engagement IS NOT NULL
+               OR num_nonnulls(NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome) > 0 THEN
+                PERFORM public.lfr_deny(format('the decision on alert %s can be undone only by %s, within %s of it and '
+                                               'before an engagement is recorded', OLD.id,
+                                               coalesce(OLD.adjudicated_by, 'its decider'), public.lfr_undo_window()));
+            END IF;
+        ELSE
+            IF OLD.status <> 'pending' THEN
+                PERFORM public.lfr_deny(format('alert %s was already adjudicated (%s by %s)', OLD.id, OLD.status, OLD.adjudicated_by));
+            END IF;
+            IF NEW.adjudicated_by IS DISTINCT FROM who THEN
+                PERFORM public.lfr_deny(format('%s may not decide an alert in the name of %s', who, NEW.adjudicated_by));
+            END IF;
         END IF;
-        IF NEW.adjudicated_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(format('%s may not decide an alert in the name of %s', who, NEW.adjudicated_by));
+    END IF;
+    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note)
+       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note) THEN
+        PERFORM public.lfr_require('record what came of an engagement', 'operator', 'admin');
+        IF NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL OR NEW.engagement IS NULL THEN
+            PERFORM public.lfr_deny(format('an engagement outcome is recorded once, for a confirmed alert (alert %s is %s%s)',
+                                           OLD.id, OLD.status, CASE WHEN OLD.engagement IS NULL THEN ''
+                                                                    ELSE ', outcome ' || OLD.engagement END));
+        END IF;
+        IF NEW.engagement_by IS DISTINCT FROM who THEN
+            PERFORM public.lfr_deny(format('%s may not record an outcome in the name of %s', who, NEW.engagement_by));
         END IF;
     END IF;
     IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN

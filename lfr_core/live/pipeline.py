@@ -78,6 +78,15 @@ class PipelineTimeouts:
     embed_s: float = 10.0
 
 
+def face_crop_jpeg(data: bytes, box: list[float] | None) -> bytes:
+    """A stored image (the watchlist photograph) cropped as the probe crop is, so that the officer compares
+    two faces framed alike; without a known box, the image unchanged."""
+    if box is None:
+        return data
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return data if image is None else probe_crop_jpeg(image, np.asarray(box, np.float32))
+
+
 def probe_crop_jpeg(image: np.ndarray, box: np.ndarray) -> bytes:
     """The face box with a margin, as JPEG: what the officer compares with the watchlist image."""
     h, w = image.shape[:2]

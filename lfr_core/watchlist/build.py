@@ -102,7 +102,10 @@ def enrol_entries(rows: list[ManifestRow], store: ObjectStore, engine: FaceEngin
             else:
                 result.status, result.embedding = "accepted", faces[0].embedding
             if len(faces) == 1:
-                result.quality = {k: float(v) for k, v in faces[0].quality.metrics.items()}
+                # The quality measures, and the face's box: the console shows the officer this face, not the
+                # whole custody photograph (lfr_core/live/pipeline.py face_crop_jpeg).
+                box = dict(zip(("box_x1", "box_y1", "box_x2", "box_y2"), map(float, faces[0].detection.box)))
+                result.quality = {**{k: float(v) for k, v in faces[0].quality.metrics.items()}, **box}
             if result.status != "accepted":
                 result.image_bytes = None  # rejected images are never copied
     return results

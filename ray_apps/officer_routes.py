@@ -1,0 +1,226 @@
+"""The routes officers use (the operator console and its API): their deployments, a deployment's alerts
+(listed, or pushed as server-sent events), decisions with a note and a short undo, what came of an
+engagement, the two face crops of an alert, the dashboard and the camera tiles.
+
+A mixin of the ingress (ray_apps/ingress.py): it uses the ingress's database access, object store and
+authentication. Every read of alerts or their images runs as the signed-in person, and is logged with the
+reason they gave before anything is handed over (lfr_core/consultations.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from fastapi import HTTPException, Path, Query, Request, Security
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from lfr_core import alerts as alerts_lib
+from lfr_core import consultations, deployments, officer_view, people
+from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.live.pipeline import face_crop_jpeg
+from lfr_core.roles import Actor
+from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
+from ray_apps.console import CONSOLE_HTML
+from ray_apps.frames import IMAGE_TYPES
+from ray_apps.http_app import app
+from ray_apps.http_contract import (REASON, Adjudication, AlertStatus, AlertView, CameraTile, Dashboard,
+                                    DeploymentSummary, Engagement, Me, errors, person_token)
+
+OFFICERS = ("operator", "admin", "auditor")  # who may look; operators only at their own deployments
+STREAM_POLL_S = 1.0
+STREAM_KEEPALIVE_S = 15.0
+
+
+class OfficerRoutes:
+    """Route methods bound by Serve through the ingress class (see ray_apps/http_app.py)."""
+
+    async def _visible_deployment(self, actor: Actor, deployment_id: str) -> uuid.UUID:
+        """The deployment, if this person may look into it; another one answers exactly as a missing one."""
+        dep_id = self._uuid(deployment_id, "deployment")
+        if not await self._db(self._as, actor, deployments.visible, dep_id):
+            raise HTTPException(404, f"no deployment {deployment_id!r} among {actor.name}'s")
+        return dep_id
+
+    async def _undo_window(self) -> timedelta:
+        if getattr(self, "_undo", None) is None:
+            self._undo = timedelta(seconds=await self._db(alerts_lib.undo_window_s))
+        return self._undo
+
+    def _alert_out(self, row: dict[str, Any], undo: timedelta) -> AlertView:
+        keep = ("id", "deployment_id", "version_id", "subject_ref", "category", "score", "camera_id", "track_id",
+                "captured_at", "raised_at", "status", "adjudicated_by", "adjudicated_at", "engagement",
+                "engagement_by")
+        out = {k: (str(row[k]) if isinstance(row[k], uuid.UUID) else row[k]) for k in keep}
+        undo_until = (row["adjudicated_at"] + undo
+                      if row["adjudicated_at"] is not None and not row["engagement"] else None)
+        return AlertView(**out, rationale=row.get("rationale"), note=row["outcome"], undo_until=undo_until,
+                         probe_crop_url=f"/v1/alerts/{row['id']}/probe",
+                         watchlist_image_url=f"/v1/alerts/{row['id']}/watchlist-image"
+                         if row["watchlist_image_uri"] else None)
+
+    async def _alert_for(self, alert_id: str, auth: HTTPAuthorizationCredentials | None,
+                         *roles: str) -> tuple[Actor, dict[str, Any]]:
+        """The alert, if this person may see it. Row-level security hides another deployment's alert from
+        its operators, so it answers exactly as a missing one does."""
+        actor = await self.access.person(auth, *roles)
+        try:
+            return actor, await self._db(self._as, actor, alerts_lib.get_alert, alert_id)
+        except NotFound as e:
+            raise HTTPException(404, f"no alert {alert_id[:64]!r} among {actor.name}'s deployments") from e
+
+    async def _change(self, alert_id: str, auth: HTTPAuthorizationCredentials | None, apply) -> AlertView:
+        """A decision, an undo or an outcome: `apply(conn, actor)` as the person; the database has the last
+        word on each. Answers with the alert as it now stands."""
+        actor, _ = await self._alert_for(alert_id, auth, "operator", "admin")
+        try:
+            await self._db(apply, actor)
+        except InvalidInput as e:
+            raise HTTPException(422, str(e)) from e
+        except Refused as e:
+            raise HTTPException(409, str(e)) from e
+        row = await self._db(self._as, actor, alerts_lib.get_alert_view, alert_id)
+        return self._alert_out(row, await self._undo_window())
+
+    @app.get("/v1/me", summary="Who is signed in, with their roles", response_model=Me,
+             responses=errors(401, 403, 503))
+    async def me(self, auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Me:
+        actor = await self.access.person(auth, *people.PEOPLE_ROLES)
+        return Me(name=actor.name, roles=await self._db(people.signed_in_roles, actor.name))
+
+    @app.get("/v1/me/deployments", summary="The deployments this officer is assigned to",
+             response_model=list[DeploymentSummary], responses=errors(401, 403, 503))
+    async def my_deployments(self, auth: HTTPAuthorizationCredentials | None = Security(person_token)
+                             ) -> list[DeploymentSummary]:
+        actor = await self.access.person(auth, *OFFICERS)
+        rows = await self._db(self._as, actor, officer_view.my_deployments, actor.name)
+        return [DeploymentSummary(**{**r, "id": str(r["id"])}) for r in rows]
+
+    @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)",
+             response_model=list[AlertView], responses=errors(401, 403, 404, 422, 503))
+    async def list_alerts(self, deployment_id: str = Path(max_length=64), status: AlertStatus | None = None,
+                          limit: int = Query(200, ge=1, le=1000), reason: str = REASON,
+                          auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> list[AlertView]:
+        actor = await self.access.person(auth, *OFFICERS)
+        dep_id = await self._visible_deployment(actor, deployment_id)
+        rows = await self._db(self._as, actor, alerts_lib.list_alerts, dep_id, status=status, limit=limit)
+        await self._db(consultations.record, actor, "alert_list", "deployment", str(dep_id), reason,
+                       status=status, alerts=len(rows))
+        undo = await self._undo_window()
+        return [self._alert_out(r, undo) for r in rows]
+
+    @app.get("/v1/deployments/{deployment_id}/alerts/stream", response_class=StreamingResponse,
+             summary="A deployment's alerts pushed as server-sent events (the whole list whenever it changes)",
+             responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                        **errors(401, 403, 404, 422, 503)})
+    async def stream_alerts(self, request: Request, deployment_id: str = Path(max_length=64),
+                            limit: int = Query(50, ge=1, le=200), reason: str = REASON,
+                            auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> StreamingResponse:
+        actor = await self.access.person(auth, *OFFICERS)
+        dep_id = await self._visible_deployment(actor, deployment_id)
+        await self._db(consultations.record, actor, "alert_stream", "deployment", str(dep_id), reason)
+        undo = await self._undo_window()
+
+        async def events() -> AsyncIterator[str]:
+            last, quiet = None, 0.0
+            while not await request.is_disconnected():
+                # Checked again each round: a disabled person or an expired token ends the stream.
+                try:
+                    await self.access.person(auth, *OFFICERS)
+                except HTTPException as e:
+                    yield f"event: end\ndata: {json.dumps({'detail': str(e.detail)})}\n\n"
+                    return
+                rows = await self._db(self._as, actor, alerts_lib.list_alerts, dep_id, limit=limit)
+                snapshot = [self._alert_out(r, undo).model_dump(mode="json") for r in rows]
+                if snapshot != last:
+                    last, quiet = snapshot, 0.0
+                    yield f"event: alerts\ndata: {json.dumps(snapshot)}\n\n"
+                elif quiet >= STREAM_KEEPALIVE_S:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                await asyncio.sleep(STREAM_POLL_S)
+                quiet += STREAM_POLL_S
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.post("/v1/alerts/{alert_id}/adjudication", summary="An operator's decision on an alert, with a note",
+              response_model=AlertView, responses=errors(400, 401, 403, 404, 409, 422, 503))
+    async def adjudicate(self, decision: Adjudication, alert_id: str = Path(max_length=64),
+                         auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> AlertView:
+        return await self._change(alert_id, auth, lambda conn, actor: alerts_lib.adjudicate(
+            conn, self.store, alert_id, decision.outcome, actor, decision.note))
+
+    @app.post("/v1/alerts/{alert_id}/undo", summary="Take back one's own decision within the undo window",
+              response_model=AlertView, responses=errors(401, 403, 404, 409, 422, 503))
+    async def undo(self, alert_id: str = Path(max_length=64),
+                   auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> AlertView:
+        return await self._change(alert_id, auth, lambda conn, actor: alerts_lib.undo(conn, alert_id, actor))
+
+    @app.post("/v1/alerts/{alert_id}/engagement", summary="What came of engaging the person of a confirmed alert",
+              response_model=AlertView, responses=errors(400, 401, 403, 404, 409, 422, 503))
+    async def engagement(self, outcome: Engagement, alert_id: str = Path(max_length=64),
+                         auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> AlertView:
+        return await self._change(alert_id, auth, lambda conn, actor: alerts_lib.record_engagement(
+            conn, alert_id, outcome.outcome, actor, outcome.note))
+
+    async def _image(self, actor: Actor, row: dict[str, Any], what: str, reason: str) -> Response:
+        uri = row["probe_crop_uri" if what == "probe_crop" else "watchlist_image_uri"]
+        if not uri:
+            raise HTTPException(404, "no image for this alert")
+        try:
+            data = await asyncio.to_thread(self.store.get_uri, uri)
+        except ObjectStoreUnavailable as e:
+            raise HTTPException(503, "the object store is unavailable; retry shortly", headers={"Retry-After": "5"}) from e
+        except ObjectStoreError as e:
+            raise HTTPException(404, "this image is no longer stored") from e
+        if what == "watchlist_image":  # the face, framed as the probe crop is, not the whole custody photograph
+            box = await self._db(self._as, actor, officer_view.watchlist_face_box, row)
+            data = await asyncio.to_thread(face_crop_jpeg, data, box)
+        # Logged before it is handed over; if the record cannot be written, the image is not served.
+        await self._db(consultations.record, actor, what, "alert", str(row["id"]), reason,
+                       deployment_id=str(row["deployment_id"]))
+        media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+        return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
+
+    _IMAGE_RESPONSES = {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}},
+                        **errors(401, 403, 404, 422, 503)}
+
+    @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
+             responses=_IMAGE_RESPONSES)
+    async def probe_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
+                          auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
+        actor, row = await self._alert_for(alert_id, auth, *OFFICERS)
+        return await self._image(actor, row, "probe_crop", reason)
+
+    @app.get("/v1/alerts/{alert_id}/watchlist-image", summary="The matched watchlist face (cropped as the probe)",
+             response_class=Response, responses=_IMAGE_RESPONSES)
+    async def watchlist_image(self, alert_id: str = Path(max_length=64), reason: str = REASON,
+                              auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Response:
+        actor, row = await self._alert_for(alert_id, auth, *OFFICERS)
+        return await self._image(actor, row, "watchlist_image", reason)
+
+    @app.get("/v1/deployments/{deployment_id}/dashboard", summary="The window, the live list and the counts so far",
+             response_model=Dashboard, responses=errors(401, 403, 404, 422, 503))
+    async def dashboard(self, deployment_id: str = Path(max_length=64),
+                        auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> Dashboard:
+        actor = await self.access.person(auth, *OFFICERS)
+        dep_id = await self._visible_deployment(actor, deployment_id)
+        # Aggregate numbers only (no alert is listed), read by the service once the person may see them.
+        return Dashboard(**await self._db(officer_view.dashboard, dep_id))
+
+    @app.get("/v1/deployments/{deployment_id}/cameras", summary="Each camera's frames, faces, refusals and drops",
+             response_model=list[CameraTile], responses=errors(401, 403, 404, 422, 503))
+    async def cameras(self, deployment_id: str = Path(max_length=64),
+                      auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> list[CameraTile]:
+        actor = await self.access.person(auth, *OFFICERS)
+        dep_id = await self._visible_deployment(actor, deployment_id)
+        return [CameraTile(**r) for r in await self._db(self._as, actor, officer_view.cameras, dep_id)]
+
+    @app.get("/console", response_class=HTMLResponse, summary="Operator console")
+    async def console(self) -> HTMLResponse:  # one self-contained page: no asset from outside
+        return HTMLResponse(CONSOLE_HTML, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,248 @@
+"""Airflow's UI, end to end: `airflow standalone` started once by the service module on the default ports a
+new user gets (the one module that starts Airflow on them), and a headless Chromium: the admin finds a
+watchlist version in the audit view and the safety-net DAGs running; an authoriser approves a list under
+Required Actions, where its builder and an unassigned authoriser cannot. Screenshots go to `artefacts`."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psutil
+import pytest
+
+from lfr_core.config import AirflowSettings, get_settings
+from tests.airflow.rows import insert_deployment, insert_version
+from tests.browser import launch, needs_chromium, screenshot
+
+EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report", "lfr_deployment"}
+
+
+@pytest.fixture(scope="module")
+def airflow_running(services):
+    from lfr_core.services import airflow_service
+    from tests.conftest import add_people
+
+    add_people(services)  # before the start: Airflow's users are the platform's people of that moment
+    overridden = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("LFR_AIRFLOW__")}
+    get_settings.cache_clear()
+    settings = get_settings()
+    assert settings.airflow.port == AirflowSettings().port, "this test runs Airflow on the defaults"
+    try:
+        assert airflow_service.start(settings) is True
+        yield settings
+    finally:
+        airflow_service.stop(settings)
+        os.environ.update(overridden)
+        get_settings.cache_clear()
+
+
+def _healthy_status(settings) -> dict:
+    from lfr_core.services import airflow_service
+
+    status = airflow_service.status(settings)
+    for _ in range(30):  # a loaded machine can delay the scheduler's heartbeat past the health threshold
+        if status["healthy"]:
+            break
+        time.sleep(2)
+        status = airflow_service.status(settings)
+    assert status["healthy"] and status["pid"], status
+    return status
+
+
+def _sign_in(page, base: str, user: str, password: str) -> None:
+    page.goto(f"{base}/")
+    page.wait_for_selector("input[name='username']", timeout=60_000)
+    page.fill("input[name='username']", user)
+    page.fill("input[name='password']", password)
+    page.locator("button[type='submit']").click()
+    page.wait_for_function("!location.pathname.startsWith('/auth/login')", timeout=60_000)
+
+
+def _api(base: str, user: str, password: str) -> httpx.Client:
+    """Airflow's REST API as this user (a bearer token from the simple auth manager's sign-in)."""
+    token = httpx.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=30)
+    assert token.status_code == 201, token.text
+    return httpx.Client(base_url=f"{base}/api/v2", timeout=30,
+                        headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+
+def _wait_for(fetch, done, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = fetch()
+        if done(value):
+            return value
+        time.sleep(2)
+    raise AssertionError(f"{what} not reached within {timeout_s:.0f}s: last {value}")
+
+
+def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
+    from lfr_core.demo_data import labelled_faces
+
+    faces = sorted(labelled_faces(settings).items())[:n]
+    rows = [{"subject_ref": f"RA-{i:03d}", "category": "wanted_by_court", "rationale": "warrant issued by the court",
+             "provenance": "custody suite", "capture_date": "2024-03-01", "path": str(images[0].path)}
+            for i, (_, images) in enumerate(faces)]
+    rows.append({**rows[0], "subject_ref": "RA-two", "path": str(settings.shared_dir / "data/faces/ageitgey/two_people.jpg")})
+    return rows
+
+
+def _trigger(planner: httpx.Client, settings, place: str, **conf_overrides) -> str:
+    from lfr_core import orchestration
+    from lfr_core.demo_data import stage_custody_manifest
+    from lfr_core.storage.objectstore import ObjectStore
+    from tests.conftest import AUTHORISER
+
+    manifest = stage_custody_manifest(ObjectStore(settings), settings, _subjects(settings), f"ui-{uuid.uuid4().hex[:8]}")
+    start = datetime.now(UTC) + timedelta(hours=2)
+    conf = orchestration.deployment_conf(
+        place=place, manifest_uri=manifest, planner="", window_start=start, window_end=start + timedelta(hours=1),
+        threshold=settings.match.threshold, intelligence_ref=f"INT-{uuid.uuid4().hex[:8]}", demo=False,
+        authorising_officer=AUTHORISER.name, poke_interval_s=5, approve_with="airflow")
+    conf.update(conf_overrides)
+    run = planner.post("/dags/lfr_deployment/dagRuns", json={"logical_date": None, "conf": conf})
+    assert run.status_code == 200, run.text
+    return run.json()["dag_run_id"]
+
+
+def _task_state(client: httpx.Client, run_id: str, task_id: str) -> str | None:
+    return client.get(f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances/{task_id}").json().get("state")
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(airflow_running, services, db):
+    from playwright.sync_api import sync_playwright
+
+    from lfr_core.services import airflow_service
+    from tests.conftest import AUTHORISER, PLANNER
+
+    settings = airflow_running
+    base = _healthy_status(settings)["address"]
+    passwords = json.loads(airflow_service.password_file(settings).read_text())
+    planner = _api(base, PLANNER.name, passwords[PLANNER.name])
+    run_id = _trigger(planner, services, "Required Actions Square")
+    hitl = f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances/approve_watchlist/-1/hitlDetails"
+    detail = _wait_for(lambda: planner.get(hitl), lambda r: r.status_code == 200, 300, "the approval request").json()
+    # What the authoriser sees: the terms, the counts, every rejection's reason, the model and threshold.
+    for shown in ("Required Actions Square", "accepted: **3**", "rejected: **1**", "faces found", "Threshold"):
+        assert shown in detail["body"], shown
+    assert detail["options"] == ["Approve", "Reject"] and not detail["defaults"]
+    assert [u["id"] for u in detail["assigned_users"]] == [AUTHORISER.name]
+
+    # The builder, and an authoriser not assigned to this deployment, are refused by Airflow.
+    refused = planner.patch(hitl, json={"chosen_options": ["Approve"]})
+    assert refused.status_code == 403, refused.text
+    pam = _api(base, "pam.both", passwords["pam.both"])
+    assert pam.patch(hitl, json={"chosen_options": ["Approve"]}).status_code == 403
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            _sign_in(page, base, AUTHORISER.name, passwords[AUTHORISER.name])
+            page.goto(f"{base}/required_actions")
+            page.get_by_text("approve_watchlist").first.wait_for(timeout=60_000)
+            screenshot(page, "airflow-required-actions")
+            page.goto(f"{base}/dags/lfr_deployment/runs/{run_id}/tasks/approve_watchlist/required_actions")
+            page.get_by_text("Required Actions Square").first.wait_for(timeout=60_000)
+            screenshot(page, "airflow-approval-brief")
+            page.get_by_role("button", name="Approve").click()
+            answered = _wait_for(lambda: planner.get(hitl).json(), lambda d: d.get("response_received"), 60,
+                                 "the answer")
+            screenshot(page, "airflow-approval-answered")
+        finally:
+            browser.close()
+    assert answered["responded_by_user"]["id"] == AUTHORISER.name and answered["chosen_options"] == ["Approve"]
+    _wait_for(lambda: _task_state(planner, run_id, "wait_for_approval"), lambda s: s == "success", 180,
+              "the sealed list")
+    version = db.execute(
+        """SELECT v.* FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
+           WHERE d.place = 'Required Actions Square'""").fetchone()
+    db.rollback()
+    assert version["state"] == "approved" and version["approved_by"] == AUTHORISER.name
+    assert version["built_by"] == PLANNER.name
+
+
+@pytest.mark.slow
+def test_an_unanswered_approval_times_out_without_approving(airflow_running, services, db):
+    from lfr_core.services import airflow_service
+    from tests.conftest import PLANNER
+
+    settings = airflow_running
+    base = _healthy_status(settings)["address"]
+    passwords = json.loads(airflow_service.password_file(settings).read_text())
+    planner = _api(base, PLANNER.name, passwords[PLANNER.name])
+    run_id = _trigger(planner, services, "Unanswered Approval Lane", approval_timeout_minutes=0.75)
+    state = _wait_for(lambda: _task_state(planner, run_id, "approve_watchlist"),
+                      lambda s: s in ("failed", "success", "skipped", "upstream_failed"), 300, "the approval's end")
+    assert state == "failed"
+    assert _task_state(planner, run_id, "wait_for_approval") == "upstream_failed"
+    row = db.execute(
+        """SELECT v.state, v.approved_by, d.status FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
+           WHERE d.place = 'Unanswered Approval Lane'""").fetchone()
+    db.rollback()
+    assert row == {"state": "purged", "approved_by": None, "status": "cancelled"}
+
+
+def _dags(page, base: str) -> dict[str, dict]:
+    return {d["dag_id"]: d for d in page.request.get(f"{base}/api/v2/dags?limit=100").json()["dags"]}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_running, db):
+    from playwright.sync_api import sync_playwright
+
+    from lfr_core.services import airflow_service
+
+    settings = airflow_running
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now + timedelta(hours=1), window_end=now + timedelta(hours=2),
+                                   place="Audit View Plaza")
+    version = insert_version(db, deployment, state="draft", accepted=2, rejected=1)
+    db.commit()
+    status = _healthy_status(settings)
+    base = status["address"]
+    password = airflow_service.admin_password(settings)
+    assert password
+    # `lfr services status` tells a user where the UI is and where the generated password is kept.
+    assert status["ui"] == base and status["audit_view"] == f"{base}/lfr-audit/"
+    assert str(airflow_service.password_file(settings)) in status["login"]
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page()
+            anonymous = page.goto(f"{base}/lfr-audit/")
+            assert anonymous.status == 401, "the audit view needs a login"
+            _sign_in(page, base, "admin", password)
+            plugins = page.request.get(f"{base}/api/v2/plugins").json()
+            views = [v for p in plugins["plugins"] for v in p["external_views"]]
+            assert any(v["name"] == "LFR audit" and v["href"] == "/lfr-audit/" for v in views), plugins
+            page.goto(f"{base}/plugin/lfr-audit")  # the view inside the Airflow UI (an iframe)
+            page.frame_locator("iframe").get_by_text(str(version)).wait_for(timeout=60_000)
+            response = page.goto(f"{base}/lfr-audit/")
+            assert response.status == 200
+            body = page.content()
+            assert str(version) in body
+            assert "Audit View Plaza" in body and "pc-rows" in body
+
+            # The safety nets run from the first start: a fresh Airflow lists them unpaused.
+            deadline = time.monotonic() + 120
+            while not EXPECTED_DAGS <= set(dags := _dags(page, base)) and time.monotonic() < deadline:
+                time.sleep(2)
+            assert {d: dags[d]["is_paused"] for d in EXPECTED_DAGS} == dict.fromkeys(EXPECTED_DAGS, False)
+        finally:
+            browser.close()
+
+    pid = status["pid"]
+    airflow_service.stop(settings)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert airflow_service._leftovers(settings) == []
+    assert airflow_service.status(settings)["pid"] is None
