@@ -37,7 +37,8 @@ SYSTEM = Actor("lfr-system", "system")
 def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
     """One transaction run as the acting person's own database role, so the database decides what they may
     do (lfr_core/db/policy.sql): a service's connection may take on any person's role (it authenticated
-    them), a person's own connection only theirs. The platform's own actions run as its login."""
+    them), a person's own connection only theirs. The platform's own actions run as its login. What the
+    database refuses comes out as `Refused` with the database's reason."""
     with conn.transaction():
         if actor.role != "system":
             try:
@@ -46,5 +47,8 @@ def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
             except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue) as e:
                 raise Refused(f"{actor.name} cannot act on this connection: not a person of this platform, or "
                               f"not the one signed in") from e
-        yield
+        try:
+            yield
+        except psycopg.errors.InsufficientPrivilege as e:  # the database's refusal, with its reason
+            raise Refused(e.diag.message_primary or str(e)) from e
         conn.execute("RESET ROLE")

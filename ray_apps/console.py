@@ -1,79 +1,296 @@
-"""The operator console: one static page that lists pending alerts (probe crop beside the watchlist image)
-and posts the officer's decision. The officer signs in as themselves (POST /v1/auth/token); the token is
-kept in this tab's sessionStorage, and every image and call goes through the authenticated API."""
+"""The operator console: one self-contained page (no asset from outside: a police network has no internet)
+for a tablet or a desktop. The officer signs in as themselves (POST /v1/auth/token; the token stays in this
+tab's sessionStorage), picks one of the deployments they are assigned to, states why they are looking (every
+view is logged with it), and then works from it:
 
-CONSOLE_HTML = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>LFR operator console</title>
+- the alert queue, pushed by the server (server-sent events read with fetch, so the token goes in a header),
+  with a sound when a new alert arrives;
+- each alert's probe crop beside the watchlist face, framed alike and labelled, with zoom, score, camera,
+  time, category and rationale;
+- a decision after a confirmation step, with a note, and an undo while the database allows it;
+- after an engagement, its outcome;
+- the dashboard (window countdown, live version, faces seen, alerts, true and false, false alerts per face
+  against the projection) and a tile per camera (frames/s, last frame, dropped and refused frames).
+"""
+
+CONSOLE_HTML = r"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>LFR operator console</title>
 <style>
- body{font-family:system-ui,sans-serif;margin:1.5rem;max-width:60rem}
- .alert{border:1px solid #bbb;border-radius:6px;padding:.8rem;margin:.8rem 0;display:flex;gap:1rem;align-items:center}
- .alert img{width:160px;height:160px;object-fit:contain;background:#eee}
- button{margin:.2rem;padding:.4rem .8rem} #msg{color:#a00}
+ :root{--fg:#1d2330;--muted:#5b6475;--line:#d5d9e0;--bg:#f5f6f8;--card:#fff;--accent:#0b5cad;--ok:#1f7a3a;
+       --bad:#b3261e;--warn:#8a5a00}
+ *{box-sizing:border-box} body{margin:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+ color:var(--fg);background:var(--bg)}
+ header{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;padding:.6rem 1rem;background:#14213d;color:#fff}
+ header h1{font-size:1.05rem;margin:0 1rem 0 0} header .who{margin-left:auto}
+ header select,header input{font:inherit;padding:.35rem;border-radius:4px;border:1px solid #8893a7;min-width:12rem}
+ main{display:grid;grid-template-columns:minmax(0,2fr) minmax(16rem,1fr);gap:1rem;padding:1rem}
+ @media (max-width:900px){main{grid-template-columns:1fr}}
+ section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem}
+ h2{font-size:1rem;margin:.1rem 0 .6rem}
+ button{font:inherit;padding:.45rem .8rem;border-radius:6px;border:1px solid var(--line);background:#fff;cursor:pointer;
+        min-height:2.4rem} button.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
+ button.confirm{border-color:var(--ok);color:var(--ok)} button.decline{border-color:var(--bad);color:var(--bad)}
+ .alert{border:1px solid var(--line);border-radius:8px;padding:.7rem;margin:0 0 .8rem;display:grid;
+        grid-template-columns:auto auto minmax(12rem,1fr);gap:.8rem;align-items:start}
+ .alert.pending{border-color:var(--warn);box-shadow:0 0 0 2px #f3d28b inset}
+ .alert.fresh{animation:flash 1.2s ease-out 2}
+ @keyframes flash{from{background:#fff3cd}to{background:#fff}}
+ @media (max-width:600px){.alert{grid-template-columns:1fr 1fr}.alert .facts{grid-column:1/3}}
+ figure{margin:0;text-align:center} figure img{width:180px;height:180px;object-fit:contain;background:#e9ecf1;
+        border-radius:6px;cursor:zoom-in;display:block}
+ @media (max-width:600px){figure img{width:100%;height:auto;aspect-ratio:1}}
+ figcaption{font-size:.8rem;color:var(--muted);margin-top:.2rem}
+ .facts dl{display:grid;grid-template-columns:auto 1fr;gap:.1rem .6rem;margin:0 0 .5rem}
+ .facts dt{color:var(--muted)} .facts dd{margin:0}
+ .status{font-weight:600} .status.confirmed{color:var(--ok)} .status.declined{color:var(--bad)}
+ .row{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
+ .stats{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.4rem}
+ .stat{background:var(--bg);border-radius:6px;padding:.4rem .5rem} .stat b{display:block;font-size:1.25rem}
+ .stat span{font-size:.8rem;color:var(--muted)}
+ .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.5rem}
+ .tile{border:1px solid var(--line);border-radius:6px;padding:.4rem .5rem;font-size:.85rem}
+ .tile b{display:block} .tile.stale{border-color:var(--warn)}
+ #msg{color:var(--bad);min-height:1.2rem;padding:0 1rem} .hint{color:var(--muted);font-size:.85rem}
+ dialog{border:1px solid var(--line);border-radius:10px;max-width:32rem;width:92vw}
+ dialog textarea{width:100%;min-height:5rem;font:inherit} dialog::backdrop{background:#0007}
+ #zoom img{width:100%;height:auto;image-rendering:auto}
+ #signin{max-width:24rem;margin:3rem auto} #signin label{display:block;margin:.5rem 0}
+ #signin input{width:100%;font:inherit;padding:.5rem}
+ [hidden]{display:none!important}
 </style></head><body>
-<h1>Pending alerts</h1>
-<form id="signin" onsubmit="signIn(event)">Name <input id="user" autocomplete="username" size="20">
-Password <input id="pass" type="password" autocomplete="current-password" size="20">
-<button>Sign in</button> <span id="who"></span></form>
-<p>Deployment <input id="dep" size="38"></p>
-<p>Reason for viewing <input id="why" size="60" placeholder="e.g. adjudicating alerts of operation X">
-<button onclick="save()">Show</button> <small>(logged with every view)</small></p>
-<p>An alert is a prompt for a human decision, never an identification by itself.</p>
-<div id="msg"></div><div id="list"></div>
+<header><h1>LFR operator console</h1>
+ <label>Deployment <select id="dep" aria-label="Deployment"></select></label>
+ <label>Reason for viewing <input id="why" placeholder="e.g. adjudicating alerts, op. X" aria-label="Reason for viewing"></label>
+ <button id="open">Open</button>
+ <span class="who" id="who"></span> <button id="signout" hidden>Sign out</button></header>
+<div id="msg" role="alert"></div>
+<form id="signin" hidden><section><h2>Sign in</h2>
+ <label>Name <input id="user" autocomplete="username" required></label>
+ <label>Password <input id="pass" type="password" autocomplete="current-password" required></label>
+ <button class="primary">Sign in</button>
+ <p class="hint">You sign in as yourself: every decision is recorded in your name.</p></section></form>
+<main id="work" hidden>
+ <section id="queue"><h2>Alerts <small class="hint" id="live">not connected</small></h2>
+  <p class="hint">An alert is a prompt for your judgement, never an identification by itself.</p>
+  <div id="alerts"></div></section>
+ <div>
+  <section id="dashboard"><h2>Deployment</h2><div id="dash" class="stats"></div>
+   <p class="hint" id="window"></p></section>
+  <section><h2>Cameras</h2><div id="tiles" class="tiles"></div></section>
+ </div>
+</main>
+<dialog id="decide"><form method="dialog">
+ <h2 id="decide-title"></h2><p id="decide-text" class="hint"></p>
+ <label>Note (recorded with your decision)<textarea id="note" maxlength="2000"></textarea></label>
+ <div class="row"><button value="cancel">Cancel</button><button id="decide-ok" class="primary" value="ok">Record</button></div>
+</form></dialog>
+<dialog id="zoom"><form method="dialog"><div id="zoom-body"></div><button>Close</button></form></dialog>
 <script>
-const q = new URLSearchParams(location.search);
-const dep = document.getElementById('dep'), why = document.getElementById('why');
-dep.value = q.get('deployment') || sessionStorage.getItem('lfr-dep') || '';
-why.value = sessionStorage.getItem('lfr-why') || '';
-let token = sessionStorage.getItem('lfr-token') || '';
-document.getElementById('who').textContent = sessionStorage.getItem('lfr-who') || '';
-function hdr(){ return {'Authorization': 'Bearer ' + token}; }
-function reason(){ return 'reason=' + encodeURIComponent(why.value); }
-async function signIn(ev){
+"use strict";
+const $ = id => document.getElementById(id);
+const store = sessionStorage;
+let token = store.getItem('lfr-token') || '', streamAbort = null, known = new Set(), tileSeen = {};
+const LABEL = {confirmed: 'Confirm match', declined: 'Decline (not a match)', not_engaged: 'Not engaged'};
+const OUTCOMES = {spoken_to: 'Spoken to', arrested: 'Arrested', no_further_action: 'No further action',
+                  misidentified: 'Misidentified'};
+function say(text){ $('msg').textContent = text || ''; }
+function hdr(extra){ return Object.assign({'Authorization': 'Bearer ' + token}, extra || {}); }
+function reason(){ return 'reason=' + encodeURIComponent($('why').value.trim()); }
+async function api(path, opts){
+  const r = await fetch(path, Object.assign({headers: hdr()}, opts || {}));
+  if (r.status === 401){ signOut('Your sign-in has ended; sign in again.'); throw new Error('signed out'); }
+  if (!r.ok){ let d = r.statusText; try { d = (await r.json()).detail; } catch (e) {} throw new Error(d); }
+  return r;
+}
+function signOut(why){
+  token = ''; store.removeItem('lfr-token'); if (streamAbort) streamAbort.abort();
+  $('work').hidden = true; $('signin').hidden = false; $('signout').hidden = true; $('who').textContent = ''; say(why);
+}
+$('signout').onclick = () => signOut('');
+$('signin').onsubmit = async ev => {
   ev.preventDefault();
-  const user = document.getElementById('user').value;
   const r = await fetch('/v1/auth/token', {method: 'POST', body: new URLSearchParams({
-    username: user, password: document.getElementById('pass').value})});
-  document.getElementById('pass').value = '';
-  if (!r.ok){ document.getElementById('msg').textContent = (await r.json()).detail; return; }
-  token = (await r.json()).access_token;
-  sessionStorage.setItem('lfr-token', token); sessionStorage.setItem('lfr-who', 'signed in as ' + user);
-  document.getElementById('who').textContent = 'signed in as ' + user; load();
-}
-function save(){ sessionStorage.setItem('lfr-dep', dep.value); sessionStorage.setItem('lfr-why', why.value); load(); }
-async function img(url, el){
-  const r = await fetch(url + '?' + reason(), {headers: hdr()});
-  if (r.ok) el.src = URL.createObjectURL(await r.blob());
-}
-async function decide(id, outcome){
-  const r = await fetch('/v1/alerts/' + id + '/adjudication', {method: 'POST',
-    headers: {...hdr(), 'Content-Type': 'application/json'}, body: JSON.stringify({outcome})});
-  document.getElementById('msg').textContent = r.ok ? '' : (await r.json()).detail;
-  load();
-}
-async function load(){
-  const list = document.getElementById('list'); list.innerHTML = '';
-  if (!dep.value || !token || !why.value) return;
-  const r = await fetch('/v1/deployments/' + encodeURIComponent(dep.value) + '/alerts?status=pending&' + reason(),
-                        {headers: hdr()});
-  if (!r.ok){ document.getElementById('msg').textContent = (await r.json()).detail; return; }
-  document.getElementById('msg').textContent = '';
-  for (const a of await r.json()){
-    const div = document.createElement('div'); div.className = 'alert';
-    const probe = document.createElement('img'), wl = document.createElement('img');
-    probe.alt = 'probe'; wl.alt = 'watchlist';
-    const info = document.createElement('div');
-    info.textContent = a.subject_ref + ' (' + a.category + ') score ' + a.score.toFixed(3) +
-      ' camera ' + a.camera_id + ' at ' + a.captured_at;
-    const buttons = document.createElement('div');
-    for (const o of ['confirmed', 'declined', 'not_engaged']){
-      const b = document.createElement('button'); b.textContent = o; b.onclick = () => decide(a.id, o);
-      buttons.appendChild(b);
+    username: $('user').value, password: $('pass').value})});
+  $('pass').value = '';
+  if (!r.ok){ say((await r.json()).detail); return; }
+  token = (await r.json()).access_token; store.setItem('lfr-token', token); say(''); start();
+};
+async function start(){
+  if (!token){ $('signin').hidden = false; return; }
+  try {
+    const me = await (await api('/v1/me')).json();
+    $('who').textContent = 'Signed in as ' + me.name + ' (' + me.roles.join(', ') + ')';
+    $('signin').hidden = true; $('signout').hidden = false;
+    const deps = await (await api('/v1/me/deployments')).json();
+    const sel = $('dep'); sel.innerHTML = '';
+    if (!deps.length) say('You are not assigned to any deployment.');
+    for (const d of deps){
+      const o = document.createElement('option'); o.value = d.id;
+      o.textContent = d.place + ' (' + new Date(d.window_start).toLocaleString() + ', ' + d.status + ')'; sel.appendChild(o);
     }
-    info.appendChild(buttons);
-    div.append(probe, wl, info); list.appendChild(div);
-    img(a.probe_crop_url, probe); if (a.watchlist_image_url) img(a.watchlist_image_url, wl);
+    const want = new URLSearchParams(location.search).get('deployment') || store.getItem('lfr-dep');
+    if (want && deps.some(d => d.id === want)) sel.value = want;
+    $('why').value = store.getItem('lfr-why') || '';
+    if (sel.value && $('why').value) open();
+  } catch (e) { if (e.message !== 'signed out') say(e.message); }
+}
+$('open').onclick = () => open();
+function open(){
+  if (!$('dep').value){ say('Choose a deployment.'); return; }
+  if ($('why').value.trim().length < 5){ say('Say why you are viewing (at least 5 characters); it is logged.'); return; }
+  store.setItem('lfr-dep', $('dep').value); store.setItem('lfr-why', $('why').value.trim());
+  say(''); $('work').hidden = false; known = new Set(); $('alerts').innerHTML = '';
+  stream(); refreshSide();
+}
+async function stream(){
+  if (streamAbort) streamAbort.abort();
+  const ctl = streamAbort = new AbortController();
+  const url = '/v1/deployments/' + encodeURIComponent($('dep').value) + '/alerts/stream?' + reason();
+  while (!ctl.signal.aborted){
+    try {
+      const r = await api(url, {signal: ctl.signal});
+      $('live').textContent = 'live';
+      const reader = r.body.getReader(), dec = new TextDecoder(); let buf = '';
+      for (;;){
+        const {value, done} = await reader.read(); if (done) break;
+        buf += dec.decode(value, {stream: true}); let cut;
+        while ((cut = buf.indexOf('\n\n')) >= 0){ handle(buf.slice(0, cut)); buf = buf.slice(cut + 2); }
+      }
+    } catch (e) { if (ctl.signal.aborted || e.message === 'signed out') return; say(e.message); }
+    $('live').textContent = 'reconnecting...';
+    await new Promise(res => setTimeout(res, 2000));
   }
 }
-load(); setInterval(load, 15000);
+function handle(block){
+  let event = 'message', data = '';
+  for (const line of block.split('\n')){
+    if (line.startsWith('event: ')) event = line.slice(7); else if (line.startsWith('data: ')) data += line.slice(6);
+  }
+  if (event === 'alerts') render(JSON.parse(data));
+  if (event === 'end'){ say(JSON.parse(data).detail); }
+}
+function chime(){
+  try {
+    const ctx = new (window.AudioContext || window.webkitAudioContext)(), o = ctx.createOscillator(), g = ctx.createGain();
+    o.frequency.value = 880; g.gain.value = 0.15; o.connect(g); g.connect(ctx.destination);
+    o.start(); o.stop(ctx.currentTime + 0.35);
+  } catch (e) {}
+}
+function el(tag, props, ...kids){
+  const e = Object.assign(document.createElement(tag), props || {}); for (const k of kids) if (k != null) e.append(k); return e;
+}
+async function image(url, img){
+  try { const r = await api(url + '?' + reason()); img.src = URL.createObjectURL(await r.blob()); }
+  catch (e) { img.alt = e.message; }
+}
+function figure(label, url){
+  const img = el('img', {alt: label});
+  if (url) image(url, img); else img.alt = label + ': no longer stored';
+  img.onclick = () => { $('zoom-body').replaceChildren(el('p', {textContent: label}), el('img', {src: img.src, alt: label}));
+                        $('zoom').showModal(); };
+  return el('figure', {}, img, el('figcaption', {textContent: label}));
+}
+const cards = {};
+function render(list){
+  let fresh = false;
+  const box = $('alerts');
+  for (const a of list){
+    const key = a.id + a.status + (a.engagement || '') + (a.undo_until || '');
+    const old = cards[a.id];
+    if (old && old.dataset.key === key) continue;
+    if (!known.has(a.id) && a.status === 'pending') fresh = true;
+    const card = el('article', {className: 'alert ' + a.status + (known.has(a.id) ? '' : ' fresh')});
+    card.dataset.key = key; card.dataset.alert = a.id;
+    const facts = el('div', {className: 'facts'});
+    const dl = el('dl');
+    for (const [k, v] of [['Subject', a.subject_ref], ['Category', a.category.replace(/_/g, ' ')],
+                          ['Why listed', a.rationale || '-'], ['Score', a.score.toFixed(3)], ['Camera', a.camera_id],
+                          ['Seen', new Date(a.captured_at).toLocaleString()]])
+      dl.append(el('dt', {textContent: k}), el('dd', {textContent: v}));
+    facts.append(el('div', {className: 'status ' + a.status, textContent: a.status === 'pending' ? 'Awaiting your decision'
+      : a.status.replace('_', ' ') + ' by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
+    const actions = el('div', {className: 'row'});
+    if (a.status === 'pending'){
+      for (const o of ['confirmed', 'declined', 'not_engaged'])
+        actions.append(el('button', {className: o === 'confirmed' ? 'confirm' : o === 'declined' ? 'decline' : '',
+                                     textContent: LABEL[o], onclick: () => decide(a, o)}));
+    } else {
+      const left = a.undo_until ? (new Date(a.undo_until) - Date.now()) / 1000 : 0;
+      if (left > 0 && !a.engagement){
+        const b = el('button', {textContent: 'Undo (' + Math.ceil(left) + ' s)', onclick: () => act(a, 'undo', null)});
+        b.dataset.until = a.undo_until; actions.append(b);
+      }
+      if (a.status === 'confirmed' && !a.engagement){
+        const sel = el('select', {ariaLabel: 'Outcome'});
+        for (const [k, v] of Object.entries(OUTCOMES)) sel.append(el('option', {value: k, textContent: v}));
+        actions.append(sel, el('button', {textContent: 'Record outcome', onclick: () => decide(a, sel.value, true)}));
+      }
+      if (a.engagement) facts.append(el('div', {className: 'status', textContent: 'Outcome: ' + OUTCOMES[a.engagement] +
+                                                 ' (' + a.engagement_by + ')'}));
+    }
+    facts.append(actions);
+    card.append(figure('Camera (probe)', a.probe_crop_url), figure('Watchlist', a.watchlist_image_url), facts);
+    if (old) old.replaceWith(card); else box.prepend(card);
+    cards[a.id] = card; known.add(a.id);
+  }
+  if (fresh) chime();
+}
+let pending = null;
+function decide(a, choice, outcome){
+  pending = {a, choice, outcome};
+  $('decide-title').textContent = outcome ? 'Outcome: ' + OUTCOMES[choice] : LABEL[choice] + '?';
+  $('decide-text').textContent = a.subject_ref + ' on camera ' + a.camera_id + ' at ' +
+    new Date(a.captured_at).toLocaleTimeString() + '. This is recorded in your name.';
+  $('note').value = ''; $('decide').showModal();
+}
+$('decide').onclose = () => {
+  if ($('decide').returnValue === 'ok' && pending)
+    act(pending.a, pending.outcome ? 'engagement' : 'adjudication', {outcome: pending.choice, note: $('note').value});
+  pending = null;
+};
+async function act(a, what, body){
+  try {
+    const r = await api('/v1/alerts/' + a.id + '/' + what, {method: 'POST', headers: hdr({'Content-Type': 'application/json'}),
+                                                             body: body ? JSON.stringify(body) : null});
+    render([await r.json()]); say(''); refreshSide();
+  } catch (e) { if (e.message !== 'signed out') say(e.message); }
+}
+function stat(label, value){ return el('div', {className: 'stat'}, el('b', {textContent: value}), el('span', {textContent: label})); }
+async function refreshSide(){
+  const dep = $('dep').value; if (!dep || $('work').hidden) return;
+  try {
+    const d = await (await api('/v1/deployments/' + dep + '/dashboard')).json();
+    const per = f => f == null ? '-' : (f * 1000).toFixed(3);
+    $('dash').replaceChildren(
+      stat('watchlist version (' + d.watchlist_size + ' people)', d.version == null ? 'none live' : 'v' + d.version),
+      stat('faces seen', d.faces_seen), stat('alerts', d.alerts), stat('awaiting decision', d.pending),
+      stat('true alerts', d.true_alerts), stat('false alerts', d.false_alerts),
+      stat('arrests', d.engagement_outcomes.arrested || 0),
+      stat('false alerts per 1,000 faces (projected ' + per(d.projected_false_alerts_per_face) + ')', per(d.false_alerts_per_face)));
+    $('dash').dataset.alerts = d.alerts; $('dash').dataset.confirmed = d.true_alerts;
+    $('dash').dataset.arrests = d.engagement_outcomes.arrested || 0;
+    const fmt = s => { s = Math.round(s); return Math.floor(s / 3600) + 'h ' + Math.floor(s % 3600 / 60) + 'm ' + s % 60 + 's'; };
+    $('window').textContent = d.seconds_to_start > 0 ? 'Starts in ' + fmt(d.seconds_to_start)
+      : d.seconds_to_end > 0 ? 'Window ends in ' + fmt(d.seconds_to_end) : 'Window over (' + d.status + ')';
+    const tiles = await (await api('/v1/deployments/' + dep + '/cameras')).json(), now = Date.now();
+    $('tiles').replaceChildren(...tiles.map(t => {
+      const seen = tileSeen[t.camera_id], at = Date.parse(t.last_frame_at);
+      const fps = seen && at > seen.at ? (t.frames - seen.frames) / ((at - seen.at) / 1000) : null;
+      if (!seen || at > seen.at) tileSeen[t.camera_id] = {frames: t.frames, at, fps};
+      const shown = fps ?? (seen ? seen.fps : null), age = (now - at) / 1000;
+      return el('div', {className: 'tile' + (age > 30 ? ' stale' : '')}, el('b', {textContent: t.camera_id}),
+        el('div', {textContent: (shown == null ? '-' : shown.toFixed(1)) + ' frames/s'}),
+        el('div', {textContent: 'last frame ' + Math.max(0, Math.round(age)) + ' s ago'}),
+        el('div', {textContent: t.frames_dropped + ' dropped, ' + t.frames_refused + ' refused'}));
+    }));
+  } catch (e) { if (e.message !== 'signed out') say(e.message); }
+}
+setInterval(refreshSide, 5000);
+setInterval(() => { for (const b of document.querySelectorAll('button[data-until]')){
+  const left = (new Date(b.dataset.until) - Date.now()) / 1000;
+  if (left <= 0) b.remove(); else b.textContent = 'Undo (' + Math.ceil(left) + ' s)'; } }, 1000);
+start();
 </script></body></html>
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -34,6 +35,7 @@ from ray_apps.http_contract import (REASON, Adjudication, AlertStatus, AlertView
 OFFICERS = ("operator", "admin", "auditor")  # who may look; operators only at their own deployments
 STREAM_POLL_S = 1.0
 STREAM_KEEPALIVE_S = 15.0
+STREAM_MAX_S = 600.0  # then the console reconnects (and the view is logged again, with its reason)
 
 
 class OfficerRoutes:
@@ -122,12 +124,12 @@ class OfficerRoutes:
                             auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> StreamingResponse:
         actor = await self.access.person(auth, *OFFICERS)
         dep_id = await self._visible_deployment(actor, deployment_id)
-        await self._db(consultations.record, actor, "alert_stream", "deployment", str(dep_id), reason)
+        await self._db(consultations.record, actor, "alert_list", "deployment", str(dep_id), reason, stream=True)
         undo = await self._undo_window()
 
         async def events() -> AsyncIterator[str]:
-            last, quiet = None, 0.0
-            while not await request.is_disconnected():
+            last, quiet, ends = None, 0.0, time.monotonic() + STREAM_MAX_S
+            while not await request.is_disconnected() and time.monotonic() < ends:
                 # Checked again each round: a disabled person or an expired token ends the stream.
                 try:
                     await self.access.person(auth, *OFFICERS)

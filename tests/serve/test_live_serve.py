@@ -61,7 +61,7 @@ def streamed(serve_url, live, shared_dir) -> dict:
     return {"responses": responses, "alerts": [a for r in responses for a in r["alerts"]]}
 
 
-def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, live, people):
+def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, live, people, shared_dir):
     responses = streamed["responses"]
     assert sum(r["faces"] for r in responses) > len(responses) // 2
     assert all(len(r["boxes"]) == r["faces"] for r in responses)
@@ -80,6 +80,13 @@ def test_video_raises_alerts_for_the_enrolled_person_only(streamed, serve_url, l
     probe = httpx.get(serve_url + row["probe_crop_url"], params=WHY, headers=people["operator"],
                       timeout=10)
     assert probe.status_code == 200 and probe.content[:2] == b"\xff\xd8"
+    assert row["rationale"] == "wanted on warrant W-1" and row["category"] == "wanted_suspect"
+    # The watchlist side is the face, framed as the probe crop is, not the whole custody photograph.
+    face = httpx.get(serve_url + row["watchlist_image_url"], params=WHY, headers=people["operator"], timeout=10)
+    assert face.status_code == 200 and face.content[:2] == b"\xff\xd8"
+    custody = cv2.imread(str(shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png"))
+    crop = cv2.imdecode(np.frombuffer(face.content, np.uint8), cv2.IMREAD_COLOR)
+    assert crop.shape[0] < custody.shape[0] and crop.shape[1] < custody.shape[1]
 
 
 def test_operator_adjudicates_an_alert(streamed, serve_url, live, people):
@@ -89,10 +96,31 @@ def test_operator_adjudicates_an_alert(streamed, serve_url, live, people):
                       headers=people["planner"], timeout=10).status_code == 403
     assert httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "maybe"},
                       headers=op, timeout=10).status_code == 422
-    r = httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "confirmed"}, headers=op, timeout=10)
+    alert = f"{serve_url}/v1/alerts/{alert_id}"
+    # Nothing to record yet: an outcome needs a confirmed alert, an undo a decision.
+    assert httpx.post(f"{alert}/engagement", json={"outcome": "arrested"}, headers=op, timeout=10).status_code == 409
+    assert httpx.post(f"{alert}/undo", headers=op, timeout=10).status_code == 409
+    r = httpx.post(f"{alert}/adjudication", json={"outcome": "declined", "note": "not him"}, headers=op, timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "declined" and r.json()["note"] == "not him"
+    assert r.json()["undo_until"], "the decider may take it back for a while"
+    # Another officer of the deployment (an admin here) cannot undo it, its decider can.
+    assert httpx.post(f"{alert}/undo", headers=people["admin"], timeout=10).status_code == 409
+    undone = httpx.post(f"{alert}/undo", headers=op, timeout=10)
+    assert undone.status_code == 200 and undone.json()["status"] == "pending" and undone.json()["adjudicated_by"] is None
+    r = httpx.post(f"{alert}/adjudication", json={"outcome": "confirmed"}, headers=op, timeout=10)
     assert r.status_code == 200 and r.json()["status"] == "confirmed" and r.json()["adjudicated_by"] == "olly.operator"
-    again = httpx.post(f"{serve_url}/v1/alerts/{alert_id}/adjudication", json={"outcome": "declined"}, headers=op, timeout=10)
+    again = httpx.post(f"{alert}/adjudication", json={"outcome": "declined"}, headers=op, timeout=10)
     assert again.status_code == 409
+    assert httpx.post(f"{alert}/engagement", json={"outcome": "jailed"}, headers=op, timeout=10).status_code == 422
+    engaged = httpx.post(f"{alert}/engagement", json={"outcome": "arrested", "note": "on warrant"}, headers=op,
+                         timeout=10)
+    assert engaged.status_code == 200 and engaged.json()["engagement"] == "arrested"
+    assert engaged.json()["undo_until"] is None, "no undo once an outcome is recorded"
+    assert httpx.post(f"{alert}/engagement", json={"outcome": "spoken_to"}, headers=op, timeout=10).status_code == 409
+    assert httpx.post(f"{alert}/undo", headers=op, timeout=10).status_code == 409
+    board = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/dashboard", headers=op, timeout=10).json()
+    assert (board["alerts"], board["true_alerts"], board["engagement_outcomes"]["arrested"]) == (1, 1, 1)
+    assert board["version"] == live["version"]["version"] and board["seconds_to_end"] > 0
 
 
 def test_outside_the_window_frames_are_refused_unprocessed(streamed, serve_url, live, shared_dir, people):
@@ -151,30 +179,35 @@ def test_every_route_against_every_role(serve_url, live, people):
     """Signed-in people in their roles from the database; a camera key is no sign-in; a wrong password
     gets no token. Unknown alert ids keep this free of side effects: a permitted role gets 404."""
     dep, nowhere = live["deployment"]["id"], "00000000-0000-0000-0000-000000000000"
+    decision, outcome = {"outcome": "confirmed"}, {"outcome": "arrested"}
     routes = {
-        "list alerts": ("GET", f"/v1/deployments/{dep}/alerts", WHY),
-        "adjudicate": ("POST", f"/v1/alerts/{nowhere}/adjudication", None),
-        "probe crop": ("GET", f"/v1/alerts/{nowhere}/probe", WHY),
-        "watchlist image": ("GET", f"/v1/alerts/{nowhere}/watchlist-image", WHY),
-        "metrics": ("GET", "/metrics", None),
-        "flush": ("POST", "/admin/flush", None),
+        "list alerts": ("GET", f"/v1/deployments/{dep}/alerts", WHY, None),
+        "adjudicate": ("POST", f"/v1/alerts/{nowhere}/adjudication", None, decision),
+        "undo": ("POST", f"/v1/alerts/{nowhere}/undo", None, None),
+        "engagement": ("POST", f"/v1/alerts/{nowhere}/engagement", None, outcome),
+        "probe crop": ("GET", f"/v1/alerts/{nowhere}/probe", WHY, None),
+        "watchlist image": ("GET", f"/v1/alerts/{nowhere}/watchlist-image", WHY, None),
+        "dashboard": ("GET", f"/v1/deployments/{dep}/dashboard", None, None),
+        "cameras": ("GET", f"/v1/deployments/{dep}/cameras", None, None),
+        "my deployments": ("GET", "/v1/me/deployments", None, None),
+        "metrics": ("GET", "/metrics", None, None),
+        "flush": ("POST", "/admin/flush", None, None),
     }
     expected = {  # role: status per route, in the order above
-        "operator": (200, 404, 404, 404, 403, 403),
-        "idle_operator": (404, 404, 404, 404, 403, 403),  # the live deployment is not theirs
-        "planner": (403, 403, 403, 403, 403, 403),
-        "auditor": (200, 403, 404, 404, 403, 403),
-        "admin": (200, 404, 404, 404, 200, 200),
-        "camera key": (401,) * 6,
-        "nobody": (401,) * 6,
+        "operator": (200, 404, 404, 404, 404, 404, 200, 200, 200, 403, 403),
+        "idle_operator": (404, 404, 404, 404, 404, 404, 404, 404, 200, 403, 403),  # the live deployment is not theirs
+        "planner": (403,) * 11,
+        "auditor": (200, 403, 403, 403, 404, 404, 200, 200, 200, 403, 403),
+        "admin": (200, 404, 404, 404, 404, 404, 200, 200, 200, 200, 200),
+        "camera key": (401,) * 11,
+        "nobody": (401,) * 11,
     }
     headers = {**people, "camera key": {"X-API-Key": live["keys"]["camera"]}, "nobody": {}}
     seen = {}
     for role in expected:
-        seen[role] = tuple(httpx.request(method, serve_url + path, params=params, headers=headers[role],
-                                         json={"outcome": "confirmed"} if method == "POST" else None,
+        seen[role] = tuple(httpx.request(method, serve_url + path, params=params, headers=headers[role], json=body,
                                          timeout=10).status_code
-                           for method, path, params in routes.values())
+                           for method, path, params, body in routes.values())
     assert seen == expected
     refused = httpx.post(f"{serve_url}/v1/auth/token", data={"username": "olly.operator", "password": "guess"},
                          timeout=10)

@@ -1,0 +1,122 @@
+"""The operator console in a headless Chromium against the running ingress: an officer signs in, an alert
+raised by frames of the real video appears without a reload, they confirm it with a note (and undo and
+confirm again), record an arrest and see the dashboard count it; another deployment's officer sees nothing
+of it; an alert that retention deleted answers with a clear message. Screenshots go to the test artefacts."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psycopg
+import pytest
+
+from lfr_core.db.connection import admin_dsn
+from tests.browser import launch, needs_chromium, screenshot
+from tests.conftest import OPERATOR, PASSWORD
+from tests.serve.conftest import MIRANDA
+from tests.serve.test_live_serve import post, video_frames
+
+WHY = "adjudicating alerts of the console test"
+pytestmark = [pytest.mark.slow, needs_chromium]
+
+
+def _sign_in(page, url: str, name: str) -> None:
+    page.goto(f"{url}/console")
+    page.fill("#user", name)
+    page.fill("#pass", PASSWORD)
+    page.click("#signin button")
+    page.wait_for_selector("#who:has-text('Signed in as')")
+
+
+def _stream_clip(url: str, live: dict, shared_dir) -> None:
+    start = datetime.now(UTC)
+    for offset, jpeg in video_frames(shared_dir):
+        r = post(url, live["deployment"]["id"], live["keys"]["camera"], jpeg, when=start + timedelta(seconds=offset))
+        assert r.status_code == 200, r.text
+
+
+def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir, services):
+    from playwright.sync_api import sync_playwright
+
+    dep = str(live["deployment"]["id"])
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            _sign_in(page, serve_url, OPERATOR.name)
+            assert page.locator("#dep option").evaluate_all("os => os.map(o => o.value)") == [dep]
+            page.fill("#why", WHY)
+            page.click("#open")
+            page.wait_for_selector("#live:has-text('live')")
+            screenshot(page, "console-waiting")
+
+            # The page is open; the camera now sends the clip. The alert must arrive without a reload.
+            feeder = threading.Thread(target=_stream_clip, args=(serve_url, live, shared_dir))
+            feeder.start()
+            card = page.locator("article.alert.pending").first
+            card.wait_for(timeout=120_000)
+            feeder.join(timeout=300)
+            assert MIRANDA in card.inner_text() and "wanted on warrant W-1" in card.inner_text()
+            for label in ("Camera (probe)", "Watchlist"):
+                img = card.locator(f"figure:has(figcaption:text-is('{label}')) img")
+                img.wait_for()
+                page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+            sizes = card.locator("figure img").evaluate_all("is => is.map(i => [i.clientWidth, i.clientHeight])")
+            assert sizes[0] == sizes[1], "probe and watchlist faces are shown at the same scale"
+            screenshot(page, "console-alert")
+
+            # Confirm, with a note, after the confirmation step; undo; confirm again.
+            card.get_by_role("button", name="Confirm match").click()
+            page.fill("#note", "matches the custody photo; engaging")
+            page.click("#decide-ok")
+            decided = page.locator(f"article[data-alert] .status.confirmed")
+            decided.wait_for()
+            assert "engaging" in decided.inner_text() and OPERATOR.name in decided.inner_text()
+            page.get_by_role("button", name="Undo").first.click()
+            page.locator("article.alert.pending").first.wait_for()
+            page.locator("article.alert.pending").first.get_by_role("button", name="Confirm match").click()
+            page.click("#decide-ok")
+            page.locator("article .status.confirmed").first.wait_for()
+
+            # After the engagement: its outcome, counted on the dashboard.
+            page.select_option("article select", "arrested")
+            page.get_by_role("button", name="Record outcome").click()
+            page.click("#decide-ok")
+            page.locator("article:has-text('Outcome: Arrested')").wait_for()
+            page.wait_for_function("document.getElementById('dash').dataset.arrests === '1' && "
+                                   "document.getElementById('dash').dataset.confirmed === '1'", timeout=20_000)
+            assert "faces seen" in page.inner_text("#dash")
+            page.locator("#tiles .tile:has-text('cam-1')").wait_for(timeout=20_000)
+            screenshot(page, "console-decided")
+            page.set_viewport_size({"width": 820, "height": 1180})  # a tablet, upright
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, "nothing runs off a tablet's screen"
+            screenshot(page, "console-tablet")
+
+            # Another deployment's officer: only their own deployment, and nothing of this one's alerts.
+            other = browser.new_page(viewport={"width": 1366, "height": 900})
+            _sign_in(other, serve_url, "ivy.operator")
+            assert other.locator("#dep option").evaluate_all("os => os.map(o => o.value)") == [str(live["idle"]["id"])]
+            other.fill("#why", WHY)
+            other.click("#open")
+            other.wait_for_selector("#live:has-text('live')")
+            assert other.locator("article.alert").count() == 0
+            screenshot(other, "console-other-officer")
+        finally:
+            browser.close()
+
+    # The same alert, straight through the API: no second decision, none by a planner, none once deleted.
+    token = httpx.post(f"{serve_url}/v1/auth/token", data={"username": OPERATOR.name, "password": PASSWORD},
+                       timeout=10).json()["access_token"]
+    op = {"Authorization": f"Bearer {token}"}
+    alert = httpx.get(f"{serve_url}/v1/deployments/{dep}/alerts", params={"reason": WHY}, headers=op, timeout=10).json()[0]
+    again = httpx.post(f"{serve_url}/v1/alerts/{alert['id']}/adjudication", json={"outcome": "declined"}, headers=op,
+                       timeout=10)
+    assert again.status_code == 409 and "already adjudicated" in again.json()["detail"]
+    with psycopg.connect(admin_dsn(services)) as conn:  # retention's deletion, as the sweep does it
+        conn.execute("DELETE FROM alerts WHERE id = %s", (alert["id"],))
+    gone = httpx.post(f"{serve_url}/v1/alerts/{alert['id']}/engagement", json={"outcome": "spoken_to"}, headers=op,
+                      timeout=10)
+    assert gone.status_code == 404 and "no alert" in gone.json()["detail"]
