@@ -154,6 +154,16 @@ class AlertSettings(BaseModel):
     retention_days: int = Field(31, ge=1, le=3650, description="Alerts older than this are deleted unless on hold")
 
 
+class PublicSettings(BaseModel):
+    """What the public record of each deployment says about the force (lfr_core/public_record.py)."""
+
+    force_name: str = Field("Example Constabulary", min_length=1, max_length=200)
+    contact: str = Field("Call 101 or write to lfr-enquiries@example.police.uk", min_length=1, max_length=500,
+                         description="How the public contacts the force about a deployment")
+    policy_url: str = Field("https://www.example.police.uk/lfr", max_length=500,
+                            description="Where the force's live facial recognition policy is published")
+
+
 class AuditSettings(BaseModel):
     signing_key_file: Path | None = Field(
         None, description="Ed25519 private key (PEM) that signs audit checkpoints; keep it off the database host "
@@ -242,6 +252,7 @@ class Settings(BaseSettings):
     track: TrackSettings = TrackSettings()
     watchlist: WatchlistSettings = WatchlistSettings()
     alerts: AlertSettings = AlertSettings()
+    public: PublicSettings = PublicSettings()
     audit: AuditSettings = AuditSettings()
     identity: IdentitySettings = IdentitySettings()
     serve: ServeSettings = ServeSettings()

@@ -49,6 +49,7 @@ from ray_apps.http_contract import (CAMERA_PATTERN, NO_NUL, AlertOut, Flushed, F
                                     errors, person_token)
 from ray_apps.metrics import Metrics
 from ray_apps.officer_routes import OfficerRoutes
+from ray_apps.public_routes import PublicRoutes
 from ray_apps.options import AppOptions
 
 log = logging.getLogger("ray.serve")
@@ -58,7 +59,7 @@ IMAGE_TYPES = frames.IMAGE_TYPES
 
 @serve.deployment(name="Ingress")
 @serve.ingress(app)
-class Ingress(OfficerRoutes):
+class Ingress(OfficerRoutes, PublicRoutes):
     def __init__(self, detector: DeploymentHandle, embedder: DeploymentHandle, options: dict[str, Any] | None = None) -> None:
         from lfr_core.config import get_settings
         from lfr_core.storage.objectstore import ObjectStore

@@ -6,6 +6,7 @@ of it; an alert that retention deleted answers with a clear message. Screenshots
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -120,3 +121,41 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
     gone = httpx.post(f"{serve_url}/v1/alerts/{alert['id']}/engagement", json={"outcome": "spoken_to"}, headers=op,
                       timeout=10)
     assert gone.status_code == 404 and "no alert" in gone.json()["detail"]
+
+
+def test_the_public_sees_the_notice_before_the_window_and_the_results_after(serve_url, live, services, store, db):
+    from playwright.sync_api import sync_playwright
+
+    from tests.live.test_public_record import SUBJECTS, closed_deployment_with_alerts
+
+    closed = closed_deployment_with_alerts(db, services, store, "Published Results Square")
+    upcoming = str(live["idle"]["id"])
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 900})
+            page.goto(f"{serve_url}/public/deployments")
+            page.get_by_role("link", name="Published Results Square").wait_for()
+            screenshot(page, "public-index")
+            page.goto(f"{serve_url}/public/deployments/{upcoming}")
+            text = page.inner_text("main")
+            assert "live facial recognition in use" in text and "deletes it at once" in text
+            assert "Results" not in text, "no results before the window"
+            screenshot(page, "public-notice")
+            page.goto(f"{serve_url}/public/deployments/{closed}")
+            results = page.locator("#results + table")
+            assert "Arrests\t1" in results.inner_text() and "True alerts\t1" in results.inner_text()
+            assert not any(s in page.content() for s in SUBJECTS)
+            screenshot(page, "public-results")
+        finally:
+            browser.close()
+    for kind in ("sign", "leaflet"):
+        pdf = httpx.get(f"{serve_url}/public/deployments/{upcoming}/notice.pdf", params={"format": kind}, timeout=30)
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-")
+    assert httpx.get(f"{serve_url}/public/deployments/{upcoming}/notice.pdf", params={"format": "poster"},
+                     timeout=10).status_code == 422
+    assert httpx.get(f"{serve_url}/public/deployments/{upcoming}/results", timeout=10).status_code == 409
+    published = httpx.get(f"{serve_url}/public/deployments/{closed}/results", timeout=10).json()
+    assert published["arrests"] == 1 and published["reconciled_with_audit_log"] is True
+    assert httpx.get(f"{serve_url}/public/deployments/{uuid.uuid4()}", timeout=10).status_code == 404

@@ -1,0 +1,201 @@
+"""The public record of a deployment: before the window, a notice (place, times, purpose, legal basis, what
+happens to images of people not on the watchlist, how to contact the force) as a web page, a printable sign
+and a leaflet (PDF); after it, the results in the shape forces publish per deployment (date, place, times,
+watchlist size, threshold, faces seen, alerts, true and false alerts, engagements, arrests and other
+outcomes), counted from the audit log and reconciled with the alert table.
+
+Nothing here identifies anyone on a watchlist: no subject reference, category, image or officer's name is
+read, only the deployment's public terms and counts."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from lfr_core import deployments, reports
+from lfr_core.alerts import ENGAGEMENTS, OUTCOMES
+from lfr_core.config import Settings
+
+PUBLIC_STATUSES = ("planned", "live", "closed", "cancelled")
+
+NOT_ON_THE_LIST = ("If you are not on the watchlist, the system compares your face with the list and deletes it at "
+                   "once: no image, face or biometric template of you is stored, and no one sees it.")
+ON_AN_ALERT = ("If the system suggests a possible match, an officer compares the two images and decides whether "
+               "to speak to the person. An alert is never an identification by itself. The image of a possible "
+               "match is kept for {days} days, then deleted unless it is needed as evidence.")
+
+
+def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUID | str) -> dict[str, Any]:
+    """What the public is told before and during the window."""
+    dep = deployments.get(conn, deployment_id)
+    conn.rollback()
+    return {
+        "deployment_id": str(dep["id"]), "force": settings.public.force_name, "place": dep["place"],
+        "window_start": dep["window_start"], "window_end": dep["window_end"], "purpose": dep["purpose"],
+        "legal_basis": dep["legal_basis"], "status": dep["status"],
+        "not_on_the_list": NOT_ON_THE_LIST,
+        "on_an_alert": ON_AN_ALERT.format(days=settings.alerts.retention_days),
+        "contact": settings.public.contact, "policy_url": settings.public.policy_url,
+    }
+
+
+def _replay_audit(conn: psycopg.Connection, deployment_id: str) -> dict[str, dict[str, str | None]]:
+    """Each alert's last decision and its engagement outcome, replayed from the audit log (an undo returns it
+    to pending; retention deletes the row, not the record)."""
+    rows = conn.execute(
+        """SELECT object_id, action FROM audit.audit_log
+           WHERE object_type = 'alert' AND details->>'deployment_id' = %s
+             AND (action IN ('alert.raise', 'alert.undone') OR action = ANY(%s) OR action LIKE 'alert.engagement.%%')
+           ORDER BY seq""", (deployment_id, [f"alert.{o}" for o in OUTCOMES])).fetchall()
+    alerts: dict[str, dict[str, str | None]] = {}
+    for r in rows:
+        action = r["action"].removeprefix("alert.")
+        alert = alerts.setdefault(r["object_id"], {"status": "pending", "engagement": None})
+        if action.startswith("engagement."):
+            alert["engagement"] = action.removeprefix("engagement.")
+        else:
+            alert["status"] = "pending" if action in ("raise", "undone") else action
+    return alerts
+
+
+def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> dict[str, Any]:
+    """The published results, counted from the audit log (alerts that retention deleted still count), and
+    whether every alert still stored says what the log says of it."""
+    report = reports.build_report(conn, str(deployment_id))
+    d = report["deployment"]
+    logged = _replay_audit(conn, d["id"])
+    stored = {str(r["id"]): {"status": r["status"], "engagement": r["engagement"]} for r in conn.execute(
+        "SELECT id, status, engagement FROM alerts WHERE deployment_id = %s", (d["id"],)).fetchall()}
+    conn.rollback()
+    count = {s: sum(1 for a in logged.values() if a["status"] == s) for s in ("pending", *OUTCOMES)}
+    outcomes = {e: sum(1 for a in logged.values() if a["engagement"] == e) for e in ENGAGEMENTS}
+    return {
+        "deployment_id": d["id"], "place": d["place"], "window_start": d["window_start"], "window_end": d["window_end"],
+        "status": d["status"], "watchlist_size": report["watchlist"]["size"], "threshold": d["threshold"],
+        "faces_seen": report["traffic"]["faces_seen"], "alerts": len(logged), "true_alerts": count["confirmed"],
+        "false_alerts": count["declined"], "not_engaged": count["not_engaged"], "awaiting_decision": count["pending"],
+        "engagements": count["confirmed"] + count["declined"], "arrests": outcomes["arrested"],
+        "engagement_outcomes": outcomes,
+        "reconciled_with_audit_log": all(logged.get(i) == a for i, a in stored.items()),
+        "alerts_still_stored": len(stored), "provisional": count["pending"] > 0,
+    }
+
+
+def public_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute("""SELECT id, place, window_start, window_end, status FROM deployments
+                           WHERE status = ANY(%s) ORDER BY window_start DESC LIMIT 200""",
+                        (list(PUBLIC_STATUSES),)).fetchall()
+    conn.rollback()
+    return rows
+
+
+def _when(start: datetime, end: datetime) -> str:
+    same_day = start.date() == end.date()
+    return (f"{start:%A %d %B %Y}, {start:%H:%M} to {end:%H:%M} UTC" if same_day
+            else f"{start:%d %B %Y %H:%M} to {end:%d %B %Y %H:%M} UTC")
+
+
+_STYLE = """body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;margin:0;background:#f5f6f8}
+main{max-width:46rem;margin:0 auto;padding:1.5rem 1rem;background:#fff;min-height:100vh}
+h1{font-size:1.6rem;margin:.2rem 0 1rem} h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
+.banner{background:#14213d;color:#fff;padding:.8rem 1rem;border-radius:6px;font-weight:600}
+table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #d5d9e0;padding:.35rem .4rem;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums} a{color:#0b5cad} .muted{color:#5b6475;font-size:.9rem}
+@media print{body{background:#fff} main{max-width:none} .noprint{display:none}}"""
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
+            f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
+
+
+def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
+    items = "".join(f'<tr><td><a href="/public/deployments/{r["id"]}">{html.escape(r["place"])}</a></td>'
+                    f'<td>{_when(r["window_start"], r["window_end"])}</td><td>{r["status"]}</td></tr>' for r in rows)
+    return _page(f"{settings.public.force_name}: live facial recognition deployments",
+                 f'<div class="banner">{html.escape(settings.public.force_name)}</div>'
+                 f"<h1>Live facial recognition deployments</h1>"
+                 f"<table><tr><th>Place</th><th>When</th><th>Status</th></tr>{items}</table>"
+                 f'<p class="muted">Our policy: <a href="{html.escape(settings.public.policy_url)}">'
+                 f"{html.escape(settings.public.policy_url)}</a></p>")
+
+
+def render_page(note: dict[str, Any], outcome: dict[str, Any] | None) -> str:
+    """The deployment's public page: the notice, and once the window is over, its results."""
+    e = html.escape
+    dep = note["deployment_id"]
+    parts = [f'<div class="banner">{e(note["force"])}: live facial recognition in use</div>',
+             f"<h1>{e(note['place'])}</h1>",
+             f"<p><strong>{_when(note['window_start'], note['window_end'])}</strong></p>"]
+    if note["status"] == "cancelled":
+        parts.append("<p><strong>This deployment was cancelled.</strong></p>")
+    parts += [f"<h2>Why</h2><p>{e(note['purpose'])}</p>",
+              f"<h2>Legal basis</h2><p>{e(note['legal_basis'])}</p>",
+              f"<h2>If you are not on the watchlist</h2><p>{e(note['not_on_the_list'])}</p>",
+              f"<h2>If the system suggests a match</h2><p>{e(note['on_an_alert'])}</p>",
+              f"<h2>Contact</h2><p>{e(note['contact'])}. Our policy: "
+              f'<a href="{e(note["policy_url"])}">{e(note["policy_url"])}</a></p>',
+              f'<p class="noprint">Printable <a href="/public/deployments/{dep}/notice.pdf?format=sign">sign</a> and '
+              f'<a href="/public/deployments/{dep}/notice.pdf?format=leaflet">leaflet</a> (PDF).</p>']
+    if outcome is not None:
+        rows = [("Watchlist size", outcome["watchlist_size"]), ("Threshold", f"{outcome['threshold']:.3f}"
+                                                                if outcome["threshold"] is not None else "-"),
+                ("Faces seen", outcome["faces_seen"]), ("Alerts", outcome["alerts"]),
+                ("True alerts", outcome["true_alerts"]), ("False alerts", outcome["false_alerts"]),
+                ("Not engaged", outcome["not_engaged"]), ("Engagements", outcome["engagements"]),
+                ("Arrests", outcome["arrests"])]
+        rows += [(f"Outcome: {k.replace('_', ' ')}", n) for k, n in outcome["engagement_outcomes"].items()
+                 if k != "arrested"]
+        table = "".join(f"<tr><td>{e(str(k))}</td><td class='n'>{v}</td></tr>" for k, v in rows)
+        parts += ["<h2 id='results'>Results</h2>", f"<table>{table}</table>",
+                  "<p class='muted'>Counted from the platform's audit log"
+                  + (" and reconciled with the alert records." if outcome["reconciled_with_audit_log"]
+                     else "; the alert records do not agree with it and are being reviewed.")
+                  + (f" {outcome['awaiting_decision']} alert(s) still await a decision: these figures are provisional."
+                     if outcome["provisional"] else "") + "</p>"]
+    return _page(f"Live facial recognition: {note['place']}", "".join(parts))
+
+
+def _latin1(text: str) -> str:
+    return text.replace("\u2019", "'").replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(note: dict[str, Any], kind: str) -> bytes:
+    """A sign (A3 landscape, read from a distance) or a leaflet (A5, the whole notice) to hand out."""
+    from fpdf import FPDF
+
+    if kind not in ("sign", "leaflet"):
+        raise ValueError(f"unknown notice format {kind!r}: sign or leaflet")
+    sign = kind == "sign"
+    pdf = FPDF(orientation="L" if sign else "P", format="A3" if sign else (148, 210))  # A5 in mm
+    pdf.set_auto_page_break(True, margin=12)
+    pdf.set_margins(18 if sign else 12, 14 if sign else 10)
+    pdf.add_page()
+    width = pdf.epw
+
+    def block(text: str, size: float, style: str = "", gap: float = 2) -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(width, size * 0.5, _latin1(text))
+        pdf.ln(gap)
+
+    block(note["force"], 20 if sign else 10, "B")
+    block("Live facial recognition in use", 60 if sign else 18, "B", 6)
+    block(note["place"], 36 if sign else 13, "B")
+    block(_when(note["window_start"], note["window_end"]), 28 if sign else 11, "", 6)
+    if sign:
+        block(note["not_on_the_list"], 22)
+        block(f"Why: {note['purpose']}", 18)
+        block(f"Questions: {note['contact']}. {note['policy_url']}", 18)
+    else:
+        for heading, text in (("Why", note["purpose"]), ("Legal basis", note["legal_basis"]),
+                              ("If you are not on the watchlist", note["not_on_the_list"]),
+                              ("If the system suggests a match", note["on_an_alert"]),
+                              ("Contact", f"{note['contact']}. Our policy: {note['policy_url']}")):
+            block(heading, 11, "B", 0.5)
+            block(text, 9.5, "", 3)
+    return bytes(pdf.output())

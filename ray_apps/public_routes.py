@@ -1,0 +1,67 @@
+"""The public record of each deployment (lfr_core/public_record.py), open to anyone: the list of
+deployments, each one's notice (a web page, and a printable sign and leaflet) and, once its window is over,
+its results. No sign-in, nothing about anyone on a watchlist.
+
+A mixin of the ingress (ray_apps/ingress.py), like ray_apps/officer_routes.py."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from fastapi import HTTPException, Path, Query
+from fastapi.responses import HTMLResponse, Response
+
+from lfr_core import public_record
+from lfr_core.errors import NotFound
+from ray_apps.http_app import app
+from ray_apps.http_contract import errors
+
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+
+
+class PublicRoutes:
+    """Route methods bound by Serve through the ingress class (see ray_apps/http_app.py)."""
+
+    async def _public_notice(self, deployment_id: str) -> dict[str, Any]:
+        dep_id = self._uuid(deployment_id, "deployment")
+        try:
+            note = await self._db(public_record.notice, self.settings, dep_id)
+        except NotFound as e:
+            raise HTTPException(404, f"no deployment {deployment_id!r}") from e
+        if note["status"] not in public_record.PUBLIC_STATUSES:
+            raise HTTPException(404, f"no deployment {deployment_id!r}")
+        return note
+
+    @app.get("/public/deployments", response_class=HTMLResponse, summary="Public: every deployment, newest first",
+             responses=errors(503))
+    async def public_index(self) -> HTMLResponse:
+        rows = await self._db(public_record.public_deployments)
+        return HTMLResponse(public_record.render_index(rows, self.settings), headers=PUBLIC_CACHE)
+
+    @app.get("/public/deployments/{deployment_id}", response_class=HTMLResponse,
+             summary="Public: a deployment's notice and, after its window, its results", responses=errors(404, 503))
+    async def public_page(self, deployment_id: str = Path(max_length=64)) -> HTMLResponse:
+        note = await self._public_notice(deployment_id)
+        outcome = (await self._db(public_record.results, note["deployment_id"])
+                   if note["status"] in ("closed", "cancelled") else None)
+        return HTMLResponse(public_record.render_page(note, outcome), headers=PUBLIC_CACHE)
+
+    @app.get("/public/deployments/{deployment_id}/results", summary="Public: a deployment's results (JSON)",
+             responses=errors(404, 409, 503))
+    async def public_results(self, deployment_id: str = Path(max_length=64)) -> dict[str, Any]:
+        note = await self._public_notice(deployment_id)
+        if note["status"] not in ("closed", "cancelled"):
+            raise HTTPException(409, "results are published once the deployment's window is over")
+        return await self._db(public_record.results, note["deployment_id"])
+
+    @app.get("/public/deployments/{deployment_id}/notice.pdf", response_class=Response,
+             summary="Public: the notice as a printable sign or leaflet",
+             responses={200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                        **errors(404, 422, 503)})
+    async def public_notice_pdf(self, deployment_id: str = Path(max_length=64),
+                                format: Literal["sign", "leaflet"] = Query("leaflet")) -> Response:
+        note = await self._public_notice(deployment_id)
+        pdf = await asyncio.to_thread(public_record.render_pdf, note, format)
+        return Response(pdf, media_type="application/pdf", headers={
+            **PUBLIC_CACHE, "Content-Disposition": f'inline; filename="lfr-{format}-{note["deployment_id"][:8]}.pdf"'})
