@@ -1,27 +1,47 @@
-"""Admin audit view inside the Airflow UI: every deployment's watchlist versions with state, builder,
-approver, model, counts, manifest hash and purge receipt, and the published transparency reports.
+"""Admin audit view inside the Airflow UI, for admins and auditors: the audit chain checked now (hash chain
+and signed checkpoints, with the last anchor), and the deployments, filtered by place, date and state,
+each with its watchlist versions (approval, model, threshold, purge receipt), the rejected entries with
+their reasons, a link to the Airflow run that built each version, and the published transparency report.
 
 A FastAPI app mounted by the API server at /lfr-audit (server-rendered HTML, every value escaped) plus an
 external view, so it appears in the UI's navigation. It requires the Airflow login (the JWT cookie the UI
-sets) and reads the LFR database through lfr_core with the API server's LFR_* environment.
+sets) of Airflow's administrator or of a person who is an admin or auditor of the platform, and reads the
+LFR database through lfr_core (lfr_core/audit_overview.py) with the API server's LFR_* environment.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 PREFIX = "/lfr-audit"
+AIRFLOW_ADMIN = "admin"  # lfr_core/services/airflow_service.py ADMIN_USER: Airflow's own administrator
+READERS = ("admin", "auditor")
 app = FastAPI(title="LFR audit view", docs_url=None, redoc_url=None, openapi_url=None)
 
-STYLE = """<style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}table{border-collapse:collapse;
-margin-bottom:2rem;font-size:.85rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f3f3f3}code{font-size:.8rem}.purged{color:#777}.active{color:#070;font-weight:bold}</style>"""
+STYLE = """<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
+main{max-width:1240px;margin:0 auto;padding:1rem 1.2rem}
+h1{font-size:1.3rem;margin:.3rem 0 .8rem} h2{font-size:1.1rem;margin:1.4rem 0 .3rem}
+section{background:#fff;border:1px solid #d5d9e0;border-radius:8px;padding:.8rem 1rem;margin:0 0 1rem}
+.scroll{overflow-x:auto} table{border-collapse:collapse;width:100%;font-size:.85rem}
+th,td{border-bottom:1px solid #e1e4ea;padding:.3rem .45rem;text-align:left;vertical-align:top}
+th{background:#f3f4f7;white-space:nowrap} code{font-size:.8rem;word-break:break-all}
+.ok{color:#1f7a3a;font-weight:600} .bad{color:#b3261e;font-weight:600} .muted{color:#5b6475}
+.state-active{color:#1f7a3a;font-weight:600} .state-purged{color:#5b6475}
+form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end}
+form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#5b6475}
+form.filters input,form.filters select{font:inherit;padding:.3rem}
+details summary{cursor:pointer;color:#0b5cad}
+</style>"""
 
 
 async def current_user(request: Request) -> Any:
@@ -33,18 +53,42 @@ async def current_user(request: Request) -> Any:
         return None
 
 
+def may_read(name: str) -> bool:
+    """Airflow's administrator, or a person who is an admin or auditor of the platform (the database says)."""
+    if name == AIRFLOW_ADMIN:
+        return True
+    from lfr_core import people
+    from lfr_core.config import get_settings
+    from lfr_core.db.connection import connect
+
+    with connect(get_settings(), vector=False) as conn:
+        return any(r in READERS for r in people.signed_in_roles(conn, name))
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                        f"{STYLE}</head><body>{body}</body></html>", status_code=status)
+    return HTMLResponse(f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+                        f"<title>{html.escape(title)}</title>{STYLE}</head><body><main>{body}</main></body></html>",
+                        status_code=status)
 
 
-def _login_required() -> HTMLResponse:
-    return _page("Login required", "<h1>Login required</h1><p><a href='/auth/login/' target='_top'>Log in to "
-                 "Airflow</a> to see the LFR audit view.</p>", status=401)
+def _refused(user: Any) -> HTMLResponse | None:
+    if user is None:
+        return _page("Login required", "<h1>Login required</h1><p><a href='/auth/login/' target='_top'>Log in to "
+                     "Airflow</a> to see the LFR audit view.</p>", status=401)
+    if not may_read(user.get_name()):
+        return _page("Not allowed", f"<h1>Not allowed</h1><p>{_e(user.get_name())} is not an admin or auditor of "
+                     f"the platform.</p>", status=403)
+    return None
 
 
 def _e(value: Any) -> str:
     return html.escape("-" if value is None else str(value))
+
+
+def _short(value: Any, n: int = 12) -> str:
+    text = "-" if value is None else str(value)
+    return f"<code title='{_e(text)}'>{_e(text[:n])}{'…' if len(text) > n else ''}</code>"
 
 
 def _receipt(receipt: dict[str, Any] | None) -> str:
@@ -52,61 +96,140 @@ def _receipt(receipt: dict[str, Any] | None) -> str:
         return "-"
     deleted = receipt.get("deleted", {})
     verified = receipt.get("verified", {})
-    return (f"<code>{_e(receipt.get('receipt_uri'))}</code><br>sha256 <code>{_e(receipt.get('receipt_sha256'))}</code>"
+    return (f"{_short(receipt.get('receipt_uri'), 40)}<br>sha256 {_short(receipt.get('receipt_sha256'))}"
             f"<br>deleted {_e(deleted.get('embeddings'))} templates, {_e(deleted.get('image_objects'))} images; "
             f"remaining {_e(verified.get('embeddings_remaining'))}/{_e(verified.get('objects_remaining'))}"
             f"<br>by {_e(receipt.get('purged_by'))} at {_e(receipt.get('purged_at'))}: {_e(receipt.get('reason'))}")
 
 
-def audit_rows() -> list[dict[str, Any]]:
-    from lfr_core import deployments
+def _chain(status: dict[str, Any]) -> str:
+    verdict = ("<span class='ok'>verified</span>" if status["ok"]
+               else f"<span class='bad'>{len(status['problems'])} problem(s)</span>")
+    problems = "".join(f"<li>{_e(p)}</li>" for p in status["problems"])
+    return (f"<section id='chain'><h2>Audit chain: {verdict}</h2>"
+            f"<p>{_e(status['rows'])} rows checked at {_e(status['verified_at'])}; head {_short(status['head'], 16)}. "
+            f"Last anchor: {_e(status['last_anchor_rows'])} rows signed at {_e(status['last_anchor_at'])} "
+            f"({_e(status['checkpoints'])} checkpoints stored).</p>"
+            f"{f'<ul>{problems}</ul>' if problems else ''}</section>")
+
+
+def _filters(place: str, since: date | None, until: date | None, status: str) -> str:
+    from lfr_core.deployments import STATUSES
+
+    options = "".join(f"<option value='{s}'{' selected' if s == status else ''}>{s or 'any'}</option>"
+                      for s in ("", *STATUSES))
+    return (f"<form class='filters' method='get' action='{PREFIX}/'>"
+            f"<label>Place<input name='place' value='{_e(place if place else '')}'></label>"
+            f"<label>From<input type='date' name='since' value='{since or ''}'></label>"
+            f"<label>To<input type='date' name='until' value='{until or ''}'></label>"
+            f"<label>State<select name='status'>{options}</select></label><button>Filter</button></form>")
+
+
+def _version_row(v: dict[str, Any]) -> str:
+    run = (f"<a target='_top' href='/dags/lfr_deployment/runs/{quote(v['build_key'], safe='')}'>Airflow run</a>"
+           if v.get("build_key") else "-")
+    rejected = "".join(f"<li>{_e(r['subject_ref'])} #{_e(r['image_index'])}: {_e(r['reason'])}</li>"
+                       for r in v["rejected"])
+    rejected_cell = (f"<details><summary>{len(v['rejected'])} rejected</summary><ul>{rejected}</ul></details>"
+                     if rejected else "none")
+    model = (f"{_e(v['detector'].get('name'))} + {_e(v['embedder'].get('name'))} "
+             f"{_e(v['embedder'].get('version'))}<br>{_short(v['embedder_sha256'])}, {_e(v['embedding_dim'])}-d")
+    return (f"<tr class='state-{_e(v['state'])}'><td>v{_e(v['version'])}<br>{_short(v['id'], 8)}</td>"
+            f"<td>{_e(v['state'])}</td><td>{_e(v['built_by'])}<br>{run}</td>"
+            f"<td>{_e(v['approved_by'])}<br><span class='muted'>{_e(v['approved_at'])}</span><br>"
+            f"criteria {_short(v['criteria_sha256'])}</td><td>{model}</td>"
+            f"<td>{float(v['threshold']):.4f}<br><span class='muted'>{_e(v.get('threshold_source'))}</span></td>"
+            f"<td>{_e(v['entries_accepted'])} accepted<br>{rejected_cell}</td>"
+            f"<td>{_e(v['activated_at'])}<br>{_e(v['expired_at'])}<br>{_e(v['purged_at'])}</td>"
+            f"<td>{_receipt(v['purge_receipt'])}</td></tr>")
+
+
+def overview(place: str, since: date | None, until: date | None, status: str) -> tuple[dict[str, Any], list[dict]]:
+    from lfr_core import audit_overview
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
-    from lfr_core.watchlist import lifecycle
+    from lfr_core.storage.objectstore import ObjectStore
 
-    with connect(get_settings()) as conn:
-        return [{"deployment": d, "versions": lifecycle.list_versions(conn, d["id"])}
-                for d in deployments.list_all(conn)]
+    settings = get_settings()
+    with connect(settings) as conn:
+        chain = audit_overview.chain_status(conn, ObjectStore(settings), settings)
+        rows = audit_overview.deployments_overview(conn, place=place, since=since, until=until, status=status)
+    return chain, rows
 
 
 @app.get("/", response_class=HTMLResponse)
-def index(user: Any = Depends(current_user)) -> HTMLResponse:
-    if user is None:
-        return _login_required()
-    parts = ["<h1>LFR audit: deployments and watchlist versions</h1>"]
-    rows = audit_rows()
+def index(user: Any = Depends(current_user), place: str = Query("", max_length=200),
+          since: date | None = None, until: date | None = None, status: str = Query("", max_length=20)) -> HTMLResponse:
+    refused = _refused(user)
+    if refused:
+        return refused
+    try:
+        chain, rows = overview(place, since, until, status)
+    except ValueError as e:
+        return _page("Bad filter", f"<p>{_e(e)}</p>", 422)
+    parts = ["<h1>LFR audit: deployments and watchlist versions</h1>", _chain(chain),
+             f"<section>{_filters(place, since, until, status)}</section>"]
     if not rows:
-        parts.append("<p>No deployments yet.</p>")
-    for item in rows:
-        d = item["deployment"]
+        parts.append("<p>No deployment matches.</p>")
+    for d in rows:
         parts.append(
-            f"<h2 id='{_e(d['id'])}'>{_e(d['place'])} <small>({_e(d['status'])})</small></h2>"
-            f"<p>Deployment <code>{_e(d['id'])}</code>, window {_e(d['window_start'])} to {_e(d['window_end'])}; "
-            f"authorised by {_e(d['authorising_officer'])}; created by {_e(d['created_by'])}; "
-            f"threshold {_e(d['threshold'])}. <a href='{PREFIX}/reports/{_e(d['id'])}'>Transparency report</a></p>")
-        if not item["versions"]:
-            parts.append("<p>No watchlist versions.</p>")
+            f"<section><h2 id='{_e(d['id'])}'>{_e(d['place'])} <small>({_e(d['status'])})</small></h2>"
+            f"<p>Deployment {_short(d['id'], 36)}, window {_e(d['window_start'])} to {_e(d['window_end'])}; "
+            f"authorised by {_e(d['authorising_officer'])}; created by {_e(d['created_by'])}. "
+            f"<a href='{PREFIX}/reports/{_e(d['id'])}'>Transparency report</a></p>")
+        if not d["versions"]:
+            parts.append("<p class='muted'>No watchlist versions.</p></section>")
             continue
-        parts.append("<table><tr><th>version</th><th>id</th><th>state</th><th>built by</th><th>approved by</th>"
-                     "<th>model</th><th>entries (accepted/rejected)</th><th>manifest sha256</th><th>criteria sha256</th>"
+        parts.append("<div class='scroll'><table><tr><th>version</th><th>state</th><th>built by</th>"
+                     "<th>approved by</th><th>model</th><th>threshold</th><th>entries</th>"
                      "<th>activated / expired / purged</th><th>purge receipt</th></tr>")
-        for v in item["versions"]:
-            model = f"{_e(v['detector'].get('name'))} + {_e(v['embedder'].get('name'))}<br><code>{_e(v['embedder_sha256'][:16])}</code>"
-            parts.append(
-                f"<tr class='{_e(v['state'])}'><td>{_e(v['version'])}</td><td><code>{_e(v['id'])}</code></td>"
-                f"<td>{_e(v['state'])}</td><td>{_e(v['built_by'])}</td><td>{_e(v['approved_by'])}</td><td>{model}</td>"
-                f"<td>{_e(v['entries_total'])} ({_e(v['entries_accepted'])}/{_e(v['entries_rejected'])})</td>"
-                f"<td><code>{_e(v['manifest_sha256'])}</code></td><td><code>{_e(v['criteria_sha256'])}</code></td>"
-                f"<td>{_e(v['activated_at'])}<br>{_e(v['expired_at'])}<br>{_e(v['purged_at'])}</td>"
-                f"<td>{_receipt(v['purge_receipt'])}</td></tr>")
-        parts.append("</table>")
+        parts += [_version_row(v) for v in d["versions"]]
+        parts.append("</table></div></section>")
     return _page("LFR audit", "".join(parts))
+
+
+_BOLD, _CODE, _ITALIC = re.compile(r"\*\*(.+?)\*\*"), re.compile(r"`(.+?)`"), re.compile(r"(?<!\w)_(.+?)_(?!\w)")
+
+
+def markdown_html(markdown: str) -> str:
+    """The report's Markdown (lfr_core/reports.py render_markdown: headings, lists, tables, bold, code) as
+    HTML. Every character is escaped exactly once: the report's own escaping is undone first."""
+    out, table = [], []
+
+    def inline(text: str) -> str:
+        text = html.escape(html.unescape(text))
+        return _ITALIC.sub(r"<em>\1</em>", _CODE.sub(r"<code>\1</code>", _BOLD.sub(r"<strong>\1</strong>", text)))
+
+    def flush() -> None:
+        if table:
+            head, *body = [[inline(c.strip()) for c in row.strip("|").split("|")] for row in table
+                           if not set(row.replace("|", "").strip()) <= {"-", ":"}]
+            out.append("<div class='scroll'><table><tr>" + "".join(f"<th>{c}</th>" for c in head) + "</tr>"
+                       + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in body)
+                       + "</table></div>")
+            table.clear()
+
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        flush()
+        if line.startswith("#"):
+            level = min(len(line) - len(line.lstrip("#")) + 1, 4)
+            out.append(f"<h{level}>{inline(line.lstrip('#').strip())}</h{level}>")
+        elif line.startswith("- "):
+            out.append(f"<ul><li>{inline(line[2:])}</li></ul>")
+        elif line.strip():
+            out.append(f"<p>{inline(line)}</p>")
+    flush()
+    return "".join(out).replace("</ul><ul>", "")
 
 
 @app.get("/reports/{deployment_id}", response_class=HTMLResponse)
 def report(deployment_id: str, user: Any = Depends(current_user)) -> HTMLResponse:
-    if user is None:
-        return _login_required()
+    refused = _refused(user)
+    if refused:
+        return refused
     from lfr_core.config import get_settings
     from lfr_core.reports import report_keys
     from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
@@ -117,14 +240,18 @@ def report(deployment_id: str, user: Any = Depends(current_user)) -> HTMLRespons
         markdown = ObjectStore(settings).get_bytes(settings.s3.bucket_reports, md_key).decode()
     except ObjectStoreError:
         return _page("No report", f"<p>No report published for <code>{_e(deployment_id)}</code> yet.</p>", 404)
-    return _page("Transparency report", f"<p><a href='{PREFIX}/'>Back</a></p><pre>{html.escape(markdown)}</pre>")
+    return _page("Transparency report", f"<p><a href='{PREFIX}/'>Back</a></p><section>{markdown_html(markdown)}</section>")
 
 
 @app.get("/api/versions")
-def versions_json(user: Any = Depends(current_user)) -> Any:
+def versions_json(user: Any = Depends(current_user), place: str = Query("", max_length=200),
+                  since: date | None = None, until: date | None = None, status: str = Query("", max_length=20)) -> Any:
     if user is None:
         raise HTTPException(status_code=401, detail="Not authenticated")
-    return json.loads(json.dumps(audit_rows(), default=str))
+    if not may_read(user.get_name()):
+        raise HTTPException(status_code=403, detail="an admin or auditor of the platform only")
+    chain, rows = overview(place, since, until, status)
+    return json.loads(json.dumps({"chain": chain, "deployments": rows}, default=str))
 
 
 class LfrAuditViewPlugin(AirflowPlugin):

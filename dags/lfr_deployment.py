@@ -11,8 +11,8 @@ Triggered by a **planner** from the UI (*Trigger* → the form below). Each task
    logged and returned in XCom. `build_key` is the run id, so a retried build yields one version.
 3. `approve_watchlist`: a human-in-the-loop task under **Required Actions**. Its body shows what is being
    approved (terms, counts, every rejection's reason, categories, model and threshold, changes since the
-   last version). Only the deployment's authorisers may answer (`lfr deployment assign ID NAME --role
-   authoriser`, or the authorising officer when they are an authoriser here), never the list's builder;
+   last version). Only the deployment's authorisers may answer (`lfr deployment assign ID --person NAME
+   --role authoriser`, or the authorising officer when they are an authoriser here), never the list's builder;
    the answer is applied in the database as that person, where the four-eyes rule is checked again. There
    is no default answer: when `watchlist.approval_timeout_minutes` passes, the draft is purged with a
    receipt, the deployment cancelled and the run fails. *Reject* does the same in the authoriser's name.
@@ -128,9 +128,9 @@ class ApproveWatchlist(HITLOperator):
             return None
         asked = _domain(approval.brief, get_settings(), version_id, self._timeout_minutes(context))
         if not asked["respondents"]:
-            raise AirflowFailException("no one may approve this list: assign an authoriser other than its builder "
-                                       "(`lfr deployment assign ID NAME --role authoriser`), or name one as the "
-                                       "authorising officer")
+            raise AirflowFailException("no one may approve this list: assign an authoriser other than its "
+                                       "builder (`lfr deployment assign ID --person NAME --role authoriser`), or "
+                                       "name one as the authorising officer")
         self.subject, self.body = asked["subject"], asked["body"]
         self.assigned_users = [{"id": name, "name": name} for name in asked["respondents"]]
         self.response_timeout = timedelta(seconds=max(1.0, asked["seconds_left"]))

@@ -1,17 +1,16 @@
 """The main job on the embedded default, end to end, as the people involved would do it.
 
-A planner triggers the `lfr_deployment` DAG (run with `airflow dags test`, no scheduler needed) for a
-window a minute ahead; it builds the watchlist from custody images; an authoriser approves the draft;
-at window start the DAG activates it; a camera feed streams through Ray Serve and alerts are raised; an
-operator adjudicates them; at window end the DAG expires and purges the list and publishes the
-transparency report. Every step reads and writes the real services.
+A planner triggers the `lfr_deployment` DAG in Airflow (`airflow standalone`) for a window a minute or so
+ahead; it builds the watchlist from custody images; an authoriser approves the draft under Required
+Actions; at window start the DAG activates it; a camera feed streams through Ray Serve and alerts are
+raised; an operator decides them through the console's API and records the outcome; at window end the
+DAG expires and purges the list and publishes the transparency report and the public record. Every step
+reads and writes the real services, through the calls the interfaces make (lfr_core/demo_ui.py).
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import cv2
 
-from lfr_core import alerts, apikeys, audit, deployments, orchestration, people
+from lfr_core import apikeys, audit, deployments, orchestration, people
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.demo_data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
@@ -121,40 +120,35 @@ def make_plan(settings: Settings, data: DemoData) -> DemoPlan:
     return plan_from_images(images, settings.home / "demo", settings)
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str, poll_s: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll_s)
-    raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what}")
-
-
 def deployment_state(settings: Settings, intelligence_ref: str) -> dict[str, Any] | None:
     with connect(settings) as conn:
         return conn.execute(
             """SELECT d.id, d.status, d.window_start, d.window_end, v.id AS version_id, v.state, v.entries_accepted,
-                      v.entries_rejected, v.purge_receipt
+                      v.entries_rejected, v.approved_by, v.purge_receipt
                FROM deployments d LEFT JOIN watchlist_versions v ON v.deployment_id = d.id
                WHERE d.intelligence_ref = %s ORDER BY v.version DESC NULLS LAST LIMIT 1""",
             (intelligence_ref,),
         ).fetchone()
 
 
-@dataclass
-class DagRun:
-    thread: threading.Thread
-    result: dict[str, int] = field(default_factory=dict)
+def password_of(settings: Settings, name: str) -> str:
+    import json
+
+    return json.loads(people_file(settings).read_text())[name]
 
 
-def start_deployment_dag(settings: Settings, conf: dict[str, Any], log_path: Path) -> DagRun:
+def ensure_airflow(settings: Settings) -> None:
+    """Airflow running with the demo's people among its users (they are read at its start: a running Airflow
+    that predates them is restarted)."""
+    import json
+
     from lfr_core.services import airflow_service
 
-    run = DagRun(threading.Thread(daemon=True, target=lambda: run.result.update(
-        rc=airflow_service.dags_test(settings, "lfr_deployment", conf, log_path=log_path))))
-    run.thread.start()
-    return run
+    users = json.loads(airflow_service.password_file(settings).read_text()) \
+        if airflow_service.password_file(settings).exists() else {}
+    if airflow_service.status(settings)["pid"] is not None and not all(a.name in users for a in DEMO_PEOPLE):
+        airflow_service.stop(settings)
+    airflow_service.start(settings)
 
 
 def stage(settings: Settings, plan: DemoPlan, window_lead_s: float, window_s: float) -> tuple[dict[str, Any], str]:
@@ -166,7 +160,8 @@ def stage(settings: Settings, plan: DemoPlan, window_lead_s: float, window_s: fl
         place="Demo Square (embedded demo)", manifest_uri=manifest, planner=PLANNER.name,
         window_start=now + timedelta(seconds=window_lead_s),
         window_end=now + timedelta(seconds=window_lead_s + window_s),
-        intelligence_ref=reference, authorising_officer="Supt. Demo")
+        intelligence_ref=reference, authorising_officer=AUTHORISER.name, approve_with="airflow", poke_interval_s=2)
+    conf["planner"] = ""  # the run's planner is whoever triggers it in Airflow
     return conf, reference
 
 
@@ -175,18 +170,6 @@ def staff_and_camera(settings: Settings, deployment_id: str) -> str:
     with connect(settings) as conn:
         deployments.assign(conn, deployment_id, OPERATOR.name, "operator", PLANNER)
         return apikeys.create(conn, "demo-cam-1", ADMIN, deployment_id=deployment_id)
-
-
-def adjudicate_demo_alerts(settings: Settings, deployment_id: str, expected_subject: str | None) -> list[dict[str, Any]]:
-    """The operator looks at each pending alert; in the demo, an alert for the expected person is confirmed
-    and any other is declined (a real operator compares the two images on the console)."""
-    decided = []
-    store = ObjectStore(settings)
-    with connect(settings) as conn:
-        for alert in alerts.list_alerts(conn, deployment_id, status="pending"):
-            outcome = "confirmed" if expected_subject in (None, alert["subject_ref"]) else "declined"
-            decided.append(alerts.adjudicate(conn, store, alert["id"], outcome, OPERATOR, "demo adjudication"))
-    return decided
 
 
 def audit_head(settings: Settings) -> tuple[audit.VerifyResult, dict[str, Any]]:

@@ -6,30 +6,38 @@ from pathlib import Path
 
 import typer
 
-from lfr_core import demo, orchestration
+import httpx
+
+from lfr_core import demo, demo_ui
 from lfr_core.cli.common import EXIT_UNAVAILABLE, cli_errors, console, load_settings
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.demo_data import choose_demo_data
 from lfr_core.feed import Feed, FeedError
-from lfr_core.services import manager, serve_service
+from lfr_core.services import airflow_service, manager, serve_service
 from lfr_core.services.process import ServiceError
 
 
 def run_demo(
     data: Path | None = typer.Option(None, "--data", help="Image folder to use when ../shared is absent"),
-    window_lead_s: float = typer.Option(75.0, "--lead", min=20, help="Seconds until the window opens"),
-    window_s: float = typer.Option(45.0, "--window", min=15, help="Window length in seconds"),
+    window_lead_s: float = typer.Option(90.0, "--lead", min=30, help="Seconds until the window opens"),
+    window_s: float = typer.Option(60.0, "--window", min=20, help="Window length in seconds"),
     fps: float = typer.Option(5.0, "--fps", min=0.5, max=30, help="Camera frames per second"),
-    keep_serve: bool = typer.Option(False, "--keep-serve", help="Leave Ray Serve running afterwards"),
+    by_hand: bool = typer.Option(False, "--by-hand", help="Wait for you to approve in Airflow and decide on the "
+                                                          "console instead of answering for the demo's people"),
+    keep_ui: bool = typer.Option(False, "--keep-ui", help="Leave Airflow and Ray Serve running afterwards"),
 ) -> None:
-    """Plan a deployment, build and approve its watchlist, stream a camera through Serve, adjudicate the
-    alerts, then expire, purge and publish the transparency report."""
+    """The whole story through the platform's own interfaces: a planner triggers the deployment DAG in
+    Airflow, an authoriser approves its watchlist under Required Actions, a camera streams through Ray
+    Serve, an operator decides the alerts on the console's API, and the window's end expires, purges and
+    publishes the report and the public record."""
     settings = load_settings()
     errors = ((ServiceError, EXIT_UNAVAILABLE), (DatabaseUnavailable, EXIT_UNAVAILABLE), (FileNotFoundError, 2),
-              (TimeoutError, EXIT_UNAVAILABLE), (FeedError, EXIT_UNAVAILABLE))
+              (TimeoutError, EXIT_UNAVAILABLE), (FeedError, EXIT_UNAVAILABLE),
+              (httpx.HTTPError, EXIT_UNAVAILABLE))
+    wait_by_hand = 900.0 if by_hand else 0.0
     with cli_errors(*errors):
         chosen = choose_demo_data(settings, data)
-        console.rule("1. services")
+        console.rule("1. services and people")
         manager.up(settings)
         report = manager.status(settings)
         for name in ("postgres", "s3"):
@@ -40,77 +48,110 @@ def run_demo(
             raise typer.Exit(EXIT_UNAVAILABLE)
         console.print(f"demo data: {chosen.source} — {chosen.description}")
         roster = demo.ensure_people(settings)
-        console.print(f"people: {', '.join(f'{a.name} ({a.role})' for a in demo.DEMO_PEOPLE)}; their passwords are "
-                      f"in {roster} (sign in with `lfr login NAME` or on the console)", highlight=False)
+        demo.ensure_airflow(settings)
+        serve_service.start(settings)
+        console_url = serve_service.address(settings) + "/console"
+        airflow = airflow_service.status(settings)
+        console.print(f"people: {', '.join(f'{a.name} ({a.role})' for a in demo.DEMO_PEOPLE)}", highlight=False)
+        console.print(f"Airflow UI     {airflow['ui']}  sign in as a person above; Airflow's passwords are in "
+                      f"{airflow_service.password_file(settings)}", highlight=False)
+        console.print(f"console        {console_url}  sign in as {demo.OPERATOR.name}; platform passwords are in "
+                      f"{roster}", highlight=False)
+        console.print(f"audit view     {airflow['audit_view']}  ({demo.ADMIN.name} or Airflow's admin)", highlight=False)
+        console.print(f"public record  {serve_service.address(settings)}/public/deployments", highlight=False)
 
-        console.rule("2. planner: custody images and the deployment DAG")
+        console.rule("2. planner: custody images, then the deployment DAG triggered in Airflow")
         plan = demo.make_plan(settings, chosen)
         for note in plan.notes:
             console.print(note)
         conf, reference = demo.stage(settings, plan, window_lead_s, window_s)
         console.print(f"{len(plan.subjects)} subjects staged; manifest {conf['manifest_uri']}")
         console.print(f"window {conf['window_start']} → {conf['window_end']}")
-        dag_log = settings.home / "logs" / f"demo-{reference}.log"
-        run = demo.start_deployment_dag(settings, conf, dag_log)
-        console.print(f"lfr_deployment running (`airflow dags test`), log: {dag_log}")
+        planner = demo_ui.AirflowAs(settings, demo.PLANNER.name)
+        run_id = planner.trigger(conf)
+        console.print(f"{demo.PLANNER.name} triggered {planner.ui('/dags/lfr_deployment/runs/' + run_id)}",
+                      highlight=False)
 
-        console.rule("3. live service")
-        console.print("starting Ray Serve on " + serve_service.address(settings) + " …")
-        serve_service.start(settings)
-        console.print("[green]Serve healthy[/]")
+        console.rule("3. authoriser: Required Actions in Airflow")
+        authoriser = demo_ui.AirflowAs(settings, demo.AUTHORISER.name)
+        asked = demo_ui.wait(lambda: authoriser.required_action(run_id), bool, window_lead_s + 120,
+                             "the approval request (is the scheduler running? see `lfr services status`)")
+        console.print(f"{asked['subject']}; may answer: {', '.join(u['id'] for u in asked['assigned_users'])}; "
+                      f"{authoriser.ui('/required_actions')}", highlight=False)
+        if by_hand:
+            console.print(f"[bold]approve it there as {demo.AUTHORISER.name}[/] (waiting up to 15 min)")
+        else:
+            authoriser.answer(run_id, "Approve")
+        state = demo_ui.wait(lambda: demo.deployment_state(settings, reference),
+                             lambda s: s and s["state"] in ("approved", "active"), window_lead_s + 120 + wait_by_hand,
+                             "the approval")
+        console.print(f"version approved by {state['approved_by']}: {state['entries_accepted']} accepted, "
+                      f"{state['entries_rejected']} rejected", highlight=False)
 
-        console.rule("4. authoriser: approve the sealed draft")
-        approved = orchestration.approve_when_built(settings, reference, demo.AUTHORISER, timeout_s=window_lead_s + 120)
-        state = demo.deployment_state(settings, reference)
-        console.print(f"version {approved['version']} approved by {approved['approved_by']}: "
-                      f"{state['entries_accepted']} accepted, {state['entries_rejected']} rejected; "
-                      f"criteria sha256 {approved['criteria_sha256'][:16]}…")
-        console.print(f"threshold {approved['threshold']:.4f}: {approved['threshold_source']}", highlight=False)
-
-        console.rule("5. window opens: the DAG activates the list")
-        state = demo.wait_for(lambda: (s := demo.deployment_state(settings, reference)) and s["state"] == "active" and s,
-                              window_lead_s + 120, "activation")
+        console.rule("4. window opens: the DAG activates the list")
+        state = demo_ui.wait(lambda: demo.deployment_state(settings, reference), lambda s: s["state"] == "active",
+                             window_lead_s + 120, "activation")
         deployment_id = str(state["id"])
         key = demo.staff_and_camera(settings, deployment_id)
-        console.print(f"deployment {deployment_id} live; {demo.OPERATOR.name} assigned to it, camera key issued "
-                      f"(shown once, not stored); the operator console is "
-                      f"{serve_service.address(settings)}/console?deployment={deployment_id}", highlight=False)
+        console.print(f"deployment {deployment_id} live; {demo.OPERATOR.name} assigned; camera key issued (shown "
+                      f"once, not stored); console {console_url}?deployment={deployment_id}", highlight=False)
 
-        console.rule("6. camera: " + Path(plan.feed_source).name)
+        console.rule("5. camera: " + Path(plan.feed_source).name)
         feed = Feed(serve_service.address(settings), deployment_id, key, camera_id="demo-cam-1", fps=fps)
-        stats = feed.run(plan.feed_source)
-        summary = stats.summary()
+        summary = feed.run(plan.feed_source).summary()
         console.print(f"frames sent {summary['frames_sent']}, answered {summary['frames_ok']}, dropped "
                       f"{summary['dropped']}, faces {summary['faces']}, alerts {summary['alerts']}, "
                       f"p95 {summary['p95_ms']} ms")
 
-        console.rule("7. operator: adjudicate alerts")
-        for alert in demo.adjudicate_demo_alerts(settings, deployment_id, plan.expected_subject):
+        console.rule("6. operator: the console's alert queue")
+        operator = demo_ui.ConsoleAs(serve_service.address(settings), demo.OPERATOR.name,
+                                     demo.password_of(settings, demo.OPERATOR.name), "adjudicating the demo's alerts")
+        if by_hand:
+            console.print(f"[bold]decide the alerts on {console_url} as {demo.OPERATOR.name}[/] (waiting up to 15 min)")
+            demo_ui.wait(lambda: operator.pending(deployment_id), lambda p: not p, wait_by_hand, "your decisions", 2.0)
+        for alert in operator.pending(deployment_id):
+            expected = plan.expected_subject in (None, alert["subject_ref"])
+            decided = operator.decide(alert["id"], "confirmed" if expected else "declined",
+                                      "matches the custody image" if expected else "a different person")
+            if expected:
+                decided = operator.record_outcome(alert["id"], "spoken_to", "spoken to; no further action needed")
             console.print(f"alert {alert['id']}: {alert['subject_ref']} score {alert['score']:.3f} on "
-                          f"{alert['camera_id']} → [bold]{alert['status']}[/] by {alert['adjudicated_by']}")
+                          f"{alert['camera_id']} → [bold]{decided['status']}[/] by {decided['adjudicated_by']}"
+                          + (f", outcome {decided['engagement']}" if decided["engagement"] else ""), highlight=False)
+        board = operator.dashboard(deployment_id)
+        console.print(f"dashboard: {board['faces_seen']} faces seen, {board['alerts']} alerts, {board['true_alerts']} "
+                      f"true, {board['false_alerts']} false", highlight=False)
 
-        console.rule("8. window closes: expiry, purge, report")
-        demo.wait_for(lambda: not run.thread.is_alive(), window_lead_s + window_s + 300, "the DAG run to finish", 1.0)
-        if run.result.get("rc") != 0:
-            raise ServiceError(f"the lfr_deployment run failed (exit {run.result.get('rc')}); see {dag_log}")
+        console.rule("7. window closes: expiry, purge, report, public record")
+        demo_ui.wait(lambda: planner.run_state(run_id), lambda s: s in ("success", "failed"),
+                     window_lead_s + window_s + 300, "the DAG run to finish", 2.0)
+        if planner.run_state(run_id) != "success":
+            raise ServiceError(f"the lfr_deployment run failed; see {planner.ui('/dags/lfr_deployment/runs/' + run_id)}")
         state = demo.deployment_state(settings, reference)
         receipt = state["purge_receipt"]
         console.print(f"watchlist {state['state']}: {receipt['deleted']} deleted, remaining "
                       f"{receipt['verified']['embeddings_remaining']} embeddings / "
                       f"{receipt['verified']['objects_remaining']} objects; receipt {receipt['receipt_uri']}")
         console.print(demo.report_markdown(settings, deployment_id))
+        public = httpx.get(f"{serve_service.address(settings)}/public/deployments/{deployment_id}/results",
+                           timeout=30).json()
+        console.print(f"public record {serve_service.address(settings)}/public/deployments/{deployment_id}: "
+                      f"{public['faces_seen']} faces seen, {public['alerts']} alerts ({public['true_alerts']} true, "
+                      f"{public['false_alerts']} false), {public['arrests']} arrests; reconciled with the audit log: "
+                      f"{public['reconciled_with_audit_log']}", highlight=False)
         verified, checkpoints = demo.audit_head(settings)
         console.print(f"audit log: {verified.rows} rows, {'[green]intact[/]' if verified.ok else '[red]BROKEN[/]'}, "
                       f"head {verified.head[:16]}…, {checkpoints['checkpoints']} signed checkpoints (latest covers "
-                      f"{checkpoints['latest_tree_size']} rows)" + "".join(f"\n  {p}" for p in verified.problems))
-        if not keep_serve:
+                      f"{checkpoints['latest_tree_size']} rows); {airflow['audit_view']}"
+                      + "".join(f"\n  {p}" for p in verified.problems), highlight=False)
+        if not keep_ui:
             serve_service.stop(settings)
-        console.print("done. Sign in as one of the demo's people (`lfr login demo.admin`, password in "
-                      f"{demo.people_file(settings)}), then inspect with `lfr deployment show " + deployment_id +
-                      "`, `lfr audit verify`; "
-                      "`lfr services up --airflow --serve` starts the Airflow UI, audit view and console, and "
-                      "`lfr services status` says where each is and how to sign in; stop them with "
-                      "`lfr services down`.")
+            airflow_service.stop(settings)
+        console.print("done. " + ("Airflow and the console are still up (above); " if keep_ui else
+                                  "`lfr services up --airflow --serve` brings Airflow, the audit view and the console "
+                                  "back; ") +
+                      f"sign in as one of the demo's people (passwords in {demo.people_file(settings)}); "
+                      "`lfr services status` says where each service is; stop them with `lfr services down`.")
 
 
 def register(app: typer.Typer) -> None:

@@ -182,7 +182,8 @@ def test_an_unanswered_approval_times_out_without_approving(airflow_running, ser
     state = _wait_for(lambda: _task_state(planner, run_id, "approve_watchlist"),
                       lambda s: s in ("failed", "success", "skipped", "upstream_failed"), 300, "the approval's end")
     assert state == "failed"
-    assert _task_state(planner, run_id, "wait_for_approval") == "upstream_failed"
+    _wait_for(lambda: _task_state(planner, run_id, "wait_for_approval"), lambda s: s == "upstream_failed", 60,
+              "the sensor marked upstream_failed by the scheduler")
     row = db.execute(
         """SELECT v.state, v.approved_by, d.status FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
            WHERE d.place = 'Unanswered Approval Lane'""").fetchone()
@@ -196,8 +197,10 @@ def _dags(page, base: str) -> dict[str, dict]:
 
 @pytest.mark.slow
 @needs_chromium
-def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_running, db):
+def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_running, db, services, store):
     from playwright.sync_api import sync_playwright
+
+    from lfr_core import audit_checkpoints, audit_overview
 
     from lfr_core.services import airflow_service
 
@@ -207,6 +210,7 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
                                    place="Audit View Plaza")
     version = insert_version(db, deployment, state="draft", accepted=2, rejected=1)
     db.commit()
+    anchor = audit_checkpoints.checkpoint(db, store, services)  # the view shows the latest anchor
     status = _healthy_status(settings)
     base = status["address"]
     password = airflow_service.admin_password(settings)
@@ -225,13 +229,29 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
             plugins = page.request.get(f"{base}/api/v2/plugins").json()
             views = [v for p in plugins["plugins"] for v in p["external_views"]]
             assert any(v["name"] == "LFR audit" and v["href"] == "/lfr-audit/" for v in views), plugins
+            page.set_viewport_size({"width": 1366, "height": 768})  # a laptop
             page.goto(f"{base}/plugin/lfr-audit")  # the view inside the Airflow UI (an iframe)
-            page.frame_locator("iframe").get_by_text(str(version)).wait_for(timeout=60_000)
-            response = page.goto(f"{base}/lfr-audit/")
+            page.frame_locator("iframe").get_by_text("Audit View Plaza").wait_for(timeout=60_000)
+            screenshot(page, "airflow-audit-view")
+            response = page.goto(f"{base}/lfr-audit/?place=audit+view")
             assert response.status == 200
             body = page.content()
-            assert str(version) in body
-            assert "Audit View Plaza" in body and "pc-rows" in body
+            assert str(version) in body and "Audit View Plaza" in body and "pc-rows" in body
+            assert "no face found" in body, "the rejected entries with their reasons"
+            chain = page.inner_text("#chain")
+            truth = audit_overview.chain_status(db, store, services)  # what the view must say
+            assert ("Audit chain: verified" in chain) == truth["ok"] and "Last anchor" in chain, chain
+            assert f"{anchor['tree_size']} rows signed" in chain or truth["last_anchor_rows"] > anchor["tree_size"]
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, "readable on a laptop screen without scrolling sideways"
+            assert "Audit View Plaza" not in page.goto(f"{base}/lfr-audit/?place=nowhere-at-all").text()
+            page.goto(f"{base}/lfr-audit/?place=audit+view")
+            screenshot(page, "airflow-audit-view-filtered")
+
+            planner_page = browser.new_page()
+            _sign_in(planner_page, base, "pat.planner",
+                     json.loads(airflow_service.password_file(settings).read_text())["pat.planner"])
+            assert planner_page.goto(f"{base}/lfr-audit/").status == 403, "admins and auditors only"
 
             # The safety nets run from the first start: a fresh Airflow lists them unpaused.
             deadline = time.monotonic() + 120

@@ -1,0 +1,99 @@
+"""The calls the user interfaces make, for the demo to walk the story through them: Airflow's REST API as
+the planner who triggers a run and the authoriser who answers its Required Action (the Trigger form and
+the Approve button), and the live service's API as the operator on the console. Plain HTTP: nothing here
+imports Airflow or Ray."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from lfr_core.config import Settings
+
+DAG_ID = "lfr_deployment"
+APPROVAL_TASK = "approve_watchlist"
+
+
+class AirflowAs:
+    """Airflow's REST API as one of its users (the platform's people are its users, lfr_core/services/
+    airflow_service.py; their Airflow passwords are in the file Airflow generates)."""
+
+    def __init__(self, settings: Settings, user: str) -> None:
+        from lfr_core.services import airflow_service
+
+        self.base = airflow_service.status(settings)["address"]
+        password = json.loads(airflow_service.password_file(settings).read_text())[user]
+        token = httpx.post(f"{self.base}/auth/token", json={"username": user, "password": password}, timeout=30)
+        token.raise_for_status()
+        self.api = httpx.Client(base_url=f"{self.base}/api/v2", timeout=30,
+                                headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+    def trigger(self, conf: dict[str, Any]) -> str:
+        """What the Trigger form does: a run of the deployment DAG with these parameters."""
+        run = self.api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None, "conf": conf})
+        run.raise_for_status()
+        return run.json()["dag_run_id"]
+
+    def _hitl(self, run_id: str) -> str:
+        return f"/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVAL_TASK}/-1/hitlDetails"
+
+    def required_action(self, run_id: str) -> dict[str, Any] | None:
+        found = self.api.get(self._hitl(run_id))
+        return found.json() if found.status_code == 200 else None
+
+    def answer(self, run_id: str, choice: str) -> dict[str, Any]:
+        """What the Approve (or Reject) button under Required Actions does."""
+        answered = self.api.patch(self._hitl(run_id), json={"chosen_options": [choice]})
+        answered.raise_for_status()
+        return answered.json()
+
+    def run_state(self, run_id: str) -> str:
+        return self.api.get(f"/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}").json()["state"]
+
+    def ui(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+
+class ConsoleAs:
+    """The live service's API as a signed-in person: the operator console's own calls."""
+
+    def __init__(self, address: str, name: str, password: str, reason: str) -> None:
+        token = httpx.post(f"{address}/v1/auth/token", data={"username": name, "password": password}, timeout=30)
+        token.raise_for_status()
+        self.reason = reason
+        self.api = httpx.Client(base_url=address, timeout=30,
+                                headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+    def pending(self, deployment_id: str) -> list[dict[str, Any]]:
+        listed = self.api.get(f"/v1/deployments/{deployment_id}/alerts",
+                              params={"status": "pending", "reason": self.reason})
+        listed.raise_for_status()
+        return listed.json()
+
+    def decide(self, alert_id: str, outcome: str, note: str) -> dict[str, Any]:
+        decided = self.api.post(f"/v1/alerts/{alert_id}/adjudication", json={"outcome": outcome, "note": note})
+        decided.raise_for_status()
+        return decided.json()
+
+    def record_outcome(self, alert_id: str, outcome: str, note: str) -> dict[str, Any]:
+        recorded = self.api.post(f"/v1/alerts/{alert_id}/engagement", json={"outcome": outcome, "note": note})
+        recorded.raise_for_status()
+        return recorded.json()
+
+    def dashboard(self, deployment_id: str) -> dict[str, Any]:
+        return self.api.get(f"/v1/deployments/{deployment_id}/dashboard").json()
+
+
+def wait(fetch, done, timeout_s: float, what: str, poll_s: float = 1.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    value = None
+    while time.monotonic() < deadline:
+        value = fetch()
+        if done(value):
+            return value
+        time.sleep(poll_s)
+    raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {value})")
