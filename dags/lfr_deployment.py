@@ -277,7 +277,7 @@ def lfr_deployment():
 
     created = create_deployment()
     version = build_watchlist(created)
-    approved = ApproveWatchlist(task_id="approve_watchlist", version=version, retries=0)
+    approved = ApproveWatchlist(task_id="approve_watchlist", version=version)
     sealed = RunPokeSensor(
         task_id="wait_for_approval", python_callable=_poke_approval, mode="reschedule", timeout=LONG_WAIT,
         op_kwargs={"version": version, "approval_timeout_minutes": "{{ params.approval_timeout_minutes or '' }}"},

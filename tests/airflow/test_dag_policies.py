@@ -60,3 +60,17 @@ def test_window_sensors_wake_at_the_edge_not_a_poll_interval_late(dagbag):
         assert sensor.poke({}) is done
         assert sensor.poke_interval == interval
     assert type(dagbag.dags["lfr_deployment"].get_task("wait_for_window_end")) is type(waiting)
+
+
+def test_the_approval_step_has_no_default_answer_and_refuses_all_admins_outside_demo(dagbag, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    step = dagbag.dags["lfr_deployment"].get_task("approve_watchlist")
+    assert step.options == ["Approve", "Reject"] and not step.defaults and step.multiple is False
+    assert dagbag.dags["lfr_deployment"].get_task("wait_for_approval").trigger_rule == "none_failed"
+    probe = type(step)(task_id="probe", version={"version_id": "00000000-0000-0000-0000-000000000000"})
+    with pytest.raises(AirflowSkipException, match="headless"):
+        probe.execute({"params": {"approve_with": "cli"}})
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    with pytest.raises(AirflowFailException, match="refused outside demo mode"):
+        probe.execute({"params": {"approve_with": "airflow", "demo": False}})
