@@ -53,7 +53,8 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for these error statuses, each with the one error body."""
     declared: dict[int | str, dict[str, Any]] = {}
     for code in codes:
-        entry: dict[str, Any] = {"model": ErrorBody, "description": _REASONS[code]}
+        # JSON even on a route that answers HTML or a PDF when it succeeds (the public record's pages).
+        entry: dict[str, Any] = {"model": ErrorBody, "description": _REASONS[code], "content": {"application/json": {}}}
         if code == 503:
             entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}}
         if code == 401:

@@ -40,7 +40,8 @@ class PublicRoutes:
         return HTMLResponse(public_record.render_index(rows, self.settings), headers=PUBLIC_CACHE)
 
     @app.get("/public/deployments/{deployment_id}", response_class=HTMLResponse,
-             summary="Public: a deployment's notice and, after its window, its results", responses=errors(404, 503))
+             summary="Public: a deployment's notice and, after its window, its results",
+             responses=errors(404, 422, 503))
     async def public_page(self, deployment_id: str = Path(max_length=64)) -> HTMLResponse:
         note = await self._public_notice(deployment_id)
         outcome = (await self._db(public_record.results, note["deployment_id"])
@@ -48,7 +49,7 @@ class PublicRoutes:
         return HTMLResponse(public_record.render_page(note, outcome), headers=PUBLIC_CACHE)
 
     @app.get("/public/deployments/{deployment_id}/results", summary="Public: a deployment's results (JSON)",
-             responses=errors(404, 409, 503))
+             responses=errors(404, 409, 422, 503))
     async def public_results(self, deployment_id: str = Path(max_length=64)) -> dict[str, Any]:
         note = await self._public_notice(deployment_id)
         if note["status"] not in ("closed", "cancelled"):

@@ -4,6 +4,7 @@ their reasons, and the report's Markdown as HTML with every character escaped on
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -37,8 +38,13 @@ def test_deployments_are_filtered_by_place_date_and_state_with_their_rejections(
 
 
 def test_the_chain_status_is_checked_now_against_the_last_anchor(db, services, store, tmp_path):
-    own = services.model_copy(update={"audit": services.audit.model_copy(update={
-        "signing_key_file": tmp_path / "sign.pem", "verify_key_file": tmp_path / "verify.pem"})})
+    # A key and an object-locked bucket of its own: the session's checkpoints stay signed by the session's key.
+    bucket = f"lfr-ckpt-{uuid.uuid4().hex[:12]}"
+    store.client.make_bucket(bucket, object_lock=True)
+    own = services.model_copy(update={
+        "s3": services.s3.model_copy(update={"bucket_reports": bucket}),
+        "audit": services.audit.model_copy(update={"signing_key_file": tmp_path / "sign.pem",
+                                                   "verify_key_file": tmp_path / "verify.pem"})})
     written = audit_checkpoints.checkpoint(db, store, own)
     status = audit_overview.chain_status(db, store, own)
     assert status["rows"] >= written["tree_size"] and status["last_anchor_rows"] >= written["tree_size"]

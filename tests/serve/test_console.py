@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from lfr_core.db.connection import admin_dsn
+from lfr_core.storage.objectstore import parse_s3_uri
 from tests.browser import launch, needs_chromium, screenshot
 from tests.conftest import OPERATOR, PASSWORD
 from tests.serve.conftest import MIRANDA
@@ -38,7 +39,7 @@ def _stream_clip(url: str, live: dict, shared_dir) -> None:
         assert r.status_code == 200, r.text
 
 
-def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir, services):
+def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir, services, store):
     from playwright.sync_api import sync_playwright
 
     dep = str(live["deployment"]["id"])
@@ -120,8 +121,9 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
     again = httpx.post(f"{serve_url}/v1/alerts/{alert['id']}/adjudication", json={"outcome": "declined"}, headers=op,
                        timeout=10)
     assert again.status_code == 409 and "already adjudicated" in again.json()["detail"]
-    with psycopg.connect(admin_dsn(services)) as conn:  # retention's deletion, as the sweep does it
-        conn.execute("DELETE FROM alerts WHERE id = %s", (alert["id"],))
+    with psycopg.connect(admin_dsn(services)) as conn:  # retention's deletion (the row and its crop)
+        crop = conn.execute("DELETE FROM alerts WHERE id = %s RETURNING probe_crop_uri", (alert["id"],)).fetchone()[0]
+    store.delete_prefix(*parse_s3_uri(crop))
     gone = httpx.post(f"{serve_url}/v1/alerts/{alert['id']}/engagement", json={"outcome": "spoken_to"}, headers=op,
                       timeout=10)
     assert gone.status_code == 404 and "no alert" in gone.json()["detail"]

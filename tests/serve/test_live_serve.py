@@ -273,7 +273,8 @@ def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, s
         row = counted()
     assert row["frames"] >= len(streamed["responses"])
     assert row["faces_seen"] >= sum(r["faces"] for r in streamed["responses"])
-    assert set(row) == {"deployment_id", "camera_id", "frames", "faces_seen", "frames_refused", "updated_at"}
+    assert set(row) == {"deployment_id", "camera_id", "frames", "faces_seen", "frames_refused", "frames_dropped",
+                        "updated_at"}
 
 
 def test_flushing_counters_on_demand_needs_an_admin(serve_url, people):
