@@ -16,6 +16,7 @@ from lfr_core.config import Settings
 
 DAG_ID = "lfr_deployment"
 APPROVAL_TASK = "approve_watchlist"
+ANSWER_AFTER_S = 5.0
 
 
 class AirflowAs:
@@ -42,11 +43,19 @@ class AirflowAs:
         return f"/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVAL_TASK}/-1/hitlDetails"
 
     def required_action(self, run_id: str) -> dict[str, Any] | None:
+        """The approval request, once its task waits for an answer (as a person finds it under Required
+        Actions): an answer sent while the task is still parking itself is not seen by it."""
+        task = self.api.get(f"/dags/{DAG_ID}/dagRuns/{quote(run_id, safe='')}/taskInstances/{APPROVAL_TASK}")
+        if task.status_code != 200 or task.json().get("state") != "awaiting_input":
+            return None
         found = self.api.get(self._hitl(run_id))
         return found.json() if found.status_code == 200 else None
 
     def answer(self, run_id: str, choice: str) -> dict[str, Any]:
-        """What the Approve (or Reject) button under Required Actions does."""
+        """What the Approve (or Reject) button under Required Actions does. Not within seconds of the task
+        parking itself: Airflow 3.3's scheduler then still expects the parking run's end, takes the resumed
+        task for an outside change and retries it, and the retry asks again (a person never answers so fast)."""
+        time.sleep(ANSWER_AFTER_S)
         answered = self.api.patch(self._hitl(run_id), json={"chosen_options": [choice]})
         answered.raise_for_status()
         return answered.json()
