@@ -62,7 +62,7 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         "",
         f"### Watchlist version {version['version']} (built by {version['built_by']})",
         f"- Images accepted: **{version['entries_accepted']}**, rejected: **{version['entries_rejected']}**",
-        f"- Subjects accepted by category: " + (", ".join(f"{c} {n}" for c, n in sorted(categories.items())) or "none"),
+        "- Subjects accepted by category: " + (", ".join(f"{c} {n}" for c, n in sorted(categories.items())) or "none"),
         f"- Embedder: {embedder.get('name')} {embedder.get('version', '')} (sha256 {version['embedder_sha256'][:16]}, "
         f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
