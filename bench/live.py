@@ -3,7 +3,7 @@ single-process loop with the same models and per-frame logic (`lfr_core.live.pip
 detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
 Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in
-both; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead; LFR_VISION__RUNTIME=opencv
+both; LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead; LFR_VISION__RUNTIME=opencv
 runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a temporary LFR_HOME on free
 ports, a live deployment with a six-person watchlist, and a private Ray node (num_cpus = 2) with the Serve
 fast path `lfr services up --serve` uses. Feeds: the Hamilton clip (640x360) and the crowd photos fitted
@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 REUSE_MARGIN = 0.1  # the ingress's embed_reuse_margin default
 REUSE_S = float(os.environ.get("LFR_BENCH_REUSE_S", "0.4"))  # the ingress's embed_reuse_s; 0: embed every face
 CROWD_FIT = os.environ.get("LFR_BENCH_CROWD_FIT", "pad")  # "stretch": the earlier bench's squashed 640x360
+EMBED_SPLIT = int(os.environ.get("LFR_BENCH_EMBED_SPLIT", "2"))  # requests a crowded frame's faces go out in
 STREAM_FPS = 6.0  # per camera, for the CPU account over the stream: 12 frames/s in all, under Serve's flat-out rate
 DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "10" if "--quick" in sys.argv else "20"))
 
@@ -381,7 +382,7 @@ def start_serve() -> str:
     one = {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}
     run({"detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5, "batch": one},
          "embedder": {"min_replicas": 2, "max_replicas": 2, "num_cpus": 0.7, "batch": one},
-         "ingress_num_cpus": 0.1, "embed_reuse_s": REUSE_S}, host="127.0.0.1", port=port)
+         "ingress_num_cpus": 0.1, "embed_reuse_s": REUSE_S, "embed_split": EMBED_SPLIT}, host="127.0.0.1", port=port)
     return f"http://127.0.0.1:{port}"
 
 
@@ -521,7 +522,7 @@ def main() -> None:
                       "peak_rss_mb": round(rss.peak_mb),
                       "serve_cpu_ms_per_frame_2feeds": round(total, 1), "loop_cpu_ms_per_frame_2feeds": round(loop_ms, 1),
                       "loop_wall_ms_per_frame_2feeds": round(loop_wall_ms, 1),
-                      "ratio_bound_from_cpu": round(bound, 2), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT,
+                      "ratio_bound_from_cpu": round(bound, 2), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT, "embed_split": EMBED_SPLIT,
                       "dropped_2feeds_5fps": results["serve 2 feeds 5 fps"]["dropped"],
                       "cpu_ms_per_frame_by_process": {r: round(ms, 1) for r, ms in sorted(cpu_ms.items())},
                       "load_avg_1m": round(os.getloadavg()[0], 2)}))
