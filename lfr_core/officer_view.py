@@ -16,14 +16,13 @@ from lfr_core import reports
 BOX_KEYS = ("box_x1", "box_y1", "box_x2", "box_y2")
 
 
-def my_deployments(conn: psycopg.Connection, person: str) -> list[dict[str, Any]]:
-    """The deployments an officer is assigned to (an admin or auditor: all), newest window first."""
+def my_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """The deployments the acting officer is assigned to (an admin or auditor: all), newest window first;
+    the same test as `deployments.visible`."""
     return conn.execute(
-        """SELECT id, place, window_start, window_end, status FROM deployments d
-           WHERE public.lfr_holds('admin', 'auditor')
-              OR EXISTS (SELECT 1 FROM deployment_staff s WHERE s.deployment_id = d.id AND s.person = %s
-                         AND s.role = 'operator')
-           ORDER BY window_start DESC LIMIT 100""", (person,)).fetchall()
+        """SELECT id, place, window_start, window_end, status FROM deployments
+           WHERE public.lfr_holds('admin', 'auditor') OR public.lfr_assigned(id, 'operator')
+           ORDER BY window_start DESC LIMIT 100""").fetchall()
 
 
 def cameras(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -298,6 +298,11 @@ class Ingress(OfficerRoutes, PublicRoutes):
     def _refused(self, e: HTTPException) -> None:
         self.metrics.refused.labels("content_type" if e.status_code == 415 else "too_large").inc()
 
+    def _dropped(self, dep_id: uuid.UUID, camera_id: str) -> None:
+        """A frame lost to back-pressure or a model outage: in the metrics and in the camera's tile."""
+        self.metrics.dropped.inc()
+        self.counters.count(dep_id, camera_id, dropped=1)
+
     def _open_gate(self, live: LiveDeployment, dep_id: uuid.UUID, camera_id: str) -> None:
         reason = live.gate()
         if reason:
@@ -311,8 +316,7 @@ class Ingress(OfficerRoutes, PublicRoutes):
         with a frame in progress are in it)."""
         slot = (dep_id, camera_id)
         if self._inflight.get(slot, 0) >= self.options.max_inflight_per_camera:
-            self.metrics.dropped.inc()
-            self.counters.count(dep_id, camera_id, dropped=1)
+            self._dropped(dep_id, camera_id)
             raise HTTPException(503, f"camera {camera_id} has {self.options.max_inflight_per_camera} frames in "
                                      f"progress; frame dropped (send at a lower rate)", headers={"Retry-After": "1"})
         self._inflight[slot] = self._inflight.get(slot, 0) + 1
@@ -338,8 +342,7 @@ class Ingress(OfficerRoutes, PublicRoutes):
             self.metrics.refused.labels("bad_image").inc()
             raise HTTPException(413 if e.reason in ("too_large", "too_many_pixels") else 400, str(e)) from e
         except ModelUnavailable as e:
-            self.metrics.dropped.inc()
-            self.counters.count(dep_id, camera_id, dropped=1)
+            self._dropped(dep_id, camera_id)
             log.warning("%s", e)
             raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from e
         except AlertsHeld as e:  # the frame was matched; its alerts wait in the outbox for storage

@@ -99,7 +99,7 @@ class OfficerRoutes:
     async def my_deployments(self, auth: HTTPAuthorizationCredentials | None = Security(person_token)
                              ) -> list[DeploymentSummary]:
         actor = await self.access.person(auth, *OFFICERS)
-        rows = await self._db(self._as, actor, officer_view.my_deployments, actor.name)
+        rows = await self._db(self._as, actor, officer_view.my_deployments)
         return [DeploymentSummary(**{**r, "id": str(r["id"])}) for r in rows]
 
     @app.get("/v1/deployments/{deployment_id}/alerts", summary="Alerts of a deployment (newest first)",

@@ -17,6 +17,7 @@ import pytest
 
 from lfr_core.config import AirflowSettings, get_settings
 from tests.airflow.rows import insert_deployment, insert_version
+from lfr_core.demo_ui import AirflowAs
 from tests.browser import launch, needs_chromium, screenshot
 
 EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report", "lfr_deployment"}
@@ -63,22 +64,10 @@ def _sign_in(page, base: str, user: str, password: str) -> None:
     page.wait_for_function("!location.pathname.startsWith('/auth/login')", timeout=60_000)
 
 
-def _api(base: str, user: str, password: str) -> httpx.Client:
-    """Airflow's REST API as this user (a bearer token from the simple auth manager's sign-in)."""
-    token = httpx.post(f"{base}/auth/token", json={"username": user, "password": password}, timeout=30)
-    assert token.status_code == 201, token.text
-    return httpx.Client(base_url=f"{base}/api/v2", timeout=30,
-                        headers={"Authorization": f"Bearer {token.json()['access_token']}"})
-
-
 def _wait_for(fetch, done, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = fetch()
-        if done(value):
-            return value
-        time.sleep(2)
-    raise AssertionError(f"{what} not reached within {timeout_s:.0f}s: last {value}")
+    from lfr_core.demo_ui import wait
+
+    return wait(fetch, done, timeout_s, what, poll_s=2.0)
 
 
 def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
@@ -92,7 +81,7 @@ def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
     return rows
 
 
-def _trigger(planner: httpx.Client, settings, place: str, **conf_overrides) -> str:
+def _trigger(planner, settings, place: str, **conf_overrides) -> str:
     from lfr_core import orchestration
     from lfr_core.demo_data import stage_custody_manifest
     from lfr_core.storage.objectstore import ObjectStore
@@ -105,9 +94,7 @@ def _trigger(planner: httpx.Client, settings, place: str, **conf_overrides) -> s
         threshold=settings.match.threshold, intelligence_ref=f"INT-{uuid.uuid4().hex[:8]}", demo=False,
         authorising_officer=AUTHORISER.name, poke_interval_s=5, approve_with="airflow")
     conf.update(conf_overrides)
-    run = planner.post("/dags/lfr_deployment/dagRuns", json={"logical_date": None, "conf": conf})
-    assert run.status_code == 200, run.text
-    return run.json()["dag_run_id"]
+    return planner.trigger(conf)
 
 
 def _task_state(client: httpx.Client, run_id: str, task_id: str) -> str | None:
@@ -125,8 +112,9 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
     settings = airflow_running
     base = _healthy_status(settings)["address"]
     passwords = json.loads(airflow_service.password_file(settings).read_text())
-    planner = _api(base, PLANNER.name, passwords[PLANNER.name])
-    run_id = _trigger(planner, services, "Required Actions Square")
+    planner_as = AirflowAs(settings, PLANNER.name)  # Airflow's REST API as the planner (lfr_core/demo_ui.py)
+    planner = planner_as.api
+    run_id = _trigger(planner_as, services, "Required Actions Square")
     hitl = f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances/approve_watchlist/-1/hitlDetails"
     detail = _wait_for(lambda: planner.get(hitl), lambda r: r.status_code == 200, 300, "the approval request").json()
     # What the authoriser sees: the terms, the counts, every rejection's reason, the model and threshold.
@@ -138,7 +126,7 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
     # The builder, and an authoriser not assigned to this deployment, are refused by Airflow.
     refused = planner.patch(hitl, json={"chosen_options": ["Approve"]})
     assert refused.status_code == 403, refused.text
-    pam = _api(base, "pam.both", passwords["pam.both"])
+    pam = AirflowAs(settings, "pam.both").api
     assert pam.patch(hitl, json={"chosen_options": ["Approve"]}).status_code == 403
 
     with sync_playwright() as pw:
@@ -171,14 +159,13 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
 
 @pytest.mark.slow
 def test_an_unanswered_approval_times_out_without_approving(airflow_running, services, db):
-    from lfr_core.services import airflow_service
     from tests.conftest import PLANNER
 
     settings = airflow_running
-    base = _healthy_status(settings)["address"]
-    passwords = json.loads(airflow_service.password_file(settings).read_text())
-    planner = _api(base, PLANNER.name, passwords[PLANNER.name])
-    run_id = _trigger(planner, services, "Unanswered Approval Lane", approval_timeout_minutes=0.75)
+    _healthy_status(settings)
+    planner_as = AirflowAs(settings, PLANNER.name)
+    planner = planner_as.api
+    run_id = _trigger(planner_as, services, "Unanswered Approval Lane", approval_timeout_minutes=0.75)
     state = _wait_for(lambda: _task_state(planner, run_id, "approve_watchlist"),
                       lambda s: s in ("failed", "success", "skipped", "upstream_failed"), 300, "the approval's end")
     assert state == "failed"
