@@ -48,7 +48,9 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             _sign_in(page, serve_url, OPERATOR.name)
-            # Every deployment they are assigned to (other test modules assign them too), this one among them.
+            # Every deployment they are assigned to (other test modules assign them too), this one among them;
+            # the list is filled after the sign-in shows, so wait for it.
+            page.wait_for_selector("#dep option", state="attached")
             assert dep in page.locator("#dep option").evaluate_all("os => os.map(o => o.value)")
             page.select_option("#dep", dep)
             page.fill("#why", WHY)
@@ -102,6 +104,7 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
             # Another deployment's officer: only their own deployment, and nothing of this one's alerts.
             other = browser.new_page(viewport={"width": 1366, "height": 900})
             _sign_in(other, serve_url, "ivy.operator")
+            other.wait_for_selector("#dep option", state="attached")
             theirs = other.locator("#dep option").evaluate_all("os => os.map(o => o.value)")
             assert str(live["idle"]["id"]) in theirs and dep not in theirs
             other.select_option("#dep", str(live["idle"]["id"]))
