@@ -445,10 +445,11 @@ def main() -> None:
             # The same CPU account over the per-camera WebSocket (`lfr feed`'s default). Each camera sends
             # STREAM_FPS, a pace both are answered at (flat out, the cheap clip frames would crowd out the crowd
             # photos and flatter the figure): the same half-and-half mix of frames as the loop's round robin.
-            before = cpu_seconds_by_role(home)
+            before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin)
             results["stream 2 feeds paced"] = stream_feeds(url, ctx, [video, crowd], DURATION_S, STREAM_FPS)
-            after = cpu_seconds_by_role(home)
+            after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin) - embedded
             streamed = max(results["stream 2 feeds paced"]["ok"], 1)
+            results["stream 2 feeds paced"]["embedded_per_frame"] = embedded / streamed
             stream_cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / streamed
                              for r in {*before, *after}}
             results["serve 1 feed 5 fps"] = serve_feeds(url, ctx, [video], DURATION_S, 5.0)

@@ -91,12 +91,14 @@ locals {
   }, var.extra_lfr_env)
 
   # Ray containers only: Serve's request path over the replicas' gRPC servers, user code and router on
-  # the replica's event loop (ray_apps/launch.py SERVE_FAST_PATH_ENV; a test keeps the two the same).
+  # the replica's event loop, the controller's 0.5 s round (ray_apps/launch.py SERVE_FAST_PATH_ENV; a test
+  # keeps the two the same).
   ray_serve_env = [
     { name = "RAY_SERVE_USE_GRPC_BY_DEFAULT", value = "1" },
     { name = "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH", value = "268435456" },
     { name = "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD", value = "0" },
     { name = "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP", value = "0" },
+    { name = "RAY_SERVE_CONTROL_LOOP_INTERVAL_S", value = "0.5" },
   ]
 
   pull_secrets = [for s in var.image_pull_secret_names : { name = s }]

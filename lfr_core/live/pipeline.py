@@ -1,7 +1,8 @@
 """Where a frame becomes an alert: one async pipeline, run the same by Ray Serve, the bench loop and tests.
 
 1. detect (a callable: the detector replicas, or the face engine in this process): each face's box and
-   score, and its aligned crop if it passed the live quality gate;
+   score, and its aligned crop if it passed the live quality gate; a camera's frames are detected side by
+   side, then take their turn at its tracks in the order they came (lfr_core/live/turns.py);
 2. plan: a usable face that clearly continues a settled track reuses that track's embedding; the others
    are embedded (a callable again), within a timeout, so a lost replica fails the frame fast;
 3. match the fresh embeddings exactly against the active list, then update the camera's tracks, which
@@ -32,6 +33,7 @@ from lfr_core.live.outbox import STORAGE_DOWN, AlertOutbox, PendingAlert, StoreA
 from lfr_core.live.records import (DetectedFace, DetectedFrame, Embedded, FaceRecord, FrameOutcome, RaisedAlert,
                                    RefusedFrame)
 from lfr_core.live.state import LiveDeployment
+from lfr_core.live.turns import CameraTurns
 from lfr_core.matching.tracker import Observation
 from lfr_core.vision.engine import FaceEngine
 
@@ -125,22 +127,29 @@ class FramePipeline:
         self.store_alert, self.outbox, self.last_alerts = store_alert, outbox, last_alerts
         self.reuse_margin = reuse_margin
         self.timeouts = timeouts
+        self.turns = CameraTurns()
 
     async def run(self, live: LiveDeployment, camera_id: str, captured_at: datetime, body: bytes) -> FrameOutcome:
-        """One frame of one camera, whose deployment's gate is open (the caller checked)."""
+        """One frame of one camera, whose deployment's gate is open (the caller checked). Frames of a camera
+        are detected side by side and reach its tracks one at a time, in the order they came (`turns`)."""
         outcome = FrameOutcome(faces=[])
-        if not live.tracker.knows(camera_id):  # new here: carry the camera's cooldowns from the alert log
-            since = captured_at - timedelta(seconds=live.tracker.params.cooldown_s)
-            live.tracker.seed(camera_id, await self.last_alerts(live.deployment["id"], camera_id, since))
-        detected = await self._detect(body, outcome)
-        outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
-        now = captured_at.timestamp()
-        await self._embed_and_match(live, camera_id, now, outcome)
-        observations = [self._observation(f) for f in outcome.faces if f.embedding is not None]
-        seen = [f for f in outcome.faces if f.embedding is not None]
-        for decision in live.tracker.update(camera_id, now, observations):
-            seen[decision.index].decision = decision
-        await self._raise_alerts(live, camera_id, captured_at, body, outcome)
+        turn = self.turns.take((live.deployment["id"], camera_id))
+        try:
+            detected = await self._detect(body, outcome)
+            await turn.wait()
+            if not live.tracker.knows(camera_id):  # new here: carry the camera's cooldowns from the alert log
+                since = captured_at - timedelta(seconds=live.tracker.params.cooldown_s)
+                live.tracker.seed(camera_id, await self.last_alerts(live.deployment["id"], camera_id, since))
+            outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
+            now = captured_at.timestamp()
+            await self._embed_and_match(live, camera_id, now, outcome)
+            observations = [self._observation(f) for f in outcome.faces if f.embedding is not None]
+            seen = [f for f in outcome.faces if f.embedding is not None]
+            for decision in live.tracker.update(camera_id, now, observations):
+                seen[decision.index].decision = decision
+            await self._raise_alerts(live, camera_id, captured_at, body, outcome)
+        finally:
+            turn.done()
         return outcome
 
     async def _detect(self, body: bytes, outcome: FrameOutcome) -> DetectedFrame:

@@ -195,3 +195,68 @@ def test_cameras_keep_their_replica_and_only_a_lost_replicas_cameras_move():
     assert owner == {c: owner_rank(c, list(reversed(replicas)))[0] for c in cameras}  # order does not matter
     after = {c: owner_rank(c, ["r1", "r3"])[0] for c in cameras}
     assert {c for c in cameras if after[c] != owner[c]} == {c for c in cameras if owner[c] == "r2"}
+
+
+def test_a_camera_s_frames_reach_its_tracks_in_the_order_they_came():
+    """The second frame's detection ends first; it still waits for the first frame's tracks, so it reuses the
+    embedding the first frame made (one embedding, not two) and the tracks' clock never runs backwards."""
+    fakes = Fakes(PASSER_BY)
+    live = live_deployment(TrackParams(hits_to_alert=2, reuse_s=1.0))
+    order: list[str] = []
+    slow = {0: 0.05, 1: 0.0}
+
+    async def detect(body: bytes) -> DetectedFrame:
+        n = len(order)
+        order.append(f"detect {n}")
+        await asyncio.sleep(slow[n])
+        return await Fakes.detect(fakes, body)
+
+    async def embed(crops: np.ndarray) -> list[Embedded]:
+        order.append("embed")
+        return await Fakes.embed(fakes, crops)
+
+    pipeline = FramePipeline(detect, embed, fakes.decode, fakes.store, AlertOutbox(8), reuse_margin=0.1)
+    t0 = datetime.now(UTC)
+
+    async def both():
+        return await asyncio.gather(pipeline.run(live, "cam-1", t0, FRAME),
+                                    pipeline.run(live, "cam-1", t0 + timedelta(seconds=0.2), FRAME))
+
+    first, second = asyncio.run(both())
+    assert (first.embedded, second.embedded, second.reused) == (1, 0, 1) and fakes.embedded == 1
+    assert order == ["detect 0", "detect 1", "embed"]
+    assert len(pipeline.turns) == 0  # nothing kept once the camera has no frame in progress
+
+
+def test_a_frame_that_fails_early_does_not_let_the_next_one_overtake():
+    """Frames 1-3 of a camera: frame 2's detector fails at once; frame 3 still waits for frame 1."""
+    from lfr_core.live.turns import CameraTurns
+
+    async def scenario() -> list[str]:
+        turns, log = CameraTurns(), []
+        gate = asyncio.Event()
+
+        async def frame(n: int, fail: bool) -> None:
+            turn = turns.take("cam-1")
+            try:
+                if fail:
+                    raise RuntimeError("detector down")
+                if n == 1:
+                    await gate.wait()
+                await turn.wait()
+                log.append(f"tracks {n}")
+            except RuntimeError:
+                log.append(f"failed {n}")
+            finally:
+                turn.done()
+
+        tasks = [asyncio.create_task(frame(1, False)), asyncio.create_task(frame(2, True))]
+        await asyncio.sleep(0.01)
+        tasks.append(asyncio.create_task(frame(3, False)))
+        await asyncio.sleep(0.01)
+        gate.set()
+        await asyncio.gather(*tasks)
+        assert len(turns) == 0
+        return log
+
+    assert asyncio.run(scenario()) == ["failed 2", "tracks 1", "tracks 3"]
