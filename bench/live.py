@@ -3,14 +3,15 @@ single-process loop with the same models and per-frame logic (`lfr_core.live.pip
 detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
 Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in
-both; LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead; LFR_VISION__RUNTIME=opencv
-runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a temporary LFR_HOME on free
+both; LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_CROWD_FIT=stretch
+squashes the crowd photos to 640x360 instead; LFR_VISION__RUNTIME=opencv runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a temporary LFR_HOME on free
 ports, a live deployment with a six-person watchlist, and a private Ray node (num_cpus = 2) with the Serve
 fast path `lfr services up --serve` uses. Feeds: the Hamilton clip (640x360) and the crowd photos fitted
 into 640x360 frames (aspect kept, padded). Throughput: as fast as they go, 2 requests in flight per feed,
 the feeds taken in turn as the loop takes them. Latency: feeds at 5 fps, from each frame's due time to its
 response (frames a busy camera could not send are dropped and counted). CPU: per process of the Ray node,
-the load generator and the stores, per frame of the 2-feed flat-out run. Peak memory: RSS of this process
+the load generator and the stores, per frame of the 2-feed flat-out run and of the paced stream; also
+with no frame in flight (Ray's and Serve's upkeep, CPU ms per second), and the figures less that upkeep. Peak memory: RSS of this process
 and all its children (Ray workers, PostgreSQL, S3), sampled every 0.5 s. Last stdout line: one JSON object.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ REUSE_S = float(os.environ.get("LFR_BENCH_REUSE_S", "0.4"))  # the ingress's emb
 CROWD_FIT = os.environ.get("LFR_BENCH_CROWD_FIT", "pad")  # "stretch": the earlier bench's squashed 640x360
 EMBED_SPLIT = int(os.environ.get("LFR_BENCH_EMBED_SPLIT", "2"))  # requests a crowded frame's faces go out in
 STREAM_FPS = 6.0  # per camera, for the CPU account over the stream: 12 frames/s in all, under Serve's flat-out rate
+IDLE_S = 10.0  # Serve up, no frame in flight: its fixed upkeep
 DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "10" if "--quick" in sys.argv else "20"))
 
 
@@ -86,6 +88,19 @@ def cpu_seconds_by_role(home: Path) -> dict[str, float]:
         role = "load generator (client)" if p.pid == me else next((r for r in ROLES if r in cmd), "other Ray")
         out[role] = out.get(role, 0.0) + t.user + t.system
     return out
+
+
+def idle_cpu_ms_per_s(home: Path, seconds: float) -> dict[str, float]:
+    """CPU ms per second of each role with nothing to do."""
+    before, started = cpu_seconds_by_role(home), time.monotonic()
+    time.sleep(seconds)
+    after, elapsed = cpu_seconds_by_role(home), time.monotonic() - started
+    return {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / elapsed for r in {*before, *after}}
+
+
+def less_upkeep(by_role: dict[str, float], background: dict[str, float], s_per_frame: float) -> dict[str, float]:
+    """CPU ms per frame less the fixed upkeep over the seconds each frame took: the cost of the frame itself."""
+    return {r: max(0.0, ms - background.get(r, 0.0) * s_per_frame) for r, ms in by_role.items()}
 
 
 def to_640x360(image: np.ndarray) -> np.ndarray:
@@ -433,22 +448,29 @@ def main() -> None:
             url = start_serve()
             admin = sign_in(url, ADMIN.name)
             serve_feeds(url, ctx, [video], 3, None)  # warm-up
+            # Ray's and Serve's own upkeep (heartbeats, the controller's rounds, metrics), measured with no
+            # frame in flight: a fixed cost per second that a busier node spreads over more frames.
+            background = idle_cpu_ms_per_s(home, IDLE_S)
             console.print("serve ...")
             results["serve 1 feed max"] = serve_feeds(url, ctx, [video], DURATION_S, None)
             before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin)
+            started = time.monotonic()
             results["serve 2 feeds max"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, None)
             after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin) - embedded
             frames = results["serve 2 feeds max"]["ok"]
             results["serve 2 feeds max"]["embedded_per_frame"] = embedded / max(frames, 1)
             cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / max(frames, 1)
                       for r in {*before, *after}}
+            http_s_per_frame = (time.monotonic() - started) / max(frames, 1)
             # The same CPU account over the per-camera WebSocket (`lfr feed`'s default). Each camera sends
             # STREAM_FPS, a pace both are answered at (flat out, the cheap clip frames would crowd out the crowd
             # photos and flatter the figure): the same half-and-half mix of frames as the loop's round robin.
             before, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin)
+            started = time.monotonic()
             results["stream 2 feeds paced"] = stream_feeds(url, ctx, [video, crowd], DURATION_S, STREAM_FPS)
             after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin) - embedded
             streamed = max(results["stream 2 feeds paced"]["ok"], 1)
+            stream_s_per_frame = (time.monotonic() - started) / streamed
             results["stream 2 feeds paced"]["embedded_per_frame"] = embedded / streamed
             stream_cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / streamed
                              for r in {*before, *after}}
@@ -508,6 +530,15 @@ def main() -> None:
 
     overhead_share, efficiency = shares(cpu_ms)
     overhead_share_stream, efficiency_stream = shares(stream_cpu_ms)
+    # The same, less the upkeep measured idle: what each further frame costs. A node at F frames/s pays
+    # upkeep / F a frame on top, so the first two figures move towards these as a node gets busier.
+    marginal_share, marginal_efficiency = shares(less_upkeep(cpu_ms, background, http_s_per_frame))
+    marginal_share_stream, marginal_efficiency_stream = shares(less_upkeep(stream_cpu_ms, background,
+                                                                           stream_s_per_frame))
+    upkeep = sum(ms for r, ms in background.items() if r != "load generator (client)")
+    console.print(f"upkeep with no frame in flight: {upkeep:.0f} CPU ms/s (" + ", ".join(
+        f"{r} {ms:.0f}" for r, ms in sorted(background.items(), key=lambda kv: -kv[1]) if ms >= 0.5) + ")",
+        highlight=False)
     console.print("CPU ms per frame over the stream: " + ", ".join(
         f"{r} {ms:.1f}" for r, ms in sorted(stream_cpu_ms.items(), key=lambda kv: -kv[1]) if ms >= 0.05),
         highlight=False)
@@ -517,6 +548,12 @@ def main() -> None:
     print(json.dumps({"overhead_share": round(overhead_share, 3), "serve_cpu_efficiency": round(efficiency, 3),
                       "overhead_share_stream": round(overhead_share_stream, 3),
                       "serve_cpu_efficiency_stream": round(efficiency_stream, 3),
+                      "upkeep_cpu_ms_per_s": round(upkeep, 1),
+                      "upkeep_cpu_ms_per_s_by_process": {r: round(ms, 1) for r, ms in sorted(background.items())},
+                      "overhead_share_less_upkeep": round(marginal_share, 3),
+                      "overhead_share_stream_less_upkeep": round(marginal_share_stream, 3),
+                      "serve_cpu_efficiency_less_upkeep": round(marginal_efficiency, 3),
+                      "serve_cpu_efficiency_stream_less_upkeep": round(marginal_efficiency_stream, 3),
                       "cpu_ms_per_frame_by_process_stream": {r: round(ms, 1) for r, ms in sorted(stream_cpu_ms.items())},
                       "cameras_at_5fps": {"serve": max(serve_cameras[0], stream_cameras[0]),
                                           "serve_http": serve_cameras[0], "serve_stream": stream_cameras[0],
