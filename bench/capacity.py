@@ -1,8 +1,10 @@
 """Capacity plan from measured cost: replicas, CPU workers and cores for a number of cameras.
 
 Reads the per-process CPU a frame costs from bench/live.py's last JSON line (bench/results/live.json,
-or a file given with --measured) and applies the sizing rule infra/terraform/capacity.tf applies, so
-the README's topology table, the Terraform defaults and this script agree (tests/infra checks all three).
+or a file given with --measured), less Ray's and Serve's upkeep (a fixed 10-15 CPU ms a second per
+replica, which a replica busy at the sizing's utilisation spreads over far more frames than the 2-core
+bench does), and applies the sizing rule infra/terraform/capacity.tf applies, so the README's topology
+table, the Terraform defaults and this script agree (tests/infra checks all three).
 
 Run: `python bench/capacity.py [--measured FILE] [--cameras 10,50,200] [--fps 5]`; last line: JSON.
 """
@@ -23,14 +25,16 @@ STAGES = {"detector": ("Detector",), "embedder": ("Embedder",), "ingress": ("Ing
 
 
 def stage_cpu_ms(measured: dict) -> dict[str, float]:
-    by_process = measured["cpu_ms_per_frame_by_process"]
+    by_process = measured["cpu_ms_per_frame_by_process_less_upkeep"]
     return {stage: round(sum(by_process.get(p, 0.0) for p in processes), 1) for stage, processes in STAGES.items()}
 
 
 def plan(cameras: int, fps: float, cost_ms: dict[str, float], *, utilisation: float = TARGET_UTILISATION,
          worker_cpus: int = WORKER_CPUS) -> dict[str, int]:
     frames = cameras * fps
-    replicas = {stage: max(1, math.ceil(frames * ms / 1000 / utilisation)) for stage, ms in cost_ms.items()}
+    # rounded first, so that float noise (1000 * 71.4 / 1000 / 0.6 = 119.00000000000001) adds no replica
+    # that capacity.tf's arithmetic does not
+    replicas = {stage: max(1, math.ceil(round(frames * ms / 1000 / utilisation, 6))) for stage, ms in cost_ms.items()}
     total = sum(replicas.values())
     return {"cameras": cameras, "detector_replicas": replicas["detector"], "embedder_replicas": replicas["embedder"],
             "ingress_replicas": replicas["ingress"], "cpu_workers_max": math.ceil(total / (worker_cpus - 1)),

@@ -2,17 +2,19 @@
 single-process loop with the same models and per-frame logic (`lfr_core.live.pipeline.FramePipeline`:
 detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
-Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in
-both; LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_CROWD_FIT=stretch
-squashes the crowd photos to 640x360 instead; LFR_VISION__RUNTIME=opencv runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a temporary LFR_HOME on free
-ports, a live deployment with a six-person watchlist, and a private Ray node (num_cpus = 2) with the Serve
-fast path `lfr services up --serve` uses. Feeds: the Hamilton clip (640x360) and the crowd photos fitted
-into 640x360 frames (aspect kept, padded). Throughput: as fast as they go, 2 requests in flight per feed,
-the feeds taken in turn as the loop takes them. Latency: feeds at 5 fps, from each frame's due time to its
-response (frames a busy camera could not send are dropped and counted). CPU: per process of the Ray node,
-the load generator and the stores, per frame of the 2-feed flat-out run and of the paced stream; also
-with no frame in flight (Ray's and Serve's upkeep, CPU ms per second), and the figures less that upkeep. Peak memory: RSS of this process
-and all its children (Ray workers, PostgreSQL, S3), sampled every 0.5 s. Last stdout line: one JSON object.
+Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in both;
+LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_EMBED_ONGOING=1 lets
+an embedder replica take one request at a time; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead;
+LFR_VISION__RUNTIME=opencv runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a
+temporary LFR_HOME on free ports, a live deployment with a six-person watchlist, and a private Ray node
+(num_cpus = 2) with the Serve fast path `lfr services up --serve` uses. Feeds: the Hamilton clip (640x360) and
+the crowd photos fitted into 640x360 frames (aspect kept, padded). Throughput: as fast as they go, 2 requests
+in flight per feed, the feeds taken in turn as the loop takes them. Latency: feeds at 5 fps, from each frame's
+due time to its response (frames a busy camera could not send are dropped and counted). CPU: per process of
+the Ray node, the load generator and the stores, per frame of the 2-feed flat-out run and of the paced stream;
+also with no frame in flight (Ray's and Serve's upkeep, CPU ms per second), and the figures less that upkeep.
+Peak memory: RSS of this process and all its children (Ray workers, PostgreSQL, S3), sampled every 0.5 s. Last
+stdout line: one JSON object.
 """
 from __future__ import annotations
 
@@ -36,6 +38,10 @@ REUSE_MARGIN = 0.1  # the ingress's embed_reuse_margin default
 REUSE_S = float(os.environ.get("LFR_BENCH_REUSE_S", "0.4"))  # the ingress's embed_reuse_s; 0: embed every face
 CROWD_FIT = os.environ.get("LFR_BENCH_CROWD_FIT", "pad")  # "stretch": the earlier bench's squashed 640x360
 EMBED_SPLIT = int(os.environ.get("LFR_BENCH_EMBED_SPLIT", "2"))  # requests a crowded frame's faces go out in
+# Requests an embedder replica takes at once (serve_config.yaml: 16). At 1 the others wait at the router for
+# the first replica free: a crowded frame is answered sooner (p95 at 2 cameras x 5 fps 218-325 ms against
+# 332-367), but every request refused by a busy replica is sent again, which costs ~8% more CPU a frame.
+EMBED_ONGOING = int(os.environ.get("LFR_BENCH_EMBED_ONGOING", "16"))
 STREAM_FPS = 6.0  # per camera, for the CPU account over the stream: 12 frames/s in all, under Serve's flat-out rate
 IDLE_S = 10.0  # Serve up, no frame in flight: its fixed upkeep
 DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "10" if "--quick" in sys.argv else "20"))
@@ -393,10 +399,11 @@ def start_serve() -> str:
     # SFace (~17 ms a face) is most of the work: two embedder replicas, one detector (YuNet ~3 ms a
     # frame); each replica runs on one thread (vision.threads), so they share the 2 cores.
     # Both backends run one image at a time on CPU (YuNet per frame, SFace per face), so a batch saves
-    # nothing and makes every request in it wait for the last: batches of 1.
+    # nothing and makes every request in it wait for the last: batches of 1, as serve_config.yaml.
     one = {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}
     run({"detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5, "batch": one},
-         "embedder": {"min_replicas": 2, "max_replicas": 2, "num_cpus": 0.7, "batch": one},
+         "embedder": {"min_replicas": 2, "max_replicas": 2, "num_cpus": 0.7, "batch": one,
+                      "max_ongoing_requests": EMBED_ONGOING},
          "ingress_num_cpus": 0.1, "embed_reuse_s": REUSE_S, "embed_split": EMBED_SPLIT}, host="127.0.0.1", port=port)
     return f"http://127.0.0.1:{port}"
 
@@ -532,7 +539,8 @@ def main() -> None:
     overhead_share_stream, efficiency_stream = shares(stream_cpu_ms)
     # The same, less the upkeep measured idle: what each further frame costs. A node at F frames/s pays
     # upkeep / F a frame on top, so the first two figures move towards these as a node gets busier.
-    marginal_share, marginal_efficiency = shares(less_upkeep(cpu_ms, background, http_s_per_frame))
+    cpu_ms_less_upkeep = less_upkeep(cpu_ms, background, http_s_per_frame)
+    marginal_share, marginal_efficiency = shares(cpu_ms_less_upkeep)
     marginal_share_stream, marginal_efficiency_stream = shares(less_upkeep(stream_cpu_ms, background,
                                                                            stream_s_per_frame))
     upkeep = sum(ms for r, ms in background.items() if r != "load generator (client)")
@@ -568,9 +576,12 @@ def main() -> None:
                       "serve_cpu_ms_per_frame_2feeds": round(total, 1), "loop_cpu_ms_per_frame_2feeds": round(loop_ms, 1),
                       "loop_wall_ms_per_frame_2feeds": round(loop_wall_ms, 1),
                       "loop_cpu_ms_per_frame_runs": [round(ms, 1) for ms in loop_runs],
-                      "ratio_bound_from_cpu": round(bound, 2), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT, "embed_split": EMBED_SPLIT,
+                      "ratio_bound_from_cpu": round(bound, 2), "embed_reuse_s": REUSE_S, "crowd_fit": CROWD_FIT,
+                      "embed_split": EMBED_SPLIT, "embed_max_ongoing": EMBED_ONGOING,
                       "dropped_2feeds_5fps": results["serve 2 feeds 5 fps"]["dropped"],
                       "cpu_ms_per_frame_by_process": {r: round(ms, 1) for r, ms in sorted(cpu_ms.items())},
+                      "cpu_ms_per_frame_by_process_less_upkeep": {r: round(ms, 1)
+                                                                  for r, ms in sorted(cpu_ms_less_upkeep.items())},
                       "load_avg_1m": round(os.getloadavg()[0], 2)}))
 
 

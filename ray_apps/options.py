@@ -38,7 +38,7 @@ class ModelDeploymentOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt option must fail the deploy, not vanish
 
     min_replicas: int = Field(1, ge=0, le=512)
-    max_replicas: int = Field(2, ge=1, le=512)  # 200 cameras need ~130 embedder replicas (bench/capacity.py)
+    max_replicas: int = Field(2, ge=1, le=512)  # 200 cameras need ~120 embedder replicas (bench/capacity.py)
     initial_replicas: int | None = Field(None, ge=0, le=512)
     target_ongoing_requests: float = Field(4.0, gt=0)
     max_ongoing_requests: int = Field(16, ge=1, le=1024)

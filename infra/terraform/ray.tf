@@ -1,11 +1,14 @@
 # Ray Serve on KubeRay: one RayService running the matching application, with Ray token authentication,
 # sized from measured cost (capacity.tf), and a GPU group that the model replicas actually ask for.
 locals {
+  # On CPU a batch costs the same per item and only makes its requests wait (bench/vision.py): batches of
+  # one, as ray_apps/serve_config.yaml. On GPUs, batches of up to 8 across frames.
   model_options = { for name, replicas in { detector = local.capacity.detector_replicas, embedder = local.capacity.embedder_replicas } : name => {
     min_replicas = local.capacity.min_replicas
     max_replicas = replicas
     num_cpus     = 1
     num_gpus     = var.gpu_workers.enabled ? local.gpu_share : 0
+    batch        = var.gpu_workers.enabled ? { max_batch_size = 8, batch_wait_timeout_s = 0.01 } : { max_batch_size = 1, batch_wait_timeout_s = 0 }
   } }
 
   # serveConfigV2 is the one source of the app's shape: KubeRay resubmits it after an operator restart
