@@ -40,7 +40,7 @@ CROWD_FIT = os.environ.get("LFR_BENCH_CROWD_FIT", "pad")  # "stretch": the earli
 EMBED_SPLIT = int(os.environ.get("LFR_BENCH_EMBED_SPLIT", "2"))  # requests a crowded frame's faces go out in
 # Requests an embedder replica takes at once (serve_config.yaml: 16). At 1 the others wait at the router for
 # the first replica free: a crowded frame is answered sooner (p95 at 2 cameras x 5 fps 218-325 ms against
-# 332-367), but every request refused by a busy replica is sent again, which costs ~8% more CPU a frame.
+# 332-367), but every request refused by a busy replica is sent again, which costs 5-10% more CPU a frame.
 EMBED_ONGOING = int(os.environ.get("LFR_BENCH_EMBED_ONGOING", "16"))
 STREAM_FPS = 6.0  # per camera, for the CPU account over the stream: 12 frames/s in all, under Serve's flat-out rate
 IDLE_S = 10.0  # Serve up, no frame in flight: its fixed upkeep
