@@ -3,18 +3,18 @@ single-process loop with the same models and per-frame logic (`lfr_core.live.pip
 detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
 Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in both;
-LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_EMBED_ONGOING=1 lets
-an embedder replica take one request at a time; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360 instead;
-LFR_VISION__RUNTIME=opencv runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3 under a
-temporary LFR_HOME on free ports, a live deployment with a six-person watchlist, and a private Ray node
-(num_cpus = 2) with the Serve fast path `lfr services up --serve` uses. Feeds: the Hamilton clip (640x360) and
-the crowd photos fitted into 640x360 frames (aspect kept, padded). Throughput: as fast as they go, 2 requests
-in flight per feed, the feeds taken in turn as the loop takes them. Latency: feeds at 5 fps, from each frame's
-due time to its response (frames a busy camera could not send are dropped and counted). CPU: per process of
-the Ray node, the load generator and the stores, per frame of the 2-feed flat-out run and of the paced stream;
-also with no frame in flight (Ray's and Serve's upkeep, CPU ms per second), and the figures less that upkeep.
-Peak memory: RSS of this process and all its children (Ray workers, PostgreSQL, S3), sampled every 0.5 s. Last
-stdout line: one JSON object.
+LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_EMBED_ONGOING=1 lets an
+embedder replica take one request at a time; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360
+instead; LFR_VISION__RUNTIME=opencv runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3
+under a temporary LFR_HOME on free ports, a live deployment with a six-person watchlist, and a private Ray
+node (num_cpus = 2) with the Serve fast path `lfr services up --serve` uses. Feeds: the Hamilton clip
+(640x360) and the crowd photos fitted into 640x360 frames (aspect kept, padded). Throughput: as fast as they
+go, 2 requests in flight per feed, the feeds taken in turn as the loop takes them. Latency: feeds at 5 fps,
+from each frame's due time to its response (frames a busy camera could not send are dropped and counted). CPU:
+per process of the Ray node, the load generator and the stores, per frame of the 2-feed flat-out run and of
+the paced stream; also with no frame in flight (Ray's and Serve's upkeep, CPU ms per second), and the figures
+less that upkeep. Peak memory: RSS of this process and all its children (Ray workers, PostgreSQL, S3), sampled
+every 0.5 s. Last stdout line: one JSON object.
 """
 from __future__ import annotations
 
@@ -96,12 +96,16 @@ def cpu_seconds_by_role(home: Path) -> dict[str, float]:
     return out
 
 
+def cpu_ms_each(before: dict[str, float], after: dict[str, float], count: float) -> dict[str, float]:
+    """CPU ms of each role between two `cpu_seconds_by_role` readings, per one of `count` (frames, seconds)."""
+    return {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / count for r in {*before, *after}}
+
+
 def idle_cpu_ms_per_s(home: Path, seconds: float) -> dict[str, float]:
     """CPU ms per second of each role with nothing to do."""
     before, started = cpu_seconds_by_role(home), time.monotonic()
     time.sleep(seconds)
-    after, elapsed = cpu_seconds_by_role(home), time.monotonic() - started
-    return {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / elapsed for r in {*before, *after}}
+    return cpu_ms_each(before, cpu_seconds_by_role(home), time.monotonic() - started)
 
 
 def less_upkeep(by_role: dict[str, float], background: dict[str, float], s_per_frame: float) -> dict[str, float]:
@@ -468,8 +472,7 @@ def main() -> None:
             after, embedded = cpu_seconds_by_role(home), metric_total(url, "lfr_faces_embedded_total", admin) - embedded
             frames = results["serve 2 feeds max"]["ok"]
             results["serve 2 feeds max"]["embedded_per_frame"] = embedded / max(frames, 1)
-            cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / max(frames, 1)
-                      for r in {*before, *after}}
+            cpu_ms = cpu_ms_each(before, after, max(frames, 1))
             http_s_per_frame = (time.monotonic() - started) / max(frames, 1)
             # The same CPU account over the per-camera WebSocket (`lfr feed`'s default). Each camera sends
             # STREAM_FPS, a pace both are answered at (flat out, the cheap clip frames would crowd out the crowd
@@ -481,8 +484,7 @@ def main() -> None:
             streamed = max(results["stream 2 feeds paced"]["ok"], 1)
             stream_s_per_frame = (time.monotonic() - started) / streamed
             results["stream 2 feeds paced"]["embedded_per_frame"] = embedded / streamed
-            stream_cpu_ms = {r: max(0.0, after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / streamed
-                             for r in {*before, *after}}
+            stream_cpu_ms = cpu_ms_each(before, after, streamed)
             results["serve 1 feed 5 fps"] = serve_feeds(url, ctx, [video], DURATION_S, 5.0)
             results["serve 2 feeds 5 fps"] = serve_feeds(url, ctx, [video, crowd], DURATION_S, 5.0)
             console.print("serve: cameras at 5 fps ...")

@@ -68,10 +68,6 @@ def build():
     return Ingress.bind(Detector.bind(), Embedder.bind())
 
 
-def per_request(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
-    return {r: round((after.get(r, 0.0) - before.get(r, 0.0)) * 1000 / n, 2) for r in after}
-
-
 def main() -> None:
     from ray_apps.launch import use_serve_fast_path
 
@@ -80,7 +76,7 @@ def main() -> None:
     from ray import serve
     from websockets.sync.client import connect
 
-    from bench.live import cpu_seconds_by_role
+    from bench.live import cpu_ms_each, cpu_seconds_by_role
     from tests.conftest import free_port
 
     port, nowhere = free_port(), Path("/nonexistent")  # no PostgreSQL of ours to count
@@ -95,7 +91,7 @@ def main() -> None:
             before = cpu_seconds_by_role(nowhere)
             for _ in range(REQUESTS):
                 client.post(f"http://127.0.0.1:{port}/frames", content=BODY)
-            out["http"] = per_request(before, cpu_seconds_by_role(nowhere), REQUESTS)
+            out["http"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), REQUESTS)
         with connect(f"ws://127.0.0.1:{port}/stream") as ws:
             for _ in range(50):
                 ws.send(BODY)
@@ -105,11 +101,11 @@ def main() -> None:
                 ws.send(BODY)
                 ws.recv()
                 time.sleep(0.1)
-            out["stream"] = per_request(before, cpu_seconds_by_role(nowhere), REQUESTS)
+            out["stream"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), REQUESTS)
         time.sleep(1)
         before = cpu_seconds_by_role(nowhere)
         time.sleep(10)
-        out["idle_ms_per_s"] = per_request(before, cpu_seconds_by_role(nowhere), 10)
+        out["idle_ms_per_s"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), 10)
     finally:
         serve.shutdown()
         ray.shutdown()
@@ -117,7 +113,7 @@ def main() -> None:
         serving = sum(ms for r, ms in by_role.items() if r != "load generator (client)")
         print(f"{name}: {serving:.1f} CPU ms outside the client (" + ", ".join(
             f"{r} {ms:.1f}" for r, ms in sorted(by_role.items(), key=lambda kv: -kv[1]) if ms >= 0.05) + ")")
-    print(json.dumps(out))
+    print(json.dumps({name: {r: round(ms, 2) for r, ms in sorted(by_role.items())} for name, by_role in out.items()}))
 
 
 if __name__ == "__main__":

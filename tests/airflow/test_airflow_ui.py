@@ -16,8 +16,8 @@ import psutil
 import pytest
 
 from lfr_core.config import AirflowSettings, get_settings
+from lfr_core.demo_ui import AirflowAs, wait
 from tests.airflow.rows import insert_deployment, insert_version
-from lfr_core.demo_ui import AirflowAs
 from tests.browser import launch, needs_chromium, screenshot
 
 EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report", "lfr_deployment"}
@@ -65,8 +65,6 @@ def _sign_in(page, base: str, user: str, password: str) -> None:
 
 
 def _wait_for(fetch, done, timeout_s: float, what: str):
-    from lfr_core.demo_ui import wait
-
     return wait(fetch, done, timeout_s, what, poll_s=2.0)
 
 
