@@ -6,6 +6,10 @@ replica, which a replica busy at the sizing's utilisation spreads over far more 
 bench does), and applies the sizing rule infra/terraform/capacity.tf applies, so the README's topology
 table, the Terraform defaults and this script agree (tests/infra checks all three).
 
+It also projects issue 12's two CPU ratios (overhead_share, serve_cpu_efficiency) onto each plan's cluster:
+the 2-core bench pays Ray's fixed upkeep (~120 CPU ms a second) over 11-15 frames a second, a planned cluster
+over its cameras' frames.
+
 Run: `python bench/capacity.py [--measured FILE] [--cameras 10,50,200] [--fps 5]`; last line: JSON.
 """
 
@@ -32,13 +36,63 @@ def stage_cpu_ms(measured: dict) -> dict[str, float]:
 def plan(cameras: int, fps: float, cost_ms: dict[str, float], *, utilisation: float = TARGET_UTILISATION,
          worker_cpus: int = WORKER_CPUS) -> dict[str, int]:
     frames = cameras * fps
-    # rounded first, so that float noise (1000 * 71.4 / 1000 / 0.6 = 119.00000000000001) adds no replica
+    # rounded first, so that float noise (e.g. 1000 * 71.4 / 1000 / 0.6 = 119.00000000000001) adds no replica
     # that capacity.tf's arithmetic does not
     replicas = {stage: max(1, math.ceil(round(frames * ms / 1000 / utilisation, 6))) for stage, ms in cost_ms.items()}
     total = sum(replicas.values())
     return {"cameras": cameras, "detector_replicas": replicas["detector"], "embedder_replicas": replicas["embedder"],
             "ingress_replicas": replicas["ingress"], "cpu_workers_max": math.ceil(total / (worker_cpus - 1)),
             "worker_cores": math.ceil(total / (worker_cpus - 1)) * worker_cpus}
+
+
+# Where Ray's and Serve's upkeep is paid in a cluster: by every replica of a stage, on every node (Serve runs
+# a proxy on each), or once (the controller, the GCS, the dashboard; and the stores, which are not Ray's).
+PER_NODE = ("ProxyActor", "raylet", "log_monitor", "other Ray")
+CLIENT = "load generator (client)"
+PER_FRAME_KEY = {"http": "cpu_ms_per_frame_by_process_less_upkeep",
+                 "stream": "cpu_ms_per_frame_by_process_stream_less_upkeep"}
+
+
+def projected_targets(measured: dict, transport: str, replicas: dict[str, int], nodes: int,
+                      frames_per_s: float) -> dict[str, float]:
+    """Issue 12's two CPU ratios (bench/live.py's definitions) for a cluster of `nodes` nodes running
+    `replicas` at `frames_per_s`: each frame's own cost as measured, plus the measured upkeep of each replica,
+    node and singleton, spread over those frames. On the bench's own topology and rate it gives back what the
+    bench measured; a node busy at the sizing's utilisation spreads the fixed part over far more frames."""
+    per_frame = {p: ms for p, ms in measured[PER_FRAME_KEY[transport]].items() if p != CLIENT}
+    upkeep = {p: ms for p, ms in measured["upkeep_cpu_ms_per_s_by_process"].items() if p != CLIENT}
+    bench_replicas = measured["replicas_by_process"]
+
+    def upkeep_ms_per_s(process: str) -> float:
+        if process in bench_replicas:
+            return upkeep.get(process, 0.0) / bench_replicas[process] * replicas[process]
+        return upkeep.get(process, 0.0) * (nodes if process in PER_NODE else 1)
+
+    cpu = {p: per_frame.get(p, 0.0) * frames_per_s + upkeep_ms_per_s(p) for p in {*per_frame, *upkeep}}
+    models = cpu.get("Detector", 0.0) + cpu.get("Embedder", 0.0)
+    serving = sum(cpu.values())
+    return {"overhead_share": round((serving - models) / models, 3),
+            "serve_cpu_efficiency": round(measured["loop_cpu_ms_per_frame_2feeds"] * frames_per_s / serving, 3)}
+
+
+def planned_targets(measured: dict, plan_: dict[str, int], fps: float) -> dict[str, dict[str, float]]:
+    """`projected_targets` of a capacity plan, for both transports (the workers and the head node)."""
+    replicas = {"Detector": plan_["detector_replicas"], "Embedder": plan_["embedder_replicas"],
+                "Ingress": plan_["ingress_replicas"]}
+    return {t: projected_targets(measured, t, replicas, plan_["cpu_workers_max"] + 1, plan_["cameras"] * fps)
+            for t in PER_FRAME_KEY}
+
+
+def targets_table(plans: list[dict[str, int]], fps: float, measured: dict) -> str:
+    """The README's table of `planned_targets`."""
+    rows = ["| `overhead_share` / `serve_cpu_efficiency`, projected | HTTP | stream |", "|---|---|---|"]
+    for p in plans:
+        replicas = p["detector_replicas"] + p["embedder_replicas"] + p["ingress_replicas"]
+        t = planned_targets(measured, p, fps)
+        rows.append(f"| {p['cameras']} cameras at {fps:g} fps ({replicas} replicas, {p['cpu_workers_max'] + 1} nodes) | "
+                    + " | ".join(f"{t[k]['overhead_share']:.3f} / {t[k]['serve_cpu_efficiency']:.3f}"
+                                 for k in PER_FRAME_KEY) + " |")
+    return "\n".join(rows)
 
 
 def table(plans: list[dict[str, int]], fps: float) -> str:
@@ -60,7 +114,11 @@ def main() -> None:
     plans = [plan(int(c), args.fps, cost) for c in args.cameras.split(",")]
     print(f"CPU ms per frame by stage (from {args.measured.name}): {cost}")
     print(table(plans, args.fps))
-    print(json.dumps({"stage_cpu_ms_per_frame": cost, "plans": plans}))
+    print("\nIssue 12's CPU ratios on each plan's cluster at that load (targets: overhead_share <= 0.15, "
+          "serve_cpu_efficiency >= 0.8):")
+    print(targets_table(plans, args.fps, measured))
+    targets = {p["cameras"]: planned_targets(measured, p, args.fps) for p in plans}
+    print(json.dumps({"stage_cpu_ms_per_frame": cost, "plans": plans, "projected_targets": targets}))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ EMBED_SPLIT = int(os.environ.get("LFR_BENCH_EMBED_SPLIT", "2"))  # requests a cr
 EMBED_ONGOING = int(os.environ.get("LFR_BENCH_EMBED_ONGOING", "16"))
 STREAM_FPS = 6.0  # per camera, for the CPU account over the stream: 12 frames/s in all, under Serve's flat-out rate
 IDLE_S = 10.0  # Serve up, no frame in flight: its fixed upkeep
+REPLICAS = {"Detector": 1, "Embedder": 2, "Ingress": 1}  # the bench's Serve app (bench/capacity.py scales from it)
 DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "10" if "--quick" in sys.argv else "20"))
 
 
@@ -407,10 +408,12 @@ def start_serve() -> str:
     # Both backends run one image at a time on CPU (YuNet per frame, SFace per face), so a batch saves
     # nothing and makes every request in it wait for the last: batches of 1, as serve_config.yaml.
     one = {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}
-    run({"detector": {"min_replicas": 1, "max_replicas": 1, "num_cpus": 0.5, "batch": one},
-         "embedder": {"min_replicas": 2, "max_replicas": 2, "num_cpus": 0.7, "batch": one,
+    detectors, embedders, ingresses = REPLICAS["Detector"], REPLICAS["Embedder"], REPLICAS["Ingress"]
+    run({"detector": {"min_replicas": detectors, "max_replicas": detectors, "num_cpus": 0.5, "batch": one},
+         "embedder": {"min_replicas": embedders, "max_replicas": embedders, "num_cpus": 0.7, "batch": one,
                       "max_ongoing_requests": EMBED_ONGOING},
-         "ingress_num_cpus": 0.1, "embed_reuse_s": REUSE_S, "embed_split": EMBED_SPLIT}, host="127.0.0.1", port=port)
+         "ingress_num_cpus": 0.1, "ingress_min_replicas": ingresses, "ingress_max_replicas": ingresses,
+         "embed_reuse_s": REUSE_S, "embed_split": EMBED_SPLIT}, host="127.0.0.1", port=port)
     return f"http://127.0.0.1:{port}"
 
 
@@ -545,8 +548,8 @@ def main() -> None:
     # upkeep / F a frame on top, so the first two figures move towards these as a node gets busier.
     cpu_ms_less_upkeep = less_upkeep(cpu_ms, background, http_s_per_frame)
     marginal_share, marginal_efficiency = shares(cpu_ms_less_upkeep)
-    marginal_share_stream, marginal_efficiency_stream = shares(less_upkeep(stream_cpu_ms, background,
-                                                                           stream_s_per_frame))
+    stream_cpu_ms_less_upkeep = less_upkeep(stream_cpu_ms, background, stream_s_per_frame)
+    marginal_share_stream, marginal_efficiency_stream = shares(stream_cpu_ms_less_upkeep)
     upkeep = sum(ms for r, ms in background.items() if r != "load generator (client)")
     console.print(f"upkeep with no frame in flight: {upkeep:.0f} CPU ms/s (" + ", ".join(
         f"{r} {ms:.0f}" for r, ms in sorted(background.items(), key=lambda kv: -kv[1]) if ms >= 0.5) + ")",
@@ -586,6 +589,11 @@ def main() -> None:
                       "cpu_ms_per_frame_by_process": {r: round(ms, 1) for r, ms in sorted(cpu_ms.items())},
                       "cpu_ms_per_frame_by_process_less_upkeep": {r: round(ms, 1)
                                                                   for r, ms in sorted(cpu_ms_less_upkeep.items())},
+                      "cpu_ms_per_frame_by_process_stream_less_upkeep": {
+                          r: round(ms, 1) for r, ms in sorted(stream_cpu_ms_less_upkeep.items())},
+                      "frames_per_s_http": round(1 / http_s_per_frame, 2),
+                      "frames_per_s_stream": round(1 / stream_s_per_frame, 2),
+                      "replicas_by_process": REPLICAS,
                       "load_avg_1m": round(os.getloadavg()[0], 2)}))
 
 

@@ -487,7 +487,7 @@ variable "stage_cpu_ms_per_frame" {
     embedder = number
     ingress  = number
   })
-  default = { detector = 12.9, embedder = 71.4, ingress = 16.1 }
+  default = { detector = 11.1, embedder = 65.1, ingress = 13.5 }
 
   validation {
     condition     = alltrue([for v in values(var.stage_cpu_ms_per_frame) : v > 0])

@@ -59,3 +59,31 @@ def test_recovery_names_every_stateful_component_with_backup_and_restore() -> No
         assert state and backup and restore, component
     assert "bootstrap.recovery" in table["PostgreSQL (platform database `lfr`)"][2]
     assert "single point of failure" in table["Ray cluster"][2]
+
+
+@pytest.mark.parametrize("transport, share, efficiency", [
+    ("http", "overhead_share", "serve_cpu_efficiency"),
+    ("stream", "overhead_share_stream", "serve_cpu_efficiency_stream"),
+])
+def test_projection_gives_back_the_bench_on_its_own_topology(transport: str, share: str, efficiency: str) -> None:
+    """Upkeep added back per replica, node and singleton at the bench's rate reproduces what the bench measured
+    with that upkeep in it: the projection's bookkeeping loses or doubles nothing."""
+    got = capacity.projected_targets(MEASURED, transport, MEASURED["replicas_by_process"], 1,
+                                     MEASURED[f"frames_per_s_{transport}"])
+    assert got["overhead_share"] == pytest.approx(MEASURED[share], abs=0.01)
+    assert got["serve_cpu_efficiency"] == pytest.approx(MEASURED[efficiency], abs=0.01)
+
+
+def test_fixed_upkeep_weighs_less_on_a_busier_cluster() -> None:
+    small, large = (capacity.planned_targets(MEASURED, capacity.plan(c, 5.0, capacity.stage_cpu_ms(MEASURED)), 5.0)
+                    for c in (10, 200))
+    for transport in ("http", "stream"):
+        assert large[transport]["overhead_share"] < small[transport]["overhead_share"]
+        assert large[transport]["serve_cpu_efficiency"] > small[transport]["serve_cpu_efficiency"]
+    # and never below what a frame itself costs: the measured share less all upkeep
+    assert large["stream"]["overhead_share"] >= MEASURED["overhead_share_stream_less_upkeep"] - 0.005
+
+
+def test_main_readme_shows_the_projected_targets() -> None:
+    plans = [capacity.plan(c, 5.0, capacity.stage_cpu_ms(MEASURED)) for c in (10, 50, 200)]
+    assert capacity.targets_table(plans, 5.0, MEASURED) in (ROOT / "README.md").read_text()
