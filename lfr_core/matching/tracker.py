@@ -81,12 +81,29 @@ class _Track:
     decided: set[str] = field(default_factory=set)  # subjects this track alerted or was suppressed for
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of `a` (n, 4) with every box of `b` (m, 4), as (n, m), in the boxes' own precision."""
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
+    union = ((a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]))[:, None] + ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[None, :] - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def greedy_pairs(score: np.ndarray, candidate: np.ndarray) -> list[tuple[int, int]]:
+    """One-to-one (row, column) pairs among the candidates, best score first (ties: the later row, then the
+    later column); a row or column already paired is passed over."""
+    rows, cols = np.nonzero(candidate)
+    pairs, used_rows, used_cols = [], set(), set()
+    for k in np.lexsort((-cols, -rows, -score[rows, cols])):
+        i, j = int(rows[k]), int(cols[k])
+        if i not in used_rows and j not in used_cols:
+            pairs.append((i, j))
+            used_rows.add(i)
+            used_cols.add(j)
+    return pairs
 
 
 class CameraTracker:
@@ -119,21 +136,18 @@ class CameraTracker:
         settled = [t for t in self._tracks
                    if 0 <= now - t.embedded_at < self.params.reuse_s and t.top_score is not None
                    and set(t.hits) <= t.decided and (t.top_score < miss_below or t.decided)]
-        pairs = sorted(((iou(b, t.box), i, j) for i, b in enumerate(boxes) for j, t in enumerate(settled)),
-                       reverse=True)
         out: list[Reuse | None] = [None] * len(boxes)
-        used: set[int] = set()
-        for overlap, i, j in pairs:
-            if overlap < self.params.reuse_iou:
-                break
-            if out[i] is None and j not in used:
-                out[i] = Reuse(settled[j].track_id, settled[j].embedding)
-                used.add(j)
+        if not settled or not boxes:
+            return out
+        overlap = iou_matrix(np.stack(boxes), np.stack([t.box for t in settled]))
+        for i, j in greedy_pairs(overlap, overlap >= self.params.reuse_iou):
+            out[i] = Reuse(settled[j].track_id, settled[j].embedding)
         return out
 
     def _link(self, observations: list[Observation]) -> list[_Track | None]:
         """Greedy one-to-one assignment by the stronger of IoU and embedding similarity; a non-fresh
-        observation goes to the track it was reused from (if that track is still there)."""
+        observation goes to the track it was reused from (if that track is still there). Scored as matrices:
+        a crowded scene has tens of faces against a hundred or more live tracks each frame."""
         by_id = {t.track_id: t for t in self._tracks}
         linked: list[_Track | None] = [None] * len(observations)
         used: set[int] = set()
@@ -142,21 +156,15 @@ class CameraTracker:
             if track is not None and id(track) not in used:
                 linked[i] = track
                 used.add(id(track))
-        pairs = []
-        for i, obs in enumerate(observations):
-            if linked[i] is not None:
-                continue
-            for j, track in enumerate(self._tracks):
-                if id(track) in used:
-                    continue
-                overlap = iou(obs.box, track.box)
-                similarity = float(np.dot(obs.embedding, track.embedding))
-                if overlap >= self.params.iou_link or similarity >= self.params.embed_link:
-                    pairs.append((max(overlap, similarity), i, j))
-        for _, i, j in sorted(pairs, reverse=True):
-            if linked[i] is None and id(self._tracks[j]) not in used:
-                linked[i] = self._tracks[j]
-                used.add(id(self._tracks[j]))
+        if not observations or not self._tracks:
+            return linked
+        overlap = iou_matrix(np.stack([o.box for o in observations]), np.stack([t.box for t in self._tracks]))
+        similarity = np.stack([o.embedding for o in observations]) @ np.stack([t.embedding for t in self._tracks]).T
+        candidate = (overlap >= self.params.iou_link) | (similarity >= self.params.embed_link)
+        candidate[[i for i, t in enumerate(linked) if t is not None]] = False
+        candidate[:, [j for j, t in enumerate(self._tracks) if id(t) in used]] = False
+        for i, j in greedy_pairs(np.maximum(overlap, similarity), candidate):
+            linked[i] = self._tracks[j]
         return linked
 
     def update(self, now: float, observations: list[Observation]) -> list[AlertDecision]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfr_core.matching.tracker import CameraTracker, Observation, TrackParams
+from lfr_core.matching.tracker import CameraTracker, Observation, TrackParams, greedy_pairs, iou_matrix
 
 PARAMS = TrackParams(hits_to_alert=3, iou_link=0.3, embed_link=0.5, max_age_s=2.0, cooldown_s=60.0)
 
@@ -124,3 +124,40 @@ def test_reused_observations_never_complete_the_k_hits():
     [r] = t2.reusable(0.1, [_box(1)], miss_below=0.26)
     for k in range(5):  # a reused face carries no subject: however often it is seen, no alert
         assert t2.update(0.1 + 0.05 * k, [Observation(_box(1), r.embedding, "S1", 0.9, track_id=r.track_id)]) == []
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    """One pair, written out: the reference the matrix form must equal."""
+    x1, y1, x2, y2 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def test_iou_matrix_equals_the_pairwise_overlap():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 100, size=(9, 2)).astype(np.float32)
+    a = np.hstack([xy, xy + rng.uniform(0, 60, size=(9, 2)).astype(np.float32)])
+    b = np.vstack([a[:3] + 5, a[3:4], [[10, 10, 10, 10]]]).astype(np.float32)  # shifted, identical, empty
+    m = iou_matrix(a, b)
+    assert m.shape == (9, 5) and m.dtype == np.float32
+    assert [[float(v) for v in row] for row in m] == [[_iou(x, y) for y in b] for x in a]
+    assert m[3, 3] == 1.0 and not m[:, 4].any() and 0 < m[0, 0] < 1
+
+
+def test_greedy_pairs_take_the_best_first_one_to_one_ties_to_the_later_index():
+    score = np.array([[0.9, 0.8, 0.1],
+                      [0.95, 0.5, 0.1],
+                      [0.7, 0.7, 0.7]], np.float32)
+    # reference: the (score, row, column) tuples sorted in reverse, each row and column taken once
+    candidate = score >= 0.5
+    expected, rows, cols = [], set(), set()
+    for _, i, j in sorted(((score[i, j], i, j) for i, j in zip(*np.nonzero(candidate))), reverse=True):
+        if i not in rows and j not in cols:
+            expected.append((int(i), int(j)))
+            rows.add(i)
+            cols.add(j)
+    assert greedy_pairs(score, candidate) == expected == [(1, 0), (0, 1), (2, 2)]
+    tie = np.full((2, 2), 0.5, np.float32)
+    assert greedy_pairs(tie, tie > 0) == [(1, 1), (0, 0)]
+    assert greedy_pairs(score, np.zeros_like(candidate)) == []
