@@ -16,6 +16,7 @@ from ray_apps.options import AppOptions, ModelDeploymentOptions
 
 APP_NAME = "lfr"
 CAMERA_ROUTER = "ray_apps.routing:CameraAffinityRouter"
+MODEL_ROUTER = RequestRouterConfig(request_router_class="ray_apps.routing:LeastBusyRouter")
 
 
 # No per-request access log in the proxy or the replicas: four log lines a frame, each written, rotated and
@@ -25,11 +26,11 @@ QUIET_LOGS = {"enable_access_log": False}
 
 
 def build_detector(options: ModelDeploymentOptions) -> Application:
-    return Detector.options(**options.deployment_options()).bind()
+    return Detector.options(**options.deployment_options(), request_router_config=MODEL_ROUTER).bind()
 
 
 def build_embedder(options: ModelDeploymentOptions) -> Application:
-    return Embedder.options(**options.deployment_options()).bind()
+    return Embedder.options(**options.deployment_options(), request_router_config=MODEL_ROUTER).bind()
 
 
 def build_app(args: dict[str, Any] | None = None) -> Application:

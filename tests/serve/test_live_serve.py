@@ -227,6 +227,19 @@ def test_a_frame_above_4_mib_and_under_the_body_limit_is_matched(streamed, serve
     assert r.json()["faces"] >= 1
 
 
+def test_a_crowded_frame_goes_to_the_embedder_in_parts_and_every_face_is_embedded(streamed, serve_url, live,
+                                                                                  shared_dir, people):
+    """More faces than `embed_split_above`: the ingress sends them in two requests made while handling one
+    frame, which share its request id. Both are routed and answered (a router matching waiting requests by
+    id loops without end here: the frame would fail after the embedder timeout with 503)."""
+    dep, key = live["deployment"]["id"], live["keys"]["camera"]
+    before = metric_total(serve_url, "lfr_faces_embedded_total", people["admin"])
+    r = post(serve_url, dep, key, (shared_dir / "data" / "crowd" / "16.jpg").read_bytes(), camera="cam-crowd")
+    assert r.status_code == 200, r.text
+    assert r.json()["faces"] == 9  # all nine pass the live gate, and a new camera has no track to reuse
+    assert metric_total(serve_url, "lfr_faces_embedded_total", people["admin"]) - before == 9
+
+
 def test_openapi_metrics_console_and_health(serve_url, live, people):
     spec = httpx.get(serve_url + "/openapi.json", timeout=10).json()
     assert "/v1/deployments/{deployment_id}/frames" in spec["paths"]
