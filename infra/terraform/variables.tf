@@ -487,7 +487,7 @@ variable "stage_cpu_ms_per_frame" {
     embedder = number
     ingress  = number
   })
-  default = { detector = 11.1, embedder = 65.1, ingress = 13.5 }
+  default = { detector = 12.3, embedder = 69.3, ingress = 14.8 }
 
   validation {
     condition     = alltrue([for v in values(var.stage_cpu_ms_per_frame) : v > 0])
