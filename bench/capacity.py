@@ -7,8 +7,8 @@ bench does), and applies the sizing rule infra/terraform/capacity.tf applies, so
 table, the Terraform defaults and this script agree (tests/infra checks all three).
 
 It also projects issue 12's two CPU ratios (overhead_share, serve_cpu_efficiency) onto each plan's cluster:
-the 2-core bench pays Ray's fixed upkeep (~120 CPU ms a second) over 11-15 frames a second, a planned cluster
-over its cameras' frames.
+the 2-core bench pays Ray's fixed upkeep (100-170 CPU ms a second) over 11-17 frames a second, a planned
+cluster over its cameras' frames.
 
 Run: `python bench/capacity.py [--measured FILE] [--cameras 10,50,200] [--fps 5]`; last line: JSON.
 """
@@ -88,10 +88,10 @@ def targets_table(plans: list[dict[str, int]], fps: float, measured: dict) -> st
     rows = ["| `overhead_share` / `serve_cpu_efficiency`, projected | HTTP | stream |", "|---|---|---|"]
     for p in plans:
         replicas = p["detector_replicas"] + p["embedder_replicas"] + p["ingress_replicas"]
+        nodes = p["cpu_workers_max"] + 1
         t = planned_targets(measured, p, fps)
-        rows.append(f"| {p['cameras']} cameras at {fps:g} fps ({replicas} replicas, {p['cpu_workers_max'] + 1} nodes) | "
-                    + " | ".join(f"{t[k]['overhead_share']:.3f} / {t[k]['serve_cpu_efficiency']:.3f}"
-                                 for k in PER_FRAME_KEY) + " |")
+        figures = " | ".join(f"{r['overhead_share']:.3f} / {r['serve_cpu_efficiency']:.3f}" for r in t.values())
+        rows.append(f"| {p['cameras']} cameras at {fps:g} fps ({replicas} replicas, {nodes} nodes) | {figures} |")
     return "\n".join(rows)
 
 

@@ -120,8 +120,8 @@ class LeastBusyRouter(FIFOMixin, RequestRouter):
         return [[by_id[r]] for r in ranked]
 
     def on_request_routed(self, pending_request: PendingRequest, replica_id, result) -> None:
-        self.in_flight.routed(pending_request, work_of(pending_request), pending_request.metadata.internal_request_id,
-                              replica_id.unique_id)
+        self.in_flight.routed(pending_request, work_of(pending_request),
+                              pending_request.metadata.internal_request_id, replica_id.unique_id)
 
     def on_request_completed(self, replica_id, internal_request_id: str) -> None:
         self.in_flight.completed(internal_request_id, replica_id.unique_id)
