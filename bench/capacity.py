@@ -20,6 +20,8 @@ import json
 import math
 from pathlib import Path
 
+from live import CLIENT  # bench/live.py, which writes the measurements this script reads
+
 RESULTS = Path(__file__).resolve().parent / "results" / "live.json"
 TARGET_UTILISATION = 0.6  # capacity.tf target_cpu_utilisation default
 WORKER_CPUS = 8  # capacity.tf cpu_workers.cpu default; one CPU per worker is left to the raylet and proxy
@@ -48,7 +50,6 @@ def plan(cameras: int, fps: float, cost_ms: dict[str, float], *, utilisation: fl
 # Where Ray's and Serve's upkeep is paid in a cluster: by every replica of a stage, on every node (Serve runs
 # a proxy on each), or once (the controller, the GCS, the dashboard; and the stores, which are not Ray's).
 PER_NODE = ("ProxyActor", "raylet", "log_monitor", "other Ray")
-CLIENT = "load generator (client)"
 PER_FRAME_KEY = {"http": "cpu_ms_per_frame_by_process_less_upkeep",
                  "stream": "cpu_ms_per_frame_by_process_stream_less_upkeep"}
 

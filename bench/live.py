@@ -67,6 +67,7 @@ class PeakRss(threading.Thread):
 
 ROLES = ("Detector", "Embedder", "Ingress", "ProxyActor", "ServeController", "raylet", "gcs_server", "postgres",
          "s3_durable", "dashboard", "log_monitor")
+CLIENT = "load generator (client)"  # this process: the cameras, not the service
 
 
 def bench_processes(home: Path) -> list[psutil.Process]:
@@ -92,7 +93,7 @@ def cpu_seconds_by_role(home: Path) -> dict[str, float]:
             cmd = " ".join(p.cmdline()) or p.name()
         except psutil.Error:
             continue
-        role = "load generator (client)" if p.pid == me else next((r for r in ROLES if r in cmd), "other Ray")
+        role = CLIENT if p.pid == me else next((r for r in ROLES if r in cmd), "other Ray")
         out[role] = out.get(role, 0.0) + t.user + t.system
     return out
 
@@ -539,7 +540,7 @@ def main() -> None:
     # against Serve's (the load generator excluded: it is the cameras, not the service).
     def shares(by_role: dict[str, float]) -> tuple[float, float]:
         models = by_role.get("Detector", 0.0) + by_role.get("Embedder", 0.0)
-        serving = sum(by_role.values()) - by_role.get("load generator (client)", 0.0)
+        serving = sum(by_role.values()) - by_role.get(CLIENT, 0.0)
         return (serving - models) / max(models, 1e-9), loop_ms / max(serving, 1e-9)
 
     overhead_share, efficiency = shares(cpu_ms)
@@ -550,7 +551,7 @@ def main() -> None:
     marginal_share, marginal_efficiency = shares(cpu_ms_less_upkeep)
     stream_cpu_ms_less_upkeep = less_upkeep(stream_cpu_ms, background, stream_s_per_frame)
     marginal_share_stream, marginal_efficiency_stream = shares(stream_cpu_ms_less_upkeep)
-    upkeep = sum(ms for r, ms in background.items() if r != "load generator (client)")
+    upkeep = sum(ms for r, ms in background.items() if r != CLIENT)
     console.print(f"upkeep with no frame in flight: {upkeep:.0f} CPU ms/s (" + ", ".join(
         f"{r} {ms:.0f}" for r, ms in sorted(background.items(), key=lambda kv: -kv[1]) if ms >= 0.5) + ")",
         highlight=False)

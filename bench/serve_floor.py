@@ -76,7 +76,7 @@ def main() -> None:
     from ray import serve
     from websockets.sync.client import connect
 
-    from bench.live import cpu_ms_each, cpu_seconds_by_role
+    from bench.live import CLIENT, cpu_ms_each, cpu_seconds_by_role, idle_cpu_ms_per_s
     from tests.conftest import free_port
 
     port, nowhere = free_port(), Path("/nonexistent")  # no PostgreSQL of ours to count
@@ -103,14 +103,12 @@ def main() -> None:
                 time.sleep(0.1)
             out["stream"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), REQUESTS)
         time.sleep(1)
-        before = cpu_seconds_by_role(nowhere)
-        time.sleep(10)
-        out["idle_ms_per_s"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), 10)
+        out["idle_ms_per_s"] = idle_cpu_ms_per_s(nowhere, 10)
     finally:
         serve.shutdown()
         ray.shutdown()
     for name, by_role in out.items():
-        serving = sum(ms for r, ms in by_role.items() if r != "load generator (client)")
+        serving = sum(ms for r, ms in by_role.items() if r != CLIENT)
         print(f"{name}: {serving:.1f} CPU ms outside the client (" + ", ".join(
             f"{r} {ms:.1f}" for r, ms in sorted(by_role.items(), key=lambda kv: -kv[1]) if ms >= 0.05) + ")")
     print(json.dumps({name: {r: round(ms, 2) for r, ms in sorted(by_role.items())} for name, by_role in out.items()}))
