@@ -82,10 +82,15 @@ def bench_processes(home: Path) -> list[psutil.Process]:
     return [q for root in roots for q in [root, *root.children(recursive=True)]]
 
 
+def role_of(pid: int, cmd: str) -> str:
+    """What a bench process is: this process (the client), a Serve actor or store named in its command line,
+    or some other part of Ray."""
+    return CLIENT if pid == os.getpid() else next((r for r in ROLES if r in cmd), "other Ray")
+
+
 def cpu_seconds_by_role(home: Path) -> dict[str, float]:
     """CPU seconds (user + system) so far of the bench's processes, by role. A process that ends between
     two readings takes its seconds with it: the replicas, proxy and stores live for the whole run."""
-    me = os.getpid()
     out: dict[str, float] = {}
     for p in bench_processes(home):
         try:
@@ -93,7 +98,7 @@ def cpu_seconds_by_role(home: Path) -> dict[str, float]:
             cmd = " ".join(p.cmdline()) or p.name()
         except psutil.Error:
             continue
-        role = CLIENT if p.pid == me else next((r for r in ROLES if r in cmd), "other Ray")
+        role = role_of(p.pid, cmd)
         out[role] = out.get(role, 0.0) + t.user + t.system
     return out
 

@@ -28,21 +28,20 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.live import ROLES, bench_processes, load_frames, serve_feeds, setup, start_serve, stop_serve  # noqa: E402
+from bench.live import bench_processes, load_frames, role_of, serve_feeds, setup, start_serve, stop_serve  # noqa: E402
 
 SAMPLE_EVERY_S = 5.0
 
 
 def rss_by_role(home: Path) -> dict[str, float]:
     out: dict[str, float] = {}
-    me = os.getpid()
     for p in bench_processes(home):
         try:
             cmd = " ".join(p.cmdline()) or p.name()
             mb = p.memory_info().rss / 2**20
         except psutil.Error:
             continue
-        role = "load generator (client)" if p.pid == me else next((r for r in ROLES if r in cmd), "other Ray")
+        role = role_of(p.pid, cmd)
         out[role] = out.get(role, 0.0) + mb
     return out
 
