@@ -8,6 +8,7 @@ deleted (crops too) unless on legal hold.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,7 @@ from lfr_core import audit
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.roles import Actor, acting
-from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, parse_s3_uri
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist.purge import release_kept_image
 
 OUTCOMES = ("confirmed", "declined", "not_engaged")
@@ -43,44 +44,112 @@ class NewAlert:
 def raise_alert(conn: psycopg.Connection, store: ObjectStore, bucket: str, alert: NewAlert, probe_crop_jpeg: bytes,
                 actor: Actor, *, alert_id: uuid.UUID | None = None) -> dict[str, Any]:
     """Store the alert, its probe crop and its audit record together, or none of them (the EU AI Act Art
-    12(3)(c) input data that matched is in the record). Idempotent by `alert_id`: a retry after an outage
-    (lfr_core/live/outbox.py) stores it once.
+    12(3)(c) input data that matched is in the record). Idempotent by `alert_id`: a retry stores it once.
 
     The row is inserted first, the crop uploaded inside that transaction, the audit row appended last (it
     takes the chain's lock, so not across the upload): an upload that fails rolls the row back, and a commit
-    that fails deletes the crop again, so no crop is ever left without its row."""
+    that fails deletes the crop again, so no crop is ever left without its row.
+
+    With the object store down, the crop is held in PostgreSQL instead (`held_alert_crops`), written in one
+    transaction with the row and the audit record, and `move_held_crops` moves it to the store once it is
+    back: an alert that the camera is told about is durable at once, whichever process dies next. Its
+    `probe_crop_uri` names where the crop will be. With PostgreSQL down nothing is stored, and the caller
+    takes the decision back (lfr_core/live/pipeline.py)."""
     alert_id = alert_id or uuid.uuid4()
     key = f"{alert.deployment_id}/{alert_id}.jpg"
     try:
         with acting(conn, actor):
-            row = conn.execute(
-                """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id,
-                                       track_id, captured_at, probe_crop_uri, watchlist_image_uri)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
-                (alert_id, alert.deployment_id, alert.version_id, alert.subject_ref, alert.category, alert.score,
-                 alert.camera_id, alert.track_id, alert.captured_at, f"s3://{bucket}/{key}",
-                 alert.watchlist_image_uri),
-            ).fetchone()
+            row = _insert_alert(conn, alert, alert_id, f"s3://{bucket}/{key}")
             if row is None:  # stored by an earlier try
                 return get_alert(conn, alert_id)
             store.delete_prefix(bucket, key)  # what a failed earlier try may have left: one crop per alert
             crop = store.put_bytes(bucket, key, probe_crop_jpeg, "image/jpeg")
-            audit.append(conn, actor=actor.name, role=actor.role, action="alert.raise", object_type="alert",
-                         object_id=str(alert_id), details={
-                             "deployment_id": str(alert.deployment_id), "version_id": str(alert.version_id),
-                             "subject_ref": alert.subject_ref, "score": round(alert.score, 4),
-                             "camera_id": alert.camera_id, "captured_at": alert.captured_at.isoformat(),
-                             "probe_crop_sha256": crop.sha256,
-                         })
+            _audit_raised(conn, actor, alert_id, alert, crop.sha256)
+    except ObjectStoreUnavailable:
+        return _raise_with_crop_held(conn, alert, probe_crop_jpeg, actor, alert_id, f"s3://{bucket}/{key}")
     except psycopg.Error:
         _forget_crop(store, bucket, key)
         raise
     return row
 
 
+def _insert_alert(conn: psycopg.Connection, alert: NewAlert, alert_id: uuid.UUID, crop_uri: str) -> dict[str, Any] | None:
+    return conn.execute(
+        """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id,
+                               track_id, captured_at, probe_crop_uri, watchlist_image_uri)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
+        (alert_id, alert.deployment_id, alert.version_id, alert.subject_ref, alert.category, alert.score,
+         alert.camera_id, alert.track_id, alert.captured_at, crop_uri, alert.watchlist_image_uri),
+    ).fetchone()
+
+
+def _audit_raised(conn: psycopg.Connection, actor: Actor, alert_id: uuid.UUID, alert: NewAlert, crop_sha256: str,
+                  **held: object) -> None:
+    audit.append(conn, actor=actor.name, role=actor.role, action="alert.raise", object_type="alert",
+                 object_id=str(alert_id), details={
+                     "deployment_id": str(alert.deployment_id), "version_id": str(alert.version_id),
+                     "subject_ref": alert.subject_ref, "score": round(alert.score, 4),
+                     "camera_id": alert.camera_id, "captured_at": alert.captured_at.isoformat(),
+                     "probe_crop_sha256": crop_sha256, **held,
+                 })
+
+
+def _raise_with_crop_held(conn: psycopg.Connection, alert: NewAlert, probe_crop_jpeg: bytes, actor: Actor,
+                          alert_id: uuid.UUID, crop_uri: str) -> dict[str, Any]:
+    """The alert, its audit record and its crop, all in PostgreSQL, in one transaction."""
+    sha256 = hashlib.sha256(probe_crop_jpeg).hexdigest()
+    with acting(conn, actor):
+        row = _insert_alert(conn, alert, alert_id, crop_uri)
+        if row is None:  # stored by an earlier try
+            return get_alert(conn, alert_id)
+        conn.execute("INSERT INTO held_alert_crops (alert_id, crop, crop_sha256) VALUES (%s, %s, %s)",
+                     (alert_id, probe_crop_jpeg, sha256))
+        _audit_raised(conn, actor, alert_id, alert, sha256, probe_crop_held="object store unavailable")
+    return row
+
+
+def move_held_crops(conn: psycopg.Connection, store: ObjectStore, actor: Actor, *, limit: int = 100) -> int:
+    """Move probe crops held in PostgreSQL to the object store, oldest first, each exactly once: in one
+    transaction per crop, the held row is locked (another mover skips it), the crop uploaded to the key its
+    alert names (clearing what an earlier try that died after its upload left there) and the held row
+    deleted. Returns how many moved; ObjectStoreUnavailable while the store is still down (what moved
+    before it stays moved)."""
+    moved = 0
+    while moved < limit:
+        with acting(conn, actor):
+            held = conn.execute(
+                """SELECT h.alert_id, h.crop, h.held_at, a.deployment_id, a.probe_crop_uri
+                   FROM held_alert_crops h JOIN alerts a ON a.id = h.alert_id
+                   ORDER BY h.held_at LIMIT 1 FOR UPDATE OF h SKIP LOCKED""").fetchone()
+            if held is None:
+                return moved
+            bucket, key = parse_s3_uri(held["probe_crop_uri"])
+            store.delete_prefix(bucket, key)
+            crop = store.put_bytes(bucket, key, bytes(held["crop"]), "image/jpeg")
+            conn.execute("DELETE FROM held_alert_crops WHERE alert_id = %s", (held["alert_id"],))
+            audit.append(conn, actor=actor.name, role=actor.role, action="alert.crop_moved", object_type="alert",
+                         object_id=str(held["alert_id"]), details={
+                             "deployment_id": str(held["deployment_id"]), "probe_crop_sha256": crop.sha256,
+                             "held_since": held["held_at"].isoformat()})
+        moved += 1
+    return moved
+
+
+def held_crop(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> bytes | None:
+    """The probe crop of an alert while it waits in PostgreSQL for the object store, else None. Read with
+    the service's own rights (people have none on the table): the caller has checked that the person may see
+    the alert and logs the consultation before handing it over (ray_apps/officer_routes.py)."""
+    row = conn.execute("SELECT crop FROM held_alert_crops WHERE alert_id = %s", (str(alert_id),)).fetchone()
+    return None if row is None else bytes(row["crop"])
+
+
+def held_crop_count(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) AS n FROM held_alert_crops").fetchone()["n"]
+
+
 def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
-    """After a failed commit the crop goes with its row; if the store is unreachable now, the retry (the
-    alert stays held) clears it before uploading again."""
+    """After a failed commit the crop goes with its row; if the store is unreachable now, a retry of the same
+    alert clears it before uploading again, and retention deletes what the alert's key names."""
     try:
         store.delete_prefix(bucket, key)
     except ObjectStoreError:
@@ -137,14 +206,13 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
         alert = get_alert(conn, alert_id, lock=True)
         if alert["status"] != "pending":
             raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
+        # The alert's trigger writes the audit row (alert.<outcome>) with the note.
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
         row = conn.execute(
             """UPDATE alerts SET status = %s, adjudicated_by = %s, adjudicated_at = now(), outcome = %s
                WHERE id = %s RETURNING *""",
             (outcome, actor.name, note or None, alert["id"]),
         ).fetchone()
-        audit.append(conn, actor=actor.name, role=actor.role, action=f"alert.{outcome}", object_type="alert",
-                     object_id=str(alert["id"]), details={"deployment_id": str(alert["deployment_id"]),
-                                                           "subject_ref": alert["subject_ref"], "note": note})
         if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
     return row
@@ -158,12 +226,10 @@ def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> d
         alert = get_alert(conn, alert_id, lock=True)
         if alert["status"] == "pending":
             raise Refused(f"alert {alert_id} has no decision to undo")
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={})  # its trigger: alert.undone
         row = conn.execute(
             """UPDATE alerts SET status = 'pending', adjudicated_by = NULL, adjudicated_at = NULL, outcome = NULL
                WHERE id = %s RETURNING *""", (alert["id"],)).fetchone()
-        audit.append(conn, actor=actor.name, role=actor.role, action="alert.undone", object_type="alert",
-                     object_id=str(alert["id"]), details={"deployment_id": str(alert["deployment_id"]),
-                                                           "undone": alert["status"]})
     return row
 
 
@@ -183,12 +249,11 @@ def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engag
             raise Refused(f"alert {alert_id} is {alert['status']}"
                           + (f" with the outcome {alert['engagement']} already recorded" if alert["engagement"] else "")
                           + "; an outcome is recorded once, for a confirmed alert")
+        # its trigger: alert.engagement.<engagement>, with the note
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
         row = conn.execute(
             """UPDATE alerts SET engagement = %s, engagement_by = %s, engagement_at = now(), engagement_note = %s
                WHERE id = %s RETURNING *""", (engagement, actor.name, note or None, alert["id"])).fetchone()
-        audit.append(conn, actor=actor.name, role=actor.role, action=f"alert.engagement.{engagement}",
-                     object_type="alert", object_id=str(alert["id"]),
-                     details={"deployment_id": str(alert["deployment_id"]), "note": note})
     return row
 
 
@@ -198,9 +263,9 @@ def set_legal_hold(conn: psycopg.Connection, alert_id: uuid.UUID | str, hold: bo
         raise InvalidInput("a legal hold change needs a reason")
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
+        # its trigger: alert.hold or alert.release, with the reason
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={"reason": reason})
         row = conn.execute("UPDATE alerts SET legal_hold = %s WHERE id = %s RETURNING *", (hold, alert["id"])).fetchone()
-        audit.append(conn, actor=actor.name, role=actor.role, action="alert.hold" if hold else "alert.release",
-                     object_type="alert", object_id=str(alert["id"]), details={"reason": reason})
     return row
 
 
@@ -221,6 +286,9 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
             if alert["probe_crop_uri"]:
                 bucket, key = parse_s3_uri(alert["probe_crop_uri"])
                 crops += store.delete_prefix(bucket, key)
+        # A crop still held in PostgreSQL (the store was down when it was raised) goes with its alert.
+        crops += conn.execute("DELETE FROM held_alert_crops WHERE alert_id = ANY(%s)",
+                              ([a["id"] for a in doomed],)).rowcount
         conn.execute("DELETE FROM alerts WHERE id = ANY(%s)", ([a["id"] for a in doomed],))
         audit.append(conn, actor=actor.name, role=actor.role, action="alert.retention_delete", object_type="alerts",
                      object_id=cutoff.isoformat(), details={"deleted": len(doomed), "crops_deleted": crops,

@@ -32,7 +32,6 @@ def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
         if deployment["status"] == "closed":
             raise Refused(f"deployment {deployment['id']} is already closed; its lists expire and purge as usual")
         if deployment["status"] != "cancelled":
-            conn.execute("UPDATE deployments SET cancel_reason = %s WHERE id = %s", (reason, deployment["id"]))
             deployments.set_status(conn, deployment["id"], "cancelled", actor, reason)
     # The cancelling person is recorded on the deployment; the platform carries out the take-down and purge
     # (which need the admin role) on their behalf, with their name and reason in every receipt: here when

@@ -103,14 +103,14 @@ def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str
         dep = get(conn, deployment_id)
         if role not in roles_of(conn, person):
             raise InvalidInput(f"{person} is not a person with the role {role}")
+        # The insert's trigger writes the audit row (deployment.assign); a repeat inserts and records nothing.
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={})
         row = conn.execute(
             """INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) VALUES (%s, %s, %s, %s)
                ON CONFLICT DO NOTHING RETURNING *""", (dep["id"], person, role, actor.name)).fetchone()
         if row is None:
             return conn.execute("SELECT * FROM deployment_staff WHERE deployment_id = %s AND person = %s AND role = %s",
                                 (dep["id"], person, role)).fetchone()
-        audit.append(conn, actor=actor.name, role=actor.role, action="deployment.assign", object_type="deployment",
-                     object_id=str(dep["id"]), details={"person": person, "role": role})
     return row
 
 
@@ -131,15 +131,17 @@ def list_all(conn: psycopg.Connection) -> list[dict[str, Any]]:
 
 
 def set_status(conn: psycopg.Connection, deployment_id: uuid.UUID, status: str, actor: Actor, reason: str) -> None:
-    """Change a deployment's status inside the caller's transaction, with its audit row."""
+    """Change a deployment's status inside the caller's transaction. The database's `state_transitions` says
+    which changes exist and when; the deployment's trigger writes the audit row (`deployment.<status>`), with
+    the reason; a cancellation's reason is also kept on the deployment."""
     if status not in STATUSES:
         raise Refused(f"unknown deployment status {status!r}")
     old = get(conn, deployment_id, lock=True)["status"]
     if old == status:
         return
-    conn.execute("UPDATE deployments SET status = %s WHERE id = %s", (status, deployment_id))
-    audit.append(conn, actor=actor.name, role=actor.role, action=f"deployment.{status}", object_type="deployment",
-                 object_id=str(deployment_id), details={"from": old, "to": status, "reason": reason})
+    audit.describe_change(conn, actor=actor.name, role=actor.role, details={"reason": reason})
+    conn.execute("UPDATE deployments SET status = %s, cancel_reason = CASE WHEN %s = 'cancelled' THEN %s END "
+                 "WHERE id = %s", (status, status, reason, deployment_id))
 
 
 def in_window(deployment: dict[str, Any], now: datetime | None = None) -> bool:

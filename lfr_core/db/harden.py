@@ -57,7 +57,7 @@ APPEND_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text,
                                         p_object_type text, p_object_id text, p_details jsonb,
                                         p_details_sha256 text) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, audit AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_seq bigint;
     v_prev text;
@@ -105,6 +105,7 @@ def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
             conn.execute("ALTER FUNCTION public.audit_log_refuse_change() SET SCHEMA audit")
         conn.execute(sql.SQL("ALTER TABLE audit.audit_log OWNER TO {}").format(auditor))
         conn.execute(sql.SQL("ALTER FUNCTION audit.audit_log_refuse_change() OWNER TO {}").format(auditor))
+        conn.execute("ALTER FUNCTION audit.audit_log_refuse_change() SET search_path = pg_catalog, pg_temp")
         conn.execute(APPEND_FUNCTION)
         conn.execute(sql.SQL("ALTER FUNCTION audit.append(text, text, text, text, text, text, jsonb, text) OWNER TO {}")
                      .format(auditor))
@@ -125,7 +126,10 @@ def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
                              "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {}").format(owner, app))
         conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public "
                              "GRANT USAGE, SELECT ON SEQUENCES TO {}").format(owner, app))
-        conn.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM {}").format(app))
+        # The schema's history and the lifecycles (public.state_transitions) are the owner's to write.
+        for table in ("schema_migrations", "state_transitions"):
+            conn.execute(sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {} FROM {}")
+                         .format(sql.Identifier(table), app))
         conn.execute(sql.SQL("GRANT SELECT ON audit.audit_log TO {}").format(sql.Identifier(PERSON_ROLE)))
         for grantee in (PERSON_ROLE, OWNER_ROLE):  # lfr_owner: for lfr_add_person's audit row
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA audit TO {}").format(sql.Identifier(grantee)))

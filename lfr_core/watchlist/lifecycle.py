@@ -19,17 +19,6 @@ from lfr_core.db.rows import get_by_id
 from lfr_core.errors import Refused
 from lfr_core.roles import Actor, acting
 
-# state -> states it may move to
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "draft": ("approved", "purging"),
-    "approved": ("active", "expired", "purging"),
-    "active": ("expired",),
-    "expired": ("purging",),
-    "purging": ("purged",),  # templates gone; image copies being deleted and confirmed (see watchlist.purge)
-    "purged": (),
-}
-
-
 def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
     return get_by_id(conn, "watchlist_versions", version_id, lock=lock)
 
@@ -64,18 +53,14 @@ def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: lis
 
 def _transition(conn: psycopg.Connection, version: dict[str, Any], to: str, actor: Actor, *,
                 extra_sql: str = "", extra_params: tuple = (), details: dict[str, Any] | None = None) -> dict[str, Any]:
-    if to not in TRANSITIONS[version["state"]]:
-        allowed = ", ".join(TRANSITIONS[version["state"]]) or "nothing"
-        raise Refused(f"version {version['id']} is {version['state']}; it cannot become {to} (allowed: {allowed})")
-    row = conn.execute(
+    """Move a version to `to` inside the caller's `acting` transaction. Which moves exist, who may make them
+    and when is the database's table `state_transitions`, checked by the version's trigger, which also writes
+    the audit row (`watchlist.<to>`) with these details."""
+    audit.describe_change(conn, actor=actor.name, role=actor.role, details=details or {})
+    return conn.execute(
         f"UPDATE watchlist_versions SET state = %s{extra_sql} WHERE id = %s RETURNING *",
         (to, *extra_params, version["id"]),
     ).fetchone()
-    audit.append(conn, actor=actor.name, role=actor.role, action=f"watchlist.{to}", object_type="watchlist_version",
-                 object_id=str(version["id"]), details={"deployment_id": str(version["deployment_id"]),
-                                                         "version": version["version"], "from": version["state"],
-                                                         **(details or {})})
-    return row
 
 
 def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str, Any]:
@@ -90,7 +75,7 @@ def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str
         digest = criteria_hash(deployment, version, entries(conn, version["id"]))
         return _transition(conn, version, "approved", actor,
                            extra_sql=", approved_by = %s, approved_at = now(), criteria_sha256 = %s",
-                           extra_params=(actor.name, digest), details={"criteria_sha256": digest})
+                           extra_params=(actor.name, digest))
 
 
 def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: datetime | None = None) -> dict[str, Any]:
