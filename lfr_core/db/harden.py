@@ -28,6 +28,23 @@ PERSON_ROLE = "lfr_person"
 SYSTEM_ROLE = "lfr_system"
 PEOPLE_ROLES = ("planner", "authoriser", "operator", "admin", "auditor")
 POLICY = resources.files("lfr_core.db").joinpath("policy.sql")
+# The only search_path a function of the platform may run with: the catalog first, the session's TEMP
+# schema named last (unnamed, it is searched first for tables, and a TEMP pg_roles would answer for the
+# catalog), nothing a person can create in. Every other object is named with its schema.
+SAFE_SEARCH_PATH = "search_path=pg_catalog, pg_temp"
+
+
+def unsafe_functions(conn: psycopg.Connection) -> list[dict]:
+    """The platform's functions (schemas public and audit, extensions' own aside) that do not pin
+    SAFE_SEARCH_PATH."""
+    return conn.execute(
+        """SELECT p.oid::regprocedure::text AS function, p.proconfig AS config
+           FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+           WHERE n.nspname IN ('public', 'audit')
+             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+                             WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+             AND NOT coalesce(%s = ANY (p.proconfig), false)
+           ORDER BY 1""", (SAFE_SEARCH_PATH,)).fetchall()
 
 
 def _ensure_role(conn: psycopg.Connection, role: str) -> None:
@@ -139,6 +156,9 @@ def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
         # Who may change what (triggers, row-level security, the people's table rights), as the tables' owner.
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(owner))
         conn.execute(POLICY.read_text())
+        unsafe = unsafe_functions(conn)
+        if unsafe:
+            raise RuntimeError(f"functions without `{SAFE_SEARCH_PATH}`: {', '.join(f['function'] for f in unsafe)}")
 
 
 def migrate_with_roles(settings) -> list:  # noqa: ANN001 - Settings; imported lazily with the services

@@ -115,7 +115,9 @@ DECLARE
     actor text := public.lfr_actor();
 BEGIN
     PERFORM pg_catalog.set_config('lfr.change', '', true);
-    IF role IS NULL OR NOT role = ANY (p_roles) OR NOT public.lfr_holds(role) THEN
+    IF public.lfr_superuser() THEN  -- a repair by the database's administrator, who holds every role
+        role := 'system';
+    ELSIF role IS NULL OR NOT role = ANY (p_roles) OR NOT public.lfr_holds(role) THEN
         SELECT r INTO role FROM pg_catalog.unnest(p_roles) WITH ORDINALITY AS t(r, n)
         WHERE public.lfr_holds(r) ORDER BY n LIMIT 1;
     END IF;
@@ -382,12 +384,12 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rule public.state_transitions;
 BEGIN
-    SELECT * INTO STRICT rule FROM public.state_transitions AS t
+    SELECT * INTO rule FROM public.state_transitions AS t  -- none only for a superuser's repair
     WHERE t.object_type = 'watchlist_version' AND t.from_state = OLD.state AND t.to_state = NEW.state;
     PERFORM public.lfr_audit_change('watchlist.' || NEW.state, 'watchlist_version', NEW.id::text,
         pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'version', NEW.version, 'from', OLD.state)
         || CASE WHEN NEW.state = 'approved' THEN pg_catalog.jsonb_build_object('criteria_sha256', NEW.criteria_sha256)
-                ELSE '{}' END, rule.roles);
+                ELSE '{}' END, coalesce(rule.roles, '{system}'));
     RETURN NULL;
 END $$;
 
@@ -396,12 +398,12 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rule public.state_transitions;
 BEGIN
-    SELECT * INTO STRICT rule FROM public.state_transitions AS t
+    SELECT * INTO rule FROM public.state_transitions AS t  -- none only for a superuser's repair
     WHERE t.object_type = 'deployment' AND t.from_state = OLD.status AND t.to_state = NEW.status;
     PERFORM public.lfr_audit_change('deployment.' || NEW.status, 'deployment', NEW.id::text,
         pg_catalog.jsonb_build_object('from', OLD.status, 'to', NEW.status)
         || CASE WHEN NEW.status = 'cancelled' THEN pg_catalog.jsonb_build_object('reason', NEW.cancel_reason)
-                ELSE '{}' END, rule.roles);
+                ELSE '{}' END, coalesce(rule.roles, '{system}'));
     RETURN NULL;
 END $$;
 

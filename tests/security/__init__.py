@@ -1,0 +1,1 @@
+"""Attacks found on the platform, kept as regression tests (issue 25): each must stay refused."""
