@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lfr_core.config import Settings
+from lfr_core.errors import InvalidInput
 from lfr_core.keyfiles import ed25519_private_key
 
 PREFIX = "audit-checkpoints/"
@@ -58,6 +60,58 @@ class MerkleTree:
             return hashlib.sha256(b"").digest()
         return self._subtree(0, size)
 
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        """RFC 9162 section 2.1.4.1: the nodes that show the tree of `old_size` leaves is a prefix of the tree
+        of `new_size` leaves (empty when either is 0 or they are equal)."""
+        if not 0 <= old_size <= new_size <= len(self.leaves):
+            raise ValueError(f"no consistency proof from {old_size} to {new_size} leaves in a tree of {len(self.leaves)}")
+        if old_size in (0, new_size):
+            return []
+        return self._subproof(old_size, 0, new_size, True)
+
+    def _subproof(self, m: int, start: int, n: int, complete: bool) -> list[bytes]:
+        # SUBPROOF(m, D[start:start+n], b); `complete` is b: the old tree is this whole subtree, known to the
+        # verifier already, so it is left out.
+        if m == n:
+            return [] if complete else [self._subtree(start, n)]
+        k = 1 << (n - 1).bit_length() - 1  # the largest power of two below n
+        if m <= k:
+            return self._subproof(m, start, k, complete) + [self._subtree(start + k, n - k)]
+        return self._subproof(m - k, start + k, n - k, False) + [self._subtree(start, k)]
+
+
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2: whether `proof` shows that the tree with `old_root` over `old_size` leaves is a
+    prefix of the tree with `new_root` over `new_size` leaves."""
+    if not 0 <= old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if old_size == 0:
+        return not proof
+    if not proof:
+        return False
+    path = [old_root, *proof] if old_size & (old_size - 1) == 0 else list(proof)
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = _node(c, fr), _node(c, sr)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = _node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == old_root and sr == new_root and sn == 0
+
 
 # -- the signing key, held outside the database ------------------------------------------------------------
 
@@ -79,7 +133,10 @@ def verify_key(settings: Settings) -> Ed25519PublicKey | None:
     _, public = _key_files(settings)
     if not public.exists():
         return None
-    return serialization.load_pem_public_key(public.read_bytes())
+    key = serialization.load_pem_public_key(public.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidInput(f"{public} is not an Ed25519 public key (LFR_AUDIT__VERIFY_KEY_FILE)")
+    return key
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -93,7 +150,7 @@ def _signed_bytes(body: dict[str, Any]) -> bytes:
 
 # -- writing and checking ----------------------------------------------------------------------------------
 
-def _row_hashes(conn: psycopg.Connection) -> list[str]:
+def _row_hashes(conn: psycopg.Connection[Any]) -> list[str]:
     rows = [r["row_hash"] for r in conn.execute("SELECT row_hash FROM audit_log ORDER BY seq")]
     conn.rollback()
     return rows
@@ -115,9 +172,63 @@ def checkpoint(conn: psycopg.Connection, store: Any, settings: Settings) -> dict
     return {**body, "uri": stored.uri, "version_id": stored.version_id}
 
 
-def verify_checkpoints(conn: psycopg.Connection, store: Any, settings: Settings,
-                       now: datetime | None = None) -> tuple[dict[str, Any], list[str]]:
-    """Problems found by checking the table against every stored checkpoint, and a summary."""
+@dataclass
+class StoredCheckpoint:
+    """One checkpoint object as read from the store; `signature_ok` is None where no verify key is configured."""
+    key: str
+    version_id: str | None
+    body: dict[str, Any]
+    signature: str
+    signature_ok: bool | None
+
+    @property
+    def tree_size(self) -> int:
+        return int(self.body["tree_size"])
+
+    @property
+    def root(self) -> str:
+        return str(self.body["root"])
+
+    @property
+    def signed_at(self) -> str:
+        return str(self.body["signed_at"])
+
+
+@dataclass
+class CheckpointCheck:
+    """What `check` found: the problems, a summary for the CLI, and what it read (for lfr_core.audit_witness)."""
+    problems: list[str]
+    summary: dict[str, Any]
+    checkpoints: list[StoredCheckpoint]
+    tree: MerkleTree
+    rows: int
+
+    def matches(self, checkpoint: StoredCheckpoint) -> bool:
+        """Signed with the trusted key, and the log's first rows still have its root."""
+        return bool(checkpoint.signature_ok) and checkpoint.tree_size <= self.rows \
+            and self.tree.root(checkpoint.tree_size).hex() == checkpoint.root
+
+
+def stored_checkpoints(store: Any, settings: Settings, public: Ed25519PublicKey | None) -> list[StoredCheckpoint]:
+    """Every version of every checkpoint object in the reports bucket, in key order, signatures checked."""
+    found = []
+    for key, version in sorted(store.list_keys(settings.s3.bucket_reports, PREFIX, versions=True),
+                               key=lambda kv: (kv[0], kv[1] or "")):
+        record = json.loads(store.get_bytes(settings.s3.bucket_reports, key, version_id=version))
+        signature = str(record.pop("signature", ""))
+        ok: bool | None = None
+        if public is not None:
+            try:
+                public.verify(base64.b64decode(signature), _signed_bytes(record))
+                ok = True
+            except (InvalidSignature, ValueError):
+                ok = False
+        found.append(StoredCheckpoint(key, version, record, signature, ok))
+    return found
+
+
+def check(conn: psycopg.Connection[Any], store: Any, settings: Settings, now: datetime | None = None) -> CheckpointCheck:
+    """Check the table against every stored checkpoint."""
     now = now or datetime.now(UTC)
     interval = timedelta(minutes=settings.audit.checkpoint_interval_minutes)
     problems: list[str] = []
@@ -128,43 +239,46 @@ def verify_checkpoints(conn: psycopg.Connection, store: Any, settings: Settings,
     first = conn.execute("SELECT occurred_at FROM audit_log ORDER BY seq LIMIT 1").fetchone()
     conn.rollback()
     tree = MerkleTree([leaf_hash(h) for h in hashes])
-    versions: dict[str, list[str | None]] = {}
-    for key, version in store.list_keys(settings.s3.bucket_reports, PREFIX, versions=True):
-        versions.setdefault(key, []).append(version)
-    latest: dict[str, Any] | None = None
-    for key in sorted(versions):
-        if len(versions[key]) > 1:
-            problems.append(f"checkpoint {key} has {len(versions[key])} versions: it was overwritten")
-        for version in versions[key]:
-            record = json.loads(store.get_bytes(settings.s3.bucket_reports, key, version_id=version))
-            signature = base64.b64decode(record.pop("signature", ""))
-            if public is None:
-                continue
-            try:
-                public.verify(signature, _signed_bytes(record))
-            except InvalidSignature:
-                problems.append(f"checkpoint {key}: signature invalid (forged or altered)")
-                continue
-            size = int(record["tree_size"])
-            if size > len(hashes):
-                problems.append(f"checkpoint {key} covers {size} rows but the log has {len(hashes)}: rows were deleted "
-                                f"from the end")
-            elif tree.root(size).hex() != record["root"]:
-                problems.append(f"rows 1-{size} differ from checkpoint {key} signed {record['signed_at']}: a row was "
-                                f"edited, deleted, inserted or reordered (and the chain rehashed)")
-            if latest is None or (size, record["signed_at"]) > (latest["tree_size"], latest["signed_at"]):
-                latest = record
+    checkpoints = stored_checkpoints(store, settings, public)
+    versions: dict[str, int] = {}
+    for stored in checkpoints:
+        versions[stored.key] = versions.get(stored.key, 0) + 1
+    for key, count in versions.items():
+        if count > 1:
+            problems.append(f"checkpoint {key} has {count} versions: it was overwritten")
+    latest: StoredCheckpoint | None = None
+    for stored in checkpoints:
+        if not stored.signature_ok:
+            if stored.signature_ok is False:
+                problems.append(f"checkpoint {stored.key}: signature invalid (forged or altered)")
+            continue
+        size = stored.tree_size
+        if size > len(hashes):
+            problems.append(f"checkpoint {stored.key} covers {size} rows but the log has {len(hashes)}: rows were "
+                            f"deleted from the end")
+        elif tree.root(size).hex() != stored.root:
+            problems.append(f"rows 1-{size} differ from checkpoint {stored.key} signed {stored.signed_at}: a row was "
+                            f"edited, deleted, inserted or reordered (and the chain rehashed)")
+        if latest is None or (size, stored.signed_at) > (latest.tree_size, latest.signed_at):
+            latest = stored
     if latest is None:
         if first is not None and now - first["occurred_at"] > 2 * interval:
             problems.append("no audit checkpoint found although the log is older than two checkpoint intervals: the "
                             "checkpoint store was emptied or checkpoints are not running")
     else:
-        age = now - datetime.fromisoformat(latest["signed_at"])
-        if age > 2 * interval and len(hashes) > latest["tree_size"]:
+        age = now - datetime.fromisoformat(latest.signed_at)
+        if age > 2 * interval and len(hashes) > latest.tree_size:
             problems.append(f"the latest checkpoint is {age.total_seconds() / 60:.0f} min old (interval "
-                            f"{interval.total_seconds() / 60:.0f} min) and {len(hashes) - latest['tree_size']} newer "
+                            f"{interval.total_seconds() / 60:.0f} min) and {len(hashes) - latest.tree_size} newer "
                             f"rows are unprotected: checkpoints are not running")
-    summary = {"checkpoints": sum(len(v) for v in versions.values()),
-               "latest_tree_size": latest["tree_size"] if latest else 0,
-               "latest_signed_at": latest["signed_at"] if latest else None}
-    return summary, problems
+    summary = {"checkpoints": len(checkpoints),
+               "latest_tree_size": latest.tree_size if latest else 0,
+               "latest_signed_at": latest.signed_at if latest else None}
+    return CheckpointCheck(problems, summary, checkpoints, tree, len(hashes))
+
+
+def verify_checkpoints(conn: psycopg.Connection, store: Any, settings: Settings,
+                       now: datetime | None = None) -> tuple[dict[str, Any], list[str]]:
+    """Problems found by checking the table against every stored checkpoint, and a summary."""
+    found = check(conn, store, settings, now)
+    return found.summary, found.problems

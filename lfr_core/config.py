@@ -175,6 +175,19 @@ class AuditSettings(BaseModel):
                                           "the latest checkpoint are the tail a superuser could still cut unseen")
     checkpoint_retention_days: int = Field(
         2190, ge=1, le=36_500, description="COMPLIANCE-mode object lock on each checkpoint: nobody can delete it sooner")
+    decision_checkpoint_minutes: int = Field(
+        5, ge=1, le=24 * 60,
+        description="`lfr audit verify` fails when a decision row (approval, rejection, activation, expiry, purge, "
+                    "cancellation) older than this is covered by no checkpoint: each decision writes one at once")
+    witness_file: Path | None = Field(
+        None, description="The auditor's witness (RFC 9162 monitor state): the last checkpoint `lfr audit verify` "
+                          "verified, every checkpoint it has seen and the decision rows they covered, kept outside "
+                          "the database and the object store (0600; default LFR_HOME/audit-witness.json)")
+    witness_mirror: str | None = Field(
+        None, min_length=1,
+        description="A second copy of the witness that verify reads and writes and that must agree with the first: "
+                    "a file (or folder) on another machine's mount, or s3://bucket/key (read and written with the S3 "
+                    "key verify runs with: a bucket only the auditor may write); unset: one copy, and verify says so")
 
 
 class IdentitySettings(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lfr_core import audit, audit_checkpoints
+from lfr_core import audit, audit_checkpoints, audit_witness
 from lfr_core.cli.common import console, domain_errors, emit, load_settings, signed_in
 from lfr_core.storage.objectstore import ObjectStore
 
@@ -13,18 +13,21 @@ audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
 
 @audit_app.command("verify")
 def verify(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Walk the chain and check it against every signed checkpoint; exit 1 and list each problem if a row
-    was edited, inserted, deleted or reordered, or a checkpoint is missing, stale or forged."""
+    """Walk the chain and check it against every signed checkpoint and against the witness this auditor keeps
+    (LFR_AUDIT__WITNESS_FILE, and LFR_AUDIT__WITNESS_MIRROR); exit 1 and list each problem if a row was edited,
+    inserted, deleted or reordered, a checkpoint is missing, stale, forged or gone since the last run, the
+    newest checkpoint does not extend the one last verified, or a decision row is not covered by a checkpoint.
+    The first run, with no witness yet, trusts what it finds and says so; a clean run moves the witness on."""
     settings = load_settings()
     with domain_errors(), signed_in(settings) as (conn, _):
-        result = audit.verify(conn)
-        summary, problems = audit_checkpoints.verify_checkpoints(conn, ObjectStore(settings), settings)
-        result.problems += problems
-    emit({"ok": result.ok, "rows": result.rows, "head": result.head, "problems": result.problems, **summary}, as_json,
+        result = audit_witness.verify_log(conn, ObjectStore(settings), settings)
+    emit({"ok": result.ok, "rows": result.rows, "head": result.head, "problems": result.problems,
+          "notes": result.notes, "witness": result.witness, **result.summary}, as_json,
          lambda d: console.print(f"audit log {'[green]intact[/]' if d['ok'] else '[red]BROKEN[/]'}: {d['rows']} rows, "
                                  f"head {d['head'][:16]}, {d['checkpoints']} checkpoints (latest covers "
                                  f"{d['latest_tree_size']} rows, signed {d['latest_signed_at']})"
-                                 + "".join(f"\n  {p}" for p in d["problems"])))
+                                 + "".join(f"\n  {p}" for p in d["problems"])
+                                 + "".join(f"\n  [dim]note: {n}[/]" for n in d["notes"]), highlight=False))
     if not result.ok:
         raise typer.Exit(1)
 
