@@ -1,14 +1,18 @@
 """The camera side of `lfr feed`: read frames with OpenCV (a video file, an RTSP/HTTP stream or a folder of
 images), send them as JPEG at a target rate over one WebSocket per camera (or one POST each), drop frames
 when the service is behind (bounded frames in flight), and reconnect a dropped source with bounded retries
-and backoff. Nothing here keeps a frame."""
+and backoff. Nothing here keeps a frame.
+
+A 503 the ingress sends because this camera has too many frames in progress says so (`backpressure`): such
+a frame is only dropped. Any other 503, a stream refused with 503 and a live API that cannot be reached mean
+a service is unavailable, which `lfr feed` reports with exit code 4."""
 
 from __future__ import annotations
 
 import struct
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +29,8 @@ STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture ti
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 FATAL = {401: "the API key is missing or unknown", 403: "the API key may not post to this deployment",
          404: "no such deployment", 409: "refused by the deployment's rules"}
+BACKPRESSURE = "backpressure"  # the ingress's mark on a 503 that only drops a frame (ray_apps/ingress.py)
+UNAVAILABLE = 503
 
 
 class FeedError(RuntimeError):
@@ -41,6 +47,7 @@ class FeedStats:
     sent: int = 0
     ok: int = 0
     dropped: int = 0  # not sent because too many requests were in flight, or dropped by the server (503)
+    unavailable: Counter[str] = field(default_factory=Counter)  # of those, refused by an outage: reason -> frames
     failed: int = 0  # transport errors and other non-200 answers
     faces: int = 0
     alerts: int = 0
@@ -51,6 +58,7 @@ class FeedStats:
     def summary(self) -> dict[str, Any]:
         lat = np.asarray(self.latencies_ms) if self.latencies_ms else None
         return {"frames_read": self.read, "frames_sent": self.sent, "frames_ok": self.ok, "dropped": self.dropped,
+                "refused_unavailable": sum(self.unavailable.values()), "unavailable": dict(self.unavailable),
                 "failed": self.failed, "faces": self.faces, "alerts": self.alerts, "reconnects": self.reconnects,
                 "elapsed_s": round(self.elapsed_s, 2),
                 "fps": round(self.ok / self.elapsed_s, 2) if self.elapsed_s else 0.0,
@@ -150,7 +158,7 @@ class Feed:
             raise FeedError("--fps must be above 0")
         if transport not in ("stream", "http"):
             raise FeedError(f"unknown transport {transport!r}; choose stream or http")
-        base = url.rstrip("/")
+        base = self.base = url.rstrip("/")
         self.endpoint = f"{base}/v1/deployments/{deployment_id}/frames"
         self.stream_url = (base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
                            + f"/v1/deployments/{deployment_id}/stream?camera={camera_id}")
@@ -176,8 +184,10 @@ class Feed:
                 self.stats.faces += body["faces"]
                 self.stats.alerts += len(body["alerts"])
                 self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000)
-            elif status == 503:
+            elif status == UNAVAILABLE:
                 self.stats.dropped += 1
+                if not body.get(BACKPRESSURE):
+                    self.stats.unavailable[str(body.get("detail") or f"the live API at {self.base} answered 503")] += 1
             elif status in FATAL:
                 self._fatal = FeedError(f"{FATAL[status]} (HTTP {status}): {body.get('detail', '')}", status)
             else:
@@ -194,16 +204,34 @@ class Feed:
                 self.stats.failed += 1
             return
         json_body = r.headers.get("content-type", "").startswith("application/json")
-        self._record(r.status_code, r.json() if json_body else {}, t0)
+        try:
+            body = r.json() if json_body else {}
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        if r.headers.get("x-lfr-backpressure"):
+            body[BACKPRESSURE] = True
+        self._record(r.status_code, body, t0)
 
     def _open_stream(self) -> None:
-        from websockets.exceptions import InvalidHandshake
+        from websockets.exceptions import InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect
 
         try:
             self._ws = connect(self.stream_url, additional_headers={"X-API-Key": self.api_key, **self.route},
                                open_timeout=self.timeout_s, max_size=2**20)
-        except (OSError, TimeoutError, InvalidHandshake) as e:
+        except InvalidStatus as e:  # refused before the upgrade: by a proxy or gateway, or the service itself
+            status = e.response.status_code
+            if status in FATAL:
+                raise FeedError(f"{FATAL[status]} (HTTP {status})", status) from e
+            if status >= 500:
+                raise FeedError(f"the live API at {self.base} is unavailable: the frame stream was refused with "
+                                f"HTTP {status}", UNAVAILABLE) from e
+            raise FeedError(f"could not open the frame stream at {self.stream_url} (HTTP {status})", status) from e
+        except (OSError, TimeoutError) as e:  # nothing listening, or no answer in time
+            raise FeedError(f"the live API at {self.base} is unavailable: could not open the frame stream "
+                            f"({type(e).__name__}: {e})", UNAVAILABLE) from e
+        except InvalidHandshake as e:
             raise FeedError(f"could not open the frame stream at {self.stream_url} ({e})") from e
         threading.Thread(target=self._receive, daemon=True).start()
 
@@ -223,6 +251,11 @@ class Feed:
             if code and 4000 <= code < 5000 and code - 4000 in FATAL:
                 with self._lock:
                     self._fatal = FeedError(f"{FATAL[code - 4000]} (HTTP {code - 4000}): {e.rcvd.reason}", code - 4000)
+            elif code == 4000 + UNAVAILABLE:
+                with self._lock:
+                    reason = (e.rcvd.reason if e.rcvd else "") or "a service behind it is unavailable"
+                    self._fatal = FeedError(f"the live API at {self.base} closed the frame stream: {reason}",
+                                            UNAVAILABLE)
 
     def _stream(self, jpeg: bytes) -> None:
         from websockets.exceptions import ConnectionClosed

@@ -70,21 +70,34 @@ def disable(conn: psycopg.Connection, name: str) -> None:
 
 
 def roles_of(conn: psycopg.Connection, name: str) -> list[str]:
-    """The platform roles a person holds, in the order of PEOPLE_ROLES (none for an unknown name)."""
+    """The platform roles a person holds, in the order of PEOPLE_ROLES (none for an unknown name).
+
+    Only members of lfr_person are people. A superuser is none, whatever groups it is in: PostgreSQL
+    reports a superuser as a member of every role, so without this it would hold them all."""
     rows = conn.execute(
-        """SELECT substr(g.rolname, 5) AS role FROM pg_roles AS g, pg_roles AS p
-           WHERE p.rolname = %s AND g.rolname = ANY(%s) AND pg_has_role(p.oid, g.oid, 'USAGE')
-             AND pg_has_role(p.oid, %s, 'USAGE')""",
+        """SELECT substr(g.rolname, 5) AS role FROM pg_catalog.pg_roles AS g, pg_catalog.pg_roles AS p
+           WHERE p.rolname = %s AND NOT p.rolsuper AND g.rolname = ANY(%s)
+             AND pg_catalog.pg_has_role(p.oid, g.oid, 'USAGE') AND pg_catalog.pg_has_role(p.oid, %s, 'USAGE')""",
         (name, [f"lfr_{r}" for r in PEOPLE_ROLES], PERSON_ROLE)).fetchall()
     held = {r["role"] for r in rows}
     return [r for r in PEOPLE_ROLES if r in held]
 
 
+def may_sign_in(conn: psycopg.Connection, name: str) -> bool:
+    """Is this a person who may sign in now: a login role in lfr_person, not disabled nor expired, and neither
+    a superuser nor exempt from row-level security (which decides whose alerts an operator sees)?"""
+    row = conn.execute(
+        """SELECT 1 FROM pg_catalog.pg_roles AS p
+           WHERE p.rolname = %s AND p.rolcanlogin AND NOT p.rolsuper AND NOT p.rolbypassrls
+             AND (p.rolvaliduntil IS NULL OR p.rolvaliduntil > pg_catalog.now())
+             AND pg_catalog.pg_has_role(p.oid, %s, 'USAGE')""", (name, PERSON_ROLE)).fetchone()
+    return row is not None
+
+
 def signed_in_roles(conn: psycopg.Connection, name: str) -> list[str]:
     """The roles of a person who may still sign in; a disabled person has none, so the tokens they already
     hold stop working too (the services may still take on their database role: this is the check)."""
-    row = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
-    return roles_of(conn, name) if row and row["rolcanlogin"] else []
+    return roles_of(conn, name) if may_sign_in(conn, name) else []
 
 
 def list_people(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -5,16 +5,21 @@ and `identity.jwks_url` name it, and the person is the token's `identity.usernam
 setup the platform's local issuer signs them with an Ed25519 key under LFR_HOME after PostgreSQL has
 checked the person's password (lfr_core/sessions.py). Either way a token only says who someone is; their
 roles are looked up in the database for every request (lfr_core/people.py).
+
+Signing out (POST /v1/auth/logout) revokes a token by its id (`jti`): the id is kept in `revoked_tokens`
+until the token expires, so every ingress replica refuses it, before and after a restart.
 """
 
 from __future__ import annotations
 
 import functools
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
+import psycopg
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -23,6 +28,8 @@ from lfr_core.errors import InvalidInput
 from lfr_core.keyfiles import ed25519_private_key
 
 OIDC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+MAX_NAME = 63  # PostgreSQL's identifier length: a person is a login role of that name
+MAX_TOKEN_ID = 255  # revoked_tokens.jti's bound
 
 
 class InvalidToken(ValueError):
@@ -72,15 +79,52 @@ def _verification_key(settings: Settings, token: str) -> tuple[object, list[str]
     return key, ["EdDSA"]
 
 
-def person_of(settings: Settings, token: str) -> str:
-    """The person a valid token names; InvalidToken otherwise."""
+@dataclass(frozen=True)
+class Verified:
+    """What a valid token says: who, its id (None only from an OIDC provider that sets none), until when."""
+    name: str
+    token_id: str | None
+    expires_at: datetime
+
+
+def verify(settings: Settings, token: str) -> Verified:
+    """The claims of a valid token; InvalidToken otherwise. Revocation is checked apart (`is_revoked`)."""
+    # The local issuer always sets an id; a force's provider may not, and its tokens cannot be signed out here.
+    required = ["exp", "iat", "iss", "aud"] + ([] if settings.identity.jwks_url else ["jti"])
     try:
         key, algorithms = _verification_key(settings, token)
         claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.identity.audience,
-                            issuer=settings.identity.issuer, options={"require": ["exp", "iat", "iss", "aud"]})
+                            issuer=settings.identity.issuer, options={"require": required})
     except jwt.PyJWTError as e:
         raise InvalidToken(f"sign-in token refused: {e}") from e
     name = claims.get(settings.identity.username_claim)
-    if not isinstance(name, str) or not name:
+    # A name PostgreSQL cannot hold (NUL, too long) names no person; refused here rather than by the database.
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME or "\x00" in name:
         raise InvalidToken(f"sign-in token names no person (claim {settings.identity.username_claim!r})")
-    return name
+    token_id = claims.get("jti")
+    if token_id is not None and (not isinstance(token_id, str) or not token_id or len(token_id) > MAX_TOKEN_ID
+                                 or "\x00" in token_id):
+        raise InvalidToken("sign-in token refused: its id (jti) is not a string of 1-255 characters")
+    return Verified(name, token_id, datetime.fromtimestamp(claims["exp"], UTC))
+
+
+def person_of(settings: Settings, token: str) -> str:
+    """The person a valid token names; InvalidToken otherwise."""
+    return verify(settings, token).name
+
+
+def revoke(conn: psycopg.Connection, token: Verified) -> bool:
+    """Refuse this token from now until it expires (on the services' connection, autocommit); False if it
+    was already revoked. Ids of expired tokens are deleted on the way: their tokens fail on `exp` anyway."""
+    if token.token_id is None:
+        raise InvalidInput("this token has no id (jti) and cannot be signed out here; sign out at the force's "
+                           "identity provider")
+    with conn.transaction():
+        conn.execute("DELETE FROM public.revoked_tokens WHERE expires_at < now()")
+        row = conn.execute("INSERT INTO public.revoked_tokens (jti, expires_at) VALUES (%s, %s) "
+                           "ON CONFLICT (jti) DO NOTHING RETURNING jti", (token.token_id, token.expires_at)).fetchone()
+    return row is not None
+
+
+def is_revoked(conn: psycopg.Connection, token_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM public.revoked_tokens WHERE jti = %s", (token_id,)).fetchone() is not None

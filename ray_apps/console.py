@@ -11,6 +11,8 @@ view is logged with it), and then works from it:
 - after an engagement, its outcome;
 - the dashboard (window countdown, live version, faces seen, alerts, true and false, false alerts per face
   against the projection) and a tile per camera (frames/s, last frame, dropped and refused frames).
+
+Sign out ends the token at the service too (POST /v1/auth/logout): a copy of it is refused until it expires.
 """
 
 CONSOLE_HTML = r"""<!doctype html>
@@ -108,7 +110,14 @@ function signOut(why){
   token = ''; store.removeItem('lfr-token'); if (streamAbort) streamAbort.abort();
   $('work').hidden = true; $('signin').hidden = false; $('signout').hidden = true; $('who').textContent = ''; say(why);
 }
-$('signout').onclick = () => signOut('');
+$('signout').onclick = async () => {  // forgotten here first, then refused by the service until it expires
+  const held = token; signOut('');
+  try {
+    const r = await fetch('/v1/auth/logout', {method: 'POST', headers: {'Authorization': 'Bearer ' + held}});
+    if (!r.ok && r.status !== 401) say('Signed out here, but the service did not confirm it (HTTP ' + r.status +
+                                       '): the sign-in stays valid until it expires.');
+  } catch (e) { say('Signed out here, but the service could not be reached: the sign-in stays valid until it expires.'); }
+};
 $('signin').onsubmit = async ev => {
   ev.preventDefault();
   const r = await fetch('/v1/auth/token', {method: 'POST', body: new URLSearchParams({

@@ -5,10 +5,11 @@ whose method is in the ingress class's hierarchy."""
 from __future__ import annotations
 
 import psycopg
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.errors import InvalidInput
+from lfr_core.errors import InvalidInput, Refused
 from lfr_core.storage.objectstore import ObjectStoreUnavailable
 from ray_apps.http_contract import answer_unavailable, refuse_invalid, use_one_error_shape
 from ray_apps.offline_docs import add_offline_docs
@@ -28,3 +29,10 @@ use_one_error_shape(app)
 refuse_invalid(app, InvalidInput)
 answer_unavailable(app, {psycopg.OperationalError: "PostgreSQL", DatabaseUnavailable: "PostgreSQL",
                          ObjectStoreUnavailable: "the object store"})
+
+
+@app.exception_handler(Refused)
+async def _refused(_: Request, exc: Refused) -> JSONResponse:
+    """What the database refused a person (acting() could not take on their role, a trigger said no) and no
+    route answered itself: their rights do not allow it, never a server error."""
+    return JSONResponse({"detail": str(exc)}, status_code=403)

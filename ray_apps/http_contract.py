@@ -201,6 +201,11 @@ class Token(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires")
 
 
+class SignedOut(BaseModel):
+    signed_out: Literal[True] = True
+    refused_until: datetime = Field(description="The token's expiry: until then every replica refuses it")
+
+
 class Health(BaseModel):
     ok: bool
     inflight: int

@@ -45,8 +45,8 @@ from ray_apps import frames
 from ray_apps.access import Access
 from ray_apps.counters import Counters
 from ray_apps.http_app import app
-from ray_apps.http_contract import (CAMERA_PATTERN, NO_NUL, AlertOut, Flushed, FrameResult, Health, Token, camera_key,
-                                    errors, person_token)
+from ray_apps.http_contract import (CAMERA_PATTERN, NO_NUL, AlertOut, Flushed, FrameResult, Health, SignedOut, Token,
+                                    camera_key, errors, person_token)
 from ray_apps.metrics import Metrics
 from ray_apps.officer_routes import OfficerRoutes
 from ray_apps.public_routes import PublicRoutes
@@ -55,6 +55,8 @@ from ray_apps.options import AppOptions
 log = logging.getLogger("ray.serve")
 
 SERVICE_ACTOR = Actor("lfr-serve", SYSTEM.role)
+# Marks the one 503 that means "sent too fast" rather than "a service is down" (lfr_core/feed.py reads it).
+BACKPRESSURE_HEADER = "X-LFR-Backpressure"
 IMAGE_TYPES = frames.IMAGE_TYPES
 
 @serve.deployment(name="Ingress")
@@ -203,6 +205,12 @@ class Ingress(OfficerRoutes, PublicRoutes):
         token, lifetime = await self.access.sign_in(username, password)
         return Token(access_token=token, expires_in=lifetime)
 
+    @app.post("/v1/auth/logout", summary="Sign out: this token is refused everywhere until it expires",
+              response_model=SignedOut, responses=errors(401, 422, 503))
+    async def sign_out(self, auth: HTTPAuthorizationCredentials | None = Security(person_token)) -> SignedOut:
+        token = await self.access.sign_out(auth)
+        return SignedOut(refused_until=token.expires_at)
+
     @app.get("/metrics", summary="Prometheus metrics (an admin: the labels name deployments and cameras)",
              response_class=Response,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **errors(401, 403, 503)})
@@ -265,7 +273,10 @@ class Ingress(OfficerRoutes, PublicRoutes):
         A refused connection closes with code 4000 + the HTTP status it would have had."""
         try:
             dep_id = self._uuid(deployment_id, "deployment")
-            await self.access.camera(websocket.headers.get("x-api-key"), dep_id)
+            try:
+                await self.access.camera(websocket.headers.get("x-api-key"), dep_id)
+            except (psycopg.OperationalError, DatabaseUnavailable) as e:
+                raise HTTPException(503, "PostgreSQL is unavailable; retry shortly") from e
         except HTTPException as e:  # accepted first, so that the camera reads the code and the reason
             await websocket.accept()
             await websocket.close(code=4000 + e.status_code, reason=str(e.detail)[:120])
@@ -288,6 +299,8 @@ class Ingress(OfficerRoutes, PublicRoutes):
                 answer = {"status": 200, **result.model_dump(mode="json")}
             except HTTPException as e:
                 answer = {"status": e.status_code, "detail": str(e.detail)}
+                if e.headers and BACKPRESSURE_HEADER in e.headers:  # only dropped: no service is down
+                    answer["backpressure"] = True
             except (psycopg.OperationalError, DatabaseUnavailable):
                 answer = {"status": 503, "detail": "PostgreSQL is unavailable; retry shortly"}
             try:
@@ -318,7 +331,8 @@ class Ingress(OfficerRoutes, PublicRoutes):
         if self._inflight.get(slot, 0) >= self.options.max_inflight_per_camera:
             self._dropped(dep_id, camera_id)
             raise HTTPException(503, f"camera {camera_id} has {self.options.max_inflight_per_camera} frames in "
-                                     f"progress; frame dropped (send at a lower rate)", headers={"Retry-After": "1"})
+                                     f"progress; frame dropped (send at a lower rate)",
+                                headers={"Retry-After": "1", BACKPRESSURE_HEADER: "1"})
         self._inflight[slot] = self._inflight.get(slot, 0) + 1
         self.metrics.inflight.inc()
         try:

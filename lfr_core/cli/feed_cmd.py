@@ -52,6 +52,11 @@ def feed(
     if summary["frames_sent"] and not summary["frames_ok"] and summary["failed"]:
         emit(summary, as_json)
         fail(f"no frame reached {base}; is the service up (`lfr services up --serve`)?", EXIT_UNAVAILABLE)
+    if stats.unavailable:  # frames refused by an outage behind the ingress, not only for sending too fast
+        emit(summary, as_json)
+        reason, _ = stats.unavailable.most_common(1)[0]
+        fail(f"{summary['refused_unavailable']} of {summary['frames_sent']} frames refused while a service was "
+             f"unavailable: {reason}", EXIT_UNAVAILABLE)
     emit(summary, as_json, lambda d: console.print(
         f"sent {d['frames_sent']} frames ({d['frames_ok']} answered), dropped {d['dropped']}, "
         f"failed {d['failed']}, faces {d['faces']}, alerts {d['alerts']}, p95 {d['p95_ms']} ms"))

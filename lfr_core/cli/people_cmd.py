@@ -23,22 +23,31 @@ def _password(from_stdin: bool, prompt: str, *, confirm: bool = False) -> str:
 
 
 def login(name: str = typer.Argument(..., help="Your sign-in name"), password_stdin: bool = PASSWORD_STDIN,
+          api: str | None = typer.Option(None, "--api", help="The live API, for a sign-in token that `lfr logout` "
+                                                            "signs out there (default http://serve.host:serve.port; "
+                                                            "https, or this machine only)"),
           as_json: bool = JSON) -> None:
     """Sign in: the password is checked by PostgreSQL, and later commands act as you, in your roles."""
     settings = load_settings()
     password = _password(password_stdin, "password")
     with domain_errors():
-        path = sessions.login(settings, name, password)
+        path = sessions.login(settings, name, password, api=api or sessions.api_url(settings))
         with sessions.connect_signed_in(settings) as conn:
             roles = people.roles_of(conn, name)
-    emit({"name": name, "roles": roles, "session_file": str(path)}, as_json,
-         lambda d: console.print(f"signed in as {d['name']} ({', '.join(d['roles']) or 'no role'})", highlight=False))
+    emit({"name": name, "roles": roles, "session_file": str(path), "api_token": sessions.holds_token(settings)},
+         as_json, lambda d: console.print(f"signed in as {d['name']} ({', '.join(d['roles']) or 'no role'})",
+                                          highlight=False))
 
 
 def logout(as_json: bool = JSON) -> None:
-    """Forget this user's sign-in."""
-    emit({"signed_out": sessions.logout(load_settings())}, as_json,
-         lambda d: console.print("signed out" if d["signed_out"] else "was not signed in"))
+    """Forget this user's sign-in, and sign its token out at the live API (refused there until it expires)."""
+    try:
+        done = sessions.logout(load_settings())
+    except sessions.ApiUnavailable as e:
+        fail(str(e), EXIT_UNAVAILABLE)
+    emit({"signed_out": done.was_signed_in, "token_revoked": done.token_revoked}, as_json,
+         lambda d: console.print(("signed out" + (" (and its token at the live API)" if d["token_revoked"] else ""))
+                                 if d["signed_out"] else "was not signed in"))
 
 
 def whoami(as_json: bool = JSON) -> None:
