@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,6 +146,19 @@ def store(services):
     from lfr_core.storage.objectstore import ObjectStore
 
     return ObjectStore(services)
+
+
+def own_reports_bucket(settings: Settings) -> Settings:
+    """Settings whose reports bucket is a fresh object-locked one: made with the S3 admin key (the platform's key
+    may not make buckets) and granted to the platform's key as its reports bucket is."""
+    from lfr_core.services.s3server import EmbeddedS3
+
+    bucket = f"lfr-ckpt-{uuid.uuid4().hex[:12]}"
+    server = EmbeddedS3.from_settings(settings)
+    server.admin_store().client.make_bucket(bucket, object_lock=True)
+    own = settings.model_copy(update={"s3": settings.s3.model_copy(update={"bucket_reports": bucket})})
+    server.grant_buckets_of(own.s3, bucket)
+    return own
 
 
 @pytest.fixture()

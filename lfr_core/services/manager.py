@@ -22,7 +22,9 @@ def up(settings: Settings) -> dict[str, Any]:
     if settings.s3.embedded:
         started["s3"] = EmbeddedS3.from_settings(settings).start()
     applied = migrate_with_roles(settings)
-    ObjectStore(settings).ensure_buckets()
+    # Buckets are made and configured by the admin identity; the platform's own key cannot (policy.py).
+    admin = EmbeddedS3.from_settings(settings).admin_store() if settings.s3.embedded else ObjectStore(settings)
+    admin.ensure_buckets()
     return {"started": started, "migrations_applied": [f"{m.version:04d}_{m.name}" for m in applied]}
 
 

@@ -7,9 +7,10 @@ and one per bucket (its versioning and object-lock settings), restored at start.
 renamed over the old one, so a crash leaves the old or the new file, never half of one. (Files are not
 fsynced: a crash of the whole machine may lose the last changes. Production uses MinIO.)
 
-Changes run one at a time against the state (a lock held while moto applies them and their files are
-written); reads go on concurrently. Which keys a change touched comes from its path (`/bucket/key`) or, for
-a multi-object delete (`POST /bucket?delete`), from its body.
+Changes run one at a time against the state (a lock held while `s3_guard` checks them against the lock
+rules, moto applies them and their files are written); reads go on concurrently. Who may ask for what, and
+what object lock forbids everyone, is `s3_guard`'s. Which keys a change touched comes from its path
+(`/bucket/key`) or, for a multi-object delete (`POST /bucket?delete`), from its body.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import copy
 import copyreg
 import hashlib
 import io
+import json
 import os
 import pickle
 import signal
@@ -149,48 +151,34 @@ def durable(app: Callable, state: State) -> Callable:
     return wrapped
 
 
-def _instant(value: str | None) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else 0.0
-
-
-def _enforce_compliance_retention() -> None:
-    """S3's rule that moto leaves out: an object under COMPLIANCE-mode retention keeps it until the date, so
-    nobody may switch it to GOVERNANCE or move the date earlier (the audit checkpoints rely on it)."""
-    from moto.s3.exceptions import AccessDeniedByLock
-    from moto.s3.models import S3Backend
-
-    original = S3Backend.put_object_retention
-
-    def put_object_retention(self, bucket_name, key_name, version_id, retention):  # noqa: ANN001, ANN202
-        key = self.get_object(bucket_name, key_name, version_id=version_id)
-        if key is not None and key.lock_mode == "COMPLIANCE" and key.is_locked(governance_bypass=True):
-            mode, until = retention
-            if mode != "COMPLIANCE" or _instant(until) < _instant(key.lock_until):
-                raise AccessDeniedByLock()
-        return original(self, bucket_name, key_name, version_id, retention)
-
-    S3Backend.put_object_retention = put_object_retention
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, required=True, help="folder of the S3 state (created if missing)")
+    parser.add_argument("--admin-key", type=Path, required=True,
+                        help="JSON file (0600) with the access_key and secret_key that may configure buckets")
+    parser.add_argument("--policies", type=Path, required=True,
+                        help="folder of the policy documents attached to the platform's key (LFR_S3__ACCESS_KEY and "
+                             "LFR_S3__SECRET_KEY, from the environment)")
     opts = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(opts.port))
+    # Path-style addressing only (`/bucket/key`): what `_touched` and the guard read a request's bucket from.
+    os.environ["S3_IGNORE_SUBDOMAIN_BUCKETNAME"] = "true"
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
-    _enforce_compliance_retention()
+    from lfr_core.services.s3_guard import Guard, Key
+
+    admin = json.loads(opts.admin_key.read_text())
+    keys = [Key("admin", admin["access_key"], admin["secret_key"]),
+            Key("application", os.environ["LFR_S3__ACCESS_KEY"], os.environ["LFR_S3__SECRET_KEY"])]
     opts.state.mkdir(mode=0o700, parents=True, exist_ok=True)
     state = State(opts.state)
     print(f"s3: {state.restore()} buckets restored from {opts.state}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    run_simple(opts.host, opts.port, durable(DomainDispatcherApplication(create_backend_app), state),
-               threaded=True, use_reloader=False)
+    guarded = Guard(DomainDispatcherApplication(create_backend_app), keys, opts.policies, lambda: _backend().buckets)
+    run_simple(opts.host, opts.port, durable(guarded, state), threaded=True, use_reloader=False)
 
 
 if __name__ == "__main__":

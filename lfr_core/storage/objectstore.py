@@ -107,7 +107,14 @@ class ObjectStore:
             if self.client.bucket_exists(bucket):
                 continue
             want_lock = self.settings.object_lock and bucket in locked
-            self.client.make_bucket(bucket, object_lock=want_lock)
+            try:
+                self.client.make_bucket(bucket, object_lock=want_lock)
+            except S3Error as e:
+                if e.code != "AccessDenied":
+                    raise
+                raise ObjectStoreError(f"bucket {bucket} is missing and this key may not make buckets (the "
+                                       f"platform's key reads and writes objects only): the object store's "
+                                       f"administrator makes them (infra/terraform/README.md)") from e
             if bucket != self.settings.bucket_images:
                 self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
             if want_lock:
@@ -183,11 +190,11 @@ class ObjectStore:
     def require_available(self) -> None:
         """ObjectStoreUnavailable unless the server answers now (before work that must not stop halfway)."""
         with self._reachable():
-            self.client.list_buckets()
+            self.client.bucket_exists(self.settings.bucket_reports)  # the key may list its buckets, not all
 
     def healthy(self) -> bool:
         try:
-            self.client.list_buckets()
+            self.client.bucket_exists(self.settings.bucket_reports)
         except Exception:  # noqa: BLE001 - any failure to answer means unhealthy
             return False
         return True

@@ -4,13 +4,13 @@ their reasons, and the report's Markdown as HTML with every character escaped on
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from lfr_core import audit_checkpoints, audit_overview
 from tests.airflow.rows import insert_deployment, insert_version
+from tests.conftest import own_reports_bucket
 
 
 def test_deployments_are_filtered_by_place_date_and_state_with_their_rejections(db):
@@ -39,10 +39,7 @@ def test_deployments_are_filtered_by_place_date_and_state_with_their_rejections(
 
 def test_the_chain_status_is_checked_now_against_the_last_anchor(db, services, store, tmp_path):
     # A key and an object-locked bucket of its own: the session's checkpoints stay signed by the session's key.
-    bucket = f"lfr-ckpt-{uuid.uuid4().hex[:12]}"
-    store.client.make_bucket(bucket, object_lock=True)
-    own = services.model_copy(update={
-        "s3": services.s3.model_copy(update={"bucket_reports": bucket}),
+    own = own_reports_bucket(services).model_copy(update={
         "audit": services.audit.model_copy(update={"signing_key_file": tmp_path / "sign.pem",
                                                    "verify_key_file": tmp_path / "verify.pem"})})
     written = audit_checkpoints.checkpoint(db, store, own)

@@ -28,7 +28,7 @@ def private_s3(tmp_path):
 def test_objects_survive_a_restart_and_a_crash(private_s3):
     settings, server = private_s3
     store = ObjectStore(settings)
-    store.ensure_buckets()
+    server.admin_store().ensure_buckets()
     s3 = settings.s3
     first = store.put_bytes(s3.bucket_watchlists, "dep/v0001/snapshot.json", b'{"v": 1}')
     second = store.put_bytes(s3.bucket_watchlists, "dep/v0001/snapshot.json", b'{"v": 2}')

@@ -42,7 +42,7 @@ def test_pgvector_round_trip_with_hnsw_cosine_query(services):
 
 def test_object_store_put_get_and_versioning(services):
     store = ObjectStore(services)
-    bucket = services.s3.bucket_reports
+    bucket = services.s3.bucket_alerts  # versioned; the platform's key may not delete in the reports bucket
     first = store.put_json(bucket, "tests/versioned.json", {"n": 1})
     second = store.put_json(bucket, "tests/versioned.json", {"n": 2})
     assert first.version_id and second.version_id and first.version_id != second.version_id

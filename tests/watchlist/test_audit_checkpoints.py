@@ -6,7 +6,6 @@ the session's reports bucket."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -19,15 +18,14 @@ from minio.retention import Retention
 from lfr_core import audit, audit_checkpoints
 from lfr_core.audit_checkpoints import MerkleTree, leaf_hash
 from lfr_core.storage.objectstore import parse_s3_uri
+from tests.conftest import own_reports_bucket
 from tests.watchlist.test_audit import _as_owner, chain  # noqa: F401  (the fixture restores the rows)
 
 
 @pytest.fixture()
 def own(services, store):
     """Settings whose reports bucket is a fresh object-locked bucket."""
-    bucket = f"lfr-ckpt-{uuid.uuid4().hex[:12]}"
-    store.client.make_bucket(bucket, object_lock=True)
-    return services.model_copy(update={"s3": services.s3.model_copy(update={"bucket_reports": bucket})})
+    return own_reports_bucket(services)
 
 
 def _rehash_from(conn, seq: int) -> None:
