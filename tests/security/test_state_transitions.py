@@ -14,7 +14,9 @@ import psycopg
 import pytest
 
 from lfr_core import alerts, audit
-from lfr_core.roles import SYSTEM
+from lfr_core.errors import Refused
+from lfr_core.roles import SYSTEM, Actor
+from lfr_core.watchlist import lifecycle
 from tests.conftest import PEOPLE
 from tests.security.conftest import a_deployment, a_version, direct, superuser
 
@@ -185,3 +187,12 @@ def test_the_canonical_json_of_the_database_is_the_audit_logs(db):
                           (audit.canonical_json(sample),)).fetchone()["t"]
         assert ours == audit.canonical_json(sample), sample
     assert audit.verify(db).ok
+
+
+def test_an_operator_not_assigned_cannot_expire_another_deployments_list_through_the_platform(services, db):
+    vid = a_version(services, a_deployment(services, operators=(ASSIGNED,)), "active")
+    with pytest.raises(Refused, match="not assigned"):
+        lifecycle.expire(db, vid, Actor("ivy.operator", "operator"))
+    assert lifecycle.get_version(db, vid)["state"] == "active"
+    assert lifecycle.expire(db, vid, Actor(ASSIGNED, "operator"))["state"] == "expired"
+    db.rollback()
