@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit, deployments, people
+from lfr_core import audit, audit_checkpoints, deployments, people
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
@@ -120,6 +120,8 @@ def answer(settings: Settings, version_id: str, person: str, choice: str) -> dic
         conn.rollback()  # each step below is its own transaction, as its person
         if choice == APPROVE:
             sealed = lifecycle.approve(conn, version_id, actor)
+            # Sealed at once, as every decision is: `lfr audit verify` fails on a decision left uncovered.
+            audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings)
             return {"version_id": str(sealed["id"]), "deployment_id": str(sealed["deployment_id"]),
                     "version": sealed["version"], "state": sealed["state"], "approved_by": sealed["approved_by"],
                     "criteria_sha256": sealed["criteria_sha256"]}

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
+from lfr_core import audit_checkpoints, deployments
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.roles import Actor, SYSTEM, acting
@@ -46,5 +46,7 @@ def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
         if version["state"] in ("active", "approved"):
             lifecycle.expire(conn, str(version["id"]), SYSTEM, reason=why)
         receipts.append(purge(conn, store, settings, str(version["id"]), SYSTEM, reason=why))
+    # The cancellation and every take-down are sealed at once: `lfr audit verify` fails on a decision left uncovered.
+    audit_checkpoints.checkpoint(conn, store, settings)
     return {"deployment_id": str(deployment["id"]), "status": "cancelled", "reason": reason, "taken_down": take_down,
             "purged": [r["version_id"] for r in receipts], "receipts": [r.get("receipt_uri") for r in receipts]}

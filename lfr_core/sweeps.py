@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import alerts, reports
+from lfr_core import alerts, audit_checkpoints, reports
 from lfr_core.config import Settings
 from lfr_core.errors import LfrError
 from lfr_core.roles import SYSTEM, Actor
@@ -48,6 +48,9 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
                 lifecycle.expire(conn, version_id, actor, reason=OUTSIDE_WINDOW)
                 deactivated.append(version_id)
                 state = "expired"
+                # Each decision is sealed at once, not at the sweep's end: `lfr audit verify` fails on a
+                # decision row left uncovered for longer than `audit.decision_checkpoint_minutes`.
+                audit_checkpoints.checkpoint(conn, store, settings)
             cancelled = row["status"] == "cancelled"
             if now < row["window_end"] + grace and not cancelled:
                 continue
@@ -58,6 +61,7 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
                 expired.append(version_id)
             # A draft never sealed goes straight to purged; everything else is expired by now.
             receipts.append(purge(conn, store, settings, version_id, actor, reason=why))
+            audit_checkpoints.checkpoint(conn, store, settings)
         except (LfrError, PurgeVerificationFailed, ObjectStoreError, psycopg.Error) as e:
             conn.rollback()
             failures.append(f"{version_id}: {e}")
