@@ -5,8 +5,9 @@ their reasons, a link to the Airflow run that built each version, and the publis
 
 A FastAPI app mounted by the API server at /lfr-audit (server-rendered HTML, every value escaped) plus an
 external view, so it appears in the UI's navigation. It requires the Airflow login (the JWT cookie the UI
-sets) of Airflow's administrator or of a person who is an admin or auditor of the platform, and reads the
-LFR database through lfr_core (lfr_core/audit_overview.py) with the API server's LFR_* environment.
+sets) of a person who is an admin or auditor of the platform (Airflow has no accounts of its own:
+airflow_plugins/lfr_auth_manager.py), and reads the LFR database through lfr_core (lfr_core/audit_overview.py)
+with the API server's LFR_* environment.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 PREFIX = "/lfr-audit"
-AIRFLOW_ADMIN = "admin"  # lfr_core/services/airflow_service.py ADMIN_USER: Airflow's own administrator
 READERS = ("admin", "auditor")
 app = FastAPI(title="LFR audit view", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -54,9 +54,7 @@ async def current_user(request: Request) -> Any:
 
 
 def may_read(name: str) -> bool:
-    """Airflow's administrator, or a person who is an admin or auditor of the platform (the database says)."""
-    if name == AIRFLOW_ADMIN:
-        return True
+    """A person who is an admin or auditor of the platform now (the database says)."""
     from lfr_core import people
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect

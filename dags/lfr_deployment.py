@@ -7,8 +7,9 @@ Triggered by a **planner** from the UI (*Trigger* → the form below). Each task
 1. `create_deployment`: validates the terms (window in the future, end after start, not too long) and the
    manifest (readable, known and authorised categories) and only then creates the deployment. Bad input
    fails here, without retries, and creates nothing.
-2. `build_watchlist`: the draft version, built in batches; each entry's acceptance or rejection reason is
-   logged and returned in XCom. `build_key` is the run id, so a retried build yields one version.
+2. `build_watchlist`: the draft version, built in batches; the counts, and the rejections counted by
+   reason, are logged and returned in XCom (no subject is named there: the approval's brief lists the
+   entries). `build_key` is the run id, so a retried build yields one version.
 3. `approve_watchlist`: a human-in-the-loop task under **Required Actions**. Its body shows what is being
    approved (terms, counts, every rejection's reason, categories, model and threshold, changes since the
    last version). Only the deployment's authorisers may answer (`lfr deployment assign ID --person NAME
@@ -25,7 +26,7 @@ Triggered by a **planner** from the UI (*Trigger* → the form below). Each task
 8. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
    `report://lfr/published`.
 
-A build that accepts no entry cancels the deployment and fails the run with every rejection's reason.
+A build that accepts no entry cancels the deployment and fails the run with its rejections counted by reason.
 `lfr deployment cancel ID --reason ...` ends a run at its next step: what is left is skipped, nothing built
 survives (purge receipts name the cancellation).
 
@@ -240,9 +241,9 @@ def lfr_deployment():
         run_id = get_current_context()["run_id"]
         version = _domain(orchestration.build_watchlist, get_settings(), created["deployment_id"],
                           created["manifest_uri"], created["planner"], build_key=run_id)
-        for entry in version["entries"]:
-            log.info("entry %s: %s%s", entry["subject_ref"], entry["status"],
-                     f" ({entry['reason']})" if entry["reason"] else "")
+        # Counts and reasons only: the log names no one on the list (the brief and `lfr watchlist show` do).
+        for reason, n in version["rejections"].items():
+            log.info("rejected %d: %s", n, reason)
         log.info("version %s (v%d): %d accepted, %d rejected; threshold %.4f (%s); awaiting approval by someone "
                  "other than %s", version["version_id"], version["version"], version["entries_accepted"],
                  version["entries_rejected"], version["threshold"], version["threshold_source"], version["built_by"])

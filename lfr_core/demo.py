@@ -1,6 +1,6 @@
 """The main job on the embedded default, end to end, as the people involved would do it.
 
-A planner triggers the `lfr_deployment` DAG in Airflow (`airflow standalone`) for a window a minute or so
+A planner triggers the `lfr_deployment` DAG in Airflow (`lfr services up --airflow`) for a window a minute or so
 ahead; it builds the watchlist from custody images; an authoriser approves the draft under Required
 Actions; at window start the DAG activates it; a camera feed streams through Ray Serve and alerts are
 raised; an operator decides them through the console's API and records the outcome; at window end the
@@ -138,16 +138,10 @@ def password_of(settings: Settings, name: str) -> str:
 
 
 def ensure_airflow(settings: Settings) -> None:
-    """Airflow running with the demo's people among its users (they are read at its start: a running Airflow
-    that predates them is restarted)."""
-    import json
-
+    """Airflow running; the demo's people sign in to it as they are in the database (nothing to restart for
+    people added since it started)."""
     from lfr_core.services import airflow_service
 
-    users = json.loads(airflow_service.password_file(settings).read_text()) \
-        if airflow_service.password_file(settings).exists() else {}
-    if airflow_service.status(settings)["pid"] is not None and not all(a.name in users for a in DEMO_PEOPLE):
-        airflow_service.stop(settings)
     airflow_service.start(settings)
 
 

@@ -5,7 +5,6 @@ imports Airflow or Ray."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 from urllib.parse import quote
@@ -20,14 +19,13 @@ ANSWER_AFTER_S = 5.0
 
 
 class AirflowAs:
-    """Airflow's REST API as one of its users (the platform's people are its users, lfr_core/services/
-    airflow_service.py; their Airflow passwords are in the file Airflow generates)."""
+    """Airflow's REST API as a person of the platform, signed in with their own name and platform password
+    (Airflow checks it with PostgreSQL: airflow_plugins/lfr_auth_manager.py)."""
 
-    def __init__(self, settings: Settings, user: str) -> None:
+    def __init__(self, settings: Settings, user: str, password: str) -> None:
         from lfr_core.services import airflow_service
 
         self.base = airflow_service.status(settings)["address"]
-        password = json.loads(airflow_service.password_file(settings).read_text())[user]
         token = httpx.post(f"{self.base}/auth/token", json={"username": user, "password": password}, timeout=30)
         token.raise_for_status()
         self.api = httpx.Client(base_url=f"{self.base}/api/v2", timeout=30,

@@ -8,6 +8,7 @@ state it left and returns it), and returns JSON-serialisable values for XCom. Er
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -123,8 +124,10 @@ def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, p
                     build_key: str) -> dict[str, Any]:
     """Build the draft (batched by `watchlist.build_batch`); a retry with the same key returns the same version.
 
-    A build that accepts no entry cancels the deployment (there is nothing to approve) and fails with every
-    entry's reason."""
+    What it returns (a task's XCom) and raises (a task's log) counts the entries and their rejections by
+    reason and names no subject: the list is read, entry by entry, in the approval's brief, `lfr watchlist
+    show` and the audit view. A build that accepts no entry cancels the deployment (there is nothing to
+    approve) and fails with the count of each reason."""
     from lfr_core.vision.engine import build_engine
     from lfr_core.watchlist.build import build_version, find_by_build_key
 
@@ -133,10 +136,9 @@ def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, p
         engine = None if find_by_build_key(conn, deployment_id, build_key) else build_engine(settings)
         version = build_version(conn, ObjectStore(settings), engine, settings, deployment_id=deployment_id,
                                 manifest_uri=manifest_uri, actor=actor, build_key=build_key)
-        entries = [{"subject_ref": e["subject_ref"], "status": e["status"], "reason": e["reason"]}
-                   for e in version["entries"]]
+        rejections = rejection_counts(version["entries"])
         if version["entries_accepted"] == 0:
-            reasons = "\n  ".join(f"{e['subject_ref']}: {e['reason']}" for e in entries)
+            reasons = "\n  ".join(f"{n} x {reason}" for reason, n in rejections.items())
             cancel_deployment(conn, ObjectStore(settings), settings, deployment_id, SYSTEM,
                               f"no manifest entry was accepted by build v{version['version']}")
             raise InvalidInput(f"no entry of {version['manifest_uri']} was accepted, so there is nothing to approve; "
@@ -146,8 +148,15 @@ def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, p
         "version": version["version"], "state": version["state"], "built_by": version["built_by"],
         "manifest_sha256": version["manifest_sha256"], "entries_total": version["entries_total"],
         "entries_accepted": version["entries_accepted"], "entries_rejected": version["entries_rejected"],
-        "threshold": version["threshold"], "threshold_source": version["threshold_source"], "entries": entries,
+        "threshold": version["threshold"], "threshold_source": version["threshold_source"],
+        "rejections": rejections,
     }
+
+
+def rejection_counts(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """How many entries were rejected for each reason, most frequent first (no subject named)."""
+    counts = Counter(e["reason"] or "rejected" for e in entries if e["status"] != "accepted")
+    return dict(counts.most_common())
 
 
 def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes: float | None = None,

@@ -53,11 +53,10 @@ def run_demo(
         console_url = serve_service.address(settings) + "/console"
         airflow = airflow_service.status(settings)
         console.print(f"people: {', '.join(f'{a.name} ({a.role})' for a in demo.DEMO_PEOPLE)}", highlight=False)
-        console.print(f"Airflow UI     {airflow['ui']}  sign in as a person above; Airflow's passwords are in "
-                      f"{airflow_service.password_file(settings)}", highlight=False)
-        console.print(f"console        {console_url}  sign in as {demo.OPERATOR.name}; platform passwords are in "
-                      f"{roster}", highlight=False)
-        console.print(f"audit view     {airflow['audit_view']}  ({demo.ADMIN.name} or Airflow's admin)", highlight=False)
+        console.print(f"Airflow UI     {airflow['ui']}  sign in as {demo.PLANNER.name} or {demo.AUTHORISER.name} with "
+                      f"their platform password ({roster})", highlight=False)
+        console.print(f"console        {console_url}  sign in as {demo.OPERATOR.name}", highlight=False)
+        console.print(f"audit view     {airflow['audit_view']}  (as {demo.ADMIN.name})", highlight=False)
         console.print(f"public record  {serve_service.address(settings)}/public/deployments", highlight=False)
 
         console.rule("2. planner: custody images, then the deployment DAG triggered in Airflow")
@@ -67,13 +66,14 @@ def run_demo(
         conf, reference = demo.stage(settings, plan, window_lead_s, window_s)
         console.print(f"{len(plan.subjects)} subjects staged; manifest {conf['manifest_uri']}")
         console.print(f"window {conf['window_start']} → {conf['window_end']}")
-        planner = demo_ui.AirflowAs(settings, demo.PLANNER.name)
+        planner = demo_ui.AirflowAs(settings, demo.PLANNER.name, demo.password_of(settings, demo.PLANNER.name))
         run_id = planner.trigger(conf)
         console.print(f"{demo.PLANNER.name} triggered {planner.ui('/dags/lfr_deployment/runs/' + run_id)}",
                       highlight=False)
 
         console.rule("3. authoriser: Required Actions in Airflow")
-        authoriser = demo_ui.AirflowAs(settings, demo.AUTHORISER.name)
+        authoriser = demo_ui.AirflowAs(settings, demo.AUTHORISER.name,
+                                       demo.password_of(settings, demo.AUTHORISER.name))
         asked = demo_ui.wait(lambda: authoriser.required_action(run_id), bool, window_lead_s + 120,
                              "the approval request (is the scheduler running? see `lfr services status`)")
         console.print(f"{asked['subject']}; may answer: {', '.join(u['id'] for u in asked['assigned_users'])}; "

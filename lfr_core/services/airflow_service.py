@@ -1,10 +1,15 @@
-"""`airflow standalone` for `lfr services up --airflow`: scheduler, DAG processor, triggerer and API server
-on 127.0.0.1, with a SQLite metadata DB under LFR_HOME/airflow, this project's `dags/` and
-`airflow_plugins/`, and the LFR_* environment passed through so tasks reach the same PostgreSQL and S3.
+"""Airflow for `lfr services up --airflow`: scheduler, DAG processor, triggerer, API server and both log
+servers on 127.0.0.1 (lfr_core/services/airflow_stack.py, in place of `airflow standalone`), with a SQLite
+metadata DB under LFR_HOME/airflow, this project's `dags/` and `airflow_plugins/`, and the LFR_* environment
+passed through so tasks reach the same PostgreSQL and S3.
+
+People sign in to Airflow as themselves, with their platform password, checked by PostgreSQL
+(airflow_plugins/lfr_auth_manager.py); Airflow keeps no accounts and no password file. AIRFLOW_HOME is 0700
+and everything in it 0600 (umask 077 for every component; what an older version left is tightened at start).
 
 Airflow runs as a subprocess only: nothing here imports Airflow (lfr_core stays free of it). It is stopped
-with SIGINT to its process group: standalone shuts its components down on KeyboardInterrupt, whereas
-SIGTERM was seen to orphan the scheduler.
+with SIGINT to its process group: Airflow's components shut down on KeyboardInterrupt, whereas SIGTERM was
+seen to orphan the scheduler.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sys
 import time
 import urllib.error
@@ -33,16 +39,14 @@ from lfr_core.services.process import (
 )
 
 HOST = "127.0.0.1"
-ADMIN_USER = "admin"
 START_TIMEOUT_S = 240.0
+AUTH_MANAGER = "lfr_auth_manager.LfrAuthManager"  # airflow_plugins/lfr_auth_manager.py (the plugins folder is on sys.path)
+# What Airflow's SimpleAuthManager wrote before: every account's password, in the clear.
+OLD_PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
 
 
 def airflow_home(settings: Settings) -> Path:
     return settings.home / "airflow"
-
-
-def password_file(settings: Settings) -> Path:
-    return airflow_home(settings) / "simple_auth_manager_passwords.json.generated"
 
 
 def _process(settings: Settings) -> ManagedProcess:
@@ -53,33 +57,8 @@ def _bin_dir() -> Path:
     return Path(sys.executable).parent
 
 
-# Planners trigger deployment runs and authorisers answer approvals (both write: Airflow's "user" role); the
-# others read. What a person may do to the platform's data is still decided by the database, per person.
-AIRFLOW_ROLE_OF = {"admin": "admin", "planner": "user", "authoriser": "user"}
-
-
-def airflow_users(settings: Settings) -> str:
-    """Airflow's sign-ins: its own administrator, and each person of the platform under the same name, so a
-    run's triggering user is a person whose roles the database checks when the run acts (lfr_core/people.py).
-    Airflow gives each a generated password (`password_file`)."""
-    import psycopg
-
-    from lfr_core import people
-    from lfr_core.db.connection import DatabaseUnavailable, connect
-
-    users = [f"{ADMIN_USER}:admin"]
-    try:
-        with connect(settings, vector=False) as conn:
-            for person in people.list_people(conn):
-                role = next((AIRFLOW_ROLE_OF[r] for r in AIRFLOW_ROLE_OF if r in person["roles"]), "viewer")
-                users.append(f"{person['name']}:{role}")
-    except (DatabaseUnavailable, psycopg.Error):
-        pass  # not up or not migrated yet: the administrator only
-    return ",".join(users)
-
-
 def environment(settings: Settings) -> dict[str, str]:
-    """The environment `airflow standalone` runs with (also usable for `airflow dags test`)."""
+    """The environment Airflow runs with (also usable for `airflow dags test`)."""
     home = airflow_home(settings)
     port = settings.airflow.port
     env = dict(os.environ)
@@ -89,6 +68,14 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "airflow_plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": str(settings.airflow.parallelism),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # Sign-in against the platform's people; a run's triggering user is one of them, whose roles the
+        # database checks when the run acts (lfr_core/people.py). Airflow's tokens last as the platform's do,
+        # and are checked against the database on every request anyway.
+        "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+        "AIRFLOW__API_AUTH__JWT_EXPIRATION_TIME": str(settings.identity.token_minutes * 60),
+        "AIRFLOW__API_AUTH__JWT_CLI_EXPIRATION_TIME": str(settings.identity.token_minutes * 60),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(port),
@@ -96,8 +83,10 @@ def environment(settings: Settings) -> dict[str, str]:
         # Set explicitly: Airflow's own 8793/8794 defaults are where other Airflows (and once our API) listen.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(settings.airflow.log_server_port),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(settings.airflow.triggerer_log_server_port),
+        # Task logs are their owner's alone (with umask 077: Airflow's defaults are 0o775 and 0o664).
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700",
+        "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{port}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": airflow_users(settings),
         # New DAG files show up within seconds rather than the default five minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "PATH": f"{_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -107,19 +96,36 @@ def environment(settings: Settings) -> dict[str, str]:
         "LFR_S3__ENDPOINT": settings.s3.endpoint,
         "LFR_SHARED_DIR": str(settings.shared_dir),
     })
-    env.pop("AIRFLOW__CORE__UNIT_TEST_MODE", None)
+    for inherited in ("AIRFLOW__CORE__UNIT_TEST_MODE", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
+                      "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"):
+        env.pop(inherited, None)
     return env
 
 
-def admin_password(settings: Settings) -> str | None:
-    try:
-        return json.loads(password_file(settings).read_text()).get(ADMIN_USER)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+def make_private(settings: Settings) -> Path:
+    """AIRFLOW_HOME 0700 and everything in it its owner's alone; the password file an older version had
+    Airflow write is deleted (its accounts are gone). Returns AIRFLOW_HOME."""
+    home = airflow_home(settings)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / OLD_PASSWORD_FILE).unlink(missing_ok=True)
+    for folder, dirs, files in os.walk(home):
+        os.chmod(folder, 0o700)
+        for name in files:
+            path = Path(folder) / name
+            if not path.is_symlink():
+                os.chmod(path, stat.S_IMODE(path.stat().st_mode) & 0o700)
+    return home
+
+
+def _private_log(proc: ManagedProcess) -> None:
+    """The process log (what the components print) is its owner's alone too."""
+    proc.log_file.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(proc.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(proc.log_file, 0o600)
 
 
 def ports(settings: Settings) -> list[tuple[int, str, str]]:
-    """Every port `airflow standalone` opens: (port, the setting that chooses it, what it is for)."""
+    """Every port Airflow opens: (port, the setting that chooses it, what it is for)."""
     return [(settings.airflow.port, "LFR_AIRFLOW__PORT", "Airflow's API server and UI"),
             (settings.airflow.log_server_port, "LFR_AIRFLOW__LOG_SERVER_PORT", "Airflow's worker log server"),
             (settings.airflow.triggerer_log_server_port, "LFR_AIRFLOW__TRIGGERER_LOG_SERVER_PORT",
@@ -154,20 +160,20 @@ def _healthy(port: int) -> bool:
 
 
 def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> bool:
-    """Start `airflow standalone` and wait until the API server and scheduler report healthy.
+    """Start Airflow (lfr_core/services/airflow_stack.py) and wait until the API server and scheduler report
+    healthy.
 
-    Returns False if it was already running. Prints the admin login once, when Airflow first generates it."""
+    Returns False if it was already running."""
     proc = _process(settings)
     if proc.pid() is not None:
         return False
     port = settings.airflow.port
     for needed, setting, purpose in ports(settings):
         require_free_port(HOST, needed, "airflow", setting=setting, purpose=purpose)
-    home = airflow_home(settings)
-    home.mkdir(parents=True, exist_ok=True)
-    first_run = not password_file(settings).exists()
-    log_offset = proc.log_file.stat().st_size if proc.log_file.exists() else 0
-    pid = proc.start([str(_bin_dir() / "airflow"), "standalone"], env=environment(settings), cwd=home)
+    home = make_private(settings)
+    _private_log(proc)
+    log_offset = proc.log_file.stat().st_size
+    pid = proc.start([sys.executable, "-m", "lfr_core.services.airflow_stack"], env=environment(settings), cwd=home)
     process = psutil.Process(pid)
     deadline = time.monotonic() + timeout_s
     if not wait_for_port(HOST, port, timeout_s, proc=process):
@@ -178,10 +184,6 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> bool:
         if _bind_failure(settings, proc.log_file, log_offset):
             _fail_start(settings, proc, log_offset, "a port was taken")
         time.sleep(1)
-    password = admin_password(settings)
-    if first_run and password:
-        print(f"Airflow UI http://{HOST}:{port} login: {ADMIN_USER} / {password} "
-              f"(kept in {password_file(settings)}; `lfr services status` says where)", file=sys.stderr)
     return True
 
 
@@ -213,10 +215,9 @@ def stop(settings: Settings) -> bool:
 
 
 def login_hint(settings: Settings) -> str:
-    """How to sign in to the UI: the user, and where the generated password is kept (shown once at first start)."""
-    if password_file(settings).exists():
-        return f"user {ADMIN_USER}, password in {password_file(settings)}"
-    return f"user {ADMIN_USER}; the password is generated at first start into {password_file(settings)}"
+    """How to sign in to the UI."""
+    return ("a person of the platform, with their own name and platform password (checked by PostgreSQL); "
+            "planners trigger runs, authorisers answer approvals, admins and auditors read")
 
 
 def status(settings: Settings) -> dict[str, Any]:
@@ -241,12 +242,13 @@ def dags_test(settings: Settings, dag_id: str, conf: dict[str, Any], *, timeout_
     import subprocess
 
     env = environment(settings)
-    airflow_home(settings).mkdir(parents=True, exist_ok=True)
+    make_private(settings)
     airflow = str(_bin_dir() / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600, umask=0o077)
     log_path = log_path or settings.home / "logs" / f"{dag_id}-test.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "ab") as log:
         done = subprocess.run([airflow, "dags", "test", dag_id, "--conf", json.dumps(conf)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s)
+                              check=False, stdout=log, stderr=subprocess.STDOUT, timeout=timeout_s, umask=0o077)
     return done.returncode

@@ -1,4 +1,4 @@
-"""Optional services that `lfr services up --airflow/--serve` start: Airflow standalone and Ray Serve."""
+"""Optional services that `lfr services up --airflow/--serve` start: Airflow and Ray Serve."""
 
 from __future__ import annotations
 

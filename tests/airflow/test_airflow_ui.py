@@ -1,11 +1,10 @@
-"""Airflow's UI, end to end: `airflow standalone` started once by the service module on the default ports a
+"""Airflow's UI, end to end: Airflow started once by the service module on the default ports a
 new user gets (the one module that starts Airflow on them), and a headless Chromium: the admin finds a
 watchlist version in the audit view and the safety-net DAGs running; an authoriser approves a list under
 Required Actions, where its builder and an unassigned authoriser cannot. Screenshots go to `artefacts`."""
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
@@ -28,7 +27,7 @@ def airflow_running(services):
     from lfr_core.services import airflow_service
     from tests.conftest import add_people
 
-    add_people(services)  # before the start: Airflow's users are the platform's people of that moment
+    add_people(services)  # Airflow's users are the platform's people, signed in with their platform passwords
     overridden = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("LFR_AIRFLOW__")}
     get_settings.cache_clear()
     settings = get_settings()
@@ -104,13 +103,11 @@ def _task_state(client: httpx.Client, run_id: str, task_id: str) -> str | None:
 def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(airflow_running, services, db):
     from playwright.sync_api import sync_playwright
 
-    from lfr_core.services import airflow_service
-    from tests.conftest import AUTHORISER, PLANNER
+    from tests.conftest import AUTHORISER, PASSWORD, PLANNER
 
     settings = airflow_running
     base = _healthy_status(settings)["address"]
-    passwords = json.loads(airflow_service.password_file(settings).read_text())
-    planner_as = AirflowAs(settings, PLANNER.name)  # Airflow's REST API as the planner (lfr_core/demo_ui.py)
+    planner_as = AirflowAs(settings, PLANNER.name, PASSWORD)  # Airflow's REST API as the planner (lfr_core/demo_ui.py)
     planner = planner_as.api
     run_id = _trigger(planner_as, services, "Required Actions Square")
     hitl = f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances/approve_watchlist/-1/hitlDetails"
@@ -124,14 +121,14 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
     # The builder, and an authoriser not assigned to this deployment, are refused by Airflow.
     refused = planner.patch(hitl, json={"chosen_options": ["Approve"]})
     assert refused.status_code == 403, refused.text
-    pam = AirflowAs(settings, "pam.both").api
+    pam = AirflowAs(settings, "pam.both", PASSWORD).api
     assert pam.patch(hitl, json={"chosen_options": ["Approve"]}).status_code == 403
 
     with sync_playwright() as pw:
         browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            _sign_in(page, base, AUTHORISER.name, passwords[AUTHORISER.name])
+            _sign_in(page, base, AUTHORISER.name, PASSWORD)
             page.goto(f"{base}/required_actions")
             page.get_by_text("approve_watchlist").first.wait_for(timeout=60_000)
             screenshot(page, "airflow-required-actions")
@@ -157,11 +154,11 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
 
 @pytest.mark.slow
 def test_an_unanswered_approval_times_out_without_approving(airflow_running, services, db):
-    from tests.conftest import PLANNER
+    from tests.conftest import PASSWORD, PLANNER
 
     settings = airflow_running
     _healthy_status(settings)
-    planner_as = AirflowAs(settings, PLANNER.name)
+    planner_as = AirflowAs(settings, PLANNER.name, PASSWORD)
     planner = planner_as.api
     run_id = _trigger(planner_as, services, "Unanswered Approval Lane", approval_timeout_minutes=0.75)
     state = _wait_for(lambda: _task_state(planner, run_id, "approve_watchlist"),
@@ -186,8 +183,8 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
     from playwright.sync_api import sync_playwright
 
     from lfr_core import audit_checkpoints, audit_overview
-
     from lfr_core.services import airflow_service
+    from tests.conftest import ADMIN, PASSWORD, PLANNER
 
     settings = airflow_running
     now = datetime.now(UTC)
@@ -198,11 +195,9 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
     anchor = audit_checkpoints.checkpoint(db, store, services)  # the view shows the latest anchor
     status = _healthy_status(settings)
     base = status["address"]
-    password = airflow_service.admin_password(settings)
-    assert password
-    # `lfr services status` tells a user where the UI is and where the generated password is kept.
+    # `lfr services status` tells a user where the UI is and how to sign in (their own platform password).
     assert status["ui"] == base and status["audit_view"] == f"{base}/lfr-audit/"
-    assert str(airflow_service.password_file(settings)) in status["login"]
+    assert "platform password" in status["login"]
 
     with sync_playwright() as pw:
         browser = launch(pw)
@@ -210,7 +205,7 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
             page = browser.new_page()
             anonymous = page.goto(f"{base}/lfr-audit/")
             assert anonymous.status == 401, "the audit view needs a login"
-            _sign_in(page, base, "admin", password)
+            _sign_in(page, base, ADMIN.name, PASSWORD)
             plugins = page.request.get(f"{base}/api/v2/plugins").json()
             views = [v for p in plugins["plugins"] for v in p["external_views"]]
             assert any(v["name"] == "LFR audit" and v["href"] == "/lfr-audit/" for v in views), plugins
@@ -234,8 +229,7 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
             screenshot(page, "airflow-audit-view-filtered")
 
             planner_page = browser.new_page()
-            _sign_in(planner_page, base, "pat.planner",
-                     json.loads(airflow_service.password_file(settings).read_text())["pat.planner"])
+            _sign_in(planner_page, base, PLANNER.name, PASSWORD)
             assert planner_page.goto(f"{base}/lfr-audit/").status == 403, "admins and auditors only"
 
             # The safety nets run from the first start: a fresh Airflow lists them unpaused.

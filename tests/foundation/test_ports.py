@@ -66,12 +66,20 @@ def test_airflow_refuses_to_start_when_its_log_server_port_is_taken(listener, tm
     assert airflow_service.status(settings)["pid"] is None
 
 
-def test_status_says_where_the_airflow_password_is_before_and_after_the_first_start(tmp_path):
+def test_status_says_how_to_sign_in_to_airflow_and_no_password_file_is_left(tmp_path):
     settings = Settings(_env_file=None, home=tmp_path)
     before = airflow_service.status(settings)
-    assert str(airflow_service.password_file(settings)) in before["login"] and "not started" in before["note"]
-    airflow_service.password_file(settings).parent.mkdir(parents=True)
-    airflow_service.password_file(settings).write_text('{"admin": "secret"}')
+    assert "platform password" in before["login"] and "not started" in before["note"]
+    # What Airflow's development-only auth manager wrote before: every account's password, world-readable.
+    old = airflow_service.airflow_home(settings) / airflow_service.OLD_PASSWORD_FILE
+    old.parent.mkdir(parents=True)
+    old.write_text('{"admin": "secret"}')
+    old.chmod(0o644)
+    (old.parent / "airflow.db").write_bytes(b"")
+    (old.parent / "airflow.db").chmod(0o644)
+    home = airflow_service.make_private(settings)
+    assert not old.exists() and oct(home.stat().st_mode & 0o777) == "0o700"
+    assert oct((home / "airflow.db").stat().st_mode & 0o777) == "0o600"
     after = airflow_service.status(settings)
-    assert "password in" in after["login"] and "secret" not in str(after)
+    assert "secret" not in str(after)
     assert after["ui"].endswith(f":{settings.airflow.port}") and after["audit_view"].endswith("/lfr-audit/")
