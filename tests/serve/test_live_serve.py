@@ -15,7 +15,12 @@ import httpx
 import numpy as np
 import pytest
 
-from lfr_core.db.connection import connect
+from psycopg.conninfo import conninfo_to_dict
+
+from lfr_core import tokens
+from lfr_core.config import get_settings
+from lfr_core.db.connection import admin_dsn, connect
+from tests.conftest import PASSWORD
 from tests.serve.conftest import APP_ARGS, MIRANDA, metric_total
 
 VIDEO = "data/video/short_hamilton_clip.mp4"
@@ -176,8 +181,9 @@ def test_bad_input_is_refused_and_no_replica_crashes(streamed, serve_url, live, 
 
 
 def test_every_route_against_every_role(serve_url, live, people):
-    """Signed-in people in their roles from the database; a camera key is no sign-in; a wrong password
-    gets no token. Unknown alert ids keep this free of side effects: a permitted role gets 404."""
+    """Signed-in people in their roles from the database; a camera key, a token naming the database
+    superuser and a signed-out token are no sign-in; a wrong password gets no token. Unknown alert ids keep
+    this free of side effects: a permitted role gets 404. (More identities: tests/security/test_api_identity.py.)"""
     dep, nowhere = live["deployment"]["id"], "00000000-0000-0000-0000-000000000000"
     decision, outcome = {"outcome": "confirmed"}, {"outcome": "arrested"}
     routes = {
@@ -201,8 +207,17 @@ def test_every_route_against_every_role(serve_url, live, people):
         "admin": (200, 404, 404, 404, 404, 404, 200, 200, 200, 200, 200),
         "camera key": (401,) * 11,
         "nobody": (401,) * 11,
+        "superuser": (401,) * 11,  # a token naming the database administrator: no person, so no sign-in
+        "signed out": (401,) * 11,
     }
-    headers = {**people, "camera key": {"X-API-Key": live["keys"]["camera"]}, "nobody": {}}
+    signed_out = httpx.post(f"{serve_url}/v1/auth/token", data={"username": "ada.admin", "password": PASSWORD},
+                            timeout=10).json()["access_token"]
+    assert httpx.post(f"{serve_url}/v1/auth/logout", headers={"Authorization": f"Bearer {signed_out}"},
+                      timeout=10).status_code == 200
+    superuser = conninfo_to_dict(admin_dsn(get_settings()))["user"]
+    headers = {**people, "camera key": {"X-API-Key": live["keys"]["camera"]}, "nobody": {},
+               "superuser": {"Authorization": f"Bearer {tokens.issue(get_settings(), superuser)[0]}"},
+               "signed out": {"Authorization": f"Bearer {signed_out}"}}
     seen = {}
     for role in expected:
         seen[role] = tuple(httpx.request(method, serve_url + path, params=params, headers=headers[role], json=body,
