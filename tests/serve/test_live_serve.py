@@ -14,7 +14,6 @@ import cv2
 import httpx
 import numpy as np
 import pytest
-
 from psycopg.conninfo import conninfo_to_dict
 
 from lfr_core import tokens
