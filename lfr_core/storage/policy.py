@@ -26,7 +26,7 @@ READ = ("s3:GetObject", "s3:GetObjectVersion")
 WRITE = ("s3:PutObject",)
 # Purges delete every version, and the snapshot bucket's default GOVERNANCE retention is lifted for them.
 DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
-RETAIN = ("s3:PutObjectRetention", "s3:GetObjectRetention")
+RETAIN = ("s3:PutObjectRetention",)
 LIST = ("s3:ListBucket", "s3:ListBucketVersions")
 
 

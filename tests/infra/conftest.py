@@ -18,7 +18,7 @@ TF_DIR = Path(__file__).resolve().parents[2] / "infra" / "terraform"
 SCHEMAS = TF_DIR / "schemas"
 EXAMPLE_TFVARS = TF_DIR / "terraform.tfvars.example"
 TERRAFORM = shutil.which("terraform")
-RENDERED = ("manifests", "airflow_values", "capacity", "lfr_env")
+RENDERED = ("manifests", "airflow_values", "capacity", "lfr_env", "object_store_policy")
 
 needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no terraform binary on PATH")
 
