@@ -47,6 +47,7 @@ FORMAT = "lfr-audit-witness/1"
 DECISION_ACTIONS = ("watchlist.approved", "watchlist.rejected", "watchlist.active", "watchlist.expired",
                     "watchlist.purging", "watchlist.purged", "deployment.cancelled")
 _ROW_FIELDS = ("actor", "role", "action", "object_type", "object_id", "occurred_at", "details_sha256", "row_hash")
+_STATE_FIELDS = {"tree_size", "root", "checkpoint", "checkpoints_seen", "decisions", "verified_at"}
 MAX_NAMED = 10  # problems of one kind named one by one; the rest counted
 
 
@@ -215,6 +216,8 @@ def _read_copies(places: list[WitnessCopy], problems: list[str]) -> tuple[list[d
             state = json.loads(data)
             if state.get("format") != FORMAT:
                 raise ValueError(f"format {state.get('format')!r}, expected {FORMAT}")
+            if missing := _STATE_FIELDS - state.keys():
+                raise ValueError(f"no {', '.join(sorted(missing))}")
         except (ValueError, AttributeError) as e:
             problems.append(f"witness {place.name} is unreadable ({e}): restore it from its other copy or a backup")
             continue
@@ -243,7 +246,7 @@ def _check_against(state: dict[str, Any], found: CheckpointCheck, conn: psycopg.
     retention = timedelta(days=settings.audit.checkpoint_retention_days)
     present = {c.key: c for c in found.checkpoints}
 
-    # (a, d) every checkpoint the witness saw must still be there, until its retention lapses
+    # every checkpoint the witness saw must still be there, until its retention lapses
     gone = [key for key in state["checkpoints_seen"] if key not in present
             and not ((at := _signed_at_of_key(key)) is not None and at + retention < now)]
     if gone and not present:
@@ -255,7 +258,7 @@ def _check_against(state: dict[str, Any], found: CheckpointCheck, conn: psycopg.
     if witnessed.get("key") in present and present[witnessed["key"]].signature != witnessed.get("signature"):
         problems.append(f"checkpoint {witnessed['key']} is not the one the witness verified: it was replaced")
 
-    # (b) the log still has the witnessed root at the witnessed size, and the newest checkpoint extends it
+    # the log still has the witnessed root at the witnessed size, and the newest checkpoint extends it
     if m > found.rows:
         problems.append(f"the witness verified {m} rows (checkpoint {witnessed.get('key')}) but the log has "
                         f"{found.rows}: rows were deleted")
@@ -297,7 +300,7 @@ def _field(row: dict[str, Any], name: str) -> str:
 
 
 def _uncovered(decisions: list[dict[str, Any]], found: CheckpointCheck, settings: Settings, now: datetime) -> list[str]:
-    """(c) decision rows older than the stated interval that no valid checkpoint covers."""
+    """Decision rows older than `audit.decision_checkpoint_minutes` that no valid checkpoint covers."""
     interval = timedelta(minutes=settings.audit.decision_checkpoint_minutes)
     covered = max((c.tree_size for c in found.checkpoints if found.matches(c)), default=0)
     late = [row for row in decisions if row["position"] > covered and now - row["occurred_at"] > interval]
