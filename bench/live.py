@@ -169,7 +169,6 @@ def loop_pipeline(engine, matcher, settings):
     same code as the replicas run (alerts are counted, not stored)."""
     from datetime import UTC, datetime, timedelta
 
-    from lfr_core.live.outbox import AlertOutbox
     from lfr_core.live.pipeline import FramePipeline, local_callables
     from lfr_core.live.state import LiveDeployment
     from lfr_core.matching.tracker import Tracker, TrackParams
@@ -179,7 +178,7 @@ def loop_pipeline(engine, matcher, settings):
 
     detect, embed, decode = local_callables(engine, max_pixels=settings.serve.max_live_pixels,
                                             max_bytes=settings.serve.max_body_bytes)
-    pipeline = FramePipeline(detect, embed, decode, count_alert, AlertOutbox(1), reuse_margin=REUSE_MARGIN)
+    pipeline = FramePipeline(detect, embed, decode, count_alert, reuse_margin=REUSE_MARGIN)
     now = datetime.now(UTC)
     live = LiveDeployment({"id": "bench", "status": "live", "window_start": now, "window_end": now + timedelta(days=1)},
                           {"id": matcher.version_id}, matcher,

@@ -34,9 +34,8 @@ from ray.serve.handle import DeploymentHandle
 from lfr_core import alerts as alerts_lib
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import NotFound
-from lfr_core.live.outbox import AlertOutbox, PendingAlert
-from lfr_core.live.pipeline import (AlertsHeld, FramePipeline, FrameRefused, ModelUnavailable, OutboxFull,
-                                    PipelineTimeouts)
+from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert
+from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused, ModelUnavailable, PipelineTimeouts
 from lfr_core.live.records import DetectedFrame, Embedded, RefusedFrame
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.tracker import TrackParams
@@ -77,9 +76,8 @@ class Ingress(OfficerRoutes, PublicRoutes):
         self._db_lock = threading.Lock()
         self.access = Access(self.settings, self._db, self.options.auth_cache_s)
         self.counters = Counters(self._db, self.options.counters_flush_s)
-        self.outbox = AlertOutbox(self.options.outbox_capacity)
         self.pipeline = FramePipeline(
-            self._detect, self._embed, self._decode, self._store_alert, self.outbox,
+            self._detect, self._embed, self._decode, self._store_alert,
             reuse_margin=self.options.embed_reuse_margin,
             timeouts=PipelineTimeouts(self.options.model_timeout_s, self.options.model_timeout_s),
             last_alerts=self._last_alerts)
@@ -89,6 +87,8 @@ class Ingress(OfficerRoutes, PublicRoutes):
         self._inflight: dict[tuple[uuid.UUID, str], int] = {}
         self._background: list[asyncio.Task] = []
         self._embedder_sha: str | None = None
+        with contextlib.suppress(RuntimeError):  # Serve runs the constructor in the replica's event loop
+            self._start_background()  # now, so that a new replica moves held crops before any frame comes
         log.info("ingress ready (at most %d frames in flight per camera)", self.options.max_inflight_per_camera)
 
     # -- database (one connection, used from worker threads under a lock) --------------------------------
@@ -152,20 +152,32 @@ class Ingress(OfficerRoutes, PublicRoutes):
         return await self._db(alerts_lib.last_alerts, deployment_id, camera_id, since)
 
     def _start_background(self) -> None:
-        """The counter flusher and the outbox's retries, started on first use (the event loop runs by then)."""
+        """The counter flusher and the mover of held crops, started with the replica (or on first use)."""
         if not self._background:
             loop = asyncio.get_running_loop()
             self._background = [loop.create_task(self.counters.run_forever()),
-                                loop.create_task(self._retry_held_alerts())]
+                                loop.create_task(self._move_held_crops())]
 
-    async def _retry_held_alerts(self) -> None:
+    async def _move_held_crops(self) -> None:
+        """Crops of alerts raised while the object store was down wait in PostgreSQL (lfr_core/alerts.py).
+        Every replica moves them once the store is back, at its start and then every `held_crops_retry_s`;
+        each crop once (one that another replica is moving is skipped). The store is asked first, outside
+        the database lock, so that a store that does not answer does not hold up the frames."""
         while True:
-            await asyncio.sleep(self.options.outbox_retry_s)
-            if len(self.outbox):
-                stored = await self.outbox.drain(self._store_alert)
-                if stored:
-                    log.info("%d held alert(s) stored; %d still held", stored, len(self.outbox))
-            self.metrics.alerts_held.set(len(self.outbox))
+            try:
+                held = await self._db(alerts_lib.held_crop_count)
+                if held:
+                    await asyncio.to_thread(self.store.require_available)
+                    moved = await self._db(alerts_lib.move_held_crops, self.store, SERVICE_ACTOR, limit=10)
+                    if moved:
+                        log.info("%d held alert crop(s) moved to the object store", moved)
+                    held = await self._db(alerts_lib.held_crop_count)
+                self.metrics.alert_crops_held.set(held)
+            except STORAGE_DOWN:
+                pass  # still down: the crops stay in PostgreSQL, and the next round tries again
+            except Exception:  # the mover must outlive one bad round; said loudly
+                log.exception("moving held alert crops failed; trying again in %.0f s", self.options.held_crops_retry_s)
+            await asyncio.sleep(self.options.held_crops_retry_s)
 
     # -- the deployment's live state -------------------------------------------------------------------------
 
@@ -359,11 +371,8 @@ class Ingress(OfficerRoutes, PublicRoutes):
             self._dropped(dep_id, camera_id)
             log.warning("%s", e)
             raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from e
-        except AlertsHeld as e:  # the frame was matched; its alerts wait in the outbox for storage
+        except AlertsNotRaised as e:  # PostgreSQL down: the decisions are taken back, to be made again
             self._account(dep_id, camera_id, e.outcome, started)
-            log.warning("deployment %s camera %s: %s", dep_id, camera_id, e)
-            raise HTTPException(503, str(e), headers={"Retry-After": "5"}) from e
-        except OutboxFull as e:
             log.warning("deployment %s camera %s: %s", dep_id, camera_id, e)
             raise HTTPException(503, str(e), headers={"Retry-After": "5"}) from e
         self._account(dep_id, camera_id, outcome, started)
@@ -377,7 +386,6 @@ class Ingress(OfficerRoutes, PublicRoutes):
 
     def _account(self, dep_id: uuid.UUID, camera_id: str, outcome, started: float) -> None:
         self.metrics.observe(str(dep_id), camera_id, outcome, time.perf_counter() - started)
-        self.metrics.alerts_held.set(len(self.outbox))
         self.counters.count(dep_id, camera_id, frames=1, faces=len(outcome.faces))
 
 

@@ -24,7 +24,8 @@ class Metrics:
         self.reused = Counter("lfr_faces_reused", "Faces that continued a settled track and were not embedded "
                               "again (never a hit)", registry=r)
         self.alerts = Counter("lfr_alerts", "Alerts raised", ["deployment"], registry=r)
-        self.alerts_held = Gauge("lfr_alerts_held", "Alerts held in the outbox while storage is down", registry=r)
+        self.alert_crops_held = Gauge("lfr_alert_crops_held", "Probe crops of alerts held in PostgreSQL while the "
+                                      "object store is down", registry=r)
         self.refused = Counter("lfr_frames_refused", "Frames refused, by reason", ["reason"], registry=r)
         self.dropped = Counter("lfr_frames_dropped", "Frames dropped because the service was behind", registry=r)
         self.batch = Histogram("lfr_batch_size", "Frames per model batch", ["stage"],

@@ -174,8 +174,12 @@ class OfficerRoutes:
         uri = row["probe_crop_uri" if what == "probe_crop" else "watchlist_image_uri"]
         if not uri:
             raise HTTPException(404, "no image for this alert")
+        # A probe crop of an alert raised while the store was down waits in PostgreSQL until it is moved
+        # there (lfr_core/alerts.py); it is read with the service's rights, the person having been shown the
+        # alert, and its consultation is logged below as for any other.
+        held = await self._db(alerts_lib.held_crop, row["id"]) if what == "probe_crop" else None
         try:
-            data = await asyncio.to_thread(self.store.get_uri, uri)
+            data = held if held is not None else await asyncio.to_thread(self.store.get_uri, uri)
         except ObjectStoreUnavailable as e:
             raise HTTPException(503, "the object store is unavailable; retry shortly", headers={"Retry-After": "5"}) from e
         except ObjectStoreError as e:

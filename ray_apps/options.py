@@ -90,8 +90,9 @@ class AppOptions(BaseModel):
                                       "camera, so one fast camera cannot starve the others")
     model_timeout_s: float = Field(10.0, gt=0, le=300, description="A detector or embedder call that takes longer "
                                                                    "fails its frame (503) instead of stalling it")
-    outbox_capacity: int = Field(256, ge=1, le=100_000, description="Alerts held while storage is down")
-    outbox_retry_s: float = Field(2.0, gt=0, le=600, description="Retry held alerts this often")
+    held_crops_retry_s: float = Field(2.0, gt=0, le=600, description="Move probe crops of alerts raised while the "
+                                                                    "object store was down (held in PostgreSQL) to "
+                                                                    "the store this often")
     version_check_s: float = Field(2.0, gt=0, le=600, description="Re-read each deployment's active version this often")
     counters_flush_s: float = Field(5.0, gt=0, le=600, description="Flush per-camera counters this often")
     auth_cache_s: float = Field(10.0, ge=0, le=600, description="Cache API key lookups this long")

@@ -7,10 +7,13 @@
    are embedded (a callable again), within a timeout, so a lost replica fails the frame fast;
 3. match the fresh embeddings exactly against the active list, then update the camera's tracks, which
    decide when a track has earned an alert;
-4. each alert is stored with its probe crop before the frame is answered, or, while storage is down, held
-   in the outbox and retried; the cooldown stands only for an alert stored or held. A camera new to these
-   tracks (a new list, or a camera that moved from another ingress replica) starts with the cooldowns of
-   its recent alerts, read from the alert log.
+4. each alert is stored durably before the frame is answered (its row, audit record and probe crop; the
+   crop waits in PostgreSQL while the object store is down: lfr_core/alerts.py), so no process's death
+   loses an alert the camera was told about. With PostgreSQL down nothing can be stored: the decision is
+   taken back, the track decides again on a later frame, and the camera is told the alert was not raised.
+   The cooldown stands only for an alert stored. A camera new to these tracks (a new list, or a camera that
+   moved from another ingress replica) starts with the cooldowns of its recent alerts, read from the alert
+   log.
 
 One FaceRecord per face carries everything about it through these steps. A face that matches nobody lives
 only in those records and the tracker, and is never written anywhere.
@@ -29,7 +32,7 @@ import cv2
 import numpy as np
 
 from lfr_core.alerts import NewAlert
-from lfr_core.live.outbox import STORAGE_DOWN, AlertOutbox, PendingAlert, StoreAlert
+from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert, StoreAlert
 from lfr_core.live.records import (DetectedFace, DetectedFrame, Embedded, FaceRecord, FrameOutcome, RaisedAlert,
                                    RefusedFrame)
 from lfr_core.live.state import LiveDeployment
@@ -61,17 +64,15 @@ class ModelUnavailable(Exception):
     """A model replica failed or did not answer in time: the frame is dropped, the feed goes on (503)."""
 
 
-class AlertsHeld(Exception):
-    """Storage is down: the frame's alerts are held in the outbox and stored when it is back (503)."""
+class AlertsNotRaised(Exception):
+    """Storage is down (PostgreSQL): alerts the frame decided could not be stored, and their decisions are
+    taken back, to be made again on a later frame; nothing of them is kept anywhere (503). `outcome.alerts`
+    lists those of the frame that were stored before it failed."""
 
-    def __init__(self, outcome: FrameOutcome, cause: BaseException) -> None:
-        super().__init__(f"storage unavailable ({type(cause).__name__}); {len(outcome.alerts)} alert(s) held and "
-                         f"stored when it is back")
-        self.outcome = outcome
-
-
-class OutboxFull(Exception):
-    """Storage has been down long enough to fill the outbox: the decision is taken back, to be made again."""
+    def __init__(self, outcome: FrameOutcome, not_raised: int, cause: BaseException) -> None:
+        super().__init__(f"storage unavailable ({type(cause).__name__}); {not_raised} alert(s) not raised, decided "
+                         f"again on a later frame" + (f"; {len(outcome.alerts)} raised" if outcome.alerts else ""))
+        self.outcome, self.not_raised = outcome, not_raised
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,10 @@ def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[Dete
 
 
 class FramePipeline:
-    def __init__(self, detect: Detect, embed: Embed, decode: Decode, store_alert: StoreAlert, outbox: AlertOutbox,
-                 *, reuse_margin: float, timeouts: PipelineTimeouts = PipelineTimeouts(),
-                 last_alerts: LastAlerts = no_alerts_yet) -> None:
+    def __init__(self, detect: Detect, embed: Embed, decode: Decode, store_alert: StoreAlert, *, reuse_margin: float,
+                 timeouts: PipelineTimeouts = PipelineTimeouts(), last_alerts: LastAlerts = no_alerts_yet) -> None:
         self.detect, self.embed, self.decode = detect, embed, decode
-        self.store_alert, self.outbox, self.last_alerts = store_alert, outbox, last_alerts
+        self.store_alert, self.last_alerts = store_alert, last_alerts
         self.reuse_margin = reuse_margin
         self.timeouts = timeouts
         self.turns = CameraTurns()
@@ -202,8 +202,7 @@ class FramePipeline:
         if not decided:
             return
         image = await self.decode(body)  # decoded here only for the probe crops of alerts
-        held_by: BaseException | None = None
-        for face in decided:
+        for n, face in enumerate(decided):
             d, match = face.decision, face.match
             pending = PendingAlert(uuid.uuid4(), NewAlert(
                 deployment_id=live.deployment["id"], version_id=live.version["id"], subject_ref=d.subject_ref,
@@ -211,17 +210,11 @@ class FramePipeline:
                 captured_at=captured_at, watchlist_image_uri=match.image_uri), probe_crop_jpeg(image, face.box))
             try:
                 await self.store_alert(pending)
-                stored = True
-            except STORAGE_DOWN as e:
-                if not self.outbox.hold(pending):
-                    for later in decided[decided.index(face):]:
-                        live.tracker.retract(camera_id, later.decision)
-                    raise OutboxFull(f"storage unavailable and {self.outbox.capacity} alerts already held; the "
-                                     f"decision is taken back and made again on a later frame") from e
-                held_by, stored = e, False
-            outcome.alerts.append(RaisedAlert(pending.alert_id, d.subject_ref, d.score, d.track_id, stored))
-        if held_by is not None:
-            raise AlertsHeld(outcome, held_by)
+            except STORAGE_DOWN as e:  # not stored: nothing is kept, and the track is free to decide again
+                for later in decided[n:]:
+                    live.tracker.retract(camera_id, later.decision)
+                raise AlertsNotRaised(outcome, len(decided) - n, e) from e
+            outcome.alerts.append(RaisedAlert(pending.alert_id, d.subject_ref, d.score, d.track_id))
 
 
 def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int) -> tuple[Detect, Embed, Decode]:

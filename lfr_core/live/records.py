@@ -66,7 +66,6 @@ class RaisedAlert:
     subject_ref: str
     score: float
     track_id: str
-    stored: bool  # False: held in the outbox until storage is back
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The frame pipeline and the outbox on their own: fake models and fake storage, no Ray, PostgreSQL or S3.
+"""The frame pipeline on its own: fake models and fake storage, no Ray, PostgreSQL or S3.
 
 The frame is a real JPEG (the probe crop is cut from it); the "models" say where the faces are and what
 their embeddings are, so each test decides who matches."""
@@ -14,9 +14,7 @@ import numpy as np
 import pytest
 
 from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.live.outbox import AlertOutbox
-from lfr_core.live.pipeline import (AlertsHeld, FramePipeline, FrameRefused, ModelUnavailable, OutboxFull,
-                                    PipelineTimeouts)
+from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused, ModelUnavailable, PipelineTimeouts
 from lfr_core.live.records import DetectedFace, DetectedFrame, Embedded, RefusedFrame
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.matcher import ExactMatcher
@@ -72,10 +70,8 @@ class Fakes:
             self.stored.append(pending)
         return {"id": pending.alert_id}
 
-    def pipeline(self, outbox: AlertOutbox | None = None, **kw) -> FramePipeline:
-        return FramePipeline(self.detect, self.embed, self.decode, self.store,
-                             outbox if outbox is not None else AlertOutbox(8),
-                             reuse_margin=0.1, **kw)
+    def pipeline(self, **kw) -> FramePipeline:
+        return FramePipeline(self.detect, self.embed, self.decode, self.store, reuse_margin=0.1, **kw)
 
 
 def frames(pipeline: FramePipeline, live: LiveDeployment, n: int, *, start: float = 0.0):
@@ -89,7 +85,7 @@ def test_a_listed_face_raises_one_alert_with_its_probe_crop_after_two_hits():
     outcomes = frames(fakes.pipeline(), live, 4)
     assert [len(o.alerts) for o in outcomes] == [0, 1, 0, 0]  # k=2 hits, then one alert per track
     alert = outcomes[1].alerts[0]
-    assert alert.subject_ref == "SUBJ-1" and alert.stored and len(fakes.stored) == 1
+    assert alert.subject_ref == "SUBJ-1" and len(fakes.stored) == 1
     stored = fakes.stored[0]
     assert stored.alert_id == alert.id and stored.alert.camera_id == "cam-1"
     assert stored.alert.watchlist_image_uri == "s3://img/1.jpg" and stored.probe_crop_jpeg[:2] == b"\xff\xd8"
@@ -113,33 +109,22 @@ def test_a_settled_track_reuses_its_embedding_instead_of_embedding_again():
 
 
 @pytest.mark.parametrize("outage", [DatabaseUnavailable, ObjectStoreUnavailable])
-def test_with_storage_down_the_alert_is_held_then_stored_once(outage):
-    fakes, live, outbox = Fakes(), live_deployment(), AlertOutbox(8)
-    pipeline = fakes.pipeline(outbox)
+def test_an_alert_that_cannot_be_stored_is_not_raised_and_the_track_decides_again(outage):
+    """Nothing is held in memory, where a process's death would lose it: the camera is told the alert was not
+    raised, and the decision is taken back, so the cooldown does not suppress the person on later frames."""
+    fakes, live = Fakes(), live_deployment()
+    pipeline = fakes.pipeline()
     frames(pipeline, live, 1)
     fakes.storage_down = outage
-    with pytest.raises(AlertsHeld) as held:
+    with pytest.raises(AlertsNotRaised, match="1 alert.s. not raised") as refused:
         frames(pipeline, live, 1, start=0.2)
-    assert [a.stored for a in held.value.outcome.alerts] == [False] and len(outbox) == 1
-    frames(pipeline, live, 3, start=0.4)  # same person still in view: held, so no second decision
-    assert len(outbox) == 1 and fakes.stored == []
-    assert asyncio.run(outbox.drain(fakes.store)) == 0  # still down: kept
+    assert refused.value.not_raised == 1 and refused.value.outcome.alerts == [] and fakes.stored == []
+    with pytest.raises(AlertsNotRaised):  # same person still in view, storage still down: decided again
+        frames(pipeline, live, 1, start=0.4)
     fakes.storage_down = None
-    assert asyncio.run(outbox.drain(fakes.store)) == 1 and len(outbox) == 0
-    assert len(fakes.stored) == 1 and fakes.stored[0].alert_id == held.value.outcome.alerts[0].id
-
-
-def test_a_full_outbox_takes_the_decision_back_so_the_alert_comes_later():
-    fakes, live, outbox = Fakes(), live_deployment(), AlertOutbox(1)
-    outbox.hold(object())  # full already (storage has been down a while)
-    pipeline = fakes.pipeline(outbox)
-    fakes.storage_down = DatabaseUnavailable
-    frames(pipeline, live, 1)
-    with pytest.raises(OutboxFull):
-        frames(pipeline, live, 1, start=0.2)
-    fakes.storage_down, outbox._held = None, outbox._held.__class__()
-    later = frames(pipeline, live, 1, start=0.4)[0]
-    assert len(later.alerts) == 1 and later.alerts[0].stored  # decided again, not suppressed by a cooldown
+    later = frames(pipeline, live, 3, start=0.6)
+    assert [len(o.alerts) for o in later] == [1, 0, 0]  # decided again once, not suppressed by a cooldown
+    assert [p.alert_id for p in fakes.stored] == [later[0].alerts[0].id]
 
 
 def test_a_model_that_does_not_answer_fails_the_frame_within_the_timeout():
@@ -177,7 +162,7 @@ def test_a_camera_new_here_carries_its_cooldowns_from_the_alert_log():
         assert deployment_id == live.deployment["id"] and since <= t0 - timedelta(seconds=59)
         return {"SUBJ-1": (t0 - timedelta(seconds=5)).timestamp()} if camera_id == "cam-1" else {}
 
-    pipeline = FramePipeline(fakes.detect, fakes.embed, fakes.decode, fakes.store, AlertOutbox(8), reuse_margin=0.1,
+    pipeline = FramePipeline(fakes.detect, fakes.embed, fakes.decode, fakes.store, reuse_margin=0.1,
                              last_alerts=alerted_a_moment_ago)
     outcomes = [asyncio.run(pipeline.run(live, "cam-1", t0 + timedelta(seconds=0.2 * i), FRAME)) for i in range(4)]
     assert not any(o.alerts for o in outcomes) and fakes.stored == []
@@ -215,7 +200,7 @@ def test_a_camera_s_frames_reach_its_tracks_in_the_order_they_came():
         order.append("embed")
         return await Fakes.embed(fakes, crops)
 
-    pipeline = FramePipeline(detect, embed, fakes.decode, fakes.store, AlertOutbox(8), reuse_margin=0.1)
+    pipeline = FramePipeline(detect, embed, fakes.decode, fakes.store, reuse_margin=0.1)
     t0 = datetime.now(UTC)
 
     async def both():
