@@ -28,7 +28,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,12 +52,14 @@ _OBJECT_PUT = {"retention": "s3:PutObjectRetention", "legal-hold": "s3:PutObject
                "tagging": "s3:PutObjectTagging", "acl": "s3:PutObjectAcl", "uploadId": "s3:PutObject"}
 _OBJECT_DELETE = {"uploadId": "s3:AbortMultipartUpload", "tagging": "s3:DeleteObjectTagging",
                   "versionId": "s3:DeleteObjectVersion"}
-_LISTING = {"prefix", "delimiter", "marker", "max-keys", "list-type", "continuation-token", "start-after",
-            "fetch-owner", "encoding-type", "key-marker", "version-id-marker", "max-uploads", "upload-id-marker"}
 _OBJECT_POST = {"uploads": "s3:PutObject", "uploadId": "s3:PutObject", "restore": "s3:RestoreObject",
                 "select": "s3:GetObject"}
 _BUCKET_READ = {"versions": "s3:ListBucketVersions", "uploads": "s3:ListBucketMultipartUploads",
                 "location": "s3:GetBucketLocation"}
+# Parameters of a listing, not subresources.
+_LISTING = {"prefix", "delimiter", "marker", "max-keys", "list-type", "continuation-token", "start-after",
+            "fetch-owner", "encoding-type", "key-marker", "version-id-marker", "max-uploads", "upload-id-marker",
+            "metadata"}  # MinIO's listing with user metadata
 # Any other subresource of a bucket is its configuration (versioning, policy, object-lock, lifecycle, acl,
 # cors, encryption, replication, notification, tagging, website, logging, ownershipControls, ...): it is named
 # s3:<Verb>Bucket<Subresource> (s3:PutBucketVersioning, s3:PutBucketObjectLock), which no platform policy grants.
@@ -71,7 +73,7 @@ def _bucket_action(verb: str, subresource: str) -> str:
 class Key:
     name: str  # "admin" or "application"
     access_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -368,7 +370,7 @@ class Guard:
         environ["wsgi.input"] = io.BytesIO(body)
         method = environ.get("REQUEST_METHOD", "GET")
         path = str(environ.get("PATH_INFO", ""))
-        if path.startswith("/moto-api"):
+        if path.lstrip("/").startswith("moto-api"):
             return _respond(start_response, 403, _error_body(_denied("moto's control API is not served"), path),
                             method)
         key = signer(environ, body, self.keys, datetime.now(UTC))

@@ -138,6 +138,13 @@ def test_the_locked_version_cannot_be_deleted_in_a_batch(locked):
                                                 bypass_governance_mode=bypass))
             assert [(e.name, e.version_id, e.code) for e in errors] == [
                 (locked.key, locked.version_id, "AccessDenied")]
+    # in a batch with an object the admin may delete (GOVERNANCE, bypassed), that one goes and the checkpoint stays
+    other = locked.store.put_bytes(locked.bucket, "reports/other.json", b"{}", "application/json")
+    errors = list(locked.admin.client.remove_objects(locked.bucket, [
+        DeleteObject(locked.key, locked.version_id), DeleteObject(other.key, other.version_id)],
+        bypass_governance_mode=True))
+    assert [(e.name, e.code) for e in errors] == [(locked.key, "AccessDenied")]
+    assert locked.store.list_keys(locked.bucket, other.key, versions=True) == []
     locked.assert_intact()
 
 
