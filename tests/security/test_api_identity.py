@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import httpx
@@ -51,14 +52,20 @@ APP_ARGS = {
 REPLICA_PINS = [{"serve_multiplexed_model_id": f"pin-{i}"} for i in range(16)]
 
 
+def administrator_dsn(settings) -> str:
+    dsn = admin_dsn(settings)
+    assert dsn is not None, "the embedded server keeps its administrator's password"
+    return dsn
+
+
 def superuser(settings) -> tuple[str, str]:
-    info = conninfo_to_dict(admin_dsn(settings))
+    info = conninfo_to_dict(administrator_dsn(settings))
     return str(info["user"]), str(info["password"])
 
 
 @contextmanager
-def administrator(settings) -> Iterator[psycopg.Connection]:
-    with psycopg.connect(admin_dsn(settings), row_factory=dict_row, autocommit=True) as conn:
+def administrator(settings) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+    with psycopg.connect(administrator_dsn(settings), row_factory=dict_row, autocommit=True) as conn:
         yield conn
 
 
