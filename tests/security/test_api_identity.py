@@ -471,3 +471,29 @@ def test_the_consoles_sign_out_signs_the_token_out_at_the_service(serve_url):
         finally:
             browser.close()
     assert httpx.get(f"{serve_url}/v1/me", headers=bearer(token), timeout=10).status_code == 401
+
+
+def test_lfr_feed_exits_4_naming_postgresql_when_the_real_ingress_cannot_reach_it(serve_url, services, camera,
+                                                                                  frames_dir):
+    """The real ingress with PostgreSQL stopped: the stream is closed (4503) or its frames answered 503,
+    either way naming PostgreSQL; with PostgreSQL back, the same feed is refused by the rules (exit 3: this
+    deployment has no active list), not reported as an outage."""
+    from lfr_core.services.postgres import EmbeddedPostgres
+
+    def run():
+        return CliRunner().invoke(cli, ["feed", "--deployment", camera["deployment"], "--source", str(frames_dir),
+                                        "--api-key", camera["key"], "--url", serve_url, "--max-frames", "2",
+                                        "--fps", "10"])
+
+    server = EmbeddedPostgres.from_settings(services)
+    assert server.stop()
+    try:
+        down = run()
+    finally:
+        assert server.start()
+    assert down.exit_code == 4, down.output
+    assert len(error_lines(down)) == 1 and "PostgreSQL is unavailable" in down.stderr, down.output
+    deadline = time.monotonic() + 30
+    while (up := run()).exit_code == 4 and time.monotonic() < deadline:  # the ingress reconnects on its next query
+        time.sleep(1)
+    assert up.exit_code == 3 and "no active watchlist" in up.stderr, up.output
