@@ -10,8 +10,10 @@ import numpy as np
 import psutil
 import psycopg
 import pytest
+from pgvector.psycopg import register_vector
+from psycopg.rows import dict_row
 
-from lfr_core.db.connection import connect
+from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.db.harden import migrate_with_roles
 from lfr_core.db.migrate import applied_migrations, available_migrations, migrate
 from lfr_core.services import manager
@@ -22,7 +24,9 @@ def test_pgvector_round_trip_with_hnsw_cosine_query(services):
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(200, 16)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    with connect(services) as conn:
+    # As the database administrator: no login of the platform may create tables, TEMP ones included.
+    with psycopg.connect(admin_dsn(services), row_factory=dict_row) as conn:
+        register_vector(conn)
         conn.execute("CREATE TEMP TABLE probe (id int PRIMARY KEY, v vector(16))")
         with conn.cursor() as cur:
             cur.executemany("INSERT INTO probe VALUES (%s, %s)", [(i, v) for i, v in enumerate(vectors)])
