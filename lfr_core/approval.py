@@ -91,9 +91,10 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
 
 def brief(settings: Settings, version_id: str, timeout_minutes: float | None = None,
           *, now: datetime | None = None) -> dict[str, Any]:
-    """The approval request for a draft: subject, Markdown body, respondents, seconds left before the
-    approval times out (counted from the build, as `orchestration.wait_for_approval_state` counts), and the
-    version's state (a list already approved headless needs no answer)."""
+    """The approval request for a draft: subject, Markdown body, respondents, seconds left to answer (until
+    the approval times out, counted from the build as `orchestration.wait_for_approval_state` counts, or the
+    window ends, after which the database refuses an approval, whichever is first), and the version's state
+    (a list already approved headless needs no answer)."""
     timeout = timedelta(minutes=timeout_minutes or settings.watchlist.approval_timeout_minutes)
     with connect(settings) as conn:
         version = with_entries(conn, lifecycle.get_version(conn, version_id))
@@ -102,11 +103,35 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
         delta = lifecycle.diff(conn, str(previous["id"]), version_id) if previous else None
         names = respondents(conn, deployment, version["built_by"])
         conn.rollback()
-    left = (version["built_at"] + timeout - (now or datetime.now(UTC))).total_seconds()
+    deadline = min(version["built_at"] + timeout, deployment["window_end"])
+    left = (deadline - (now or datetime.now(UTC))).total_seconds()
     return {"state": version["state"], "respondents": names, "seconds_left": left,
             "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
                        f"({deployment['window_start']:%Y-%m-%d %H:%M} UTC)",
-            "body": _body(deployment, version, delta)}
+            "body": _body(deployment, version, delta)
+                    + f"\n\nAnswer by {deadline:%Y-%m-%d %H:%M} UTC: "
+                    + ("the window ends then, and no list can be approved after it." if deadline == deployment["window_end"]
+                       else "the request times out then, and the draft is purged.")}
+
+
+class ApprovalRefused(Refused):
+    """The database refused an approval (the window has ended, the deployment was cancelled, ...): the reason
+    is the database's, with what became of the deployment."""
+
+
+def _refused_approval(conn: psycopg.Connection, settings: Settings, version_id: str, refused: Refused) -> Refused:
+    """The refusal of an approval, saying why; an approval refused because the window has ended lapses the
+    deployment at once (its draft purged), rather than leaving it planned until the sweep."""
+    from lfr_core import sweeps
+
+    conn.rollback()
+    deployment = deployments.get(conn, lifecycle.get_version(conn, version_id)["deployment_id"])
+    conn.rollback()
+    if deployment["status"] == "planned" and datetime.now(UTC) >= deployment["window_end"]:
+        sweeps.finish_deployment(conn, ObjectStore(settings), settings, deployment["id"])
+        return ApprovalRefused(f"approval refused: {refused}. The deployment has lapsed (nothing went live) and its "
+                               f"draft was purged; plan a new deployment with a window in the future")
+    return ApprovalRefused(f"approval refused: {refused}")
 
 
 def answer(settings: Settings, version_id: str, person: str, choice: str) -> dict[str, Any]:
@@ -119,7 +144,10 @@ def answer(settings: Settings, version_id: str, person: str, choice: str) -> dic
         actor = people.person(conn, person, "authoriser")
         conn.rollback()  # each step below is its own transaction, as its person
         if choice == APPROVE:
-            sealed = lifecycle.approve(conn, version_id, actor)
+            try:
+                sealed = lifecycle.approve(conn, version_id, actor)
+            except Refused as refused:
+                raise _refused_approval(conn, settings, version_id, refused) from refused
             # Sealed at once, as every decision is: `lfr audit verify` fails on a decision left uncovered.
             audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings)
             return {"version_id": str(sealed["id"]), "deployment_id": str(sealed["deployment_id"]),

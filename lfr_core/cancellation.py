@@ -29,6 +29,9 @@ def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
     reason = reason.strip()
     with acting(conn, actor):
         deployment = deployments.get(conn, deployment_id, lock=True)
+        if deployment["status"] == "lapsed":
+            raise Refused(f"deployment {deployment['id']} lapsed when its window ended without going live; there is "
+                          f"nothing left to cancel")
         if deployment["status"] == "closed":
             raise Refused(f"deployment {deployment['id']} is already closed; its lists expire and purge as usual")
         if deployment["status"] != "cancelled":

@@ -139,7 +139,10 @@ class TrackSettings(BaseModel):
 
 class WatchlistSettings(BaseModel):
     max_window_hours: float = Field(24.0, gt=0.0, le=24.0 * 14, description="Longest deployment window allowed")
-    expiry_grace_minutes: float = Field(15.0, ge=0.0, le=24 * 60, description="Grace after window end before purge")
+    expiry_grace_minutes: float = Field(
+        0.0, ge=0.0, le=24 * 60,
+        description="Wait after a window's end before the sweep purges a list its run left (0: within a minute of "
+                    "the end, as the run itself does)")
     approval_timeout_minutes: float = Field(120.0, gt=0.0, le=7 * 24 * 60, description="Wait for approval")
     build_batch: int = Field(16, ge=1, le=1024, description="Images per batch in a watchlist build")
     max_images_per_subject: int = Field(

@@ -124,11 +124,22 @@ def deployment_state(settings: Settings, intelligence_ref: str) -> dict[str, Any
     with connect(settings) as conn:
         return conn.execute(
             """SELECT d.id, d.status, d.window_start, d.window_end, v.id AS version_id, v.state, v.entries_accepted,
-                      v.entries_rejected, v.approved_by, v.purge_receipt
+                      v.entries_rejected, v.approved_by, v.purge_receipt,
+                      coalesce(d.cancel_reason, (SELECT a.details->>'reason' FROM audit.audit_log a
+                                                 WHERE a.object_type = 'deployment' AND a.object_id = d.id::text
+                                                   AND a.action = 'deployment.lapsed' ORDER BY a.seq DESC LIMIT 1))
+                        AS ended_because
                FROM deployments d LEFT JOIN watchlist_versions v ON v.deployment_id = d.id
                WHERE d.intelligence_ref = %s ORDER BY v.version DESC NULLS LAST LIMIT 1""",
             (intelligence_ref,),
         ).fetchone()
+
+
+def why_stopped(state: dict[str, Any] | None) -> str | None:
+    """Why the demo's deployment can no longer go ahead (it lapsed, or was cancelled), or None."""
+    if state and state["status"] in ("lapsed", "cancelled"):
+        return f"deployment {state['id']} {state['status']}: {state['ended_because']}"
+    return None
 
 
 def password_of(settings: Settings, name: str) -> str:
@@ -175,6 +186,18 @@ def audit_head(settings: Settings) -> tuple[audit.VerifyResult, dict[str, Any]]:
         summary, problems = audit_checkpoints.verify_checkpoints(conn, ObjectStore(settings), settings)
     result.problems += problems
     return result, summary
+
+
+def finished(settings: Settings, deployment_id: str) -> bool:
+    """The window's end is done with: every list purged and the report published after the window, by the
+    deployment's run or, if it died, by the reconciling sweep."""
+    from lfr_core import sweeps
+
+    with connect(settings) as conn:
+        dep = deployments.get(conn, deployment_id)
+        left = conn.execute("SELECT count(*) AS n FROM watchlist_versions WHERE deployment_id = %s AND state <> "
+                            "'purged'", (deployment_id,)).fetchone()["n"]
+        return left == 0 and sweeps.final_report_published(conn, dep)
 
 
 def report_markdown(settings: Settings, deployment_id: str) -> str:

@@ -95,12 +95,20 @@ class ConsoleAs:
         return self.api.get(f"/v1/deployments/{deployment_id}/dashboard").json()
 
 
-def wait(fetch, done, timeout_s: float, what: str, poll_s: float = 1.0) -> Any:
+class DemoStopped(RuntimeError):
+    """The story cannot go on (the deployment lapsed or was cancelled, its run failed): the reason, at once."""
+
+
+def wait(fetch, done, timeout_s: float, what: str, poll_s: float = 1.0, stop=None) -> Any:
+    """Poll `fetch` until `done`; `stop(value)` returning a reason ends the wait at once with DemoStopped."""
     deadline = time.monotonic() + timeout_s
     value = None
     while time.monotonic() < deadline:
         value = fetch()
         if done(value):
             return value
+        why = stop(value) if stop else None
+        if why:
+            raise DemoStopped(f"stopped waiting for {what}: {why}")
         time.sleep(poll_s)
     raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {value})")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +17,8 @@ from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.roles import Actor, acting
 
-STATUSES = ("planned", "live", "closed", "cancelled")
+# lapsed: the window passed without the deployment going live (no approval in time, or no activation).
+STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
 
 
 class DeploymentSpec(BaseModel):
@@ -147,3 +150,28 @@ def set_status(conn: psycopg.Connection, deployment_id: uuid.UUID, status: str, 
 def in_window(deployment: dict[str, Any], now: datetime | None = None) -> bool:
     now = now or datetime.now(UTC)
     return deployment["window_start"] <= now < deployment["window_end"]
+
+
+# The first key of the advisory locks that serialise what finishes a deployment (see `finishing`).
+_FINISHING_LOCK = 0x4C4652  # "LFR"
+
+
+@contextmanager
+def finishing(conn: psycopg.Connection, deployment_id: str | uuid.UUID) -> Iterator[None]:
+    """Hold the deployment's advisory lock while activating, expiring, purging, lapsing or reporting it.
+
+    Two actors finish a deployment: its own DAG run and the reconciling sweep that stands in for a run that
+    died (lfr_core/sweeps.py). Whoever holds the lock first does a step; the other, once it gets the lock,
+    reads the state again and finds the step done, so each step happens once (one audit row, one report).
+    A session lock, so it holds across the several transactions of a purge; released on exit."""
+    conn.rollback()
+    conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, pg_catalog.hashtext(%s))", (_FINISHING_LOCK, str(deployment_id)))
+    conn.rollback()  # the lock is the session's; no transaction is left open
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            conn.rollback()
+            conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s, pg_catalog.hashtext(%s))",
+                         (_FINISHING_LOCK, str(deployment_id)))
+            conn.rollback()

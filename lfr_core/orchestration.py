@@ -39,9 +39,29 @@ class DeploymentCancelled(LfrError):
     """The deployment was cancelled (`lfr deployment cancel`): its DAG run ends, skipping what is left."""
 
 
+class DeploymentLapsed(Refused):
+    """The window ended without the deployment going live (no approval in time): it lapsed, its draft was
+    purged, and its DAG run fails with this reason, without retrying."""
+
+
 def _require_not_cancelled(deployment: Mapping[str, Any]) -> None:
     if deployment["status"] == "cancelled":
         raise DeploymentCancelled(f"deployment {deployment['id']} was cancelled: {deployment['cancel_reason']}")
+
+
+def lapse_if_over(settings: Settings, deployment_id: str, *, now: datetime | None = None) -> None:
+    """Once the window has ended with nothing live, finish the deployment (it lapses, its draft is purged) and
+    raise DeploymentLapsed with the reason; before that, or for a deployment that went live, nothing."""
+    now = now or datetime.now(UTC)
+    with connect(settings) as conn:
+        deployment = deployments.get(conn, deployment_id)
+        conn.rollback()
+        if deployment["status"] not in ("planned", "lapsed") or now < deployment["window_end"]:
+            return
+        sweeps.finish_deployment(conn, ObjectStore(settings), settings, deployment_id, now=now)
+        reason = sweeps.lapsed_because(conn, deployment_id)
+    raise DeploymentLapsed(f"deployment {deployment_id} lapsed: {reason}; nothing went live and its watchlist "
+                           f"was purged")
 
 
 def _deployment_summary(row: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
@@ -159,25 +179,50 @@ def rejection_counts(entries: list[dict[str, Any]]) -> dict[str, int]:
     return dict(counts.most_common())
 
 
-def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes: float | None = None,
-                            *, now: datetime | None = None) -> dict[str, Any] | None:
-    """One poke: the sealed version once approved, None while it is a draft.
+def approval_deadline(settings: Settings, version_id: str, timeout_minutes: float | None = None) -> datetime:
+    """When the wait for an approval ends: the approval timeout (counted from the build) or the window's end,
+    whichever comes first (the database refuses an approval once the window has ended)."""
+    timeout = timedelta(minutes=timeout_minutes or settings.watchlist.approval_timeout_minutes)
+    with connect(settings) as conn:
+        version = lifecycle.get_version(conn, version_id)
+        deployment = deployments.get(conn, version["deployment_id"])
+        conn.rollback()
+    return min(version["built_at"] + timeout, deployment["window_end"])
 
-    The timeout counts from the build (database time), so it holds across sensor reschedules and retries;
-    on timeout the draft is purged with a receipt and the deployment cancelled, then ApprovalTimedOut."""
+
+def approval_settled(settings: Settings, version_id: str) -> bool:
+    """Whether there is nothing left to wait for: the draft was sealed or purged, or its deployment is no longer
+    planned (cancelled, lapsed). One cheap read, for the trigger that waits for it (lfr_core/triggers.py)."""
+    with connect(settings) as conn:
+        row = conn.execute("""SELECT v.state, d.status FROM watchlist_versions v JOIN deployments d
+                              ON d.id = v.deployment_id WHERE v.id = %s""", (version_id,)).fetchone()
+        conn.rollback()
+    return row is None or row["state"] != "draft" or row["status"] != "planned"
+
+
+def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes: float | None = None,
+                            *, now: datetime | None = None, waited_out: bool = False) -> dict[str, Any] | None:
+    """One look: the sealed version once approved, None while it is a draft that may still be approved.
+
+    The timeout counts from the build (database time), so it holds across deferrals and retries; on timeout
+    the draft is purged with a receipt and the deployment cancelled, then ApprovalTimedOut. Once the window
+    has ended no approval can come (the database refuses it): the deployment lapses, then DeploymentLapsed.
+    `waited_out`: the caller's wait ended at `approval_deadline` (a Required Action timed out): no more waiting."""
     timeout = timedelta(minutes=timeout_minutes or settings.watchlist.approval_timeout_minutes)
     now = now or datetime.now(UTC)
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
-        _require_not_cancelled(deployments.get(conn, version["deployment_id"]))
+        deployment = deployments.get(conn, version["deployment_id"])
+        _require_not_cancelled(deployment)
         conn.rollback()
         if version["state"] in ("approved", "active", "expired"):
             return {"version_id": str(version["id"]), "deployment_id": str(version["deployment_id"]),
                     "version": version["version"], "state": version["state"], "approved_by": version["approved_by"],
                     "criteria_sha256": version["criteria_sha256"]}
-        if version["state"] in ("purging", "purged"):
+        if version["state"] in ("purging", "purged") and deployment["status"] != "lapsed":
             raise Refused(f"version {version_id} was purged before it was approved")
-        if now - version["built_at"] < timeout:
+        lapse_if_over(settings, str(deployment["id"]), now=now)
+        if now - version["built_at"] < timeout and not waited_out:
             return None
         reason = f"approval timed out after {timeout} (no authoriser approved the draft)"
         cancelled = cancel_deployment(conn, ObjectStore(settings), settings, str(version["deployment_id"]), SYSTEM,
@@ -195,25 +240,43 @@ def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now:
     return (deployment[f"window_{edge}"] - (now or datetime.now(UTC))).total_seconds()
 
 
+def window_edge(settings: Settings, deployment_id: str, edge: str) -> datetime:
+    """When the deployment's window starts (edge='start') or ends (edge='end')."""
+    if edge not in ("start", "end"):
+        raise ValueError(f"edge must be 'start' or 'end', not {edge!r}")
+    with connect(settings) as conn:
+        deployment = deployments.get(conn, deployment_id)
+    _require_not_cancelled(deployment)
+    return deployment[f"window_{edge}"]
+
+
 def activate_version(settings: Settings, version_id: str, *, now: datetime | None = None) -> dict[str, Any]:
-    """Activate inside the window; already active is success, and a window already over is reported, not forced."""
+    """Activate inside the window; already active is success, and a window already over is reported, not forced.
+    Under the deployment's `finishing` lock: the reconciling sweep may be activating it at the same moment."""
     now = now or datetime.now(UTC)
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
-        deployment = deployments.get(conn, version["deployment_id"])
         conn.rollback()
-        _require_not_cancelled(deployment)
-        summary = {"version_id": str(version["id"]), "deployment_id": str(deployment["id"])}
-        if version["state"] == "active":
-            return {**summary, "state": "active", "note": "already active"}
-        if version["state"] in ("expired", "purging", "purged") or now >= deployment["window_end"]:
-            return {**summary, "state": version["state"],
-                    "note": f"not activated: version is {version['state']} and the window ends {deployment['window_end']}"}
-        store = ObjectStore(settings)
-        audit_checkpoints.checkpoint(conn, store, settings)  # the approval is sealed before the list goes live
-        row = lifecycle.activate(conn, version_id, SYSTEM, now=now)
-        audit_checkpoints.checkpoint(conn, store, settings)
-        return {**summary, "state": row["state"], "activated_at": row["activated_at"].isoformat()}
+        with deployments.finishing(conn, version["deployment_id"]):
+            return _activate(conn, settings, version_id, now)
+
+
+def _activate(conn: psycopg.Connection, settings: Settings, version_id: str, now: datetime) -> dict[str, Any]:
+    version = lifecycle.get_version(conn, version_id)
+    deployment = deployments.get(conn, version["deployment_id"])
+    conn.rollback()
+    _require_not_cancelled(deployment)
+    summary = {"version_id": str(version["id"]), "deployment_id": str(deployment["id"])}
+    if version["state"] == "active":
+        return {**summary, "state": "active", "note": "already active"}
+    if version["state"] in ("expired", "purging", "purged") or now >= deployment["window_end"]:
+        return {**summary, "state": version["state"],
+                "note": f"not activated: version is {version['state']} and the window ends {deployment['window_end']}"}
+    store = ObjectStore(settings)
+    audit_checkpoints.checkpoint(conn, store, settings)  # the approval is sealed before the list goes live
+    row = lifecycle.activate(conn, version_id, SYSTEM, now=now)
+    audit_checkpoints.checkpoint(conn, store, settings)
+    return {**summary, "state": row["state"], "activated_at": row["activated_at"].isoformat()}
 
 
 def expire_version(settings: Settings, version_id: str, *, reason: str = "window ended") -> dict[str, Any]:
@@ -221,8 +284,13 @@ def expire_version(settings: Settings, version_id: str, *, reason: str = "window
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
         conn.rollback()
-        if version["state"] in ("active", "approved"):
-            version = lifecycle.expire(conn, version_id, SYSTEM, reason=reason)
+        with deployments.finishing(conn, version["deployment_id"]):
+            version = lifecycle.get_version(conn, version_id)
+            conn.rollback()
+            if version["state"] in ("active", "approved"):
+                version = lifecycle.expire(conn, version_id, SYSTEM, reason=reason)
+                # Sealed at once, as every decision is: `lfr audit verify` fails on a decision left uncovered.
+                audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings)
         return {"version_id": str(version["id"]), "state": version["state"],
                 "expired_at": version["expired_at"].isoformat() if version["expired_at"] else None}
 
@@ -231,8 +299,14 @@ def purge_version(settings: Settings, version_id: str, *, reason: str = "deploym
     """Purge with proof; a version already purged returns its stored receipt."""
     with connect(settings) as conn:
         store = ObjectStore(settings)
-        receipt = purge(conn, store, settings, version_id, SYSTEM, reason=reason)
-        audit_checkpoints.checkpoint(conn, store, settings)
+        version = lifecycle.get_version(conn, version_id)
+        conn.rollback()
+        with deployments.finishing(conn, version["deployment_id"]):
+            already = lifecycle.get_version(conn, version_id)["state"] == "purged"
+            conn.rollback()
+            receipt = purge(conn, store, settings, version_id, SYSTEM, reason=reason)  # or its stored receipt
+            if not already:
+                audit_checkpoints.checkpoint(conn, store, settings)
         return receipt
 
 
@@ -240,11 +314,21 @@ def purge_version(settings: Settings, version_id: str, *, reason: str = "deploym
 REPORT_ASSET = {"name": "lfr_report_published", "uri": "report://lfr/published"}
 
 
-def publish_report(settings: Settings, deployment_id: str) -> dict[str, Any]:
+def publish_report(settings: Settings, deployment_id: str, *, once: bool = False) -> dict[str, Any]:
     """The published report (URIs, hash, Markdown), with `summary`, what the task hands on, and `event`, the
-    extra of its REPORT_ASSET event."""
+    extra of its REPORT_ASSET event. `once` (a deployment run's own report): a report the reconciling sweep
+    already published after the window is read back, not published again."""
+    store = ObjectStore(settings)
     with connect(settings) as conn:
-        published = reports.publish_report(conn, ObjectStore(settings), settings, deployment_id)
+        if once:
+            with deployments.finishing(conn, deployment_id):
+                deployment = deployments.get(conn, deployment_id)
+                conn.rollback()
+                published = (reports.read_published(store, settings, deployment_id)
+                             if sweeps.final_report_published(conn, deployment)
+                             else reports.publish_report(conn, store, settings, deployment_id))
+        else:
+            published = reports.publish_report(conn, store, settings, deployment_id)
     published["summary"] = {k: published[k] for k in ("json_uri", "markdown_uri", "json_sha256", "report")}
     published["event"] = {"deployment_id": deployment_id, "json_uri": published["json_uri"],
                           "markdown_uri": published["markdown_uri"]}
@@ -257,6 +341,13 @@ def sweep_watchlists(settings: Settings) -> dict[str, Any]:
         result = sweeps.sweep_watchlists(conn, store, settings)
         result["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, store, settings)
         return result
+
+
+def reconcile_deployments(settings: Settings) -> dict[str, Any]:
+    """The every-minute sweep: each decision it takes is checkpointed as it is taken, and nothing else is
+    written, so a minute with nothing to do costs one query (no checkpoint object every minute)."""
+    with connect(settings) as conn:
+        return sweeps.sweep_watchlists(conn, ObjectStore(settings), settings)
 
 
 def apply_alert_retention(settings: Settings) -> dict[str, int]:
@@ -300,6 +391,8 @@ def approve_when_built(settings: Settings, intelligence_ref: str, authoriser: Ac
             ).fetchone()
             conn.rollback()
             if row:
-                return lifecycle.approve(conn, str(row["id"]), authoriser)
+                approved = lifecycle.approve(conn, str(row["id"]), authoriser)
+                audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings)  # every decision, at once
+                return approved
             time.sleep(poll_s)
     raise TimeoutError(f"no draft watchlist for {intelligence_ref} appeared within {timeout_s:.0f}s")

@@ -20,7 +20,14 @@ from lfr_core import deployments, reports
 from lfr_core.alerts import ENGAGEMENTS, OUTCOMES
 from lfr_core.config import Settings
 
-PUBLIC_STATUSES = ("planned", "live", "closed", "cancelled")
+PUBLIC_STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
+# Statuses whose results are final and published (the window is over, or it never happened).
+FINISHED_STATUSES = ("closed", "cancelled", "lapsed")
+# What the public reads for each status (a lapsed deployment's window passed without it going live).
+PUBLIC_WORDS = {"planned": "planned", "live": "in use now", "closed": "used", "cancelled": "cancelled",
+                "lapsed": "not used"}
+NOT_USED = ("Live facial recognition was not used: the deployment did not go ahead before its window ended. No "
+            "camera was connected and nothing was scanned.")
 
 NOT_ON_THE_LIST = ("If you are not on the watchlist, the system compares your face with the list and deletes it at "
                    "once: no image, face or biometric template of you is stored, and no one sees it.")
@@ -82,6 +89,8 @@ def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> dict[st
         "engagement_outcomes": outcomes,
         "reconciled_with_audit_log": all(logged.get(i) == a for i, a in stored.items()),
         "alerts_still_stored": len(stored), "provisional": count["pending"] > 0,
+        # A lapsed deployment never went live: its results say so rather than being refused.
+        "used": d["status"] != "lapsed", "summary": NOT_USED if d["status"] == "lapsed" else None,
     }
 
 
@@ -116,7 +125,8 @@ def _page(title: str, body: str) -> str:
 
 def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
     items = "".join(f'<tr><td><a href="/public/deployments/{r["id"]}">{html.escape(r["place"])}</a></td>'
-                    f'<td>{_when(r["window_start"], r["window_end"])}</td><td>{r["status"]}</td></tr>' for r in rows)
+                    f'<td>{_when(r["window_start"], r["window_end"])}</td><td>{PUBLIC_WORDS.get(r["status"], r["status"])}</td></tr>'
+                    for r in rows)
     return _page(f"{settings.public.force_name}: live facial recognition deployments",
                  f'<div class="banner">{html.escape(settings.public.force_name)}</div>'
                  f"<h1>Live facial recognition deployments</h1>"
@@ -129,11 +139,14 @@ def render_page(note: dict[str, Any], outcome: dict[str, Any] | None) -> str:
     """The deployment's public page: the notice, and once the window is over, its results."""
     e = html.escape
     dep = note["deployment_id"]
-    parts = [f'<div class="banner">{e(note["force"])}: live facial recognition in use</div>',
+    lapsed = note["status"] == "lapsed"
+    parts = [f'<div class="banner">{e(note["force"])}: {e(headline(note))}</div>',
              f"<h1>{e(note['place'])}</h1>",
              f"<p><strong>{_when(note['window_start'], note['window_end'])}</strong></p>"]
     if note["status"] == "cancelled":
         parts.append("<p><strong>This deployment was cancelled.</strong></p>")
+    if lapsed:
+        parts.append(f"<p><strong>{e(NOT_USED)}</strong></p>")
     parts += [f"<h2>Why</h2><p>{e(note['purpose'])}</p>",
               f"<h2>Legal basis</h2><p>{e(note['legal_basis'])}</p>",
               f"<h2>If you are not on the watchlist</h2><p>{e(note['not_on_the_list'])}</p>",
@@ -142,7 +155,9 @@ def render_page(note: dict[str, Any], outcome: dict[str, Any] | None) -> str:
               f'<a href="{e(note["policy_url"])}">{e(note["policy_url"])}</a></p>',
               f'<p class="noprint">Printable <a href="/public/deployments/{dep}/notice.pdf?format=sign">sign</a> and '
               f'<a href="/public/deployments/{dep}/notice.pdf?format=leaflet">leaflet</a> (PDF).</p>']
-    if outcome is not None:
+    if outcome is not None and lapsed:
+        parts += ["<h2 id='results'>Results</h2>", f"<p>{e(NOT_USED)}</p>"]
+    elif outcome is not None:
         rows = [("Watchlist size", outcome["watchlist_size"]), ("Threshold", f"{outcome['threshold']:.3f}"
                                                                 if outcome["threshold"] is not None else "-"),
                 ("Faces seen", outcome["faces_seen"]), ("Alerts", outcome["alerts"]),
@@ -159,6 +174,10 @@ def render_page(note: dict[str, Any], outcome: dict[str, Any] | None) -> str:
                   + (f" {outcome['awaiting_decision']} alert(s) still await a decision: these figures are provisional."
                      if outcome["provisional"] else "") + "</p>"]
     return _page(f"Live facial recognition: {note['place']}", "".join(parts))
+
+
+def headline(note: dict[str, Any]) -> str:
+    return "live facial recognition not used" if note["status"] == "lapsed" else "live facial recognition in use"
 
 
 def _latin1(text: str) -> str:
@@ -184,7 +203,7 @@ def render_pdf(note: dict[str, Any], kind: str) -> bytes:
         pdf.ln(gap)
 
     block(note["force"], 20 if sign else 10, "B")
-    block("Live facial recognition in use", 60 if sign else 18, "B", 6)
+    block(headline(note).capitalize(), 60 if sign else 18, "B", 6)
     block(note["place"], 36 if sign else 13, "B")
     block(_when(note["window_start"], note["window_end"]), 28 if sign else 11, "", 6)
     if sign:

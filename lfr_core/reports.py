@@ -263,6 +263,19 @@ def report_keys(deployment_id: str) -> tuple[str, str]:
     return f"reports/{deployment_id}/report.json", f"reports/{deployment_id}/report.md"
 
 
+def read_published(store: ObjectStore, settings: Settings, deployment_id: str) -> dict[str, Any]:
+    """The report as last published (the shape `publish_report` returns), read back from the reports bucket."""
+    import hashlib
+    import json
+
+    json_key, md_key = report_keys(str(deployment_id))
+    bucket = settings.s3.bucket_reports
+    raw = store.get_bytes(bucket, json_key)
+    return {"json_uri": f"s3://{bucket}/{json_key}", "markdown_uri": f"s3://{bucket}/{md_key}",
+            "json_sha256": hashlib.sha256(raw).hexdigest(), "report": json.loads(raw),
+            "markdown": store.get_bytes(bucket, md_key).decode()}
+
+
 def publish_report(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: str,
                    actor: Actor = SYSTEM) -> dict[str, Any]:
     """Write report.json and report.md to the reports bucket (overwriting: the latest is the report) and audit it."""

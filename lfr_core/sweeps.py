@@ -1,21 +1,33 @@
-"""Scheduled safety nets behind the deployment workflow: the watchlist expiry sweep and alert retention.
+"""Scheduled safety nets behind the deployment workflow: the reconciling sweep and alert retention.
 
-The deployment DAG expires and purges its own list at window end; the sweep catches what it missed (a
-failed or paused run, a list activated by hand): a list active outside its window is deactivated at once,
-and any version whose window ended more than `watchlist.expiry_grace_minutes` ago is purged with a receipt.
+A deployment's own DAG run activates its list at the window start, and expires, purges and reports at its
+end. The platform does not depend on that run surviving (issue 31): the sweep, every minute
+(dags/lfr_deployment_reconcile.py) and on the expiry timer (dags/lfr_watchlist_expiry.py), finishes what a
+run left undone, for every deployment:
+
+- an approved list of a planned deployment goes live inside its window;
+- a list active outside its window is taken down at once;
+- once the window has ended (plus `watchlist.expiry_grace_minutes`, 0 by default), or the deployment was
+  cancelled, every version not yet purged is expired and purged with a receipt;
+- a deployment whose window ended without it going live lapses (`deployment.lapsed`, with the reason);
+- a closed deployment whose report was not published after its window gets it published, once.
+
+Each step runs under the deployment's `finishing` lock and reads the state again first, so the run and the
+sweep never both do it, and a sweep with nothing to do reads one query and writes nothing.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from lfr_core import alerts, audit_checkpoints, reports
+from lfr_core import alerts, audit_checkpoints, deployments, reports
 from lfr_core.config import Settings
 from lfr_core.errors import LfrError
-from lfr_core.roles import SYSTEM, Actor
+from lfr_core.roles import SYSTEM, Actor, acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import PurgeVerificationFailed, purge
@@ -24,58 +36,152 @@ OUTSIDE_WINDOW = "found active outside its window"
 
 
 class SweepIncomplete(RuntimeError):
-    """Some versions could not be expired or purged; the others were, and the next sweep retries these."""
+    """Some deployments could not be finished; the others were, and the next sweep retries these."""
+
+
+# The deployments with something left to do; kept to one indexed query, as it runs every minute.
+_DUE = """
+SELECT d.id FROM deployments d
+WHERE (d.status = 'cancelled' OR d.window_end + %(grace)s <= %(now)s)
+      AND EXISTS (SELECT 1 FROM watchlist_versions v WHERE v.deployment_id = d.id AND v.state <> 'purged')
+   OR EXISTS (SELECT 1 FROM watchlist_versions v WHERE v.deployment_id = d.id AND v.state = 'active'
+              AND NOT (d.window_start <= %(now)s AND %(now)s < d.window_end))
+   OR d.status = 'planned' AND d.window_start <= %(now)s AND %(now)s < d.window_end
+      AND EXISTS (SELECT 1 FROM watchlist_versions v WHERE v.deployment_id = d.id AND v.state = 'approved')
+   OR d.status IN ('planned', 'live') AND d.window_end <= %(now)s
+   OR d.status = 'closed' AND d.window_end <= %(now)s AND NOT EXISTS (
+          SELECT 1 FROM audit.audit_log a WHERE a.object_type = 'deployment' AND a.object_id = d.id::text
+          AND a.action = 'report.publish' AND a.occurred_at >= d.window_end)
+ORDER BY d.window_end
+"""
+
+
+def final_report_published(conn: psycopg.Connection, deployment: dict[str, Any]) -> bool:
+    """Whether a report was published once the window was over (earlier ones were provisional snapshots)."""
+    row = conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM audit.audit_log WHERE object_type = 'deployment' AND object_id = %s
+                          AND action = 'report.publish' AND occurred_at >= %s) AS done""",
+        (str(deployment["id"]), deployment["window_end"])).fetchone()
+    conn.rollback()
+    return bool(row["done"])
+
+
+def lapsed_because(conn: psycopg.Connection, deployment_id: str | uuid.UUID) -> str | None:
+    """The reason recorded when the deployment lapsed (its `deployment.lapsed` audit row), if it did."""
+    row = conn.execute(
+        """SELECT details->>'reason' AS reason FROM audit.audit_log WHERE object_type = 'deployment'
+           AND object_id = %s AND action = 'deployment.lapsed' ORDER BY seq DESC LIMIT 1""",
+        (str(deployment_id),)).fetchone()
+    conn.rollback()
+    return row["reason"] if row else None
+
+
+def lapse_reason(versions: list[dict[str, Any]], deployment: dict[str, Any]) -> str:
+    ended = f"the window ended at {deployment['window_end'].isoformat()}"
+    if not versions:
+        return f"{ended} before a watchlist was built"
+    if not any(v["approved_by"] and v["state"] != "draft" for v in versions):
+        return f"{ended} before any authoriser approved the watchlist"
+    return f"{ended} without the approved watchlist going live"
+
+
+def finish_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Settings,
+                      deployment_id: str | uuid.UUID, *, now: datetime | None = None,
+                      actor: Actor = SYSTEM) -> dict[str, list[str]]:
+    """Bring one deployment to where its clock says it should be (see the module's docstring); safe to run
+    any number of times, by any number of actors at once. Every decision is checkpointed at once: `lfr audit
+    verify` fails on a decision row left uncovered for longer than `audit.decision_checkpoint_minutes`."""
+    now = now or datetime.now(UTC)
+    grace = timedelta(minutes=settings.watchlist.expiry_grace_minutes)
+    done: dict[str, list[str]] = {k: [] for k in ("activated", "deactivated", "expired", "purged", "receipts",
+                                                  "lapsed", "reports_published")}
+    with deployments.finishing(conn, deployment_id):
+        dep = deployments.get(conn, deployment_id)
+        versions = lifecycle.list_versions(conn, dep["id"])
+        conn.rollback()
+        cancelled = dep["status"] == "cancelled"
+        inside = dep["window_start"] <= now < dep["window_end"]
+        ended = now >= dep["window_end"]
+        states = {str(v["id"]): v["state"] for v in versions}
+        for vid, state in states.items():
+            if state == "active" and not inside:
+                lifecycle.expire(conn, vid, actor, reason=OUTSIDE_WINDOW)
+                done["deactivated"].append(vid)
+                states[vid] = "expired"
+                audit_checkpoints.checkpoint(conn, store, settings)
+        approved = [vid for vid, state in states.items() if state == "approved"]
+        if dep["status"] == "planned" and inside and approved and "active" not in states.values():
+            # The run that should have activated it died: the list goes live all the same.
+            audit_checkpoints.checkpoint(conn, store, settings)  # the approval is sealed before it goes live
+            lifecycle.activate(conn, approved[-1], actor, now=now)
+            done["activated"].append(approved[-1])
+            states[approved[-1]] = "active"
+            audit_checkpoints.checkpoint(conn, store, settings)
+        if ended and dep["status"] == "planned":
+            reason = lapse_reason(versions, dep)
+            with acting(conn, actor):
+                deployments.set_status(conn, dep["id"], "lapsed", actor, reason)
+            done["lapsed"].append(str(dep["id"]))
+            dep = {**dep, "status": "lapsed", "lapse_reason": reason}
+            audit_checkpoints.checkpoint(conn, store, settings)
+        if cancelled or now >= dep["window_end"] + grace:
+            why = (f"deployment cancelled: {dep['cancel_reason']} (finished by the expiry sweep)" if cancelled
+                   else f"deployment lapsed: {dep['lapse_reason']}" if dep.get("lapse_reason")
+                   else f"window ended at {dep['window_end'].isoformat()}")
+            for vid, state in states.items():
+                if state == "purged":
+                    continue
+                if state in ("approved", "active"):
+                    lifecycle.expire(conn, vid, actor, reason=why)
+                    done["expired"].append(vid)
+                # A draft never sealed goes straight to purging; everything else is expired by now.
+                receipt = purge(conn, store, settings, vid, actor, reason=why)
+                done["purged"].append(vid)
+                done["receipts"].append(receipt.get("receipt_uri"))
+                states[vid] = "purged"
+                audit_checkpoints.checkpoint(conn, store, settings)
+        status = deployments.get(conn, dep["id"])["status"]
+        conn.rollback()
+        if ended and status == "live" and "active" not in states.values():  # its list was taken down by hand
+            with acting(conn, actor):
+                deployments.set_status(conn, dep["id"], "closed", actor, f"window ended at {dep['window_end'].isoformat()}")
+            status = "closed"
+        if (status == "closed" and ended and all(s == "purged" for s in states.values())
+                and not final_report_published(conn, dep)):
+            reports.publish_report(conn, store, settings, str(dep["id"]), actor)
+            done["reports_published"].append(str(dep["id"]))
+    return done
 
 
 def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Settings, *,
                      now: datetime | None = None, actor: Actor = SYSTEM) -> dict[str, Any]:
+    """Finish every deployment that has something left to do (see `finish_deployment`), then republish the
+    provisional reports whose last pending alert was decided."""
     now = now or datetime.now(UTC)
     grace = timedelta(minutes=settings.watchlist.expiry_grace_minutes)
-    candidates = conn.execute(
-        """SELECT v.id, v.state, d.window_start, d.window_end, d.status, d.cancel_reason FROM watchlist_versions v
-           JOIN deployments d ON d.id = v.deployment_id
-           WHERE v.state <> 'purged' AND (v.state = 'active' OR d.window_end + %s <= %s OR d.status = 'cancelled')
-           ORDER BY v.built_at""",
-        (grace, now),
-    ).fetchall()
+    due = [str(r["id"]) for r in conn.execute(_DUE, {"grace": grace, "now": now}).fetchall()]
     conn.rollback()
-    deactivated, expired, receipts, failures = [], [], [], []
-    for row in candidates:
-        version_id = str(row["id"])
+    result: dict[str, Any] = {k: [] for k in ("activated", "deactivated", "expired", "purged", "receipts", "lapsed",
+                                              "reports_published")}
+    failures = []
+    for deployment_id in due:
         try:
-            state = row["state"]
-            if state == "active" and not (row["window_start"] <= now < row["window_end"]):
-                lifecycle.expire(conn, version_id, actor, reason=OUTSIDE_WINDOW)
-                deactivated.append(version_id)
-                state = "expired"
-                # Each decision is sealed at once, not at the sweep's end: `lfr audit verify` fails on a
-                # decision row left uncovered for longer than `audit.decision_checkpoint_minutes`.
-                audit_checkpoints.checkpoint(conn, store, settings)
-            cancelled = row["status"] == "cancelled"
-            if now < row["window_end"] + grace and not cancelled:
-                continue
-            why = (f"deployment cancelled: {row['cancel_reason']} (finished by the expiry sweep)" if cancelled else
-                   f"window ended at {row['window_end'].isoformat()}; grace of {grace} passed")
-            if state in ("approved", "active"):
-                lifecycle.expire(conn, version_id, actor, reason=why)
-                expired.append(version_id)
-            # A draft never sealed goes straight to purged; everything else is expired by now.
-            receipts.append(purge(conn, store, settings, version_id, actor, reason=why))
-            audit_checkpoints.checkpoint(conn, store, settings)
+            done = finish_deployment(conn, store, settings, deployment_id, now=now, actor=actor)
         except (LfrError, PurgeVerificationFailed, ObjectStoreError, psycopg.Error) as e:
             conn.rollback()
-            failures.append(f"{version_id}: {e}")
+            failures.append(f"deployment {deployment_id}: {e}")
+            continue
+        for key, items in done.items():
+            result[key] += items
     try:
         republished = reports.republish_settled_reports(conn, store, settings, actor)
     except (LfrError, ObjectStoreError, psycopg.Error) as e:
         conn.rollback()
         republished = []
         failures.append(f"republishing settled reports: {e}")
-    result = {"checked": len(candidates), "deactivated": deactivated, "expired": expired,
-              "purged": [r["version_id"] for r in receipts], "receipts": [r.get("receipt_uri") for r in receipts],
-              "reports_republished": republished, "failures": failures}
+    result.update(checked=len(due), reports_republished=republished, failures=failures)
     if failures:
-        raise SweepIncomplete(f"{len(failures)} of {len(candidates)} versions not swept: " + "; ".join(failures)
+        raise SweepIncomplete(f"{len(failures)} of {len(due)} deployments not finished: " + "; ".join(failures)
                               + f" (done: {result})")
     return result
 

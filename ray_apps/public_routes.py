@@ -45,14 +45,14 @@ class PublicRoutes:
     async def public_page(self, deployment_id: str = Path(max_length=64)) -> HTMLResponse:
         note = await self._public_notice(deployment_id)
         outcome = (await self._db(public_record.results, note["deployment_id"])
-                   if note["status"] in ("closed", "cancelled") else None)
+                   if note["status"] in public_record.FINISHED_STATUSES else None)
         return HTMLResponse(public_record.render_page(note, outcome), headers=PUBLIC_CACHE)
 
     @app.get("/public/deployments/{deployment_id}/results", summary="Public: a deployment's results (JSON)",
              responses=errors(404, 409, 422, 503))
     async def public_results(self, deployment_id: str = Path(max_length=64)) -> dict[str, Any]:
         note = await self._public_notice(deployment_id)
-        if note["status"] not in ("closed", "cancelled"):
+        if note["status"] not in public_record.FINISHED_STATUSES:
             raise HTTPException(409, "results are published once the deployment's window is over")
         return await self._db(public_record.results, note["deployment_id"])
 

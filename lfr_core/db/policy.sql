@@ -167,7 +167,11 @@ BEGIN
         PERFORM public.lfr_deny(pg_catalog.format('deployment window ended at %s; %s cannot become %s after it',
                                                   dep.window_end, p_what, p_to));
     END IF;
-    IF 'deployment_open' = ANY (rule.requires) AND dep.status IN ('cancelled', 'closed') THEN
+    IF 'window_ended' = ANY (rule.requires) AND moment < dep.window_end THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment window ends at %s; %s cannot become %s before then',
+                                                  dep.window_end, p_what, p_to));
+    END IF;
+    IF 'deployment_open' = ANY (rule.requires) AND dep.status IN ('cancelled', 'closed', 'lapsed') THEN
         PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; %s cannot become %s', dep.id, dep.status,
                                                   p_what, p_to));
     END IF;

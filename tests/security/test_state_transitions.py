@@ -21,7 +21,7 @@ from tests.conftest import PEOPLE
 from tests.security.conftest import a_deployment, a_version, direct, superuser
 
 VERSION_STATES = ("draft", "approved", "active", "expired", "purging", "purged")
-DEPLOYMENT_STATUSES = ("planned", "live", "closed", "cancelled")
+DEPLOYMENT_STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
 OPERATOR_OR_ABOVE = {"operator", "admin", "system"}
 # (from, to) -> roles that may make the move; operators only on deployments they are assigned to.
 VERSION_MOVES = {
@@ -39,6 +39,7 @@ DEPLOYMENT_MOVES = {
     ("live", "closed"): OPERATOR_OR_ABOVE,
     ("planned", "cancelled"): {"planner", "admin", "system"},
     ("live", "cancelled"): {"planner", "admin", "system"},
+    ("planned", "lapsed"): {"admin", "system"},  # once the window has ended (below: its window is over)
 }
 ASSIGNED = "olly.operator"  # assigned to every deployment below; ivy.operator to none
 PERSONS = sorted(PEOPLE)
@@ -93,7 +94,9 @@ def test_every_move_of_a_watchlist_version_by_direct_sql(services, versions_by_s
 @pytest.mark.parametrize("name", PERSONS)
 def test_every_move_of_a_deployment_by_direct_sql(services, name):
     for start, to in itertools.permutations(DEPLOYMENT_STATUSES, 2):
-        dep = a_deployment(services, status=start, operators=(ASSIGNED,))
+        # A deployment lapses only once its window has ended; every other move is tried inside the window.
+        window = {"starts_in_s": -7200, "length_s": 3600} if to == "lapsed" else {}
+        dep = a_deployment(services, status=start, operators=(ASSIGNED,), **window)
         a_version(services, dep, "active")  # a planned deployment goes live with its list
         expected = allowed(DEPLOYMENT_MOVES, (start, to), name)
         with direct(services, name) as conn, conn.transaction(force_rollback=True):
@@ -129,6 +132,25 @@ def test_no_approval_once_the_window_has_ended(services):
     with direct(services, "ann.authoriser") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
                                                                    match="window ended"):
         conn.execute(version_move("approved"), (vid,))
+
+
+def test_a_deployment_lapses_only_once_its_window_has_ended(services):
+    inside = a_deployment(services)
+    with direct(services, "ada.admin") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                              match="cannot become lapsed before then"):
+        conn.execute("UPDATE deployments SET status = 'lapsed' WHERE id = %s", (inside,))
+    over = a_deployment(services, starts_in_s=-7200, length_s=3600)
+    with direct(services, "ada.admin") as conn:
+        conn.execute("UPDATE deployments SET status = 'lapsed' WHERE id = %s", (over,))
+        (row,) = audit_rows(conn, over, "deployment.lapsed")
+        assert row["actor"] == "ada.admin" and row["details"]["from"] == "planned"
+    # A lapsed deployment is over: nothing goes live for it, and it is not cancelled after the fact.
+    vid = a_version(services, over, "approved")
+    with direct(services, ASSIGNED) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("UPDATE watchlist_versions SET state = 'active' WHERE id = %s", (vid,))
+    with direct(services, "pat.planner") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                                match="it cannot become cancelled"):
+        conn.execute("UPDATE deployments SET status = 'cancelled', cancel_reason = 'late' WHERE id = %s", (over,))
 
 
 def test_the_platform_moves_only_as_the_table_allows_and_its_rows_name_the_service(services, db):
