@@ -17,14 +17,21 @@ Triggered by a **planner** from the UI (*Trigger* → the form below). Each task
    the answer is applied in the database as that person, where the four-eyes rule is checked again. There
    is no default answer: when `watchlist.approval_timeout_minutes` passes, the draft is purged with a
    receipt, the deployment cancelled and the run fails. *Reject* does the same in the authoriser's name.
+   The request closes when the window ends: the database refuses an approval after it, the deployment
+   **lapses** (nothing went live; its draft is purged) and the run fails saying so, without retrying.
    Headless runs (`approve_with`: `cli`) skip it and approve with `lfr watchlist approve`.
-4. `wait_for_approval`: (reschedule mode, nothing held between pokes) until the draft is sealed, either
-   way. Emits `watchlist://lfr/sealed` with the deployment and version in the event's extra.
+4. `wait_for_approval`: until the draft is sealed, either way (deferred to the triggerer, which looks
+   every `poke_interval_s`). Emits `watchlist://lfr/sealed` with the deployment and version in the extra.
 5. `wait_for_window_start` → `activate`: activates at window start and pre-scales Ray Serve.
 6. `wait_for_window_end` → `expire`: deactivates at window end and lowers Serve's scaling.
 7. `purge`: deletes templates and image copies, verifies, and stores a receipt.
 8. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
    `report://lfr/published`.
+
+No wait pokes in reschedule mode: the window edges defer to the triggerer until the edge, and the triggerer
+ends the task there itself. The platform does not depend on this run surviving: the reconciling sweep
+(`lfr_deployment_reconcile`, every minute) activates an approved list inside its window, and expires,
+purges and reports at the window's end whatever became of the run, each step once.
 
 A build that accepts no entry cancels the deployment and fails the run with its rejections counted by reason.
 `lfr deployment cancel ID --reason ...` ends a run at its next step: what is left is skipped, nothing built
@@ -42,20 +49,23 @@ from typing import Any
 
 from airflow.providers.standard.exceptions import HITLTimeoutError
 from airflow.providers.standard.operators.hitl import HITLOperator
-from airflow.providers.standard.sensors.python import PythonSensor
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+from airflow.sdk import Asset, BaseOperator, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from lfr_core import approval, orchestration
 from lfr_core.config import CATEGORIES, get_settings
 from lfr_core.errors import LfrError
+from lfr_core.triggers import ApprovalSettledTrigger
 
 log = logging.getLogger(__name__)
 
 SEALED = Asset(name="lfr_watchlist_sealed", uri="watchlist://lfr/sealed")
 REPORT = Asset(**orchestration.REPORT_ASSET)
-# Window waits may span a deployment planned weeks ahead; approval has its own timeout in the database.
-LONG_WAIT = timedelta(days=60)
+# A wait shorter than this is done in the worker (the slot is held that long) rather than deferred: a
+# trigger that fires seconds after its task deferred can meet the executor's stale report of the deferring
+# attempt and fail the task (apache/airflow#66374, #67287, #72716); after this long that report is processed.
+WAIT_IN_WORKER_S = 30.0
 
 
 def _user_error(e: LfrError) -> AirflowException:
@@ -73,28 +83,81 @@ def _domain(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise _user_error(e) from e
 
 
-class RunPokeSensor(PythonSensor):
-    """A PythonSensor in reschedule mode whose poke interval comes from the run's `poke_interval_s` param,
-    so demo runs poll in seconds while real deployments free their worker slot for a minute between pokes."""
+class WaitForWindowEdge(BaseOperator):
+    """Waits for the deployment's window to start or end, holding no worker slot: it defers to the
+    triggerer's DateTimeTrigger until the edge, and the triggerer ends the task there itself
+    (`end_from_trigger`), so no resumed attempt can meet a stale executor report. An edge under
+    WAIT_IN_WORKER_S away is waited for here. A cancelled deployment ends the run (the rest is skipped)."""
+
+    template_fields = ("deployment",)
+
+    def __init__(self, *, deployment: Any, edge: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deployment, self.edge = deployment, edge
+
+    def execute(self, context: Any) -> None:
+        import time
+
+        moment = _domain(orchestration.window_edge, get_settings(), self.deployment["deployment_id"], self.edge)
+        left = (moment - datetime.now(UTC)).total_seconds()
+        if left <= 0:
+            return
+        if left <= WAIT_IN_WORKER_S:
+            log.info("window %s at %s: waiting %.1f s here", self.edge, moment.isoformat(), left)
+            time.sleep(left)
+            return
+        log.info("window %s at %s: deferred to the triggerer for %.0f s", self.edge, moment.isoformat(), left)
+        self.defer(trigger=DateTimeTrigger(moment=moment, end_from_trigger=True), method_name="execute_complete")
+
+    def execute_complete(self, context: Any, event: Any = None) -> None:
+        return None
+
+
+class WaitForApproval(BaseOperator):
+    """Waits until the draft is sealed (approved under Required Actions or with `lfr watchlist approve`), the
+    approval times out, or the window ends (the deployment lapses): in the worker for WAIT_IN_WORKER_S, then
+    deferred to ApprovalSettledTrigger, which looks every `poke_interval_s`. Emits SEALED with the version."""
+
+    template_fields = ("version", "approval_timeout_minutes")
+
+    def __init__(self, *, version: Any, approval_timeout_minutes: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.version, self.approval_timeout_minutes = version, approval_timeout_minutes
+
+    def _timeout(self) -> float | None:
+        return float(self.approval_timeout_minutes) if self.approval_timeout_minutes else None
 
     def execute(self, context: Any) -> Any:
-        self.poke_interval = float(context["params"].get("poke_interval_s") or 60)
-        try:
-            return super().execute(context)
-        except LfrError as e:
-            raise _user_error(e) from e
+        import time
 
+        version_id = self.version["version_id"]
+        poll = float(context["params"].get("poke_interval_s") or 60)
+        in_worker_until = time.monotonic() + WAIT_IN_WORKER_S
+        while True:
+            sealed = _domain(orchestration.wait_for_approval_state, get_settings(), version_id, self._timeout())
+            if sealed is not None:
+                return self._sealed(context, sealed)
+            if time.monotonic() + poll > in_worker_until:
+                break
+            time.sleep(poll)
+        deadline = _domain(orchestration.approval_deadline, get_settings(), version_id, self._timeout())
+        log.info("waiting for the approval of version %s until %s (deferred)", version_id, deadline.isoformat())
+        self.defer(trigger=ApprovalSettledTrigger(version_id=version_id, deadline=deadline.isoformat(), poll_s=poll),
+                   method_name="execute_complete")
 
-class WindowEdgeSensor(RunPokeSensor):
-    """Waits for a window edge. Its callable returns the seconds left; the next poke comes after the run's
-    poll interval or at the edge, whichever is sooner, so a list goes live (and is taken down) within
-    seconds of the edge rather than up to a poll interval late."""
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        waited_out = bool(event and event.get("waited_out"))
+        sealed = _domain(orchestration.wait_for_approval_state, get_settings(), self.version["version_id"],
+                         self._timeout(), waited_out=waited_out)
+        if sealed is None:  # not settled after all (a clock step): wait again
+            return self.execute(context)
+        return self._sealed(context, sealed)
 
-    def poke(self, context: Any) -> bool:
-        remaining = float(self.python_callable(*self.op_args, **self.op_kwargs))
-        if remaining > 0:
-            self.poke_interval = min(self.poke_interval, max(1.0, remaining))
-        return remaining <= 0
+    def _sealed(self, context: Any, sealed: dict[str, Any]) -> dict[str, Any]:
+        context["outlet_events"][SEALED].extra = {
+            "deployment_id": sealed["deployment_id"], "version_id": sealed["version_id"], "version": sealed["version"],
+            "approved_by": sealed["approved_by"], "criteria_sha256": sealed["criteria_sha256"]}
+        return sealed
 
 
 class ApproveWatchlist(HITLOperator):
@@ -143,10 +206,11 @@ class ApproveWatchlist(HITLOperator):
         try:
             super().execute_complete(context, event)
         except HITLTimeoutError:
-            # No answer in time: a draft is purged, its deployment cancelled and the run failed (ApprovalTimedOut);
-            # a list sealed headless meanwhile goes on.
+            # No answer in time: a draft is purged, its deployment cancelled (ApprovalTimedOut) or, when the
+            # window ended first, lapsed (DeploymentLapsed), and the run failed; a list sealed headless
+            # meanwhile goes on.
             return _domain(orchestration.wait_for_approval_state, get_settings(), version_id,
-                           self._timeout_minutes(context), now=datetime.now(UTC) + LONG_WAIT)
+                           self._timeout_minutes(context), waited_out=True)
         person = event["responded_by_user"]["id"]
         (choice,) = event["chosen_options"]
         result = _domain(approval.answer, get_settings(), version_id, person, choice)
@@ -155,23 +219,6 @@ class ApproveWatchlist(HITLOperator):
                                        f"and the deployment cancelled")
         log.info("approved by %s: %s", person, result)
         return result
-
-
-def _poke_approval(version: dict[str, Any], approval_timeout_minutes: Any = None) -> Any:
-    from airflow.sdk import PokeReturnValue
-
-    sealed = orchestration.wait_for_approval_state(get_settings(), version["version_id"],
-                                                   float(approval_timeout_minutes) if approval_timeout_minutes else None)
-    if sealed is None:
-        return PokeReturnValue(is_done=False)
-    get_current_context()["outlet_events"][SEALED].extra = {
-        "deployment_id": sealed["deployment_id"], "version_id": sealed["version_id"], "version": sealed["version"],
-        "approved_by": sealed["approved_by"], "criteria_sha256": sealed["criteria_sha256"]}
-    return PokeReturnValue(is_done=True, xcom_value=sealed)
-
-
-def _seconds_to_window(deployment: dict[str, Any], edge: str) -> float:
-    return orchestration.seconds_to_window(get_settings(), deployment["deployment_id"], edge)
 
 
 def _serve_scaling(action: str) -> dict[str, Any]:
@@ -271,7 +318,8 @@ def lfr_deployment():
 
     @task(outlets=[REPORT])
     def publish_report(created: dict[str, Any]) -> dict[str, Any]:
-        published = orchestration.publish_report(get_settings(), created["deployment_id"])
+        # Once: if the reconciling sweep published it first, it is read back, not published again.
+        published = orchestration.publish_report(get_settings(), created["deployment_id"], once=True)
         log.info("transparency report (%s):\n%s", published["markdown_uri"], published["markdown"])
         get_current_context()["outlet_events"][REPORT].extra = published["event"]
         return published["summary"]
@@ -279,15 +327,13 @@ def lfr_deployment():
     created = create_deployment()
     version = build_watchlist(created)
     approved = ApproveWatchlist(task_id="approve_watchlist", version=version)
-    sealed = RunPokeSensor(
-        task_id="wait_for_approval", python_callable=_poke_approval, mode="reschedule", timeout=LONG_WAIT,
-        op_kwargs={"version": version, "approval_timeout_minutes": "{{ params.approval_timeout_minutes or '' }}"},
-        outlets=[SEALED], trigger_rule="none_failed",
+    sealed = WaitForApproval(
+        task_id="wait_for_approval", version=version,
+        approval_timeout_minutes="{{ params.approval_timeout_minutes or '' }}", outlets=[SEALED],
+        trigger_rule="none_failed",
     )
-    started = WindowEdgeSensor(task_id="wait_for_window_start", python_callable=_seconds_to_window,
-                               mode="reschedule", timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "start"})
-    ended = WindowEdgeSensor(task_id="wait_for_window_end", python_callable=_seconds_to_window,
-                             mode="reschedule", timeout=LONG_WAIT, op_kwargs={"deployment": created, "edge": "end"})
+    started = WaitForWindowEdge(task_id="wait_for_window_start", deployment=created, edge="start")
+    ended = WaitForWindowEdge(task_id="wait_for_window_end", deployment=created, edge="end")
     activated = activate(sealed.output)
     expired = expire(sealed.output)
     purged = purge(sealed.output)

@@ -1,11 +1,13 @@
 """
-### lfr_watchlist_expiry: the safety net for watchlist expiry and purge
+### lfr_watchlist_expiry: the sweep on the audit checkpoint timer
 
-Every `airflow.expiry_sweep_minutes` minutes (default 15): a watchlist found **active outside its
-deployment window** is deactivated at once (the audit log says "found active outside its window"), and
-any version whose window ended more than `watchlist.expiry_grace_minutes` ago and is not yet purged is
-expired and purged with a receipt. Calls `lfr_core.sweeps.sweep_watchlists`. A version that cannot be
-purged fails the run (the others are still swept) and is retried by the next sweep.
+Every `airflow.expiry_sweep_minutes` minutes (default 15): the same sweep as `lfr_deployment_reconcile`
+(every minute; `lfr_core.sweeps.sweep_watchlists`): a watchlist found **active outside its deployment
+window** is deactivated at once (the audit log says "found active outside its window"), an approved list
+goes live inside its window, any version whose window ended (plus `watchlist.expiry_grace_minutes`, 0 by
+default) is expired and purged with a receipt, a deployment that never went live lapses, and a report a
+run left unpublished is published; then a signed audit checkpoint of the whole log. A deployment that
+cannot be finished fails the run (the others are still swept) and is retried by the next sweep.
 """
 
 from __future__ import annotations

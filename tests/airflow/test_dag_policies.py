@@ -6,7 +6,8 @@ import pytest
 
 from lfr_core.config import PROJECT_ROOT
 
-EXPECTED = {"lfr_deployment", "lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report"}
+EXPECTED = {"lfr_deployment", "lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report",
+            "lfr_deployment_reconcile"}
 
 
 @pytest.fixture(scope="module")
@@ -46,20 +47,53 @@ def test_expiry_sweep_runs_every_configured_interval(dagbag):
     assert timetable.delta == timedelta(minutes=get_settings().airflow.expiry_sweep_minutes)
 
 
+def test_reconciliation_runs_every_minute(dagbag):
+    """Issue 31: a deployment whose run died is finished within a minute of its window's end."""
+    from datetime import timedelta
+
+    assert dagbag.dags["lfr_deployment_reconcile"].timetable.delta == timedelta(minutes=1)
+    assert dagbag.dags["lfr_deployment_reconcile"].max_active_runs == 1
+
+
 def test_deployment_dag_emits_sealed_and_report_assets(dagbag):
     dag = dagbag.dags["lfr_deployment"]
     uris = {outlet.uri for t in dag.tasks for outlet in t.outlets}
     assert {"watchlist://lfr/sealed", "report://lfr/published"} <= uris
-    assert dag.task_dict["wait_for_approval"].mode == "reschedule"
 
 
-def test_window_sensors_wake_at_the_edge_not_a_poll_interval_late(dagbag):
-    waiting = dagbag.dags["lfr_deployment"].get_task("wait_for_window_start")
-    sensor = type(waiting)(task_id="edge", python_callable=lambda: remaining, poke_interval=60, mode="reschedule")
-    for remaining, done, interval in ((500.0, False, 60), (12.5, False, 12.5), (0.2, False, 1.0), (-3.0, True, 1.0)):
-        assert sensor.poke({}) is done
-        assert sensor.poke_interval == interval
-    assert type(dagbag.dags["lfr_deployment"].get_task("wait_for_window_end")) is type(waiting)
+def test_no_wait_in_any_dag_pokes_in_reschedule_mode(dagbag):
+    """A rescheduled sensor loses tries to a scheduler race under load (apache/airflow#71172): the waits defer."""
+    for dag_id, dag in dagbag.dags.items():
+        for t in dag.tasks:
+            assert getattr(t, "mode", "poke") != "reschedule", f"{dag_id}.{t.task_id} reschedules"
+    waits = {t: dagbag.dags["lfr_deployment"].get_task(t) for t in
+             ("wait_for_approval", "wait_for_window_start", "wait_for_window_end")}
+    for task_id, waiting in waits.items():
+        assert callable(getattr(waiting, "execute_complete", None)), f"{task_id} cannot resume from a deferral"
+
+
+def test_window_edges_defer_to_the_triggerer_which_ends_the_task_at_the_edge(dagbag, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from airflow.providers.standard.triggers.temporal import DateTimeTrigger
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from lfr_core import orchestration
+
+    waiting = dagbag.dags["lfr_deployment"].get_task("wait_for_window_end")
+    edge = type(waiting)(task_id="edge", deployment={"deployment_id": "d"}, edge="end")
+    moment = datetime.now(UTC) + timedelta(minutes=10)
+    monkeypatch.setattr(orchestration, "window_edge", lambda settings, deployment_id, which: moment)
+    with pytest.raises(TaskDeferred) as deferred:
+        edge.execute({})
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, DateTimeTrigger) and trigger.moment == moment and trigger.end_from_trigger is True
+    # An edge seconds away is waited for in the worker: a trigger firing right after its task deferred can meet
+    # the executor's stale report of the deferring attempt (apache/airflow#72716).
+    moment = datetime.now(UTC) + timedelta(seconds=0.3)
+    edge.execute({})
+    assert datetime.now(UTC) >= moment
+    assert type(dagbag.dags["lfr_deployment"].get_task("wait_for_window_start")) is type(waiting)
 
 
 def test_the_approval_step_has_no_default_answer_and_refuses_all_admins_outside_demo(dagbag, monkeypatch):

@@ -201,3 +201,56 @@ def test_a_build_that_accepts_nothing_fails_the_run_with_the_reasons(deployment_
         deployment = conn.execute("SELECT * FROM deployments WHERE intelligence_ref = %s",
                                   (conf["intelligence_ref"],)).fetchone()
     assert deployment["status"] == "cancelled" and "no manifest entry was accepted" in deployment["cancel_reason"]
+
+
+def test_a_run_whose_window_end_wait_dies_still_ends_expired_purged_and_reported_once(deployment_dag, services,
+                                                                                      good_manifest, monkeypatch):
+    """Issue 31 item 1. The waits defer to the triggerer (here every wait, however short: the approval wait's
+    trigger reads the database, the window start's fires at the edge and ends the task itself); then the run's
+    `wait_for_window_end` fails mid-window, as it did under load. The list stays live inside the window, and
+    the reconciling sweep expires, purges and reports it after the window, each once."""
+    import sys
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    waiting = deployment_dag.get_task("wait_for_window_end")
+    monkeypatch.setattr(sys.modules[type(waiting).__module__], "WAIT_IN_WORKER_S", 0.0)
+    real_edge = orchestration.window_edge
+
+    def dies_at_the_end(settings, deployment_id, edge):
+        if edge == "end":
+            raise AirflowFailException("killed while waiting for the window's end")
+        return real_edge(settings, deployment_id, edge)
+
+    monkeypatch.setattr(orchestration, "window_edge", dies_at_the_end)
+    conf = _conf(services, good_manifest, start_in_s=45, length_s=15)
+    approver = threading.Thread(target=lambda: orchestration.approve_when_built(
+        services, conf["intelligence_ref"], AUTHORISER, timeout_s=120), daemon=True)
+    approver.start()
+    run = deployment_dag.test(run_conf=conf)
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["wait_for_approval"] == "success" and states["wait_for_window_start"] == "success", states
+    assert states["activate"] == "success" and states["wait_for_window_end"] == "failed", states
+    assert {states[t] for t in ("expire", "purge", "publish_report")} == {"upstream_failed"}
+
+    with connect(services) as conn:
+        deployment = conn.execute("SELECT * FROM deployments WHERE intelligence_ref = %s",
+                                  (conf["intelligence_ref"],)).fetchone()
+        (version,) = lifecycle.list_versions(conn, deployment["id"])
+    assert datetime.now(UTC) < deployment["window_end"], "the run died inside the window"
+    orchestration.reconcile_deployments(services)
+    with connect(services) as conn:
+        assert lifecycle.get_version(conn, version["id"])["state"] == "active", "still live inside its window"
+    time.sleep(max(0.0, (deployment["window_end"] - datetime.now(UTC)).total_seconds()) + 0.5)
+    orchestration.reconcile_deployments(services)
+    orchestration.reconcile_deployments(services)
+    with connect(services) as conn:
+        counts = {r["action"]: r["n"] for r in conn.execute(
+            "SELECT action, count(*) AS n FROM audit_log WHERE object_id = ANY(%s) GROUP BY action",
+            ([str(deployment["id"]), str(version["id"])],)).fetchall()}
+        status = conn.execute("SELECT status FROM deployments WHERE id = %s",
+                              (deployment["id"],)).fetchone()["status"]
+    assert status == "closed"
+    assert {a: counts.get(a, 0) for a in ("watchlist.active", "watchlist.expired", "watchlist.purged",
+                                          "report.publish")} == dict.fromkeys(
+        ("watchlist.active", "watchlist.expired", "watchlist.purged", "report.publish"), 1)

@@ -193,3 +193,27 @@ def test_a_sweep_with_nothing_to_do_writes_nothing(db, services):
     with connect(services) as conn:
         assert conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"] == before
     assert sweeps.OUTSIDE_WINDOW
+
+
+def test_the_approval_trigger_fires_when_the_draft_is_settled_or_at_its_deadline(db, services):
+    """What the triggerer runs for `wait_for_approval` (the database read in a thread, off its event loop)."""
+    import asyncio
+
+    from lfr_core.triggers import ApprovalSettledTrigger
+
+    def first_event(trigger):
+        async def run():
+            return await anext(trigger.run())
+        return asyncio.run(asyncio.wait_for(run(), timeout=30)).payload
+
+    now = datetime.now(UTC)
+    deployment = insert_deployment(db, window_start=now + timedelta(hours=1), window_end=now + timedelta(hours=2))
+    draft = insert_version(db, deployment, state="draft", accepted=1)
+    soon = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
+    classpath, kwargs = ApprovalSettledTrigger(version_id=str(draft), deadline=soon, poll_s=0.5).serialize()
+    assert classpath == "lfr_core.triggers.ApprovalSettledTrigger"
+    assert first_event(ApprovalSettledTrigger(**kwargs)) == {"version_id": str(draft), "waited_out": True}
+    approved = insert_version(db, deployment, state="approved", accepted=1, number=2)
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert first_event(ApprovalSettledTrigger(version_id=str(approved), deadline=later, poll_s=0.5)) == \
+        {"version_id": str(approved), "waited_out": False}
