@@ -377,9 +377,9 @@ variable "watchlist_max_window_hours" {
 }
 
 variable "watchlist_expiry_grace_minutes" {
-  description = "Grace after a window ends before the purge (LFR_WATCHLIST__EXPIRY_GRACE_MINUTES)."
+  description = "Wait after a window ends before the reconciling sweep purges a list its run left (LFR_WATCHLIST__EXPIRY_GRACE_MINUTES); 0 finishes within a minute of the end."
   type        = number
-  default     = 15
+  default     = 0
 
   validation {
     condition     = var.watchlist_expiry_grace_minutes >= 0 && var.watchlist_expiry_grace_minutes <= 1440
