@@ -236,7 +236,8 @@ def test_every_decision_rewritten_is_named_whatever_became_of_the_checkpoints(ch
 
     _rewrite(chain, decision["seq"], details={"reason": "a different reason"})
     store = view if after == "checkpoints_kept" else view.without()
-    if after == "resigned_with_the_stolen_key":
+    if after == "resigned_with_the_stolen_key":  # the log grows on, and the thief signs its new head
+        _decide(chain, SYSTEM, "test.event", n=2)
         resigned = _checkpoint(chain, store, own)
     problems = _verify(chain, store, own, now=datetime.now(UTC) + LATER).problems
     seq = decision["seq"]
