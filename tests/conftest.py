@@ -9,6 +9,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,6 +91,23 @@ def wait_until(moment: datetime) -> None:
         time.sleep(delay + 0.05)
 
 
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """These variables set (and the settings read again) inside the block, as they were after it."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def lfr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lfr-home")
@@ -105,16 +123,8 @@ def service_env(lfr_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     # uncovered. tests/security/test_audit_witness.py checks that rule with its own settings.
     env = {**private_service_env(lfr_home), "LFR_SHARED_DIR": shared,
            "LFR_WATCHLIST__SOURCE_ROOTS": json.dumps(roots), "LFR_AUDIT__DECISION_CHECKPOINT_MINUTES": "1440"}
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    get_settings.cache_clear()
-    yield env
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    get_settings.cache_clear()
+    with environment(env):
+        yield env
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,6 @@ an Airflow user; task logs (0644) named every watchlist entry; both log servers 
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from lfr_core import people, sessions
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, database_dsn
+from lfr_core.demo_ui import wait
 from tests.conftest import (
     ADMIN,
     AUDITOR,
@@ -28,6 +27,7 @@ from tests.conftest import (
     OPERATOR,
     PASSWORD,
     PLANNER,
+    environment,
     free_port,
 )
 from tests.security.conftest import superuser
@@ -42,21 +42,13 @@ def airflow(services):
 
     ports = {"LFR_AIRFLOW__PORT": str(free_port()), "LFR_AIRFLOW__LOG_SERVER_PORT": str(free_port()),
              "LFR_AIRFLOW__TRIGGERER_LOG_SERVER_PORT": str(free_port())}
-    saved = {key: os.environ.get(key) for key in ports}
-    os.environ.update(ports)
-    get_settings.cache_clear()
-    settings = get_settings()
-    try:
-        assert airflow_service.start(settings) is True
-        yield settings
-    finally:
-        airflow_service.stop(settings)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        get_settings.cache_clear()
+    with environment(ports):
+        settings = get_settings()
+        try:
+            assert airflow_service.start(settings) is True
+            yield settings
+        finally:
+            airflow_service.stop(settings)
 
 
 def _base(settings) -> str:
@@ -83,17 +75,6 @@ def _trigger(client: httpx.Client, conf: dict) -> httpx.Response:
 
 def _hitl(run_id: str) -> str:
     return f"/dags/{DAG}/dagRuns/{quote(run_id, safe='')}/taskInstances/approve_watchlist/-1/hitlDetails"
-
-
-def _wait(fetch, done, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    value = None
-    while time.monotonic() < deadline:
-        value = fetch()
-        if done(value):
-            return value
-        time.sleep(2)
-    raise AssertionError(f"timed out waiting for {what} (last: {value})")
 
 
 def _new_person(settings, role: str) -> str:
@@ -223,8 +204,8 @@ def test_a_builds_task_log_and_result_carry_counts_and_reasons_not_subjects(airf
     planner = _as(airflow, PLANNER.name)
     run_id = _trigger(planner, conf).json()["dag_run_id"]
     task = f"/dags/{DAG}/dagRuns/{quote(run_id, safe='')}/taskInstances/build_watchlist"
-    state = _wait(lambda: planner.get(task).json().get("state"),
-                  lambda s: s in ("success", "failed", "upstream_failed"), 400, "the build")
+    state = wait(lambda: planner.get(task).json().get("state"),
+                 lambda s: s in ("success", "failed", "upstream_failed"), 400, "the build")
     assert state == "success"
 
     logged = planner.get(f"{task}/logs/1")

@@ -37,6 +37,7 @@ from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.errors import Refused
 from tests.conftest import ADMIN, OPERATOR, PASSWORD, free_port, make_deployment
+from tests.serve.conftest import serve_app
 
 WHY = {"reason": "checking who may use the live API"}
 NOWHERE = "00000000-0000-0000-0000-000000000000"
@@ -243,29 +244,8 @@ def test_lfr_feed_exits_4_naming_the_service_when_frames_are_refused_by_an_outag
 
 @pytest.fixture(scope="module")
 def serve_url(services) -> Iterator[str]:
-    import ray
-    from ray import serve
-
-    from ray_apps.app import run
-    from ray_apps.launch import use_serve_fast_path
-
-    port = free_port()
-    use_serve_fast_path()
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        run(APP_ARGS, host="127.0.0.1", port=port)
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    with serve_app(APP_ARGS, ready_within_s=120) as url:
         yield url
-    finally:
-        serve.shutdown()
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")

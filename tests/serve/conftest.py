@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -89,8 +90,10 @@ def people(serve_url) -> dict[str, dict[str, str]]:
             "auditor": sign_in(serve_url, "aud.auditor")}
 
 
-@pytest.fixture(scope="module")
-def serve_url(services, live) -> Iterator[str]:
+@contextmanager
+def serve_app(args: dict, *, ready_within_s: float = 60) -> Iterator[str]:
+    """The Serve application on a free port of 127.0.0.1, as `lfr services up --serve` runs it; its URL once
+    /healthz answers."""
     import ray
     from ray import serve
 
@@ -98,12 +101,12 @@ def serve_url(services, live) -> Iterator[str]:
     from ray_apps.launch import use_serve_fast_path
 
     port = free_port()
-    use_serve_fast_path()  # as `lfr services up --serve` runs it
+    use_serve_fast_path()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        run(APP_ARGS, host="127.0.0.1", port=port)
+        run(args, host="127.0.0.1", port=port)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_within_s
         while time.monotonic() < deadline:
             try:
                 if httpx.get(url + "/healthz", timeout=2).status_code == 200:
@@ -114,3 +117,9 @@ def serve_url(services, live) -> Iterator[str]:
     finally:
         serve.shutdown()
         ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def serve_url(services, live) -> Iterator[str]:
+    with serve_app(APP_ARGS) as url:
+        yield url
