@@ -254,6 +254,8 @@ def versions_json(user: Any = Depends(current_user), place: str = Query("", max_
 
 class LfrAuditViewPlugin(AirflowPlugin):
     name = "lfr_audit_view"
-    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "LFR audit view"}]
-    external_views = [{"name": "LFR audit", "href": f"{PREFIX}/", "url_route": "lfr-audit", "destination": "nav",
-                       "category": "browse"}]
+    # Airflow's plugin interface declares these as plain class attributes; a ClassVar would clash with it.
+    fastapi_apps = [{"app": app, "url_prefix": PREFIX, "name": "LFR audit view"}]  # noqa: RUF012
+    external_views = [  # noqa: RUF012
+        {"name": "LFR audit", "href": f"{PREFIX}/", "url_route": "lfr-audit", "destination": "nav", "category": "browse"},
+    ]

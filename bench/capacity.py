@@ -97,7 +97,8 @@ def targets_table(plans: list[dict[str, int]], fps: float, measured: dict) -> st
 
 
 def table(plans: list[dict[str, int]], fps: float) -> str:
-    rows = ["| cameras at %g fps | detector replicas | embedder replicas | ingress replicas | CPU workers (8 vCPU) | worker vCPUs |" % fps,
+    rows = [f"| cameras at {fps:g} fps | detector replicas | embedder replicas | ingress replicas | "
+            "CPU workers (8 vCPU) | worker vCPUs |",
             "|---|---|---|---|---|---|"]
     rows += [f"| {p['cameras']} | {p['detector_replicas']} | {p['embedder_replicas']} | {p['ingress_replicas']} | "
              f"{p['cpu_workers_max']} | {p['worker_cores']} |" for p in plans]

@@ -64,8 +64,8 @@ def main() -> None:
 
     from lfr_core.config import get_settings
     from lfr_core.vision.open_clip import OpenCLIPEmbedder
-    from lfr_core.vision.sface import SFaceEmbedder, default_weights
     from lfr_core.vision.registry import detector_scores
+    from lfr_core.vision.sface import SFaceEmbedder, default_weights
     from lfr_core.vision.yolo import YOLODetector
 
     batches = [1, 4] if opts.quick else [int(b) for b in opts.batches.split(",")]

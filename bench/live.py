@@ -18,6 +18,7 @@ every 0.5 s. Last stdout line: one JSON object.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -57,10 +58,8 @@ class PeakRss(threading.Thread):
         while not self.stop.is_set():
             total = 0
             for p in bench_processes(self.home):
-                try:
+                with contextlib.suppress(psutil.NoSuchProcess):
                     total += p.memory_info().rss
-                except psutil.NoSuchProcess:
-                    pass
             self.peak_mb = max(self.peak_mb, total / 2**20)
             self.stop.wait(0.5)
 
@@ -528,8 +527,8 @@ def main() -> None:
     loop_runs = [results[k]["cpu_ms_per_frame"] for k in ("loop 2 feeds max", "loop 2 feeds max, again")]
     loop_ms = sum(loop_runs) / len(loop_runs)
     loop_wall_ms = 1000 / results["loop 2 feeds max"]["fps"]
-    cpu = Table(title="CPU per frame, serve 2 feeds max (ms; the loop spends %.1f ms of CPU, %.1f ms of wall time, "
-                      "a frame)" % (loop_ms, loop_wall_ms))
+    cpu = Table(title=f"CPU per frame, serve 2 feeds max (ms; the loop spends {loop_ms:.1f} ms of CPU, "
+                      f"{loop_wall_ms:.1f} ms of wall time, a frame)")
     for col in ("process", "CPU ms/frame", "share"):
         cpu.add_column(col)
     total = sum(cpu_ms.values())

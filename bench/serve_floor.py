@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect  # module level: FastAPI resolves the
+
 # routes' (postponed) annotations in this module's globals
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

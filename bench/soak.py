@@ -28,7 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.live import bench_processes, load_frames, role_of, serve_feeds, setup, start_serve, stop_serve  # noqa: E402
+from bench.live import bench_processes, load_frames, role_of, serve_feeds, setup, start_serve, stop_serve
 
 SAMPLE_EVERY_S = 5.0
 

@@ -22,16 +22,16 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("YOLO_OFFLINE", "1")
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lfr_core.config import get_settings  # noqa: E402
-from lfr_core.vision.engine import build_engine, largest_face  # noqa: E402
-from lfr_core.vision.images import load_image  # noqa: E402
-from lfr_core.vision.registry import build_detector, build_embedder  # noqa: E402
-from lfr_core.vision.yunet import resize_longest  # noqa: E402
+from lfr_core.config import get_settings
+from lfr_core.vision.engine import build_engine, largest_face
+from lfr_core.vision.images import load_image
+from lfr_core.vision.registry import build_detector, build_embedder
+from lfr_core.vision.yunet import resize_longest
 
 
 def pin_one_core() -> int:

@@ -138,7 +138,7 @@ def bench_search(conn, store, settings, n: int, queries: int) -> dict:
 
     dim = 128
     rng = np.random.default_rng(7)
-    vectors, centres = clustered(n, dim, n // 100, rng)
+    vectors, _centres = clustered(n, dim, n // 100, rng)
     with psycopg.connect(admin_dsn(settings), autocommit=True) as admin:  # the application's login owns no index
         admin.execute("DROP INDEX IF EXISTS watchlist_embeddings_hnsw_128")
     version_id, ids = synthetic_version(conn, store, settings, n, dim, vectors, copies=False)

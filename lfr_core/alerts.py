@@ -8,6 +8,7 @@ deleted (crops too) unless on legal hold.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -150,10 +151,8 @@ def held_crop_count(conn: psycopg.Connection) -> int:
 def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
     """After a failed commit the crop goes with its row; if the store is unreachable now, a retry of the same
     alert clears it before uploading again, and retention deletes what the alert's key names."""
-    try:
+    with contextlib.suppress(ObjectStoreError):
         store.delete_prefix(bucket, key)
-    except ObjectStoreError:
-        pass
 
 
 # An alert with its subject's rationale from the list (entries outlive a purge), for the officer deciding it.

@@ -76,8 +76,8 @@ class MerkleTree:
             return [] if complete else [self._subtree(start, n)]
         k = 1 << (n - 1).bit_length() - 1  # the largest power of two below n
         if m <= k:
-            return self._subproof(m, start, k, complete) + [self._subtree(start + k, n - k)]
-        return self._subproof(m - k, start + k, n - k, False) + [self._subtree(start, k)]
+            return [*self._subproof(m, start, k, complete), self._subtree(start + k, n - k)]
+        return [*self._subproof(m - k, start + k, n - k, False), self._subtree(start, k)]
 
 
 def _node(left: bytes, right: bytes) -> bytes:

@@ -72,7 +72,7 @@ class DemoPlan:
 def plan_from_shared(settings: Settings) -> DemoPlan:
     """Lin-Manuel Miranda (who appears in the clip) and a few other identities; the clip is the camera."""
     faces = labelled_faces(settings, ("ageitgey", "deepface"))
-    chosen = ["ageitgey_lin-manuel-miranda"] + [n for n in faces if n.startswith("deepface_")][:5]
+    chosen = ["ageitgey_lin-manuel-miranda", *[n for n in faces if n.startswith("deepface_")][:5]]
     lin = settings.shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png"
     subjects = []
     for i, name in enumerate(chosen):

@@ -291,7 +291,7 @@ class Feed:
                 if behind:
                     self.stats.dropped += 1
                 else:
-                    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+                    _ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
                     self.stats.sent += 1
                     if self.transport == "stream":
                         self._stream(buf.tobytes())

@@ -24,8 +24,8 @@ from lfr_core.roles import SYSTEM, Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest
-from lfr_core.watchlist.sources import claim, policy_for
 from lfr_core.watchlist.purge import purge
+from lfr_core.watchlist.sources import claim, policy_for
 
 SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_start", "window_end",
                "authorising_officer", "allowed_categories", "threshold")

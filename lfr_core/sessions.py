@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import psycopg
+from pgvector.psycopg import register_vector
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
-from pgvector.psycopg import register_vector
 
 from lfr_core import people
 from lfr_core.config import Settings

@@ -24,9 +24,10 @@ class Embedder(BatchTunable):
     batched_method = "embed"
 
     def __init__(self) -> None:
+        import cv2
+
         from lfr_core.config import get_settings
         from lfr_core.vision.registry import build_embedder
-        import cv2
 
         settings = get_settings()
         cv2.setNumThreads(settings.vision.threads)

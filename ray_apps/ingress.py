@@ -44,12 +44,23 @@ from ray_apps import frames
 from ray_apps.access import Access
 from ray_apps.counters import Counters
 from ray_apps.http_app import app
-from ray_apps.http_contract import (CAMERA_PATTERN, NO_NUL, AlertOut, Flushed, FrameResult, Health, SignedOut, Token,
-                                    camera_key, errors, person_token)
+from ray_apps.http_contract import (
+    CAMERA_PATTERN,
+    NO_NUL,
+    AlertOut,
+    Flushed,
+    FrameResult,
+    Health,
+    SignedOut,
+    Token,
+    camera_key,
+    errors,
+    person_token,
+)
 from ray_apps.metrics import Metrics
 from ray_apps.officer_routes import OfficerRoutes
-from ray_apps.public_routes import PublicRoutes
 from ray_apps.options import AppOptions
+from ray_apps.public_routes import PublicRoutes
 
 log = logging.getLogger("ray.serve")
 

@@ -11,7 +11,6 @@ import secrets
 import signal
 import threading
 
-
 # Serve's request path as its "throughput optimized" mode sets it (Ray docs, "Enable High Throughput"), less
 # direct ingress (a further HTTP port per ingress replica; no gain without HAProxy, measured). Handle calls
 # travel over the gRPC server every replica starts anyway (on all interfaces: behind Ray's token auth where

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import HTTPException, Path, Query, Request, Security
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -29,8 +29,19 @@ from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailabl
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.frames import IMAGE_TYPES
 from ray_apps.http_app import app
-from ray_apps.http_contract import (REASON, Adjudication, AlertStatus, AlertView, CameraTile, Dashboard,
-                                    DeploymentSummary, Engagement, Me, errors, person_token)
+from ray_apps.http_contract import (
+    REASON,
+    Adjudication,
+    AlertStatus,
+    AlertView,
+    CameraTile,
+    Dashboard,
+    DeploymentSummary,
+    Engagement,
+    Me,
+    errors,
+    person_token,
+)
 
 OFFICERS = ("operator", "admin", "auditor")  # who may look; operators only at their own deployments
 STREAM_POLL_S = 1.0
@@ -193,8 +204,10 @@ class OfficerRoutes:
         media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
         return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
 
-    _IMAGE_RESPONSES = {200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}},
-                        **errors(401, 403, 404, 422, 503)}
+    _IMAGE_RESPONSES: ClassVar[dict[int | str, dict[str, Any]]] = {
+        200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}},
+        **errors(401, 403, 404, 422, 503),
+    }
 
     @app.get("/v1/alerts/{alert_id}/probe", summary="The alert's probe crop (JPEG)", response_class=Response,
              responses=_IMAGE_RESPONSES)

@@ -58,11 +58,11 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) 
 @contextmanager
 def domain_errors() -> Iterator[None]:
     """Map the library's user-facing errors to exit codes."""
+    import psycopg
+
     from lfr_core.db.connection import DatabaseUnavailable
     from lfr_core.errors import InvalidInput, NotFound, Refused
     from lfr_core.storage.objectstore import ObjectStoreError
-
-    import psycopg
 
     try:
         with cli_errors((InvalidInput, EXIT_USAGE), (NotFound, EXIT_USAGE), (Refused, EXIT_REFUSED),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
-
 import httpx
+import typer
 
 from lfr_core import demo, demo_ui
 from lfr_core.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, cli_errors, console, load_settings

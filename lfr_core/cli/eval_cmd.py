@@ -6,7 +6,6 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -32,7 +31,7 @@ def _print_report(res: dict, console) -> None:
     t = Table(title="1:N identification (NIST FRTE definitions)")
     for col in ("set", "rank-1", "mated", "non-mated", "FPIR", "threshold", "FNIR", "TPIR"):
         t.add_column(col)
-    blocks = [("all", res)] + list(res["per_dataset"].items())
+    blocks = [("all", res), *list(res["per_dataset"].items())]
     for name, b in blocks:
         first = True
         for key in b["threshold_at_fpir"]:
@@ -102,17 +101,17 @@ def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_command(
         manifest: Path = typer.Option(..., "--manifest", help="CSV with path,identity,dataset,note"),
-        detector: Optional[str] = typer.Option(None, help="Detector backend (default: settings)"),
-        embedder: Optional[str] = typer.Option(None, help="Embedder backend (default: settings)"),
+        detector: str | None = typer.Option(None, help="Detector backend (default: settings)"),
+        embedder: str | None = typer.Option(None, help="Embedder backend (default: settings)"),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line"),
-        plot: Optional[Path] = typer.Option(None, "--plot", help="Write a DET curve PNG here"),
+        plot: Path | None = typer.Option(None, "--plot", help="Write a DET curve PNG here"),
         holdout_share: float = typer.Option(0.2, min=0.0, max=0.95, help="Share of identities held out as non-mated"),
         seed: int = typer.Option(0, help="Seed for the hold-out choice"),
-        watchlist_size: Optional[int] = typer.Option(None, min=1, help="Watchlist size for the projection"),
+        watchlist_size: int | None = typer.Option(None, min=1, help="Watchlist size for the projection"),
         faces_seen: int = typer.Option(10_000, min=0, help="Faces seen in the deployment for the projection"),
         target_fpir: float = typer.Option(0.01, min=1e-9, max=1.0, help="FPIR to calibrate the threshold for"),
         group_by: str = typer.Option("dataset", "--group-by", help="Manifest column whose values form the groups"),
-        threshold: Optional[float] = typer.Option(None, "--threshold", min=-1.0, max=1.0,
+        threshold: float | None = typer.Option(None, "--threshold", min=-1.0, max=1.0,
                                                   help="Operating threshold for per-group figures and track "
                                                        "decisions (default: calibrated for --target-fpir)"),
         enrol_images: int = typer.Option(1, "--enrol-images", min=1, max=20,

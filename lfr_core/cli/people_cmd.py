@@ -69,10 +69,7 @@ def add(name: str = typer.Argument(..., help="Sign-in name, e.g. ann.authoriser"
     settings = load_settings()
     password = _password(True, "") if password_stdin else people.new_password()
     with domain_errors():
-        if bootstrap:
-            conn = _administrator(settings)
-        else:
-            conn = sessions.connect_signed_in(settings)
+        conn = _administrator(settings) if bootstrap else sessions.connect_signed_in(settings)
         with conn:
             people.add(conn, name, role, password)
     shown = {"name": name, "roles": role, **({} if password_stdin else {"password": password})}

@@ -42,7 +42,8 @@ def _render_status(report: dict[str, Any]) -> None:
 
 @services.command("up")
 def up(
-    airflow: bool = typer.Option(False, "--airflow", help="Also run Airflow (its UI on 127.0.0.1; people sign in with their platform password)"),
+    airflow: bool = typer.Option(
+        False, "--airflow", help="Also run Airflow (its UI on 127.0.0.1; people sign in with their platform password)"),
     serve: bool = typer.Option(False, "--serve", help="Also start the Ray Serve application"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

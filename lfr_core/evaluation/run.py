@@ -29,17 +29,17 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.manifest import ManifestError, ManifestRow, load_manifest
+from lfr_core.evaluation.metrics import det_curve, fnir, fpir, project_false_alerts, summarise
 from lfr_core.evaluation.tracks import track_fusion
 from lfr_core.matching.fusion import centroids
-from lfr_core.evaluation.metrics import det_curve, fpir, fnir, project_false_alerts, summarise
 from lfr_core.vision.engine import FaceEngine, build_engine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import load_image

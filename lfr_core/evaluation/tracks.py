@@ -15,7 +15,7 @@ bound from above what fusion gains on video; a frame without a usable face count
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -33,8 +33,15 @@ import numpy as np
 
 from lfr_core.alerts import NewAlert
 from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert, StoreAlert
-from lfr_core.live.records import (DetectedFace, DetectedFrame, Embedded, FaceRecord, FrameOutcome, RaisedAlert,
-                                   RefusedFrame)
+from lfr_core.live.records import (
+    DetectedFace,
+    DetectedFrame,
+    Embedded,
+    FaceRecord,
+    FrameOutcome,
+    RaisedAlert,
+    RefusedFrame,
+)
 from lfr_core.live.state import LiveDeployment
 from lfr_core.live.turns import CameraTurns
 from lfr_core.matching.tracker import Observation

@@ -108,7 +108,7 @@ def make_private(settings: Settings) -> Path:
     home = airflow_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     (home / OLD_PASSWORD_FILE).unlink(missing_ok=True)
-    for folder, dirs, files in os.walk(home):
+    for folder, _dirs, files in os.walk(home):
         os.chmod(folder, 0o700)
         for name in files:
             path = Path(folder) / name

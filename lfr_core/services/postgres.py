@@ -8,10 +8,11 @@ PostgreSQL refuses to run as root, so as root the server runs as an OS user the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
-import pwd
 import os
+import pwd
 import secrets
 import subprocess
 import tempfile
@@ -188,10 +189,8 @@ class EmbeddedPostgres:
             )
         except ServiceError:
             psutil.Process(pid).terminate()
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             psutil.Process(pid).wait(timeout=30)
-        except psutil.NoSuchProcess:
-            pass
         return True
 
     # --- SQL as the superuser over the local socket ----------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -73,16 +74,12 @@ def kill_leftovers(procs: list[psutil.Process], *, timeout_s: float = 10.0, term
     """Terminate (optionally), wait, then kill whatever of `procs` is still alive."""
     if terminate:
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 proc.terminate()
-            except psutil.NoSuchProcess:
-                pass
     _, alive = psutil.wait_procs(procs, timeout=timeout_s)
     for proc in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             proc.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(alive, timeout=5)
 
 
@@ -143,10 +140,8 @@ class ManagedProcess:
             family = [parent, *parent.children(recursive=True)]
         except psutil.NoSuchProcess:
             family = []
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, sig)
-        except ProcessLookupError:
-            pass
         kill_leftovers(family, timeout_s=timeout_s, terminate=False)  # the group signal was the polite ask
         self.pid_file.unlink(missing_ok=True)
         return True

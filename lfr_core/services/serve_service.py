@@ -6,6 +6,7 @@ other Ray clusters on a shared machine. No Ray import here: the library stays Ra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -89,18 +90,14 @@ def stop(settings: Settings) -> bool:
         family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
     except psutil.NoSuchProcess:
         family = []
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)  # the launcher runs serve.shutdown() and ray.shutdown()
-    except ProcessLookupError:
-        pass
     psutil.wait_procs(family[:1], timeout=60)
     proc.stop(timeout_s=10)  # whatever of the group is still there
     kill_leftovers([p for p in family if p.is_running()], terminate=False)
     for path in (ray_address_file(settings), ray_token_file(settings)):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
-        except FileNotFoundError:
-            pass
     return True
 
 

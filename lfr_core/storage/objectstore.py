@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
 import os
-from datetime import datetime
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import certifi
 import urllib3
 from minio import Minio
+from minio.commonconfig import COMPLIANCE
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
-from minio.commonconfig import COMPLIANCE
 from minio.objectlockconfig import DAYS, GOVERNANCE, ObjectLockConfig
 from minio.retention import Retention
 from minio.versioningconfig import ENABLED, VersioningConfig
@@ -118,11 +119,10 @@ class ObjectStore:
             if bucket != self.settings.bucket_images:
                 self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
             if want_lock:
-                try:
-                    # Governance mode: an admin with the bypass right can still delete (purges must work).
+                # Governance mode: an admin with the bypass right can still delete (purges must work). A
+                # server that accepted the bucket but has no default-retention support refuses; that is fine.
+                with contextlib.suppress(S3Error):
                     self.client.set_object_lock_config(bucket, ObjectLockConfig(GOVERNANCE, 1, DAYS))
-                except S3Error:
-                    pass  # the server accepted the bucket but has no default-retention support
 
     def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream", *,
                   retain_until: datetime | None = None) -> StoredObject:

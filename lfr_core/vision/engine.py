@@ -8,7 +8,7 @@ source-image pixels; alignment uses the padded image, so a face cut by the frame
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import cv2
 import numpy as np

@@ -10,6 +10,7 @@ image input's batch and spatial dimensions are made dynamic.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 from pathlib import Path
 
@@ -98,7 +99,6 @@ def float32_session(path: Path, threads: int = 1):
 
 
 def _release_freed_heap() -> None:
-    try:
+    # Not glibc: the memory is reused by later allocations instead.
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the memory is reused by later allocations instead
-        pass

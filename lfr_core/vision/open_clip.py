@@ -7,8 +7,8 @@ which checks shapes, batching and normalisation only; the identity's version say
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ class OpenCLIPEmbedder:
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ModelError(f"device {device!r} asked for but CUDA is not available; set LFR_VISION__DEVICE=cpu")
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(
+            model, _, _preprocess = open_clip.create_model_and_transforms(
                 arch, pretrained=str(weights) if weights is not None else None, device=device
             )
         except RuntimeError as e:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.vision.errors import ModelError

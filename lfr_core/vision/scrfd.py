@@ -7,8 +7,8 @@ landmark offsets in units of the stride, then NMS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np

@@ -7,8 +7,8 @@ about 1.3x faster per face on CPU than OpenCV DNN here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np

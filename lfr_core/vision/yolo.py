@@ -12,8 +12,8 @@ the box (`Detection.landmarks_estimated`), which makes alignment approximate.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -4,8 +4,8 @@ weights about 3x faster per 640x360 frame on CPU here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np

@@ -29,8 +29,8 @@ from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, ManifestRow, absolute_manifest_uri, parse_manifest
-from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
 from lfr_core.watchlist.purge import copies_prefix
+from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
 from lfr_core.watchlist.threshold import choose_threshold
 from lfr_core.watchlist.vector_index import ensure_hnsw_index
 

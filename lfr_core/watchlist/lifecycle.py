@@ -19,6 +19,7 @@ from lfr_core.db.rows import get_by_id
 from lfr_core.errors import Refused
 from lfr_core.roles import Actor, acting
 
+
 def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
     return get_by_id(conn, "watchlist_versions", version_id, lock=lock)
 

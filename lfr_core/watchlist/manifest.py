@@ -23,7 +23,6 @@ from typing import Any
 
 from lfr_core.config import CATEGORIES
 from lfr_core.errors import InvalidInput
-from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable
 
 COLUMNS = ("subject_ref", "category", "rationale", "image_uri", "provenance", "capture_date")
 

@@ -16,7 +16,6 @@ import posixpath
 import stat
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 

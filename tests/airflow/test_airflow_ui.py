@@ -234,7 +234,7 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
 
             # The safety nets run from the first start: a fresh Airflow lists them unpaused.
             deadline = time.monotonic() + 120
-            while not EXPECTED_DAGS <= set(dags := _dags(page, base)) and time.monotonic() < deadline:
+            while not set(dags := _dags(page, base)) >= EXPECTED_DAGS and time.monotonic() < deadline:
                 time.sleep(2)
             assert {d: dags[d]["is_paused"] for d in EXPECTED_DAGS} == dict.fromkeys(EXPECTED_DAGS, False)
         finally:

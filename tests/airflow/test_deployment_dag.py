@@ -111,7 +111,8 @@ BAD = {
     "unknown category": lambda c: {"manifest_uri": "UNKNOWN"},
     "missing manifest": lambda c: {"manifest_uri": "s3://lfr-sources/staging/does-not-exist/manifest.csv"},
 }
-MESSAGES = {"relative manifest": "is a relative path", "end before start": "window_end must be after window_start", "window in the past": "is in the past",
+MESSAGES = {"relative manifest": "is a relative path", "end before start": "window_end must be after window_start",
+            "window in the past": "is in the past",
             "unknown category": "unknown category 'gang_member'", "missing manifest": "is unreachable"}
 
 

@@ -43,7 +43,7 @@ def test_sweep_deactivates_a_list_active_outside_its_window_and_purges_once_the_
         version = lifecycle.get_version(db, version_id)
         assert version["state"] == "purged"
         assert version["purge_receipt"]["receipt_uri"].startswith("s3://")
-    expired_row = [r for r in _audit(db, active_late) if r["action"] == "watchlist.expired"][0]
+    expired_row = next(r for r in _audit(db, active_late) if r["action"] == "watchlist.expired")
     assert expired_row["details"]["reason"] == "found active outside its window"
     deployment = db.execute("SELECT status FROM deployments WHERE id = %s", (ended_just_now,)).fetchone()
     assert deployment["status"] == "closed"

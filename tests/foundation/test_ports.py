@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_default_ports_are_distinct_and_collide_with_nothing_the_components_open
         monkeypatch.delenv(key)
     ports = _defaults()
     assert len(set(ports.values())) == len(ports), ports
-    low, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+    low, _ = (int(x) for x in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
     for setting, port in ports.items():
         assert port not in THEIR_DEFAULTS, f"{setting}={port} is a port Airflow, Ray or PostgreSQL opens itself"
         assert port not in RAY_WORKER_PORTS, f"{setting}={port} lies in Ray's worker port range"

@@ -124,7 +124,9 @@ def test_services_up_on_a_taken_port_names_the_port(tmp_path, service_env):
 
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
-    [("LFR_DB__PORT", "99999", "less than or equal to 65535"), ("LFR_MATCH__THRESHOLD", "3", "less than or equal to 0.99"), ("LFR_MATCH__THRESHOLD", "-0.5", "greater than or equal to 0.05")],
+    [("LFR_DB__PORT", "99999", "less than or equal to 65535"),
+     ("LFR_MATCH__THRESHOLD", "3", "less than or equal to 0.99"),
+     ("LFR_MATCH__THRESHOLD", "-0.5", "greater than or equal to 0.05")],
 )
 def test_bad_config_value_names_field_and_range(variable, value, expected):
     result = _lfr({variable: value}, "config", "show")

@@ -82,7 +82,8 @@ VARIANTS = {
         "gpu_workers": "{ enabled = false }", "api_server_policy": '"cilium-entity"',
         "airflow_dags_source": '"git-sync"',
         "airflow_git_sync": '{ repo = "ssh://git@git.force.internal/lfr.git", server_cidrs = ["10.40.0.20/32"] }',
-        "ray_gcs_fault_tolerance": '{ redis_address = "redis.force.internal:6379", password_secret_name = "lfr-ray-redis", redis_cidrs = ["10.70.0.5/32"] }',
+        "ray_gcs_fault_tolerance": '{ redis_address = "redis.force.internal:6379", '
+                                   'password_secret_name = "lfr-ray-redis", redis_cidrs = ["10.70.0.5/32"] }',
     },
 }
 

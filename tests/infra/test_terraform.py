@@ -376,7 +376,6 @@ def test_serve_config_yaml_is_a_valid_deploy_config_with_the_fast_path() -> None
     from ray.serve.schema import ServeDeploySchema
 
     from ray_apps.launch import SERVE_FAST_PATH_ENV
-
     from ray_apps.options import AppOptions
 
     config = yaml.safe_load((TF_DIR.parent.parent / "ray_apps" / "serve_config.yaml").read_text())

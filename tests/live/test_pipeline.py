@@ -116,7 +116,7 @@ def test_an_alert_that_cannot_be_stored_is_not_raised_and_the_track_decides_agai
     pipeline = fakes.pipeline()
     frames(pipeline, live, 1)
     fakes.storage_down = outage
-    with pytest.raises(AlertsNotRaised, match="1 alert.s. not raised") as refused:
+    with pytest.raises(AlertsNotRaised, match=r"1 alert.s. not raised") as refused:
         frames(pipeline, live, 1, start=0.2)
     assert refused.value.not_raised == 1 and refused.value.outcome.alerts == [] and fakes.stored == []
     with pytest.raises(AlertsNotRaised):  # same person still in view, storage still down: decided again

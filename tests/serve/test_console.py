@@ -77,7 +77,7 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
             card.get_by_role("button", name="Confirm match").click()
             page.fill("#note", "matches the custody photo; engaging")
             page.click("#decide-ok")
-            decided = page.locator(f"article[data-alert] .status.confirmed")
+            decided = page.locator("article[data-alert] .status.confirmed")
             decided.wait_for()
             assert "engaging" in decided.inner_text() and OPERATOR.name in decided.inner_text()
             page.get_by_role("button", name="Undo").first.click()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -45,9 +46,9 @@ def test_min_replicas_change_and_nothing_else():
 
 
 class FakeApiServer(BaseHTTPRequestHandler):
-    resource = {"metadata": {"name": "lfr-serve", "namespace": "lfr", "resourceVersion": "41"},
+    resource: ClassVar[dict] = {"metadata": {"name": "lfr-serve", "namespace": "lfr", "resourceVersion": "41"},
                 "spec": {"serveConfigV2": SERVE_CONFIG, "rayClusterConfig": {"rayVersion": "2.60.0"}}}
-    seen: list[tuple[str, str, str, dict | None]] = []
+    seen: ClassVar[list[tuple[str, str, str, dict | None]]] = []
     changed_after_read = False  # someone else patches between our read and our patch
 
     def _reply(self, code: int, body: dict) -> None:

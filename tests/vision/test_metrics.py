@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from lfr_core.evaluation.metrics import (det_curve, fnir, fpir, project_false_alerts, rank1, summarise,
-                                         threshold_at_fpir)
+from lfr_core.evaluation.metrics import det_curve, fnir, fpir, project_false_alerts, rank1, summarise, threshold_at_fpir
 from lfr_core.evaluation.run import split_identities
 
 

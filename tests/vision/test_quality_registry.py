@@ -92,18 +92,16 @@ def test_registry_refuses_unknown_backends(with_vision):
 
 def test_registry_names_a_missing_weights_file(with_vision, tmp_path):
     missing = tmp_path / "nope.onnx"
-    with pytest.raises(ModelError, match="nope.onnx"):
+    with pytest.raises(ModelError, match=r"nope\.onnx"):
         build_detector(with_vision(detector="yunet", detector_weights=missing))
-    with pytest.raises(ModelError, match="nope.onnx"):
+    with pytest.raises(ModelError, match=r"nope\.onnx"):
         build_embedder(with_vision(embedder="sface", embedder_weights=missing))
-    with pytest.raises(ModelError, match="nope.onnx"):
+    with pytest.raises(ModelError, match=r"nope\.onnx"):
         build_detector(with_vision(detector="yolo", detector_weights=missing))
 
 
 def test_score_cuts_default_to_the_detectors_own_scale_and_settings_override_them(with_vision, settings, good_face):
-    from lfr_core.vision.registry import detector_scores
-
-    from lfr_core.vision.registry import DETECTOR_SCORES, DETECTORS
+    from lfr_core.vision.registry import DETECTOR_SCORES, DETECTORS, detector_scores
 
     assert DETECTOR_SCORES.keys() == DETECTORS.keys()
     assert detector_scores(with_vision(detector="yunet")) == (0.6, 0.7)

@@ -20,7 +20,7 @@ def draft(db, services, store, face_engine, identities, stage, tmp_path):
     from PIL import Image
 
     Image.new("RGB", (300, 300), (90, 90, 90)).save(blank)
-    rows = subject_rows(identities, 2) + [{"subject_ref": "BAD-noface", "category": "wanted_suspect",
+    rows = [*subject_rows(identities, 2), {"subject_ref": "BAD-noface", "category": "wanted_suspect",
                                            "rationale": "r", "provenance": "p", "capture_date": "",
                                            "path": str(blank)}]
     deployment = make_deployment(db, services)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-
 from psycopg.rows import dict_row
 
 from lfr_core import audit

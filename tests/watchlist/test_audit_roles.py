@@ -49,9 +49,9 @@ def test_the_application_login_is_refused(services, statement):
 @pytest.mark.parametrize("person", ["ada.admin", "aud.auditor", "olly.operator"])
 def test_a_persons_login_is_refused(services, person):
     for statement in ATTEMPTS:
-        with psycopg.connect(sessions.person_dsn(services, person, PASSWORD)) as conn:
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute(statement)
+        with (psycopg.connect(sessions.person_dsn(services, person, PASSWORD)) as conn,
+              pytest.raises(psycopg.errors.InsufficientPrivilege)):
+            conn.execute(statement)
 
 
 def test_it_owns_nothing_and_appends_only_through_the_function(services):

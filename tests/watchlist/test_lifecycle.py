@@ -40,7 +40,8 @@ def test_build_rejects_bad_entries_with_reasons(db, services, store, face_engine
     tiny = tmp_path / "tiny.jpg"
     face = Image.open(identities[next(iter(identities))][0].path).convert("RGB")
     face.resize((48, int(48 * face.height / face.width))).save(tiny)
-    rows = subject_rows(identities, 3) + [
+    rows = [
+        *subject_rows(identities, 3),
         {"subject_ref": "BAD-uri", "category": "wanted_suspect", "rationale": "r", "provenance": "p",
          "capture_date": "", "image_uri": "s3://lfr-sources/custody/does-not-exist.jpg"},
         {"subject_ref": "BAD-bytes", "category": "wanted_suspect", "rationale": "r", "provenance": "p",

@@ -13,9 +13,9 @@ import pytest
 from lfr_core import alerts, deployments, orchestration, reports, sweeps
 from lfr_core.alerts import NewAlert
 from lfr_core.cancellation import cancel_deployment
-from lfr_core.roles import SYSTEM
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation.metrics import threshold_at_fpir
+from lfr_core.roles import SYSTEM
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
@@ -233,7 +233,7 @@ def test_purge_keeps_what_a_pending_alert_needs_until_it_is_decided(db, services
 
 
 def test_retention_releases_a_kept_watchlist_image(db, services, store, face_engine, identities, stage):
-    _, version, entry, alert = _live_list_with_pending_alert(db, services, store, face_engine, identities, stage)
+    _, version, entry, _alert = _live_list_with_pending_alert(db, services, store, face_engine, identities, stage)
     purge(db, store, services, version["id"], ADMIN, reason="window ended")
     later = datetime.now(UTC) + timedelta(days=services.alerts.retention_days + 1)
     alerts.delete_expired(db, store, services.alerts.retention_days, SYSTEM, now=later)
@@ -269,9 +269,9 @@ def test_show_diff_and_keys_read_as_tables_without_json(services, identities, st
     rows = subject_rows(identities, 2)
     first = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", stage(rows), "--json",
                           actor="pat.planner"))
-    second = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", stage(rows[:1] + [
-        {"subject_ref": "NOFACE-2", "category": "wanted_suspect", "rationale": "r", "provenance": "p",
-         "capture_date": "", "path": str(blank)}]), "--json", actor="pat.planner"))
+    second = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", stage([
+        *rows[:1], {"subject_ref": "NOFACE-2", "category": "wanted_suspect", "rationale": "r", "provenance": "p",
+                    "capture_date": "", "path": str(blank)}]), "--json", actor="pat.planner"))
 
     shown = lfr("watchlist", "show", second["id"], actor="aud.auditor")
     assert shown.returncode == 0 and not shown.stdout.lstrip().startswith("{")

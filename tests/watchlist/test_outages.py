@@ -9,9 +9,9 @@ import time
 
 import pytest
 
+from lfr_core.config import get_settings
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from lfr_core.config import get_settings
 from tests.conftest import PLANNER, free_port, make_deployment, signed_in_env
 from tests.watchlist.conftest import subject_rows
 

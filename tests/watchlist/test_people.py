@@ -184,9 +184,8 @@ def test_an_operators_credentials_cannot_write_what_the_cli_would_refuse(db, ser
         ("SELECT public.lfr_add_person('mallory', ARRAY['admin'], 'SCRAM-SHA-256$4096:x$y:z')", None),
     ]
     for query, params in refused:
-        with direct(services, "olly.operator") as conn:
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute(query, params)
+        with direct(services, "olly.operator") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(query, params)
     assert lifecycle.get_version(db, version["id"])["state"] == "draft"
     db.rollback()
 
