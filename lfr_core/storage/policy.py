@@ -19,7 +19,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from lfr_core.audit_checkpoints import PREFIX as CHECKPOINTS
 from lfr_core.config import S3Settings
 
 READ = ("s3:GetObject", "s3:GetObjectVersion")
@@ -28,6 +27,8 @@ WRITE = ("s3:PutObject",)
 DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
 RETAIN = ("s3:PutObjectRetention",)
 LIST = ("s3:ListBucket", "s3:ListBucketVersions")
+# Where the audit checkpoints are written in the reports bucket (lfr_core/audit_checkpoints.py writes there).
+CHECKPOINTS = "audit-checkpoints/"
 
 
 def application_policy(s3: S3Settings) -> dict[str, Any]:
