@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
 
 from lfr_core import sessions
 from lfr_core.db.connection import admin_dsn
 from tests.conftest import PASSWORD
+
+ATTACK_PLACE = "Attack Street"  # the place of every deployment these tests forge
 
 
 def direct(settings, name: str) -> psycopg.Connection:
@@ -34,10 +37,10 @@ def a_deployment(settings, *, status: str = "planned", starts_in_s: float = -360
             """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
                                         authorising_officer, allowed_categories, threshold, created_by, status,
                                         cancel_reason)
-               VALUES ('Attack Street', 'test', 'test', 'INT-X', now() + make_interval(secs => %s),
+               VALUES (%s, 'test', 'test', 'INT-X', now() + make_interval(secs => %s),
                        now() + make_interval(secs => %s), 'Supt X', '{wanted_suspect}', 0.4, 'pat.planner', %s,
                        CASE WHEN %s = 'cancelled' THEN 'test' END)
-               RETURNING id""", (starts_in_s, starts_in_s + length_s, status, status)).fetchone()["id"]
+               RETURNING id""", (ATTACK_PLACE, starts_in_s, starts_in_s + length_s, status, status)).fetchone()["id"]
         for name in operators:
             conn.execute("INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) "
                          "VALUES (%s, %s, 'operator', 'pat.planner')", (dep, name))
@@ -58,3 +61,17 @@ def a_version(settings, deployment_id: str, state: str, *, built_by: str = "pat.
                        CASE WHEN %s::text IS NULL THEN NULL ELSE 'c' END)
                RETURNING id""",
             (deployment_id, number, state, built_by, approved_by, approved_by, approved_by)).fetchone()["id"])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def attack_rows_retired(services) -> Iterator[None]:
+    """The states these tests forge (a list "approved" by its builder, inside its window) are ones the platform
+    rightly refuses to act on; once a module is done they are retired (cancelled, purged) so that another
+    test's sweep over every deployment does not trip on them."""
+    yield
+    with superuser(services) as conn, conn.transaction():
+        conn.execute("SET LOCAL session_replication_role = replica")  # a clean-up, not a decision to audit
+        conn.execute("""UPDATE watchlist_versions SET state = 'purged' WHERE deployment_id IN (
+                            SELECT id FROM deployments WHERE place = %s)""", (ATTACK_PLACE,))
+        conn.execute("UPDATE deployments SET status = 'cancelled', cancel_reason = 'test' WHERE place = %s",
+                     (ATTACK_PLACE,))
