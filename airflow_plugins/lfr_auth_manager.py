@@ -1,5 +1,5 @@
 """Airflow's sign-in against the platform's own identity: `[core] auth_manager = lfr_auth_manager.LfrAuthManager`
-(lfr_core/services/airflow_service.py sets it).
+(lfr_ops/local_stack/airflow_service.py sets it).
 
 Airflow's users are the platform's people (lfr_core/people.py), under their own names:
 

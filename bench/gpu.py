@@ -28,9 +28,9 @@ FACES_PER_FRAME = 4  # a busy street camera; random-weight YOLO finds no real fa
 
 
 def clip_frames_and_crops(shared: Path, n_frames: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    from lfr_core.feed import frames as video_frames
     from lfr_core.vision.aligner import SFaceAligner
     from lfr_core.vision.yunet import YuNetDetector, default_weights
+    from lfr_ops.feed import frames as video_frames
 
     frames = list(itertools.islice(video_frames(str(shared / "data/video/short_hamilton_clip.mp4"), fps=30.0), n_frames))
     detector, aligner = YuNetDetector(default_weights()), SFaceAligner()

@@ -133,7 +133,7 @@ def to_640x360(image: np.ndarray) -> np.ndarray:
 
 def load_frames(shared: Path) -> tuple[list[bytes], list[bytes]]:
     """The clip (640x360, 10 of its 30 frames a second) and the crowd photos as 640x360 frames, JPEG quality 85."""
-    from lfr_core.feed import frames
+    from lfr_ops.feed import frames
 
     video = [cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
              for frame in frames(str(shared / "data/video/short_hamilton_clip.mp4"), fps=10.0)]
@@ -440,7 +440,7 @@ def main() -> None:
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
     from lfr_core.matching.matcher import ExactMatcher
-    from lfr_core.services import manager
+    from lfr_ops.local_stack import manager
 
     console = Console(stderr=True)
     settings = get_settings()

@@ -70,7 +70,7 @@ def main() -> None:
     from rich.table import Table
 
     from lfr_core.config import get_settings
-    from lfr_core.services import manager
+    from lfr_ops.local_stack import manager
 
     settings = get_settings()
     manager.up(settings)

@@ -40,10 +40,10 @@ def p95(values: list[float]) -> float:
 
 
 def bench_build(conn, store, settings, n_identities: int) -> dict:
-    from lfr_core.demo_data import labelled_faces, stage_custody_manifest
     from lfr_core.roles import SYSTEM
     from lfr_core.vision.engine import build_engine
     from lfr_core.watchlist.build import build_version
+    from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
     from tests.conftest import make_deployment
 
     faces = labelled_faces(settings, ("deepface", "ageitgey", "orl", "yale", "johns", "celeb5"))
@@ -181,8 +181,8 @@ def main() -> None:
     setup_env()
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
-    from lfr_core.services import manager
     from lfr_core.storage.objectstore import ObjectStore
+    from lfr_ops.local_stack import manager
 
     settings = get_settings()
     console = Console()

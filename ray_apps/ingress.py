@@ -65,7 +65,7 @@ from ray_apps.public_routes import PublicRoutes
 log = logging.getLogger("ray.serve")
 
 SERVICE_ACTOR = Actor("lfr-serve", SYSTEM.role)
-# Marks the one 503 that means "sent too fast" rather than "a service is down" (lfr_core/feed.py reads it).
+# Marks the one 503 that means "sent too fast" rather than "a service is down" (lfr_ops/feed.py reads it).
 BACKPRESSURE_HEADER = "X-LFR-Backpressure"
 IMAGE_TYPES = frames.IMAGE_TYPES
 

@@ -130,7 +130,7 @@ def service_env(lfr_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="session")
 def services(service_env: dict[str, str]) -> Iterator[Settings]:
     """PostgreSQL and S3 up, schema migrated, buckets created."""
-    from lfr_core.services import manager
+    from lfr_ops.local_stack import manager
 
     settings = get_settings()
     manager.up(settings)
@@ -164,7 +164,7 @@ def store(services):
 def own_reports_bucket(settings: Settings) -> Settings:
     """Settings whose reports bucket is a fresh object-locked one: made with the S3 admin key (the platform's key
     may not make buckets) and granted to the platform's key as its reports bucket is."""
-    from lfr_core.services.s3server import EmbeddedS3
+    from lfr_ops.local_stack.s3server import EmbeddedS3
 
     bucket = f"lfr-ckpt-{uuid.uuid4().hex[:12]}"
     server = EmbeddedS3.from_settings(settings)

@@ -1,7 +1,7 @@
 """Where the embedded PostgreSQL server keeps its files, and the DSNs it serves.
 
 The database layer reads this to connect to the embedded default; the local stack
-(lfr_core/services/postgres.py) builds on it to run the server. Keeping it here is what lets the database
+(lfr_ops/local_stack/postgres.py) builds on it to run the server. Keeping it here is what lets the database
 layer connect without importing the tooling that starts the server.
 """
 

@@ -5,7 +5,7 @@ The buckets are made (versioned, object-locked where needed) by another identity
 production, the embedded stand-in's admin key under LFR_HOME locally. Were the platform's key allowed bucket
 configuration, whoever holds it could suspend versioning, attach a bucket policy that locks the platform out
 of its reports, or set lifecycle rules that expire what it keeps. The same document is attached to the key in
-both places: the stand-in (`lfr_core.services.s3_guard`) evaluates it, and `infra/terraform/object_store.tf`
+both places: the stand-in (`lfr_ops.local_stack.s3_guard`) evaluates it, and `infra/terraform/object_store.tf`
 renders it for the force's store (a test checks that the two agree).
 
 Deletion is granted where the platform purges (watchlist images and snapshots, alert crops) and nowhere in the

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from lfr_core.config import AirflowSettings, get_settings
-from lfr_core.demo_ui import AirflowAs, wait
+from lfr_ops.demo.ui import AirflowAs, wait
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.browser import launch, needs_chromium, screenshot
 
@@ -24,7 +24,7 @@ EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_
 
 @pytest.fixture(scope="module")
 def airflow_running(services):
-    from lfr_core.services import airflow_service
+    from lfr_ops.local_stack import airflow_service
     from tests.conftest import add_people
 
     add_people(services)  # Airflow's users are the platform's people, signed in with their platform passwords
@@ -42,7 +42,7 @@ def airflow_running(services):
 
 
 def _healthy_status(settings) -> dict:
-    from lfr_core.services import airflow_service
+    from lfr_ops.local_stack import airflow_service
 
     status = airflow_service.status(settings)
     for _ in range(30):  # a loaded machine can delay the scheduler's heartbeat past the health threshold
@@ -68,7 +68,7 @@ def _wait_for(fetch, done, timeout_s: float, what: str):
 
 
 def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
-    from lfr_core.demo_data import labelled_faces
+    from lfr_ops.demo.data import labelled_faces
 
     faces = sorted(labelled_faces(settings).items())[:n]
     rows = [{"subject_ref": f"RA-{i:03d}", "category": "wanted_by_court", "rationale": "warrant issued by the court",
@@ -80,8 +80,8 @@ def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
 
 def _trigger(planner, settings, place: str, **conf_overrides) -> str:
     from lfr_core import orchestration
-    from lfr_core.demo_data import stage_custody_manifest
     from lfr_core.storage.objectstore import ObjectStore
+    from lfr_ops.demo.data import stage_custody_manifest
     from tests.conftest import AUTHORISER
 
     manifest = stage_custody_manifest(ObjectStore(settings), settings, _subjects(settings), f"ui-{uuid.uuid4().hex[:8]}")
@@ -107,7 +107,7 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
 
     settings = airflow_running
     base = _healthy_status(settings)["address"]
-    planner_as = AirflowAs(settings, PLANNER.name, PASSWORD)  # Airflow's REST API as the planner (lfr_core/demo_ui.py)
+    planner_as = AirflowAs(settings, PLANNER.name, PASSWORD)  # Airflow's REST API as the planner (lfr_ops/demo/ui.py)
     planner = planner_as.api
     run_id = _trigger(planner_as, services, "Required Actions Square")
     hitl = f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances/approve_watchlist/-1/hitlDetails"
@@ -183,7 +183,7 @@ def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_r
     from playwright.sync_api import sync_playwright
 
     from lfr_core import audit_checkpoints, audit_overview
-    from lfr_core.services import airflow_service
+    from lfr_ops.local_stack import airflow_service
     from tests.conftest import ADMIN, PASSWORD, PLANNER
 
     settings = airflow_running

@@ -11,8 +11,8 @@ import pytest
 from minio.error import S3Error
 
 from lfr_core.config import Settings
-from lfr_core.services.s3server import EmbeddedS3
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import free_port
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from lfr_core.config import Settings
-from lfr_core.services import airflow_service
-from lfr_core.services.process import ServiceError, require_free_port
+from lfr_ops.local_stack import airflow_service
+from lfr_ops.local_stack.process import ServiceError, require_free_port
 
 # Ports the components open on their own defaults: Airflow's API server and log servers, Ray's GCS,
 # dashboard, client server, dashboard agent and Serve gRPC, PostgreSQL's default.

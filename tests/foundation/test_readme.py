@@ -6,8 +6,8 @@ import re
 
 import typer.main
 
-from lfr_core.cli.main import app
 from lfr_core.config import PROJECT_ROOT
+from lfr_ops.cli.main import app
 
 
 def readme_commands(text: str) -> set[tuple[str, ...]]:

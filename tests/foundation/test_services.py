@@ -16,8 +16,8 @@ from psycopg.rows import dict_row
 from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.db.harden import migrate_with_roles
 from lfr_core.db.migrate import applied_migrations, available_migrations, migrate
-from lfr_core.services import manager
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_ops.local_stack import manager
 
 
 def test_pgvector_round_trip_with_hnsw_cosine_query(services):
@@ -79,7 +79,7 @@ def _lfr(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     import os
 
     return subprocess.run(
-        [sys.executable, "-m", "lfr_core.cli.main", *args],
+        [sys.executable, "-m", "lfr_ops.cli.main", *args],
         capture_output=True, text=True, env={**os.environ, **env}, timeout=180,
     )
 

@@ -19,9 +19,9 @@ from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.matcher import ExactMatcher
 from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.roles import SYSTEM
-from lfr_core.services.postgres import EmbeddedPostgres
-from lfr_core.services.s3server import EmbeddedS3
 from lfr_core.storage.objectstore import ObjectStoreUnavailable
+from lfr_ops.local_stack.postgres import EmbeddedPostgres
+from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.live.test_pipeline import DIM, FRAME, WANTED, Fakes
 

@@ -1,5 +1,5 @@
 """Airflow's accounts are the platform's people (issue 25 item 6), against Airflow started as the project
-starts it (lfr_core/services/airflow_service.py), on free ports beside anyone else's.
+starts it (lfr_ops/local_stack/airflow_service.py), on free ports beside anyone else's.
 
 What was done before: another OS account read every Airflow password from a 0644 file and signed in as an
 authoriser; a disabled admin triggered a run with the account Airflow still had; the NOLOGIN owner role was
@@ -19,7 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from lfr_core import people, sessions
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, database_dsn
-from lfr_core.demo_ui import wait
+from lfr_ops.demo.ui import wait
 from tests.conftest import (
     ADMIN,
     AUDITOR,
@@ -38,7 +38,7 @@ SUBJECT_PREFIX = "SECREF-"
 
 @pytest.fixture(scope="module")
 def airflow(services):
-    from lfr_core.services import airflow_service
+    from lfr_ops.local_stack import airflow_service
 
     ports = {"LFR_AIRFLOW__PORT": str(free_port()), "LFR_AIRFLOW__LOG_SERVER_PORT": str(free_port()),
              "LFR_AIRFLOW__TRIGGERER_LOG_SERVER_PORT": str(free_port())}
@@ -176,7 +176,7 @@ def test_a_platform_sign_in_token_is_exchanged_for_an_airflow_token_of_the_same_
 
 
 def _subjects(settings) -> list[dict[str, str]]:
-    from lfr_core.demo_data import labelled_faces
+    from lfr_ops.demo.data import labelled_faces
 
     faces = sorted(labelled_faces(settings).items())[:2]
     rows = [{"subject_ref": f"{SUBJECT_PREFIX}{i:03d}", "category": "wanted_by_court", "rationale": "warrant",
@@ -192,8 +192,8 @@ def test_a_builds_task_log_and_result_carry_counts_and_reasons_not_subjects(airf
     from datetime import UTC, datetime, timedelta
 
     from lfr_core import orchestration
-    from lfr_core.demo_data import stage_custody_manifest
     from lfr_core.storage.objectstore import ObjectStore
+    from lfr_ops.demo.data import stage_custody_manifest
 
     manifest = stage_custody_manifest(ObjectStore(airflow), airflow, _subjects(airflow), f"sec-{uuid.uuid4().hex[:8]}")
     start = datetime.now(UTC) + timedelta(hours=2)
@@ -222,7 +222,7 @@ def test_a_builds_task_log_and_result_carry_counts_and_reasons_not_subjects(airf
 
 @pytest.mark.slow
 def test_the_stacks_files_are_its_owners_alone_and_hold_no_password(airflow):
-    from lfr_core.services import airflow_service
+    from lfr_ops.local_stack import airflow_service
 
     home = airflow_service.airflow_home(airflow)
     assert (home / "airflow.db").is_file() and (home / "airflow.cfg").is_file() and (home / "logs").is_dir()

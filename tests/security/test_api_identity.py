@@ -32,10 +32,10 @@ from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
 from lfr_core import apikeys, people, sessions, tokens
-from lfr_core.cli.main import app as cli
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.errors import Refused
+from lfr_ops.cli.main import app as cli
 from tests.conftest import ADMIN, OPERATOR, PASSWORD, free_port, make_deployment
 from tests.serve.conftest import serve_app
 
@@ -458,7 +458,7 @@ def test_lfr_feed_exits_4_naming_postgresql_when_the_real_ingress_cannot_reach_i
     """The real ingress with PostgreSQL stopped: the stream is closed (4503) or its frames answered 503,
     either way naming PostgreSQL; with PostgreSQL back, the same feed is refused by the rules (exit 3: this
     deployment has no active list), not reported as an outage."""
-    from lfr_core.services.postgres import EmbeddedPostgres
+    from lfr_ops.local_stack.postgres import EmbeddedPostgres
 
     def run():
         return CliRunner().invoke(cli, ["feed", "--deployment", camera["deployment"], "--source", str(frames_dir),

@@ -339,8 +339,8 @@ def test_a_mirror_in_a_bucket_is_read_and_written(chain, view, own):  # noqa: F8
 def test_the_cli_names_the_rewritten_approval_and_the_deleted_checkpoint(chain, view, own, monkeypatch):  # noqa: F811
     from typer.testing import CliRunner
 
-    from lfr_core.cli import audit_cmd
-    from lfr_core.cli.main import app
+    from lfr_ops.cli import audit_cmd
+    from lfr_ops.cli.main import app
 
     approval = _decide(chain, AUTHORISER, "watchlist.approved", built_by=PLANNER.name)
     key = _checkpoint(chain, view, own)

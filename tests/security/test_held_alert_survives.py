@@ -30,7 +30,7 @@ from lfr_core import alerts, sessions
 from lfr_core.db.connection import connect
 from lfr_core.errors import Refused
 from lfr_core.roles import SYSTEM, Actor, acting
-from lfr_core.services.s3server import EmbeddedS3
+from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import PASSWORD
 from tests.serve import conftest as serve_fixtures
 

@@ -33,9 +33,9 @@ from minio.versioningconfig import SUSPENDED, VersioningConfig
 
 from lfr_core import audit, audit_checkpoints
 from lfr_core.db.connection import connect
-from lfr_core.services.s3_guard import Request, lock_refusal
-from lfr_core.services.s3server import EmbeddedS3
 from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
+from lfr_ops.local_stack.s3_guard import Request, lock_refusal
+from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import free_port
 
 

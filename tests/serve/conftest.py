@@ -13,9 +13,9 @@ import pytest
 
 from lfr_core import apikeys
 from lfr_core.db.connection import connect
-from lfr_core.demo_data import labelled_faces, stage_custody_manifest
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
+from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
 from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PASSWORD, PLANNER, free_port, make_deployment, wait_until
 
 MIRANDA = "SUBJ-lin-manuel-miranda"

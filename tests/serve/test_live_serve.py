@@ -357,7 +357,7 @@ def test_lfr_feed_streams_the_clip_and_prints_a_json_summary(streamed, serve_url
 
     from typer.testing import CliRunner
 
-    from lfr_core.cli.main import app
+    from lfr_ops.cli.main import app
 
     result = CliRunner().invoke(app, [
         "feed", "--deployment", str(live["deployment"]["id"]), "--source", str(shared_dir / VIDEO), "--fps", "10",
@@ -396,7 +396,7 @@ def test_the_frame_stream_checks_its_key_and_each_frame(serve_url, live, shared_
 def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shared_dir):
     from typer.testing import CliRunner
 
-    from lfr_core.cli.main import app
+    from lfr_ops.cli.main import app
 
     result = CliRunner().invoke(app, [
         "feed", "--deployment", str(live["idle"]["id"]), "--source", str(shared_dir / "data" / "crowd"),
@@ -497,8 +497,8 @@ def test_every_view_of_an_alert_list_or_face_image_is_logged_with_its_reason(str
 def test_an_outage_behind_the_ingress_answers_503_with_retry_after(streamed, serve_url, live, services, people):
     """The object store down: the alert's images answer 503 naming it (not 500), and once it is back the
     same crop is served again. PostgreSQL down: the alert list answers 503 naming it."""
-    from lfr_core.services.postgres import EmbeddedPostgres
-    from lfr_core.services.s3server import EmbeddedS3
+    from lfr_ops.local_stack.postgres import EmbeddedPostgres
+    from lfr_ops.local_stack.s3server import EmbeddedS3
 
     op = people["operator"]
     alerts_url = f"{serve_url}/v1/deployments/{live['deployment']['id']}/alerts"

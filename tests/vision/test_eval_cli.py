@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from lfr_core.cli import eval_cmd
+from lfr_ops.cli import eval_cmd
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import cv2
 import numpy as np
 import pytest
 
-from lfr_core.feed import frames
 from lfr_core.vision import sface, yunet
 from lfr_core.vision.aligner import SFaceAligner, similarity_matrix
 from lfr_core.vision.onnx_fp32 import _dequantize
+from lfr_ops.feed import frames
 
 
 @pytest.fixture(scope="module")

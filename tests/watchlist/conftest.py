@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from lfr_core.demo_data import labelled_faces, stage_custody_manifest
+from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
 
 _names = itertools.count()
 

@@ -30,7 +30,7 @@ def small_manifest(tmp_path, shared_dir):
 
 def test_recorded_calibration_drives_the_report_projection(services, db, small_manifest, face_engine):
     result = subprocess.run(
-        [sys.executable, "-m", "lfr_core.cli.main", "eval", "--manifest", str(small_manifest), "--json",
+        [sys.executable, "-m", "lfr_ops.cli.main", "eval", "--manifest", str(small_manifest), "--json",
          "--holdout-share", "0.34", "--record"],
         capture_output=True, text=True, timeout=300, env={**os.environ, **signed_in_env(services, "ada.admin")})
     assert result.returncode == 0, result.stderr

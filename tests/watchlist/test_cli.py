@@ -18,7 +18,7 @@ def lfr(*args: str, actor: str | None = None) -> subprocess.CompletedProcess[str
     env = {**os.environ, "LFR_IDENTITY__SESSION_FILE": os.devnull + ".none"}
     if actor:
         env.update(signed_in_env(get_settings(), actor))
-    return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lfr_ops.cli.main", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
 

@@ -11,7 +11,7 @@ from tests.conftest import make_deployment, signed_in_env
 
 
 def lfr(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lfr_ops.cli.main", *args], capture_output=True, text=True,
                           env={**os.environ, **signed_in_env(get_settings(), "olly.operator")}, timeout=120)
 
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from lfr_core import alerts
 from lfr_core.alerts import NewAlert
 from lfr_core.roles import SYSTEM
-from lfr_core.services.s3server import EmbeddedS3
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import history, purge
+from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import ADMIN, OPERATOR
 from tests.watchlist.test_new_user import _live_list
 

@@ -17,7 +17,7 @@ from tests.watchlist.conftest import subject_rows
 
 
 def lfr_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lfr_core.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lfr_ops.cli.main", *args], capture_output=True, text=True,
                           env={**os.environ, **signed_in_env(get_settings(), "ada.admin"), **env}, timeout=120)
 
 
@@ -60,7 +60,7 @@ def test_a_database_lost_mid_command_exits_4_with_one_line(capsys):
     import psycopg
     import typer
 
-    from lfr_core.cli.common import domain_errors
+    from lfr_ops.cli.common import domain_errors
 
     with pytest.raises(typer.Exit) as stopped, domain_errors():
         raise psycopg.errors.AdminShutdown("terminating connection due to administrator command\nmore detail")

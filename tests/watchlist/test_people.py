@@ -12,12 +12,12 @@ from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
 from lfr_core import deployments, people, sessions
-from lfr_core.cli.main import app
 from lfr_core.config import get_settings
 from lfr_core.errors import Refused
 from lfr_core.roles import Actor
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
+from lfr_ops.cli.main import app
 from tests.airflow.rows import insert_alert, insert_deployment, insert_version
 from tests.conftest import ADMIN, AUTHORISER, PASSWORD, PLANNER, make_deployment, signed_in_env
 from tests.watchlist.conftest import subject_rows

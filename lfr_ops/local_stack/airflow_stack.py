@@ -4,7 +4,7 @@ into a file) and starts both log servers on every interface. Here the API server
 platform (airflow_plugins/lfr_auth_manager.py), the scheduler and triggerer start no log server of their own,
 and the two log servers are run apart on 127.0.0.1.
 
-Run by lfr_core/services/airflow_service.py as `python -m lfr_core.services.airflow_stack` with Airflow's
+Run by lfr_ops/local_stack/airflow_service.py as `python -m lfr_ops.local_stack.airflow_stack` with Airflow's
 environment. Everything it starts inherits umask 077, so AIRFLOW_HOME (airflow.cfg with its JWT secret,
 airflow.db with every run's conf, the task logs) is its owner's alone. SIGINT to the group stops every
 component (as standalone did); one that dies stops the others, so a half-running Airflow never reports healthy.

@@ -1,4 +1,4 @@
-"""`python -m lfr_core.services.s3_durable`: moto's S3 server, made durable for the embedded default.
+"""`python -m lfr_ops.local_stack.s3_durable`: moto's S3 server, made durable for the embedded default.
 
 moto keeps buckets and objects in memory. This process runs the same server and writes what each change
 touched to `--state` before answering it: one file per key (every version of it, delete markers included)
@@ -168,7 +168,7 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
-    from lfr_core.services.s3_guard import Guard, Key
+    from lfr_ops.local_stack.s3_guard import Guard, Key
 
     admin = json.loads(opts.admin_key.read_text())
     keys = [Key("admin", admin["access_key"], admin["secret_key"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lfr_core.config import Settings
-from lfr_core.services import airflow_service, serve_service
+from lfr_ops.local_stack import airflow_service, serve_service
 
 
 def up(settings: Settings, *, airflow: bool, serve: bool) -> dict[str, bool]:

@@ -6,8 +6,8 @@ import typer
 from rich.table import Table
 
 from lfr_core import alerts, apikeys, consultations
-from lfr_core.cli.common import console, domain_errors, emit, load_settings, signed_in
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
 apikey = typer.Typer(no_args_is_help=True, help="Camera keys for the live service: they only post frames "
                                                 "(stored as sha256 only)")

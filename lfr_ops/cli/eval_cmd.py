@@ -170,9 +170,9 @@ def register(app: typer.Typer) -> None:
 
 def _record(res: dict, arrays: dict) -> int:
     """Stored as the signed-in admin: the calibration sets thresholds, so it is audited."""
-    from lfr_core.cli.common import domain_errors, fail, signed_in
     from lfr_core.config import get_settings
     from lfr_core.evaluation import calibration
+    from lfr_ops.cli.common import domain_errors, fail, signed_in
 
     with domain_errors(), signed_in(get_settings(), "admin") as (conn, actor):
         try:

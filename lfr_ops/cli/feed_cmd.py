@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lfr_core.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, console, emit, fail, load_settings
-from lfr_core.feed import Feed, FeedError, frame_count
+from lfr_ops.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, console, emit, fail, load_settings
+from lfr_ops.feed import Feed, FeedError, frame_count
 
 
 def feed(

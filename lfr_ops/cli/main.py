@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lfr_core.cli import (
+from lfr_ops.cli import (
     alert_cmd,
     audit_cmd,
     config_cmd,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from lfr_core.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
 from lfr_core.db.connection import DatabaseUnavailable, connect
 from lfr_core.db.harden import migrate_with_roles
 from lfr_core.db.migrate import MigrationError, applied_migrations, available_migrations
+from lfr_ops.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
 
 db = typer.Typer(no_args_is_help=True, help="Database schema")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lfr_core.cli.common import emit, load_settings
+from lfr_ops.cli.common import emit, load_settings
 
 config = typer.Typer(no_args_is_help=True, help="Inspect configuration")
 

@@ -17,7 +17,7 @@ import httpx
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
-from lfr_core.services.process import (
+from lfr_ops.local_stack.process import (
     ManagedProcess,
     ServiceError,
     kill_leftovers,

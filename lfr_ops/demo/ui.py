@@ -23,7 +23,7 @@ class AirflowAs:
     (Airflow checks it with PostgreSQL: airflow_plugins/lfr_auth_manager.py)."""
 
     def __init__(self, settings: Settings, user: str, password: str) -> None:
-        from lfr_core.services import airflow_service
+        from lfr_ops.local_stack import airflow_service
 
         self.base = airflow_service.status(settings)["address"]
         token = httpx.post(f"{self.base}/auth/token", json={"username": user, "password": password}, timeout=30)

@@ -1,5 +1,5 @@
 """Airflow for `lfr services up --airflow`: scheduler, DAG processor, triggerer, API server and both log
-servers on 127.0.0.1 (lfr_core/services/airflow_stack.py, in place of `airflow standalone`), with a SQLite
+servers on 127.0.0.1 (lfr_ops/local_stack/airflow_stack.py, in place of `airflow standalone`), with a SQLite
 metadata DB under LFR_HOME/airflow, this project's `dags/` and `airflow_plugins/`, and the LFR_* environment
 passed through so tasks reach the same PostgreSQL and S3.
 
@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
-from lfr_core.services.process import (
+from lfr_ops.local_stack.process import (
     ManagedProcess,
     ServiceError,
     kill_leftovers,
@@ -160,7 +160,7 @@ def _healthy(port: int) -> bool:
 
 
 def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> bool:
-    """Start Airflow (lfr_core/services/airflow_stack.py) and wait until the API server and scheduler report
+    """Start Airflow (lfr_ops/local_stack/airflow_stack.py) and wait until the API server and scheduler report
     healthy.
 
     Returns False if it was already running."""
@@ -173,7 +173,7 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> bool:
     home = make_private(settings)
     _private_log(proc)
     log_offset = proc.log_file.stat().st_size
-    pid = proc.start([sys.executable, "-m", "lfr_core.services.airflow_stack"], env=environment(settings), cwd=home)
+    pid = proc.start([sys.executable, "-m", "lfr_ops.local_stack.airflow_stack"], env=environment(settings), cwd=home)
     process = psutil.Process(pid)
     deadline = time.monotonic() + timeout_s
     if not wait_for_port(HOST, port, timeout_s, proc=process):

@@ -5,7 +5,7 @@ ahead; it builds the watchlist from custody images; an authoriser approves the d
 Actions; at window start the DAG activates it; a camera feed streams through Ray Serve and alerts are
 raised; an operator decides them through the console's API and records the outcome; at window end the
 DAG expires and purges the list and publishes the transparency report and the public record. Every step
-reads and writes the real services, through the calls the interfaces make (lfr_core/demo_ui.py).
+reads and writes the real services, through the calls the interfaces make (lfr_ops/demo/ui.py).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import cv2
 from lfr_core import apikeys, audit, deployments, orchestration, people
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
-from lfr_core.demo_data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
 from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_ops.demo.data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
 
 PLANNER = Actor("pc.planner", "planner")
 AUTHORISER = Actor("supt.authoriser", "authoriser")
@@ -151,7 +151,7 @@ def password_of(settings: Settings, name: str) -> str:
 def ensure_airflow(settings: Settings) -> None:
     """Airflow running; the demo's people sign in to it as they are in the database (nothing to restart for
     people added since it started)."""
-    from lfr_core.services import airflow_service
+    from lfr_ops.local_stack import airflow_service
 
     airflow_service.start(settings)
 

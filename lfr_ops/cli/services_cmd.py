@@ -7,10 +7,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
 from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.services import manager
-from lfr_core.services.process import ServiceError
+from lfr_ops.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
+from lfr_ops.local_stack import manager
+from lfr_ops.local_stack.process import ServiceError
 
 services = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local services")
 
@@ -51,7 +51,7 @@ def up(
     settings = load_settings()
     with cli_errors((ServiceError, EXIT_UNAVAILABLE), (DatabaseUnavailable, EXIT_UNAVAILABLE)):
         result = manager.up(settings)
-        from lfr_core.services import extra
+        from lfr_ops.local_stack import extra
 
         result["started"].update(extra.up(settings, airflow=airflow, serve=serve))
         report = manager.status(settings)

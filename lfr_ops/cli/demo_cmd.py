@@ -1,4 +1,4 @@
-"""`lfr demo`: the main job on the embedded default, end to end (see lfr_core.demo)."""
+"""`lfr demo`: the main job on the embedded default, end to end (see lfr_ops.demo.story)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 import httpx
 import typer
 
-from lfr_core import demo, demo_ui
-from lfr_core.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, cli_errors, console, load_settings
 from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.demo_data import choose_demo_data
-from lfr_core.feed import Feed, FeedError
-from lfr_core.services import airflow_service, manager, serve_service
-from lfr_core.services.process import ServiceError
+from lfr_ops.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, cli_errors, console, load_settings
+from lfr_ops.demo import story, ui
+from lfr_ops.demo.data import choose_demo_data
+from lfr_ops.feed import Feed, FeedError
+from lfr_ops.local_stack import airflow_service, manager, serve_service
+from lfr_ops.local_stack.process import ServiceError
 
 
 def run_demo(
@@ -32,7 +32,7 @@ def run_demo(
     settings = load_settings()
     errors = ((ServiceError, EXIT_UNAVAILABLE), (DatabaseUnavailable, EXIT_UNAVAILABLE), (FileNotFoundError, 2),
               (TimeoutError, EXIT_UNAVAILABLE), (FeedError, EXIT_UNAVAILABLE),
-              (httpx.HTTPError, EXIT_UNAVAILABLE), (demo_ui.DemoStopped, EXIT_REFUSED))
+              (httpx.HTTPError, EXIT_UNAVAILABLE), (ui.DemoStopped, EXIT_REFUSED))
     wait_by_hand = 900.0 if by_hand else 0.0
     with cli_errors(*errors):
         chosen = choose_demo_data(settings, data)
@@ -46,61 +46,61 @@ def run_demo(
         if not all(report[name]["healthy"] for name in ("postgres", "s3")):
             raise typer.Exit(EXIT_UNAVAILABLE)
         console.print(f"demo data: {chosen.source} — {chosen.description}")
-        roster = demo.ensure_people(settings)
-        demo.ensure_airflow(settings)
+        roster = story.ensure_people(settings)
+        story.ensure_airflow(settings)
         serve_service.start(settings)
         console_url = serve_service.address(settings) + "/console"
         airflow = airflow_service.status(settings)
-        console.print(f"people: {', '.join(f'{a.name} ({a.role})' for a in demo.DEMO_PEOPLE)}", highlight=False)
-        console.print(f"Airflow UI     {airflow['ui']}  sign in as {demo.PLANNER.name} or {demo.AUTHORISER.name} with "
+        console.print(f"people: {', '.join(f'{a.name} ({a.role})' for a in story.DEMO_PEOPLE)}", highlight=False)
+        console.print(f"Airflow UI     {airflow['ui']}  sign in as {story.PLANNER.name} or {story.AUTHORISER.name} with "
                       f"their platform password ({roster})", highlight=False)
-        console.print(f"console        {console_url}  sign in as {demo.OPERATOR.name}", highlight=False)
-        console.print(f"audit view     {airflow['audit_view']}  (as {demo.ADMIN.name})", highlight=False)
+        console.print(f"console        {console_url}  sign in as {story.OPERATOR.name}", highlight=False)
+        console.print(f"audit view     {airflow['audit_view']}  (as {story.ADMIN.name})", highlight=False)
         console.print(f"public record  {serve_service.address(settings)}/public/deployments", highlight=False)
 
         console.rule("2. planner: custody images, then the deployment DAG triggered in Airflow")
-        plan = demo.make_plan(settings, chosen)
+        plan = story.make_plan(settings, chosen)
         for note in plan.notes:
             console.print(note)
-        conf, reference = demo.stage(settings, plan, window_lead_s, window_s)
+        conf, reference = story.stage(settings, plan, window_lead_s, window_s)
         console.print(f"{len(plan.subjects)} subjects staged; manifest {conf['manifest_uri']}")
         console.print(f"window {conf['window_start']} → {conf['window_end']}")
-        planner = demo_ui.AirflowAs(settings, demo.PLANNER.name, demo.password_of(settings, demo.PLANNER.name))
+        planner = ui.AirflowAs(settings, story.PLANNER.name, story.password_of(settings, story.PLANNER.name))
         run_id = planner.trigger(conf)
-        console.print(f"{demo.PLANNER.name} triggered {planner.ui('/dags/lfr_deployment/runs/' + run_id)}",
+        console.print(f"{story.PLANNER.name} triggered {planner.ui('/dags/lfr_deployment/runs/' + run_id)}",
                       highlight=False)
 
         console.rule("3. authoriser: Required Actions in Airflow")
-        authoriser = demo_ui.AirflowAs(settings, demo.AUTHORISER.name,
-                                       demo.password_of(settings, demo.AUTHORISER.name))
+        authoriser = ui.AirflowAs(settings, story.AUTHORISER.name,
+                                  story.password_of(settings, story.AUTHORISER.name))
         run_page = planner.ui('/dags/lfr_deployment/runs/' + run_id)
 
         def stopped(state: object = None) -> str | None:
             """The deployment lapsed or was cancelled (with its reason), or the run failed: stop at once."""
-            why = demo.why_stopped(demo.deployment_state(settings, reference))
+            why = story.why_stopped(story.deployment_state(settings, reference))
             if why is None and planner.run_state(run_id) == "failed":
                 why = f"the lfr_deployment run failed; its task logs say why: {run_page}"
             return why
-        asked = demo_ui.wait(lambda: authoriser.required_action(run_id), bool, window_lead_s + 120,
+        asked = ui.wait(lambda: authoriser.required_action(run_id), bool, window_lead_s + 120,
                              "the approval request (is the scheduler running? see `lfr services status`)", stop=stopped)
         console.print(f"{asked['subject']}; may answer: {', '.join(u['id'] for u in asked['assigned_users'])}; "
                       f"{authoriser.ui('/required_actions')}", highlight=False)
         if by_hand:
-            console.print(f"[bold]approve it there as {demo.AUTHORISER.name}[/] (waiting up to 15 min)")
+            console.print(f"[bold]approve it there as {story.AUTHORISER.name}[/] (waiting up to 15 min)")
         else:
             authoriser.answer(run_id, "Approve")
-        state = demo_ui.wait(lambda: demo.deployment_state(settings, reference),
+        state = ui.wait(lambda: story.deployment_state(settings, reference),
                              lambda s: s and s["state"] in ("approved", "active"), window_lead_s + 120 + wait_by_hand,
                              "the approval", stop=stopped)
         console.print(f"version approved by {state['approved_by']}: {state['entries_accepted']} accepted, "
                       f"{state['entries_rejected']} rejected", highlight=False)
 
         console.rule("4. window opens: the DAG activates the list")
-        state = demo_ui.wait(lambda: demo.deployment_state(settings, reference), lambda s: s["state"] == "active",
+        state = ui.wait(lambda: story.deployment_state(settings, reference), lambda s: s["state"] == "active",
                              window_lead_s + 120, "activation", stop=stopped)
         deployment_id = str(state["id"])
-        key = demo.staff_and_camera(settings, deployment_id)
-        console.print(f"deployment {deployment_id} live; {demo.OPERATOR.name} assigned; camera key issued (shown "
+        key = story.staff_and_camera(settings, deployment_id)
+        console.print(f"deployment {deployment_id} live; {story.OPERATOR.name} assigned; camera key issued (shown "
                       f"once, not stored); console {console_url}?deployment={deployment_id}", highlight=False)
 
         console.rule("5. camera: " + Path(plan.feed_source).name)
@@ -111,11 +111,11 @@ def run_demo(
                       f"p95 {summary['p95_ms']} ms")
 
         console.rule("6. operator: the console's alert queue")
-        operator = demo_ui.ConsoleAs(serve_service.address(settings), demo.OPERATOR.name,
-                                     demo.password_of(settings, demo.OPERATOR.name), "adjudicating the demo's alerts")
+        operator = ui.ConsoleAs(serve_service.address(settings), story.OPERATOR.name,
+                                story.password_of(settings, story.OPERATOR.name), "adjudicating the demo's alerts")
         if by_hand:
-            console.print(f"[bold]decide the alerts on {console_url} as {demo.OPERATOR.name}[/] (waiting up to 15 min)")
-            demo_ui.wait(lambda: operator.pending(deployment_id), lambda p: not p, wait_by_hand, "your decisions", 2.0)
+            console.print(f"[bold]decide the alerts on {console_url} as {story.OPERATOR.name}[/] (waiting up to 15 min)")
+            ui.wait(lambda: operator.pending(deployment_id), lambda p: not p, wait_by_hand, "your decisions", 2.0)
         for alert in operator.pending(deployment_id):
             expected = plan.expected_subject in (None, alert["subject_ref"])
             decided = operator.decide(alert["id"], "confirmed" if expected else "declined",
@@ -132,24 +132,24 @@ def run_demo(
         console.rule("7. window closes: expiry, purge, report, public record")
         # The run expires, purges and reports at the window's end; if it died, the reconciling sweep does
         # (lfr_deployment_reconcile, within a minute): the story finishes either way.
-        demo_ui.wait(lambda: planner.run_state(run_id) == "success" or demo.finished(settings, deployment_id), bool,
+        ui.wait(lambda: planner.run_state(run_id) == "success" or story.finished(settings, deployment_id), bool,
                      window_lead_s + window_s + 300, "expiry, purge and the report at the window's end", 2.0)
         if planner.run_state(run_id) == "failed":
             console.print(f"[yellow]the lfr_deployment run failed ({run_page}); the reconciling sweep finished the "
                           f"deployment[/]", highlight=False)
-        state = demo.deployment_state(settings, reference)
+        state = story.deployment_state(settings, reference)
         receipt = state["purge_receipt"]
         console.print(f"watchlist {state['state']}: {receipt['deleted']} deleted, remaining "
                       f"{receipt['verified']['embeddings_remaining']} embeddings / "
                       f"{receipt['verified']['objects_remaining']} objects; receipt {receipt['receipt_uri']}")
-        console.print(demo.report_markdown(settings, deployment_id))
+        console.print(story.report_markdown(settings, deployment_id))
         public = httpx.get(f"{serve_service.address(settings)}/public/deployments/{deployment_id}/results",
                            timeout=30).json()
         console.print(f"public record {serve_service.address(settings)}/public/deployments/{deployment_id}: "
                       f"{public['faces_seen']} faces seen, {public['alerts']} alerts ({public['true_alerts']} true, "
                       f"{public['false_alerts']} false), {public['arrests']} arrests; reconciled with the audit log: "
                       f"{public['reconciled_with_audit_log']}", highlight=False)
-        verified, checkpoints = demo.audit_head(settings)
+        verified, checkpoints = story.audit_head(settings)
         console.print(f"audit log: {verified.rows} rows, {'[green]intact[/]' if verified.ok else '[red]BROKEN[/]'}, "
                       f"head {verified.head[:16]}…, {checkpoints['checkpoints']} signed checkpoints (latest covers "
                       f"{checkpoints['latest_tree_size']} rows); {airflow['audit_view']}"
@@ -160,7 +160,7 @@ def run_demo(
         console.print("done. " + ("Airflow and the console are still up (above); " if keep_ui else
                                   "`lfr services up --airflow --serve` brings Airflow, the audit view and the console "
                                   "back; ") +
-                      f"sign in as one of the demo's people (passwords in {demo.people_file(settings)}); "
+                      f"sign in as one of the demo's people (passwords in {story.people_file(settings)}); "
                       "`lfr services status` says where each service is; stop them with `lfr services down`.")
 
 

@@ -7,10 +7,10 @@ from typing import Any
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect, database_dsn
 from lfr_core.db.harden import migrate_with_roles
-from lfr_core.services.postgres import EmbeddedPostgres
-from lfr_core.services.s3server import NOTES as S3_NOTES
-from lfr_core.services.s3server import EmbeddedS3
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_ops.local_stack.postgres import EmbeddedPostgres
+from lfr_ops.local_stack.s3server import NOTES as S3_NOTES
+from lfr_ops.local_stack.s3server import EmbeddedS3
 
 
 def up(settings: Settings) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def down(settings: Settings) -> dict[str, bool]:
     """Stop every embedded service by its PID; returns which were running."""
     stopped: dict[str, bool] = {}
     # Later services first: they hold connections to the database and the object store.
-    from lfr_core.services import extra  # Airflow and Ray Serve, added by later issues
+    from lfr_ops.local_stack import extra  # Airflow and Ray Serve, added by later issues
 
     stopped.update(extra.down(settings))
     stopped["s3"] = EmbeddedS3.from_settings(settings).stop()
@@ -71,7 +71,7 @@ def _s3_status(settings: Settings) -> dict[str, Any]:
 
 
 def status(settings: Settings) -> dict[str, Any]:
-    from lfr_core.services import extra
+    from lfr_ops.local_stack import extra
 
     shared = settings.shared_dir
     return {

@@ -1,5 +1,5 @@
-"""moto's S3 server: the embedded stand-in for MinIO, made durable by `lfr_core.services.s3_durable` and
-guarded by `lfr_core.services.s3_guard`.
+"""moto's S3 server: the embedded stand-in for MinIO, made durable by `lfr_ops.local_stack.s3_durable` and
+guarded by `lfr_ops.local_stack.s3_guard`.
 
 Objects, versions and object-lock settings are written under LFR_HOME/s3/state before a change is
 answered, and restored at start. moto never applies lifecycle rules, so nothing in the platform relies on
@@ -24,9 +24,9 @@ import psutil
 from pydantic import SecretStr
 
 from lfr_core.config import S3Settings, Settings
-from lfr_core.services.process import ManagedProcess, ServiceError, require_free_port, wait_for_port
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.storage.policy import application_policy
+from lfr_ops.local_stack.process import ManagedProcess, ServiceError, require_free_port, wait_for_port
 
 NOTES = ("durable: state written before each change is answered; lifecycle rules are never applied; the "
          "platform's key reads and writes objects only, buckets are configured with the admin key")
@@ -106,7 +106,7 @@ class EmbeddedS3:
         s3 = self.settings.s3
         env = {**os.environ, "LFR_S3__ACCESS_KEY": s3.access_key.get_secret_value(),
                "LFR_S3__SECRET_KEY": s3.secret_key.get_secret_value()}
-        pid = self.process.start([sys.executable, "-m", "lfr_core.services.s3_durable", "--host", self.host,
+        pid = self.process.start([sys.executable, "-m", "lfr_ops.local_stack.s3_durable", "--host", self.host,
                                   "--port", str(self.port), "--state", str(self.state_dir),
                                   "--admin-key", str(self.admin_key_file), "--policies", str(self.policies_dir)],
                                  env=env)
