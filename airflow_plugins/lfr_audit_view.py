@@ -6,7 +6,7 @@ their reasons, a link to the Airflow run that built each version, and the publis
 A FastAPI app mounted by the API server at /lfr-audit (server-rendered HTML, every value escaped) plus an
 external view, so it appears in the UI's navigation. It requires the Airflow login (the JWT cookie the UI
 sets) of a person who is an admin or auditor of the platform (Airflow has no accounts of its own:
-airflow_plugins/lfr_auth_manager.py), and reads the LFR database through lfr_core (lfr_core/audit_overview.py)
+airflow_plugins/lfr_auth_manager.py), and reads the LFR database through lfr_core (lfr_core/reporting/audit_overview.py)
 with the API server's LFR_* environment.
 """
 
@@ -143,9 +143,9 @@ def _version_row(v: dict[str, Any]) -> str:
 
 
 def overview(place: str, since: date | None, until: date | None, status: str) -> tuple[dict[str, Any], list[dict]]:
-    from lfr_core import audit_overview
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
+    from lfr_core.reporting import audit_overview
     from lfr_core.storage.objectstore import ObjectStore
 
     settings = get_settings()
@@ -190,7 +190,7 @@ _BOLD, _CODE, _ITALIC = re.compile(r"\*\*(.+?)\*\*"), re.compile(r"`(.+?)`"), re
 
 
 def markdown_html(markdown: str) -> str:
-    """The report's Markdown (lfr_core/reports.py render_markdown: headings, lists, tables, bold, code) as
+    """The report's Markdown (lfr_core/reporting/reports.py render_markdown: headings, lists, tables, bold, code) as
     HTML. Every character is escaped exactly once: the report's own escaping is undone first."""
     out, table = [], []
 
@@ -229,7 +229,7 @@ def report(deployment_id: str, user: Any = Depends(current_user)) -> HTMLRespons
     if refused:
         return refused
     from lfr_core.config import get_settings
-    from lfr_core.reports import report_keys
+    from lfr_core.reporting.reports import report_keys
     from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
 
     settings = get_settings()

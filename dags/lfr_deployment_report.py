@@ -5,7 +5,7 @@
 rebuilds it on demand, e.g. after late adjudications: trigger it with the deployment id. The report
 (watchlist size, faces seen, alerts and outcomes, false alerts per 1,000 faces, projected vs observed
 false alerts) goes to `s3://<reports bucket>/reports/<deployment_id>/report.json|.md` and is printed in the
-task log. Calls `lfr_core.reports.publish_report`.
+task log. Calls `lfr_core.reporting.reports.publish_report`.
 """
 
 from __future__ import annotations

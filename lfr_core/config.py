@@ -158,7 +158,7 @@ class AlertSettings(BaseModel):
 
 
 class PublicSettings(BaseModel):
-    """What the public record of each deployment says about the force (lfr_core/public_record.py)."""
+    """What the public record of each deployment says about the force (lfr_core/reporting/public_record.py)."""
 
     force_name: str = Field("Example Constabulary", min_length=1, max_length=200)
     contact: str = Field("Call 101 or write to lfr-enquiries@example.police.uk", min_length=1, max_length=500,

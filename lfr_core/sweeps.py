@@ -24,9 +24,10 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import alerts, audit_checkpoints, deployments, reports
+from lfr_core import alerts, audit_checkpoints, deployments
 from lfr_core.config import Settings
 from lfr_core.errors import LfrError
+from lfr_core.reporting import reports
 from lfr_core.roles import SYSTEM, Actor, acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
 from lfr_core.watchlist import lifecycle

@@ -21,9 +21,10 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from lfr_core import alerts as alerts_lib
-from lfr_core import consultations, deployments, officer_view, people
+from lfr_core import consultations, deployments, people
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.live.pipeline import face_crop_jpeg
+from lfr_core.reporting import officer_view
 from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps.console import CONSOLE_HTML

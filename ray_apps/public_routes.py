@@ -1,4 +1,4 @@
-"""The public record of each deployment (lfr_core/public_record.py), open to anyone: the list of
+"""The public record of each deployment (lfr_core/reporting/public_record.py), open to anyone: the list of
 deployments, each one's notice (a web page, and a printable sign and leaflet) and, once its window is over,
 its results. No sign-in, nothing about anyone on a watchlist.
 
@@ -12,8 +12,8 @@ from typing import Any, Literal
 from fastapi import HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from lfr_core import public_record
 from lfr_core.errors import NotFound
+from lfr_core.reporting import public_record
 from ray_apps.http_app import app
 from ray_apps.http_contract import errors
 

@@ -1,4 +1,4 @@
-"""What the audit view shows (lfr_core/audit_overview.py and the plugin's report rendering), on the real
+"""What the audit view shows (lfr_core/reporting/audit_overview.py and the plugin's report rendering), on the real
 PostgreSQL and S3 server: the chain checked now, filters by place, date and state, rejected entries with
 their reasons, and the report's Markdown as HTML with every character escaped once."""
 
@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from lfr_core import audit_checkpoints, audit_overview
+from lfr_core import audit_checkpoints
+from lfr_core.reporting import audit_overview
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import own_reports_bucket
 

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import approval, orchestration, public_record, sweeps
+from lfr_core import approval, orchestration, sweeps
 from lfr_core.db.connection import connect
+from lfr_core.reporting import public_record
 from lfr_core.storage.objectstore import ObjectStore
 from tests.airflow.rows import insert_deployment, insert_version
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import reports
+from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import ObjectStore
 from tests.airflow.rows import insert_alert, insert_deployment, insert_version
 

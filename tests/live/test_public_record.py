@@ -1,4 +1,4 @@
-"""The public record of a deployment (lfr_core/public_record.py) on the real PostgreSQL and S3 server: the
+"""The public record of a deployment (lfr_core/reporting/public_record.py) on the real PostgreSQL and S3 server: the
 notice names no one on the list, the results are counted from the audit log and reconciled with the alert
 table, and the sign and leaflet are PDFs."""
 
@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from lfr_core import alerts, deployments, public_record
+from lfr_core import alerts, deployments
 from lfr_core.db.connection import admin_dsn
+from lfr_core.reporting import public_record
 from lfr_core.roles import SYSTEM, acting
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import OPERATOR, add_people

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import reports
 from lfr_core.evaluation import calibration
+from lfr_core.reporting import reports
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import signed_in_env
 

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from lfr_core import alerts, deployments, orchestration, reports, sweeps
+from lfr_core import alerts, deployments, orchestration, sweeps
 from lfr_core.alerts import NewAlert
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation.metrics import threshold_at_fpir
+from lfr_core.reporting import reports
 from lfr_core.roles import SYSTEM
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import reports
+from lfr_core.reporting import reports
 
 BOX_KEYS = ("box_x1", "box_y1", "box_x2", "box_y2")
 

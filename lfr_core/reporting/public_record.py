@@ -16,9 +16,10 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments, reports
+from lfr_core import deployments
 from lfr_core.alerts import ENGAGEMENTS, OUTCOMES
 from lfr_core.config import Settings
+from lfr_core.reporting import reports
 
 PUBLIC_STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
 # Statuses whose results are final and published (the window is over, or it never happened).
