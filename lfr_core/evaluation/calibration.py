@@ -37,6 +37,11 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
     if scores.size == 0 or not result["protocol"]["enrolled"]:
         raise ValueError("an evaluation without non-mated searches or enrolled identities cannot calibrate")
     summary = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated") if k in result}
+    if result.get("per_group"):
+        # The equitability verdict at the evaluation's operating threshold, kept so a threshold floor can read it.
+        pg = result["per_group"]
+        summary["equitability"] = {"group_by": pg["group_by"], "threshold": pg["threshold"],
+                                   "ratios": pg["ratios"]}
     stored_searches, stored_enrolments = _pseudonymise(searches or [], enrolments or [])
     with acting(conn, actor):
         row = conn.execute(

@@ -11,11 +11,14 @@ replicate has mated and non-mated searches), and each replicate recomputes FNIR,
 failure-to-enrol rate from the searches of the drawn identities. With one held-out identity in a group, its
 FPIR interval has nothing to vary: `identities_nonmated` says how many there were.
 
-The worst group has the highest rate, the best the lowest (ties: the one with more searches). Their ratio
-is taken in every replicate as well, counting 0/0 as parity (1) and x/0 as unbounded, and a difference is
-flagged only when the ratio's 95% interval excludes parity, i.e. the worst group's rate exceeds the best's in
-at least 97.5% of replicates, and both groups rest on at least MIN_IDENTITIES_TO_FLAG identities. An
-unbounded ratio or bound is reported as null.
+Only groups whose rate rests on at least MIN_IDENTITIES_TO_FLAG identities (mated identities for FNIR,
+held-out ones for FPIR) are compared; the others are listed as untestable with their counts. A group of one
+or two identities with rate 0 would otherwise become the "best", make the ratio unbounded and hide a real
+difference between the groups that can be tested. Among the testable groups the worst has the highest rate,
+the best the lowest (ties: the one with more searches). Their ratio and their difference of rates are taken
+in every replicate (counting 0/0 as parity, 1, and x/0 as unbounded), and the difference is flagged when
+either 95% interval excludes parity: the ratio's lies above 1 or the difference's above 0. When the best
+rate is 0 the ratio is unbounded and the difference decides. An unbounded ratio or bound is reported as null.
 """
 
 from __future__ import annotations
@@ -123,23 +126,64 @@ def per_group(searches: list[Search], enrolments: list[Enrolment], threshold: fl
 
 def _ratio(totals: dict[str, np.ndarray], draws: dict[str, np.ndarray], strata: dict[str, dict[str, int]],
            metric: str) -> dict | None:
-    """Worst over best group with its bootstrap interval; None with fewer than two measured groups."""
+    """Worst against best testable group: ratio and difference of rates with bootstrap intervals, the flag and
+    a verdict in words; None with fewer than two measured groups."""
     size = 0 if metric == "fnir" else 3
     measured = {g: float(_rates(t)[metric]) for g, t in totals.items() if t[size] > 0}
     if len(measured) < 2:
         return None
-    order = sorted(measured, key=lambda g: (measured[g], -totals[g][size]))
-    best, worst = order[0], sorted(measured, key=lambda g: (measured[g], totals[g][size]))[-1]
+    testable = [g for g in measured if strata[g][metric] >= MIN_IDENTITIES_TO_FLAG]
+    untestable = {g: strata[g][metric] for g in sorted(measured) if g not in testable}
+    base = {"min_identities": MIN_IDENTITIES_TO_FLAG, "untestable": untestable, "unbounded_as_null": True}
+    if len(testable) < 2:
+        return {**base, "worst": None, "best": None, "ratio": None, "ci95": [None, None], "difference": None,
+                "difference_ci95": [None, None], "flag": False, "testable": False, "identities": {},
+                "verdict": f"{metric.upper()} cannot be compared: fewer than two groups rest on at least "
+                           f"{MIN_IDENTITIES_TO_FLAG} identities{_untestable_words(untestable)}"}
+    best = min(testable, key=lambda g: (measured[g], -totals[g][size]))
+    worst = max((g for g in testable if g != best), key=lambda g: (measured[g], totals[g][size]))
     top, bottom = _rates(draws[worst])[metric], _rates(draws[best])[metric]
     with np.errstate(invalid="ignore", divide="ignore"):
         boot = np.where((top == 0) & (bottom == 0), 1.0, top / bottom)
     boot = boot[~np.isnan(boot)]
     # No interpolation between replicates: an unbounded (inf) replicate must not turn a bound into NaN.
     lo, hi = np.quantile(boot, [0.025, 0.975], method="inverted_cdf") if boot.size else (np.nan, np.nan)
+    diff = (top - bottom)[np.isfinite(top - bottom)]
+    d_lo, d_hi = np.quantile(diff, [0.025, 0.975], method="inverted_cdf") if diff.size else (np.nan, np.nan)
     point = 1.0 if measured[worst] == measured[best] == 0 else (
         measured[worst] / measured[best] if measured[best] else np.inf)
-    enough = min(strata[worst][metric], strata[best][metric]) >= MIN_IDENTITIES_TO_FLAG
-    return {"worst": worst, "best": best, f"{metric}_worst": measured[worst], f"{metric}_best": measured[best],
-            "ratio": _finite(point), "ci95": [_finite(lo), _finite(hi)], "flag": bool(lo > 1.0 and enough),
-            "identities": {worst: strata[worst][metric], best: strata[best][metric]},
-            "testable": enough, "unbounded_as_null": True}
+    # With a best rate of 0 the ratio is unbounded in most replicates: only the difference can decide.
+    by_ratio = bool(measured[best] > 0 and lo > 1.0)
+    by_difference = bool(d_lo > 0.0)
+    flag = by_ratio or by_difference
+    difference = measured[worst] - measured[best]
+    if flag:
+        words = f"{metric.upper()} differs between {worst} and {best}"
+    else:
+        words = f"{metric.upper()} does not differ significantly between {worst} and {best}"
+    ratio_words = "unbounded" if not np.isfinite(point) else f"{point:.2g} ({_interval_words(lo, hi)})"
+    verdict = (f"{words}: {measured[worst]:.3f} vs {measured[best]:.3f}, difference {difference:.2g} "
+               f"({_interval_words(d_lo, d_hi)}), ratio {ratio_words}"
+               f"{_untestable_words(untestable)}")
+    return {**base, "worst": worst, "best": best, f"{metric}_worst": measured[worst],
+            f"{metric}_best": measured[best], "ratio": _finite(point), "ci95": [_finite(lo), _finite(hi)],
+            "difference": difference, "difference_ci95": [_finite(d_lo), _finite(d_hi)], "flag": flag,
+            "flagged_by": [k for k, v in (("ratio", by_ratio), ("difference", by_difference)) if v],
+            "identities": {worst: strata[worst][metric], best: strata[best][metric]}, "testable": True,
+            "verdict": verdict}
+
+
+def _interval_words(lo: float, hi: float) -> str:
+    if np.isnan(lo):
+        return "no interval"
+    if np.isinf(lo):
+        return "unbounded"
+    upper = "unbounded" if not np.isfinite(hi) else f"{hi:.2g}"
+    return f"{lo:.2g}{'-' if lo >= 0 else ' to '}{upper}"
+
+
+def _untestable_words(untestable: dict[str, int]) -> str:
+    if not untestable:
+        return ""
+    listed = ", ".join(f"{g} ({n} identit{'y' if n == 1 else 'ies'})" for g, n in untestable.items())
+    return f"; not testable, too few identities: {listed}"

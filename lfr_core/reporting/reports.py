@@ -238,11 +238,9 @@ def _equitability_lines(equity: dict[str, Any] | None) -> list[str]:
         lines.append(f"| {html.escape(name)} | {g['identities']} | {ci(g, 'fnir')} | {ci(g, 'fpir')} | "
                      f"{ci(g, 'fte_rate')} |")
     lines.append("")
-    for metric, r in (equity.get("ratios") or {}).items():
+    for r in (equity.get("ratios") or {}).values():
         if r:
-            verdict = "a significant difference" if r["flag"] else "no significant difference (the interval includes parity)"
-            lines.append(f"- {metric.upper()} worst/best group: {html.escape(r['worst'])} / {html.escape(r['best'])} = "
-                         f"{_fmt(r['ratio'], 2)} ({_fmt(r['ci95'][0], 2)}-{_fmt(r['ci95'][1], 2)}): {verdict}")
+            lines.append(f"- {html.escape(r['verdict'])}")
     return [*lines, ""]
 
 

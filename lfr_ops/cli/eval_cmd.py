@@ -67,6 +67,7 @@ def _ci(entry: dict, metric: str) -> str:
 
 
 def _print_groups(pg: dict, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"Per {pg['group_by']} at the operating threshold {_fmt(pg['threshold'])} "
@@ -77,11 +78,9 @@ def _print_groups(pg: dict, console) -> None:
         t.add_row(name, str(g["identities"]), str(g["n_mated"]), str(g["n_nonmated"]), _ci(g, "fnir"),
                   _ci(g, "fpir"), _ci(g, "rank1"), _ci(g, "fte_rate"))
     console.print(t)
-    for metric, r in pg["ratios"].items():
+    for r in pg["ratios"].values():
         if r:
-            verdict = "[red]differs (interval excludes parity)[/]" if r["flag"] else "no significant difference"
-            console.print(f"{metric.upper()} worst/best: {r['worst']} / {r['best']} = {_fmt(r['ratio'])} "
-                          f"[{_fmt(r['ci95'][0])}, {_fmt(r['ci95'][1])}]: {verdict}")
+            console.print(f"[red]{escape(r['verdict'])}[/]" if r["flag"] else escape(r["verdict"]), soft_wrap=True)
 
 
 def _print_tracks(tf: dict, console) -> None:

@@ -60,6 +60,9 @@ def test_eval_cli_json_last_line_has_the_metrics(app, tmp_path, faces_dir):
     assert groups["threshold"] == res["calibrated"]["threshold"]  # one operating threshold for every group
     for g in groups["groups"].values():
         assert set(g) >= {"fnir", "fnir_ci95", "fpir", "fpir_ci95", "rank1", "rank1_ci95", "fte_rate", "fte_rate_ci95"}
+    fnir = groups["ratios"]["fnir"]  # the lone deepface identity is listed, never compared
+    assert fnir["untestable"] == {"deepface": 1} and not fnir["testable"] and not fnir["flag"]
+    assert fnir["verdict"] in r.stdout
     gate = res["enrolment_quality_by_group"]["orl"]
     assert gate["identities"] == 3 and gate["images_attempted"] >= 3
     assert gate["rejection_rate"] == gate["rejected_images"] / gate["images_attempted"]

@@ -100,5 +100,60 @@ def test_a_group_resting_on_one_held_out_identity_is_never_flagged():
     searches += [Search(f"b-held-{i}", "B", False, 0.1, False) for i in range(40)]
     result = per_group(searches, [], 0.4, replicates=300)
     ratio = result["ratios"]["fpir"]
-    assert ratio["worst"] == "A" and not ratio["testable"] and not ratio["flag"]
+    assert ratio["worst"] is None and not ratio["testable"] and not ratio["flag"]
+    assert ratio["untestable"] == {"A": 1} and "cannot be compared" in ratio["verdict"]
     assert result["groups"]["A"]["identities_nonmated"] == 1
+
+
+def _mated(rng, group: str, n_ids: int, miss_rate: float, per_id: int = 10) -> list[Search]:
+    """Mated searches of `n_ids` identities, each search missed with probability `miss_rate`."""
+    return [Search(f"{group}-{i}", group, True, 0.2 if rng.random() < miss_rate else 0.8, True)
+            for i in range(n_ids) for _ in range(per_id)]
+
+
+def test_a_tiny_group_with_rate_0_never_becomes_the_best():
+    """Issue 31 item 3: a one-identity group with FNIR 0 made the ratio unbounded and hid a 3x difference."""
+    rng = np.random.default_rng(3)
+    searches = _mated(rng, "female", 60, 0.09) + _mated(rng, "male", 60, 0.03) + _mated(rng, "tiny", 1, 0.0)
+    ratio = per_group(searches, [], 0.5, replicates=1000)["ratios"]["fnir"]
+    assert (ratio["worst"], ratio["best"]) == ("female", "male")
+    assert ratio["untestable"] == {"tiny": 1} and "tiny (1 identity)" in ratio["verdict"]
+    assert ratio["ratio"] is not None and ratio["ratio"] > 2
+
+
+def test_a_real_3x_difference_with_enough_identities_is_flagged():
+    rng = np.random.default_rng(4)
+    searches = _mated(rng, "female", 60, 0.09) + _mated(rng, "male", 60, 0.03)
+    ratio = per_group(searches, [], 0.5, replicates=1000)["ratios"]["fnir"]
+    assert ratio["flag"] and ratio["testable"]
+    assert ratio["difference_ci95"][0] > 0 and ratio["ci95"][0] > 1
+    assert ratio["difference"] == pytest.approx(ratio["fnir_worst"] - ratio["fnir_best"])
+    assert ratio["verdict"].startswith(f"FNIR differs between female and male: {ratio['fnir_worst']:.3f} vs ")
+
+
+def test_when_the_best_rate_is_0_the_difference_decides():
+    rng = np.random.default_rng(5)
+    searches = _mated(rng, "A", 40, 0.1) + _mated(rng, "B", 40, 0.0)
+    ratio = per_group(searches, [], 0.5, replicates=1000)["ratios"]["fnir"]
+    assert ratio["ratio"] is None  # unbounded
+    assert ratio["flag"] and ratio["flagged_by"] == ["difference"] and ratio["difference_ci95"][0] > 0
+
+
+def test_equal_rates_are_not_flagged():
+    rng = np.random.default_rng(6)
+    searches = _mated(rng, "female", 60, 0.05) + _mated(rng, "male", 60, 0.05)
+    ratio = per_group(searches, [], 0.5, replicates=1000)["ratios"]["fnir"]
+    assert ratio["testable"] and not ratio["flag"]
+    assert ratio["difference_ci95"][0] <= 0 <= ratio["difference_ci95"][1]
+    assert "does not differ significantly" in ratio["verdict"]
+
+
+def test_worst_and_best_are_two_groups_even_when_all_rates_tie():
+    searches = _mated(np.random.default_rng(9), "A", 10, 0.0) + _mated(np.random.default_rng(10), "B", 12, 0.0)
+    ratio = per_group(searches, [], 0.5, replicates=200)["ratios"]["fnir"]
+    assert {ratio["worst"], ratio["best"]} == {"A", "B"} and ratio["ratio"] == 1.0 and not ratio["flag"]
+
+
+def test_the_bootstrap_is_seeded():
+    searches = _mated(np.random.default_rng(7), "A", 20, 0.1) + _mated(np.random.default_rng(8), "B", 20, 0.05)
+    assert per_group(searches, [], 0.5, replicates=300, seed=1) == per_group(searches, [], 0.5, replicates=300, seed=1)

@@ -41,6 +41,9 @@ def test_recorded_calibration_drives_the_report_projection(services, db, small_m
     stored = db.execute("SELECT * FROM model_calibrations WHERE id = %s", (evaluated["calibration_id"],)).fetchone()
     n_nonmated, n_gallery = len(stored["nonmated_top_scores"]), stored["n_gallery"]
     assert n_nonmated == evaluated["n_nonmated"] and n_gallery == evaluated["protocol"]["enrolled"]
+    # The equitability verdict is kept with the calibration (one group here: nothing to compare).
+    assert stored["summary"]["equitability"] == {"group_by": "dataset", "threshold": evaluated["per_group"]["threshold"],
+                                                 "ratios": evaluated["per_group"]["ratios"]}
     # Every non-mated search reaches threshold -1: p is FPIR 1.0 spread over the gallery.
     assert calibration.per_comparison_fmr(db, sha, -1.0)["per_comparison_fmr"] == pytest.approx(1 / n_gallery)
     # None reaches 1.0: the rule-of-three bound stands in, never zero.
