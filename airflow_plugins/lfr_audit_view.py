@@ -55,9 +55,9 @@ async def current_user(request: Request) -> Any:
 
 def may_read(name: str) -> bool:
     """A person who is an admin or auditor of the platform now (the database says)."""
-    from lfr_core import people
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
+    from lfr_core.identity import people
 
     with connect(get_settings(), vector=False) as conn:
         return any(r in READERS for r in people.signed_in_roles(conn, name))

@@ -1,14 +1,14 @@
 """Airflow's sign-in against the platform's own identity: `[core] auth_manager = lfr_auth_manager.LfrAuthManager`
 (lfr_ops/local_stack/airflow_service.py sets it).
 
-Airflow's users are the platform's people (lfr_core/people.py), under their own names:
+Airflow's users are the platform's people (lfr_core/identity/people.py), under their own names:
 
 - **Sign-in.** `POST /auth/token` (JSON or form: `username`, `password`; the UI's form at `/auth/login`)
   opens a PostgreSQL connection as the person, so PostgreSQL checks the password and refuses a disabled
   (NOLOGIN) person. Only a person who may sign in (`people.may_sign_in`: a login in `lfr_person`, neither
   a superuser nor a service login; the owner roles cannot log in at all) is tried; any other name answers
   as a wrong password does. `POST /auth/token/exchange` takes the platform's own sign-in token instead
-  (`Authorization: Bearer`, lfr_core/tokens.py: the force's OIDC provider in production, the local issuer
+  (`Authorization: Bearer`, lfr_core/identity/tokens.py: the force's OIDC provider in production, the local issuer
   in the embedded setup). No password is written anywhere: Airflow has no accounts of its own.
 - **Every request.** The JWT Airflow issues names the person only. Their roles are looked up in the database
   on every request (one query on a kept connection), so a person disabled with `lfr person disable` is
@@ -114,12 +114,12 @@ class _Directory:
 
     def roles(self, name: str) -> tuple[str, ...]:
         """The person's roles now; none for a disabled person, a superuser or a login that is no person."""
-        from lfr_core import people
+        from lfr_core.identity import people
 
         return tuple(self.run(people.signed_in_roles, name))
 
     def may_sign_in(self, name: str) -> bool:
-        from lfr_core import people
+        from lfr_core.identity import people
 
         return bool(self.run(people.may_sign_in, name))
 
@@ -138,8 +138,8 @@ async def _roles_now(name: str) -> tuple[str, ...]:
 
 def _check_password(name: str, password: str) -> None:
     """PostgreSQL checks the password: a connection as the person (refused for a disabled one)."""
-    from lfr_core import sessions
     from lfr_core.config import get_settings
+    from lfr_core.identity import sessions
 
     sessions.connect_as(get_settings(), name, password).close()
 
@@ -147,8 +147,8 @@ def _check_password(name: str, password: str) -> None:
 async def sign_in(name: str, password: str) -> LfrUser:
     """The person, if PostgreSQL accepts their password and they have something to do in Airflow: 401 for a
     wrong password, a disabled person or a login that is no person (alike), 403 for an operator."""
-    from lfr_core import sessions
     from lfr_core.db.connection import DatabaseUnavailable
+    from lfr_core.identity import sessions
 
     if not name or not password or len(name) > 63 or "\x00" in name + password:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, REFUSED)
@@ -230,8 +230,8 @@ def _auth_app(manager: LfrAuthManager) -> FastAPI:
     async def exchange(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> LoginResponse:
         """An Airflow token for the holder of a platform sign-in token (the force's OIDC provider's in
         production, the local issuer's in the embedded setup)."""
-        from lfr_core import tokens
         from lfr_core.config import get_settings
+        from lfr_core.identity import tokens
 
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "send Authorization: Bearer <platform sign-in token>")

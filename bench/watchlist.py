@@ -40,7 +40,7 @@ def p95(values: list[float]) -> float:
 
 
 def bench_build(conn, store, settings, n_identities: int) -> dict:
-    from lfr_core.roles import SYSTEM
+    from lfr_core.identity.model import SYSTEM
     from lfr_core.vision.engine import build_engine
     from lfr_core.watchlist.build import build_version
     from lfr_ops.demo.data import labelled_faces, stage_custody_manifest

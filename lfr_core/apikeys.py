@@ -1,5 +1,5 @@
 """Camera keys for the live service: random tokens shown once, stored only as sha256, each bound to the one
-deployment whose frames it may post. A key does nothing else: people sign in (lfr_core/people.py)."""
+deployment whose frames it may post. A key does nothing else: people sign in (lfr_core/identity/people.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import psycopg
 
 from lfr_core import audit, deployments
 from lfr_core.errors import InvalidInput, NotFound
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 
 CAMERA = "camera"
 PREFIX = "lfr_"

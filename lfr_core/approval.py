@@ -13,12 +13,14 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit, audit_checkpoints, deployments, people
+from lfr_core import audit, audit_checkpoints, deployments
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import SYSTEM, acting
+from lfr_core.identity import people
+from lfr_core.identity.model import SYSTEM
+from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import with_entries

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
-from lfr_core.keyfiles import ed25519_private_key
+from lfr_core.storage.keyfiles import ed25519_private_key
 from lfr_core.storage.policy import CHECKPOINTS
 
 PREFIX = CHECKPOINTS  # the key prefix, owned by the storage policy that grants writing there

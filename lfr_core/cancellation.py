@@ -15,7 +15,8 @@ import psycopg
 from lfr_core import audit_checkpoints, deployments
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import SYSTEM, Actor, acting
+from lfr_core.identity.model import SYSTEM, Actor
+from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import purge

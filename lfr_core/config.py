@@ -194,7 +194,7 @@ class AuditSettings(BaseModel):
 
 
 class IdentitySettings(BaseModel):
-    """Who is acting: people sign in (lfr_core/people.py); their roles are the database's."""
+    """Who is acting: people sign in (lfr_core/identity/people.py); their roles are the database's."""
     issuer: str = Field("lfr-local", min_length=1, description="The `iss` of accepted sign-in tokens: the force's "
                                                                "OIDC issuer (e.g. Keycloak's realm URL) in production")
     audience: str = Field("lfr", min_length=1, description="The `aud` accepted sign-in tokens must carry")

@@ -15,7 +15,8 @@ from lfr_core import audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 
 # lapsed: the window passed without the deployment going live (no approval in time, or no activation).
 STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
@@ -97,7 +98,7 @@ def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str
            actor: Actor) -> dict[str, Any]:
     """Make a person one of a deployment's operators or authorisers (idempotent); operators see and decide
     only the alerts of deployments they are assigned to (row-level security, lfr_core/db/policy.sql)."""
-    from lfr_core.people import roles_of
+    from lfr_core.identity.people import roles_of
 
     actor.require("planner", "admin", "system", to="assign people to a deployment")
     if role not in STAFF_ROLES:

@@ -15,13 +15,14 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit_checkpoints, deployments, people, sweeps
+from lfr_core import audit_checkpoints, deployments, sweeps
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.errors import InvalidInput, LfrError, Refused
+from lfr_core.identity import people
+from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.reporting import reports
-from lfr_core.roles import SYSTEM, Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest

@@ -27,8 +27,9 @@ import psycopg
 from lfr_core import alerts, audit_checkpoints, deployments
 from lfr_core.config import Settings
 from lfr_core.errors import LfrError
+from lfr_core.identity.model import SYSTEM, Actor
+from lfr_core.identity.roles import acting
 from lfr_core.reporting import reports
-from lfr_core.roles import SYSTEM, Actor, acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import PurgeVerificationFailed, purge

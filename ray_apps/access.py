@@ -1,6 +1,6 @@
 """Who is calling the ingress: a camera, with a key that only posts frames to its one deployment, or a
-signed-in person, with a bearer token from the identity provider (lfr_core/tokens.py) whose roles the
-database gives (lfr_core/people.py). Both are checked before anything is looked up, and both caches are
+signed-in person, with a bearer token from the identity provider (lfr_core/identity/tokens.py) whose roles the
+database gives (lfr_core/identity/people.py). Both are checked before anything is looked up, and both caches are
 bounded, since their keys come from the client.
 
 Only people sign in: a login that is not a member of lfr_person, is disabled, or is a superuser gets no
@@ -20,9 +20,10 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 
-from lfr_core import apikeys, people, sessions, tokens
+from lfr_core import apikeys
 from lfr_core.config import Settings
-from lfr_core.roles import Actor
+from lfr_core.identity import people, sessions, tokens
+from lfr_core.identity.model import Actor
 
 Db = Callable[..., Awaitable[Any]]  # runs fn(conn, *args) on the service's connection, in a thread
 CACHE_ENTRIES = 4096

@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import BaseModel, Field
 
-from lfr_core.consultations import MAX_REASON, MIN_REASON
+from lfr_core.identity.consultations import MAX_REASON, MIN_REASON
 
 CAMERA_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as input, not as a server error
 
-# A consultation's stated reason, bounded as lfr_core.consultations checks it (which logs it).
+# A consultation's stated reason, bounded as lfr_core.identity.consultations checks it (which logs it).
 REASON = Query(..., min_length=MIN_REASON, max_length=MAX_REASON, pattern=NO_NUL,
                description="Why you are viewing this; logged with who and when (DPA 2018 s.62)")
 

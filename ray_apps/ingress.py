@@ -34,12 +34,13 @@ from ray.serve.handle import DeploymentHandle
 from lfr_core import alerts as alerts_lib
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import NotFound
+from lfr_core.identity.model import SYSTEM, Actor
+from lfr_core.identity.roles import acting
 from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert
 from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused, ModelUnavailable, PipelineTimeouts
 from lfr_core.live.records import DetectedFrame, Embedded, RefusedFrame
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.tracker import TrackParams
-from lfr_core.roles import SYSTEM, Actor, acting
 from ray_apps import frames
 from ray_apps.access import Access
 from ray_apps.counters import Counters

@@ -4,7 +4,7 @@ engagement, the two face crops of an alert, the dashboard and the camera tiles.
 
 A mixin of the ingress (ray_apps/ingress.py): it uses the ingress's database access, object store and
 authentication. Every read of alerts or their images runs as the signed-in person, and is logged with the
-reason they gave before anything is handed over (lfr_core/consultations.py)."""
+reason they gave before anything is handed over (lfr_core/identity/consultations.py)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,12 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from lfr_core import alerts as alerts_lib
-from lfr_core import consultations, deployments, people
+from lfr_core import deployments
 from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.identity import consultations, people
+from lfr_core.identity.model import Actor
 from lfr_core.live.pipeline import face_crop_jpeg
 from lfr_core.reporting import officer_view
-from lfr_core.roles import Actor
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from ray_apps.console import CONSOLE_HTML
 from ray_apps.frames import IMAGE_TYPES

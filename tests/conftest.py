@@ -17,7 +17,7 @@ import pytest
 
 from lfr_core import deployments
 from lfr_core.config import PROJECT_ROOT, Settings, get_settings
-from lfr_core.roles import Actor
+from lfr_core.identity.model import Actor
 
 
 def free_port() -> int:
@@ -36,7 +36,7 @@ AUTHORISER = Actor("ann.authoriser", "authoriser")
 OPERATOR = Actor("olly.operator", "operator")
 ADMIN = Actor("ada.admin", "admin")
 AUDITOR = Actor("aud.auditor", "auditor")
-# The tests' people (lfr_core/people.py): real PostgreSQL logins in their roles' groups.
+# The tests' people (lfr_core/identity/people.py): real PostgreSQL logins in their roles' groups.
 PEOPLE = {actor.name: [actor.role] for actor in (PLANNER, AUTHORISER, OPERATOR, ADMIN, AUDITOR)}
 PEOPLE["ivy.operator"] = ["operator"]
 PEOPLE["pam.both"] = ["planner", "authoriser"]  # may build and approve, never the same list
@@ -48,8 +48,8 @@ def add_people(settings) -> None:
     import psycopg
     from psycopg.rows import dict_row
 
-    from lfr_core import people
     from lfr_core.db.connection import admin_dsn
+    from lfr_core.identity import people
 
     with psycopg.connect(admin_dsn(settings), row_factory=dict_row) as conn:
         known = {p["name"] for p in people.list_people(conn)}
@@ -60,7 +60,7 @@ def add_people(settings) -> None:
 
 def signed_in_env(settings, name: str) -> dict[str, str]:
     """Environment for a CLI subprocess signed in as this person (their own session file)."""
-    from lfr_core import sessions
+    from lfr_core.identity import sessions
 
     path = settings.home / "sessions" / f"{name}.json"
     sessions.login(settings.model_copy(update={"identity": settings.identity.model_copy(

@@ -23,7 +23,7 @@ from lfr_core.audit import CHAIN_LOCK_KEY, GENESIS_HASH
 
 OWNER_ROLE = "lfr_owner"
 AUDIT_ROLE = "lfr_audit"
-# Group roles of people (lfr_core/people.py) and of the platform's own service logins.
+# Group roles of people (lfr_core/identity/people.py) and of the platform's own service logins.
 PERSON_ROLE = "lfr_person"
 SYSTEM_ROLE = "lfr_system"
 PEOPLE_ROLES = ("planner", "authoriser", "operator", "admin", "auditor")

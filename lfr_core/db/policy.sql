@@ -2,7 +2,7 @@
 -- every migration run, as lfr_owner; idempotent.
 --
 -- A person is a PostgreSQL login role in the group roles of what they do (lfr_planner, lfr_authoriser,
--- lfr_operator, lfr_admin, lfr_auditor; lfr_core/people.py). The CLI connects with the person's own
+-- lfr_operator, lfr_admin, lfr_auditor; lfr_core/identity/people.py). The CLI connects with the person's own
 -- credentials; the services (Ray Serve, Airflow) connect as the platform's login (group lfr_system) and run
 -- each request as the authenticated person with SET LOCAL ROLE. So the same rules hold for the CLI, the
 -- services and a direct SQL connection: the triggers below refuse what the acting person's roles do not

@@ -17,7 +17,8 @@ from psycopg.types.json import Jsonb
 from lfr_core import audit
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.metrics import threshold_at_fpir
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 
 
 def _pseudonymise(searches: list[Search], enrolments: list[Enrolment]) -> tuple[list, list]:

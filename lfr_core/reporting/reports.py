@@ -19,7 +19,8 @@ from lfr_core.alerts import ENGAGEMENTS
 from lfr_core.config import Settings
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
-from lfr_core.roles import SYSTEM, Actor, acting
+from lfr_core.identity.model import SYSTEM, Actor
+from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 
 # SFace's published operating point: threshold 0.363 at a false accept rate of about 1e-3 per comparison

@@ -23,7 +23,8 @@ from psycopg.types.json import Jsonb
 from lfr_core import audit, deployments
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError

@@ -17,7 +17,8 @@ from lfr_core import audit, deployments
 from lfr_core.audit import canonical_json, sha256_hex
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import Refused
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 
 
 def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from lfr_core import audit
 from lfr_core.audit import canonical_json, sha256_hex
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist.lifecycle import _transition, get_version
 

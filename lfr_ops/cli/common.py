@@ -80,7 +80,7 @@ def domain_errors() -> Iterator[None]:
 def signed_in(settings: Settings, *roles: str) -> Iterator[tuple[Any, Any]]:
     """A connection as the person signed in with `lfr login`, and that person as an Actor in the first of
     `roles` they hold; the database applies their roles to everything the command does."""
-    from lfr_core import people, sessions
+    from lfr_core.identity import people, sessions
 
     with sessions.connect_signed_in(settings) as conn:
         actor = people.current(conn, *roles)

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core import people, sessions
+from lfr_core.identity import people, sessions
 from lfr_ops.cli.common import EXIT_UNAVAILABLE, console, domain_errors, emit, fail, load_settings, signed_in
 
 person = typer.Typer(no_args_is_help=True, help="People who act on the platform, and their roles (admin)")

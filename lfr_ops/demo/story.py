@@ -18,10 +18,11 @@ from typing import Any
 
 import cv2
 
-from lfr_core import apikeys, audit, deployments, orchestration, people
+from lfr_core import apikeys, audit, deployments, orchestration
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
-from lfr_core.roles import Actor
+from lfr_core.identity import people
+from lfr_core.identity.model import Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_ops.demo.data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
 

@@ -70,7 +70,7 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": str(settings.airflow.parallelism),
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         # Sign-in against the platform's people; a run's triggering user is one of them, whose roles the
-        # database checks when the run acts (lfr_core/people.py). Airflow's tokens last as the platform's do,
+        # database checks when the run acts (lfr_core/identity/people.py). Airflow's tokens last as the platform's do,
         # and are checked against the database on every request anyway.
         "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",

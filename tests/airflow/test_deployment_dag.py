@@ -13,7 +13,7 @@ import pytest
 from lfr_core import orchestration
 from lfr_core.db.connection import connect
 from lfr_core.errors import InvalidInput
-from lfr_core.roles import Actor
+from lfr_core.identity.model import Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_ops.demo.data import labelled_faces, stage_custody_manifest

@@ -14,11 +14,11 @@ import pytest
 
 from lfr_core import alerts
 from lfr_core.db.connection import connect
+from lfr_core.identity.model import SYSTEM
 from lfr_core.live.pipeline import AlertsNotRaised
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.matcher import ExactMatcher
 from lfr_core.matching.tracker import Tracker, TrackParams
-from lfr_core.roles import SYSTEM
 from lfr_core.storage.objectstore import ObjectStoreUnavailable
 from lfr_ops.local_stack.postgres import EmbeddedPostgres
 from lfr_ops.local_stack.s3server import EmbeddedS3

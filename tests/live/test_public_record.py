@@ -11,8 +11,9 @@ import psycopg
 
 from lfr_core import alerts, deployments
 from lfr_core.db.connection import admin_dsn
+from lfr_core.identity.model import SYSTEM
+from lfr_core.identity.roles import acting
 from lfr_core.reporting import public_record
-from lfr_core.roles import SYSTEM, acting
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import OPERATOR, add_people
 

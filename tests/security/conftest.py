@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from lfr_core import sessions
 from lfr_core.db.connection import admin_dsn
+from lfr_core.identity import sessions
 from tests.conftest import PASSWORD
 
 ATTACK_PLACE = "Attack Street"  # the place of every deployment these tests forge

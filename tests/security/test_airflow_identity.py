@@ -16,9 +16,9 @@ import psutil
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from lfr_core import people, sessions
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, database_dsn
+from lfr_core.identity import people, sessions
 from lfr_ops.demo.ui import wait
 from tests.conftest import (
     ADMIN,
@@ -160,7 +160,7 @@ def test_the_owner_roles_service_logins_and_the_superuser_cannot_sign_in(airflow
 
 @pytest.mark.slow
 def test_a_platform_sign_in_token_is_exchanged_for_an_airflow_token_of_the_same_person(airflow):
-    from lfr_core import tokens
+    from lfr_core.identity import tokens
 
     platform_token, _ = tokens.issue(airflow, AUTHORISER.name)
     exchanged = httpx.post(f"{_base(airflow)}/auth/token/exchange",

@@ -31,10 +31,11 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
-from lfr_core import apikeys, people, sessions, tokens
+from lfr_core import apikeys
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.errors import Refused
+from lfr_core.identity import people, sessions, tokens
 from lfr_ops.cli.main import app as cli
 from tests.conftest import ADMIN, OPERATOR, PASSWORD, free_port, make_deployment
 from tests.serve.conftest import serve_app

@@ -29,7 +29,8 @@ import pytest
 from lfr_core import audit, audit_checkpoints, audit_witness
 from lfr_core.audit_checkpoints import MerkleTree, verify_consistency
 from lfr_core.config import get_settings
-from lfr_core.roles import SYSTEM, Actor, acting
+from lfr_core.identity.model import SYSTEM, Actor
+from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStoreError
 from tests.conftest import AUTHORISER, OPERATOR, PLANNER, signed_in_env
 from tests.watchlist.test_audit import chain, superuser  # noqa: F401  (the fixture restores the rows)

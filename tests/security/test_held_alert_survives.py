@@ -26,10 +26,12 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from lfr_core import alerts, sessions
+from lfr_core import alerts
 from lfr_core.db.connection import connect
 from lfr_core.errors import Refused
-from lfr_core.roles import SYSTEM, Actor, acting
+from lfr_core.identity import sessions
+from lfr_core.identity.model import SYSTEM, Actor
+from lfr_core.identity.roles import acting
 from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import PASSWORD
 from tests.serve import conftest as serve_fixtures

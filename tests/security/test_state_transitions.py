@@ -15,7 +15,7 @@ import pytest
 
 from lfr_core import alerts, audit
 from lfr_core.errors import Refused
-from lfr_core.roles import SYSTEM, Actor
+from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.watchlist import lifecycle
 from tests.conftest import PEOPLE
 from tests.security.conftest import a_deployment, a_version, direct, superuser

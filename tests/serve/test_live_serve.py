@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from lfr_core import tokens
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
+from lfr_core.identity import tokens
 from tests.conftest import PASSWORD
 from tests.serve.conftest import APP_ARGS, MIRANDA, metric_total
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from lfr_core import audit, sessions
+from lfr_core import audit
 from lfr_core.db.connection import connect
+from lfr_core.identity import sessions
 from tests.conftest import PASSWORD
 
 ATTEMPTS = [

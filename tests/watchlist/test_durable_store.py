@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from lfr_core import alerts
 from lfr_core.alerts import NewAlert
-from lfr_core.roles import SYSTEM
+from lfr_core.identity.model import SYSTEM
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import history, purge

@@ -15,8 +15,8 @@ from lfr_core.alerts import NewAlert
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation.metrics import threshold_at_fpir
+from lfr_core.identity.model import SYSTEM
 from lfr_core.reporting import reports
-from lfr_core.roles import SYSTEM
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version

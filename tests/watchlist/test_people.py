@@ -11,10 +11,11 @@ import pytest
 from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
-from lfr_core import deployments, people, sessions
+from lfr_core import deployments
 from lfr_core.config import get_settings
 from lfr_core.errors import Refused
-from lfr_core.roles import Actor
+from lfr_core.identity import people, sessions
+from lfr_core.identity.model import Actor
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_ops.cli.main import app

@@ -21,7 +21,7 @@ import psycopg
 
 from lfr_core.db.harden import PEOPLE_ROLES, PERSON_ROLE
 from lfr_core.errors import InvalidInput, NotFound, Refused
-from lfr_core.roles import Actor
+from lfr_core.identity.model import Actor
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
 

@@ -3,8 +3,8 @@
 In production the force's OIDC provider (e.g. Keycloak) signs them: `identity.issuer`, `identity.audience`
 and `identity.jwks_url` name it, and the person is the token's `identity.username_claim`. In the embedded
 setup the platform's local issuer signs them with an Ed25519 key under LFR_HOME after PostgreSQL has
-checked the person's password (lfr_core/sessions.py). Either way a token only says who someone is; their
-roles are looked up in the database for every request (lfr_core/people.py).
+checked the person's password (lfr_core/identity/sessions.py). Either way a token only says who someone is; their
+roles are looked up in the database for every request (lfr_core/identity/people.py).
 
 Signing out (POST /v1/auth/logout) revokes a token by its id (`jti`): the id is kept in `revoked_tokens`
 until the token expires, so every ingress replica refuses it, before and after a restart.
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
-from lfr_core.keyfiles import ed25519_private_key
+from lfr_core.storage.keyfiles import ed25519_private_key
 
 OIDC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
 MAX_NAME = 63  # PostgreSQL's identifier length: a person is a login role of that name

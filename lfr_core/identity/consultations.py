@@ -8,7 +8,8 @@ import psycopg
 
 from lfr_core import audit
 from lfr_core.errors import InvalidInput
-from lfr_core.roles import Actor, acting
+from lfr_core.identity.model import Actor
+from lfr_core.identity.roles import acting
 
 WHAT = ("alert_list", "probe_crop", "watchlist_image")
 MIN_REASON, MAX_REASON = 3, 500

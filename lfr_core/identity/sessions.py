@@ -22,10 +22,10 @@ from pgvector.psycopg import register_vector
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 
-from lfr_core import people
 from lfr_core.config import Settings
 from lfr_core.db.connection import DatabaseUnavailable, database_dsn
 from lfr_core.errors import LfrError, Refused
+from lfr_core.identity import people
 
 API_TIMEOUT_S = 10.0
 

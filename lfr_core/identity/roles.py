@@ -1,36 +1,16 @@
-"""Who did something: every state change is attributed to a named person acting in a role."""
+"""Acting as a person: a transaction run as their own database role (the role enum and the Actor record are in
+model.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
-from lfr_core.errors import InvalidInput, Refused
-
-ROLES = ("planner", "authoriser", "operator", "admin", "auditor", "system")
-
-
-@dataclass(frozen=True)
-class Actor:
-    name: str
-    role: str
-
-    def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise InvalidInput("an actor needs a name")
-        if self.role not in ROLES:
-            raise InvalidInput(f"unknown role {self.role!r}; choose one of: {', '.join(ROLES)}")
-
-    def require(self, *roles: str, to: str) -> None:
-        if self.role not in roles:
-            raise Refused(f"{self.name} ({self.role}) may not {to}; that needs the role {' or '.join(roles)}")
-
-
-SYSTEM = Actor("lfr-system", "system")
+from lfr_core.errors import Refused
+from lfr_core.identity.model import Actor, Role
 
 
 @contextmanager
@@ -40,7 +20,7 @@ def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
     them), a person's own connection only theirs. The platform's own actions run as its login. What the
     database refuses comes out as `Refused` with the database's reason."""
     with conn.transaction():
-        if actor.role != "system":
+        if actor.role != Role.SYSTEM:
             try:
                 with conn.transaction():
                     conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(actor.name)))
