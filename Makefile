@@ -31,7 +31,9 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/lfr demo
 
+# The browser tests need Chromium: installed here when missing (as root), else one line says what to run.
 test: venv $(CHECKOV_STAMP)
+	.ci/ensure-chromium
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 services-up: venv
