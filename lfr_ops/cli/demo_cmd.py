@@ -87,9 +87,13 @@ def run_demo(
                       f"{authoriser.ui('/required_actions')}", highlight=False)
         if by_hand:
             console.print(f"[bold]approve it there as {story.AUTHORISER.name}[/] (waiting up to 15 min)")
-        else:
-            authoriser.answer(run_id, "Approve")
-        state = ui.wait(lambda: story.deployment_state(settings, reference),
+
+        def approval() -> dict | None:
+            if not by_hand and authoriser.answer_if_asked(run_id, "Approve"):
+                console.print(f"{story.AUTHORISER.name} approved under Required Actions", highlight=False)
+            return story.deployment_state(settings, reference)
+
+        state = ui.wait(approval,
                              lambda s: s and s["state"] in ("approved", "active"), window_lead_s + 120 + wait_by_hand,
                              "the approval", stop=stopped)
         console.print(f"version approved by {state['approved_by']}: {state['entries_accepted']} accepted, "
