@@ -46,7 +46,6 @@ def require_chromium(env: Mapping[str, str] = os.environ) -> str:
 
 # Under CI=true nothing is skipped at collection: `launch` fails the test with the reason instead.
 needs_chromium = pytest.mark.skipif(missing_reason() is not None and not in_ci(), reason=missing_reason() or "")
-CHROMIUM = Path(chromium_executable() or "/usr/bin/chromium")
 
 
 def launch(playwright):

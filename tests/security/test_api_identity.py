@@ -428,10 +428,9 @@ def test_lfr_logout_signs_the_token_out_at_the_api(serve_url, services, tmp_path
 def test_the_consoles_sign_out_signs_the_token_out_at_the_service(serve_url):
     from playwright.sync_api import sync_playwright
 
-    from tests.browser import CHROMIUM, launch, screenshot
+    from tests.browser import launch, require_chromium, screenshot
 
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed")
+    require_chromium()  # skips without Chromium; fails under CI=true
     with sync_playwright() as pw:
         browser = launch(pw)
         try:
