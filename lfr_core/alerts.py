@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit
+from lfr_core.audit import log as audit
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity.model import Actor

@@ -13,7 +13,9 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit, audit_checkpoints, deployments
+from lfr_core import deployments
+from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import log as audit
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect

@@ -12,7 +12,8 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit_checkpoints, deployments
+from lfr_core import deployments
+from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import SYSTEM, Actor

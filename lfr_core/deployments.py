@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_validator, model_validator
 
-from lfr_core import audit
+from lfr_core.audit import log as audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, Refused

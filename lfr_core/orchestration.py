@@ -15,7 +15,8 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit_checkpoints, deployments, sweeps
+from lfr_core import deployments, sweeps
+from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect

@@ -24,7 +24,8 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import alerts, audit_checkpoints, deployments
+from lfr_core import alerts, deployments
+from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.config import Settings
 from lfr_core.errors import LfrError
 from lfr_core.identity.model import SYSTEM, Actor

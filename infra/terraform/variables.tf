@@ -680,7 +680,7 @@ variable "airflow_fernet_key_secret_name" {
 }
 
 variable "audit_signing_key_secret_name" {
-  description = "Existing Secret with keys signing.pem (an Ed25519 private key, PEM) and verify.pem (its public key) that sign and check the audit log's Merkle checkpoints (lfr_core/audit_checkpoints.py). Mounted into the Airflow pods only, which write the checkpoints; it never reaches the database host."
+  description = "Existing Secret with keys signing.pem (an Ed25519 private key, PEM) and verify.pem (its public key) that sign and check the audit log's Merkle checkpoints (lfr_core/audit/checkpoints.py). Mounted into the Airflow pods only, which write the checkpoints; it never reaches the database host."
   type        = string
   default     = "lfr-audit-signing-key"
 }

@@ -6,7 +6,7 @@ reads the audit log, and appends to it only through `audit.append`, a SECURITY D
 pinned search_path that takes the chain lock, numbers the row and computes its hash itself. So the
 application's own credentials cannot disable the audit triggers, update, delete, truncate, drop or
 re-own the log, or write a row with a forged sequence or predecessor (tests/watchlist/test_audit_roles.py).
-A database superuser still can; the signed checkpoints (lfr_core/audit_checkpoints.py) show it.
+A database superuser still can; the signed checkpoints (lfr_core/audit/checkpoints.py) show it.
 
 Run with a superuser connection: after the migrations (`prepare` before them moves what an older
 installation let the application own).
@@ -19,7 +19,7 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
-from lfr_core.audit import CHAIN_LOCK_KEY, GENESIS_HASH
+from lfr_core.audit.log import CHAIN_LOCK_KEY, GENESIS_HASH
 
 OWNER_ROLE = "lfr_owner"
 AUDIT_ROLE = "lfr_audit"

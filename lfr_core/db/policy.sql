@@ -29,7 +29,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 $$;
 
 -- A database superuser can switch triggers off anyway; every guard's trigger lets them through (WHEN below: a
--- restore, a repair) and the signed audit checkpoints show what they did (lfr_core/audit_checkpoints.py).
+-- restore, a repair) and the signed audit checkpoints show what they did (lfr_core/audit/checkpoints.py).
 -- Read from the catalog by its schema-qualified name: a TEMP table cannot stand in for it.
 CREATE OR REPLACE FUNCTION public.lfr_superuser() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -65,7 +65,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    WHERE s.deployment_id = p_deployment AND s.person = public.lfr_actor() AND s.role = p_role)
 $$;
 
--- JSON text as lfr_core/audit.py canonical_json writes it (keys sorted, no spaces, non-ASCII kept), so that
+-- JSON text as lfr_core/audit/log.py canonical_json writes it (keys sorted, no spaces, non-ASCII kept), so that
 -- `lfr audit verify` recomputes the hash of a row a trigger wrote.
 CREATE OR REPLACE FUNCTION public.lfr_canonical_json(j jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -86,7 +86,7 @@ BEGIN
     END CASE;
 END $$;
 
--- One audit row, written as lfr_core/audit.py writes rows (ISO time in UTC, canonical JSON details).
+-- One audit row, written as lfr_core/audit/log.py writes rows (ISO time in UTC, canonical JSON details).
 CREATE OR REPLACE FUNCTION public.lfr_audit_row(p_action text, p_object_type text, p_object_id text, p_actor text,
                                                 p_role text, p_details jsonb) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -102,7 +102,7 @@ BEGIN
 END $$;
 
 -- The audit row of a guarded change, written by the change's own trigger so that no change of state goes
--- unrecorded, whoever makes it and however. The application says why beforehand (lfr_core/audit.py
+-- unrecorded, whoever makes it and however. The application says why beforehand (lfr_core/audit/log.py
 -- describe_change: the role it acts in, and details such as a reason) in the transaction-local setting
 -- lfr.change, which this consumes; the facts of the change (p_facts) override anything said there. The row
 -- is written in the acting person's own name and in one of `p_roles` that they hold.

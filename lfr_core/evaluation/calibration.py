@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from lfr_core import audit
+from lfr_core.audit import log as audit
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.metrics import threshold_at_fpir
 from lfr_core.identity.model import Actor

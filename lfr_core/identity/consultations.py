@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import psycopg
 
-from lfr_core import audit
+from lfr_core.audit import log as audit
 from lfr_core.errors import InvalidInput
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting

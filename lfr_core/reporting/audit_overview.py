@@ -10,7 +10,8 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit, audit_checkpoints
+from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.deployments import STATUSES
 

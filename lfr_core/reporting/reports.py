@@ -14,8 +14,9 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit, deployments
+from lfr_core import deployments
 from lfr_core.alerts import ENGAGEMENTS
+from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size

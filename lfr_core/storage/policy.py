@@ -27,7 +27,7 @@ WRITE = ("s3:PutObject",)
 DELETE = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention")
 RETAIN = ("s3:PutObjectRetention",)
 LIST = ("s3:ListBucket", "s3:ListBucketVersions")
-# Where the audit checkpoints are written in the reports bucket (lfr_core/audit_checkpoints.py writes there).
+# Where the audit checkpoints are written in the reports bucket (lfr_core/audit/checkpoints.py writes there).
 CHECKPOINTS = "audit-checkpoints/"
 
 

@@ -20,7 +20,8 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from lfr_core import audit, deployments
+from lfr_core import deployments
+from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor

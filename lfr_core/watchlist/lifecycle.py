@@ -13,8 +13,9 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import audit, deployments
-from lfr_core.audit import canonical_json, sha256_hex
+from lfr_core import deployments
+from lfr_core.audit import log as audit
+from lfr_core.audit.log import canonical_json, sha256_hex
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import Refused
 from lfr_core.identity.model import Actor

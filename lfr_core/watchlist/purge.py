@@ -15,8 +15,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from lfr_core import audit
-from lfr_core.audit import canonical_json, sha256_hex
+from lfr_core.audit import log as audit
+from lfr_core.audit.log import canonical_json, sha256_hex
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor

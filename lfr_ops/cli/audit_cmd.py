@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from lfr_core import audit, audit_checkpoints, audit_witness
+from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import log as audit
+from lfr_core.audit import witness as audit_witness
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 

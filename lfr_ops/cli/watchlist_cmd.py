@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core import audit_checkpoints
+from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.purge import history as subject_history

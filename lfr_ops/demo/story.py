@@ -18,7 +18,8 @@ from typing import Any
 
 import cv2
 
-from lfr_core import apikeys, audit, deployments, orchestration
+from lfr_core import apikeys, deployments, orchestration
+from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.identity import people
@@ -180,7 +181,7 @@ def staff_and_camera(settings: Settings, deployment_id: str) -> str:
 
 def audit_head(settings: Settings) -> tuple[audit.VerifyResult, dict[str, Any]]:
     """The chain walked and checked against the signed checkpoints, as `lfr audit verify` does."""
-    from lfr_core import audit_checkpoints
+    from lfr_core.audit import checkpoints as audit_checkpoints
 
     with connect(settings) as conn:
         result = audit.verify(conn)

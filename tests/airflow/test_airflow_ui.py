@@ -182,7 +182,7 @@ def _dags(page, base: str) -> dict[str, dict]:
 def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_running, db, services, store):
     from playwright.sync_api import sync_playwright
 
-    from lfr_core import audit_checkpoints
+    from lfr_core.audit import checkpoints as audit_checkpoints
     from lfr_core.reporting import audit_overview
     from lfr_ops.local_stack import airflow_service
     from tests.conftest import ADMIN, PASSWORD, PLANNER

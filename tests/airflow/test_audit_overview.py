@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from lfr_core import audit_checkpoints
+from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.reporting import audit_overview
 from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import own_reports_bucket

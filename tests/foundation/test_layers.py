@@ -47,9 +47,7 @@ LAYERS: dict[str, str] = {
     # signer's key and the local token issuer's, so audit/ reads its key from below.
     "lfr_core.storage": "storage",
     "lfr_core.evaluation": "evaluation",
-    "lfr_core.audit": "audit",
-    "lfr_core.audit_checkpoints": "audit",
-    "lfr_core.audit_witness": "audit",
+    "lfr_core.audit": "audit",  # log, checkpoints, witness: names and roles as strings, nothing of identity
     "lfr_core.db": "db",
     # Identity: the roles, the Actor record, people, sign-in, tokens and `acting` (a transaction as the person's
     # database role, so above db). Consultations are here, not in audit/: a consultation is a signed-in person's

@@ -1,4 +1,4 @@
-"""`lfr audit verify` remembers what it verified (lfr_core/audit_witness.py), as a Certificate Transparency
+"""`lfr audit verify` remembers what it verified (lfr_core/audit/witness.py), as a Certificate Transparency
 monitor does (RFC 9162), so that a database superuser who rewrites a decision row, recomputes the chain and
 deletes the checkpoints is caught, with the row and the checkpoints named.
 
@@ -9,7 +9,7 @@ prefix of its own (ScopedStore: the session's verify never sees them, so a log t
 after tampering leaves no checkpoint behind that no longer matches it), and a deletion is that view with
 those objects left out: verify then sees exactly the store an attacker who could delete them would leave,
 whatever the S3 server's delete rules are. The log itself is rewritten for real, as the database
-superuser, with every hash recomputed by lfr_core.audit's own functions.
+superuser, with every hash recomputed by lfr_core.audit.log's own functions.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lfr_core import audit, audit_checkpoints, audit_witness
-from lfr_core.audit_checkpoints import MerkleTree, verify_consistency
+from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import log as audit
+from lfr_core.audit import witness as audit_witness
+from lfr_core.audit.checkpoints import MerkleTree, verify_consistency
 from lfr_core.config import get_settings
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting

@@ -31,7 +31,8 @@ from minio.objectlockconfig import DAYS, ObjectLockConfig
 from minio.retention import Retention
 from minio.versioningconfig import SUSPENDED, VersioningConfig
 
-from lfr_core import audit, audit_checkpoints
+from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import log as audit
 from lfr_core.db.connection import connect
 from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
 from lfr_ops.local_stack.s3_guard import Request, lock_refusal

@@ -13,7 +13,8 @@ import itertools
 import psycopg
 import pytest
 
-from lfr_core import alerts, audit
+from lfr_core import alerts
+from lfr_core.audit import log as audit
 from lfr_core.errors import Refused
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.watchlist import lifecycle
@@ -201,7 +202,7 @@ def test_decisions_and_assignments_by_direct_sql_are_audited(services, db):
 
 
 def test_the_canonical_json_of_the_database_is_the_audit_logs(db):
-    """The trigger-written rows are verified by lfr_core/audit.py: its canonical JSON and the database's agree."""
+    """The trigger-written rows are verified by lfr_core/audit/log.py: its canonical JSON and the database's agree."""
     samples = [{}, [], {"b": 1, "a": [1, 2.5, None, True]}, {"é": "ünï\n\t\"\\", "z": {"y": [], "x": {}}},
                {"k\u0001": "\u001f", "A": -0.125, "a": 10**12}, ["x", {"n": 0.1}]]
     for sample in samples:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from lfr_core import approval, audit, deployments
+from lfr_core import approval, deployments
+from lfr_core.audit import log as audit
 from lfr_core.errors import Refused
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from lfr_core import audit
+from lfr_core.audit import log as audit
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from lfr_core import audit
+from lfr_core.audit import log as audit
 from lfr_core.db.connection import connect
 from lfr_core.identity import sessions
 from tests.conftest import PASSWORD

@@ -1,6 +1,6 @@
 """The auditor's memory of the audit log, as a Certificate Transparency monitor keeps one (RFC 9162).
 
-The signed checkpoints (lfr_core.audit_checkpoints) prove a rewrite only while they exist, and a
+The signed checkpoints (lfr_core.audit.checkpoints) prove a rewrite only while they exist, and a
 verifier that keeps nothing cannot tell a log whose checkpoints were deleted from one that never had
 any. So `lfr audit verify` keeps a witness outside the database and the checkpoint store: the last
 checkpoint it verified (tree size, root, key, signature), the key of every checkpoint it has seen, and
@@ -35,8 +35,9 @@ from typing import Any, Protocol
 
 import psycopg
 
-from lfr_core import audit, audit_checkpoints
-from lfr_core.audit_checkpoints import CheckpointCheck, StoredCheckpoint, verify_consistency
+from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import log as audit
+from lfr_core.audit.checkpoints import CheckpointCheck, StoredCheckpoint, verify_consistency
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
 from lfr_core.storage.objectstore import parse_s3_uri

@@ -1,6 +1,6 @@
 """Signed Merkle checkpoints of the audit log, so that a rewrite is provable even by a database superuser.
 
-The hash chain (lfr_core.audit) catches an edit made with the application's own SQL, but whoever can
+The hash chain (lfr_core.audit.log) catches an edit made with the application's own SQL, but whoever can
 rewrite the table can also recompute every hash after the edit. A checkpoint fixes the log's content up
 to a size: the root of an RFC 6962 Merkle tree over the rows' hashes (leaf = SHA-256(0x00 || row hash),
 node = SHA-256(0x01 || left || right), as in Certificate Transparency), signed with an Ed25519 key kept
@@ -197,7 +197,7 @@ class StoredCheckpoint:
 
 @dataclass
 class CheckpointCheck:
-    """What `check` found: the problems, a summary for the CLI, and what it read (for lfr_core.audit_witness)."""
+    """What `check` found: the problems, a summary for the CLI, and what it read (for lfr_core.audit.witness)."""
     problems: list[str]
     summary: dict[str, Any]
     checkpoints: list[StoredCheckpoint]
