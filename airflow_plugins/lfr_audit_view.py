@@ -112,7 +112,7 @@ def _chain(status: dict[str, Any]) -> str:
 
 
 def _filters(place: str, since: date | None, until: date | None, status: str) -> str:
-    from lfr_core.deployments import STATUSES
+    from lfr_core.deployments.model import STATUSES
 
     options = "".join(f"<option value='{s}'{' selected' if s == status else ''}>{s or 'any'}</option>"
                       for s in ("", *STATUSES))

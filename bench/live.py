@@ -147,8 +147,8 @@ def load_frames(shared: Path) -> tuple[list[bytes], list[bytes]]:
 
 
 def setup(settings) -> dict:
-    from lfr_core import apikeys
     from lfr_core.db.connection import connect
+    from lfr_core.deployments import camera_keys as apikeys
     from lfr_core.storage.objectstore import ObjectStore
     from lfr_core.vision.engine import build_engine
     from tests.conftest import ADMIN, add_people

@@ -12,9 +12,9 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.config import Settings
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting

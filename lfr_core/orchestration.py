@@ -15,11 +15,12 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments, sweeps
+from lfr_core import sweeps
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, LfrError, Refused
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM, Actor

@@ -20,8 +20,8 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.security import HTTPAuthorizationCredentials
 
-from lfr_core import apikeys
 from lfr_core.config import Settings
+from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.identity import people, sessions, tokens
 from lfr_core.identity.model import Actor
 

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from lfr_core import alerts as alerts_lib
-from lfr_core import deployments
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity import consultations, people
 from lfr_core.identity.model import Actor

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lfr_core import deployments
 from lfr_core.config import PROJECT_ROOT, Settings, get_settings
+from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import Actor
 
 

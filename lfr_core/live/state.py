@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
+from lfr_core.deployments import service as deployments
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
 from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.watchlist.lifecycle import deployment_active_version

@@ -13,7 +13,7 @@ import psycopg
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
-from lfr_core.deployments import STATUSES
+from lfr_core.deployments.model import STATUSES
 
 
 def chain_status(conn: psycopg.Connection, store: Any, settings: Settings) -> dict[str, Any]:

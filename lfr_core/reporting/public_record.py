@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
 from lfr_core.alerts import ENGAGEMENTS, OUTCOMES
 from lfr_core.config import Settings
+from lfr_core.deployments import service as deployments
 from lfr_core.reporting import reports
 
 PUBLIC_STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")

@@ -14,10 +14,10 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
 from lfr_core.alerts import ENGAGEMENTS
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
+from lfr_core.deployments import service as deployments
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.identity.model import SYSTEM, Actor

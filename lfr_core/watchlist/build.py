@@ -20,9 +20,9 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
-from lfr_core import deployments
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting

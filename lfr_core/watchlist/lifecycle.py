@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
 from lfr_core.audit import log as audit
 from lfr_core.audit.log import canonical_json, sha256_hex
 from lfr_core.db.rows import get_by_id
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting

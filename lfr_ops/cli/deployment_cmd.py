@@ -8,8 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core import deployments
 from lfr_core.config import CATEGORIES
+from lfr_core.deployments import service as deployments
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
 deployment = typer.Typer(no_args_is_help=True, help="Plan and inspect deployments")

@@ -18,10 +18,12 @@ from typing import Any
 
 import cv2
 
-from lfr_core import apikeys, deployments, orchestration
+from lfr_core import orchestration
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
+from lfr_core.deployments import camera_keys as apikeys
+from lfr_core.deployments import service as deployments
 from lfr_core.identity import people
 from lfr_core.identity.model import Actor
 from lfr_core.storage.objectstore import ObjectStore

@@ -54,8 +54,7 @@ LAYERS: dict[str, str] = {
     # view of personal data, recorded as that person (`acting`) in the audit log, as every context records its
     # changes; the log itself (audit/) takes names and roles as strings and imports nothing of identity.
     "lfr_core.identity": "identity",
-    "lfr_core.deployments": "deployments",
-    "lfr_core.apikeys": "deployments",
+    "lfr_core.deployments": "deployments",  # model, service, camera_keys
     "lfr_core.watchlist": "watchlist",
     "lfr_core.alerts": "alerts",
     "lfr_core.live": "live",

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from lfr_core import alerts, deployments
+from lfr_core import alerts
 from lfr_core.db.connection import admin_dsn
+from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
 from lfr_core.reporting import public_record

@@ -31,9 +31,9 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
-from lfr_core import apikeys
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
+from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.errors import Refused
 from lfr_core.identity import people, sessions, tokens
 from lfr_ops.cli.main import app as cli

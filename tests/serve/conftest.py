@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lfr_core import apikeys
 from lfr_core.db.connection import connect
+from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_ops.demo.data import labelled_faces, stage_custody_manifest

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lfr_core import approval, deployments
+from lfr_core import approval
 from lfr_core.audit import log as audit
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import Refused
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lfr_core import deployments
 from lfr_core.audit import log as audit
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
 from lfr_core.vision.images import load_image

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from lfr_core import alerts, deployments, orchestration, sweeps
+from lfr_core import alerts, orchestration, sweeps
 from lfr_core.alerts import NewAlert
 from lfr_core.cancellation import cancel_deployment
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation.metrics import threshold_at_fpir
 from lfr_core.identity.model import SYSTEM

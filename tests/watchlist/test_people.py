@@ -11,8 +11,8 @@ import pytest
 from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
-from lfr_core import deployments
 from lfr_core.config import get_settings
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import Refused
 from lfr_core.identity import people, sessions
 from lfr_core.identity.model import Actor

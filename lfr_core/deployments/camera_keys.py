@@ -12,8 +12,8 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import deployments
 from lfr_core.audit import log as audit
+from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, NotFound
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting

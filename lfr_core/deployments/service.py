@@ -14,12 +14,10 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_val
 from lfr_core.audit import log as audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
+from lfr_core.deployments.model import STAFF_ROLES, STATUSES
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
-
-# lapsed: the window passed without the deployment going live (no approval in time, or no activation).
-STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
 
 
 class DeploymentSpec(BaseModel):
@@ -89,9 +87,6 @@ def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict
         audit.append(conn, actor=actor.name, role=actor.role, action="deployment.create", object_type="deployment",
                      object_id=str(row["id"]), details=spec.model_dump(mode="json"))
     return row
-
-
-STAFF_ROLES = ("operator", "authoriser")
 
 
 def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str, role: str,

@@ -1,0 +1,5 @@
+"""Deployments: where, when, why and on whose authority live facial recognition may run. The statuses a
+deployment passes through (model.py), the request, its checks and the operations on a deployment (service.py),
+and the camera keys bound to one deployment each (camera_keys.py). Callers import the module they use, e.g.
+`from lfr_core.deployments import service as deployments` and then `deployments.get(...)`; this package
+re-exports nothing."""
