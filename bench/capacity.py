@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--measured", type=Path, default=RESULTS)
     parser.add_argument("--cameras", default="10,50,200")
     parser.add_argument("--fps", type=float, default=5.0)
+    parser.add_argument("--quick", action="store_true",
+                        help="accepted for the benches' quick check: this script is arithmetic, always seconds")
     args = parser.parse_args()
     measured = json.loads(args.measured.read_text())
     cost = stage_cpu_ms(measured)

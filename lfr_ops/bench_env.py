@@ -1,0 +1,68 @@
+"""What a benchmark needs to run beside others: free ports and a private LFR_HOME for its own PostgreSQL
+and S3 server, the people it plans and purges as, and a deployment to build for. The tests use the same
+helpers (tests/conftest.py); benches import this module, never test code."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lfr_core.identity.model import Actor
+
+PLANNER = Actor("pat.planner", "planner")
+OPERATOR = Actor("olly.operator", "operator")
+ADMIN = Actor("ada.admin", "admin")
+BENCH_PEOPLE = {actor.name: [actor.role] for actor in (PLANNER, OPERATOR, ADMIN)}
+BENCH_PASSWORD = "bench-password-not-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def private_service_env(home: Path) -> dict[str, str]:
+    """LFR_HOME and free ports for a private PostgreSQL and S3 server (tests and benches run beside others)."""
+    return {"LFR_HOME": str(home), "LFR_DB__PORT": str(free_port()), "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}"}
+
+
+def add_people(settings, people: dict[str, list[str]] | None = None, password: str = BENCH_PASSWORD) -> None:
+    """People added by the database administrator (as `lfr person add --bootstrap` does); the bench's by default."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from lfr_core.db.connection import admin_dsn
+    from lfr_core.identity import people as people_mod
+
+    dsn = admin_dsn(settings)
+    if dsn is None:
+        raise RuntimeError("no database administrator's credentials here (LFR_DB__ADMIN_DSN, or the embedded server's)")
+    conn: Any
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:  # dict rows, as lfr_core.db.connection.connect gives
+        known = {p["name"] for p in people_mod.list_people(conn)}
+        for name, roles in (people or BENCH_PEOPLE).items():
+            if name not in known:
+                people_mod.add(conn, name, roles, password)
+
+
+def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
+                    operator: str = OPERATOR.name, planner: Actor = PLANNER):
+    """A deployment planned by `planner` with `operator` assigned, its window `starts_in_s` from now."""
+    from lfr_core.deployments import service as deployments
+
+    now = datetime.now(UTC)
+    data = {
+        "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
+        "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
+        "window_start": now + timedelta(seconds=starts_in_s),
+        "window_end": now + timedelta(seconds=starts_in_s + length_s),
+        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
+    }
+    if categories:
+        data["allowed_categories"] = categories
+    dep = deployments.create(conn, deployments.validate_spec(data, settings), planner)
+    deployments.assign(conn, dep["id"], operator, "operator", planner)
+    return dep
