@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.config import Settings
 from lfr_core.deployments import service as deployments

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 
 log = logging.getLogger("ray.serve")
 

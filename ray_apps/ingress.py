@@ -31,7 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from lfr_core import alerts as alerts_lib
+from lfr_core.alerts import service as alerts_lib
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import NotFound
 from lfr_core.identity.model import SYSTEM, Actor
@@ -171,7 +171,7 @@ class Ingress(OfficerRoutes, PublicRoutes):
                                 loop.create_task(self._move_held_crops())]
 
     async def _move_held_crops(self) -> None:
-        """Crops of alerts raised while the object store was down wait in PostgreSQL (lfr_core/alerts.py).
+        """Crops of alerts raised while the object store was down wait in PostgreSQL (lfr_core/alerts/service.py).
         Every replica moves them once the store is back, at its start and then every `held_crops_retry_s`;
         each crop once (one that another replica is moving is skipped). The store is asked first, outside
         the database lock, so that a store that does not answer does not hold up the frames."""

@@ -20,7 +20,7 @@ from fastapi import HTTPException, Path, Query, Request, Security
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
-from lfr_core import alerts as alerts_lib
+from lfr_core.alerts import service as alerts_lib
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity import consultations, people
@@ -188,7 +188,7 @@ class OfficerRoutes:
         if not uri:
             raise HTTPException(404, "no image for this alert")
         # A probe crop of an alert raised while the store was down waits in PostgreSQL until it is moved
-        # there (lfr_core/alerts.py); it is read with the service's rights, the person having been shown the
+        # there (lfr_core/alerts/service.py); it is read with the service's rights, the person having been shown the
         # alert, and its consultation is logged below as for any other.
         held = await self._db(alerts_lib.held_crop, row["id"]) if what == "probe_crop" else None
         try:

@@ -614,7 +614,7 @@ GRANT EXECUTE ON FUNCTION public.lfr_disable_person(text) TO lfr_person;  -- it 
 -- ======================================================================================================
 -- Held alert crops (lfr_core/db/migrations/0014_held_alert_crops.sql). The probe crop of an alert raised
 -- while the object store was down waits here, written with its alert row and audit record, until the live
--- service moves it to the store (lfr_core/alerts.py). Only the live service (lfr_system) reads or writes
+-- service moves it to the store (lfr_core/alerts/service.py). Only the live service (lfr_system) reads or writes
 -- it: no person's group has a right on the table, row-level security shows its rows to the service alone,
 -- and the trigger refuses a change by anyone else. A person sees a held crop only through the officers'
 -- route, which logs the consultation with its reason first (ray_apps/officer_routes.py).

@@ -1,6 +1,6 @@
 """An alert on its way to storage, and what "storage is down" looks like from the live path.
 
-An alert is raised durably or not at all (lfr_core/alerts.py): its row, audit record and probe crop are
+An alert is raised durably or not at all (lfr_core/alerts/service.py): its row, audit record and probe crop are
 stored before the camera is answered, the crop held in PostgreSQL while the object store is down and moved
 there later. Nothing is held in a process's memory, so no process's death can lose an alert the camera was
 told about. With PostgreSQL down the alert cannot be stored: the pipeline takes the decision back and the
@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.alerts import NewAlert
+from lfr_core.alerts.service import NewAlert
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.storage.objectstore import ObjectStoreUnavailable
 

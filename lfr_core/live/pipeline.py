@@ -8,7 +8,7 @@
 3. match the fresh embeddings exactly against the active list, then update the camera's tracks, which
    decide when a track has earned an alert;
 4. each alert is stored durably before the frame is answered (its row, audit record and probe crop; the
-   crop waits in PostgreSQL while the object store is down: lfr_core/alerts.py), so no process's death
+   crop waits in PostgreSQL while the object store is down: lfr_core/alerts/service.py), so no process's death
    loses an alert the camera was told about. With PostgreSQL down nothing can be stored: the decision is
    taken back, the track decides again on a later frame, and the camera is told the alert was not raised.
    The cooldown stands only for an alert stored. A camera new to these tracks (a new list, or a camera that
@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import cv2
 import numpy as np
 
-from lfr_core.alerts import NewAlert
+from lfr_core.alerts.service import NewAlert
 from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert, StoreAlert
 from lfr_core.live.records import (
     DetectedFace,

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.alerts import ENGAGEMENTS, OUTCOMES
+from lfr_core.alerts.model import ENGAGEMENTS, OUTCOMES
 from lfr_core.config import Settings
 from lfr_core.deployments import service as deployments
 from lfr_core.reporting import reports

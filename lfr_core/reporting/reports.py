@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.alerts import ENGAGEMENTS
+from lfr_core.alerts.model import ENGAGEMENTS
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.deployments import service as deployments

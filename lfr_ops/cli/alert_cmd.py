@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.identity import consultations
 from lfr_core.storage.objectstore import ObjectStore

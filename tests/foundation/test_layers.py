@@ -56,7 +56,7 @@ LAYERS: dict[str, str] = {
     "lfr_core.identity": "identity",
     "lfr_core.deployments": "deployments",  # model, service, camera_keys
     "lfr_core.watchlist": "watchlist",
-    "lfr_core.alerts": "alerts",
+    "lfr_core.alerts": "alerts",  # model, service
     "lfr_core.live": "live",
     "lfr_core.reporting": "reporting",
     "lfr_core.orchestration": "workflow",

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 from lfr_core.db.connection import connect
 from lfr_core.identity.model import SYSTEM
 from lfr_core.live.pipeline import AlertsNotRaised

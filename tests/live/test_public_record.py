@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 from lfr_core.db.connection import admin_dsn
 from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import SYSTEM

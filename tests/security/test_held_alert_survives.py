@@ -26,7 +26,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 from lfr_core.db.connection import connect
 from lfr_core.errors import Refused
 from lfr_core.identity import sessions

@@ -13,7 +13,7 @@ import itertools
 import psycopg
 import pytest
 
-from lfr_core import alerts
+from lfr_core.alerts import service as alerts
 from lfr_core.audit import log as audit
 from lfr_core.errors import Refused
 from lfr_core.identity.model import SYSTEM, Actor

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from lfr_core import alerts
-from lfr_core.alerts import NewAlert
+from lfr_core.alerts import service as alerts
+from lfr_core.alerts.service import NewAlert
 from lfr_core.identity.model import SYSTEM
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from lfr_core import alerts, orchestration, sweeps
-from lfr_core.alerts import NewAlert
+from lfr_core import orchestration, sweeps
+from lfr_core.alerts import service as alerts
+from lfr_core.alerts.service import NewAlert
 from lfr_core.cancellation import cancel_deployment
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused

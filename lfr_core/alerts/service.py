@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from lfr_core.alerts.model import ENGAGEMENTS, OUTCOMES, AlertStatus
 from lfr_core.audit import log as audit
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, NotFound, Refused
@@ -24,10 +25,6 @@ from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist.purge import release_kept_image
-
-OUTCOMES = ("confirmed", "declined", "not_engaged")
-# What came of an engagement after a confirmed alert (the published results count each).
-ENGAGEMENTS = ("spoken_to", "arrested", "no_further_action", "misidentified")
 
 
 @dataclass(frozen=True)
@@ -204,7 +201,7 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
         raise InvalidInput(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOMES)}")
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
-        if alert["status"] != "pending":
+        if alert["status"] != AlertStatus.PENDING:
             raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
         # The alert's trigger writes the audit row (alert.<outcome>) with the note.
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
@@ -224,7 +221,7 @@ def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> d
     actor.require("operator", "admin", to="undo a decision on an alert")
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
-        if alert["status"] == "pending":
+        if alert["status"] == AlertStatus.PENDING:
             raise Refused(f"alert {alert_id} has no decision to undo")
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={})  # its trigger: alert.undone
         row = conn.execute(
