@@ -44,9 +44,11 @@ EMBED_SPLIT = int(os.environ.get("LFR_BENCH_EMBED_SPLIT", "2"))  # requests a cr
 # 332-367), but every request refused by a busy replica is sent again, which costs 5-10% more CPU a frame.
 EMBED_ONGOING = int(os.environ.get("LFR_BENCH_EMBED_ONGOING", "16"))
 STREAM_FPS = 6.0  # per camera, for the CPU account over the stream: 12 frames/s in all, under Serve's flat-out rate
-IDLE_S = 10.0  # Serve up, no frame in flight: its fixed upkeep
+QUICK = "--quick" in sys.argv  # a check that the bench runs (about a minute), not a figure
+IDLE_S = 2.0 if QUICK else 10.0  # Serve up, no frame in flight: its fixed upkeep
 REPLICAS = {"Detector": 1, "Embedder": 2, "Ingress": 1}  # the bench's Serve app (bench/capacity.py scales from it)
-DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "10" if "--quick" in sys.argv else "20"))
+DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "2" if QUICK else "20"))
+MOST_CAMERAS = 2 if QUICK else 8  # cameras_at_5fps tries 1 to this many
 
 
 class PeakRss(threading.Thread):
@@ -151,10 +153,9 @@ def setup(settings) -> dict:
     from lfr_core.deployments import camera_keys as apikeys
     from lfr_core.storage.objectstore import ObjectStore
     from lfr_core.vision.engine import build_engine
-    from tests.conftest import ADMIN, add_people
-    from tests.serve.conftest import live_watchlist
+    from lfr_ops.bench_env import ADMIN, add_people, live_watchlist
 
-    add_people(settings)  # the tests' people: the bench plans, approves and reads metrics as them
+    add_people(settings)  # the bench's people: it plans, approves and reads metrics as them
     store, engine = ObjectStore(settings), build_engine(settings)
     with connect(settings) as conn:
         dep, version = live_watchlist(conn, settings, store, engine, settings.shared_dir)
@@ -244,7 +245,8 @@ def loop_paced(engine, matcher, settings, feeds: list[list[bytes]], seconds: flo
     return asyncio.run(run())
 
 
-def cameras_at_5fps(measure, video: list[bytes], crowd: list[bytes], most: int = 8) -> tuple[int, list[dict]]:
+def cameras_at_5fps(measure, video: list[bytes], crowd: list[bytes],
+                    most: int = MOST_CAMERAS) -> tuple[int, list[dict]]:
     """The most cameras (the clip and the crowd photos in turn) served at 5 fps each with p95 <= 250 ms and no
     frame dropped; `measure(feeds)` runs them and returns p95_ms and dropped. Each step lasts half the run
     (25 or 50 frames a camera): every crowd photo (up to 12 faces), but not the clip's crowded end (4-7
@@ -400,9 +402,9 @@ def start_serve() -> str:
     """The Serve app on a private 2-CPU Ray node, as `lfr services up --serve` runs it; returns its URL."""
     import ray
 
+    from lfr_ops.bench_env import free_port
     from ray_apps.app import run
     from ray_apps.launch import use_serve_fast_path
-    from tests.conftest import free_port
 
     port = free_port()
     use_serve_fast_path()
@@ -430,7 +432,7 @@ def stop_serve() -> None:
 
 
 def main() -> None:
-    from tests.conftest import private_service_env
+    from lfr_ops.bench_env import private_service_env
 
     home = Path(tempfile.mkdtemp(prefix="lfr-bench-"))
     os.environ.update(private_service_env(home))
@@ -461,8 +463,7 @@ def main() -> None:
                                                                 DURATION_S / 2, 5.0), video, crowd)
         del ctx["engine"]
 
-        from tests.conftest import ADMIN
-        from tests.serve.conftest import metric_total, sign_in
+        from lfr_ops.bench_env import ADMIN, metric_total, sign_in
 
         try:
             url = start_serve()
@@ -598,7 +599,7 @@ def main() -> None:
                       "frames_per_s_http": round(1 / http_s_per_frame, 2),
                       "frames_per_s_stream": round(1 / stream_s_per_frame, 2),
                       "replicas_by_process": REPLICAS,
-                      "load_avg_1m": round(os.getloadavg()[0], 2)}))
+                      "load_avg_1m": round(os.getloadavg()[0], 2), "quick": QUICK}))
 
 
 if __name__ == "__main__":

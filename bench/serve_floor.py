@@ -3,9 +3,9 @@ ingress -> a "detector" and an "embedder" with two replicas, each answering at o
 Ray node with the Serve fast path. The floor under `bench/live.py`'s overhead: what the proxy, the ingress
 replica and two handle calls cost a frame, and Ray's upkeep with nothing in flight.
 
-Run: `python bench/serve_floor.py` (about a minute). Prints CPU ms a request by process over HTTP (one
-request at a time) and over one WebSocket at ~10 frames/s, then CPU ms a second with nothing in flight;
-last line: JSON.
+Run: `python bench/serve_floor.py [--quick]` (about a minute; --quick: 40 requests each way, 2 s idle).
+Prints CPU ms a request by process over HTTP (one request at a time) and over one WebSocket at ~10 frames/s,
+then CPU ms a second with nothing in flight; last line: JSON.
 """
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect  # module l
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-REQUESTS = 400
+QUICK = "--quick" in sys.argv  # a check that the bench runs (seconds past Ray's start), not a figure
+REQUESTS = 40 if QUICK else 400
+WARM_UP = 10 if QUICK else 50
+IDLE_S = 2 if QUICK else 10
 BODY = bytes(40_000)  # the size of a 640x360 JPEG; the echo never decodes it
 
 
@@ -78,7 +81,7 @@ def main() -> None:
     from websockets.sync.client import connect
 
     from bench.live import CLIENT, cpu_ms_each, cpu_seconds_by_role, idle_cpu_ms_per_s
-    from tests.conftest import free_port
+    from lfr_ops.bench_env import free_port
 
     port, nowhere = free_port(), Path("/nonexistent")  # no PostgreSQL of ours to count
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -87,14 +90,14 @@ def main() -> None:
     out: dict[str, dict[str, float]] = {}
     try:
         with httpx.Client() as client:
-            for _ in range(50):
+            for _ in range(WARM_UP):
                 client.post(f"http://127.0.0.1:{port}/frames", content=BODY)
             before = cpu_seconds_by_role(nowhere)
             for _ in range(REQUESTS):
                 client.post(f"http://127.0.0.1:{port}/frames", content=BODY)
             out["http"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), REQUESTS)
         with connect(f"ws://127.0.0.1:{port}/stream") as ws:
-            for _ in range(50):
+            for _ in range(WARM_UP):
                 ws.send(BODY)
                 ws.recv()
             before = cpu_seconds_by_role(nowhere)
@@ -104,7 +107,7 @@ def main() -> None:
                 time.sleep(0.1)
             out["stream"] = cpu_ms_each(before, cpu_seconds_by_role(nowhere), REQUESTS)
         time.sleep(1)
-        out["idle_ms_per_s"] = idle_cpu_ms_per_s(nowhere, 10)
+        out["idle_ms_per_s"] = idle_cpu_ms_per_s(nowhere, IDLE_S)
     finally:
         serve.shutdown()
         ray.shutdown()

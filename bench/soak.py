@@ -60,9 +60,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("LFR_SOAK_SECONDS", "600")))
     parser.add_argument("--fps", type=float, default=5.0)
+    parser.add_argument("--quick", action="store_true", help="10 s (a check that the soak runs, not a figure)")
     opts = parser.parse_args()
+    if opts.quick:
+        opts.seconds = 10.0
 
-    from tests.conftest import private_service_env
+    from lfr_ops.bench_env import private_service_env
 
     home = Path(tempfile.mkdtemp(prefix="lfr-soak-"))
     os.environ.update(private_service_env(home))

@@ -5,6 +5,7 @@ helpers (tests/conftest.py); benches import this module, never test code."""
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,10 @@ from typing import Any
 from lfr_core.identity.model import Actor
 
 PLANNER = Actor("pat.planner", "planner")
+AUTHORISER = Actor("ann.authoriser", "authoriser")
 OPERATOR = Actor("olly.operator", "operator")
 ADMIN = Actor("ada.admin", "admin")
-BENCH_PEOPLE = {actor.name: [actor.role] for actor in (PLANNER, OPERATOR, ADMIN)}
+BENCH_PEOPLE = {actor.name: [actor.role] for actor in (PLANNER, AUTHORISER, OPERATOR, ADMIN)}
 BENCH_PASSWORD = "bench-password-not-secret"
 
 
@@ -66,3 +68,59 @@ def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: floa
     dep = deployments.create(conn, deployments.validate_spec(data, settings), planner)
     deployments.assign(conn, dep["id"], operator, "operator", planner)
     return dep
+
+
+def wait_until(moment: datetime) -> None:
+    delay = (moment - datetime.now(UTC)).total_seconds()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def watchlist_rows(settings, shared_dir: Path) -> list[dict[str, str]]:
+    """Lin-Manuel Miranda (who walks through the Hamilton clip) and five other people from the shared faces."""
+    from lfr_ops.demo.data import labelled_faces
+
+    rows = [{"subject_ref": "SUBJ-lin-manuel-miranda", "category": "wanted_suspect", "rationale": "wanted on warrant W-1",
+             "provenance": "CUSTODY-0001", "capture_date": "2025-06-01",
+             "path": str(shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png")}]
+    others = labelled_faces(settings, ("deepface",))
+    for i, (name, images) in enumerate(list(others.items())[:5]):
+        rows.append({"subject_ref": f"SUBJ-{name}", "category": "wanted_suspect", "rationale": "wanted on warrant W-2",
+                     "provenance": f"CUSTODY-{i + 2:04d}", "capture_date": "2025-06-01", "path": str(images[0].path)})
+    return rows
+
+
+def live_watchlist(conn, settings, store, engine, shared_dir: Path) -> tuple[dict, dict]:
+    """A deployment whose window opens within seconds, with the six-person list built from its own staging
+    folder, approved and, once the window is open, active."""
+    from lfr_core.watchlist import lifecycle
+    from lfr_core.watchlist.build import build_version
+    from lfr_ops.demo.data import stage_custody_manifest
+
+    dep = make_deployment(conn, settings, starts_in_s=3)
+    manifest = stage_custody_manifest(store, settings, watchlist_rows(settings, shared_dir), f"bench-{time.time_ns()}")
+    version = build_version(conn, store, engine, settings, deployment_id=str(dep["id"]), manifest_uri=manifest,
+                            actor=PLANNER)
+    lifecycle.approve(conn, str(version["id"]), AUTHORISER)
+    wait_until(dep["window_start"])
+    lifecycle.activate(conn, str(version["id"]), OPERATOR)
+    return dep, version
+
+
+def sign_in(url: str, name: str, password: str = BENCH_PASSWORD) -> dict[str, str]:
+    """Headers of a person signed in through the ingress's own token route."""
+    import httpx
+
+    response = httpx.post(f"{url}/v1/auth/token", data={"username": name, "password": password}, timeout=30)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def metric_total(url: str, name: str, admin: dict[str, str]) -> float:
+    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics (an admin's headers)."""
+    import httpx
+
+    response = httpx.get(f"{url}/metrics", headers=admin, timeout=10)
+    response.raise_for_status()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in response.text.splitlines()
+               if line.startswith(name) and not line.startswith("#"))

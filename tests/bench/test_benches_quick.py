@@ -24,7 +24,11 @@ BENCHES = {
     # No CUDA in CI: the same code path on the CPU (the YOLO and open_clip backends, pre- and post-processing).
     "gpu": (["--device", "cpu", "--quick"], {"device", "best_batch", "best_pipeline_yolo_open_clip_fps", "results"}, 240),
     "capacity": (["--quick"], {"stage_cpu_ms_per_frame", "plans", "projected_targets"}, 60),
+    "live": (["--quick"], {"overhead_share", "serve_cpu_efficiency", "cameras_at_5fps", "serve_vs_loop_fps_ratio_2feeds",
+                           "p95_ms_2feeds", "peak_rss_mb"}, 400),
+    "serve_floor": (["--quick"], {"http", "stream", "idle_ms_per_s"}, 240),
 }
+# bench/soak.py has a --quick (10 s) too; tests/serve/test_soak.py already runs it (60 s) and checks its JSON line.
 
 
 def run_quick(name: str, args: list[str], home: Path, limit_s: float) -> tuple[subprocess.CompletedProcess, float]:
