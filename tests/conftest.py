@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,18 +17,7 @@ import pytest
 from lfr_core.config import PROJECT_ROOT, Settings, get_settings
 from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import Actor
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def private_service_env(home: Path) -> dict[str, str]:
-    """LFR_HOME and free ports for a private PostgreSQL and S3 server (tests and benches run beside others)."""
-    return {"LFR_HOME": str(home), "LFR_DB__PORT": str(free_port()), "LFR_S3__ENDPOINT": f"127.0.0.1:{free_port()}"}
-
+from lfr_ops.bench_env import free_port, private_service_env  # noqa: F401 (the benches' helpers; tests import both here)
 
 PLANNER = Actor("pat.planner", "planner")
 AUTHORISER = Actor("ann.authoriser", "authoriser")
