@@ -320,7 +320,7 @@ class LfrAuthManager(BaseAuthManager[LfrUser]):
         if details is None or details.id != DEPLOYMENT_DAG:
             return False
         if access_entity == DagAccessEntity.RUN and method == "POST":
-            return user.holds("planner")  # the run's planner is who triggered it (lfr_core/orchestration.py)
+            return user.holds("planner")  # the run's planner is who triggered it (lfr_core/workflow/tasks.py)
         if access_entity == DagAccessEntity.HITL_DETAIL and method == "PUT":
             return user.holds("authoriser")  # and one of the task's assigned users (is_authorized_hitl_task)
         return False

@@ -3,7 +3,7 @@
 
 Daily: alerts (and their probe crops) raised more than `alerts.retention_days` ago are deleted, except
 those on legal hold; the deletion is audited with the ids removed and the number kept on hold. Calls
-`lfr_core.sweeps.apply_alert_retention`.
+`lfr_core.workflow.sweeps.apply_alert_retention`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from lfr_core import orchestration
 from lfr_core.config import get_settings
+from lfr_core.workflow import tasks as orchestration
 
 
 @dag(

@@ -2,7 +2,7 @@
 ### lfr_deployment: one planned, time-boxed live facial recognition deployment
 
 Triggered by a **planner** from the UI (*Trigger* → the form below). Each task calls one function of
-`lfr_core.orchestration`:
+`lfr_core.workflow.tasks`:
 
 1. `create_deployment`: validates the terms (window in the future, end after start, not too long) and the
    manifest (readable, known and authorised categories) and only then creates the deployment. Bad input
@@ -52,11 +52,12 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import Asset, BaseOperator, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
+from lfr_triggers import ApprovalSettledTrigger  # airflow_plugins/ (the plugins folder is on sys.path)
 
-from lfr_core import approval, orchestration
 from lfr_core.config import CATEGORIES, get_settings
 from lfr_core.errors import LfrError
-from lfr_core.triggers import ApprovalSettledTrigger
+from lfr_core.workflow import approval
+from lfr_core.workflow import tasks as orchestration
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ def _serve_scaling(action: str) -> dict[str, Any]:
                                        "(lfr eval --record); LFR_MATCH__THRESHOLD only if never calibrated"),
         "allowed_categories": Param(list(CATEGORIES), type="array", items={"type": "string", "enum": list(CATEGORIES)},
                                     title="Allowed categories"),
-        # The planner is whoever triggers the run, signed in (lfr_core.orchestration.run_planner); a typed name
+        # The planner is whoever triggers the run, signed in (lfr_core.workflow.tasks.run_planner); a typed name
         # counts only for a demo run started without a signed-in user (`airflow dags test`).
         "planner": Param("", type="string", title="Planner (demo runs only)",
                          description="Ignored unless this is a demo run with no signed-in user: the planner is "

@@ -1,7 +1,7 @@
 """
 ### lfr_deployment_reconcile: every deployment where its clock says, whatever became of its run
 
-Every minute, `lfr_core.sweeps.sweep_watchlists` finishes what a deployment's own run (`lfr_deployment`)
+Every minute, `lfr_core.workflow.sweeps.sweep_watchlists` finishes what a deployment's own run (`lfr_deployment`)
 left undone, so that no deployment depends on one Airflow task surviving:
 
 - an approved list of a planned deployment goes live inside its window (a run that died before activating);
@@ -22,8 +22,8 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from lfr_core import orchestration
 from lfr_core.config import get_settings
+from lfr_core.workflow import tasks as orchestration
 
 # Within a minute of a window's end (issue 31): the run's own expiry is at the edge; this is the net.
 EVERY = timedelta(minutes=1)

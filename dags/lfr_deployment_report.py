@@ -16,8 +16,8 @@ from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from lfr_core import orchestration
 from lfr_core.config import get_settings
+from lfr_core.workflow import tasks as orchestration
 
 log = logging.getLogger(__name__)
 REPORT = Asset(**orchestration.REPORT_ASSET)

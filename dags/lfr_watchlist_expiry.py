@@ -2,7 +2,7 @@
 ### lfr_watchlist_expiry: the sweep on the audit checkpoint timer
 
 Every `airflow.expiry_sweep_minutes` minutes (default 15): the same sweep as `lfr_deployment_reconcile`
-(every minute; `lfr_core.sweeps.sweep_watchlists`): a watchlist found **active outside its deployment
+(every minute; `lfr_core.workflow.sweeps.sweep_watchlists`): a watchlist found **active outside its deployment
 window** is deactivated at once (the audit log says "found active outside its window"), an approved list
 goes live inside its window, any version whose window ended (plus `watchlist.expiry_grace_minutes`, 0 by
 default) is expired and purged with a receipt, a deployment that never went live lapses, and a report a
@@ -17,8 +17,8 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from lfr_core import orchestration
 from lfr_core.config import get_settings
+from lfr_core.workflow import tasks as orchestration
 
 
 @dag(

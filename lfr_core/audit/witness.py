@@ -44,7 +44,7 @@ from lfr_core.storage.objectstore import parse_s3_uri
 
 FORMAT = "lfr-audit-witness/1"
 # The decisions a person (or the platform on their behalf) takes on a list or a deployment; each writes a
-# checkpoint at once (lfr_ops/cli/watchlist_cmd.py, orchestration.py, approval.py, cancellation.py).
+# checkpoint at once (lfr_ops/cli/watchlist_cmd.py, lfr_core/workflow/: tasks.py, approval.py, cancel.py).
 DECISION_ACTIONS = ("watchlist.approved", "watchlist.rejected", "watchlist.active", "watchlist.expired",
                     "watchlist.purging", "watchlist.purged", "deployment.cancelled")
 _ROW_FIELDS = ("actor", "role", "action", "object_type", "object_id", "occurred_at", "details_sha256", "row_hash")

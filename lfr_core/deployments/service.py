@@ -157,7 +157,7 @@ def finishing(conn: psycopg.Connection, deployment_id: str | uuid.UUID) -> Itera
     """Hold the deployment's advisory lock while activating, expiring, purging, lapsing or reporting it.
 
     Two actors finish a deployment: its own DAG run and the reconciling sweep that stands in for a run that
-    died (lfr_core/sweeps.py). Whoever holds the lock first does a step; the other, once it gets the lock,
+    died (lfr_core/workflow/sweeps.py). Whoever holds the lock first does a step; the other, once it gets the lock,
     reads the state again and finds the step done, so each step happens once (one audit row, one report).
     A session lock, so it holds across the several transactions of a purge; released on exit."""
     conn.rollback()

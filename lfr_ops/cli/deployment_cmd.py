@@ -82,8 +82,8 @@ def cancel(deployment_id: str,
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Cancel a deployment (planner or admin): frames are refused at once, no list may go live for it, its DAG
     run ends, and the expiry sweep expires and purges every version within its interval."""
-    from lfr_core.cancellation import cancel_deployment
     from lfr_core.storage.objectstore import ObjectStore
+    from lfr_core.workflow.cancel import cancel_deployment
 
     settings = load_settings()
     with domain_errors(), signed_in(settings, "planner", "admin") as (conn, actor):

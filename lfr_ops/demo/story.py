@@ -18,7 +18,6 @@ from typing import Any
 
 import cv2
 
-from lfr_core import orchestration
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
@@ -27,6 +26,7 @@ from lfr_core.deployments import service as deployments
 from lfr_core.identity import people
 from lfr_core.identity.model import Actor
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.workflow import tasks as orchestration
 from lfr_ops.demo.data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
 
 PLANNER = Actor("pc.planner", "planner")
@@ -195,7 +195,7 @@ def audit_head(settings: Settings) -> tuple[audit.VerifyResult, dict[str, Any]]:
 def finished(settings: Settings, deployment_id: str) -> bool:
     """The window's end is done with: every list purged and the report published after the window, by the
     deployment's run or, if it died, by the reconciling sweep."""
-    from lfr_core import sweeps
+    from lfr_core.workflow import sweeps
 
     with connect(settings) as conn:
         dep = deployments.get(conn, deployment_id)

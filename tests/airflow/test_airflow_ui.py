@@ -79,8 +79,8 @@ def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
 
 
 def _trigger(planner, settings, place: str, **conf_overrides) -> str:
-    from lfr_core import orchestration
     from lfr_core.storage.objectstore import ObjectStore
+    from lfr_core.workflow import tasks as orchestration
     from lfr_ops.demo.data import stage_custody_manifest
     from tests.conftest import AUTHORISER
 

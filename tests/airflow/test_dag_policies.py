@@ -78,7 +78,7 @@ def test_window_edges_defer_to_the_triggerer_which_ends_the_task_at_the_edge(dag
     from airflow.providers.standard.triggers.temporal import DateTimeTrigger
     from airflow.sdk.exceptions import TaskDeferred
 
-    from lfr_core import orchestration
+    from lfr_core.workflow import tasks as orchestration
 
     waiting = dagbag.dags["lfr_deployment"].get_task("wait_for_window_end")
     edge = type(waiting)(task_id="edge", deployment={"deployment_id": "d"}, edge="end")

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import orchestration
 from lfr_core.db.connection import connect
 from lfr_core.errors import InvalidInput
 from lfr_core.identity.model import Actor
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
+from lfr_core.workflow import tasks as orchestration
 from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
 
 PLANNER = "pat.planner"  # a person of the platform (tests/conftest.py)
@@ -155,7 +155,7 @@ def test_cancel_ends_the_run_cleanly_and_nothing_built_survives(deployment_dag, 
     cancelled = []
 
     def cancel_when_built():
-        from lfr_core.cancellation import cancel_deployment
+        from lfr_core.workflow.cancel import cancel_deployment
 
         with connect(services) as conn:
             for _ in range(240):

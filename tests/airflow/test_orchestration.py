@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import orchestration
 from lfr_core.watchlist import lifecycle
+from lfr_core.workflow import tasks as orchestration
 from tests.airflow.rows import insert_deployment, insert_version
 
 

@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core import approval, orchestration, sweeps
 from lfr_core.db.connection import connect
 from lfr_core.reporting import public_record
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.workflow import approval, sweeps
+from lfr_core.workflow import tasks as orchestration
 from tests.airflow.rows import insert_deployment, insert_version
 
 WINDOW_S = 6.0
@@ -200,7 +201,7 @@ def test_the_approval_trigger_fires_when_the_draft_is_settled_or_at_its_deadline
     """What the triggerer runs for `wait_for_approval` (the database read in a thread, off its event loop)."""
     import asyncio
 
-    from lfr_core.triggers import ApprovalSettledTrigger
+    from lfr_triggers import ApprovalSettledTrigger
 
     def first_event(trigger):
         async def run():
@@ -212,7 +213,7 @@ def test_the_approval_trigger_fires_when_the_draft_is_settled_or_at_its_deadline
     draft = insert_version(db, deployment, state="draft", accepted=1)
     soon = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
     classpath, kwargs = ApprovalSettledTrigger(version_id=str(draft), deadline=soon, poll_s=0.5).serialize()
-    assert classpath == "lfr_core.triggers.ApprovalSettledTrigger"
+    assert classpath == "lfr_triggers.ApprovalSettledTrigger"
     assert first_event(ApprovalSettledTrigger(**kwargs)) == {"version_id": str(draft), "waited_out": True}
     approved = insert_version(db, deployment, state="approved", accepted=1, number=2)
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()

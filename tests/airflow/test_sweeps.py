@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lfr_core import sweeps
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
+from lfr_core.workflow import sweeps
 from tests.airflow.rows import insert_alert, insert_deployment, insert_version
 
 

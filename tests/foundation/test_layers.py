@@ -59,11 +59,7 @@ LAYERS: dict[str, str] = {
     "lfr_core.alerts": "alerts",  # model, service
     "lfr_core.live": "live",
     "lfr_core.reporting": "reporting",
-    "lfr_core.orchestration": "workflow",
-    "lfr_core.approval": "workflow",
-    "lfr_core.cancellation": "workflow",
-    "lfr_core.sweeps": "workflow",
-    "lfr_core.triggers": "workflow",
+    "lfr_core.workflow": "workflow",  # tasks, approval, cancel, sweeps (the trigger is airflow_plugins')
     "lfr_ops": "tooling",
     "ray_apps": "ray_apps",
     "dags": "airflow",

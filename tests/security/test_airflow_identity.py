@@ -191,8 +191,8 @@ def _subjects(settings) -> list[dict[str, str]]:
 def test_a_builds_task_log_and_result_carry_counts_and_reasons_not_subjects(airflow, shared_dir):
     from datetime import UTC, datetime, timedelta
 
-    from lfr_core import orchestration
     from lfr_core.storage.objectstore import ObjectStore
+    from lfr_core.workflow import tasks as orchestration
     from lfr_ops.demo.data import stage_custody_manifest
 
     manifest = stage_custody_manifest(ObjectStore(airflow), airflow, _subjects(airflow), f"sec-{uuid.uuid4().hex[:8]}")

@@ -1,16 +1,16 @@
-"""The approval request an authoriser answers in Airflow (lfr_core/approval.py): what it shows, who may
+"""The approval request an authoriser answers in Airflow (lfr_core/workflow/approval.py): what it shows, who may
 answer, and what each answer does in the database, with the real PostgreSQL, S3 server and face engine."""
 
 from __future__ import annotations
 
 import pytest
 
-from lfr_core import approval
 from lfr_core.audit import log as audit
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import Refused
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
+from lfr_core.workflow import approval
 from tests.conftest import ADMIN, AUTHORISER, PLANNER, add_people, make_deployment
 from tests.watchlist.conftest import subject_rows
 

@@ -10,10 +10,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from lfr_core import orchestration, sweeps
 from lfr_core.alerts import service as alerts
 from lfr_core.alerts.service import NewAlert
-from lfr_core.cancellation import cancel_deployment
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation.metrics import threshold_at_fpir
@@ -24,6 +22,9 @@ from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_core.watchlist.purge import purge
 from lfr_core.watchlist.threshold import choose_threshold
+from lfr_core.workflow import sweeps
+from lfr_core.workflow import tasks as orchestration
+from lfr_core.workflow.cancel import cancel_deployment
 from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, make_deployment, wait_until
 from tests.watchlist.conftest import local_manifest, subject_rows
 from tests.watchlist.test_cli import last_json, lfr

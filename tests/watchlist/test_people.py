@@ -215,7 +215,7 @@ def test_operators_see_only_the_alerts_of_deployments_they_are_assigned_to(db, s
 def test_a_run_acts_only_for_a_person_who_plans(services):
     """A DAG run acts for its triggering Airflow user: one who is not a person here, or not a planner, is
     refused before the manifest is even read."""
-    from lfr_core import orchestration
+    from lfr_core.workflow import tasks as orchestration
 
     start = datetime.now(UTC) + timedelta(hours=1)
     conf = orchestration.deployment_conf(place="x", manifest_uri="s3://lfr-sources/staging/none/m.csv",

@@ -40,7 +40,7 @@ def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
             deployments.set_status(conn, deployment["id"], "cancelled", actor, reason)
     # The cancelling person is recorded on the deployment; the platform carries out the take-down and purge
     # (which need the admin role) on their behalf, with their name and reason in every receipt: here when
-    # this connection is the platform's (a DAG task), else by the expiry sweep (lfr_core/sweeps.py), while
+    # this connection is the platform's (a DAG task), else by the expiry sweep (lfr_core/workflow/sweeps.py), while
     # the live service refuses the deployment's frames from now on.
     why = f"deployment cancelled by {actor.name}: {reason}"
     receipts = []

@@ -15,9 +15,7 @@ from typing import Any
 
 import psycopg
 
-from lfr_core import sweeps
 from lfr_core.audit import checkpoints as audit_checkpoints
-from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.deployments import service as deployments
@@ -30,6 +28,8 @@ from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from lfr_core.watchlist.purge import purge
 from lfr_core.watchlist.sources import claim, policy_for
+from lfr_core.workflow import sweeps
+from lfr_core.workflow.cancel import cancel_deployment
 
 SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_start", "window_end",
                "authorising_officer", "allowed_categories", "threshold")
@@ -196,7 +196,8 @@ def approval_deadline(settings: Settings, version_id: str, timeout_minutes: floa
 
 def approval_settled(settings: Settings, version_id: str) -> bool:
     """Whether there is nothing left to wait for: the draft was sealed or purged, or its deployment is no longer
-    planned (cancelled, lapsed). One cheap read, for the trigger that waits for it (lfr_core/triggers.py)."""
+    planned (cancelled, lapsed). One cheap read, for the trigger that waits for it
+    (airflow_plugins/lfr_triggers.py)."""
     with connect(settings) as conn:
         row = conn.execute("""SELECT v.state, d.status FROM watchlist_versions v JOIN deployments d
                               ON d.id = v.deployment_id WHERE v.id = %s""", (version_id,)).fetchone()

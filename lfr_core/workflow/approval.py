@@ -15,7 +15,6 @@ import psycopg
 
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
-from lfr_core.cancellation import cancel_deployment
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.deployments import service as deployments
@@ -26,6 +25,7 @@ from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import with_entries
+from lfr_core.workflow.cancel import cancel_deployment
 
 APPROVE, REJECT = "Approve", "Reject"
 
@@ -126,7 +126,7 @@ class ApprovalRefused(Refused):
 def _refused_approval(conn: psycopg.Connection, settings: Settings, version_id: str, refused: Refused) -> Refused:
     """The refusal of an approval, saying why; an approval refused because the window has ended lapses the
     deployment at once (its draft purged), rather than leaving it planned until the sweep."""
-    from lfr_core import sweeps
+    from lfr_core.workflow import sweeps
 
     conn.rollback()
     deployment = deployments.get(conn, lifecycle.get_version(conn, version_id)["deployment_id"])

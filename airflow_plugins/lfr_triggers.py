@@ -2,8 +2,9 @@
 
 Waits in a deployment run defer here instead of poking in reschedule mode: a rescheduled sensor loses
 tries to a scheduler race under load (apache/airflow#71172, unfixed in 3.3.2), and each deferral is one
-hand-over to the triggerer and one back, not one per poke. Importable by the triggerer because `lfr` is
-installed; the database reads run in a thread, off the triggerer's event loop.
+hand-over to the triggerer and one back, not one per poke. Here, not in lfr_core (which imports no Airflow):
+the triggerer imports it by its classpath, `lfr_triggers.ApprovalSettledTrigger`, from the plugins folder,
+which Airflow puts on sys.path; the database reads run in a thread, off the triggerer's event loop.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class ApprovalSettledTrigger(BaseTrigger):
                 {"version_id": self.version_id, "deadline": self.deadline, "poll_s": self.poll_s})
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from lfr_core import orchestration
         from lfr_core.config import get_settings
+        from lfr_core.workflow import tasks as orchestration
 
         deadline = datetime.fromisoformat(self.deadline)
         settings = get_settings()
