@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -600,6 +601,7 @@ def main() -> None:
                       "frames_per_s_stream": round(1 / stream_s_per_frame, 2),
                       "replicas_by_process": REPLICAS,
                       "load_avg_1m": round(os.getloadavg()[0], 2), "quick": QUICK}))
+    shutil.rmtree(home, ignore_errors=True)  # a run that fails keeps its LFR_HOME (the services' logs)
 
 
 if __name__ == "__main__":

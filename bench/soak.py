@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -115,6 +116,7 @@ def main() -> None:
                       "rss_slope_mb_per_min": round(max(slopes.values(), default=0.0), 3),
                       "rss_slope_by_process": {r: round(v, 3) for r, v in slopes.items()},
                       "seconds": opts.seconds, "load_avg_1m": round(os.getloadavg()[0], 2)}))
+    shutil.rmtree(home, ignore_errors=True)  # a run that fails keeps its LFR_HOME (the services' logs)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -28,11 +29,13 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def setup_env() -> None:
+def setup_env() -> Path:
     from lfr_ops.bench_env import private_service_env
 
-    os.environ.update(private_service_env(Path(tempfile.mkdtemp(prefix="lfr-bench-"))))
+    home = Path(tempfile.mkdtemp(prefix="lfr-bench-"))
+    os.environ.update(private_service_env(home))
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+    return home
 
 
 def p95(values: list[float]) -> float:
@@ -179,7 +182,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds (a check that the bench runs, "
                         "not a figure)")
     args = parser.parse_args()
-    setup_env()
+    home = setup_env()
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
     from lfr_core.storage.objectstore import ObjectStore
@@ -228,6 +231,7 @@ def main() -> None:
         "details": {"build": build, "purge": purge, "search": search},
     }
     print(json.dumps(summary))
+    shutil.rmtree(home, ignore_errors=True)  # a run that fails keeps its LFR_HOME (the services' logs)
 
 
 if __name__ == "__main__":
