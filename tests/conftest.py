@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from lfr_core.config import PROJECT_ROOT, Settings, get_settings
-from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import Actor
+from lfr_ops import bench_env
 from lfr_ops.bench_env import free_port, private_service_env  # noqa: F401 (the benches' helpers; tests import both here)
 
 PLANNER = Actor("pat.planner", "planner")
@@ -58,25 +57,13 @@ def signed_in_env(settings, name: str) -> dict[str, str]:
 
 def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
                     operator: str = OPERATOR.name):
-    now = datetime.now(UTC)
-    data = {
-        "place": "Queen Street, Cardiff", "purpose": "locate people wanted on warrant",
-        "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
-        "window_start": now + timedelta(seconds=starts_in_s),
-        "window_end": now + timedelta(seconds=starts_in_s + length_s),
-        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
-    }
-    if categories:
-        data["allowed_categories"] = categories
-    dep = deployments.create(conn, deployments.validate_spec(data, settings), PLANNER)
-    deployments.assign(conn, dep["id"], operator, "operator", PLANNER)
-    return dep
+    """A deployment planned by PLANNER with `operator` assigned (lfr_ops/bench_env.py, the benches' own)."""
+    return bench_env.make_deployment(conn, settings, starts_in_s=starts_in_s, length_s=length_s,
+                                     categories=categories, operator=operator, planner=PLANNER)
 
 
 def wait_until(moment: datetime) -> None:
-    delay = (moment - datetime.now(UTC)).total_seconds()
-    if delay > 0:
-        time.sleep(delay + 0.05)
+    bench_env.wait_until(moment + timedelta(seconds=0.05))
 
 
 @contextmanager

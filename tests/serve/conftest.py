@@ -6,17 +6,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from lfr_core.db.connection import connect
 from lfr_core.deployments import camera_keys as apikeys
-from lfr_core.watchlist import lifecycle
-from lfr_core.watchlist.build import build_version
-from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
-from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PASSWORD, PLANNER, free_port, make_deployment, wait_until
+from lfr_ops import bench_env
+from lfr_ops.bench_env import live_watchlist
+from tests.conftest import ADMIN, OPERATOR, PASSWORD, PLANNER, free_port, make_deployment
 
 MIRANDA = "SUBJ-lin-manuel-miranda"
 
@@ -27,39 +25,6 @@ APP_ARGS = {
     "version_check_s": 1.0,
     "counters_flush_s": 1.0,
 }
-
-
-def metric_total(url: str, name: str, admin: dict[str, str]) -> float:
-    """Sum of a Prometheus counter over its labels, read from the ingress's /metrics (an admin's headers)."""
-    response = httpx.get(f"{url}/metrics", headers=admin, timeout=10)
-    response.raise_for_status()
-    text = response.text
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(name) and not line.startswith("#"))
-
-
-def watchlist_rows(settings, shared_dir: Path) -> list[dict[str, str]]:
-    rows = [{"subject_ref": MIRANDA, "category": "wanted_suspect", "rationale": "wanted on warrant W-1",
-             "provenance": "CUSTODY-0001", "capture_date": "2025-06-01",
-             "path": str(shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png")}]
-    others = labelled_faces(settings, ("deepface",))
-    for i, (name, images) in enumerate(list(others.items())[:5]):
-        rows.append({"subject_ref": f"SUBJ-{name}", "category": "wanted_suspect", "rationale": "wanted on warrant W-2",
-                     "provenance": f"CUSTODY-{i + 2:04d}", "capture_date": "2025-06-01", "path": str(images[0].path)})
-    return rows
-
-
-def live_watchlist(conn, settings, store, engine, shared_dir: Path) -> tuple[dict, dict]:
-    """A deployment whose window opens within seconds, with the six-person list (Miranda and five others)
-    built, approved and, once the window is open, active."""
-    dep = make_deployment(conn, settings, starts_in_s=3)
-    manifest = stage_custody_manifest(store, settings, watchlist_rows(settings, shared_dir), f"serve-{time.time_ns()}")
-    version = build_version(conn, store, engine, settings, deployment_id=str(dep["id"]), manifest_uri=manifest,
-                            actor=PLANNER)
-    lifecycle.approve(conn, str(version["id"]), AUTHORISER)
-    wait_until(dep["window_start"])
-    lifecycle.activate(conn, str(version["id"]), OPERATOR)
-    return dep, version
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +41,8 @@ def live(services, shared_dir, store, face_engine) -> dict:
 
 
 def sign_in(url: str, name: str, password: str = PASSWORD) -> dict[str, str]:
-    """Headers of a person signed in through the ingress's own token route."""
-    response = httpx.post(f"{url}/v1/auth/token", data={"username": name, "password": password}, timeout=30)
-    response.raise_for_status()
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    """Headers of one of the tests' people, signed in through the ingress's own token route."""
+    return bench_env.sign_in(url, name, password)
 
 
 @pytest.fixture(scope="module")

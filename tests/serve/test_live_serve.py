@@ -19,8 +19,9 @@ from psycopg.conninfo import conninfo_to_dict
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.identity import tokens
+from lfr_ops.bench_env import metric_total
 from tests.conftest import PASSWORD
-from tests.serve.conftest import APP_ARGS, MIRANDA, metric_total
+from tests.serve.conftest import APP_ARGS, MIRANDA
 
 VIDEO = "data/video/short_hamilton_clip.mp4"
 WHY = {"reason": "adjudicating alerts of the test deployment"}
