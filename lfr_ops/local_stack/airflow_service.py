@@ -76,7 +76,10 @@ def environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
         "AIRFLOW__API_AUTH__JWT_EXPIRATION_TIME": str(settings.identity.token_minutes * 60),
         "AIRFLOW__API_AUTH__JWT_CLI_EXPIRATION_TIME": str(settings.identity.token_minutes * 60),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        # SQLite lets one writer in at a time; a writer waits 5 s by default, and when the every-minute sweeps,
+        # the scheduler's XComs and an API request all write at once a trigger answered 500 (seen once in four
+        # full test runs). 60 s is a wait, not a failure.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=60",
         "AIRFLOW__API__HOST": HOST,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__API__BASE_URL": f"http://{HOST}:{port}",
