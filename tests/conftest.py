@@ -3,8 +3,12 @@ under a temporary LFR_HOME on free ports, and stopped at the end."""
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
 import os
+import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +21,7 @@ from lfr_core.config import PROJECT_ROOT, Settings, get_settings
 from lfr_core.identity.model import Actor
 from lfr_ops import bench_env
 from lfr_ops.bench_env import free_port, private_service_env  # noqa: F401 (the benches' helpers; tests import both here)
+from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
 
 PLANNER = Actor("pat.planner", "planner")
 AUTHORISER = Actor("ann.authoriser", "authoriser")
@@ -123,6 +128,11 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def faces_dir(shared_dir: Path) -> Path:
+    return shared_dir / "data" / "faces"
+
+
+@pytest.fixture(scope="session")
 def face_engine(services):
     from lfr_core.vision.engine import build_engine
 
@@ -155,3 +165,49 @@ def db(services):
 
     with connect(services) as conn:
         yield conn
+
+
+# A planned deployment's manifest of real custody-style images: the watchlist's, workflow's, identity's and
+# operator tooling's tests build lists from them.
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def identities(services, shared_dir):
+    """Identities from the high-resolution sets: first image enrols, the rest probe."""
+    faces = labelled_faces(services, ("deepface", "ageitgey"))
+    return {name: imgs for name, imgs in faces.items() if len(imgs) >= 2}
+
+
+def subject_rows(identities, count: int, *, category: str = "wanted_suspect") -> list[dict[str, str]]:
+    return [
+        {"subject_ref": f"SUBJ-{name}", "category": category, "rationale": "wanted on warrant W-123",
+         "provenance": f"CUSTODY-{i:04d}", "capture_date": "2025-06-01", "path": str(imgs[0].path)}
+        for i, (name, imgs) in enumerate(list(identities.items())[:count])
+    ]
+
+
+@pytest.fixture()
+def stage(store, services):
+    def _stage(rows: list[dict[str, str]]) -> str:
+        return stage_custody_manifest(store, services, rows, f"test-{next(_names)}-{time.time_ns()}")
+
+    return _stage
+
+
+def local_manifest(folder, rows: list[dict[str, str]]):
+    """A CSV manifest in `folder` whose image paths are relative to it (`faces/<ref>.<ext>`), as a planner
+    keeps custody images beside their list; returns the manifest's path."""
+    faces = Path(folder) / "faces"
+    faces.mkdir(parents=True, exist_ok=True)
+    manifest = Path(folder) / "manifest.csv"
+    with open(manifest, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["subject_ref", "category", "rationale", "image_uri", "provenance",
+                                               "capture_date"])
+        writer.writeheader()
+        for row in rows:
+            image = Path(row["path"])
+            shutil.copy(image, faces / f"{row['subject_ref']}{image.suffix}")
+            writer.writerow({**{k: v for k, v in row.items() if k != "path"},
+                             "image_uri": f"faces/{row['subject_ref']}{image.suffix}"})
+    return manifest

@@ -16,8 +16,8 @@ import pytest
 
 from lfr_core.config import AirflowSettings, get_settings
 from lfr_ops.demo.ui import AirflowAs, wait
-from tests.airflow.rows import insert_deployment, insert_version
 from tests.browser import launch, needs_chromium, screenshot
+from tests.rows import insert_deployment, insert_version
 
 EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report", "lfr_deployment"}
 

@@ -10,8 +10,8 @@ import pytest
 
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.reporting import audit_overview
-from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import own_reports_bucket
+from tests.rows import insert_deployment, insert_version
 
 
 def test_deployments_are_filtered_by_place_date_and_state_with_their_rejections(db):

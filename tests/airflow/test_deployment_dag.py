@@ -141,7 +141,7 @@ def test_bad_request_fails_the_run_at_its_first_task(deployment_dag, services, u
 
 
 def _local_manifest(folder, subjects):
-    from tests.watchlist.conftest import local_manifest
+    from tests.conftest import local_manifest
 
     return str(local_manifest(folder, subjects))
 

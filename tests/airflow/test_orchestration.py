@@ -8,7 +8,7 @@ import pytest
 
 from lfr_core.watchlist import lifecycle
 from lfr_core.workflow import tasks as orchestration
-from tests.airflow.rows import insert_deployment, insert_version
+from tests.rows import insert_deployment, insert_version
 
 
 def test_approval_timeout_purges_the_draft_and_cancels_the_deployment(db, services):

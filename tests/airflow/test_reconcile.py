@@ -18,7 +18,7 @@ from lfr_core.reporting import public_record
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.workflow import approval, sweeps
 from lfr_core.workflow import tasks as orchestration
-from tests.airflow.rows import insert_deployment, insert_version
+from tests.rows import insert_deployment, insert_version
 
 WINDOW_S = 6.0
 STEPS = ("watchlist.active", "watchlist.expired", "watchlist.purged", "deployment.live", "deployment.closed",

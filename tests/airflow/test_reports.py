@@ -9,7 +9,7 @@ import pytest
 
 from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import ObjectStore
-from tests.airflow.rows import insert_alert, insert_deployment, insert_version
+from tests.rows import insert_alert, insert_deployment, insert_version
 
 
 @pytest.fixture()

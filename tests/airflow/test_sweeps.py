@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.workflow import sweeps
-from tests.airflow.rows import insert_alert, insert_deployment, insert_version
+from tests.rows import insert_alert, insert_deployment, insert_version
 
 
 def _audit(conn, version_id):

@@ -22,8 +22,8 @@ from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.storage.objectstore import ObjectStoreUnavailable
 from lfr_ops.local_stack.postgres import EmbeddedPostgres
 from lfr_ops.local_stack.s3server import EmbeddedS3
-from tests.airflow.rows import insert_deployment, insert_version
 from tests.live.test_pipeline import DIM, FRAME, WANTED, Fakes
+from tests.rows import insert_deployment, insert_version
 
 
 @pytest.fixture()

@@ -15,8 +15,8 @@ from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
 from lfr_core.reporting import public_record
-from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import OPERATOR, add_people
+from tests.rows import insert_deployment, insert_version
 
 SUBJECTS = ("PUB-SECRET-001", "PUB-SECRET-002", "PUB-SECRET-003")
 

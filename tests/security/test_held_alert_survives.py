@@ -99,7 +99,7 @@ def one_alert_with_its_crop_and_audit(services, store, alert_id: str) -> dict:
 
 
 def test_an_alert_raised_with_s3_down_survives_the_process_that_raised_it_being_killed(db, services, store):
-    from tests.airflow.rows import insert_deployment, insert_version
+    from tests.rows import insert_deployment, insert_version
 
     now = datetime.now(UTC)
     dep = insert_deployment(db, window_start=now - timedelta(hours=1), window_end=now + timedelta(hours=1),
@@ -136,8 +136,8 @@ def test_no_person_can_read_or_write_a_held_crop(db, services, store):
     """Held crops are read and written by the live service only: not by a person's own login (psql), nor by
     the service acting as a person; an operator sees one only through the officers' route (audited)."""
     from lfr_core.live.outbox import PendingAlert
-    from tests.airflow.rows import insert_deployment, insert_version
     from tests.live.test_alert_outages import RealStorage
+    from tests.rows import insert_deployment, insert_version
 
     now = datetime.now(UTC)
     dep = insert_deployment(db, window_start=now - timedelta(hours=1), window_end=now + timedelta(hours=1),

@@ -23,11 +23,6 @@ def shared_dir(settings: Settings) -> Path:
 
 
 @pytest.fixture(scope="session")
-def faces_dir(shared_dir: Path) -> Path:
-    return shared_dir / "data" / "faces"
-
-
-@pytest.fixture(scope="session")
 def load(settings: Settings):
     from lfr_core.vision.images import load_image
 

@@ -11,8 +11,7 @@ from lfr_core.errors import Refused
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_core.workflow import approval
-from tests.conftest import ADMIN, AUTHORISER, PLANNER, add_people, make_deployment
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import ADMIN, AUTHORISER, PLANNER, add_people, make_deployment, subject_rows
 
 
 @pytest.fixture()

@@ -12,8 +12,8 @@ import pytest
 
 from lfr_core.evaluation import calibration
 from lfr_core.reporting import reports
-from tests.airflow.rows import insert_deployment, insert_version
 from tests.conftest import signed_in_env
+from tests.rows import insert_deployment, insert_version
 
 
 @pytest.fixture()

@@ -9,8 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from lfr_core.config import get_settings
-from tests.conftest import signed_in_env
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import signed_in_env, subject_rows
 
 
 def lfr(*args: str, actor: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -18,8 +18,7 @@ from lfr_core.vision.images import load_image
 from lfr_core.watchlist import lifecycle, vector_index
 from lfr_core.watchlist.build import build_version
 from lfr_core.watchlist.purge import copies_prefix, history, purge
-from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, make_deployment, wait_until
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, make_deployment, subject_rows, wait_until
 
 
 def _counts(conn) -> dict[str, int]:

@@ -25,8 +25,16 @@ from lfr_core.watchlist.threshold import choose_threshold
 from lfr_core.workflow import sweeps
 from lfr_core.workflow import tasks as orchestration
 from lfr_core.workflow.cancel import cancel_deployment
-from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, make_deployment, wait_until
-from tests.watchlist.conftest import local_manifest, subject_rows
+from tests.conftest import (
+    ADMIN,
+    AUTHORISER,
+    OPERATOR,
+    PLANNER,
+    local_manifest,
+    make_deployment,
+    subject_rows,
+    wait_until,
+)
 from tests.watchlist.test_cli import last_json, lfr
 
 

@@ -12,8 +12,7 @@ import pytest
 from lfr_core.config import get_settings
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from tests.conftest import PLANNER, free_port, make_deployment, signed_in_env
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import PLANNER, free_port, make_deployment, signed_in_env, subject_rows
 
 
 def lfr_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -19,9 +19,8 @@ from lfr_core.identity.model import Actor
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_ops.cli.main import app
-from tests.airflow.rows import insert_alert, insert_deployment, insert_version
-from tests.conftest import ADMIN, AUTHORISER, PASSWORD, PLANNER, make_deployment, signed_in_env
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import ADMIN, AUTHORISER, PASSWORD, PLANNER, make_deployment, signed_in_env, subject_rows
+from tests.rows import insert_alert, insert_deployment, insert_version
 
 ROLES = {"planner": "pat.planner", "authoriser": "ann.authoriser", "operator": "olly.operator", "admin": "ada.admin",
          "auditor": "aud.auditor"}

@@ -9,8 +9,7 @@ from lfr_core.storage.objectstore import ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_core.watchlist.purge import purge
-from tests.conftest import ADMIN, PLANNER, make_deployment
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import ADMIN, PLANNER, make_deployment, subject_rows
 
 
 def test_an_interrupted_purge_resumes_with_a_true_receipt(db, services, store, face_engine, identities, stage,

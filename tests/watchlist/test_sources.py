@@ -13,8 +13,7 @@ import pytest
 from lfr_core.errors import InvalidInput
 from lfr_core.watchlist.build import build_version
 from lfr_core.watchlist.sources import policy_for
-from tests.conftest import PLANNER, make_deployment
-from tests.watchlist.conftest import subject_rows
+from tests.conftest import PLANNER, make_deployment, subject_rows
 
 SHAPE = re.compile(r"^(?P<uri>.+) is unreachable: not a readable file under the permitted sources \((?P<where>.+)\)$")
 
