@@ -1,7 +1,7 @@
 """Soak: two cameras at 5 fps against the real services for a long run (default 10 minutes), looking for
 errors, dropped frames, latency and memory that grows.
 
-Run: `make soak` or `python bench/soak.py [--seconds N]` (CI runs 60 s through tests/serve/test_soak.py). Like
+Run: `make soak` or `python bench/soak.py [--seconds N]` (CI runs 60 s through tests/bench/test_soak.py). Like
 bench/live.py it starts its own PostgreSQL and durable S3 under a temporary LFR_HOME on free ports, a live
 deployment with a six-person watchlist and the Serve app on a private 2-CPU Ray node; the feeds are the
 Hamilton clip and the crowd photos as 640x360 frames, each camera with two requests in flight, frames due

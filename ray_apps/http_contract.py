@@ -2,7 +2,7 @@
 
 Every error answers `{"detail": "<reason>"}`, request validation included (FastAPI's default 422 body is
 a list of objects, which would make two shapes for one status), and every status a route can answer is
-declared on it. `schemathesis` checks the running service against this document (tests/serve).
+declared on it. `schemathesis` checks the running service against this document (tests/ray_apps).
 """
 
 from __future__ import annotations

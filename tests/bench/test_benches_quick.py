@@ -28,7 +28,7 @@ BENCHES = {
                            "p95_ms_2feeds", "peak_rss_mb"}, 400),
     "serve_floor": (["--quick"], {"http", "stream", "idle_ms_per_s"}, 240),
 }
-# bench/soak.py has a --quick (10 s) too; tests/serve/test_soak.py already runs it (60 s) and checks its JSON line.
+# bench/soak.py has a --quick (10 s) too; tests/bench/test_soak.py already runs it (60 s) and checks its JSON line.
 
 
 def run_quick(name: str, args: list[str], home: Path, limit_s: float) -> tuple[subprocess.CompletedProcess, float]:

@@ -38,7 +38,7 @@ from lfr_core.errors import Refused
 from lfr_core.identity import people, sessions, tokens
 from lfr_ops.cli.main import app as cli
 from tests.conftest import ADMIN, OPERATOR, PASSWORD, free_port, make_deployment
-from tests.serve.conftest import serve_app
+from tests.ray_apps.conftest import serve_app
 
 WHY = {"reason": "checking who may use the live API"}
 NOWHERE = "00000000-0000-0000-0000-000000000000"

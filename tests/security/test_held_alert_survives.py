@@ -34,7 +34,7 @@ from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import PASSWORD
-from tests.serve import conftest as serve_fixtures
+from tests.ray_apps import conftest as serve_fixtures
 
 CAMERA = "cam-held"
 
@@ -176,7 +176,7 @@ def test_no_person_can_read_or_write_a_held_crop(db, services, store):
 
 # -- the Serve ingress replica killed while an alert's crop is held ---------------------------------------------
 
-# The Serve fixtures (tests/serve/conftest.py), for this module's own application.
+# The Serve fixtures (tests/ray_apps/conftest.py), for this module's own application.
 live, people, serve_url = serve_fixtures.live, serve_fixtures.people, serve_fixtures.serve_url
 
 WHY = {"reason": "checking the match before engaging"}
@@ -193,7 +193,7 @@ def test_the_ingress_replica_killed_while_an_alerts_crop_is_held_loses_nothing(s
                                                                                store, shared_dir):
     import ray
 
-    from tests.serve.test_live_serve import post, video_frames
+    from tests.ray_apps.test_live_serve import post, video_frames
 
     dep, key = live["deployment"]["id"], live["keys"]["camera"]
     frames = video_frames(shared_dir)

@@ -1,7 +1,7 @@
-"""Driver steps of the two-node test (tests/serve/test_sharding.py), each in a fresh process: Ray reads its
+"""Driver steps of the two-node test (tests/ray_apps/test_sharding.py), each in a fresh process: Ray reads its
 token settings (RAY_AUTH_*) once, at import, and the test process imported Ray long before.
 
-`python -m tests.serve.cluster_ops deploy HTTP_PORT ARGS_JSON | replicas | kill REPLICA_ID`; the cluster's
+`python -m tests.ray_apps.cluster_ops deploy HTTP_PORT ARGS_JSON | replicas | kill REPLICA_ID`; the cluster's
 address is RAY_ADDRESS. Prints one JSON line."""
 
 from __future__ import annotations

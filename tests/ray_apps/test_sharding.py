@@ -21,8 +21,8 @@ import pytest
 
 from lfr_core.db.connection import connect
 from tests.conftest import free_port
-from tests.serve.conftest import MIRANDA
-from tests.serve.test_live_serve import video_frames
+from tests.ray_apps.conftest import MIRANDA
+from tests.ray_apps.test_live_serve import video_frames
 
 RAY = str(Path(sys.executable).with_name("ray"))
 CAMERAS = [f"shard-cam-{i}" for i in range(16)]  # all on one of two replicas by chance: 2 in 65536
@@ -51,7 +51,7 @@ def cluster(services, live, tmp_path_factory) -> Iterator[dict]:
     common = ["--num-cpus=1", "--disable-usage-stats"]
 
     def step(*args: str) -> dict:
-        done = subprocess.run([sys.executable, "-m", "tests.serve.cluster_ops", *args], env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "tests.ray_apps.cluster_ops", *args], env=env, capture_output=True,
                               text=True, timeout=300, cwd=Path(__file__).parents[2])
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout.strip().splitlines()[-1])

@@ -72,18 +72,6 @@ def test_faces_link_by_embedding_when_boxes_jump():
     assert len(t.update(0.6, [_obs(0, 1, "S1")])) == 1
 
 
-def test_prescale_says_not_running_without_serve(monkeypatch, tmp_path):
-    import ray
-
-    from ray_apps import prescale
-
-    if ray.is_initialized():
-        return
-    monkeypatch.setenv("LFR_SERVE_RAY_ADDRESS_FILE", str(tmp_path / "none"))
-    assert prescale.prescale() == {"serve": "not running"}
-    assert prescale.lower() == {"serve": "not running"}
-
-
 REUSE = TrackParams(hits_to_alert=2, iou_link=0.3, embed_link=0.5, max_age_s=2.0, cooldown_s=60.0, reuse_s=0.5)
 
 

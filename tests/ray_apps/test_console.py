@@ -17,8 +17,8 @@ from lfr_core.db.connection import admin_dsn
 from lfr_core.storage.objectstore import parse_s3_uri
 from tests.browser import launch, needs_chromium, screenshot
 from tests.conftest import OPERATOR, PASSWORD
-from tests.serve.conftest import MIRANDA
-from tests.serve.test_live_serve import post, video_frames
+from tests.ray_apps.conftest import MIRANDA
+from tests.ray_apps.test_live_serve import post, video_frames
 
 WHY = "adjudicating alerts of the console test"
 pytestmark = [pytest.mark.slow, needs_chromium]

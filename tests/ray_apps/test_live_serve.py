@@ -21,7 +21,7 @@ from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.identity import tokens
 from lfr_ops.bench_env import metric_total
 from tests.conftest import PASSWORD
-from tests.serve.conftest import APP_ARGS, MIRANDA
+from tests.ray_apps.conftest import APP_ARGS, MIRANDA
 
 VIDEO = "data/video/short_hamilton_clip.mp4"
 WHY = {"reason": "adjudicating alerts of the test deployment"}
