@@ -1,6 +1,6 @@
-"""What the audit view shows (lfr_core/reporting/audit_overview.py and the plugin's report rendering), on the real
-PostgreSQL and S3 server: the chain checked now, filters by place, date and state, rejected entries with
-their reasons, and the report's Markdown as HTML with every character escaped once."""
+"""What the audit view shows (lfr_core/reporting/audit_overview.py), on the real PostgreSQL and S3 server: the
+chain checked now, filters by place, date and state, rejected entries with their reasons (the plugin's report
+rendering: tests/dags/test_audit_view.py)."""
 
 from __future__ import annotations
 
@@ -48,14 +48,3 @@ def test_the_chain_status_is_checked_now_against_the_last_anchor(db, services, s
     assert status["rows"] >= written["tree_size"] and status["last_anchor_rows"] >= written["tree_size"]
     assert status["checkpoints"] >= 1 and status["last_anchor_at"]
     assert status["ok"] == (not status["problems"])
-
-
-def test_the_report_markdown_becomes_html_escaped_once():
-    from airflow_plugins.lfr_audit_view import markdown_html
-
-    out = markdown_html("# Transparency report: A &amp; B &lt;script&gt;\n\n- Purpose: **find** `x`\n\n"
-                        "| measure | count |\n|---|---|\n| alerts | 3 |\n\n_Generated now_")
-    assert "<h2>Transparency report: A &amp; B &lt;script&gt;</h2>" in out
-    assert "<li>Purpose: <strong>find</strong> <code>x</code></li>" in out
-    assert "<th>measure</th>" in out and "<td>3</td>" in out and "<em>Generated now</em>" in out
-    assert "<script>" not in out
