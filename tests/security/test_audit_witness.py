@@ -34,8 +34,8 @@ from lfr_core.config import get_settings
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStoreError
+from tests.audit.test_audit import chain, superuser  # noqa: F401  (the fixture restores the rows)
 from tests.conftest import AUTHORISER, OPERATOR, PLANNER, signed_in_env
-from tests.watchlist.test_audit import chain, superuser  # noqa: F401  (the fixture restores the rows)
 
 LATER = timedelta(minutes=10)  # past audit.decision_checkpoint_minutes (5)
 

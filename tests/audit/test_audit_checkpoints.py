@@ -19,8 +19,8 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.audit.checkpoints import MerkleTree, leaf_hash
 from lfr_core.storage.objectstore import parse_s3_uri
+from tests.audit.test_audit import _as_owner, chain  # noqa: F401  (the fixture restores the rows)
 from tests.conftest import own_reports_bucket
-from tests.watchlist.test_audit import _as_owner, chain  # noqa: F401  (the fixture restores the rows)
 
 
 @pytest.fixture()
