@@ -135,7 +135,7 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
 def test_the_public_sees_the_notice_before_the_window_and_the_results_after(serve_url, live, services, store, db):
     from playwright.sync_api import sync_playwright
 
-    from tests.live.test_public_record import SUBJECTS, closed_deployment_with_alerts
+    from tests.reporting.test_public_record import SUBJECTS, closed_deployment_with_alerts
 
     closed = closed_deployment_with_alerts(db, services, store, "Published Results Square")
     upcoming = str(live["idle"]["id"])
