@@ -1,4 +1,5 @@
-"""The model replicas' router bookkeeping (`ray_apps.routing.InFlight`), without Ray running."""
+"""The replicas' routers without Ray running: the model replicas' bookkeeping (`ray_apps.routing.InFlight`) and
+the cameras' rendezvous ranking of the ingress replicas (`owner_rank`)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,15 @@ def test_work_of_a_request_is_its_crops_or_one():
     assert work_of(SimpleNamespace(args=[np.zeros((0, 112, 112, 3), np.uint8)])) == 1
     assert work_of(SimpleNamespace(args=[b"\xff\xd8 a JPEG frame"])) == 1
     assert work_of(SimpleNamespace(args=[])) == 1
+
+
+def test_cameras_keep_their_replica_and_only_a_lost_replicas_cameras_move():
+    from ray_apps.routing import owner_rank
+
+    replicas = ["r1", "r2", "r3"]
+    cameras = [f"cam-{i}" for i in range(60)]
+    owner = {c: owner_rank(c, replicas)[0] for c in cameras}
+    assert set(owner.values()) == set(replicas)  # spread
+    assert owner == {c: owner_rank(c, list(reversed(replicas)))[0] for c in cameras}  # order does not matter
+    after = {c: owner_rank(c, ["r1", "r3"])[0] for c in cameras}
+    assert {c for c in cameras if after[c] != owner[c]} == {c for c in cameras if owner[c] == "r2"}
