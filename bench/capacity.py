@@ -3,8 +3,8 @@
 Reads the per-process CPU a frame costs from bench/live.py's last JSON line (bench/results/live.json,
 or a file given with --measured), less Ray's and Serve's upkeep (a fixed 10-15 CPU ms a second per
 replica, which a replica busy at the sizing's utilisation spreads over far more frames than the 2-core
-bench does), and applies the sizing rule infra/terraform/capacity.tf applies, so the README's topology
-table, the Terraform defaults and this script agree (tests/infra checks all three).
+bench does), and applies the sizing rule infra/terraform/capacity.tf applies, so the topology table of
+infra/terraform/README.md, the Terraform defaults and this script agree (tests/infra checks all three).
 
 It also projects issue 12's two CPU ratios (overhead_share, serve_cpu_efficiency) onto each plan's cluster:
 the 2-core bench pays Ray's fixed upkeep (100-170 CPU ms a second) over 11-17 frames a second, a planned
@@ -85,7 +85,7 @@ def planned_targets(measured: dict, plan_: dict[str, int], fps: float) -> dict[s
 
 
 def targets_table(plans: list[dict[str, int]], fps: float, measured: dict) -> str:
-    """The README's table of `planned_targets`."""
+    """The table of `planned_targets` in docs/benchmarks.md (tests/infra/test_capacity.py keeps the two equal)."""
     rows = ["| `overhead_share` / `serve_cpu_efficiency`, projected | HTTP | stream |", "|---|---|---|"]
     for p in plans:
         replicas = p["detector_replicas"] + p["embedder_replicas"] + p["ingress_replicas"]
