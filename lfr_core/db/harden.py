@@ -27,7 +27,8 @@ AUDIT_ROLE = "lfr_audit"
 PERSON_ROLE = "lfr_person"
 SYSTEM_ROLE = "lfr_system"
 PEOPLE_ROLES = ("planner", "authoriser", "operator", "admin", "auditor")
-POLICY = resources.files("lfr_core.db").joinpath("policy.sql")
+# Who may change what: one file per context, applied in the order of their names (lfr_core/db/policy/).
+POLICY = resources.files("lfr_core.db").joinpath("policy")
 # The only search_path a function of the platform may run with: the catalog first, the session's TEMP
 # schema named last (unnamed, it is searched first for tables, and a TEMP pg_roles would answer for the
 # catalog), nothing a person can create in. Every other object is named with its schema.
@@ -86,7 +87,7 @@ BEGIN
         RAISE EXCEPTION 'audit row time % is more than 5 minutes from the server clock', p_occurred_at;
     END IF;
     -- Rows are written in the acting person's own name and in a role they hold (public.lfr_holds,
-    -- lfr_core/db/policy.sql); only the platform's service logins write as 'system'.
+    -- lfr_core/db/policy/); only the platform's service logins write as 'system'.
     IF p_role = 'system' THEN
         IF NOT public.lfr_holds('system') THEN
             RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
@@ -155,7 +156,8 @@ def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
         conn.execute(sql.SQL("ALTER DATABASE {} SET search_path = \"$user\", public, audit").format(sql.Identifier(database)))
         # Who may change what (triggers, row-level security, the people's table rights), as the tables' owner.
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(owner))
-        conn.execute(POLICY.read_text())
+        for part in sorted((p for p in POLICY.iterdir() if p.name.endswith(".sql")), key=lambda p: p.name):
+            conn.execute(part.read_text())
         unsafe = unsafe_functions(conn)
         if unsafe:
             raise RuntimeError(f"functions without `{SAFE_SEARCH_PATH}`: {', '.join(f['function'] for f in unsafe)}")

@@ -1,0 +1,217 @@
+-- Alerts, the frame counters and the held probe crops (lfr_core/alerts/).
+
+-- How long an officer may take back their own decision on an alert (the console's undo).
+CREATE OR REPLACE FUNCTION public.lfr_undo_window() RETURNS interval
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$ SELECT interval '30 seconds' $$;
+
+-- Alerts: raised by the live service only; decided by an operator of the deployment (or an admin) in their
+-- own name, once; a legal hold by an admin; the facts of an alert never change.
+CREATE OR REPLACE FUNCTION public.lfr_guard_alerts() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    who text := public.lfr_actor();
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('raise an alert', 'system');
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_require('delete an alert', 'system');
+        RETURN OLD;
+    END IF;
+    IF (NEW.id, NEW.deployment_id, NEW.version_id, NEW.subject_ref, NEW.category, NEW.score, NEW.camera_id,
+        NEW.track_id, NEW.captured_at, NEW.raised_at)
+       IS DISTINCT FROM (OLD.id, OLD.deployment_id, OLD.version_id, OLD.subject_ref, OLD.category, OLD.score,
+                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at) THEN
+        PERFORM public.lfr_deny('the facts of an alert never change');
+    END IF;
+    IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
+       IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome) THEN
+        PERFORM public.lfr_require('adjudicate an alert', 'operator', 'admin');
+        IF NEW.status = 'pending' THEN
+            -- An undo: only the decider's own, within the undo window, before an engagement is recorded.
+            IF OLD.status = 'pending' OR OLD.adjudicated_by IS DISTINCT FROM who
+               OR OLD.adjudicated_at < pg_catalog.now() - public.lfr_undo_window() OR OLD.engagement IS NOT NULL
+               OR num_nonnulls(NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome) > 0 THEN
+                PERFORM public.lfr_deny(pg_catalog.format(
+                    'the decision on alert %s can be undone only by %s, within %s of it and before an engagement is '
+                    'recorded', OLD.id, coalesce(OLD.adjudicated_by, 'its decider'), public.lfr_undo_window()));
+            END IF;
+        ELSE
+            IF OLD.status <> 'pending' THEN
+                PERFORM public.lfr_deny(pg_catalog.format('alert %s was already adjudicated (%s by %s)', OLD.id,
+                                                          OLD.status, OLD.adjudicated_by));
+            END IF;
+            IF NEW.adjudicated_by IS DISTINCT FROM who THEN
+                PERFORM public.lfr_deny(pg_catalog.format('%s may not decide an alert in the name of %s', who,
+                                                          NEW.adjudicated_by));
+            END IF;
+        END IF;
+    END IF;
+    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note)
+       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note) THEN
+        PERFORM public.lfr_require('record what came of an engagement', 'operator', 'admin');
+        IF NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL OR NEW.engagement IS NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'an engagement outcome is recorded once, for a confirmed alert (alert %s is %s%s)', OLD.id, OLD.status,
+                CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', outcome ' || OLD.engagement END));
+        END IF;
+        IF NEW.engagement_by IS DISTINCT FROM who THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
+                                                      NEW.engagement_by));
+        END IF;
+    END IF;
+    IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
+        PERFORM public.lfr_require('change a legal hold', 'admin');
+    END IF;
+    IF NEW.probe_crop_uri IS DISTINCT FROM OLD.probe_crop_uri
+       OR (NEW.watchlist_image_uri IS DISTINCT FROM OLD.watchlist_image_uri AND NEW.watchlist_image_uri IS NOT NULL) THEN
+        PERFORM public.lfr_require('change where an alert''s images are', 'system');
+    END IF;
+    RETURN NEW;
+END $$;
+
+-- Alerts: raised by the live service only; decided by an operator of the deployment (or an admin) in their
+-- own name, once; a legal hold by an admin; the facts of an alert never change.
+CREATE OR REPLACE FUNCTION public.lfr_guard_alerts() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    who text := public.lfr_actor();
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('raise an alert', 'system');
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_require('delete an alert', 'system');
+        RETURN OLD;
+    END IF;
+    IF (NEW.id, NEW.deployment_id, NEW.version_id, NEW.subject_ref, NEW.category, NEW.score, NEW.camera_id,
+        NEW.track_id, NEW.captured_at, NEW.raised_at)
+       IS DISTINCT FROM (OLD.id, OLD.deployment_id, OLD.version_id, OLD.subject_ref, OLD.category, OLD.score,
+                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at) THEN
+        PERFORM public.lfr_deny('the facts of an alert never change');
+    END IF;
+    IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
+       IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome) THEN
+        PERFORM public.lfr_require('adjudicate an alert', 'operator', 'admin');
+        IF NEW.status = 'pending' THEN
+            -- An undo: only the decider's own, within the undo window, before an engagement is recorded.
+            IF OLD.status = 'pending' OR OLD.adjudicated_by IS DISTINCT FROM who
+               OR OLD.adjudicated_at < pg_catalog.now() - public.lfr_undo_window() OR OLD.engagement IS NOT NULL
+               OR num_nonnulls(NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome) > 0 THEN
+                PERFORM public.lfr_deny(pg_catalog.format(
+                    'the decision on alert %s can be undone only by %s, within %s of it and before an engagement is '
+                    'recorded', OLD.id, coalesce(OLD.adjudicated_by, 'its decider'), public.lfr_undo_window()));
+            END IF;
+        ELSE
+            IF OLD.status <> 'pending' THEN
+                PERFORM public.lfr_deny(pg_catalog.format('alert %s was already adjudicated (%s by %s)', OLD.id,
+                                                          OLD.status, OLD.adjudicated_by));
+            END IF;
+            IF NEW.adjudicated_by IS DISTINCT FROM who THEN
+                PERFORM public.lfr_deny(pg_catalog.format('%s may not decide an alert in the name of %s', who,
+                                                          NEW.adjudicated_by));
+            END IF;
+        END IF;
+    END IF;
+    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note)
+       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note) THEN
+        PERFORM public.lfr_require('record what came of an engagement', 'operator', 'admin');
+        IF NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL OR NEW.engagement IS NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'an engagement outcome is recorded once, for a confirmed alert (alert %s is %s%s)', OLD.id, OLD.status,
+                CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', outcome ' || OLD.engagement END));
+        END IF;
+        IF NEW.engagement_by IS DISTINCT FROM who THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
+                                                      NEW.engagement_by));
+        END IF;
+    END IF;
+    IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
+        PERFORM public.lfr_require('change a legal hold', 'admin');
+    END IF;
+    IF NEW.probe_crop_uri IS DISTINCT FROM OLD.probe_crop_uri
+       OR (NEW.watchlist_image_uri IS DISTINCT FROM OLD.watchlist_image_uri AND NEW.watchlist_image_uri IS NOT NULL) THEN
+        PERFORM public.lfr_require('change where an alert''s images are', 'system');
+    END IF;
+    RETURN NEW;
+END $$;
+
+-- The audit rows of an alert's decisions, outcome and hold (AFTER trigger, in the transaction of the change).
+CREATE OR REPLACE FUNCTION public.lfr_audit_alert_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    facts jsonb := pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id);
+    deciders text[] := '{operator,admin}';
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status = 'pending' THEN
+        PERFORM public.lfr_audit_change('alert.undone', 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('undone', OLD.status), deciders);
+    ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+        PERFORM public.lfr_audit_change('alert.' || NEW.status, 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('subject_ref', NEW.subject_ref), deciders);
+    END IF;
+    IF NEW.engagement IS DISTINCT FROM OLD.engagement THEN
+        PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text, facts, deciders);
+    END IF;
+    IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
+        PERFORM public.lfr_audit_change(CASE WHEN NEW.legal_hold THEN 'alert.hold' ELSE 'alert.release' END, 'alert',
+                                        NEW.id::text, facts, '{admin}');
+    END IF;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS lfr_guard ON alerts;
+CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON alerts
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_alerts();
+DROP TRIGGER IF EXISTS lfr_guard ON deployment_counters;
+CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployment_counters
+    FOR EACH ROW WHEN (NOT public.lfr_superuser())
+    EXECUTE FUNCTION public.lfr_guard_platform_table('count frames', 'system');
+DROP TRIGGER IF EXISTS lfr_audit ON alerts;
+CREATE TRIGGER lfr_audit AFTER UPDATE ON alerts
+    FOR EACH ROW WHEN ((OLD.status, OLD.engagement, OLD.legal_hold) IS DISTINCT FROM (NEW.status, NEW.engagement, NEW.legal_hold))
+    EXECUTE FUNCTION public.lfr_audit_alert_change();
+
+-- An operator sees and decides only the alerts of deployments they are assigned to; an admin or auditor
+-- sees all; the live service (lfr_system) raises and retires them. Other people see none.
+ALTER TABLE alerts ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS alerts_service ON alerts;
+CREATE POLICY alerts_service ON alerts TO lfr_system USING (true) WITH CHECK (true);
+DROP POLICY IF EXISTS alerts_assigned_operator ON alerts;
+CREATE POLICY alerts_assigned_operator ON alerts TO lfr_operator
+    USING (public.lfr_assigned(deployment_id, 'operator')) WITH CHECK (public.lfr_assigned(deployment_id, 'operator'));
+DROP POLICY IF EXISTS alerts_oversight ON alerts;
+CREATE POLICY alerts_oversight ON alerts FOR SELECT TO lfr_admin, lfr_auditor USING (true);
+DROP POLICY IF EXISTS alerts_admin ON alerts;
+CREATE POLICY alerts_admin ON alerts FOR UPDATE TO lfr_admin USING (true) WITH CHECK (true);
+
+GRANT SELECT ON alerts, deployment_counters TO lfr_person;
+GRANT UPDATE ON alerts TO lfr_operator, lfr_admin;
+
+-- ======================================================================================================
+-- Held alert crops (lfr_core/db/migrations/0014_held_alert_crops.sql). The probe crop of an alert raised
+-- while the object store was down waits here, written with its alert row and audit record, until the live
+-- service moves it to the store (lfr_core/alerts/service.py). Only the live service (lfr_system) reads or writes
+-- it: no person's group has a right on the table, row-level security shows its rows to the service alone,
+-- and the trigger refuses a change by anyone else. A person sees a held crop only through the officers'
+-- route, which logs the consultation with its reason first (ray_apps/officer_routes.py).
+-- ======================================================================================================
+CREATE OR REPLACE FUNCTION public.lfr_guard_held_alert_crops() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM public.lfr_require('hold or move an alert''s probe crop', 'system');
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM public.lfr_deny('a held probe crop never changes: it is moved to the object store, then deleted');
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+DROP TRIGGER IF EXISTS lfr_guard ON public.held_alert_crops;
+CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON public.held_alert_crops
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_held_alert_crops();
+ALTER TABLE public.held_alert_crops ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS held_alert_crops_service ON public.held_alert_crops;
+CREATE POLICY held_alert_crops_service ON public.held_alert_crops TO lfr_system USING (true) WITH CHECK (true);
+REVOKE ALL ON public.held_alert_crops FROM PUBLIC, lfr_person, lfr_planner, lfr_authoriser, lfr_operator, lfr_admin,
+    lfr_auditor;

@@ -1,0 +1,1902 @@
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET transaction_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: audit; Type: SCHEMA; Schema: -; Owner: lfr_audit
+--
+
+CREATE SCHEMA audit;
+
+
+ALTER SCHEMA audit OWNER TO lfr_audit;
+
+--
+-- Name: public; Type: SCHEMA; Schema: -; Owner: lfr_owner
+--
+
+-- *not* creating schema, since initdb creates it
+
+
+ALTER SCHEMA public OWNER TO lfr_owner;
+
+--
+-- Name: vector; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION vector; Type: COMMENT; Schema: -; Owner: 
+--
+
+COMMENT ON EXTENSION vector IS 'vector data type and ivfflat and hnsw access methods';
+
+
+--
+-- Name: append(text, text, text, text, text, text, jsonb, text); Type: FUNCTION; Schema: audit; Owner: lfr_audit
+--
+
+CREATE FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v_seq bigint;
+    v_prev text;
+    v_hash text;
+    v_when timestamptz := p_occurred_at::timestamptz;
+BEGIN
+    -- The row's time is the caller's (it is hashed as written), but it cannot be backdated or postdated.
+    IF abs(extract(epoch FROM v_when - clock_timestamp())) > 300 THEN
+        RAISE EXCEPTION 'audit row time % is more than 5 minutes from the server clock', p_occurred_at;
+    END IF;
+    -- Rows are written in the acting person's own name and in a role they hold (public.lfr_holds,
+    -- lfr_core/db/policy/); only the platform's service logins write as 'system'.
+    IF p_role = 'system' THEN
+        IF NOT public.lfr_holds('system') THEN
+            RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+                MESSAGE = format('%s may not write the audit log as the platform', public.lfr_actor());
+        END IF;
+    ELSIF p_actor IS DISTINCT FROM public.lfr_actor() OR NOT public.lfr_holds(p_role) THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s may not write the audit log as %s (%s)', public.lfr_actor(), p_actor, p_role);
+    END IF;
+    PERFORM pg_advisory_xact_lock(658711);
+    SELECT seq, row_hash INTO v_seq, v_prev FROM audit.audit_log ORDER BY seq DESC LIMIT 1;
+    v_seq := coalesce(v_seq, 0) + 1;
+    v_prev := coalesce(v_prev, '0000000000000000000000000000000000000000000000000000000000000000');
+    v_hash := encode(sha256(convert_to(concat_ws(chr(31), v_prev, v_seq::text, p_occurred_at, p_actor, p_role,
+                                                 p_action, p_object_type, p_object_id, p_details_sha256), 'UTF8')), 'hex');
+    INSERT INTO audit.audit_log (seq, occurred_at, actor, role, action, object_type, object_id, details,
+                                 details_sha256, prev_hash, row_hash)
+    VALUES (v_seq, v_when, p_actor, p_role, p_action, p_object_type, p_object_id, p_details, p_details_sha256,
+            v_prev, v_hash);
+    RETURN v_hash;
+END $$;
+
+
+ALTER FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text) OWNER TO lfr_audit;
+
+--
+-- Name: audit_log_refuse_change(); Type: FUNCTION; Schema: audit; Owner: lfr_audit
+--
+
+CREATE FUNCTION audit.audit_log_refuse_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only (% refused)', TG_OP;
+END $$;
+
+
+ALTER FUNCTION audit.audit_log_refuse_change() OWNER TO lfr_audit;
+
+--
+-- Name: ensure_hnsw_index(integer, integer, integer); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.ensure_hnsw_index(dim integer, m integer, ef_construction integer) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF dim NOT BETWEEN 1 AND 16000 OR m NOT BETWEEN 2 AND 100 OR ef_construction NOT BETWEEN 4 AND 1000 THEN
+        RAISE EXCEPTION 'HNSW parameters out of range: dim %, m %, ef_construction %', dim, m, ef_construction;
+    END IF;
+    EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS watchlist_embeddings_hnsw_%s ON public.watchlist_embeddings '
+                              'USING hnsw ((embedding::public.vector(%s)) public.vector_cosine_ops) '
+                              'WITH (m = %s, ef_construction = %s) WHERE embedding_dim = %s',
+                              dim, dim, m, ef_construction, dim);
+END $$;
+
+
+ALTER FUNCTION public.ensure_hnsw_index(dim integer, m integer, ef_construction integer) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_actor(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_actor() RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user)::text
+$$;
+
+
+ALTER FUNCTION public.lfr_actor() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_add_person(text, text[], text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_add_person(p_name text, p_roles text[], p_scram_verifier text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+    r text;
+    service name;
+BEGIN
+    PERFORM public.lfr_require('add a person', 'admin');
+    IF p_name !~ '^[a-z][a-z0-9._-]{1,62}$' OR p_name ~ '^(lfr|pg)' OR p_name IN ('postgres', 'public', 'none', 'admin') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = format(
+            'a person''s name is 2-63 lowercase letters, digits, dots, dashes or underscores, starting with a '
+            'letter, not starting with lfr or pg, and not admin (Airflow''s own): %s', p_name);
+    END IF;
+    IF cardinality(p_roles) IS NULL OR cardinality(p_roles) = 0 OR NOT p_roles <@ ARRAY['planner', 'authoriser',
+                                                                                   'operator', 'admin', 'auditor'] THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'give one or more roles: planner, authoriser, operator, admin, auditor';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r WHERE r.rolname = p_name) THEN
+        RAISE EXCEPTION USING ERRCODE = 'duplicate_object', MESSAGE = format('%s already exists', p_name);
+    END IF;
+    IF p_scram_verifier !~ '^SCRAM-SHA-256\$' THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'the password must come as a SCRAM verifier';
+    END IF;
+    EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE lfr_person', p_name, p_scram_verifier);
+    FOREACH r IN ARRAY p_roles LOOP
+        EXECUTE pg_catalog.format('GRANT %I TO %I', 'lfr_' || r, p_name);
+    END LOOP;
+    FOR service IN SELECT m.rolname FROM pg_catalog.pg_auth_members AS a JOIN pg_catalog.pg_roles AS m ON m.oid = a.member
+                   WHERE a.roleid = 'lfr_system'::pg_catalog.regrole AND m.rolcanlogin LOOP
+        EXECUTE pg_catalog.format('GRANT %I TO %I WITH INHERIT FALSE, SET TRUE', p_name, service);
+    END LOOP;
+    PERFORM public.lfr_audit_person_change('person.add', p_name, pg_catalog.jsonb_build_object('roles', p_roles));
+END $_$;
+
+
+ALTER FUNCTION public.lfr_add_person(p_name text, p_roles text[], p_scram_verifier text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_assigned(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_assigned(p_deployment uuid, p_role text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM public.deployment_staff AS s
+                   WHERE s.deployment_id = p_deployment AND s.person = public.lfr_actor() AND s.role = p_role)
+$$;
+
+
+ALTER FUNCTION public.lfr_assigned(p_deployment uuid, p_role text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_alert_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_alert_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    facts jsonb := pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id);
+    deciders text[] := '{operator,admin}';
+BEGIN
+    IF NEW.status IS DISTINCT FROM OLD.status AND NEW.status = 'pending' THEN
+        PERFORM public.lfr_audit_change('alert.undone', 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('undone', OLD.status), deciders);
+    ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+        PERFORM public.lfr_audit_change('alert.' || NEW.status, 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('subject_ref', NEW.subject_ref), deciders);
+    END IF;
+    IF NEW.engagement IS DISTINCT FROM OLD.engagement THEN
+        PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text, facts, deciders);
+    END IF;
+    IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
+        PERFORM public.lfr_audit_change(CASE WHEN NEW.legal_hold THEN 'alert.hold' ELSE 'alert.release' END, 'alert',
+                                        NEW.id::text, facts, '{admin}');
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_alert_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_change(text, text, text, jsonb, text[]); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_change(p_action text, p_object_type text, p_object_id text, p_facts jsonb, p_roles text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    said jsonb := coalesce(nullif(pg_catalog.current_setting('lfr.change', true), ''), '{}')::jsonb;
+    role text := said->>'role';
+    actor text := public.lfr_actor();
+BEGIN
+    PERFORM pg_catalog.set_config('lfr.change', '', true);
+    IF public.lfr_superuser() THEN  -- a repair by the database's administrator, who holds every role
+        role := 'system';
+    ELSIF role IS NULL OR NOT role = ANY (p_roles) OR NOT public.lfr_holds(role) THEN
+        SELECT r INTO role FROM pg_catalog.unnest(p_roles) WITH ORDINALITY AS t(r, n)
+        WHERE public.lfr_holds(r) ORDER BY n LIMIT 1;
+    END IF;
+    IF role = 'system' THEN  -- the platform's own login names the service that acted
+        actor := coalesce(said->>'actor', actor);
+    END IF;
+    PERFORM public.lfr_audit_row(p_action, p_object_type, p_object_id, actor, role,
+                                 coalesce(said->'details', '{}') || p_facts);
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_change(p_action text, p_object_type text, p_object_id text, p_facts jsonb, p_roles text[]) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_deployment_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_deployment_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('deployment.' || NEW.status, 'deployment', NEW.id::text,
+        pg_catalog.jsonb_build_object('from', OLD.status, 'to', NEW.status)
+        || CASE WHEN NEW.status = 'cancelled' THEN pg_catalog.jsonb_build_object('reason', NEW.cancel_reason)
+                ELSE '{}' END,
+        public.lfr_transition_roles('deployment', OLD.status, NEW.status));
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_deployment_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_person_change(text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_person_change(p_action text, p_name text, p_details jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_row(p_action, 'person', p_name, public.lfr_actor(),
+                                 CASE WHEN (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r
+                                            WHERE r.rolname = public.lfr_actor()) THEN 'system' ELSE 'admin' END,
+                                 p_details);
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_person_change(p_action text, p_name text, p_details jsonb) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_row(text, text, text, text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_row(p_action text, p_object_type text, p_object_id text, p_actor text, p_role text, p_details jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    now_utc timestamp := pg_catalog.clock_timestamp() AT TIME ZONE 'UTC';
+    details text := public.lfr_canonical_json(p_details);
+BEGIN
+    PERFORM audit.append(pg_catalog.to_char(now_utc, 'YYYY-MM-DD"T"HH24:MI:SS')
+                         || CASE WHEN pg_catalog.date_part('microseconds', now_utc)::bigint % 1000000 = 0 THEN ''
+                                 ELSE pg_catalog.to_char(now_utc, '.US') END || '+00:00',
+                         p_actor, p_role, p_action, p_object_type, p_object_id, p_details,
+                         pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(details, 'UTF8')), 'hex'));
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_row(p_action text, p_object_type text, p_object_id text, p_actor text, p_role text, p_details jsonb) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_staff_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_staff_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    staff public.deployment_staff := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+BEGIN
+    PERFORM public.lfr_audit_change(CASE WHEN TG_OP = 'DELETE' THEN 'deployment.unassign' ELSE 'deployment.assign' END,
+                                    'deployment', staff.deployment_id::text,
+                                    pg_catalog.jsonb_build_object('person', staff.person, 'role', staff.role),
+                                    '{planner,admin,system}');
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_staff_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_version_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_version_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('watchlist.' || NEW.state, 'watchlist_version', NEW.id::text,
+        pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'version', NEW.version, 'from', OLD.state)
+        || CASE WHEN NEW.state = 'approved' THEN pg_catalog.jsonb_build_object('criteria_sha256', NEW.criteria_sha256)
+                ELSE '{}' END,
+        public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state));
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_version_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_canonical_json(jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_canonical_json(j jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    CASE pg_catalog.jsonb_typeof(j)
+    WHEN 'object' THEN
+        RETURN '{' || coalesce((SELECT pg_catalog.string_agg(pg_catalog.to_jsonb(e.key)::text || ':'
+                                                                        || public.lfr_canonical_json(e.value), ','
+                                                                        ORDER BY e.key COLLATE "C")
+                                           FROM pg_catalog.jsonb_each(j) AS e), '') || '}';
+    WHEN 'array' THEN
+        RETURN '[' || coalesce((SELECT pg_catalog.string_agg(public.lfr_canonical_json(e.value), ','
+                                                                        ORDER BY e.n)
+                                           FROM pg_catalog.jsonb_array_elements(j) WITH ORDINALITY AS e(value, n)),
+                                          '') || ']';
+    ELSE
+        RETURN j::text;
+    END CASE;
+END $$;
+
+
+ALTER FUNCTION public.lfr_canonical_json(j jsonb) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_deny(text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_deny(message text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = message;
+END $$;
+
+
+ALTER FUNCTION public.lfr_deny(message text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_disable_person(text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_disable_person(p_name text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_require('disable a person', 'admin');
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_auth_members AS a JOIN pg_catalog.pg_roles AS m ON m.oid = a.member
+                   WHERE a.roleid = 'lfr_person'::pg_catalog.regrole AND m.rolname = p_name) THEN
+        RAISE EXCEPTION USING ERRCODE = 'undefined_object', MESSAGE = format('no person named %s', p_name);
+    END IF;
+    EXECUTE pg_catalog.format('ALTER ROLE %I NOLOGIN', p_name);
+    PERFORM public.lfr_audit_person_change('person.disable', p_name, '{}');
+END $$;
+
+
+ALTER FUNCTION public.lfr_disable_person(p_name text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_alerts(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_alerts() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    who text := public.lfr_actor();
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('raise an alert', 'system');
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_require('delete an alert', 'system');
+        RETURN OLD;
+    END IF;
+    IF (NEW.id, NEW.deployment_id, NEW.version_id, NEW.subject_ref, NEW.category, NEW.score, NEW.camera_id,
+        NEW.track_id, NEW.captured_at, NEW.raised_at)
+       IS DISTINCT FROM (OLD.id, OLD.deployment_id, OLD.version_id, OLD.subject_ref, OLD.category, OLD.score,
+                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at) THEN
+        PERFORM public.lfr_deny('the facts of an alert never change');
+    END IF;
+    IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
+       IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome) THEN
+        PERFORM public.lfr_require('adjudicate an alert', 'operator', 'admin');
+        IF NEW.status = 'pending' THEN
+            -- An undo: only the decider's own, within the undo window, before an engagement is recorded.
+            IF OLD.status = 'pending' OR OLD.adjudicated_by IS DISTINCT FROM who
+               OR OLD.adjudicated_at < pg_catalog.now() - public.lfr_undo_window() OR OLD.engagement IS NOT NULL
+               OR num_nonnulls(NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome) > 0 THEN
+                PERFORM public.lfr_deny(pg_catalog.format(
+                    'the decision on alert %s can be undone only by %s, within %s of it and before an engagement is '
+                    'recorded', OLD.id, coalesce(OLD.adjudicated_by, 'its decider'), public.lfr_undo_window()));
+            END IF;
+        ELSE
+            IF OLD.status <> 'pending' THEN
+                PERFORM public.lfr_deny(pg_catalog.format('alert %s was already adjudicated (%s by %s)', OLD.id,
+                                                          OLD.status, OLD.adjudicated_by));
+            END IF;
+            IF NEW.adjudicated_by IS DISTINCT FROM who THEN
+                PERFORM public.lfr_deny(pg_catalog.format('%s may not decide an alert in the name of %s', who,
+                                                          NEW.adjudicated_by));
+            END IF;
+        END IF;
+    END IF;
+    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note)
+       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note) THEN
+        PERFORM public.lfr_require('record what came of an engagement', 'operator', 'admin');
+        IF NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL OR NEW.engagement IS NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'an engagement outcome is recorded once, for a confirmed alert (alert %s is %s%s)', OLD.id, OLD.status,
+                CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', outcome ' || OLD.engagement END));
+        END IF;
+        IF NEW.engagement_by IS DISTINCT FROM who THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
+                                                      NEW.engagement_by));
+        END IF;
+    END IF;
+    IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
+        PERFORM public.lfr_require('change a legal hold', 'admin');
+    END IF;
+    IF NEW.probe_crop_uri IS DISTINCT FROM OLD.probe_crop_uri
+       OR (NEW.watchlist_image_uri IS DISTINCT FROM OLD.watchlist_image_uri AND NEW.watchlist_image_uri IS NOT NULL) THEN
+        PERFORM public.lfr_require('change where an alert''s images are', 'system');
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_alerts() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_deployments(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_deployments() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_deny('a deployment is never deleted; cancel it');
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('create a deployment', 'planner', 'admin', 'system');
+        IF NOT public.lfr_holds('system') AND NEW.created_by <> public.lfr_actor() THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not create a deployment in the name of %s',
+                                                      public.lfr_actor(), NEW.created_by));
+        END IF;
+        IF NEW.status <> 'planned' OR NEW.cancel_reason IS NOT NULL THEN
+            PERFORM public.lfr_deny('a new deployment starts as planned');
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF (NEW.id, NEW.created_by, NEW.place, NEW.purpose, NEW.legal_basis, NEW.window_start, NEW.window_end,
+        NEW.authorising_officer, NEW.allowed_categories, NEW.threshold, NEW.created_at)
+       IS DISTINCT FROM (OLD.id, OLD.created_by, OLD.place, OLD.purpose, OLD.legal_basis, OLD.window_start,
+                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.threshold, OLD.created_at) THEN
+        PERFORM public.lfr_deny('a deployment''s plan is fixed once created; cancel it and plan another');
+    END IF;
+    IF NEW.status IS DISTINCT FROM OLD.status THEN
+        PERFORM public.lfr_transition('deployment', OLD.status, NEW.status, OLD.id, 'deployment ' || OLD.id);
+        IF (NEW.status = 'cancelled') IS DISTINCT FROM (NEW.cancel_reason IS NOT NULL AND NEW.cancel_reason <> '') THEN
+            PERFORM public.lfr_deny('a deployment is cancelled with a reason, and only a cancellation has one');
+        END IF;
+    ELSIF NEW.cancel_reason IS DISTINCT FROM OLD.cancel_reason THEN
+        PERFORM public.lfr_deny('a cancellation''s reason is given when the deployment is cancelled, and never changes');
+    ELSE  -- the published report's pending count
+        PERFORM public.lfr_require('change a deployment', 'admin', 'system');
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_deployments() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_held_alert_crops(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_held_alert_crops() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_require('hold or move an alert''s probe crop', 'system');
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM public.lfr_deny('a held probe crop never changes: it is moved to the object store, then deleted');
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_held_alert_crops() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_platform_table(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_platform_table() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    -- TG_ARGV: what the change is, then the roles that may make it.
+    PERFORM public.lfr_require(TG_ARGV[0], VARIADIC TG_ARGV[1:]);
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_platform_table() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_staff(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_staff() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_require('assign people to a deployment', 'planner', 'admin', 'system');
+    IF TG_OP = 'UPDATE' THEN
+        PERFORM public.lfr_deny('an assignment is made or withdrawn, never changed');
+    END IF;
+    IF TG_OP = 'INSERT' AND NOT public.lfr_holds('system') AND NEW.assigned_by <> public.lfr_actor() THEN
+        PERFORM public.lfr_deny('an assignment is made in the name of the person who makes it');
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_staff() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_watchlist_content(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_watchlist_content() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
+        RETURN NEW;
+    END IF;
+    PERFORM public.lfr_require('purge a watchlist', 'admin', 'system');
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_watchlist_content() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_watchlist_versions(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_watchlist_versions() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    who text := public.lfr_actor();
+    rule public.state_transitions;
+    what text;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_deny('a watchlist version is never deleted; it is purged with a receipt');
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
+        IF NEW.state <> 'draft' OR num_nonnulls(NEW.approved_by, NEW.approved_at, NEW.criteria_sha256) > 0 THEN
+            PERFORM public.lfr_deny('a new watchlist version starts as an unapproved draft');
+        END IF;
+        IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
+       OR NEW.deployment_id IS DISTINCT FROM OLD.deployment_id OR NEW.version IS DISTINCT FROM OLD.version THEN
+        PERFORM public.lfr_deny('who built a version, and for which deployment, never changes');
+    END IF;
+    what := pg_catalog.format('version %s', OLD.id);
+    IF NEW.state IS DISTINCT FROM OLD.state THEN
+        rule := public.lfr_transition('watchlist_version', OLD.state, NEW.state, OLD.deployment_id, what);
+    END IF;
+    IF 'four_eyes' = ANY (rule.requires) THEN
+        IF NEW.approved_by IS DISTINCT FROM who THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not approve in the name of %s', who, NEW.approved_by));
+        END IF;
+        IF who = OLD.built_by THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s built this version; approval needs a different authoriser', who));
+        END IF;
+        IF NEW.approved_at IS NULL OR NEW.criteria_sha256 IS NULL THEN
+            PERFORM public.lfr_deny('an approval records when it was given and the hash of what was approved');
+        END IF;
+    ELSIF (NEW.approved_by, NEW.approved_at, NEW.criteria_sha256)
+          IS DISTINCT FROM (OLD.approved_by, OLD.approved_at, OLD.criteria_sha256) THEN
+        PERFORM public.lfr_deny('an approval is recorded only by approving a draft');
+    END IF;
+    IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
+    END IF;
+    IF rule IS NULL THEN
+        IF OLD.state = 'draft' THEN  -- the build completes its own draft (snapshot)
+            PERFORM public.lfr_require('change a draft', 'planner', 'admin', 'system');
+        ELSE  -- purge progress and receipts
+            PERFORM public.lfr_require('change a sealed watchlist', 'admin', 'system');
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_watchlist_versions() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_holds(text[]); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_holds(VARIADIC wanted text[]) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_catalog.unnest(wanted) AS w
+                   JOIN pg_catalog.pg_roles AS g ON g.rolname = 'lfr_' || w
+                   WHERE pg_catalog.pg_has_role(public.lfr_actor(), g.oid, 'USAGE'))
+$$;
+
+
+ALTER FUNCTION public.lfr_holds(VARIADIC wanted text[]) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_refuse(text, text[]); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_refuse(what text, VARIADIC wanted text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+        MESSAGE = pg_catalog.format('%s may not %s; that needs the role %s', public.lfr_actor(), what,
+                                    pg_catalog.array_to_string(wanted, ' or '));
+END $$;
+
+
+ALTER FUNCTION public.lfr_refuse(what text, VARIADIC wanted text[]) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_require(text, text[]); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_require(what text, VARIADIC wanted text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF NOT public.lfr_holds(VARIADIC wanted) THEN
+        PERFORM public.lfr_refuse(what, VARIADIC wanted);
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_require(what text, VARIADIC wanted text[]) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_superuser(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_superuser() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user), false)
+$$;
+
+
+ALTER FUNCTION public.lfr_superuser() OWNER TO lfr_owner;
+
+SET default_table_access_method = heap;
+
+--
+-- Name: state_transitions; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.state_transitions (
+    object_type text NOT NULL,
+    from_state text NOT NULL,
+    to_state text NOT NULL,
+    roles text[] NOT NULL,
+    assigned text,
+    requires text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT state_transitions_check CHECK (((assigned IS NULL) OR (assigned = ANY (roles)))),
+    CONSTRAINT state_transitions_object_type_check CHECK ((object_type = ANY (ARRAY['watchlist_version'::text, 'deployment'::text]))),
+    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text])),
+    CONSTRAINT state_transitions_roles_check CHECK ((cardinality(roles) > 0))
+);
+
+
+ALTER TABLE public.state_transitions OWNER TO lfr_owner;
+
+--
+-- Name: lfr_transition(text, text, text, uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_transition(p_object text, p_from text, p_to text, p_deployment uuid, p_what text) RETURNS public.state_transitions
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    rule public.state_transitions;
+    dep public.deployments;
+    moment timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    SELECT * INTO rule FROM public.state_transitions AS t
+    WHERE t.object_type = p_object AND t.from_state = p_from AND t.to_state = p_to;
+    IF NOT FOUND THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is %s; it cannot become %s (allowed: %s)', p_what, p_from, p_to,
+            coalesce((SELECT pg_catalog.string_agg(t.to_state, ', ' ORDER BY t.to_state)
+                                 FROM public.state_transitions AS t
+                                 WHERE t.object_type = p_object AND t.from_state = p_from), 'nothing')));
+    END IF;
+    IF NOT public.lfr_holds(VARIADIC rule.roles) THEN
+        PERFORM public.lfr_refuse(pg_catalog.format('move %s from %s to %s', p_what, p_from, p_to),
+                                  VARIADIC rule.roles);
+    END IF;
+    IF rule.assigned IS NOT NULL
+       AND NOT public.lfr_holds(VARIADIC pg_catalog.array_remove(rule.roles, rule.assigned))
+       AND NOT public.lfr_assigned(p_deployment, rule.assigned) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is not assigned to deployment %s as %s, so may not move %s '
+                                                  'from %s to %s', public.lfr_actor(), p_deployment, rule.assigned,
+                                                  p_what, p_from, p_to));
+    END IF;
+    SELECT * INTO dep FROM public.deployments AS d WHERE d.id = p_deployment;
+    IF 'in_window' = ANY (rule.requires) AND NOT (dep.window_start <= moment AND moment < dep.window_end) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment window is %s to %s; %s cannot become %s at %s, outside it',
+                                                  dep.window_start, dep.window_end, p_what, p_to, moment));
+    END IF;
+    IF 'before_window_end' = ANY (rule.requires) AND moment >= dep.window_end THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment window ended at %s; %s cannot become %s after it',
+                                                  dep.window_end, p_what, p_to));
+    END IF;
+    IF 'window_ended' = ANY (rule.requires) AND moment < dep.window_end THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment window ends at %s; %s cannot become %s before then',
+                                                  dep.window_end, p_what, p_to));
+    END IF;
+    IF 'deployment_open' = ANY (rule.requires) AND dep.status IN ('cancelled', 'closed', 'lapsed') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; %s cannot become %s', dep.id, dep.status,
+                                                  p_what, p_to));
+    END IF;
+    IF 'list_active' = ANY (rule.requires) AND NOT EXISTS (
+           SELECT 1 FROM public.watchlist_versions AS v WHERE v.deployment_id = p_deployment AND v.state = 'active') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s has no active watchlist; it cannot become %s',
+                                                  p_deployment, p_to));
+    END IF;
+    RETURN rule;
+END $$;
+
+
+ALTER FUNCTION public.lfr_transition(p_object text, p_from text, p_to text, p_deployment uuid, p_what text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_transition_roles(text, text, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_transition_roles(p_object text, p_from text, p_to text) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce((SELECT t.roles FROM public.state_transitions AS t
+                     WHERE t.object_type = p_object AND t.from_state = p_from AND t.to_state = p_to), '{system}')
+$$;
+
+
+ALTER FUNCTION public.lfr_transition_roles(p_object text, p_from text, p_to text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_undo_window(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_undo_window() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ SELECT interval '30 seconds' $$;
+
+
+ALTER FUNCTION public.lfr_undo_window() OWNER TO lfr_owner;
+
+--
+-- Name: audit_log; Type: TABLE; Schema: audit; Owner: lfr_audit
+--
+
+CREATE TABLE audit.audit_log (
+    seq bigint NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    actor text NOT NULL,
+    role text NOT NULL,
+    action text NOT NULL,
+    object_type text NOT NULL,
+    object_id text NOT NULL,
+    details jsonb NOT NULL,
+    details_sha256 text NOT NULL,
+    prev_hash text NOT NULL,
+    row_hash text NOT NULL,
+    CONSTRAINT audit_log_action_check CHECK ((action <> ''::text)),
+    CONSTRAINT audit_log_actor_check CHECK ((actor <> ''::text)),
+    CONSTRAINT audit_log_role_check CHECK ((role <> ''::text))
+);
+
+
+ALTER TABLE audit.audit_log OWNER TO lfr_audit;
+
+--
+-- Name: alerts; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.alerts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    deployment_id uuid NOT NULL,
+    version_id uuid NOT NULL,
+    subject_ref text NOT NULL,
+    category text NOT NULL,
+    score real NOT NULL,
+    camera_id text NOT NULL,
+    track_id text NOT NULL,
+    captured_at timestamp with time zone NOT NULL,
+    raised_at timestamp with time zone DEFAULT now() NOT NULL,
+    probe_crop_uri text,
+    watchlist_image_uri text,
+    status text DEFAULT 'pending'::text NOT NULL,
+    adjudicated_by text,
+    adjudicated_at timestamp with time zone,
+    outcome text,
+    legal_hold boolean DEFAULT false NOT NULL,
+    engagement text,
+    engagement_by text,
+    engagement_at timestamp with time zone,
+    engagement_note text,
+    CONSTRAINT alerts_engagement_check CHECK ((engagement = ANY (ARRAY['spoken_to'::text, 'arrested'::text, 'no_further_action'::text, 'misidentified'::text]))),
+    CONSTRAINT alerts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'confirmed'::text, 'declined'::text, 'not_engaged'::text])))
+);
+
+
+ALTER TABLE public.alerts OWNER TO lfr_owner;
+
+--
+-- Name: api_keys; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.api_keys (
+    key_sha256 text NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    deployment_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    CONSTRAINT api_keys_role_check CHECK (((role = 'camera'::text) OR (revoked_at IS NOT NULL)))
+);
+
+
+ALTER TABLE public.api_keys OWNER TO lfr_owner;
+
+--
+-- Name: deployment_counters; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.deployment_counters (
+    deployment_id uuid NOT NULL,
+    camera_id text NOT NULL,
+    frames bigint DEFAULT 0 NOT NULL,
+    faces_seen bigint DEFAULT 0 NOT NULL,
+    frames_refused bigint DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    frames_dropped bigint DEFAULT 0 NOT NULL
+);
+
+
+ALTER TABLE public.deployment_counters OWNER TO lfr_owner;
+
+--
+-- Name: deployment_staff; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.deployment_staff (
+    deployment_id uuid NOT NULL,
+    person text NOT NULL,
+    role text NOT NULL,
+    assigned_by text NOT NULL,
+    assigned_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT deployment_staff_person_check CHECK ((person <> ''::text)),
+    CONSTRAINT deployment_staff_role_check CHECK ((role = ANY (ARRAY['operator'::text, 'authoriser'::text])))
+);
+
+
+ALTER TABLE public.deployment_staff OWNER TO lfr_owner;
+
+--
+-- Name: deployments; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.deployments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    place text NOT NULL,
+    purpose text NOT NULL,
+    legal_basis text NOT NULL,
+    intelligence_ref text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    window_end timestamp with time zone NOT NULL,
+    authorising_officer text NOT NULL,
+    allowed_categories text[] NOT NULL,
+    threshold real,
+    status text DEFAULT 'planned'::text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancel_reason text,
+    report_pending_alerts integer,
+    CONSTRAINT deployments_allowed_categories_check CHECK ((cardinality(allowed_categories) > 0)),
+    CONSTRAINT deployments_authorising_officer_check CHECK ((authorising_officer <> ''::text)),
+    CONSTRAINT deployments_check CHECK ((window_end > window_start)),
+    CONSTRAINT deployments_intelligence_ref_check CHECK ((intelligence_ref <> ''::text)),
+    CONSTRAINT deployments_legal_basis_check CHECK ((legal_basis <> ''::text)),
+    CONSTRAINT deployments_place_check CHECK ((place <> ''::text)),
+    CONSTRAINT deployments_purpose_check CHECK ((purpose <> ''::text)),
+    CONSTRAINT deployments_status_check CHECK ((status = ANY (ARRAY['planned'::text, 'live'::text, 'closed'::text, 'cancelled'::text, 'lapsed'::text]))),
+    CONSTRAINT deployments_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision)))
+);
+
+
+ALTER TABLE public.deployments OWNER TO lfr_owner;
+
+--
+-- Name: held_alert_crops; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.held_alert_crops (
+    alert_id uuid NOT NULL,
+    crop bytea NOT NULL,
+    crop_sha256 text NOT NULL,
+    held_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT held_alert_crops_crop_check CHECK ((octet_length(crop) > 0)),
+    CONSTRAINT held_alert_crops_crop_sha256_check CHECK ((crop_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+
+ALTER TABLE public.held_alert_crops OWNER TO lfr_owner;
+
+--
+-- Name: model_calibrations; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.model_calibrations (
+    id bigint NOT NULL,
+    embedder_sha256 text NOT NULL,
+    detector_sha256 text NOT NULL,
+    model jsonb NOT NULL,
+    manifest text NOT NULL,
+    n_gallery integer NOT NULL,
+    nonmated_top_scores real[] NOT NULL,
+    summary jsonb NOT NULL,
+    recorded_by text NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    group_by text,
+    searches jsonb,
+    enrolments jsonb,
+    CONSTRAINT model_calibrations_n_gallery_check CHECK ((n_gallery > 0)),
+    CONSTRAINT model_calibrations_nonmated_top_scores_check CHECK ((cardinality(nonmated_top_scores) > 0))
+);
+
+
+ALTER TABLE public.model_calibrations OWNER TO lfr_owner;
+
+--
+-- Name: model_calibrations_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
+--
+
+CREATE SEQUENCE public.model_calibrations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER SEQUENCE public.model_calibrations_id_seq OWNER TO lfr_owner;
+
+--
+-- Name: model_calibrations_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: lfr_owner
+--
+
+ALTER SEQUENCE public.model_calibrations_id_seq OWNED BY public.model_calibrations.id;
+
+
+--
+-- Name: revoked_tokens; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.revoked_tokens (
+    jti text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT revoked_tokens_jti_check CHECK (((length(jti) >= 1) AND (length(jti) <= 255)))
+);
+
+
+ALTER TABLE public.revoked_tokens OWNER TO lfr_owner;
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    sha256 text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+ALTER TABLE public.schema_migrations OWNER TO lfr_owner;
+
+--
+-- Name: staging_claims; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.staging_claims (
+    folder text NOT NULL,
+    deployment_id uuid NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT staging_claims_folder_check CHECK ((folder ~~ 'staging/%/'::text))
+);
+
+
+ALTER TABLE public.staging_claims OWNER TO lfr_owner;
+
+--
+-- Name: watchlist_embeddings; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.watchlist_embeddings (
+    entry_id bigint NOT NULL,
+    version_id uuid NOT NULL,
+    embedding_dim integer NOT NULL,
+    embedding public.vector NOT NULL,
+    CONSTRAINT watchlist_embeddings_check CHECK ((public.vector_dims(embedding) = embedding_dim))
+);
+
+
+ALTER TABLE public.watchlist_embeddings OWNER TO lfr_owner;
+
+--
+-- Name: watchlist_entries; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.watchlist_entries (
+    id bigint NOT NULL,
+    version_id uuid NOT NULL,
+    subject_ref text NOT NULL,
+    category text NOT NULL,
+    rationale text NOT NULL,
+    provenance text NOT NULL,
+    capture_date date,
+    source_uri text NOT NULL,
+    image_sha256 text,
+    image_uri text,
+    status text NOT NULL,
+    reason text,
+    quality jsonb,
+    image_index integer DEFAULT 0 NOT NULL,
+    image_purge text,
+    CONSTRAINT watchlist_entries_image_index_check CHECK ((image_index >= 0)),
+    CONSTRAINT watchlist_entries_image_purge_check CHECK ((image_purge = ANY (ARRAY['deleting'::text, 'deleted'::text, 'missing'::text, 'kept'::text]))),
+    CONSTRAINT watchlist_entries_status_check CHECK ((status = ANY (ARRAY['accepted'::text, 'rejected'::text])))
+);
+
+
+ALTER TABLE public.watchlist_entries OWNER TO lfr_owner;
+
+--
+-- Name: watchlist_entries_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
+--
+
+CREATE SEQUENCE public.watchlist_entries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER SEQUENCE public.watchlist_entries_id_seq OWNER TO lfr_owner;
+
+--
+-- Name: watchlist_entries_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: lfr_owner
+--
+
+ALTER SEQUENCE public.watchlist_entries_id_seq OWNED BY public.watchlist_entries.id;
+
+
+--
+-- Name: watchlist_versions; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.watchlist_versions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    deployment_id uuid NOT NULL,
+    version integer NOT NULL,
+    state text DEFAULT 'draft'::text NOT NULL,
+    build_key text,
+    built_by text NOT NULL,
+    built_at timestamp with time zone DEFAULT now() NOT NULL,
+    manifest_uri text NOT NULL,
+    manifest_sha256 text NOT NULL,
+    detector jsonb NOT NULL,
+    embedder jsonb NOT NULL,
+    embedder_sha256 text NOT NULL,
+    embedding_dim integer NOT NULL,
+    threshold real NOT NULL,
+    entries_total integer NOT NULL,
+    entries_accepted integer NOT NULL,
+    entries_rejected integer NOT NULL,
+    snapshot_uri text,
+    snapshot_sha256 text,
+    snapshot_version text,
+    approved_by text,
+    approved_at timestamp with time zone,
+    criteria_sha256 text,
+    activated_at timestamp with time zone,
+    expired_at timestamp with time zone,
+    purged_at timestamp with time zone,
+    purge_receipt jsonb,
+    threshold_source text,
+    purge_progress jsonb,
+    CONSTRAINT watchlist_versions_embedding_dim_check CHECK ((embedding_dim > 0)),
+    CONSTRAINT watchlist_versions_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'approved'::text, 'active'::text, 'expired'::text, 'purging'::text, 'purged'::text]))),
+    CONSTRAINT watchlist_versions_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision))),
+    CONSTRAINT watchlist_versions_version_check CHECK ((version > 0))
+);
+
+
+ALTER TABLE public.watchlist_versions OWNER TO lfr_owner;
+
+--
+-- Name: model_calibrations id; Type: DEFAULT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.model_calibrations ALTER COLUMN id SET DEFAULT nextval('public.model_calibrations_id_seq'::regclass);
+
+
+--
+-- Name: watchlist_entries id; Type: DEFAULT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_entries ALTER COLUMN id SET DEFAULT nextval('public.watchlist_entries_id_seq'::regclass);
+
+
+--
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: audit; Owner: lfr_audit
+--
+
+ALTER TABLE ONLY audit.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (seq);
+
+
+--
+-- Name: audit_log audit_log_row_hash_key; Type: CONSTRAINT; Schema: audit; Owner: lfr_audit
+--
+
+ALTER TABLE ONLY audit.audit_log
+    ADD CONSTRAINT audit_log_row_hash_key UNIQUE (row_hash);
+
+
+--
+-- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (key_sha256);
+
+
+--
+-- Name: deployment_counters deployment_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_counters
+    ADD CONSTRAINT deployment_counters_pkey PRIMARY KEY (deployment_id, camera_id);
+
+
+--
+-- Name: deployment_staff deployment_staff_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_staff
+    ADD CONSTRAINT deployment_staff_pkey PRIMARY KEY (deployment_id, person, role);
+
+
+--
+-- Name: deployments deployments_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployments
+    ADD CONSTRAINT deployments_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: held_alert_crops held_alert_crops_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.held_alert_crops
+    ADD CONSTRAINT held_alert_crops_pkey PRIMARY KEY (alert_id);
+
+
+--
+-- Name: model_calibrations model_calibrations_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.model_calibrations
+    ADD CONSTRAINT model_calibrations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: revoked_tokens revoked_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.revoked_tokens
+    ADD CONSTRAINT revoked_tokens_pkey PRIMARY KEY (jti);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: staging_claims staging_claims_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.staging_claims
+    ADD CONSTRAINT staging_claims_pkey PRIMARY KEY (folder);
+
+
+--
+-- Name: state_transitions state_transitions_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.state_transitions
+    ADD CONSTRAINT state_transitions_pkey PRIMARY KEY (object_type, from_state, to_state);
+
+
+--
+-- Name: watchlist_embeddings watchlist_embeddings_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_embeddings
+    ADD CONSTRAINT watchlist_embeddings_pkey PRIMARY KEY (entry_id);
+
+
+--
+-- Name: watchlist_entries watchlist_entries_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: watchlist_entries watchlist_entries_subject_image; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_subject_image UNIQUE (version_id, subject_ref, image_index);
+
+
+--
+-- Name: watchlist_versions watchlist_versions_deployment_id_version_key; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_versions
+    ADD CONSTRAINT watchlist_versions_deployment_id_version_key UNIQUE (deployment_id, version);
+
+
+--
+-- Name: watchlist_versions watchlist_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_versions
+    ADD CONSTRAINT watchlist_versions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_log_object; Type: INDEX; Schema: audit; Owner: lfr_audit
+--
+
+CREATE INDEX audit_log_object ON audit.audit_log USING btree (object_type, object_id);
+
+
+--
+-- Name: alerts_deployment; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX alerts_deployment ON public.alerts USING btree (deployment_id, raised_at);
+
+
+--
+-- Name: held_alert_crops_held_at; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX held_alert_crops_held_at ON public.held_alert_crops USING btree (held_at);
+
+
+--
+-- Name: model_calibrations_embedder; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX model_calibrations_embedder ON public.model_calibrations USING btree (embedder_sha256, recorded_at DESC);
+
+
+--
+-- Name: revoked_tokens_expires_at; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX revoked_tokens_expires_at ON public.revoked_tokens USING btree (expires_at);
+
+
+--
+-- Name: watchlist_embeddings_version; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX watchlist_embeddings_version ON public.watchlist_embeddings USING btree (version_id);
+
+
+--
+-- Name: watchlist_one_active; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE UNIQUE INDEX watchlist_one_active ON public.watchlist_versions USING btree (deployment_id) WHERE (state = 'active'::text);
+
+
+--
+-- Name: watchlist_versions_build_key; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE UNIQUE INDEX watchlist_versions_build_key ON public.watchlist_versions USING btree (deployment_id, build_key) WHERE (build_key IS NOT NULL);
+
+
+--
+-- Name: audit_log audit_log_no_truncate; Type: TRIGGER; Schema: audit; Owner: lfr_audit
+--
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit.audit_log FOR EACH STATEMENT EXECUTE FUNCTION audit.audit_log_refuse_change();
+
+
+--
+-- Name: audit_log audit_log_no_update; Type: TRIGGER; Schema: audit; Owner: lfr_audit
+--
+
+CREATE TRIGGER audit_log_no_update BEFORE DELETE OR UPDATE ON audit.audit_log FOR EACH ROW EXECUTE FUNCTION audit.audit_log_refuse_change();
+
+
+--
+-- Name: alerts lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER UPDATE ON public.alerts FOR EACH ROW WHEN ((((old.status IS DISTINCT FROM new.status) OR (old.engagement IS DISTINCT FROM new.engagement)) OR (old.legal_hold IS DISTINCT FROM new.legal_hold))) EXECUTE FUNCTION public.lfr_audit_alert_change();
+
+
+--
+-- Name: deployment_staff lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER INSERT OR DELETE ON public.deployment_staff FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_staff_change();
+
+
+--
+-- Name: deployments lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER UPDATE ON public.deployments FOR EACH ROW WHEN ((old.status IS DISTINCT FROM new.status)) EXECUTE FUNCTION public.lfr_audit_deployment_change();
+
+
+--
+-- Name: watchlist_versions lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER UPDATE ON public.watchlist_versions FOR EACH ROW WHEN ((old.state IS DISTINCT FROM new.state)) EXECUTE FUNCTION public.lfr_audit_version_change();
+
+
+--
+-- Name: alerts lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.alerts FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_alerts();
+
+
+--
+-- Name: api_keys lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.api_keys FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('manage camera keys', 'admin', 'system');
+
+
+--
+-- Name: deployment_counters lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_counters FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('count frames', 'system');
+
+
+--
+-- Name: deployment_staff lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_staff FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_staff();
+
+
+--
+-- Name: deployments lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployments FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_deployments();
+
+
+--
+-- Name: held_alert_crops lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.held_alert_crops FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_held_alert_crops();
+
+
+--
+-- Name: model_calibrations lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.model_calibrations FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('record a model calibration', 'admin', 'system');
+
+
+--
+-- Name: staging_claims lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.staging_claims FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('claim a staging folder', 'planner', 'admin', 'system');
+
+
+--
+-- Name: watchlist_embeddings lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.watchlist_embeddings FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_watchlist_content();
+
+
+--
+-- Name: watchlist_entries lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.watchlist_entries FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_watchlist_content();
+
+
+--
+-- Name: watchlist_versions lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.watchlist_versions FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_watchlist_versions();
+
+
+--
+-- Name: alerts alerts_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.alerts
+    ADD CONSTRAINT alerts_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: alerts alerts_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.alerts
+    ADD CONSTRAINT alerts_version_id_fkey FOREIGN KEY (version_id) REFERENCES public.watchlist_versions(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: api_keys api_keys_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE CASCADE;
+
+
+--
+-- Name: deployment_counters deployment_counters_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_counters
+    ADD CONSTRAINT deployment_counters_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: deployment_staff deployment_staff_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_staff
+    ADD CONSTRAINT deployment_staff_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: held_alert_crops held_alert_crops_alert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.held_alert_crops
+    ADD CONSTRAINT held_alert_crops_alert_id_fkey FOREIGN KEY (alert_id) REFERENCES public.alerts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: staging_claims staging_claims_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.staging_claims
+    ADD CONSTRAINT staging_claims_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id);
+
+
+--
+-- Name: watchlist_embeddings watchlist_embeddings_entry_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_embeddings
+    ADD CONSTRAINT watchlist_embeddings_entry_id_fkey FOREIGN KEY (entry_id) REFERENCES public.watchlist_entries(id) ON DELETE CASCADE;
+
+
+--
+-- Name: watchlist_embeddings watchlist_embeddings_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_embeddings
+    ADD CONSTRAINT watchlist_embeddings_version_id_fkey FOREIGN KEY (version_id) REFERENCES public.watchlist_versions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: watchlist_entries watchlist_entries_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_entries
+    ADD CONSTRAINT watchlist_entries_version_id_fkey FOREIGN KEY (version_id) REFERENCES public.watchlist_versions(id) ON DELETE CASCADE;
+
+
+--
+-- Name: watchlist_versions watchlist_versions_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_versions
+    ADD CONSTRAINT watchlist_versions_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: alerts; Type: ROW SECURITY; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE public.alerts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alerts alerts_admin; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alerts_admin ON public.alerts FOR UPDATE TO lfr_admin USING (true) WITH CHECK (true);
+
+
+--
+-- Name: alerts alerts_assigned_operator; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alerts_assigned_operator ON public.alerts TO lfr_operator USING (public.lfr_assigned(deployment_id, 'operator'::text)) WITH CHECK (public.lfr_assigned(deployment_id, 'operator'::text));
+
+
+--
+-- Name: alerts alerts_oversight; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alerts_oversight ON public.alerts FOR SELECT TO lfr_admin, lfr_auditor USING (true);
+
+
+--
+-- Name: alerts alerts_service; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alerts_service ON public.alerts TO lfr_system USING (true) WITH CHECK (true);
+
+
+--
+-- Name: held_alert_crops; Type: ROW SECURITY; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE public.held_alert_crops ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: held_alert_crops held_alert_crops_service; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY held_alert_crops_service ON public.held_alert_crops TO lfr_system USING (true) WITH CHECK (true);
+
+
+--
+-- Name: SCHEMA audit; Type: ACL; Schema: -; Owner: lfr_audit
+--
+
+GRANT USAGE ON SCHEMA audit TO lfr;
+GRANT USAGE ON SCHEMA audit TO lfr_person;
+GRANT USAGE ON SCHEMA audit TO lfr_owner;
+
+
+--
+-- Name: SCHEMA public; Type: ACL; Schema: -; Owner: lfr_owner
+--
+
+GRANT USAGE ON SCHEMA public TO lfr;
+GRANT USAGE ON SCHEMA public TO lfr_person;
+
+
+--
+-- Name: FUNCTION append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text); Type: ACL; Schema: audit; Owner: lfr_audit
+--
+
+REVOKE ALL ON FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text) TO lfr;
+GRANT ALL ON FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text) TO lfr_person;
+GRANT ALL ON FUNCTION audit.append(p_occurred_at text, p_actor text, p_role text, p_action text, p_object_type text, p_object_id text, p_details jsonb, p_details_sha256 text) TO lfr_owner;
+
+
+--
+-- Name: FUNCTION lfr_add_person(p_name text, p_roles text[], p_scram_verifier text); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_add_person(p_name text, p_roles text[], p_scram_verifier text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lfr_add_person(p_name text, p_roles text[], p_scram_verifier text) TO lfr_person;
+
+
+--
+-- Name: FUNCTION lfr_audit_person_change(p_action text, p_name text, p_details jsonb); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_audit_person_change(p_action text, p_name text, p_details jsonb) FROM PUBLIC;
+
+
+--
+-- Name: FUNCTION lfr_disable_person(p_name text); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_disable_person(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lfr_disable_person(p_name text) TO lfr_person;
+
+
+--
+-- Name: TABLE state_transitions; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT ON TABLE public.state_transitions TO lfr;
+GRANT SELECT ON TABLE public.state_transitions TO lfr_person;
+
+
+--
+-- Name: TABLE audit_log; Type: ACL; Schema: audit; Owner: lfr_audit
+--
+
+GRANT SELECT ON TABLE audit.audit_log TO lfr;
+GRANT SELECT ON TABLE audit.audit_log TO lfr_person;
+
+
+--
+-- Name: TABLE alerts; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alerts TO lfr;
+GRANT SELECT ON TABLE public.alerts TO lfr_person;
+GRANT UPDATE ON TABLE public.alerts TO lfr_operator;
+GRANT UPDATE ON TABLE public.alerts TO lfr_admin;
+
+
+--
+-- Name: TABLE api_keys; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.api_keys TO lfr;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.api_keys TO lfr_admin;
+
+
+--
+-- Name: TABLE deployment_counters; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployment_counters TO lfr;
+GRANT SELECT ON TABLE public.deployment_counters TO lfr_person;
+
+
+--
+-- Name: TABLE deployment_staff; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployment_staff TO lfr;
+GRANT SELECT ON TABLE public.deployment_staff TO lfr_person;
+GRANT INSERT,DELETE ON TABLE public.deployment_staff TO lfr_planner;
+GRANT INSERT,DELETE ON TABLE public.deployment_staff TO lfr_admin;
+
+
+--
+-- Name: TABLE deployments; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployments TO lfr;
+GRANT SELECT ON TABLE public.deployments TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_admin;
+GRANT UPDATE ON TABLE public.deployments TO lfr_operator;
+
+
+--
+-- Name: TABLE held_alert_crops; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.held_alert_crops TO lfr;
+
+
+--
+-- Name: TABLE model_calibrations; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_calibrations TO lfr;
+GRANT SELECT ON TABLE public.model_calibrations TO lfr_person;
+GRANT INSERT ON TABLE public.model_calibrations TO lfr_admin;
+
+
+--
+-- Name: SEQUENCE model_calibrations_id_seq; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE public.model_calibrations_id_seq TO lfr;
+GRANT SELECT,USAGE ON SEQUENCE public.model_calibrations_id_seq TO lfr_person;
+
+
+--
+-- Name: TABLE revoked_tokens; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.revoked_tokens TO lfr;
+
+
+--
+-- Name: TABLE schema_migrations; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT ON TABLE public.schema_migrations TO lfr;
+GRANT SELECT ON TABLE public.schema_migrations TO lfr_person;
+
+
+--
+-- Name: TABLE staging_claims; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.staging_claims TO lfr;
+GRANT SELECT ON TABLE public.staging_claims TO lfr_person;
+GRANT INSERT ON TABLE public.staging_claims TO lfr_planner;
+GRANT INSERT ON TABLE public.staging_claims TO lfr_admin;
+
+
+--
+-- Name: TABLE watchlist_embeddings; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_embeddings TO lfr;
+GRANT INSERT ON TABLE public.watchlist_embeddings TO lfr_planner;
+GRANT SELECT,INSERT,DELETE ON TABLE public.watchlist_embeddings TO lfr_admin;
+
+
+--
+-- Name: TABLE watchlist_entries; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO lfr;
+GRANT SELECT ON TABLE public.watchlist_entries TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_admin;
+
+
+--
+-- Name: SEQUENCE watchlist_entries_id_seq; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE public.watchlist_entries_id_seq TO lfr;
+GRANT SELECT,USAGE ON SEQUENCE public.watchlist_entries_id_seq TO lfr_person;
+
+
+--
+-- Name: TABLE watchlist_versions; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_versions TO lfr;
+GRANT SELECT ON TABLE public.watchlist_versions TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_versions TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_versions TO lfr_admin;
+GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_authoriser;
+GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_operator;
+
+
+--
+-- Name: DEFAULT PRIVILEGES FOR SEQUENCES; Type: DEFAULT ACL; Schema: public; Owner: lfr_owner
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE lfr_owner IN SCHEMA public GRANT SELECT,USAGE ON SEQUENCES TO lfr;
+
+
+--
+-- Name: DEFAULT PRIVILEGES FOR TABLES; Type: DEFAULT ACL; Schema: public; Owner: lfr_owner
+--
+
+ALTER DEFAULT PRIVILEGES FOR ROLE lfr_owner IN SCHEMA public GRANT SELECT,INSERT,DELETE,UPDATE ON TABLES TO lfr;
+
+
+--
+-- PostgreSQL database dump complete
+--
