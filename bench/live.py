@@ -442,7 +442,7 @@ def main() -> None:
 
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
-    from lfr_core.matching.matcher import ExactMatcher
+    from lfr_core.watchlist.lifecycle import load_matcher
     from lfr_ops.local_stack import manager
 
     console = Console(stderr=True)
@@ -455,7 +455,7 @@ def main() -> None:
         ctx = setup(settings)
         video, crowd = load_frames(settings.shared_dir)
         with connect(settings) as conn:
-            matcher = ExactMatcher.load(conn, ctx["version"])
+            matcher = load_matcher(conn, ctx["version"])
         console.print("loop baseline ...")
         results["loop 1 feed max"] = loop_baseline(ctx["engine"], matcher, settings, [video], DURATION_S / 2)
         results["loop 2 feeds max"] = loop_baseline(ctx["engine"], matcher, settings, [video, crowd], DURATION_S / 2)

@@ -24,7 +24,9 @@ from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
-from lfr_core.watchlist.purge import release_kept_image
+from lfr_core.watchlist import queries as watchlist_queries
+from lfr_core.watchlist.model import VersionState
+from lfr_core.watchlist.purge import PurgeVerificationFailed
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,30 @@ def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
     alert clears it before uploading again, and retention deletes what the alert's key names."""
     with contextlib.suppress(ObjectStoreError):
         store.delete_prefix(bucket, key)
+
+
+def release_kept_image(conn: psycopg.Connection, store: ObjectStore, alert: dict[str, Any], actor: Actor,
+                       why: str) -> bool:
+    """Inside the caller's transaction: once no pending alert needs the watchlist image a purge kept for
+    `alert` (lfr_core/watchlist/purge.py), delete it (audited). True if an object was deleted."""
+    uri = alert.get("watchlist_image_uri")
+    if not uri:
+        return False
+    state = watchlist_queries.version_state(conn, alert["version_id"])
+    still_needed = conn.execute(
+        "SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND status = 'pending' AND id <> %s LIMIT 1",
+        (uri, alert["id"])).fetchone()
+    if state not in (VersionState.PURGING, VersionState.PURGED) or still_needed:
+        return False
+    bucket, key = parse_s3_uri(uri)
+    store.delete_keys(bucket, [key])
+    if any(found == key for found, _ in store.list_keys(bucket, key, versions=True)):
+        raise PurgeVerificationFailed(f"{uri} survived its deletion; the alert decision was not committed")
+    conn.execute("UPDATE alerts SET watchlist_image_uri = NULL WHERE watchlist_image_uri = %s", (uri,))
+    audit.append(conn, actor=actor.name, role=actor.role, action="watchlist.image_released",
+                 object_type="watchlist_version", object_id=str(alert["version_id"]),
+                 details={"alert_id": str(alert["id"]), "image_uri": uri, "why": why})
+    return True
 
 
 # An alert with its subject's rationale from the list (entries outlive a purge), for the officer deciding it.

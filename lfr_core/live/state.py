@@ -18,7 +18,7 @@ import psycopg
 from lfr_core.deployments import service as deployments
 from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
 from lfr_core.matching.tracker import Tracker, TrackParams
-from lfr_core.watchlist.lifecycle import deployment_active_version
+from lfr_core.watchlist.lifecycle import deployment_active_version, load_matcher
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class LiveDeployment:
             if current and current.matcher and current.matcher.version_id == version["id"]:
                 matcher = current.matcher
             else:
-                matcher = ExactMatcher.load(conn, version["id"])
+                matcher = load_matcher(conn, version["id"])
                 try:
                     matcher.check_model(embedder_sha256)
                 except ModelMismatch as e:

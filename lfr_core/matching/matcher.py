@@ -3,17 +3,16 @@
 A probe is scored against each subject's centroid (`lfr_core.matching.fusion`: several custody images of one
 person make one subject); the match names the subject's template nearest the probe, whose image the officer
 compares. The matcher carries the embedder identity of the version it was loaded from and refuses probes
-from any other model: embeddings of different models are not comparable.
+from any other model: embeddings of different models are not comparable. It reads no database: its caller hands
+it the version and its templates (lfr_core/watchlist/lifecycle.py load_matcher reads them).
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import psycopg
 
 from lfr_core.errors import Refused
 from lfr_core.matching.fusion import centroids
@@ -47,21 +46,6 @@ class ExactMatcher:
         self._members = [np.flatnonzero(owner == k) for k in range(len(subjects))]
         self.centroids = centroids(self.templates, owner, len(subjects))
 
-    @classmethod
-    def load(cls, conn: psycopg.Connection, version_id: uuid.UUID | str) -> ExactMatcher:
-        version = conn.execute("SELECT * FROM watchlist_versions WHERE id = %s", (str(version_id),)).fetchone()
-        if version is None:
-            raise LookupError(f"no watchlist version {version_id}")
-        rows = conn.execute(
-            """SELECT e.entry_id, w.subject_ref, w.category, w.image_uri, e.embedding
-               FROM watchlist_embeddings e JOIN watchlist_entries w ON w.id = e.entry_id
-               WHERE e.version_id = %s ORDER BY e.entry_id""",
-            (version["id"],),
-        ).fetchall()
-        templates = np.stack([r["embedding"].to_numpy() for r in rows]) if rows else np.zeros((0, version["embedding_dim"]))
-        entries = [{k: r[k] for k in ("entry_id", "subject_ref", "category", "image_uri")} for r in rows]
-        return cls(version, templates, entries)
-
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -83,7 +67,7 @@ class ExactMatcher:
             return [None] * len(np.atleast_2d(probes))
         probes = np.asarray(probes, dtype=np.float32).reshape(-1, self.dim)
         subject_scores = self.scores(probes)
-        matches = []
+        matches: list[Match | None] = []
         for row, subject in enumerate(subject_scores.argmax(axis=1)):
             members = self._members[subject]
             nearest = int(members[np.argmax(self.templates[members] @ probes[row])])

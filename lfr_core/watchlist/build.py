@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from psycopg.types.json import Jsonb
 
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
@@ -30,7 +29,9 @@ from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
+from lfr_core.watchlist import queries
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, ManifestRow, absolute_manifest_uri, parse_manifest
+from lfr_core.watchlist.model import NewEntry, NewVersion
 from lfr_core.watchlist.purge import copies_prefix
 from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
 from lfr_core.watchlist.threshold import choose_threshold
@@ -47,6 +48,11 @@ class EntryResult:
     embedding: np.ndarray | None = field(default=None, repr=False)
     quality: dict[str, float] | None = None
     copy_uri: str | None = None  # the working copy in the images bucket, once stored
+
+    def new_entry(self) -> NewEntry:
+        return NewEntry(self.row.subject_ref, self.row.image_index, self.row.category, self.row.rationale,
+                        self.row.provenance, self.row.capture_date, self.row.image_uri, self.image_sha256,
+                        self.copy_uri, self.status, self.reason, self.quality)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -149,38 +155,24 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     try:
         with acting(conn, actor):
             deployments.get(conn, deployment["id"], lock=True)  # serialises version numbering
-            if build_key and conn.execute(
-                "SELECT 1 FROM watchlist_versions WHERE deployment_id = %s AND build_key = %s",
-                (deployment["id"], build_key),
-            ).fetchone():
+            if build_key and queries.version_by_build_key(conn, deployment["id"], build_key):
                 raise Refused(f"a concurrent build with key {build_key} finished first")
-            number = conn.execute(
-                "SELECT coalesce(max(version), 0) + 1 AS n FROM watchlist_versions WHERE deployment_id = %s",
-                (deployment["id"],),
-            ).fetchone()["n"]
+            number = queries.next_version_number(conn, deployment["id"])
             for i, result in enumerate(accepted):
+                assert result.image_sha256 is not None and result.image_bytes is not None  # accepted: read whole
                 key = f"{copies}{i:05d}-{result.image_sha256[:12]}{_image_extension(result.row.image_uri)}"
                 result.copy_uri = store.put_bytes(settings.s3.bucket_images, key, result.image_bytes).uri
-            conn.execute(
-                """INSERT INTO watchlist_versions
-                     (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
-                      embedder, embedder_sha256, embedding_dim, threshold, threshold_source, entries_total,
-                      entries_accepted, entries_rejected)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-                (version_id, deployment["id"], number, build_key, actor.name, manifest_uri,
-                 manifest_sha256, Jsonb(identity["detector"]), Jsonb(embedder),
-                 embedder["weights_sha256"], embedder["embedding_dim"], threshold, threshold_source, len(results),
-                 len(accepted), len(results) - len(accepted)),
-            )
-            entry_ids = _insert_entries(conn, version_id, results)
+            queries.insert_version(conn, NewVersion(
+                id=version_id, deployment_id=deployment["id"], version=number, build_key=build_key,
+                built_by=actor.name, manifest_uri=manifest_uri, manifest_sha256=manifest_sha256,
+                detector=identity["detector"], embedder=embedder, threshold=threshold,
+                threshold_source=threshold_source, entries_total=len(results), entries_accepted=len(accepted),
+                entries_rejected=len(results) - len(accepted)))
+            entry_ids = queries.insert_entries(conn, version_id, [r.new_entry() for r in results])
             ensure_hnsw_index(conn, embedder["embedding_dim"])
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO watchlist_embeddings (entry_id, version_id, embedding_dim, embedding)"
-                    " VALUES (%s, %s, %s, %s)",
-                    [(entry_ids[(r.row.subject_ref, r.row.image_index)], version_id, embedder["embedding_dim"],
-                      r.embedding) for r in accepted],
-                )
+            queries.insert_embeddings(conn, version_id, embedder["embedding_dim"], [
+                (entry_ids[(r.row.subject_ref, r.row.image_index)], r.embedding) for r in accepted
+                if r.embedding is not None])
             snapshot = {
                 "deployment_id": str(deployment["id"]),
                 "version_id": str(version_id),
@@ -198,11 +190,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
             snapshot_obj = store.put_json(
                 settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/snapshot.json", snapshot
             )
-            version = conn.execute(
-                """UPDATE watchlist_versions SET snapshot_uri = %s, snapshot_sha256 = %s, snapshot_version = %s
-                   WHERE id = %s RETURNING *""",
-                (snapshot_obj.uri, snapshot_obj.sha256, snapshot_obj.version_id, version_id),
-            ).fetchone()
+            version = queries.set_snapshot(conn, version_id, snapshot_obj.uri, snapshot_obj.sha256,
+                                           snapshot_obj.version_id)
             audit.append(conn, actor=actor.name, role=actor.role, action="watchlist.build",
                          object_type="watchlist_version", object_id=str(version_id), details={
                              "deployment_id": str(deployment["id"]), "version": number,
@@ -221,18 +210,14 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
 def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: str) -> dict[str, Any] | None:
     """The version this deployment already built with `build_key` (keys belong to one deployment)."""
     deployment = deployments.get(conn, deployment_id)
-    existing = conn.execute("SELECT * FROM watchlist_versions WHERE deployment_id = %s AND build_key = %s",
-                            (deployment["id"], build_key)).fetchone()
+    existing = queries.version_by_build_key(conn, deployment["id"], build_key)
     conn.rollback()
     return with_entries(conn, existing) if existing else None
 
 
 def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any]:
     """The version with its entries in manifest order, as a build reports them (and a retried build again)."""
-    rows = conn.execute(
-        """SELECT subject_ref, image_index, category, rationale, provenance, capture_date, source_uri, image_sha256,
-                  image_uri, status, reason FROM watchlist_entries WHERE version_id = %s ORDER BY id""", (version["id"],)
-    ).fetchall()
+    rows = queries.entries_as_built(conn, version["id"])
     conn.rollback()
     for row in rows:
         row["capture_date"] = row["capture_date"].isoformat() if row["capture_date"] else None
@@ -245,19 +230,3 @@ def entry_counts(results: list[EntryResult]) -> dict[str, int]:
             "subjects": len({r.row.subject_ref for r in results}),
             "subjects_accepted": len({r.row.subject_ref for r in results if r.status == "accepted"})}
 
-
-def _insert_entries(conn: psycopg.Connection, version_id: uuid.UUID,
-                    results: list[EntryResult]) -> dict[tuple[str, int], int]:
-    rows = conn.execute(
-        """INSERT INTO watchlist_entries (version_id, subject_ref, image_index, category, rationale, provenance,
-                                          capture_date, source_uri, image_sha256, image_uri, status, reason, quality)
-           SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
-                                    %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[])
-           RETURNING id, subject_ref, image_index""",
-        (version_id,
-         [r.row.subject_ref for r in results], [r.row.image_index for r in results], [r.row.category for r in results],
-         [r.row.rationale for r in results], [r.row.provenance for r in results], [r.row.capture_date for r in results],
-         [r.row.image_uri for r in results], [r.image_sha256 for r in results], [r.copy_uri for r in results],
-         [r.status for r in results], [r.reason for r in results], [Jsonb(r.quality) for r in results]),
-    ).fetchall()
-    return {(row["subject_ref"], row["image_index"]): row["id"] for row in rows}

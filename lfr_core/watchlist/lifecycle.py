@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import psycopg
 
 from lfr_core.audit import log as audit
@@ -20,6 +21,8 @@ from lfr_core.deployments import service as deployments
 from lfr_core.errors import Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
+from lfr_core.matching.matcher import ExactMatcher
+from lfr_core.watchlist import queries
 
 
 def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -28,16 +31,25 @@ def get_version(conn: psycopg.Connection, version_id: str | uuid.UUID, *, lock: 
 
 def list_versions(conn: psycopg.Connection, deployment_id: str | uuid.UUID | None = None) -> list[dict[str, Any]]:
     if deployment_id is None:
-        return conn.execute("SELECT * FROM watchlist_versions ORDER BY built_at").fetchall()
-    return conn.execute(
-        "SELECT * FROM watchlist_versions WHERE deployment_id = %s ORDER BY version", (str(deployment_id),)
-    ).fetchall()
+        return queries.all_versions(conn)
+    return queries.versions_of(conn, deployment_id)
 
 
 def entries(conn: psycopg.Connection, version_id: uuid.UUID) -> list[dict[str, Any]]:
-    return conn.execute(
-        "SELECT * FROM watchlist_entries WHERE version_id = %s ORDER BY subject_ref, image_index", (version_id,)
-    ).fetchall()
+    return queries.entries(conn, version_id)
+
+
+def load_matcher(conn: psycopg.Connection, version_id: uuid.UUID | str) -> ExactMatcher:
+    """A version's templates in memory, for exact matching (lfr_core/matching/matcher.py)."""
+    version = queries.find_version(conn, version_id)
+    if version is None:
+        raise LookupError(f"no watchlist version {version_id}")
+    rows = queries.templates(conn, version["id"])
+    templates = (np.stack([r.embedding for r in rows]) if rows
+                 else np.zeros((0, version["embedding_dim"]), dtype=np.float32))
+    entries = [{"entry_id": r.entry_id, "subject_ref": r.subject_ref, "category": r.category,
+                "image_uri": r.image_uri} for r in rows]
+    return ExactMatcher(version, templates, entries)
 
 
 def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: list[dict[str, Any]]) -> str:
@@ -54,16 +66,11 @@ def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: lis
     return sha256_hex(canonical_json(criteria))
 
 
-def _transition(conn: psycopg.Connection, version: dict[str, Any], to: str, actor: Actor, *,
-                extra_sql: str = "", extra_params: tuple = (), details: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Move a version to `to` inside the caller's `acting` transaction. Which moves exist, who may make them
-    and when is the database's table `state_transitions`, checked by the version's trigger, which also writes
-    the audit row (`watchlist.<to>`) with these details."""
+def _describe(conn: psycopg.Connection, actor: Actor, details: dict[str, Any] | None = None) -> None:
+    """What the next state change (a `queries.mark_*` inside the caller's `acting` transaction) is recorded
+    with. Which moves exist, who may make them and when is the database's table `state_transitions`, checked
+    by the version's trigger, which also writes the audit row (`watchlist.<to>`) with these details."""
     audit.describe_change(conn, actor=actor.name, role=actor.role, details=details or {})
-    return conn.execute(
-        f"UPDATE watchlist_versions SET state = %s{extra_sql} WHERE id = %s RETURNING *",
-        (to, *extra_params, version["id"]),
-    ).fetchone()
 
 
 def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str, Any]:
@@ -76,9 +83,8 @@ def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str
             raise Refused(f"version {version_id} has no accepted entries; there is nothing to approve")
         deployment = deployments.get(conn, version["deployment_id"])
         digest = criteria_hash(deployment, version, entries(conn, version["id"]))
-        return _transition(conn, version, "approved", actor,
-                           extra_sql=", approved_by = %s, approved_at = now(), criteria_sha256 = %s",
-                           extra_params=(actor.name, digest))
+        _describe(conn, actor)
+        return queries.mark_approved(conn, version["id"], actor.name, digest)
 
 
 def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: datetime | None = None) -> dict[str, Any]:
@@ -94,10 +100,10 @@ def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: da
         if version["state"] == "approved":
             current = deployment_active_version(conn, deployment["id"])
             if current is not None:
-                _transition(conn, current, "expired", actor, extra_sql=", expired_at = now()",
-                            details={"reason": f"superseded by version {version['version']}"})
-        row = _transition(conn, version, "active", actor, extra_sql=", activated_at = now()",
-                          details={"window_start": deployment["window_start"], "window_end": deployment["window_end"]})
+                _describe(conn, actor, {"reason": f"superseded by version {version['version']}"})
+                queries.mark_expired(conn, current["id"])
+        _describe(conn, actor, {"window_start": deployment["window_start"], "window_end": deployment["window_end"]})
+        row = queries.mark_active(conn, version["id"])
         deployments.set_status(conn, deployment["id"], "live", actor, f"watchlist version {version['version']} active")
         return row
 
@@ -106,7 +112,8 @@ def expire(conn: psycopg.Connection, version_id: str, actor: Actor, *, reason: s
     actor.require("operator", "admin", "system", to="expire a watchlist")
     with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
-        row = _transition(conn, version, "expired", actor, extra_sql=", expired_at = now()", details={"reason": reason})
+        _describe(conn, actor, {"reason": reason})
+        row = queries.mark_expired(conn, version["id"])
         # A cancelled deployment stays cancelled; a live one closes with its list.
         if version["state"] == "active" and deployments.get(conn, version["deployment_id"])["status"] == "live":
             deployments.set_status(conn, version["deployment_id"], "closed", actor, reason)
@@ -114,9 +121,7 @@ def expire(conn: psycopg.Connection, version_id: str, actor: Actor, *, reason: s
 
 
 def deployment_active_version(conn: psycopg.Connection, deployment_id: uuid.UUID) -> dict[str, Any] | None:
-    return conn.execute(
-        "SELECT * FROM watchlist_versions WHERE deployment_id = %s AND state = 'active'", (deployment_id,)
-    ).fetchone()
+    return queries.active_version(conn, deployment_id)
 
 
 def _by_subject(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

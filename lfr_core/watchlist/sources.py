@@ -22,6 +22,7 @@ import psycopg
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
+from lfr_core.watchlist import queries
 
 STAGING = "staging/"
 
@@ -102,8 +103,5 @@ def claim(conn: psycopg.Connection, policy: SourcePolicy, deployment_id: uuid.UU
     outside the permitted sources. Runs in the caller's transaction."""
     if policy.folder is None:
         return
-    conn.execute("INSERT INTO staging_claims (folder, deployment_id) VALUES (%s, %s) ON CONFLICT (folder) DO NOTHING",
-                 (policy.folder, str(deployment_id)))
-    owner = conn.execute("SELECT deployment_id FROM staging_claims WHERE folder = %s", (policy.folder,)).fetchone()
-    if str(owner["deployment_id"]) != str(deployment_id):
+    if queries.claim_staging_folder(conn, policy.folder, deployment_id) != str(deployment_id):
         raise policy.refusal(f"s3://{policy.bucket}/{policy.folder}")

@@ -13,7 +13,7 @@ from PIL import Image
 from lfr_core.audit import log as audit
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.matching.matcher import ExactMatcher, ModelMismatch
+from lfr_core.matching.matcher import ModelMismatch
 from lfr_core.vision.images import load_image
 from lfr_core.watchlist import lifecycle, vector_index
 from lfr_core.watchlist.build import build_version
@@ -162,7 +162,7 @@ def test_full_lifecycle_approve_activate_search_expire_purge(db, services, store
     assert deployments.get(db, deployment["id"])["status"] == "live"
 
     # pgvector (HNSW) and the in-memory exact matcher agree on top-1 for probes of enrolled people.
-    matcher = ExactMatcher.load(db, vid)
+    matcher = lifecycle.load_matcher(db, vid)
     assert len(matcher) == 8 and matcher.threshold == pytest.approx(services.match.threshold)
     agree = correct = probes = 0
     refs = {f"SUBJ-{name}" for name in list(identities)[:8]}

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from lfr_core.errors import InvalidInput
-from lfr_core.matching.matcher import ExactMatcher
 from lfr_core.vision.images import load_image
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
@@ -41,7 +40,7 @@ def test_several_images_of_one_subject_become_templates_scored_by_their_centroid
     snapshot = json.loads(store.get_uri(version["snapshot_uri"]))
     assert snapshot["counts"] == {"images": 3, "images_accepted": 3, "subjects": 2, "subjects_accepted": 2}
 
-    matcher = ExactMatcher.load(db, version["id"])
+    matcher = lifecycle.load_matcher(db, version["id"])
     assert len(matcher) == 3
     image = load_image(imgs[-1].path, max_pixels=services.vision.max_image_pixels, max_bytes=services.vision.max_image_bytes)
     probe = face_engine.analyse_batch([image], purpose="live")[0][0].embedding
