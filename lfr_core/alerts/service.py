@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from lfr_core.alerts import queries
 from lfr_core.alerts.model import ENGAGEMENTS, OUTCOMES, AlertStatus
 from lfr_core.audit import log as audit
 from lfr_core.db.rows import get_by_id
@@ -75,13 +76,10 @@ def raise_alert(conn: psycopg.Connection, store: ObjectStore, bucket: str, alert
 
 
 def _insert_alert(conn: psycopg.Connection, alert: NewAlert, alert_id: uuid.UUID, crop_uri: str) -> dict[str, Any] | None:
-    return conn.execute(
-        """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id,
-                               track_id, captured_at, probe_crop_uri, watchlist_image_uri)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
-        (alert_id, alert.deployment_id, alert.version_id, alert.subject_ref, alert.category, alert.score,
-         alert.camera_id, alert.track_id, alert.captured_at, crop_uri, alert.watchlist_image_uri),
-    ).fetchone()
+    return queries.insert_alert(
+        conn, alert_id, deployment_id=alert.deployment_id, version_id=alert.version_id, subject_ref=alert.subject_ref,
+        category=alert.category, score=alert.score, camera_id=alert.camera_id, track_id=alert.track_id,
+        captured_at=alert.captured_at, probe_crop_uri=crop_uri, watchlist_image_uri=alert.watchlist_image_uri)
 
 
 def _audit_raised(conn: psycopg.Connection, actor: Actor, alert_id: uuid.UUID, alert: NewAlert, crop_sha256: str,
@@ -103,8 +101,7 @@ def _raise_with_crop_held(conn: psycopg.Connection, alert: NewAlert, probe_crop_
         row = _insert_alert(conn, alert, alert_id, crop_uri)
         if row is None:  # stored by an earlier try
             return get_alert(conn, alert_id)
-        conn.execute("INSERT INTO held_alert_crops (alert_id, crop, crop_sha256) VALUES (%s, %s, %s)",
-                     (alert_id, probe_crop_jpeg, sha256))
+        queries.hold_crop(conn, alert_id, probe_crop_jpeg, sha256)
         _audit_raised(conn, actor, alert_id, alert, sha256, probe_crop_held="object store unavailable")
     return row
 
@@ -118,20 +115,17 @@ def move_held_crops(conn: psycopg.Connection, store: ObjectStore, actor: Actor, 
     moved = 0
     while moved < limit:
         with acting(conn, actor):
-            held = conn.execute(
-                """SELECT h.alert_id, h.crop, h.held_at, a.deployment_id, a.probe_crop_uri
-                   FROM held_alert_crops h JOIN alerts a ON a.id = h.alert_id
-                   ORDER BY h.held_at LIMIT 1 FOR UPDATE OF h SKIP LOCKED""").fetchone()
+            held = queries.take_oldest_held_crop(conn)
             if held is None:
                 return moved
-            bucket, key = parse_s3_uri(held["probe_crop_uri"])
+            bucket, key = parse_s3_uri(held.probe_crop_uri)
             store.delete_prefix(bucket, key)
-            crop = store.put_bytes(bucket, key, bytes(held["crop"]), "image/jpeg")
-            conn.execute("DELETE FROM held_alert_crops WHERE alert_id = %s", (held["alert_id"],))
+            crop = store.put_bytes(bucket, key, bytes(held.crop), "image/jpeg")
+            queries.delete_held_crop(conn, held.alert_id)
             audit.append(conn, actor=actor.name, role=actor.role, action="alert.crop_moved", object_type="alert",
-                         object_id=str(held["alert_id"]), details={
-                             "deployment_id": str(held["deployment_id"]), "probe_crop_sha256": crop.sha256,
-                             "held_since": held["held_at"].isoformat()})
+                         object_id=str(held.alert_id), details={
+                             "deployment_id": str(held.deployment_id), "probe_crop_sha256": crop.sha256,
+                             "held_since": held.held_at.isoformat()})
         moved += 1
     return moved
 
@@ -140,12 +134,11 @@ def held_crop(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> bytes | No
     """The probe crop of an alert while it waits in PostgreSQL for the object store, else None. Read with
     the service's own rights (people have none on the table): the caller has checked that the person may see
     the alert and logs the consultation before handing it over (ray_apps/officer_routes.py)."""
-    row = conn.execute("SELECT crop FROM held_alert_crops WHERE alert_id = %s", (str(alert_id),)).fetchone()
-    return None if row is None else bytes(row["crop"])
+    return queries.held_crop(conn, alert_id)
 
 
 def held_crop_count(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM held_alert_crops").fetchone()["n"]
+    return queries.held_crop_count(conn)
 
 
 def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
@@ -163,25 +156,18 @@ def release_kept_image(conn: psycopg.Connection, store: ObjectStore, alert: dict
     if not uri:
         return False
     state = watchlist_queries.version_state(conn, alert["version_id"])
-    still_needed = conn.execute(
-        "SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND status = 'pending' AND id <> %s LIMIT 1",
-        (uri, alert["id"])).fetchone()
-    if state not in (VersionState.PURGING, VersionState.PURGED) or still_needed:
+    if state not in (VersionState.PURGING, VersionState.PURGED) or queries.other_pending_alert_shows(
+            conn, uri, alert["id"]):
         return False
     bucket, key = parse_s3_uri(uri)
     store.delete_keys(bucket, [key])
     if any(found == key for found, _ in store.list_keys(bucket, key, versions=True)):
         raise PurgeVerificationFailed(f"{uri} survived its deletion; the alert decision was not committed")
-    conn.execute("UPDATE alerts SET watchlist_image_uri = NULL WHERE watchlist_image_uri = %s", (uri,))
+    queries.forget_watchlist_image(conn, uri)
     audit.append(conn, actor=actor.name, role=actor.role, action="watchlist.image_released",
                  object_type="watchlist_version", object_id=str(alert["version_id"]),
                  details={"alert_id": str(alert["id"]), "image_uri": uri, "why": why})
     return True
-
-
-# An alert with its subject's rationale from the list (entries outlive a purge), for the officer deciding it.
-_WITH_RATIONALE = """SELECT a.*, (SELECT e.rationale FROM watchlist_entries e WHERE e.version_id = a.version_id
-                                 AND e.subject_ref = a.subject_ref LIMIT 1) AS rationale FROM alerts a"""
 
 
 def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, status: str | None = None,
@@ -190,28 +176,22 @@ def list_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, *, sta
         key = uuid.UUID(str(deployment_id))
     except ValueError as e:
         raise NotFound(f"deployment id {deployment_id!r} is not a UUID") from e
-    query = _WITH_RATIONALE + " WHERE deployment_id = %s"
-    params: list[Any] = [key]
-    if status:
-        query += " AND status = %s"
-        params.append(status)
-    return conn.execute(query + " ORDER BY raised_at DESC LIMIT %s", [*params, limit]).fetchall()
+    return queries.alerts_with_rationale(conn, key, status=status, limit=limit)
 
 
 def get_alert_view(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> dict[str, Any]:
     """One alert as `list_alerts` shows it."""
     get_alert(conn, alert_id)  # NotFound for an unknown or hidden alert
-    return conn.execute(_WITH_RATIONALE + " WHERE id = %s", (str(alert_id),)).fetchone()
+    row = queries.alert_with_rationale(conn, alert_id)
+    if row is None:
+        raise NotFound(f"no alert {alert_id}")
+    return row
 
 
 def last_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID, camera_id: str, since: datetime) -> dict[str, float]:
     """Subject -> capture time (epoch seconds) of the last alert on this camera since `since`: the cooldowns
     a camera carries to whichever ingress replica it reaches (the alert log is the source of truth)."""
-    rows = conn.execute(
-        """SELECT subject_ref, max(captured_at) AS at FROM alerts
-           WHERE deployment_id = %s AND camera_id = %s AND captured_at >= %s GROUP BY subject_ref""",
-        (deployment_id, camera_id, since)).fetchall()
-    return {r["subject_ref"]: r["at"].timestamp() for r in rows}
+    return {ref: at.timestamp() for ref, at in queries.last_alert_times(conn, deployment_id, camera_id, since).items()}
 
 
 def get_alert(conn: psycopg.Connection, alert_id: uuid.UUID | str, *, lock: bool = False) -> dict[str, Any]:
@@ -231,11 +211,7 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
             raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
         # The alert's trigger writes the audit row (alert.<outcome>) with the note.
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
-        row = conn.execute(
-            """UPDATE alerts SET status = %s, adjudicated_by = %s, adjudicated_at = now(), outcome = %s
-               WHERE id = %s RETURNING *""",
-            (outcome, actor.name, note or None, alert["id"]),
-        ).fetchone()
+        row = queries.decide(conn, alert["id"], outcome, actor.name, note or None)
         if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
     return row
@@ -250,14 +226,12 @@ def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> d
         if alert["status"] == AlertStatus.PENDING:
             raise Refused(f"alert {alert_id} has no decision to undo")
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={})  # its trigger: alert.undone
-        row = conn.execute(
-            """UPDATE alerts SET status = 'pending', adjudicated_by = NULL, adjudicated_at = NULL, outcome = NULL
-               WHERE id = %s RETURNING *""", (alert["id"],)).fetchone()
+        row = queries.clear_decision(conn, alert["id"])
     return row
 
 
 def undo_window_s(conn: psycopg.Connection) -> float:
-    return conn.execute("SELECT extract(epoch FROM public.lfr_undo_window())::float AS s").fetchone()["s"]
+    return queries.undo_window_s(conn)
 
 
 def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engagement: str, actor: Actor,
@@ -274,9 +248,7 @@ def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engag
                           + "; an outcome is recorded once, for a confirmed alert")
         # its trigger: alert.engagement.<engagement>, with the note
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
-        row = conn.execute(
-            """UPDATE alerts SET engagement = %s, engagement_by = %s, engagement_at = now(), engagement_note = %s
-               WHERE id = %s RETURNING *""", (engagement, actor.name, note or None, alert["id"])).fetchone()
+        row = queries.record_engagement(conn, alert["id"], engagement, actor.name, note or None)
     return row
 
 
@@ -288,7 +260,7 @@ def set_legal_hold(conn: psycopg.Connection, alert_id: uuid.UUID | str, hold: bo
         alert = get_alert(conn, alert_id, lock=True)
         # its trigger: alert.hold or alert.release, with the reason
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"reason": reason})
-        row = conn.execute("UPDATE alerts SET legal_hold = %s WHERE id = %s RETURNING *", (hold, alert["id"])).fetchone()
+        row = queries.set_legal_hold(conn, alert["id"], hold)
     return row
 
 
@@ -297,12 +269,8 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
     """Delete alerts (and their crops) raised before the retention cut-off, except those on legal hold."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     with acting(conn, actor):
-        doomed = conn.execute(
-            "SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts"
-            " WHERE raised_at < %s AND NOT legal_hold FOR UPDATE",
-            (cutoff,),
-        ).fetchall()
-        held = conn.execute("SELECT count(*) AS n FROM alerts WHERE raised_at < %s AND legal_hold", (cutoff,)).fetchone()["n"]
+        doomed = queries.expired_alerts(conn, cutoff)
+        held = queries.held_before(conn, cutoff)
         crops = 0
         for alert in doomed:
             release_kept_image(conn, store, alert, actor, f"alert {alert['id']} deleted by retention")
@@ -310,9 +278,8 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
                 bucket, key = parse_s3_uri(alert["probe_crop_uri"])
                 crops += store.delete_prefix(bucket, key)
         # A crop still held in PostgreSQL (the store was down when it was raised) goes with its alert.
-        crops += conn.execute("DELETE FROM held_alert_crops WHERE alert_id = ANY(%s)",
-                              ([a["id"] for a in doomed],)).rowcount
-        conn.execute("DELETE FROM alerts WHERE id = ANY(%s)", ([a["id"] for a in doomed],))
+        crops += queries.delete_held_crops(conn, [a["id"] for a in doomed])
+        queries.delete_alerts(conn, [a["id"] for a in doomed])
         audit.append(conn, actor=actor.name, role=actor.role, action="alert.retention_delete", object_type="alerts",
                      object_id=cutoff.isoformat(), details={"deleted": len(doomed), "crops_deleted": crops,
                                                             "kept_on_hold": held, "retention_days": retention_days,
@@ -324,15 +291,5 @@ def record_counts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, came
                   faces_seen: int, frames_refused: int = 0, frames_dropped: int = 0) -> None:
     """Add to a camera's running totals: numbers only, nothing about any face."""
     with conn.transaction():
-        conn.execute(
-            """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused,
-                                                frames_dropped)
-               VALUES (%s, %s, %s, %s, %s, %s)
-               ON CONFLICT (deployment_id, camera_id) DO UPDATE SET
-                 frames = deployment_counters.frames + EXCLUDED.frames,
-                 faces_seen = deployment_counters.faces_seen + EXCLUDED.faces_seen,
-                 frames_refused = deployment_counters.frames_refused + EXCLUDED.frames_refused,
-                 frames_dropped = deployment_counters.frames_dropped + EXCLUDED.frames_dropped,
-                 updated_at = now()""",
-            (str(deployment_id), camera_id, frames, faces_seen, frames_refused, frames_dropped),
-        )
+        queries.add_counts(conn, deployment_id, camera_id, frames=frames, faces_seen=faces_seen,
+                           frames_refused=frames_refused, frames_dropped=frames_dropped)

@@ -1,0 +1,279 @@
+"""The alerts context's SQL (issue 26 item 1): the only module that reads or writes alerts, held_alert_crops and
+deployment_counters. Each function asks one thing and returns rows, frozen records or scalars; writes run inside
+the caller's transaction (`acting`, or `with conn.transaction()`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.abc import Params, QueryNoTemplate
+from psycopg.rows import DictRow, class_row, dict_row
+
+from lfr_core.alerts.model import AlertStatus
+
+# Connections come from lfr_core.db.connection.connect() with dict rows; each read here asks for them itself, so
+# its rows are typed whatever the caller's connection says.
+Connection = psycopg.Connection[Any]
+AlertId = uuid.UUID | str
+
+
+def _one(conn: Connection, query: QueryNoTemplate, params: Params | None = None) -> DictRow | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchone()
+
+
+def _all(conn: Connection, query: QueryNoTemplate, params: Params | None = None) -> list[DictRow]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
+
+@dataclass(frozen=True)
+class HeldCrop:
+    """A probe crop waiting in PostgreSQL for the object store, with where its alert says it goes."""
+
+    alert_id: uuid.UUID
+    crop: bytes
+    held_at: datetime
+    deployment_id: uuid.UUID
+    probe_crop_uri: str
+
+
+@dataclass(frozen=True)
+class CameraTotals:
+    """A deployment's cameras summed: numbers only, nothing about any face."""
+
+    cameras: int
+    frames: int
+    faces_seen: int
+    frames_refused: int
+
+
+# Raising and holding
+
+
+def insert_alert(conn: Connection, alert_id: uuid.UUID, *, deployment_id: uuid.UUID, version_id: uuid.UUID,
+                 subject_ref: str, category: str, score: float, camera_id: str, track_id: str, captured_at: datetime,
+                 probe_crop_uri: str, watchlist_image_uri: str | None) -> DictRow | None:
+    """The new alert's row; None when an earlier try stored it already."""
+    return _one(conn,
+        """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id,
+                               track_id, captured_at, probe_crop_uri, watchlist_image_uri)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
+        (alert_id, deployment_id, version_id, subject_ref, category, score, camera_id, track_id, captured_at,
+         probe_crop_uri, watchlist_image_uri))
+
+
+def hold_crop(conn: Connection, alert_id: uuid.UUID, crop: bytes, sha256: str) -> None:
+    conn.execute("INSERT INTO held_alert_crops (alert_id, crop, crop_sha256) VALUES (%s, %s, %s)",
+                 (alert_id, crop, sha256))
+
+
+def take_oldest_held_crop(conn: Connection) -> HeldCrop | None:
+    """The oldest held crop, locked for this transaction; one another mover holds is skipped."""
+    with conn.cursor(row_factory=class_row(HeldCrop)) as cur:
+        return cur.execute(
+            """SELECT h.alert_id, h.crop, h.held_at, a.deployment_id, a.probe_crop_uri
+               FROM held_alert_crops h JOIN alerts a ON a.id = h.alert_id
+               ORDER BY h.held_at LIMIT 1 FOR UPDATE OF h SKIP LOCKED""").fetchone()
+
+
+def delete_held_crop(conn: Connection, alert_id: uuid.UUID) -> None:
+    conn.execute("DELETE FROM held_alert_crops WHERE alert_id = %s", (alert_id,))
+
+
+def delete_held_crops(conn: Connection, alert_ids: Sequence[uuid.UUID]) -> int:
+    return conn.execute("DELETE FROM held_alert_crops WHERE alert_id = ANY(%s)", (list(alert_ids),)).rowcount
+
+
+def held_crop(conn: Connection, alert_id: AlertId) -> bytes | None:
+    row = _one(conn, "SELECT crop FROM held_alert_crops WHERE alert_id = %s", (str(alert_id),))
+    return None if row is None else bytes(row["crop"])
+
+
+def held_crop_count(conn: Connection) -> int:
+    row = _one(conn, "SELECT count(*) AS n FROM held_alert_crops")
+    assert row is not None  # an aggregate always answers
+    return int(row["n"])
+
+
+# Reading alerts
+
+# An alert with its subject's rationale from the list (entries outlive a purge), for the officer deciding it.
+_WITH_RATIONALE = """SELECT a.*, (SELECT e.rationale FROM watchlist_entries e WHERE e.version_id = a.version_id
+                                 AND e.subject_ref = a.subject_ref LIMIT 1) AS rationale FROM alerts a"""
+
+
+def alerts_with_rationale(conn: Connection, deployment_id: uuid.UUID, *, status: str | None,
+                          limit: int) -> list[DictRow]:
+    """A deployment's alerts, newest first, each with its subject's rationale."""
+    return _all(conn,
+        _WITH_RATIONALE + " WHERE deployment_id = %(d)s AND (%(s)s::text IS NULL OR status = %(s)s)"
+                          " ORDER BY raised_at DESC LIMIT %(n)s",
+        {"d": deployment_id, "s": status or None, "n": limit})
+
+
+def alert_with_rationale(conn: Connection, alert_id: AlertId) -> DictRow | None:
+    return _one(conn, _WITH_RATIONALE + " WHERE id = %s", (str(alert_id),))
+
+
+def last_alert_times(conn: Connection, deployment_id: uuid.UUID, camera_id: str,
+                     since: datetime) -> dict[str, datetime]:
+    """Subject -> capture time of the last alert on this camera since `since`."""
+    rows = _all(conn,
+        """SELECT subject_ref, max(captured_at) AS at FROM alerts
+           WHERE deployment_id = %s AND camera_id = %s AND captured_at >= %s GROUP BY subject_ref""",
+        (deployment_id, camera_id, since))
+    return {r["subject_ref"]: r["at"] for r in rows}
+
+
+def other_pending_alert_shows(conn: Connection, watchlist_image_uri: str, alert_id: uuid.UUID) -> bool:
+    """Whether an alert other than `alert_id`, still awaiting a decision, shows this watchlist image."""
+    return _one(conn,
+        "SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND status = %s AND id <> %s LIMIT 1",
+        (watchlist_image_uri, AlertStatus.PENDING, alert_id)) is not None
+
+
+def undo_window_s(conn: Connection) -> float:
+    row = _one(conn, "SELECT extract(epoch FROM public.lfr_undo_window())::float AS s")
+    assert row is not None
+    return float(row["s"])
+
+
+# Decisions: each alert's trigger checks the change and writes its audit row.
+
+
+def decide(conn: Connection, alert_id: uuid.UUID, outcome: str, by: str, note: str | None) -> DictRow:
+    return _updated(_one(conn,
+        """UPDATE alerts SET status = %s, adjudicated_by = %s, adjudicated_at = now(), outcome = %s
+           WHERE id = %s RETURNING *""", (outcome, by, note, alert_id)), alert_id)
+
+
+def clear_decision(conn: Connection, alert_id: uuid.UUID) -> DictRow:
+    return _updated(_one(conn,
+        """UPDATE alerts SET status = %s, adjudicated_by = NULL, adjudicated_at = NULL, outcome = NULL
+           WHERE id = %s RETURNING *""", (AlertStatus.PENDING, alert_id)), alert_id)
+
+
+def record_engagement(conn: Connection, alert_id: uuid.UUID, engagement: str, by: str, note: str | None) -> DictRow:
+    return _updated(_one(conn,
+        """UPDATE alerts SET engagement = %s, engagement_by = %s, engagement_at = now(), engagement_note = %s
+           WHERE id = %s RETURNING *""", (engagement, by, note, alert_id)), alert_id)
+
+
+def set_legal_hold(conn: Connection, alert_id: uuid.UUID, hold: bool) -> DictRow:
+    return _updated(_one(conn, "UPDATE alerts SET legal_hold = %s WHERE id = %s RETURNING *",
+                             (hold, alert_id)), alert_id)
+
+
+def forget_watchlist_image(conn: Connection, watchlist_image_uri: str) -> None:
+    """The watchlist image is deleted: no alert shows it any more."""
+    conn.execute("UPDATE alerts SET watchlist_image_uri = NULL WHERE watchlist_image_uri = %s", (watchlist_image_uri,))
+
+
+def _updated(row: DictRow | None, alert_id: uuid.UUID) -> DictRow:
+    if row is None:  # the caller locked it in this transaction
+        raise LookupError(f"alert {alert_id} is gone")
+    return row
+
+
+# Retention
+
+
+def expired_alerts(conn: Connection, cutoff: datetime) -> list[DictRow]:
+    """Alerts raised before `cutoff` and not on legal hold, locked for their deletion."""
+    return _all(conn,
+        """SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts
+           WHERE raised_at < %s AND NOT legal_hold FOR UPDATE""", (cutoff,))
+
+
+def held_before(conn: Connection, cutoff: datetime) -> int:
+    """Alerts raised before `cutoff` kept by a legal hold."""
+    row = _one(conn, "SELECT count(*) AS n FROM alerts WHERE raised_at < %s AND legal_hold", (cutoff,))
+    assert row is not None
+    return int(row["n"])
+
+
+def delete_alerts(conn: Connection, alert_ids: Sequence[uuid.UUID]) -> int:
+    return conn.execute("DELETE FROM alerts WHERE id = ANY(%s)", (list(alert_ids),)).rowcount
+
+
+# Counters
+
+
+def add_counts(conn: Connection, deployment_id: uuid.UUID | str, camera_id: str, *, frames: int, faces_seen: int,
+               frames_refused: int, frames_dropped: int) -> None:
+    """Add to a camera's running totals."""
+    conn.execute(
+        """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused,
+                                            frames_dropped)
+           VALUES (%s, %s, %s, %s, %s, %s)
+           ON CONFLICT (deployment_id, camera_id) DO UPDATE SET
+             frames = deployment_counters.frames + EXCLUDED.frames,
+             faces_seen = deployment_counters.faces_seen + EXCLUDED.faces_seen,
+             frames_refused = deployment_counters.frames_refused + EXCLUDED.frames_refused,
+             frames_dropped = deployment_counters.frames_dropped + EXCLUDED.frames_dropped,
+             updated_at = now()""",
+        (str(deployment_id), camera_id, frames, faces_seen, frames_refused, frames_dropped))
+
+
+def cameras(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]:
+    """Each camera's running totals and when they last moved."""
+    return _all(conn,
+        """SELECT camera_id, frames, faces_seen, frames_refused, frames_dropped, updated_at AS last_frame_at
+           FROM deployment_counters WHERE deployment_id = %s ORDER BY camera_id""", (deployment_id,))
+
+
+# Reports: counts only, never a subject.
+
+
+def camera_totals(conn: Connection, deployment_id: uuid.UUID) -> CameraTotals:
+    with conn.cursor(row_factory=class_row(CameraTotals)) as cur:
+        row = cur.execute(
+            """SELECT count(*)::int AS cameras, coalesce(sum(frames), 0)::bigint AS frames,
+                      coalesce(sum(faces_seen), 0)::bigint AS faces_seen,
+                      coalesce(sum(frames_refused), 0)::bigint AS frames_refused
+               FROM deployment_counters WHERE deployment_id = %s""", (deployment_id,)).fetchone()
+    assert row is not None
+    return row
+
+
+def count_by_status(conn: Connection, deployment_id: uuid.UUID) -> dict[str, int]:
+    rows = _all(conn, "SELECT status, count(*) AS n FROM alerts WHERE deployment_id = %s GROUP BY status",
+                        (deployment_id,))
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+def count_by_category(conn: Connection, deployment_id: uuid.UUID) -> dict[str, dict[str, int]]:
+    """Category -> alerts, confirmed and declined."""
+    rows = _all(conn,
+        """SELECT category, count(*) AS n, count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
+                  count(*) FILTER (WHERE status = 'declined') AS declined
+           FROM alerts WHERE deployment_id = %s GROUP BY category ORDER BY category""", (deployment_id,))
+    return {r["category"]: {"alerts": int(r["n"]), "confirmed": int(r["confirmed"]), "declined": int(r["declined"])}
+            for r in rows}
+
+
+def count_by_engagement(conn: Connection, deployment_id: uuid.UUID) -> dict[str, int]:
+    rows = _all(conn, """SELECT engagement, count(*) AS n FROM alerts WHERE deployment_id = %s
+                           AND engagement IS NOT NULL GROUP BY engagement""", (deployment_id,))
+    return {r["engagement"]: int(r["n"]) for r in rows}
+
+
+def decisions(conn: Connection, deployment_id: uuid.UUID | str) -> dict[str, dict[str, Any]]:
+    """Each stored alert of a deployment (by id, as text): its status and engagement."""
+    rows = _all(conn, "SELECT id, status, engagement FROM alerts WHERE deployment_id = %s",
+                        (str(deployment_id),))
+    return {str(r["id"]): {"status": r["status"], "engagement": r["engagement"]} for r in rows}
+
+
+def settled_report_deployments(conn: Connection) -> list[uuid.UUID]:
+    """Deployments whose published report was provisional and that have no alert left awaiting a decision."""
+    rows = _all(conn,
+        """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
+             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')""")
+    return [r["id"] for r in rows]
