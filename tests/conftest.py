@@ -88,6 +88,24 @@ def environment(env: dict[str, str]) -> Iterator[None]:
         get_settings.cache_clear()
 
 
+# Fixtures that start a real service, or that only tests running one ask for (pytest_collection_modifyitems).
+SERVICE_FIXTURES = frozenset({"services", "service_env", "airflow_db"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The `services` marker by rule, so that `pytest -m "not services"` is the fast layer whatever folder a test
+    is in: a test whose fixture closure (its own fixtures, theirs in turn, and the autouse ones) holds one of
+    SERVICE_FIXTURES gets it. `services` starts PostgreSQL and S3, and everything that needs them is built on
+    it (the face engine on the session's settings, the Serve application, Airflow, the security tests' autouse
+    clean-up); `service_env` is the private services' environment, which a test asks for to start services on
+    its free ports; `airflow_db` migrates Airflow's metadata database for `dag.test()`. A test that starts a
+    service with no such fixture (a bench or the CLI in a subprocess, an S3 server of its own, Ray) carries
+    `@pytest.mark.services` by hand."""
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
+
+
 @pytest.fixture(scope="session")
 def lfr_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("lfr-home")

@@ -28,6 +28,8 @@ BENCHES = {
                            "p95_ms_2feeds", "peak_rss_mb"}, 400),
     "serve_floor": (["--quick"], {"http", "stream", "idle_ms_per_s"}, 240),
 }
+# Benches that start PostgreSQL, S3 or Ray themselves: their runs carry the `services` marker.
+STARTS_SERVICES = {"watchlist", "live", "serve_floor"}
 # bench/soak.py has a --quick (10 s) too; tests/bench/test_soak.py already runs it (60 s) and checks its JSON line.
 
 
@@ -41,7 +43,8 @@ def run_quick(name: str, args: list[str], home: Path, limit_s: float) -> tuple[s
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(BENCHES))
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.services) if name in STARTS_SERVICES else name
+                                  for name in sorted(BENCHES)])
 def test_bench_quick_prints_its_json_line(name: str, tmp_path: Path) -> None:
     args, keys, limit_s = BENCHES[name]
     done, took = run_quick(name, args, tmp_path / "home", limit_s)

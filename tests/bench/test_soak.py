@@ -13,6 +13,7 @@ from lfr_core.config import PROJECT_ROOT
 
 
 @pytest.mark.slow
+@pytest.mark.services  # the soak starts PostgreSQL, S3 and Ray itself
 def test_a_minute_of_two_cameras_at_5_fps_has_no_errors(shared_dir):
     done = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "soak.py"), "--seconds", "60"],
                           capture_output=True, text=True, timeout=420, cwd=PROJECT_ROOT)

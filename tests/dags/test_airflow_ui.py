@@ -99,6 +99,7 @@ def _task_state(client: httpx.Client, run_id: str, task_id: str) -> str | None:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 @needs_chromium
 def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(airflow_running, services, db):
     from playwright.sync_api import sync_playwright
@@ -178,6 +179,7 @@ def _dags(page, base: str) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 @needs_chromium
 def test_admin_logs_in_and_finds_a_watchlist_version_in_the_audit_view(airflow_running, db, services, store):
     from playwright.sync_api import sync_playwright

@@ -15,6 +15,8 @@ from lfr_core.storage.objectstore import ObjectStore
 from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.services  # an S3 server of its own (private_s3)
+
 
 @pytest.fixture()
 def private_s3(tmp_path):

@@ -21,7 +21,7 @@ from tests.ray_apps.conftest import MIRANDA
 from tests.ray_apps.test_live_serve import post, video_frames
 
 WHY = "adjudicating alerts of the console test"
-pytestmark = [pytest.mark.slow, needs_chromium]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, needs_chromium]
 
 
 def _sign_in(page, url: str, name: str) -> None:

@@ -425,6 +425,7 @@ def test_lfr_logout_signs_the_token_out_at_the_api(serve_url, services, tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_the_consoles_sign_out_signs_the_token_out_at_the_service(serve_url):
     from playwright.sync_api import sync_playwright
 
