@@ -55,16 +55,3 @@ def test_bench_quick_prints_its_json_line(name: str, tmp_path: Path) -> None:
     assert isinstance(summary, dict)
     assert keys <= summary.keys(), f"bench/{name}.py's JSON line lacks {sorted(keys - summary.keys())}"
     print(f"bench/{name}.py {' '.join(args)}: {took:.1f} s")
-
-
-def test_benches_import_no_test_code() -> None:
-    """A bench takes what it needs from the library or lfr_ops/ (lfr_ops/bench_env.py), never from tests/."""
-    import ast
-
-    offenders = []
-    for path in sorted((PROJECT_ROOT / "bench").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            offenders += [f"{path.name}:{node.lineno} imports {n}" for n in names if n.split(".")[0] == "tests"]
-    assert not offenders, offenders
