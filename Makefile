@@ -5,7 +5,7 @@ LOCK_HASH := $(shell sha256sum requirements-lock.txt | cut -c1-16)
 STAMP := $(VENV)/.lock-$(LOCK_HASH)
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test services-up services-down bench-vision bench-watchlist bench-live bench-gpu soak eval clean
+.PHONY: venv demo test test-fast services-up services-down bench-vision bench-watchlist bench-live bench-gpu soak eval clean
 
 # The venv is rebuilt only when the lock changes; the project itself is installed editable each time
 # (cheap) so a venv shared between clones always points at this checkout.
@@ -35,6 +35,11 @@ demo: venv
 test: venv $(CHECKOV_STAMP)
 	.ci/ensure-chromium
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast layer: every test that needs no service (tests/conftest.py marks the others `services`) and is not
+# slow (the benches' --quick runs without services, vision and gpu, take ~25 s each), in under a minute.
+test-fast: venv $(CHECKOV_STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not services and not slow" $(PYTEST_ARGS)
 
 services-up: venv
 	$(BIN)/lfr services up
