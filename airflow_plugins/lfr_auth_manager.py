@@ -104,7 +104,6 @@ class _Directory:
                 try:
                     if self._conn is None or self._conn.closed:
                         self._conn = connect(get_settings(), vector=False)
-                        self._conn.autocommit = True
                     return fn(self._conn, *args)
                 except psycopg.OperationalError:  # the server restarted: one fresh connection, then give up
                     self._conn = None

@@ -112,7 +112,6 @@ class Ingress(OfficerRoutes, PublicRoutes):
             for attempt in (1, 2):
                 if self._conn is None or self._conn.closed:
                     self._conn = connect(self.settings)
-                    self._conn.autocommit = True
                 try:
                     return fn(self._conn, *args, **kwargs)
                 except psycopg.OperationalError:

@@ -44,10 +44,13 @@ def admin_dsn(settings: Settings) -> str | None:
 
 
 def connect(settings: Settings | None = None, *, vector: bool = True) -> psycopg.Connection:
-    """A new connection with dict rows; pgvector types registered unless the extension is absent."""
+    """A new connection with dict rows; pgvector types registered unless the extension is absent.
+
+    In autocommit (issue 26 item 3): a read ends as it is answered, so none holds a transaction open, and each
+    write operation is one `with conn.transaction()` (or `acting`, which is one) that commits as it closes."""
     settings = settings or get_settings()
     try:
-        conn = psycopg.connect(database_dsn(settings), row_factory=dict_row, autocommit=False)
+        conn = psycopg.connect(database_dsn(settings), row_factory=dict_row, autocommit=True)
     except psycopg.OperationalError as e:
         raise DatabaseUnavailable(
             f"PostgreSQL at {settings.db.host}:{settings.db.port} is unavailable "

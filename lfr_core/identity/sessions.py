@@ -53,9 +53,10 @@ def person_dsn(settings: Settings, name: str, password: str) -> str:
 
 
 def connect_as(settings: Settings, name: str, password: str) -> psycopg.Connection:
-    """A connection as this person; a wrong password or a disabled person is NotSignedIn."""
+    """A connection as this person, in autocommit as every connection of the platform (lfr_core/db/connection.py);
+    a wrong password or a disabled person is NotSignedIn."""
     try:
-        conn = psycopg.connect(person_dsn(settings, name, password), row_factory=dict_row, autocommit=False)
+        conn = psycopg.connect(person_dsn(settings, name, password), row_factory=dict_row, autocommit=True)
     except psycopg.OperationalError as e:
         text = str(e)
         if "password authentication failed" in text or "not permitted to log in" in text:

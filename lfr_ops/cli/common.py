@@ -83,9 +83,7 @@ def signed_in(settings: Settings, *roles: str) -> Iterator[tuple[Any, Any]]:
     from lfr_core.identity import people, sessions
 
     with sessions.connect_signed_in(settings) as conn:
-        actor = people.current(conn, *roles)
-        conn.rollback()  # the command's own transactions start afresh, not nested in this lookup's
-        yield conn, actor
+        yield conn, people.current(conn, *roles)
 
 
 @contextmanager
