@@ -5,7 +5,7 @@ in; the application's login (`settings.db.user`) owns nothing. It reads and writ
 reads the audit log, and appends to it only through `audit.append`, a SECURITY DEFINER function with a
 pinned search_path that takes the chain lock, numbers the row and computes its hash itself. So the
 application's own credentials cannot disable the audit triggers, update, delete, truncate, drop or
-re-own the log, or write a row with a forged sequence or predecessor (tests/watchlist/test_audit_roles.py).
+re-own the log, or write a row with a forged sequence or predecessor (tests/audit/test_audit_roles.py).
 A database superuser still can; the signed checkpoints (lfr_core/audit/checkpoints.py) show it.
 
 Run with a superuser connection: after the migrations (`prepare` before them moves what an older
