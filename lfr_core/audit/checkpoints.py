@@ -27,6 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from lfr_core.audit import queries
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
 from lfr_core.storage.keyfiles import ed25519_private_key
@@ -151,15 +152,9 @@ def _signed_bytes(body: dict[str, Any]) -> bytes:
 
 # -- writing and checking ----------------------------------------------------------------------------------
 
-def _row_hashes(conn: psycopg.Connection[Any]) -> list[str]:
-    rows = [r["row_hash"] for r in conn.execute("SELECT row_hash FROM audit_log ORDER BY seq")]
-    conn.rollback()
-    return rows
-
-
 def checkpoint(conn: psycopg.Connection, store: Any, settings: Settings) -> dict[str, Any] | None:
     """Sign the tree head of the whole log and store it under compliance lock; None while the log is empty."""
-    hashes = _row_hashes(conn)
+    hashes = queries.row_hashes(conn)
     if not hashes:
         return None
     key = signing_key(settings)
@@ -236,9 +231,8 @@ def check(conn: psycopg.Connection[Any], store: Any, settings: Settings, now: da
     public = verify_key(settings)
     if public is None:
         problems.append("no verify key configured (LFR_AUDIT__VERIFY_KEY_FILE): checkpoints cannot be trusted")
-    hashes = _row_hashes(conn)
-    first = conn.execute("SELECT occurred_at FROM audit_log ORDER BY seq LIMIT 1").fetchone()
-    conn.rollback()
+    hashes = queries.row_hashes(conn)
+    first = queries.first_occurred_at(conn)
     tree = MerkleTree([leaf_hash(h) for h in hashes])
     checkpoints = stored_checkpoints(store, settings, public)
     versions: dict[str, int] = {}
@@ -263,7 +257,7 @@ def check(conn: psycopg.Connection[Any], store: Any, settings: Settings, now: da
         if latest is None or (size, stored.signed_at) > (latest.tree_size, latest.signed_at):
             latest = stored
     if latest is None:
-        if first is not None and now - first["occurred_at"] > 2 * interval:
+        if first is not None and now - first > 2 * interval:
             problems.append("no audit checkpoint found although the log is older than two checkpoint intervals: the "
                             "checkpoint store was emptied or checkpoints are not running")
     else:

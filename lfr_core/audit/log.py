@@ -17,6 +17,8 @@ from typing import Any
 
 import psycopg
 
+from lfr_core.audit import queries
+
 # One chain for the whole database: `audit.append` serialises appends with this transaction-scoped lock.
 CHAIN_LOCK_KEY = 0xA0D17
 GENESIS_HASH = "0" * 64
@@ -43,12 +45,9 @@ def append(conn: psycopg.Connection, *, actor: str, role: str, action: str, obje
     chains it (`audit.append`, lfr_core/db/harden.py): the application's login cannot write the table."""
     # Stored and hashed as the JSON round trip PostgreSQL will give back.
     details = json.loads(canonical_json(details))
-    occurred_at = datetime.now(UTC).isoformat()
-    return conn.execute(
-        "SELECT audit.append(%s, %s, %s, %s, %s, %s, %s, %s) AS row_hash",
-        (occurred_at, actor, role, action, object_type, object_id, psycopg.types.json.Jsonb(details),
-         sha256_hex(canonical_json(details))),
-    ).fetchone()["row_hash"]
+    return queries.append_row(conn, occurred_at=datetime.now(UTC).isoformat(), actor=actor, role=role, action=action,
+                              object_type=object_type, object_id=object_id, details=details,
+                              details_sha256=sha256_hex(canonical_json(details)))
 
 
 def describe_change(conn: psycopg.Connection, *, actor: str, role: str, details: dict[str, Any]) -> None:
@@ -58,7 +57,7 @@ def describe_change(conn: psycopg.Connection, *, actor: str, role: str, details:
     carries these details (a reason, a note) and the role acted in, under the facts the trigger sets itself.
     The actor's name is used only for the platform's own service ('system'); a person's is their login's."""
     said = {"role": role, "actor": actor, "details": json.loads(canonical_json(details))}
-    conn.execute("SELECT set_config('lfr.change', %s, true)", (canonical_json(said),))
+    queries.describe_next_change(conn, canonical_json(said))
 
 
 @dataclass
@@ -76,35 +75,23 @@ def verify(conn: psycopg.Connection) -> VerifyResult:
     """Walk the chain in order and report every break (edited, inserted or deleted rows)."""
     result = VerifyResult()
     expected_prev, expected_seq = GENESIS_HASH, 1
-    with conn.cursor() as cur:
-        cur.execute("SELECT * FROM audit_log ORDER BY seq")
-        for row in cur:
-            seq = row["seq"]
-            if seq != expected_seq:
-                result.problems.append(f"row {seq}: sequence gap, expected {expected_seq} (row deleted or inserted)")
-            if row["prev_hash"] != expected_prev:
-                result.problems.append(f"row {seq}: prev_hash does not match the previous row (chain broken)")
-            if sha256_hex(canonical_json(row["details"])) != row["details_sha256"]:
-                result.problems.append(f"row {seq}: details were edited (details hash mismatch)")
-            recomputed = _row_hash(row["prev_hash"], seq, row["occurred_at"], row["actor"], row["role"],
-                                   row["action"], row["object_type"], row["object_id"], row["details_sha256"])
-            if recomputed != row["row_hash"]:
-                result.problems.append(f"row {seq}: row hash mismatch (fields edited)")
-            expected_prev, expected_seq = row["row_hash"], seq + 1
-            result.rows += 1
+    for row in queries.rows_in_order(conn):
+        seq = row["seq"]
+        if seq != expected_seq:
+            result.problems.append(f"row {seq}: sequence gap, expected {expected_seq} (row deleted or inserted)")
+        if row["prev_hash"] != expected_prev:
+            result.problems.append(f"row {seq}: prev_hash does not match the previous row (chain broken)")
+        if sha256_hex(canonical_json(row["details"])) != row["details_sha256"]:
+            result.problems.append(f"row {seq}: details were edited (details hash mismatch)")
+        recomputed = _row_hash(row["prev_hash"], seq, row["occurred_at"], row["actor"], row["role"],
+                               row["action"], row["object_type"], row["object_id"], row["details_sha256"])
+        if recomputed != row["row_hash"]:
+            result.problems.append(f"row {seq}: row hash mismatch (fields edited)")
+        expected_prev, expected_seq = row["row_hash"], seq + 1
+        result.rows += 1
     result.head = expected_prev
     return result
 
 
 def export(conn: psycopg.Connection, *, object_type: str | None = None, object_id: str | None = None) -> list[dict]:
-    query = "SELECT * FROM audit_log"
-    clauses, params = [], []
-    if object_type:
-        clauses.append("object_type = %s")
-        params.append(object_type)
-    if object_id:
-        clauses.append("object_id = %s")
-        params.append(object_id)
-    if clauses:
-        query += " WHERE " + " AND ".join(clauses)
-    return conn.execute(query + " ORDER BY seq", params).fetchall()
+    return queries.rows_of(conn, object_type=object_type or None, object_id=object_id or None)

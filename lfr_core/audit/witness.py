@@ -37,6 +37,7 @@ import psycopg
 
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
+from lfr_core.audit import queries
 from lfr_core.audit.checkpoints import CheckpointCheck, StoredCheckpoint, verify_consistency
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
@@ -165,18 +166,11 @@ class LogVerification:
 
 def _decision_rows(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     """Decision rows with their leaf position (1-based) in the tree, which is their place in seq order."""
-    rows = conn.execute(
-        f"""SELECT * FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS position, {", ".join(_ROW_FIELDS)}
-                           FROM audit_log) r WHERE action = ANY(%s) ORDER BY seq""",
-        (list(DECISION_ACTIONS),)).fetchall()
-    conn.rollback()
-    return rows
+    return queries.rows_with_actions(conn, DECISION_ACTIONS, _ROW_FIELDS)
 
 
 def _rows_at(conn: psycopg.Connection[Any], seqs: list[int]) -> dict[int, dict[str, Any]]:
-    rows = conn.execute(f"SELECT seq, {', '.join(_ROW_FIELDS)} FROM audit_log WHERE seq = ANY(%s)", (seqs,)).fetchall()
-    conn.rollback()
-    return {r["seq"]: r for r in rows}
+    return {r["seq"]: r for r in queries.rows_at(conn, seqs, _ROW_FIELDS)}
 
 
 def _describe(row: dict[str, Any]) -> str:
@@ -337,7 +331,6 @@ def verify_log(conn: psycopg.Connection[Any], store: Any, settings: Settings, *,
     places = copies(settings, store)
     with _locked(settings):
         chain = audit.verify(conn)
-        conn.rollback()
         found = audit_checkpoints.check(conn, store, settings, now)
         decisions = _decision_rows(conn)
         problems = chain.problems + found.problems
