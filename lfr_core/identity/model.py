@@ -41,3 +41,11 @@ class Actor:
 
 
 SYSTEM = Actor("lfr-system", Role.SYSTEM)
+
+
+@dataclass(frozen=True)
+class Login:
+    """A person as PostgreSQL knows them: a login role in lfr_person, which may be disabled."""
+
+    name: str
+    can_sign_in: bool

@@ -19,8 +19,9 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.db.harden import PEOPLE_ROLES, PERSON_ROLE
+from lfr_core.db.harden import PEOPLE_ROLES
 from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.identity import queries
 from lfr_core.identity.model import Actor
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default (scram_iterations)
@@ -55,7 +56,7 @@ def add(conn: psycopg.Connection, name: str, roles: list[str], password: str) ->
         raise InvalidInput("a password needs at least 12 characters")
     try:
         with conn.transaction():
-            conn.execute("SELECT public.lfr_add_person(%s, %s, %s)", (name, list(roles), scram_verifier(password)))
+            queries.add_person(conn, name, list(roles), scram_verifier(password))
     except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue,
             psycopg.errors.DuplicateObject) as e:
         raise _refused(e) from e
@@ -64,7 +65,7 @@ def add(conn: psycopg.Connection, name: str, roles: list[str], password: str) ->
 def disable(conn: psycopg.Connection, name: str) -> None:
     try:
         with conn.transaction():
-            conn.execute("SELECT public.lfr_disable_person(%s)", (name,))
+            queries.disable_person(conn, name)
     except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedObject) as e:
         raise _refused(e) from e
 
@@ -74,24 +75,14 @@ def roles_of(conn: psycopg.Connection, name: str) -> list[str]:
 
     Only members of lfr_person are people. A superuser is none, whatever groups it is in: PostgreSQL
     reports a superuser as a member of every role, so without this it would hold them all."""
-    rows = conn.execute(
-        """SELECT substr(g.rolname, 5) AS role FROM pg_catalog.pg_roles AS g, pg_catalog.pg_roles AS p
-           WHERE p.rolname = %s AND NOT p.rolsuper AND g.rolname = ANY(%s)
-             AND pg_catalog.pg_has_role(p.oid, g.oid, 'USAGE') AND pg_catalog.pg_has_role(p.oid, %s, 'USAGE')""",
-        (name, [f"lfr_{r}" for r in PEOPLE_ROLES], PERSON_ROLE)).fetchall()
-    held = {r["role"] for r in rows}
+    held = queries.roles_held(conn, name)
     return [r for r in PEOPLE_ROLES if r in held]
 
 
 def may_sign_in(conn: psycopg.Connection, name: str) -> bool:
     """Is this a person who may sign in now: a login role in lfr_person, not disabled nor expired, and neither
     a superuser nor exempt from row-level security (which decides whose alerts an operator sees)?"""
-    row = conn.execute(
-        """SELECT 1 FROM pg_catalog.pg_roles AS p
-           WHERE p.rolname = %s AND p.rolcanlogin AND NOT p.rolsuper AND NOT p.rolbypassrls
-             AND (p.rolvaliduntil IS NULL OR p.rolvaliduntil > pg_catalog.now())
-             AND pg_catalog.pg_has_role(p.oid, %s, 'USAGE')""", (name, PERSON_ROLE)).fetchone()
-    return row is not None
+    return queries.may_sign_in(conn, name)
 
 
 def signed_in_roles(conn: psycopg.Connection, name: str) -> list[str]:
@@ -101,17 +92,14 @@ def signed_in_roles(conn: psycopg.Connection, name: str) -> list[str]:
 
 
 def list_people(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        """SELECT m.rolname AS name, m.rolcanlogin AS can_sign_in FROM pg_auth_members AS a
-           JOIN pg_roles AS m ON m.oid = a.member WHERE a.roleid = %s::regrole ORDER BY m.rolname""",
-        (PERSON_ROLE,)).fetchall()
-    return [{**r, "roles": roles_of(conn, r["name"])} for r in rows]
+    return [{"name": login.name, "can_sign_in": login.can_sign_in, "roles": roles_of(conn, login.name)}
+            for login in queries.logins(conn)]
 
 
 def current(conn: psycopg.Connection, *preferred: str) -> Actor:
     """The person this connection acts for, in the first of `preferred` roles they hold (else their first
     role, so that the command refuses them with a reason)."""
-    return person(conn, conn.execute("SELECT public.lfr_actor() AS name").fetchone()["name"], *preferred)
+    return person(conn, queries.acting_name(conn), *preferred)
 
 
 def person(conn: psycopg.Connection, name: str, *preferred: str) -> Actor:

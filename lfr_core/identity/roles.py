@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from psycopg import sql
 
 from lfr_core.errors import Refused
+from lfr_core.identity import queries
 from lfr_core.identity.model import Actor, Role
 
 
@@ -23,7 +23,7 @@ def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
         if actor.role != Role.SYSTEM:
             try:
                 with conn.transaction():
-                    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(actor.name)))
+                    queries.set_local_role(conn, actor.name)
             except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue) as e:
                 raise Refused(f"{actor.name} cannot act on this connection: not a person of this platform, or "
                               f"not the one signed in") from e
@@ -31,4 +31,4 @@ def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
             yield
         except psycopg.errors.InsufficientPrivilege as e:  # the database's refusal, with its reason
             raise Refused(e.diag.message_primary or str(e)) from e
-        conn.execute("RESET ROLE")
+        queries.reset_role(conn)

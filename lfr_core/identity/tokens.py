@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 import psycopg
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from lfr_core.config import Settings
 from lfr_core.errors import InvalidInput
+from lfr_core.identity import queries
 from lfr_core.storage.keyfiles import ed25519_private_key
 
 OIDC_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
@@ -65,7 +67,9 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5)
 
 
-def _verification_key(settings: Settings, token: str) -> tuple[object, list[str]]:
+def _verification_key(settings: Settings, token: str) -> tuple[Any, list[str]]:
+    """The key that signed a token (the identity provider's, of any algorithm it uses, or the local issuer's)
+    and the algorithms accepted with it."""
     if settings.identity.jwks_url:
         try:
             return _jwks_client(settings.identity.jwks_url).get_signing_key_from_jwt(token).key, OIDC_ALGORITHMS
@@ -120,11 +124,9 @@ def revoke(conn: psycopg.Connection, token: Verified) -> bool:
         raise InvalidInput("this token has no id (jti) and cannot be signed out here; sign out at the force's "
                            "identity provider")
     with conn.transaction():
-        conn.execute("DELETE FROM public.revoked_tokens WHERE expires_at < now()")
-        row = conn.execute("INSERT INTO public.revoked_tokens (jti, expires_at) VALUES (%s, %s) "
-                           "ON CONFLICT (jti) DO NOTHING RETURNING jti", (token.token_id, token.expires_at)).fetchone()
-    return row is not None
+        queries.forget_expired_revocations(conn)
+        return queries.revoke_token(conn, token.token_id, token.expires_at)
 
 
 def is_revoked(conn: psycopg.Connection, token_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM public.revoked_tokens WHERE jti = %s", (token_id,)).fetchone() is not None
+    return queries.is_revoked(conn, token_id)
