@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from psycopg.types.json import Jsonb
 
 from lfr_core.audit import log as audit
+from lfr_core.evaluation import queries
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.metrics import threshold_at_fpir
+from lfr_core.evaluation.model import Calibration
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 
@@ -37,7 +38,8 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
     scores = scores[np.isfinite(scores)]
     if scores.size == 0 or not result["protocol"]["enrolled"]:
         raise ValueError("an evaluation without non-mated searches or enrolled identities cannot calibrate")
-    summary = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated") if k in result}
+    summary: dict[str, Any] = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated")
+                               if k in result}
     if result.get("per_group"):
         # The equitability verdict at the evaluation's operating threshold, kept so a threshold floor can read it.
         pg = result["per_group"]
@@ -45,33 +47,21 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
                                    "ratios": pg["ratios"]}
     stored_searches, stored_enrolments = _pseudonymise(searches or [], enrolments or [])
     with acting(conn, actor):
-        row = conn.execute(
-            """INSERT INTO model_calibrations (embedder_sha256, detector_sha256, model, manifest, n_gallery,
-                                               nonmated_top_scores, summary, recorded_by, group_by, searches,
-                                               enrolments)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
-            (result["model"]["embedder"]["weights_sha256"], result["model"]["detector"]["weights_sha256"],
-             Jsonb(result["model"]), result["manifest"], result["protocol"]["enrolled"], scores.tolist(),
-             Jsonb(summary), actor.name, (result.get("per_group") or {}).get("group_by"),
-             Jsonb(stored_searches) if searches else None, Jsonb(stored_enrolments) if enrolments else None),
-        ).fetchone()
+        calibration_id = queries.insert_calibration(
+            conn, embedder_sha256=result["model"]["embedder"]["weights_sha256"],
+            detector_sha256=result["model"]["detector"]["weights_sha256"], model=result["model"],
+            manifest=result["manifest"], n_gallery=result["protocol"]["enrolled"], nonmated_top_scores=scores.tolist(),
+            summary=summary, recorded_by=actor.name, group_by=(result.get("per_group") or {}).get("group_by"),
+            searches=stored_searches if searches else None, enrolments=stored_enrolments if enrolments else None)
         audit.append(conn, actor=actor.name, role=actor.role, action="model.calibrate", object_type="model",
                      object_id=result["model"]["embedder"]["weights_sha256"],
-                     details={"calibration_id": row["id"], "manifest": result["manifest"], **summary})
-    return row["id"]
+                     details={"calibration_id": calibration_id, "manifest": result["manifest"], **summary})
+    return calibration_id
 
 
-def _latest(conn: psycopg.Connection, embedder_sha256: str) -> dict[str, Any] | None:
-    return conn.execute(
-        """SELECT id, n_gallery, nonmated_top_scores, manifest, recorded_at FROM model_calibrations
-           WHERE embedder_sha256 = %s ORDER BY recorded_at DESC, id DESC LIMIT 1""",
-        (embedder_sha256,),
-    ).fetchone()
-
-
-def _source(row: dict[str, Any]) -> str:
-    return (f"lfr eval calibration #{row['id']} on {row['manifest']} ({row['recorded_at']:%Y-%m-%d}), "
-            f"{len(row['nonmated_top_scores'])} non-mated searches against {row['n_gallery']} enrolled")
+def _source(row: Calibration) -> str:
+    return (f"lfr eval calibration #{row.id} on {row.manifest} ({row.recorded_at:%Y-%m-%d}), "
+            f"{len(row.nonmated_top_scores)} non-mated searches against {row.n_gallery} enrolled")
 
 
 def threshold_at_target(conn: psycopg.Connection, embedder_sha256: str, target_fpir: float,
@@ -82,11 +72,11 @@ def threshold_at_target(conn: psycopg.Connection, embedder_sha256: str, target_f
     FPIR grows with the list (p = FPIR / N_g per comparison), so a list larger than the calibration gallery
     needs FPIR_cal <= target * N_g / N; a smaller list keeps the calibration's own threshold (never lower: a
     short list is no reason to alert on weaker matches)."""
-    row = _latest(conn, embedder_sha256)
+    row = queries.latest_calibration(conn, embedder_sha256)
     if row is None:
         return None
-    scores = np.asarray(row["nonmated_top_scores"], dtype=np.float64)
-    effective = target_fpir * min(1.0, row["n_gallery"] / max(list_size, 1))
+    scores = np.asarray(row.nonmated_top_scores, dtype=np.float64)
+    effective = target_fpir * min(1.0, row.n_gallery / max(list_size, 1))
     threshold, sufficient = threshold_at_fpir(scores, effective)
     note = "" if sufficient else (f"; {scores.size} non-mated searches cannot resolve FPIR {effective:.2g}, so the "
                                   f"threshold lies above every non-mated score")
@@ -97,27 +87,24 @@ def threshold_at_target(conn: psycopg.Connection, embedder_sha256: str, target_f
 def equitability(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:
     """Per-group error rates with intervals at `threshold`, from the latest calibration of this embedder that
     recorded its searches; None when there is none."""
-    row = conn.execute(
-        """SELECT id, manifest, recorded_at, group_by, searches, enrolments, nonmated_top_scores, n_gallery
-           FROM model_calibrations WHERE embedder_sha256 = %s AND searches IS NOT NULL
-           ORDER BY recorded_at DESC, id DESC LIMIT 1""", (embedder_sha256,)).fetchone()
+    row = queries.latest_calibration_with_searches(conn, embedder_sha256)
     if row is None:
         return None
-    searches = [Search(str(i), g, m, -np.inf if s is None else s, t) for i, g, m, s, t in row["searches"]]
-    enrolments = [Enrolment(str(i), g, e) for i, g, e in row["enrolments"] or []]
-    return {"group_by": row["group_by"], "source": _source(row), **per_group(searches, enrolments, threshold)}
+    searches = [Search(str(i), g, m, -np.inf if s is None else s, t) for i, g, m, s, t in row.searches]
+    enrolments = [Enrolment(str(i), g, e) for i, g, e in row.enrolments or []]
+    return {"group_by": row.group_by, "source": _source(row), **per_group(searches, enrolments, threshold)}
 
 
 def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold: float) -> dict[str, Any] | None:
     """p at `threshold` from the latest calibration of this embedder, or None when none was recorded."""
-    row = _latest(conn, embedder_sha256)
+    row = queries.latest_calibration(conn, embedder_sha256)
     if row is None:
         return None
-    scores = np.asarray(row["nonmated_top_scores"], dtype=np.float64)
+    scores = np.asarray(row.nonmated_top_scores, dtype=np.float64)
     hits = int((scores >= threshold).sum())
     fpir_measured = hits / scores.size if hits else 3.0 / scores.size
     return {
-        "per_comparison_fmr": fpir_measured / row["n_gallery"],
+        "per_comparison_fmr": fpir_measured / row.n_gallery,
         "bound": "point estimate" if hits else "rule-of-three 95% upper bound (no non-mated search reached t)",
         "source": _source(row),
     }
