@@ -7,25 +7,20 @@ import hashlib
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
 from lfr_core.audit import log as audit
+from lfr_core.deployments import queries
 from lfr_core.deployments import service as deployments
+from lfr_core.deployments.model import ApiKey
 from lfr_core.errors import InvalidInput, NotFound
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 
 CAMERA = "camera"
 PREFIX = "lfr_"
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    name: str
-    deployment_id: uuid.UUID
 
 
 def key_hash(raw: str) -> str:
@@ -40,8 +35,7 @@ def create(conn: psycopg.Connection, name: str, actor: Actor, *, deployment_id: 
     dep = deployments.get(conn, deployment_id)["id"]
     raw = PREFIX + secrets.token_urlsafe(32)
     with acting(conn, actor):
-        conn.execute("INSERT INTO api_keys (key_sha256, name, role, deployment_id) VALUES (%s, %s, %s, %s)",
-                     (key_hash(raw), name.strip(), CAMERA, dep))
+        queries.insert_camera_key(conn, key_hash(raw), name.strip(), CAMERA, dep)
         audit.append(conn, actor=actor.name, role=actor.role, action="apikey.create", object_type="api_key",
                      object_id=key_hash(raw)[:16], details={"name": name, "role": CAMERA, "deployment_id": str(dep)})
     return raw
@@ -51,20 +45,13 @@ def verify(conn: psycopg.Connection, raw: str) -> ApiKey | None:
     """The key's holder, or None for an unknown or revoked key."""
     if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    row = conn.execute("SELECT name, deployment_id FROM api_keys WHERE key_sha256 = %s AND revoked_at IS NULL "
-                       "AND role = %s", (key_hash(raw), CAMERA)).fetchone()
-    conn.rollback()
-    return ApiKey(row["name"], row["deployment_id"]) if row else None
+    return queries.key_holder(conn, key_hash(raw), CAMERA)
 
 
 def list_keys(conn: psycopg.Connection, actor: Actor, *, include_revoked: bool = False) -> list[dict[str, Any]]:
     """Every key's holder, role, binding and dates, identified by the start of its sha256 (never the key)."""
     actor.require("admin", "system", to="list camera keys")
-    rows = conn.execute(
-        "SELECT left(key_sha256, 16) AS key_id, name, role, deployment_id, created_at, revoked_at FROM api_keys"
-        + ("" if include_revoked else " WHERE revoked_at IS NULL") + " ORDER BY created_at").fetchall()
-    conn.rollback()
-    return rows
+    return queries.listed_keys(conn, include_revoked=include_revoked)
 
 
 def revoke(conn: psycopg.Connection, key_or_id: str, actor: Actor) -> dict[str, Any]:
@@ -77,13 +64,11 @@ def revoke(conn: psycopg.Connection, key_or_id: str, actor: Actor) -> dict[str, 
     else:
         raise NotFound("no active API key with that value (give the key, its sha256 or its key id)")
     with acting(conn, actor):
-        rows = conn.execute("SELECT key_sha256 FROM api_keys WHERE key_sha256 LIKE %s AND revoked_at IS NULL",
-                            (pattern,)).fetchall()
-        if len(rows) != 1:
-            raise NotFound("no active API key with that value" if not rows else "that key id matches several keys")
-        digest = rows[0]["key_sha256"]
-        row = conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_sha256 = %s RETURNING name, role",
-                           (digest,)).fetchone()
+        digests = queries.unrevoked_key_digests(conn, pattern)
+        if len(digests) != 1:
+            raise NotFound("no active API key with that value" if not digests else "that key id matches several keys")
+        digest = digests[0]
+        row = queries.revoke_key(conn, digest)
         audit.append(conn, actor=actor.name, role=actor.role, action="apikey.revoke", object_type="api_key",
                      object_id=digest[:16], details=dict(row))
     return row

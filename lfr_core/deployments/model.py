@@ -1,7 +1,9 @@
-"""A deployment's statuses and the roles a person may be assigned to it in."""
+"""A deployment's statuses, the roles a person may be assigned to it in, and the holder of a camera key."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -28,3 +30,12 @@ class StaffRole(StrEnum):
 
 
 STAFF_ROLES: tuple[StaffRole, ...] = tuple(StaffRole)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """Who holds a camera key: the camera or feed it was issued to, and the one deployment whose frames it may
+    post."""
+
+    name: str
+    deployment_id: uuid.UUID

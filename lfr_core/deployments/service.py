@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_val
 from lfr_core.audit import log as audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
+from lfr_core.deployments import queries
 from lfr_core.deployments.model import STAFF_ROLES, STATUSES
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor
@@ -77,13 +78,11 @@ def validate_spec(data: dict[str, Any], settings: Settings, *, now: datetime | N
 def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict[str, Any]:
     actor.require("planner", "admin", "system", to="create a deployment")
     with acting(conn, actor):
-        row = conn.execute(
-            """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
-                                        authorising_officer, allowed_categories, threshold, created_by)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
-            (spec.place, spec.purpose, spec.legal_basis, spec.intelligence_ref, spec.window_start, spec.window_end,
-             spec.authorising_officer, spec.allowed_categories, spec.threshold, actor.name),
-        ).fetchone()
+        row = queries.insert_deployment(
+            conn, place=spec.place, purpose=spec.purpose, legal_basis=spec.legal_basis,
+            intelligence_ref=spec.intelligence_ref, window_start=spec.window_start, window_end=spec.window_end,
+            authorising_officer=spec.authorising_officer, allowed_categories=spec.allowed_categories,
+            threshold=spec.threshold, created_by=actor.name)
         audit.append(conn, actor=actor.name, role=actor.role, action="deployment.create", object_type="deployment",
                      object_id=str(row["id"]), details=spec.model_dump(mode="json"))
     return row
@@ -104,21 +103,17 @@ def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str
             raise InvalidInput(f"{person} is not a person with the role {role}")
         # The insert's trigger writes the audit row (deployment.assign); a repeat inserts and records nothing.
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={})
-        row = conn.execute(
-            """INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) VALUES (%s, %s, %s, %s)
-               ON CONFLICT DO NOTHING RETURNING *""", (dep["id"], person, role, actor.name)).fetchone()
+        row = queries.add_staff(conn, dep["id"], person, role, actor.name)
         if row is None:
-            return conn.execute("SELECT * FROM deployment_staff WHERE deployment_id = %s AND person = %s AND role = %s",
-                                (dep["id"], person, role)).fetchone()
+            row = queries.assignment(conn, dep["id"], person, role)
+    assert row is not None  # inserted, or there before (the conflict was this assignment)
     return row
 
 
 def visible(conn: psycopg.Connection, deployment_id: uuid.UUID) -> bool:
     """Whether the acting person may look into this deployment's alerts: an admin or auditor any, an
     operator those they are assigned to. An unknown deployment is not visible either."""
-    return conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM deployments WHERE id = %s AND (public.lfr_holds('admin', 'auditor', 'system')
-                          OR public.lfr_assigned(id, 'operator'))) AS ok""", (deployment_id,)).fetchone()["ok"]
+    return queries.visible(conn, deployment_id)
 
 
 def get(conn: psycopg.Connection, deployment_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -126,7 +121,7 @@ def get(conn: psycopg.Connection, deployment_id: str | uuid.UUID, *, lock: bool 
 
 
 def list_all(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    return conn.execute("SELECT * FROM deployments ORDER BY window_start DESC").fetchall()
+    return queries.all_deployments(conn)
 
 
 def set_status(conn: psycopg.Connection, deployment_id: uuid.UUID, status: str, actor: Actor, reason: str) -> None:
@@ -135,12 +130,12 @@ def set_status(conn: psycopg.Connection, deployment_id: uuid.UUID, status: str, 
     the reason; a cancellation's reason is also kept on the deployment."""
     if status not in STATUSES:
         raise Refused(f"unknown deployment status {status!r}")
-    old = get(conn, deployment_id, lock=True)["status"]
-    if old == status:
-        return
-    audit.describe_change(conn, actor=actor.name, role=actor.role, details={"reason": reason})
-    conn.execute("UPDATE deployments SET status = %s, cancel_reason = CASE WHEN %s = 'cancelled' THEN %s END "
-                 "WHERE id = %s", (status, status, reason, deployment_id))
+    with conn.transaction():  # the row lock and the change's description hold until the change is made
+        old = get(conn, deployment_id, lock=True)["status"]
+        if old == status:
+            return
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={"reason": reason})
+        queries.update_status(conn, deployment_id, status, reason)
 
 
 def in_window(deployment: dict[str, Any], now: datetime | None = None) -> bool:
@@ -160,14 +155,9 @@ def finishing(conn: psycopg.Connection, deployment_id: str | uuid.UUID) -> Itera
     died (lfr_core/workflow/sweeps.py). Whoever holds the lock first does a step; the other, once it gets the lock,
     reads the state again and finds the step done, so each step happens once (one audit row, one report).
     A session lock, so it holds across the several transactions of a purge; released on exit."""
-    conn.rollback()
-    conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, pg_catalog.hashtext(%s))", (_FINISHING_LOCK, str(deployment_id)))
-    conn.rollback()  # the lock is the session's; no transaction is left open
+    queries.lock_finishing(conn, _FINISHING_LOCK, deployment_id)
     try:
         yield
     finally:
         if not conn.closed:
-            conn.rollback()
-            conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s, pg_catalog.hashtext(%s))",
-                         (_FINISHING_LOCK, str(deployment_id)))
-            conn.rollback()
+            queries.unlock_finishing(conn, _FINISHING_LOCK, deployment_id)

@@ -1,0 +1,184 @@
+"""The deployments context's SQL (issue 26 item 1): the only module that reads or writes deployments,
+deployment_staff and api_keys (state_transitions, the table of allowed moves, is read by the database's own
+triggers). Each function asks one thing and returns rows, records or scalars; writes run inside the caller's
+transaction (`acting`, or `with conn.transaction()`). A deployment is fetched by id with the db package's
+`get_by_id`, as every table's row is.
+
+Deployment rows stay dicts for now: the workflow, the reports and the CLI take them apart by column."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row, dict_row, scalar_row
+
+from lfr_core.deployments.model import ApiKey
+
+# -- deployments -------------------------------------------------------------------------------------------
+
+
+def insert_deployment(conn: psycopg.Connection[Any], *, place: str, purpose: str, legal_basis: str,
+                      intelligence_ref: str, window_start: datetime, window_end: datetime, authorising_officer: str,
+                      allowed_categories: list[str], threshold: float | None, created_by: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
+                                        authorising_officer, allowed_categories, threshold, created_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+            (place, purpose, legal_basis, intelligence_ref, window_start, window_end, authorising_officer,
+             allowed_categories, threshold, created_by),
+        ).fetchone()
+    assert row is not None  # RETURNING gives the inserted row
+    return row
+
+
+def planned_deployment(conn: psycopg.Connection[Any], *, created_by: str, intelligence_ref: str, place: str,
+                       window_start: datetime, window_end: datetime) -> dict[str, Any] | None:
+    """The deployment this planner already planned for these terms and window, still planned."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT * FROM deployments WHERE created_by = %s AND intelligence_ref = %s AND place = %s
+               AND window_start = %s AND window_end = %s AND status = 'planned'""",
+            (created_by, intelligence_ref, place, window_start, window_end),
+        ).fetchone()
+
+
+def all_deployments(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Every deployment, latest window first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM deployments ORDER BY window_start DESC").fetchall()
+
+
+def visible(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> bool:
+    """Whether the acting person may look into this deployment: an admin, auditor or the platform any, an
+    operator those they are assigned to (the database's lfr_holds and lfr_assigned decide)."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        ok = cur.execute(
+            """SELECT EXISTS (SELECT 1 FROM deployments WHERE id = %s AND (public.lfr_holds('admin', 'auditor', 'system')
+                              OR public.lfr_assigned(id, 'operator')))""", (deployment_id,)).fetchone()
+    return bool(ok)
+
+
+def update_status(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, status: str, reason: str) -> None:
+    """The new status; a cancellation's reason is kept on the deployment, any other status clears it."""
+    conn.execute("UPDATE deployments SET status = %s, cancel_reason = CASE WHEN %s = 'cancelled' THEN %s END "
+                 "WHERE id = %s", (status, status, reason, deployment_id))
+
+
+def set_report_pending_alerts(conn: psycopg.Connection[Any], deployment_id: uuid.UUID | str, pending: int) -> None:
+    """How many alerts awaited a decision when the deployment's report was last published."""
+    conn.execute("UPDATE deployments SET report_pending_alerts = %s WHERE id = %s", (pending, deployment_id))
+
+
+def lock_finishing(conn: psycopg.Connection[Any], key: int, deployment_id: uuid.UUID | str) -> None:
+    """Wait for, then hold, the session's advisory lock (key, the deployment): it outlives transactions."""
+    conn.execute("SELECT pg_catalog.pg_advisory_lock(%s, pg_catalog.hashtext(%s))", (key, str(deployment_id)))
+
+
+def unlock_finishing(conn: psycopg.Connection[Any], key: int, deployment_id: uuid.UUID | str) -> None:
+    conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s, pg_catalog.hashtext(%s))", (key, str(deployment_id)))
+
+
+# -- staff: who is assigned to a deployment, and in what role -----------------------------------------------
+
+
+def add_staff(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, person: str, role: str,
+              assigned_by: str) -> dict[str, Any] | None:
+    """The new assignment; None when the person already held it (nothing is written)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) VALUES (%s, %s, %s, %s)
+               ON CONFLICT DO NOTHING RETURNING *""", (deployment_id, person, role, assigned_by)).fetchone()
+
+
+def assignment(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, person: str,
+               role: str) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM deployment_staff WHERE deployment_id = %s AND person = %s AND role = %s",
+                           (deployment_id, person, role)).fetchone()
+
+
+def staff_of(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, role: str) -> list[str]:
+    """The names of the people assigned to the deployment in this role."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return cur.execute("SELECT person FROM deployment_staff WHERE deployment_id = %s AND role = %s ORDER BY person",
+                           (deployment_id, role)).fetchall()
+
+
+# -- camera keys: stored only as sha256, each bound to one deployment ----------------------------------------
+
+
+def insert_camera_key(conn: psycopg.Connection[Any], key_sha256: str, name: str, role: str,
+                      deployment_id: uuid.UUID) -> None:
+    conn.execute("INSERT INTO api_keys (key_sha256, name, role, deployment_id) VALUES (%s, %s, %s, %s)",
+                 (key_sha256, name, role, deployment_id))
+
+
+def key_holder(conn: psycopg.Connection[Any], key_sha256: str, role: str) -> ApiKey | None:
+    """The holder of an unrevoked key with this role; None for an unknown or revoked key."""
+    with conn.cursor(row_factory=class_row(ApiKey)) as cur:
+        return cur.execute("SELECT name, deployment_id FROM api_keys WHERE key_sha256 = %s AND revoked_at IS NULL "
+                           "AND role = %s", (key_sha256, role)).fetchone()
+
+
+def listed_keys(conn: psycopg.Connection[Any], *, include_revoked: bool) -> list[dict[str, Any]]:
+    """Every key (or every unrevoked one), identified by its sha256's first 16 hex, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT left(key_sha256, 16) AS key_id, name, role, deployment_id, created_at, revoked_at FROM api_keys
+               WHERE %s OR revoked_at IS NULL ORDER BY created_at""", (include_revoked,)).fetchall()
+
+
+def unrevoked_key_digests(conn: psycopg.Connection[Any], pattern: str) -> list[str]:
+    """The sha256 of each unrevoked key LIKE `pattern`."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return cur.execute("SELECT key_sha256 FROM api_keys WHERE key_sha256 LIKE %s AND revoked_at IS NULL",
+                           (pattern,)).fetchall()
+
+
+def revoke_key(conn: psycopg.Connection[Any], key_sha256: str) -> dict[str, Any]:
+    """The revoked key's name and role."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("UPDATE api_keys SET revoked_at = now() WHERE key_sha256 = %s RETURNING name, role",
+                          (key_sha256,)).fetchone()
+    assert row is not None, "revoke_key is given a digest read in the same transaction"
+    return row
+
+
+# Used by reporting
+
+
+def assigned_deployments(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """The deployments the acting officer is assigned to (an admin or auditor: all), newest window first; the same
+    test as `visible`."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, place, window_start, window_end, status FROM deployments
+               WHERE public.lfr_holds('admin', 'auditor') OR public.lfr_assigned(id, 'operator')
+               ORDER BY window_start DESC LIMIT 100""").fetchall()
+
+
+def public_deployments(conn: psycopg.Connection[Any], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The public record's list: deployments in one of `statuses`, newest window first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, place, window_start, window_end, status FROM deployments
+               WHERE status = ANY(%s) ORDER BY window_start DESC LIMIT 200""", ([str(s) for s in statuses],)).fetchall()
+
+
+def deployments_overlapping(conn: psycopg.Connection[Any], *, place: str, status: str, since: datetime | None,
+                            until: datetime | None) -> list[dict[str, Any]]:
+    """Deployments whose window overlaps [since, until], whose place contains `place` and whose status is
+    `status` ('' and None match any), newest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT * FROM deployments
+               WHERE (%(place)s = '' OR place ILIKE '%%' || %(place)s || '%%')
+                 AND (%(status)s = '' OR status = %(status)s)
+                 AND (%(since)s::timestamptz IS NULL OR window_end >= %(since)s)
+                 AND (%(until)s::timestamptz IS NULL OR window_start < %(until)s)
+               ORDER BY window_start DESC LIMIT 200""",
+            {"place": place, "status": status, "since": since, "until": until}).fetchall()
