@@ -17,6 +17,7 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
+from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity import people
@@ -24,6 +25,7 @@ from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.build import with_entries
 from lfr_core.workflow.cancel import cancel_deployment
 
@@ -33,19 +35,11 @@ APPROVE, REJECT = "Approve", "Reject"
 def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: str) -> list[str]:
     """Who may answer: the deployment's assigned authorisers and its authorising officer when that officer is
     a person holding the authoriser role, never the list's builder."""
-    names = {r["person"] for r in conn.execute(
-        "SELECT person FROM deployment_staff WHERE deployment_id = %s AND role = 'authoriser'",
-        (deployment["id"],)).fetchall()}
+    names = set(deployment_queries.staff_of(conn, deployment["id"], "authoriser"))
     officer = deployment["authorising_officer"]
     if "authoriser" in people.signed_in_roles(conn, officer):
         names.add(officer)
     return sorted(n for n in names if n != built_by and "authoriser" in people.signed_in_roles(conn, n))
-
-
-def _previous(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any] | None:
-    return conn.execute(
-        "SELECT id FROM watchlist_versions WHERE deployment_id = %s AND version < %s ORDER BY version DESC LIMIT 1",
-        (version["deployment_id"], version["version"])).fetchone()
 
 
 def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None) -> str:
@@ -103,10 +97,9 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
     with connect(settings) as conn:
         version = with_entries(conn, lifecycle.get_version(conn, version_id))
         deployment = deployments.get(conn, version["deployment_id"])
-        previous = _previous(conn, version)
-        delta = lifecycle.diff(conn, str(previous["id"]), version_id) if previous else None
+        previous = watchlist_queries.previous_version_id(conn, version["deployment_id"], version["version"])
+        delta = lifecycle.diff(conn, str(previous), version_id) if previous else None
         names = respondents(conn, deployment, version["built_by"])
-        conn.rollback()
     deadline = min(version["built_at"] + timeout, deployment["window_end"])
     left = (deadline - (now or datetime.now(UTC))).total_seconds()
     return {"state": version["state"], "respondents": names, "seconds_left": left,
@@ -128,9 +121,7 @@ def _refused_approval(conn: psycopg.Connection, settings: Settings, version_id: 
     deployment at once (its draft purged), rather than leaving it planned until the sweep."""
     from lfr_core.workflow import sweeps
 
-    conn.rollback()
     deployment = deployments.get(conn, lifecycle.get_version(conn, version_id)["deployment_id"])
-    conn.rollback()
     if deployment["status"] == "planned" and datetime.now(UTC) >= deployment["window_end"]:
         sweeps.finish_deployment(conn, ObjectStore(settings), settings, deployment["id"])
         return ApprovalRefused(f"approval refused: {refused}. The deployment has lapsed (nothing went live) and its "
@@ -146,7 +137,6 @@ def answer(settings: Settings, version_id: str, person: str, choice: str) -> dic
         raise InvalidInput(f"unknown answer {choice!r}; choose {APPROVE} or {REJECT}")
     with connect(settings) as conn:
         actor = people.person(conn, person, "authoriser")
-        conn.rollback()  # each step below is its own transaction, as its person
         if choice == APPROVE:
             try:
                 sealed = lifecycle.approve(conn, version_id, actor)

@@ -45,7 +45,6 @@ def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
     why = f"deployment cancelled by {actor.name}: {reason}"
     receipts = []
     for version in lifecycle.list_versions(conn, deployment["id"]) if take_down else ():
-        conn.rollback()
         if version["state"] == "purged":
             continue
         if version["state"] in ("active", "approved"):

@@ -26,6 +26,7 @@ import psycopg
 
 from lfr_core.alerts import service as alerts
 from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.audit import queries as audit_queries
 from lfr_core.config import Settings
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import LfrError
@@ -34,6 +35,7 @@ from lfr_core.identity.roles import acting
 from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
 from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.purge import PurgeVerificationFailed, purge
 
 OUTSIDE_WINDOW = "found active outside its window"
@@ -43,41 +45,16 @@ class SweepIncomplete(RuntimeError):
     """Some deployments could not be finished; the others were, and the next sweep retries these."""
 
 
-# The deployments with something left to do; kept to one indexed query, as it runs every minute.
-_DUE = """
-SELECT d.id FROM deployments d
-WHERE (d.status = 'cancelled' OR d.window_end + %(grace)s <= %(now)s)
-      AND EXISTS (SELECT 1 FROM watchlist_versions v WHERE v.deployment_id = d.id AND v.state <> 'purged')
-   OR EXISTS (SELECT 1 FROM watchlist_versions v WHERE v.deployment_id = d.id AND v.state = 'active'
-              AND NOT (d.window_start <= %(now)s AND %(now)s < d.window_end))
-   OR d.status = 'planned' AND d.window_start <= %(now)s AND %(now)s < d.window_end
-      AND EXISTS (SELECT 1 FROM watchlist_versions v WHERE v.deployment_id = d.id AND v.state = 'approved')
-   OR d.status IN ('planned', 'live') AND d.window_end <= %(now)s
-   OR d.status = 'closed' AND d.window_end <= %(now)s AND NOT EXISTS (
-          SELECT 1 FROM audit.audit_log a WHERE a.object_type = 'deployment' AND a.object_id = d.id::text
-          AND a.action = 'report.publish' AND a.occurred_at >= d.window_end)
-ORDER BY d.window_end
-"""
-
-
 def final_report_published(conn: psycopg.Connection, deployment: dict[str, Any]) -> bool:
     """Whether a report was published once the window was over (earlier ones were provisional snapshots)."""
-    row = conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM audit.audit_log WHERE object_type = 'deployment' AND object_id = %s
-                          AND action = 'report.publish' AND occurred_at >= %s) AS done""",
-        (str(deployment["id"]), deployment["window_end"])).fetchone()
-    conn.rollback()
-    return bool(row["done"])
+    return audit_queries.logged_since(conn, object_type="deployment", object_id=str(deployment["id"]),
+                                      action="report.publish", since=deployment["window_end"])
 
 
 def lapsed_because(conn: psycopg.Connection, deployment_id: str | uuid.UUID) -> str | None:
     """The reason recorded when the deployment lapsed (its `deployment.lapsed` audit row), if it did."""
-    row = conn.execute(
-        """SELECT details->>'reason' AS reason FROM audit.audit_log WHERE object_type = 'deployment'
-           AND object_id = %s AND action = 'deployment.lapsed' ORDER BY seq DESC LIMIT 1""",
-        (str(deployment_id),)).fetchone()
-    conn.rollback()
-    return row["reason"] if row else None
+    return audit_queries.latest_detail(conn, object_type="deployment", object_id=str(deployment_id),
+                                       action="deployment.lapsed", key="reason")
 
 
 def lapse_reason(versions: list[dict[str, Any]], deployment: dict[str, Any]) -> str:
@@ -91,18 +68,17 @@ def lapse_reason(versions: list[dict[str, Any]], deployment: dict[str, Any]) -> 
 
 def finish_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Settings,
                       deployment_id: str | uuid.UUID, *, now: datetime | None = None,
-                      actor: Actor = SYSTEM) -> dict[str, list[str]]:
+                      actor: Actor = SYSTEM) -> dict[str, list[str | None]]:
     """Bring one deployment to where its clock says it should be (see the module's docstring); safe to run
     any number of times, by any number of actors at once. Every decision is checkpointed at once: `lfr audit
     verify` fails on a decision row left uncovered for longer than `audit.decision_checkpoint_minutes`."""
     now = now or datetime.now(UTC)
     grace = timedelta(minutes=settings.watchlist.expiry_grace_minutes)
-    done: dict[str, list[str]] = {k: [] for k in ("activated", "deactivated", "expired", "purged", "receipts",
+    done: dict[str, list[str | None]] = {k: [] for k in ("activated", "deactivated", "expired", "purged", "receipts",
                                                   "lapsed", "reports_published")}
     with deployments.finishing(conn, deployment_id):
         dep = deployments.get(conn, deployment_id)
         versions = lifecycle.list_versions(conn, dep["id"])
-        conn.rollback()
         cancelled = dep["status"] == "cancelled"
         inside = dep["window_start"] <= now < dep["window_end"]
         ended = now >= dep["window_end"]
@@ -145,7 +121,6 @@ def finish_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
                 states[vid] = "purged"
                 audit_checkpoints.checkpoint(conn, store, settings)
         status = deployments.get(conn, dep["id"])["status"]
-        conn.rollback()
         if ended and status == "live" and "active" not in states.values():  # its list was taken down by hand
             with acting(conn, actor):
                 deployments.set_status(conn, dep["id"], "closed", actor, f"window ended at {dep['window_end'].isoformat()}")
@@ -163,8 +138,8 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     provisional reports whose last pending alert was decided."""
     now = now or datetime.now(UTC)
     grace = timedelta(minutes=settings.watchlist.expiry_grace_minutes)
-    due = [str(r["id"]) for r in conn.execute(_DUE, {"grace": grace, "now": now}).fetchall()]
-    conn.rollback()
+    # The deployments with something left to do: one indexed query, as it runs every minute.
+    due = [str(d) for d in watchlist_queries.deployments_due(conn, now=now, grace=grace)]
     result: dict[str, Any] = {k: [] for k in ("activated", "deactivated", "expired", "purged", "receipts", "lapsed",
                                               "reports_published")}
     failures = []
@@ -172,7 +147,6 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
         try:
             done = finish_deployment(conn, store, settings, deployment_id, now=now, actor=actor)
         except (LfrError, PurgeVerificationFailed, ObjectStoreError, psycopg.Error) as e:
-            conn.rollback()
             failures.append(f"deployment {deployment_id}: {e}")
             continue
         for key, items in done.items():
@@ -180,7 +154,6 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     try:
         republished = reports.republish_settled_reports(conn, store, settings, actor)
     except (LfrError, ObjectStoreError, psycopg.Error) as e:
-        conn.rollback()
         republished = []
         failures.append(f"republishing settled reports: {e}")
     result.update(checked=len(due), reports_republished=republished, failures=failures)

@@ -18,6 +18,7 @@ import psycopg
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
+from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, LfrError, Refused
 from lfr_core.identity import people
@@ -25,6 +26,7 @@ from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from lfr_core.watchlist.purge import purge
 from lfr_core.watchlist.sources import claim, policy_for
@@ -59,7 +61,6 @@ def lapse_if_over(settings: Settings, deployment_id: str, *, now: datetime | Non
     now = now or datetime.now(UTC)
     with connect(settings) as conn:
         deployment = deployments.get(conn, deployment_id)
-        conn.rollback()
         if deployment["status"] not in ("planned", "lapsed") or now < deployment["window_end"]:
             return
         sweeps.finish_deployment(conn, ObjectStore(settings), settings, deployment_id, now=now)
@@ -99,7 +100,6 @@ def planner_actor(conn: psycopg.Connection, name: str) -> Actor:
     """The run's planner as a person of the platform, with the role the database gives them: an Airflow user
     who is not a planner here is refused before anything is read or built."""
     actor = people.person(conn, name, "planner", "admin")
-    conn.rollback()
     actor.require("planner", "admin", to="plan a deployment or build its watchlist")
     return actor
 
@@ -124,12 +124,9 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
         except Exception:  # noqa: BLE001 - validate_spec below reports the problem in full
             spec = None
         if spec is not None:
-            existing = conn.execute(
-                """SELECT * FROM deployments WHERE created_by = %s AND intelligence_ref = %s AND place = %s
-                   AND window_start = %s AND window_end = %s AND status = 'planned'""",
-                (planner, spec.intelligence_ref, spec.place, spec.window_start, spec.window_end),
-            ).fetchone()
-            conn.rollback()
+            existing = deployment_queries.planned_deployment(
+                conn, created_by=planner, intelligence_ref=spec.intelligence_ref, place=spec.place,
+                window_start=spec.window_start, window_end=spec.window_end)
             if existing:
                 return _deployment_summary(existing, manifest_uri=manifest_uri, planner=planner, reused=True)
         spec = deployments.validate_spec(raw, settings, now=now)
@@ -190,7 +187,6 @@ def approval_deadline(settings: Settings, version_id: str, timeout_minutes: floa
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
         deployment = deployments.get(conn, version["deployment_id"])
-        conn.rollback()
     return min(version["built_at"] + timeout, deployment["window_end"])
 
 
@@ -199,10 +195,8 @@ def approval_settled(settings: Settings, version_id: str) -> bool:
     planned (cancelled, lapsed). One cheap read, for the trigger that waits for it
     (airflow_plugins/lfr_triggers.py)."""
     with connect(settings) as conn:
-        row = conn.execute("""SELECT v.state, d.status FROM watchlist_versions v JOIN deployments d
-                              ON d.id = v.deployment_id WHERE v.id = %s""", (version_id,)).fetchone()
-        conn.rollback()
-    return row is None or row["state"] != "draft" or row["status"] != "planned"
+        found = watchlist_queries.version_and_deployment_state(conn, version_id)
+    return found is None or found.state != "draft" or found.deployment_status != "planned"
 
 
 def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes: float | None = None,
@@ -219,7 +213,6 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
         version = lifecycle.get_version(conn, version_id)
         deployment = deployments.get(conn, version["deployment_id"])
         _require_not_cancelled(deployment)
-        conn.rollback()
         if version["state"] in ("approved", "active", "expired"):
             return {"version_id": str(version["id"]), "deployment_id": str(version["deployment_id"]),
                     "version": version["version"], "state": version["state"], "approved_by": version["approved_by"],
@@ -261,7 +254,6 @@ def activate_version(settings: Settings, version_id: str, *, now: datetime | Non
     now = now or datetime.now(UTC)
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
-        conn.rollback()
         with deployments.finishing(conn, version["deployment_id"]):
             return _activate(conn, settings, version_id, now)
 
@@ -269,7 +261,6 @@ def activate_version(settings: Settings, version_id: str, *, now: datetime | Non
 def _activate(conn: psycopg.Connection, settings: Settings, version_id: str, now: datetime) -> dict[str, Any]:
     version = lifecycle.get_version(conn, version_id)
     deployment = deployments.get(conn, version["deployment_id"])
-    conn.rollback()
     _require_not_cancelled(deployment)
     summary = {"version_id": str(version["id"]), "deployment_id": str(deployment["id"])}
     if version["state"] == "active":
@@ -288,10 +279,8 @@ def expire_version(settings: Settings, version_id: str, *, reason: str = "window
     """Deactivate at window end; a version already expired or purged (e.g. by the sweep) is left as it is."""
     with connect(settings) as conn:
         version = lifecycle.get_version(conn, version_id)
-        conn.rollback()
         with deployments.finishing(conn, version["deployment_id"]):
             version = lifecycle.get_version(conn, version_id)
-            conn.rollback()
             if version["state"] in ("active", "approved"):
                 version = lifecycle.expire(conn, version_id, SYSTEM, reason=reason)
                 # Sealed at once, as every decision is: `lfr audit verify` fails on a decision left uncovered.
@@ -305,10 +294,8 @@ def purge_version(settings: Settings, version_id: str, *, reason: str = "deploym
     with connect(settings) as conn:
         store = ObjectStore(settings)
         version = lifecycle.get_version(conn, version_id)
-        conn.rollback()
         with deployments.finishing(conn, version["deployment_id"]):
             already = lifecycle.get_version(conn, version_id)["state"] == "purged"
-            conn.rollback()
             receipt = purge(conn, store, settings, version_id, SYSTEM, reason=reason)  # or its stored receipt
             if not already:
                 audit_checkpoints.checkpoint(conn, store, settings)
@@ -328,7 +315,6 @@ def publish_report(settings: Settings, deployment_id: str, *, once: bool = False
         if once:
             with deployments.finishing(conn, deployment_id):
                 deployment = deployments.get(conn, deployment_id)
-                conn.rollback()
                 published = (reports.read_published(store, settings, deployment_id)
                              if sweeps.final_report_published(conn, deployment)
                              else reports.publish_report(conn, store, settings, deployment_id))
@@ -389,14 +375,9 @@ def approve_when_built(settings: Settings, intelligence_ref: str, authoriser: Ac
     deadline = time.monotonic() + timeout_s
     with connect(settings) as conn:
         while time.monotonic() < deadline:
-            row = conn.execute(
-                """SELECT v.id FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
-                   WHERE d.intelligence_ref = %s AND v.state = 'draft' ORDER BY v.built_at DESC LIMIT 1""",
-                (intelligence_ref,),
-            ).fetchone()
-            conn.rollback()
-            if row:
-                approved = lifecycle.approve(conn, str(row["id"]), authoriser)
+            draft = watchlist_queries.latest_draft_by_reference(conn, intelligence_ref)
+            if draft is not None:
+                approved = lifecycle.approve(conn, str(draft), authoriser)
                 audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings)  # every decision, at once
                 return approved
             time.sleep(poll_s)

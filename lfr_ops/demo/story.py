@@ -26,6 +26,7 @@ from lfr_core.deployments import service as deployments
 from lfr_core.identity import people
 from lfr_core.identity.model import Actor
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.workflow import tasks as orchestration
 from lfr_ops.demo.data import DemoData, labelled_faces, packaged_images, stage_custody_manifest
 
@@ -53,7 +54,7 @@ def ensure_people(settings: Settings) -> Path:
 
     path = people_file(settings)
     known = json.loads(path.read_text()) if path.exists() else {}
-    with psycopg.connect(admin_dsn(settings), row_factory=dict_row) as conn:
+    with psycopg.connect(admin_dsn(settings), row_factory=dict_row, autocommit=True) as conn:
         existing = {p["name"] for p in people.list_people(conn)}
         for actor in DEMO_PEOPLE:
             if actor.name not in existing:
@@ -126,17 +127,7 @@ def make_plan(settings: Settings, data: DemoData) -> DemoPlan:
 
 def deployment_state(settings: Settings, intelligence_ref: str) -> dict[str, Any] | None:
     with connect(settings) as conn:
-        return conn.execute(
-            """SELECT d.id, d.status, d.window_start, d.window_end, v.id AS version_id, v.state, v.entries_accepted,
-                      v.entries_rejected, v.approved_by, v.purge_receipt,
-                      coalesce(d.cancel_reason, (SELECT a.details->>'reason' FROM audit.audit_log a
-                                                 WHERE a.object_type = 'deployment' AND a.object_id = d.id::text
-                                                   AND a.action = 'deployment.lapsed' ORDER BY a.seq DESC LIMIT 1))
-                        AS ended_because
-               FROM deployments d LEFT JOIN watchlist_versions v ON v.deployment_id = d.id
-               WHERE d.intelligence_ref = %s ORDER BY v.version DESC NULLS LAST LIMIT 1""",
-            (intelligence_ref,),
-        ).fetchone()
+        return watchlist_queries.latest_version_by_reference(conn, intelligence_ref)
 
 
 def why_stopped(state: dict[str, Any] | None) -> str | None:
@@ -199,8 +190,7 @@ def finished(settings: Settings, deployment_id: str) -> bool:
 
     with connect(settings) as conn:
         dep = deployments.get(conn, deployment_id)
-        left = conn.execute("SELECT count(*) AS n FROM watchlist_versions WHERE deployment_id = %s AND state <> "
-                            "'purged'", (deployment_id,)).fetchone()["n"]
+        left = watchlist_queries.unpurged_version_count(conn, deployment_id)
         return left == 0 and sweeps.final_report_published(conn, dep)
 
 
