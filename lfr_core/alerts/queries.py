@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 from psycopg.abc import Params, QueryNoTemplate
-from psycopg.rows import DictRow, class_row, dict_row
+from psycopg.rows import DictRow, class_row, dict_row, tuple_row
 
 from lfr_core.alerts.model import AlertStatus
 
@@ -53,6 +53,16 @@ class CameraTotals:
     frames_refused: int
 
 
+@dataclass(frozen=True)
+class CategoryCount:
+    """A deployment's alerts of one category, and how many were confirmed and declined."""
+
+    category: str
+    alerts: int
+    confirmed: int
+    declined: int
+
+
 # Raising and holding
 
 
@@ -60,7 +70,8 @@ def insert_alert(conn: Connection, alert_id: uuid.UUID, *, deployment_id: uuid.U
                  subject_ref: str, category: str, score: float, camera_id: str, track_id: str, captured_at: datetime,
                  probe_crop_uri: str, watchlist_image_uri: str | None) -> DictRow | None:
     """The new alert's row; None when an earlier try stored it already."""
-    return _one(conn,
+    return _one(
+        conn,
         """INSERT INTO alerts (id, deployment_id, version_id, subject_ref, category, score, camera_id,
                                track_id, captured_at, probe_crop_uri, watchlist_image_uri)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING *""",
@@ -111,7 +122,8 @@ _WITH_RATIONALE = """SELECT a.*, (SELECT e.rationale FROM watchlist_entries e WH
 def alerts_with_rationale(conn: Connection, deployment_id: uuid.UUID, *, status: str | None,
                           limit: int) -> list[DictRow]:
     """A deployment's alerts, newest first, each with its subject's rationale."""
-    return _all(conn,
+    return _all(
+        conn,
         _WITH_RATIONALE + " WHERE deployment_id = %(d)s AND (%(s)s::text IS NULL OR status = %(s)s)"
                           " ORDER BY raised_at DESC LIMIT %(n)s",
         {"d": deployment_id, "s": status or None, "n": limit})
@@ -124,7 +136,8 @@ def alert_with_rationale(conn: Connection, alert_id: AlertId) -> DictRow | None:
 def last_alert_times(conn: Connection, deployment_id: uuid.UUID, camera_id: str,
                      since: datetime) -> dict[str, datetime]:
     """Subject -> capture time of the last alert on this camera since `since`."""
-    rows = _all(conn,
+    rows = _all(
+        conn,
         """SELECT subject_ref, max(captured_at) AS at FROM alerts
            WHERE deployment_id = %s AND camera_id = %s AND captured_at >= %s GROUP BY subject_ref""",
         (deployment_id, camera_id, since))
@@ -133,7 +146,8 @@ def last_alert_times(conn: Connection, deployment_id: uuid.UUID, camera_id: str,
 
 def other_pending_alert_shows(conn: Connection, watchlist_image_uri: str, alert_id: uuid.UUID) -> bool:
     """Whether an alert other than `alert_id`, still awaiting a decision, shows this watchlist image."""
-    return _one(conn,
+    return _one(
+        conn,
         "SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND status = %s AND id <> %s LIMIT 1",
         (watchlist_image_uri, AlertStatus.PENDING, alert_id)) is not None
 
@@ -148,19 +162,22 @@ def undo_window_s(conn: Connection) -> float:
 
 
 def decide(conn: Connection, alert_id: uuid.UUID, outcome: str, by: str, note: str | None) -> DictRow:
-    return _updated(_one(conn,
+    return _updated(_one(
+        conn,
         """UPDATE alerts SET status = %s, adjudicated_by = %s, adjudicated_at = now(), outcome = %s
            WHERE id = %s RETURNING *""", (outcome, by, note, alert_id)), alert_id)
 
 
 def clear_decision(conn: Connection, alert_id: uuid.UUID) -> DictRow:
-    return _updated(_one(conn,
+    return _updated(_one(
+        conn,
         """UPDATE alerts SET status = %s, adjudicated_by = NULL, adjudicated_at = NULL, outcome = NULL
            WHERE id = %s RETURNING *""", (AlertStatus.PENDING, alert_id)), alert_id)
 
 
 def record_engagement(conn: Connection, alert_id: uuid.UUID, engagement: str, by: str, note: str | None) -> DictRow:
-    return _updated(_one(conn,
+    return _updated(_one(
+        conn,
         """UPDATE alerts SET engagement = %s, engagement_by = %s, engagement_at = now(), engagement_note = %s
            WHERE id = %s RETURNING *""", (engagement, by, note, alert_id)), alert_id)
 
@@ -186,7 +203,8 @@ def _updated(row: DictRow | None, alert_id: uuid.UUID) -> DictRow:
 
 def expired_alerts(conn: Connection, cutoff: datetime) -> list[DictRow]:
     """Alerts raised before `cutoff` and not on legal hold, locked for their deletion."""
-    return _all(conn,
+    return _all(
+        conn,
         """SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts
            WHERE raised_at < %s AND NOT legal_hold FOR UPDATE""", (cutoff,))
 
@@ -223,7 +241,8 @@ def add_counts(conn: Connection, deployment_id: uuid.UUID | str, camera_id: str,
 
 def cameras(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]:
     """Each camera's running totals and when they last moved."""
-    return _all(conn,
+    return _all(
+        conn,
         """SELECT camera_id, frames, faces_seen, frames_refused, frames_dropped, updated_at AS last_frame_at
            FROM deployment_counters WHERE deployment_id = %s ORDER BY camera_id""", (deployment_id,))
 
@@ -248,14 +267,12 @@ def count_by_status(conn: Connection, deployment_id: uuid.UUID) -> dict[str, int
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-def count_by_category(conn: Connection, deployment_id: uuid.UUID) -> dict[str, dict[str, int]]:
-    """Category -> alerts, confirmed and declined."""
-    rows = _all(conn,
-        """SELECT category, count(*) AS n, count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
-                  count(*) FILTER (WHERE status = 'declined') AS declined
-           FROM alerts WHERE deployment_id = %s GROUP BY category ORDER BY category""", (deployment_id,))
-    return {r["category"]: {"alerts": int(r["n"]), "confirmed": int(r["confirmed"]), "declined": int(r["declined"])}
-            for r in rows}
+def count_by_category(conn: Connection, deployment_id: uuid.UUID) -> list[CategoryCount]:
+    with conn.cursor(row_factory=class_row(CategoryCount)) as cur:
+        return cur.execute(
+            """SELECT category, count(*)::int AS alerts, count(*) FILTER (WHERE status = 'confirmed')::int AS confirmed,
+                      count(*) FILTER (WHERE status = 'declined')::int AS declined
+               FROM alerts WHERE deployment_id = %s GROUP BY category ORDER BY category""", (deployment_id,)).fetchall()
 
 
 def count_by_engagement(conn: Connection, deployment_id: uuid.UUID) -> dict[str, int]:
@@ -271,9 +288,22 @@ def decisions(conn: Connection, deployment_id: uuid.UUID | str) -> dict[str, dic
     return {str(r["id"]): {"status": r["status"], "engagement": r["engagement"]} for r in rows}
 
 
+def logged_decisions(conn: Connection, deployment_id: str, outcomes: Sequence[str]) -> list[tuple[str, str]]:
+    """(alert id, action) of every raise, decision (one of `outcomes`), undo and engagement of the deployment's
+    alerts, from the audit log in chain order: retention deletes an alert's row, never its record."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        return cur.execute(
+            """SELECT object_id, action FROM audit.audit_log
+               WHERE object_type = 'alert' AND details->>'deployment_id' = %s
+                 AND (action IN ('alert.raise', 'alert.undone') OR action = ANY(%s)
+                      OR action LIKE 'alert.engagement.%%')
+               ORDER BY seq""", (deployment_id, [f"alert.{o}" for o in outcomes])).fetchall()
+
+
 def settled_report_deployments(conn: Connection) -> list[uuid.UUID]:
     """Deployments whose published report was provisional and that have no alert left awaiting a decision."""
-    rows = _all(conn,
+    rows = _all(
+        conn,
         """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
              (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')""")
     return [r["id"] for r in rows]

@@ -124,7 +124,6 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     """Build a draft version; with `build_key`, a retried build returns the version it already made."""
     actor.require("planner", "admin", "system", to="build a watchlist")
     deployment = deployments.get(conn, deployment_id)
-    conn.rollback()
     if build_key:
         existing = find_by_build_key(conn, deployment["id"], build_key)
         if existing:
@@ -147,7 +146,6 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     embedder = identity["embedder"]
     accepted = [r for r in results if r.status == "accepted"]
     threshold, threshold_source = choose_threshold(conn, deployment, embedder, len(accepted), settings)
-    conn.rollback()
 
     version_id = uuid.uuid4()
     copies = copies_prefix(version_id)
@@ -211,14 +209,12 @@ def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: s
     """The version this deployment already built with `build_key` (keys belong to one deployment)."""
     deployment = deployments.get(conn, deployment_id)
     existing = queries.version_by_build_key(conn, deployment["id"], build_key)
-    conn.rollback()
     return with_entries(conn, existing) if existing else None
 
 
 def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any]:
     """The version with its entries in manifest order, as a build reports them (and a retried build again)."""
     rows = queries.entries_as_built(conn, version["id"])
-    conn.rollback()
     for row in rows:
         row["capture_date"] = row["capture_date"].isoformat() if row["capture_date"] else None
     return {**version, "entries": rows}

@@ -105,7 +105,8 @@ def insert_version(conn: Connection, version: NewVersion) -> None:
 
 
 def set_snapshot(conn: Connection, version_id: uuid.UUID, uri: str, sha256: str, object_version: str | None) -> DictRow:
-    row = _one(conn,
+    row = _one(
+        conn,
         """UPDATE watchlist_versions SET snapshot_uri = %s, snapshot_sha256 = %s, snapshot_version = %s
            WHERE id = %s RETURNING *""", (uri, sha256, object_version, version_id))
     assert row is not None  # the caller inserted it in this transaction
@@ -161,7 +162,8 @@ def entries(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
 
 def entries_as_built(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
     """A version's entries in manifest order, with what a build reports of each."""
-    return _all(conn,
+    return _all(
+        conn,
         """SELECT subject_ref, image_index, category, rationale, provenance, capture_date, source_uri, image_sha256,
                   image_uri, status, reason FROM watchlist_entries WHERE version_id = %s ORDER BY id""",
         (version_id,))
@@ -169,7 +171,8 @@ def entries_as_built(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
 
 def insert_entries(conn: Connection, version_id: uuid.UUID, rows: Sequence[NewEntry]) -> dict[tuple[str, int], int]:
     """The entries, in one statement; (subject_ref, image_index) -> entry id."""
-    inserted = _all(conn,
+    inserted = _all(
+        conn,
         """INSERT INTO watchlist_entries (version_id, subject_ref, image_index, category, rationale, provenance,
                                           capture_date, source_uri, image_sha256, image_uri, status, reason, quality)
            SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
@@ -195,7 +198,8 @@ def insert_embeddings(conn: Connection, version_id: uuid.UUID, dim: int,
 
 def templates(conn: Connection, version_id: uuid.UUID) -> list[Template]:
     """Each template of a version with its entry, in entry order."""
-    rows = _all(conn,
+    rows = _all(
+        conn,
         """SELECT e.entry_id, w.subject_ref, w.category, w.image_uri, e.embedding
            FROM watchlist_embeddings e JOIN watchlist_entries w ON w.id = e.entry_id
            WHERE e.version_id = %s ORDER BY e.entry_id""", (version_id,))
@@ -238,7 +242,8 @@ def accepted_subject_count(conn: Connection, version_ids: Sequence[uuid.UUID]) -
 
 
 def rejected_entries(conn: Connection, version_ids: Sequence[uuid.UUID]) -> list[DictRow]:
-    return _all(conn,
+    return _all(
+        conn,
         """SELECT version_id, subject_ref, image_index, reason FROM watchlist_entries
            WHERE version_id = ANY(%s) AND status <> 'accepted' ORDER BY subject_ref, image_index""",
         (list(version_ids),))
@@ -248,7 +253,8 @@ def matched_entry_quality(conn: Connection, version_id: uuid.UUID, subject_ref: 
                           image_uri: str | None) -> dict[str, Any] | None:
     """The quality measures (and face box) of the accepted image an alert matched: the one it names, else the
     subject's first."""
-    row = _one(conn,
+    row = _one(
+        conn,
         """SELECT quality FROM watchlist_entries WHERE version_id = %s AND subject_ref = %s AND status = 'accepted'
            ORDER BY (image_uri = %s) DESC, image_index LIMIT 1""", (version_id, subject_ref, image_uri))
     return None if row is None else row["quality"]
@@ -258,7 +264,8 @@ def matched_entry_quality(conn: Connection, version_id: uuid.UUID, subject_ref: 
 
 
 def enrolled(conn: Connection, version_id: uuid.UUID) -> Enrolled:
-    row = _one(conn,
+    row = _one(
+        conn,
         """SELECT count(DISTINCT w.subject_ref) AS subjects, count(*) AS templates FROM watchlist_embeddings e
            JOIN watchlist_entries w ON w.id = e.entry_id WHERE e.version_id = %s""", (version_id,))
     assert row is not None
@@ -360,7 +367,8 @@ def claim_staging_folder(conn: Connection, folder: str, deployment_id: uuid.UUID
 
 def report_versions(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]:
     """A deployment's versions with what its transparency report says of each."""
-    return _all(conn,
+    return _all(
+        conn,
         """SELECT id, version, state, built_by, approved_by, entries_total, entries_accepted, entries_rejected,
                   activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder, embedder_sha256,
                   purge_receipt->>'receipt_uri' AS receipt_uri
@@ -373,7 +381,8 @@ def report_versions(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]
 def latest_version_by_reference(conn: Connection, intelligence_ref: str) -> DictRow | None:
     """The deployment with this intelligence reference and its latest version (if any), with why it ended
     when it lapsed or was cancelled."""
-    return _one(conn,
+    return _one(
+        conn,
         """SELECT d.id, d.status, d.window_start, d.window_end, v.id AS version_id, v.state, v.entries_accepted,
                   v.entries_rejected, v.approved_by, v.purge_receipt,
                   coalesce(d.cancel_reason, (SELECT a.details->>'reason' FROM audit.audit_log a
