@@ -11,7 +11,11 @@ from typing import Any
 
 import psycopg
 
+from lfr_core.alerts import queries as alerts_queries
+from lfr_core.deployments import queries as deployments_queries
 from lfr_core.reporting import reports
+from lfr_core.reporting.model import Dashboard
+from lfr_core.watchlist import queries as watchlist_queries
 
 BOX_KEYS = ("box_x1", "box_y1", "box_x2", "box_y2")
 
@@ -19,20 +23,15 @@ BOX_KEYS = ("box_x1", "box_y1", "box_x2", "box_y2")
 def my_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:
     """The deployments the acting officer is assigned to (an admin or auditor: all), newest window first;
     the same test as `deployments.visible`."""
-    return conn.execute(
-        """SELECT id, place, window_start, window_end, status FROM deployments
-           WHERE public.lfr_holds('admin', 'auditor') OR public.lfr_assigned(id, 'operator')
-           ORDER BY window_start DESC LIMIT 100""").fetchall()
+    return deployments_queries.assigned_deployments(conn)
 
 
 def cameras(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[dict[str, Any]]:
     """Each camera's running totals and when they last moved (counters are flushed every few seconds)."""
-    return conn.execute(
-        """SELECT camera_id, frames, faces_seen, frames_refused, frames_dropped, updated_at AS last_frame_at
-           FROM deployment_counters WHERE deployment_id = %s ORDER BY camera_id""", (deployment_id,)).fetchall()
+    return alerts_queries.cameras(conn, deployment_id)
 
 
-def dashboard(conn: psycopg.Connection, deployment_id: uuid.UUID, *, now: datetime | None = None) -> dict[str, Any]:
+def dashboard(conn: psycopg.Connection, deployment_id: uuid.UUID, *, now: datetime | None = None) -> Dashboard:
     """The window, the live list, and the counts so far: faces seen, alerts, true and false, outcomes, and
     false alerts per face seen against the projection for this list's size and model."""
     report = reports.build_report(conn, str(deployment_id))
@@ -60,10 +59,7 @@ def dashboard(conn: psycopg.Connection, deployment_id: uuid.UUID, *, now: dateti
 def watchlist_face_box(conn: psycopg.Connection, alert: dict[str, Any]) -> list[float] | None:
     """The face box of the watchlist image an alert matched, as the build found it (entries outlive a
     purge); None for an entry built before boxes were kept."""
-    row = conn.execute(
-        """SELECT quality FROM watchlist_entries WHERE version_id = %s AND subject_ref = %s AND status = 'accepted'
-           ORDER BY (image_uri = %s) DESC, image_index LIMIT 1""",
-        (alert["version_id"], alert["subject_ref"], alert["watchlist_image_uri"])).fetchone()
-    quality = (row or {}).get("quality") or {}
+    quality = watchlist_queries.matched_entry_quality(conn, alert["version_id"], alert["subject_ref"],
+                                                      alert["watchlist_image_uri"]) or {}
     return [float(quality[k]) for k in BOX_KEYS] if all(k in quality for k in BOX_KEYS) else None
 

@@ -16,17 +16,26 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.alerts.model import ENGAGEMENTS, OUTCOMES
+from lfr_core.alerts import queries as alerts_queries
+from lfr_core.alerts.model import ENGAGEMENTS, OUTCOMES, AlertStatus, Engagement, Outcome
 from lfr_core.config import Settings
+from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
+from lfr_core.deployments.model import DeploymentStatus
 from lfr_core.reporting import reports
+from lfr_core.reporting.model import Notice, PublicResults
 
-PUBLIC_STATUSES = ("planned", "live", "closed", "cancelled", "lapsed")
+# What the public reads for each status (a lapsed deployment's window passed without it going live); every status
+# has its words, so every deployment is public.
+PUBLIC_WORDS: dict[DeploymentStatus, str] = {
+    DeploymentStatus.PLANNED: "planned", DeploymentStatus.LIVE: "in use now", DeploymentStatus.CLOSED: "used",
+    DeploymentStatus.CANCELLED: "cancelled", DeploymentStatus.LAPSED: "not used"}
+# The statuses the public record shows: those it has words for. A status the database holds and this code does
+# not know (a migration ahead of the code) is not shown: the public routes answer 404 for it.
+PUBLIC_STATUSES: tuple[DeploymentStatus, ...] = tuple(s for s in DeploymentStatus if s in PUBLIC_WORDS)
 # Statuses whose results are final and published (the window is over, or it never happened).
-FINISHED_STATUSES = ("closed", "cancelled", "lapsed")
-# What the public reads for each status (a lapsed deployment's window passed without it going live).
-PUBLIC_WORDS = {"planned": "planned", "live": "in use now", "closed": "used", "cancelled": "cancelled",
-                "lapsed": "not used"}
+FINISHED_STATUSES: tuple[DeploymentStatus, ...] = (
+    DeploymentStatus.CLOSED, DeploymentStatus.CANCELLED, DeploymentStatus.LAPSED)
 NOT_USED = ("Live facial recognition was not used: the deployment did not go ahead before its window ended. No "
             "camera was connected and nothing was scanned.")
 
@@ -37,10 +46,9 @@ ON_AN_ALERT = ("If the system suggests a possible match, an officer compares the
                "match is kept for {days} days, then deleted unless it is needed as evidence.")
 
 
-def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUID | str) -> dict[str, Any]:
+def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUID | str) -> Notice:
     """What the public is told before and during the window."""
     dep = deployments.get(conn, deployment_id)
-    conn.rollback()
     return {
         "deployment_id": str(dep["id"]), "force": settings.public.force_name, "place": dep["place"],
         "window_start": dep["window_start"], "window_end": dep["window_end"], "purpose": dep["purpose"],
@@ -54,52 +62,44 @@ def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUI
 def _replay_audit(conn: psycopg.Connection, deployment_id: str) -> dict[str, dict[str, str | None]]:
     """Each alert's last decision and its engagement outcome, replayed from the audit log (an undo returns it
     to pending; retention deletes the row, not the record)."""
-    rows = conn.execute(
-        """SELECT object_id, action FROM audit.audit_log
-           WHERE object_type = 'alert' AND details->>'deployment_id' = %s
-             AND (action IN ('alert.raise', 'alert.undone') OR action = ANY(%s) OR action LIKE 'alert.engagement.%%')
-           ORDER BY seq""", (deployment_id, [f"alert.{o}" for o in OUTCOMES])).fetchall()
     alerts: dict[str, dict[str, str | None]] = {}
-    for r in rows:
-        action = r["action"].removeprefix("alert.")
-        alert = alerts.setdefault(r["object_id"], {"status": "pending", "engagement": None})
+    for alert_id, logged in alerts_queries.logged_decisions(conn, deployment_id, OUTCOMES):
+        action = logged.removeprefix("alert.")
+        alert = alerts.setdefault(alert_id, {"status": AlertStatus.PENDING, "engagement": None})
         if action.startswith("engagement."):
             alert["engagement"] = action.removeprefix("engagement.")
         else:
-            alert["status"] = "pending" if action in ("raise", "undone") else action
+            alert["status"] = AlertStatus.PENDING if action in ("raise", "undone") else action
     return alerts
 
 
-def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> dict[str, Any]:
+def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicResults:
     """The published results, counted from the audit log (alerts that retention deleted still count), and
     whether every alert still stored says what the log says of it."""
     report = reports.build_report(conn, str(deployment_id))
     d = report["deployment"]
     logged = _replay_audit(conn, d["id"])
-    stored = {str(r["id"]): {"status": r["status"], "engagement": r["engagement"]} for r in conn.execute(
-        "SELECT id, status, engagement FROM alerts WHERE deployment_id = %s", (d["id"],)).fetchall()}
-    conn.rollback()
-    count = {s: sum(1 for a in logged.values() if a["status"] == s) for s in ("pending", *OUTCOMES)}
-    outcomes = {e: sum(1 for a in logged.values() if a["engagement"] == e) for e in ENGAGEMENTS}
+    stored = alerts_queries.decisions(conn, d["id"])
+    count = {s: sum(1 for a in logged.values() if a["status"] == s) for s in (AlertStatus.PENDING, *OUTCOMES)}
+    outcomes = {str(e): sum(1 for a in logged.values() if a["engagement"] == e) for e in ENGAGEMENTS}
     return {
         "deployment_id": d["id"], "place": d["place"], "window_start": d["window_start"], "window_end": d["window_end"],
         "status": d["status"], "watchlist_size": report["watchlist"]["size"], "threshold": d["threshold"],
-        "faces_seen": report["traffic"]["faces_seen"], "alerts": len(logged), "true_alerts": count["confirmed"],
-        "false_alerts": count["declined"], "not_engaged": count["not_engaged"], "awaiting_decision": count["pending"],
-        "engagements": count["confirmed"] + count["declined"], "arrests": outcomes["arrested"],
+        "faces_seen": report["traffic"]["faces_seen"], "alerts": len(logged), "true_alerts": count[Outcome.CONFIRMED],
+        "false_alerts": count[Outcome.DECLINED], "not_engaged": count[Outcome.NOT_ENGAGED],
+        "awaiting_decision": count[AlertStatus.PENDING],
+        "engagements": count[Outcome.CONFIRMED] + count[Outcome.DECLINED], "arrests": outcomes[Engagement.ARRESTED],
         "engagement_outcomes": outcomes,
         "reconciled_with_audit_log": all(logged.get(i) == a for i, a in stored.items()),
-        "alerts_still_stored": len(stored), "provisional": count["pending"] > 0,
+        "alerts_still_stored": len(stored), "provisional": count[AlertStatus.PENDING] > 0,
         # A lapsed deployment never went live: its results say so rather than being refused.
-        "used": d["status"] != "lapsed", "summary": NOT_USED if d["status"] == "lapsed" else None,
+        "used": d["status"] != DeploymentStatus.LAPSED,
+        "summary": NOT_USED if d["status"] == DeploymentStatus.LAPSED else None,
     }
 
 
 def public_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute("""SELECT id, place, window_start, window_end, status FROM deployments
-                           WHERE status = ANY(%s) ORDER BY window_start DESC LIMIT 200""",
-                        (list(PUBLIC_STATUSES),)).fetchall()
-    conn.rollback()
+    rows = deployments_queries.public_deployments(conn, PUBLIC_STATUSES)
     return rows
 
 
@@ -136,15 +136,15 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
                  f"{html.escape(settings.public.policy_url)}</a></p>")
 
 
-def render_page(note: dict[str, Any], outcome: dict[str, Any] | None) -> str:
+def render_page(note: Notice, outcome: PublicResults | None) -> str:
     """The deployment's public page: the notice, and once the window is over, its results."""
     e = html.escape
     dep = note["deployment_id"]
-    lapsed = note["status"] == "lapsed"
+    lapsed = note["status"] == DeploymentStatus.LAPSED
     parts = [f'<div class="banner">{e(note["force"])}: {e(headline(note))}</div>',
              f"<h1>{e(note['place'])}</h1>",
              f"<p><strong>{_when(note['window_start'], note['window_end'])}</strong></p>"]
-    if note["status"] == "cancelled":
+    if note["status"] == DeploymentStatus.CANCELLED:
         parts.append("<p><strong>This deployment was cancelled.</strong></p>")
     if lapsed:
         parts.append(f"<p><strong>{e(NOT_USED)}</strong></p>")
@@ -177,15 +177,16 @@ def render_page(note: dict[str, Any], outcome: dict[str, Any] | None) -> str:
     return _page(f"Live facial recognition: {note['place']}", "".join(parts))
 
 
-def headline(note: dict[str, Any]) -> str:
-    return "live facial recognition not used" if note["status"] == "lapsed" else "live facial recognition in use"
+def headline(note: Notice) -> str:
+    return ("live facial recognition not used" if note["status"] == DeploymentStatus.LAPSED
+            else "live facial recognition in use")
 
 
 def _latin1(text: str) -> str:
     return text.replace("\u2019", "'").replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")
 
 
-def render_pdf(note: dict[str, Any], kind: str) -> bytes:
+def render_pdf(note: Notice, kind: str) -> bytes:
     """A sign (A3 landscape, read from a distance) or a leaflet (A5, the whole notice) to hand out."""
     from fpdf import FPDF
 

@@ -14,23 +14,25 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.alerts.model import ENGAGEMENTS
+from lfr_core.alerts import queries as alerts_queries
+from lfr_core.alerts.model import ALERT_STATUSES, ENGAGEMENTS, AlertStatus
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
+from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
+from lfr_core.reporting.model import CategoryCounts, PublishedReport, Report, ReportVersion
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import queries as watchlist_queries
 
 # SFace's published operating point: threshold 0.363 at a false accept rate of about 1e-3 per comparison
 # on LFW (the default `match.threshold`). A per-deployment measured FPIR from `lfr eval` would be better; until
 # one is recorded in the database the report uses this constant and says so.
 PROJECTION_FMR_PER_COMPARISON = 1e-3
 PROJECTION_SOURCE = "SFace published operating point (FAR ~1e-3 per comparison at cosine 0.363, LFW)"
-
-ALERT_STATUSES = ("pending", "confirmed", "declined", "not_engaged")
 
 
 def _iso(value: Any) -> str | None:
@@ -57,89 +59,53 @@ def _calibrated_fmr(conn: psycopg.Connection, used_versions: list[dict[str, Any]
     return {"fmr": calibrated["per_comparison_fmr"], "source": f"{calibrated['source']}; {calibrated['bound']}"}
 
 
-def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]:
+def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
     deployment = deployments.get(conn, deployment_id)
-    versions = conn.execute(
-        """SELECT id, version, state, built_by, approved_by, entries_total, entries_accepted, entries_rejected,
-                  activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder, embedder_sha256,
-                  purge_receipt->>'receipt_uri' AS receipt_uri
-           FROM watchlist_versions WHERE deployment_id = %s ORDER BY version""",
-        (deployment["id"],),
-    ).fetchall()
+    versions = watchlist_queries.report_versions(conn, deployment["id"])
     used = [v for v in versions if v["activated_at"] is not None]
     # Entries survive a purge (only templates and image copies go), so the size stays countable afterwards.
-    size = conn.execute(
-        """SELECT count(DISTINCT subject_ref) AS n FROM watchlist_entries
-           WHERE status = 'accepted' AND version_id = ANY(%s)""",
-        ([v["id"] for v in used],),
-    ).fetchone()["n"]
-    counters = conn.execute(
-        """SELECT count(*) AS cameras, coalesce(sum(frames), 0) AS frames, coalesce(sum(faces_seen), 0) AS faces_seen,
-                  coalesce(sum(frames_refused), 0) AS frames_refused
-           FROM deployment_counters WHERE deployment_id = %s""",
-        (deployment["id"],),
-    ).fetchone()
-    by_status = {s: 0 for s in ALERT_STATUSES}
-    for row in conn.execute(
-        "SELECT status, count(*) AS n FROM alerts WHERE deployment_id = %s GROUP BY status", (deployment["id"],)
-    ).fetchall():
-        by_status[row["status"]] = row["n"]
-    by_category = {row["category"]: {"alerts": row["n"], "confirmed": row["confirmed"], "declined": row["declined"]}
-                   for row in conn.execute(
-                       """SELECT category, count(*) AS n, count(*) FILTER (WHERE status = 'confirmed') AS confirmed,
-                                 count(*) FILTER (WHERE status = 'declined') AS declined
-                          FROM alerts WHERE deployment_id = %s GROUP BY category ORDER BY category""",
-                       (deployment["id"],)).fetchall()}
-    engagement_outcomes = dict.fromkeys(ENGAGEMENTS, 0)
-    for row in conn.execute("""SELECT engagement, count(*) AS n FROM alerts WHERE deployment_id = %s
-                               AND engagement IS NOT NULL GROUP BY engagement""", (deployment["id"],)).fetchall():
-        engagement_outcomes[row["engagement"]] = row["n"]
-    conn.rollback()
+    size = watchlist_queries.accepted_subject_count(conn, [v["id"] for v in used])
+    counters = alerts_queries.camera_totals(conn, deployment["id"])
+    by_status = {str(s): 0 for s in ALERT_STATUSES} | alerts_queries.count_by_status(conn, deployment["id"])
+    by_category: dict[str, CategoryCounts] = {
+        c.category: {"alerts": c.alerts, "confirmed": c.confirmed, "declined": c.declined}
+        for c in alerts_queries.count_by_category(conn, deployment["id"])}
+    engagement_outcomes = {str(e): 0 for e in ENGAGEMENTS} | alerts_queries.count_by_engagement(conn, deployment["id"])
 
-    faces = int(counters["faces_seen"])
+    faces = counters.faces_seen
     total_alerts = sum(by_status.values())
-    engagements = by_status["confirmed"] + by_status["declined"]
+    confirmed, declined = by_status[AlertStatus.CONFIRMED], by_status[AlertStatus.DECLINED]
+    engagements = confirmed + declined
     projection = projected_false_alerts(faces, size, **_calibrated_fmr(conn, used))
     equity = (calibration.equitability(conn, used[-1]["embedder_sha256"], float(used[-1]["threshold"]))
               if used else None)
-    conn.rollback()
     return {
         "deployment": {
             "id": str(deployment["id"]), "place": deployment["place"], "purpose": deployment["purpose"],
             "legal_basis": deployment["legal_basis"], "authorising_officer": deployment["authorising_officer"],
-            "window_start": _iso(deployment["window_start"]), "window_end": _iso(deployment["window_end"]),
+            "window_start": deployment["window_start"].isoformat(), "window_end": deployment["window_end"].isoformat(),
             "status": deployment["status"], "cancel_reason": deployment["cancel_reason"],
             "threshold": used[-1]["threshold"] if used else deployment["threshold"],
             "allowed_categories": list(deployment["allowed_categories"]),
         },
-        "watchlist": {
-            "size": size,
-            "versions": [{
-                "id": str(v["id"]), "version": v["version"], "state": v["state"], "built_by": v["built_by"],
-                "approved_by": v["approved_by"], "embedder": v["embedder"], "threshold": v["threshold"],
-                "entries_total": v["entries_total"], "entries_accepted": v["entries_accepted"],
-                "entries_rejected": v["entries_rejected"], "used": v["activated_at"] is not None,
-                "activated_at": _iso(v["activated_at"]), "expired_at": _iso(v["expired_at"]),
-                "purged_at": _iso(v["purged_at"]), "purge_receipt_uri": v["receipt_uri"],
-            } for v in versions],
-        },
-        "traffic": {"cameras": int(counters["cameras"]), "frames": int(counters["frames"]), "faces_seen": faces,
-                    "frames_refused": int(counters["frames_refused"])},
+        "watchlist": {"size": size, "versions": [_version(v) for v in versions]},
+        "traffic": {"cameras": counters.cameras, "frames": counters.frames, "faces_seen": faces,
+                    "frames_refused": counters.frames_refused},
         "alerts": {
             "total": total_alerts,
-            "true_alerts": by_status["confirmed"],
-            "false_alerts": by_status["declined"],
-            "not_engaged": by_status["not_engaged"],
-            "pending": by_status["pending"],
+            "true_alerts": confirmed,
+            "false_alerts": declined,
+            "not_engaged": by_status[AlertStatus.NOT_ENGAGED],
+            "pending": by_status[AlertStatus.PENDING],
             "engagements": engagements,
             "outcomes": by_status,
             # What came of each engagement after a confirmed alert, as the officer recorded it.
             "engagement_outcomes": engagement_outcomes,
             "by_category": by_category,
-            "false_alerts_per_1000_faces": (by_status["declined"] * 1000.0 / faces) if faces else None,
+            "false_alerts_per_1000_faces": (declined * 1000.0 / faces) if faces else None,
         },
         "false_alerts": {
-            "observed": by_status["declined"],
+            "observed": declined,
             "projected": projection["false_alerts"],
             "projected_fpir_at_watchlist": projection["fpir_at_watchlist"],
             "per_comparison_fmr": projection["per_comparison_fmr"],
@@ -148,9 +114,18 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> dict[str, Any]
         "equitability": equity,
         # Alerts still awaiting a human decision make the figures provisional: the expiry sweep republishes
         # the report once the last of them is decided (or deleted by retention).
-        "provisional": by_status["pending"] > 0,
+        "provisional": by_status[AlertStatus.PENDING] > 0,
         "generated_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _version(v: dict[str, Any]) -> ReportVersion:
+    return {"id": str(v["id"]), "version": v["version"], "state": v["state"], "built_by": v["built_by"],
+            "approved_by": v["approved_by"], "embedder": v["embedder"], "threshold": v["threshold"],
+            "entries_total": v["entries_total"], "entries_accepted": v["entries_accepted"],
+            "entries_rejected": v["entries_rejected"], "used": v["activated_at"] is not None,
+            "activated_at": _iso(v["activated_at"]), "expired_at": _iso(v["expired_at"]),
+            "purged_at": _iso(v["purged_at"]), "purge_receipt_uri": v["receipt_uri"]}
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -161,9 +136,10 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def render_markdown(report: dict[str, Any]) -> str:
+def render_markdown(report: Report) -> str:
     """A human-readable report; free text from the deployment is HTML-escaped so it renders inertly."""
-    d, w, t, a, f = (report[k] for k in ("deployment", "watchlist", "traffic", "alerts", "false_alerts"))
+    d, w, t, a, f = (report["deployment"], report["watchlist"], report["traffic"], report["alerts"],
+                     report["false_alerts"])
     esc = html.escape
     lines = [
         f"# Transparency report: {esc(d['place'])}",
@@ -174,7 +150,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Legal basis: {esc(d['legal_basis'])}",
         f"- Authorising officer: {esc(d['authorising_officer'])}",
         f"- Threshold: {_fmt(d['threshold'], 3)}; categories: {', '.join(d['allowed_categories'])}",
-        *([f"- Cancelled: {esc(d['cancel_reason'])}"] if d.get("cancel_reason") else []),
+        *([f"- Cancelled: {esc(d['cancel_reason'])}"] if d["cancel_reason"] else []),
         "",
         *([f"**Provisional: {a['pending']} alert(s) still await adjudication. This report is republished once "
            f"they are decided.**", ""] if report["provisional"] else []),
@@ -249,21 +225,17 @@ def _equitability_lines(equity: dict[str, Any] | None) -> list[str]:
 def republish_settled_reports(conn: psycopg.Connection, store: ObjectStore, settings: Settings,
                               actor: Actor = SYSTEM) -> list[str]:
     """Republish every provisional report whose deployment has no alert left awaiting a decision."""
-    settled = conn.execute(
-        """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
-             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')"""
-    ).fetchall()
-    conn.rollback()
-    for row in settled:
-        publish_report(conn, store, settings, str(row["id"]), actor)
-    return [str(row["id"]) for row in settled]
+    settled = alerts_queries.settled_report_deployments(conn)
+    for deployment_id in settled:
+        publish_report(conn, store, settings, str(deployment_id), actor)
+    return [str(deployment_id) for deployment_id in settled]
 
 
 def report_keys(deployment_id: str) -> tuple[str, str]:
     return f"reports/{deployment_id}/report.json", f"reports/{deployment_id}/report.md"
 
 
-def read_published(store: ObjectStore, settings: Settings, deployment_id: str) -> dict[str, Any]:
+def read_published(store: ObjectStore, settings: Settings, deployment_id: str) -> PublishedReport:
     """The report as last published (the shape `publish_report` returns), read back from the reports bucket."""
     import hashlib
     import json
@@ -277,7 +249,7 @@ def read_published(store: ObjectStore, settings: Settings, deployment_id: str) -
 
 
 def publish_report(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: str,
-                   actor: Actor = SYSTEM) -> dict[str, Any]:
+                   actor: Actor = SYSTEM) -> PublishedReport:
     """Write report.json and report.md to the reports bucket (overwriting: the latest is the report) and audit it."""
     report = build_report(conn, deployment_id)
     markdown = render_markdown(report)
@@ -286,8 +258,7 @@ def publish_report(conn: psycopg.Connection, store: ObjectStore, settings: Setti
     stored_json = store.put_json(bucket, json_key, report)
     stored_md = store.put_bytes(bucket, md_key, markdown.encode(), "text/markdown")
     with acting(conn, actor):
-        conn.execute("UPDATE deployments SET report_pending_alerts = %s WHERE id = %s",
-                     (report["alerts"]["pending"], report["deployment"]["id"]))
+        deployments_queries.set_report_pending_alerts(conn, report["deployment"]["id"], report["alerts"]["pending"])
         audit.append(conn, actor=actor.name, role=actor.role, action="report.publish", object_type="deployment",
                      object_id=report["deployment"]["id"], details={
                          "json_uri": stored_json.uri, "json_sha256": stored_json.sha256,

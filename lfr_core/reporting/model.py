@@ -1,0 +1,169 @@
+"""The shapes reporting hands over: the transparency report (published as JSON, so a TypedDict: the JSON is the
+record), the public results, and the officer's dashboard. Each is read by key on the other side (the Markdown
+renderer, the public page, the console's Dashboard model), so the keys are declared here once and checked by
+mypy wherever they are read. Numbers and public terms only: no subject, category of a person or image."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+
+class ReportDeployment(TypedDict):
+    id: str
+    place: str
+    purpose: str
+    legal_basis: str
+    authorising_officer: str
+    window_start: str  # ISO 8601
+    window_end: str
+    status: str
+    cancel_reason: str | None
+    threshold: float | None  # of the last list used, else the deployment's own
+    allowed_categories: list[str]
+
+
+class ReportVersion(TypedDict):
+    id: str
+    version: int
+    state: str
+    built_by: str
+    approved_by: str | None
+    embedder: str | None
+    threshold: float
+    entries_total: int
+    entries_accepted: int
+    entries_rejected: int
+    used: bool  # it was activated
+    activated_at: str | None
+    expired_at: str | None
+    purged_at: str | None
+    purge_receipt_uri: str | None
+
+
+class ReportWatchlist(TypedDict):
+    size: int  # subjects accepted on the versions used
+    versions: list[ReportVersion]
+
+
+class ReportTraffic(TypedDict):
+    cameras: int
+    frames: int
+    faces_seen: int
+    frames_refused: int
+
+
+class CategoryCounts(TypedDict):
+    alerts: int
+    confirmed: int
+    declined: int
+
+
+class ReportAlerts(TypedDict):
+    total: int
+    true_alerts: int
+    false_alerts: int
+    not_engaged: int
+    pending: int
+    engagements: int
+    outcomes: dict[str, int]  # status -> alerts
+    engagement_outcomes: dict[str, int]  # what came of each engagement -> alerts
+    by_category: dict[str, CategoryCounts]
+    false_alerts_per_1000_faces: float | None
+
+
+class ReportFalseAlerts(TypedDict):
+    observed: int
+    projected: float
+    projected_fpir_at_watchlist: float
+    per_comparison_fmr: float
+    projection_source: str
+
+
+class Report(TypedDict):
+    """The per-deployment transparency report (lfr_core/reporting/reports.py build_report)."""
+
+    deployment: ReportDeployment
+    watchlist: ReportWatchlist
+    traffic: ReportTraffic
+    alerts: ReportAlerts
+    false_alerts: ReportFalseAlerts
+    equitability: dict[str, Any] | None  # lfr_core/evaluation/calibration.py equitability
+    provisional: bool  # alerts still await a decision
+    generated_at: str
+
+
+class PublishedReport(TypedDict):
+    json_uri: str
+    markdown_uri: str
+    json_sha256: str
+    report: Report
+    markdown: str
+
+
+class PublicResults(TypedDict):
+    """A deployment's results as the public record publishes them (lfr_core/reporting/public_record.py)."""
+
+    deployment_id: str
+    place: str
+    window_start: str
+    window_end: str
+    status: str
+    watchlist_size: int
+    threshold: float | None
+    faces_seen: int
+    alerts: int
+    true_alerts: int
+    false_alerts: int
+    not_engaged: int
+    awaiting_decision: int
+    engagements: int
+    arrests: int
+    engagement_outcomes: dict[str, int]
+    reconciled_with_audit_log: bool
+    alerts_still_stored: int
+    provisional: bool
+    used: bool
+    summary: str | None
+
+
+class Dashboard(TypedDict):
+    """What the operator console shows of a live deployment (ray_apps/http_contract.py Dashboard)."""
+
+    deployment_id: str
+    place: str
+    status: str
+    window_start: str
+    window_end: str
+    seconds_to_start: float
+    seconds_to_end: float
+    version: int | None
+    threshold: float | None
+    watchlist_size: int
+    faces_seen: int
+    alerts: int
+    pending: int
+    true_alerts: int
+    false_alerts: int
+    not_engaged: int
+    engagement_outcomes: dict[str, int]
+    false_alerts_per_face: float | None
+    projected_false_alerts_per_face: float
+    projection_source: str
+
+
+class Notice(TypedDict):
+    """What the public is told before and during a deployment's window."""
+
+    deployment_id: str
+    force: str
+    place: str
+    window_start: datetime
+    window_end: datetime
+    purpose: str
+    legal_basis: str
+    status: str
+    not_on_the_list: str
+    on_an_alert: str
+    contact: str
+    policy_url: str
