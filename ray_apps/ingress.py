@@ -36,7 +36,7 @@ from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import NotFound
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
-from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert
+from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert
 from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused, ModelUnavailable, PipelineTimeouts
 from lfr_core.live.records import DetectedFrame, Embedded, RefusedFrame
 from lfr_core.live.state import LiveDeployment

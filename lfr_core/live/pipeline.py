@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from lfr_core.alerts.service import NewAlert
-from lfr_core.live.outbox import STORAGE_DOWN, PendingAlert, StoreAlert
+from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert, StoreAlert
 from lfr_core.live.records import (
     DetectedFace,
     DetectedFrame,

@@ -142,7 +142,7 @@ def test_with_postgresql_down_nothing_is_stored_or_held_and_the_track_decides_ag
 def test_a_retry_of_an_alert_already_stored_stores_nothing_twice(db, services, store, live):
     """A store cut short after its commit (the connection lost before the answer) is retried with the same
     id: one row, one crop, one audit record, whether the crop went to S3 or was held."""
-    from lfr_core.live.outbox import PendingAlert
+    from lfr_core.live.alert_storage import PendingAlert
 
     storage = RealStorage(services, store)
     t0 = datetime.now(UTC)

@@ -135,7 +135,7 @@ def person(services, name: str) -> psycopg.Connection:
 def test_no_person_can_read_or_write_a_held_crop(db, services, store):
     """Held crops are read and written by the live service only: not by a person's own login (psql), nor by
     the service acting as a person; an operator sees one only through the officers' route (audited)."""
-    from lfr_core.live.outbox import PendingAlert
+    from lfr_core.live.alert_storage import PendingAlert
     from tests.live.test_alert_outages import RealStorage
     from tests.rows import insert_deployment, insert_version
 
