@@ -6,7 +6,7 @@ view is logged with it), and then works from it:
 - the alert queue, pushed by the server (server-sent events read with fetch, so the token goes in a header),
   with a sound when a new alert arrives;
 - each alert's probe crop beside the watchlist face, framed alike and labelled, with zoom, score, camera,
-  time, category and rationale;
+  time, the frame's age when it was matched (from the camera's capture to the alert), category and rationale;
 - a decision after a confirmation step, with a note, and an undo while the database allows it;
 - after an engagement, its outcome;
 - the dashboard (window countdown, live version, faces seen, alerts, true and false, false alerts per face
@@ -201,6 +201,10 @@ function figure(label, url){
                         $('zoom').showModal(); };
   return el('figure', {}, img, el('figcaption', {textContent: label}));
 }
+function frameAge(a){  // capture (the camera's time, sent by lfr feed) to the alert: how late the officer hears of it
+  const s = (Date.parse(a.raised_at) - Date.parse(a.captured_at)) / 1000;
+  return isNaN(s) ? '-' : Math.max(0, s).toFixed(1) + ' s';
+}
 const cards = {};
 function render(list){
   let fresh = false;
@@ -216,7 +220,7 @@ function render(list){
     const dl = el('dl');
     for (const [k, v] of [['Subject', a.subject_ref], ['Category', a.category.replace(/_/g, ' ')],
                           ['Why listed', a.rationale || '-'], ['Score', a.score.toFixed(3)], ['Camera', a.camera_id],
-                          ['Seen', new Date(a.captured_at).toLocaleString()]])
+                          ['Seen', new Date(a.captured_at).toLocaleString()], ['Frame age when matched', frameAge(a)]])
       dl.append(el('dt', {textContent: k}), el('dd', {textContent: v}));
     facts.append(el('div', {className: 'status ' + a.status, textContent: a.status === 'pending' ? 'Awaiting your decision'
       : a.status.replace('_', ' ') + ' by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
