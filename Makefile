@@ -31,9 +31,11 @@ venv: $(STAMP)
 demo: venv
 	$(BIN)/lfr demo
 
-# The browser tests need Chromium: installed here when missing (as root), else one line says what to run.
+# The browser tests need Chromium, the live camera tests GStreamer's RTSP server: each installed here when
+# missing (as root), else one line says what to run.
 test: venv $(CHECKOV_STAMP)
 	.ci/ensure-chromium
+	.ci/ensure-gstreamer
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The fast layer: every test that needs no service (tests/conftest.py marks the others `services`) and is not
