@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
+from lfr_task_errors import domain  # airflow_plugins/ (the plugins folder is on sys.path)
 
 from lfr_core.config import get_settings
 from lfr_core.workflow import tasks as orchestration
@@ -30,7 +31,7 @@ from lfr_core.workflow import tasks as orchestration
 def lfr_alert_retention():
     @task
     def delete_expired_alerts() -> dict[str, int]:
-        return orchestration.apply_alert_retention(get_settings())
+        return domain(orchestration.apply_alert_retention, get_settings())
 
     delete_expired_alerts()
 

@@ -51,11 +51,11 @@ from airflow.providers.standard.exceptions import HITLTimeoutError
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import Asset, BaseOperator, Param, dag, get_current_context, task
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
-from lfr_triggers import ApprovalSettledTrigger  # airflow_plugins/ (the plugins folder is on sys.path)
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+from lfr_task_errors import domain as _domain  # airflow_plugins/ (the plugins folder is on sys.path)
+from lfr_triggers import ApprovalSettledTrigger
 
 from lfr_core.config import CATEGORIES, get_settings
-from lfr_core.errors import LfrError
 from lfr_core.workflow import approval
 from lfr_core.workflow import tasks as orchestration
 
@@ -67,21 +67,6 @@ REPORT = Asset(**orchestration.REPORT_ASSET)
 # trigger that fires seconds after its task deferred can meet the executor's stale report of the deferring
 # attempt and fail the task (apache/airflow#66374, #67287, #72716); after this long that report is processed.
 WAIT_IN_WORKER_S = 30.0
-
-
-def _user_error(e: LfrError) -> AirflowException:
-    """A cancelled deployment ends the run cleanly (the rest is skipped); planner-fixable errors fail the task
-    at once: retrying cannot fix a bad window or manifest."""
-    if isinstance(e, orchestration.DeploymentCancelled):
-        return AirflowSkipException(str(e))
-    return AirflowFailException(f"{type(e).__name__}: {e}")
-
-
-def _domain(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return fn(*args, **kwargs)
-    except LfrError as e:
-        raise _user_error(e) from e
 
 
 class WaitForWindowEdge(BaseOperator):
@@ -320,7 +305,7 @@ def lfr_deployment():
     @task(outlets=[REPORT])
     def publish_report(created: dict[str, Any]) -> dict[str, Any]:
         # Once: if the reconciling sweep published it first, it is read back, not published again.
-        published = orchestration.publish_report(get_settings(), created["deployment_id"], once=True)
+        published = _domain(orchestration.publish_report, get_settings(), created["deployment_id"], once=True)
         log.info("transparency report (%s):\n%s", published["markdown_uri"], published["markdown"])
         get_current_context()["outlet_events"][REPORT].extra = published["event"]
         return published["summary"]

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import dag, task
+from lfr_task_errors import domain  # airflow_plugins/ (the plugins folder is on sys.path)
 
 from lfr_core.config import get_settings
 from lfr_core.workflow import tasks as orchestration
@@ -43,7 +44,7 @@ EVERY = timedelta(minutes=1)
 def lfr_deployment_reconcile():
     @task
     def reconcile() -> dict[str, Any]:
-        return orchestration.reconcile_deployments(get_settings())
+        return domain(orchestration.reconcile_deployments, get_settings())
 
     reconcile()
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
+from lfr_task_errors import domain  # airflow_plugins/ (the plugins folder is on sys.path)
 
 from lfr_core.config import get_settings
 from lfr_core.workflow import tasks as orchestration
@@ -38,7 +39,7 @@ def lfr_deployment_report():
     @task(outlets=[REPORT])
     def publish_report() -> dict[str, Any]:
         deployment_id = get_current_context()["params"]["deployment_id"]
-        published = orchestration.publish_report(get_settings(), deployment_id)
+        published = domain(orchestration.publish_report, get_settings(), deployment_id)
         log.info("transparency report (%s):\n%s", published["markdown_uri"], published["markdown"])
         get_current_context()["outlet_events"][REPORT].extra = published["event"]
         return published["summary"]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import dag, task
+from lfr_task_errors import domain  # airflow_plugins/ (the plugins folder is on sys.path)
 
 from lfr_core.config import get_settings
 from lfr_core.workflow import tasks as orchestration
@@ -35,7 +36,7 @@ from lfr_core.workflow import tasks as orchestration
 def lfr_watchlist_expiry():
     @task
     def sweep() -> dict[str, Any]:
-        return orchestration.sweep_watchlists(get_settings())
+        return domain(orchestration.sweep_watchlists, get_settings())
 
     sweep()
 

@@ -24,6 +24,8 @@ import cv2
 import httpx
 import numpy as np
 
+from lfr_core.errors import InvalidInput, LfrError, NotFound, Refused, Service, Unavailable
+
 ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/routing.py
 STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/frames.py)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
@@ -33,12 +35,17 @@ BACKPRESSURE = "backpressure"  # the ingress's mark on a 503 that only drops a f
 UNAVAILABLE = 503
 
 
-class FeedError(RuntimeError):
-    """The feed cannot go on (a source that does not open, a key or deployment the server refuses)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
+def feed_error(message: str, status: int | None = None) -> LfrError:
+    """Why the feed cannot go on, as the kind of error it is: a source that does not open or a bad option (no
+    status), or what the live API answered: a key it refuses is bad input, a deployment it does not know is
+    not found, a refusal by the deployment's rules is refused, and anything else means it is unavailable."""
+    if status is None or status in (401, 403):
+        return InvalidInput(message)
+    if status == 404:
+        return NotFound(message)
+    if status == 409:
+        return Refused(message)
+    return Unavailable(message, service=Service.LIVE_API)
 
 
 @dataclass
@@ -73,7 +80,7 @@ def is_stream(source: str) -> bool:
 def _folder_frames(folder: Path, loop: bool) -> Iterator[np.ndarray]:
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise FeedError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
+        raise feed_error(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
     while True:
         for path in files:
             frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -93,7 +100,7 @@ def _video_frames(source: str, fps: float, loop: bool, retries: int, backoff_s: 
         if not cap.isOpened():
             cap.release()
             if not stream or attempt >= retries:
-                raise FeedError(f"cannot open {source}" + (f" after {attempt} retries" if stream else ""))
+                raise feed_error(f"cannot open {source}" + (f" after {attempt} retries" if stream else ""))
             attempt += 1
             stats.reconnects += 1
             time.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
@@ -112,7 +119,7 @@ def _video_frames(source: str, fps: float, loop: bool, retries: int, backoff_s: 
         cap.release()
         if stream:
             if attempt >= retries:
-                raise FeedError(f"stream {source} dropped and did not come back after {retries} retries")
+                raise feed_error(f"stream {source} dropped and did not come back after {retries} retries")
             attempt += 1
             stats.reconnects += 1
             time.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
@@ -127,7 +134,7 @@ def frames(source: str, fps: float, *, loop: bool = False, retries: int = 5, bac
     if not is_stream(source) and path.is_dir():
         return _folder_frames(path, loop)
     if not is_stream(source) and not path.is_file():
-        raise FeedError(f"{source} is neither a file, a folder of images nor a stream URL")
+        raise feed_error(f"{source} is neither a file, a folder of images nor a stream URL")
     return _video_frames(source, fps, loop, retries, backoff_s, stats)
 
 
@@ -155,9 +162,9 @@ class Feed:
                  max_inflight: int = 2, jpeg_quality: int = 85, timeout_s: float = 10.0,
                  transport: str = "stream") -> None:
         if fps <= 0:
-            raise FeedError("--fps must be above 0")
+            raise feed_error("--fps must be above 0")
         if transport not in ("stream", "http"):
-            raise FeedError(f"unknown transport {transport!r}; choose stream or http")
+            raise feed_error(f"unknown transport {transport!r}; choose stream or http")
         base = self.base = url.rstrip("/")
         self.endpoint = f"{base}/v1/deployments/{deployment_id}/frames"
         self.stream_url = (base.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
@@ -171,7 +178,7 @@ class Feed:
         self.stats = FeedStats()
         self._lock = threading.Lock()
         self._inflight = 0
-        self._fatal: FeedError | None = None
+        self._fatal: LfrError | None = None
         self._ws = None
         self._sent_at: deque[float] = deque()
 
@@ -189,7 +196,7 @@ class Feed:
                 if not body.get(BACKPRESSURE):
                     self.stats.unavailable[str(body.get("detail") or f"the live API at {self.base} answered 503")] += 1
             elif status in FATAL:
-                self._fatal = FeedError(f"{FATAL[status]} (HTTP {status}): {body.get('detail', '')}", status)
+                self._fatal = feed_error(f"{FATAL[status]} (HTTP {status}): {body.get('detail', '')}", status)
             else:
                 self.stats.failed += 1
 
@@ -223,16 +230,16 @@ class Feed:
         except InvalidStatus as e:  # refused before the upgrade: by a proxy or gateway, or the service itself
             status = e.response.status_code
             if status in FATAL:
-                raise FeedError(f"{FATAL[status]} (HTTP {status})", status) from e
+                raise feed_error(f"{FATAL[status]} (HTTP {status})", status) from e
             if status >= 500:
-                raise FeedError(f"the live API at {self.base} is unavailable: the frame stream was refused with "
+                raise feed_error(f"the live API at {self.base} is unavailable: the frame stream was refused with "
                                 f"HTTP {status}", UNAVAILABLE) from e
-            raise FeedError(f"could not open the frame stream at {self.stream_url} (HTTP {status})", status) from e
+            raise feed_error(f"could not open the frame stream at {self.stream_url} (HTTP {status})", status) from e
         except (OSError, TimeoutError) as e:  # nothing listening, or no answer in time
-            raise FeedError(f"the live API at {self.base} is unavailable: could not open the frame stream "
+            raise feed_error(f"the live API at {self.base} is unavailable: could not open the frame stream "
                             f"({type(e).__name__}: {e})", UNAVAILABLE) from e
         except InvalidHandshake as e:
-            raise FeedError(f"could not open the frame stream at {self.stream_url} ({e})") from e
+            raise feed_error(f"could not open the frame stream at {self.stream_url} ({e})") from e
         threading.Thread(target=self._receive, daemon=True).start()
 
     def _receive(self) -> None:
@@ -250,11 +257,11 @@ class Feed:
             code = e.rcvd.code if e.rcvd else None
             if code and 4000 <= code < 5000 and code - 4000 in FATAL:
                 with self._lock:
-                    self._fatal = FeedError(f"{FATAL[code - 4000]} (HTTP {code - 4000}): {e.rcvd.reason}", code - 4000)
+                    self._fatal = feed_error(f"{FATAL[code - 4000]} (HTTP {code - 4000}): {e.rcvd.reason}", code - 4000)
             elif code == 4000 + UNAVAILABLE:
                 with self._lock:
                     reason = (e.rcvd.reason if e.rcvd else "") or "a service behind it is unavailable"
-                    self._fatal = FeedError(f"the live API at {self.base} closed the frame stream: {reason}",
+                    self._fatal = feed_error(f"the live API at {self.base} closed the frame stream: {reason}",
                                             UNAVAILABLE)
 
     def _stream(self, jpeg: bytes) -> None:

@@ -22,11 +22,13 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from lfr_core.config import Settings
 from lfr_core.deployments import camera_keys as apikeys
+from lfr_core.errors import NotSignedIn
 from lfr_core.identity import people, sessions, tokens
 from lfr_core.identity.model import Actor
 
 Db = Callable[..., Awaitable[Any]]  # runs fn(conn, *args) on the service's connection, in a thread
 CACHE_ENTRIES = 4096
+WRONG_PASSWORD = "wrong name or password, or the person is disabled"  # one answer, whichever it was
 
 
 class _Expiring(OrderedDict):
@@ -74,10 +76,7 @@ class Access:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(401, "sign in first: send Authorization: Bearer <token> (POST /v1/auth/token)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        try:
-            return tokens.verify(self.settings, credentials.credentials)
-        except tokens.InvalidToken as e:
-            raise HTTPException(401, str(e), headers={"WWW-Authenticate": "Bearer"}) from e
+        return tokens.verify(self.settings, credentials.credentials)  # InvalidToken: 401 (ray_apps/http_errors.py)
 
     async def _signed_out(self, token: tokens.Verified) -> bool:
         if token.token_id is None:
@@ -120,13 +119,12 @@ class Access:
         administrator, a service's) answers as a wrong password does, so this route tests no one else's."""
         if self.settings.identity.jwks_url:
             raise HTTPException(404, "sign in through the force's identity provider")
-        refused = HTTPException(401, "wrong name or password, or the person is disabled")
         if not await self.db(people.may_sign_in, username):
-            raise refused
+            raise NotSignedIn(WRONG_PASSWORD)
         try:
             conn = await asyncio.to_thread(sessions.connect_as, self.settings, username, password)
-        except sessions.NotSignedIn as e:
-            raise refused from e
+        except NotSignedIn as e:
+            raise NotSignedIn(WRONG_PASSWORD) from e  # the database's reason would tell which one it was
         conn.close()
         if not await self.db(people.signed_in_roles, username):
             raise HTTPException(403, f"{username} holds no role on this platform")

@@ -1,17 +1,14 @@
 """The FastAPI application that the ingress serves. Its routes are methods of the ingress and of the
 route groups it inherits (ray_apps/officer_routes.py, ray_apps/public_routes.py): Serve binds every route
-whose method is in the ingress class's hierarchy."""
+whose method is in the ingress class's hierarchy. Errors answer in one shape, domain errors from one table
+(ray_apps/http_errors.py)."""
 
 from __future__ import annotations
 
-import psycopg
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.errors import InvalidInput, Refused
-from lfr_core.storage.objectstore import ObjectStoreUnavailable
-from ray_apps.http_contract import answer_unavailable, refuse_invalid, use_one_error_shape
+from ray_apps.http_contract import use_one_error_shape
+from ray_apps.http_errors import use_error_table
 from ray_apps.offline_docs import add_offline_docs
 
 app = FastAPI(
@@ -26,13 +23,4 @@ app = FastAPI(
 )
 add_offline_docs(app)
 use_one_error_shape(app)
-refuse_invalid(app, InvalidInput)
-answer_unavailable(app, {psycopg.OperationalError: "PostgreSQL", DatabaseUnavailable: "PostgreSQL",
-                         ObjectStoreUnavailable: "the object store"})
-
-
-@app.exception_handler(Refused)
-async def _refused(_: Request, exc: Refused) -> JSONResponse:
-    """What the database refused a person (acting() could not take on their role, a trigger said no) and no
-    route answered itself: their rights do not allow it, never a server error."""
-    return JSONResponse({"detail": str(exc)}, status_code=403)
+use_error_table(app)

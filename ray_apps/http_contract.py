@@ -75,25 +75,6 @@ def use_one_error_shape(app: FastAPI) -> None:
         return JSONResponse({"detail": "; ".join(reasons) or "invalid request"}, status_code=422)
 
 
-def refuse_invalid(app: FastAPI, *exc_types: type[Exception]) -> None:
-    """The domain's own input errors (a reason too short once trimmed, say) answer 422 with their message."""
-    for exc_type in exc_types:
-        async def _invalid(_: Request, exc: Exception) -> JSONResponse:
-            return JSONResponse({"detail": str(exc)}, status_code=422)
-
-        app.add_exception_handler(exc_type, _invalid)
-
-
-def answer_unavailable(app: FastAPI, services: dict[type[Exception], str]) -> None:
-    """An outage of a service behind the ingress answers 503 with Retry-After and one line naming it."""
-    for exc_type, name in services.items():
-        async def _unavailable(_: Request, exc: Exception, name: str = name) -> JSONResponse:
-            return JSONResponse({"detail": f"{name} is unavailable; retry shortly"}, status_code=503,
-                                headers={"Retry-After": "5"})
-
-        app.add_exception_handler(exc_type, _unavailable)
-
-
 class AlertOut(BaseModel):
     id: str
     subject_ref: str

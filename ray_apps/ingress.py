@@ -32,8 +32,6 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from lfr_core.alerts import service as alerts_lib
-from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.errors import NotFound
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert
@@ -41,7 +39,7 @@ from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused,
 from lfr_core.live.records import DetectedFrame, Embedded, RefusedFrame
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.tracker import TrackParams
-from ray_apps import frames
+from ray_apps import frames, http_errors
 from ray_apps.access import Access
 from ray_apps.counters import Counters
 from ray_apps.http_app import app
@@ -207,11 +205,8 @@ class Ingress(OfficerRoutes, PublicRoutes):
             live = self._live.get(dep_id)
             if live is None or live.stale(time.monotonic(), self.options.version_check_s):
                 sha = await self._embedder_identity()
-                try:
-                    live = await self._db(LiveDeployment.load, dep_id, sha, self.params, now=time.monotonic(),
-                                          current=live)
-                except NotFound as e:
-                    raise HTTPException(404, str(e)) from e
+                live = await self._db(LiveDeployment.load, dep_id, sha, self.params, now=time.monotonic(),
+                                      current=live)
                 self._live[dep_id] = live
         return live
 
@@ -293,16 +288,15 @@ class Ingress(OfficerRoutes, PublicRoutes):
         """One long-lived connection per camera (`lfr feed` uses it): each binary message is a frame, its
         capture time (8 bytes, big-endian float64 epoch seconds; 0 for now) then the JPEG or PNG bytes; each
         text message back is that frame's result, or `{"status": <HTTP status>, "detail": ...}`, in order.
-        A refused connection closes with code 4000 + the HTTP status it would have had."""
+        A refused connection closes with code 4000 + the HTTP status it would have had. Both answer from the
+        app's one error table (ray_apps/http_errors.py), which a WebSocket route does not pass through."""
         try:
             dep_id = self._uuid(deployment_id, "deployment")
-            try:
-                await self.access.camera(websocket.headers.get("x-api-key"), dep_id)
-            except (psycopg.OperationalError, DatabaseUnavailable) as e:
-                raise HTTPException(503, "PostgreSQL is unavailable; retry shortly") from e
-        except HTTPException as e:  # accepted first, so that the camera reads the code and the reason
+            await self.access.camera(websocket.headers.get("x-api-key"), dep_id)
+        except http_errors.ANSWERED as e:  # accepted first, so that the camera reads the code and the reason
+            refused = http_errors.answer(e)
             await websocket.accept()
-            await websocket.close(code=4000 + e.status_code, reason=str(e.detail)[:120])
+            await websocket.close(code=4000 + refused.status, reason=refused.detail[:120])
             return
         await websocket.accept()
         while True:
@@ -320,12 +314,11 @@ class Ingress(OfficerRoutes, PublicRoutes):
                 async with self._camera_slot(dep_id, camera):
                     result = await self._frame(live, dep_id, camera, ctype, when, body, started)
                 answer = {"status": 200, **result.model_dump(mode="json")}
-            except HTTPException as e:
-                answer = {"status": e.status_code, "detail": str(e.detail)}
-                if e.headers and BACKPRESSURE_HEADER in e.headers:  # only dropped: no service is down
+            except http_errors.ANSWERED as e:
+                refused = http_errors.answer(e)
+                answer = {"status": refused.status, "detail": refused.detail}
+                if BACKPRESSURE_HEADER in refused.headers:  # only dropped: no service is down
                     answer["backpressure"] = True
-            except (psycopg.OperationalError, DatabaseUnavailable):
-                answer = {"status": 503, "detail": "PostgreSQL is unavailable; retry shortly"}
             try:
                 await websocket.send_json(answer)
             except (WebSocketDisconnect, RuntimeError):
@@ -373,19 +366,20 @@ class Ingress(OfficerRoutes, PublicRoutes):
         except HTTPException as e:
             self._refused(e)
             raise
+        # Counted here, answered from the error table (ray_apps/http_errors.py): 400/413, 503, 503.
         try:
             outcome = await self.pipeline.run(live, camera_id, when, body)
-        except FrameRefused as e:
+        except FrameRefused:
             self.metrics.refused.labels("bad_image").inc()
-            raise HTTPException(413 if e.reason in ("too_large", "too_many_pixels") else 400, str(e)) from e
+            raise
         except ModelUnavailable as e:
             self._dropped(dep_id, camera_id)
             log.warning("%s", e)
-            raise HTTPException(503, str(e), headers={"Retry-After": "1"}) from e
+            raise
         except AlertsNotRaised as e:  # PostgreSQL down: the decisions are taken back, to be made again
             self._account(dep_id, camera_id, e.outcome, started)
             log.warning("deployment %s camera %s: %s", dep_id, camera_id, e)
-            raise HTTPException(503, str(e), headers={"Retry-After": "5"}) from e
+            raise
         self._account(dep_id, camera_id, outcome, started)
         if outcome.alerts:
             log.info("deployment %s camera %s: %d alert(s) raised", dep_id, camera_id, len(outcome.alerts))

@@ -22,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from lfr_core.alerts import service as alerts_lib
 from lfr_core.deployments import service as deployments
-from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.errors import NotFound
 from lfr_core.identity import consultations, people
 from lfr_core.identity.model import Actor
 from lfr_core.live.pipeline import face_crop_jpeg
@@ -44,6 +44,7 @@ from ray_apps.http_contract import (
     errors,
     person_token,
 )
+from ray_apps.http_errors import ANSWERED, answer
 
 OFFICERS = ("operator", "admin", "auditor")  # who may look; operators only at their own deployments
 STREAM_POLL_S = 1.0
@@ -85,19 +86,14 @@ class OfficerRoutes:
         actor = await self.access.person(auth, *roles)
         try:
             return actor, await self._db(self._as, actor, alerts_lib.get_alert, alert_id)
-        except NotFound as e:
-            raise HTTPException(404, f"no alert {alert_id[:64]!r} among {actor.name}'s deployments") from e
+        except NotFound as e:  # said as the person sees it: another deployment's alert is missing to them
+            raise NotFound(f"no alert {alert_id[:64]!r} among {actor.name}'s deployments") from e
 
     async def _change(self, alert_id: str, auth: HTTPAuthorizationCredentials | None, apply) -> AlertView:
         """A decision, an undo or an outcome: `apply(conn, actor)` as the person; the database has the last
         word on each. Answers with the alert as it now stands."""
         actor, _ = await self._alert_for(alert_id, auth, "operator", "admin")
-        try:
-            await self._db(apply, actor)
-        except InvalidInput as e:
-            raise HTTPException(422, str(e)) from e
-        except Refused as e:
-            raise HTTPException(409, str(e)) from e
+        await self._db(apply, actor)
         row = await self._db(self._as, actor, alerts_lib.get_alert_view, alert_id)
         return self._alert_out(row, await self._undo_window())
 
@@ -146,8 +142,8 @@ class OfficerRoutes:
                 # Checked again each round: a disabled person or an expired token ends the stream.
                 try:
                     await self.access.person(auth, *OFFICERS)
-                except HTTPException as e:
-                    yield f"event: end\ndata: {json.dumps({'detail': str(e.detail)})}\n\n"
+                except ANSWERED as e:  # the stream has answered 200 already: the reason goes in its last event
+                    yield f"event: end\ndata: {json.dumps({'detail': answer(e).detail})}\n\n"
                     return
                 rows = await self._db(self._as, actor, alerts_lib.list_alerts, dep_id, limit=limit)
                 snapshot = [self._alert_out(r, undo).model_dump(mode="json") for r in rows]
@@ -191,12 +187,7 @@ class OfficerRoutes:
         # there (lfr_core/alerts/service.py); it is read with the service's rights, the person having been shown the
         # alert, and its consultation is logged below as for any other.
         held = await self._db(alerts_lib.held_crop, row["id"]) if what == "probe_crop" else None
-        try:
-            data = held if held is not None else await asyncio.to_thread(self.store.get_uri, uri)
-        except ObjectStoreUnavailable as e:
-            raise HTTPException(503, "the object store is unavailable; retry shortly", headers={"Retry-After": "5"}) from e
-        except ObjectStoreError as e:
-            raise HTTPException(404, "this image is no longer stored") from e
+        data = held if held is not None else await asyncio.to_thread(self._stored_image, uri)
         if what == "watchlist_image":  # the face, framed as the probe crop is, not the whole custody photograph
             box = await self._db(self._as, actor, officer_view.watchlist_face_box, row)
             data = await asyncio.to_thread(face_crop_jpeg, data, box)
@@ -205,6 +196,16 @@ class OfficerRoutes:
                        deployment_id=str(row["deployment_id"]))
         media = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
         return Response(data, media_type=media, headers={"Cache-Control": "no-store"})
+
+    def _stored_image(self, uri: str) -> bytes:
+        """The image's bytes; an object the store answers for but no longer holds is missing (404), while a
+        store that does not answer stays an outage (503)."""
+        try:
+            return self.store.get_uri(uri)
+        except ObjectStoreUnavailable:
+            raise
+        except ObjectStoreError as e:
+            raise NotFound("this image is no longer stored") from e
 
     _IMAGE_RESPONSES: ClassVar[dict[int | str, dict[str, Any]]] = {
         200: {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}},

@@ -24,13 +24,15 @@ class PublicRoutes:
     """Route methods bound by Serve through the ingress class (see ray_apps/http_app.py)."""
 
     async def _public_notice(self, deployment_id: str) -> dict[str, Any]:
+        """The notice of a deployment the public may see; any other answers as a missing one, word for word."""
+        missing = NotFound(f"no deployment {deployment_id!r}")
         dep_id = self._uuid(deployment_id, "deployment")
         try:
             note = await self._db(public_record.notice, self.settings, dep_id)
         except NotFound as e:
-            raise HTTPException(404, f"no deployment {deployment_id!r}") from e
+            raise missing from e
         if note["status"] not in public_record.PUBLIC_STATUSES:
-            raise HTTPException(404, f"no deployment {deployment_id!r}")
+            raise missing
         return note
 
     @app.get("/public/deployments", response_class=HTMLResponse, summary="Public: every deployment, newest first",

@@ -10,10 +10,13 @@ from psycopg.rows import dict_row
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.db.embedded import EmbeddedServer
+from lfr_core.errors import Service, Unavailable
 
 
-class DatabaseUnavailable(RuntimeError):
+class DatabaseUnavailable(Unavailable):
     """PostgreSQL could not be reached; the message says how to start it."""
+
+    service = Service.POSTGRESQL
 
 
 def database_dsn(settings: Settings) -> str:

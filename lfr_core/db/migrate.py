@@ -10,13 +10,15 @@ from importlib import resources
 import psycopg
 from psycopg.rows import tuple_row
 
+from lfr_core.errors import Misconfigured
+
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # Serialises concurrent `lfr db migrate` runs (Airflow workers, Ray replicas, tests).
 ADVISORY_LOCK_KEY = 0x1F4_1F4
 
 
-class MigrationError(RuntimeError):
-    pass
+class MigrationError(Misconfigured):
+    """The migrations do not fit the database: duplicate numbers, or an applied one whose file has changed."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 import psycopg
 
 from lfr_core.audit import log as audit
+from lfr_core.errors import InvalidInput
 from lfr_core.evaluation import queries
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.metrics import threshold_at_fpir
@@ -37,7 +38,7 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
     scores = np.asarray(nonmated_top, dtype=np.float64)
     scores = scores[np.isfinite(scores)]
     if scores.size == 0 or not result["protocol"]["enrolled"]:
-        raise ValueError("an evaluation without non-mated searches or enrolled identities cannot calibrate")
+        raise InvalidInput("an evaluation without non-mated searches or enrolled identities cannot calibrate")
     summary: dict[str, Any] = {k: result[k] for k in ("rank1", "fnir_at_fpir", "threshold_at_fpir", "calibrated")
                                if k in result}
     if result.get("per_group"):

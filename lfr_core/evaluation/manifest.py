@@ -10,10 +10,12 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lfr_core.errors import InvalidInput
+
 REQUIRED_COLUMNS = ("path", "identity", "dataset")
 
 
-class ManifestError(ValueError):
+class ManifestError(InvalidInput):
     """A manifest that is missing or malformed; the message says what to fix."""
 
 

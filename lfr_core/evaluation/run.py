@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from lfr_core.config import Settings, get_settings
+from lfr_core.errors import InvalidInput
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.manifest import ManifestError, ManifestRow, load_manifest
 from lfr_core.evaluation.metrics import det_curve, fnir, fpir, project_false_alerts, summarise
@@ -119,11 +120,11 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     its best template (`fusion="best"`). `track_length` images of one identity form one probe sequence for
     `track_fusion`."""
     if not 0.0 <= holdout_share < 1.0:
-        raise ValueError("holdout_share must be in [0, 1)")
+        raise InvalidInput("holdout_share must be in [0, 1)")
     if enrol_images < 1:
-        raise ValueError("enrol_images must be at least 1")
+        raise InvalidInput("enrol_images must be at least 1")
     if fusion not in ("centroid", "best"):
-        raise ValueError(f"fusion must be 'centroid' or 'best', not {fusion!r}")
+        raise InvalidInput(f"fusion must be 'centroid' or 'best', not {fusion!r}")
     s = settings or get_settings()
     eng = engine or build_engine(s)
     rows = load_manifest(manifest)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from lfr_core.errors import InvalidInput, Refused
+from lfr_core.errors import Forbidden, InvalidInput
 
 
 class Role(StrEnum):
@@ -37,7 +37,7 @@ class Actor:
 
     def require(self, *roles: str, to: str) -> None:
         if self.role not in roles:
-            raise Refused(f"{self.name} ({self.role}) may not {to}; that needs the role {' or '.join(roles)}")
+            raise Forbidden(f"{self.name} ({self.role}) may not {to}; that needs the role {' or '.join(roles)}")
 
 
 SYSTEM = Actor("lfr-system", Role.SYSTEM)

@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 
 from lfr_core.db.harden import PEOPLE_ROLES
-from lfr_core.errors import InvalidInput, NotFound, Refused
+from lfr_core.errors import Forbidden, InvalidInput, NotFound, Refused
 from lfr_core.identity import queries
 from lfr_core.identity.model import Actor
 
@@ -106,5 +106,5 @@ def person(conn: psycopg.Connection, name: str, *preferred: str) -> Actor:
     """An authenticated person (a login, a token's subject) as an Actor with their roles from the database."""
     held = signed_in_roles(conn, name)
     if not held:
-        raise Refused(f"{name} is not a person of this platform (no role, or disabled); ask an admin")
+        raise Forbidden(f"{name} is not a person of this platform (no role, or disabled); ask an admin")
     return Actor(name, next((r for r in preferred if r in held), held[0]))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import psycopg
 
-from lfr_core.errors import Refused
+from lfr_core.errors import Forbidden, Refused
 from lfr_core.identity import queries
 from lfr_core.identity.model import Actor, Role
 
@@ -25,7 +25,7 @@ def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
                 with conn.transaction():
                     queries.set_local_role(conn, actor.name)
             except (psycopg.errors.InsufficientPrivilege, psycopg.errors.InvalidParameterValue) as e:
-                raise Refused(f"{actor.name} cannot act on this connection: not a person of this platform, or "
+                raise Forbidden(f"{actor.name} cannot act on this connection: not a person of this platform, or "
                               f"not the one signed in") from e
         try:
             yield

@@ -24,18 +24,16 @@ from psycopg.rows import dict_row
 
 from lfr_core.config import Settings
 from lfr_core.db.connection import DatabaseUnavailable, database_dsn
-from lfr_core.errors import LfrError, Refused
+from lfr_core.errors import NotSignedIn, Service, Unavailable
 from lfr_core.identity import people
 
 API_TIMEOUT_S = 10.0
 
 
-class NotSignedIn(Refused):
-    """No valid sign-in: the message says how to sign in."""
+class ApiUnavailable(Unavailable):
+    """The live API did not answer."""
 
-
-class ApiUnavailable(LfrError):
-    """The live API did not answer (CLI exit 4)."""
+    service = Service.LIVE_API
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from lfr_core.config import Settings
-from lfr_core.errors import InvalidInput
+from lfr_core.errors import InvalidInput, NotSignedIn
 from lfr_core.identity import queries
 from lfr_core.storage.keyfiles import ed25519_private_key
 
@@ -34,7 +34,7 @@ MAX_NAME = 63  # PostgreSQL's identifier length: a person is a login role of tha
 MAX_TOKEN_ID = 255  # revoked_tokens.jti's bound
 
 
-class InvalidToken(ValueError):
+class InvalidToken(NotSignedIn):
     """Not a token this platform accepts (bad signature, expired, wrong issuer or audience)."""
 
 

@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from lfr_core.alerts.service import NewAlert
+from lfr_core.errors import InvalidInput, Service, Unavailable
 from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert, StoreAlert
 from lfr_core.live.records import (
     DetectedFace,
@@ -59,27 +60,48 @@ async def no_alerts_yet(deployment_id: object, camera_id: str, since: datetime) 
 CROP_MARGIN = 0.25  # probe crop: the face box plus a quarter on each side, so the officer sees the head
 
 
-class FrameRefused(Exception):
-    """The bytes are not a usable image (400/413)."""
+class FrameRefused(InvalidInput):
+    """The bytes are not a usable image (HTTP 400; FrameTooLarge, 413)."""
 
     def __init__(self, refused: RefusedFrame) -> None:
         super().__init__(f"frame refused ({refused.reason}): {refused.message}")
         self.reason = refused.reason
 
+    @classmethod
+    def of(cls, refused: RefusedFrame) -> FrameRefused:
+        """The refusal the detector's reason calls for: too many bytes or pixels is FrameTooLarge."""
+        return (FrameTooLarge if refused.reason in ("too_large", "too_many_pixels") else FrameRefused)(refused)
 
-class ModelUnavailable(Exception):
-    """A model replica failed or did not answer in time: the frame is dropped, the feed goes on (503)."""
+
+class FrameTooLarge(FrameRefused):
+    """The image has more bytes or pixels than the live path takes (HTTP 413)."""
 
 
-class AlertsNotRaised(Exception):
+class ModelUnavailable(Unavailable):
+    """A model replica failed or did not answer in time: the frame is dropped, the feed goes on (503). The
+    message is the caller's line: it names the model and says the frame was dropped."""
+
+    retry_after_s = 1  # another replica, or the same one a moment later, takes the next frame
+
+    def brief(self) -> str:
+        return str(self)
+
+
+class AlertsNotRaised(Unavailable):
     """Storage is down (PostgreSQL): alerts the frame decided could not be stored, and their decisions are
     taken back, to be made again on a later frame; nothing of them is kept anywhere (503). `outcome.alerts`
-    lists those of the frame that were stored before it failed."""
+    lists those of the frame that were stored before it failed. The message is the camera's line: it says
+    the alerts were not raised."""
 
     def __init__(self, outcome: FrameOutcome, not_raised: int, cause: BaseException) -> None:
+        service = cause.service if isinstance(cause, Unavailable) else Service.POSTGRESQL
         super().__init__(f"storage unavailable ({type(cause).__name__}); {not_raised} alert(s) not raised, decided "
-                         f"again on a later frame" + (f"; {len(outcome.alerts)} raised" if outcome.alerts else ""))
+                         f"again on a later frame" + (f"; {len(outcome.alerts)} raised" if outcome.alerts else ""),
+                         service=service)
         self.outcome, self.not_raised = outcome, not_raised
+
+    def brief(self) -> str:
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -164,9 +186,10 @@ class FramePipeline:
         try:
             detected = await asyncio.wait_for(self.detect(body), self.timeouts.detect_s)
         except Exception as e:  # noqa: BLE001 - a replica lost or slow: this frame is dropped, not the feed
-            raise ModelUnavailable(f"detector unavailable ({type(e).__name__}); frame dropped, retry shortly") from e
+            raise ModelUnavailable(f"detector unavailable ({type(e).__name__}); frame dropped, retry shortly",
+                                   service=Service.DETECTOR) from e
         if isinstance(detected, RefusedFrame):
-            raise FrameRefused(detected)
+            raise FrameRefused.of(detected)
         outcome.detect_s, outcome.detect_batch = time.perf_counter() - started, detected.batch_size
         return detected
 
@@ -186,7 +209,8 @@ class FramePipeline:
         try:
             chunks = await asyncio.wait_for(self.embed(np.stack([f.crop for f in fresh])), self.timeouts.embed_s)
         except Exception as e:  # noqa: BLE001 - as for the detector
-            raise ModelUnavailable(f"embedder unavailable ({type(e).__name__}); frame dropped, retry shortly") from e
+            raise ModelUnavailable(f"embedder unavailable ({type(e).__name__}); frame dropped, retry shortly",
+                                   service=Service.EMBEDDER) from e
         outcome.embed_s = time.perf_counter() - started
         outcome.embed_batches = [c.batch_size for c in chunks]
         embeddings = np.concatenate([c.embeddings for c in chunks])

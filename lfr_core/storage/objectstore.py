@@ -27,14 +27,18 @@ from minio.retention import Retention
 from minio.versioningconfig import ENABLED, VersioningConfig
 
 from lfr_core.config import Settings
+from lfr_core.errors import Service, Unavailable
 
 
-class ObjectStoreError(RuntimeError):
-    """An object could not be stored or read; the message names the bucket and key."""
+class ObjectStoreError(Unavailable):
+    """The object store failed a request: an object could not be stored or read; the message names the bucket
+    and key."""
+
+    service = Service.OBJECT_STORE
 
 
 class ObjectStoreUnavailable(ObjectStoreError):
-    """The S3 server did not answer (CLI exit 4, HTTP 503): one line naming it, never a urllib3 traceback."""
+    """The S3 server did not answer: one line naming it, never a urllib3 traceback."""
 
 
 def _http_client(secure: bool, ca_file: Path | None = None) -> urllib3.PoolManager:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from lfr_core.errors import InvalidInput, Misconfigured
 
-class ImageError(ValueError):
+
+class ImageError(InvalidInput):
     """An image that cannot or must not be decoded.
 
     `reason` is a short stable code (empty, not_an_image, too_many_pixels, too_large, truncated, too_small)
@@ -16,5 +18,5 @@ class ImageError(ValueError):
         self.message = message
 
 
-class ModelError(RuntimeError):
+class ModelError(Misconfigured):
     """Unknown backend name, missing or unreadable weights file, or a model that does not fit its contract."""

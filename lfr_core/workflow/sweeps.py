@@ -29,19 +29,19 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import queries as audit_queries
 from lfr_core.config import Settings
 from lfr_core.deployments import service as deployments
-from lfr_core.errors import LfrError
+from lfr_core.errors import Incomplete, LfrError
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.reporting import reports
-from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
+from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
-from lfr_core.watchlist.purge import PurgeVerificationFailed, purge
+from lfr_core.watchlist.purge import purge
 
 OUTSIDE_WINDOW = "found active outside its window"
 
 
-class SweepIncomplete(RuntimeError):
+class SweepIncomplete(Incomplete):
     """Some deployments could not be finished; the others were, and the next sweep retries these."""
 
 
@@ -146,14 +146,14 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     for deployment_id in due:
         try:
             done = finish_deployment(conn, store, settings, deployment_id, now=now, actor=actor)
-        except (LfrError, PurgeVerificationFailed, ObjectStoreError, psycopg.Error) as e:
+        except (LfrError, psycopg.Error) as e:  # an outage, a refusal or a purge left unverified
             failures.append(f"deployment {deployment_id}: {e}")
             continue
         for key, items in done.items():
             result[key] += items
     try:
         republished = reports.republish_settled_reports(conn, store, settings, actor)
-    except (LfrError, ObjectStoreError, psycopg.Error) as e:
+    except (LfrError, psycopg.Error) as e:
         republished = []
         failures.append(f"republishing settled reports: {e}")
     result.update(checked=len(due), reports_republished=republished, failures=failures)

@@ -20,7 +20,7 @@ from lfr_core.config import Settings
 from lfr_core.db.connection import connect
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
-from lfr_core.errors import InvalidInput, LfrError, Refused
+from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.reporting import reports
@@ -41,7 +41,7 @@ class ApprovalTimedOut(Refused):
     """No authoriser approved the draft in time; the draft was purged and the deployment cancelled."""
 
 
-class DeploymentCancelled(LfrError):
+class DeploymentCancelled(Refused):
     """The deployment was cancelled (`lfr deployment cancel`): its DAG run ends, skipping what is left."""
 
 
@@ -231,7 +231,7 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
 def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now: datetime | None = None) -> float:
     """Seconds until the deployment's window starts (edge='start') or ends (edge='end'); <= 0 once it has."""
     if edge not in ("start", "end"):
-        raise ValueError(f"edge must be 'start' or 'end', not {edge!r}")
+        raise InvalidInput(f"edge must be 'start' or 'end', not {edge!r}")
     with connect(settings) as conn:
         deployment = deployments.get(conn, deployment_id)
     _require_not_cancelled(deployment)
@@ -241,7 +241,7 @@ def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now:
 def window_edge(settings: Settings, deployment_id: str, edge: str) -> datetime:
     """When the deployment's window starts (edge='start') or ends (edge='end')."""
     if edge not in ("start", "end"):
-        raise ValueError(f"edge must be 'start' or 'end', not {edge!r}")
+        raise InvalidInput(f"edge must be 'start' or 'end', not {edge!r}")
     with connect(settings) as conn:
         deployment = deployments.get(conn, deployment_id)
     _require_not_cancelled(deployment)

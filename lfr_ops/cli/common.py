@@ -1,4 +1,5 @@
-"""Shared CLI plumbing: loading settings with readable errors, JSON-or-table output, exit codes."""
+"""Shared CLI plumbing: loading settings with readable errors, JSON-or-table output, and the one table of exit
+codes for the domain's errors."""
 
 from __future__ import annotations
 
@@ -14,15 +15,28 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from lfr_core.config import Settings, get_settings
+from lfr_core.errors import Incomplete, InvalidInput, LfrError, Misconfigured, NotFound, Refused, Unavailable
 
 # Piped output (logs, scripts, CI) gets wide lines rather than rich's 80 columns, so tables keep every reason.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
 console = Console(width=_WIDTH)
 err_console = Console(stderr=True, width=_WIDTH)
 
-EXIT_USAGE = 2  # bad input: config, arguments, files
-EXIT_REFUSED = 3  # a valid request the rules refuse (illegal transition, outside the window)
+EXIT_FAILED = 1  # an operation stopped part-way; running it again finishes it
+EXIT_USAGE = 2  # bad input: config, arguments, files, or what they name does not exist
+EXIT_REFUSED = 3  # a valid request the rules refuse (illegal transition, outside the window, the wrong role)
 EXIT_UNAVAILABLE = 4  # a service could not be reached or started
+
+# The CLI's one error table: each kind of domain error (lfr_core/errors.py) and the exit code it ends a command
+# with, after one line on stderr; a class exits as the nearest of its ancestors listed here.
+EXIT_CODES: dict[type[LfrError], int] = {
+    InvalidInput: EXIT_USAGE,
+    NotFound: EXIT_USAGE,
+    Misconfigured: EXIT_USAGE,  # the configuration is the operator's input
+    Refused: EXIT_REFUSED,
+    Unavailable: EXIT_UNAVAILABLE,
+    Incomplete: EXIT_FAILED,
+}
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -55,25 +69,34 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) 
         console.print_json(json.dumps(data, default=str))
 
 
+def exit_code(kind: type[LfrError]) -> int:
+    for cls in kind.__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    raise LookupError(f"{kind.__name__} is in no row of the CLI's exit code table")
+
+
 @contextmanager
 def domain_errors() -> Iterator[None]:
-    """Map the library's user-facing errors to exit codes."""
+    """A command's domain errors end it with one line and the table's exit code, never a traceback; so do the
+    database's refusal of what the person's roles do not allow (Refused) and a server lost mid-command
+    (Unavailable)."""
     import psycopg
 
     from lfr_core.db.connection import DatabaseUnavailable
-    from lfr_core.errors import InvalidInput, NotFound, Refused
-    from lfr_core.storage.objectstore import ObjectStoreError
 
     try:
-        with cli_errors((InvalidInput, EXIT_USAGE), (NotFound, EXIT_USAGE), (Refused, EXIT_REFUSED),
-                        (DatabaseUnavailable, EXIT_UNAVAILABLE), (ObjectStoreError, EXIT_UNAVAILABLE)):
-            yield
-    except psycopg.errors.InsufficientPrivilege as e:  # the database refused what the person's roles do not allow
-        fail(f"refused by the database: {e.diag.message_primary or e}", EXIT_REFUSED)
-    except psycopg.OperationalError as e:  # the server went away mid-command (shut down, killed, network)
+        yield
+    except LfrError as e:
+        fail(str(e), exit_code(type(e)))
+    except psycopg.errors.InsufficientPrivilege as e:
+        refused = Refused(f"refused by the database: {e.diag.message_primary or e}")
+        fail(str(refused), exit_code(type(refused)))
+    except psycopg.OperationalError as e:  # shut down, killed, the network
         settings = get_settings()
-        fail(f"PostgreSQL at {settings.db.host}:{settings.db.port} became unavailable "
-             f"({str(e).strip().splitlines()[0][:200]}); nothing was committed by this command", EXIT_UNAVAILABLE)
+        lost = DatabaseUnavailable(f"PostgreSQL at {settings.db.host}:{settings.db.port} became unavailable "
+                                   f"({str(e).strip().splitlines()[0][:200]}); nothing was committed by this command")
+        fail(str(lost), exit_code(type(lost)))
 
 
 @contextmanager
@@ -85,14 +108,3 @@ def signed_in(settings: Settings, *roles: str) -> Iterator[tuple[Any, Any]]:
     with sessions.connect_signed_in(settings) as conn:
         yield conn, people.current(conn, *roles)
 
-
-@contextmanager
-def cli_errors(*mapping: tuple[type[BaseException], int]) -> Iterator[None]:
-    """Turn the expected exceptions of a command into a message and an exit code."""
-    try:
-        yield
-    except tuple(exc for exc, _ in mapping) as e:
-        for exc, code in mapping:
-            if isinstance(e, exc):
-                fail(str(e), code)
-        raise

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from lfr_core.db.connection import DatabaseUnavailable, connect
+from lfr_core.db.connection import connect
 from lfr_core.db.harden import migrate_with_roles
-from lfr_core.db.migrate import MigrationError, applied_migrations, available_migrations
-from lfr_ops.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
+from lfr_core.db.migrate import applied_migrations, available_migrations
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings
 
 db = typer.Typer(no_args_is_help=True, help="Database schema")
 
@@ -16,7 +16,7 @@ db = typer.Typer(no_args_is_help=True, help="Database schema")
 def migrate_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """Apply pending schema migrations (idempotent; each recorded in schema_migrations)."""
     settings = load_settings()
-    with cli_errors((DatabaseUnavailable, EXIT_UNAVAILABLE), (MigrationError, 1)):
+    with domain_errors():
         applied = migrate_with_roles(settings)
         with connect(settings) as conn:
             current = max(applied_migrations(conn), default=0)

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import typer
 
-from lfr_core.db.connection import DatabaseUnavailable
-from lfr_ops.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, cli_errors, console, load_settings
+from lfr_core.errors import InvalidInput, Unavailable
+from lfr_ops.cli.common import EXIT_UNAVAILABLE, console, domain_errors, load_settings
 from lfr_ops.demo import story, ui
 from lfr_ops.demo.data import choose_demo_data
-from lfr_ops.feed import Feed, FeedError
+from lfr_ops.feed import Feed
 from lfr_ops.local_stack import airflow_service, manager, serve_service
-from lfr_ops.local_stack.process import ServiceError
+
+
+@contextmanager
+def _outside_errors() -> Iterator[None]:
+    """What the demo meets outside the domain, as the kind of error it is (the CLI's table gives the exit code)."""
+    try:
+        yield
+    except FileNotFoundError as e:  # demo data that is not there
+        raise InvalidInput(str(e)) from e
+    except TimeoutError as e:  # a step that did not come (the scheduler, a replica)
+        raise Unavailable(str(e)) from e
+    except httpx.HTTPError as e:  # Airflow's or the live API's answer
+        raise Unavailable(f"{type(e).__name__}: {e}") from e
 
 
 def run_demo(
@@ -30,11 +44,8 @@ def run_demo(
     Serve, an operator decides the alerts on the console's API, and the window's end expires, purges and
     publishes the report and the public record."""
     settings = load_settings()
-    errors = ((ServiceError, EXIT_UNAVAILABLE), (DatabaseUnavailable, EXIT_UNAVAILABLE), (FileNotFoundError, 2),
-              (TimeoutError, EXIT_UNAVAILABLE), (FeedError, EXIT_UNAVAILABLE),
-              (httpx.HTTPError, EXIT_UNAVAILABLE), (ui.DemoStopped, EXIT_REFUSED))
     wait_by_hand = 900.0 if by_hand else 0.0
-    with cli_errors(*errors):
+    with domain_errors(), _outside_errors():
         chosen = choose_demo_data(settings, data)
         console.rule("1. services and people")
         manager.up(settings)

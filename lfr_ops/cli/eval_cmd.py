@@ -125,34 +125,23 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from lfr_core.config import get_settings
-        from lfr_core.evaluation.manifest import ManifestError, load_manifest
-        from lfr_core.vision.errors import ModelError
+        from lfr_core.evaluation.manifest import load_manifest
+        from lfr_ops.cli.common import domain_errors
 
-        try:
+        with domain_errors():  # a manifest to fix (2), a model that will not load (2)
             load_manifest(manifest)
-        except ManifestError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2) from e
-        s = get_settings()
-        upd = {k: v for k, v in (("detector", detector), ("embedder", embedder)) if v}
-        if upd:
-            s = s.model_copy(update={"vision": s.vision.model_copy(update=upd)})
-        from lfr_core.evaluation.run import run_evaluation
-        from lfr_core.vision.engine import build_engine
+            s = get_settings()
+            upd = {k: v for k, v in (("detector", detector), ("embedder", embedder)) if v}
+            if upd:
+                s = s.model_copy(update={"vision": s.vision.model_copy(update=upd)})
+            from lfr_core.evaluation.run import run_evaluation
+            from lfr_core.vision.engine import build_engine
 
-        try:
             engine = build_engine(s)
-        except ModelError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2) from e
-        try:
             res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
                                  watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir,
                                  group_by=group_by, threshold=threshold, enrol_images=enrol_images,
                                  track_length=track_length, fusion=fusion)
-        except (ManifestError, ValueError) as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(2) from e
         if plot is not None:
             from lfr_core.evaluation.plot import plot_det
 
@@ -171,14 +160,11 @@ def _record(res: dict, arrays: dict) -> int:
     """Stored as the signed-in admin: the calibration sets thresholds, so it is audited."""
     from lfr_core.config import get_settings
     from lfr_core.evaluation import calibration
-    from lfr_ops.cli.common import domain_errors, fail, signed_in
+    from lfr_ops.cli.common import domain_errors, signed_in
 
     with domain_errors(), signed_in(get_settings(), "admin") as (conn, actor):
-        try:
-            return calibration.record(conn, res, arrays["_nonmated_top"], actor,
-                                      searches=arrays["_searches"], enrolments=arrays["_enrolments"])
-        except ValueError as e:
-            fail(str(e))
+        return calibration.record(conn, res, arrays["_nonmated_top"], actor,
+                                  searches=arrays["_searches"], enrolments=arrays["_enrolments"])
 
 
 def _finite(o):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lfr_ops.cli.common import EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_USAGE, console, emit, fail, load_settings
-from lfr_ops.feed import Feed, FeedError, frame_count
+from lfr_core.errors import Service, Unavailable
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings
+from lfr_ops.feed import Feed, frame_count
 
 
 def feed(
@@ -31,32 +32,27 @@ def feed(
     total = None if loop else frame_count(source, fps)
     if total is not None and max_frames is not None:
         total = min(total, max_frames)
-    try:
-        runner = Feed(base, deployment, api_key, camera_id=camera, fps=fps, max_inflight=max_inflight,
-                      transport=transport)
-    except FeedError as e:
-        fail(str(e))
     columns = (TextColumn("[bold]feed"), BarColumn(), MofNCompleteColumn(),
                TextColumn("sent {task.fields[sent]} dropped {task.fields[dropped]} alerts {task.fields[alerts]}"),
                TimeElapsedColumn())
-    try:
+    with domain_errors():  # a bad source or key, a refusal by the deployment's rules, the live API down
+        runner = Feed(base, deployment, api_key, camera_id=camera, fps=fps, max_inflight=max_inflight,
+                      transport=transport)
         with Progress(*columns, console=console, transient=as_json, disable=as_json) as progress:
             task = progress.add_task("feed", total=total, sent=0, dropped=0, alerts=0)
             stats = runner.run(source, max_frames=max_frames, loop=loop, retries=retries,
                                on_frame=lambda s: progress.update(task, completed=s.read, sent=s.sent,
                                                                   dropped=s.dropped, alerts=s.alerts))
-    except FeedError as e:
-        code = {409: EXIT_REFUSED, 401: EXIT_USAGE, 403: EXIT_USAGE, 404: EXIT_USAGE}.get(e.status or 0)
-        fail(str(e), code if code else (EXIT_USAGE if e.status is None else EXIT_UNAVAILABLE))
-    summary = stats.summary()
-    if summary["frames_sent"] and not summary["frames_ok"] and summary["failed"]:
-        emit(summary, as_json)
-        fail(f"no frame reached {base}; is the service up (`lfr services up --serve`)?", EXIT_UNAVAILABLE)
-    if stats.unavailable:  # frames refused by an outage behind the ingress, not only for sending too fast
-        emit(summary, as_json)
-        reason, _ = stats.unavailable.most_common(1)[0]
-        fail(f"{summary['refused_unavailable']} of {summary['frames_sent']} frames refused while a service was "
-             f"unavailable: {reason}", EXIT_UNAVAILABLE)
+        summary = stats.summary()
+        if summary["frames_sent"] and not summary["frames_ok"] and summary["failed"]:
+            emit(summary, as_json)
+            raise Unavailable(f"no frame reached {base}; is the service up (`lfr services up --serve`)?",
+                              service=Service.LIVE_API)
+        if stats.unavailable:  # frames refused by an outage behind the ingress, not only for sending too fast
+            emit(summary, as_json)
+            reason, _ = stats.unavailable.most_common(1)[0]
+            raise Unavailable(f"{summary['refused_unavailable']} of {summary['frames_sent']} frames refused while "
+                              f"a service was unavailable: {reason}", service=Service.LIVE_API)
     emit(summary, as_json, lambda d: console.print(
         f"sent {d['frames_sent']} frames ({d['frames_ok']} answered), dropped {d['dropped']}, "
         f"failed {d['failed']}, faces {d['faces']}, alerts {d['alerts']}, p95 {d['p95_ms']} ms"))

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lfr_core.identity import people, sessions
-from lfr_ops.cli.common import EXIT_UNAVAILABLE, console, domain_errors, emit, fail, load_settings, signed_in
+from lfr_ops.cli.common import console, domain_errors, emit, fail, load_settings, signed_in
 
 person = typer.Typer(no_args_is_help=True, help="People who act on the platform, and their roles (admin)")
 JSON = typer.Option(False, "--json", help="One JSON object on the last line")
@@ -41,10 +41,8 @@ def login(name: str = typer.Argument(..., help="Your sign-in name"), password_st
 
 def logout(as_json: bool = JSON) -> None:
     """Forget this user's sign-in, and sign its token out at the live API (refused there until it expires)."""
-    try:
+    with domain_errors():
         done = sessions.logout(load_settings())
-    except sessions.ApiUnavailable as e:
-        fail(str(e), EXIT_UNAVAILABLE)
     emit({"signed_out": done.was_signed_in, "token_revoked": done.token_revoked}, as_json,
          lambda d: console.print(("signed out" + (" (and its token at the live API)" if d["token_revoked"] else ""))
                                  if d["signed_out"] else "was not signed in"))
@@ -82,7 +80,7 @@ def _administrator(settings: Any):
     import psycopg
     from psycopg.rows import dict_row
 
-    from lfr_core.db.connection import admin_dsn
+    from lfr_core.db.connection import DatabaseUnavailable, admin_dsn
 
     dsn = admin_dsn(settings)
     if dsn is None:
@@ -90,8 +88,8 @@ def _administrator(settings: Any):
     try:
         return psycopg.connect(dsn, row_factory=dict_row)
     except psycopg.OperationalError as e:
-        fail(f"PostgreSQL is unavailable ({str(e).strip().splitlines()[0][:200]}); run `lfr services up`",
-             EXIT_UNAVAILABLE)
+        raise DatabaseUnavailable(f"PostgreSQL is unavailable ({str(e).strip().splitlines()[0][:200]}); "
+                                  f"run `lfr services up`") from e
 
 
 @person.command("list")

@@ -7,10 +7,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core.db.connection import DatabaseUnavailable
-from lfr_ops.cli.common import EXIT_UNAVAILABLE, cli_errors, console, emit, load_settings
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings
 from lfr_ops.local_stack import manager
-from lfr_ops.local_stack.process import ServiceError
 
 services = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the local services")
 
@@ -49,7 +47,7 @@ def up(
 ) -> None:
     """Start PostgreSQL+pgvector and the S3 server, apply migrations, create buckets (idempotent)."""
     settings = load_settings()
-    with cli_errors((ServiceError, EXIT_UNAVAILABLE), (DatabaseUnavailable, EXIT_UNAVAILABLE)):
+    with domain_errors():
         result = manager.up(settings)
         from lfr_ops.local_stack import extra
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from lfr_core.config import Settings
+from lfr_core.errors import Refused
 
 DAG_ID = "lfr_deployment"
 APPROVAL_TASK = "approve_watchlist"
@@ -105,7 +106,7 @@ class ConsoleAs:
         return self.api.get(f"/v1/deployments/{deployment_id}/dashboard").json()
 
 
-class DemoStopped(RuntimeError):
+class DemoStopped(Refused):
     """The story cannot go on (the deployment lapsed or was cancelled, its run failed): the reason, at once."""
 
 

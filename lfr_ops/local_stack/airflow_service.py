@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
+from lfr_core.errors import Service
 from lfr_ops.local_stack.process import (
     ManagedProcess,
     ServiceError,
@@ -194,7 +195,7 @@ def _fail_start(settings: Settings, proc: ManagedProcess, log_offset: int, probl
     bound = _bind_failure(settings, proc.log_file, log_offset)
     stop(settings)
     problem = bound or f"airflow: {problem}"
-    raise ServiceError(f"{problem}; see {proc.log_file}")
+    raise ServiceError(f"{problem}; see {proc.log_file}", service=Service.AIRFLOW)
 
 
 def _leftovers(settings: Settings) -> list[psutil.Process]:

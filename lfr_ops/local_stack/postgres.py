@@ -20,6 +20,7 @@ import psutil
 
 from lfr_core.db.embedded import SUPERUSER, EmbeddedServer
 from lfr_core.db.harden import OWNER_ROLE
+from lfr_core.errors import Service
 from lfr_ops.local_stack.process import ServiceError, require_free_port
 
 # Found without importing the package: its __init__ starts lock files and runtime dirs we don't use.
@@ -62,7 +63,8 @@ class EmbeddedPostgres(EmbeddedServer):
                 args, check=True, capture_output=True, text=True, timeout=timeout, user=user, cwd="/"
             )
         except subprocess.CalledProcessError as e:
-            raise ServiceError(f"postgres: {' '.join(args[:2])} failed: {e.stderr.strip() or e.stdout.strip()}") from e
+            raise ServiceError(f"postgres: {' '.join(args[:2])} failed: {e.stderr.strip() or e.stdout.strip()}",
+                               service=Service.POSTGRESQL) from e
 
     def _prepare_root(self) -> None:
         """As root: create the OS user and let it reach the binaries and its data folder."""

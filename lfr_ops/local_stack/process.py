@@ -14,9 +14,13 @@ from pathlib import Path
 
 import psutil
 
+from lfr_core.errors import Unavailable
 
-class ServiceError(RuntimeError):
-    """A service could not be started or stopped; the message says why and what to do."""
+
+class ServiceError(Unavailable):
+    """A local service could not be started or stopped; the message says why and what to do."""
+
+    service = "a local service"
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -54,7 +58,7 @@ def port_in_use_message(service: str, host: str, port: int, setting: str, purpos
 
 def require_free_port(host: str, port: int, service: str, *, setting: str, purpose: str) -> None:
     if not port_is_free(host, port):
-        raise ServiceError(port_in_use_message(service, host, port, setting, purpose))
+        raise ServiceError(port_in_use_message(service, host, port, setting, purpose), service=service)
 
 
 def wait_for_port(host: str, port: int, timeout_s: float, *, proc: psutil.Process | None = None) -> bool:

@@ -24,6 +24,7 @@ import psutil
 from pydantic import SecretStr
 
 from lfr_core.config import S3Settings, Settings
+from lfr_core.errors import Service
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.storage.policy import application_policy
 from lfr_ops.local_stack.process import ManagedProcess, ServiceError, require_free_port, wait_for_port
@@ -51,7 +52,8 @@ class EmbeddedS3:
     def from_settings(cls, settings: Settings) -> EmbeddedS3:
         host, _, port = settings.s3.endpoint.rpartition(":")
         if not host or not port.isdigit():
-            raise ServiceError(f"s3: endpoint {settings.s3.endpoint!r} must be host:port")
+            raise ServiceError(f"s3: endpoint {settings.s3.endpoint!r} must be host:port",
+                               service=Service.OBJECT_STORE)
         return cls(home=settings.home, host=host, port=int(port), settings=settings)
 
     @property
@@ -112,7 +114,8 @@ class EmbeddedS3:
                                  env=env)
         if not wait_for_port(self.host, self.port, 30, proc=psutil.Process(pid)):
             self.process.stop()
-            raise ServiceError(f"s3: moto server did not start; see {self.process.log_file}")
+            raise ServiceError(f"s3: moto server did not start; see {self.process.log_file}",
+                               service=Service.OBJECT_STORE)
         return True
 
     def stop(self) -> bool:

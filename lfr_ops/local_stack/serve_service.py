@@ -17,6 +17,7 @@ import httpx
 import psutil
 
 from lfr_core.config import PROJECT_ROOT, Settings
+from lfr_core.errors import Service
 from lfr_ops.local_stack.process import (
     ManagedProcess,
     ServiceError,
@@ -62,13 +63,16 @@ def start(settings: Settings) -> bool:
             proc.stop()
             if not port_is_free(settings.serve.host, settings.serve.port):  # taken since the check above
                 raise ServiceError(port_in_use_message("serve", settings.serve.host, settings.serve.port,
-                                                       "LFR_SERVE__PORT", PURPOSE) + f"; see {proc.log_file}")
-            raise ServiceError(f"serve: the launcher exited during start; see {proc.log_file}")
+                                                       "LFR_SERVE__PORT", PURPOSE) + f"; see {proc.log_file}",
+                                   service=Service.LIVE_API)
+            raise ServiceError(f"serve: the launcher exited during start; see {proc.log_file}",
+                               service=Service.LIVE_API)
         if _healthy(settings):
             return True
         time.sleep(1.0)
     stop(settings)
-    raise ServiceError(f"serve: not healthy at {address(settings)}/healthz after {START_TIMEOUT_S:.0f} s; see {proc.log_file}")
+    raise ServiceError(f"serve: not healthy at {address(settings)}/healthz after {START_TIMEOUT_S:.0f} s; "
+                       f"see {proc.log_file}", service=Service.LIVE_API)
 
 
 def stop(settings: Settings) -> bool:
