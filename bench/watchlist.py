@@ -70,7 +70,7 @@ def bench_build(conn, store, settings, n_identities: int) -> dict:
 
 def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarray | None, *, copies: bool):
     """A version with n entries and embeddings (and n copied image objects), inserted in bulk."""
-    from lfr_core.watchlist.purge import copies_prefix
+    from lfr_core.watchlist.build import copies_prefix
     from lfr_ops.bench_env import make_deployment
 
     deployment = make_deployment(conn, settings)
@@ -105,7 +105,8 @@ def synthetic_version(conn, store, settings, n: int, dim: int, vectors: np.ndarr
 
 
 def bench_purge(conn, store, settings, n: int, naive_n: int) -> dict:
-    from lfr_core.watchlist.purge import copies_prefix, purge
+    from lfr_core.watchlist.build import copies_prefix
+    from lfr_core.workflow.purge import purge
     from lfr_ops.bench_env import ADMIN
 
     version_id, _ = synthetic_version(conn, store, settings, n, 128, None, copies=True)

@@ -307,3 +307,18 @@ def settled_report_deployments(conn: Connection) -> list[uuid.UUID]:
         """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
              (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')""")
     return [r["id"] for r in rows]
+
+
+def pending_alert_images(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
+    """(id, watchlist_image_uri) of the version's alerts that await a decision and show a watchlist image.
+
+    The purge (lfr_core/workflow/purge.py) keeps these images until the alerts are decided."""
+    return _all(conn, """SELECT id, watchlist_image_uri FROM alerts WHERE version_id = %s AND status = 'pending'
+                           AND watchlist_image_uri IS NOT NULL ORDER BY raised_at""", (version_id,))
+
+
+def kept_alert_images(conn: Connection, alert_ids: Sequence[str]) -> list[str]:
+    """The watchlist images the named alerts still hold (a released one is NULL)."""
+    rows = _all(conn, """SELECT watchlist_image_uri FROM alerts WHERE id = ANY(%s::uuid[])
+                           AND watchlist_image_uri IS NOT NULL""", (list(alert_ids),))
+    return [r["watchlist_image_uri"] for r in rows]

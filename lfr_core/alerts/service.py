@@ -26,8 +26,7 @@ from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist import queries as watchlist_queries
-from lfr_core.watchlist.model import VersionState
-from lfr_core.watchlist.purge import PurgeVerificationFailed
+from lfr_core.watchlist.model import PurgeVerificationFailed, VersionState
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ def _forget_crop(store: ObjectStore, bucket: str, key: str) -> None:
 def release_kept_image(conn: psycopg.Connection, store: ObjectStore, alert: dict[str, Any], actor: Actor,
                        why: str) -> bool:
     """Inside the caller's transaction: once no pending alert needs the watchlist image a purge kept for
-    `alert` (lfr_core/watchlist/purge.py), delete it (audited). True if an object was deleted."""
+    `alert` (lfr_core/workflow/purge.py), delete it (audited). True if an object was deleted."""
     uri = alert.get("watchlist_image_uri")
     if not uri:
         return False

@@ -32,10 +32,15 @@ from lfr_core.vision.images import decode_image
 from lfr_core.watchlist import queries
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, ManifestRow, absolute_manifest_uri, parse_manifest
 from lfr_core.watchlist.model import NewEntry, NewVersion
-from lfr_core.watchlist.purge import copies_prefix
 from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
 from lfr_core.watchlist.threshold import choose_threshold
 from lfr_core.watchlist.vector_index import ensure_hnsw_index
+
+
+def copies_prefix(version_id: Any) -> str:
+    """Where a version's working copies of its accepted images live in the images bucket (the purge deletes
+    everything under it)."""
+    return f"{version_id}/"
 
 
 @dataclass

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from lfr_core.errors import Incomplete
+
 
 class VersionState(StrEnum):
     """draft -> approved -> active -> expired -> purging -> purged; the database's `state_transitions` says which
@@ -121,3 +123,7 @@ class SnapshotRef:
     place: str
     window_start: datetime
     window_end: datetime
+
+
+class PurgeVerificationFailed(Incomplete):
+    """Something survived a purge; the version stays unpurged and the purge must be retried."""

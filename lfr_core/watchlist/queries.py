@@ -320,22 +320,6 @@ def image_outcomes(conn: Connection, version_id: uuid.UUID) -> dict[str, int]:
     return {r["image_purge"]: int(r["n"]) for r in rows}
 
 
-def pending_alert_images(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
-    """(id, watchlist_image_uri) of the version's alerts that await a decision and show a watchlist image.
-
-    The alerts table sits above the watchlist (its rows name a version); this read, and the next, are the
-    purge's only look at it: the images those alerts show must outlive the purge until they are decided."""
-    return _all(conn, """SELECT id, watchlist_image_uri FROM alerts WHERE version_id = %s AND status = 'pending'
-                           AND watchlist_image_uri IS NOT NULL ORDER BY raised_at""", (version_id,))
-
-
-def kept_alert_images(conn: Connection, alert_ids: Sequence[str]) -> list[str]:
-    """The watchlist images the named alerts still hold (a released one is NULL)."""
-    rows = _all(conn, """SELECT watchlist_image_uri FROM alerts WHERE id = ANY(%s::uuid[])
-                           AND watchlist_image_uri IS NOT NULL""", (list(alert_ids),))
-    return [r["watchlist_image_uri"] for r in rows]
-
-
 def version_state(conn: Connection, version_id: uuid.UUID) -> str | None:
     row = _one(conn, "SELECT state FROM watchlist_versions WHERE id = %s", (version_id,))
     return None if row is None else str(row["state"])

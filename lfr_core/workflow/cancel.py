@@ -20,7 +20,7 @@ from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
-from lfr_core.watchlist.purge import purge
+from lfr_core.workflow.purge import purge
 
 
 def cancel_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: str,

@@ -36,7 +36,7 @@ from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
-from lfr_core.watchlist.purge import purge
+from lfr_core.workflow.purge import purge
 
 OUTSIDE_WINDOW = "found active outside its window"
 

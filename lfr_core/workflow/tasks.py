@@ -28,10 +28,10 @@ from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest
-from lfr_core.watchlist.purge import purge
 from lfr_core.watchlist.sources import claim, policy_for
 from lfr_core.workflow import sweeps
 from lfr_core.workflow.cancel import cancel_deployment
+from lfr_core.workflow.purge import purge
 
 SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_start", "window_end",
                "authorising_officer", "allowed_categories", "threshold")

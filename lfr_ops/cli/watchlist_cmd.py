@@ -10,8 +10,8 @@ from rich.table import Table
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
-from lfr_core.watchlist.purge import history as subject_history
-from lfr_core.watchlist.purge import purge as purge_version
+from lfr_core.watchlist.history import history as subject_history
+from lfr_core.workflow.purge import purge as purge_version
 from lfr_ops.cli.common import EXIT_REFUSED, console, domain_errors, emit, err_console, fail, load_settings, signed_in
 
 watchlist = typer.Typer(no_args_is_help=True, help="Build, seal, activate, expire and purge watchlists")

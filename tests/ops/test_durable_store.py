@@ -10,7 +10,8 @@ from lfr_core.alerts.service import NewAlert
 from lfr_core.identity.model import SYSTEM
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
-from lfr_core.watchlist.purge import history, purge
+from lfr_core.watchlist.history import history
+from lfr_core.workflow.purge import purge
 from lfr_ops.local_stack.s3server import EmbeddedS3
 from tests.conftest import ADMIN, OPERATOR
 from tests.watchlist.test_new_user import _live_list

@@ -16,8 +16,9 @@ from lfr_core.errors import InvalidInput, Refused
 from lfr_core.matching.matcher import ModelMismatch
 from lfr_core.vision.images import load_image
 from lfr_core.watchlist import lifecycle, vector_index
-from lfr_core.watchlist.build import build_version
-from lfr_core.watchlist.purge import copies_prefix, history, purge
+from lfr_core.watchlist.build import build_version, copies_prefix
+from lfr_core.watchlist.history import history
+from lfr_core.workflow.purge import purge
 from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, make_deployment, subject_rows, wait_until
 
 

@@ -11,8 +11,9 @@ from lfr_core.errors import InvalidInput
 from lfr_core.vision.images import load_image
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
+from lfr_core.watchlist.history import history
 from lfr_core.watchlist.manifest import parse_manifest
-from lfr_core.watchlist.purge import history, purge
+from lfr_core.workflow.purge import purge
 from tests.conftest import ADMIN, AUTHORISER, PLANNER, make_deployment
 
 HEADER = "subject_ref,category,rationale,image_uri,provenance,capture_date\n"

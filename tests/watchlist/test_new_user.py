@@ -20,11 +20,11 @@ from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from lfr_core.watchlist.purge import purge
 from lfr_core.watchlist.threshold import choose_threshold
 from lfr_core.workflow import sweeps
 from lfr_core.workflow import tasks as orchestration
 from lfr_core.workflow.cancel import cancel_deployment
+from lfr_core.workflow.purge import purge
 from tests.conftest import (
     ADMIN,
     AUTHORISER,

@@ -8,7 +8,7 @@ import pytest
 from lfr_core.storage.objectstore import ObjectStoreUnavailable, parse_s3_uri
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
-from lfr_core.watchlist.purge import purge
+from lfr_core.workflow.purge import purge
 from tests.conftest import ADMIN, PLANNER, make_deployment, subject_rows
 
 

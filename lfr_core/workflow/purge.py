@@ -1,37 +1,33 @@
-"""Purge with proof, and the subject history that survives it.
+"""Purge with proof.
 
 A purge deletes a version's biometric templates (embeddings) and its copied images, then checks that
 nothing remains (row counts in PostgreSQL, a versioned listing in S3) before it writes a deletion receipt
 (counts and hashes only) to the audit log and the object store. The snapshot (entries and image hashes,
-no templates) is kept, so `history` can still answer whether someone was on a list, when and where.
+no templates) is kept, so lfr_core/watchlist/history.py can still answer whether someone was on a list, when
+and where.
+
+It is the workflow's, not the watchlist's: it keeps the watchlist images that alerts still awaiting a decision
+show, so it reads the alerts, which sit above the watchlist.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
+from lfr_core.alerts import queries as alert_queries
 from lfr_core.audit.log import canonical_json, sha256_hex
 from lfr_core.config import Settings
-from lfr_core.errors import Incomplete, InvalidInput, Refused
+from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
-from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable, parse_s3_uri
+from lfr_core.storage.objectstore import ObjectStore, parse_s3_uri
 from lfr_core.watchlist import queries
+from lfr_core.watchlist.build import copies_prefix
 from lfr_core.watchlist.lifecycle import _describe, get_version
-from lfr_core.watchlist.model import ImagePurge
-
-
-class PurgeVerificationFailed(Incomplete):
-    """Something survived a purge; the version stays unpurged and the purge must be retried."""
-
-
-def copies_prefix(version_id: Any) -> str:
-    return f"{version_id}/"
-
+from lfr_core.watchlist.model import ImagePurge, PurgeVerificationFailed
 
 PURGE_BATCH = 5000  # image copies deleted, confirmed and recorded per step (two listings each)
 
@@ -68,7 +64,7 @@ def _start(conn: psycopg.Connection, version_id: str, actor: Actor, reason: str)
         if version["state"] == "active":
             raise Refused(f"version {version_id} is active; expire it (or wait for the window to end) before purging")
         enrolled = queries.enrolled(conn, version["id"])
-        pending = queries.pending_alert_images(conn, version["id"])
+        pending = alert_queries.pending_alert_images(conn, version["id"])
         copies = queries.copied_image_hashes(conn, version["id"])
         embeddings = queries.delete_embeddings(conn, version["id"])
         queries.mark_images_kept(conn, version["id"], [a["watchlist_image_uri"] for a in pending])
@@ -116,7 +112,7 @@ def _seal(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
         outcomes = queries.image_outcomes(conn, version_id)
         # Only the images kept for alerts that were pending when the purge started (and not released since)
         # may remain; any other object under the prefix fails the proof.
-        kept_keys = {parse_s3_uri(uri)[1] for uri in queries.kept_alert_images(conn, progress["kept_alert_ids"])}
+        kept_keys = {parse_s3_uri(uri)[1] for uri in alert_queries.kept_alert_images(conn, progress["kept_alert_ids"])}
         remaining_rows = queries.embeddings_left(conn, version_id)
         # The listing, not the delete calls, is the proof: it also finds copies the database did not name.
         remaining_objects = [k for k, _ in store.list_keys(bucket, prefix, versions=True) if k not in kept_keys]
@@ -152,32 +148,3 @@ def _seal(conn: psycopg.Connection, store: ObjectStore, settings: Settings, vers
         _describe(conn, actor, {"receipt": receipt})
         queries.mark_purged(conn, version["id"], receipt)
     return receipt
-
-
-def history(conn: psycopg.Connection, store: ObjectStore, subject_ref: str) -> list[dict[str, Any]]:
-    """Every version whose kept snapshot names the subject: when, for which deployment, in what state."""
-    found: list[dict[str, Any]] = []
-    for row in queries.snapshots(conn):
-        if not row.snapshot_uri:
-            continue
-        try:
-            data = store.get_bytes(*parse_s3_uri(row.snapshot_uri))
-        except ObjectStoreUnavailable:
-            raise  # the store is down: no answer is better than one that looks complete
-        except ObjectStoreError as e:
-            found.append({"version_id": str(row.id), "error": f"snapshot unreadable: {e}"})
-            continue
-        intact = sha256_hex(data) == row.snapshot_sha256
-        images = [e for e in json.loads(data)["entries"] if e["subject_ref"] == subject_ref]
-        if images:  # one occurrence per version, however many images the subject had on it
-            accepted = [e for e in images if e["status"] == "accepted"]
-            found.append({
-                "deployment_id": str(row.deployment_id), "place": row.place,
-                "window_start": row.window_start, "window_end": row.window_end,
-                "version_id": str(row.id), "version": row.version, "state": row.state,
-                "category": images[0]["category"], "entry_status": "accepted" if accepted else "rejected",
-                "images": len(images), "images_accepted": len(accepted),
-                "reason": None if accepted else "; ".join(str(e["reason"]) for e in images),
-                "activated_at": row.activated_at, "purged_at": row.purged_at, "snapshot_intact": intact,
-            })
-    return found
