@@ -1,5 +1,5 @@
 """Rows inserted straight into the database, for states the public functions refuse to create (windows
-in the past, a list active outside its window). The platform's rules (lfr_core/db/policy.sql) refuse them
+in the past, a list active outside its window). The platform's rules (lfr_core/db/policy/) refuse them
 to every login of the platform, so they are written, and committed at once, as the database administrator.
 The `conn` argument is the test's connection, kept so that callers read as before."""
 

@@ -53,7 +53,7 @@ def append(conn: psycopg.Connection, *, actor: str, role: str, action: str, obje
 def describe_change(conn: psycopg.Connection, *, actor: str, role: str, details: dict[str, Any]) -> None:
     """Say what the next guarded change in this transaction is for. A change of state (a watchlist version's,
     a deployment's, an alert's decision, an assignment) writes its own audit row from its trigger
-    (lfr_core/db/policy.sql `lfr_audit_change`), so that direct SQL cannot make one unrecorded; the row
+    (`lfr_audit_change` in lfr_core/db/policy/00_common.sql), so that direct SQL cannot make one unrecorded; the row
     carries these details (a reason, a note) and the role acted in, under the facts the trigger sets itself.
     The actor's name is used only for the platform's own service ('system'); a person's is their login's."""
     said = {"role": role, "actor": actor, "details": json.loads(canonical_json(details))}

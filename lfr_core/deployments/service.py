@@ -91,7 +91,7 @@ def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict
 def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str, role: str,
            actor: Actor) -> dict[str, Any]:
     """Make a person one of a deployment's operators or authorisers (idempotent); operators see and decide
-    only the alerts of deployments they are assigned to (row-level security, lfr_core/db/policy.sql)."""
+    only the alerts of deployments they are assigned to (row-level security, lfr_core/db/policy/50_alerts.sql)."""
     from lfr_core.identity.people import roles_of
 
     actor.require("planner", "admin", "system", to="assign people to a deployment")

@@ -2,7 +2,7 @@
 
 A person is a PostgreSQL login role, a member of the group roles of what they do (`lfr_planner`,
 `lfr_authoriser`, `lfr_operator`, `lfr_admin`, `lfr_auditor`). So their roles are looked up where the
-data lives, and the rules in lfr_core/db/policy.sql hold for them whatever client they use: the CLI (which
+data lives, and the rules in lfr_core/db/policy/ hold for them whatever client they use: the CLI (which
 connects with their own credentials), the services (which run each request as the signed-in person with
 `SET LOCAL ROLE`) or a direct SQL connection. Only an admin adds or disables people, through two
 SECURITY DEFINER functions that also write the audit row.

@@ -16,7 +16,7 @@ from lfr_core.identity.model import Actor, Role
 @contextmanager
 def acting(conn: psycopg.Connection, actor: Actor) -> Iterator[None]:
     """One transaction run as the acting person's own database role, so the database decides what they may
-    do (lfr_core/db/policy.sql): a service's connection may take on any person's role (it authenticated
+    do (lfr_core/db/policy/): a service's connection may take on any person's role (it authenticated
     them), a person's own connection only theirs. The platform's own actions run as its login. What the
     database refuses comes out as `Refused` with the database's reason."""
     with conn.transaction():

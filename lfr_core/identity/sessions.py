@@ -1,6 +1,6 @@
 """A CLI user's sign-in: `lfr login` checks the person's password against PostgreSQL and keeps it, like
 ~/.pgpass, in a file only they can read; every later command connects with it as that person, so the
-database applies their roles (lfr_core/db/policy.sql). No flag or variable names who is acting.
+database applies their roles (lfr_core/db/policy/). No flag or variable names who is acting.
 
 When the live API answers, `lfr login` also takes a sign-in token from it (POST /v1/auth/token) and keeps
 it beside the password, so that `lfr logout` signs that token out on the server (POST /v1/auth/logout)

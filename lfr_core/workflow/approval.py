@@ -2,7 +2,7 @@
 
 The Airflow approval step (dags/lfr_deployment.py, a human-in-the-loop task under Required Actions) and the
 headless `lfr watchlist approve` both end in `lifecycle.approve` run as the answering person, so the
-database's four-eyes rule (lfr_core/db/policy.sql) decides either way; this module only prepares the brief
+database's four-eyes rule (lfr_core/db/policy/40_watchlist.sql) decides either way; this module only prepares the brief
 and carries the answer there.
 """
 

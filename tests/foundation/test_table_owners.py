@@ -1,7 +1,7 @@
 """Every table has one owner (issue 26 item 1): SQL naming a platform table is written only in a context's
 `queries.py`, a context writes only its own tables, and it reads another's only when that context sits below it.
 
-The db package (lfr_core/db: migrations, policy.sql, hardening) owns the schema itself and is not checked here;
+The db package (lfr_core/db: migrations, policy/, hardening) owns the schema itself and is not checked here;
 nor are the tests, whose attacks in tests/security/ go straight at the tables on purpose. A statement is found
 by its SQL keywords in capitals (`FROM deployments`, `UPDATE public.alerts`, `INSERT INTO ...`), in any string
 of a module but its docstrings, so prose that mentions a table does not count.
