@@ -2,7 +2,7 @@
 single-process loop with the same models and per-frame logic (`lfr_core.live.pipeline.FramePipeline`:
 detect, live gate, embedding reuse for settled tracks, embed, exact match, track), on this machine's CPUs.
 
-Run: `python bench/live.py [--quick]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in both;
+Run: `python bench/live.py [--quick] [--rtsp | --rtsp=URL]` (env: LFR_BENCH_SECONDS; LFR_BENCH_REUSE_S=0 embeds every face, in both;
 LFR_BENCH_EMBED_SPLIT=1 sends a crowded frame's faces in one request; LFR_BENCH_EMBED_ONGOING=1 lets an
 embedder replica take one request at a time; LFR_BENCH_CROWD_FIT=stretch squashes the crowd photos to 640x360
 instead; LFR_VISION__RUNTIME=opencv runs YuNet/SFace on OpenCV in both). It starts its own PostgreSQL and S3
@@ -14,7 +14,12 @@ from each frame's due time to its response (frames a busy camera could not send 
 per process of the Ray node, the load generator and the stores, per frame of the 2-feed flat-out run and of
 the paced stream; also with no frame in flight (Ray's and Serve's upkeep, CPU ms per second), and the figures
 less that upkeep. Peak memory: RSS of this process and all its children (Ray workers, PostgreSQL, S3), sampled
-every 0.5 s. Last stdout line: one JSON object.
+every 0.5 s. RTSP (`--rtsp`): one camera read as `lfr feed` reads it (lfr_ops/feed.py: the stream read without
+pause, its newest frame sent 5 times a second over the WebSocket), from the test camera (lfr_ops/rtsp_camera.py:
+25 frames/s of H.264 marked with their time, no faces; GStreamer's RTSP server, `.ci/ensure-gstreamer`) or from
+the camera at URL; it reports the answers' latency, how old each frame was when sent (from the capture time the
+feed stamps and, with the test camera, from the time each frame shows) and the feed's CPU. Last stdout line:
+one JSON object.
 """
 from __future__ import annotations
 
@@ -50,6 +55,8 @@ IDLE_S = 2.0 if QUICK else 10.0  # Serve up, no frame in flight: its fixed upkee
 REPLICAS = {"Detector": 1, "Embedder": 2, "Ingress": 1}  # the bench's Serve app (bench/capacity.py scales from it)
 DURATION_S = float(os.environ.get("LFR_BENCH_SECONDS", "2" if QUICK else "20"))
 MOST_CAMERAS = 2 if QUICK else 8  # cameras_at_5fps tries 1 to this many
+# --rtsp: the test camera; --rtsp=URL: that camera; neither: no RTSP phase.
+RTSP = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--rtsp=")), "test" if "--rtsp" in sys.argv else None)
 
 
 class PeakRss(threading.Thread):
@@ -399,6 +406,39 @@ def stream_feeds(url: str, ctx: dict, feeds: list[list[bytes]], seconds: float, 
             "p95_ms": float(np.percentile(lat, 95)) if lat else None, **counts}
 
 
+def rtsp_feed(url: str, ctx: dict, seconds: float, fps: float = 5.0) -> dict:
+    """One RTSP camera fed as `lfr feed --source rtsp://... --fps 5` feeds it, for `seconds`. With the test
+    camera, each frame's mark (the time the camera made it) is read back from the JPEG the feed sends, so its
+    age when sent is measured, not only the age that the feed's own capture time implies."""
+    from lfr_ops import feed as feed_mod
+    from lfr_ops.rtsp_camera import RtspTestCamera, read_mark
+
+    camera = RtspTestCamera().start() if RTSP == "test" else None
+    sent_ages: list[float] = []
+
+    class MarkedFeed(feed_mod.Feed):
+        def _stream(self, jpeg: bytes, captured_at: float) -> None:
+            mark = read_mark(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)) if camera else None
+            super()._stream(jpeg, captured_at)
+            if mark:
+                sent_ages.append((time.time() - mark.made_at) * 1000)
+
+    try:
+        runner = MarkedFeed(url, ctx["deployment"], ctx["key"], camera_id="bench-rtsp", fps=fps)
+        cpu0, t0 = time.process_time(), time.monotonic()
+        summary = runner.run(camera.url if camera else str(RTSP), max_frames=int(seconds * fps)).summary()
+        cpu_ms_per_s = (time.process_time() - cpu0) * 1000 / (time.monotonic() - t0)
+    finally:
+        if camera:
+            camera.stop()
+    return {"source": "test camera (25 fps)" if camera else str(RTSP), "frames_sent": summary["frames_sent"],
+            "ok": summary["frames_ok"], "dropped": summary["dropped"], "p95_ms": summary["p95_ms"],
+            "frames_grabbed": summary["frames_grabbed"], "frame_age_p50_ms": summary["frame_age_p50_ms"],
+            "frame_age_max_ms": summary["frame_age_max_ms"],
+            "marked_age_max_ms": round(max(sent_ages), 1) if sent_ages else None,
+            "reconnects": summary["reconnects"], "feed_cpu_ms_per_s": round(cpu_ms_per_s, 1)}
+
+
 def start_serve() -> str:
     """The Serve app on a private 2-CPU Ray node, as `lfr services up --serve` runs it; returns its URL."""
     import ray
@@ -451,6 +491,7 @@ def main() -> None:
     rss.start()
     manager.up(settings)
     results: dict[str, dict] = {}
+    rtsp: dict | None = None
     try:
         ctx = setup(settings)
         video, crowd = load_frames(settings.shared_dir)
@@ -501,6 +542,9 @@ def main() -> None:
                                             video, crowd)
             stream_cameras = cameras_at_5fps(lambda feeds: stream_feeds(url, ctx, feeds, DURATION_S / 2, 5.0),
                                              video, crowd)
+            if RTSP:
+                console.print(f"serve: an RTSP camera ({RTSP}) fed at 5 fps ...")
+                rtsp = rtsp_feed(url, ctx, DURATION_S)
         finally:
             stop_serve()
         # The loop once more, after Serve: its CPU per frame moves by up to ~12% between runs on a shared
@@ -563,6 +607,8 @@ def main() -> None:
     console.print("CPU ms per frame over the stream: " + ", ".join(
         f"{r} {ms:.1f}" for r, ms in sorted(stream_cpu_ms.items(), key=lambda kv: -kv[1]) if ms >= 0.05),
         highlight=False)
+    if rtsp:
+        console.print("RTSP camera at 5 fps: " + ", ".join(f"{k} {v}" for k, v in rtsp.items()), highlight=False)
     console.print(f"cameras at 5 fps (p95 <= 250 ms, none dropped): Serve over HTTP {serve_cameras[0]} "
                   f"{serve_cameras[1]}, Serve streaming {stream_cameras[0]} {stream_cameras[1]}, loop "
                   f"{loop_cameras[0]} {loop_cameras[1]}", highlight=False)
@@ -600,7 +646,7 @@ def main() -> None:
                       "frames_per_s_http": round(1 / http_s_per_frame, 2),
                       "frames_per_s_stream": round(1 / stream_s_per_frame, 2),
                       "replicas_by_process": REPLICAS,
-                      "load_avg_1m": round(os.getloadavg()[0], 2), "quick": QUICK}))
+                      "rtsp": rtsp, "load_avg_1m": round(os.getloadavg()[0], 2), "quick": QUICK}))
     shutil.rmtree(home, ignore_errors=True)  # a run that fails keeps its LFR_HOME (the services' logs)
 
 

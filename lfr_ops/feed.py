@@ -3,12 +3,19 @@ images), send them as JPEG at a target rate over one WebSocket per camera (or on
 when the service is behind (bounded frames in flight), and reconnect a dropped source with bounded retries
 and backoff. Nothing here keeps a frame.
 
+A file or folder is read at the pace of the sends, every frame it has (a file's sampled to `fps` of its
+video time), each sent with the time it is sent as its capture time. A stream is read without pause at its
+own rate on a thread of its own (lfr_ops/camera_stream.py), and each send takes the newest frame, sent with
+the time the camera captured it: the feed never falls behind a camera that sends faster than `fps`.
+
 A 503 the ingress sends because this camera has too many frames in progress says so (`backpressure`): such
 a frame is only dropped. Any other 503, a stream refused with 503 and a live API that cannot be reached mean
 a service is unavailable, which `lfr feed` reports with exit code 4."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import struct
 import threading
 import time
@@ -25,6 +32,7 @@ import httpx
 import numpy as np
 
 from lfr_core.errors import InvalidInput, LfrError, NotFound, Refused, Service, Unavailable
+from lfr_ops.camera_stream import NewestFrame
 
 ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/routing.py
 STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/frames.py)
@@ -59,8 +67,15 @@ class FeedStats:
     faces: int = 0
     alerts: int = 0
     reconnects: int = 0
+    grabbed: int = 0  # frames a stream delivered (read, decoded; most of them not sent)
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    # Of a stream's frames sent: how long before its sending the camera captured each (files have none).
+    frame_ages_ms: list[float] = field(default_factory=list, repr=False)
     elapsed_s: float = 0.0
+
+    @property
+    def last_frame_age_s(self) -> float | None:
+        return self.frame_ages_ms[-1] / 1000 if self.frame_ages_ms else None
 
     def summary(self) -> dict[str, Any]:
         lat = np.asarray(self.latencies_ms) if self.latencies_ms else None
@@ -70,7 +85,10 @@ class FeedStats:
                 "elapsed_s": round(self.elapsed_s, 2),
                 "fps": round(self.ok / self.elapsed_s, 2) if self.elapsed_s else 0.0,
                 "p50_ms": round(float(np.percentile(lat, 50)), 1) if lat is not None else None,
-                "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat is not None else None}
+                "p95_ms": round(float(np.percentile(lat, 95)), 1) if lat is not None else None,
+                "frames_grabbed": self.grabbed,
+                "frame_age_p50_ms": round(float(np.median(self.frame_ages_ms)), 1) if self.frame_ages_ms else None,
+                "frame_age_max_ms": round(max(self.frame_ages_ms), 1) if self.frame_ages_ms else None}
 
 
 def is_stream(source: str) -> bool:
@@ -90,52 +108,69 @@ def _folder_frames(folder: Path, loop: bool) -> Iterator[np.ndarray]:
             return
 
 
-def _video_frames(source: str, fps: float, loop: bool, retries: int, backoff_s: float,
-                  stats: FeedStats) -> Iterator[np.ndarray]:
-    """Frames of a file sampled to `fps` of video time, or the latest frames of a live stream."""
-    stream = is_stream(source)
-    attempt = 0
+def _video_frames(source: str, fps: float, loop: bool) -> Iterator[np.ndarray]:
+    """Frames of a video file sampled to `fps` of its video time."""
     while True:
         cap = cv2.VideoCapture(source)
         if not cap.isOpened():
             cap.release()
-            if not stream or attempt >= retries:
-                raise feed_error(f"cannot open {source}" + (f" after {attempt} retries" if stream else ""))
-            attempt += 1
-            stats.reconnects += 1
-            time.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
-            continue
-        attempt = 0
-        step = max(1.0, (cap.get(cv2.CAP_PROP_FPS) or fps) / fps) if not stream else 1.0
+            raise feed_error(f"cannot open {source}")
+        step = max(1.0, (cap.get(cv2.CAP_PROP_FPS) or fps) / fps)
         position, next_pick = 0, 0.0
         while True:
             ok, frame = cap.read()
             if not ok:
                 break
-            if stream or position >= next_pick:
+            if position >= next_pick:
                 next_pick += step
                 yield frame
             position += 1
         cap.release()
-        if stream:
-            if attempt >= retries:
-                raise feed_error(f"stream {source} dropped and did not come back after {retries} retries")
-            attempt += 1
-            stats.reconnects += 1
-            time.sleep(min(backoff_s * 2 ** (attempt - 1), 30.0))
-        elif not loop:
+        if not loop:
             return
+
+
+def _stream_frames(source: str, retries: int, backoff_s: float,
+                   stats: FeedStats) -> Iterator[tuple[np.ndarray, float | None]]:
+    """Each time one is asked for, the stream's next frame to arrive, with its capture time; the stream is
+    read without pause meanwhile (camera_stream.NewestFrame), and opened again when it drops."""
+    def reconnected() -> None:
+        stats.reconnects += 1
+
+    reader = NewestFrame(source, retries=retries, backoff_s=backoff_s, on_reconnect=reconnected).start()
+    try:
+        number = 0
+        while True:
+            try:
+                got = reader.take(after=number)
+            except InvalidInput as e:
+                raise feed_error(str(e)) from e
+            number, stats.grabbed = got.number, reader.grabbed
+            yield got.image, got.captured_at
+    finally:
+        reader.close()
+
+
+def captures(source: str, fps: float, *, loop: bool = False, retries: int = 5, backoff_s: float = 0.5,
+             stats: FeedStats | None = None) -> Iterator[tuple[np.ndarray, float | None]]:
+    """(frame, capture time in epoch seconds) of a stream, (frame, None) of a file or folder, read when
+    asked for: a file's next frame, a stream's newest."""
+    stats = stats if stats is not None else FeedStats()
+    path = Path(source)
+    if is_stream(source):
+        return _stream_frames(source, retries, backoff_s, stats)
+    if path.is_dir():
+        return ((frame, None) for frame in _folder_frames(path, loop))
+    if not path.is_file():
+        raise feed_error(f"{source} is neither a file, a folder of images nor a stream URL")
+    return ((frame, None) for frame in _video_frames(source, fps, loop))
 
 
 def frames(source: str, fps: float, *, loop: bool = False, retries: int = 5, backoff_s: float = 0.5,
            stats: FeedStats | None = None) -> Iterator[np.ndarray]:
-    stats = stats if stats is not None else FeedStats()
-    path = Path(source)
-    if not is_stream(source) and path.is_dir():
-        return _folder_frames(path, loop)
-    if not is_stream(source) and not path.is_file():
-        raise feed_error(f"{source} is neither a file, a folder of images nor a stream URL")
-    return _video_frames(source, fps, loop, retries, backoff_s, stats)
+    """The frames of `captures`, without their capture times."""
+    return (frame for frame, _ in captures(source, fps, loop=loop, retries=retries, backoff_s=backoff_s,
+                                           stats=stats))
 
 
 def frame_count(source: str, fps: float) -> int | None:
@@ -200,11 +235,11 @@ class Feed:
             else:
                 self.stats.failed += 1
 
-    def _post(self, jpeg: bytes) -> None:
+    def _post(self, jpeg: bytes, captured_at: float) -> None:
         t0 = time.perf_counter()
+        when = datetime.fromtimestamp(captured_at, UTC).isoformat()
         try:
-            r = self.client.post(self.endpoint, content=jpeg,
-                                 headers={**self.headers, "X-Capture-Time": datetime.now(UTC).isoformat()})
+            r = self.client.post(self.endpoint, content=jpeg, headers={**self.headers, "X-Capture-Time": when})
         except httpx.HTTPError:
             with self._lock:
                 self._inflight -= 1
@@ -264,12 +299,12 @@ class Feed:
                     self._fatal = feed_error(f"the live API at {self.base} closed the frame stream: {reason}",
                                             UNAVAILABLE)
 
-    def _stream(self, jpeg: bytes) -> None:
+    def _stream(self, jpeg: bytes, captured_at: float) -> None:
         from websockets.exceptions import ConnectionClosed
 
         self._sent_at.append(time.perf_counter())
         try:
-            self._ws.send(STREAM_TIME.pack(time.time()) + jpeg)
+            self._ws.send(STREAM_TIME.pack(captured_at) + jpeg)
         except ConnectionClosed:
             self._sent_at.pop()
             with self._lock:
@@ -278,18 +313,30 @@ class Feed:
 
     def run(self, source: str, *, max_frames: int | None = None, loop: bool = False,
             on_frame: Callable[[FeedStats], None] | None = None, retries: int = 5) -> FeedStats:
+        """Frame i is sent at start + i / fps: a file's next frame, or a stream's newest (asked for then), so
+        the sends are paced and a stream's reads are not."""
         period = 1.0 / self.fps
         start = time.monotonic()
         futures: list[Future] = []
+        stream_source = is_stream(source)
+        source_frames = captures(source, self.fps, loop=loop, retries=retries, stats=self.stats)
         if self.transport == "stream":
             self._open_stream()
-        with ThreadPoolExecutor(max_workers=self.max_inflight) as pool:
-            for i, frame in enumerate(frames(source, self.fps, loop=loop, retries=retries, stats=self.stats)):
+        with ThreadPoolExecutor(max_workers=self.max_inflight) as pool, contextlib.closing(source_frames):
+            for i in itertools.count():
                 if self._fatal or (max_frames is not None and i >= max_frames):
                     break
                 delay = start + i * period - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
+                elif stream_source and delay < -period:
+                    # A stream that stalled or reconnected: carry on at the pace from now, rather than send
+                    # the sends it missed in a burst.
+                    start = time.monotonic() - i * period
+                got = next(source_frames, None)
+                if got is None:
+                    break
+                frame, captured_at = got
                 self.stats.read += 1
                 with self._lock:
                     behind = self._inflight >= self.max_inflight
@@ -300,10 +347,15 @@ class Feed:
                 else:
                     _ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
                     self.stats.sent += 1
-                    if self.transport == "stream":
-                        self._stream(buf.tobytes())
+                    now = time.time()
+                    if captured_at is None:  # a file's frame: captured as it is sent
+                        captured_at = now
                     else:
-                        futures.append(pool.submit(self._post, buf.tobytes()))
+                        self.stats.frame_ages_ms.append((now - captured_at) * 1000)
+                    if self.transport == "stream":
+                        self._stream(buf.tobytes(), captured_at)
+                    else:
+                        futures.append(pool.submit(self._post, buf.tobytes(), captured_at))
                         futures = [f for f in futures if not f.done()]
                 if on_frame:
                     on_frame(self.stats)

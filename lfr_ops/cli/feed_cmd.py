@@ -26,23 +26,26 @@ def feed(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON line"),
 ) -> None:
     """Send frames at --fps (one WebSocket per camera by default); drops frames when the service is behind,
-    reconnects dropped sources."""
+    reconnects dropped sources. A stream is read at its own rate and each send takes its newest frame, with the
+    time the camera captured it (the frame age shown: how long before its sending)."""
     settings = load_settings()
     base = url or f"http://{settings.serve.host}:{settings.serve.port}"
     total = None if loop else frame_count(source, fps)
     if total is not None and max_frames is not None:
         total = min(total, max_frames)
     columns = (TextColumn("[bold]feed"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("sent {task.fields[sent]} dropped {task.fields[dropped]} alerts {task.fields[alerts]}"),
+               TextColumn("sent {task.fields[sent]} dropped {task.fields[dropped]} alerts {task.fields[alerts]}"
+                          "{task.fields[age]}"),
                TimeElapsedColumn())
     with domain_errors():  # a bad source or key, a refusal by the deployment's rules, the live API down
         runner = Feed(base, deployment, api_key, camera_id=camera, fps=fps, max_inflight=max_inflight,
                       transport=transport)
         with Progress(*columns, console=console, transient=as_json, disable=as_json) as progress:
-            task = progress.add_task("feed", total=total, sent=0, dropped=0, alerts=0)
+            task = progress.add_task("feed", total=total, sent=0, dropped=0, alerts=0, age="")
             stats = runner.run(source, max_frames=max_frames, loop=loop, retries=retries,
                                on_frame=lambda s: progress.update(task, completed=s.read, sent=s.sent,
-                                                                  dropped=s.dropped, alerts=s.alerts))
+                                                                  dropped=s.dropped, alerts=s.alerts,
+                                                                  age=frame_age(s.last_frame_age_s)))
         summary = stats.summary()
         if summary["frames_sent"] and not summary["frames_ok"] and summary["failed"]:
             emit(summary, as_json)
@@ -55,7 +58,14 @@ def feed(
                               f"a service was unavailable: {reason}", service=Service.LIVE_API)
     emit(summary, as_json, lambda d: console.print(
         f"sent {d['frames_sent']} frames ({d['frames_ok']} answered), dropped {d['dropped']}, "
-        f"failed {d['failed']}, faces {d['faces']}, alerts {d['alerts']}, p95 {d['p95_ms']} ms"))
+        f"failed {d['failed']}, faces {d['faces']}, alerts {d['alerts']}, p95 {d['p95_ms']} ms"
+        + (f", frame age {d['frame_age_p50_ms']} ms (max {d['frame_age_max_ms']} ms)"
+           if d["frame_age_max_ms"] is not None else "")))
+
+
+def frame_age(seconds: float | None) -> str:
+    """How old a stream's last frame sent was (files have no capture time of their own)."""
+    return "" if seconds is None else f" frame age {seconds:.2f} s"
 
 
 def register(app: typer.Typer) -> None:
