@@ -10,6 +10,8 @@ Protocol
   (and missed), as NIST counts failures to enrol against FNIR.
 * All remaining images are searched with the live gate (largest face that passes). A search without
   a template counts as a miss (score -inf).
+* An image that cannot be read is a failure to enrol or a missed search. When no search image could be read
+  the evaluation stops (ManifestError) instead of reporting rates over nothing; above 5% unreadable it warns.
 * Metrics follow `lfr_core.evaluation.metrics` (rank-1, FPIR, FNIR, TPIR at FPIR 0.1/0.01/0.001).
   With n non-mated searches, FPIR below 1/n cannot be resolved: such levels are listed under
   `insufficient_nonmated` and `lowest_achievable_fpir` is reported.
@@ -71,6 +73,11 @@ def _best_face(faces: list[Face]) -> Face | None:
     return max(usable, key=lambda f: float((f.detection.box[2] - f.detection.box[0]) * (f.detection.box[3] - f.detection.box[1])))
 
 
+UNREADABLE = "unreadable image"
+# Above this share of unreadable images the rates are mostly about the manifest, not the engine: say so first.
+UNREADABLE_WARN_SHARE = 0.05
+
+
 def _analyse(engine: FaceEngine, rows: list[ManifestRow], purpose: str, settings: Settings, batch: int,
              progress: Callable[[int], None] | None) -> list[tuple[Face | None, str | None]]:
     out: list[tuple[Face | None, str | None]] = []
@@ -84,7 +91,7 @@ def _analyse(engine: FaceEngine, rows: list[ManifestRow], purpose: str, settings
                                          max_bytes=settings.vision.max_image_bytes))
                 idx.append(i)
             except (ImageError, OSError) as e:
-                results[i] = (None, f"unreadable image: {e}")
+                results[i] = (None, f"{UNREADABLE}: {e}")
         for i, faces in zip(idx, engine.analyse_batch(images, purpose=purpose) if images else []):
             best = _best_face(faces)
             if best is not None:
@@ -98,6 +105,26 @@ def _analyse(engine: FaceEngine, rows: list[ManifestRow], purpose: str, settings
         if progress:
             progress(len(chunk))
     return out
+
+
+def _readable(manifest: str | Path, rows: list[ManifestRow], unreadable: dict[str, str], probes: int,
+              probes_unreadable: int) -> list[str]:
+    """Warnings about images that could not be read; raises when no search could be read at all, as rates over
+    nothing but unreadable files would read as a measurement (rank-1 0, FNIR 1)."""
+    if not unreadable:
+        return []
+    rel, why = next(iter(unreadable.items()))
+    example = f"e.g. {rel}: {why.removeprefix(UNREADABLE + ': ')}"
+    if probes and probes_unreadable == probes:
+        raise ManifestError(
+            f"no image of manifest {manifest} could be searched: {probes_unreadable} of {probes} search images "
+            f"(and {len(unreadable)} of {len(rows)} images in all) could not be read, {example}; paths are read "
+            f"relative to the manifest's folder ({Path(manifest).parent}): correct them or move the manifest")
+    if len(unreadable) > UNREADABLE_WARN_SHARE * len(rows):
+        return [f"{len(unreadable)} of {len(rows)} images of manifest {manifest} ({len(unreadable) / len(rows):.0%}) "
+                f"could not be read, {example}; the rates below count them as failures to enrol and missed "
+                f"searches: correct the paths or drop those rows"]
+    return []
 
 
 def _column(row: ManifestRow, column: str) -> str:
@@ -170,6 +197,13 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
 
     probes = [r for r in rows if r.rel not in enrolled_rows]
     analysed = _analyse(eng, probes, "live", s, batch_size, progress)
+    unreadable = {f["path"]: f["reasons"] for f in fte if str(f["reasons"]).startswith(UNREADABLE)}
+    probes_unreadable = 0
+    for r, (_, why) in zip(probes, analysed):
+        if why is not None and why.startswith(UNREADABLE):
+            unreadable.setdefault(r.rel, why)
+            probes_unreadable += 1
+    warnings = _readable(manifest, rows, unreadable, len(probes), probes_unreadable)
     dim = eng.embedder.identity.embedding_dim or (gallery[0].shape[0] if gallery else 0)
     G = np.stack(gallery) if gallery else np.zeros((0, dim), np.float32)
     index_of = {ident: k for k, ident in enumerate(gallery_ids)}
@@ -233,6 +267,8 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     ts, fp, fn = det_curve(nm, ms, mt)
     result = {
         "manifest": str(manifest),
+        "warnings": warnings,
+        "unreadable_images": len(unreadable),
         "model": eng.identity,
         "protocol": {"holdout_share": holdout_share, "seed": seed, "held_out_identities": len(held),
                      "enrolled": len(gallery_ids), "identities": len(by_id), "images": len(rows),

@@ -147,6 +147,7 @@ def register(app: typer.Typer) -> None:
 
             plot_det(res, plot)
         arrays = {k: res.pop(k) for k in [k for k in res if k.startswith("_")]}
+        _print_warnings(res["warnings"])
         if record:
             res["calibration_id"] = _record(res, arrays)
         _print_report(res, Console(file=sys.stdout, width=120))
@@ -154,6 +155,16 @@ def register(app: typer.Typer) -> None:
             print(f"DET curve written to {plot}")
         if as_json:
             print(json.dumps(_finite(res), default=_json_default, allow_nan=False))
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    """Before any figure: what makes the figures below less than a measurement of the engine."""
+    from rich.markup import escape
+
+    from lfr_ops.cli.common import err_console
+
+    for w in warnings:
+        err_console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 def _record(res: dict, arrays: dict) -> int:

@@ -93,3 +93,37 @@ def test_eval_cli_bad_columns_exit_2(app, tmp_path):
     m.write_text("file,person\na.jpg,x\n")
     r = CliRunner().invoke(app, ["eval", "--manifest", str(m)])
     assert r.exit_code == 2 and "lacks column" in r.output
+
+
+def test_eval_cli_exits_2_when_no_image_can_be_read(app, tmp_path):
+    """Every path wrong: no rank-1 0.0 and FNIR 1.0 as if something had been measured (issue 32 item 6)."""
+    m = tmp_path / "wrong_paths.csv"
+    m.write_text("path,identity,dataset,note\n" + "".join(f"nowhere/{s}/{i}.pgm,orl_{s},orl,\n"
+                                                             for s in ("s1", "s2", "s3") for i in (1, 2)))
+    r = CliRunner().invoke(app, ["eval", "--manifest", str(m), "--json"])
+    assert r.exit_code == 2, r.output
+    assert "no image of manifest" in r.output and "could not be read" in r.output
+    assert "nowhere/s" in r.output and "No such file" in r.output
+    assert "rank-1" not in r.output and "1:N identification" not in r.output
+
+
+def test_eval_cli_warns_first_when_over_5_percent_unreadable(app, tmp_path, faces_dir):
+    manifest = _write_manifest(tmp_path, faces_dir)
+    with open(manifest, "a") as f:  # 2 of 20 images (10%) name no file
+        f.write("missing/a.pgm,orl_s1,orl,\nmissing/b.pgm,orl_s2,orl,\n")
+    r = CliRunner().invoke(app, ["eval", "--manifest", manifest, "--json", "--holdout-share", "0.34"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["unreadable_images"] == 2 and len(res["warnings"]) == 1
+    assert "2 of 20 images" in r.stderr and "missing/" in r.stderr
+    assert r.output.index("warning:") < r.output.index("1:N identification"), "the warning comes before the figures"
+
+
+def test_eval_cli_does_not_warn_at_5_percent_or_less(app, tmp_path, faces_dir):
+    manifest = _write_manifest(tmp_path, faces_dir)
+    with open(manifest, "a") as f:  # 1 of 20 images (5%): at the limit, no warning
+        f.write(f"{os.path.relpath(faces_dir / 'orl' / 's1' / '4.pgm', tmp_path)},orl_s1,orl,\nmissing/a.pgm,orl_s1,orl,\n")
+    r = CliRunner().invoke(app, ["eval", "--manifest", manifest, "--json", "--holdout-share", "0.34"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["unreadable_images"] == 1 and res["warnings"] == [] and "warning:" not in r.output
