@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -46,11 +47,15 @@ def admin_dsn(settings: Settings) -> str | None:
     return None
 
 
-def connect(settings: Settings | None = None, *, vector: bool = True) -> psycopg.Connection:
+def connect(settings: Settings | None = None, *, vector: bool = True) -> psycopg.Connection[Any]:
     """A new connection with dict rows; pgvector types registered unless the extension is absent.
 
     In autocommit (issue 26 item 3): a read ends as it is answered, so none holds a transaction open, and each
-    write operation is one `with conn.transaction()` (or `acting`, which is one) that commits as it closes."""
+    write operation is one `with conn.transaction()` (or `acting`, which is one) that commits as it closes.
+
+    Typed Connection[Any], not Connection[DictRow]: most functions that take a connection still annotate it as
+    a bare `psycopg.Connection`, which psycopg reads as Connection[TupleRow], and would refuse a DictRow one.
+    A read that needs typed rows asks for them itself (`conn.cursor(row_factory=...)`, as the queries.py do)."""
     settings = settings or get_settings()
     try:
         conn = psycopg.connect(database_dsn(settings), row_factory=dict_row, autocommit=True)

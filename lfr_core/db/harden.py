@@ -15,11 +15,15 @@ installation let the application own).
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow, dict_row, scalar_row
 
 from lfr_core.audit.log import CHAIN_LOCK_KEY, GENESIS_HASH
+from lfr_core.config import Settings
+from lfr_core.db.migrate import Migration
 
 OWNER_ROLE = "lfr_owner"
 AUDIT_ROLE = "lfr_audit"
@@ -35,25 +39,26 @@ POLICY = resources.files("lfr_core.db").joinpath("policy")
 SAFE_SEARCH_PATH = "search_path=pg_catalog, pg_temp"
 
 
-def unsafe_functions(conn: psycopg.Connection) -> list[dict]:
+def unsafe_functions(conn: psycopg.Connection[Any]) -> list[DictRow]:
     """The platform's functions (schemas public and audit, extensions' own aside) that do not pin
     SAFE_SEARCH_PATH."""
-    return conn.execute(
-        """SELECT p.oid::regprocedure::text AS function, p.proconfig AS config
-           FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
-           WHERE n.nspname IN ('public', 'audit')
-             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
-                             WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
-             AND NOT coalesce(%s = ANY (p.proconfig), false)
-           ORDER BY 1""", (SAFE_SEARCH_PATH,)).fetchall()
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT p.oid::regprocedure::text AS function, p.proconfig AS config
+               FROM pg_catalog.pg_proc AS p JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
+               WHERE n.nspname IN ('public', 'audit')
+                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d
+                                 WHERE d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+                 AND NOT coalesce(%s = ANY (p.proconfig), false)
+               ORDER BY 1""", (SAFE_SEARCH_PATH,)).fetchall()
 
 
-def _ensure_role(conn: psycopg.Connection, role: str) -> None:
+def _ensure_role(conn: psycopg.Connection[Any], role: str) -> None:
     if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
         conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
 
 
-def prepare(conn: psycopg.Connection, app_user: str, database: str) -> None:
+def prepare(conn: psycopg.Connection[Any], app_user: str, database: str) -> None:
     """Owner roles exist; the database and anything the application login still owns go to `lfr_owner`.
     Migrations then run as `SET ROLE lfr_owner`."""
     with conn.transaction():
@@ -112,13 +117,15 @@ END $$
 """
 
 
-def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
+def seal(conn: psycopg.Connection[Any], app_user: str, database: str) -> None:
     """After the migrations: the audit log in its own schema owned by `lfr_audit`, appended to only through
     `audit.append`; the application login gets data rights on the platform's tables and nothing more."""
     app, owner, auditor = (sql.Identifier(r) for r in (app_user, OWNER_ROLE, AUDIT_ROLE))
     with conn.transaction():
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS audit AUTHORIZATION {}").format(auditor))
-        if conn.execute("SELECT to_regclass('public.audit_log') AS t").fetchone()["t"] is not None:
+        with conn.cursor(row_factory=scalar_row) as cur:
+            in_public = cur.execute("SELECT to_regclass('public.audit_log')").fetchone() is not None
+        if in_public:
             conn.execute("ALTER TABLE public.audit_log SET SCHEMA audit")
             conn.execute("ALTER FUNCTION public.audit_log_refuse_change() SET SCHEMA audit")
         conn.execute(sql.SQL("ALTER TABLE audit.audit_log OWNER TO {}").format(auditor))
@@ -163,13 +170,11 @@ def seal(conn: psycopg.Connection, app_user: str, database: str) -> None:
             raise RuntimeError(f"functions without `{SAFE_SEARCH_PATH}`: {', '.join(f['function'] for f in unsafe)}")
 
 
-def migrate_with_roles(settings) -> list:  # noqa: ANN001 - Settings; imported lazily with the services
+def migrate_with_roles(settings: Settings) -> list[Migration]:
     """Apply pending migrations as `lfr_owner` through an administrator's connection, then seal.
 
     Without one (an external database whose administrator has not given `db.admin_dsn`), migrations run as
     the application's login, as before this hardening: `lfr services status` says so."""
-    from psycopg.rows import dict_row
-
     from lfr_core.db.connection import admin_dsn, connect
     from lfr_core.db.migrate import migrate
 

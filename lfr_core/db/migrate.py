@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -45,13 +46,13 @@ def available_migrations() -> list[Migration]:
     return found
 
 
-def applied_migrations(conn: psycopg.Connection) -> dict[int, str]:
+def applied_migrations(conn: psycopg.Connection[Any]) -> dict[int, str]:
     with conn.cursor(row_factory=tuple_row) as cur:
         rows = cur.execute("SELECT version, sha256 FROM schema_migrations ORDER BY version").fetchall()
     return dict(rows)
 
 
-def migrate(conn: psycopg.Connection) -> list[Migration]:
+def migrate(conn: psycopg.Connection[Any]) -> list[Migration]:
     """Apply pending migrations in order, each in its own transaction. Returns what was applied."""
     with conn.transaction():
         conn.execute(

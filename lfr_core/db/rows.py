@@ -6,19 +6,21 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from lfr_core.errors import NotFound
 
 TABLES = {"deployments": "deployment", "watchlist_versions": "watchlist version", "alerts": "alert"}
 
 
-def get_by_id(conn: psycopg.Connection, table: str, row_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+def get_by_id(conn: psycopg.Connection[Any], table: str, row_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
     what = TABLES[table]  # a fixed set: the table name is never user input
     try:
         key = uuid.UUID(str(row_id))
     except ValueError as e:
         raise NotFound(f"{what} id {row_id!r} is not a UUID") from e
-    row = conn.execute(f"SELECT * FROM {table} WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)).fetchone()
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(f"SELECT * FROM {table} WHERE id = %s" + (" FOR UPDATE" if lock else ""), (key,)).fetchone()
     if row is None:
         raise NotFound(f"no {what} {row_id}")
     return row

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -50,9 +51,9 @@ def person_dsn(settings: Settings, name: str, password: str) -> str:
     return make_conninfo(database_dsn(settings), user=name, password=password)
 
 
-def connect_as(settings: Settings, name: str, password: str) -> psycopg.Connection:
-    """A connection as this person, in autocommit as every connection of the platform (lfr_core/db/connection.py);
-    a wrong password or a disabled person is NotSignedIn."""
+def connect_as(settings: Settings, name: str, password: str) -> psycopg.Connection[Any]:
+    """A connection as this person, with dict rows and in autocommit as every connection of the platform (and typed
+    as connect() is: lfr_core/db/connection.py); a wrong password or a disabled person is NotSignedIn."""
     try:
         conn = psycopg.connect(person_dsn(settings, name, password), row_factory=dict_row, autocommit=True)
     except psycopg.OperationalError as e:
@@ -152,7 +153,7 @@ def logout(settings: Settings) -> SignedOut:
     return SignedOut(was_signed_in=True, token_revoked=r.status_code in (200, 401))
 
 
-def connect_signed_in(settings: Settings) -> psycopg.Connection:
+def connect_signed_in(settings: Settings) -> psycopg.Connection[Any]:
     """A connection as the signed-in person."""
     path = session_file(settings)
     try:
