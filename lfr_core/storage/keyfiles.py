@@ -38,4 +38,7 @@ def ed25519_private_key(private: Path, public: Path, *, may_create: bool, missin
             return key
         finally:
             tmp.unlink()
-    return serialization.load_pem_private_key(private.read_bytes(), password=None)
+    loaded = serialization.load_pem_private_key(private.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise InvalidInput(f"{private} holds a {type(loaded).__name__}, not an Ed25519 private key")
+    return loaded

@@ -22,6 +22,7 @@ from minio import Minio
 from minio.commonconfig import COMPLIANCE
 from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
+from minio.helpers import DictType
 from minio.objectlockconfig import DAYS, GOVERNANCE, ObjectLockConfig
 from minio.retention import Retention
 from minio.versioningconfig import ENABLED, VersioningConfig
@@ -43,11 +44,12 @@ class ObjectStoreUnavailable(ObjectStoreError):
 
 def _http_client(secure: bool, ca_file: Path | None = None) -> urllib3.PoolManager:
     """minio's own pool, but failing in seconds rather than after minutes of retries when the server is down."""
+    timeout = urllib3.Timeout(connect=3.0, read=60.0)
+    retries = urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504])
+    if not secure:
+        return urllib3.PoolManager(timeout=timeout, maxsize=10, retries=retries)
     ca = str(ca_file) if ca_file else os.environ.get("SSL_CERT_FILE") or certifi.where()
-    tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca} if secure else {}
-    return urllib3.PoolManager(timeout=urllib3.Timeout(connect=3.0, read=60.0), maxsize=10,
-                               retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
-                               **tls)
+    return urllib3.PoolManager(timeout=timeout, maxsize=10, retries=retries, cert_reqs="CERT_REQUIRED", ca_certs=ca)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ class ObjectStore:
         user, the platform's own included, can delete it or shorten its retention (the bucket needs object lock)."""
         digest = hashlib.sha256(data)
         # Buckets with default object lock require an integrity checksum on every upload.
-        checksum = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
+        checksum: DictType = {"x-amz-sdk-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": base64.b64encode(digest.digest()).decode()}
         retention = Retention(COMPLIANCE, retain_until) if retain_until else None
         try:
             with self._reachable():
