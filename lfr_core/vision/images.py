@@ -73,7 +73,7 @@ def _to_bgr8(arr: np.ndarray, *, rgb_order: bool) -> np.ndarray:
 
 def _decode_pil(data: bytes) -> np.ndarray:
     try:
-        im = Image.open(io.BytesIO(data))
+        im: Image.Image = Image.open(io.BytesIO(data))
         im.load()  # raises OSError on truncated data (LOAD_TRUNCATED_IMAGES stays False)
     # Pillow reports a broken PNG chunk as SyntaxError, and a tile outside the declared size as ValueError
     # (found by tests/vision/test_image_fuzz.py).

@@ -30,6 +30,11 @@ class Aligner(Protocol):
 
 @runtime_checkable
 class QualityGate(Protocol):
+    def detection_reasons(self, detection: Detection, *, purpose: Purpose) -> list[str]:
+        """Why the detection alone fails the gate (size, detector score); empty when it passes. The live path
+        aligns only faces that pass (lfr_core/live/pipeline.py detect_faces)."""
+        ...
+
     def assess(
         self, image: np.ndarray, detection: Detection, crop: np.ndarray, *, purpose: Purpose
     ) -> QualityResult: ...

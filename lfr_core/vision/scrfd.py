@@ -74,8 +74,7 @@ class SCRFDDetector:
             return []
         b, k, sc = np.concatenate(boxes), np.concatenate(kpss), np.concatenate(scores)
         xywh = np.concatenate([b[:, :2], b[:, 2:] - b[:, :2]], axis=1)
-        idx = cv2.dnn.NMSBoxes(xywh.tolist(), sc.tolist(), self.score, self.nms_iou)
-        idx = np.array(idx).reshape(-1)
+        idx = np.array(cv2.dnn.NMSBoxes(xywh.tolist(), sc.tolist(), self.score, self.nms_iou)).reshape(-1)
         out = [Detection(box=(b[i] / scale).astype(np.float32), landmarks=(k[i] / scale).astype(np.float32),
                          score=float(sc[i])) for i in idx]
         out.sort(key=lambda d: -d.score)

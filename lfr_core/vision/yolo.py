@@ -14,12 +14,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lfr_core.vision.aligner import landmarks_from_box
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.types import Detection, ModelIdentity, file_sha256
+
+if TYPE_CHECKING:  # imported with ultralytics, when a detector is built
+    import torch
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
 LICENCE = "AGPL-3.0 (ultralytics code); weights: see their source"
@@ -60,15 +64,19 @@ class YOLODetector:
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
         if len(images) == 0:
             return []
+        from ultralytics.engine.results import Results
+
         results = self._model.predict(list(images), imgsz=self.input_size, conf=self.score, iou=self.nms_iou,
                                       device=self.device, verbose=False)
         out: list[list[Detection]] = []
         for res in results:
-            boxes = res.boxes.xyxy.detach().cpu().numpy().astype(np.float32) if res.boxes is not None else np.zeros((0, 4))
-            scores = res.boxes.conf.detach().cpu().numpy() if res.boxes is not None else np.zeros(0)
+            if not isinstance(res, Results):  # predict() gives tensors only when asked for embeddings (`embed=`)
+                raise ModelError(f"YOLO predicted a {type(res).__name__}, not detection results")
+            boxes = _numpy(res.boxes.xyxy).astype(np.float32) if res.boxes is not None else np.zeros((0, 4))
+            scores = _numpy(res.boxes.conf) if res.boxes is not None else np.zeros(0)
             kps = None
-            if getattr(res, "keypoints", None) is not None and res.keypoints.xy.shape[1] == 5:
-                kps = res.keypoints.xy.detach().cpu().numpy().astype(np.float32)
+            if res.keypoints is not None and res.keypoints.xy.shape[1] == 5:
+                kps = _numpy(res.keypoints.xy).astype(np.float32)
             dets = []
             for i in range(len(boxes)):
                 if kps is not None:
@@ -79,3 +87,9 @@ class YOLODetector:
             dets.sort(key=lambda d: -d.score)
             out.append(dets)
         return out
+
+
+def _numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Boxes, scores or keypoints of a prediction: tensors on the model's device (NumPy arrays once a result
+    has been moved with `.numpy()`, which this module does not do)."""
+    return values if isinstance(values, np.ndarray) else values.detach().cpu().numpy()

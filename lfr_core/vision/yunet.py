@@ -4,7 +4,7 @@ weights about 3x faster per 640x360 frame on CPU here."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -36,6 +36,7 @@ class YuNetDetector:
     def __init__(self, weights: Path, *, input_size: int = 640, score: float = 0.6, nms_iou: float = 0.3,
                  top_k: int = 5000, runtime: Runtime = "onnxruntime", threads: int = 1) -> None:
         self.input_size = input_size
+        self._faces: Callable[[np.ndarray], np.ndarray]  # rows of (x, y, w, h, 5 landmarks, score)
         if runtime == "onnxruntime":
             self._faces = _OnnxYuNet(weights, score, nms_iou, top_k, threads)
         elif runtime == "opencv":
@@ -112,5 +113,5 @@ class _OnnxYuNet:
             return np.zeros((0, 15), np.float32)
         faces = np.vstack(rows).astype(np.float32)
         boxes = faces[:, :4].astype(np.int32).tolist()  # FaceDetectorYN suppresses on integer boxes
-        keep = cv2.dnn.NMSBoxes(boxes, faces[:, 14].tolist(), self.score, self.nms_iou, top_k=self.top_k)
-        return faces[np.asarray(keep, dtype=int).reshape(-1)]
+        kept = cv2.dnn.NMSBoxes(boxes, faces[:, 14].tolist(), self.score, self.nms_iou, top_k=self.top_k)
+        return faces[np.asarray(kept, dtype=int).reshape(-1)]
