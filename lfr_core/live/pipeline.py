@@ -172,7 +172,7 @@ class FramePipeline:
             outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
             now = captured_at.timestamp()
             await self._embed_and_match(live, camera_id, now, outcome)
-            observations = [self._observation(f) for f in outcome.faces if f.embedding is not None]
+            observations = [self._observation(f, f.embedding) for f in outcome.faces if f.embedding is not None]
             seen = [f for f in outcome.faces if f.embedding is not None]
             for decision in live.tracker.update(camera_id, now, observations):
                 seen[decision.index].decision = decision
@@ -195,6 +195,7 @@ class FramePipeline:
 
     async def _embed_and_match(self, live: LiveDeployment, camera_id: str, now: float, outcome: FrameOutcome) -> None:
         matcher = live.matcher
+        assert matcher is not None  # the gate the caller checked opens only with a matcher loaded
         usable = [f for f in outcome.faces if f.usable]
         reuse = live.tracker.reusable(camera_id, now, [f.box for f in usable],
                                       miss_below=matcher.threshold - self.reuse_margin)
@@ -207,34 +208,36 @@ class FramePipeline:
             return
         started = time.perf_counter()
         try:
-            chunks = await asyncio.wait_for(self.embed(np.stack([f.crop for f in fresh])), self.timeouts.embed_s)
+            crops = np.stack([f.crop for f in fresh if f.crop is not None])  # all of them: usable faces have a crop
+            chunks = await asyncio.wait_for(self.embed(crops), self.timeouts.embed_s)
         except Exception as e:  # noqa: BLE001 - as for the detector
             raise ModelUnavailable(f"embedder unavailable ({type(e).__name__}); frame dropped, retry shortly",
                                    service=Service.EMBEDDER) from e
         outcome.embed_s = time.perf_counter() - started
         outcome.embed_batches = [c.batch_size for c in chunks]
         embeddings = np.concatenate([c.embeddings for c in chunks])
-        for face, e, top in zip(fresh, embeddings, matcher.top1(embeddings)):
-            face.embedding = e
+        for face, embedding, top in zip(fresh, embeddings, matcher.top1(embeddings)):
+            face.embedding = embedding
             face.top_score = top.score if top is not None else None
             face.match = top if top is not None and top.score >= matcher.threshold else None
 
     @staticmethod
-    def _observation(face: FaceRecord) -> Observation:
+    def _observation(face: FaceRecord, embedding: np.ndarray) -> Observation:
         if face.reuse is not None:
-            return Observation(face.box, face.embedding, track_id=face.reuse.track_id)
+            return Observation(face.box, embedding, track_id=face.reuse.track_id)
         m = face.match
-        return Observation(face.box, face.embedding, m.subject_ref if m else None, m.score if m else 0.0,
-                           face.top_score)
+        return Observation(face.box, embedding, m.subject_ref if m else None, m.score if m else 0.0, face.top_score)
 
     async def _raise_alerts(self, live: LiveDeployment, camera_id: str, captured_at: datetime, body: bytes,
                             outcome: FrameOutcome) -> None:
-        decided = [f for f in outcome.faces if f.decision is not None]
+        decided = [(f, f.decision) for f in outcome.faces if f.decision is not None]
         if not decided:
             return
         image = await self.decode(body)  # decoded here only for the probe crops of alerts
-        for n, face in enumerate(decided):
-            d, match = face.decision, face.match
+        assert live.version is not None  # as the matcher (_embed_and_match): the gate was open
+        for n, (face, d) in enumerate(decided):
+            match = face.match
+            assert match is not None  # the tracker decides only on a fresh observation that matched (Tracker.update)
             pending = PendingAlert(uuid.uuid4(), NewAlert(
                 deployment_id=live.deployment["id"], version_id=live.version["id"], subject_ref=d.subject_ref,
                 category=match.category, score=d.score, camera_id=camera_id, track_id=d.track_id,
@@ -242,15 +245,15 @@ class FramePipeline:
             try:
                 await self.store_alert(pending)
             except STORAGE_DOWN as e:  # not stored: nothing is kept, and the track is free to decide again
-                for later in decided[n:]:
-                    live.tracker.retract(camera_id, later.decision)
+                for _, later in decided[n:]:
+                    live.tracker.retract(camera_id, later)
                 raise AlertsNotRaised(outcome, len(decided) - n, e) from e
             outcome.alerts.append(RaisedAlert(pending.alert_id, d.subject_ref, d.score, d.track_id))
 
 
 def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int) -> tuple[Detect, Embed, Decode]:
     """Detect, embed and decode with the face engine in this process (the bench loop and the tests)."""
-    from lfr_core.vision.errors import ImageError
+    from lfr_core.vision.errors import ImageError, ModelError
     from lfr_core.vision.images import decode_image
 
     def decoded(body: bytes) -> np.ndarray:
@@ -264,6 +267,8 @@ def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int) -> t
         return DetectedFrame(detect_faces(engine, [image])[0])
 
     async def embed(crops: np.ndarray) -> list[Embedded]:
+        if engine.embedder is None:
+            raise ModelError("this engine was built without an embedder (build_engine(embed=False))")
         return [Embedded(engine.embedder.embed_batch(list(crops)))]
 
     async def decode(body: bytes) -> np.ndarray:
