@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +58,8 @@ from lfr_task_errors import domain as _domain  # airflow_plugins/ (the plugins f
 from lfr_triggers import ApprovalSettledTrigger
 
 from lfr_core.config import CATEGORIES, get_settings
+from lfr_core.errors import Service, Unavailable
+from lfr_core.live import scaling
 from lfr_core.workflow import approval
 from lfr_core.workflow import tasks as orchestration
 
@@ -67,6 +71,7 @@ REPORT = Asset(**orchestration.REPORT_ASSET)
 # trigger that fires seconds after its task deferred can meet the executor's stale report of the deferring
 # attempt and fail the task (apache/airflow#66374, #67287, #72716); after this long that report is processed.
 WAIT_IN_WORKER_S = 30.0
+SCALING_TIMEOUT_S = 600.0  # the deploy waits up to 180 s for replicas, then each model is warmed (60 s each)
 
 
 class WaitForWindowEdge(BaseOperator):
@@ -207,15 +212,22 @@ class ApproveWatchlist(HITLOperator):
         return result
 
 
-def _serve_scaling(action: str) -> dict[str, Any]:
-    """Pre-scale or lower the Ray Serve app; the app is optional, so a missing module is logged, not fatal."""
-    try:
-        from ray_apps import prescale
-    except ImportError as e:
-        log.warning("Ray Serve scaling skipped (%s): ray_apps.prescale is not available", e)
-        return {"serve": f"skipped: {e}"}
-    result = prescale.prescale(None) if action == "prescale" else prescale.lower()
-    log.info("Ray Serve %s: %s", action, result)
+def _serve_scaling(edge: scaling.Edge) -> scaling.Scaled:
+    """Pre-scale or lower the Ray Serve app for the window's edge: lfr_core.live.scaling decides, and `python -m
+    ray_apps.scaling` applies it in a process of its own (so the DAG imports nothing of Ray Serve, and the
+    worker never attaches to a Ray cluster). The app is optional: where it is not installed the step is logged
+    and skipped; a scaling that fails is an outage of the live API, and the task retries."""
+    request = scaling.for_window(get_settings(), edge)
+    done = subprocess.run([sys.executable, "-m", "ray_apps.scaling", *request.as_args()], capture_output=True,
+                          text=True, timeout=SCALING_TIMEOUT_S)
+    reason = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    if done.returncode and "ModuleNotFoundError" in done.stderr:
+        log.warning("Ray Serve scaling skipped (%s): ray_apps.scaling is not available", reason)
+        return {"serve": f"skipped: {reason}"}
+    if done.returncode:
+        raise Unavailable(f"scaling Ray Serve at the window's {edge} failed: {reason}", service=Service.LIVE_API)
+    result: scaling.Scaled = json.loads(done.stdout.strip().splitlines()[-1])
+    log.info("Ray Serve at the window's %s: %s", edge, result)
     return result
 
 
@@ -287,13 +299,13 @@ def lfr_deployment():
         result = _domain(orchestration.activate_version, get_settings(), sealed["version_id"])
         log.info("activation: %s", result)
         if result["state"] == "active":
-            result["serve"] = _serve_scaling("prescale")
+            result["serve"] = _domain(_serve_scaling, scaling.Edge.START)
         return result
 
     @task
     def expire(sealed: dict[str, Any]) -> dict[str, Any]:
         result = _domain(orchestration.expire_version, get_settings(), sealed["version_id"])
-        result["serve"] = _serve_scaling("lower")
+        result["serve"] = _domain(_serve_scaling, scaling.Edge.END)
         return result
 
     @task

@@ -1,7 +1,7 @@
 """The platform's one error hierarchy. Every error the code raises on purpose is an `LfrError` of one of the
 kinds below, and each interface maps the kinds once, in one table:
 
-- HTTP: ray_apps/http_errors.py (status, and a 503 names the service that is down);
+- HTTP: ray_apps/ingress/errors.py (status, and a 503 names the service that is down);
 - CLI: lfr_ops/cli/common.py (exit code, one line, no traceback);
 - Airflow: airflow_plugins/lfr_task_errors.py (fail the task at once, skip the rest, or let it retry).
 

@@ -34,12 +34,12 @@ import numpy as np
 from lfr_core.errors import InvalidInput, LfrError, NotFound, Refused, Service, Unavailable
 from lfr_ops.camera_stream import NewestFrame
 
-ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/routing.py
-STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/frames.py)
+ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/ingress/routing.py
+STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/ingress/frames.py)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 FATAL = {401: "the API key is missing or unknown", 403: "the API key may not post to this deployment",
          404: "no such deployment", 409: "refused by the deployment's rules"}
-BACKPRESSURE = "backpressure"  # the ingress's mark on a 503 that only drops a frame (ray_apps/ingress.py)
+BACKPRESSURE = "backpressure"  # the ingress's mark on a 503 that only drops a frame (ray_apps/ingress/live.py)
 UNAVAILABLE = 503
 
 

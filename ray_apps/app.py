@@ -9,14 +9,14 @@ from ray import serve
 from ray.serve import Application
 from ray.serve.config import RequestRouterConfig
 
-from ray_apps.detector import Detector
-from ray_apps.embedder import Embedder
-from ray_apps.ingress import Ingress
+from ray_apps.ingress.replica import Ingress
+from ray_apps.models.detector import Detector
+from ray_apps.models.embedder import Embedder
 from ray_apps.options import AppOptions, ModelDeploymentOptions
 
 APP_NAME = "lfr"
-CAMERA_ROUTER = "ray_apps.routing:CameraAffinityRouter"
-MODEL_ROUTER = RequestRouterConfig(request_router_class="ray_apps.routing:LeastBusyRouter")
+CAMERA_ROUTER = "ray_apps.ingress.routing:CameraAffinityRouter"
+MODEL_ROUTER = RequestRouterConfig(request_router_class="ray_apps.ingress.routing:LeastBusyRouter")
 
 
 # No per-request access log in the proxy or the replicas: four log lines a frame, each written, rotated and

@@ -69,7 +69,7 @@ def main() -> None:
 
     context = ray.init(num_cpus=opts.num_cpus, include_dashboard=False)
     address_file = os.environ.get("LFR_SERVE_RAY_ADDRESS_FILE")
-    if address_file:  # ray_apps.prescale connects to this node, never to whichever cluster is newest
+    if address_file:  # ray_apps/scaling/prescale.py connects to this node, never to whichever cluster is newest
         with open(address_file, "w") as f:
             f.write(context.address_info["address"])
     try:

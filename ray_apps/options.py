@@ -79,7 +79,7 @@ class AppOptions(BaseModel):
     embedder: ModelDeploymentOptions = ModelDeploymentOptions()
     ingress_num_cpus: float = Field(0.2, gt=0, le=64)
     ingress_min_replicas: int = Field(1, ge=1, le=512, description="Ingress replicas; cameras are spread over them "
-                                                                   "by camera id (ray_apps/routing.py)")
+                                                                   "by camera id (ray_apps/ingress/routing.py)")
     ingress_max_replicas: int = Field(1, ge=1, le=512)
     ingress_target_ongoing_requests: float = Field(8.0, gt=0, description="Autoscaling target per ingress replica")
     ingress_max_replicas_per_node: int | None = Field(None, ge=1, le=64, description="Spread the ingress over "

@@ -73,7 +73,7 @@ resource "kubernetes_manifest" "ray" {
   manifest = each.value
 
   # KubeRay adds its own labels and annotations; the spec stays owned by this configuration, except
-  # the replica bounds the DAG patches around a window (ray_apps/kuberay.py), which a later apply
+  # the replica bounds the DAG patches around a window (ray_apps/scaling/kuberay.py), which a later apply
   # resets to the planned ones.
   computed_fields = ["metadata.annotations", "metadata.labels"]
 

@@ -24,7 +24,7 @@ locals {
       automountServiceAccountToken = false
     }
     # KubeRay resubmits the RayService's own serveConfigV2 after an operator restart or a head crash,
-    # so pre-scaling must change that spec (ray_apps/kuberay.py), not the running Serve app.
+    # so pre-scaling must change that spec (ray_apps/scaling/kuberay.py), not the running Serve app.
     "role/lfr-rayservice-scaler" = {
       apiVersion = "rbac.authorization.k8s.io/v1"
       kind       = "Role"

@@ -13,7 +13,7 @@ locals {
 
   # serveConfigV2 is the one source of the app's shape: KubeRay resubmits it after an operator restart
   # or a head crash, and the Airflow DAG pre-scales by patching `deployments[].autoscaling_config`
-  # here (ray_apps/kuberay.py), never the running app alone.
+  # here (ray_apps/scaling/kuberay.py), never the running app alone.
   quiet_logs = { enable_access_log = false } # no log line per request (ray_apps/app.py QUIET_LOGS)
   serve_config = {
     proxy_location = "EveryNode"
@@ -31,7 +31,7 @@ locals {
         ingress_min_replicas = local.capacity.min_replicas
         ingress_max_replicas = local.capacity.ingress_replicas
       }
-      # Cameras are spread over the ingress replicas by camera id (ray_apps/routing.py).
+      # Cameras are spread over the ingress replicas by camera id (ray_apps/ingress/routing.py).
       deployments = concat([for name in ["Detector", "Embedder"] : {
         name = name
         autoscaling_config = {

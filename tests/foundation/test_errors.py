@@ -28,7 +28,7 @@ from lfr_core.errors import (
 )
 from lfr_core.storage.objectstore import ObjectStoreError, ObjectStoreUnavailable
 from lfr_ops.cli import common
-from ray_apps import http_errors
+from ray_apps.ingress import errors as http_errors
 from tests.error_classes import ROOT, domain_errors, exception_classes
 
 KINDS = {InvalidInput, NotFound, Refused, Unavailable, Incomplete, Misconfigured}
@@ -148,7 +148,8 @@ ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "websocket"}
 
 def _is_route(fn: ast.AsyncFunctionDef | ast.FunctionDef) -> bool:
     return any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTE_DECORATORS
-               and isinstance(d.func.value, ast.Name) and d.func.value.id == "app" for d in fn.decorator_list)
+               and isinstance(d.func.value, ast.Name) and d.func.value.id in ("app", "router")
+               for d in fn.decorator_list)
 
 
 def _named(handler: ast.ExceptHandler) -> set[str]:
@@ -167,10 +168,11 @@ def test_no_route_catches_a_domain_error_and_none_is_turned_into_an_http_answer_
     """A route lets the domain's errors reach the app's handler; elsewhere in ray_apps an `except` of one may
     count it and re-raise, or add what the caller may know (raise NotFound(...) from e), never answer it."""
     domain = {cls.__name__ for cls in domain_errors()}
-    found = []
+    found, route_count = [], 0
     for path in sorted((ROOT / "ray_apps").rglob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
         routes = [fn for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and _is_route(fn)]
+        route_count += len(routes)
         in_route = {id(h) for fn in routes for h in ast.walk(fn) if isinstance(h, ast.ExceptHandler)}
         for handler in ast.walk(tree):
             if isinstance(handler, ast.ExceptHandler) and _named(handler) & domain:
@@ -179,14 +181,15 @@ def test_no_route_catches_a_domain_error_and_none_is_turned_into_an_http_answer_
                     found.append(f"{where} (in a route)")
                 elif _raises_http(handler):
                     found.append(f"{where} (answered by hand)")
+    assert route_count >= 20, f"found {route_count} routes: does _is_route still know how they are declared?"
     assert not found, "\n".join(found)
 
 
 def test_the_ingress_answers_from_the_table() -> None:
     """The app registers the table's handler, and the ingress's old local mappings are gone."""
-    from ray_apps.http_app import app
+    from ray_apps.ingress.app import app
 
     assert LfrError in app.exception_handlers and psycopg.OperationalError in app.exception_handlers
     assert Refused not in app.exception_handlers and InvalidInput not in app.exception_handlers
-    contract = (ROOT / "ray_apps" / "http_contract.py").read_text()
+    contract = (ROOT / "ray_apps" / "ingress" / "contract.py").read_text()
     assert "answer_unavailable" not in contract and "refuse_invalid" not in contract

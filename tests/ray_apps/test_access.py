@@ -1,4 +1,4 @@
-"""Who is calling the ingress (ray_apps/access.py), without Ray or PostgreSQL: the database is a table of
+"""Who is calling the ingress (ray_apps/ingress/access.py), without Ray or PostgreSQL: the database is a table of
 answers by function (what `Access` would run on the service's connection), the tokens are the local issuer's,
 signed with a key under a temporary LFR_HOME. Each refusal's status and reason, and what the caches keep."""
 
@@ -19,8 +19,8 @@ from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.errors import NotSignedIn
 from lfr_core.identity import people, sessions, tokens
 from lfr_core.identity.model import Actor
-from ray_apps import access
-from ray_apps.access import WRONG_PASSWORD, Access
+from ray_apps.ingress import access
+from ray_apps.ingress.access import WRONG_PASSWORD, Access
 
 DEPLOYMENT = uuid.uuid4()
 CAMERA_KEY = "lfr_" + "k" * 40  # its text only matters to the fake database

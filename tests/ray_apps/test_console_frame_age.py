@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ray_apps.console import CONSOLE_HTML
+from ray_apps.ingress.console import CONSOLE_HTML
 from tests.browser import launch, needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium]

@@ -1,4 +1,4 @@
-"""Per-camera counters (ray_apps/counters.py), without Ray or PostgreSQL: what a flush writes per camera, that
+"""Per-camera counters (ray_apps/ingress/counters.py), without Ray or PostgreSQL: what a flush writes per camera, that
 numbers survive a flush that fails, and that the timer flushes without traffic. The database is a function
 that runs the flush's writer on a stand-in connection; `alerts.record_counts` is recorded, not run."""
 
@@ -10,8 +10,8 @@ import uuid
 import psycopg
 import pytest
 
-from ray_apps import counters
-from ray_apps.counters import Counters
+from ray_apps.ingress import counters
+from ray_apps.ingress.counters import Counters
 
 NORTH, SOUTH = uuid.uuid4(), uuid.uuid4()
 

@@ -1,4 +1,4 @@
-"""A frame request's own checks (ray_apps/frames.py), without Ray: the declared type and size, the bytes' real
+"""A frame request's own checks (ray_apps/ingress/frames.py), without Ray: the declared type and size, the bytes' real
 format, the streamed frame's capture-time prefix and the capture time against the server clock."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi import HTTPException
 
-from ray_apps import frames
+from ray_apps.ingress import frames
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 16
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16

@@ -1,8 +1,8 @@
 """The ingress's request checks without Ray: the one error table every route answers from
-(ray_apps/http_errors.py), the one error shape over HTTP (ray_apps/http_contract.py, on a FastAPI app of its
+(ray_apps/ingress/errors.py), the one error shape over HTTP (ray_apps/ingress/contract.py, on a FastAPI app of its
 own), and the ingress's own refusals before a frame reaches the pipeline: a deployment id that is no UUID,
-the deployment's gate, and back-pressure per camera (ray_apps/ingress.py, on an ingress built without Serve:
-only what those checks read)."""
+the deployment's gate, and back-pressure per camera (ray_apps/ingress/context.py and live.py, the cameras' side of
+a replica built without Serve: only what those checks read)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.testclient import TestClient
 
+from lfr_core.config import Settings
 from lfr_core.db.connection import DatabaseUnavailable
 from lfr_core.errors import (
     Forbidden,
@@ -29,12 +30,13 @@ from lfr_core.errors import (
 from lfr_core.live.pipeline import FrameRefused, FrameTooLarge
 from lfr_core.live.records import RefusedFrame
 from lfr_core.vision.errors import ImageError
-from ray_apps import http_errors
-from ray_apps.counters import Counters
-from ray_apps.http_contract import CAMERA_PATTERN, NO_NUL, use_one_error_shape
-from ray_apps.http_errors import answer, status_of, use_error_table
-from ray_apps.ingress import BACKPRESSURE_HEADER, Ingress
-from ray_apps.metrics import Metrics
+from ray_apps.ingress import errors as http_errors
+from ray_apps.ingress.context import uuid_of
+from ray_apps.ingress.contract import CAMERA_PATTERN, NO_NUL, use_one_error_shape
+from ray_apps.ingress.counters import Counters
+from ray_apps.ingress.errors import answer, status_of, use_error_table
+from ray_apps.ingress.live import BACKPRESSURE_HEADER, LivePath
+from ray_apps.ingress.metrics import Metrics
 from ray_apps.options import AppOptions
 
 # -- the error table ------------------------------------------------------------------------------------------
@@ -154,20 +156,12 @@ class NoDb:
         raise AssertionError("these checks ask nothing of the database")
 
 
-class BareIngress(Ingress.func_or_class):
-    def __del__(self) -> None:  # Serve's ASGI wrapper closes its app in an async __del__, never started here
-        pass
-
-
-def bare_ingress(max_inflight_per_camera: int = 1):
-    """The ingress class without Serve's constructor (which needs a replica context): only the options, the
+def bare_ingress(max_inflight_per_camera: int = 1) -> LivePath:
+    """The cameras' side of a replica without Serve (no models, store or database behind it): the options, the
     metrics, the counters and the table of frames in progress that the checks read."""
-    ingress = object.__new__(BareIngress)
-    ingress.options = AppOptions(max_inflight_per_camera=max_inflight_per_camera)
-    ingress.metrics = Metrics()
-    ingress.counters = Counters(NoDb(), flush_every_s=60)
-    ingress._inflight = {}
-    return ingress
+    return LivePath(Settings(_env_file=None), AppOptions(max_inflight_per_camera=max_inflight_per_camera),
+                    detector=None, embedder=None, store=None, db=NoDb(), metrics=Metrics(),
+                    counters=Counters(NoDb(), flush_every_s=60), replica_id="bare")
 
 
 def sample(ingress, name: str, **labels: str) -> float:
@@ -178,13 +172,13 @@ def sample(ingress, name: str, **labels: str) -> float:
 @pytest.mark.parametrize("value", ["42", "not-a-uuid", "", "0" * 64])
 def test_a_deployment_id_that_is_no_uuid_answers_404(value):
     with pytest.raises(HTTPException) as caught:
-        Ingress.func_or_class._uuid(value, "deployment")
+        uuid_of(value, "deployment")
     assert caught.value.status_code == 404 and "not a UUID" in caught.value.detail
 
 
 def test_a_deployment_id_is_read_as_its_uuid():
     dep = uuid.uuid4()
-    assert Ingress.func_or_class._uuid(str(dep).upper(), "deployment") == dep
+    assert uuid_of(str(dep).upper(), "deployment") == dep
 
 
 class Gate:
@@ -198,11 +192,11 @@ class Gate:
 def test_a_closed_gate_refuses_the_frame_409_with_its_reason_and_counts_it_for_the_camera():
     ingress, dep = bare_ingress(), uuid.uuid4()
     with pytest.raises(HTTPException) as caught:
-        ingress._open_gate(Gate("outside the deployment window; frames are refused"), dep, "cam-1")
+        ingress.open_gate(Gate("outside the deployment window; frames are refused"), dep, "cam-1")
     assert caught.value.status_code == 409 and "outside the deployment window" in caught.value.detail
     assert sample(ingress, "lfr_frames_refused_total", reason="gate") == 1
     assert ingress.counters._pending[(dep, "cam-1")].refused == 1
-    ingress._open_gate(Gate(None), dep, "cam-1")  # open: nothing more counted
+    ingress.open_gate(Gate(None), dep, "cam-1")  # open: nothing more counted
     assert sample(ingress, "lfr_frames_refused_total", reason="gate") == 1
 
 
@@ -210,12 +204,12 @@ def test_a_camera_over_its_frames_in_progress_gets_503_marked_as_back_pressure_a
     ingress, dep = bare_ingress(max_inflight_per_camera=2), uuid.uuid4()
 
     async def run() -> HTTPException:
-        async with ingress._camera_slot(dep, "cam-1"), ingress._camera_slot(dep, "cam-1"):
+        async with ingress.camera_slot(dep, "cam-1"), ingress.camera_slot(dep, "cam-1"):
             assert ingress._inflight == {(dep, "cam-1"): 2}
-            async with ingress._camera_slot(dep, "cam-2"):  # another camera is not held up
+            async with ingress.camera_slot(dep, "cam-2"):  # another camera is not held up
                 pass
             with pytest.raises(HTTPException) as caught:
-                async with ingress._camera_slot(dep, "cam-1"):
+                async with ingress.camera_slot(dep, "cam-1"):
                     pass
         return caught.value
 
@@ -232,9 +226,9 @@ def test_a_frame_that_fails_inside_its_slot_gives_the_slot_back():
 
     async def run() -> None:
         with pytest.raises(RuntimeError):
-            async with ingress._camera_slot(dep, "cam-1"):
+            async with ingress.camera_slot(dep, "cam-1"):
                 raise RuntimeError("the pipeline failed")
-        async with ingress._camera_slot(dep, "cam-1"):  # the camera's next frame gets its slot
+        async with ingress.camera_slot(dep, "cam-1"):  # the camera's next frame gets its slot
             assert ingress._inflight == {(dep, "cam-1"): 1}
 
     asyncio.run(run())

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from ray_apps.kuberay import APP_NAME, scale_rayservice, with_min_replicas
+from ray_apps.scaling.kuberay import APP_NAME, scale_rayservice, with_min_replicas
 
 SERVE_CONFIG = yaml.safe_dump({
     "proxy_location": "EveryNode", "http_options": {"host": "0.0.0.0", "port": 8000},

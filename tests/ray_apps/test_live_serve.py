@@ -408,7 +408,7 @@ def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shar
 def test_prescale_raises_and_lowers_replicas_and_warms(streamed, serve_url):
     from ray.serve.context import _get_global_client
 
-    from ray_apps.prescale import lower, prescale
+    from ray_apps.scaling.prescale import lower, prescale
 
     def replicas() -> dict[str, set[str]]:
         app = _get_global_client().get_serve_details()["applications"]["lfr"]

@@ -1,4 +1,4 @@
-"""Pre-scaling Serve for a deployment's window (ray_apps/prescale.py) when no Serve application is running."""
+"""Pre-scaling Serve for a deployment's window (ray_apps/scaling/prescale.py) when no Serve application is running."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_prescale_says_not_running_without_serve(monkeypatch, tmp_path):
     import ray
 
-    from ray_apps import prescale
+    from ray_apps.scaling import prescale
 
     if ray.is_initialized():
         return

@@ -1,4 +1,4 @@
-"""The replicas' routers without Ray running: the model replicas' bookkeeping (`ray_apps.routing.InFlight`) and
+"""The replicas' routers without Ray running: the model replicas' bookkeeping (`ray_apps.ingress.routing.InFlight`) and
 the cameras' rendezvous ranking of the ingress replicas (`owner_rank`)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ray_apps.routing import InFlight, work_of
+from ray_apps.ingress.routing import InFlight, work_of
 
 
 class Clock:
@@ -77,7 +77,7 @@ def test_work_of_a_request_is_its_crops_or_one():
 
 
 def test_cameras_keep_their_replica_and_only_a_lost_replicas_cameras_move():
-    from ray_apps.routing import owner_rank
+    from ray_apps.ingress.routing import owner_rank
 
     replicas = ["r1", "r2", "r3"]
     cameras = [f"cam-{i}" for i in range(60)]

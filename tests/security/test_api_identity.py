@@ -49,7 +49,7 @@ APP_ARGS = {
     "ingress_num_cpus": 0.25, "ingress_min_replicas": 2, "ingress_max_replicas": 2,
     "version_check_s": 1.0, "counters_flush_s": 1.0,
 }
-# Serve's routing header sends each of these to the ingress replica that owns that camera id (ray_apps/routing.py):
+# Serve's routing header sends each of these to the ingress replica that owns that camera id (ray_apps/ingress/routing.py):
 # all sixteen on one of two replicas by chance is 2 in 65536.
 REPLICA_PINS = [{"serve_multiplexed_model_id": f"pin-{i}"} for i in range(16)]
 
@@ -368,7 +368,7 @@ def test_signing_out_refuses_the_token_on_every_route_and_replica_until_it_expir
     assert set(refused.values()) == {401}, refused
     assert statuses(serve_url, dep, mine) == {route: 401 for route in routes(dep)}
     # A replica started afterwards (a restart) refuses it too: the revocation is in the database.
-    from ray_apps.access import Access
+    from ray_apps.ingress.access import Access
 
     def on_conn(fn, *args):
         with connect(services) as conn:

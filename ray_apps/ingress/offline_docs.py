@@ -18,7 +18,7 @@ def add_offline_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title}: API docs",
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title}: API docs",
                                    swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
                                    swagger_css_url=f"{PREFIX}/swagger-ui.css",
                                    swagger_favicon_url=f"{PREFIX}/favicon-32x32.png")

@@ -76,7 +76,7 @@ class Access:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(401, "sign in first: send Authorization: Bearer <token> (POST /v1/auth/token)",
                                 headers={"WWW-Authenticate": "Bearer"})
-        return tokens.verify(self.settings, credentials.credentials)  # InvalidToken: 401 (ray_apps/http_errors.py)
+        return tokens.verify(self.settings, credentials.credentials)  # InvalidToken: 401 (ray_apps/ingress/errors.py)
 
     async def _signed_out(self, token: tokens.Verified) -> bool:
         if token.token_id is None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import httpx
 import yaml
 
+from lfr_core.live.scaling import MODEL_DEPLOYMENTS, Scaled, bounds
+
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-MODEL_DEPLOYMENTS = ("Detector", "Embedder")
 APP_NAME = "lfr"  # ray_apps.app.APP_NAME, without importing Ray here
 
 
@@ -32,9 +32,8 @@ def with_min_replicas(serve_config: str, min_replicas: int, app_name: str = APP_
         if entry is None:
             entry = {"name": name}
             app["deployments"].append(entry)
-        bounds = entry.setdefault("autoscaling_config", {})
-        bounds["min_replicas"] = min_replicas
-        bounds["max_replicas"] = max(int(bounds.get("max_replicas", 1)), min_replicas)
+        autoscaling = entry.setdefault("autoscaling_config", {})
+        autoscaling.update(bounds(autoscaling, min_replicas))
     return yaml.safe_dump(config, sort_keys=False)
 
 
@@ -46,7 +45,7 @@ def _in_cluster() -> tuple[str, str, str]:
 
 
 def scale_rayservice(ref: str, min_replicas: int, *, api: str | None = None, token: str | None = None,
-                     verify: str | bool | None = None) -> dict[str, Any]:
+                     verify: str | bool | None = None) -> Scaled:
     """Patch the RayService `namespace/name` so its model deployments keep at least `min_replicas`."""
     if api is None:
         api, token, verify = _in_cluster()
@@ -61,6 +60,6 @@ def scale_rayservice(ref: str, min_replicas: int, *, api: str | None = None, tok
         patch = {"metadata": {"resourceVersion": body["metadata"]["resourceVersion"]}, "spec": {"serveConfigV2": config}}
         answer = client.patch(url, json=patch, headers={"Content-Type": "application/merge-patch+json"})
         answer.raise_for_status()
-    bounds = {d["name"]: d["autoscaling_config"]["max_replicas"]
+    maxima = {d["name"]: d["autoscaling_config"]["max_replicas"]
               for d in yaml.safe_load(config)["applications"][0]["deployments"] if d["name"] in MODEL_DEPLOYMENTS}
-    return {"serve": "rayservice", "rayservice": ref, "min_replicas": min_replicas, "max_replicas": bounds}
+    return {"serve": "rayservice", "rayservice": ref, "min_replicas": min_replicas, "max_replicas": maxima}

@@ -1,20 +1,23 @@
-"""Pre-scaling around a deployment window (called by the Airflow DAG): raise the detector and embedder
-minimum replicas and warm the models before the window, lower them after. A change of autoscaling
-bounds is a lightweight Serve update: running replicas are kept. On Kubernetes (serve.rayservice set)
-the bounds change in the RayService's spec instead, which KubeRay applies and keeps."""
+"""Pre-scaling around a deployment window: the Ray calls that apply what lfr_core/live/scaling.py decides
+(the deployment DAG runs them as `python -m ray_apps.scaling`, ray_apps/scaling/__main__.py): raise the
+detector and embedder minimum replicas and warm the models before the window, lower them after. A change of
+autoscaling bounds is a lightweight Serve update: running replicas are kept. On Kubernetes (serve.rayservice
+set) the bounds change in the RayService's spec instead, which KubeRay applies and keeps."""
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import time
 from typing import Any
 
 import numpy as np
 
 from lfr_core.config import get_settings
+from lfr_core.live.scaling import MODEL_DEPLOYMENTS, Scaled, ScaleRequest, bounds
 
-NOT_RUNNING = {"serve": "not running"}
-MODEL_DEPLOYMENTS = ("Detector", "Embedder")
+NOT_RUNNING: Scaled = {"serve": "not running"}
 
 
 def _ray_address() -> str | None:
@@ -32,6 +35,8 @@ def _ray_address() -> str | None:
 def _connect() -> bool:
     """Attach to the Serve app's Ray node (already attached in-process, or via the launcher's address)."""
     address = _ray_address()  # sets the token variables before Ray is first imported
+    if address is None and "ray" not in sys.modules:  # no node to attach to, and none attached in-process
+        return False
     import ray
 
     if ray.is_initialized():
@@ -39,7 +44,7 @@ def _connect() -> bool:
     if address is None:
         return False
     try:
-        ray.init(address=address, logging_level="ERROR", log_to_driver=False)
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
     except (ConnectionError, RuntimeError):
         return False
     return True
@@ -51,13 +56,14 @@ def _deployed() -> dict[str, Any] | None:
 
     from ray_apps.app import APP_NAME
 
-    app = _get_global_client().get_serve_details()["applications"].get(APP_NAME)
+    client = _get_global_client()
+    app = client.get_serve_details()["applications"].get(APP_NAME) if client is not None else None
     if not app or not app.get("deployed_app_config"):
         return None
     config = dict(app["deployed_app_config"])
-    bounds = {name: dict(app["deployments"][name]["deployment_config"].get("autoscaling_config") or {})
-              for name in MODEL_DEPLOYMENTS}
-    return {"config": config, "bounds": bounds}
+    current = {name: dict(app["deployments"][name]["deployment_config"].get("autoscaling_config") or {})
+               for name in MODEL_DEPLOYMENTS}
+    return {"config": config, "bounds": current}
 
 
 def _warm(timeout_s: float = 60.0) -> dict[str, float]:
@@ -78,40 +84,41 @@ def _warm(timeout_s: float = 60.0) -> dict[str, float]:
     return timings
 
 
-def _scale(min_replicas: int, *, warm: bool) -> dict[str, Any]:
+def scale(request: ScaleRequest) -> Scaled:
+    min_replicas = request.min_replicas
     rayservice = get_settings().serve.rayservice
-    if rayservice:  # on Kubernetes: KubeRay owns the app's config (ray_apps/kuberay.py)
-        from ray_apps.kuberay import scale_rayservice
+    if rayservice:  # on Kubernetes: KubeRay owns the app's config (ray_apps/scaling/kuberay.py)
+        from ray_apps.scaling.kuberay import scale_rayservice
 
         return scale_rayservice(rayservice, min_replicas)
     if not _connect():
-        return dict(NOT_RUNNING)
+        return NOT_RUNNING.copy()
     from ray_apps.app import deploy_config
 
     deployed = _deployed()
     if deployed is None:
-        return dict(NOT_RUNNING)
+        return NOT_RUNNING.copy()
     config, overrides = deployed["config"], {d["name"]: d for d in deployed["config"].get("deployments", [])}
     for name in MODEL_DEPLOYMENTS:
-        bounds = deployed["bounds"][name]
-        autoscaling = {"min_replicas": min_replicas, "max_replicas": max(bounds.get("max_replicas", 1), min_replicas),
-                       "target_ongoing_requests": bounds.get("target_ongoing_requests", 4)}
+        current = deployed["bounds"][name]
+        autoscaling = {**bounds(current, min_replicas),
+                       "target_ongoing_requests": current.get("target_ongoing_requests", 4)}
         overrides[name] = {**overrides.get(name, {"name": name}), "autoscaling_config": autoscaling}
     config["deployments"] = list(overrides.values())
     deploy_config(config)  # config-only change: replicas are updated in place, none restarted
-    result: dict[str, Any] = {"serve": "running", "min_replicas": min_replicas,
-                              "max_replicas": {n: overrides[n]["autoscaling_config"]["max_replicas"]
-                                               for n in MODEL_DEPLOYMENTS}}
-    if warm:
+    result: Scaled = {"serve": "running", "min_replicas": min_replicas,
+                      "max_replicas": {n: overrides[n]["autoscaling_config"]["max_replicas"] for n in MODEL_DEPLOYMENTS}}
+    if request.warm:
         result["warm_s"] = _warm()
     return result
 
 
-def prescale(min_replicas: int | None = None) -> dict[str, Any]:
+def prescale(min_replicas: int | None = None) -> Scaled:
     """Raise the model deployments' minimum replicas (default serve.max_replicas) and warm them."""
-    return _scale(min_replicas if min_replicas is not None else get_settings().serve.max_replicas, warm=True)
+    return scale(ScaleRequest(min_replicas if min_replicas is not None else get_settings().serve.max_replicas,
+                              warm=True))
 
 
-def lower() -> dict[str, Any]:
+def lower() -> Scaled:
     """Back to serve.min_replicas at window end."""
-    return _scale(get_settings().serve.min_replicas, warm=False)
+    return scale(ScaleRequest(get_settings().serve.min_replicas, warm=False))
