@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import struct
 import threading
 import time
 from collections import Counter, deque
@@ -32,10 +31,10 @@ import httpx
 import numpy as np
 
 from lfr_core.errors import InvalidInput, LfrError, NotFound, Refused, Service, Unavailable
+from lfr_core.live.wire import CAMERA_ID_HEADER, CAMERA_KEY_HEADER, CAPTURE_TIME_HEADER, STREAM_TIME
 from lfr_ops.camera_stream import NewestFrame
 
 ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/ingress/routing.py
-STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time (ray_apps/ingress/frames.py)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 FATAL = {401: "the API key is missing or unknown", 403: "the API key may not post to this deployment",
          404: "no such deployment", 409: "refused by the deployment's rules"}
@@ -207,7 +206,7 @@ class Feed:
         self.api_key, self.timeout_s, self.transport = api_key, timeout_s, transport
         # Serve's routing header names the camera, so its frames reach the ingress replica holding its tracks.
         self.route = {ROUTING_HEADER: camera_id}
-        self.headers = {"X-API-Key": api_key, "X-Camera-Id": camera_id, "Content-Type": "image/jpeg", **self.route}
+        self.headers = {CAMERA_KEY_HEADER: api_key, CAMERA_ID_HEADER: camera_id, "Content-Type": "image/jpeg", **self.route}
         self.fps, self.max_inflight, self.jpeg_quality = fps, max_inflight, jpeg_quality
         self.client = httpx.Client(timeout=timeout_s, limits=httpx.Limits(max_connections=max_inflight + 1))
         self.stats = FeedStats()
@@ -239,7 +238,7 @@ class Feed:
         t0 = time.perf_counter()
         when = datetime.fromtimestamp(captured_at, UTC).isoformat()
         try:
-            r = self.client.post(self.endpoint, content=jpeg, headers={**self.headers, "X-Capture-Time": when})
+            r = self.client.post(self.endpoint, content=jpeg, headers={**self.headers, CAPTURE_TIME_HEADER: when})
         except httpx.HTTPError:
             with self._lock:
                 self._inflight -= 1
@@ -260,7 +259,7 @@ class Feed:
         from websockets.sync.client import connect
 
         try:
-            self._ws = connect(self.stream_url, additional_headers={"X-API-Key": self.api_key, **self.route},
+            self._ws = connect(self.stream_url, additional_headers={CAMERA_KEY_HEADER: self.api_key, **self.route},
                                open_timeout=self.timeout_s, max_size=2**20)
         except InvalidStatus as e:  # refused before the upgrade: by a proxy or gateway, or the service itself
             status = e.response.status_code

@@ -9,12 +9,12 @@ from ray import serve
 from ray.serve import Application
 from ray.serve.config import RequestRouterConfig
 
+from lfr_core.live.wire import APP_NAME, DETECTOR, EMBEDDER, INGRESS
 from ray_apps.ingress.replica import Ingress
 from ray_apps.models.detector import Detector
 from ray_apps.models.embedder import Embedder
 from ray_apps.options import AppOptions, ModelDeploymentOptions
 
-APP_NAME = "lfr"
 CAMERA_ROUTER = "ray_apps.ingress.routing:CameraAffinityRouter"
 MODEL_ROUTER = RequestRouterConfig(request_router_class="ray_apps.ingress.routing:LeastBusyRouter")
 
@@ -55,8 +55,8 @@ def app_config(args: dict[str, Any] | None = None) -> dict[str, Any]:
     of the config, which Serve applies in place."""
     options = AppOptions.from_settings(overrides=args)
     deployments = [{"name": name, "autoscaling_config": opts.deployment_options()["autoscaling_config"]}
-                   for name, opts in (("Detector", options.detector), ("Embedder", options.embedder))]
-    deployments.append({"name": "Ingress", "autoscaling_config": options.ingress_autoscaling()})
+                   for name, opts in ((DETECTOR, options.detector), (EMBEDDER, options.embedder))]
+    deployments.append({"name": INGRESS, "autoscaling_config": options.ingress_autoscaling()})
     return {"name": APP_NAME, "route_prefix": "/", "import_path": "ray_apps.app:build_app", "args": args or {},
             "deployments": deployments, "logging_config": QUIET_LOGS}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lfr_core.config import Settings, get_settings
+from lfr_core.config import ServeSettings, Settings, get_settings
 
 
 class BatchTunable:
@@ -28,10 +28,16 @@ class BatchTunable:
 
 
 class BatchConfig(BaseModel):
-    """The `user_config` of the batched deployments: changed live through `reconfigure`."""
+    """The `user_config` of the batched deployments: changed live through `reconfigure`. Its defaults are the
+    settings' (`serve.batch_size`, `serve.batch_wait_s`), the one place a batch size is chosen."""
 
-    max_batch_size: int = Field(8, ge=1, le=256)
-    batch_wait_timeout_s: float = Field(0.01, ge=0.0, le=1.0)
+    max_batch_size: int = Field(ServeSettings.model_fields["batch_size"].default, ge=1, le=256)
+    batch_wait_timeout_s: float = Field(ServeSettings.model_fields["batch_wait_s"].default, ge=0.0, le=1.0)
+
+
+# The batched methods' decorator arguments, before the first `reconfigure` sets those of the deployment's
+# options (ray_apps/app.py always passes them as the user_config).
+BATCH_DEFAULTS: dict[str, Any] = BatchConfig().model_dump()
 
 
 class ModelDeploymentOptions(BaseModel):

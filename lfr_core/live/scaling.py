@@ -17,8 +17,6 @@ from typing import Any, NotRequired, TypedDict
 
 from lfr_core.config import Settings
 
-MODEL_DEPLOYMENTS = ("Detector", "Embedder")
-
 
 class Edge(StrEnum):
     START = "start"

@@ -10,6 +10,7 @@ import time
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Security, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
+from lfr_core.live.wire import CAMERA_ID_HEADER, CAPTURE_TIME_HEADER
 from ray_apps.ingress import errors as http_errors
 from ray_apps.ingress import frames
 from ray_apps.ingress.context import Ctx, uuid_of
@@ -38,8 +39,8 @@ async def post_frame(
                                     description="Capture time, ISO 8601 with a zone or epoch seconds "
                                                 "(or X-Capture-Time); at most serve.max_clock_skew_s from "
                                                 "the server clock"),
-    x_camera_id: str | None = Header(None, pattern=CAMERA_PATTERN),
-    x_capture_time: str | None = Header(None, max_length=64),
+    x_camera_id: str | None = Header(None, alias=CAMERA_ID_HEADER, pattern=CAMERA_PATTERN),
+    x_capture_time: str | None = Header(None, alias=CAPTURE_TIME_HEADER, max_length=64),
 ) -> FrameResult:
     started = time.perf_counter()
     dep_id = uuid_of(deployment_id, "deployment")

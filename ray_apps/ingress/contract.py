@@ -17,6 +17,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import BaseModel, Field
 
 from lfr_core.identity.consultations import MAX_REASON, MIN_REASON
+from lfr_core.live.wire import CAMERA_KEY_HEADER
 
 CAMERA_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as input, not as a server error
@@ -25,7 +26,7 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refuse it as input, n
 REASON = Query(..., min_length=MIN_REASON, max_length=MAX_REASON, pattern=NO_NUL,
                description="Why you are viewing this; logged with who and when (DPA 2018 s.62)")
 
-camera_key = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="CameraKey",
+camera_key = APIKeyHeader(name=CAMERA_KEY_HEADER, auto_error=False, scheme_name="CameraKey",
                           description="A camera key from `lfr apikey create`: posts frames to its one deployment")
 person_token = HTTPBearer(auto_error=False, scheme_name="SignedInPerson",
                           description="A sign-in token naming a person (POST /v1/auth/token, or the force's OIDC "

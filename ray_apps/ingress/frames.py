@@ -3,10 +3,11 @@ format, and the capture time."""
 
 from __future__ import annotations
 
-import struct
 from datetime import UTC, datetime
 
 from fastapi import HTTPException
+
+from lfr_core.live.wire import STREAM_TIME
 
 IMAGE_TYPES = ("image/jpeg", "image/png")
 _MAGIC = {"image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
@@ -41,7 +42,6 @@ def sniff_type(body: bytes) -> str:
     raise HTTPException(415, "the frame is neither JPEG nor PNG")
 
 
-STREAM_TIME = struct.Struct(">d")  # a streamed frame starts with its capture time: epoch seconds, big-endian
 
 
 def split_streamed(message: bytes) -> tuple[str | None, bytes]:

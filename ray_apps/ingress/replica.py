@@ -21,6 +21,7 @@ from ray.serve.handle import DeploymentHandle
 
 from lfr_core.config import get_settings
 from lfr_core.db.connection import connect
+from lfr_core.live.wire import INGRESS
 from lfr_core.storage.objectstore import ObjectStore
 from ray_apps.ingress.access import Access
 from ray_apps.ingress.app import app
@@ -33,7 +34,7 @@ from ray_apps.options import AppOptions
 log = logging.getLogger("ray.serve")
 
 
-@serve.deployment(name="Ingress")
+@serve.deployment(name=INGRESS)
 @serve.ingress(app)
 class Ingress:
     def __init__(self, detector: DeploymentHandle, embedder: DeploymentHandle,

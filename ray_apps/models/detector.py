@@ -18,12 +18,13 @@ import numpy as np
 from ray import serve
 
 from lfr_core.live.records import DetectedFrame, RefusedFrame
-from ray_apps.options import BatchTunable
+from lfr_core.live.wire import DETECTOR
+from ray_apps.options import BATCH_DEFAULTS, BatchTunable
 
 log = logging.getLogger("ray.serve")
 
 
-@serve.deployment(name="Detector")
+@serve.deployment(name=DETECTOR)
 class Detector(BatchTunable):
     batched_method = "detect"
 
@@ -59,7 +60,7 @@ class Detector(BatchTunable):
         analysed = iter(detect_faces(self.engine, [d for d in decoded if isinstance(d, np.ndarray)]))
         return [DetectedFrame(next(analysed), len(frames)) if isinstance(d, np.ndarray) else d for d in decoded]
 
-    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
+    @serve.batch(**BATCH_DEFAULTS)
     async def detect(self, frames: list[bytes]) -> list[DetectedFrame | RefusedFrame]:
         # Off the replica's event loop (user code runs on it: ray_apps/launch.py), which must stay free
         # for Serve's health checks and queue-length probes however long a batch takes.

@@ -14,12 +14,13 @@ import numpy as np
 from ray import serve
 
 from lfr_core.live.records import Embedded
-from ray_apps.options import BatchTunable
+from lfr_core.live.wire import EMBEDDER
+from ray_apps.options import BATCH_DEFAULTS, BatchTunable
 
 log = logging.getLogger("ray.serve")
 
 
-@serve.deployment(name="Embedder")
+@serve.deployment(name=EMBEDDER)
 class Embedder(BatchTunable):
     batched_method = "embed"
 
@@ -38,7 +39,7 @@ class Embedder(BatchTunable):
     def model_identity(self) -> dict[str, Any]:
         return self.identity
 
-    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.01)
+    @serve.batch(**BATCH_DEFAULTS)
     async def embed(self, frames: list[np.ndarray]) -> list[Embedded]:
         return await asyncio.to_thread(self._embed, frames)  # off the replica's event loop, as the detector
 

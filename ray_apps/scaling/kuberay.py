@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import yaml
 
-from lfr_core.live.scaling import MODEL_DEPLOYMENTS, Scaled, bounds
+from lfr_core.live.scaling import Scaled, bounds
+from lfr_core.live.wire import APP_NAME, MODEL_DEPLOYMENTS
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-APP_NAME = "lfr"  # ray_apps.app.APP_NAME, without importing Ray here
 
 
 def with_min_replicas(serve_config: str, min_replicas: int, app_name: str = APP_NAME) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from lfr_core.config import get_settings
-from lfr_core.live.scaling import MODEL_DEPLOYMENTS, Scaled, ScaleRequest, bounds
+from lfr_core.live.scaling import Scaled, ScaleRequest, bounds
+from lfr_core.live.wire import APP_NAME, DETECTOR, EMBEDDER, MODEL_DEPLOYMENTS
 
 NOT_RUNNING: Scaled = {"serve": "not running"}
 
@@ -54,7 +55,6 @@ def _deployed() -> dict[str, Any] | None:
     """The running app's declarative config and its deployments' current autoscaling bounds."""
     from ray.serve.context import _get_global_client
 
-    from ray_apps.app import APP_NAME
 
     client = _get_global_client()
     app = client.get_serve_details()["applications"].get(APP_NAME) if client is not None else None
@@ -70,13 +70,12 @@ def _warm(timeout_s: float = 60.0) -> dict[str, float]:
     """One dummy request per model deployment, timed (loads lazy state, fills caches)."""
     from ray import serve
 
-    from ray_apps.app import APP_NAME
 
     timings = {}
     import cv2
 
     frame = cv2.imencode(".jpg", np.zeros((360, 640, 3), np.uint8))[1].tobytes()  # the detector takes bytes
-    for name, method, arg in (("Detector", "detect", frame), ("Embedder", "embed", np.zeros((1, 112, 112, 3), np.uint8))):
+    for name, method, arg in ((DETECTOR, "detect", frame), (EMBEDDER, "embed", np.zeros((1, 112, 112, 3), np.uint8))):
         handle = serve.get_deployment_handle(name, app_name=APP_NAME)
         t0 = time.perf_counter()
         getattr(handle, method).remote(arg).result(timeout_s=timeout_s)

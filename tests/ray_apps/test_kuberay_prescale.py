@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from ray_apps.scaling.kuberay import APP_NAME, scale_rayservice, with_min_replicas
+from ray_apps.scaling.kuberay import scale_rayservice, with_min_replicas
 
 SERVE_CONFIG = yaml.safe_dump({
     "proxy_location": "EveryNode", "http_options": {"host": "0.0.0.0", "port": 8000},
@@ -22,12 +22,6 @@ SERVE_CONFIG = yaml.safe_dump({
                       "deployments": [{"name": "Detector", "autoscaling_config": {"min_replicas": 1, "max_replicas": 9}},
                                       {"name": "Embedder", "autoscaling_config": {"min_replicas": 1, "max_replicas": 10}}]}],
 })
-
-
-def test_app_name_matches_the_builder():
-    from ray_apps.app import APP_NAME as BUILT
-
-    assert APP_NAME == BUILT
 
 
 def test_min_replicas_change_and_nothing_else():
