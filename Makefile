@@ -39,7 +39,7 @@ test: venv $(CHECKOV_STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The fast layer: every test that needs no service (tests/conftest.py marks the others `services`) and is not
-# slow (the benches' --quick runs without services, vision and gpu, take ~25 s each), in under a minute.
+# slow (seconds each without a service: the vision and gpu benches' --quick runs, checkov, a torch model build).
 test-fast: venv $(CHECKOV_STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not services and not slow" $(PYTEST_ARGS)
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKOV = Path(os.environ.get("LFR_CHECKOV", ROOT / ".venv" / "tools" / "checkov" / "bin" / "checkov"))
 
 pytestmark = [needs_terraform, pytest.mark.skipif(not CHECKOV.exists(), reason=f"checkov not installed at {CHECKOV} "
-                                                  "(make test installs it from infra/requirements-checkov-lock.txt)")]
+                                                  "(make test installs it from infra/requirements-checkov-lock.txt)"),
+              pytest.mark.slow]  # a checkov run per test, 3-9 s each: make test runs them, make test-fast does not
 
 
 def checkov(*args: str) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lfr_core.vision.engine import largest_face
 from lfr_core.vision.registry import build_embedder
@@ -47,6 +48,7 @@ def test_engine_batches_embedding_into_one_call(engine, faces_dir, load):
     assert calls == [sum(len(f) for f in faces)]
 
 
+@pytest.mark.slow  # builds a ViT in torch: 6 s on an idle machine, 17 s on a loaded one
 def test_open_clip_random_weights_give_unit_norm_embeddings_of_the_model_dim(with_vision):
     emb = build_embedder(with_vision(embedder="open_clip", open_clip_arch="ViT-B-32"))
     assert emb.identity.version.endswith("random-init") and emb.identity.embedding_dim == 512
