@@ -1067,6 +1067,62 @@ ALTER SEQUENCE public.model_calibrations_id_seq OWNED BY public.model_calibratio
 
 
 --
+-- Name: model_condition_curves; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.model_condition_curves (
+    id bigint NOT NULL,
+    embedder_name text NOT NULL,
+    embedder_version text NOT NULL,
+    embedder_sha256 text NOT NULL,
+    embedding_dim integer,
+    detector_sha256 text NOT NULL,
+    model jsonb NOT NULL,
+    calibration_id bigint,
+    manifest text NOT NULL,
+    seed integer NOT NULL,
+    frame_width integer NOT NULL,
+    frame_height integer NOT NULL,
+    target_fpir double precision NOT NULL,
+    operating_threshold double precision NOT NULL,
+    threshold_source text NOT NULL,
+    group_by text NOT NULL,
+    bootstrap text NOT NULL,
+    points jsonb NOT NULL,
+    recorded_by text NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT model_condition_curves_embedding_dim_check CHECK ((embedding_dim > 0)),
+    CONSTRAINT model_condition_curves_frame_height_check CHECK ((frame_height > 0)),
+    CONSTRAINT model_condition_curves_frame_width_check CHECK ((frame_width > 0)),
+    CONSTRAINT model_condition_curves_points_check CHECK (((jsonb_typeof(points) = 'array'::text) AND (jsonb_array_length(points) > 0))),
+    CONSTRAINT model_condition_curves_target_fpir_check CHECK (((target_fpir > (0)::double precision) AND (target_fpir <= (1)::double precision)))
+);
+
+
+ALTER TABLE public.model_condition_curves OWNER TO lfr_owner;
+
+--
+-- Name: model_condition_curves_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
+--
+
+CREATE SEQUENCE public.model_condition_curves_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER SEQUENCE public.model_condition_curves_id_seq OWNER TO lfr_owner;
+
+--
+-- Name: model_condition_curves_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: lfr_owner
+--
+
+ALTER SEQUENCE public.model_condition_curves_id_seq OWNED BY public.model_condition_curves.id;
+
+
+--
 -- Name: revoked_tokens; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -1222,6 +1278,13 @@ ALTER TABLE ONLY public.model_calibrations ALTER COLUMN id SET DEFAULT nextval('
 
 
 --
+-- Name: model_condition_curves id; Type: DEFAULT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.model_condition_curves ALTER COLUMN id SET DEFAULT nextval('public.model_condition_curves_id_seq'::regclass);
+
+
+--
 -- Name: watchlist_entries id; Type: DEFAULT; Schema: public; Owner: lfr_owner
 --
 
@@ -1298,6 +1361,14 @@ ALTER TABLE ONLY public.held_alert_crops
 
 ALTER TABLE ONLY public.model_calibrations
     ADD CONSTRAINT model_calibrations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: model_condition_curves model_condition_curves_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.model_condition_curves
+    ADD CONSTRAINT model_condition_curves_pkey PRIMARY KEY (id);
 
 
 --
@@ -1398,6 +1469,13 @@ CREATE INDEX held_alert_crops_held_at ON public.held_alert_crops USING btree (he
 --
 
 CREATE INDEX model_calibrations_embedder ON public.model_calibrations USING btree (embedder_sha256, recorded_at DESC);
+
+
+--
+-- Name: model_condition_curves_embedder; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX model_condition_curves_embedder ON public.model_condition_curves USING btree (embedder_sha256, recorded_at DESC);
 
 
 --
@@ -1520,6 +1598,13 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.model_calib
 
 
 --
+-- Name: model_condition_curves lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.model_condition_curves FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('record a model condition curve', 'admin', 'system');
+
+
+--
 -- Name: staging_claims lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -1593,6 +1678,14 @@ ALTER TABLE ONLY public.deployment_staff
 
 ALTER TABLE ONLY public.held_alert_crops
     ADD CONSTRAINT held_alert_crops_alert_id_fkey FOREIGN KEY (alert_id) REFERENCES public.alerts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: model_condition_curves model_condition_curves_calibration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.model_condition_curves
+    ADD CONSTRAINT model_condition_curves_calibration_id_fkey FOREIGN KEY (calibration_id) REFERENCES public.model_calibrations(id);
 
 
 --
@@ -1817,6 +1910,23 @@ GRANT INSERT ON TABLE public.model_calibrations TO lfr_admin;
 
 GRANT SELECT,USAGE ON SEQUENCE public.model_calibrations_id_seq TO lfr;
 GRANT SELECT,USAGE ON SEQUENCE public.model_calibrations_id_seq TO lfr_person;
+
+
+--
+-- Name: TABLE model_condition_curves; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.model_condition_curves TO lfr;
+GRANT SELECT ON TABLE public.model_condition_curves TO lfr_person;
+GRANT INSERT ON TABLE public.model_condition_curves TO lfr_admin;
+
+
+--
+-- Name: SEQUENCE model_condition_curves_id_seq; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE public.model_condition_curves_id_seq TO lfr;
+GRANT SELECT,USAGE ON SEQUENCE public.model_condition_curves_id_seq TO lfr_person;
 
 
 --

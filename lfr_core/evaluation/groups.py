@@ -77,6 +77,25 @@ def _identity_counts(searches: list[Search], enrolments: list[Enrolment], thresh
     return np.array(list(ids.values())) if ids else np.zeros((0, 7))
 
 
+def bootstrap_sums(counts: np.ndarray, strata: tuple[np.ndarray, ...], replicates: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Column sums of per-identity `counts` (one row per identity) in each of `replicates` resamples: the
+    identities of each stratum (a boolean mask over the rows) drawn with replacement from that stratum alone."""
+    boot = np.zeros((replicates, counts.shape[1]))
+    for mask in strata:
+        stratum = counts[mask]
+        if len(stratum):
+            boot += stratum[rng.integers(0, len(stratum), size=(replicates, len(stratum)))].sum(axis=1)
+    return boot
+
+
+def interval95(replicated: np.ndarray) -> tuple[float | None, float | None]:
+    """The 95% percentile interval of a rate over bootstrap replicates (those where it is defined)."""
+    values = replicated[np.isfinite(replicated)]
+    lo, hi = np.percentile(values, [2.5, 97.5]) if values.size else (np.nan, np.nan)
+    return _finite(lo), _finite(hi)
+
+
 def _rates(sums: np.ndarray) -> dict[str, np.ndarray]:
     """Rates from summed counts (the last axis holds the 7 counts of `_identity_counts`)."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -104,10 +123,7 @@ def per_group(searches: list[Search], enrolments: list[Enrolment], threshold: fl
         if len(counts) == 0:
             continue
         held_out = counts[:, 3] > 0
-        boot = np.zeros((replicates, counts.shape[1]))
-        for stratum in (counts[held_out], counts[~held_out]):
-            if len(stratum):
-                boot += stratum[rng.integers(0, len(stratum), size=(replicates, len(stratum)))].sum(axis=1)
+        boot = bootstrap_sums(counts, (held_out, ~held_out), replicates, rng)
         draws[g] = boot
         strata[g] = {"fnir": int((counts[:, 0] > 0).sum()), "fpir": int(held_out.sum())}
         total = totals[g] = counts.sum(axis=0)
@@ -115,10 +131,8 @@ def per_group(searches: list[Search], enrolments: list[Enrolment], threshold: fl
         entry = {"identities": len(counts), "identities_nonmated": int(held_out.sum()), "n_mated": int(total[0]),
                  "n_nonmated": int(total[3]), "enrol_attempts": int(total[5]), "failures_to_enrol": int(total[6])}
         for m in METRICS:
-            values = spread[m][np.isfinite(spread[m])]
-            lo, hi = (np.percentile(values, [2.5, 97.5]) if values.size else (np.nan, np.nan))
             entry[m] = _finite(point[m])
-            entry[f"{m}_ci95"] = [_finite(lo), _finite(hi)]
+            entry[f"{m}_ci95"] = list(interval95(spread[m]))
         out["groups"][g] = entry
     out["ratios"] = {m: _ratio(totals, draws, strata, m) for m in ("fnir", "fpir")}
     return out

@@ -31,19 +31,29 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.errors import InvalidInput
+from lfr_core.evaluation.conditions import (
+    AS_PHOTOGRAPHED,
+    NO_FACE_AS_PHOTOGRAPHED,
+    Outcome,
+    refusal_reasons,
+    render,
+)
+from lfr_core.evaluation.conditions import curve as condition_curve
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.manifest import ManifestError, ManifestRow, load_manifest
 from lfr_core.evaluation.metrics import det_curve, fnir, fpir, project_false_alerts, summarise
+from lfr_core.evaluation.model import Condition
 from lfr_core.evaluation.tracks import track_fusion
 from lfr_core.matching.fusion import centroids
-from lfr_core.vision.engine import FaceEngine, build_engine
+from lfr_core.vision.engine import FaceEngine, build_engine, largest_face
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import load_image
 from lfr_core.vision.types import Face
@@ -78,29 +88,46 @@ UNREADABLE = "unreadable image"
 UNREADABLE_WARN_SHARE = 0.05
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What the engine made of one image: the face searched with (it passed the gate and has an embedding), else
+    why there is none; and the box of that face, or of the largest face found when none passed."""
+
+    face: Face | None
+    why: str | None
+    box: np.ndarray | None
+
+
 def _analyse(engine: FaceEngine, rows: list[ManifestRow], purpose: str, settings: Settings, batch: int,
-             progress: Callable[[int], None] | None) -> list[tuple[Face | None, str | None]]:
-    out: list[tuple[Face | None, str | None]] = []
+             progress: Callable[[int], None] | None,
+             render: Callable[[int, np.ndarray], np.ndarray] | None = None) -> list[_Seen]:
+    """Each row's image through the engine; `render(k, image)` first turns row k's image into what the engine
+    is shown (a camera's view, lfr_core/evaluation/conditions.py)."""
+    out: list[_Seen] = []
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
         images, idx = [], []
-        results: list[tuple[Face | None, str | None]] = [(None, None)] * len(chunk)
+        results = [_Seen(None, None, None)] * len(chunk)
         for i, r in enumerate(chunk):
             try:
-                images.append(load_image(r.path, max_pixels=settings.vision.max_image_pixels,
-                                         max_bytes=settings.vision.max_image_bytes))
-                idx.append(i)
+                image = load_image(r.path, max_pixels=settings.vision.max_image_pixels,
+                                   max_bytes=settings.vision.max_image_bytes)
             except (ImageError, OSError) as e:
-                results[i] = (None, f"{UNREADABLE}: {e}")
+                results[i] = _Seen(None, f"{UNREADABLE}: {e}", None)
+                continue
+            images.append(render(start + i, image) if render else image)
+            idx.append(i)
         for i, faces in zip(idx, engine.analyse_batch(images, purpose=purpose) if images else []):
             best = _best_face(faces)
             if best is not None:
-                results[i] = (best, None)
+                results[i] = _Seen(best, None, best.detection.box)
             elif not faces:
-                results[i] = (None, "no face found")
+                results[i] = _Seen(None, "no face found", None)
             else:
                 reasons = sorted({r for f in faces for r in f.quality.reasons})
-                results[i] = (None, "; ".join(reasons) or "quality gate failed")
+                largest = largest_face(faces)
+                results[i] = _Seen(None, "; ".join(reasons) or "quality gate failed",
+                                   largest.detection.box if largest else None)
         out.extend(results)
         if progress:
             progress(len(chunk))
@@ -135,7 +162,7 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
                    holdout_share: float = 0.2, seed: int = 0, watchlist_size: int | None = None,
                    faces_seen: int = 10_000, target_fpir: float = 0.01, batch_size: int = 16,
                    group_by: str = "dataset", threshold: float | None = None, enrol_images: int = 1,
-                   track_length: int = 3, fusion: str = "centroid",
+                   track_length: int = 3, fusion: str = "centroid", conditions: Sequence[Condition] = (),
                    progress: Callable[[int], None] | None = None) -> dict:
     """Evaluate and return a JSON-ready dict; keys starting with "_" hold arrays (the DET curve for plotting,
     the non-mated top scores and the scored searches for `calibration.record`) and are dropped before dumping.
@@ -145,7 +172,9 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     `enrol_images` templates (at most) are enrolled per identity; a search scores each identity by the centroid
     of its templates (`fusion="centroid"`, what the live matcher does, see `lfr_core.matching.fusion`) or by
     its best template (`fusion="best"`). `track_length` images of one identity form one probe sequence for
-    `track_fusion`."""
+    `track_fusion`. With `conditions`, every probe is searched again as a camera would show it under each, and
+    "conditions" holds the `ConditionCurve` at the same operating threshold (lfr_core/evaluation/conditions.py);
+    else None."""
     if not 0.0 <= holdout_share < 1.0:
         raise InvalidInput("holdout_share must be in [0, 1)")
     if enrol_images < 1:
@@ -183,7 +212,8 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         results = _analyse(eng, [r for _, r in heads], "enrol", s, batch_size, progress)
         for ident, _ in heads:
             enrol_attempts[group_of[ident]] = enrol_attempts.get(group_of[ident], 0) + 1
-        for (ident, r), (face, why) in zip(heads, results):
+        for (ident, r), seen in zip(heads, results):
+            face, why = seen.face, seen.why
             if face is not None:
                 template_owner.append(ident)
                 gallery.append(face.embedding)
@@ -199,9 +229,9 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     analysed = _analyse(eng, probes, "live", s, batch_size, progress)
     unreadable = {f["path"]: f["reasons"] for f in fte if str(f["reasons"]).startswith(UNREADABLE)}
     probes_unreadable = 0
-    for r, (_, why) in zip(probes, analysed):
-        if why is not None and why.startswith(UNREADABLE):
-            unreadable.setdefault(r.rel, why)
+    for r, seen in zip(probes, analysed):
+        if seen.why is not None and seen.why.startswith(UNREADABLE):
+            unreadable.setdefault(r.rel, seen.why)
             probes_unreadable += 1
     warnings = _readable(manifest, rows, unreadable, len(probes), probes_unreadable)
     dim = eng.embedder.identity.embedding_dim or (gallery[0].shape[0] if gallery else 0)
@@ -219,27 +249,32 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         np.maximum.at(best, owner, G @ embedding)
         return best
 
+    def search(r: ManifestRow, face: Face | None) -> tuple[Search, np.ndarray | None]:
+        """The probe's search as scored (a miss without a face or a gallery), and each identity's score."""
+        mated = r.identity not in held
+        if face is None or G.shape[0] == 0:
+            return Search(r.identity, group_of[r.identity], mated, -math.inf, False), None
+        per_identity = identity_scores(face.embedding)
+        k = index_of.get(r.identity)
+        if not mated:
+            score, is_top = float(per_identity.max()), False
+        elif k is None:  # identity failed to enrol: the search cannot succeed
+            score, is_top = -math.inf, False
+        else:
+            others = np.delete(per_identity, k)
+            score, is_top = float(per_identity[k]), bool(others.size == 0 or per_identity[k] > others.max())
+        return Search(r.identity, group_of[r.identity], mated, score, is_top), per_identity
+
     recs = []  # (dataset, mated, score, is_top)
     searches: list[Search] = []
     probe_scores: list[np.ndarray | None] = []  # per probe: each identity's score, for track fusion
     probe_failures = []
-    for r, (face, why) in zip(probes, analysed):
-        mated = r.identity not in held
-        if face is None or G.shape[0] == 0:
-            probe_failures.append({"path": r.rel, "identity": r.identity, "reasons": why or "empty gallery"})
-            score, is_top, per_identity = -math.inf, False, None
-        else:
-            per_identity = identity_scores(face.embedding)
-            k = index_of.get(r.identity)
-            if not mated:
-                score, is_top = float(per_identity.max()), False
-            elif k is None:  # identity failed to enrol: the search cannot succeed
-                score, is_top = -math.inf, False
-            else:
-                others = np.delete(per_identity, k)
-                score, is_top = float(per_identity[k]), bool(others.size == 0 or per_identity[k] > others.max())
-        recs.append((r.dataset, mated, score, is_top))
-        searches.append(Search(r.identity, group_of[r.identity], mated, score, is_top))
+    for r, seen in zip(probes, analysed):
+        if seen.face is None or G.shape[0] == 0:
+            probe_failures.append({"path": r.rel, "identity": r.identity, "reasons": seen.why or "empty gallery"})
+        found, per_identity = search(r, seen.face)
+        recs.append((r.dataset, found.mated, found.score, found.is_top))
+        searches.append(found)
         probe_scores.append(per_identity)
 
     def block(sel: list) -> dict:
@@ -264,6 +299,23 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
     projection["threshold"] = t_target if math.isfinite(t_target) else None
     operating = threshold if threshold is not None else t_target
     enrolments = [Enrolment(i, group_of[i], i in index_of) for i in by_id if i not in held]
+    threshold_source = ("given" if threshold is not None else
+                        f"calibrated for FPIR {target_fpir:g} on all non-mated searches")
+    curve = None
+    if conditions:
+        if G.shape[0] == 0:
+            raise InvalidInput(f"--conditions: no identity of {manifest} could be enrolled, so nothing can be searched")
+        measured: list[tuple[Condition, list[Outcome]]] = [
+            (AS_PHOTOGRAPHED, [Outcome(found, refusal_reasons(seen.why), _width(seen.box))
+                               for found, seen in zip(searches, analysed)])]
+        for c in conditions:
+            seen_under = _under_condition(eng, probes, analysed, c, s, batch_size, progress)
+            measured.append((c, [Outcome(search(r, seen.face)[0], refusal_reasons(seen.why), _width(seen.box))
+                                 for r, seen in zip(probes, seen_under)]))
+        assert eng.embedder is not None  # analyse_batch refuses an engine without one
+        curve = condition_curve(measured, enrolments, embedder=eng.embedder.identity, detector=eng.detector.identity,
+                                manifest=str(manifest), seed=seed, target_fpir=target_fpir, operating=operating,
+                                threshold_source=threshold_source, group_by=group_by)
     ts, fp, fn = det_curve(nm, ms, mt)
     result = {
         "manifest": str(manifest),
@@ -280,12 +332,12 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "failures_to_enrol": {"count": len(fte), "items": fte},
         "probe_failures": {"count": len(probe_failures), "items": probe_failures},
         "per_dataset": per_ds,
-        "per_group": {"group_by": group_by, "operating_threshold_source": "given" if threshold is not None else
-                      f"calibrated for FPIR {target_fpir:g} on all non-mated searches",
+        "per_group": {"group_by": group_by, "operating_threshold_source": threshold_source,
                       **per_group(searches, enrolments, operating, seed=seed)},
         "enrolment_quality_by_group": quality_by_group(fte, enrolments, enrol_attempts),
         "track_fusion": track_fusion(probes, probe_scores, held, index_of, operating, track_length),
         "projection": projection,
+        "conditions": curve,
         "_det": {"fpir": fp, "fnir": fn, "thresholds": ts},
         "_det_by_group": {g: det_curve(*_group_arrays(searches, g)) for g in sorted({x.group for x in searches})},
         "_nonmated_top": nm,
@@ -293,6 +345,25 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "_enrolments": enrolments,
     }
     return result
+
+
+def _width(box: np.ndarray | None) -> float | None:
+    return None if box is None else float(box[2] - box[0])
+
+
+def _under_condition(engine: FaceEngine, probes: list[ManifestRow], as_photographed: list[_Seen],
+                     condition: Condition, settings: Settings, batch: int,
+                     progress: Callable[[int], None] | None) -> list[_Seen]:
+    """Each probe searched as a camera shows it under `condition`, rescaled by the face box found as photographed;
+    a probe without one stays unread or faceless."""
+    framed = [k for k, seen in enumerate(as_photographed) if seen.box is not None]
+    seen_framed = _analyse(engine, [probes[k] for k in framed], "live", settings, batch, progress,
+                           render=lambda j, image: render(image, as_photographed[framed[j]].box, condition))
+    out = [seen if seen.why and seen.why.startswith(UNREADABLE) else _Seen(None, NO_FACE_AS_PHOTOGRAPHED, None)
+           for seen in as_photographed]
+    for k, seen in zip(framed, seen_framed):
+        out[k] = seen
+    return out
 
 
 def _group_arrays(searches: list[Search], group: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,8 +6,14 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+from lfr_core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from lfr_core.evaluation.model import ConditionCurve, Rate
 
 
 def _fmt(x) -> str:
@@ -119,7 +125,14 @@ def register(app: typer.Typer) -> None:
                                          help="Probe images of one identity that stand for one track"),
         fusion: str = typer.Option("centroid", "--fusion",
                                    help="Score an identity of several images by its centroid (as live) or best"),
-        record: bool = typer.Option(False, "--record", help="Store the calibration so reports project with it (signed-in admin)"),
+        conditions: list[str] | None = typer.Option(
+            None, "--conditions", help="Search every probe again as a camera shows it: size=L[,L...] (face box "
+                                       "width in a 640x360 frame), optional jpeg=Q (default 80) and blur=SIGMA; "
+                                       "e.g. size=96,64,48,32,24"),
+        size_plot: Path | None = typer.Option(None, "--size-plot", help="With --conditions: write FNIR against "
+                                                                        "face size as a PNG here"),
+        record: bool = typer.Option(False, "--record", help="Store the calibration (and the --conditions curve) so "
+                                                           "reports project with it (signed-in admin)"),
     ) -> None:
         """Evaluate 1:N accuracy (rank-1, FNIR at FPIR) of the face engine on a labelled manifest."""
         from rich.console import Console
@@ -128,8 +141,13 @@ def register(app: typer.Typer) -> None:
         from lfr_core.evaluation.manifest import load_manifest
         from lfr_ops.cli.common import domain_errors
 
-        with domain_errors():  # a manifest to fix (2), a model that will not load (2)
+        with domain_errors():  # a manifest to fix (2), a model that will not load (2), bad --conditions (2)
             load_manifest(manifest)
+            from lfr_core.evaluation.conditions import parse_conditions
+
+            wanted = parse_conditions(conditions) if conditions else ()
+            if size_plot is not None and not wanted:
+                raise InvalidInput("--size-plot needs --conditions size=L[,L...]")
             s = get_settings()
             upd = {k: v for k, v in (("detector", detector), ("embedder", embedder)) if v}
             if upd:
@@ -141,19 +159,30 @@ def register(app: typer.Typer) -> None:
             res = run_evaluation(manifest, settings=s, engine=engine, holdout_share=holdout_share, seed=seed,
                                  watchlist_size=watchlist_size, faces_seen=faces_seen, target_fpir=target_fpir,
                                  group_by=group_by, threshold=threshold, enrol_images=enrol_images,
-                                 track_length=track_length, fusion=fusion)
+                                 track_length=track_length, fusion=fusion, conditions=wanted)
+        curve = res.pop("conditions")
         if plot is not None:
             from lfr_core.evaluation.plot import plot_det
 
             plot_det(res, plot)
+        if size_plot is not None and curve is not None:
+            from lfr_core.evaluation.plot import plot_fnir_by_size
+
+            plot_fnir_by_size(curve, size_plot)
         arrays = {k: res.pop(k) for k in [k for k in res if k.startswith("_")]}
         _print_warnings(res["warnings"])
         if record:
-            res["calibration_id"] = _record(res, arrays)
-        _print_report(res, Console(file=sys.stdout, width=120))
+            res["calibration_id"], res["condition_curve_id"] = _record(res, arrays, curve)
+        console = Console(file=sys.stdout, width=120)
+        _print_report(res, console)
+        if curve is not None:
+            _print_conditions(curve, console)
         if plot is not None:
             print(f"DET curve written to {plot}")
+        if size_plot is not None:
+            print(f"FNIR by face size written to {size_plot}")
         if as_json:
+            res["conditions"] = curve.to_json() if curve is not None else None
             print(json.dumps(_finite(res), default=_json_default, allow_nan=False))
 
 
@@ -167,15 +196,76 @@ def _print_warnings(warnings: list[str]) -> None:
         err_console.print(f"[bold yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
-def _record(res: dict, arrays: dict) -> int:
-    """Stored as the signed-in admin: the calibration sets thresholds, so it is audited."""
+def _record(res: dict, arrays: dict, curve: ConditionCurve | None) -> tuple[int, int | None]:
+    """Stored as the signed-in admin: the calibration sets thresholds, so it is audited; so is the condition curve,
+    which names the calibration recorded with it."""
     from lfr_core.config import get_settings
-    from lfr_core.evaluation import calibration
+    from lfr_core.evaluation import calibration, conditions
     from lfr_ops.cli.common import domain_errors, signed_in
 
     with domain_errors(), signed_in(get_settings(), "admin") as (conn, actor):
-        return calibration.record(conn, res, arrays["_nonmated_top"], actor,
-                                  searches=arrays["_searches"], enrolments=arrays["_enrolments"])
+        calibration_id = calibration.record(conn, res, arrays["_nonmated_top"], actor,
+                                            searches=arrays["_searches"], enrolments=arrays["_enrolments"])
+        curve_id = None if curve is None else conditions.record(conn, curve, actor, calibration_id=calibration_id)
+        return calibration_id, curve_id
+
+
+def _rate(r: Rate) -> str:
+    if r.value is None:
+        return "-"
+    return f"{r.value:.3f} [{_fmt3(r.low)}-{_fmt3(r.high)}]"
+
+
+def _fmt3(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _print_conditions(curve: ConditionCurve, console) -> None:
+    """The rates under each condition: at the operating threshold, at the threshold recalibrated per condition,
+    the gate's refusals, and per group with the verdicts."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"Under camera conditions (each probe's face box rescaled to L px in a {curve.frame_width}x"
+                    f"{curve.frame_height} frame) at the operating threshold {curve.operating_threshold:.3f} "
+                    f"({curve.threshold_source}); 95% intervals over identities")
+    for col in ("condition", "face px", "mated/non-mated", "FNIR", "TPIR", "FPIR", "rank-1"):
+        t.add_column(col)
+    for p in curve.points:
+        t.add_row(p.condition.label, f"{p.face_px_median:.0f}" if p.face_px_median else "-",
+                  f"{p.n_mated}/{p.n_nonmated}", _rate(p.fnir), _rate(p.tpir), _rate(p.fpir), _rate(p.rank1))
+    console.print(t)
+    reasons = sorted({r.reason for p in curve.points for r in p.refusals})
+    t = Table(title="Probes the live gate refused (no template), by reason; a probe may have two")
+    for col in ("condition", "refused", *reasons):
+        t.add_column(col)
+    for p in curve.points:
+        refused = {r.reason: r for r in p.refusals}
+        t.add_row(p.condition.label, f"{p.refused_probes} {_rate(p.refused)}",
+                  *(f"{refused[r].probes} {_rate(refused[r].rate)}" if r in refused else "0" for r in reasons))
+    console.print(t)
+    t = Table(title=f"Under camera conditions at a threshold recalibrated for FPIR {curve.target_fpir:g} on each "
+                    f"condition's non-mated searches")
+    for col in ("condition", "threshold", "FNIR", "TPIR", "FPIR"):
+        t.add_column(col)
+    for p in curve.points:
+        threshold = _fmt3(p.calibrated_threshold) + ("" if p.calibrated_sufficient else " (insufficient non-mated)")
+        t.add_row(p.condition.label, threshold, _rate(p.fnir_at_target), _rate(p.tpir_at_target),
+                  _rate(p.fpir_at_target))
+    console.print(t)
+    groups = sorted({g.group for p in curve.points for g in p.groups})
+    t = Table(title=f"FNIR per {curve.group_by} under each condition at {curve.operating_threshold:.3f}")
+    for col in ("condition", *groups):
+        t.add_column(col)
+    for p in curve.points:
+        by = {g.group: g for g in p.groups}
+        t.add_row(p.condition.label, *(_rate(by[g].fnir) if g in by else "-" for g in groups))
+    console.print(t)
+    for p in curve.points:
+        for verdict, flagged in ((p.fnir_verdict, p.fnir_flagged), (p.fpir_verdict, p.fpir_flagged)):
+            if verdict:
+                line = f"{p.condition.label}: {escape(verdict)}"
+                console.print(f"[red]{line}[/]" if flagged else line, soft_wrap=True)
 
 
 def _finite(o):

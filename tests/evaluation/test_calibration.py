@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from lfr_core.evaluation import calibration
+from lfr_core.evaluation import calibration, conditions
+from lfr_core.evaluation.model import ConditionCurve
 from lfr_core.reporting import reports
 from tests.conftest import signed_in_env
 from tests.rows import insert_deployment, insert_version
@@ -31,7 +32,7 @@ def small_manifest(tmp_path, shared_dir):
 def test_recorded_calibration_drives_the_report_projection(services, db, small_manifest, face_engine):
     result = subprocess.run(
         [sys.executable, "-m", "lfr_ops.cli.main", "eval", "--manifest", str(small_manifest), "--json",
-         "--holdout-share", "0.34", "--record"],
+         "--holdout-share", "0.34", "--conditions", "size=32", "--record"],
         capture_output=True, text=True, timeout=300, env={**os.environ, **signed_in_env(services, "ada.admin")})
     assert result.returncode == 0, result.stderr
     evaluated = json.loads(result.stdout.strip().splitlines()[-1])
@@ -50,6 +51,12 @@ def test_recorded_calibration_drives_the_report_projection(services, db, small_m
     strict = calibration.per_comparison_fmr(db, sha, 1.0)
     assert strict["per_comparison_fmr"] == pytest.approx(3 / n_nonmated / n_gallery) and "rule-of-three" in strict["bound"]
     assert calibration.per_comparison_fmr(db, "f" * 64, 0.3) is None
+    # The curve under --conditions is kept with the model's identity and names the calibration recorded with it.
+    curve = conditions.latest(db, sha)
+    assert curve is not None and curve.id == evaluated["condition_curve_id"]
+    assert curve.calibration_id == evaluated["calibration_id"]
+    assert curve.curve == ConditionCurve.from_json(evaluated["conditions"])
+    assert [p.condition.face_px for p in curve.curve.points] == [None, 32]
 
     now = datetime.now(UTC)
     deployment = insert_deployment(db, window_start=now - timedelta(hours=2), window_end=now - timedelta(hours=1))

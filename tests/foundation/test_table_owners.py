@@ -24,6 +24,7 @@ OWNERS: dict[str, str] = {
     "audit_log": "audit",
     "revoked_tokens": "identity",
     "model_calibrations": "evaluation",
+    "model_condition_curves": "evaluation",
     "deployments": "deployments",
     "deployment_staff": "deployments",
     "api_keys": "deployments",
