@@ -39,3 +39,18 @@ class ApiKey:
 
     name: str
     deployment_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class CameraRange:
+    """How far from a camera a face is still wide enough to recognise (lfr_core/deployments/cameras.py): a face
+    `face_width_m` wide reaches `face_px` pixels up to `max_distance_m`."""
+
+    width_px: int
+    height_px: int
+    hfov_deg: float
+    face_width_m: float
+    face_px: int
+    face_px_source: str  # where `face_px` came from, in words
+    pixels_per_metre_at_1m: float  # width_px / (2 tan(hfov / 2)); at distance d it is this / d
+    max_distance_m: float

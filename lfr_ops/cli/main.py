@@ -7,6 +7,7 @@ import typer
 from lfr_ops.cli import (
     alert_cmd,
     audit_cmd,
+    camera_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -20,8 +21,8 @@ from lfr_ops.cli import (
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Live facial recognition platform")
 
-for module in (services_cmd, config_cmd, db_cmd, deployment_cmd, watchlist_cmd, audit_cmd, eval_cmd, demo_cmd,
-               feed_cmd, alert_cmd, people_cmd):
+for module in (services_cmd, config_cmd, db_cmd, deployment_cmd, watchlist_cmd, audit_cmd, eval_cmd, camera_cmd,
+               demo_cmd, feed_cmd, alert_cmd, people_cmd):
     module.register(app)
 
 

@@ -1,0 +1,48 @@
+"""`lfr camera plan`: how far from a camera a face is wide enough to recognise (logic in
+lfr_core/deployments/cameras.py)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import typer
+
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings
+
+camera = typer.Typer(no_args_is_help=True, help="Plan where cameras go")
+
+
+@camera.command("plan")
+def plan(
+    resolution: str = typer.Option(..., "--resolution", help="The camera's frame as WIDTHxHEIGHT pixels, e.g. 1920x1080"),
+    hfov: float = typer.Option(..., "--hfov", help="Horizontal field of view in degrees, at the zoom it will use"),
+    face_width_m: float = typer.Option(0.16, "--face-width-m", help="Width of a face in metres"),
+    face_px: int | None = typer.Option(None, "--face-px", help="Face width in pixels to reach (default: the live "
+                                                               "gate's quality.min_live_face_px)"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line"),
+) -> None:
+    """The farthest distance at which a face reaches the size the engine needs, with the arithmetic."""
+    from lfr_core.deployments import cameras
+
+    with domain_errors():  # a resolution, field of view or size that cannot be (2)
+        size = cameras.parse_resolution(resolution)
+        if face_px is None:
+            n, source = cameras.reliable_face_px(load_settings())
+        else:
+            n, source = face_px, "given with --face-px"
+        r = cameras.camera_range(size, hfov, face_px=n, face_px_source=source, face_width_m=face_width_m)
+    lines = cameras.arithmetic(r)
+
+    def render(_: object) -> None:
+        console.print(f"Camera {r.width_px}x{r.height_px}, horizontal field of view {r.hfov_deg:g}°, a face "
+                      f"{r.face_width_m:g} m wide", highlight=False)
+        console.print(f"Face width to reach: {r.face_px} px, {r.face_px_source}", highlight=False, soft_wrap=True)
+        console.print(f"Farthest distance: {r.max_distance_m:.2f} m", style="bold", highlight=False)
+        for line in lines:
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+    emit({**asdict(r), "arithmetic": lines}, as_json, render)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(camera, name="camera")
