@@ -177,6 +177,7 @@ def loop_pipeline(engine, matcher, settings):
     same code as the replicas run (alerts are counted, not stored)."""
     from datetime import UTC, datetime, timedelta
 
+    from lfr_core.deployments.cameras import reliable_face_px
     from lfr_core.live.pipeline import FramePipeline, local_callables
     from lfr_core.live.state import LiveDeployment
     from lfr_core.matching.tracker import Tracker, TrackParams
@@ -186,7 +187,8 @@ def loop_pipeline(engine, matcher, settings):
 
     detect, embed, decode = local_callables(engine, max_pixels=settings.serve.max_live_pixels,
                                             max_bytes=settings.serve.max_body_bytes)
-    pipeline = FramePipeline(detect, embed, decode, count_alert, reuse_margin=REUSE_MARGIN)
+    pipeline = FramePipeline(detect, embed, decode, count_alert, reuse_margin=REUSE_MARGIN,
+                             reliable_face_px=reliable_face_px(settings)[0])
     now = datetime.now(UTC)
     live = LiveDeployment({"id": "bench", "status": "live", "window_start": now, "window_end": now + timedelta(days=1)},
                           {"id": matcher.version_id}, matcher,

@@ -14,7 +14,7 @@ import psycopg
 from psycopg.abc import Params, QueryNoTemplate
 from psycopg.rows import DictRow, class_row, dict_row, tuple_row
 
-from lfr_core.alerts.model import AlertStatus
+from lfr_core.alerts.model import AlertStatus, FaceBands
 
 # Connections come from lfr_core.db.connection.connect() with dict rows; each read here asks for them itself, so
 # its rows are typed whatever the caller's connection says.
@@ -51,6 +51,11 @@ class CameraTotals:
     frames: int
     faces_seen: int
     frames_refused: int
+    faces_refused_small: int
+    faces_refused_other: int
+    faces_below_reliable: int
+    faces_reliable: int
+    reliable_face_px: list[int]  # the reliable sizes the cameras' bands were last counted against, distinct
 
 
 @dataclass(frozen=True)
@@ -224,26 +229,36 @@ def delete_alerts(conn: Connection, alert_ids: Sequence[uuid.UUID]) -> int:
 
 
 def add_counts(conn: Connection, deployment_id: uuid.UUID | str, camera_id: str, *, frames: int, faces_seen: int,
-               frames_refused: int, frames_dropped: int) -> None:
-    """Add to a camera's running totals."""
+               frames_refused: int, frames_dropped: int, bands: FaceBands, reliable_face_px: int | None) -> None:
+    """Add to a camera's running totals; the reliable size the bands were counted against replaces the last one
+    (none given: the last one stays)."""
     conn.execute(
         """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused,
-                                            frames_dropped)
-           VALUES (%s, %s, %s, %s, %s, %s)
+                                            frames_dropped, faces_refused_small, faces_refused_other,
+                                            faces_below_reliable, faces_reliable, reliable_face_px)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (deployment_id, camera_id) DO UPDATE SET
              frames = deployment_counters.frames + EXCLUDED.frames,
              faces_seen = deployment_counters.faces_seen + EXCLUDED.faces_seen,
              frames_refused = deployment_counters.frames_refused + EXCLUDED.frames_refused,
              frames_dropped = deployment_counters.frames_dropped + EXCLUDED.frames_dropped,
+             faces_refused_small = deployment_counters.faces_refused_small + EXCLUDED.faces_refused_small,
+             faces_refused_other = deployment_counters.faces_refused_other + EXCLUDED.faces_refused_other,
+             faces_below_reliable = deployment_counters.faces_below_reliable + EXCLUDED.faces_below_reliable,
+             faces_reliable = deployment_counters.faces_reliable + EXCLUDED.faces_reliable,
+             reliable_face_px = coalesce(EXCLUDED.reliable_face_px, deployment_counters.reliable_face_px),
              updated_at = now()""",
-        (str(deployment_id), camera_id, frames, faces_seen, frames_refused, frames_dropped))
+        (str(deployment_id), camera_id, frames, faces_seen, frames_refused, frames_dropped, bands.refused_small,
+         bands.refused_other, bands.below_reliable, bands.reliable, reliable_face_px))
 
 
 def cameras(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]:
     """Each camera's running totals and when they last moved."""
     return _all(
         conn,
-        """SELECT camera_id, frames, faces_seen, frames_refused, frames_dropped, updated_at AS last_frame_at
+        """SELECT camera_id, frames, faces_seen, frames_refused, frames_dropped, faces_refused_small,
+                  faces_refused_other, faces_below_reliable, faces_reliable, reliable_face_px,
+                  updated_at AS last_frame_at
            FROM deployment_counters WHERE deployment_id = %s ORDER BY camera_id""", (deployment_id,))
 
 
@@ -255,7 +270,13 @@ def camera_totals(conn: Connection, deployment_id: uuid.UUID) -> CameraTotals:
         row = cur.execute(
             """SELECT count(*)::int AS cameras, coalesce(sum(frames), 0)::bigint AS frames,
                       coalesce(sum(faces_seen), 0)::bigint AS faces_seen,
-                      coalesce(sum(frames_refused), 0)::bigint AS frames_refused
+                      coalesce(sum(frames_refused), 0)::bigint AS frames_refused,
+                      coalesce(sum(faces_refused_small), 0)::bigint AS faces_refused_small,
+                      coalesce(sum(faces_refused_other), 0)::bigint AS faces_refused_other,
+                      coalesce(sum(faces_below_reliable), 0)::bigint AS faces_below_reliable,
+                      coalesce(sum(faces_reliable), 0)::bigint AS faces_reliable,
+                      coalesce(array_agg(DISTINCT reliable_face_px ORDER BY reliable_face_px)
+                               FILTER (WHERE reliable_face_px IS NOT NULL), '{}') AS reliable_face_px
                FROM deployment_counters WHERE deployment_id = %s""", (deployment_id,)).fetchone()
     assert row is not None
     return row

@@ -16,7 +16,9 @@
    log.
 
 One FaceRecord per face carries everything about it through these steps. A face that matches nobody lives
-only in those records and the tracker, and is never written anywhere.
+only in those records and the tracker, and is never written anywhere. Each frame's faces are counted by whether
+they could have been recognised (`size_bands`: refused by the gate, admitted below the reliable size, reliable):
+four numbers, nothing of any one face.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from datetime import datetime, timedelta
 import cv2
 import numpy as np
 
+from lfr_core.alerts.model import FaceBands
 from lfr_core.alerts.service import NewAlert
 from lfr_core.errors import InvalidInput, Service, Unavailable
 from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert, StoreAlert
@@ -149,12 +152,29 @@ def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[Dete
     return out
 
 
+def size_bands(faces: list[FaceRecord], reliable_face_px: int) -> FaceBands:
+    """A frame's faces by whether they could have been recognised. A face's size is its box's shorter side, as
+    the live gate measures it (Detection.size); a face without a crop was refused by the gate."""
+    refused_small = refused_other = below = reliable = 0
+    for f in faces:
+        small = float(min(f.box[2] - f.box[0], f.box[3] - f.box[1])) < reliable_face_px
+        if not f.usable:
+            refused_small, refused_other = refused_small + small, refused_other + (not small)
+        else:
+            below, reliable = below + small, reliable + (not small)
+    return FaceBands(refused_small, refused_other, below, reliable)
+
+
 class FramePipeline:
     def __init__(self, detect: Detect, embed: Embed, decode: Decode, store_alert: StoreAlert, *, reuse_margin: float,
-                 timeouts: PipelineTimeouts = PipelineTimeouts(), last_alerts: LastAlerts = no_alerts_yet) -> None:
+                 reliable_face_px: int, timeouts: PipelineTimeouts = PipelineTimeouts(),
+                 last_alerts: LastAlerts = no_alerts_yet) -> None:
+        """`reliable_face_px`: the face size from which the engine recognises reliably
+        (lfr_core/deployments/cameras.py reliable_face_px), against which faces are counted."""
         self.detect, self.embed, self.decode = detect, embed, decode
         self.store_alert, self.last_alerts = store_alert, last_alerts
         self.reuse_margin = reuse_margin
+        self.reliable_face_px = reliable_face_px
         self.timeouts = timeouts
         self.turns = CameraTurns()
 
@@ -170,6 +190,7 @@ class FramePipeline:
                 since = captured_at - timedelta(seconds=live.tracker.params.cooldown_s)
                 live.tracker.seed(camera_id, await self.last_alerts(live.deployment["id"], camera_id, since))
             outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
+            outcome.bands = size_bands(outcome.faces, self.reliable_face_px)
             now = captured_at.timestamp()
             await self._embed_and_match(live, camera_id, now, outcome)
             observations = [self._observation(f, f.embedding) for f in outcome.faces if f.embedding is not None]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lfr_core.alerts.model import FaceBands
 from lfr_core.matching.matcher import Match
 from lfr_core.matching.tracker import AlertDecision, Reuse
 
@@ -72,6 +73,7 @@ class RaisedAlert:
 class FrameOutcome:
     faces: list[FaceRecord]
     alerts: list[RaisedAlert] = field(default_factory=list)
+    bands: FaceBands = field(default_factory=FaceBands)  # the faces by whether they could have been recognised (counted, never stored)
     detect_s: float = 0.0
     embed_s: float = 0.0
     detect_batch: int = 1

@@ -51,6 +51,12 @@ class ReportTraffic(TypedDict):
     frames: int
     faces_seen: int
     frames_refused: int
+    # Faces seen by whether they could have been recognised (issue 32 item 4), against the reliable size(s) below.
+    faces_reliable: int  # admitted by the live gate and at least the reliable size: could have been recognised
+    faces_below_reliable: int  # admitted, narrower than the reliable size
+    faces_refused_by_gate: int  # never compared (too small or too uncertain a detection)
+    faces_not_banded: int  # counted before the bands were kept
+    reliable_face_px: list[int]  # the reliable size the cameras counted against (several if it changed)
 
 
 class CategoryCounts(TypedDict):
@@ -112,6 +118,8 @@ class PublicResults(TypedDict):
     watchlist_size: int
     threshold: float | None
     faces_seen: int
+    faces_recognisable: int  # of faces_seen, those that could have been recognised (the report's faces_reliable)
+    reliable_face_px: list[int]
     alerts: int
     true_alerts: int
     false_alerts: int

@@ -26,9 +26,27 @@ def my_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return deployments_queries.assigned_deployments(conn)
 
 
+# A camera's tile warns only once it has seen this many faces counted by size: a handful of faces says little
+# about where a camera points (one passer-by at the far end of a street would make "most").
+TOO_FAR_MIN_FACES = 20
+
+
 def cameras(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Each camera's running totals and when they last moved (counters are flushed every few seconds)."""
-    return alerts_queries.cameras(conn, deployment_id)
+    """Each camera's running totals and when they last moved (counters are flushed every few seconds), with how
+    many of its faces were narrower than the reliable size and the tile's warning when most were."""
+    return [camera_tile(r) for r in alerts_queries.cameras(conn, deployment_id)]
+
+
+def camera_tile(row: dict[str, Any]) -> dict[str, Any]:
+    """A camera's counters as its tile shows them (issue 32 item 4): faces that could have been recognised, faces
+    narrower than the reliable size (refused by the gate for it or admitted below it), and "camera too far or too
+    wide" when most of its faces were narrower."""
+    small = row["faces_refused_small"] + row["faces_below_reliable"]
+    banded = small + row["faces_refused_other"] + row["faces_reliable"]
+    size = row["reliable_face_px"]
+    warning = (f"camera too far or too wide: {small} of {banded} faces narrower than {size} px, the reliable size"
+               if banded >= TOO_FAR_MIN_FACES and 2 * small > banded else None)
+    return {**row, "faces_small": small, "faces_banded": banded, "warning": warning}
 
 
 def dashboard(conn: psycopg.Connection, deployment_id: uuid.UUID, *, now: datetime | None = None) -> Dashboard:

@@ -1,8 +1,8 @@
 """The public record of a deployment: before the window, a notice (place, times, purpose, legal basis, what
 happens to images of people not on the watchlist, how to contact the force) as a web page, a printable sign
 and a leaflet (PDF); after it, the results in the shape forces publish per deployment (date, place, times,
-watchlist size, threshold, faces seen, alerts, true and false alerts, engagements, arrests and other
-outcomes), counted from the audit log and reconciled with the alert table.
+watchlist size, threshold, faces seen and how many of them could have been recognised, alerts, true and false
+alerts, engagements, arrests and other outcomes), counted from the audit log and reconciled with the alert table.
 
 Nothing here identifies anyone on a watchlist: no subject reference, category, image or officer's name is
 read, only the deployment's public terms and counts."""
@@ -41,6 +41,10 @@ NOT_USED = ("Live facial recognition was not used: the deployment did not go ahe
 
 NOT_ON_THE_LIST = ("If you are not on the watchlist, the system compares your face with the list and deletes it at "
                    "once: no image, face or biometric template of you is stored, and no one sees it.")
+# What "could have been recognised" means on the results page (issue 32 item 4).
+RECOGNISABLE = ("A face could have been recognised when the camera saw it at least {size} wide: smaller faces "
+                "are missed more often, and the smallest are not compared at all. Faces that could not have been "
+                "recognised are counted in faces seen all the same.")
 ON_AN_ALERT = ("If the system suggests a possible match, an officer compares the two images and decides whether "
                "to speak to the person. An alert is never an identification by itself. The image of a possible "
                "match is kept for {days} days, then deleted unless it is needed as evidence.")
@@ -85,7 +89,9 @@ def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicR
     return {
         "deployment_id": d["id"], "place": d["place"], "window_start": d["window_start"], "window_end": d["window_end"],
         "status": d["status"], "watchlist_size": report["watchlist"]["size"], "threshold": d["threshold"],
-        "faces_seen": report["traffic"]["faces_seen"], "alerts": len(logged), "true_alerts": count[Outcome.CONFIRMED],
+        "faces_seen": report["traffic"]["faces_seen"], "faces_recognisable": report["traffic"]["faces_reliable"],
+        "reliable_face_px": report["traffic"]["reliable_face_px"], "alerts": len(logged),
+        "true_alerts": count[Outcome.CONFIRMED],
         "false_alerts": count[Outcome.DECLINED], "not_engaged": count[Outcome.NOT_ENGAGED],
         "awaiting_decision": count[AlertStatus.PENDING],
         "engagements": count[Outcome.CONFIRMED] + count[Outcome.DECLINED], "arrests": outcomes[Engagement.ARRESTED],
@@ -136,19 +142,6 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
                  f"{html.escape(settings.public.policy_url)}</a></p>")
 
 
-def render_missing(deployment_id: str, settings: Settings) -> str:
-    """The page for an address that names no deployment the public may see (a mistyped or withdrawn link)."""
-    e = html.escape
-    return _page(f"{settings.public.force_name}: no such deployment",
-                 f'<div class="banner">{e(settings.public.force_name)}</div>'
-                 f"<h1>No such deployment</h1>"
-                 f"<p>We publish no deployment at this address (<code>{e(deployment_id[:64])}</code>). The link may "
-                 f"be mistyped, or shortened when it was copied.</p>"
-                 f'<p><a href="/public/deployments">Every deployment we have published</a></p>'
-                 f'<p class="muted">Our policy: <a href="{e(settings.public.policy_url)}">'
-                 f"{e(settings.public.policy_url)}</a></p>")
-
-
 def render_page(note: Notice, outcome: PublicResults | None) -> str:
     """The deployment's public page: the notice, and once the window is over, its results."""
     e = html.escape
@@ -174,7 +167,7 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
     elif outcome is not None:
         rows = [("Watchlist size", outcome["watchlist_size"]), ("Threshold", f"{outcome['threshold']:.3f}"
                                                                 if outcome["threshold"] is not None else "-"),
-                ("Faces seen", outcome["faces_seen"]), ("Alerts", outcome["alerts"]),
+                ("Faces seen", faces_seen_cell(outcome)), ("Alerts", outcome["alerts"]),
                 ("True alerts", outcome["true_alerts"]), ("False alerts", outcome["false_alerts"]),
                 ("Not engaged", outcome["not_engaged"]), ("Engagements", outcome["engagements"]),
                 ("Arrests", outcome["arrests"])]
@@ -186,8 +179,18 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
                   + (" and reconciled with the alert records." if outcome["reconciled_with_audit_log"]
                      else "; the alert records do not agree with it and are being reviewed.")
                   + (f" {outcome['awaiting_decision']} alert(s) still await a decision: these figures are provisional."
-                     if outcome["provisional"] else "") + "</p>"]
+                     if outcome["provisional"] else "") + "</p>",
+                  f"<p class='muted'>{e(recognisable_words(outcome))}</p>"]
     return _page(f"Live facial recognition: {note['place']}", "".join(parts))
+
+
+def recognisable_words(outcome: PublicResults) -> str:
+    return RECOGNISABLE.format(size=reports.reliable_size_words(outcome["reliable_face_px"]))
+
+
+def faces_seen_cell(outcome: PublicResults) -> str:
+    """The results' "Faces seen": how many, and how many of them could have been recognised (issue 32 item 4)."""
+    return f"{outcome['faces_seen']} ({outcome['faces_recognisable']} could have been recognised)"
 
 
 def headline(note: Notice) -> str:

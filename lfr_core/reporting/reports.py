@@ -24,7 +24,7 @@ from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
-from lfr_core.reporting.model import CategoryCounts, PublishedReport, Report, ReportVersion
+from lfr_core.reporting.model import CategoryCounts, PublishedReport, Report, ReportTraffic, ReportVersion
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import queries as watchlist_queries
 
@@ -90,7 +90,12 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
         },
         "watchlist": {"size": size, "versions": [_version(v) for v in versions]},
         "traffic": {"cameras": counters.cameras, "frames": counters.frames, "faces_seen": faces,
-                    "frames_refused": counters.frames_refused},
+                    "frames_refused": counters.frames_refused, "faces_reliable": counters.faces_reliable,
+                    "faces_below_reliable": counters.faces_below_reliable,
+                    "faces_refused_by_gate": counters.faces_refused_small + counters.faces_refused_other,
+                    "faces_not_banded": faces - (counters.faces_refused_small + counters.faces_refused_other
+                                                 + counters.faces_below_reliable + counters.faces_reliable),
+                    "reliable_face_px": counters.reliable_face_px},
         "alerts": {
             "total": total_alerts,
             "true_alerts": confirmed,
@@ -170,7 +175,7 @@ def render_markdown(report: Report) -> str:
         "## Faces seen",
         "",
         f"- Cameras: {t['cameras']}; frames: {t['frames']} (refused: {t['frames_refused']})",
-        f"- Faces seen (compared and discarded unless matched): {t['faces_seen']}",
+        *faces_seen_lines(t),
         "",
         "## Alerts and outcomes",
         "",
@@ -196,6 +201,31 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def reliable_size_words(sizes: list[int]) -> str:
+    """The reliable size the bands were counted against, as "48 px" (or "32-48 px" if it changed)."""
+    if not sizes:
+        return "the reliable size"
+    return f"{sizes[0]} px" if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]} px"
+
+
+def faces_seen_lines(t: ReportTraffic) -> list[str]:
+    """Faces seen, and how many of them could have been recognised (issue 32 item 4): a face refused by the live
+    gate was never compared, and one admitted below the reliable size is compared but missed more often."""
+    seen, banded = t["faces_seen"], t["faces_seen"] - t["faces_not_banded"]
+    share = f" ({100.0 * t['faces_reliable'] / banded:.1f}% of those banded)" if banded else ""
+    size = reliable_size_words(t["reliable_face_px"])
+    return [
+        f"- Faces seen: {seen}",
+        f"- Could have been recognised (admitted by the live gate, face at least {size} wide): "
+        f"**{t['faces_reliable']}**{share}",
+        f"- Admitted below the reliable size (compared and discarded unless matched, but missed more often): "
+        f"{t['faces_below_reliable']}",
+        f"- Refused by the live gate (too small or too uncertain a detection; never compared): "
+        f"{t['faces_refused_by_gate']}",
+        *([f"- Counted before faces were counted by size: {t['faces_not_banded']}"] if t["faces_not_banded"] else []),
+    ]
 
 
 def _equitability_lines(equity: dict[str, Any] | None) -> list[str]:

@@ -10,7 +10,9 @@ view is logged with it), and then works from it:
 - a decision after a confirmation step, with a note, and an undo while the database allows it;
 - after an engagement, its outcome;
 - the dashboard (window countdown, live version, faces seen, alerts, true and false, false alerts per face
-  against the projection) and a tile per camera (frames/s, last frame, dropped and refused frames).
+  against the projection) and a tile per camera (frames/s, last frame, dropped and refused frames, how many of
+  its faces could have been recognised, and "camera too far or too wide" when most of them were narrower than
+  the reliable size).
 
 Sign out ends the token at the service too (POST /v1/auth/logout): a copy of it is refused until it expires.
 """
@@ -53,7 +55,7 @@ CONSOLE_HTML = r"""<!doctype html>
  .stat span{font-size:.8rem;color:var(--muted)}
  .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.5rem}
  .tile{border:1px solid var(--line);border-radius:6px;padding:.4rem .5rem;font-size:.85rem}
- .tile b{display:block} .tile.stale{border-color:var(--warn)}
+ .tile b{display:block} .tile.stale,.tile.far{border-color:var(--warn)} .tile .warn{color:var(--warn);font-weight:600}
  #msg{color:var(--bad);min-height:1.2rem;padding:0 1rem} .hint{color:var(--muted);font-size:.85rem}
  dialog{border:1px solid var(--line);border-radius:10px;max-width:32rem;width:92vw}
  dialog textarea{width:100%;min-height:5rem;font:inherit} dialog::backdrop{background:#0007}
@@ -139,12 +141,8 @@ async function start(){
       const o = document.createElement('option'); o.value = d.id;
       o.textContent = d.place + ' (' + new Date(d.window_start).toLocaleString() + ', ' + d.status + ')'; sel.appendChild(o);
     }
-    const linked = new URLSearchParams(location.search).get('deployment'), want = linked || store.getItem('lfr-dep');
+    const want = new URLSearchParams(location.search).get('deployment') || store.getItem('lfr-dep');
     if (want && deps.some(d => d.id === want)) sel.value = want;
-    else if (linked){  // a deep link to a deployment this officer is not assigned to: say so, open nothing
-      say('You are not assigned to deployment ' + linked + ', so its alerts are not shown: ask its planner to ' +
-          'assign you, or choose one of yours.'); return;
-    }
     $('why').value = store.getItem('lfr-why') || '';
     if (sel.value && $('why').value) open();
   } catch (e) { if (e.message !== 'signed out') say(e.message); }
@@ -297,10 +295,13 @@ async function refreshSide(){
       const fps = seen && at > seen.at ? (t.frames - seen.frames) / ((at - seen.at) / 1000) : null;
       if (!seen || at > seen.at) tileSeen[t.camera_id] = {frames: t.frames, at, fps};
       const shown = fps ?? (seen ? seen.fps : null), age = (now - at) / 1000;
-      return el('div', {className: 'tile' + (age > 30 ? ' stale' : '')}, el('b', {textContent: t.camera_id}),
+      return el('div', {className: 'tile' + (age > 30 ? ' stale' : '') + (t.warning ? ' far' : ''),
+                        title: t.warning || ''}, el('b', {textContent: t.camera_id}),
         el('div', {textContent: (shown == null ? '-' : shown.toFixed(1)) + ' frames/s'}),
         el('div', {textContent: 'last frame ' + Math.max(0, Math.round(age)) + ' s ago'}),
-        el('div', {textContent: t.frames_dropped + ' dropped, ' + t.frames_refused + ' refused'}));
+        el('div', {textContent: t.frames_dropped + ' dropped, ' + t.frames_refused + ' refused'}),
+        t.faces_banded ? el('div', {textContent: t.faces_reliable + ' of ' + t.faces_banded + ' faces recognisable'}) : null,
+        t.warning ? el('div', {className: 'warn', role: 'status', textContent: t.warning}) : null);
     }));
   } catch (e) { if (e.message !== 'signed out') say(e.message); }
 }

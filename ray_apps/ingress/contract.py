@@ -146,6 +146,11 @@ class CameraTile(BaseModel):
     faces_seen: int
     frames_refused: int
     frames_dropped: int
+    faces_reliable: int = Field(description="Faces admitted by the live gate at the reliable size or wider")
+    faces_small: int = Field(description="Faces narrower than the reliable size (refused by the gate or admitted)")
+    faces_banded: int = Field(description="Faces counted by size (faces_seen less those counted before sizes were)")
+    reliable_face_px: int | None = Field(description="The reliable size the faces were counted against, in px")
+    warning: str | None = Field(description='"camera too far or too wide" when most of its faces were narrower')
     last_frame_at: datetime | None
 
 

@@ -1,5 +1,6 @@
 """Per-camera counters (numbers only), written to the database on a timer rather than per frame: the
-transparency report's faces seen and frames refused, and the console's dropped frames per camera."""
+transparency report's faces seen (and by whether they could have been recognised) and frames refused, and the
+console's dropped frames and faces below the reliable size per camera."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
 from lfr_core.alerts import service as alerts
+from lfr_core.alerts.model import NO_FACES, FaceBands
 
 log = logging.getLogger("ray.serve")
 
@@ -23,11 +25,16 @@ class CameraCounts:
     faces: int = 0
     refused: int = 0
     dropped: int = 0
+    bands: FaceBands = field(default_factory=FaceBands)
+    reliable_face_px: int | None = None  # what the bands were counted against, the latest
 
     def add(self, other: CameraCounts) -> None:
         self.frames, self.faces, self.refused, self.dropped = (
             self.frames + other.frames, self.faces + other.faces, self.refused + other.refused,
             self.dropped + other.dropped)
+        self.bands += other.bands
+        if other.reliable_face_px is not None:
+            self.reliable_face_px = other.reliable_face_px
 
 
 class Counters:
@@ -37,9 +44,10 @@ class Counters:
         self._pending: dict[tuple[uuid.UUID, str], CameraCounts] = {}
 
     def count(self, deployment_id: uuid.UUID, camera_id: str, *, frames: int = 0, faces: int = 0,
-              refused: int = 0, dropped: int = 0) -> None:
+              refused: int = 0, dropped: int = 0, bands: FaceBands = NO_FACES,
+              reliable_face_px: int | None = None) -> None:
         self._pending.setdefault((deployment_id, camera_id), CameraCounts()).add(
-            CameraCounts(frames, faces, refused, dropped))
+            CameraCounts(frames, faces, refused, dropped, bands, reliable_face_px))
 
     async def run_forever(self) -> None:
         """Flush on a timer, not on traffic: the last frames before a window closes must reach the report
@@ -57,7 +65,7 @@ class Counters:
         def write(conn: psycopg.Connection) -> None:
             for (dep, cam), c in pending.items():
                 alerts.record_counts(conn, dep, cam, frames=c.frames, faces_seen=c.faces, frames_refused=c.refused,
-                                     frames_dropped=c.dropped)
+                                     frames_dropped=c.dropped, bands=c.bands, reliable_face_px=c.reliable_face_px)
 
         try:
             await self.db(write)

@@ -24,6 +24,7 @@ from fastapi import HTTPException
 
 from lfr_core.alerts import service as alerts_lib
 from lfr_core.config import Settings
+from lfr_core.deployments.cameras import reliable_face_px
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert
 from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused, ModelUnavailable, PipelineTimeouts
@@ -56,7 +57,7 @@ class LivePath:
         self.params = TrackParams.from_settings(settings.track, reuse_s=options.embed_reuse_s)
         self.pipeline = FramePipeline(
             self._detect, self._embed, self._decode, self._store_alert,
-            reuse_margin=options.embed_reuse_margin,
+            reuse_margin=options.embed_reuse_margin, reliable_face_px=reliable_face_px(settings)[0],
             timeouts=PipelineTimeouts(options.model_timeout_s, options.model_timeout_s),
             last_alerts=self._last_alerts)
         self._live: dict[uuid.UUID, LiveDeployment] = {}
@@ -226,4 +227,5 @@ class LivePath:
 
     def _account(self, dep_id: uuid.UUID, camera_id: str, outcome: FrameOutcome, started: float) -> None:
         self.metrics.observe(str(dep_id), camera_id, outcome, time.perf_counter() - started)
-        self.counters.count(dep_id, camera_id, frames=1, faces=len(outcome.faces))
+        self.counters.count(dep_id, camera_id, frames=1, faces=len(outcome.faces), bands=outcome.bands,
+                            reliable_face_px=self.pipeline.reliable_face_px)

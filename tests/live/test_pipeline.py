@@ -71,7 +71,8 @@ class Fakes:
         return {"id": pending.alert_id}
 
     def pipeline(self, **kw) -> FramePipeline:
-        return FramePipeline(self.detect, self.embed, self.decode, self.store, reuse_margin=0.1, **kw)
+        return FramePipeline(self.detect, self.embed, self.decode, self.store, reuse_margin=0.1, reliable_face_px=48,
+                             **kw)
 
 
 def frames(pipeline: FramePipeline, live: LiveDeployment, n: int, *, start: float = 0.0):
@@ -162,7 +163,7 @@ def test_a_camera_new_here_carries_its_cooldowns_from_the_alert_log():
         assert deployment_id == live.deployment["id"] and since <= t0 - timedelta(seconds=59)
         return {"SUBJ-1": (t0 - timedelta(seconds=5)).timestamp()} if camera_id == "cam-1" else {}
 
-    pipeline = FramePipeline(fakes.detect, fakes.embed, fakes.decode, fakes.store, reuse_margin=0.1,
+    pipeline = FramePipeline(fakes.detect, fakes.embed, fakes.decode, fakes.store, reuse_margin=0.1, reliable_face_px=48,
                              last_alerts=alerted_a_moment_ago)
     outcomes = [asyncio.run(pipeline.run(live, "cam-1", t0 + timedelta(seconds=0.2 * i), FRAME)) for i in range(4)]
     assert not any(o.alerts for o in outcomes) and fakes.stored == []
@@ -188,7 +189,7 @@ def test_a_camera_s_frames_reach_its_tracks_in_the_order_they_came():
         order.append("embed")
         return await Fakes.embed(fakes, crops)
 
-    pipeline = FramePipeline(detect, embed, fakes.decode, fakes.store, reuse_margin=0.1)
+    pipeline = FramePipeline(detect, embed, fakes.decode, fakes.store, reuse_margin=0.1, reliable_face_px=48)
     t0 = datetime.now(UTC)
 
     async def both():

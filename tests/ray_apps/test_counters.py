@@ -10,6 +10,7 @@ import uuid
 import psycopg
 import pytest
 
+from lfr_core.alerts.model import FaceBands
 from ray_apps.ingress import counters
 from ray_apps.ingress.counters import Counters
 
@@ -31,12 +32,18 @@ class Db:
         return fn(self.conn, *args)
 
 
+bands_written: list[tuple] = []
+
+
 @pytest.fixture()
 def written(monkeypatch) -> list[tuple]:
     rows: list[tuple] = []
+    bands_written.clear()
 
-    def record_counts(conn, deployment_id, camera_id, *, frames, faces_seen, frames_refused, frames_dropped):
+    def record_counts(conn, deployment_id, camera_id, *, frames, faces_seen, frames_refused, frames_dropped, bands,
+                      reliable_face_px):
         rows.append((deployment_id, camera_id, frames, faces_seen, frames_refused, frames_dropped))
+        bands_written.append((deployment_id, camera_id, bands, reliable_face_px))
 
     monkeypatch.setattr(counters.alerts, "record_counts", record_counts)
     return rows
@@ -102,3 +109,14 @@ def test_the_timer_flushes_the_last_frames_though_no_frame_follows(written):
 
     asyncio.run(run())
     assert written == [(NORTH, "cam-1", 1, 1, 0, 0)]
+
+
+def test_a_flush_writes_each_camera_s_size_bands_summed_and_the_latest_reliable_size(written):
+    c = Counters(Db(), flush_every_s=60)
+    c.count(NORTH, "cam-1", frames=1, faces=3, bands=FaceBands(1, 0, 1, 1), reliable_face_px=32)
+    c.count(NORTH, "cam-1", frames=1, faces=2, bands=FaceBands(0, 1, 0, 1), reliable_face_px=48)
+    c.count(NORTH, "cam-1", dropped=1)  # no frame counted: the reliable size stays
+    c.count(NORTH, "cam-2", frames=1)
+    assert asyncio.run(c.flush()) == 2
+    assert sorted(bands_written, key=str) == sorted([(NORTH, "cam-1", FaceBands(1, 1, 1, 2), 48),
+                                                     (NORTH, "cam-2", FaceBands(), None)], key=str)

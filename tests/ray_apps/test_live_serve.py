@@ -18,6 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
+from lfr_core.deployments.cameras import reliable_face_px
 from lfr_core.identity import tokens
 from lfr_ops.bench_env import metric_total
 from tests.conftest import PASSWORD
@@ -302,7 +303,12 @@ def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, s
     assert row["frames"] >= len(streamed["responses"])
     assert row["faces_seen"] >= sum(r["faces"] for r in streamed["responses"])
     assert set(row) == {"deployment_id", "camera_id", "frames", "faces_seen", "frames_refused", "frames_dropped",
-                        "updated_at"}
+                        "faces_refused_small", "faces_refused_other", "faces_below_reliable", "faces_reliable",
+                        "reliable_face_px", "updated_at"}
+    # every face seen is in one size band, counted against the reliable size (issue 32 item 4)
+    bands = ("faces_refused_small", "faces_refused_other", "faces_below_reliable", "faces_reliable")
+    assert sum(row[b] for b in bands) == row["faces_seen"] and row["faces_reliable"] > 0
+    assert row["reliable_face_px"] == reliable_face_px(services)[0]
 
 
 def test_flushing_counters_on_demand_needs_an_admin(serve_url, people):
@@ -322,6 +328,9 @@ def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, st
             """SELECT table_name, column_name FROM information_schema.columns
                WHERE table_schema = 'public' AND udt_name IN ('vector', 'halfvec', '_float4', '_float8', 'bytea')"""
         ).fetchall()
+        counter_columns = conn.execute(
+            """SELECT column_name, data_type FROM information_schema.columns
+               WHERE table_schema = 'public' AND table_name = 'deployment_counters'""").fetchall()
         tables = [r["table_name"] for r in conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").fetchall()]
         # Every row of every other table as JSON, less the evaluation scores column (checked by name below).
@@ -333,6 +342,9 @@ def test_nothing_about_unmatched_faces_is_kept(streamed, serve_url, services, st
     allowed = {("watchlist_embeddings", "embedding"), ("model_calibrations", "nonmated_top_scores"),
                ("held_alert_crops", "crop")}
     assert {(r["table_name"], r["column_name"]) for r in vector_columns} <= allowed
+    # the per-camera counters, faces by size band included, are whole numbers beside the camera's key
+    assert {r["column_name"]: r["data_type"] for r in counter_columns if r["data_type"] not in ("bigint", "integer")} \
+        == {"deployment_id": "uuid", "camera_id": "text", "updated_at": "timestamp with time zone"}
     for table, text in dumps.items():
         assert not VECTOR_128.search(text), f"an embedding-like array in table {table}"
         assert "boxes" not in text, f"face boxes in table {table}"

@@ -32,7 +32,9 @@ def finished_deployment(db):
 def test_report_counts_faces_alerts_outcomes_and_rates(db, finished_deployment):
     report = reports.build_report(db, finished_deployment)
     assert report["watchlist"]["size"] == 3
-    assert report["traffic"] == {"cameras": 2, "frames": 1500, "faces_seen": 2000, "frames_refused": 0}
+    assert report["traffic"] == {"cameras": 2, "frames": 1500, "faces_seen": 2000, "frames_refused": 0,
+                                 "faces_reliable": 0, "faces_below_reliable": 0, "faces_refused_by_gate": 0,
+                                 "faces_not_banded": 2000, "reliable_face_px": []}
     a = report["alerts"]
     assert (a["total"], a["true_alerts"], a["false_alerts"], a["not_engaged"], a["pending"], a["engagements"]) == \
         (7, 2, 3, 1, 1, 5)
