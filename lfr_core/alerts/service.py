@@ -224,9 +224,27 @@ def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> d
         alert = get_alert(conn, alert_id, lock=True)
         if alert["status"] == AlertStatus.PENDING:
             raise Refused(f"alert {alert_id} has no decision to undo")
+        refused = undo_refusal(alert, actor, queries.undo_window_s(conn), datetime.now(UTC))
+        if refused:
+            raise Refused(refused)
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={})  # its trigger: alert.undone
         row = queries.clear_decision(conn, alert["id"])
     return row
+
+
+def undo_refusal(alert: dict[str, Any], actor: Actor, window_s: float, now: datetime) -> str | None:
+    """Which of the undo's conditions fails, in words, or None. The database checks all three again
+    (policy/50_alerts.sql) but can only list them; the officer needs to know which one they met."""
+    if alert["engagement"] is not None:
+        return (f"the decision on alert {alert['id']} can no longer be undone: its outcome "
+                f"({str(alert['engagement']).replace('_', ' ')}) is recorded")
+    if alert["adjudicated_by"] != actor.name:
+        return (f"the decision on alert {alert['id']} was made by {alert['adjudicated_by']}: only they may undo it; "
+                f"ask them, or record a note")
+    if alert["adjudicated_at"] is not None and now - alert["adjudicated_at"] > timedelta(seconds=window_s):
+        return (f"the decision on alert {alert['id']} can no longer be undone: the undo window of {window_s:g} s "
+                f"after the decision has passed")
+    return None
 
 
 def undo_window_s(conn: psycopg.Connection) -> float:

@@ -52,6 +52,13 @@ def all_deployments(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
         return cur.execute("SELECT * FROM deployments ORDER BY window_start DESC").fetchall()
 
 
+def ids_starting_with(conn: psycopg.Connection[Any], prefix: str, limit: int) -> list[uuid.UUID]:
+    """The ids (as the person may read them) whose text starts with `prefix` (lower-case hex and dashes)."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return cur.execute("SELECT id FROM deployments WHERE id::text LIKE %s ORDER BY id LIMIT %s",
+                           (prefix.replace("%", "").replace("_", "") + "%", limit)).fetchall()
+
+
 def visible(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> bool:
     """Whether the acting person may look into this deployment: an admin, auditor or the platform any, an
     operator those they are assigned to (the database's lfr_holds and lfr_assigned decide)."""

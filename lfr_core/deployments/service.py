@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
 from lfr_core.deployments import queries
 from lfr_core.deployments.model import STAFF_ROLES, STATUSES
-from lfr_core.errors import InvalidInput, Refused
+from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 
@@ -118,6 +118,28 @@ def visible(conn: psycopg.Connection, deployment_id: uuid.UUID) -> bool:
 
 def get(conn: psycopg.Connection, deployment_id: str | uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
     return get_by_id(conn, "deployments", deployment_id, lock=lock)
+
+
+SHORT_ID_MIN = 4  # fewer hex digits would match half the table
+
+
+def resolve_id(conn: psycopg.Connection, text: str) -> uuid.UUID:
+    """A deployment's id from its full UUID or a unique prefix of it ("3f2a9c1e", as `lfr deployment list` shows
+    them): NotFound when none matches, InvalidInput naming the matches when more than one does."""
+    with suppress(ValueError):
+        return uuid.UUID(text)
+    prefix = text.strip().lower()
+    if len(prefix) < SHORT_ID_MIN or not set(prefix) <= set("0123456789abcdef-"):
+        raise InvalidInput(f"{text!r} is not a deployment id: give the UUID or at least its first {SHORT_ID_MIN} "
+                           f"hex digits")
+    found = queries.ids_starting_with(conn, prefix, 6)
+    if not found:
+        raise NotFound(f"no deployment id starts with {prefix!r}")
+    if len(found) > 1:
+        more = ", ..." if len(found) > 5 else ""
+        raise InvalidInput(f"{prefix!r} is the start of more than one deployment id ("
+                           f"{', '.join(str(i) for i in found[:5])}{more}): give more of the id")
+    return uuid.UUID(str(found[0]))
 
 
 def list_all(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -142,6 +142,19 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
                  f"{html.escape(settings.public.policy_url)}</a></p>")
 
 
+def render_missing(deployment_id: str, settings: Settings) -> str:
+    """The page for an address that names no deployment the public may see (a mistyped or withdrawn link)."""
+    e = html.escape
+    return _page(f"{settings.public.force_name}: no such deployment",
+                 f'<div class="banner">{e(settings.public.force_name)}</div>'
+                 f"<h1>No such deployment</h1>"
+                 f"<p>We publish no deployment at this address (<code>{e(deployment_id[:64])}</code>). The link may "
+                 f"be mistyped, or shortened when it was copied.</p>"
+                 f'<p><a href="/public/deployments">Every deployment we have published</a></p>'
+                 f'<p class="muted">Our policy: <a href="{e(settings.public.policy_url)}">'
+                 f"{e(settings.public.policy_url)}</a></p>")
+
+
 def render_page(note: Notice, outcome: PublicResults | None) -> str:
     """The deployment's public page: the notice, and once the window is over, its results."""
     e = html.escape

@@ -45,15 +45,19 @@ def create(
 
 
 @deployment.command("show")
-def show(deployment_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
-    """One deployment and its watchlist versions."""
+def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it (8 hex digits)"),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """One deployment, the threshold in force and its watchlist versions."""
     from lfr_core.watchlist.lifecycle import list_versions
 
     settings = load_settings()
     with domain_errors(), signed_in(settings) as (conn, _):
-        row = deployments.get(conn, deployment_id)
+        row = deployments.get(conn, deployments.resolve_id(conn, deployment_id))
         row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
                                                "approved_by")} for v in list_versions(conn, row["id"])]
+    live = [v for v in row["versions"] if v["state"] == "active"]
+    # What alerts are decided at now: the live list's threshold (each list carries its own, calibrated or set).
+    row["threshold_in_force"] = live[0]["threshold"] if live else None
 
     def render(d: dict[str, Any]) -> None:
         terms = Table(show_header=False, title=f"deployment {d['id']}")
@@ -63,7 +67,10 @@ def show(deployment_id: str, as_json: bool = typer.Option(False, "--json")) -> N
             terms.add_row(label, str(d[key]))
         terms.add_row("window", f"{d['window_start']:%Y-%m-%d %H:%M %Z} to {d['window_end']:%Y-%m-%d %H:%M %Z}")
         terms.add_row("categories", ", ".join(d["allowed_categories"]))
-        terms.add_row("threshold", "calibrated per list" if d["threshold"] is None else f"{d['threshold']:.4f}")
+        live = next((v for v in d["versions"] if v["state"] == "active"), None)
+        terms.add_row("threshold in force", "none: no list is live" if live is None
+                      else f"{live['threshold']:.4f} (list v{live['version']})")
+        terms.add_row("threshold planned", "calibrated per list" if d["threshold"] is None else f"{d['threshold']:.4f}")
         if d["cancel_reason"]:
             terms.add_row("cancelled", d["cancel_reason"])
         console.print(terms)

@@ -141,8 +141,12 @@ async function start(){
       const o = document.createElement('option'); o.value = d.id;
       o.textContent = d.place + ' (' + new Date(d.window_start).toLocaleString() + ', ' + d.status + ')'; sel.appendChild(o);
     }
-    const want = new URLSearchParams(location.search).get('deployment') || store.getItem('lfr-dep');
+    const linked = new URLSearchParams(location.search).get('deployment'), want = linked || store.getItem('lfr-dep');
     if (want && deps.some(d => d.id === want)) sel.value = want;
+    else if (linked){  // a deep link to a deployment this officer is not assigned to: say so, open nothing
+      say('You are not assigned to deployment ' + linked + ', so its alerts are not shown: ask its planner to ' +
+          'assign you, or choose one of yours.'); return;
+    }
     $('why').value = store.getItem('lfr-why') || '';
     if (sel.value && $('why').value) open();
   } catch (e) { if (e.message !== 'signed out') say(e.message); }

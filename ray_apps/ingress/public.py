@@ -46,7 +46,14 @@ async def public_index(ctx: Ctx) -> HTMLResponse:
             summary="Public: a deployment's notice and, after its window, its results",
             responses=errors(404, 422, 503))
 async def public_page(ctx: Ctx, deployment_id: str = Path(max_length=64)) -> HTMLResponse:
-    note = await _public_notice(ctx, deployment_id)
+    try:
+        note = await _public_notice(ctx, deployment_id)
+    except (NotFound, HTTPException) as e:
+        if isinstance(e, HTTPException) and e.status_code != 404:
+            raise
+        # A person followed a link or typed an address: they read a page (with the way back), not an error's JSON.
+        return HTMLResponse(public_record.render_missing(deployment_id, ctx.settings), status_code=404,
+                            headers=PUBLIC_CACHE)
     outcome = (await ctx.db(public_record.results, note["deployment_id"])
                if note["status"] in public_record.FINISHED_STATUSES else None)
     return HTMLResponse(public_record.render_page(note, outcome), headers=PUBLIC_CACHE)
