@@ -356,6 +356,10 @@ BEGIN
     PERFORM public.lfr_audit_change('watchlist.' || NEW.state, 'watchlist_version', NEW.id::text,
         pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'version', NEW.version, 'from', OLD.state)
         || CASE WHEN NEW.state = 'approved' THEN pg_catalog.jsonb_build_object('criteria_sha256', NEW.criteria_sha256)
+                ELSE '{}' END
+        || CASE WHEN NEW.state = 'approved' AND NEW.evidence_override_by IS NOT NULL
+                THEN pg_catalog.jsonb_build_object('evidence_override_by', NEW.evidence_override_by,
+                                                   'evidence_override_reason', NEW.evidence_override_reason)
                 ELSE '{}' END,
         public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state));
     RETURN NULL;
@@ -427,6 +431,88 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_disable_person(p_name text) OWNER TO lfr_owner;
+
+SET default_table_access_method = heap;
+
+--
+-- Name: watchlist_versions; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.watchlist_versions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    deployment_id uuid NOT NULL,
+    version integer NOT NULL,
+    state text DEFAULT 'draft'::text NOT NULL,
+    build_key text,
+    built_by text NOT NULL,
+    built_at timestamp with time zone DEFAULT now() NOT NULL,
+    manifest_uri text NOT NULL,
+    manifest_sha256 text NOT NULL,
+    detector jsonb NOT NULL,
+    embedder jsonb NOT NULL,
+    embedder_sha256 text NOT NULL,
+    embedding_dim integer NOT NULL,
+    threshold real NOT NULL,
+    entries_total integer NOT NULL,
+    entries_accepted integer NOT NULL,
+    entries_rejected integer NOT NULL,
+    snapshot_uri text,
+    snapshot_sha256 text,
+    snapshot_version text,
+    approved_by text,
+    approved_at timestamp with time zone,
+    criteria_sha256 text,
+    activated_at timestamp with time zone,
+    expired_at timestamp with time zone,
+    purged_at timestamp with time zone,
+    purge_receipt jsonb,
+    threshold_source text,
+    purge_progress jsonb,
+    evidence_calibration_id bigint,
+    evidence_target_fpir double precision,
+    evidence jsonb,
+    evidence_override_by text,
+    evidence_override_reason text,
+    evidence_override_at timestamp with time zone,
+    CONSTRAINT watchlist_versions_embedding_dim_check CHECK ((embedding_dim > 0)),
+    CONSTRAINT watchlist_versions_evidence_override_check CHECK ((num_nonnulls(evidence_override_by, evidence_override_reason, evidence_override_at) = ANY (ARRAY[0, 3]))),
+    CONSTRAINT watchlist_versions_evidence_target_fpir_check CHECK (((evidence_target_fpir > (0)::double precision) AND (evidence_target_fpir <= (0.5)::double precision))),
+    CONSTRAINT watchlist_versions_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'approved'::text, 'active'::text, 'expired'::text, 'purging'::text, 'purged'::text]))),
+    CONSTRAINT watchlist_versions_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision))),
+    CONSTRAINT watchlist_versions_version_check CHECK ((version > 0))
+);
+
+
+ALTER TABLE public.watchlist_versions OWNER TO lfr_owner;
+
+--
+-- Name: lfr_evidence_resolves(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_evidence_resolves(v public.watchlist_versions) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    upper double precision;
+BEGIN
+    IF v.evidence_calibration_id IS NULL OR v.evidence_target_fpir IS NULL THEN
+        RETURN false;
+    END IF;
+    SELECT (point ->> 'upper')::double precision INTO upper
+    FROM public.model_calibrations AS c, pg_catalog.jsonb_array_elements(c.impostor_tail) AS point
+    WHERE c.id = v.evidence_calibration_id AND c.embedder_sha256 = v.embedder_sha256
+      AND (point ->> 'threshold')::double precision <= v.threshold::double precision + 1e-6
+    ORDER BY (point ->> 'threshold')::double precision DESC LIMIT 1;
+    IF upper IS NULL OR upper >= 1 THEN
+        RETURN false;
+    END IF;
+    RETURN 1 - pg_catalog.exp(v.entries_accepted * pg_catalog.ln(1 - upper))
+           <= v.evidence_target_fpir * (1 + 1e-9);
+END $$;
+
+
+ALTER FUNCTION public.lfr_evidence_resolves(v public.watchlist_versions) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_guard_alerts(); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -646,6 +732,9 @@ BEGIN
         IF NEW.state <> 'draft' OR num_nonnulls(NEW.approved_by, NEW.approved_at, NEW.criteria_sha256) > 0 THEN
             PERFORM public.lfr_deny('a new watchlist version starts as an unapproved draft');
         END IF;
+        IF num_nonnulls(NEW.evidence_override_by, NEW.evidence_override_reason, NEW.evidence_override_at) > 0 THEN
+            PERFORM public.lfr_deny('a decision to seal a list its evidence does not resolve is recorded only by approving it');
+        END IF;
         IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
         END IF;
@@ -654,6 +743,11 @@ BEGIN
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
        OR NEW.deployment_id IS DISTINCT FROM OLD.deployment_id OR NEW.version IS DISTINCT FROM OLD.version THEN
         PERFORM public.lfr_deny('who built a version, and for which deployment, never changes');
+    END IF;
+    IF (NEW.threshold, NEW.entries_accepted, NEW.embedder_sha256, NEW.evidence_calibration_id, NEW.evidence_target_fpir,
+        NEW.evidence) IS DISTINCT FROM (OLD.threshold, OLD.entries_accepted, OLD.embedder_sha256,
+        OLD.evidence_calibration_id, OLD.evidence_target_fpir, OLD.evidence) THEN
+        PERFORM public.lfr_deny('a version''s threshold, size, model and the evidence it was judged by never change');
     END IF;
     what := pg_catalog.format('version %s', OLD.id);
     IF NEW.state IS DISTINCT FROM OLD.state THEN
@@ -669,9 +763,25 @@ BEGIN
         IF NEW.approved_at IS NULL OR NEW.criteria_sha256 IS NULL THEN
             PERFORM public.lfr_deny('an approval records when it was given and the hash of what was approved');
         END IF;
-    ELSIF (NEW.approved_by, NEW.approved_at, NEW.criteria_sha256)
-          IS DISTINCT FROM (OLD.approved_by, OLD.approved_at, OLD.criteria_sha256) THEN
-        PERFORM public.lfr_deny('an approval is recorded only by approving a draft');
+        IF NEW.evidence_override_by IS NOT NULL AND (NEW.evidence_override_by IS DISTINCT FROM who
+           OR pg_catalog.btrim(NEW.evidence_override_reason) = '') THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may record a decision to seal unresolved evidence only in '
+                                                      'their own name and with a reason', who));
+        END IF;
+    ELSIF (NEW.approved_by, NEW.approved_at, NEW.criteria_sha256, NEW.evidence_override_by,
+           NEW.evidence_override_reason, NEW.evidence_override_at)
+          IS DISTINCT FROM (OLD.approved_by, OLD.approved_at, OLD.criteria_sha256, OLD.evidence_override_by,
+                            OLD.evidence_override_reason, OLD.evidence_override_at) THEN
+        PERFORM public.lfr_deny('an approval, and a decision to seal unresolved evidence, is recorded only by '
+                                'approving a draft');
+    END IF;
+    -- Sealing or going live needs evidence that resolves the list, or an authoriser's recorded decision.
+    IF 'resolved_evidence' = ANY (rule.requires) AND NOT public.lfr_evidence_resolves(NEW)
+       AND (NEW.evidence_override_by IS NULL OR NEW.evidence_override_by = OLD.built_by) THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s: the recorded impostor evidence does not resolve a list of %s at threshold %s (%s); an authoriser '
+            'other than its builder must record the decision to seal it, with a reason', what, NEW.entries_accepted,
+            NEW.threshold, coalesce(NEW.evidence ->> 'note', 'no evidence recorded')));
     END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
@@ -753,8 +863,6 @@ $$;
 
 ALTER FUNCTION public.lfr_superuser() OWNER TO lfr_owner;
 
-SET default_table_access_method = heap;
-
 --
 -- Name: state_transitions; Type: TABLE; Schema: public; Owner: lfr_owner
 --
@@ -768,7 +876,7 @@ CREATE TABLE public.state_transitions (
     requires text[] DEFAULT '{}'::text[] NOT NULL,
     CONSTRAINT state_transitions_check CHECK (((assigned IS NULL) OR (assigned = ANY (roles)))),
     CONSTRAINT state_transitions_object_type_check CHECK ((object_type = ANY (ARRAY['watchlist_version'::text, 'deployment'::text]))),
-    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text])),
+    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text, 'resolved_evidence'::text])),
     CONSTRAINT state_transitions_roles_check CHECK ((cardinality(roles) > 0))
 );
 
@@ -947,17 +1055,7 @@ CREATE TABLE public.deployment_counters (
     faces_seen bigint DEFAULT 0 NOT NULL,
     frames_refused bigint DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    frames_dropped bigint DEFAULT 0 NOT NULL,
-    faces_refused_small bigint DEFAULT 0 NOT NULL,
-    faces_refused_other bigint DEFAULT 0 NOT NULL,
-    faces_below_reliable bigint DEFAULT 0 NOT NULL,
-    faces_reliable bigint DEFAULT 0 NOT NULL,
-    reliable_face_px integer,
-    CONSTRAINT deployment_counters_faces_below_reliable_check CHECK ((faces_below_reliable >= 0)),
-    CONSTRAINT deployment_counters_faces_refused_other_check CHECK ((faces_refused_other >= 0)),
-    CONSTRAINT deployment_counters_faces_refused_small_check CHECK ((faces_refused_small >= 0)),
-    CONSTRAINT deployment_counters_faces_reliable_check CHECK ((faces_reliable >= 0)),
-    CONSTRAINT deployment_counters_reliable_face_px_check CHECK ((reliable_face_px > 0))
+    frames_dropped bigint DEFAULT 0 NOT NULL
 );
 
 
@@ -1048,6 +1146,10 @@ CREATE TABLE public.model_calibrations (
     group_by text,
     searches jsonb,
     enrolments jsonb,
+    impostor_pairs bigint,
+    impostor_tail jsonb,
+    CONSTRAINT model_calibrations_impostor_pairs_check CHECK ((impostor_pairs >= 0)),
+    CONSTRAINT model_calibrations_impostor_tail_check CHECK (((impostor_tail IS NULL) OR (jsonb_typeof(impostor_tail) = 'array'::text))),
     CONSTRAINT model_calibrations_n_gallery_check CHECK ((n_gallery > 0)),
     CONSTRAINT model_calibrations_nonmated_top_scores_check CHECK ((cardinality(nonmated_top_scores) > 0))
 );
@@ -1236,49 +1338,6 @@ ALTER SEQUENCE public.watchlist_entries_id_seq OWNER TO lfr_owner;
 
 ALTER SEQUENCE public.watchlist_entries_id_seq OWNED BY public.watchlist_entries.id;
 
-
---
--- Name: watchlist_versions; Type: TABLE; Schema: public; Owner: lfr_owner
---
-
-CREATE TABLE public.watchlist_versions (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    deployment_id uuid NOT NULL,
-    version integer NOT NULL,
-    state text DEFAULT 'draft'::text NOT NULL,
-    build_key text,
-    built_by text NOT NULL,
-    built_at timestamp with time zone DEFAULT now() NOT NULL,
-    manifest_uri text NOT NULL,
-    manifest_sha256 text NOT NULL,
-    detector jsonb NOT NULL,
-    embedder jsonb NOT NULL,
-    embedder_sha256 text NOT NULL,
-    embedding_dim integer NOT NULL,
-    threshold real NOT NULL,
-    entries_total integer NOT NULL,
-    entries_accepted integer NOT NULL,
-    entries_rejected integer NOT NULL,
-    snapshot_uri text,
-    snapshot_sha256 text,
-    snapshot_version text,
-    approved_by text,
-    approved_at timestamp with time zone,
-    criteria_sha256 text,
-    activated_at timestamp with time zone,
-    expired_at timestamp with time zone,
-    purged_at timestamp with time zone,
-    purge_receipt jsonb,
-    threshold_source text,
-    purge_progress jsonb,
-    CONSTRAINT watchlist_versions_embedding_dim_check CHECK ((embedding_dim > 0)),
-    CONSTRAINT watchlist_versions_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'approved'::text, 'active'::text, 'expired'::text, 'purging'::text, 'purged'::text]))),
-    CONSTRAINT watchlist_versions_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision))),
-    CONSTRAINT watchlist_versions_version_check CHECK ((version > 0))
-);
-
-
-ALTER TABLE public.watchlist_versions OWNER TO lfr_owner;
 
 --
 -- Name: model_calibrations id; Type: DEFAULT; Schema: public; Owner: lfr_owner
@@ -1739,6 +1798,14 @@ ALTER TABLE ONLY public.watchlist_versions
 
 
 --
+-- Name: watchlist_versions watchlist_versions_evidence_calibration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.watchlist_versions
+    ADD CONSTRAINT watchlist_versions_evidence_calibration_id_fkey FOREIGN KEY (evidence_calibration_id) REFERENCES public.model_calibrations(id);
+
+
+--
 -- Name: alerts; Type: ROW SECURITY; Schema: public; Owner: lfr_owner
 --
 
@@ -1833,6 +1900,18 @@ REVOKE ALL ON FUNCTION public.lfr_audit_person_change(p_action text, p_name text
 
 REVOKE ALL ON FUNCTION public.lfr_disable_person(p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.lfr_disable_person(p_name text) TO lfr_person;
+
+
+--
+-- Name: TABLE watchlist_versions; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_versions TO lfr;
+GRANT SELECT ON TABLE public.watchlist_versions TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_versions TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_versions TO lfr_admin;
+GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_authoriser;
+GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_operator;
 
 
 --
@@ -1989,18 +2068,6 @@ GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_admin;
 
 GRANT SELECT,USAGE ON SEQUENCE public.watchlist_entries_id_seq TO lfr;
 GRANT SELECT,USAGE ON SEQUENCE public.watchlist_entries_id_seq TO lfr_person;
-
-
---
--- Name: TABLE watchlist_versions; Type: ACL; Schema: public; Owner: lfr_owner
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_versions TO lfr;
-GRANT SELECT ON TABLE public.watchlist_versions TO lfr_person;
-GRANT INSERT,UPDATE ON TABLE public.watchlist_versions TO lfr_planner;
-GRANT INSERT,UPDATE ON TABLE public.watchlist_versions TO lfr_admin;
-GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_authoriser;
-GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_operator;
 
 
 --

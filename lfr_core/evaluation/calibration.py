@@ -17,6 +17,7 @@ from lfr_core.audit import log as audit
 from lfr_core.errors import InvalidInput
 from lfr_core.evaluation import queries
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
+from lfr_core.evaluation.impostor import Evidence, ImpostorTail, assess
 from lfr_core.evaluation.metrics import threshold_at_fpir
 from lfr_core.evaluation.model import Calibration
 from lfr_core.identity.model import Actor
@@ -34,7 +35,8 @@ def _pseudonymise(searches: list[Search], enrolments: list[Enrolment]) -> tuple[
 
 
 def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.ndarray, actor: Actor, *,
-           searches: list[Search] | None = None, enrolments: list[Enrolment] | None = None) -> int:
+           searches: list[Search] | None = None, enrolments: list[Enrolment] | None = None,
+           impostor: ImpostorTail | None = None) -> int:
     scores = np.asarray(nonmated_top, dtype=np.float64)
     scores = scores[np.isfinite(scores)]
     if scores.size == 0 or not result["protocol"]["enrolled"]:
@@ -53,10 +55,13 @@ def record(conn: psycopg.Connection, result: dict[str, Any], nonmated_top: np.nd
             detector_sha256=result["model"]["detector"]["weights_sha256"], model=result["model"],
             manifest=result["manifest"], n_gallery=result["protocol"]["enrolled"], nonmated_top_scores=scores.tolist(),
             summary=summary, recorded_by=actor.name, group_by=(result.get("per_group") or {}).get("group_by"),
-            searches=stored_searches if searches else None, enrolments=stored_enrolments if enrolments else None)
+            searches=stored_searches if searches else None, enrolments=stored_enrolments if enrolments else None,
+            impostor=impostor)
         audit.append(conn, actor=actor.name, role=actor.role, action="model.calibrate", object_type="model",
                      object_id=result["model"]["embedder"]["weights_sha256"],
-                     details={"calibration_id": calibration_id, "manifest": result["manifest"], **summary})
+                     details={"calibration_id": calibration_id, "manifest": result["manifest"], **summary,
+                              **({} if impostor is None else {"impostor_pairs": impostor.pairs,
+                                                              "resolvable_rate": impostor.resolvable})})
     return calibration_id
 
 
@@ -109,3 +114,13 @@ def per_comparison_fmr(conn: psycopg.Connection, embedder_sha256: str, threshold
         "bound": "point estimate" if hits else "rule-of-three 95% upper bound (no non-mated search reached t)",
         "source": _source(row),
     }
+
+
+def evidence(conn: psycopg.Connection, embedder: dict[str, Any], threshold: float, list_size: int,
+             target_fpir: float) -> Evidence:
+    """Whether the latest recorded impostor tail of this embedder resolves a list of `list_size` at `threshold`
+    (lfr_core/evaluation/impostor.py `assess`)."""
+    found = queries.latest_impostor_tail(conn, embedder["weights_sha256"])
+    calibration_id, tail = found if found else (None, None)
+    return assess(tail, calibration_id, threshold, list_size, target_fpir,
+                  f"{embedder.get('name')} ({embedder['weights_sha256'][:12]})")

@@ -10,6 +10,7 @@ import psycopg
 from psycopg.rows import class_row, dict_row, scalar_row
 from psycopg.types.json import Jsonb
 
+from lfr_core.evaluation.impostor import ImpostorTail, upper_bound
 from lfr_core.evaluation.model import (
     Calibration,
     CalibrationWithSearches,
@@ -21,17 +22,19 @@ from lfr_core.evaluation.model import (
 def insert_calibration(conn: psycopg.Connection[Any], *, embedder_sha256: str, detector_sha256: str,
                        model: dict[str, Any], manifest: str, n_gallery: int, nonmated_top_scores: list[float],
                        summary: dict[str, Any], recorded_by: str, group_by: str | None,
-                       searches: list[list[Any]] | None, enrolments: list[list[Any]] | None) -> int:
+                       searches: list[list[Any]] | None, enrolments: list[list[Any]] | None,
+                       impostor: ImpostorTail | None = None) -> int:
     """The new calibration's id."""
     with conn.cursor(row_factory=scalar_row) as cur:
         new_id = cur.execute(
             """INSERT INTO model_calibrations (embedder_sha256, detector_sha256, model, manifest, n_gallery,
                                                nonmated_top_scores, summary, recorded_by, group_by, searches,
-                                               enrolments)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
+                                               enrolments, impostor_pairs, impostor_tail)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id""",
             (embedder_sha256, detector_sha256, Jsonb(model), manifest, n_gallery, nonmated_top_scores,
              Jsonb(summary), recorded_by, group_by, None if searches is None else Jsonb(searches),
-             None if enrolments is None else Jsonb(enrolments)),
+             None if enrolments is None else Jsonb(enrolments), None if impostor is None else impostor.pairs,
+             None if impostor is None else Jsonb(impostor.to_json()["points"])),
         ).fetchone()
     assert new_id is not None  # RETURNING gives the new row
     return int(new_id)
@@ -45,6 +48,21 @@ def latest_calibration(conn: psycopg.Connection[Any], embedder_sha256: str) -> C
                WHERE embedder_sha256 = %s ORDER BY recorded_at DESC, id DESC LIMIT 1""",
             (embedder_sha256,),
         ).fetchone()
+
+
+def latest_impostor_tail(conn: psycopg.Connection[Any], embedder_sha256: str) -> tuple[int, ImpostorTail] | None:
+    """The embedder's latest calibration that recorded an impostor tail, as (calibration id, tail); None when
+    none did."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """SELECT id, impostor_pairs, impostor_tail FROM model_calibrations
+               WHERE embedder_sha256 = %s AND impostor_tail IS NOT NULL
+               ORDER BY recorded_at DESC, id DESC LIMIT 1""", (embedder_sha256,)).fetchone()
+    if row is None:
+        return None
+    pairs = int(row["impostor_pairs"])
+    return int(row["id"]), ImpostorTail.from_json({"pairs": pairs, "resolvable": upper_bound(0, pairs),
+                                                   "points": row["impostor_tail"]})
 
 
 def latest_calibration_with_searches(conn: psycopg.Connection[Any],

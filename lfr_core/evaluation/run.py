@@ -48,6 +48,7 @@ from lfr_core.evaluation.conditions import (
 )
 from lfr_core.evaluation.conditions import curve as condition_curve
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
+from lfr_core.evaluation.impostor import impostor_tail
 from lfr_core.evaluation.manifest import ManifestError, ManifestRow, load_manifest
 from lfr_core.evaluation.metrics import det_curve, fnir, fpir, project_false_alerts, summarise
 from lfr_core.evaluation.model import Condition
@@ -59,6 +60,7 @@ from lfr_core.vision.images import load_image
 from lfr_core.vision.types import Face
 
 FPIR_LEVELS = (0.1, 0.01, 0.001)
+IMPOSTOR_REPORTED = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)  # the tail's thresholds the JSON shows (all are recorded)
 
 
 def split_identities(ids_by_dataset: dict[str, list[str]], share: float, seed: int) -> set[str]:
@@ -317,6 +319,11 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
                                 manifest=str(manifest), seed=seed, target_fpir=target_fpir, operating=operating,
                                 threshold_source=threshold_source, group_by=group_by)
     ts, fp, fn = det_curve(nm, ms, mt)
+    # Every image with a template, enrolled or searched, against every image of another identity: the
+    # per-comparison tail that a list's size needs (lfr_core/evaluation/impostor.py).
+    probe_faces = [(r.identity, seen.face.embedding) for r, seen in zip(probes, analysed) if seen.face is not None]
+    tail = impostor_tail(np.concatenate([G, np.stack([e for _, e in probe_faces]).astype(G.dtype)])
+                         if probe_faces else G, template_owner + [i for i, _ in probe_faces])
     result = {
         "manifest": str(manifest),
         "warnings": warnings,
@@ -337,12 +344,16 @@ def run_evaluation(manifest: str | Path, *, settings: Settings | None = None, en
         "enrolment_quality_by_group": quality_by_group(fte, enrolments, enrol_attempts),
         "track_fusion": track_fusion(probes, probe_scores, held, index_of, operating, track_length),
         "projection": projection,
+        "impostor": {"pairs": tail.pairs, "resolvable_rate": tail.resolvable,
+                     "tail": [{"threshold": p.threshold, "exceed": p.exceed, "rate": p.rate, "upper": p.upper}
+                              for p in tail.points if p.threshold in IMPOSTOR_REPORTED]},
         "conditions": curve,
         "_det": {"fpir": fp, "fnir": fn, "thresholds": ts},
         "_det_by_group": {g: det_curve(*_group_arrays(searches, g)) for g in sorted({x.group for x in searches})},
         "_nonmated_top": nm,
         "_searches": searches,
         "_enrolments": enrolments,
+        "_impostor_tail": tail,
     }
     return result
 

@@ -23,6 +23,7 @@ from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
+from lfr_core.evaluation import calibration
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
@@ -151,6 +152,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     embedder = identity["embedder"]
     accepted = [r for r in results if r.status == "accepted"]
     threshold, threshold_source = choose_threshold(conn, deployment, embedder, len(accepted), settings)
+    evidence = calibration.evidence(conn, embedder, threshold, len(accepted), settings.match.target_fpir)
 
     version_id = uuid.uuid4()
     copies = copies_prefix(version_id)
@@ -170,7 +172,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 built_by=actor.name, manifest_uri=manifest_uri, manifest_sha256=manifest_sha256,
                 detector=identity["detector"], embedder=embedder, threshold=threshold,
                 threshold_source=threshold_source, entries_total=len(results), entries_accepted=len(accepted),
-                entries_rejected=len(results) - len(accepted)))
+                entries_rejected=len(results) - len(accepted), evidence=evidence))
             entry_ids = queries.insert_entries(conn, version_id, [r.new_entry() for r in results])
             ensure_hnsw_index(conn, embedder["embedding_dim"])
             queries.insert_embeddings(conn, version_id, embedder["embedding_dim"], [
@@ -187,6 +189,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "model": identity,
                 "threshold": threshold,
                 "threshold_source": threshold_source,
+                "evidence": evidence.to_json(),
                 "counts": entry_counts(results),
                 "entries": [r.snapshot() for r in results],
             }
@@ -201,6 +204,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                              "manifest_sha256": version["manifest_sha256"], "snapshot_sha256": snapshot_obj.sha256,
                              "model": identity, "accepted": len(accepted), "rejected": len(results) - len(accepted),
                              "threshold": threshold, "threshold_source": threshold_source,
+                             "evidence_resolves": evidence.resolves, "evidence": evidence.line(),
                          })
     except BaseException:
         store.delete_prefix(settings.s3.bucket_images, copies)

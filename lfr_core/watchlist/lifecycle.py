@@ -18,7 +18,7 @@ from lfr_core.audit import log as audit
 from lfr_core.audit.log import canonical_json, sha256_hex
 from lfr_core.db.rows import get_by_id
 from lfr_core.deployments import service as deployments
-from lfr_core.errors import Refused
+from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.matching.matcher import ExactMatcher
@@ -73,8 +73,14 @@ def _describe(conn: psycopg.Connection, actor: Actor, details: dict[str, Any] | 
     audit.describe_change(conn, actor=actor.name, role=actor.role, details=details or {})
 
 
-def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str, Any]:
+def approve(conn: psycopg.Connection, version_id: str, actor: Actor, *,
+            evidence_override: str | None = None) -> dict[str, Any]:
+    """Seal a draft. The database refuses one whose recorded impostor evidence does not resolve its threshold at
+    its size (lfr_core/evaluation/impostor.py) unless `evidence_override`, the approver's reason for sealing it
+    all the same, is recorded with the approval (in their name, audited)."""
     actor.require("authoriser", to="approve a watchlist")
+    if evidence_override is not None and not evidence_override.strip():
+        raise InvalidInput("a decision to seal a list its evidence does not resolve needs a reason")
     with acting(conn, actor):
         version = get_version(conn, version_id, lock=True)
         if actor.name == version["built_by"]:
@@ -83,8 +89,9 @@ def approve(conn: psycopg.Connection, version_id: str, actor: Actor) -> dict[str
             raise Refused(f"version {version_id} has no accepted entries; there is nothing to approve")
         deployment = deployments.get(conn, version["deployment_id"])
         digest = criteria_hash(deployment, version, entries(conn, version["id"]))
-        _describe(conn, actor)
-        return queries.mark_approved(conn, version["id"], actor.name, digest)
+        _describe(conn, actor, None if evidence_override is None else {"evidence_override": evidence_override,
+                                                                        "evidence": version["evidence"]})
+        return queries.mark_approved(conn, version["id"], actor.name, digest, evidence_override)
 
 
 def activate(conn: psycopg.Connection, version_id: str, actor: Actor, *, now: datetime | None = None) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lfr_core.errors import Incomplete
+from lfr_core.evaluation.impostor import Evidence
 
 
 class VersionState(StrEnum):
@@ -54,6 +55,7 @@ class NewVersion:
     entries_total: int
     entries_accepted: int
     entries_rejected: int
+    evidence: Evidence
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -95,12 +95,13 @@ def insert_version(conn: Connection, version: NewVersion) -> None:
         """INSERT INTO watchlist_versions
              (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
               embedder, embedder_sha256, embedding_dim, threshold, threshold_source, entries_total,
-              entries_accepted, entries_rejected)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+              entries_accepted, entries_rejected, evidence_calibration_id, evidence_target_fpir, evidence)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (version.id, version.deployment_id, version.version, version.build_key, version.built_by,
          version.manifest_uri, version.manifest_sha256, Jsonb(version.detector), Jsonb(version.embedder),
          version.embedder["weights_sha256"], version.embedder["embedding_dim"], version.threshold,
-         version.threshold_source, version.entries_total, version.entries_accepted, version.entries_rejected),
+         version.threshold_source, version.entries_total, version.entries_accepted, version.entries_rejected,
+         version.evidence.calibration_id, version.evidence.target_fpir, Jsonb(version.evidence.to_json())),
     )
 
 
@@ -130,9 +131,15 @@ def _set_state(conn: Connection, version_id: uuid.UUID, state: VersionState, sta
     return row
 
 
-def mark_approved(conn: Connection, version_id: uuid.UUID, approved_by: str, criteria_sha256: str) -> DictRow:
+def mark_approved(conn: Connection, version_id: uuid.UUID, approved_by: str, criteria_sha256: str,
+                  evidence_override_reason: str | None = None) -> DictRow:
+    """Seal a draft; with `evidence_override_reason`, the approver's decision to seal a list its evidence does not
+    resolve is recorded in their name."""
+    override = ({} if evidence_override_reason is None else
+                {"evidence_override_by": approved_by, "evidence_override_reason": evidence_override_reason,
+                 "evidence_override_at": datetime.now(UTC)})
     return _set_state(conn, version_id, VersionState.APPROVED, "approved_at", approved_by=approved_by,
-                      criteria_sha256=criteria_sha256)
+                      criteria_sha256=criteria_sha256, **override)
 
 
 def mark_active(conn: Connection, version_id: uuid.UUID) -> DictRow:

@@ -20,6 +20,7 @@ from lfr_core.db.connection import connect
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
+from lfr_core.evaluation.impostor import Evidence
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
@@ -64,6 +65,7 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"- Embedder: {embedder.get('name')} {embedder.get('version', '')} (sha256 {version['embedder_sha256'][:16]}, "
         f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
+        f"- {evidence_line(version)}",
         "",
         "| subject | image | category | status | reason |",
         "|---|---|---|---|---|",
@@ -85,6 +87,21 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
     lines.append("")
     lines.append("Approving seals this list for this deployment's window only; it is purged when the window ends.")
     return "\n".join(lines)
+
+
+def evidence_line(version: dict[str, Any]) -> str:
+    """What the recorded impostor evidence says of the list's false alerts at its size (lfr_core/evaluation/
+    impostor.py), and an authoriser's decision to seal it when the evidence does not resolve it."""
+    if not version.get("evidence"):
+        return ("Expected false alerts per 10,000 faces: unknown (built before impostor evidence was recorded); "
+                "an authoriser must record the decision to seal it")
+    line = Evidence.from_json(version["evidence"]).line()
+    if version.get("evidence_override_by"):
+        line += (f"; sealed all the same by {version['evidence_override_by']}: "
+                 f"{version['evidence_override_reason']}")
+    elif not version["evidence"]["resolves"]:
+        line += "; **approving needs a recorded reason to seal it all the same**"
+    return line
 
 
 def brief(settings: Settings, version_id: str, timeout_minutes: float | None = None,
@@ -129,7 +146,8 @@ def _refused_approval(conn: psycopg.Connection, settings: Settings, version_id: 
     return ApprovalRefused(f"approval refused: {refused}")
 
 
-def answer(settings: Settings, version_id: str, person: str, choice: str) -> dict[str, Any]:
+def answer(settings: Settings, version_id: str, person: str, choice: str, *,
+           evidence_override: str | None = None) -> dict[str, Any]:
     """Carry an authoriser's answer to the database as that person. Approve: the version is sealed (the
     four-eyes trigger refuses the builder and anyone without the authoriser role). Reject: the refusal is
     audited in the authoriser's name, the draft purged and the deployment cancelled (the run then fails)."""
@@ -139,7 +157,7 @@ def answer(settings: Settings, version_id: str, person: str, choice: str) -> dic
         actor = people.person(conn, person, "authoriser")
         if choice == APPROVE:
             try:
-                sealed = lifecycle.approve(conn, version_id, actor)
+                sealed = lifecycle.approve(conn, version_id, actor, evidence_override=evidence_override)
             except Refused as refused:
                 raise _refused_approval(conn, settings, version_id, refused) from refused
             # Sealed at once, as every decision is: `lfr audit verify` fails on a decision left uncovered.

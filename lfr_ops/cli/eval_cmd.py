@@ -58,6 +58,10 @@ def _print_report(res: dict, console) -> None:
     console.print(f"Projection: watchlist {pr['watchlist_size']}, {pr['faces_seen']} faces seen -> "
                   f"{pr['false_alerts']:.2f} false alerts (95% bound {pr['false_alerts_upper95']:.2f}), "
                   f"per-comparison FMR {pr['per_comparison_fmr']:.2e}")
+    imp = res["impostor"]
+    console.print(f"Impostor tail: {imp['pairs']:,} pairs of images of different identities resolve a "
+                  f"per-comparison rate down to {imp['resolvable_rate']:.2g} (95%); rate (upper bound) at "
+                  + ", ".join(f"{t['threshold']:.2f}: {t['rate']:.2g} ({t['upper']:.2g})" for t in imp["tail"]))
     fte = res["failures_to_enrol"]
     console.print(f"Failures to enrol: {fte['count']}")
     for f in fte["items"][:20]:
@@ -205,7 +209,8 @@ def _record(res: dict, arrays: dict, curve: ConditionCurve | None) -> tuple[int,
 
     with domain_errors(), signed_in(get_settings(), "admin") as (conn, actor):
         calibration_id = calibration.record(conn, res, arrays["_nonmated_top"], actor,
-                                            searches=arrays["_searches"], enrolments=arrays["_enrolments"])
+                                            searches=arrays["_searches"], enrolments=arrays["_enrolments"],
+                                            impostor=arrays["_impostor_tail"])
         curve_id = None if curve is None else conditions.record(conn, curve, actor, calibration_id=calibration_id)
         return calibration_id, curve_id
 

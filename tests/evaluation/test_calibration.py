@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lfr_core.evaluation import calibration, conditions
+from lfr_core.evaluation.impostor import upper_bound
 from lfr_core.evaluation.model import ConditionCurve
+from lfr_core.evaluation.run import IMPOSTOR_REPORTED
 from lfr_core.reporting import reports
 from tests.conftest import signed_in_env
 from tests.rows import insert_deployment, insert_version
+from tests.security.conftest import superuser
 
 
 @pytest.fixture()
@@ -57,11 +60,22 @@ def test_recorded_calibration_drives_the_report_projection(services, db, small_m
     assert curve.calibration_id == evaluated["calibration_id"]
     assert curve.curve == ConditionCurve.from_json(evaluated["conditions"])
     assert [p.condition.face_px for p in curve.curve.points] == [None, 32]
+    # Every pair of images of different identities is scored once: the tail is kept with its bound (issue 32
+    # item 5), at most 6 * 5 / 2 * 3 * 3 pairs of 18 images, fewer where a face was not found.
+    impostor = evaluated["impostor"]
+    assert stored["impostor_pairs"] == impostor["pairs"] and 0 < impostor["pairs"] <= 135
+    assert impostor["resolvable_rate"] == pytest.approx(upper_bound(0, impostor["pairs"]))
+    counts = [p["exceed"] for p in stored["impostor_tail"]]
+    assert counts == sorted(counts, reverse=True) and counts[0] <= impostor["pairs"]
+    assert [t["exceed"] for t in impostor["tail"]] == [p["exceed"] for p in stored["impostor_tail"]
+                                                       if p["threshold"] in IMPOSTOR_REPORTED]
 
     now = datetime.now(UTC)
     deployment = insert_deployment(db, window_start=now - timedelta(hours=2), window_end=now - timedelta(hours=1))
     version = insert_version(db, deployment, state="expired", accepted=4, activated_at=now - timedelta(hours=2))
-    db.execute("UPDATE watchlist_versions SET embedder_sha256 = %s WHERE id = %s", (sha, version))
+    db.commit()
+    with superuser(services) as admin:  # a version's model never changes once built: this one is forged
+        admin.execute("UPDATE watchlist_versions SET embedder_sha256 = %s WHERE id = %s", (sha, version))
     db.execute("INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen) VALUES (%s, 'c1', 10, 1000)",
                (deployment,))
     db.commit()

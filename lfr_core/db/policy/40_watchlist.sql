@@ -1,5 +1,29 @@
 -- Watchlist versions, their entries and templates, and the staging folders' claims (lfr_core/watchlist/).
 
+-- Whether a version's recorded impostor evidence resolves its list (lfr_core/evaluation/impostor.py `assess`): the
+-- calibration it names is of the version's own embedder, and its tail at the highest grid threshold not above
+-- the version's bounds the per-comparison rate p so that 1 - (1 - p)^N stays within the target FPIR, N the
+-- accepted templates.
+CREATE OR REPLACE FUNCTION public.lfr_evidence_resolves(v public.watchlist_versions) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    upper double precision;
+BEGIN
+    IF v.evidence_calibration_id IS NULL OR v.evidence_target_fpir IS NULL THEN
+        RETURN false;
+    END IF;
+    SELECT (point ->> 'upper')::double precision INTO upper
+    FROM public.model_calibrations AS c, pg_catalog.jsonb_array_elements(c.impostor_tail) AS point
+    WHERE c.id = v.evidence_calibration_id AND c.embedder_sha256 = v.embedder_sha256
+      AND (point ->> 'threshold')::double precision <= v.threshold::double precision + 1e-6
+    ORDER BY (point ->> 'threshold')::double precision DESC LIMIT 1;
+    IF upper IS NULL OR upper >= 1 THEN
+        RETURN false;
+    END IF;
+    RETURN 1 - pg_catalog.exp(v.entries_accepted * pg_catalog.ln(1 - upper))
+           <= v.evidence_target_fpir * (1 + 1e-9);
+END $$;
+
 -- The four-eyes rule lives here: a draft is approved only by an authoriser, in their own name, who did not
 -- build it; nobody else changes who built or approved a version. Which state may follow which, and when,
 -- is public.state_transitions.
@@ -18,6 +42,9 @@ BEGIN
         IF NEW.state <> 'draft' OR num_nonnulls(NEW.approved_by, NEW.approved_at, NEW.criteria_sha256) > 0 THEN
             PERFORM public.lfr_deny('a new watchlist version starts as an unapproved draft');
         END IF;
+        IF num_nonnulls(NEW.evidence_override_by, NEW.evidence_override_reason, NEW.evidence_override_at) > 0 THEN
+            PERFORM public.lfr_deny('a decision to seal a list its evidence does not resolve is recorded only by approving it');
+        END IF;
         IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
         END IF;
@@ -26,6 +53,11 @@ BEGIN
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
        OR NEW.deployment_id IS DISTINCT FROM OLD.deployment_id OR NEW.version IS DISTINCT FROM OLD.version THEN
         PERFORM public.lfr_deny('who built a version, and for which deployment, never changes');
+    END IF;
+    IF (NEW.threshold, NEW.entries_accepted, NEW.embedder_sha256, NEW.evidence_calibration_id, NEW.evidence_target_fpir,
+        NEW.evidence) IS DISTINCT FROM (OLD.threshold, OLD.entries_accepted, OLD.embedder_sha256,
+        OLD.evidence_calibration_id, OLD.evidence_target_fpir, OLD.evidence) THEN
+        PERFORM public.lfr_deny('a version''s threshold, size, model and the evidence it was judged by never change');
     END IF;
     what := pg_catalog.format('version %s', OLD.id);
     IF NEW.state IS DISTINCT FROM OLD.state THEN
@@ -41,9 +73,25 @@ BEGIN
         IF NEW.approved_at IS NULL OR NEW.criteria_sha256 IS NULL THEN
             PERFORM public.lfr_deny('an approval records when it was given and the hash of what was approved');
         END IF;
-    ELSIF (NEW.approved_by, NEW.approved_at, NEW.criteria_sha256)
-          IS DISTINCT FROM (OLD.approved_by, OLD.approved_at, OLD.criteria_sha256) THEN
-        PERFORM public.lfr_deny('an approval is recorded only by approving a draft');
+        IF NEW.evidence_override_by IS NOT NULL AND (NEW.evidence_override_by IS DISTINCT FROM who
+           OR pg_catalog.btrim(NEW.evidence_override_reason) = '') THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may record a decision to seal unresolved evidence only in '
+                                                      'their own name and with a reason', who));
+        END IF;
+    ELSIF (NEW.approved_by, NEW.approved_at, NEW.criteria_sha256, NEW.evidence_override_by,
+           NEW.evidence_override_reason, NEW.evidence_override_at)
+          IS DISTINCT FROM (OLD.approved_by, OLD.approved_at, OLD.criteria_sha256, OLD.evidence_override_by,
+                            OLD.evidence_override_reason, OLD.evidence_override_at) THEN
+        PERFORM public.lfr_deny('an approval, and a decision to seal unresolved evidence, is recorded only by '
+                                'approving a draft');
+    END IF;
+    -- Sealing or going live needs evidence that resolves the list, or an authoriser's recorded decision.
+    IF 'resolved_evidence' = ANY (rule.requires) AND NOT public.lfr_evidence_resolves(NEW)
+       AND (NEW.evidence_override_by IS NULL OR NEW.evidence_override_by = OLD.built_by) THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s: the recorded impostor evidence does not resolve a list of %s at threshold %s (%s); an authoriser '
+            'other than its builder must record the decision to seal it, with a reason', what, NEW.entries_accepted,
+            NEW.threshold, coalesce(NEW.evidence ->> 'note', 'no evidence recorded')));
     END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
@@ -79,6 +127,10 @@ BEGIN
     PERFORM public.lfr_audit_change('watchlist.' || NEW.state, 'watchlist_version', NEW.id::text,
         pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'version', NEW.version, 'from', OLD.state)
         || CASE WHEN NEW.state = 'approved' THEN pg_catalog.jsonb_build_object('criteria_sha256', NEW.criteria_sha256)
+                ELSE '{}' END
+        || CASE WHEN NEW.state = 'approved' AND NEW.evidence_override_by IS NOT NULL
+                THEN pg_catalog.jsonb_build_object('evidence_override_by', NEW.evidence_override_by,
+                                                   'evidence_override_reason', NEW.evidence_override_reason)
                 ELSE '{}' END,
         public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state));
     RETURN NULL;
