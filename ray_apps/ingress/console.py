@@ -28,13 +28,18 @@ CONSOLE_HTML = r"""<!doctype html>
  color:var(--fg);background:var(--bg)}
  header{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;padding:.6rem 1rem;background:#14213d;color:#fff}
  header h1{font-size:1.05rem;margin:0 1rem 0 0} header .who{margin-left:auto}
- header select,header input{font:inherit;padding:.35rem;border-radius:4px;border:1px solid #8893a7;min-width:12rem}
+ header select,header input{font:inherit;padding:.35rem;border-radius:4px;border:1px solid #8893a7;min-width:0;
+       width:100%;flex:1 1 10rem}
+ header label{display:flex;flex-wrap:wrap;align-items:center;gap:.3rem;flex:1 1 16rem;min-width:0;max-width:100%}
+ /* Touch targets of at least 44 px (WCAG 2.5.5) and a focus ring seen on the dark header and on white alike. */
+ button,select,input,textarea{min-height:44px} button{min-width:44px}
+ :focus-visible{outline:3px solid #ffbf47;outline-offset:1px;box-shadow:0 0 0 6px #1d2330}
  main{display:grid;grid-template-columns:minmax(0,2fr) minmax(16rem,1fr);gap:1rem;padding:1rem}
  @media (max-width:900px){main{grid-template-columns:1fr}}
  section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem}
  h2{font-size:1rem;margin:.1rem 0 .6rem}
  button{font:inherit;padding:.45rem .8rem;border-radius:6px;border:1px solid var(--line);background:#fff;cursor:pointer;
-        min-height:2.4rem} button.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
+        min-height:44px} button.primary{background:var(--accent);color:#fff;border-color:var(--accent)}
  button.confirm{border-color:var(--ok);color:var(--ok)} button.decline{border-color:var(--bad);color:var(--bad)}
  .alert{border:1px solid var(--line);border-radius:8px;padding:.7rem;margin:0 0 .8rem;display:grid;
         grid-template-columns:auto auto minmax(12rem,1fr);gap:.8rem;align-items:start}
@@ -42,6 +47,8 @@ CONSOLE_HTML = r"""<!doctype html>
  .alert.fresh{animation:flash 1.2s ease-out 2}
  @keyframes flash{from{background:#fff3cd}to{background:#fff}}
  @media (max-width:600px){.alert{grid-template-columns:1fr 1fr}.alert .facts{grid-column:1/3}}
+ button.zoom{padding:0;border:0;background:none;display:block;margin:0 auto}
+ .undo-row{margin:.2rem 0 1rem;padding-bottom:.8rem;border-bottom:1px dashed var(--line)}
  figure{margin:0;text-align:center} figure img{width:180px;height:180px;object-fit:contain;background:#e9ecf1;
         border-radius:6px;cursor:zoom-in;display:block}
  @media (max-width:600px){figure img{width:100%;height:auto;aspect-ratio:1}}
@@ -56,6 +63,7 @@ CONSOLE_HTML = r"""<!doctype html>
  .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.5rem}
  .tile{border:1px solid var(--line);border-radius:6px;padding:.4rem .5rem;font-size:.85rem}
  .tile b{display:block} .tile.stale,.tile.far{border-color:var(--warn)} .tile .warn{color:var(--warn);font-weight:600}
+ .tile .stale-warn{color:var(--bad);font-weight:600}
  #msg{color:var(--bad);min-height:1.2rem;padding:0 1rem} .hint{color:var(--muted);font-size:.85rem}
  dialog{border:1px solid var(--line);border-radius:10px;max-width:32rem;width:92vw}
  dialog textarea{width:100%;min-height:5rem;font:inherit} dialog::backdrop{background:#0007}
@@ -203,9 +211,10 @@ async function image(url, img){
 function figure(label, url){
   const img = el('img', {alt: label});
   if (url) image(url, img); else img.alt = label + ': no longer stored';
-  img.onclick = () => { $('zoom-body').replaceChildren(el('p', {textContent: label}), el('img', {src: img.src, alt: label}));
-                        $('zoom').showModal(); };
-  return el('figure', {}, img, el('figcaption', {textContent: label}));
+  const zoom = el('button', {type: 'button', className: 'zoom', ariaLabel: 'Zoom: ' + label, onclick: () => {
+    $('zoom-body').replaceChildren(el('p', {textContent: label}), el('img', {src: img.src, alt: label}));
+    $('zoom').showModal(); }}, img);
+  return el('figure', {}, zoom, el('figcaption', {textContent: label}));
 }
 function frameAge(a){  // capture (the camera's time, sent by lfr feed) to the alert: how late the officer hears of it
   const s = (Date.parse(a.raised_at) - Date.parse(a.captured_at)) / 1000;
@@ -239,7 +248,8 @@ function render(list){
       const left = a.undo_until ? (new Date(a.undo_until) - Date.now()) / 1000 : 0;
       if (left > 0 && !a.engagement){
         const b = el('button', {textContent: 'Undo (' + Math.ceil(left) + ' s)', onclick: () => act(a, 'undo', null)});
-        b.dataset.until = a.undo_until; actions.append(b);
+        b.dataset.until = a.undo_until;  // on a row of its own: a tap meant for the next action must not undo
+        facts.append(el('div', {className: 'row undo-row'}, b));
       }
       if (a.status === 'confirmed' && !a.engagement){
         const sel = el('select', {ariaLabel: 'Outcome'});
@@ -276,6 +286,9 @@ async function act(a, what, body){
     render([await r.json()]); say(''); refreshSide();
   } catch (e) { if (e.message !== 'signed out') say(e.message); }
 }
+// A camera's counters reach the database every 5 s while frames arrive (counters_flush_s): three flushes
+// without one is a camera or a feed that stopped, not a quiet moment.
+const STALE_S = 15;
 function stat(label, value){ return el('div', {className: 'stat'}, el('b', {textContent: value}), el('span', {textContent: label})); }
 async function refreshSide(){
   const dep = $('dep').value; if (!dep || $('work').hidden) return;
@@ -299,10 +312,12 @@ async function refreshSide(){
       const fps = seen && at > seen.at ? (t.frames - seen.frames) / ((at - seen.at) / 1000) : null;
       if (!seen || at > seen.at) tileSeen[t.camera_id] = {frames: t.frames, at, fps};
       const shown = fps ?? (seen ? seen.fps : null), age = (now - at) / 1000;
-      return el('div', {className: 'tile' + (age > 30 ? ' stale' : '') + (t.warning ? ' far' : ''),
+      return el('div', {className: 'tile' + (age > STALE_S ? ' stale' : '') + (t.warning ? ' far' : ''),
                         title: t.warning || ''}, el('b', {textContent: t.camera_id}),
         el('div', {textContent: (shown == null ? '-' : shown.toFixed(1)) + ' frames/s'}),
         el('div', {textContent: 'last frame ' + Math.max(0, Math.round(age)) + ' s ago'}),
+        age > STALE_S ? el('div', {className: 'stale-warn', role: 'status', textContent: 'No frame for ' +
+          Math.round(age) + ' s: check the camera and its feed'}) : null,
         el('div', {textContent: t.frames_dropped + ' dropped, ' + t.frames_refused + ' refused'}),
         t.faces_banded ? el('div', {textContent: t.faces_reliable + ' of ' + t.faces_banded + ' faces recognisable'}) : null,
         t.warning ? el('div', {className: 'warn', role: 'status', textContent: t.warning}) : null);
@@ -312,7 +327,7 @@ async function refreshSide(){
 setInterval(refreshSide, 5000);
 setInterval(() => { for (const b of document.querySelectorAll('button[data-until]')){
   const left = (new Date(b.dataset.until) - Date.now()) / 1000;
-  if (left <= 0) b.remove(); else b.textContent = 'Undo (' + Math.ceil(left) + ' s)'; } }, 1000);
+  if (left <= 0) (b.closest('.undo-row') || b).remove(); else b.textContent = 'Undo (' + Math.ceil(left) + ' s)'; } }, 1000);
 start();
 </script></body></html>
 """
