@@ -84,6 +84,7 @@ class ReportFalseAlerts(TypedDict):
     projected_fpir_at_watchlist: float
     per_comparison_fmr: float
     projection_source: str
+    evidence_at_sealing: str | None  # lfr_core/watchlist/lifecycle.py evidence_line of the live list
 
 
 class Report(TypedDict):

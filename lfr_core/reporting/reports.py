@@ -26,6 +26,7 @@ from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.reporting.model import CategoryCounts, PublishedReport, Report, ReportTraffic, ReportVersion
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 
 # SFace's published operating point: threshold 0.363 at a false accept rate of about 1e-3 per comparison
@@ -115,6 +116,8 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
             "projected_fpir_at_watchlist": projection["fpir_at_watchlist"],
             "per_comparison_fmr": projection["per_comparison_fmr"],
             "projection_source": projection["source"],
+            # What the recorded impostor evidence said of the live list at its size when it was sealed.
+            "evidence_at_sealing": lifecycle.evidence_line(used[-1]) if used else None,
         },
         "equitability": equity,
         # Alerts still awaiting a human decision make the figures provisional: the expiry sweep republishes
@@ -195,6 +198,7 @@ def render_markdown(report: Report) -> str:
         f"- Observed: {f['observed']}",
         f"- Projected: {_fmt(f['projected'], 3)} (FPIR at this list size {_fmt(f['projected_fpir_at_watchlist'], 5)}; "
         f"per-comparison rate {f['per_comparison_fmr']:g}, from the {f['projection_source']})",
+        *([f"- When sealed: {f['evidence_at_sealing']}"] if f.get("evidence_at_sealing") else []),
         "",
         *_equitability_lines(report.get("equitability")),
         f"_Generated {report['generated_at']}_",

@@ -19,6 +19,7 @@ from lfr_core.audit.log import canonical_json, sha256_hex
 from lfr_core.db.rows import get_by_id
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
+from lfr_core.evaluation.impostor import Evidence
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.matching.matcher import ExactMatcher
@@ -64,6 +65,21 @@ def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: lis
                     for r in rows],
     }
     return sha256_hex(canonical_json(criteria))
+
+
+def evidence_line(version: dict[str, Any]) -> str:
+    """What the recorded impostor evidence says of the list's false alerts at its size (lfr_core/evaluation/
+    impostor.py), and an authoriser's decision to seal it when the evidence does not resolve it."""
+    if not version.get("evidence"):
+        return ("Expected false alerts per 10,000 faces: unknown (built before impostor evidence was recorded); "
+                "an authoriser must record the decision to seal it")
+    line = Evidence.from_json(version["evidence"]).line()
+    if version.get("evidence_override_by"):
+        line += (f"; sealed all the same by {version['evidence_override_by']}: "
+                 f"{version['evidence_override_reason']}")
+    elif not version["evidence"]["resolves"]:
+        line += "; **approving needs a recorded reason to seal it all the same**"
+    return line
 
 
 def _describe(conn: psycopg.Connection, actor: Actor, details: dict[str, Any] | None = None) -> None:

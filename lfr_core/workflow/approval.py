@@ -20,7 +20,6 @@ from lfr_core.db.connection import connect
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.evaluation.impostor import Evidence
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
@@ -65,7 +64,7 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"- Embedder: {embedder.get('name')} {embedder.get('version', '')} (sha256 {version['embedder_sha256'][:16]}, "
         f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
-        f"- {evidence_line(version)}",
+        f"- {lifecycle.evidence_line(version)}",
         "",
         "| subject | image | category | status | reason |",
         "|---|---|---|---|---|",
@@ -87,21 +86,6 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
     lines.append("")
     lines.append("Approving seals this list for this deployment's window only; it is purged when the window ends.")
     return "\n".join(lines)
-
-
-def evidence_line(version: dict[str, Any]) -> str:
-    """What the recorded impostor evidence says of the list's false alerts at its size (lfr_core/evaluation/
-    impostor.py), and an authoriser's decision to seal it when the evidence does not resolve it."""
-    if not version.get("evidence"):
-        return ("Expected false alerts per 10,000 faces: unknown (built before impostor evidence was recorded); "
-                "an authoriser must record the decision to seal it")
-    line = Evidence.from_json(version["evidence"]).line()
-    if version.get("evidence_override_by"):
-        line += (f"; sealed all the same by {version['evidence_override_by']}: "
-                 f"{version['evidence_override_reason']}")
-    elif not version["evidence"]["resolves"]:
-        line += "; **approving needs a recorded reason to seal it all the same**"
-    return line
 
 
 def brief(settings: Settings, version_id: str, timeout_minutes: float | None = None,

@@ -45,6 +45,7 @@ def _render_version(v: dict[str, Any]) -> None:
     console.print(f"built by {v['built_by']} at {v['built_at']:%Y-%m-%d %H:%M %Z}; manifest {v['manifest_uri']} "
                   f"(sha256 {v['manifest_sha256'][:12]})"
                   + (f"; approved by {v['approved_by']}" if v.get("approved_by") else ""), highlight=False)
+    console.print(lifecycle.evidence_line(v), highlight=False)
 
 
 @watchlist.command("build")
@@ -120,8 +121,23 @@ def _transition_command(name: str, roles: tuple[str, ...], helptext: str):
     watchlist.command(name)(command)
 
 
-_transition_command("approve", ("authoriser",),
-                    "Seal a draft: an authoriser who did not build it approves its criteria hash.")
+@watchlist.command("approve")
+def approve(
+    version_id: str,
+    evidence_override: str | None = typer.Option(
+        None, "--evidence-override", metavar="REASON",
+        help="Seal a list whose false alerts at its size the recorded impostor evidence does not resolve, for this "
+             "reason (kept on the version in your name and audited)"),
+    as_json: bool = JSON,
+) -> None:
+    """Seal a draft: an authoriser who did not build it approves its criteria hash."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        version = lifecycle.approve(conn, version_id, actor, evidence_override=evidence_override)
+        version["audit_checkpoint"] = audit_checkpoints.checkpoint(conn, ObjectStore(settings), settings)
+    emit(version, as_json, _summary)
+
+
 _transition_command("activate", ("operator", "admin"), "Make an approved version live; only inside the deployment window.")
 _transition_command("expire", ("operator", "admin"), "End an approved or active version.")
 

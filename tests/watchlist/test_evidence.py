@@ -16,11 +16,13 @@ from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.impostor import ImpostorTail, fpir, impostor_tail, upper_bound
 from lfr_core.evaluation.run import run_evaluation
+from lfr_core.reporting import reports
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_core.workflow import approval
 from tests.conftest import ADMIN, AUTHORISER, OPERATOR, PLANNER, make_deployment, subject_rows, wait_until
 from tests.security.conftest import direct, superuser
+from tests.watchlist.test_cli import last_json, lfr
 
 THRESHOLD = 0.6  # the deployments' own: well above every impostor score of the faces calibrated on
 
@@ -98,6 +100,9 @@ def test_a_list_within_the_evidence_is_sealed_with_its_bound_shown(
     assert lifecycle.approve(db, str(version["id"]), AUTHORISER)["state"] == "approved"
     wait_until(deployment["window_start"])
     assert lifecycle.activate(db, str(version["id"]), OPERATOR)["state"] == "active"
+    report = reports.build_report(db, str(deployment["id"]))
+    line = report["false_alerts"]["evidence_at_sealing"]
+    assert line is not None and line in body and f"- When sealed: {line}" in reports.render_markdown(report)
 
 
 def test_a_list_larger_than_the_evidence_resolves_is_refused_unless_an_authoriser_records_why(
@@ -124,9 +129,15 @@ def test_a_list_larger_than_the_evidence_resolves_is_refused_unless_an_authorise
     with pytest.raises(InvalidInput, match="needs a reason"):
         lifecycle.approve(db, vid, AUTHORISER, evidence_override="  ")
 
+    refused = lfr("watchlist", "approve", vid, actor=AUTHORISER.name)  # the command line refuses it alike
+    assert refused.returncode == 3 and f"at least {needed:,} impostor pairs" in refused.stderr
+    shown = lfr("watchlist", "show", vid, actor=AUTHORISER.name)
+    assert shown.returncode == 0 and f"at {size} templates" in shown.stdout and "NOT RESOLVED" in shown.stdout
+
     reason = "list of six named by the court; false alerts reviewed by two officers before any stop"
-    sealed = lifecycle.approve(db, vid, AUTHORISER, evidence_override=reason)
-    assert sealed["state"] == "approved"
+    assert last_json(lfr("watchlist", "approve", vid, "--evidence-override", reason, "--json",
+                         actor=AUTHORISER.name))["state"] == "approved"
+    sealed = lifecycle.get_version(db, vid)
     assert (sealed["evidence_override_by"], sealed["evidence_override_reason"]) == (AUTHORISER.name, reason)
     audited = db.execute("SELECT details FROM audit.audit_log WHERE object_id = %s AND action = 'watchlist.approved'",
                          (vid,)).fetchone()
