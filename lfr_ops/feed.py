@@ -31,7 +31,14 @@ import httpx
 import numpy as np
 
 from lfr_core.errors import InvalidInput, LfrError, NotFound, Refused, Service, Unavailable
-from lfr_core.live.wire import CAMERA_ID_HEADER, CAMERA_KEY_HEADER, CAPTURE_TIME_HEADER, STREAM_TIME
+from lfr_core.live.wire import (
+    CAMERA_ID_HEADER,
+    CAMERA_KEY_HEADER,
+    CAPTURE_TIME_HEADER,
+    NOT_SENT_FIELD,
+    NOT_SENT_HEADER,
+    STREAM_TIME,
+)
 from lfr_ops.camera_stream import NewestFrame
 
 ROUTING_HEADER = "serve_multiplexed_model_id"  # ray_apps/ingress/routing.py
@@ -61,6 +68,7 @@ class FeedStats:
     sent: int = 0
     ok: int = 0
     dropped: int = 0  # not sent because too many requests were in flight, or dropped by the server (503)
+    not_sent: int = 0  # of those, not sent (too many in flight): reported to the service with each frame
     unavailable: Counter[str] = field(default_factory=Counter)  # of those, refused by an outage: reason -> frames
     failed: int = 0  # transport errors and other non-200 answers
     faces: int = 0
@@ -215,6 +223,7 @@ class Feed:
         self._fatal: LfrError | None = None
         self._ws = None
         self._sent_at: deque[float] = deque()
+        self._reported_not_sent = 0
 
     def _record(self, status: int, body: dict[str, Any], t0: float) -> None:
         """One answer, from either transport."""
@@ -238,7 +247,8 @@ class Feed:
         t0 = time.perf_counter()
         when = datetime.fromtimestamp(captured_at, UTC).isoformat()
         try:
-            r = self.client.post(self.endpoint, content=jpeg, headers={**self.headers, CAPTURE_TIME_HEADER: when})
+            r = self.client.post(self.endpoint, content=jpeg, headers={
+                **self.headers, CAPTURE_TIME_HEADER: when, NOT_SENT_HEADER: str(self.stats.not_sent)})
         except httpx.HTTPError:
             with self._lock:
                 self._inflight -= 1
@@ -298,11 +308,20 @@ class Feed:
                     self._fatal = feed_error(f"the live API at {self.base} closed the frame stream: {reason}",
                                             UNAVAILABLE)
 
+    def _report_not_sent(self) -> None:
+        """The camera's losses on the stream: its running total, when it changed (before the next frame)."""
+        import json
+
+        if self.stats.not_sent != self._reported_not_sent:
+            self._ws.send(json.dumps({NOT_SENT_FIELD: self.stats.not_sent}))
+            self._reported_not_sent = self.stats.not_sent
+
     def _stream(self, jpeg: bytes, captured_at: float) -> None:
         from websockets.exceptions import ConnectionClosed
 
         self._sent_at.append(time.perf_counter())
         try:
+            self._report_not_sent()
             self._ws.send(STREAM_TIME.pack(captured_at) + jpeg)
         except ConnectionClosed:
             self._sent_at.pop()
@@ -343,6 +362,7 @@ class Feed:
                         self._inflight += 1
                 if behind:
                     self.stats.dropped += 1
+                    self.stats.not_sent += 1
                 else:
                     _ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
                     self.stats.sent += 1
@@ -362,6 +382,10 @@ class Feed:
             deadline = time.monotonic() + self.timeout_s
             while self._sent_at and not self._fatal and time.monotonic() < deadline:
                 time.sleep(0.01)
+            from websockets.exceptions import ConnectionClosed
+
+            with contextlib.suppress(ConnectionClosed):  # the losses after the last frame sent, if still open
+                self._report_not_sent()
             self._ws.close()
         self.stats.elapsed_s = time.monotonic() - start
         self.client.close()

@@ -229,14 +229,15 @@ def delete_alerts(conn: Connection, alert_ids: Sequence[uuid.UUID]) -> int:
 
 
 def add_counts(conn: Connection, deployment_id: uuid.UUID | str, camera_id: str, *, frames: int, faces_seen: int,
-               frames_refused: int, frames_dropped: int, bands: FaceBands, reliable_face_px: int | None) -> None:
+               frames_refused: int, frames_dropped: int, bands: FaceBands, reliable_face_px: int | None,
+               frames_not_sent: int = 0) -> None:
     """Add to a camera's running totals; the reliable size the bands were counted against replaces the last one
     (none given: the last one stays)."""
     conn.execute(
         """INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen, frames_refused,
                                             frames_dropped, faces_refused_small, faces_refused_other,
-                                            faces_below_reliable, faces_reliable, reliable_face_px)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                            faces_below_reliable, faces_reliable, reliable_face_px, frames_not_sent)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (deployment_id, camera_id) DO UPDATE SET
              frames = deployment_counters.frames + EXCLUDED.frames,
              faces_seen = deployment_counters.faces_seen + EXCLUDED.faces_seen,
@@ -247,9 +248,10 @@ def add_counts(conn: Connection, deployment_id: uuid.UUID | str, camera_id: str,
              faces_below_reliable = deployment_counters.faces_below_reliable + EXCLUDED.faces_below_reliable,
              faces_reliable = deployment_counters.faces_reliable + EXCLUDED.faces_reliable,
              reliable_face_px = coalesce(EXCLUDED.reliable_face_px, deployment_counters.reliable_face_px),
+             frames_not_sent = deployment_counters.frames_not_sent + EXCLUDED.frames_not_sent,
              updated_at = now()""",
         (str(deployment_id), camera_id, frames, faces_seen, frames_refused, frames_dropped, bands.refused_small,
-         bands.refused_other, bands.below_reliable, bands.reliable, reliable_face_px))
+         bands.refused_other, bands.below_reliable, bands.reliable, reliable_face_px, frames_not_sent))
 
 
 def cameras(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]:
@@ -257,7 +259,7 @@ def cameras(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]:
     return _all(
         conn,
         """SELECT camera_id, frames, faces_seen, frames_refused, frames_dropped, faces_refused_small,
-                  faces_refused_other, faces_below_reliable, faces_reliable, reliable_face_px,
+                  faces_refused_other, faces_below_reliable, faces_reliable, reliable_face_px, frames_not_sent,
                   updated_at AS last_frame_at
            FROM deployment_counters WHERE deployment_id = %s ORDER BY camera_id""", (deployment_id,))
 

@@ -306,10 +306,11 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
 
 def record_counts(conn: psycopg.Connection, deployment_id: uuid.UUID | str, camera_id: str, *, frames: int,
                   faces_seen: int, frames_refused: int = 0, frames_dropped: int = 0, bands: FaceBands = NO_FACES,
-                  reliable_face_px: int | None = None) -> None:
+                  reliable_face_px: int | None = None, frames_not_sent: int = 0) -> None:
     """Add to a camera's running totals: numbers only, nothing about any face. `bands`: the faces seen by whether
-    they could have been recognised, against `reliable_face_px`."""
+    they could have been recognised, against `reliable_face_px`; `frames_not_sent`: frames the camera read and did
+    not send, as it reported them."""
     with conn.transaction():
         queries.add_counts(conn, deployment_id, camera_id, frames=frames, faces_seen=faces_seen,
                            frames_refused=frames_refused, frames_dropped=frames_dropped, bands=bands,
-                           reliable_face_px=reliable_face_px)
+                           reliable_face_px=reliable_face_px, frames_not_sent=frames_not_sent)

@@ -1055,7 +1055,19 @@ CREATE TABLE public.deployment_counters (
     faces_seen bigint DEFAULT 0 NOT NULL,
     frames_refused bigint DEFAULT 0 NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    frames_dropped bigint DEFAULT 0 NOT NULL
+    frames_dropped bigint DEFAULT 0 NOT NULL,
+    faces_refused_small bigint DEFAULT 0 NOT NULL,
+    faces_refused_other bigint DEFAULT 0 NOT NULL,
+    faces_below_reliable bigint DEFAULT 0 NOT NULL,
+    faces_reliable bigint DEFAULT 0 NOT NULL,
+    reliable_face_px integer,
+    frames_not_sent bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT deployment_counters_faces_below_reliable_check CHECK ((faces_below_reliable >= 0)),
+    CONSTRAINT deployment_counters_faces_refused_other_check CHECK ((faces_refused_other >= 0)),
+    CONSTRAINT deployment_counters_faces_refused_small_check CHECK ((faces_refused_small >= 0)),
+    CONSTRAINT deployment_counters_faces_reliable_check CHECK ((faces_reliable >= 0)),
+    CONSTRAINT deployment_counters_frames_not_sent_check CHECK ((frames_not_sent >= 0)),
+    CONSTRAINT deployment_counters_reliable_face_px_check CHECK ((reliable_face_px > 0))
 );
 
 

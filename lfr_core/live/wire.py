@@ -18,6 +18,12 @@ MODEL_DEPLOYMENTS: Final = (DETECTOR, EMBEDDER)
 CAMERA_KEY_HEADER: Final = "X-API-Key"
 CAMERA_ID_HEADER: Final = "X-Camera-Id"
 CAPTURE_TIME_HEADER: Final = "X-Capture-Time"
+# The camera's own losses: a running total, since the feed started, of the frames it read and did not send (it
+# was behind), so that the console shows what the camera lost as well as what the service dropped. On every
+# posted frame as this header; on the stream as a text message {"not_sent": N} when the total changes (not
+# answered: the answers stay one per frame, in order).
+NOT_SENT_HEADER: Final = "X-Camera-Not-Sent"
+NOT_SENT_FIELD: Final = "not_sent"
 
 # A frame on the WebSocket stream: its capture time (epoch seconds, big-endian double; 0 for none), then the
 # image's bytes.

@@ -5,12 +5,13 @@ the frame's own checks (ray_apps/ingress/frames.py) and the frame pipeline (ray_
 
 from __future__ import annotations
 
+import json
 import time
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Security, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 
-from lfr_core.live.wire import CAMERA_ID_HEADER, CAPTURE_TIME_HEADER
+from lfr_core.live.wire import CAMERA_ID_HEADER, CAPTURE_TIME_HEADER, NOT_SENT_FIELD, NOT_SENT_HEADER
 from ray_apps.ingress import errors as http_errors
 from ray_apps.ingress import frames
 from ray_apps.ingress.context import Ctx, uuid_of
@@ -41,12 +42,15 @@ async def post_frame(
                                                 "the server clock"),
     x_camera_id: str | None = Header(None, alias=CAMERA_ID_HEADER, pattern=CAMERA_PATTERN),
     x_capture_time: str | None = Header(None, alias=CAPTURE_TIME_HEADER, max_length=64),
+    x_camera_not_sent: int | None = Header(None, alias=NOT_SENT_HEADER, ge=0,
+                                           description="The frames this camera read and did not send, so far"),
 ) -> FrameResult:
     started = time.perf_counter()
     dep_id = uuid_of(deployment_id, "deployment")
     await ctx.access.camera(x_api_key, dep_id)  # before any lookup: nothing is loaded for a key not bound here
     live = await ctx.live.state(dep_id)
     camera_id = camera or x_camera_id or "default"
+    ctx.live.camera_not_sent(dep_id, camera_id, x_camera_not_sent)
     try:
         ctype = frames.content_type(request.headers.get("content-type"))
         frames.check_declared_size(request.headers.get("content-length"), ctx.settings.serve.max_body_bytes)
@@ -65,7 +69,8 @@ async def stream_frames(ctx: Ctx, websocket: WebSocket, deployment_id: str,
                         camera: str = Query("default", pattern=CAMERA_PATTERN)) -> None:
     """One long-lived connection per camera (`lfr feed` uses it): each binary message is a frame, its
     capture time (8 bytes, big-endian float64 epoch seconds; 0 for now) then the JPEG or PNG bytes; each
-    text message back is that frame's result, or `{"status": <HTTP status>, "detail": ...}`, in order.
+    text message back is that frame's result (a text message from the camera, {"not_sent": N}, reports the
+    frames it read and did not send, and is not answered), or `{"status": <HTTP status>, "detail": ...}`, in order.
     A refused connection closes with code 4000 + the HTTP status it would have had. Both answer from the
     app's one error table (ray_apps/ingress/errors.py), which a WebSocket route does not pass through."""
     try:
@@ -79,8 +84,17 @@ async def stream_frames(ctx: Ctx, websocket: WebSocket, deployment_id: str,
     await websocket.accept()
     while True:
         try:
-            message = await websocket.receive_bytes()
-        except (WebSocketDisconnect, KeyError, RuntimeError):  # closed, or a text message: the camera is done
+            received = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):  # closed
+            return
+        if received.get("text") is not None:  # the camera's losses so far; any other text: the camera is done
+            not_sent = camera_report(received["text"])
+            if not_sent is None:
+                return
+            ctx.live.camera_not_sent(dep_id, camera, not_sent)
+            continue
+        message = received.get("bytes")
+        if message is None:  # websocket.disconnect
             return
         started = time.perf_counter()
         try:
@@ -101,3 +115,13 @@ async def stream_frames(ctx: Ctx, websocket: WebSocket, deployment_id: str,
             await websocket.send_json(answer)
         except (WebSocketDisconnect, RuntimeError):
             return
+
+
+def camera_report(text: str) -> int | None:
+    """The running total in a camera's text message {"not_sent": N} (lfr_core/live/wire.py), or None."""
+    try:
+        report = json.loads(text)
+    except ValueError:
+        return None
+    total = report.get(NOT_SENT_FIELD) if isinstance(report, dict) else None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None

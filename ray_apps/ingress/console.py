@@ -289,6 +289,12 @@ async function act(a, what, body){
 // A camera's counters reach the database every 5 s while frames arrive (counters_flush_s): three flushes
 // without one is a camera or a feed that stopped, not a quiet moment.
 const STALE_S = 15;
+// What a camera lost, its own losses with the service's: it said "0 dropped" when the feed had not sent 13 of 33.
+function lost(t){
+  const gone = (t.frames_not_sent || 0) + t.frames_dropped, read = t.frames + t.frames_refused + gone;
+  return gone + ' of ' + read + ' frames lost (' + (t.frames_not_sent || 0) + ' not sent by the camera, ' +
+    t.frames_dropped + ' dropped here), ' + t.frames_refused + ' refused';
+}
 function stat(label, value){ return el('div', {className: 'stat'}, el('b', {textContent: value}), el('span', {textContent: label})); }
 async function refreshSide(){
   const dep = $('dep').value; if (!dep || $('work').hidden) return;
@@ -318,7 +324,7 @@ async function refreshSide(){
         el('div', {textContent: 'last frame ' + Math.max(0, Math.round(age)) + ' s ago'}),
         age > STALE_S ? el('div', {className: 'stale-warn', role: 'status', textContent: 'No frame for ' +
           Math.round(age) + ' s: check the camera and its feed'}) : null,
-        el('div', {textContent: t.frames_dropped + ' dropped, ' + t.frames_refused + ' refused'}),
+        el('div', {textContent: lost(t)}),
         t.faces_banded ? el('div', {textContent: t.faces_reliable + ' of ' + t.faces_banded + ' faces recognisable'}) : null,
         t.warning ? el('div', {className: 'warn', role: 'status', textContent: t.warning}) : null);
     }));

@@ -145,7 +145,9 @@ class CameraTile(BaseModel):
     frames: int
     faces_seen: int
     frames_refused: int
-    frames_dropped: int
+    frames_dropped: int = Field(description="Frames the service dropped (back-pressure, a model outage)")
+    frames_not_sent: int = Field(0, description="Frames the camera read and did not send (it was behind), as it "
+                                                "reported them")
     faces_reliable: int = Field(description="Faces admitted by the live gate at the reliable size or wider")
     faces_small: int = Field(description="Faces narrower than the reliable size (refused by the gate or admitted)")
     faces_banded: int = Field(description="Faces counted by size (faces_seen less those counted before sizes were)")

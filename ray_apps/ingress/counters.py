@@ -1,6 +1,7 @@
 """Per-camera counters (numbers only), written to the database on a timer rather than per frame: the
 transparency report's faces seen (and by whether they could have been recognised) and frames refused, and the
-console's dropped frames and faces below the reliable size per camera."""
+console's dropped frames (by the service, and those the camera reported it did not send) and faces below the
+reliable size per camera."""
 
 from __future__ import annotations
 
@@ -25,13 +26,14 @@ class CameraCounts:
     faces: int = 0
     refused: int = 0
     dropped: int = 0
+    not_sent: int = 0  # frames the camera read and did not send, as it reported them (lfr_core/live/wire.py)
     bands: FaceBands = field(default_factory=FaceBands)
     reliable_face_px: int | None = None  # what the bands were counted against, the latest
 
     def add(self, other: CameraCounts) -> None:
-        self.frames, self.faces, self.refused, self.dropped = (
+        self.frames, self.faces, self.refused, self.dropped, self.not_sent = (
             self.frames + other.frames, self.faces + other.faces, self.refused + other.refused,
-            self.dropped + other.dropped)
+            self.dropped + other.dropped, self.not_sent + other.not_sent)
         self.bands += other.bands
         if other.reliable_face_px is not None:
             self.reliable_face_px = other.reliable_face_px
@@ -45,9 +47,9 @@ class Counters:
 
     def count(self, deployment_id: uuid.UUID, camera_id: str, *, frames: int = 0, faces: int = 0,
               refused: int = 0, dropped: int = 0, bands: FaceBands = NO_FACES,
-              reliable_face_px: int | None = None) -> None:
+              reliable_face_px: int | None = None, not_sent: int = 0) -> None:
         self._pending.setdefault((deployment_id, camera_id), CameraCounts()).add(
-            CameraCounts(frames, faces, refused, dropped, bands, reliable_face_px))
+            CameraCounts(frames, faces, refused, dropped, not_sent, bands, reliable_face_px))
 
     async def run_forever(self) -> None:
         """Flush on a timer, not on traffic: the last frames before a window closes must reach the report
@@ -65,7 +67,8 @@ class Counters:
         def write(conn: psycopg.Connection) -> None:
             for (dep, cam), c in pending.items():
                 alerts.record_counts(conn, dep, cam, frames=c.frames, faces_seen=c.faces, frames_refused=c.refused,
-                                     frames_dropped=c.dropped, bands=c.bands, reliable_face_px=c.reliable_face_px)
+                                     frames_dropped=c.dropped, bands=c.bands, reliable_face_px=c.reliable_face_px,
+                                     frames_not_sent=c.not_sent)
 
         try:
             await self.db(write)

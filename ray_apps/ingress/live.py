@@ -63,6 +63,7 @@ class LivePath:
         self._live: dict[uuid.UUID, LiveDeployment] = {}
         self._live_locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._inflight: dict[tuple[uuid.UUID, str], int] = {}
+        self._not_sent: dict[tuple[uuid.UUID, str], int] = {}  # each camera's last reported total: one per camera
         self._background: list[asyncio.Task[None]] = []
         self._embedder_sha: str | None = None
 
@@ -166,6 +167,18 @@ class LivePath:
         """A frame lost to back-pressure or a model outage: in the metrics and in the camera's tile."""
         self.metrics.dropped.inc()
         self.counters.count(dep_id, camera_id, dropped=1)
+
+    def camera_not_sent(self, dep_id: uuid.UUID, camera_id: str, total: int | None) -> None:
+        """The camera's own losses (its running total of frames read and not sent, lfr_core/live/wire.py), counted
+        once in its tile: what grew since its last report here; a total below the last is a feed started again."""
+        if total is None:
+            return
+        key = (dep_id, camera_id)
+        last = self._not_sent.get(key, 0)
+        grew = total - last if total >= last else total
+        self._not_sent[key] = total
+        if grew > 0:
+            self.counters.count(dep_id, camera_id, not_sent=grew)
 
     def open_gate(self, live: LiveDeployment, dep_id: uuid.UUID, camera_id: str) -> None:
         """The deployment's gate (an active sealed list, the clock inside the window): 409 with its reason."""

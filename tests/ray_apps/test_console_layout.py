@@ -106,3 +106,16 @@ def test_a_camera_tile_warns_when_its_last_frame_is_stale(browser):
         page.close()
     assert "No frame for" not in tiles["cam-fresh"]
     assert "No frame for 4" in tiles["cam-stopped"] and "check the camera" in tiles["cam-stopped"]
+
+
+def test_a_camera_tile_shows_the_frames_the_camera_did_not_send(browser):
+    # The tile said "0 dropped" when the feed had not sent 13 of 33 frames: only the service's drops were counted.
+    officer = Officer()
+    officer.tiles = [{"camera_id": "cam-north", "frames": 20, "faces_seen": 5, "frames_refused": 0,
+                      "frames_dropped": 0, "frames_not_sent": 13,
+                      "last_frame_at": datetime.now(UTC).isoformat()}]
+    with serve(officer) as url:
+        page = opened(browser, url, 390, alerts=1)
+        tile = page.locator(".tile").inner_text()
+        page.close()
+    assert "13 of 33 frames lost (13 not sent by the camera, 0 dropped here), 0 refused" in tile

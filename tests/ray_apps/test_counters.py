@@ -33,15 +33,18 @@ class Db:
 
 
 bands_written: list[tuple] = []
+not_sent_written: list[tuple] = []
 
 
 @pytest.fixture()
 def written(monkeypatch) -> list[tuple]:
     rows: list[tuple] = []
     bands_written.clear()
+    not_sent_written.clear()
 
     def record_counts(conn, deployment_id, camera_id, *, frames, faces_seen, frames_refused, frames_dropped, bands,
-                      reliable_face_px):
+                      reliable_face_px, frames_not_sent=0):
+        not_sent_written.append((deployment_id, camera_id, frames_not_sent))
         rows.append((deployment_id, camera_id, frames, faces_seen, frames_refused, frames_dropped))
         bands_written.append((deployment_id, camera_id, bands, reliable_face_px))
 
@@ -120,3 +123,11 @@ def test_a_flush_writes_each_camera_s_size_bands_summed_and_the_latest_reliable_
     assert asyncio.run(c.flush()) == 2
     assert sorted(bands_written, key=str) == sorted([(NORTH, "cam-1", FaceBands(1, 1, 1, 2), 48),
                                                      (NORTH, "cam-2", FaceBands(), None)], key=str)
+
+
+def test_a_flush_writes_the_frames_each_camera_did_not_send(written):
+    c = Counters(Db(), flush_every_s=60)
+    c.count(NORTH, "cam-1", not_sent=5)
+    c.count(NORTH, "cam-1", frames=1, not_sent=8)
+    asyncio.run(c.flush())
+    assert not_sent_written == [(NORTH, "cam-1", 13)]
