@@ -23,6 +23,7 @@ import re
 from lfr_core.config import Settings
 from lfr_core.deployments.model import CameraRange
 from lfr_core.errors import InvalidInput
+from lfr_core.evaluation.model import ReliableSize
 
 DEFAULT_FACE_WIDTH_M = 0.16
 _RESOLUTION = re.compile(r"^\s*(\d{1,6})\s*[xX]\s*(\d{1,6})\s*$")
@@ -37,12 +38,18 @@ def parse_resolution(text: str) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
-def reliable_face_px(settings: Settings) -> tuple[int, str]:
-    """The face width the plan aims for when none is given, and where it comes from in words. No reliable size
-    is derived from a recorded size curve yet, so it is the live gate's minimum."""
+def reliable_face_px(settings: Settings, reliable: ReliableSize | None = None) -> tuple[int, str]:
+    """The face width the plan aims for when none is given, and where it comes from in words: the model's reliable
+    size from its recorded size curve (lfr_core/evaluation/conditions.py `latest_reliable_size`, with the factor
+    quality.reliable_fnir_factor) when there is one, never below the live gate's minimum; else that minimum."""
     n = settings.quality.min_live_face_px
-    return n, (f"the live gate's minimum face size, quality.min_live_face_px = {n} in the configuration "
-               f"(LFR_QUALITY__MIN_LIVE_FACE_PX); no reliable size is derived from a recorded size curve yet")
+    gate = f"quality.min_live_face_px = {n} in the configuration (LFR_QUALITY__MIN_LIVE_FACE_PX)"
+    if reliable is not None:
+        if reliable.face_px >= n:
+            return reliable.face_px, reliable.source()
+        return n, f"the live gate's minimum face size, {gate}, above {reliable.source()}"
+    return n, (f"the live gate's minimum face size, {gate}; no reliable size is derived from a recorded size curve "
+               f"(record one with lfr eval --conditions size=... --record)")
 
 
 def camera_range(resolution: tuple[int, int], hfov_deg: float, *, face_px: int, face_px_source: str,

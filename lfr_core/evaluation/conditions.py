@@ -47,6 +47,7 @@ from lfr_core.evaluation.model import (
     Rate,
     RecordedConditionCurve,
     Refusals,
+    ReliableSize,
 )
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
@@ -246,3 +247,28 @@ def record(conn: psycopg.Connection[Any], result: ConditionCurve, actor: Actor, 
 def latest(conn: psycopg.Connection[Any], embedder_sha256: str) -> RecordedConditionCurve | None:
     """The embedder's latest recorded curve; None when none was recorded."""
     return queries.latest_condition_curve(conn, embedder_sha256)
+
+
+def reliable_size(curve: ConditionCurve, factor: float, curve_id: int | None = None) -> ReliableSize | None:
+    """The smallest face size measured whose FNIR upper bound at the operating threshold, and that of every larger
+    size, stays within `factor` times FNIR as photographed (the worst JPEG quality measured at a size counts;
+    blurred conditions answer another question and are left out); None when not even the largest size does, or no
+    size was measured."""
+    full = curve.points[0].fnir.value
+    sized = [p for p in curve.points[1:] if p.condition.face_px is not None and not p.condition.blur_sigma]
+    if full is None or not sized:
+        return None
+    found = None
+    for px in sorted({p.condition.face_px for p in sized if p.condition.face_px is not None}, reverse=True):
+        highs = [p.fnir.high for p in sized if p.condition.face_px == px]
+        worst = None if any(h is None for h in highs) else max(h for h in highs if h is not None)
+        if worst is None or worst > factor * full:
+            break
+        found = ReliableSize(px, worst, full, factor, curve.operating_threshold, curve_id)
+    return found
+
+
+def latest_reliable_size(conn: psycopg.Connection[Any], embedder_sha256: str, factor: float) -> ReliableSize | None:
+    """The reliable size from the embedder's latest recorded curve; None without one, or where it finds none."""
+    recorded = latest(conn, embedder_sha256)
+    return None if recorded is None else reliable_size(recorded.curve, factor, recorded.id)

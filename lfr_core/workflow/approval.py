@@ -17,9 +17,11 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
+from lfr_core.deployments import cameras
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
+from lfr_core.evaluation import conditions
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
@@ -42,7 +44,8 @@ def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: 
     return sorted(n for n in names if n != built_by and "authoriser" in people.signed_in_roles(conn, n))
 
 
-def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None) -> str:
+def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None,
+          reliable: tuple[int, str]) -> str:
     """The brief in Markdown (Airflow renders it in the Required Actions dialog)."""
     accepted = [e for e in version["entries"] if e["status"] == "accepted"]
     rejected = [e for e in version["entries"] if e["status"] != "accepted"]
@@ -65,6 +68,7 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
         f"- {lifecycle.evidence_line(version)}",
+        f"- Reliable face size: {reliable[0]} px ({reliable[1]})",
         "",
         "| subject | image | category | status | reason |",
         "|---|---|---|---|---|",
@@ -101,12 +105,14 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
         previous = watchlist_queries.previous_version_id(conn, version["deployment_id"], version["version"])
         delta = lifecycle.diff(conn, str(previous), version_id) if previous else None
         names = respondents(conn, deployment, version["built_by"])
+        reliable = cameras.reliable_face_px(settings, conditions.latest_reliable_size(
+            conn, version["embedder_sha256"], settings.quality.reliable_fnir_factor))
     deadline = min(version["built_at"] + timeout, deployment["window_end"])
     left = (deadline - (now or datetime.now(UTC))).total_seconds()
     return {"state": version["state"], "respondents": names, "seconds_left": left,
             "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
                        f"({deployment['window_start']:%Y-%m-%d %H:%M} UTC)",
-            "body": _body(deployment, version, delta)
+            "body": _body(deployment, version, delta, reliable)
                     + f"\n\nAnswer by {deadline:%Y-%m-%d %H:%M} UTC: "
                     + ("the window ends then, and no list can be approved after it." if deadline == deployment["window_end"]
                        else "the request times out then, and the draft is purged.")}

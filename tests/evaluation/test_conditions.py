@@ -16,11 +16,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from lfr_core.deployments import cameras
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation import conditions
 from lfr_core.evaluation.conditions import AS_PHOTOGRAPHED, Outcome, parse_conditions, refusal_reasons, render
 from lfr_core.evaluation.groups import Enrolment, Search
-from lfr_core.evaluation.model import Condition, ConditionCurve
+from lfr_core.evaluation.model import Condition, ConditionCurve, Rate, ReliableSize
 from lfr_core.evaluation.run import run_evaluation
 from lfr_ops.cli import eval_cmd
 from tests.conftest import ADMIN, PLANNER
@@ -160,6 +161,42 @@ def test_recorded_curve_survives_a_round_trip(db, curve):
     with pytest.raises(Refused):  # only an admin (or the platform) records a curve
         conditions.record(db, replace(curve, manifest="by a planner"), PLANNER)
     assert conditions.latest(db, curve.embedder.weights_sha256).id == curve_id
+
+
+def _with_fnir_highs(curve: ConditionCurve, full: float, highs: dict[int, float]) -> ConditionCurve:
+    """The curve with FNIR as photographed set to `full` and each size's upper bound to `highs[size]`."""
+    points = [replace(curve.points[0], fnir=Rate(full, full / 2, full * 1.5))]
+    points += [replace(p, fnir=Rate(highs[p.condition.face_px] / 2, 0.0, highs[p.condition.face_px]))
+               for p in curve.points[1:]]
+    return replace(curve, points=tuple(points))
+
+
+def test_the_reliable_size_is_the_smallest_within_the_factor_at_it_and_every_larger_size(curve):
+    # As photographed 0.05: with factor 2 the bound may reach 0.10. 48 px stays within it, 24 px does not.
+    scripted = _with_fnir_highs(curve, 0.05, {96: 0.07, 48: 0.09, 24: 0.4})
+    found = conditions.reliable_size(scripted, 2.0, curve_id=7)
+    assert found == ReliableSize(48, 0.09, 0.05, 2.0, curve.operating_threshold, 7)
+    assert "#7" in found.source() and "within 2 x the 0.050 as photographed" in found.source()
+    # A larger size outside the factor ends the search: 24 px within it counts for nothing below a failed 48 px.
+    assert conditions.reliable_size(_with_fnir_highs(curve, 0.05, {96: 0.07, 48: 0.12, 24: 0.08}), 2.0).face_px == 96
+    assert conditions.reliable_size(_with_fnir_highs(curve, 0.05, {96: 0.2, 48: 0.09, 24: 0.08}), 2.0) is None
+    assert conditions.reliable_size(scripted, 10.0).face_px == 24
+
+
+def test_the_gate_default_follows_a_recorded_curve(db, services, curve):
+    factor = services.quality.reliable_fnir_factor
+    curve_id = conditions.record(db, curve, ADMIN)
+    found = conditions.latest_reliable_size(db, curve.embedder.weights_sha256, factor)
+    assert found == conditions.reliable_size(curve, factor, curve_id)
+    gate = services.quality.min_live_face_px
+    if found is not None and found.face_px >= gate:
+        assert cameras.reliable_face_px(services, found) == (found.face_px, found.source())
+    # The size the plan aims for follows the recorded curve, and never goes below the live gate's minimum.
+    small = ReliableSize(16, 0.05, 0.04, factor, 0.42, curve_id)
+    assert cameras.reliable_face_px(services, small)[0] == gate
+    large = ReliableSize(64, 0.05, 0.04, factor, 0.42, curve_id)
+    assert cameras.reliable_face_px(services, large) == (64, large.source())
+    assert "no reliable size" in cameras.reliable_face_px(services)[1]
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,9 @@ import numpy as np
 import psycopg
 import pytest
 
+from lfr_core.deployments import cameras
 from lfr_core.errors import InvalidInput, Refused
-from lfr_core.evaluation import calibration
+from lfr_core.evaluation import calibration, conditions
 from lfr_core.evaluation.impostor import ImpostorTail, fpir, impostor_tail, upper_bound
 from lfr_core.evaluation.run import run_evaluation
 from lfr_core.reporting import reports
@@ -97,6 +98,10 @@ def test_a_list_within_the_evidence_is_sealed_with_its_bound_shown(
     assert (f"Expected false alerts per 10,000 faces at 2 templates: 0 (95% upper bound "
             f"{evidence['false_alerts_per_10k_upper']:.3g}; target {settings.match.target_fpir * 10_000:.3g}), "
             f"from {tail.pairs:,} impostor pairs") in body
+    # The face size recognised reliably is shown with the threshold (issue 32 item 2).
+    size, source = cameras.reliable_face_px(settings, conditions.latest_reliable_size(
+        db, version["embedder_sha256"], settings.quality.reliable_fnir_factor))
+    assert f"- Reliable face size: {size} px ({source})" in body
     assert lifecycle.approve(db, str(version["id"]), AUTHORISER)["state"] == "approved"
     wait_until(deployment["window_start"])
     assert lifecycle.activate(db, str(version["id"]), OPERATOR)["state"] == "active"
