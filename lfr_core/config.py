@@ -95,7 +95,7 @@ class QualitySettings(BaseModel):
         2.0, ge=1.0, le=20.0,
         description="A face size is reliable for a model when FNIR's 95% upper bound at the operating threshold, "
                     "at that size and every larger one of its latest recorded size curve (lfr eval --conditions "
-                    "--record), stays within this factor of FNIR as photographed (issue 32 item 2)")
+                    "--record), stays within this factor of the bound as photographed (issue 32 item 2)")
     min_detector_score: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Minimum detector score to enrol or match a face; unset: the detector's own (yunet 0.7, "

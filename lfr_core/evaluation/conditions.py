@@ -251,10 +251,11 @@ def latest(conn: psycopg.Connection[Any], embedder_sha256: str) -> RecordedCondi
 
 def reliable_size(curve: ConditionCurve, factor: float, curve_id: int | None = None) -> ReliableSize | None:
     """The smallest face size measured whose FNIR upper bound at the operating threshold, and that of every larger
-    size, stays within `factor` times FNIR as photographed (the worst JPEG quality measured at a size counts;
-    blurred conditions answer another question and are left out); None when not even the largest size does, or no
-    size was measured."""
-    full = curve.points[0].fnir.value
+    size, stays within `factor` times the upper bound as photographed: bound against bound, so that the few
+    identities of an evaluation set widen both alike (the worst JPEG quality measured at a size counts; blurred
+    conditions answer another question and are left out); None when not even the largest size does, or no size was
+    measured."""
+    full = curve.points[0].fnir.high
     sized = [p for p in curve.points[1:] if p.condition.face_px is not None and not p.condition.blur_sigma]
     if full is None or not sized:
         return None

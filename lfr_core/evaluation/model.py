@@ -181,11 +181,11 @@ class RecordedConditionCurve:
 class ReliableSize:
     """The smallest face size at which a model recognises about as well as on the photographs (issue 32 item 2):
     at `face_px` and every larger size measured, FNIR's 95% upper bound at the operating threshold stays within
-    `factor` times FNIR as photographed (`full_fnir`); `fnir_high` is the bound at `face_px`."""
+    `factor` times the bound as photographed (`full_fnir_high`); `fnir_high` is the bound at `face_px`."""
 
     face_px: int
     fnir_high: float
-    full_fnir: float
+    full_fnir_high: float
     factor: float
     operating_threshold: float
     curve_id: int | None
@@ -193,4 +193,5 @@ class ReliableSize:
     def source(self) -> str:
         curve = f"the size curve recorded as #{self.curve_id}" if self.curve_id is not None else "a size curve"
         return (f"the reliable size from {curve}: FNIR at most {self.fnir_high:.3f} (95% upper bound) at threshold "
-                f"{self.operating_threshold:.3f}, within {self.factor:g} x the {self.full_fnir:.3f} as photographed")
+                f"{self.operating_threshold:.3f}, within {self.factor:g} x the {self.full_fnir_high:.3f} as "
+                f"photographed")

@@ -7,6 +7,8 @@ from dataclasses import asdict
 
 import typer
 
+from lfr_core.config import Settings
+from lfr_core.evaluation.model import ReliableSize
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings
 
 camera = typer.Typer(no_args_is_help=True, help="Plan where cameras go")
@@ -17,8 +19,9 @@ def plan(
     resolution: str = typer.Option(..., "--resolution", help="The camera's frame as WIDTHxHEIGHT pixels, e.g. 1920x1080"),
     hfov: float = typer.Option(..., "--hfov", help="Horizontal field of view in degrees, at the zoom it will use"),
     face_width_m: float = typer.Option(0.16, "--face-width-m", help="Width of a face in metres"),
-    face_px: int | None = typer.Option(None, "--face-px", help="Face width in pixels to reach (default: the live "
-                                                               "gate's quality.min_live_face_px)"),
+    face_px: int | None = typer.Option(None, "--face-px", help="Face width in pixels to reach (default: the reliable "
+                                                               "size from the model's recorded size curve, at least the "
+                                                               "live gate's quality.min_live_face_px)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line"),
 ) -> None:
     """The farthest distance at which a face reaches the size the engine needs, with the arithmetic."""
@@ -27,7 +30,10 @@ def plan(
     with domain_errors():  # a resolution, field of view or size that cannot be (2)
         size = cameras.parse_resolution(resolution)
         if face_px is None:
-            n, source = cameras.reliable_face_px(load_settings())
+            settings = load_settings()
+            reliable, unread = _recorded_reliable_size(settings)
+            n, source = cameras.reliable_face_px(settings, reliable)
+            source += unread
         else:
             n, source = face_px, "given with --face-px"
         r = cameras.camera_range(size, hfov, face_px=n, face_px_source=source, face_width_m=face_width_m)
@@ -42,6 +48,21 @@ def plan(
             console.print(f"  {line}", highlight=False, soft_wrap=True)
 
     emit({**asdict(r), "arithmetic": lines}, as_json, render)
+
+
+def _recorded_reliable_size(settings: Settings) -> tuple[ReliableSize | None, str]:
+    """The configured embedder's reliable size from its latest recorded size curve, or None, with a note when the
+    database could not be reached to read one (the plan then aims for the live gate's minimum and says why)."""
+    from lfr_core.db.connection import DatabaseUnavailable, connect
+    from lfr_core.evaluation import conditions
+    from lfr_core.vision.registry import build_embedder
+
+    sha = build_embedder(settings).identity.weights_sha256
+    try:
+        with connect(settings) as conn:
+            return conditions.latest_reliable_size(conn, sha, settings.quality.reliable_fnir_factor), ""
+    except DatabaseUnavailable as e:
+        return None, f" (the database, where size curves are recorded, could not be read: {e})"
 
 
 def register(app: typer.Typer) -> None:

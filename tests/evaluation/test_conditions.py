@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import math
 import os
 from dataclasses import replace
@@ -24,6 +25,7 @@ from lfr_core.evaluation.groups import Enrolment, Search
 from lfr_core.evaluation.model import Condition, ConditionCurve, Rate, ReliableSize
 from lfr_core.evaluation.run import run_evaluation
 from lfr_ops.cli import eval_cmd
+from lfr_ops.cli.main import app as main_app
 from tests.conftest import ADMIN, PLANNER
 
 SIZES = (96, 48, 24)
@@ -164,15 +166,15 @@ def test_recorded_curve_survives_a_round_trip(db, curve):
 
 
 def _with_fnir_highs(curve: ConditionCurve, full: float, highs: dict[int, float]) -> ConditionCurve:
-    """The curve with FNIR as photographed set to `full` and each size's upper bound to `highs[size]`."""
-    points = [replace(curve.points[0], fnir=Rate(full, full / 2, full * 1.5))]
+    """The curve with FNIR's upper bound as photographed set to `full` and each size's to `highs[size]`."""
+    points = [replace(curve.points[0], fnir=Rate(full / 2, 0.0, full))]
     points += [replace(p, fnir=Rate(highs[p.condition.face_px] / 2, 0.0, highs[p.condition.face_px]))
                for p in curve.points[1:]]
     return replace(curve, points=tuple(points))
 
 
 def test_the_reliable_size_is_the_smallest_within_the_factor_at_it_and_every_larger_size(curve):
-    # As photographed 0.05: with factor 2 the bound may reach 0.10. 48 px stays within it, 24 px does not.
+    # Bound 0.05 as photographed: with factor 2 a size's bound may reach 0.10. 48 px stays within, 24 px not.
     scripted = _with_fnir_highs(curve, 0.05, {96: 0.07, 48: 0.09, 24: 0.4})
     found = conditions.reliable_size(scripted, 2.0, curve_id=7)
     assert found == ReliableSize(48, 0.09, 0.05, 2.0, curve.operating_threshold, 7)
@@ -197,6 +199,17 @@ def test_the_gate_default_follows_a_recorded_curve(db, services, curve):
     large = ReliableSize(64, 0.05, 0.04, factor, 0.42, curve_id)
     assert cameras.reliable_face_px(services, large) == (64, large.source())
     assert "no reliable size" in cameras.reliable_face_px(services)[1]
+
+
+def test_camera_plan_aims_for_the_reliable_size_of_the_recorded_curve(db, services, curve):
+    scripted = _with_fnir_highs(curve, 0.05, {96: 0.07, 48: 0.09, 24: 0.4})  # reliable from 48 px at factor 2
+    curve_id = conditions.record(db, scripted, ADMIN)
+    result = CliRunner().invoke(main_app, ["camera", "plan", "--resolution", "1920x1080", "--hfov", "60", "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output.strip().splitlines()[-1])
+    assert plan["face_px"] == 48 and f"size curve recorded as #{curve_id}" in plan["face_px_source"]
+    assert plan["max_distance_m"] == pytest.approx(0.16 * 1920 * math.sqrt(3) / 96, rel=1e-9)
+    conditions.record(db, curve, ADMIN)  # the measured curve is the latest again
 
 
 @pytest.fixture(scope="module")
