@@ -8,6 +8,8 @@ import typer
 from rich.table import Table
 
 from lfr_core.audit import checkpoints as audit_checkpoints
+from lfr_core.deployments import cameras
+from lfr_core.evaluation import conditions
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.history import history as subject_history
@@ -46,6 +48,9 @@ def _render_version(v: dict[str, Any]) -> None:
                   f"(sha256 {v['manifest_sha256'][:12]})"
                   + (f"; approved by {v['approved_by']}" if v.get("approved_by") else ""), highlight=False)
     console.print(lifecycle.evidence_line(v), highlight=False)
+    if v.get("reliable_face_px"):
+        console.print(f"reliable face size: {v['reliable_face_px']} px ({v['reliable_face_px_source']})",
+                      highlight=False)
 
 
 @watchlist.command("build")
@@ -81,6 +86,10 @@ def show(version_id: str, as_json: bool = JSON) -> None:
     settings = load_settings()
     with domain_errors(), signed_in(settings) as (conn, _):
         version = with_entries(conn, lifecycle.get_version(conn, version_id))
+        # The face size the model recognises reliably, shown with the threshold (issue 32 item 2).
+        version["reliable_face_px"], version["reliable_face_px_source"] = cameras.reliable_face_px(
+            settings, conditions.latest_reliable_size(conn, version["embedder_sha256"],
+                                                      settings.quality.reliable_fnir_factor))
     emit(version, as_json, _render_version)
 
 

@@ -138,6 +138,7 @@ def test_a_list_larger_than_the_evidence_resolves_is_refused_unless_an_authorise
     assert refused.returncode == 3 and f"at least {needed:,} impostor pairs" in refused.stderr
     shown = lfr("watchlist", "show", vid, actor=AUTHORISER.name)
     assert shown.returncode == 0 and f"at {size} templates" in shown.stdout and "NOT RESOLVED" in shown.stdout
+    assert "reliable face size: " in shown.stdout  # with the threshold (issue 32 item 2)
 
     reason = "list of six named by the court; false alerts reviewed by two officers before any stop"
     assert last_json(lfr("watchlist", "approve", vid, "--evidence-override", reason, "--json",
