@@ -151,3 +151,20 @@ def test_a_list_larger_than_the_evidence_resolves_is_refused_unless_an_authorise
     assert f"sealed all the same by {AUTHORISER.name}: {reason}" in approval.brief(settings, vid)["body"]
     wait_until(deployment["window_start"] + timedelta(seconds=0.1))
     assert lifecycle.activate(db, vid, OPERATOR)["state"] == "active"
+
+
+def test_the_airflow_answer_carries_the_authorisers_decision_to_the_database(
+        resolved_evidence_required, services, db, store, face_engine, identities, stage, orl_calibration):
+    _, tail = orl_calibration
+    settings = _settings_resolving(services, tail, templates=3)
+    deployment = make_deployment(db, settings, starts_in_s=60, length_s=600)
+    version = build_version(db, store, face_engine, settings, deployment_id=str(deployment["id"]),
+                            manifest_uri=stage(subject_rows(identities, 5)), actor=PLANNER)
+    vid = str(version["id"])
+    with pytest.raises(approval.ApprovalRefused, match="does not resolve a list of"):
+        approval.answer(services, vid, AUTHORISER.name, approval.APPROVE)
+    assert lifecycle.get_version(db, vid)["state"] == "draft"
+    sealed = approval.answer(services, vid, AUTHORISER.name, approval.APPROVE,
+                             evidence_override="five named by the court")
+    assert sealed["state"] == "approved"
+    assert lifecycle.get_version(db, vid)["evidence_override_reason"] == "five named by the court"
