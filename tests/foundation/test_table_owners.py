@@ -38,7 +38,7 @@ OWNERS: dict[str, str] = {
     "deployment_counters": "alerts",
 }
 
-_TABLE = r"(?:public\.)?(" + "|".join(sorted(OWNERS, key=len, reverse=True)) + r")\b"
+_TABLE = r"(?:(?:public|audit)\.)?(" + "|".join(sorted(OWNERS, key=len, reverse=True)) + r")\b"
 READS = re.compile(r"\b(?:FROM|JOIN)\s+" + _TABLE)
 WRITES = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|LOCK\s+TABLE)\s+" + _TABLE)
 
@@ -106,6 +106,7 @@ def test_the_checker_sees_a_statement_out_of_place(tmp_path: Path) -> None:
     assert READS.findall("SELECT a FROM public.deployments d JOIN watchlist_versions v ON ...") == [
         "deployments", "watchlist_versions"]
     assert WRITES.findall("UPDATE alerts SET x = 1") == ["alerts"]
+    assert READS.findall("SELECT row_hash FROM audit.audit_log ORDER BY seq") == ["audit_log"]
     assert WRITES.findall("DELETE FROM public.watchlist_entries WHERE") == ["watchlist_entries"]
     assert READS.findall("the list is read from deployments by the planner") == []
     module = tmp_path / "m.py"
