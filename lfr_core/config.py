@@ -11,8 +11,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NestedSecretsSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -265,6 +266,10 @@ class Settings(BaseSettings):
 
     home: Path = Field(PROJECT_ROOT / ".lfr", description="State directory for embedded services and local data")
     shared_dir: Path = Field(PROJECT_ROOT.parent / "shared", description="Read-only models and labelled faces")
+    time_zone: str = Field(
+        "Europe/London", min_length=1,
+        description="The force's time zone (an IANA name): a planner enters a deployment's window in it; times are "
+                    "stored in UTC")
     db: DbSettings = DbSettings()
     s3: S3Settings = S3Settings()
     vision: VisionSettings = VisionSettings()
@@ -278,6 +283,20 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     serve: ServeSettings = ServeSettings()
     airflow: AirflowSettings = AirflowSettings()
+
+    @field_validator("time_zone")
+    @classmethod
+    def known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown time zone {value!r}: give an IANA name such as Europe/London") from e
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The force's time zone (`time_zone`)."""
+        return ZoneInfo(self.time_zone)
 
     @property
     def faces_manifest(self) -> Path:

@@ -91,6 +91,13 @@ def signed_in_roles(conn: psycopg.Connection, name: str) -> list[str]:
     return roles_of(conn, name) if may_sign_in(conn, name) else []
 
 
+def holding(conn: psycopg.Connection, role: str) -> list[str]:
+    """The people who may sign in now and hold this role, by name (e.g. the authorisers a deployment may name)."""
+    if role not in PEOPLE_ROLES:
+        raise InvalidInput(f"unknown role {role!r}; choose one of: {', '.join(PEOPLE_ROLES)}")
+    return queries.may_sign_in_holding(conn, role)
+
+
 def list_people(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return [{"name": login.name, "can_sign_in": login.can_sign_in, "roles": roles_of(conn, login.name)}
             for login in queries.logins(conn)]

@@ -50,6 +50,18 @@ def may_sign_in(conn: psycopg.Connection[Any], name: str) -> bool:
     return row is not None
 
 
+def may_sign_in_holding(conn: psycopg.Connection[Any], role: str) -> list[str]:
+    """The names of the people who may sign in now (as `may_sign_in` decides) and hold this platform role."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        rows = cur.execute(
+            """SELECT p.rolname FROM pg_catalog.pg_roles AS p
+               WHERE p.rolcanlogin AND NOT p.rolsuper AND NOT p.rolbypassrls
+                 AND (p.rolvaliduntil IS NULL OR p.rolvaliduntil > pg_catalog.now())
+                 AND pg_catalog.pg_has_role(p.oid, %s, 'USAGE') AND pg_catalog.pg_has_role(p.oid, %s, 'USAGE')
+               ORDER BY p.rolname""", (PERSON_ROLE, f"lfr_{role}")).fetchall()
+    return [str(name) for name in rows]
+
+
 def logins(conn: psycopg.Connection[Any]) -> list[Login]:
     """Every direct member of lfr_person, by name."""
     with conn.cursor(row_factory=class_row(Login)) as cur:

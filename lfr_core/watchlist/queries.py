@@ -353,6 +353,12 @@ def claim_staging_folder(conn: Connection, folder: str, deployment_id: uuid.UUID
     return str(row["deployment_id"])
 
 
+def claimed_staging_folders(conn: Connection) -> set[str]:
+    """Every S3 staging folder (`staging/<name>/`) a deployment has claimed."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return {str(folder) for folder in cur.execute("SELECT folder FROM staging_claims").fetchall()}
+
+
 # Reports
 
 

@@ -15,7 +15,9 @@ import os
 import posixpath
 import stat
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
@@ -25,6 +27,7 @@ from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectSt
 from lfr_core.watchlist import queries
 
 STAGING = "staging/"
+MANIFEST_NAMES = ("manifest.csv", "manifest.json")  # what a staged folder's manifest is called
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,47 @@ def policy_for(settings: Settings, manifest_uri: str) -> SourcePolicy:
         if key.startswith(STAGING) and len(parts) >= 3 and parts[1] and posixpath.normpath(key) == key:
             folder = f"{STAGING}{parts[1]}/"
     return SourcePolicy(settings.s3.bucket_sources, folder, roots)
+
+
+@dataclass(frozen=True)
+class StagedFolder:
+    """A folder a new deployment may build its watchlist from, and the manifest in it."""
+
+    name: str  # what a planner reads: the staging folder's name, or the local folder's path
+    manifest_uri: str
+
+
+def staged_folders(settings: Settings, store: ObjectStore, claimed: Collection[str]) -> list[StagedFolder]:
+    """The folders a new deployment may use, each holding a manifest (MANIFEST_NAMES): every S3 staging folder
+    no deployment has claimed (`claimed`: `staging/<name>/` as `claim` records it), then each folder in
+    `watchlist.source_roots` and the folders directly inside it. The same rules as `policy_for` and `read`, so a
+    folder listed here is one a build may read; an S3 outage is raised as such."""
+    found: list[StagedFolder] = []
+    bucket = settings.s3.bucket_sources
+    for key, _ in store.list_keys(bucket, STAGING):
+        parts = key.split("/")
+        staged = len(parts) == 3 and parts[1] and parts[2] in MANIFEST_NAMES and posixpath.normpath(key) == key
+        if staged and f"{STAGING}{parts[1]}/" not in claimed and all(f.name != parts[1] for f in found):
+            found.append(StagedFolder(parts[1], f"s3://{bucket}/{key}"))
+    for root in (os.path.realpath(r) for r in settings.watchlist.source_roots):
+        for folder in _root_and_children(Path(root)):
+            manifest = next((folder / n for n in MANIFEST_NAMES if _regular_inside(folder / n, root)), None)
+            if manifest is not None:
+                found.append(StagedFolder(str(folder), str(manifest)))
+    return found
+
+
+def _root_and_children(root: Path) -> list[Path]:
+    try:
+        return [root, *sorted(p for p in root.iterdir() if p.is_dir())]
+    except OSError:  # a root that is missing or unreadable offers nothing
+        return []
+
+
+def _regular_inside(path: Path, root: str) -> bool:
+    """A regular file that lies under `root` once links are resolved (as `SourcePolicy.read` requires)."""
+    real = os.path.realpath(path)
+    return os.path.commonpath([real, root]) == root and os.path.isfile(real)
 
 
 def claim(conn: psycopg.Connection, policy: SourcePolicy, deployment_id: uuid.UUID | str) -> None:

@@ -29,7 +29,7 @@ from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, parse_manifest
 from lfr_core.watchlist.sources import claim, policy_for
-from lfr_core.workflow import sweeps
+from lfr_core.workflow import sweeps, trigger
 from lfr_core.workflow.cancel import cancel_deployment
 from lfr_core.workflow.purge import purge
 
@@ -108,10 +108,21 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
                                   now: datetime | None = None) -> dict[str, Any]:
     """Validate the request and its manifest completely, then create the deployment (and nothing on failure).
 
+    The run's first task: whatever the form's schema cannot check (a window in the past, an end before the
+    start, a window too long, a manifest missing or unreadable, a planner who is not one, a conf option out of
+    bounds) is refused here, before anything is created or built. The manifest is the staged folder's picked in
+    the form (`staged_folder`) or one named in the conf (`manifest_uri`).
     Idempotent: a retry finds the deployment the same planner already created for the same terms."""
-    manifest_uri = str(params.get("manifest_uri") or "").strip()
+    options = trigger.run_options(params)
+    staged = str(params.get("staged_folder") or "").strip()
+    named = options.manifest_uri.strip()
+    if staged and named and staged != named:
+        raise InvalidInput(f"two manifests were given: the staged folder's {staged!r} and the conf's manifest_uri "
+                           f"{named!r}; give one")
+    manifest_uri = staged or named
     if not manifest_uri:
-        raise InvalidInput("manifest_uri: a source manifest (s3://bucket/key or a file path) is required")
+        raise InvalidInput("no custody images were chosen: pick the staged folder that holds them and their manifest "
+                           "(the conf may name the manifest as manifest_uri instead)")
     if not manifest_uri.startswith("s3://") and not os.path.isabs(manifest_uri.removeprefix("file://")):
         raise InvalidInput(f"manifest_uri {manifest_uri!r} is a relative path; a DAG run has no working directory "
                            f"of yours: give an absolute path or s3://bucket/key (image paths inside it may be "
@@ -129,7 +140,10 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
                 window_start=spec.window_start, window_end=spec.window_end)
             if existing:
                 return _deployment_summary(existing, manifest_uri=manifest_uri, planner=planner, reused=True)
-        spec = deployments.validate_spec(raw, settings, now=now)
+        try:
+            spec = deployments.validate_spec(raw, settings, now=now)
+        except InvalidInput as e:
+            raise InvalidInput(f"{_window_asked(settings, raw)}{e}") from e
         store = ObjectStore(settings) if manifest_uri.startswith("s3://") else None
         sources = policy_for(settings, manifest_uri)
         rows = parse_manifest(sources.read(manifest_uri, store, MAX_MANIFEST_BYTES), manifest_uri,
@@ -139,6 +153,18 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
             claim(conn, sources, row["id"])
         return _deployment_summary(row, manifest_uri=manifest_uri, planner=planner, manifest_entries=len(rows),
                                    reused=False)
+
+
+def _window_asked(settings: Settings, raw: Mapping[str, Any]) -> str:
+    """The window as the planner entered it, in the force's time zone, to open a refusal's message ('' if it
+    cannot be read)."""
+    try:
+        start, end = (datetime.fromisoformat(str(raw[k])) for k in ("window_start", "window_end"))
+    except (KeyError, ValueError):
+        return ""
+    if start.tzinfo is None or end.tzinfo is None:
+        return ""
+    return f"the window {trigger.in_force_time(settings, start)} to {trigger.in_force_time(settings, end)}: "
 
 
 def build_watchlist(settings: Settings, deployment_id: str, manifest_uri: str, planner: str,
