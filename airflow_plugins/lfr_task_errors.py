@@ -5,6 +5,9 @@ those fail the task at once (AirflowFailException: no retry); a cancelled deploy
 run; a service that did not answer, or an operation that stopped part-way, is raised unchanged, so the
 task's retries apply. The DAGs import this module from the plugins folder, which Airflow puts on sys.path
 (as they do lfr_triggers); lfr_core itself imports nothing of Airflow.
+
+A task that fails at once also leaves its reason for the run's note (RUN_NOTE_KEY, an XCom): when the run fails,
+lfr_run_notes copies it there, so the run's page says why (a planner's refused request, a lapsed deployment).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from lfr_core.errors import Incomplete, InvalidInput, LfrError, Misconfigured, N
 from lfr_core.workflow.tasks import DeploymentCancelled
 
 T = TypeVar("T")
+
+RUN_NOTE_KEY = "lfr_run_note"  # the XCom a failing task leaves its reason in, for its run's note
 
 
 class Ending(StrEnum):
@@ -55,10 +60,22 @@ def task_errors() -> Iterator[None]:
     except LfrError as e:
         how = ending(type(e))
         if how is Ending.FAIL:
+            leave_run_note(str(e))
             raise AirflowFailException(f"{type(e).__name__}: {e}") from e
         if how is Ending.SKIP:
             raise AirflowSkipException(str(e)) from e
         raise
+
+
+def leave_run_note(reason: str) -> None:
+    """Leave `reason` for the note of the running task's DAG run (outside a task, as in the unit tests, nothing)."""
+    from airflow.sdk import get_current_context
+
+    try:
+        context = get_current_context()
+    except RuntimeError:  # no task is running here
+        return
+    context["ti"].xcom_push(key=RUN_NOTE_KEY, value=reason)
 
 
 def domain(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -1,12 +1,13 @@
 """
 ### lfr_deployment: one planned, time-boxed live facial recognition deployment
 
-Triggered by a **planner** from the UI (*Trigger* → the form below). Each task calls one function of
-`lfr_core.workflow.tasks`:
+Triggered by a **planner** from the UI (*Trigger* → the form below, `airflow_plugins/lfr_trigger_form.py`:
+place, use case, purpose, legal basis, intelligence reference, window in the force's time zone, authorising
+officer, staged folder, threshold). Each task calls one function of `lfr_core.workflow.tasks`:
 
-1. `create_deployment`: validates the terms (window in the future, end after start, not too long) and the
-   manifest (readable, known and authorised categories) and only then creates the deployment. Bad input
-   fails here, without retries, and creates nothing.
+1. `create_deployment`: validates the terms (window in the future, end after start, not too long), the
+   planner and the manifest (readable, known and authorised categories) and only then creates the
+   deployment. Bad input fails here, without retries, creates nothing, and the run's note says why.
 2. `build_watchlist`: the draft version, built in batches; the counts, and the rejections counted by
    reason, are logged and returned in XCom (no subject is named there: the approval's brief lists the
    entries). `build_key` is the run id, so a retried build yields one version.
@@ -37,7 +38,9 @@ A build that accepts no entry cancels the deployment and fails the run with its 
 `lfr deployment cancel ID --reason ...` ends a run at its next step: what is left is skipped, nothing built
 survives (purge receipts name the cancellation).
 
-**Demo mode**: set `demo` and a `poke_interval_s` of 1-5 seconds to run a window a few seconds ahead.
+**Demo and tests**: the API's `conf` (never the form) may also carry `demo`, `poke_interval_s` (1-5 s runs a
+window a few seconds ahead), `approval_timeout_minutes`, `approve_with`, a typed `planner` (demo runs nobody
+signed in for) and a `manifest_uri` instead of the staged folder (lfr_core.workflow.trigger.RunOptions).
 """
 
 from __future__ import annotations
@@ -52,16 +55,18 @@ from typing import Any
 from airflow.providers.standard.exceptions import HITLTimeoutError
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk import Asset, BaseOperator, Param, dag, get_current_context, task
+from airflow.sdk import Asset, BaseOperator, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from lfr_task_errors import domain as _domain  # airflow_plugins/ (the plugins folder is on sys.path)
+from lfr_trigger_form import choices_now, deployment_params
 from lfr_triggers import ApprovalSettledTrigger
 
-from lfr_core.config import CATEGORIES, get_settings
+from lfr_core.config import get_settings
 from lfr_core.errors import Service, Unavailable
 from lfr_core.live import scaling
 from lfr_core.workflow import approval
 from lfr_core.workflow import tasks as orchestration
+from lfr_core.workflow.trigger import run_options
 
 log = logging.getLogger(__name__)
 
@@ -109,29 +114,30 @@ class WaitForApproval(BaseOperator):
     approval times out, or the window ends (the deployment lapses): in the worker for WAIT_IN_WORKER_S, then
     deferred to ApprovalSettledTrigger, which looks every `poke_interval_s`. Emits SEALED with the version."""
 
-    template_fields = ("version", "approval_timeout_minutes")
+    template_fields = ("version",)
 
-    def __init__(self, *, version: Any, approval_timeout_minutes: Any = None, **kwargs: Any) -> None:
+    def __init__(self, *, version: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.version, self.approval_timeout_minutes = version, approval_timeout_minutes
+        self.version = version
 
-    def _timeout(self) -> float | None:
-        return float(self.approval_timeout_minutes) if self.approval_timeout_minutes else None
+    def _timeout(self, context: Any) -> float | None:
+        return _domain(run_options, context["params"]).approval_timeout_minutes
 
     def execute(self, context: Any) -> Any:
         import time
 
         version_id = self.version["version_id"]
-        poll = float(context["params"].get("poke_interval_s") or 60)
+        poll = float(_domain(run_options, context["params"]).poke_interval_s)
         in_worker_until = time.monotonic() + WAIT_IN_WORKER_S
         while True:
-            sealed = _domain(orchestration.wait_for_approval_state, get_settings(), version_id, self._timeout())
+            sealed = _domain(orchestration.wait_for_approval_state, get_settings(), version_id,
+                             self._timeout(context))
             if sealed is not None:
                 return self._sealed(context, sealed)
             if time.monotonic() + poll > in_worker_until:
                 break
             time.sleep(poll)
-        deadline = _domain(orchestration.approval_deadline, get_settings(), version_id, self._timeout())
+        deadline = _domain(orchestration.approval_deadline, get_settings(), version_id, self._timeout(context))
         log.info("waiting for the approval of version %s until %s (deferred)", version_id, deadline.isoformat())
         self.defer(trigger=ApprovalSettledTrigger(version_id=version_id, deadline=deadline.isoformat(), poll_s=poll),
                    method_name="execute_complete")
@@ -139,7 +145,7 @@ class WaitForApproval(BaseOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
         waited_out = bool(event and event.get("waited_out"))
         sealed = _domain(orchestration.wait_for_approval_state, get_settings(), self.version["version_id"],
-                         self._timeout(), waited_out=waited_out)
+                         self._timeout(context), waited_out=waited_out)
         if sealed is None:  # not settled after all (a clock step): wait again
             return self.execute(context)
         return self._sealed(context, sealed)
@@ -164,16 +170,15 @@ class ApproveWatchlist(HITLOperator):
         self.version = version
 
     def _timeout_minutes(self, context: Any) -> float | None:
-        value = context["params"].get("approval_timeout_minutes")
-        return float(value) if value else None
+        return _domain(run_options, context["params"]).approval_timeout_minutes
 
     def execute(self, context: Any) -> Any:
         from airflow.configuration import conf
 
-        params = context["params"]
-        if params.get("approve_with") == "cli":
+        options = _domain(run_options, context["params"])
+        if options.approve_with == "cli":
             raise AirflowSkipException("headless run: the draft is approved with `lfr watchlist approve`")
-        if conf.getboolean("core", "simple_auth_manager_all_admins", fallback=False) and not params.get("demo"):
+        if conf.getboolean("core", "simple_auth_manager_all_admins", fallback=False) and not options.demo:
             raise AirflowFailException("[core] simple_auth_manager_all_admins lets anyone answer any approval; "
                                        "it is refused outside demo mode")
         version_id = self.version["version_id"]
@@ -241,35 +246,9 @@ def _serve_scaling(edge: scaling.Edge) -> scaling.Scaled:
     max_active_runs=4,
     tags=["lfr", "deployment", "watchlist"],
     default_args={"owner": "lfr-platform", "retries": 2, "retry_delay": timedelta(seconds=30)},
-    params={
-        "place": Param("", type="string", title="Place", description="Where the cameras will be"),
-        "purpose": Param("", type="string", title="Purpose"),
-        "legal_basis": Param("", type="string", title="Legal basis"),
-        "intelligence_ref": Param("", type="string", title="Intelligence reference"),
-        "window_start": Param(None, type=["null", "string"], format="date-time", title="Window start (UTC)"),
-        "window_end": Param(None, type=["null", "string"], format="date-time", title="Window end (UTC)"),
-        "authorising_officer": Param("", type="string", title="Authorising officer"),
-        "manifest_uri": Param("", type="string", title="Source manifest", description="s3://bucket/key.csv or a path"),
-        "threshold": Param(None, type=["null", "number"], minimum=get_settings().match.threshold_min,
-                           maximum=get_settings().match.threshold_max, title="Threshold",
-                           description="Empty: calibrated for the list's own model at match.target_fpir "
-                                       "(lfr eval --record); LFR_MATCH__THRESHOLD only if never calibrated"),
-        "allowed_categories": Param(list(CATEGORIES), type="array", items={"type": "string", "enum": list(CATEGORIES)},
-                                    title="Allowed categories"),
-        # The planner is whoever triggers the run, signed in (lfr_core.workflow.tasks.run_planner); a typed name
-        # counts only for a demo run started without a signed-in user (`airflow dags test`).
-        "planner": Param("", type="string", title="Planner (demo runs only)",
-                         description="Ignored unless this is a demo run with no signed-in user: the planner is "
-                                     "the person who triggers the run"),
-        "demo": Param(False, type="boolean", title="Demo mode", description="Short windows and fast polling"),
-        "poke_interval_s": Param(60, type="integer", minimum=1, maximum=3600, title="Poll interval (seconds)"),
-        "approval_timeout_minutes": Param(None, type=["null", "number"], minimum=0.01,
-                                          title="Approval timeout (minutes)",
-                                          description="Empty: watchlist.approval_timeout_minutes from settings"),
-        "approve_with": Param("airflow", type="string", enum=["airflow", "cli"], title="Approval",
-                              description="airflow: an authoriser answers under Required Actions; cli: a headless "
-                                          "run, approved with `lfr watchlist approve`"),
-    },
+    # The trigger form (airflow_plugins/lfr_trigger_form.py); the authorisers and staged folders it offers are
+    # read as the file is parsed, free text when the database or the object store does not answer then.
+    params=deployment_params(get_settings(), choices_now(get_settings())),
 )
 def lfr_deployment():
     @task
@@ -325,11 +304,8 @@ def lfr_deployment():
     created = create_deployment()
     version = build_watchlist(created)
     approved = ApproveWatchlist(task_id="approve_watchlist", version=version)
-    sealed = WaitForApproval(
-        task_id="wait_for_approval", version=version,
-        approval_timeout_minutes="{{ params.approval_timeout_minutes or '' }}", outlets=[SEALED],
-        trigger_rule="none_failed",
-    )
+    sealed = WaitForApproval(task_id="wait_for_approval", version=version, outlets=[SEALED],
+                             trigger_rule="none_failed")
     started = WaitForWindowEdge(task_id="wait_for_window_start", deployment=created, edge="start")
     ended = WaitForWindowEdge(task_id="wait_for_window_end", deployment=created, edge="end")
     activated = activate(sealed.output)

@@ -46,7 +46,8 @@ def _conf(settings, manifest_uri, *, start_in_s=40.0, length_s=6.0, ref=None, **
     conf = orchestration.deployment_conf(
         place="Test Street", manifest_uri=manifest_uri, planner=PLANNER, window_start=start,
         window_end=start + timedelta(seconds=length_s), threshold=settings.match.threshold,
-        intelligence_ref=ref or f"INT-{uuid.uuid4().hex[:8]}", poke_interval_s=1)
+        intelligence_ref=ref or f"INT-{uuid.uuid4().hex[:8]}", poke_interval_s=1,
+        authorising_officer=AUTHORISER.name)  # the form offers the platform's authorisers only
     conf.update(overrides)
     return conf
 
@@ -138,6 +139,53 @@ def test_bad_request_fails_the_run_at_its_first_task(deployment_dag, services, u
     assert states["create_deployment"] == "failed"
     assert states["build_watchlist"] == "upstream_failed"
     assert _deployment_count(services) == before
+
+
+def _note(run) -> str | None:
+    """The run's note, as the run's page shows it."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return session.scalar(select(DagRun).where(DagRun.dag_id == run.dag_id, DagRun.run_id == run.run_id)).note
+
+
+def _hours_from_start(c, hours: float) -> dict[str, str]:
+    return {"window_end": (datetime.fromisoformat(c["window_start"]) + timedelta(hours=hours)).isoformat()}
+
+
+# Issue 31 item 6: what the form's schema cannot check is refused by the run's first task, with the reason on the
+# run's page, before anything is created or built.
+REFUSED = {
+    "window in the past": (lambda c: {"window_start": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
+                           "is in the past"),
+    "end before start": (lambda c: _hours_from_start(c, -0.5), "window_end must be after window_start"),
+    "a 30-hour window": (lambda c: _hours_from_start(c, 30), "exceeds the maximum of 1 day"),
+    "missing manifest": (lambda c: {"manifest_uri": "s3://lfr-sources/staging/does-not-exist/manifest.csv"},
+                         "is unreachable"),
+    "no staged folder": (lambda c: {"manifest_uri": ""}, "no custody images were chosen"),
+    "planner not a planner": (lambda c: {"planner": "olly.operator"},
+                              "olly.operator (operator) may not plan a deployment"),
+    "conf option out of bounds": (lambda c: {"poke_interval_s": 0}, "poke_interval_s"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_the_first_task_refuses_what_the_form_cannot_check_with_the_reason_on_the_runs_page(
+        case, deployment_dag, services, good_manifest):
+    change, reason = REFUSED[case]
+    conf = _conf(services, good_manifest)
+    conf.update(change(conf))
+    before = _deployment_count(services)
+    run = deployment_dag.test(run_conf=conf)
+    tis = {ti.task_id: ti for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert tis["create_deployment"].state == "failed" and tis["create_deployment"].try_number == 1, "no retry"
+    assert tis["build_watchlist"].state == "upstream_failed"
+    note = _note(run)
+    assert note and note.startswith("**create_deployment** refused this run: ") and reason in note, note
+    assert _deployment_count(services) == before, "nothing was created"
 
 
 def _local_manifest(folder, subjects):
