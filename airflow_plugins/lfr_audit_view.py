@@ -12,10 +12,11 @@ with the API server's LFR_* environment.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -84,6 +85,17 @@ def _e(value: Any) -> str:
     return html.escape("-" if value is None else str(value))
 
 
+def _t(value: Any) -> str:
+    """A time as the force reads it (lfr_core/times.py: "05/12/2026 07:34:34 GMT"), not Python's ISO string with
+    microseconds; a receipt's ISO string too; anything else escaped as it is."""
+    from lfr_core.times import format_time
+
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = datetime.fromisoformat(value)
+    return format_time(value) if isinstance(value, datetime) else _e(value)
+
+
 def _short(value: Any, n: int = 12) -> str:
     text = "-" if value is None else str(value)
     return f"<code title='{_e(text)}'>{_e(text[:n])}{'…' if len(text) > n else ''}</code>"
@@ -97,7 +109,7 @@ def _receipt(receipt: dict[str, Any] | None) -> str:
     return (f"{_short(receipt.get('receipt_uri'), 40)}<br>sha256 {_short(receipt.get('receipt_sha256'))}"
             f"<br>deleted {_e(deleted.get('embeddings'))} templates, {_e(deleted.get('image_objects'))} images; "
             f"remaining {_e(verified.get('embeddings_remaining'))}/{_e(verified.get('objects_remaining'))}"
-            f"<br>by {_e(receipt.get('purged_by'))} at {_e(receipt.get('purged_at'))}: {_e(receipt.get('reason'))}")
+            f"<br>by {_e(receipt.get('purged_by'))} at {_t(receipt.get('purged_at'))}: {_e(receipt.get('reason'))}")
 
 
 def _chain(status: dict[str, Any]) -> str:
@@ -105,8 +117,8 @@ def _chain(status: dict[str, Any]) -> str:
                else f"<span class='bad'>{len(status['problems'])} problem(s)</span>")
     problems = "".join(f"<li>{_e(p)}</li>" for p in status["problems"])
     return (f"<section id='chain'><h2>Audit chain: {verdict}</h2>"
-            f"<p>{_e(status['rows'])} rows checked at {_e(status['verified_at'])}; head {_short(status['head'], 16)}. "
-            f"Last anchor: {_e(status['last_anchor_rows'])} rows signed at {_e(status['last_anchor_at'])} "
+            f"<p>{_e(status['rows'])} rows checked at {_t(status['verified_at'])}; head {_short(status['head'], 16)}. "
+            f"Last anchor: {_e(status['last_anchor_rows'])} rows signed at {_t(status['last_anchor_at'])} "
             f"({_e(status['checkpoints'])} checkpoints stored).</p>"
             f"{f'<ul>{problems}</ul>' if problems else ''}</section>")
 
@@ -134,11 +146,11 @@ def _version_row(v: dict[str, Any]) -> str:
              f"{_e(v['embedder'].get('version'))}<br>{_short(v['embedder_sha256'])}, {_e(v['embedding_dim'])}-d")
     return (f"<tr class='state-{_e(v['state'])}'><td>v{_e(v['version'])}<br>{_short(v['id'], 8)}</td>"
             f"<td>{_e(v['state'])}</td><td>{_e(v['built_by'])}<br>{run}</td>"
-            f"<td>{_e(v['approved_by'])}<br><span class='muted'>{_e(v['approved_at'])}</span><br>"
+            f"<td>{_e(v['approved_by'])}<br><span class='muted'>{_t(v['approved_at'])}</span><br>"
             f"criteria {_short(v['criteria_sha256'])}</td><td>{model}</td>"
             f"<td>{float(v['threshold']):.4f}<br><span class='muted'>{_e(v.get('threshold_source'))}</span></td>"
             f"<td>{_e(v['entries_accepted'])} accepted<br>{rejected_cell}</td>"
-            f"<td>{_e(v['activated_at'])}<br>{_e(v['expired_at'])}<br>{_e(v['purged_at'])}</td>"
+            f"<td>{_t(v['activated_at'])}<br>{_t(v['expired_at'])}<br>{_t(v['purged_at'])}</td>"
             f"<td>{_receipt(v['purge_receipt'])}</td></tr>")
 
 
@@ -172,7 +184,7 @@ def index(user: Any = Depends(current_user), place: str = Query("", max_length=2
     for d in rows:
         parts.append(
             f"<section><h2 id='{_e(d['id'])}'>{_e(d['place'])} <small>({_e(d['status'])})</small></h2>"
-            f"<p>Deployment {_short(d['id'], 36)}, window {_e(d['window_start'])} to {_e(d['window_end'])}; "
+            f"<p>Deployment {_short(d['id'], 36)}, window {_t(d['window_start'])} to {_t(d['window_end'])}; "
             f"authorised by {_e(d['authorising_officer'])}; created by {_e(d['created_by'])}. "
             f"<a href='{PREFIX}/reports/{_e(d['id'])}'>Transparency report</a></p>")
         if not d["versions"]:

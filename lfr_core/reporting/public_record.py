@@ -24,6 +24,7 @@ from lfr_core.deployments import service as deployments
 from lfr_core.deployments.model import DeploymentStatus
 from lfr_core.reporting import reports
 from lfr_core.reporting.model import Notice, PublicResults
+from lfr_core.times import local
 
 # What the public reads for each status (a lapsed deployment's window passed without it going live); every status
 # has its words, so every deployment is public.
@@ -110,9 +111,11 @@ def public_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:
 
 
 def _when(start: datetime, end: datetime) -> str:
-    same_day = start.date() == end.date()
-    return (f"{start:%A %d %B %Y}, {start:%H:%M} to {end:%H:%M} UTC" if same_day
-            else f"{start:%d %B %Y %H:%M} to {end:%d %B %Y %H:%M} UTC")
+    """The window as the public reads it, in the force's time zone with the zone named (lfr_core/times.py)."""
+    start, end = local(start), local(end)
+    same_day = start.date() == end.date() and start.tzname() == end.tzname()
+    return (f"{start:%A %d %B %Y}, {start:%H:%M} to {end:%H:%M %Z}" if same_day
+            else f"{start:%d %B %Y %H:%M %Z} to {end:%d %B %Y %H:%M %Z}")
 
 
 _STYLE = """body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;margin:0;background:#f5f6f8}

@@ -26,6 +26,7 @@ from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.reporting.model import CategoryCounts, PublishedReport, Report, ReportTraffic, ReportVersion
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.times import format_time
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 
@@ -153,7 +154,7 @@ def render_markdown(report: Report) -> str:
         f"# Transparency report: {esc(d['place'])}",
         "",
         f"- Deployment: `{d['id']}` ({d['status']})",
-        f"- Window: {d['window_start']} to {d['window_end']}",
+        f"- Window: {format_time(d['window_start'])} to {format_time(d['window_end'])}",
         f"- Purpose: {esc(d['purpose'])}",
         f"- Legal basis: {esc(d['legal_basis'])}",
         f"- Authorising officer: {esc(d['authorising_officer'])}",
@@ -201,7 +202,7 @@ def render_markdown(report: Report) -> str:
         *([f"- When sealed: {f['evidence_at_sealing']}"] if f.get("evidence_at_sealing") else []),
         "",
         *_equitability_lines(report.get("equitability")),
-        f"_Generated {report['generated_at']}_",
+        f"_Generated {format_time(report['generated_at'])}_",
         "",
     ]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from lfr_core.alerts import service as alerts
 from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.identity import consultations
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.times import format_time
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
 apikey = typer.Typer(no_args_is_help=True, help="Camera keys for the live service: they only post frames "
@@ -53,7 +54,7 @@ def list_keys(include_revoked: bool = typer.Option(False, "--all", help="Also li
         table = Table("key id (sha256)", "name", "role", "deployment", "created", "revoked")
         for r in items:
             table.add_row(r["key_id"], r["name"], r["role"], str(r["deployment_id"] or "-"),
-                          f"{r['created_at']:%Y-%m-%d %H:%M}", f"{r['revoked_at']:%Y-%m-%d %H:%M}" if r["revoked_at"] else "")
+                          format_time(r["created_at"]), format_time(r["revoked_at"], missing=""))
         console.print(table)
 
     emit(rows, as_json, render)
@@ -80,7 +81,7 @@ def list_cmd(deployment: str = typer.Option(..., "--deployment"),
             table.add_column(column)
         for r in items:
             table.add_row(str(r["id"]), r["subject_ref"], f"{r['score']:.3f}", r["camera_id"],
-                          str(r["captured_at"]), r["status"])
+                          format_time(r["captured_at"]), r["status"])
         console.print(table)
 
     emit(rows, as_json, render)

@@ -8,6 +8,7 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.audit import witness as audit_witness
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.times import format_time
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
 audit_app = typer.Typer(no_args_is_help=True, help="The hash-chained audit log")
@@ -27,7 +28,7 @@ def verify(as_json: bool = typer.Option(False, "--json")) -> None:
           "notes": result.notes, "witness": result.witness, **result.summary}, as_json,
          lambda d: console.print(f"audit log {'[green]intact[/]' if d['ok'] else '[red]BROKEN[/]'}: {d['rows']} rows, "
                                  f"head {d['head'][:16]}, {d['checkpoints']} checkpoints (latest covers "
-                                 f"{d['latest_tree_size']} rows, signed {d['latest_signed_at']})"
+                                 f"{d['latest_tree_size']} rows, signed {format_time(d['latest_signed_at'])})"
                                  + "".join(f"\n  {p}" for p in d["problems"])
                                  + "".join(f"\n  [dim]note: {n}[/]" for n in d["notes"]), highlight=False))
     if not result.ok:

@@ -10,6 +10,7 @@ import httpx
 import typer
 
 from lfr_core.errors import InvalidInput, Unavailable
+from lfr_core.times import format_time
 from lfr_ops.cli.common import EXIT_UNAVAILABLE, console, domain_errors, load_settings
 from lfr_ops.demo import story, ui
 from lfr_ops.demo.data import choose_demo_data
@@ -75,7 +76,7 @@ def run_demo(
             console.print(note)
         conf, reference = story.stage(settings, plan, window_lead_s, window_s)
         console.print(f"{len(plan.subjects)} subjects staged; manifest {conf['manifest_uri']}")
-        console.print(f"window {conf['window_start']} → {conf['window_end']}")
+        console.print(f"window {format_time(conf['window_start'])} → {format_time(conf['window_end'])}")
         planner = ui.AirflowAs(settings, story.PLANNER.name, story.password_of(settings, story.PLANNER.name))
         run_id = planner.trigger(conf)
         console.print(f"{story.PLANNER.name} triggered {planner.ui('/dags/lfr_deployment/runs/' + run_id)}",

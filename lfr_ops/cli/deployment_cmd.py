@@ -10,6 +10,7 @@ from rich.table import Table
 
 from lfr_core.config import CATEGORIES
 from lfr_core.deployments import service as deployments
+from lfr_core.times import format_span
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
 deployment = typer.Typer(no_args_is_help=True, help="Plan and inspect deployments")
@@ -65,7 +66,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
                            ("legal basis", "legal_basis"), ("intelligence ref", "intelligence_ref"),
                            ("authorising officer", "authorising_officer"), ("created by", "created_by")):
             terms.add_row(label, str(d[key]))
-        terms.add_row("window", f"{d['window_start']:%Y-%m-%d %H:%M %Z} to {d['window_end']:%Y-%m-%d %H:%M %Z}")
+        terms.add_row("window", format_span(d["window_start"], d["window_end"]))
         terms.add_row("categories", ", ".join(d["allowed_categories"]))
         live = next((v for v in d["versions"] if v["state"] == "active"), None)
         terms.add_row("threshold in force", "none: no list is live" if live is None
@@ -123,7 +124,7 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     def render(items: list[dict]) -> None:
         table = Table("id", "place", "window", "status")
         for r in items:
-            table.add_row(str(r["id"]), r["place"], f"{r['window_start']:%Y-%m-%d %H:%M} - {r['window_end']:%H:%M}", r["status"])
+            table.add_row(str(r["id"]), r["place"], format_span(r["window_start"], r["window_end"]), r["status"])
         console.print(table)
 
     emit(rows, as_json, render)

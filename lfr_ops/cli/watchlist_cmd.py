@@ -11,6 +11,7 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.deployments import cameras
 from lfr_core.evaluation import conditions
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.times import format_time
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.history import history as subject_history
 from lfr_core.workflow.purge import purge as purge_version
@@ -44,7 +45,7 @@ def _render_version(v: dict[str, Any]) -> None:
             f"(sha256 {v['embedder_sha256'][:12]}, {v['embedding_dim']}-d)"
     console.print(f"model: {model}; threshold {v['threshold']:.4f} ({v.get('threshold_source') or 'not recorded'})",
                   highlight=False)
-    console.print(f"built by {v['built_by']} at {v['built_at']:%Y-%m-%d %H:%M %Z}; manifest {v['manifest_uri']} "
+    console.print(f"built by {v['built_by']} at {format_time(v['built_at'])}; manifest {v['manifest_uri']} "
                   f"(sha256 {v['manifest_sha256'][:12]})"
                   + (f"; approved by {v['approved_by']}" if v.get("approved_by") else ""), highlight=False)
     console.print(lifecycle.evidence_line(v), highlight=False)
@@ -187,7 +188,7 @@ def history(subject_ref: str, as_json: bool = JSON) -> None:
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table("deployment", "place", "window", "version", "state", "entry")
         for r in rows:
-            table.add_row(r.get("deployment_id", ""), r.get("place", ""), f"{r.get('window_start')}",
+            table.add_row(r.get("deployment_id", ""), r.get("place", ""), format_time(r.get('window_start')),
                           str(r.get("version", "")), r.get("state", ""), r.get("entry_status", r.get("error", "")))
         console.print(table if rows else f"{subject_ref} was never on a watchlist")
 

@@ -17,8 +17,10 @@ view is logged with it), and then works from it:
 Sign out ends the token at the service too (POST /v1/auth/logout): a copy of it is refused until it expires.
 """
 
+from __future__ import annotations
+
 CONSOLE_HTML = r"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en" data-time-zone="Europe/London"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>LFR operator console</title>
 <style>
@@ -107,6 +109,17 @@ let token = store.getItem('lfr-token') || '', streamAbort = null, known = new Se
 const LABEL = {confirmed: 'Confirm match', declined: 'Decline (not a match)', not_engaged: 'Not engaged'};
 const OUTCOMES = {spoken_to: 'Spoken to', arrested: 'Arrested', no_further_action: 'No further action',
                   misidentified: 'Misidentified'};
+// Times as a UK officer reads them, in the force's zone (served in data-time-zone), as lfr_core/times.py writes
+// them: "05/12/2026 07:34:34 GMT", never the browser's locale ("12/5/2026, 7:34:34 AM" in a US one).
+const TIME = new Intl.DateTimeFormat('en-GB', {timeZone: document.documentElement.dataset.timeZone || 'Europe/London',
+  day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+  hourCycle: 'h23', timeZoneName: 'short'});
+function when(iso, timeOnly){
+  const d = new Date(iso); if (!iso || isNaN(d)) return '-';
+  const p = Object.fromEntries(TIME.formatToParts(d).map(x => [x.type, x.value]));
+  const clock = p.hour + ':' + p.minute + ':' + p.second + ' ' + p.timeZoneName;
+  return timeOnly ? clock : p.day + '/' + p.month + '/' + p.year + ' ' + clock;
+}
 function say(text){ $('msg').textContent = text || ''; }
 function hdr(extra){ return Object.assign({'Authorization': 'Bearer ' + token}, extra || {}); }
 function reason(){ return 'reason=' + encodeURIComponent($('why').value.trim()); }
@@ -147,7 +160,7 @@ async function start(){
     if (!deps.length) say('You are not assigned to any deployment.');
     for (const d of deps){
       const o = document.createElement('option'); o.value = d.id;
-      o.textContent = d.place + ' (' + new Date(d.window_start).toLocaleString() + ', ' + d.status + ')'; sel.appendChild(o);
+      o.textContent = d.place + ' (' + when(d.window_start) + ', ' + d.status + ')'; sel.appendChild(o);
     }
     const linked = new URLSearchParams(location.search).get('deployment'), want = linked || store.getItem('lfr-dep');
     if (want && deps.some(d => d.id === want)) sel.value = want;
@@ -235,7 +248,7 @@ function render(list){
     const dl = el('dl');
     for (const [k, v] of [['Subject', a.subject_ref], ['Category', a.category.replace(/_/g, ' ')],
                           ['Why listed', a.rationale || '-'], ['Score', a.score.toFixed(3)], ['Camera', a.camera_id],
-                          ['Seen', new Date(a.captured_at).toLocaleString()], ['Frame age when matched', frameAge(a)]])
+                          ['Seen', when(a.captured_at)], ['Frame age when matched', frameAge(a)]])
       dl.append(el('dt', {textContent: k}), el('dd', {textContent: v}));
     facts.append(el('div', {className: 'status ' + a.status, textContent: a.status === 'pending' ? 'Awaiting your decision'
       : a.status.replace('_', ' ') + ' by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
@@ -271,7 +284,7 @@ function decide(a, choice, outcome){
   pending = {a, choice, outcome};
   $('decide-title').textContent = outcome ? 'Outcome: ' + OUTCOMES[choice] : LABEL[choice] + '?';
   $('decide-text').textContent = a.subject_ref + ' on camera ' + a.camera_id + ' at ' +
-    new Date(a.captured_at).toLocaleTimeString() + '. This is recorded in your name.';
+    when(a.captured_at, true) + '. This is recorded in your name.';
   $('note').value = ''; $('decide').showModal();
 }
 $('decide').onclose = () => {
@@ -337,3 +350,8 @@ setInterval(() => { for (const b of document.querySelectorAll('button[data-until
 start();
 </script></body></html>
 """
+
+
+def console_page(time_zone: str) -> str:
+    """The console for a force whose times are read in `time_zone` (an IANA name, `Settings.time_zone`)."""
+    return CONSOLE_HTML.replace('data-time-zone="Europe/London"', f'data-time-zone="{time_zone}"', 1)

@@ -28,7 +28,7 @@ from lfr_core.identity.model import Actor
 from lfr_core.live.pipeline import face_crop_jpeg
 from lfr_core.reporting import officer_view
 from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError, ObjectStoreUnavailable
-from ray_apps.ingress.console import CONSOLE_HTML
+from ray_apps.ingress.console import console_page
 from ray_apps.ingress.context import OFFICERS, Credentials, Ctx, Decider, IngressContext, Officer, uuid_of
 from ray_apps.ingress.contract import (
     REASON,
@@ -233,5 +233,5 @@ async def cameras(ctx: Ctx, actor: Officer, deployment_id: str = Path(max_length
 
 
 @router.get("/console", response_class=HTMLResponse, summary="Operator console")
-async def console() -> HTMLResponse:  # one self-contained page: no asset from outside
-    return HTMLResponse(CONSOLE_HTML, headers={"Cache-Control": "no-store"})
+async def console(ctx: Ctx) -> HTMLResponse:  # one self-contained page: no asset from outside
+    return HTMLResponse(console_page(ctx.settings.time_zone), headers={"Cache-Control": "no-store"})

@@ -13,3 +13,16 @@ def test_the_report_markdown_becomes_html_escaped_once():
     assert "<li>Purpose: <strong>find</strong> <code>x</code></li>" in out
     assert "<th>measure</th>" in out and "<td>3</td>" in out and "<em>Generated now</em>" in out
     assert "<script>" not in out
+
+
+def test_times_read_in_the_force_zone_without_microseconds():
+    # Issue 31 item 8: the view printed Python's "2026-12-05 07:34:34.123456+00:00".
+    from datetime import UTC, datetime
+
+    from airflow_plugins.lfr_audit_view import _chain
+
+    out = _chain({"ok": True, "problems": [], "rows": 3, "head": "ab" * 32, "checkpoints": 1, "last_anchor_rows": 3,
+                  "verified_at": datetime(2026, 12, 5, 7, 34, 34, 123456, tzinfo=UTC),
+                  "last_anchor_at": "2026-05-12T07:00:00.5+00:00"})
+    assert "checked at 05/12/2026 07:34:34 GMT" in out and "signed at 12/05/2026 08:00:00 BST" in out
+    assert "123456" not in out

@@ -11,6 +11,7 @@ import pytest
 
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, NotFound
+from lfr_core.times import format_span
 from tests.rows import _write, insert_deployment, insert_version
 from tests.watchlist.test_cli import lfr
 
@@ -47,6 +48,9 @@ def test_show_prints_the_threshold_in_force_for_a_short_id(db, services, identit
     shown = lfr("deployment", "show", str(dep)[:8], actor="aud.auditor")
     assert shown.returncode == 0, shown.stderr
     assert "threshold in force" in shown.stdout and "0.3630 (list v1)" in shown.stdout
+    # The window in the force's time zone, day first, the zone named (issue 31 item 8), not "2026-12-05 07:30 UTC".
+    window = format_span(now - timedelta(minutes=5), now + timedelta(hours=1))
+    assert window in shown.stdout and "UTC" not in shown.stdout
     stem = uuid.uuid4().hex[:10]
     twins = [deployment_with_id(uuid.UUID(stem + c + "0" * 21)) for c in "cd"]
     ambiguous = lfr("deployment", "show", stem[:8], actor="aud.auditor")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ray_apps.ingress.console import CONSOLE_HTML
+from ray_apps.ingress.console import console_page
 
 DEP = "3f2a9c1e-5b7d-4e21-9a0c-7d1e2f3a4b5c"
 OTHER = "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70"
@@ -35,6 +35,7 @@ def alert(status: str = "pending", **change: Any) -> dict[str, Any]:
 class Officer:
     """What the stand-in answers; a test changes it before the page asks."""
 
+    time_zone: str = "Europe/London"
     deployments: list[dict[str, Any]] = field(default_factory=lambda: [
         {"id": DEP, "place": "Westfield Stratford City, main concourse by the north entrance",
          "window_start": "2026-12-05T07:30:00Z", "window_end": "2026-12-05T09:30:00Z", "status": "live"}])
@@ -44,7 +45,7 @@ class Officer:
     def answer(self, path: str) -> tuple[int, str, bytes]:
         route = path.split("?")[0]
         if route == "/console":
-            return 200, "text/html", CONSOLE_HTML.encode()
+            return 200, "text/html", console_page(self.time_zone).encode()
         now = datetime.now(UTC)
         body: Any
         if route == "/v1/me":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -47,6 +48,8 @@ def test_report_counts_faces_alerts_outcomes_and_rates(db, finished_deployment):
 def test_markdown_escapes_free_text_and_shows_the_numbers(db, finished_deployment):
     markdown = reports.render_markdown(reports.build_report(db, finished_deployment))
     assert "Report &lt;Square&gt;" in markdown and "<Square>" not in markdown
+    # The window as the force reads it (issue 31 item 8): "05/12/2026 04:34:34 GMT", not ISO 8601 in UTC.
+    assert re.search(r"- Window: \d\d/\d\d/\d{4} \d\d:\d\d:\d\d (GMT|BST) to ", markdown), markdown
     assert "| false alerts (declined) | 3 |" in markdown
     assert "| false alerts per 1,000 faces seen | 1.500 |" in markdown
 
