@@ -94,7 +94,8 @@ def run_demo(
                 why = f"the lfr_deployment run failed; its task logs say why: {run_page}"
             return why
         asked = ui.wait(lambda: authoriser.required_action(run_id), bool, window_lead_s + 120,
-                             "the approval request (is the scheduler running? see `lfr services status`)", stop=stopped)
+                             "the approval request (is the scheduler running? see `lfr services status`)", stop=stopped,
+                             report=progress, detail=lambda _: f"the run is {planner.run_state(run_id)}")
         console.print(f"{asked['subject']}; may answer: {', '.join(u['id'] for u in asked['assigned_users'])}; "
                       f"{authoriser.ui('/required_actions')}", highlight=False)
         if by_hand:
@@ -107,13 +108,16 @@ def run_demo(
 
         state = ui.wait(approval,
                              lambda s: s and s["state"] in ("approved", "active"), window_lead_s + 120 + wait_by_hand,
-                             "the approval", stop=stopped)
+                             "the approval", stop=stopped, report=progress,
+                             detail=lambda s: f"the list is {s['state']}" if s else "no list built yet")
         console.print(f"version approved by {state['approved_by']}: {state['entries_accepted']} accepted, "
                       f"{state['entries_rejected']} rejected", highlight=False)
 
         console.rule("4. window opens: the DAG activates the list")
         state = ui.wait(lambda: story.deployment_state(settings, reference), lambda s: s["state"] == "active",
-                             window_lead_s + 120, "activation", stop=stopped)
+                             window_lead_s + 120, "activation", stop=stopped, report=progress,
+                             detail=lambda s: f"the list is {s['state']}; the window opens at "
+                                              f"{format_time(conf['window_start'])}")
         deployment_id = str(state["id"])
         key = story.staff_and_camera(settings, deployment_id)
         console.print(f"deployment {deployment_id} live; {story.OPERATOR.name} assigned; camera key issued (shown "
@@ -131,7 +135,8 @@ def run_demo(
                                 story.password_of(settings, story.OPERATOR.name), "adjudicating the demo's alerts")
         if by_hand:
             console.print(f"[bold]decide the alerts on {console_url} as {story.OPERATOR.name}[/] (waiting up to 15 min)")
-            ui.wait(lambda: operator.pending(deployment_id), lambda p: not p, wait_by_hand, "your decisions", 2.0)
+            ui.wait(lambda: operator.pending(deployment_id), lambda p: not p, wait_by_hand, "your decisions", 2.0,
+                    report=progress, detail=lambda p: f"{len(p)} alert(s) awaiting a decision")
         for alert in operator.pending(deployment_id):
             expected = plan.expected_subject in (None, alert["subject_ref"])
             decided = operator.decide(alert["id"], "confirmed" if expected else "declined",
@@ -149,7 +154,8 @@ def run_demo(
         # The run expires, purges and reports at the window's end; if it died, the reconciling sweep does
         # (lfr_deployment_reconcile, within a minute): the story finishes either way.
         ui.wait(lambda: planner.run_state(run_id) == "success" or story.finished(settings, deployment_id), bool,
-                     window_lead_s + window_s + 300, "expiry, purge and the report at the window's end", 2.0)
+                     window_lead_s + window_s + 300, "expiry, purge and the report at the window's end", 2.0,
+                     report=progress, detail=lambda _: f"the window ends at {format_time(conf['window_end'])}")
         if planner.run_state(run_id) == "failed":
             console.print(f"[yellow]the lfr_deployment run failed ({run_page}); the reconciling sweep finished the "
                           f"deployment[/]", highlight=False)
@@ -178,6 +184,11 @@ def run_demo(
                                   "back; ") +
                       f"sign in as one of the demo's people (passwords in {story.people_file(settings)}); "
                       "`lfr services status` says where each service is; stop them with `lfr services down`.")
+
+
+def progress(line: str) -> None:
+    """A wait's progress line (lfr_ops/demo/ui.py wait): what it waits for and the time left, dimmed."""
+    console.print(f"[dim]{line}[/]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ imports Airflow or Ray."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -106,20 +107,43 @@ class ConsoleAs:
         return self.api.get(f"/v1/deployments/{deployment_id}/dashboard").json()
 
 
+REPORT_EVERY_S = 10.0  # a wait says how it stands this often: long enough not to flood a terminal or a log
+
+
 class DemoStopped(Refused):
     """The story cannot go on (the deployment lapsed or was cancelled, its run failed): the reason, at once."""
 
 
-def wait(fetch, done, timeout_s: float, what: str, poll_s: float = 1.0, stop=None) -> Any:
-    """Poll `fetch` until `done`; `stop(value)` returning a reason ends the wait at once with DemoStopped."""
-    deadline = time.monotonic() + timeout_s
+def wait(fetch: Callable[[], Any], done: Callable[[Any], Any], timeout_s: float, what: str, poll_s: float = 1.0,
+         stop: Callable[[Any], str | None] | None = None, *, report: Callable[[str], None] | None = None,
+         detail: Callable[[Any], str | None] | None = None, every_s: float = REPORT_EVERY_S,
+         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> Any:
+    """Poll `fetch` until `done`; `stop(value)` returning a reason ends the wait at once with DemoStopped.
+
+    Every `every_s` seconds `report` is told what is awaited, for how long so far and how long is left (with
+    `detail(value)`, what the last answer said), so a person at the terminal knows the demo is alive and why."""
+    started = clock()
+    deadline = started + timeout_s
+    next_report = started + every_s
     value = None
-    while time.monotonic() < deadline:
+    while clock() < deadline:
         value = fetch()
         if done(value):
             return value
         why = stop(value) if stop else None
         if why:
             raise DemoStopped(f"stopped waiting for {what}: {why}")
-        time.sleep(poll_s)
+        now = clock()
+        if report is not None and now >= next_report:
+            said = detail(value) if detail else None
+            report(f"waiting for {what}: {_duration(now - started)} so far, {_duration(deadline - now)} left"
+                   + (f" ({said})" if said else ""))
+            next_report = now + every_s
+        sleep(poll_s)
     raise TimeoutError(f"timed out after {timeout_s:.0f}s waiting for {what} (last: {value})")
+
+
+def _duration(seconds: float) -> str:
+    """"2 min 05 s" or "45 s"."""
+    s = max(0, round(seconds))
+    return f"{s // 60} min {s % 60:02d} s" if s >= 60 else f"{s} s"
