@@ -55,7 +55,8 @@ from typing import Any
 from airflow.providers.standard.exceptions import HITLTimeoutError
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk import Asset, BaseOperator, dag, get_current_context, task
+from airflow.sdk import Asset, BaseOperator, Param, dag, get_current_context, task
+from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from lfr_task_errors import domain as _domain  # airflow_plugins/ (the plugins folder is on sys.path)
 from lfr_trigger_form import choices_now, deployment_params
@@ -165,8 +166,15 @@ class ApproveWatchlist(HITLOperator):
     template_fields = (*HITLOperator.template_fields, "version")
 
     def __init__(self, *, version: Any, **kwargs: Any) -> None:
+        # The form's one field. The DAG's own params arrive in kwargs too; HITLOperator shows only the task's.
+        params = ParamsDict(kwargs.pop("params", None) or {})
+        params[approval.EVIDENCE_REASON] = Param(
+            None, type=["null", "string"], maxLength=2000, source="task",
+            title="Reason to seal it all the same (only where the body says the evidence does not resolve the list)",
+            description="Recorded with your approval, in your name, and audited; leave it empty when the evidence "
+                        "resolves the list")
         super().__init__(subject="Approve the watchlist", options=[approval.APPROVE, approval.REJECT],
-                         defaults=None, multiple=False, **kwargs)
+                         defaults=None, multiple=False, params=params, **kwargs)
         self.version = version
 
     def _timeout_minutes(self, context: Any) -> float | None:
@@ -209,7 +217,8 @@ class ApproveWatchlist(HITLOperator):
                            self._timeout_minutes(context), waited_out=True)
         person = event["responded_by_user"]["id"]
         (choice,) = event["chosen_options"]
-        result = _domain(approval.answer, get_settings(), version_id, person, choice)
+        reason = (event.get("params_input") or {}).get(approval.EVIDENCE_REASON) or None
+        result = _domain(approval.answer, get_settings(), version_id, person, choice, evidence_override=reason)
         if choice == approval.REJECT:
             raise AirflowFailException(f"{person} rejected watchlist version {version_id}; the draft is purged "
                                        f"and the deployment cancelled")

@@ -32,6 +32,8 @@ from lfr_core.watchlist.build import with_entries
 from lfr_core.workflow.cancel import cancel_deployment
 
 APPROVE, REJECT = "Approve", "Reject"
+# The approval form's field for an authoriser's reason to seal a list its impostor evidence does not resolve.
+EVIDENCE_REASON = "reason"
 
 
 def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: str) -> list[str]:
