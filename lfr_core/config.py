@@ -304,12 +304,12 @@ class Settings(BaseSettings):
 
     @property
     def serve_ray_address_file(self) -> Path:
-        """Where the Serve launcher writes its Ray node's address (read by ray_apps.prescale)."""
+        """Where the Serve launcher writes its Ray node's address (read by ray_apps.scaling)."""
         return self.home / "run" / "serve.ray-address"
 
     @property
     def serve_ray_token_file(self) -> Path:
-        """The private Ray node's auth token (0600), for the Serve launcher and ray_apps.prescale only."""
+        """The private Ray node's auth token (0600), for the Serve launcher and ray_apps.scaling only."""
         return self.home / "run" / "serve.ray-token"
 
 

@@ -11,25 +11,16 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg.abc import Params, QueryNoTemplate
-from psycopg.rows import DictRow, class_row, dict_row, tuple_row
+from psycopg.rows import DictRow, class_row, tuple_row
 
 from lfr_core.alerts.model import AlertStatus, FaceBands
+from lfr_core.db.rows import fetch_all as _all
+from lfr_core.db.rows import fetch_one as _one
 
 # Connections come from lfr_core.db.connection.connect() with dict rows; each read here asks for them itself, so
 # its rows are typed whatever the caller's connection says.
 Connection = psycopg.Connection[Any]
 AlertId = uuid.UUID | str
-
-
-def _one(conn: Connection, query: QueryNoTemplate, params: Params | None = None) -> DictRow | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchone()
-
-
-def _all(conn: Connection, query: QueryNoTemplate, params: Params | None = None) -> list[DictRow]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchall()
 
 
 @dataclass(frozen=True)

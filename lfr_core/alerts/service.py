@@ -132,7 +132,7 @@ def move_held_crops(conn: psycopg.Connection, store: ObjectStore, actor: Actor, 
 def held_crop(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> bytes | None:
     """The probe crop of an alert while it waits in PostgreSQL for the object store, else None. Read with
     the service's own rights (people have none on the table): the caller has checked that the person may see
-    the alert and logs the consultation before handing it over (ray_apps/officer_routes.py)."""
+    the alert and logs the consultation before handing it over (ray_apps/ingress/officers.py)."""
     return queries.held_crop(conn, alert_id)
 
 

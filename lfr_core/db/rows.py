@@ -1,4 +1,5 @@
-"""Fetching one row by its UUID, the same way for every table (a clear NotFound, optional row lock)."""
+"""Reading rows the same way everywhere: a statement's rows as dicts, whatever the connection's row factory,
+and one row by its UUID (a clear NotFound, optional row lock)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,22 @@ import uuid
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.abc import Params, QueryNoTemplate
+from psycopg.rows import DictRow, dict_row
 
 from lfr_core.errors import NotFound
+
+
+def fetch_one(conn: psycopg.Connection[Any], query: QueryNoTemplate, params: Params | None = None) -> DictRow | None:
+    """The statement's first row as a dict (the contexts' queries.py read through this and `fetch_all`)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchone()
+
+
+def fetch_all(conn: psycopg.Connection[Any], query: QueryNoTemplate, params: Params | None = None) -> list[DictRow]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchall()
+
 
 TABLES = {"deployments": "deployment", "watchlist_versions": "watchlist version", "alerts": "alert"}
 

@@ -137,7 +137,7 @@ class PublicResults(TypedDict):
 
 
 class Dashboard(TypedDict):
-    """What the operator console shows of a live deployment (ray_apps/http_contract.py Dashboard)."""
+    """What the operator console shows of a live deployment (ray_apps/ingress/contract.py Dashboard)."""
 
     deployment_id: str
     place: str

@@ -12,10 +12,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import psycopg
 from psycopg import sql
-from psycopg.abc import Params, QueryNoTemplate
-from psycopg.rows import DictRow, class_row, dict_row, scalar_row
+from psycopg.rows import DictRow, class_row, scalar_row
 from psycopg.types.json import Jsonb
 
+from lfr_core.db.rows import fetch_all as _all
+from lfr_core.db.rows import fetch_one as _one
 from lfr_core.watchlist.model import (
     Candidate,
     Enrolled,
@@ -31,16 +32,6 @@ from lfr_core.watchlist.model import (
 # its rows are typed whatever the caller's connection says.
 Connection = psycopg.Connection[Any]
 VersionId = uuid.UUID | str
-
-
-def _one(conn: Connection, query: QueryNoTemplate, params: Params | None = None) -> DictRow | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchone()
-
-
-def _all(conn: Connection, query: QueryNoTemplate, params: Params | None = None) -> list[DictRow]:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(query, params).fetchall()
 
 
 # Versions

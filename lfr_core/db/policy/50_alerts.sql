@@ -129,7 +129,7 @@ GRANT UPDATE ON alerts TO lfr_operator, lfr_admin;
 -- service moves it to the store (lfr_core/alerts/service.py). Only the live service (lfr_system) reads or writes
 -- it: no person's group has a right on the table, row-level security shows its rows to the service alone,
 -- and the trigger refuses a change by anyone else. A person sees a held crop only through the officers'
--- route, which logs the consultation with its reason first (ray_apps/officer_routes.py).
+-- route, which logs the consultation with its reason first (ray_apps/ingress/officers.py).
 -- ======================================================================================================
 CREATE OR REPLACE FUNCTION public.lfr_guard_held_alert_crops() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
