@@ -35,6 +35,17 @@ async def _public_notice(ctx: IngressContext, deployment_id: str) -> Notice:
     return note
 
 
+async def _notice_if_any(ctx: IngressContext, deployment_id: str) -> Notice | None:
+    """The notice the public may see, or None where the id names none: for the page, whose answer to a missing
+    deployment is a page of its own, not the error table's JSON (every other error still goes to the table)."""
+    try:
+        return await _public_notice(ctx, deployment_id)
+    except (NotFound, HTTPException) as e:
+        if isinstance(e, HTTPException) and e.status_code != 404:
+            raise
+        return None
+
+
 @router.get("/public/deployments", response_class=HTMLResponse, summary="Public: every deployment, newest first",
             responses=errors(503))
 async def public_index(ctx: Ctx) -> HTMLResponse:
@@ -46,11 +57,8 @@ async def public_index(ctx: Ctx) -> HTMLResponse:
             summary="Public: a deployment's notice and, after its window, its results",
             responses=errors(404, 422, 503))
 async def public_page(ctx: Ctx, deployment_id: str = Path(max_length=64)) -> HTMLResponse:
-    try:
-        note = await _public_notice(ctx, deployment_id)
-    except (NotFound, HTTPException) as e:
-        if isinstance(e, HTTPException) and e.status_code != 404:
-            raise
+    note = await _notice_if_any(ctx, deployment_id)
+    if note is None:
         # A person followed a link or typed an address: they read a page (with the way back), not an error's JSON.
         return HTMLResponse(public_record.render_missing(deployment_id, ctx.settings), status_code=404,
                             headers=PUBLIC_CACHE)

@@ -166,12 +166,12 @@ def test_the_size_bands_reach_the_counters_exactly_per_camera(streamed):
     assert len(writes) == 2  # one per camera, in one flush
     by_camera = {p[1]: p for p in writes}
     for camera, names in STREAMS.items():
-        dep, _camera, frames, faces, refused, dropped, *bands, reliable_px = by_camera[camera]
+        dep, _camera, frames, faces, refused, dropped, *bands, reliable_px, not_sent = by_camera[camera]
         want = expected(camera)
         assert (dep, frames, faces, refused, dropped) == (str(streamed["dep"]), len(names),
                                                           sum(len(SCRIPT[n]) for n in names), 0, 0)
         assert tuple(bands) == (want.refused_small, want.refused_other, want.below_reliable, want.reliable)
-        assert sum(bands) == faces and reliable_px == RELIABLE_PX
+        assert sum(bands) == faces and reliable_px == RELIABLE_PX and not_sent == 0
     assert expected("cam-1") == FaceBands(refused_small=4, refused_other=2, below_reliable=4, reliable=4)
 
 
