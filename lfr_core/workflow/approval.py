@@ -26,6 +26,7 @@ from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.times import format_span, format_time
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.build import with_entries
@@ -57,7 +58,7 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
     embedder, detector = version["embedder"], version["detector"]
     lines = [
         f"**Place:** {deployment['place']}  ",
-        f"**Window:** {deployment['window_start']:%Y-%m-%d %H:%M} to {deployment['window_end']:%Y-%m-%d %H:%M} UTC  ",
+        f"**Window:** {format_span(deployment['window_start'], deployment['window_end'])}  ",
         f"**Purpose:** {deployment['purpose']}  ",
         f"**Legal basis:** {deployment['legal_basis']}  ",
         f"**Intelligence reference:** {deployment['intelligence_ref']}  ",
@@ -113,9 +114,9 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
     left = (deadline - (now or datetime.now(UTC))).total_seconds()
     return {"state": version["state"], "respondents": names, "seconds_left": left,
             "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
-                       f"({deployment['window_start']:%Y-%m-%d %H:%M} UTC)",
+                       f"({format_time(deployment['window_start'], seconds=False)})",
             "body": _body(deployment, version, delta, reliable)
-                    + f"\n\nAnswer by {deadline:%Y-%m-%d %H:%M} UTC: "
+                    + f"\n\nAnswer by {format_time(deadline, seconds=False)}: "
                     + ("the window ends then, and no list can be approved after it." if deadline == deployment["window_end"]
                        else "the request times out then, and the draft is purged.")}
 

@@ -24,6 +24,7 @@ from lfr_core.db.connection import connect
 from lfr_core.errors import InvalidInput, Unavailable
 from lfr_core.identity import people
 from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.times import format_time
 from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.sources import StagedFolder, staged_folders
 
@@ -101,5 +102,4 @@ def run_options(params: Mapping[str, Any]) -> RunOptions:
 
 def in_force_time(settings: Settings, moment: datetime) -> str:
     """A moment as a planner in the force reads it: UK date order, 24-hour clock, the zone named."""
-    local = moment.astimezone(settings.zone)
-    return f"{local:%d/%m/%Y %H:%M} {local.tzname()} ({settings.time_zone})"
+    return f"{format_time(moment, settings.zone, seconds=False)} ({settings.time_zone})"

@@ -46,6 +46,12 @@ def test_the_brief_shows_what_is_approved_and_only_assigned_authorisers_may_answ
                   f"{version['threshold']:.4f}", "first version", rows[0]["subject_ref"]):
         assert shown in body, shown
     assert deployment["place"] in asked["subject"]
+    # Times as the authoriser reads them: the force's zone, UK order, the zone named (issue 31 item 8).
+    from lfr_core.times import format_span, format_time
+
+    assert format_time(deployment["window_start"], seconds=False) in asked["subject"]
+    assert format_span(deployment["window_start"], deployment["window_end"]) in body
+    assert " UTC" not in asked["subject"] + body
 
     # A second version of the same deployment, built by pam.both: the brief shows the change, and its
     # builder is no longer among those who may answer.
