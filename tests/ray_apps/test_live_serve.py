@@ -304,7 +304,7 @@ def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, s
     assert row["faces_seen"] >= sum(r["faces"] for r in streamed["responses"])
     assert set(row) == {"deployment_id", "camera_id", "frames", "faces_seen", "frames_refused", "frames_dropped",
                         "faces_refused_small", "faces_refused_other", "faces_below_reliable", "faces_reliable",
-                        "reliable_face_px", "updated_at"}
+                        "reliable_face_px", "frames_not_sent", "updated_at"}
     # every face seen is in one size band, counted against the reliable size (issue 32 item 4)
     bands = ("faces_refused_small", "faces_refused_other", "faces_below_reliable", "faces_reliable")
     assert sum(row[b] for b in bands) == row["faces_seen"] and row["faces_reliable"] > 0

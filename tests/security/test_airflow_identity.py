@@ -8,6 +8,7 @@ an Airflow user; task logs (0644) named every watchlist entry; both log servers 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,6 +20,7 @@ from psycopg.conninfo import conninfo_to_dict
 from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, database_dsn
 from lfr_core.identity import people, sessions
+from lfr_core.workflow import tasks as orchestration
 from lfr_ops.demo.ui import wait
 from tests.conftest import (
     ADMIN,
@@ -73,6 +75,14 @@ def _trigger(client: httpx.Client, conf: dict) -> httpx.Response:
     return client.post(f"/dags/{DAG}/dagRuns", json={"logical_date": None, "conf": conf})
 
 
+def _past_window(place: str) -> dict:
+    """The trigger form filled in as a planner would (the API checks it against the form), with a past window."""
+    past = datetime.now(UTC) - timedelta(hours=3)
+    return orchestration.deployment_conf(place=place, manifest_uri="", planner="", window_start=past,
+                                         window_end=past + timedelta(hours=1), authorising_officer=AUTHORISER.name,
+                                         intelligence_ref=f"INT-{uuid.uuid4().hex[:8]}", demo=False)
+
+
 def _hitl(run_id: str) -> str:
     return f"/dags/{DAG}/dagRuns/{quote(run_id, safe='')}/taskInstances/approve_watchlist/-1/hitlDetails"
 
@@ -98,10 +108,11 @@ def test_people_sign_in_with_their_platform_password_and_get_only_their_roles_ri
     operator = _sign_in(airflow, OPERATOR.name, PASSWORD)
     assert operator.status_code == 403 and "nothing to do in Airflow" in operator.text
 
-    # Only a planner triggers, and the run is theirs (a conf that fails at once: nothing is built).
+    # Only a planner triggers, and the run is theirs (a whole form whose window has passed: its first task
+    # refuses it at once and nothing is built).
     for other in (authoriser, admin, auditor):
-        assert _trigger(other, {"place": "Refused Road"}).status_code == 403
-    run = _trigger(planner, {"place": "Planner Road"})
+        assert _trigger(other, _past_window("Refused Road")).status_code == 403
+    run = _trigger(planner, _past_window("Planner Road"))
     assert run.status_code == 200, run.text
     assert run.json()["triggering_user_name"] == PLANNER.name
 
