@@ -38,10 +38,10 @@ test: venv $(CHECKOV_STAMP)
 	.ci/ensure-gstreamer
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The fast layer: every test that needs no service (tests/conftest.py marks the others `services`) and is not
+# The fast layer: every test that needs no service (tests/conftest.py marks the others `services`), no browser and is not
 # slow (seconds each without a service: the vision and gpu benches' --quick runs, checkov, a torch model build).
 test-fast: venv $(CHECKOV_STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not services and not slow" $(PYTEST_ARGS)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -m "not services and not slow and not browser" $(PYTEST_ARGS)
 
 services-up: venv
 	$(BIN)/lfr services up

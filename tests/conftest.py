@@ -100,10 +100,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     clean-up); `service_env` is the private services' environment, which a test asks for to start services on
     its free ports; `airflow_db` migrates Airflow's metadata database for `dag.test()`. A test that starts a
     service with no such fixture (a bench or the CLI in a subprocess, an S3 server of its own, Ray) carries
-    `@pytest.mark.services` by hand."""
+    `@pytest.mark.services` by hand.
+
+    The `browser` marker likewise: every test of a module that drives Chromium (it imports tests.browser's
+    `launch`) gets it, so that `make test-fast` can leave the browser out too."""
+    from tests import browser
+
     for item in items:
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
+        module = getattr(item, "module", None)
+        if module is not None and getattr(module, "launch", None) is browser.launch:
+            item.add_marker(pytest.mark.browser)
 
 
 def require_resolved_evidence(settings: Settings, required: bool) -> None:

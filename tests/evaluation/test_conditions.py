@@ -130,6 +130,7 @@ def curve(subset_manifest: Path) -> ConditionCurve:
     return result["conditions"]
 
 
+@pytest.mark.slow  # its curve takes ~11 s to measure (40 identities at three sizes)
 def test_fnir_grows_as_faces_shrink_within_its_intervals(curve):
     assert curve.points[0].condition == AS_PHOTOGRAPHED
     sized = curve.points[1:]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from lfr_ops.camera_stream import NewestFrame, StreamClock
 from lfr_ops.rtsp_camera import INSTALL, PACKAGES, missing
@@ -80,6 +81,7 @@ class FakeCamera:
         pass
 
 
+@pytest.mark.slow  # a stand-in camera runs for seconds of real time
 def test_a_slow_taker_gets_the_newest_frame_of_a_fast_camera_stamped_when_it_was_made():
     made0 = time.time() - 5.0
     reader = NewestFrame("rtsp://stand-in", open_capture=lambda _source: FakeCamera(made0)).start()
@@ -99,6 +101,7 @@ def test_a_slow_taker_gets_the_newest_frame_of_a_fast_camera_stamped_when_it_was
     assert reader.grabbed >= 25 + 2 * 25  # it read the backlog and every frame since
 
 
+@pytest.mark.slow  # a stand-in camera runs for seconds of real time
 def test_after_a_dropped_stream_the_reader_reconnects_and_stays_at_the_newest_frame():
     made0 = time.time() - 5.0
     opened: list[FakeCamera] = []

@@ -26,6 +26,7 @@ def _images():
     return [rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), rng.integers(0, 255, (300, 200, 3), dtype=np.uint8)]
 
 
+@pytest.mark.slow  # builds a torch model from its architecture (~4 s)
 def test_yolo_random_weights_from_architecture_yaml_map_to_detections(with_vision, no_network):
     det = build_detector(with_vision(detector="yolo", yolo_arch="yolov8n.yaml", detector_score=0.0,
                                      detector_input=320))
