@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from lfr_core.errors import Incomplete, InvalidInput, LfrError, Misconfigured, NotFound, Refused, Unavailable
+from lfr_core.errors import Incomplete, InvalidInput, LfrError, Misconfigured, NotFound, Refused, Unavailable, row_for
 from lfr_core.workflow.tasks import DeploymentCancelled
 
 T = TypeVar("T")
@@ -46,10 +46,7 @@ ENDINGS: dict[type[LfrError], Ending] = {
 
 
 def ending(kind: type[LfrError]) -> Ending:
-    for cls in kind.__mro__:
-        if cls in ENDINGS:
-            return ENDINGS[cls]
-    raise LookupError(f"{kind.__name__} is in no row of the Airflow error table")
+    return row_for(ENDINGS, kind, "the Airflow error table")
 
 
 @contextmanager

@@ -22,8 +22,11 @@ a table names it only where an interface answers it differently from its kind (a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, TypeVar
+
+Answer = TypeVar("Answer")
 
 
 class LfrError(Exception):
@@ -87,3 +90,11 @@ class Incomplete(LfrError):
 class Misconfigured(LfrError):
     """The installation does not fit the code (a model's weights or backend, the schema's migrations): an
     operator must fix it; trying again does not help."""
+
+
+def row_for(table: Mapping[type[LfrError], Answer], kind: type[LfrError], name: str) -> Answer:
+    """What an interface's error table (`name`) answers for `kind`: its own row, else its nearest kind's."""
+    for cls in kind.__mro__:
+        if cls in table:
+            return table[cls]
+    raise LookupError(f"{kind.__name__} is in no row of {name}")

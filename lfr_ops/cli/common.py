@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from lfr_core.config import Settings, get_settings
-from lfr_core.errors import Incomplete, InvalidInput, LfrError, Misconfigured, NotFound, Refused, Unavailable
+from lfr_core.errors import Incomplete, InvalidInput, LfrError, Misconfigured, NotFound, Refused, Unavailable, row_for
 
 # Piped output (logs, scripts, CI) gets wide lines rather than rich's 80 columns, so tables keep every reason.
 _WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
@@ -70,10 +70,7 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None] | None = None) 
 
 
 def exit_code(kind: type[LfrError]) -> int:
-    for cls in kind.__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    raise LookupError(f"{kind.__name__} is in no row of the CLI's exit code table")
+    return row_for(EXIT_CODES, kind, "the CLI's exit code table")
 
 
 @contextmanager

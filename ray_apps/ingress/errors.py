@@ -27,6 +27,7 @@ from lfr_core.errors import (
     NotSignedIn,
     Refused,
     Unavailable,
+    row_for,
 )
 from lfr_core.live.pipeline import FrameRefused, FrameTooLarge
 from lfr_core.vision.errors import ImageError
@@ -66,10 +67,7 @@ class Answer:
 
 
 def status_of(kind: type[LfrError]) -> int:
-    for cls in kind.__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    raise LookupError(f"{kind.__name__} is in no row of the HTTP error table")
+    return row_for(STATUS, kind, "the HTTP error table")
 
 
 def answer(exc: Exception) -> Answer:
