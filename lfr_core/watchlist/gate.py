@@ -22,7 +22,7 @@ from lfr_core.evaluation import conditions
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 from lfr_core.watchlist import queries
-from lfr_core.watchlist.lifecycle import get_version
+from lfr_core.watchlist.lifecycle import get_version, list_versions
 
 GATED_STATES = ("draft", "approved", "active")
 
@@ -53,18 +53,24 @@ def reliable_px(version: dict[str, Any], settings: Settings) -> int:
     return int(version.get("reliable_face_px") or settings.quality.min_live_face_px)
 
 
-def gate_line(version: dict[str, Any], settings: Settings) -> str:
-    """The gate and its evidence in one line, wherever the threshold is shown."""
-    reliable = version.get("reliable_face_px")
-    if reliable is None:
-        return (f"Live gate: {settings.quality.min_live_face_px} px (quality.min_live_face_px; this version was "
-                f"built before a reliable face size was recorded)")
+def reliable_line(version: dict[str, Any], settings: Settings) -> str:
+    """The version's recorded reliable face size and where it came from, in one line."""
+    if version.get("reliable_face_px") is None:
+        return (f"Reliable face size: not recorded (this version was built before it was); the live gate runs at "
+                f"quality.min_live_face_px = {settings.quality.min_live_face_px}")
     source = (version.get("reliable_face_source") or {}).get("text", "source not recorded")
-    line = f"Live gate: {gate_face_px(version, settings)} px; reliable face size {reliable} px ({source})"
-    if version.get("gate_decided_by") and (version.get("gate_face_px") or reliable) < reliable:
-        line += (f"; run below it by decision of {version['gate_decided_by']} at "
-                 f"{_iso(version.get('gate_decided_at'))}: {version['gate_reason']}")
-    return line
+    return f"Reliable face size: {version['reliable_face_px']} px ({source})"
+
+
+def gate_line(version: dict[str, Any], settings: Settings) -> str:
+    """The size the live gate admits faces from, and on whose decision when below the reliable size."""
+    px, reliable = gate_face_px(version, settings), version.get("reliable_face_px")
+    if reliable is None:
+        return f"Live gate: {px} px (the configured minimum)"
+    if px < reliable:
+        return (f"Live gate: {px} px, below the reliable face size of {reliable} px by decision of "
+                f"{version.get('gate_decided_by')} at {_iso(version.get('gate_decided_at'))}: {version.get('gate_reason')}")
+    return f"Live gate: {px} px" + (" (the reliable face size)" if px == reliable else "")
 
 
 def _iso(when: Any) -> str:
@@ -90,3 +96,31 @@ def set_gate(conn: psycopg.Connection, version_id: str, actor: Actor, face_px: i
                           f"{version['reliable_face_px']} px; record the decision with a reason (--reason)")
         decision = (actor.name, reason, datetime.now(UTC)) if reason is not None else (None, None, None)
         return queries.set_gate(conn, version["id"], face_px, *decision)
+
+
+def current_version(conn: psycopg.Connection, deployment_id: Any) -> dict[str, Any] | None:
+    """The deployment's version whose gate is set: its latest draft, sealed or live list; None without one."""
+    versions = [v for v in list_versions(conn, deployment_id) if v["state"] in GATED_STATES]
+    return max(versions, key=lambda v: v["version"]) if versions else None
+
+
+def set_deployment_gate(conn: psycopg.Connection, deployment_id: Any, actor: Actor, face_px: int,
+                        reason: str | None = None) -> dict[str, Any]:
+    """`set_gate` on the deployment's current version (`current_version`)."""
+    version = current_version(conn, deployment_id)
+    if version is None:
+        raise Refused(f"deployment {deployment_id} has no draft, sealed or live watchlist whose gate could be set; "
+                      f"build one first")
+    return set_gate(conn, str(version["id"]), actor, face_px, reason)
+
+
+def deployment_face_px(conn: psycopg.Connection, settings: Settings, deployment_id: Any,
+                       embedder_sha256: str) -> tuple[int, str]:
+    """The reliable face size a deployment's cameras are planned at, in words: its current version's recorded
+    size, else the model's latest size curve as `lfr camera plan` reads it (lfr_core/deployments/cameras.py)."""
+    version = current_version(conn, deployment_id)
+    if version is not None and version.get("reliable_face_px"):
+        source = (version.get("reliable_face_source") or {}).get("text", "source not recorded")
+        return int(version["reliable_face_px"]), f"recorded by watchlist v{version['version']}: {source}"
+    return cameras.reliable_face_px(settings, conditions.latest_reliable_size(
+        conn, embedder_sha256, settings.quality.reliable_fnir_factor))

@@ -27,7 +27,7 @@ from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_span, format_time
-from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import gate, lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.build import with_entries
 from lfr_core.workflow.cancel import cancel_deployment
@@ -48,7 +48,7 @@ def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: 
 
 
 def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None,
-          reliable: tuple[int, str]) -> str:
+          reliable: tuple[int, str], settings: Settings) -> str:
     """The brief in Markdown (Airflow renders it in the Required Actions dialog)."""
     accepted = [e for e in version["entries"] if e["status"] == "accepted"]
     rejected = [e for e in version["entries"] if e["status"] != "accepted"]
@@ -71,7 +71,11 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
         f"- {lifecycle.evidence_line(version)}",
-        f"- Reliable face size: {reliable[0]} px ({reliable[1]})",
+        # The live gate and its evidence, as recorded with the list (issue 32 item 2); a list built before the
+        # size was recorded shows what the model's latest size curve gives.
+        (f"- {gate.reliable_line(version, settings)}" if version.get("reliable_face_px") is not None
+         else f"- Reliable face size: {reliable[0]} px ({reliable[1]})"),
+        f"- {gate.gate_line(version, settings)}",
         "",
         "| subject | image | category | status | reason |",
         "|---|---|---|---|---|",
@@ -115,7 +119,7 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
     return {"state": version["state"], "respondents": names, "seconds_left": left,
             "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
                        f"({format_time(deployment['window_start'], seconds=False)})",
-            "body": _body(deployment, version, delta, reliable)
+            "body": _body(deployment, version, delta, reliable, settings)
                     + f"\n\nAnswer by {format_time(deadline, seconds=False)}: "
                     + ("the window ends then, and no list can be approved after it." if deadline == deployment["window_end"]
                        else "the request times out then, and the draft is purged.")}
