@@ -35,6 +35,9 @@ from lfr_core.workflow.cancel import cancel_deployment
 APPROVE, REJECT = "Approve", "Reject"
 # The approval form's field for an authoriser's reason to seal a list its impostor evidence does not resolve.
 EVIDENCE_REASON = "reason"
+# The form's fields for running the live gate below the list's reliable face size (issue 32 item 2): the size,
+# and the authoriser's reason, recorded as their decision.
+GATE_FACE_PX, GATE_REASON = "gate_face_px", "gate_reason"
 
 
 def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: str) -> list[str]:
@@ -144,15 +147,20 @@ def _refused_approval(conn: psycopg.Connection, settings: Settings, version_id: 
 
 
 def answer(settings: Settings, version_id: str, person: str, choice: str, *,
-           evidence_override: str | None = None) -> dict[str, Any]:
+           evidence_override: str | None = None, gate_face_px: int | None = None,
+           gate_reason: str | None = None) -> dict[str, Any]:
     """Carry an authoriser's answer to the database as that person. Approve: the version is sealed (the
-    four-eyes trigger refuses the builder and anyone without the authoriser role). Reject: the refusal is
-    audited in the authoriser's name, the draft purged and the deployment cancelled (the run then fails)."""
+    four-eyes trigger refuses the builder and anyone without the authoriser role), its live gate first set to
+    `gate_face_px` when given (below the reliable face size only with `gate_reason`, the decision recorded in
+    their name; a refused gate approves nothing). Reject: the refusal is audited in the authoriser's name, the
+    draft purged and the deployment cancelled (the run then fails)."""
     if choice not in (APPROVE, REJECT):
         raise InvalidInput(f"unknown answer {choice!r}; choose {APPROVE} or {REJECT}")
     with connect(settings) as conn:
         actor = people.person(conn, person, "authoriser")
         if choice == APPROVE:
+            if gate_face_px is not None:
+                gate.set_gate(conn, version_id, actor, gate_face_px, gate_reason or None)
             try:
                 sealed = lifecycle.approve(conn, version_id, actor, evidence_override=evidence_override)
             except Refused as refused:

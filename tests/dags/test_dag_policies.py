@@ -110,13 +110,15 @@ def test_the_approval_step_has_no_default_answer_and_refuses_all_admins_outside_
         probe.execute({"params": {"approve_with": "airflow", "demo": False}})
 
 
-def test_the_approval_form_asks_only_for_a_reason_to_seal_unresolved_evidence(dagbag):
-    """The Required Action's form has one field, the authoriser's reason to seal a list its impostor evidence does
-    not resolve (issue 32 item 5): optional, so a resolved list is approved with the button alone, and none of
-    the run's own params (the planner's form) leaks into the authoriser's."""
-    from lfr_core.workflow.approval import EVIDENCE_REASON
+def test_the_approval_form_asks_only_for_optional_reasons_and_a_gate_size(dagbag):
+    """The Required Action's form has the authoriser's reason to seal a list its impostor evidence does not resolve
+    (issue 32 item 5), and the live gate's face size with the reason to run below the reliable size (item 2): all
+    optional, so a resolved list is approved at its reliable size with the button alone, and none of the run's own
+    params (the planner's form) leaks into the authoriser's."""
+    from lfr_core.workflow.approval import EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON
 
     form = dagbag.dags["lfr_deployment"].get_task("approve_watchlist").serialized_params
-    assert list(form) == [EVIDENCE_REASON]
-    assert form[EVIDENCE_REASON]["value"] is None
-    assert "null" in form[EVIDENCE_REASON]["schema"]["type"]
+    assert list(form) == [EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON]
+    for field in form.values():
+        assert field["value"] is None and "null" in field["schema"]["type"]
+    assert "integer" in form[GATE_FACE_PX]["schema"]["type"]

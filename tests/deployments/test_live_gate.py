@@ -10,7 +10,8 @@ import math
 import pytest
 
 from lfr_core.deployments import cameras
-from lfr_core.watchlist import gate
+from lfr_core.errors import Refused
+from lfr_core.watchlist import gate, lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_core.workflow import approval
 from tests.conftest import PLANNER, make_deployment, subject_rows
@@ -103,3 +104,18 @@ def test_a_registered_camera_keeps_the_range_camera_plan_computes(
     audited = db.execute("SELECT actor, details FROM audit.audit_log WHERE object_id = %s AND action = "
                          "'deployment.camera'", (dep,)).fetchone()
     assert audited["actor"] == "pat.planner" and audited["details"]["camera"] == "north entrance"
+
+
+def test_the_airflow_answer_sets_the_gate_below_the_reliable_size_only_with_a_reason(
+        services, db, store, face_engine, identities, stage, curved):
+    _, version = _build(db, services, store, face_engine, identities, stage)
+    vid = str(version["id"])
+    with pytest.raises(Refused, match="below the recorded reliable face size of 48 px"):
+        approval.answer(services, vid, "ann.authoriser", approval.APPROVE, gate_face_px=32)
+    assert lifecycle.get_version(db, vid)["state"] == "draft"  # a refused gate approves nothing
+    sealed = approval.answer(services, vid, "ann.authoriser", approval.APPROVE, gate_face_px=32,
+                             gate_reason="a narrow gate: faces pass close to the camera")
+    assert sealed["state"] == "approved"
+    row = lifecycle.get_version(db, vid)
+    assert (row["gate_face_px"], row["gate_decided_by"], row["gate_reason"]) == (
+        32, "ann.authoriser", "a narrow gate: faces pass close to the camera")
