@@ -172,6 +172,7 @@ class Notice(TypedDict):
     purpose: str
     legal_basis: str
     status: str
+    how_it_works: str  # the live gate's face size with its evidence, and the threshold (issue 32 item 2)
     not_on_the_list: str
     on_an_alert: str
     contact: str

@@ -14,7 +14,7 @@ from lfr_core.errors import Refused
 from lfr_core.watchlist import gate, lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_core.workflow import approval
-from tests.conftest import PLANNER, make_deployment, subject_rows
+from tests.conftest import AUTHORISER, PLANNER, make_deployment, subject_rows
 from tests.deployments.size_curves import recorded
 from tests.watchlist.test_cli import last_json, lfr
 
@@ -119,3 +119,24 @@ def test_the_airflow_answer_sets_the_gate_below_the_reliable_size_only_with_a_re
     row = lifecycle.get_version(db, vid)
     assert (row["gate_face_px"], row["gate_decided_by"], row["gate_reason"]) == (
         32, "ann.authoriser", "a narrow gate: faces pass close to the camera")
+
+
+def test_the_public_notice_says_how_it_works_with_the_gate_and_its_evidence(
+        services, db, store, face_engine, identities, stage, curved):
+    from lfr_core.reporting import public_record
+
+    deployment, version = _build(db, services, store, face_engine, identities, stage)
+    words = public_record.notice(db, services, deployment["id"])["how_it_works"]
+    assert "A face at least 48 pixels wide is compared" in words and f"{version['threshold']:.3f}" in words
+    assert "48 pixels is the smallest face size" in words and "within 2 times" in words
+    assert "decided" not in words
+    gate.set_gate(db, str(version["id"]), AUTHORISER, 32, "close to the camera")
+    note = public_record.notice(db, services, deployment["id"])
+    assert "A face at least 32 pixels wide" in note["how_it_works"]
+    assert "An authorising officer decided, and recorded why" in note["how_it_works"]
+    page = public_record.render_page(note, None)
+    assert "<h2>How it works</h2>" in page and "A face at least 32 pixels wide" in page
+    assert public_record.how_it_works(None, services).endswith("not built yet.")
+    no_curve = {**version, "reliable_face_px": 24, "reliable_face_source": {"curve_id": None}, "gate_face_px": None}
+    assert "No measurement of the system's accuracy by face size is recorded" in public_record.how_it_works(
+        no_curve, services)
