@@ -374,7 +374,8 @@ def report_versions(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]
         """SELECT id, version, state, built_by, approved_by, entries_total, entries_accepted, entries_rejected,
                   activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder, embedder_sha256,
                   purge_receipt->>'receipt_uri' AS receipt_uri, evidence, evidence_override_by,
-                  evidence_override_reason
+                  evidence_override_reason, reliable_face_px, reliable_face_source, gate_face_px, gate_decided_by,
+                  gate_reason, gate_decided_at
            FROM watchlist_versions WHERE deployment_id = %s ORDER BY version""", (deployment_id,))
 
 

@@ -140,3 +140,22 @@ def test_the_public_notice_says_how_it_works_with_the_gate_and_its_evidence(
     no_curve = {**version, "reliable_face_px": 24, "reliable_face_source": {"curve_id": None}, "gate_face_px": None}
     assert "No measurement of the system's accuracy by face size is recorded" in public_record.how_it_works(
         no_curve, services)
+
+
+def test_the_deployment_report_lists_the_gate_and_the_cameras_with_their_range(
+        services, db, store, face_engine, identities, stage, curved):
+    from lfr_core.reporting import reports
+
+    deployment, _ = _build(db, services, store, face_engine, identities, stage)
+    assert lfr("camera", "add", str(deployment["id"]), "--name", "gate B", "--resolution", "3840x2160", "--hfov", "90",
+               actor="pat.planner").returncode == 0
+    report = reports.build_report(db, str(deployment["id"]))
+    planning = report["planning"]
+    assert planning["live_gate"] == "Live gate: 48 px (the reliable face size)"
+    assert planning["reliable_face_size"].startswith("Reliable face size: 48 px (the reliable size from the size curve")
+    # By hand: 0.16 * 3840 / (2 * tan(45°) * 48) = 6.4 m.
+    assert [(c["name"], c["face_px"], round(c["max_distance_m"], 3)) for c in planning["cameras"]] == [
+        ("gate B", 48, 6.4)]
+    markdown = reports.render_markdown(report)
+    assert "## Cameras and the live gate" in markdown and "| gate B | 3840x2160 | 90° | 48 px (0.16 m face) | 6.40 m |" \
+        in markdown

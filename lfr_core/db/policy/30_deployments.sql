@@ -140,11 +140,11 @@ DROP TRIGGER IF EXISTS lfr_audit ON deployment_cameras;
 CREATE TRIGGER lfr_audit AFTER INSERT ON deployment_cameras
     FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_camera_registered();
 
--- Every person reads the cameras (as they read deployments); only a planner, admin or the platform adds one,
--- and in their own name.
+-- Every person and the platform read the cameras (as they read deployments); only a planner, admin or the
+-- platform adds one, and in their own name.
 ALTER TABLE deployment_cameras ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS deployment_cameras_read ON deployment_cameras;
-CREATE POLICY deployment_cameras_read ON deployment_cameras FOR SELECT TO lfr_person USING (true);
+CREATE POLICY deployment_cameras_read ON deployment_cameras FOR SELECT TO lfr_person, lfr_system USING (true);
 DROP POLICY IF EXISTS deployment_cameras_register ON deployment_cameras;
 CREATE POLICY deployment_cameras_register ON deployment_cameras FOR INSERT TO lfr_planner, lfr_admin, lfr_system
     WITH CHECK (registered_by = public.lfr_actor() OR public.lfr_holds('system'));
