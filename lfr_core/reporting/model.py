@@ -179,6 +179,8 @@ class Dashboard(TypedDict):
     false_alerts_per_face: float | None
     projected_false_alerts_per_face: float
     projection_source: str
+    live_gate: str | None  # lfr_core/watchlist/gate.py gate_line of the list used last (else the latest built)
+    camera_ranges: list[str]  # "north entrance: 5.54 m at 48 px"
 
 
 class Notice(TypedDict):

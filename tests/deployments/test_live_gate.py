@@ -159,3 +159,7 @@ def test_the_deployment_report_lists_the_gate_and_the_cameras_with_their_range(
     markdown = reports.render_markdown(report)
     assert "## Cameras and the live gate" in markdown and "| gate B | 3840x2160 | 90° | 48 px (0.16 m face) | 6.40 m |" \
         in markdown
+    from lfr_core.reporting import officer_view
+
+    view = officer_view.dashboard(db, deployment["id"])
+    assert view["live_gate"] == planning["live_gate"] and view["camera_ranges"] == ["gate B: 6.40 m at 48 px"]
