@@ -114,3 +114,22 @@ def test_a_probe_is_refused_to_an_unassigned_authoriser(db, services, face_engin
     with pytest.raises(Forbidden):
         inspection.probe(db, face_engine, services, OTHER_AUTHORISER, str(draft["id"]), probe, reason="curious")
     assert _consultations(db, draft["id"]) == []
+
+
+def test_the_cli_writes_a_page_of_crops_and_probes_exit_3_for_an_unassigned_authoriser(services, identities, draft,
+                                                                                     tmp_path, db):
+    from tests.watchlist.test_cli import last_json, lfr
+
+    shown = last_json(lfr("watchlist", "faces", str(draft["id"]), "--reason", "before sealing", "--out",
+                          str(tmp_path / "faces"), "--json", actor=AUTHORISER.name))
+    assert shown["total"] == 3 and len(shown["faces"]) == 3
+    assert all(Path(f["file"]).read_bytes()[:2] == b"\xff\xd8" for f in shown["faces"])  # JPEG crops
+    name, images = next(iter(identities.items()))
+    probed = last_json(lfr("watchlist", "probe", str(draft["id"]), "--image", str(images[1].path), "--reason",
+                           "does it find them", "--json", actor=AUTHORISER.name))
+    assert probed["faces"][0]["candidates"][0]["subject_ref"] == f"SUBJ-{name}"
+    assert "false_alerts_per_10k_faces" in probed and probed["list_size"] == 3
+    refused = lfr("watchlist", "probe", str(draft["id"]), "--image", str(images[1].path), "--reason", "curious",
+                  actor=OTHER_AUTHORISER.name)
+    assert refused.returncode == 3 and "authoriser assigned" in refused.stderr
+    assert [r["details"]["reason"] for r in _consultations(db, draft["id"])] == ["before sealing", "does it find them"]
