@@ -121,14 +121,14 @@ def _version(conn: psycopg.Connection, version_id: str) -> dict[str, Any]:
 
 def face_crop(data: bytes, quality: dict[str, Any] | None) -> bytes | None:
     """The enrolled face with a margin, as JPEG; None without a recorded box (the whole photograph is never shown)."""
-    box = [quality.get(k) for k in ("box_x1", "box_y1", "box_x2", "box_y2")] if quality else []
-    if len(box) != 4 or any(v is None for v in box):
+    keys = ("box_x1", "box_y1", "box_x2", "box_y2")
+    if not quality or any(quality.get(k) is None for k in keys):
         return None
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return None
     h, w = image.shape[:2]
-    x1, y1, x2, y2 = (float(v) for v in box)
+    x1, y1, x2, y2 = (float(quality[k]) for k in keys)
     mx, my = (x2 - x1) * CROP_MARGIN, (y2 - y1) * CROP_MARGIN
     left, top, right, bottom = int(max(0, x1 - mx)), int(max(0, y1 - my)), int(min(w, x2 + mx)), int(min(h, y2 + my))
     if right <= left or bottom <= top:
@@ -180,15 +180,16 @@ def probe(conn: psycopg.Connection, engine: FaceEngine, settings: Settings, acto
                                                             round(hit.score, 4), hit.score >= threshold))
     out, n = [], 0
     for face in found:
-        box = tuple(float(v) for v in face.detection.box)
+        x1, y1, x2, y2 = (float(v) for v in face.detection.box)
+        box = (x1, y1, x2, y2)
         if face.embedding is None:
-            out.append(ProbeFace(box, False, "not searched: " + "; ".join(face.quality.reasons), []))  # type: ignore[arg-type]
+            out.append(ProbeFace(box, False, "not searched: " + "; ".join(face.quality.reasons), []))
             continue
         n += 1
         candidates = by_probe.get(n, [])
         alerts = [c for c in candidates if c.would_alert]
         note = f"would alert on {alerts[0].subject_ref}" if alerts else "no candidate reaches the threshold"
-        out.append(ProbeFace(box, True, note, candidates))  # type: ignore[arg-type]
+        out.append(ProbeFace(box, True, note, candidates))
     evidence = version.get("evidence") or {}
     return ProbeResult(str(version["id"]), threshold, int(version["entries_accepted"]),
                        evidence.get("false_alerts_per_10k"), evidence.get("false_alerts_per_10k_upper"),
