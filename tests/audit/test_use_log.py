@@ -17,7 +17,8 @@ from lfr_core.audit import use_log
 from lfr_core.identity.model import SYSTEM
 from lfr_core.watchlist import lifecycle
 from lfr_core.workflow.cancel import cancel_deployment
-from tests.conftest import OPERATOR, PLANNER, make_deployment
+from lfr_core.workflow.purge import purge
+from tests.conftest import ADMIN, OPERATOR, PLANNER, make_deployment
 from tests.security.conftest import superuser
 from tests.watchlist.test_new_user import _live_list
 
@@ -60,6 +61,9 @@ def test_the_use_log_survives_alert_retention_and_verifies(db, services, store, 
     assert deleted["deleted"] >= 1
     assert db.execute("SELECT count(*) AS n FROM alerts WHERE id = %s", (alert["id"],)).fetchone()["n"] == 0
     assert store.list_keys(services.s3.bucket_alerts, f"{deployment['id']}/") == []
+    receipt = purge(db, store, services, version["id"], ADMIN, reason="window ended")
+    db.commit()
+    assert receipt["verified"]["embeddings_remaining"] == 0  # the reference database itself is gone too
     after = use_log.export(db, str(deployment["id"]), retention_days=services.audit.use_log_retention_days)
     assert after["uses"] == before["uses"] and after["verified"]["ok"]
     assert use_log.verify(db, before) == []
