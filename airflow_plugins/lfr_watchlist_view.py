@@ -49,7 +49,8 @@ document.getElementById('probe').addEventListener('submit', async (ev) => {
   if (!file) { out.textContent = 'Choose an image.'; return; }
   out.textContent = 'Testing...';
   const r = await fetch(ev.target.action + '?reason=' + encodeURIComponent(reason),
-                        {method: 'POST', body: file, headers: {'Content-Type': 'application/octet-stream'}});
+                        {method: 'POST', body: file,
+                         headers: {'Content-Type': 'application/octet-stream', 'X-LFR-Probe': '1'}});
   out.innerHTML = await r.text();  // server-rendered, every value escaped
   document.getElementById('probe-file').value = '';
 });
@@ -178,6 +179,8 @@ async def probe(version_id: str, request: Request, user: Any = Depends(current_u
                 reason: str = Query("", max_length=500)) -> HTMLResponse:
     if user is None:
         return HTMLResponse("<p class='alert'>Log in to Airflow first.</p>", 401)
+    if request.headers.get("x-lfr-probe") != "1":  # only this page's script: no other site can post a probe
+        return HTMLResponse("<p class='alert'>Post probes from the faces page.</p>", 400)
     data = await request.body()  # in memory, never spooled to disk
     if not data or len(data) > MAX_PROBE_BYTES:
         return HTMLResponse(f"<p class='alert'>Send one image of at most {MAX_PROBE_BYTES // 2**20} MiB.</p>", 422)

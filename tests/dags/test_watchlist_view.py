@@ -5,6 +5,7 @@ Required Action body links to it."""
 from __future__ import annotations
 
 from lfr_core.watchlist.inspection import Candidate, FacesPage, FaceTile, ProbeFace, ProbeResult
+from tests.watchlist.test_inspection import _consultations, assigned_draft
 
 
 def test_a_page_of_faces_is_inline_crops_with_paging_that_keeps_the_reason():
@@ -43,3 +44,42 @@ def test_the_approval_body_links_to_the_face_view():
                "embedding_dim": 128, "threshold": 0.4, "evidence": None}
     body = approval._body(deployment, version, None, (64, "x"))
     assert "(/lfr-watchlist/v-9/)" in body and "logged with your reason" in body
+
+
+class _User:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_name(self) -> str:
+        return self.name
+
+
+def _client(name: str | None):
+    from fastapi.testclient import TestClient
+
+    from airflow_plugins import lfr_watchlist_view as view
+
+    view.app.dependency_overrides[view.current_user] = lambda: _User(name) if name else None
+    return TestClient(view.app)
+
+
+def test_the_page_serves_crops_and_probes_to_the_assigned_authoriser_only(db, services, store, face_engine,
+                                                                           identities, stage):
+    from pathlib import Path
+
+    draft = assigned_draft(db, services, store, face_engine, identities, stage)
+    version = str(draft["id"])
+    assert "Why are you viewing" in _client("ann.authoriser").get(f"/{version}/").text  # no reason, no faces
+    page = _client("ann.authoriser").get(f"/{version}/", params={"reason": "before sealing"})
+    assert page.status_code == 200 and page.text.count("data:image/jpeg;base64,") == 3
+    name, images = next(iter(identities.items()))
+    probe = Path(images[1].path).read_bytes()
+    no_header = _client("ann.authoriser").post(f"/{version}/probe", params={"reason": "test"}, content=probe)
+    assert no_header.status_code == 400  # a cross-site post cannot make a consultation in someone's name
+    probed = _client("ann.authoriser").post(f"/{version}/probe", params={"reason": "does it find them"},
+                                            content=probe, headers={"X-LFR-Probe": "1"})
+    assert probed.status_code == 200 and f"SUBJ-{name}" in probed.text and "projected false alerts" in probed.text
+    assert _client("pam.both").get(f"/{version}/", params={"reason": "curious"}).status_code == 403
+    assert _client(None).get(f"/{version}/", params={"reason": "curious"}).status_code == 401
+    reasons = [r["details"]["reason"] for r in _consultations(db, version)]
+    assert reasons == ["before sealing", "does it find them"]

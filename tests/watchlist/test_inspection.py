@@ -30,6 +30,11 @@ OTHER_AUTHORISER = Actor("pam.both", "authoriser")  # an authoriser, not assigne
 
 @pytest.fixture()
 def draft(db, services, store, face_engine, identities, stage):
+    return assigned_draft(db, services, store, face_engine, identities, stage)
+
+
+def assigned_draft(db, services, store, face_engine, identities, stage):
+    """A draft of three subjects whose deployment has AUTHORISER assigned."""
     deployment = make_deployment(db, services)
     deployments.assign(db, deployment["id"], AUTHORISER.name, "authoriser", PLANNER)
     return build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
