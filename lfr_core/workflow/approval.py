@@ -35,6 +35,8 @@ from lfr_core.workflow.cancel import cancel_deployment
 APPROVE, REJECT = "Approve", "Reject"
 # The approval form's field for an authoriser's reason to seal a list its impostor evidence does not resolve.
 EVIDENCE_REASON = "reason"
+# Where the Airflow API server mounts the authoriser's face view and probe test (airflow_plugins/lfr_watchlist_view.py).
+FACES_VIEW = "/lfr-watchlist"
 
 
 def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: str) -> list[str]:
@@ -72,6 +74,8 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
         f"- {lifecycle.evidence_line(version)}",
         f"- Reliable face size: {reliable[0]} px ({reliable[1]})",
+        f"- [See the accepted faces and test probe images against this draft]({FACES_VIEW}/{version['id']}/) "
+        "(an authoriser assigned to this deployment; each view and test is logged with your reason)",
         "",
         "| subject | image | category | status | reason |",
         "|---|---|---|---|---|",
