@@ -186,7 +186,8 @@ def index(user: Any = Depends(current_user), place: str = Query("", max_length=2
             f"<section><h2 id='{_e(d['id'])}'>{_e(d['place'])} <small>({_e(d['status'])})</small></h2>"
             f"<p>Deployment {_short(d['id'], 36)}, window {_t(d['window_start'])} to {_t(d['window_end'])}; "
             f"authorised by {_e(d['authorising_officer'])}; created by {_e(d['created_by'])}. "
-            f"<a href='{PREFIX}/reports/{_e(d['id'])}'>Transparency report</a></p>")
+            f"<a href='{PREFIX}/reports/{_e(d['id'])}'>Transparency report</a> · "
+            f"<a href='{PREFIX}/use-log/{_e(d['id'])}'>Per-use log</a></p>")
         if not d["versions"]:
             parts.append("<p class='muted'>No watchlist versions.</p></section>")
             continue
@@ -262,6 +263,73 @@ def versions_json(user: Any = Depends(current_user), place: str = Query("", max_
         raise HTTPException(status_code=403, detail="an admin or auditor of the platform only")
     chain, rows = overview(place, since, until, status)
     return json.loads(json.dumps({"chain": chain, "deployments": rows}, default=str))
+
+
+def use_log_html(log: dict[str, Any]) -> str:
+    """The per-use log (EU AI Act Art 12(3); lfr_core/audit/use_log.py): each use's period, reference database and
+    matches with who verified them, each citing its audit row."""
+    verified = log["verified"]
+    parts = [f"<h1>Per-use log of deployment {_short(log['deployment_id'], 36)}</h1>",
+             f"<p>Derived from the audit log, kept {_e(log['retention_days'])} days after each use; audit chain "
+             + ("<span class='ok'>verified</span>" if verified["ok"]
+                else f"<span class='bad'>{len(verified['problems'])} problem(s)</span>")
+             + f" ({_e(verified['audit_rows'])} rows, head {_short(verified['audit_head'], 16)}).</p>"]
+    if not log["uses"]:
+        parts.append("<p class='muted'>No use: no list of this deployment went live.</p>")
+    for n, use in enumerate(log["uses"], 1):
+        ref = use["reference_database"] or {}
+        model = (ref.get("model") or {}).get("embedder") or {}
+        parts.append(
+            f"<section><h2>Use {n}: {_t(use['start'])} to {_t(use['end'])} ({_e(use['ended_by'] or 'running')})</h2>"
+            f"<p>Reference database: version {_short(ref.get('version_id'), 36)} (v{_e(ref.get('version'))}), "
+            f"snapshot sha256 {_short(ref.get('snapshot_sha256'), 16)}, manifest sha256 "
+            f"{_short(ref.get('manifest_sha256'), 16)}; model {_e(model.get('name'))} {_e(model.get('version'))} "
+            f"{_short(model.get('weights_sha256'))}; threshold {_e(ref.get('threshold'))}. Kept until "
+            f"{_t(use['keep_until'])}.</p>")
+        if not use["matches"]:
+            parts.append("<p class='muted'>No match.</p></section>")
+            continue
+        parts.append("<div class='scroll'><table><tr><th>alert</th><th>raised</th><th>probe crop sha256</th>"
+                     "<th>verified by</th><th>audit row</th></tr>")
+        for m in use["matches"]:
+            who = "<br>".join(f"{_e(v['person'])} ({_e(v['role'])}): {_e(v['decision'])} at {_t(v['at'])}"
+                              for v in m["verified_by"]) or "<span class='muted'>not verified</span>"
+            parts.append(f"<tr><td>{_short(m['alert_id'], 36)}</td><td>{_t(m['raised_at'])}</td>"
+                         f"<td>{_short(m['probe_crop_sha256'], 16)}</td><td>{who}</td>"
+                         f"<td>#{_e(m['raise']['seq'])}</td></tr>")
+        parts.append("</table></div></section>")
+    return "".join(parts)
+
+
+@app.get("/use-log/{deployment_id}", response_class=HTMLResponse)
+def use_log_page(deployment_id: str, user: Any = Depends(current_user)) -> HTMLResponse:
+    refused = _refused(user)
+    if refused:
+        return refused
+    from lfr_core.audit import use_log
+    from lfr_core.config import get_settings
+    from lfr_core.db.connection import connect
+
+    settings = get_settings()
+    with connect(settings) as conn:
+        log = use_log.export(conn, deployment_id, retention_days=settings.audit.use_log_retention_days)
+    return _page("Per-use log", f"<p><a href='{PREFIX}/'>Back</a> · <a href='{PREFIX}/api/use-log/"
+                                f"{_e(deployment_id)}'>JSON</a></p>{use_log_html(log)}")
+
+
+@app.get("/api/use-log/{deployment_id}")
+def use_log_json(deployment_id: str, user: Any = Depends(current_user)) -> Any:
+    if user is None:
+        raise HTTPException(status_code=401, detail="Not authenticated")
+    if not may_read(user.get_name()):
+        raise HTTPException(status_code=403, detail="an admin or auditor of the platform only")
+    from lfr_core.audit import use_log
+    from lfr_core.config import get_settings
+    from lfr_core.db.connection import connect
+
+    settings = get_settings()
+    with connect(settings) as conn:
+        return use_log.export(conn, deployment_id, retention_days=settings.audit.use_log_retention_days)
 
 
 class LfrAuditViewPlugin(AirflowPlugin):

@@ -188,6 +188,11 @@ class AuditSettings(BaseModel):
         5, ge=1, le=24 * 60,
         description="`lfr audit verify` fails when a decision row (approval, rejection, activation, expiry, purge, "
                     "cancellation) older than this is covered by no checkpoint: each decision writes one at once")
+    use_log_retention_days: int = Field(
+        183, ge=183, le=36_500,
+        description="How long each use's log (`lfr audit use-log`, EU AI Act Art 12(3)) is kept after the use ends: "
+                    "at least six months (Art 26(6)), long after its alerts and crops are deleted; a deployment's "
+                    "policy pack will supply it once packs exist")
     witness_file: Path | None = Field(
         None, description="The auditor's witness (RFC 9162 monitor state): the last checkpoint `lfr audit verify` "
                           "verified, every checkpoint it has seen and the decision rows they covered, kept outside "

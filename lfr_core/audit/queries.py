@@ -100,3 +100,14 @@ def latest_detail(conn: psycopg.Connection[Any], *, object_type: str, object_id:
             """SELECT details->>%s FROM audit.audit_log WHERE object_type = %s AND object_id = %s AND action = %s
                ORDER BY seq DESC LIMIT 1""", (key, object_type, object_id, action)).fetchone()
     return value
+
+
+def rows_of_deployment(conn: psycopg.Connection[Any], deployment_id: str) -> list[dict[str, Any]]:
+    """The rows about one deployment, in chain order: its own, and every row whose details name it (its versions'
+    builds and changes of state, its alerts' raises and decisions)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT seq, occurred_at, actor, role, action, object_type, object_id, details, row_hash
+               FROM audit.audit_log
+               WHERE (object_type = 'deployment' AND object_id = %(d)s) OR details->>'deployment_id' = %(d)s
+               ORDER BY seq""", {"d": deployment_id}).fetchall()

@@ -579,6 +579,48 @@ END $$;
 ALTER FUNCTION public.lfr_check_reliable_size(v public.watchlist_versions) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_consult_watchlist(uuid, text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_consult_watchlist(p_version uuid, p_what text, p_reason text, p_details jsonb) RETURNS public.watchlist_versions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    v public.watchlist_versions;
+    reason text := pg_catalog.btrim(coalesce(p_reason, ''));
+BEGIN
+    IF p_what NOT IN ('watchlist_faces', 'watchlist_probe') THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = pg_catalog.format(
+            'unknown consultation %s', p_what);
+    END IF;
+    SELECT * INTO v FROM public.watchlist_versions AS w WHERE w.id = p_version;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = pg_catalog.format('no watchlist version %s', p_version);
+    END IF;
+    IF NOT public.lfr_holds('authoriser') OR NOT public.lfr_assigned(v.deployment_id, 'authoriser') THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s may not view or probe watchlist version %s: that needs an authoriser assigned to deployment %s',
+            public.lfr_actor(), v.id, v.deployment_id));
+    END IF;
+    IF pg_catalog.length(reason) NOT BETWEEN 3 AND 500 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE =
+            'state why you are viewing this (a reason of 3 to 500 characters): every consultation is logged with it';
+    END IF;
+    IF v.state IN ('purging', 'purged') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('watchlist version %s is %s: its faces are gone', v.id, v.state));
+    END IF;
+    PERFORM public.lfr_audit_row('consulted.' || p_what, 'watchlist_version', v.id::text, public.lfr_actor(),
+                                 'authoriser', coalesce(p_details, '{}')
+                                 || pg_catalog.jsonb_build_object('reason', reason, 'deployment_id', v.deployment_id,
+                                                                  'version', v.version, 'state', v.state));
+    RETURN v;
+END $$;
+
+
+ALTER FUNCTION public.lfr_consult_watchlist(p_version uuid, p_what text, p_reason text, p_details jsonb) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_curve_reliable_px(bigint, double precision); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1019,6 +1061,44 @@ $$;
 ALTER FUNCTION public.lfr_holds(VARIADIC wanted text[]) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_probe_watchlist(uuid, text[], integer, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_probe_watchlist(p_version uuid, p_probes text[], p_k integer, p_reason text) RETURNS TABLE(probe integer, entry_id bigint, subject_ref text, image_index integer, category text, score double precision)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v public.watchlist_versions;
+BEGIN
+    IF p_k NOT BETWEEN 1 AND 20 OR coalesce(pg_catalog.cardinality(p_probes), 0) > 50 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+            MESSAGE = 'a probe test asks for 1 to 20 candidates for at most 50 faces';
+    END IF;
+    v := public.lfr_consult_watchlist(p_version, 'watchlist_probe', p_reason, pg_catalog.jsonb_build_object(
+        'faces', coalesce(pg_catalog.cardinality(p_probes), 0), 'candidates', p_k));
+    IF EXISTS (SELECT 1 FROM pg_catalog.unnest(p_probes) AS q
+               WHERE public.vector_dims(q::public.vector) <> v.embedding_dim) THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = pg_catalog.format(
+            'a probe embedding must have the version''s %s dimensions', v.embedding_dim);
+    END IF;
+    RETURN QUERY
+        SELECT p.n::integer, c.entry_id, c.subject_ref, c.image_index, c.category, c.score
+        FROM pg_catalog.unnest(p_probes) WITH ORDINALITY AS p(q, n)
+        CROSS JOIN LATERAL (
+            SELECT e.entry_id, w.subject_ref, w.image_index, w.category,
+                   (1 - (e.embedding OPERATOR(public.<=>) p.q::public.vector))::double precision AS score
+            FROM public.watchlist_embeddings AS e JOIN public.watchlist_entries AS w ON w.id = e.entry_id
+            WHERE e.version_id = p_version
+            ORDER BY e.embedding OPERATOR(public.<=>) p.q::public.vector LIMIT p_k) AS c
+        ORDER BY p.n, c.score DESC;
+END $$;
+
+
+ALTER FUNCTION public.lfr_probe_watchlist(p_version uuid, p_probes text[], p_k integer, p_reason text) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_refuse(text, text[]); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1172,6 +1252,33 @@ CREATE FUNCTION public.lfr_undo_window() RETURNS interval
 
 
 ALTER FUNCTION public.lfr_undo_window() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_watchlist_faces(uuid, integer, integer, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_watchlist_faces(p_version uuid, p_page integer, p_per_page integer, p_reason text) RETURNS TABLE(entry_id bigint, subject_ref text, image_index integer, category text, image_uri text, quality jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    shown bigint[];
+BEGIN
+    IF p_page < 1 OR p_per_page NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE = 'pages start at 1 and hold 1 to 200 faces';
+    END IF;
+    SELECT pg_catalog.array_agg(x.id ORDER BY x.id) INTO shown FROM (
+        SELECT e.id FROM public.watchlist_entries AS e WHERE e.version_id = p_version AND e.status = 'accepted'
+        ORDER BY e.id OFFSET (p_page - 1)::bigint * p_per_page LIMIT p_per_page) AS x;
+    PERFORM public.lfr_consult_watchlist(p_version, 'watchlist_faces', p_reason, pg_catalog.jsonb_build_object(
+        'page', p_page, 'per_page', p_per_page, 'entries', coalesce(shown, '{}')));
+    RETURN QUERY SELECT e.id, e.subject_ref, e.image_index, e.category, e.image_uri, e.quality
+                 FROM public.watchlist_entries AS e WHERE e.id = ANY (coalesce(shown, '{}')) ORDER BY e.id;
+END $$;
+
+
+ALTER FUNCTION public.lfr_watchlist_faces(p_version uuid, p_page integer, p_per_page integer, p_reason text) OWNER TO lfr_owner;
 
 --
 -- Name: audit_log; Type: TABLE; Schema: audit; Owner: lfr_audit
@@ -2244,6 +2351,13 @@ GRANT UPDATE ON TABLE public.watchlist_versions TO lfr_operator;
 
 
 --
+-- Name: FUNCTION lfr_consult_watchlist(p_version uuid, p_what text, p_reason text, p_details jsonb); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_consult_watchlist(p_version uuid, p_what text, p_reason text, p_details jsonb) FROM PUBLIC;
+
+
+--
 -- Name: FUNCTION lfr_disable_person(p_name text); Type: ACL; Schema: public; Owner: lfr_owner
 --
 
@@ -2252,11 +2366,27 @@ GRANT ALL ON FUNCTION public.lfr_disable_person(p_name text) TO lfr_person;
 
 
 --
+-- Name: FUNCTION lfr_probe_watchlist(p_version uuid, p_probes text[], p_k integer, p_reason text); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_probe_watchlist(p_version uuid, p_probes text[], p_k integer, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lfr_probe_watchlist(p_version uuid, p_probes text[], p_k integer, p_reason text) TO lfr_person;
+
+
+--
 -- Name: TABLE state_transitions; Type: ACL; Schema: public; Owner: lfr_owner
 --
 
 GRANT SELECT ON TABLE public.state_transitions TO lfr;
 GRANT SELECT ON TABLE public.state_transitions TO lfr_person;
+
+
+--
+-- Name: FUNCTION lfr_watchlist_faces(p_version uuid, p_page integer, p_per_page integer, p_reason text); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_watchlist_faces(p_version uuid, p_page integer, p_per_page integer, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lfr_watchlist_faces(p_version uuid, p_page integer, p_per_page integer, p_reason text) TO lfr_person;
 
 
 --

@@ -12,6 +12,8 @@ from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
 
 WHAT = ("alert_list", "probe_crop", "watchlist_image")
+# An authoriser's view of a list's faces and a probe test against it are recorded by the database itself, which
+# checks the assignment first (consulted.watchlist_faces|watchlist_probe, lfr_core/watchlist/inspection.py).
 MIN_REASON, MAX_REASON = 3, 500
 
 

@@ -131,3 +131,27 @@ class SnapshotRef:
 
 class PurgeVerificationFailed(Incomplete):
     """Something survived a purge; the version stays unpurged and the purge must be retried."""
+
+
+@dataclass(frozen=True)
+class FaceRow:
+    """An accepted entry as the authoriser's face view reads it: where its image is and the face's box."""
+
+    entry_id: int
+    subject_ref: str
+    image_index: int
+    category: str
+    image_uri: str | None
+    quality: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ProbeHit:
+    """One template's similarity to one probe face (`probe` numbers the faces from 1)."""
+
+    probe: int
+    entry_id: int
+    subject_ref: str
+    image_index: int
+    category: str
+    score: float

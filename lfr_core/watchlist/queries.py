@@ -20,9 +20,11 @@ from lfr_core.db.rows import fetch_one as _one
 from lfr_core.watchlist.model import (
     Candidate,
     Enrolled,
+    FaceRow,
     ImageToPurge,
     NewEntry,
     NewVersion,
+    ProbeHit,
     SnapshotRef,
     Template,
     VersionState,
@@ -457,3 +459,20 @@ def deployments_due(conn: Connection, *, now: datetime, grace: timedelta) -> lis
     (plus `grace`) or the deployment was cancelled, a deployment to lapse or close, a final report to publish."""
     with conn.cursor(row_factory=scalar_row) as cur:
         return cur.execute(_DUE, {"grace": grace, "now": now}).fetchall()
+
+
+# The authoriser's face view and probe test (lfr_core/db/policy/45_watchlist_inspection.sql): the database checks
+# the assignment and writes the consultation before it returns a row.
+
+def consulted_faces(conn: Connection, version_id: VersionId, page: int, per_page: int, reason: str) -> list[FaceRow]:
+    with conn.cursor(row_factory=class_row(FaceRow)) as cur:
+        return cur.execute("SELECT * FROM lfr_watchlist_faces(%s, %s, %s, %s)",
+                           (str(version_id), page, per_page, reason)).fetchall()
+
+
+def consulted_probe(conn: Connection, version_id: VersionId, probes: Sequence[str], k: int,
+                    reason: str) -> list[ProbeHit]:
+    """`probes` are pgvector text literals, passed as parameters and never written."""
+    with conn.cursor(row_factory=class_row(ProbeHit)) as cur:
+        return cur.execute("SELECT * FROM lfr_probe_watchlist(%s, %s::text[], %s, %s)",
+                           (str(version_id), list(probes), k, reason)).fetchall()

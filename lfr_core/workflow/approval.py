@@ -38,6 +38,8 @@ EVIDENCE_REASON = "reason"
 # The form's fields for running the live gate below the list's reliable face size (issue 32 item 2): the size,
 # and the authoriser's reason, recorded as their decision.
 GATE_FACE_PX, GATE_REASON = "gate_face_px", "gate_reason"
+# Where the Airflow API server mounts the authoriser's face view and probe test (airflow_plugins/lfr_watchlist_view.py).
+FACES_VIEW = "/lfr-watchlist"
 
 
 def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: str) -> list[str]:
@@ -79,6 +81,8 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         (f"- {gate.reliable_line(version, settings)}" if version.get("reliable_face_px") is not None
          else f"- Reliable face size: {reliable[0]} px ({reliable[1]})"),
         f"- {gate.gate_line(version, settings)}",
+        f"- [See the accepted faces and test probe images against this draft]({FACES_VIEW}/{version['id']}/) "
+        "(an authoriser assigned to this deployment; each view and test is logged with your reason)",
         "",
         "| subject | image | category | status | reason |",
         "|---|---|---|---|---|",

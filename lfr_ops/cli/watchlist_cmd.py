@@ -1,7 +1,8 @@
-"""`lfr watchlist build|show|diff|approve|activate|expire|purge|history`."""
+"""`lfr watchlist build|show|diff|approve|activate|expire|purge|history|faces|probe`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -202,6 +203,69 @@ def history(subject_ref: str, as_json: bool = JSON) -> None:
         console.print(table if rows else f"{subject_ref} was never on a watchlist")
 
     emit({"subject_ref": subject_ref, "occurrences": found}, as_json, lambda d: render(d["occurrences"]))
+
+
+@watchlist.command("faces")
+def faces(version_id: str,
+          reason: str = typer.Option(..., "--reason", help="Why you look (logged with the consultation)"),
+          page: int = typer.Option(1, "--page", min=1),
+          out: Path | None = typer.Option(None, "--out", help="Write this page's face crops here as JPEG files"),
+          as_json: bool = JSON) -> None:
+    """Page through a version's accepted faces (crops, not the custody photographs): an authoriser assigned to its
+    deployment, each page a logged consultation with its reason."""
+    from lfr_core.watchlist import inspection
+
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        shown = inspection.faces(conn, ObjectStore(settings), actor, version_id, reason=reason, page=page)
+    files: dict[int, str] = {}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for face in shown.faces:
+            path = out / f"{face.subject_ref}-{face.image_index}.jpg"
+            path.write_bytes(face.jpeg)
+            files[face.entry_id] = str(path)
+    data = {"version_id": shown.version_id, "page": shown.page, "pages": shown.pages, "total": shown.total,
+            "faces": [{"entry_id": f.entry_id, "subject_ref": f.subject_ref, "image_index": f.image_index,
+                       "category": f.category, "file": files.get(f.entry_id)} for f in shown.faces]}
+
+    def render(d: dict[str, Any]) -> None:
+        table = Table("subject_ref", "image", "category", "file", title=f"page {d['page']} of {d['pages']} "
+                                                                          f"({d['total']} accepted faces)")
+        for f in d["faces"]:
+            table.add_row(f["subject_ref"], str(f["image_index"]), f["category"], f["file"] or "")
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+@watchlist.command("probe")
+def probe(version_id: str,
+          image: Path = typer.Option(..., "--image", exists=True, dir_okay=False, help="The probe image (never stored)"),
+          reason: str = typer.Option(..., "--reason", help="Why you test (logged with the consultation)"),
+          as_json: bool = JSON) -> None:
+    """Test a probe image against a version: each face's top candidates with scores against the list's threshold,
+    and the projected false-alert rate at its size; an authoriser assigned to its deployment, logged."""
+    from lfr_core.vision.engine import build_engine
+    from lfr_core.watchlist import inspection
+
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        result = inspection.probe(conn, build_engine(settings), settings, actor, version_id, image.read_bytes(),
+                                  reason=reason)
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(f"threshold {d['threshold']:.4f}; {inspection.projected_line(result)}", highlight=False)
+        if not d["faces"]:
+            console.print("no face found in the probe")
+        for n, face in enumerate(d["faces"], 1):
+            table = Table("subject_ref", "image", "category", "score", "alert", title=f"face {n}: {face['note']}")
+            for c in face["candidates"]:
+                table.add_row(c["subject_ref"], str(c["image_index"]), c["category"], f"{c['score']:.4f}",
+                              "[bold red]yes[/]" if c["would_alert"] else "no")
+            console.print(table)
+
+    emit(result.to_json(), as_json, render)
 
 
 def register(app: typer.Typer) -> None:
