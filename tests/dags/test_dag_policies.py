@@ -122,3 +122,23 @@ def test_the_approval_form_asks_only_for_optional_reasons_and_a_gate_size(dagbag
     for field in form.values():
         assert field["value"] is None and "null" in field["schema"]["type"]
     assert "integer" in form[GATE_FACE_PX]["schema"]["type"]
+
+
+def test_the_approval_answer_carries_the_gate_size_and_its_reason(dagbag, monkeypatch):
+    """The form's gate size and reason reach approval.answer with the evidence reason (issue 32 item 2)."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    from lfr_core.workflow import approval
+
+    step = dagbag.dags["lfr_deployment"].get_task("approve_watchlist")
+    probe = type(step)(task_id="probe_answer", version={"version_id": "v-1"})
+    given: dict = {}
+    monkeypatch.setattr(HITLOperator, "execute_complete", lambda self, context, event: None)
+    monkeypatch.setattr(approval, "answer", lambda settings, version_id, person, choice, **kw: given.update(
+        version_id=version_id, person=person, choice=choice, **kw) or {"state": "approved"})
+    event = {"responded_by_user": {"id": "ann.authoriser"}, "chosen_options": [approval.APPROVE],
+             "params_input": {approval.EVIDENCE_REASON: None, approval.GATE_FACE_PX: 32,
+                              approval.GATE_REASON: "faces pass close to the camera"}}
+    assert probe.execute_complete({}, event) == {"state": "approved"}
+    assert given == {"version_id": "v-1", "person": "ann.authoriser", "choice": approval.APPROVE,
+                     "evidence_override": None, "gate_face_px": 32, "gate_reason": "faces pass close to the camera"}
