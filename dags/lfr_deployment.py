@@ -166,13 +166,21 @@ class ApproveWatchlist(HITLOperator):
     template_fields = (*HITLOperator.template_fields, "version")
 
     def __init__(self, *, version: Any, **kwargs: Any) -> None:
-        # The form's one field. The DAG's own params arrive in kwargs too; HITLOperator shows only the task's.
+        # The form's fields. The DAG's own params arrive in kwargs too; HITLOperator shows only the task's.
         params = ParamsDict(kwargs.pop("params", None) or {})
         params[approval.EVIDENCE_REASON] = Param(
             None, type=["null", "string"], maxLength=2000, source="task",
             title="Reason to seal it all the same (only where the body says the evidence does not resolve the list)",
             description="Recorded with your approval, in your name, and audited; leave it empty when the evidence "
                         "resolves the list")
+        params[approval.GATE_FACE_PX] = Param(
+            None, type=["null", "integer"], minimum=8, maximum=1024, source="task",
+            title="Live gate face size in px (only to run below the reliable face size the body shows)",
+            description="Leave it empty to run at the reliable face size; below it, give the reason next")
+        params[approval.GATE_REASON] = Param(
+            None, type=["null", "string"], maxLength=2000, source="task",
+            title="Reason to run below the reliable face size",
+            description="Recorded with the gate size, in your name, and audited")
         super().__init__(subject="Approve the watchlist", options=[approval.APPROVE, approval.REJECT],
                          defaults=None, multiple=False, params=params, **kwargs)
         self.version = version
@@ -217,8 +225,10 @@ class ApproveWatchlist(HITLOperator):
                            self._timeout_minutes(context), waited_out=True)
         person = event["responded_by_user"]["id"]
         (choice,) = event["chosen_options"]
-        reason = (event.get("params_input") or {}).get(approval.EVIDENCE_REASON) or None
-        result = _domain(approval.answer, get_settings(), version_id, person, choice, evidence_override=reason)
+        given = event.get("params_input") or {}
+        result = _domain(approval.answer, get_settings(), version_id, person, choice,
+                         evidence_override=given.get(approval.EVIDENCE_REASON) or None,
+                         gate_face_px=given.get(approval.GATE_FACE_PX), gate_reason=given.get(approval.GATE_REASON))
         if choice == approval.REJECT:
             raise AirflowFailException(f"{person} rejected watchlist version {version_id}; the draft is purged "
                                        f"and the deployment cancelled")

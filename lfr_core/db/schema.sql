@@ -234,6 +234,26 @@ END $$;
 ALTER FUNCTION public.lfr_audit_alert_change() OWNER TO lfr_owner;
 
 --
+-- Name: lfr_audit_camera_registered(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_camera_registered() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('deployment.camera', 'deployment', NEW.deployment_id::text,
+        pg_catalog.jsonb_build_object('camera', NEW.name, 'width_px', NEW.width_px, 'height_px', NEW.height_px,
+                                      'hfov_deg', NEW.hfov_deg, 'face_width_m', NEW.face_width_m,
+                                      'face_px', NEW.face_px, 'max_distance_m', NEW.max_distance_m),
+        '{planner,admin,system}');
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_camera_registered() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_audit_change(text, text, text, jsonb, text[]); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -282,6 +302,27 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_audit_deployment_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_gate_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_gate_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('watchlist.gate', 'watchlist_version', NEW.id::text,
+        pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'version', NEW.version,
+                                      'from_face_px', coalesce(OLD.gate_face_px, OLD.reliable_face_px),
+                                      'gate_face_px', NEW.gate_face_px, 'reliable_face_px', NEW.reliable_face_px,
+                                      'decided_by', NEW.gate_decided_by, 'reason', NEW.gate_reason),
+        '{authoriser}');
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_gate_change() OWNER TO lfr_owner;
 
 --
 -- Name: lfr_audit_person_change(text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -438,9 +479,18 @@ CREATE TABLE public.watchlist_versions (
     evidence_override_by text,
     evidence_override_reason text,
     evidence_override_at timestamp with time zone,
+    reliable_face_px integer,
+    reliable_face_source jsonb,
+    gate_face_px integer,
+    gate_decided_by text,
+    gate_reason text,
+    gate_decided_at timestamp with time zone,
     CONSTRAINT watchlist_versions_embedding_dim_check CHECK ((embedding_dim > 0)),
     CONSTRAINT watchlist_versions_evidence_override_check CHECK ((num_nonnulls(evidence_override_by, evidence_override_reason, evidence_override_at) = ANY (ARRAY[0, 3]))),
     CONSTRAINT watchlist_versions_evidence_target_fpir_check CHECK (((evidence_target_fpir > (0)::double precision) AND (evidence_target_fpir <= (0.5)::double precision))),
+    CONSTRAINT watchlist_versions_gate_decision_check CHECK ((num_nonnulls(gate_decided_by, gate_reason, gate_decided_at) = ANY (ARRAY[0, 3]))),
+    CONSTRAINT watchlist_versions_gate_face_px_check CHECK ((gate_face_px > 0)),
+    CONSTRAINT watchlist_versions_reliable_face_px_check CHECK ((reliable_face_px > 0)),
     CONSTRAINT watchlist_versions_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'approved'::text, 'active'::text, 'expired'::text, 'purging'::text, 'purged'::text]))),
     CONSTRAINT watchlist_versions_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision))),
     CONSTRAINT watchlist_versions_version_check CHECK ((version > 0))
@@ -448,6 +498,85 @@ CREATE TABLE public.watchlist_versions (
 
 
 ALTER TABLE public.watchlist_versions OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_gate(public.watchlist_versions, public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_gate(n public.watchlist_versions, o public.watchlist_versions) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    who text := public.lfr_actor();
+    gate_columns text[] := ARRAY['gate_face_px', 'gate_decided_by', 'gate_reason', 'gate_decided_at'];
+BEGIN
+    IF (n.reliable_face_px, n.reliable_face_source) IS DISTINCT FROM (o.reliable_face_px, o.reliable_face_source) THEN
+        PERFORM public.lfr_deny('a version''s reliable face size and its source never change');
+    END IF;
+    IF (n.gate_face_px, n.gate_decided_by, n.gate_reason, n.gate_decided_at)
+       IS NOT DISTINCT FROM (o.gate_face_px, o.gate_decided_by, o.gate_reason, o.gate_decided_at) THEN
+        RETURN;
+    END IF;
+    PERFORM public.lfr_require('set a deployment''s live gate', 'authoriser');
+    IF o.state NOT IN ('draft', 'approved', 'active') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('version %s is %s; its live gate no longer changes', o.id, o.state));
+    END IF;
+    IF pg_catalog.to_jsonb(n) - gate_columns IS DISTINCT FROM pg_catalog.to_jsonb(o) - gate_columns THEN
+        PERFORM public.lfr_deny('a live gate is set on its own, not with other changes to a version');
+    END IF;
+    IF n.gate_decided_by IS NOT NULL AND (n.gate_decided_by IS DISTINCT FROM who OR pg_catalog.btrim(n.gate_reason) = ''
+                                          OR n.gate_decided_at IS NULL) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may record a decision on the live gate only in their own name '
+                                                  'and with a reason', who));
+    END IF;
+    IF n.gate_face_px IS NOT NULL AND n.gate_face_px < coalesce(n.reliable_face_px, 1) THEN
+        IF n.gate_decided_by IS NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'version %s: a live gate of %s px is below the recorded reliable face size of %s px; an authoriser '
+                'must record the decision to run below it, with a reason', o.id, n.gate_face_px, n.reliable_face_px));
+        END IF;
+        IF who = o.built_by THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s built this version; a decision to run below its reliable '
+                                                      'face size needs a different authoriser', who));
+        END IF;
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_gate(n public.watchlist_versions, o public.watchlist_versions) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_reliable_size(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_reliable_size(v public.watchlist_versions) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    latest bigint;
+    named bigint := (v.reliable_face_source ->> 'curve_id')::bigint;
+    px integer;
+BEGIN
+    SELECT c.id INTO latest FROM public.model_condition_curves AS c
+    WHERE c.embedder_sha256 = v.embedder_sha256 ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1;
+    IF latest IS NULL THEN
+        RETURN;
+    END IF;
+    IF v.reliable_face_px IS NULL OR named IS DISTINCT FROM latest THEN
+        PERFORM public.lfr_deny(pg_catalog.format('a version of model %s records the reliable face size from its '
+                                                  'latest size curve, #%s', v.embedder_sha256, latest));
+    END IF;
+    px := public.lfr_curve_reliable_px(latest, (v.reliable_face_source ->> 'factor')::double precision);
+    IF px IS NOT NULL AND v.reliable_face_px < px THEN
+        PERFORM public.lfr_deny(pg_catalog.format('size curve #%s gives a reliable face size of %s px; the version '
+                                                  'records %s px', latest, px, v.reliable_face_px));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_reliable_size(v public.watchlist_versions) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_consult_watchlist(uuid, text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -490,6 +619,41 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_consult_watchlist(p_version uuid, p_what text, p_reason text, p_details jsonb) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_curve_reliable_px(bigint, double precision); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_curve_reliable_px(p_curve_id bigint, factor double precision) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    pts jsonb;
+    full_high double precision;
+    found integer;
+    r record;
+BEGIN
+    SELECT c.points INTO pts FROM public.model_condition_curves AS c WHERE c.id = p_curve_id;
+    full_high := (pts -> 0 -> 'fnir' ->> 'high')::double precision;
+    IF full_high IS NULL OR factor IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOR r IN SELECT (e.p -> 'condition' ->> 'face_px')::integer AS px,
+                    pg_catalog.bool_or(e.p -> 'fnir' ->> 'high' IS NULL) AS unknown,
+                    pg_catalog.max((e.p -> 'fnir' ->> 'high')::double precision) AS worst
+             FROM pg_catalog.jsonb_array_elements(pts) WITH ORDINALITY AS e(p, n)
+             WHERE e.n > 1 AND e.p -> 'condition' ->> 'face_px' IS NOT NULL
+               AND coalesce((e.p -> 'condition' ->> 'blur_sigma')::double precision, 0) = 0
+             GROUP BY 1 ORDER BY 1 DESC LOOP
+        EXIT WHEN r.unknown OR r.worst > factor * full_high;
+        found := r.px;
+    END LOOP;
+    RETURN found;
+END $$;
+
+
+ALTER FUNCTION public.lfr_curve_reliable_px(p_curve_id bigint, factor double precision) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_deny(text); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -629,6 +793,36 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_guard_alerts() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_deployment_cameras(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_deployment_cameras() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    status text;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM public.lfr_deny('a registered camera is never changed or deleted; register it again under another name');
+    END IF;
+    PERFORM public.lfr_require('register a camera for a deployment', 'planner', 'admin', 'system');
+    IF NOT public.lfr_holds('system') AND NEW.registered_by <> public.lfr_actor() THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may not register a camera in the name of %s',
+                                                  public.lfr_actor(), NEW.registered_by));
+    END IF;
+    SELECT d.status INTO status FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
+    IF status IS DISTINCT FROM 'planned' AND status IS DISTINCT FROM 'live' THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; cameras are registered for a planned or '
+                                                  'live deployment', NEW.deployment_id, coalesce(status, 'unknown')));
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_deployment_cameras() OWNER TO lfr_owner;
 
 --
 -- Name: lfr_guard_deployments(); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -780,6 +974,10 @@ BEGIN
         IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
         END IF;
+        IF num_nonnulls(NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at) > 0 THEN
+            PERFORM public.lfr_deny('a new version''s live gate is its reliable face size; an authoriser decides otherwise');
+        END IF;
+        PERFORM public.lfr_check_reliable_size(NEW);
         RETURN NEW;
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
@@ -790,6 +988,11 @@ BEGIN
         NEW.evidence) IS DISTINCT FROM (OLD.threshold, OLD.entries_accepted, OLD.embedder_sha256,
         OLD.evidence_calibration_id, OLD.evidence_target_fpir, OLD.evidence) THEN
         PERFORM public.lfr_deny('a version''s threshold, size, model and the evidence it was judged by never change');
+    END IF;
+    PERFORM public.lfr_check_gate(NEW, OLD);
+    IF (NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at)
+       IS DISTINCT FROM (OLD.gate_face_px, OLD.gate_decided_by, OLD.gate_reason, OLD.gate_decided_at) THEN
+        RETURN NEW;  -- the gate alone changed, and lfr_check_gate allowed it
     END IF;
     what := pg_catalog.format('version %s', OLD.id);
     IF NEW.state IS DISTINCT FROM OLD.state THEN
@@ -1152,6 +1355,56 @@ CREATE TABLE public.api_keys (
 ALTER TABLE public.api_keys OWNER TO lfr_owner;
 
 --
+-- Name: deployment_cameras; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.deployment_cameras (
+    id bigint NOT NULL,
+    deployment_id uuid NOT NULL,
+    name text NOT NULL,
+    width_px integer NOT NULL,
+    height_px integer NOT NULL,
+    hfov_deg double precision NOT NULL,
+    face_width_m double precision NOT NULL,
+    face_px integer NOT NULL,
+    face_px_source text NOT NULL,
+    max_distance_m double precision NOT NULL,
+    registered_by text NOT NULL,
+    registered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT deployment_cameras_face_px_check CHECK ((face_px > 0)),
+    CONSTRAINT deployment_cameras_face_width_m_check CHECK (((face_width_m > (0)::double precision) AND (face_width_m <= (1)::double precision))),
+    CONSTRAINT deployment_cameras_height_px_check CHECK ((height_px > 0)),
+    CONSTRAINT deployment_cameras_hfov_deg_check CHECK (((hfov_deg > (0)::double precision) AND (hfov_deg < (180)::double precision))),
+    CONSTRAINT deployment_cameras_max_distance_m_check CHECK ((max_distance_m > (0)::double precision)),
+    CONSTRAINT deployment_cameras_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 200))),
+    CONSTRAINT deployment_cameras_width_px_check CHECK ((width_px > 0))
+);
+
+
+ALTER TABLE public.deployment_cameras OWNER TO lfr_owner;
+
+--
+-- Name: deployment_cameras_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
+--
+
+CREATE SEQUENCE public.deployment_cameras_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER SEQUENCE public.deployment_cameras_id_seq OWNER TO lfr_owner;
+
+--
+-- Name: deployment_cameras_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: lfr_owner
+--
+
+ALTER SEQUENCE public.deployment_cameras_id_seq OWNED BY public.deployment_cameras.id;
+
+
+--
 -- Name: deployment_counters; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -1459,6 +1712,13 @@ ALTER SEQUENCE public.watchlist_entries_id_seq OWNED BY public.watchlist_entries
 
 
 --
+-- Name: deployment_cameras id; Type: DEFAULT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_cameras ALTER COLUMN id SET DEFAULT nextval('public.deployment_cameras_id_seq'::regclass);
+
+
+--
 -- Name: model_calibrations id; Type: DEFAULT; Schema: public; Owner: lfr_owner
 --
 
@@ -1509,6 +1769,22 @@ ALTER TABLE ONLY public.alerts
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (key_sha256);
+
+
+--
+-- Name: deployment_cameras deployment_cameras_deployment_id_name_key; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_cameras
+    ADD CONSTRAINT deployment_cameras_deployment_id_name_key UNIQUE (deployment_id, name);
+
+
+--
+-- Name: deployment_cameras deployment_cameras_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_cameras
+    ADD CONSTRAINT deployment_cameras_pkey PRIMARY KEY (id);
 
 
 --
@@ -1716,6 +1992,13 @@ CREATE TRIGGER lfr_audit AFTER UPDATE ON public.alerts FOR EACH ROW WHEN ((((old
 
 
 --
+-- Name: deployment_cameras lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER INSERT ON public.deployment_cameras FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_camera_registered();
+
+
+--
 -- Name: deployment_staff lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -1737,6 +2020,13 @@ CREATE TRIGGER lfr_audit AFTER UPDATE ON public.watchlist_versions FOR EACH ROW 
 
 
 --
+-- Name: watchlist_versions lfr_audit_gate; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit_gate AFTER UPDATE ON public.watchlist_versions FOR EACH ROW WHEN (((((old.gate_face_px IS DISTINCT FROM new.gate_face_px) OR (old.gate_decided_by IS DISTINCT FROM new.gate_decided_by)) OR (old.gate_reason IS DISTINCT FROM new.gate_reason)) OR (old.gate_decided_at IS DISTINCT FROM new.gate_decided_at))) EXECUTE FUNCTION public.lfr_audit_gate_change();
+
+
+--
 -- Name: alerts lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -1748,6 +2038,13 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.alerts FOR 
 --
 
 CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.api_keys FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('manage camera keys', 'admin', 'system');
+
+
+--
+-- Name: deployment_cameras lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_cameras FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_deployment_cameras();
 
 
 --
@@ -1842,6 +2139,14 @@ ALTER TABLE ONLY public.alerts
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE CASCADE;
+
+
+--
+-- Name: deployment_cameras deployment_cameras_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_cameras
+    ADD CONSTRAINT deployment_cameras_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
 
 
 --
@@ -1956,6 +2261,26 @@ CREATE POLICY alerts_oversight ON public.alerts FOR SELECT TO lfr_admin, lfr_aud
 --
 
 CREATE POLICY alerts_service ON public.alerts TO lfr_system USING (true) WITH CHECK (true);
+
+
+--
+-- Name: deployment_cameras; Type: ROW SECURITY; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE public.deployment_cameras ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: deployment_cameras deployment_cameras_read; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY deployment_cameras_read ON public.deployment_cameras FOR SELECT TO lfr_person, lfr_system USING (true);
+
+
+--
+-- Name: deployment_cameras deployment_cameras_register; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY deployment_cameras_register ON public.deployment_cameras FOR INSERT TO lfr_system, lfr_planner, lfr_admin WITH CHECK (((registered_by = public.lfr_actor()) OR public.lfr_holds(VARIADIC ARRAY['system'::text])));
 
 
 --
@@ -2088,6 +2413,25 @@ GRANT UPDATE ON TABLE public.alerts TO lfr_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.api_keys TO lfr;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.api_keys TO lfr_admin;
+
+
+--
+-- Name: TABLE deployment_cameras; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployment_cameras TO lfr;
+GRANT SELECT ON TABLE public.deployment_cameras TO lfr_person;
+GRANT INSERT ON TABLE public.deployment_cameras TO lfr_planner;
+GRANT INSERT ON TABLE public.deployment_cameras TO lfr_admin;
+GRANT INSERT ON TABLE public.deployment_cameras TO lfr_system;
+
+
+--
+-- Name: SEQUENCE deployment_cameras_id_seq; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE public.deployment_cameras_id_seq TO lfr;
+GRANT SELECT,USAGE ON SEQUENCE public.deployment_cameras_id_seq TO lfr_person;
 
 
 --

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row, dict_row, scalar_row
 
-from lfr_core.deployments.model import ApiKey
+from lfr_core.deployments.model import ApiKey, CameraRange
 
 # -- deployments -------------------------------------------------------------------------------------------
 
@@ -189,3 +189,25 @@ def deployments_overlapping(conn: psycopg.Connection[Any], *, place: str, status
                  AND (%(until)s::timestamptz IS NULL OR window_start < %(until)s)
                ORDER BY window_start DESC LIMIT 200""",
             {"place": place, "status": status, "since": since, "until": until}).fetchall()
+
+
+# Cameras registered for a deployment (issue 32 item 3, migration 0028)
+
+
+def insert_camera(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, name: str, r: CameraRange,
+                  registered_by: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """INSERT INTO deployment_cameras (deployment_id, name, width_px, height_px, hfov_deg, face_width_m,
+                                               face_px, face_px_source, max_distance_m, registered_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+            (deployment_id, name, r.width_px, r.height_px, r.hfov_deg, r.face_width_m, r.face_px, r.face_px_source,
+             r.max_distance_m, registered_by)).fetchone()
+    assert row is not None
+    return row
+
+
+def cameras_of(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM deployment_cameras WHERE deployment_id = %s ORDER BY registered_at, id",
+                           (deployment_id,)).fetchall()

@@ -15,7 +15,7 @@ from lfr_core.audit import log as audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
 from lfr_core.deployments import queries
-from lfr_core.deployments.model import STAFF_ROLES, STATUSES
+from lfr_core.deployments.model import STAFF_ROLES, STATUSES, CameraRange
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
@@ -108,6 +108,30 @@ def assign(conn: psycopg.Connection, deployment_id: str | uuid.UUID, person: str
             row = queries.assignment(conn, dep["id"], person, role)
     assert row is not None  # inserted, or there before (the conflict was this assignment)
     return row
+
+
+def register_camera(conn: psycopg.Connection, deployment_id: str | uuid.UUID, name: str, r: CameraRange,
+                    actor: Actor) -> dict[str, Any]:
+    """Register a camera for a deployment with its range `r` (lfr_core/deployments/cameras.py camera_range, at the
+    deployment's reliable face size), as a planner or admin; its trigger refuses a closed or cancelled deployment
+    and writes the audit row (deployment.camera). A name is registered once per deployment."""
+    actor.require("planner", "admin", "system", to="register a camera for a deployment")
+    if not name.strip() or len(name) > 200:
+        raise InvalidInput("--name: name the camera (1 to 200 characters), e.g. 'north entrance'")
+    with acting(conn, actor):
+        dep = get(conn, deployment_id)
+        audit.describe_change(conn, actor=actor.name, role=actor.role, details={})
+        try:
+            with conn.transaction():
+                return queries.insert_camera(conn, dep["id"], name.strip(), r, actor.name)
+        except psycopg.errors.UniqueViolation as e:
+            raise Refused(f"deployment {dep['id']} already has a camera named {name.strip()!r}; registrations are "
+                          f"never changed, so give this one another name") from e
+
+
+def cameras_of(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The cameras registered for a deployment, with their range, in the order they were registered."""
+    return queries.cameras_of(conn, deployment_id)
 
 
 def visible(conn: psycopg.Connection, deployment_id: uuid.UUID) -> bool:

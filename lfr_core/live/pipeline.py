@@ -152,12 +152,17 @@ def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[Dete
     return out
 
 
+def face_size(box: np.ndarray) -> float:
+    """A face's size as the live gate measures it (Detection.size): its box's shorter side."""
+    return float(min(box[2] - box[0], box[3] - box[1]))
+
+
 def size_bands(faces: list[FaceRecord], reliable_face_px: int) -> FaceBands:
-    """A frame's faces by whether they could have been recognised. A face's size is its box's shorter side, as
-    the live gate measures it (Detection.size); a face without a crop was refused by the gate."""
+    """A frame's faces by whether they could have been recognised (`face_size`); a face without a crop was
+    refused by the gate."""
     refused_small = refused_other = below = reliable = 0
     for f in faces:
-        small = float(min(f.box[2] - f.box[0], f.box[3] - f.box[1])) < reliable_face_px
+        small = face_size(f.box) < reliable_face_px
         if not f.usable:
             refused_small, refused_other = refused_small + small, refused_other + (not small)
         else:
@@ -167,14 +172,17 @@ def size_bands(faces: list[FaceRecord], reliable_face_px: int) -> FaceBands:
 
 class FramePipeline:
     def __init__(self, detect: Detect, embed: Embed, decode: Decode, store_alert: StoreAlert, *, reuse_margin: float,
-                 reliable_face_px: int, timeouts: PipelineTimeouts = PipelineTimeouts(),
+                 reliable_face_px: int, min_face_px: int = 1, timeouts: PipelineTimeouts = PipelineTimeouts(),
                  last_alerts: LastAlerts = no_alerts_yet) -> None:
         """`reliable_face_px`: the face size from which the engine recognises reliably
-        (lfr_core/deployments/cameras.py reliable_face_px), against which faces are counted."""
+        (lfr_core/deployments/cameras.py reliable_face_px), against which faces are counted, and `min_face_px`
+        the detector's own gate (quality.min_live_face_px): each deployment's active version replaces both with
+        the sizes it recorded (LiveDeployment.face_sizes; issue 32 item 2)."""
         self.detect, self.embed, self.decode = detect, embed, decode
         self.store_alert, self.last_alerts = store_alert, last_alerts
         self.reuse_margin = reuse_margin
         self.reliable_face_px = reliable_face_px
+        self.min_face_px = min_face_px
         self.timeouts = timeouts
         self.turns = CameraTurns()
 
@@ -189,8 +197,13 @@ class FramePipeline:
             if not live.tracker.knows(camera_id):  # new here: carry the camera's cooldowns from the alert log
                 since = captured_at - timedelta(seconds=live.tracker.params.cooldown_s)
                 live.tracker.seed(camera_id, await self.last_alerts(live.deployment["id"], camera_id, since))
-            outcome.faces = [FaceRecord(f.box, f.score, f.crop) for f in detected.faces]
-            outcome.bands = size_bands(outcome.faces, self.reliable_face_px)
+            gate_px, reliable_px = live.face_sizes(self.min_face_px, self.reliable_face_px)
+            # The deployment's gate: a face narrower than its gate size is refused like one the detector's gate
+            # refused (its crop dropped here, never embedded).
+            outcome.faces = [FaceRecord(f.box, f.score, f.crop if face_size(f.box) >= gate_px else None)
+                             for f in detected.faces]
+            outcome.bands = size_bands(outcome.faces, reliable_px)
+            outcome.reliable_face_px = reliable_px
             now = captured_at.timestamp()
             await self._embed_and_match(live, camera_id, now, outcome)
             observations = [self._observation(f, f.embedding) for f in outcome.faces if f.embedding is not None]

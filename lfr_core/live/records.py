@@ -74,6 +74,7 @@ class FrameOutcome:
     faces: list[FaceRecord]
     alerts: list[RaisedAlert] = field(default_factory=list)
     bands: FaceBands = field(default_factory=FaceBands)  # the faces by whether they could have been recognised (counted, never stored)
+    reliable_face_px: int | None = None  # the size the bands were counted against (the deployment's version's)
     detect_s: float = 0.0
     embed_s: float = 0.0
     detect_batch: int = 1

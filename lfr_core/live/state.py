@@ -56,6 +56,15 @@ class LiveDeployment:
                              len(matcher))
         return cls(deployment, version, matcher, tracker, now, error)
 
+    def face_sizes(self, min_face_px: int, reliable_face_px: int) -> tuple[int, int]:
+        """(the face size the live gate admits from, the size faces count as recognisable from) for the active
+        version: as it recorded them when built, with an authoriser's decided gate (lfr_core/watchlist/gate.py);
+        a version built before they were recorded keeps the configured minimum and the model's reliable size."""
+        v = self.version or {}
+        reliable = int(v.get("reliable_face_px") or reliable_face_px)
+        gate = int(v.get("gate_face_px") or v.get("reliable_face_px") or min_face_px)
+        return gate, reliable
+
     def stale(self, now: float, max_age_s: float) -> bool:
         return now - self.loaded_at >= max_age_s
 

@@ -87,11 +87,31 @@ class ReportFalseAlerts(TypedDict):
     evidence_at_sealing: str | None  # lfr_core/watchlist/lifecycle.py evidence_line of the live list
 
 
+class ReportCamera(TypedDict):
+    """A camera registered for the deployment and how far from it a face can still be recognised (issue 32 item 3)."""
+
+    name: str
+    resolution: str
+    hfov_deg: float
+    face_width_m: float
+    face_px: int
+    max_distance_m: float
+
+
+class ReportPlanning(TypedDict):
+    """The live gate of the deployment's latest list with its evidence, and the cameras (issue 32 items 2, 3)."""
+
+    live_gate: str | None  # lfr_core/watchlist/gate.py gate_line
+    reliable_face_size: str | None  # gate.reliable_line
+    cameras: list[ReportCamera]
+
+
 class Report(TypedDict):
     """The per-deployment transparency report (lfr_core/reporting/reports.py build_report)."""
 
     deployment: ReportDeployment
     watchlist: ReportWatchlist
+    planning: ReportPlanning
     traffic: ReportTraffic
     alerts: ReportAlerts
     false_alerts: ReportFalseAlerts
@@ -159,6 +179,8 @@ class Dashboard(TypedDict):
     false_alerts_per_face: float | None
     projected_false_alerts_per_face: float
     projection_source: str
+    live_gate: str | None  # lfr_core/watchlist/gate.py gate_line of the list used last (else the latest built)
+    camera_ranges: list[str]  # "north entrance: 5.54 m at 48 px"
 
 
 class Notice(TypedDict):
@@ -172,6 +194,7 @@ class Notice(TypedDict):
     purpose: str
     legal_basis: str
     status: str
+    how_it_works: str  # the live gate's face size with its evidence, and the threshold (issue 32 item 2)
     not_on_the_list: str
     on_an_alert: str
     contact: str

@@ -71,6 +71,9 @@ def dashboard(conn: psycopg.Connection, deployment_id: uuid.UUID, *, now: dateti
         "false_alerts_per_face": alerts["false_alerts"] / faces if faces else None,
         "projected_false_alerts_per_face": report["false_alerts"]["projected_fpir_at_watchlist"],
         "projection_source": report["false_alerts"]["projection_source"],
+        "live_gate": report["planning"]["live_gate"],
+        "camera_ranges": [f"{c['name']}: {c['max_distance_m']:.2f} m at {c['face_px']} px"
+                          for c in report["planning"]["cameras"]],
     }
 
 

@@ -25,6 +25,7 @@ from lfr_core.deployments.model import DeploymentStatus
 from lfr_core.reporting import reports
 from lfr_core.reporting.model import Notice, PublicResults
 from lfr_core.times import local
+from lfr_core.watchlist import gate
 
 # What the public reads for each status (a lapsed deployment's window passed without it going live); every status
 # has its words, so every deployment is public.
@@ -51,10 +52,33 @@ ON_AN_ALERT = ("If the system suggests a possible match, an officer compares the
                "match is kept for {days} days, then deleted unless it is needed as evidence.")
 
 
+def how_it_works(version: dict[str, Any] | None, settings: Settings) -> str:
+    """How faces are compared, in plain words: the live gate's face size and the evidence for it, and the threshold
+    (issue 32 item 2), from the deployment's current list; nothing about anyone on it."""
+    if version is None:
+        return ("The cameras' pictures are searched for faces, and each face wide enough to be recognised is compared "
+                "with the watchlist. The watchlist for this deployment is not built yet.")
+    px, reliable = gate.gate_face_px(version, settings), version.get("reliable_face_px")
+    source = version.get("reliable_face_source") or {}
+    words = (f"The cameras' pictures are searched for faces. A face at least {px} pixels wide is compared with the "
+             f"watchlist, and the system suggests a possible match when the similarity reaches {version['threshold']:.3f}. ")
+    if reliable is None or source.get("curve_id") is None:
+        return words + ("No measurement of the system's accuracy by face size is recorded, so faces are compared from "
+                        f"the platform's minimum size of {px} pixels; smaller faces are missed more often.")
+    words += (f"{reliable} pixels is the smallest face size at which the system's measured rate of missing a listed "
+              f"person stayed within {source.get('factor', settings.quality.reliable_fnir_factor):g} times its rate "
+              f"on full-size photographs; smaller faces are missed more often.")
+    if px < reliable:
+        words += (f" An authorising officer decided, and recorded why, that this deployment compares faces from "
+                  f"{px} pixels.")
+    return words
+
+
 def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUID | str) -> Notice:
     """What the public is told before and during the window."""
     dep = deployments.get(conn, deployment_id)
     return {
+        "how_it_works": how_it_works(gate.current_version(conn, dep["id"]), settings),
         "deployment_id": str(dep["id"]), "force": settings.public.force_name, "place": dep["place"],
         "window_start": dep["window_start"], "window_end": dep["window_end"], "purpose": dep["purpose"],
         "legal_basis": dep["legal_basis"], "status": dep["status"],
@@ -172,6 +196,7 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
         parts.append(f"<p><strong>{e(NOT_USED)}</strong></p>")
     parts += [f"<h2>Why</h2><p>{e(note['purpose'])}</p>",
               f"<h2>Legal basis</h2><p>{e(note['legal_basis'])}</p>",
+              f"<h2>How it works</h2><p>{e(note['how_it_works'])}</p>",
               f"<h2>If you are not on the watchlist</h2><p>{e(note['not_on_the_list'])}</p>",
               f"<h2>If the system suggests a match</h2><p>{e(note['on_an_alert'])}</p>",
               f"<h2>Contact</h2><p>{e(note['contact'])}. Our policy: "
@@ -246,6 +271,7 @@ def render_pdf(note: Notice, kind: str) -> bytes:
         block(f"Questions: {note['contact']}. {note['policy_url']}", 18)
     else:
         for heading, text in (("Why", note["purpose"]), ("Legal basis", note["legal_basis"]),
+                              ("How it works", note["how_it_works"]),
                               ("If you are not on the watchlist", note["not_on_the_list"]),
                               ("If the system suggests a match", note["on_an_alert"]),
                               ("Contact", f"{note['contact']}. Our policy: {note['policy_url']}")):

@@ -17,17 +17,25 @@ import psycopg
 from lfr_core.alerts import queries as alerts_queries
 from lfr_core.alerts.model import ALERT_STATUSES, ENGAGEMENTS, AlertStatus
 from lfr_core.audit import log as audit
-from lfr_core.config import Settings
+from lfr_core.config import Settings, get_settings
 from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.evaluation import calibration
 from lfr_core.evaluation.metrics import fpir_at_list_size
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
-from lfr_core.reporting.model import CategoryCounts, PublishedReport, Report, ReportTraffic, ReportVersion
+from lfr_core.reporting.model import (
+    CategoryCounts,
+    PublishedReport,
+    Report,
+    ReportCamera,
+    ReportPlanning,
+    ReportTraffic,
+    ReportVersion,
+)
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_time
-from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import gate, lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 
 # SFace's published operating point: threshold 0.363 at a false accept rate of about 1e-3 per comparison
@@ -91,6 +99,7 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
             "allowed_categories": list(deployment["allowed_categories"]),
         },
         "watchlist": {"size": size, "versions": [_version(v) for v in versions]},
+        "planning": _planning(conn, deployment["id"], versions),
         "traffic": {"cameras": counters.cameras, "frames": counters.frames, "faces_seen": faces,
                     "frames_refused": counters.frames_refused, "faces_reliable": counters.faces_reliable,
                     "faces_below_reliable": counters.faces_below_reliable,
@@ -126,6 +135,33 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
         "provisional": by_status[AlertStatus.PENDING] > 0,
         "generated_at": datetime.now(UTC).isoformat(),
     }
+
+
+def _planning(conn: psycopg.Connection, deployment_id: Any, versions: list[dict[str, Any]]) -> ReportPlanning:
+    """The live gate of the list used last (else the latest built) with its evidence, and the registered cameras
+    with their range (issue 32 items 2 and 3)."""
+    settings = get_settings()
+    used = [v for v in versions if v["activated_at"] is not None] or versions
+    latest = used[-1] if used else None
+    cameras: list[ReportCamera] = [
+        {"name": c["name"], "resolution": f"{c['width_px']}x{c['height_px']}", "hfov_deg": c["hfov_deg"],
+         "face_width_m": c["face_width_m"], "face_px": c["face_px"], "max_distance_m": c["max_distance_m"]}
+        for c in deployments.cameras_of(conn, deployment_id)]
+    return {"live_gate": None if latest is None else gate.gate_line(latest, settings),
+            "reliable_face_size": None if latest is None else gate.reliable_line(latest, settings),
+            "cameras": cameras}
+
+
+def planning_lines(p: ReportPlanning) -> list[str]:
+    """The planner's view of the gate and the cameras, in Markdown."""
+    lines = [f"- {html.escape(p['live_gate'])}" if p["live_gate"] else "- Live gate: no list built",
+             *([f"- {html.escape(p['reliable_face_size'])}"] if p["reliable_face_size"] else [])]
+    if not p["cameras"]:
+        return [*lines, "- Cameras: none registered (`lfr camera add`)"]
+    lines += ["", "| camera | resolution | field of view | face size | range |", "|---|---|---|---|---|"]
+    lines += [f"| {html.escape(c['name'])} | {c['resolution']} | {c['hfov_deg']:g}° | {c['face_px']} px "
+              f"({c['face_width_m']:g} m face) | {c['max_distance_m']:.2f} m |" for c in p["cameras"]]
+    return lines
 
 
 def _version(v: dict[str, Any]) -> ReportVersion:
@@ -175,6 +211,10 @@ def render_markdown(report: Report) -> str:
                      f"{esc(v['approved_by'] or '-')} | {v['entries_accepted']} | {v['entries_rejected']} | "
                      f"{v['purge_receipt_uri'] or '-'} |")
     lines += [
+        "",
+        "## Cameras and the live gate",
+        "",
+        *planning_lines(report["planning"]),
         "",
         "## Faces seen",
         "",

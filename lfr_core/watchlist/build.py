@@ -30,7 +30,7 @@ from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
-from lfr_core.watchlist import queries
+from lfr_core.watchlist import gate, queries
 from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, ManifestRow, absolute_manifest_uri, parse_manifest
 from lfr_core.watchlist.model import NewEntry, NewVersion
 from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
@@ -153,6 +153,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     accepted = [r for r in results if r.status == "accepted"]
     threshold, threshold_source = choose_threshold(conn, deployment, embedder, len(accepted), settings)
     evidence = calibration.evidence(conn, embedder, threshold, len(accepted), settings.match.target_fpir)
+    reliable_px, reliable_source = gate.reliable_at_build(conn, settings, embedder["weights_sha256"])
 
     version_id = uuid.uuid4()
     copies = copies_prefix(version_id)
@@ -172,7 +173,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 built_by=actor.name, manifest_uri=manifest_uri, manifest_sha256=manifest_sha256,
                 detector=identity["detector"], embedder=embedder, threshold=threshold,
                 threshold_source=threshold_source, entries_total=len(results), entries_accepted=len(accepted),
-                entries_rejected=len(results) - len(accepted), evidence=evidence))
+                entries_rejected=len(results) - len(accepted), evidence=evidence,
+                reliable_face_px=reliable_px, reliable_face_source=reliable_source))
             entry_ids = queries.insert_entries(conn, version_id, [r.new_entry() for r in results])
             ensure_hnsw_index(conn, embedder["embedding_dim"])
             queries.insert_embeddings(conn, version_id, embedder["embedding_dim"], [
@@ -190,6 +192,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "threshold": threshold,
                 "threshold_source": threshold_source,
                 "evidence": evidence.to_json(),
+                "reliable_face_px": reliable_px,
+                "reliable_face_source": reliable_source,
                 "counts": entry_counts(results),
                 "entries": [r.snapshot() for r in results],
             }
@@ -205,6 +209,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                              "model": identity, "accepted": len(accepted), "rejected": len(results) - len(accepted),
                              "threshold": threshold, "threshold_source": threshold_source,
                              "evidence_resolves": evidence.resolves, "evidence": evidence.line(),
+                             "reliable_face_px": reliable_px, "reliable_face_source": reliable_source,
                          })
     except BaseException:
         store.delete_prefix(settings.s3.bucket_images, copies)

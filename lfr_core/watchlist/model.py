@@ -56,6 +56,8 @@ class NewVersion:
     entries_accepted: int
     entries_rejected: int
     evidence: Evidence
+    reliable_face_px: int  # the live gate's size from the model's size curve (lfr_core/watchlist/gate.py)
+    reliable_face_source: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -88,13 +88,15 @@ def insert_version(conn: Connection, version: NewVersion) -> None:
         """INSERT INTO watchlist_versions
              (id, deployment_id, version, build_key, built_by, manifest_uri, manifest_sha256, detector,
               embedder, embedder_sha256, embedding_dim, threshold, threshold_source, entries_total,
-              entries_accepted, entries_rejected, evidence_calibration_id, evidence_target_fpir, evidence)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+              entries_accepted, entries_rejected, evidence_calibration_id, evidence_target_fpir, evidence,
+              reliable_face_px, reliable_face_source)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (version.id, version.deployment_id, version.version, version.build_key, version.built_by,
          version.manifest_uri, version.manifest_sha256, Jsonb(version.detector), Jsonb(version.embedder),
          version.embedder["weights_sha256"], version.embedder["embedding_dim"], version.threshold,
          version.threshold_source, version.entries_total, version.entries_accepted, version.entries_rejected,
-         version.evidence.calibration_id, version.evidence.target_fpir, Jsonb(version.evidence.to_json())),
+         version.evidence.calibration_id, version.evidence.target_fpir, Jsonb(version.evidence.to_json()),
+         version.reliable_face_px, Jsonb(version.reliable_face_source)),
     )
 
 
@@ -133,6 +135,18 @@ def mark_approved(conn: Connection, version_id: uuid.UUID, approved_by: str, cri
                  "evidence_override_at": datetime.now(UTC)})
     return _set_state(conn, version_id, VersionState.APPROVED, "approved_at", approved_by=approved_by,
                       criteria_sha256=criteria_sha256, **override)
+
+
+def set_gate(conn: Connection, version_id: uuid.UUID, face_px: int, decided_by: str | None, reason: str | None,
+             decided_at: datetime | None) -> DictRow:
+    """A version's live gate size, with the authoriser's decision when it goes below the recorded reliable size
+    (the version's trigger checks it and writes the audit row)."""
+    row = _one(conn, """UPDATE watchlist_versions SET gate_face_px = %s, gate_decided_by = %s, gate_reason = %s,
+                                                       gate_decided_at = %s
+                        WHERE id = %s RETURNING *""", (face_px, decided_by, reason, decided_at, version_id))
+    if row is None:
+        raise LookupError(f"no watchlist version {version_id}")
+    return row
 
 
 def mark_active(conn: Connection, version_id: uuid.UUID) -> DictRow:
@@ -362,7 +376,8 @@ def report_versions(conn: Connection, deployment_id: uuid.UUID) -> list[DictRow]
         """SELECT id, version, state, built_by, approved_by, entries_total, entries_accepted, entries_rejected,
                   activated_at, expired_at, purged_at, threshold, embedder->>'name' AS embedder, embedder_sha256,
                   purge_receipt->>'receipt_uri' AS receipt_uri, evidence, evidence_override_by,
-                  evidence_override_reason
+                  evidence_override_reason, reliable_face_px, reliable_face_source, gate_face_px, gate_decided_by,
+                  gate_reason, gate_decided_at
            FROM watchlist_versions WHERE deployment_id = %s ORDER BY version""", (deployment_id,))
 
 

@@ -27,7 +27,7 @@ from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_span, format_time
-from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import gate, lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
 from lfr_core.watchlist.build import with_entries
 from lfr_core.workflow.cancel import cancel_deployment
@@ -35,6 +35,9 @@ from lfr_core.workflow.cancel import cancel_deployment
 APPROVE, REJECT = "Approve", "Reject"
 # The approval form's field for an authoriser's reason to seal a list its impostor evidence does not resolve.
 EVIDENCE_REASON = "reason"
+# The form's fields for running the live gate below the list's reliable face size (issue 32 item 2): the size,
+# and the authoriser's reason, recorded as their decision.
+GATE_FACE_PX, GATE_REASON = "gate_face_px", "gate_reason"
 # Where the Airflow API server mounts the authoriser's face view and probe test (airflow_plugins/lfr_watchlist_view.py).
 FACES_VIEW = "/lfr-watchlist"
 
@@ -50,7 +53,7 @@ def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: 
 
 
 def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None,
-          reliable: tuple[int, str]) -> str:
+          reliable: tuple[int, str], settings: Settings) -> str:
     """The brief in Markdown (Airflow renders it in the Required Actions dialog)."""
     accepted = [e for e in version["entries"] if e["status"] == "accepted"]
     rejected = [e for e in version["entries"] if e["status"] != "accepted"]
@@ -73,7 +76,11 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"{version['embedding_dim']} dimensions); detector: {detector.get('name')}",
         f"- Threshold: {version['threshold']:.4f} ({version.get('threshold_source') or 'recorded'})",
         f"- {lifecycle.evidence_line(version)}",
-        f"- Reliable face size: {reliable[0]} px ({reliable[1]})",
+        # The live gate and its evidence, as recorded with the list (issue 32 item 2); a list built before the
+        # size was recorded shows what the model's latest size curve gives.
+        (f"- {gate.reliable_line(version, settings)}" if version.get("reliable_face_px") is not None
+         else f"- Reliable face size: {reliable[0]} px ({reliable[1]})"),
+        f"- {gate.gate_line(version, settings)}",
         f"- [See the accepted faces and test probe images against this draft]({FACES_VIEW}/{version['id']}/) "
         "(an authoriser assigned to this deployment; each view and test is logged with your reason)",
         "",
@@ -119,7 +126,7 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
     return {"state": version["state"], "respondents": names, "seconds_left": left,
             "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
                        f"({format_time(deployment['window_start'], seconds=False)})",
-            "body": _body(deployment, version, delta, reliable)
+            "body": _body(deployment, version, delta, reliable, settings)
                     + f"\n\nAnswer by {format_time(deadline, seconds=False)}: "
                     + ("the window ends then, and no list can be approved after it." if deadline == deployment["window_end"]
                        else "the request times out then, and the draft is purged.")}
@@ -144,15 +151,20 @@ def _refused_approval(conn: psycopg.Connection, settings: Settings, version_id: 
 
 
 def answer(settings: Settings, version_id: str, person: str, choice: str, *,
-           evidence_override: str | None = None) -> dict[str, Any]:
+           evidence_override: str | None = None, gate_face_px: int | None = None,
+           gate_reason: str | None = None) -> dict[str, Any]:
     """Carry an authoriser's answer to the database as that person. Approve: the version is sealed (the
-    four-eyes trigger refuses the builder and anyone without the authoriser role). Reject: the refusal is
-    audited in the authoriser's name, the draft purged and the deployment cancelled (the run then fails)."""
+    four-eyes trigger refuses the builder and anyone without the authoriser role), its live gate first set to
+    `gate_face_px` when given (below the reliable face size only with `gate_reason`, the decision recorded in
+    their name; a refused gate approves nothing). Reject: the refusal is audited in the authoriser's name, the
+    draft purged and the deployment cancelled (the run then fails)."""
     if choice not in (APPROVE, REJECT):
         raise InvalidInput(f"unknown answer {choice!r}; choose {APPROVE} or {REJECT}")
     with connect(settings) as conn:
         actor = people.person(conn, person, "authoriser")
         if choice == APPROVE:
+            if gate_face_px is not None:
+                gate.set_gate(conn, version_id, actor, gate_face_px, gate_reason or None)
             try:
                 sealed = lifecycle.approve(conn, version_id, actor, evidence_override=evidence_override)
             except Refused as refused:

@@ -9,9 +9,9 @@ import typer
 
 from lfr_core.config import Settings
 from lfr_core.evaluation.model import ReliableSize
-from lfr_ops.cli.common import console, domain_errors, emit, load_settings
+from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
-camera = typer.Typer(no_args_is_help=True, help="Plan where cameras go")
+camera = typer.Typer(no_args_is_help=True, help="Plan where cameras go, and register them for a deployment")
 
 
 @camera.command("plan")
@@ -48,6 +48,43 @@ def plan(
             console.print(f"  {line}", highlight=False, soft_wrap=True)
 
     emit({**asdict(r), "arithmetic": lines}, as_json, render)
+
+
+@camera.command("add")
+def add(
+    deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+    name: str = typer.Option(..., "--name", help="The camera's name in this deployment, e.g. 'north entrance'"),
+    resolution: str = typer.Option(..., "--resolution", help="The camera's frame as WIDTHxHEIGHT pixels"),
+    hfov: float = typer.Option(..., "--hfov", help="Horizontal field of view in degrees, at the zoom it will use"),
+    face_width_m: float = typer.Option(0.16, "--face-width-m", help="Width of a face in metres"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line"),
+) -> None:
+    """Register a camera for a deployment (planner): its range, computed as `lfr camera plan` computes it at the
+    deployment's reliable face size, is kept in the deployment record and shown by `lfr deployment show`."""
+    from lfr_core.deployments import cameras
+    from lfr_core.deployments import service as deployments
+    from lfr_core.vision.registry import build_embedder
+    from lfr_core.watchlist import gate
+
+    settings = load_settings()
+    with domain_errors():
+        size = cameras.parse_resolution(resolution)
+        sha = build_embedder(settings).identity.weights_sha256
+        with signed_in(settings, "planner", "admin") as (conn, actor):
+            dep = deployments.resolve_id(conn, deployment_id)
+            n, source = gate.deployment_face_px(conn, settings, dep, sha)
+            r = cameras.camera_range(size, hfov, face_px=n, face_px_source=source, face_width_m=face_width_m)
+            row = deployments.register_camera(conn, dep, name, r, actor)
+    lines = cameras.arithmetic(r)
+
+    def render(_: object) -> None:
+        console.print(f"camera {row['name']!r} registered for deployment {row['deployment_id']}: a face is "
+                      f"{r.face_px} px wide up to {r.max_distance_m:.2f} m ({r.face_px_source})", highlight=False,
+                      soft_wrap=True)
+        for line in lines:
+            console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+    emit({**row, "arithmetic": lines}, as_json, render)
 
 
 def _recorded_reliable_size(settings: Settings) -> tuple[ReliableSize | None, str]:

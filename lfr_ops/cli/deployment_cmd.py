@@ -49,13 +49,21 @@ def create(
 def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it (8 hex digits)"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One deployment, the threshold in force and its watchlist versions."""
+    from lfr_core.watchlist import gate
     from lfr_core.watchlist.lifecycle import list_versions
 
     settings = load_settings()
     with domain_errors(), signed_in(settings) as (conn, _):
         row = deployments.get(conn, deployments.resolve_id(conn, deployment_id))
+        versions = list_versions(conn, row["id"])
         row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
-                                               "approved_by")} for v in list_versions(conn, row["id"])]
+                                               "approved_by")} for v in versions]
+        current = gate.current_version(conn, row["id"])
+        # The live gate with its evidence, shown with the threshold (issue 32 item 2).
+        row["live_gate"] = None if current is None else {
+            "version": current["version"], "gate_face_px": gate.gate_face_px(current, settings),
+            "reliable_face_px": current.get("reliable_face_px"), "line": gate.gate_line(current, settings)}
+        row["cameras"] = deployments.cameras_of(conn, row["id"])
     live = [v for v in row["versions"] if v["state"] == "active"]
     # What alerts are decided at now: the live list's threshold (each list carries its own, calibrated or set).
     row["threshold_in_force"] = live[0]["threshold"] if live else None
@@ -72,9 +80,12 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
         terms.add_row("threshold in force", "none: no list is live" if live is None
                       else f"{live['threshold']:.4f} (list v{live['version']})")
         terms.add_row("threshold planned", "calibrated per list" if d["threshold"] is None else f"{d['threshold']:.4f}")
+        terms.add_row("live gate", "no list built yet" if d["live_gate"] is None
+                      else f"v{d['live_gate']['version']}: {d['live_gate']['line']}")
         if d["cancel_reason"]:
             terms.add_row("cancelled", d["cancel_reason"])
         console.print(terms)
+        console.print(camera_table(d["cameras"]) if d["cameras"] else "no camera registered (lfr camera add)")
         versions = Table("version", "id", "state", "accepted", "threshold", "built by", "approved by")
         for v in d["versions"]:
             versions.add_row(str(v["version"]), str(v["id"]), v["state"], str(v["entries_accepted"]),
@@ -82,6 +93,38 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
         console.print(versions if d["versions"] else "no watchlist built yet")
 
     emit(row, as_json, render)
+
+
+def camera_table(cameras: list[dict[str, Any]]) -> Table:
+    """The registered cameras with their range (issue 32 item 3)."""
+    table = Table("camera", "resolution", "hfov", "face", "reliable size", "range", "registered by",
+                  title="cameras: how far from each a face can still be recognised")
+    for c in cameras:
+        table.add_row(c["name"], f"{c['width_px']}x{c['height_px']}", f"{c['hfov_deg']:g}°",
+                      f"{c['face_width_m']:g} m", f"{c['face_px']} px", f"{c['max_distance_m']:.2f} m",
+                      c["registered_by"])
+    return table
+
+
+@deployment.command("gate")
+def gate_(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+          face_px: int = typer.Option(..., "--face-px", help="The face size, in pixels, the live gate admits from"),
+          reason: str | None = typer.Option(None, "--reason", help="Why the deployment runs below the reliable face "
+                                                                   "size (needed below it; recorded and audited)"),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """Set the live gate's face size of the deployment's current list (authoriser). Below the reliable size its
+    model's size curve gives, only with --reason: the authoriser's recorded decision (refused otherwise, exit 3)."""
+    from lfr_core.watchlist import gate
+
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        row = gate.set_deployment_gate(conn, deployments.resolve_id(conn, deployment_id), actor, face_px, reason)
+        result = {"deployment_id": str(row["deployment_id"]), "version_id": str(row["id"]), "version": row["version"],
+                  "gate_face_px": row["gate_face_px"], "reliable_face_px": row["reliable_face_px"],
+                  "decided_by": row["gate_decided_by"], "reason": row["gate_reason"],
+                  "line": gate.gate_line(row, settings)}
+    emit(result, as_json, lambda r: console.print(f"deployment {r['deployment_id']} list v{r['version']}: {r['line']}",
+                                                  highlight=False, soft_wrap=True))
 
 
 @deployment.command("cancel")

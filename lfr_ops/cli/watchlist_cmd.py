@@ -13,7 +13,7 @@ from lfr_core.deployments import cameras
 from lfr_core.evaluation import conditions
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_time
-from lfr_core.watchlist import lifecycle
+from lfr_core.watchlist import gate, lifecycle
 from lfr_core.watchlist.history import history as subject_history
 from lfr_core.workflow.purge import purge as purge_version
 from lfr_ops.cli.common import EXIT_REFUSED, console, domain_errors, emit, err_console, fail, load_settings, signed_in
@@ -50,9 +50,8 @@ def _render_version(v: dict[str, Any]) -> None:
                   f"(sha256 {v['manifest_sha256'][:12]})"
                   + (f"; approved by {v['approved_by']}" if v.get("approved_by") else ""), highlight=False)
     console.print(lifecycle.evidence_line(v), highlight=False)
-    if v.get("reliable_face_px"):
-        console.print(f"reliable face size: {v['reliable_face_px']} px ({v['reliable_face_px_source']})",
-                      highlight=False)
+    if v.get("live_gate"):  # the live gate and its evidence, with the threshold (issue 32 item 2)
+        console.print(f"{v['reliable_face_line']}\n{v['live_gate']}", highlight=False, soft_wrap=True)
 
 
 @watchlist.command("build")
@@ -88,10 +87,20 @@ def show(version_id: str, as_json: bool = JSON) -> None:
     settings = load_settings()
     with domain_errors(), signed_in(settings) as (conn, _):
         version = with_entries(conn, lifecycle.get_version(conn, version_id))
-        # The face size the model recognises reliably, shown with the threshold (issue 32 item 2).
-        version["reliable_face_px"], version["reliable_face_px_source"] = cameras.reliable_face_px(
-            settings, conditions.latest_reliable_size(conn, version["embedder_sha256"],
-                                                      settings.quality.reliable_fnir_factor))
+        # The face size the model recognises reliably, as recorded when the list was built, and the live gate
+        # (issue 32 item 2); a list built before sizes were recorded shows what the model's latest curve gives.
+        if version.get("reliable_face_px") is None:
+            version["reliable_face_px"], version["reliable_face_px_source"] = cameras.reliable_face_px(
+                settings, conditions.latest_reliable_size(conn, version["embedder_sha256"],
+                                                          settings.quality.reliable_fnir_factor))
+            version["reliable_face_line"] = (f"reliable face size: {version['reliable_face_px']} px "
+                                             f"({version['reliable_face_px_source']}); not recorded with this list")
+            version["reliable_face_px"] = None
+        else:
+            version["reliable_face_px_source"] = (version.get("reliable_face_source") or {}).get("text")
+            version["reliable_face_line"] = (f"reliable face size: {version['reliable_face_px']} px "
+                                             f"({version['reliable_face_px_source']})")
+        version["live_gate"] = gate.gate_line(version, settings)
     emit(version, as_json, _render_version)
 
 

@@ -177,6 +177,9 @@ class Dashboard(BaseModel):
     false_alerts_per_face: float | None
     projected_false_alerts_per_face: float
     projection_source: str
+    live_gate: str | None = Field(None, description="The live gate's face size with its evidence (issue 32 item 2)")
+    camera_ranges: list[str] = Field(default_factory=list, description="Each registered camera and how far from it a "
+                                                                       "face can still be recognised (issue 32 item 3)")
 
 
 class Me(BaseModel):

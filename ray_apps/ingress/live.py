@@ -58,6 +58,7 @@ class LivePath:
         self.pipeline = FramePipeline(
             self._detect, self._embed, self._decode, self._store_alert,
             reuse_margin=options.embed_reuse_margin, reliable_face_px=reliable_face_px(settings)[0],
+            min_face_px=settings.quality.min_live_face_px,
             timeouts=PipelineTimeouts(options.model_timeout_s, options.model_timeout_s),
             last_alerts=self._last_alerts)
         self._live: dict[uuid.UUID, LiveDeployment] = {}
@@ -241,4 +242,4 @@ class LivePath:
     def _account(self, dep_id: uuid.UUID, camera_id: str, outcome: FrameOutcome, started: float) -> None:
         self.metrics.observe(str(dep_id), camera_id, outcome, time.perf_counter() - started)
         self.counters.count(dep_id, camera_id, frames=1, faces=len(outcome.faces), bands=outcome.bands,
-                            reliable_face_px=self.pipeline.reliable_face_px)
+                            reliable_face_px=outcome.reliable_face_px or self.pipeline.reliable_face_px)

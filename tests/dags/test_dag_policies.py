@@ -110,13 +110,35 @@ def test_the_approval_step_has_no_default_answer_and_refuses_all_admins_outside_
         probe.execute({"params": {"approve_with": "airflow", "demo": False}})
 
 
-def test_the_approval_form_asks_only_for_a_reason_to_seal_unresolved_evidence(dagbag):
-    """The Required Action's form has one field, the authoriser's reason to seal a list its impostor evidence does
-    not resolve (issue 32 item 5): optional, so a resolved list is approved with the button alone, and none of
-    the run's own params (the planner's form) leaks into the authoriser's."""
-    from lfr_core.workflow.approval import EVIDENCE_REASON
+def test_the_approval_form_asks_only_for_optional_reasons_and_a_gate_size(dagbag):
+    """The Required Action's form has the authoriser's reason to seal a list its impostor evidence does not resolve
+    (issue 32 item 5), and the live gate's face size with the reason to run below the reliable size (item 2): all
+    optional, so a resolved list is approved at its reliable size with the button alone, and none of the run's own
+    params (the planner's form) leaks into the authoriser's."""
+    from lfr_core.workflow.approval import EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON
 
     form = dagbag.dags["lfr_deployment"].get_task("approve_watchlist").serialized_params
-    assert list(form) == [EVIDENCE_REASON]
-    assert form[EVIDENCE_REASON]["value"] is None
-    assert "null" in form[EVIDENCE_REASON]["schema"]["type"]
+    assert list(form) == [EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON]
+    for field in form.values():
+        assert field["value"] is None and "null" in field["schema"]["type"]
+    assert "integer" in form[GATE_FACE_PX]["schema"]["type"]
+
+
+def test_the_approval_answer_carries_the_gate_size_and_its_reason(dagbag, monkeypatch):
+    """The form's gate size and reason reach approval.answer with the evidence reason (issue 32 item 2)."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    from lfr_core.workflow import approval
+
+    step = dagbag.dags["lfr_deployment"].get_task("approve_watchlist")
+    probe = type(step)(task_id="probe_answer", version={"version_id": "v-1"})
+    given: dict = {}
+    monkeypatch.setattr(HITLOperator, "execute_complete", lambda self, context, event: None)
+    monkeypatch.setattr(approval, "answer", lambda settings, version_id, person, choice, **kw: given.update(
+        version_id=version_id, person=person, choice=choice, **kw) or {"state": "approved"})
+    event = {"responded_by_user": {"id": "ann.authoriser"}, "chosen_options": [approval.APPROVE],
+             "params_input": {approval.EVIDENCE_REASON: None, approval.GATE_FACE_PX: 32,
+                              approval.GATE_REASON: "faces pass close to the camera"}}
+    assert probe.execute_complete({}, event) == {"state": "approved"}
+    assert given == {"version_id": "v-1", "person": "ann.authoriser", "choice": approval.APPROVE,
+                     "evidence_override": None, "gate_face_px": 32, "gate_reason": "faces pass close to the camera"}

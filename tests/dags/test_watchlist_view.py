@@ -34,6 +34,7 @@ def test_probe_results_mark_candidates_at_the_threshold_and_the_projection():
 def test_the_approval_body_links_to_the_face_view():
     from datetime import UTC, datetime, timedelta
 
+    from lfr_core.config import get_settings
     from lfr_core.workflow import approval
 
     start = datetime(2026, 12, 5, 10, tzinfo=UTC)
@@ -42,7 +43,7 @@ def test_the_approval_body_links_to_the_face_view():
     version = {"id": "v-9", "version": 1, "built_by": "pat", "entries": [], "entries_accepted": 0,
                "entries_rejected": 0, "embedder": {"name": "e"}, "detector": {"name": "d"}, "embedder_sha256": "s" * 64,
                "embedding_dim": 128, "threshold": 0.4, "evidence": None}
-    body = approval._body(deployment, version, None, (64, "x"))
+    body = approval._body(deployment, version, None, (64, "x"), get_settings())
     assert "(/lfr-watchlist/v-9/)" in body and "logged with your reason" in body
 
 

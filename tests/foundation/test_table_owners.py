@@ -27,6 +27,7 @@ OWNERS: dict[str, str] = {
     "model_condition_curves": "evaluation",
     "deployments": "deployments",
     "deployment_staff": "deployments",
+    "deployment_cameras": "deployments",
     "api_keys": "deployments",
     "state_transitions": "deployments",
     "staging_claims": "watchlist",

@@ -96,3 +96,58 @@ GRANT INSERT, UPDATE ON deployments TO lfr_planner, lfr_admin;
 GRANT INSERT, DELETE ON deployment_staff TO lfr_planner, lfr_admin;
 GRANT UPDATE ON deployments TO lfr_operator;
 GRANT SELECT, INSERT, UPDATE ON api_keys TO lfr_admin;
+
+-- Cameras registered for a deployment (issue 32 item 3, migration 0028): a planner or admin registers one in
+-- their own name for a deployment still planned or live, with the range computed at the deployment's gate
+-- size; a registration is never changed or deleted (register the camera again under another name), and each
+-- is audited in the deployment's history.
+CREATE OR REPLACE FUNCTION public.lfr_guard_deployment_cameras() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    status text;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM public.lfr_deny('a registered camera is never changed or deleted; register it again under another name');
+    END IF;
+    PERFORM public.lfr_require('register a camera for a deployment', 'planner', 'admin', 'system');
+    IF NOT public.lfr_holds('system') AND NEW.registered_by <> public.lfr_actor() THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may not register a camera in the name of %s',
+                                                  public.lfr_actor(), NEW.registered_by));
+    END IF;
+    SELECT d.status INTO status FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
+    IF status IS DISTINCT FROM 'planned' AND status IS DISTINCT FROM 'live' THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; cameras are registered for a planned or '
+                                                  'live deployment', NEW.deployment_id, coalesce(status, 'unknown')));
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION public.lfr_audit_camera_registered() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('deployment.camera', 'deployment', NEW.deployment_id::text,
+        pg_catalog.jsonb_build_object('camera', NEW.name, 'width_px', NEW.width_px, 'height_px', NEW.height_px,
+                                      'hfov_deg', NEW.hfov_deg, 'face_width_m', NEW.face_width_m,
+                                      'face_px', NEW.face_px, 'max_distance_m', NEW.max_distance_m),
+        '{planner,admin,system}');
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS lfr_guard ON deployment_cameras;
+CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployment_cameras
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_deployment_cameras();
+DROP TRIGGER IF EXISTS lfr_audit ON deployment_cameras;
+CREATE TRIGGER lfr_audit AFTER INSERT ON deployment_cameras
+    FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_camera_registered();
+
+-- Every person and the platform read the cameras (as they read deployments); only a planner, admin or the
+-- platform adds one, and in their own name.
+ALTER TABLE deployment_cameras ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS deployment_cameras_read ON deployment_cameras;
+CREATE POLICY deployment_cameras_read ON deployment_cameras FOR SELECT TO lfr_person, lfr_system USING (true);
+DROP POLICY IF EXISTS deployment_cameras_register ON deployment_cameras;
+CREATE POLICY deployment_cameras_register ON deployment_cameras FOR INSERT TO lfr_planner, lfr_admin, lfr_system
+    WITH CHECK (registered_by = public.lfr_actor() OR public.lfr_holds('system'));
+
+GRANT SELECT ON deployment_cameras TO lfr_person;
+GRANT INSERT ON deployment_cameras TO lfr_planner, lfr_admin, lfr_system;

@@ -24,6 +24,105 @@ BEGIN
            <= v.evidence_target_fpir * (1 + 1e-9);
 END $$;
 
+-- The reliable face size of a recorded size curve (lfr_core/evaluation/conditions.py `reliable_size`, the same
+-- rule): the smallest face size measured whose FNIR upper bound, and that of every larger size, stays within
+-- `factor` times the bound as photographed (the first point); the worst JPEG quality at a size counts, blurred
+-- conditions are left out. NULL when no size qualifies or the curve is unknown.
+CREATE OR REPLACE FUNCTION public.lfr_curve_reliable_px(p_curve_id bigint, factor double precision) RETURNS integer
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pts jsonb;
+    full_high double precision;
+    found integer;
+    r record;
+BEGIN
+    SELECT c.points INTO pts FROM public.model_condition_curves AS c WHERE c.id = p_curve_id;
+    full_high := (pts -> 0 -> 'fnir' ->> 'high')::double precision;
+    IF full_high IS NULL OR factor IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOR r IN SELECT (e.p -> 'condition' ->> 'face_px')::integer AS px,
+                    pg_catalog.bool_or(e.p -> 'fnir' ->> 'high' IS NULL) AS unknown,
+                    pg_catalog.max((e.p -> 'fnir' ->> 'high')::double precision) AS worst
+             FROM pg_catalog.jsonb_array_elements(pts) WITH ORDINALITY AS e(p, n)
+             WHERE e.n > 1 AND e.p -> 'condition' ->> 'face_px' IS NOT NULL
+               AND coalesce((e.p -> 'condition' ->> 'blur_sigma')::double precision, 0) = 0
+             GROUP BY 1 ORDER BY 1 DESC LOOP
+        EXIT WHEN r.unknown OR r.worst > factor * full_high;
+        found := r.px;
+    END LOOP;
+    RETURN found;
+END $$;
+
+-- A new version's reliable face size is the one its model's evidence gives (issue 32 item 2): when a size curve
+-- is recorded for its embedder, the version names the latest one and records at least the size that curve gives
+-- at the factor it names, so a builder cannot lower the live gate by naming no curve, an older one, or a size
+-- below the curve's.
+CREATE OR REPLACE FUNCTION public.lfr_check_reliable_size(v public.watchlist_versions) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    latest bigint;
+    named bigint := (v.reliable_face_source ->> 'curve_id')::bigint;
+    px integer;
+BEGIN
+    SELECT c.id INTO latest FROM public.model_condition_curves AS c
+    WHERE c.embedder_sha256 = v.embedder_sha256 ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1;
+    IF latest IS NULL THEN
+        RETURN;
+    END IF;
+    IF v.reliable_face_px IS NULL OR named IS DISTINCT FROM latest THEN
+        PERFORM public.lfr_deny(pg_catalog.format('a version of model %s records the reliable face size from its '
+                                                  'latest size curve, #%s', v.embedder_sha256, latest));
+    END IF;
+    px := public.lfr_curve_reliable_px(latest, (v.reliable_face_source ->> 'factor')::double precision);
+    IF px IS NOT NULL AND v.reliable_face_px < px THEN
+        PERFORM public.lfr_deny(pg_catalog.format('size curve #%s gives a reliable face size of %s px; the version '
+                                                  'records %s px', latest, px, v.reliable_face_px));
+    END IF;
+END $$;
+
+-- The live gate's face size (issue 32 item 2): below the version's recorded reliable size only with an
+-- authoriser's decision, in their own name, with a reason, by someone other than the list's builder; a decision
+-- is recorded only with the gate it decides, and only while the list is a draft, sealed or live.
+CREATE OR REPLACE FUNCTION public.lfr_check_gate(n public.watchlist_versions, o public.watchlist_versions)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    who text := public.lfr_actor();
+    gate_columns text[] := ARRAY['gate_face_px', 'gate_decided_by', 'gate_reason', 'gate_decided_at'];
+BEGIN
+    IF (n.reliable_face_px, n.reliable_face_source) IS DISTINCT FROM (o.reliable_face_px, o.reliable_face_source) THEN
+        PERFORM public.lfr_deny('a version''s reliable face size and its source never change');
+    END IF;
+    IF (n.gate_face_px, n.gate_decided_by, n.gate_reason, n.gate_decided_at)
+       IS NOT DISTINCT FROM (o.gate_face_px, o.gate_decided_by, o.gate_reason, o.gate_decided_at) THEN
+        RETURN;
+    END IF;
+    PERFORM public.lfr_require('set a deployment''s live gate', 'authoriser');
+    IF o.state NOT IN ('draft', 'approved', 'active') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('version %s is %s; its live gate no longer changes', o.id, o.state));
+    END IF;
+    IF pg_catalog.to_jsonb(n) - gate_columns IS DISTINCT FROM pg_catalog.to_jsonb(o) - gate_columns THEN
+        PERFORM public.lfr_deny('a live gate is set on its own, not with other changes to a version');
+    END IF;
+    IF n.gate_decided_by IS NOT NULL AND (n.gate_decided_by IS DISTINCT FROM who OR pg_catalog.btrim(n.gate_reason) = ''
+                                          OR n.gate_decided_at IS NULL) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may record a decision on the live gate only in their own name '
+                                                  'and with a reason', who));
+    END IF;
+    IF n.gate_face_px IS NOT NULL AND n.gate_face_px < coalesce(n.reliable_face_px, 1) THEN
+        IF n.gate_decided_by IS NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'version %s: a live gate of %s px is below the recorded reliable face size of %s px; an authoriser '
+                'must record the decision to run below it, with a reason', o.id, n.gate_face_px, n.reliable_face_px));
+        END IF;
+        IF who = o.built_by THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s built this version; a decision to run below its reliable '
+                                                      'face size needs a different authoriser', who));
+        END IF;
+    END IF;
+END $$;
+
 -- The four-eyes rule lives here: a draft is approved only by an authoriser, in their own name, who did not
 -- build it; nobody else changes who built or approved a version. Which state may follow which, and when,
 -- is public.state_transitions.
@@ -48,6 +147,10 @@ BEGIN
         IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
         END IF;
+        IF num_nonnulls(NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at) > 0 THEN
+            PERFORM public.lfr_deny('a new version''s live gate is its reliable face size; an authoriser decides otherwise');
+        END IF;
+        PERFORM public.lfr_check_reliable_size(NEW);
         RETURN NEW;
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
@@ -58,6 +161,11 @@ BEGIN
         NEW.evidence) IS DISTINCT FROM (OLD.threshold, OLD.entries_accepted, OLD.embedder_sha256,
         OLD.evidence_calibration_id, OLD.evidence_target_fpir, OLD.evidence) THEN
         PERFORM public.lfr_deny('a version''s threshold, size, model and the evidence it was judged by never change');
+    END IF;
+    PERFORM public.lfr_check_gate(NEW, OLD);
+    IF (NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at)
+       IS DISTINCT FROM (OLD.gate_face_px, OLD.gate_decided_by, OLD.gate_reason, OLD.gate_decided_at) THEN
+        RETURN NEW;  -- the gate alone changed, and lfr_check_gate allowed it
     END IF;
     what := pg_catalog.format('version %s', OLD.id);
     IF NEW.state IS DISTINCT FROM OLD.state THEN
@@ -136,6 +244,19 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- The audit row of a decision on a version's live gate (issue 32 item 2).
+CREATE OR REPLACE FUNCTION public.lfr_audit_gate_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('watchlist.gate', 'watchlist_version', NEW.id::text,
+        pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'version', NEW.version,
+                                      'from_face_px', coalesce(OLD.gate_face_px, OLD.reliable_face_px),
+                                      'gate_face_px', NEW.gate_face_px, 'reliable_face_px', NEW.reliable_face_px,
+                                      'decided_by', NEW.gate_decided_by, 'reason', NEW.gate_reason),
+        '{authoriser}');
+    RETURN NULL;
+END $$;
+
 -- The per-dimension HNSW index (migration 0009), redefined here with a pinned search_path.
 CREATE OR REPLACE FUNCTION public.ensure_hnsw_index(dim integer, m integer, ef_construction integer) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -165,6 +286,11 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON staging_claims
 DROP TRIGGER IF EXISTS lfr_audit ON watchlist_versions;
 CREATE TRIGGER lfr_audit AFTER UPDATE ON watchlist_versions
     FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION public.lfr_audit_version_change();
+DROP TRIGGER IF EXISTS lfr_audit_gate ON watchlist_versions;
+CREATE TRIGGER lfr_audit_gate AFTER UPDATE ON watchlist_versions
+    FOR EACH ROW WHEN ((OLD.gate_face_px, OLD.gate_decided_by, OLD.gate_reason, OLD.gate_decided_at)
+                       IS DISTINCT FROM (NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at))
+    EXECUTE FUNCTION public.lfr_audit_gate_change();
 
 GRANT SELECT ON watchlist_versions, watchlist_entries, staging_claims TO lfr_person;
 GRANT INSERT, UPDATE ON watchlist_versions, watchlist_entries TO lfr_planner, lfr_admin;
