@@ -93,7 +93,9 @@ class FrameResult(BaseModel):
 
 
 Outcome = Literal["confirmed", "declined", "not_engaged"]
-AlertStatus = Literal["pending", "confirmed", "declined", "not_engaged"]
+# The viability assessment (issue 28 item 1): confirmed is a viable match, declined not; not_engaged, as an outcome,
+# is a viable match officers decided not to engage (the alert's status is confirmed, its result not_engaged).
+AlertStatus = Literal["pending", "confirmed", "declined"]
 
 
 class Adjudication(BaseModel):
@@ -101,11 +103,16 @@ class Adjudication(BaseModel):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
-EngagementOutcome = Literal["spoken_to", "arrested", "no_further_action", "misidentified"]
+EngagementResult = Literal["subject", "someone_else", "evaded", "not_engaged"]
+Disposal = Literal["arrest", "other", "no_action"]
+# Names from before the model of issue 28, each a result and its outcome (lfr_core/alerts/model.py LEGACY_ENGAGEMENTS).
+LegacyEngagement = Literal["spoken_to", "arrested", "no_further_action", "misidentified"]
 
 
 class Engagement(BaseModel):
-    outcome: EngagementOutcome
+    outcome: EngagementResult | LegacyEngagement = Field(
+        description="The engagement's result: subject or someone_else (engaged), evaded or not_engaged")
+    disposal: Disposal | None = Field(None, description="With an engaged result: arrest, other or no_action")
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
@@ -126,7 +133,8 @@ class AlertView(BaseModel):
     adjudicated_at: datetime | None
     note: str | None = Field(None, description="The officer's note with their decision")
     undo_until: datetime | None = Field(None, description="Until when its decider may take the decision back")
-    engagement: EngagementOutcome | None = None
+    engagement: EngagementResult | None = None
+    disposal: Disposal | None = None
     engagement_by: str | None = None
     probe_crop_url: str
     watchlist_image_url: str | None
