@@ -1,7 +1,7 @@
 """An alert's decision in the published grids' terms (issue 28 item 1): the viability assessment (status), the
-engagement result and its outcome (disposal), and the Met's four counts they make. Each is a StrEnum: a member is its string
-(`AlertStatus.PENDING == "pending"`), so rows that carry the plain name compare equal to it. Also the faces a camera saw, counted by whether they could have been
-recognised (FaceBands): numbers only."""
+engagement result and its outcome (disposal), and the Met's four counts they make. Each is a StrEnum: a member is
+its string (`AlertStatus.PENDING == "pending"`), so rows that carry the plain name compare equal to it. Also the
+faces a camera saw, counted by whether they could have been recognised (FaceBands): numbers only."""
 
 from __future__ import annotations
 

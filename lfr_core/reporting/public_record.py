@@ -116,7 +116,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums} a{color:#0b5cad} .muted
 @media print{body{background:#fff} main{max-width:none} .noprint{display:none}}"""
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
@@ -126,7 +126,7 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
     items = "".join(f'<tr><td><a href="/public/deployments/{r["id"]}">{html.escape(r["place"])}</a></td>'
                     f'<td>{_when(r["window_start"], r["window_end"])}</td><td>{PUBLIC_WORDS.get(r["status"], r["status"])}</td></tr>'
                     for r in rows)
-    return _page(f"{settings.public.force_name}: live facial recognition deployments",
+    return page(f"{settings.public.force_name}: live facial recognition deployments",
                  f'<div class="banner">{html.escape(settings.public.force_name)}</div>'
                  f"<h1>Live facial recognition deployments</h1>"
                  f"<table><tr><th>Place</th><th>When</th><th>Status</th></tr>{items}</table>"
@@ -137,7 +137,7 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
 def render_missing(deployment_id: str, settings: Settings) -> str:
     """The page for an address that names no deployment the public may see (a mistyped or withdrawn link)."""
     e = html.escape
-    return _page(f"{settings.public.force_name}: no such deployment",
+    return page(f"{settings.public.force_name}: no such deployment",
                  f'<div class="banner">{e(settings.public.force_name)}</div>'
                  f"<h1>No such deployment</h1>"
                  f"<p>We publish no deployment at this address (<code>{e(deployment_id[:64])}</code>). The link may "
@@ -188,7 +188,7 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
                   + (f" {'; '.join(outcome['provisional_reasons'])}: these figures are provisional."
                      if outcome["provisional"] else "") + "</p>",
                   f"<p class='muted'>{e(recognisable_words(outcome))}</p>"]
-    return _page(f"Live facial recognition: {note['place']}", "".join(parts))
+    return page(f"Live facial recognition: {note['place']}", "".join(parts))
 
 
 def recognisable_words(outcome: PublicResults) -> str:

@@ -145,7 +145,7 @@ def review_list_cmd(deployment: str = typer.Option(..., "--deployment"),
                     as_json: bool = typer.Option(False, "--json")) -> None:
     """A deployment's reviews: admins and auditors see all, a reviewer their own."""
     settings = load_settings()
-    with domain_errors(), signed_in(settings, "admin", "auditor", "operator") as (conn, actor):
+    with domain_errors(), signed_in(settings, "admin", "auditor", "operator") as (conn, _viewer):
         rows = reviews.list_reviews(conn, deployment)
 
     def render(items: list[dict]) -> None:

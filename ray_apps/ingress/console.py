@@ -256,8 +256,9 @@ function render(list){
                           ['Why listed', a.rationale || '-'], ['Score', a.score.toFixed(3)], ['Camera', a.camera_id],
                           ['Seen', when(a.captured_at)], ['Frame age when matched', frameAge(a)]])
       dl.append(el('dt', {textContent: k}), el('dd', {textContent: v}));
+    const judged = a.status === 'confirmed' ? 'viable match' : 'not viable';
     facts.append(el('div', {className: 'status ' + a.status, textContent: a.status === 'pending' ? 'Awaiting your decision'
-      : (a.status === 'confirmed' ? 'viable match' : 'not viable') + ' (' + a.status + ') by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
+      : judged + ' (' + a.status + ') by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
     const actions = el('div', {className: 'row'});
     if (a.status === 'pending'){
       for (const o of ['confirmed', 'declined', 'not_engaged'])
