@@ -6,15 +6,24 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from lfr_core.alerts import reviews
 from lfr_core.errors import Refused
 from lfr_core.reporting import grid, public_record, tally
 from lfr_core.times import local
-from tests.conftest import ADMIN, AUDITOR, OPERATOR
+from ray_apps.ingress import public
+from ray_apps.ingress.context import context
+from tests.conftest import ADMIN, AUDITOR, OPERATOR, signed_in_env
 from tests.reporting.story import COUNTS, FACES, OUTCOMES, scripted_deployment
 
 MET_COLUMNS = ["Deployment Location", "Date", "Duration", "LFR Use Case", "Watchlist Size", "Min Threshold Setting",
@@ -95,3 +104,40 @@ def test_the_grid_row_has_the_mets_columns_in_order_and_stays_provisional_until_
     page = grid.render_page(built, services.public.force_name)
     assert "Grid Row" in page and "False Alerts Unconfirmed" in page and "STORY-" not in page
     assert OPERATOR.name not in page and "wanted_by_court" not in page
+
+
+def test_the_grid_is_published_at_public_records_and_printed_by_lfr_report_grid(db, services, store):
+    dep, ids = scripted_deployment(db, services, store, "Route Row")
+    db.commit()
+
+    async def on_db(fn, *args):
+        return fn(db, *args)
+
+    app = FastAPI()
+    app.include_router(public.router)
+    app.dependency_overrides[context] = lambda: SimpleNamespace(settings=services, db=on_db)
+    client = TestClient(app)
+    today = f"{local(datetime.now(UTC) - timedelta(hours=2)):%Y-%m-%d}"
+    as_json = client.get("/public/records", params={"format": "json", "since": today}).json()
+    (row,) = [r for r in as_json["rows"] if r["Deployment Location"] == "Route Row"]
+    assert as_json["columns"][:16] == MET_COLUMNS and row["False Alert Rate"] == "1 in 12,120 = 0.008%"
+    as_csv = client.get("/public/records", params={"format": "csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv") and as_csv.text.startswith(",".join(MET_COLUMNS))
+    page = client.get("/public/records")
+    assert page.headers["content-type"].startswith("text/html") and "Route Row" in page.text
+    assert client.get("/public/records", params={"format": "xml"}).status_code == 422
+
+    # The CLI: the grid as CSV for an admin, a review assigned and listed.
+    def lfr(*args: str, who: str = ADMIN.name) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "lfr_ops.cli.main", *args], capture_output=True, text=True,
+                              env={**os.environ, **signed_in_env(services, who)}, timeout=120)
+
+    printed = lfr("report", "grid", "--csv", "--since", today)
+    assert printed.returncode == 0, printed.stderr
+    (line,) = [r for r in csv.reader(io.StringIO(printed.stdout)) if r[0] == "Route Row"]
+    assert line[6:11] == ["9", "4", "2", "2", "1"] and line[-1].startswith("provisional: 5 of 5")
+    assert lfr("report", "grid", "--json", who=OPERATOR.name).returncode == 3  # oversight only (Forbidden)
+    assigned = lfr("alert", "review", "assign", ids[0], "--reviewer", AUDITOR.name, "--json")
+    assert assigned.returncode == 0 and json.loads(assigned.stdout)["alert_class"] == "false_unconfirmed"
+    listed = json.loads(lfr("alert", "review", "list", "--deployment", dep, "--json").stdout)
+    assert [(r["alert_id"], r["reviewer"], r["finding"]) for r in listed] == [(ids[0], AUDITOR.name, None)]

@@ -62,7 +62,7 @@ def test_publish_writes_json_and_markdown_to_the_reports_bucket(db, services, fi
     published = reports.publish_report(db, store, services, finished_deployment)
     assert published["json_uri"] == f"s3://{services.s3.bucket_reports}/reports/{finished_deployment}/report.json"
     stored = json.loads(store.get_uri(published["json_uri"]))
-    assert stored["alerts"]["true_alerts"] == 2
+    assert stored["alerts"]["true_alerts"] == 3
     assert store.get_uri(published["markdown_uri"]).decode().startswith("# Transparency report")
 
 
