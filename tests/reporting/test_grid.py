@@ -60,7 +60,7 @@ def test_an_alert_awaiting_its_result_or_decision_keeps_the_figures_provisional(
 
 def test_the_grid_row_has_the_mets_columns_in_order_and_stays_provisional_until_every_review_is_done(
         db, services, store):
-    dep, ids = scripted_deployment(db, services, store, "Grid Row")
+    _, ids = scripted_deployment(db, services, store, "Grid Row")
     since = datetime.now(UTC) - timedelta(hours=3)
     (row,) = [r for r in grid.build(db, since).rows if r["Deployment Location"] == "Grid Row"]
     assert list(row) == [*MET_COLUMNS, "Record"]
@@ -96,7 +96,7 @@ def test_the_grid_row_has_the_mets_columns_in_order_and_stays_provisional_until_
     # The CSV and JSON carry the same row in the same order; the summary counts the year.
     rows = list(csv.reader(io.StringIO(grid.to_csv(built))))
     assert rows[0] == [*MET_COLUMNS, "Record"]
-    assert [r for r in rows[1:] if r[0] == "Grid Row"][0][6:12] == ["9", "4", "2", "2", "1", "1 in 12,120 = 0.008%"]
+    assert next(r for r in rows[1:] if r[0] == "Grid Row")[6:12] == ["9", "4", "2", "2", "1", "1 in 12,120 = 0.008%"]
     as_json = built.as_json()
     assert as_json["columns"] == [*MET_COLUMNS, "Record"]
     (year,) = [y for y in as_json["summary"] if y["Year"] == f"{start:%Y}"]
