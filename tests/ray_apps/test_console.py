@@ -153,7 +153,7 @@ def test_the_public_sees_the_notice_before_the_window_and_the_results_after(serv
             screenshot(page, "public-notice")
             page.goto(f"{serve_url}/public/deployments/{closed}")
             results = page.locator("#results + table")
-            assert "Arrests\t1" in results.inner_text() and "True alerts\t1" in results.inner_text()
+            assert "Arrests\t1" in results.inner_text() and "True alerts, confirmed\t1" in results.inner_text()
             assert not any(s in page.content() for s in SUBJECTS)
             screenshot(page, "public-results")
         finally:
