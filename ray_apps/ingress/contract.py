@@ -8,7 +8,7 @@ declared on it. `schemathesis` checks the running service against this document 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -105,15 +105,28 @@ class Adjudication(BaseModel):
 
 EngagementResult = Literal["subject", "someone_else", "evaded", "not_engaged"]
 Disposal = Literal["arrest", "other", "no_action"]
-# Names from before the model of issue 28, each a result and its outcome (lfr_core/alerts/model.py LEGACY_ENGAGEMENTS).
-LegacyEngagement = Literal["spoken_to", "arrested", "no_further_action", "misidentified"]
 
 
-class Engagement(BaseModel):
-    outcome: EngagementResult | LegacyEngagement = Field(
-        description="The engagement's result: subject or someone_else (engaged), evaded or not_engaged")
-    disposal: Disposal | None = Field(None, description="With an engaged result: arrest, other or no_action")
+class Engaged(BaseModel):
+    """The person was engaged: the subject, or someone else; with the engagement's outcome."""
+
+    outcome: Literal["subject", "someone_else"]
+    disposal: Disposal
     note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+class NotEngaged(BaseModel):
+    """A viable match no one engaged: the subject evaded officers, or officers decided not to; no outcome. The names
+    from before issue 28 (spoken_to, arrested, no_further_action, misidentified) stand for a result and its outcome
+    (lfr_core/alerts/model.py LEGACY_ENGAGEMENTS), so they take none either."""
+
+    outcome: Literal["evaded", "not_engaged", "spoken_to", "arrested", "no_further_action", "misidentified"]
+    disposal: None = None
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+# The body of an engagement: its result decides whether an outcome comes with it, so the schema says so.
+Engagement = Annotated[Engaged | NotEngaged, Field(discriminator="outcome")]
 
 
 class AlertView(BaseModel):

@@ -6,11 +6,13 @@ declared dependency (ray_apps/ingress/context.py)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BeforeValidator
 
 from lfr_core.errors import NotFound
 from lfr_core.reporting import grid, public_record
@@ -20,6 +22,16 @@ from ray_apps.ingress.context import Ctx, IngressContext, uuid_of
 from ray_apps.ingress.contract import errors
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+
+
+def _iso_day(value: object) -> object:
+    """A day written YYYY-MM-DD only: pydantic would read "0" as 1 January 1970."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 router = APIRouter()
 
@@ -95,7 +107,7 @@ async def public_notice_pdf(ctx: Ctx, deployment_id: str = Path(max_length=64),
             "columns) and its annual summary, as a page, CSV or JSON", response_class=Response,
             responses={200: {"content": {"text/html": {}, "text/csv": {}, "application/json": {}}}, **errors(422, 503)})
 async def public_records(ctx: Ctx, format: Literal["html", "csv", "json"] = Query("html"),
-                         since: date | None = Query(None, description="Deployments from this day (the force's time)")
+                         since: Day | None = Query(None, description="Deployments from this day (the force's time)")
                          ) -> Response:
     start = datetime.combine(since, time(), force_zone()) if since else None
     built: grid.Grid = await ctx.db(grid.build, start)
@@ -105,3 +117,4 @@ async def public_records(ctx: Ctx, format: Literal["html", "csv", "json"] = Quer
     if format == "json":
         return JSONResponse(built.as_json(), headers=PUBLIC_CACHE)
     return HTMLResponse(grid.render_page(built, ctx.settings.public.force_name), headers=PUBLIC_CACHE)
+
