@@ -58,11 +58,12 @@ def insert_version(conn, deployment_id, *, state: str, accepted: int = 0, reject
 
 
 def insert_alert(conn, deployment_id, version_id, *, status: str = "pending", raised_at: datetime | None = None,
-                 legal_hold: bool = False, probe_crop_uri: str | None = None) -> uuid.UUID:
+                 legal_hold: bool = False, probe_crop_uri: str | None = None, engagement: str | None = None,
+                 disposal: str | None = None) -> uuid.UUID:
     return _write(
         """INSERT INTO alerts (deployment_id, version_id, subject_ref, category, score, camera_id, track_id,
-                               captured_at, raised_at, status, legal_hold, probe_crop_uri)
+                               captured_at, raised_at, status, legal_hold, probe_crop_uri, engagement, disposal)
            VALUES (%s, %s, 'ROW-000', 'wanted_by_court', 0.5, 'cam-1', 't-1', coalesce(%s, now()),
-                   coalesce(%s, now()), %s, %s, %s) RETURNING id""",
-        (deployment_id, version_id, raised_at, raised_at, status, legal_hold, probe_crop_uri),
+                   coalesce(%s, now()), %s, %s, %s, %s, %s) RETURNING id""",
+        (deployment_id, version_id, raised_at, raised_at, status, legal_hold, probe_crop_uri, engagement, disposal),
     )["id"]

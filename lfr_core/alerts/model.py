@@ -1,7 +1,7 @@
-"""An alert's statuses, the outcomes an officer decides, and what came of an engagement after a confirmed
-alert. Each is a StrEnum: a member is its string (`AlertStatus.PENDING == "pending"`), so rows that carry the
-plain name compare equal to it. Also the faces a camera saw, counted by whether they could have been
-recognised (FaceBands): numbers only."""
+"""An alert's decision in the published grids' terms (issue 28 item 1): the viability assessment (status), the
+engagement result and its outcome (disposal), and the Met's four counts they make. Each is a StrEnum: a member is
+its string (`AlertStatus.PENDING == "pending"`), so rows that carry the plain name compare equal to it. Also the
+faces a camera saw, counted by whether they could have been recognised (FaceBands): numbers only."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from enum import StrEnum
 
 
 class AlertStatus(StrEnum):
+    """The viability assessment (issue 28 item 1): the operator compares the probe with the watchlist face."""
+
     PENDING = "pending"  # raised, waiting for an officer's decision
-    CONFIRMED = "confirmed"
-    DECLINED = "declined"
-    NOT_ENGAGED = "not_engaged"
+    CONFIRMED = "confirmed"  # the match is viable
+    DECLINED = "declined"  # the match is not viable: a false alert, unconfirmed
 
 
 class Outcome(StrEnum):
-    """What an officer decides about a pending alert; the alert's status becomes the outcome."""
+    """What an officer decides about a pending alert. CONFIRMED and DECLINED are the viability assessment (the
+    alert's status becomes it); NOT_ENGAGED is a shorthand kept for the console's and the API's callers: a viable
+    match that officers decided not to engage (status confirmed, result not_engaged, one transaction)."""
 
     CONFIRMED = "confirmed"
     DECLINED = "declined"
@@ -25,17 +28,63 @@ class Outcome(StrEnum):
 
 
 class Engagement(StrEnum):
-    """What came of an engagement after a confirmed alert (the published results count each)."""
+    """The engagement result after a viable match: the Met's confirmed (engaged) or unconfirmed (not engaged)."""
 
-    SPOKEN_TO = "spoken_to"
-    ARRESTED = "arrested"
-    NO_FURTHER_ACTION = "no_further_action"
-    MISIDENTIFIED = "misidentified"
+    SUBJECT = "subject"  # engaged: the person is the subject (true alert, confirmed)
+    SOMEONE_ELSE = "someone_else"  # engaged: the person is someone else (false alert, confirmed)
+    EVADED = "evaded"  # the subject evaded officers (true alert, unconfirmed)
+    NOT_ENGAGED = "not_engaged"  # officers decided not to engage (true alert, unconfirmed)
+
+
+class Disposal(StrEnum):
+    """The outcome of an engagement, recorded with the result exactly when the person was engaged."""
+
+    ARREST = "arrest"
+    OTHER = "other"
+    NO_ACTION = "no_action"
+
+
+class AlertClass(StrEnum):
+    """The Met's four counts; an alert awaiting its assessment or its result has none yet."""
+
+    TRUE_CONFIRMED = "true_confirmed"
+    TRUE_UNCONFIRMED = "true_unconfirmed"
+    FALSE_CONFIRMED = "false_confirmed"
+    FALSE_UNCONFIRMED = "false_unconfirmed"
+
+
+ENGAGED: tuple[Engagement, ...] = (Engagement.SUBJECT, Engagement.SOMEONE_ELSE)
+# The classes a post-deployment review looks at (issue 28 item 5): every alert but a true one confirmed.
+REVIEWED_CLASSES: tuple[AlertClass, ...] = (
+    AlertClass.TRUE_UNCONFIRMED, AlertClass.FALSE_CONFIRMED, AlertClass.FALSE_UNCONFIRMED)
+
+
+def alert_class(status: str, engagement: str | None) -> AlertClass | None:
+    """Which of the four counts a decision falls in (the database's public.lfr_alert_class says the same)."""
+    if status == AlertStatus.DECLINED:
+        return AlertClass.FALSE_UNCONFIRMED
+    if status != AlertStatus.CONFIRMED or engagement is None:
+        return None
+    return {Engagement.SUBJECT: AlertClass.TRUE_CONFIRMED, Engagement.SOMEONE_ELSE: AlertClass.FALSE_CONFIRMED,
+            Engagement.EVADED: AlertClass.TRUE_UNCONFIRMED,
+            Engagement.NOT_ENGAGED: AlertClass.TRUE_UNCONFIRMED}[Engagement(engagement)]
+
+
+# Today's engagement outcomes before migration 0025, as (result, outcome): the move of the stored rows
+# (public.lfr_legacy_decision) and the replay of the audit log's old actions read the same table, and the API
+# still takes these names from callers written before it.
+LEGACY_ENGAGEMENTS: dict[str, tuple[Engagement, Disposal]] = {
+    "arrested": (Engagement.SUBJECT, Disposal.ARREST),
+    "spoken_to": (Engagement.SUBJECT, Disposal.OTHER),
+    "no_further_action": (Engagement.SUBJECT, Disposal.NO_ACTION),
+    "misidentified": (Engagement.SOMEONE_ELSE, Disposal.NO_ACTION),
+}
 
 
 ALERT_STATUSES: tuple[AlertStatus, ...] = tuple(AlertStatus)
 OUTCOMES: tuple[Outcome, ...] = tuple(Outcome)
 ENGAGEMENTS: tuple[Engagement, ...] = tuple(Engagement)
+DISPOSALS: tuple[Disposal, ...] = tuple(Disposal)
 
 
 @dataclass(frozen=True)

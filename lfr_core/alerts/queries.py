@@ -171,11 +171,13 @@ def clear_decision(conn: Connection, alert_id: uuid.UUID) -> DictRow:
            WHERE id = %s RETURNING *""", (AlertStatus.PENDING, alert_id)), alert_id)
 
 
-def record_engagement(conn: Connection, alert_id: uuid.UUID, engagement: str, by: str, note: str | None) -> DictRow:
+def record_engagement(conn: Connection, alert_id: uuid.UUID, engagement: str, disposal: str | None, by: str,
+                      note: str | None) -> DictRow:
     return _updated(_one(
         conn,
-        """UPDATE alerts SET engagement = %s, engagement_by = %s, engagement_at = now(), engagement_note = %s
-           WHERE id = %s RETURNING *""", (engagement, by, note, alert_id)), alert_id)
+        """UPDATE alerts SET engagement = %s, disposal = %s, engagement_by = %s, engagement_at = now(),
+                             engagement_note = %s
+           WHERE id = %s RETURNING *""", (engagement, disposal, by, note, alert_id)), alert_id)
 
 
 def set_legal_hold(conn: Connection, alert_id: uuid.UUID, hold: bool) -> DictRow:
@@ -295,19 +297,27 @@ def count_by_engagement(conn: Connection, deployment_id: uuid.UUID) -> dict[str,
     return {r["engagement"]: int(r["n"]) for r in rows}
 
 
+def count_by_disposal(conn: Connection, deployment_id: uuid.UUID) -> dict[str, int]:
+    rows = _all(conn, """SELECT disposal, count(*) AS n FROM alerts WHERE deployment_id = %s
+                           AND disposal IS NOT NULL GROUP BY disposal""", (deployment_id,))
+    return {r["disposal"]: int(r["n"]) for r in rows}
+
+
 def decisions(conn: Connection, deployment_id: uuid.UUID | str) -> dict[str, dict[str, Any]]:
-    """Each stored alert of a deployment (by id, as text): its status and engagement."""
-    rows = _all(conn, "SELECT id, status, engagement FROM alerts WHERE deployment_id = %s",
+    """Each stored alert of a deployment (by id, as text): its status, engagement result and outcome."""
+    rows = _all(conn, "SELECT id, status, engagement, disposal FROM alerts WHERE deployment_id = %s",
                         (str(deployment_id),))
-    return {str(r["id"]): {"status": r["status"], "engagement": r["engagement"]} for r in rows}
+    return {str(r["id"]): {"status": r["status"], "engagement": r["engagement"], "disposal": r["disposal"]}
+            for r in rows}
 
 
-def logged_decisions(conn: Connection, deployment_id: str, outcomes: Sequence[str]) -> list[tuple[str, str]]:
-    """(alert id, action) of every raise, decision (one of `outcomes`), undo and engagement of the deployment's
-    alerts, from the audit log in chain order: retention deletes an alert's row, never its record."""
+def logged_decisions(conn: Connection, deployment_id: str, outcomes: Sequence[str]) -> list[tuple[str, str, str | None]]:
+    """(alert id, action, outcome of an engagement) of every raise, decision (one of `outcomes`), undo and
+    engagement of the deployment's alerts, from the audit log in chain order: retention deletes an alert's row,
+    never its record."""
     with conn.cursor(row_factory=tuple_row) as cur:
         return cur.execute(
-            """SELECT object_id, action FROM audit.audit_log
+            """SELECT object_id, action, details->>'disposal' FROM audit.audit_log
                WHERE object_type = 'alert' AND details->>'deployment_id' = %s
                  AND (action IN ('alert.raise', 'alert.undone') OR action = ANY(%s)
                       OR action LIKE 'alert.engagement.%%')
@@ -321,6 +331,33 @@ def settled_report_deployments(conn: Connection) -> list[uuid.UUID]:
         """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
              (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')""")
     return [r["id"] for r in rows]
+
+
+# Post-deployment reviews (issue 28 item 5)
+
+
+def assign_review(conn: Connection, alert_id: uuid.UUID, deployment_id: uuid.UUID, alert_class: str, reviewer: str,
+                  by: str) -> DictRow:
+    row = _one(conn, """INSERT INTO alert_reviews (alert_id, deployment_id, alert_class, reviewer, assigned_by)
+                        VALUES (%s, %s, %s, %s, %s) RETURNING *""",
+               (alert_id, deployment_id, alert_class, reviewer, by))
+    assert row is not None  # an insert returns its row
+    return row
+
+
+def record_finding(conn: Connection, alert_id: uuid.UUID, finding: str) -> DictRow | None:
+    """None when the acting person may not see the review (it is someone else's)."""
+    return _one(conn, """UPDATE alert_reviews SET finding = %s, reviewed_at = now() WHERE alert_id = %s
+                         RETURNING *""", (finding, alert_id))
+
+
+def review(conn: Connection, alert_id: AlertId) -> DictRow | None:
+    return _one(conn, "SELECT * FROM alert_reviews WHERE alert_id = %s", (str(alert_id),))
+
+
+def reviews(conn: Connection, deployment_id: uuid.UUID | str) -> list[DictRow]:
+    return _all(conn, "SELECT * FROM alert_reviews WHERE deployment_id = %s ORDER BY assigned_at, alert_id",
+                (str(deployment_id),))
 
 
 def pending_alert_images(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:

@@ -18,7 +18,19 @@ from typing import Any
 import psycopg
 
 from lfr_core.alerts import queries
-from lfr_core.alerts.model import ENGAGEMENTS, NO_FACES, OUTCOMES, AlertStatus, FaceBands
+from lfr_core.alerts.model import (
+    DISPOSALS,
+    ENGAGED,
+    ENGAGEMENTS,
+    LEGACY_ENGAGEMENTS,
+    NO_FACES,
+    OUTCOMES,
+    AlertStatus,
+    Disposal,
+    Engagement,
+    FaceBands,
+    Outcome,
+)
 from lfr_core.audit import log as audit
 from lfr_core.db.rows import get_by_id
 from lfr_core.errors import InvalidInput, NotFound, Refused
@@ -199,21 +211,42 @@ def get_alert(conn: psycopg.Connection, alert_id: uuid.UUID | str, *, lock: bool
 
 def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID | str, outcome: str, actor: Actor,
                note: str = "") -> dict[str, Any]:
-    """A human decision on a pending alert: confirmed (a true match), declined (a false one) or not engaged.
-    A watchlist image that a purge kept for this decision is deleted with it."""
+    """The viability assessment of a pending alert (issue 28 item 1): confirmed (the match is viable) or declined
+    (not viable: a false alert, unconfirmed). not_engaged is a viable match officers decided not to engage: the
+    assessment and that result together. A watchlist image that a purge kept for this decision is deleted with it."""
     actor.require("operator", "admin", to="adjudicate an alert")
     if outcome not in OUTCOMES:
         raise InvalidInput(f"unknown outcome {outcome!r}; choose one of: {', '.join(OUTCOMES)}")
+    status = AlertStatus.CONFIRMED if outcome == Outcome.NOT_ENGAGED else AlertStatus(outcome)
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
         if alert["status"] != AlertStatus.PENDING:
             raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
-        # The alert's trigger writes the audit row (alert.<outcome>) with the note.
+        # The alert's trigger writes the audit row (alert.<status>) with the note.
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
-        row = queries.decide(conn, alert["id"], outcome, actor.name, note or None)
+        row = queries.decide(conn, alert["id"], status, actor.name, note or None)
+        if outcome == Outcome.NOT_ENGAGED:  # the result is its own change: the trigger checks it after the assessment
+            audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
+            row = queries.record_engagement(conn, alert["id"], Engagement.NOT_ENGAGED, None, actor.name, note or None)
         if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
     return row
+
+
+def engagement_of(result: str, disposal: str | None) -> tuple[Engagement, Disposal | None]:
+    """The engagement result and its outcome, checked; a name from before migration 0025 (arrested, spoken_to,
+    no_further_action, misidentified) stands for both."""
+    if result in LEGACY_ENGAGEMENTS and disposal is None:
+        return LEGACY_ENGAGEMENTS[result]
+    if result not in ENGAGEMENTS:
+        raise InvalidInput(f"unknown engagement result {result!r}; choose one of: {', '.join(ENGAGEMENTS)}")
+    if disposal is not None and disposal not in DISPOSALS:
+        raise InvalidInput(f"unknown outcome {disposal!r}; choose one of: {', '.join(DISPOSALS)}")
+    engaged = result in ENGAGED
+    if engaged != (disposal is not None):
+        raise InvalidInput(f"the result {result} takes " + (f"an outcome ({', '.join(DISPOSALS)})" if engaged
+                                                            else "no outcome: the person was not engaged"))
+    return Engagement(result), None if disposal is None else Disposal(disposal)
 
 
 def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> dict[str, Any]:
@@ -252,20 +285,20 @@ def undo_window_s(conn: psycopg.Connection) -> float:
 
 
 def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engagement: str, actor: Actor,
-                      note: str = "") -> dict[str, Any]:
-    """What came of engaging the person of a confirmed alert; recorded once."""
+                      note: str = "", disposal: str | None = None) -> dict[str, Any]:
+    """The engagement result after a viable match (subject, someone_else, evaded, not_engaged) and, when the
+    person was engaged, its outcome (arrest, other, no_action); recorded once."""
     actor.require("operator", "admin", to="record what came of an engagement")
-    if engagement not in ENGAGEMENTS:
-        raise InvalidInput(f"unknown engagement outcome {engagement!r}; choose one of: {', '.join(ENGAGEMENTS)}")
+    result, outcome = engagement_of(engagement, disposal)
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
-        if alert["status"] != "confirmed" or alert["engagement"]:
+        if alert["status"] != AlertStatus.CONFIRMED or alert["engagement"]:
             raise Refused(f"alert {alert_id} is {alert['status']}"
-                          + (f" with the outcome {alert['engagement']} already recorded" if alert["engagement"] else "")
-                          + "; an outcome is recorded once, for a confirmed alert")
-        # its trigger: alert.engagement.<engagement>, with the note
+                          + (f" with the result {alert['engagement']} already recorded" if alert["engagement"] else "")
+                          + "; a result is recorded once, after the match is judged viable (confirmed)")
+        # its trigger: alert.engagement.<result> with the outcome and the note
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
-        row = queries.record_engagement(conn, alert["id"], engagement, actor.name, note or None)
+        row = queries.record_engagement(conn, alert["id"], result, outcome, actor.name, note or None)
     return row
 
 

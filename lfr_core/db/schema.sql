@@ -187,6 +187,24 @@ END $_$;
 ALTER FUNCTION public.lfr_add_person(p_name text, p_roles text[], p_scram_verifier text) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_alert_class(text, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_alert_class(p_status text, p_engagement text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN p_status = 'declined' THEN 'false_unconfirmed'
+                WHEN p_status <> 'confirmed' THEN NULL
+                WHEN p_engagement = 'subject' THEN 'true_confirmed'
+                WHEN p_engagement = 'someone_else' THEN 'false_confirmed'
+                WHEN p_engagement IN ('evaded', 'not_engaged') THEN 'true_unconfirmed' END
+$$;
+
+
+ALTER FUNCTION public.lfr_alert_class(p_status text, p_engagement text) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_assigned(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -221,7 +239,8 @@ BEGIN
                                         facts || pg_catalog.jsonb_build_object('subject_ref', NEW.subject_ref), deciders);
     END IF;
     IF NEW.engagement IS DISTINCT FROM OLD.engagement THEN
-        PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text, facts, deciders);
+        PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('disposal', NEW.disposal), deciders);
     END IF;
     IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
         PERFORM public.lfr_audit_change(CASE WHEN NEW.legal_hold THEN 'alert.hold' ELSE 'alert.release' END, 'alert',
@@ -232,6 +251,31 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_audit_alert_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_audit_alert_review(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_alert_review() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    facts jsonb := pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'alert_class', NEW.alert_class,
+                                                 'reviewer', NEW.reviewer);
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_audit_change('alert.review.assigned', 'alert', NEW.alert_id::text, facts, '{admin}');
+    ELSE
+        PERFORM public.lfr_audit_change('alert.review.done', 'alert', NEW.alert_id::text,
+                                        facts || pg_catalog.jsonb_build_object('finding', NEW.finding),
+                                        '{operator,admin,auditor}');
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_alert_review() OWNER TO lfr_owner;
 
 --
 -- Name: lfr_audit_camera_registered(); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -721,6 +765,75 @@ END $$;
 ALTER FUNCTION public.lfr_evidence_resolves(v public.watchlist_versions) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_guard_alert_reviews(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_alert_reviews() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    who text := public.lfr_actor();
+    alert record;
+    window_end timestamptz;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_deny('a post-deployment review is never deleted');
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('assign a post-deployment review', 'admin');
+        IF NEW.assigned_by IS DISTINCT FROM who OR NEW.finding IS NOT NULL OR NEW.reviewed_at IS NOT NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s assigns a review open, in their own name', who));
+        END IF;
+        SELECT a.deployment_id, a.status, a.engagement, a.adjudicated_by, a.engagement_by INTO alert
+        FROM public.alerts AS a WHERE a.id = NEW.alert_id;
+        IF NOT FOUND OR alert.deployment_id IS DISTINCT FROM NEW.deployment_id THEN
+            PERFORM public.lfr_deny(pg_catalog.format('no alert %s of deployment %s', NEW.alert_id, NEW.deployment_id));
+        END IF;
+        IF public.lfr_alert_class(alert.status, alert.engagement) IS DISTINCT FROM NEW.alert_class
+           OR NEW.alert_class NOT IN ('true_unconfirmed', 'false_confirmed', 'false_unconfirmed') THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'alert %s is %s: only a true alert left unconfirmed and a false alert are reviewed', NEW.alert_id,
+                coalesce(public.lfr_alert_class(alert.status, alert.engagement), 'not decided yet')));
+        END IF;
+        SELECT d.window_end INTO window_end FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
+        IF window_end > pg_catalog.now() THEN
+            PERFORM public.lfr_deny(pg_catalog.format('a review is assigned after the window, which ends at %s',
+                                                      window_end));
+        END IF;
+        IF NEW.reviewer IN (alert.adjudicated_by, alert.engagement_by) THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s decided alert %s and may not review it', NEW.reviewer,
+                                                      NEW.alert_id));
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r JOIN pg_catalog.pg_roles AS g
+                         ON g.rolname IN ('lfr_operator', 'lfr_admin', 'lfr_auditor')
+                       WHERE r.rolname = NEW.reviewer AND r.rolcanlogin
+                         AND pg_catalog.pg_has_role(r.oid, g.oid, 'USAGE')) THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s is not an operator, admin or auditor who can sign in',
+                                                      NEW.reviewer));
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF (NEW.alert_id, NEW.deployment_id, NEW.alert_class, NEW.reviewer, NEW.assigned_by, NEW.assigned_at)
+       IS DISTINCT FROM (OLD.alert_id, OLD.deployment_id, OLD.alert_class, OLD.reviewer, OLD.assigned_by,
+                         OLD.assigned_at) THEN
+        PERFORM public.lfr_deny('a review''s assignment never changes');
+    END IF;
+    IF OLD.finding IS NOT NULL OR NEW.finding IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('the review of alert %s %s', OLD.alert_id,
+            CASE WHEN OLD.finding IS NULL THEN 'needs a finding' ELSE 'is done; a finding is recorded once' END));
+    END IF;
+    IF who IS DISTINCT FROM OLD.reviewer THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is not the reviewer of alert %s (%s is)', who, OLD.alert_id,
+                                                  OLD.reviewer));
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_alert_reviews() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_guard_alerts(); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -740,9 +853,9 @@ BEGIN
         RETURN OLD;
     END IF;
     IF (NEW.id, NEW.deployment_id, NEW.version_id, NEW.subject_ref, NEW.category, NEW.score, NEW.camera_id,
-        NEW.track_id, NEW.captured_at, NEW.raised_at)
+        NEW.track_id, NEW.captured_at, NEW.raised_at, NEW.migrated_from)
        IS DISTINCT FROM (OLD.id, OLD.deployment_id, OLD.version_id, OLD.subject_ref, OLD.category, OLD.score,
-                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at) THEN
+                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at, OLD.migrated_from) THEN
         PERFORM public.lfr_deny('the facts of an alert never change');
     END IF;
     IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
@@ -768,13 +881,22 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note)
-       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note) THEN
+    -- The engagement result (issue 28 item 1), once, for a match already judged viable (status 'confirmed' before
+    -- and after: the assessment comes first, in its own change), with its outcome exactly when the person was
+    -- engaged; an undone or declined match has none.
+    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note, NEW.disposal)
+       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note, OLD.disposal) THEN
         PERFORM public.lfr_require('record what came of an engagement', 'operator', 'admin');
-        IF NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL OR NEW.engagement IS NULL THEN
+        IF OLD.status <> 'confirmed' OR NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL
+           OR NEW.engagement IS NULL THEN
             PERFORM public.lfr_deny(pg_catalog.format(
-                'an engagement outcome is recorded once, for a confirmed alert (alert %s is %s%s)', OLD.id, OLD.status,
-                CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', outcome ' || OLD.engagement END));
+                'an engagement result is recorded once, after the match is judged viable (alert %s is %s%s)', OLD.id,
+                OLD.status, CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', result ' || OLD.engagement END));
+        END IF;
+        IF (NEW.disposal IS NULL) = (NEW.engagement IN ('subject', 'someone_else')) THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'an outcome (arrest, other, no action) is recorded exactly when the person was engaged (result %s)',
+                NEW.engagement));
         END IF;
         IF NEW.engagement_by IS DISTINCT FROM who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
@@ -1061,6 +1183,26 @@ $$;
 ALTER FUNCTION public.lfr_holds(VARIADIC wanted text[]) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_legacy_decision(text, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_legacy_decision(p_status text, p_engagement text, OUT status text, OUT engagement text, OUT disposal text) RETURNS record
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT CASE WHEN p_status = 'not_engaged' THEN 'confirmed' ELSE p_status END,
+           CASE WHEN p_status = 'not_engaged' THEN 'not_engaged'
+                WHEN p_engagement IN ('arrested', 'spoken_to', 'no_further_action') THEN 'subject'
+                WHEN p_engagement = 'misidentified' THEN 'someone_else'
+                ELSE p_engagement END,
+           CASE p_engagement WHEN 'arrested' THEN 'arrest' WHEN 'spoken_to' THEN 'other'
+                             WHEN 'no_further_action' THEN 'no_action' WHEN 'misidentified' THEN 'no_action' END
+$$;
+
+
+ALTER FUNCTION public.lfr_legacy_decision(p_status text, p_engagement text, OUT status text, OUT engagement text, OUT disposal text) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_probe_watchlist(uuid, text[], integer, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1305,6 +1447,27 @@ CREATE TABLE audit.audit_log (
 ALTER TABLE audit.audit_log OWNER TO lfr_audit;
 
 --
+-- Name: alert_reviews; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.alert_reviews (
+    alert_id uuid NOT NULL,
+    deployment_id uuid NOT NULL,
+    alert_class text NOT NULL,
+    reviewer text NOT NULL,
+    assigned_by text NOT NULL,
+    assigned_at timestamp with time zone DEFAULT now() NOT NULL,
+    finding text,
+    reviewed_at timestamp with time zone,
+    CONSTRAINT alert_reviews_alert_class_check CHECK ((alert_class = ANY (ARRAY['true_unconfirmed'::text, 'false_confirmed'::text, 'false_unconfirmed'::text]))),
+    CONSTRAINT alert_reviews_check CHECK (((finding IS NULL) = (reviewed_at IS NULL))),
+    CONSTRAINT alert_reviews_finding_check CHECK ((length(btrim(finding)) > 0))
+);
+
+
+ALTER TABLE public.alert_reviews OWNER TO lfr_owner;
+
+--
 -- Name: alerts; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -1330,8 +1493,12 @@ CREATE TABLE public.alerts (
     engagement_by text,
     engagement_at timestamp with time zone,
     engagement_note text,
-    CONSTRAINT alerts_engagement_check CHECK ((engagement = ANY (ARRAY['spoken_to'::text, 'arrested'::text, 'no_further_action'::text, 'misidentified'::text]))),
-    CONSTRAINT alerts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'confirmed'::text, 'declined'::text, 'not_engaged'::text])))
+    disposal text,
+    migrated_from jsonb,
+    CONSTRAINT alerts_disposal_check CHECK ((disposal = ANY (ARRAY['arrest'::text, 'other'::text, 'no_action'::text]))),
+    CONSTRAINT alerts_disposal_when_engaged CHECK (((disposal IS NOT NULL) = COALESCE((engagement = ANY (ARRAY['subject'::text, 'someone_else'::text])), false))),
+    CONSTRAINT alerts_engagement_check CHECK ((engagement = ANY (ARRAY['subject'::text, 'someone_else'::text, 'evaded'::text, 'not_engaged'::text]))),
+    CONSTRAINT alerts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'confirmed'::text, 'declined'::text])))
 );
 
 
@@ -1756,6 +1923,14 @@ ALTER TABLE ONLY audit.audit_log
 
 
 --
+-- Name: alert_reviews alert_reviews_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.alert_reviews
+    ADD CONSTRAINT alert_reviews_pkey PRIMARY KEY (alert_id);
+
+
+--
 -- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
 --
 
@@ -1915,6 +2090,13 @@ CREATE INDEX audit_log_object ON audit.audit_log USING btree (object_type, objec
 
 
 --
+-- Name: alert_reviews_deployment; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX alert_reviews_deployment ON public.alert_reviews USING btree (deployment_id);
+
+
+--
 -- Name: alerts_deployment; Type: INDEX; Schema: public; Owner: lfr_owner
 --
 
@@ -1985,6 +2167,13 @@ CREATE TRIGGER audit_log_no_update BEFORE DELETE OR UPDATE ON audit.audit_log FO
 
 
 --
+-- Name: alert_reviews lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER INSERT OR UPDATE ON public.alert_reviews FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_alert_review();
+
+
+--
 -- Name: alerts lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -2024,6 +2213,13 @@ CREATE TRIGGER lfr_audit AFTER UPDATE ON public.watchlist_versions FOR EACH ROW 
 --
 
 CREATE TRIGGER lfr_audit_gate AFTER UPDATE ON public.watchlist_versions FOR EACH ROW WHEN (((((old.gate_face_px IS DISTINCT FROM new.gate_face_px) OR (old.gate_decided_by IS DISTINCT FROM new.gate_decided_by)) OR (old.gate_reason IS DISTINCT FROM new.gate_reason)) OR (old.gate_decided_at IS DISTINCT FROM new.gate_decided_at))) EXECUTE FUNCTION public.lfr_audit_gate_change();
+
+
+--
+-- Name: alert_reviews lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.alert_reviews FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_alert_reviews();
 
 
 --
@@ -2115,6 +2311,14 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.watchlist_e
 --
 
 CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.watchlist_versions FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_watchlist_versions();
+
+
+--
+-- Name: alert_reviews alert_reviews_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.alert_reviews
+    ADD CONSTRAINT alert_reviews_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
 
 
 --
@@ -2227,6 +2431,33 @@ ALTER TABLE ONLY public.watchlist_versions
 
 ALTER TABLE ONLY public.watchlist_versions
     ADD CONSTRAINT watchlist_versions_evidence_calibration_id_fkey FOREIGN KEY (evidence_calibration_id) REFERENCES public.model_calibrations(id);
+
+
+--
+-- Name: alert_reviews; Type: ROW SECURITY; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE public.alert_reviews ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: alert_reviews alert_reviews_assign; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alert_reviews_assign ON public.alert_reviews FOR INSERT TO lfr_admin WITH CHECK (true);
+
+
+--
+-- Name: alert_reviews alert_reviews_oversight; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alert_reviews_oversight ON public.alert_reviews FOR SELECT TO lfr_system, lfr_admin, lfr_auditor USING (true);
+
+
+--
+-- Name: alert_reviews alert_reviews_reviewer; Type: POLICY; Schema: public; Owner: lfr_owner
+--
+
+CREATE POLICY alert_reviews_reviewer ON public.alert_reviews TO lfr_operator, lfr_admin, lfr_auditor USING ((reviewer = public.lfr_actor())) WITH CHECK ((reviewer = public.lfr_actor()));
 
 
 --
@@ -2395,6 +2626,34 @@ GRANT ALL ON FUNCTION public.lfr_watchlist_faces(p_version uuid, p_page integer,
 
 GRANT SELECT ON TABLE audit.audit_log TO lfr;
 GRANT SELECT ON TABLE audit.audit_log TO lfr_person;
+
+
+--
+-- Name: TABLE alert_reviews; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.alert_reviews TO lfr;
+GRANT SELECT ON TABLE public.alert_reviews TO lfr_person;
+GRANT SELECT ON TABLE public.alert_reviews TO lfr_system;
+GRANT INSERT ON TABLE public.alert_reviews TO lfr_admin;
+
+
+--
+-- Name: COLUMN alert_reviews.finding; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT UPDATE(finding) ON TABLE public.alert_reviews TO lfr_operator;
+GRANT UPDATE(finding) ON TABLE public.alert_reviews TO lfr_admin;
+GRANT UPDATE(finding) ON TABLE public.alert_reviews TO lfr_auditor;
+
+
+--
+-- Name: COLUMN alert_reviews.reviewed_at; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT UPDATE(reviewed_at) ON TABLE public.alert_reviews TO lfr_operator;
+GRANT UPDATE(reviewed_at) ON TABLE public.alert_reviews TO lfr_admin;
+GRANT UPDATE(reviewed_at) ON TABLE public.alert_reviews TO lfr_auditor;
 
 
 --

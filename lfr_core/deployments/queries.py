@@ -176,6 +176,17 @@ def public_deployments(conn: psycopg.Connection[Any], statuses: tuple[str, ...])
                WHERE status = ANY(%s) ORDER BY window_start DESC LIMIT 200""", ([str(s) for s in statuses],)).fetchall()
 
 
+def closed_deployments(conn: psycopg.Connection[Any], since: datetime | None) -> list[dict[str, Any]]:
+    """Closed deployments whose window started at or after `since`, oldest first, each row whole (a column that a
+    later migration adds, such as use_case, comes with it when it exists)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            """SELECT to_jsonb(d) AS row, d.window_start, d.window_end FROM deployments d
+               WHERE d.status = 'closed' AND (%(s)s::timestamptz IS NULL OR d.window_start >= %(s)s)
+               ORDER BY d.window_start, d.id""", {"s": since}).fetchall()
+    return [{**r["row"], "window_start": r["window_start"], "window_end": r["window_end"]} for r in rows]
+
+
 def deployments_overlapping(conn: psycopg.Connection[Any], *, place: str, status: str, since: datetime | None,
                             until: datetime | None) -> list[dict[str, Any]]:
     """Deployments whose window overlaps [since, until], whose place contains `place` and whose status is

@@ -70,6 +70,7 @@ class ReportAlerts(TypedDict):
     true_alerts: int
     false_alerts: int
     not_engaged: int
+    engagement_results: dict[str, int]  # subject, someone_else, evaded, not_engaged -> alerts
     pending: int
     engagements: int
     outcomes: dict[str, int]  # status -> alerts
@@ -144,14 +145,23 @@ class PublicResults(TypedDict):
     alerts: int
     true_alerts: int
     false_alerts: int
+    # The Met's four counts (issue 28 item 1); not_engaged is the true alerts left unconfirmed, as before.
+    true_alerts_confirmed: int
+    true_alerts_unconfirmed: int
+    false_alerts_confirmed: int
+    false_alerts_unconfirmed: int
     not_engaged: int
     awaiting_decision: int
+    awaiting_result: int
     engagements: int
     arrests: int
-    engagement_outcomes: dict[str, int]
+    engagement_outcomes: dict[str, int]  # outcome of each engagement: arrest, other, no_action
+    reviews_due: int
+    reviews_done: int
     reconciled_with_audit_log: bool
     alerts_still_stored: int
     provisional: bool
+    provisional_reasons: list[str]
     used: bool
     summary: str | None
 

@@ -16,13 +16,12 @@ from typing import Any
 
 import psycopg
 
-from lfr_core.alerts import queries as alerts_queries
-from lfr_core.alerts.model import ENGAGEMENTS, OUTCOMES, AlertStatus, Engagement, Outcome
+from lfr_core.alerts.model import AlertClass, Disposal
 from lfr_core.config import Settings
 from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.deployments.model import DeploymentStatus
-from lfr_core.reporting import reports
+from lfr_core.reporting import reports, tally
 from lfr_core.reporting.model import Notice, PublicResults
 from lfr_core.times import local
 from lfr_core.watchlist import gate
@@ -88,41 +87,31 @@ def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUI
     }
 
 
-def _replay_audit(conn: psycopg.Connection, deployment_id: str) -> dict[str, dict[str, str | None]]:
-    """Each alert's last decision and its engagement outcome, replayed from the audit log (an undo returns it
-    to pending; retention deletes the row, not the record)."""
-    alerts: dict[str, dict[str, str | None]] = {}
-    for alert_id, logged in alerts_queries.logged_decisions(conn, deployment_id, OUTCOMES):
-        action = logged.removeprefix("alert.")
-        alert = alerts.setdefault(alert_id, {"status": AlertStatus.PENDING, "engagement": None})
-        if action.startswith("engagement."):
-            alert["engagement"] = action.removeprefix("engagement.")
-        else:
-            alert["status"] = AlertStatus.PENDING if action in ("raise", "undone") else action
-    return alerts
-
-
 def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicResults:
     """The published results, counted from the audit log (alerts that retention deleted still count), and
-    whether every alert still stored says what the log says of it."""
+    whether every alert still stored says what the log says of it (lfr_core/reporting/tally.py)."""
     report = reports.build_report(conn, str(deployment_id))
     d = report["deployment"]
-    logged = _replay_audit(conn, d["id"])
-    stored = alerts_queries.decisions(conn, d["id"])
-    count = {s: sum(1 for a in logged.values() if a["status"] == s) for s in (AlertStatus.PENDING, *OUTCOMES)}
-    outcomes = {str(e): sum(1 for a in logged.values() if a["engagement"] == e) for e in ENGAGEMENTS}
+    t = tally.tally(conn, d["id"])
     return {
         "deployment_id": d["id"], "place": d["place"], "window_start": d["window_start"], "window_end": d["window_end"],
         "status": d["status"], "watchlist_size": report["watchlist"]["size"], "threshold": d["threshold"],
         "faces_seen": report["traffic"]["faces_seen"], "faces_recognisable": report["traffic"]["faces_reliable"],
-        "reliable_face_px": report["traffic"]["reliable_face_px"], "alerts": len(logged),
-        "true_alerts": count[Outcome.CONFIRMED],
-        "false_alerts": count[Outcome.DECLINED], "not_engaged": count[Outcome.NOT_ENGAGED],
-        "awaiting_decision": count[AlertStatus.PENDING],
-        "engagements": count[Outcome.CONFIRMED] + count[Outcome.DECLINED], "arrests": outcomes[Engagement.ARRESTED],
-        "engagement_outcomes": outcomes,
-        "reconciled_with_audit_log": all(logged.get(i) == a for i, a in stored.items()),
-        "alerts_still_stored": len(stored), "provisional": count[AlertStatus.PENDING] > 0,
+        "reliable_face_px": report["traffic"]["reliable_face_px"], "alerts": t.alerts,
+        "true_alerts": t.true_alerts, "false_alerts": t.false_alerts,
+        "true_alerts_confirmed": t.count(AlertClass.TRUE_CONFIRMED),
+        "true_alerts_unconfirmed": t.count(AlertClass.TRUE_UNCONFIRMED),
+        "false_alerts_confirmed": t.count(AlertClass.FALSE_CONFIRMED),
+        "false_alerts_unconfirmed": t.count(AlertClass.FALSE_UNCONFIRMED),
+        "not_engaged": t.count(AlertClass.TRUE_UNCONFIRMED),
+        "awaiting_decision": t.awaiting_decision, "awaiting_result": t.awaiting_result,
+        "engagements": t.count(AlertClass.TRUE_CONFIRMED) + t.count(AlertClass.FALSE_CONFIRMED),
+        "arrests": t.outcomes[Disposal.ARREST],
+        "engagement_outcomes": {str(k): n for k, n in t.outcomes.items()},
+        "reviews_due": t.reviews_due, "reviews_done": t.reviews_done,
+        "reconciled_with_audit_log": t.reconciled,
+        "alerts_still_stored": t.stored, "provisional": bool(t.provisional_reasons),
+        "provisional_reasons": t.provisional_reasons,
         # A lapsed deployment never went live: its results say so rather than being refused.
         "used": d["status"] != DeploymentStatus.LAPSED,
         "summary": NOT_USED if d["status"] == DeploymentStatus.LAPSED else None,
@@ -151,7 +140,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums} a{color:#0b5cad} .muted
 @media print{body{background:#fff} main{max-width:none} .noprint{display:none}}"""
 
 
-def _page(title: str, body: str) -> str:
+def page(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
             f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
@@ -161,7 +150,7 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
     items = "".join(f'<tr><td><a href="/public/deployments/{r["id"]}">{html.escape(r["place"])}</a></td>'
                     f'<td>{_when(r["window_start"], r["window_end"])}</td><td>{PUBLIC_WORDS.get(r["status"], r["status"])}</td></tr>'
                     for r in rows)
-    return _page(f"{settings.public.force_name}: live facial recognition deployments",
+    return page(f"{settings.public.force_name}: live facial recognition deployments",
                  f'<div class="banner">{html.escape(settings.public.force_name)}</div>'
                  f"<h1>Live facial recognition deployments</h1>"
                  f"<table><tr><th>Place</th><th>When</th><th>Status</th></tr>{items}</table>"
@@ -172,7 +161,7 @@ def render_index(rows: list[dict[str, Any]], settings: Settings) -> str:
 def render_missing(deployment_id: str, settings: Settings) -> str:
     """The page for an address that names no deployment the public may see (a mistyped or withdrawn link)."""
     e = html.escape
-    return _page(f"{settings.public.force_name}: no such deployment",
+    return page(f"{settings.public.force_name}: no such deployment",
                  f'<div class="banner">{e(settings.public.force_name)}</div>'
                  f"<h1>No such deployment</h1>"
                  f"<p>We publish no deployment at this address (<code>{e(deployment_id[:64])}</code>). The link may "
@@ -209,20 +198,22 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
         rows = [("Watchlist size", outcome["watchlist_size"]), ("Threshold", f"{outcome['threshold']:.3f}"
                                                                 if outcome["threshold"] is not None else "-"),
                 ("Faces seen", faces_seen_cell(outcome)), ("Alerts", outcome["alerts"]),
-                ("True alerts", outcome["true_alerts"]), ("False alerts", outcome["false_alerts"]),
-                ("Not engaged", outcome["not_engaged"]), ("Engagements", outcome["engagements"]),
-                ("Arrests", outcome["arrests"])]
+                ("True alerts, confirmed", outcome["true_alerts_confirmed"]),
+                ("True alerts, unconfirmed", outcome["true_alerts_unconfirmed"]),
+                ("False alerts, confirmed", outcome["false_alerts_confirmed"]),
+                ("False alerts, unconfirmed", outcome["false_alerts_unconfirmed"]),
+                ("Engagements", outcome["engagements"]), ("Arrests", outcome["arrests"])]
         rows += [(f"Outcome: {k.replace('_', ' ')}", n) for k, n in outcome["engagement_outcomes"].items()
-                 if k != "arrested"]
+                 if k != Disposal.ARREST]
         table = "".join(f"<tr><td>{e(str(k))}</td><td class='n'>{v}</td></tr>" for k, v in rows)
         parts += ["<h2 id='results'>Results</h2>", f"<table>{table}</table>",
                   "<p class='muted'>Counted from the platform's audit log"
                   + (" and reconciled with the alert records." if outcome["reconciled_with_audit_log"]
                      else "; the alert records do not agree with it and are being reviewed.")
-                  + (f" {outcome['awaiting_decision']} alert(s) still await a decision: these figures are provisional."
+                  + (f" {'; '.join(outcome['provisional_reasons'])}: these figures are provisional."
                      if outcome["provisional"] else "") + "</p>",
                   f"<p class='muted'>{e(recognisable_words(outcome))}</p>"]
-    return _page(f"Live facial recognition: {note['place']}", "".join(parts))
+    return page(f"Live facial recognition: {note['place']}", "".join(parts))
 
 
 def recognisable_words(outcome: PublicResults) -> str:

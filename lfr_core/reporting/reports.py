@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from lfr_core.alerts import queries as alerts_queries
-from lfr_core.alerts.model import ALERT_STATUSES, ENGAGEMENTS, AlertStatus
+from lfr_core.alerts.model import ALERT_STATUSES, DISPOSALS, ENGAGEMENTS, AlertStatus, Engagement
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings, get_settings
 from lfr_core.deployments import queries as deployments_queries
@@ -80,12 +80,17 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
     by_category: dict[str, CategoryCounts] = {
         c.category: {"alerts": c.alerts, "confirmed": c.confirmed, "declined": c.declined}
         for c in alerts_queries.count_by_category(conn, deployment["id"])}
-    engagement_outcomes = {str(e): 0 for e in ENGAGEMENTS} | alerts_queries.count_by_engagement(conn, deployment["id"])
+    results = {str(e): 0 for e in ENGAGEMENTS} | alerts_queries.count_by_engagement(conn, deployment["id"])
+    engagement_outcomes = {str(d): 0 for d in DISPOSALS} | alerts_queries.count_by_disposal(conn, deployment["id"])
 
     faces = counters.faces_seen
     total_alerts = sum(by_status.values())
-    confirmed, declined = by_status[AlertStatus.CONFIRMED], by_status[AlertStatus.DECLINED]
-    engagements = confirmed + declined
+    # The Met's counts (issue 28 item 1): a declined match is a false alert unconfirmed; an engagement that found
+    # someone else, a false alert confirmed; a subject who evaded or was not engaged, a true alert unconfirmed.
+    unconfirmed_true = results[Engagement.EVADED] + results[Engagement.NOT_ENGAGED]
+    declined = by_status[AlertStatus.DECLINED] + results[Engagement.SOMEONE_ELSE]
+    confirmed = results[Engagement.SUBJECT] + unconfirmed_true
+    engagements = results[Engagement.SUBJECT] + results[Engagement.SOMEONE_ELSE]
     projection = projected_false_alerts(faces, size, **_calibrated_fmr(conn, used))
     equity = (calibration.equitability(conn, used[-1]["embedder_sha256"], float(used[-1]["threshold"]))
               if used else None)
@@ -111,11 +116,12 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
             "total": total_alerts,
             "true_alerts": confirmed,
             "false_alerts": declined,
-            "not_engaged": by_status[AlertStatus.NOT_ENGAGED],
+            "not_engaged": unconfirmed_true,
             "pending": by_status[AlertStatus.PENDING],
+            "engagement_results": results,
             "engagements": engagements,
             "outcomes": by_status,
-            # What came of each engagement after a confirmed alert, as the officer recorded it.
+            # The outcome of each engagement (arrest, other, no action), as the officer recorded it.
             "engagement_outcomes": engagement_outcomes,
             "by_category": by_category,
             "false_alerts_per_1000_faces": (declined * 1000.0 / faces) if faces else None,
@@ -226,9 +232,9 @@ def render_markdown(report: Report) -> str:
         "| measure | count |",
         "|---|---|",
         f"| alerts | {a['total']} |",
-        f"| true alerts (confirmed) | {a['true_alerts']} |",
-        f"| false alerts (declined) | {a['false_alerts']} |",
-        f"| not engaged | {a['not_engaged']} |",
+        f"| true alerts | {a['true_alerts']} |",
+        f"| false alerts (declined or someone else) | {a['false_alerts']} |",
+        f"| true alerts not engaged (evaded or not engaged) | {a['not_engaged']} |",
         f"| pending | {a['pending']} |",
         f"| engagements | {a['engagements']} |",
         *(f"| outcome: {k.replace('_', ' ')} | {n} |" for k, n in a["engagement_outcomes"].items()),

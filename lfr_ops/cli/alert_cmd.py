@@ -1,10 +1,12 @@
-"""`lfr apikey create|list|revoke` and `lfr alert list|adjudicate|hold|release`."""
+"""`lfr apikey create|list|revoke`, `lfr alert list|adjudicate|engagement|hold|release` and
+`lfr alert review assign|record|list` (issue 28 items 1 and 5)."""
 
 from __future__ import annotations
 
 import typer
 from rich.table import Table
 
+from lfr_core.alerts import reviews
 from lfr_core.alerts import service as alerts
 from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.identity import consultations
@@ -14,7 +16,8 @@ from lfr_ops.cli.common import console, domain_errors, emit, load_settings, sign
 
 apikey = typer.Typer(no_args_is_help=True, help="Camera keys for the live service: they only post frames "
                                                 "(stored as sha256 only)")
-alert = typer.Typer(no_args_is_help=True, help="Alerts: list, adjudicate, legal hold")
+alert = typer.Typer(no_args_is_help=True, help="Alerts: list, adjudicate, engagement result, legal hold, review")
+review = typer.Typer(no_args_is_help=True, help="Post-deployment review of unconfirmed true alerts and false alerts")
 
 
 @apikey.command("create")
@@ -63,7 +66,7 @@ def list_keys(include_revoked: bool = typer.Option(False, "--all", help="Also li
 @alert.command("list")
 def list_cmd(deployment: str = typer.Option(..., "--deployment"),
              reason: str = typer.Option(..., "--reason", help="Why you are viewing them (logged: DPA 2018 s.62)"),
-             status: str | None = typer.Option(None, "--status", help="pending, confirmed, declined, not_engaged"),
+             status: str | None = typer.Option(None, "--status", help="pending, confirmed (viable) or declined (not viable)"),
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Alerts of a deployment, newest first (its operators, admins, auditors); the consultation is logged
     with its reason."""
@@ -88,13 +91,72 @@ def list_cmd(deployment: str = typer.Option(..., "--deployment"),
 
 
 @alert.command("adjudicate")
-def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(..., help="confirmed, declined or not_engaged"),
+def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(
+                       ..., help="The viability assessment: confirmed (viable) or declined (not viable); not_engaged: "
+                                 "viable, and officers decided not to engage"),
                    note: str = typer.Option("", "--note"), as_json: bool = typer.Option(False, "--json")) -> None:
     """An operator's decision on an alert of their deployment, in their own name."""
     settings = load_settings()
     with domain_errors(), signed_in(settings, "operator", "admin") as (conn, actor):
         row = alerts.adjudicate(conn, ObjectStore(settings), alert_id, outcome, actor, note)
     emit(row, as_json, lambda r: console.print(f"alert {r['id']}: {r['status']} by {r['adjudicated_by']}"))
+
+
+@alert.command("engagement")
+def engagement_cmd(alert_id: str,
+                   result: str = typer.Argument(..., help="subject or someone_else (engaged), evaded or not_engaged"),
+                   outcome: str | None = typer.Option(None, "--outcome",
+                                                      help="With an engaged result: arrest, other or no_action"),
+                   note: str = typer.Option("", "--note"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """The engagement result after a viable (confirmed) match, and its outcome, in your own name, once."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "operator", "admin") as (conn, actor):
+        row = alerts.record_engagement(conn, alert_id, result, actor, note, disposal=outcome)
+    emit(row, as_json, lambda r: console.print(
+        f"alert {r['id']}: {r['engagement']}" + (f", {r['disposal']}" if r["disposal"] else "")
+        + f" by {r['engagement_by']}", highlight=False))
+
+
+@review.command("assign")
+def review_assign_cmd(alert_id: str, reviewer: str = typer.Option(..., "--reviewer", help="An operator, admin or "
+                                                                  "auditor who took no part in the decision"),
+                      as_json: bool = typer.Option(False, "--json")) -> None:
+    """Assign an alert's post-deployment review (admin, after the window)."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "admin") as (conn, actor):
+        row = reviews.assign(conn, alert_id, reviewer, actor)
+    emit(row, as_json, lambda r: console.print(f"alert {r['alert_id']} ({r['alert_class'].replace('_', ' ')}): "
+                                               f"review assigned to {r['reviewer']}", highlight=False))
+
+
+@review.command("record")
+def review_record_cmd(alert_id: str, finding: str = typer.Option(..., "--finding", help="What the review found"),
+                      as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record your finding on an alert whose review is assigned to you; once."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "operator", "admin", "auditor") as (conn, actor):
+        row = reviews.record(conn, alert_id, finding, actor)
+    emit(row, as_json, lambda r: console.print(f"alert {r['alert_id']}: review done by {r['reviewer']}",
+                                               highlight=False))
+
+
+@review.command("list")
+def review_list_cmd(deployment: str = typer.Option(..., "--deployment"),
+                    as_json: bool = typer.Option(False, "--json")) -> None:
+    """A deployment's reviews: admins and auditors see all, a reviewer their own."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "admin", "auditor", "operator") as (conn, _viewer):
+        rows = reviews.list_reviews(conn, deployment)
+
+    def render(items: list[dict]) -> None:
+        table = Table("alert", "class", "reviewer", "assigned", "done", "finding", title=f"reviews of {deployment}")
+        for r in items:
+            table.add_row(str(r["alert_id"]), r["alert_class"].replace("_", " "), r["reviewer"],
+                          format_time(r["assigned_at"]), format_time(r["reviewed_at"], missing="open"),
+                          r["finding"] or "")
+        console.print(table)
+
+    emit(rows, as_json, render)
 
 
 def _legal_hold(alert_id: str, hold: bool, reason: str, as_json: bool) -> None:
@@ -122,4 +184,5 @@ def release_cmd(alert_id: str, reason: str = REASON, as_json: bool = typer.Optio
 
 def register(app: typer.Typer) -> None:
     app.add_typer(apikey, name="apikey")
+    alert.add_typer(review, name="review")
     app.add_typer(alert, name="alert")

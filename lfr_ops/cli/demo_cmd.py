@@ -142,7 +142,8 @@ def run_demo(
             decided = operator.decide(alert["id"], "confirmed" if expected else "declined",
                                       "matches the custody image" if expected else "a different person")
             if expected:
-                decided = operator.record_outcome(alert["id"], "spoken_to", "spoken to; no further action needed")
+                decided = operator.record_outcome(alert["id"], "subject", "spoken to; no further action needed",
+                                                  disposal="no_action")
             console.print(f"alert {alert['id']}: {alert['subject_ref']} score {alert['score']:.3f} on "
                           f"{alert['camera_id']} → [bold]{decided['status']}[/] by {decided['adjudicated_by']}"
                           + (f", outcome {decided['engagement']}" if decided["engagement"] else ""), highlight=False)

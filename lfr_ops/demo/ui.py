@@ -109,8 +109,9 @@ class ConsoleAs:
         decided.raise_for_status()
         return decided.json()
 
-    def record_outcome(self, alert_id: str, outcome: str, note: str) -> dict[str, Any]:
-        recorded = self.api.post(f"/v1/alerts/{alert_id}/engagement", json={"outcome": outcome, "note": note})
+    def record_outcome(self, alert_id: str, outcome: str, note: str, *, disposal: str | None = None) -> dict[str, Any]:
+        recorded = self.api.post(f"/v1/alerts/{alert_id}/engagement",
+                                 json={"outcome": outcome, "disposal": disposal, "note": note})
         recorded.raise_for_status()
         return recorded.json()
 

@@ -106,9 +106,15 @@ CONSOLE_HTML = r"""<!doctype html>
 const $ = id => document.getElementById(id);
 const store = sessionStorage;
 let token = store.getItem('lfr-token') || '', streamAbort = null, known = new Set(), tileSeen = {};
-const LABEL = {confirmed: 'Confirm match', declined: 'Decline (not a match)', not_engaged: 'Not engaged'};
-const OUTCOMES = {spoken_to: 'Spoken to', arrested: 'Arrested', no_further_action: 'No further action',
-                  misidentified: 'Misidentified'};
+// The viability assessment, then the engagement's result and its outcome (issue 28 item 1).
+const LABEL = {confirmed: 'Confirm match (viable)', declined: 'Decline (not viable)',
+               not_engaged: 'Not engaged (viable, officers decided not to engage)'};
+const RESULTS = {subject: 'Engaged: the subject', someone_else: 'Engaged: someone else',
+                 evaded: 'The subject evaded officers', not_engaged: 'Officers decided not to engage'};
+const DISPOSALS = {arrest: 'Arrest', other: 'Other disposal', no_action: 'No action'};
+const OUTCOMES = {};  // "result:disposal" -> words, one choice for the officer
+for (const r of ['subject', 'someone_else']) for (const [d, w] of Object.entries(DISPOSALS)) OUTCOMES[r + ':' + d] = RESULTS[r] + ', ' + w;
+for (const r of ['evaded', 'not_engaged']) OUTCOMES[r] = RESULTS[r];
 // Times as a UK officer reads them, in the force's zone (served in data-time-zone), as lfr_core/times.py writes
 // them: "05/12/2026 07:34:34 GMT", never the browser's locale ("12/5/2026, 7:34:34 AM" in a US one).
 const TIME = new Intl.DateTimeFormat('en-GB', {timeZone: document.documentElement.dataset.timeZone || 'Europe/London',
@@ -250,8 +256,9 @@ function render(list){
                           ['Why listed', a.rationale || '-'], ['Score', a.score.toFixed(3)], ['Camera', a.camera_id],
                           ['Seen', when(a.captured_at)], ['Frame age when matched', frameAge(a)]])
       dl.append(el('dt', {textContent: k}), el('dd', {textContent: v}));
+    const judged = a.status === 'confirmed' ? 'viable match' : 'not viable';
     facts.append(el('div', {className: 'status ' + a.status, textContent: a.status === 'pending' ? 'Awaiting your decision'
-      : a.status.replace('_', ' ') + ' by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
+      : judged + ' (' + a.status + ') by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
     const actions = el('div', {className: 'row'});
     if (a.status === 'pending'){
       for (const o of ['confirmed', 'declined', 'not_engaged'])
@@ -269,8 +276,8 @@ function render(list){
         for (const [k, v] of Object.entries(OUTCOMES)) sel.append(el('option', {value: k, textContent: v}));
         actions.append(sel, el('button', {textContent: 'Record outcome', onclick: () => decide(a, sel.value, true)}));
       }
-      if (a.engagement) facts.append(el('div', {className: 'status', textContent: 'Outcome: ' + OUTCOMES[a.engagement] +
-                                                 ' (' + a.engagement_by + ')'}));
+      if (a.engagement) facts.append(el('div', {className: 'status', textContent: 'Outcome: ' +
+        OUTCOMES[a.engagement + (a.disposal ? ':' + a.disposal : '')] + ' (' + a.engagement_by + ')'}));
     }
     facts.append(actions);
     card.append(figure('Camera (probe)', a.probe_crop_url), figure('Watchlist', a.watchlist_image_url), facts);
@@ -289,7 +296,9 @@ function decide(a, choice, outcome){
 }
 $('decide').onclose = () => {
   if ($('decide').returnValue === 'ok' && pending)
-    act(pending.a, pending.outcome ? 'engagement' : 'adjudication', {outcome: pending.choice, note: $('note').value});
+    act(pending.a, pending.outcome ? 'engagement' : 'adjudication', pending.outcome
+        ? {outcome: pending.choice.split(':')[0], disposal: pending.choice.split(':')[1] || null, note: $('note').value}
+        : {outcome: pending.choice, note: $('note').value});
   pending = null;
 };
 async function act(a, what, body){
@@ -318,10 +327,10 @@ async function refreshSide(){
       stat('watchlist version (' + d.watchlist_size + ' people)', d.version == null ? 'none live' : 'v' + d.version),
       stat('faces seen', d.faces_seen), stat('alerts', d.alerts), stat('awaiting decision', d.pending),
       stat('true alerts', d.true_alerts), stat('false alerts', d.false_alerts),
-      stat('arrests', d.engagement_outcomes.arrested || 0),
+      stat('arrests', d.engagement_outcomes.arrest || 0),
       stat('false alerts per 1,000 faces (projected ' + per(d.projected_false_alerts_per_face) + ')', per(d.false_alerts_per_face)));
     $('dash').dataset.alerts = d.alerts; $('dash').dataset.confirmed = d.true_alerts;
-    $('dash').dataset.arrests = d.engagement_outcomes.arrested || 0;
+    $('dash').dataset.arrests = d.engagement_outcomes.arrest || 0;
     const fmt = s => { s = Math.round(s); return Math.floor(s / 3600) + 'h ' + Math.floor(s % 3600 / 60) + 'm ' + s % 60 + 's'; };
     $('window').textContent = d.seconds_to_start > 0 ? 'Starts in ' + fmt(d.seconds_to_start)
       : d.seconds_to_end > 0 ? 'Window ends in ' + fmt(d.seconds_to_end) : 'Window over (' + d.status + ')';

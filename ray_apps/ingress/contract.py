@@ -8,7 +8,7 @@ declared on it. `schemathesis` checks the running service against this document 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -93,7 +93,9 @@ class FrameResult(BaseModel):
 
 
 Outcome = Literal["confirmed", "declined", "not_engaged"]
-AlertStatus = Literal["pending", "confirmed", "declined", "not_engaged"]
+# The viability assessment (issue 28 item 1): confirmed is a viable match, declined not; not_engaged, as an outcome,
+# is a viable match officers decided not to engage (the alert's status is confirmed, its result not_engaged).
+AlertStatus = Literal["pending", "confirmed", "declined"]
 
 
 class Adjudication(BaseModel):
@@ -101,12 +103,30 @@ class Adjudication(BaseModel):
     note: str = Field("", max_length=2000, pattern=NO_NUL)
 
 
-EngagementOutcome = Literal["spoken_to", "arrested", "no_further_action", "misidentified"]
+EngagementResult = Literal["subject", "someone_else", "evaded", "not_engaged"]
+Disposal = Literal["arrest", "other", "no_action"]
 
 
-class Engagement(BaseModel):
-    outcome: EngagementOutcome
+class Engaged(BaseModel):
+    """The person was engaged: the subject, or someone else; with the engagement's outcome."""
+
+    outcome: Literal["subject", "someone_else"]
+    disposal: Disposal
     note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+class NotEngaged(BaseModel):
+    """A viable match no one engaged: the subject evaded officers, or officers decided not to; no outcome. The names
+    from before issue 28 (spoken_to, arrested, no_further_action, misidentified) stand for a result and its outcome
+    (lfr_core/alerts/model.py LEGACY_ENGAGEMENTS), so they take none either."""
+
+    outcome: Literal["evaded", "not_engaged", "spoken_to", "arrested", "no_further_action", "misidentified"]
+    disposal: None = None
+    note: str = Field("", max_length=2000, pattern=NO_NUL)
+
+
+# The body of an engagement: its result decides whether an outcome comes with it, so the schema says so.
+Engagement = Annotated[Engaged | NotEngaged, Field(discriminator="outcome")]
 
 
 class AlertView(BaseModel):
@@ -126,7 +146,8 @@ class AlertView(BaseModel):
     adjudicated_at: datetime | None
     note: str | None = Field(None, description="The officer's note with their decision")
     undo_until: datetime | None = Field(None, description="Until when its decider may take the decision back")
-    engagement: EngagementOutcome | None = None
+    engagement: EngagementResult | None = None
+    disposal: Disposal | None = None
     engagement_by: str | None = None
     probe_crop_url: str
     watchlist_image_url: str | None

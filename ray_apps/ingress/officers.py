@@ -66,7 +66,7 @@ async def _visible_deployment(ctx: IngressContext, actor: Actor, deployment_id: 
 def _alert_out(row: dict[str, Any], undo: timedelta) -> AlertView:
     keep = ("id", "deployment_id", "version_id", "subject_ref", "category", "score", "camera_id", "track_id",
             "captured_at", "raised_at", "status", "adjudicated_by", "adjudicated_at", "engagement",
-            "engagement_by")
+            "disposal", "engagement_by")
     out = {k: (str(row[k]) if isinstance(row[k], uuid.UUID) else row[k]) for k in keep}
     undo_until = (row["adjudicated_at"] + undo
                   if row["adjudicated_at"] is not None and not row["engagement"] else None)
@@ -165,12 +165,12 @@ async def undo(ctx: Ctx, actor: Decider, alert_id: str = Path(max_length=64)) ->
     return await _change(ctx, actor, alert_id, lambda conn, actor: alerts_lib.undo(conn, alert_id, actor))
 
 
-@router.post("/v1/alerts/{alert_id}/engagement", summary="What came of engaging the person of a confirmed alert",
+@router.post("/v1/alerts/{alert_id}/engagement", summary="The engagement result after a viable match, and its outcome",
              response_model=AlertView, responses=errors(400, 401, 403, 404, 409, 422, 503))
 async def engagement(ctx: Ctx, actor: Decider, outcome: Engagement,
                      alert_id: str = Path(max_length=64)) -> AlertView:
     return await _change(ctx, actor, alert_id, lambda conn, actor: alerts_lib.record_engagement(
-        conn, alert_id, outcome.outcome, actor, outcome.note))
+        conn, alert_id, outcome.outcome, actor, outcome.note, outcome.disposal))
 
 
 def _stored_image(store: ObjectStore, uri: str) -> bytes:

@@ -6,18 +6,32 @@ declared dependency (ray_apps/ingress/context.py)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+import re
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BeforeValidator
 
 from lfr_core.errors import NotFound
-from lfr_core.reporting import public_record
+from lfr_core.reporting import grid, public_record
 from lfr_core.reporting.model import Notice
+from lfr_core.times import force_zone
 from ray_apps.ingress.context import Ctx, IngressContext, uuid_of
 from ray_apps.ingress.contract import errors
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=60"}
+
+
+def _iso_day(value: object) -> object:
+    """A day written YYYY-MM-DD only: pydantic would read "0" as 1 January 1970."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 router = APIRouter()
 
@@ -87,3 +101,20 @@ async def public_notice_pdf(ctx: Ctx, deployment_id: str = Path(max_length=64),
     pdf = await asyncio.to_thread(public_record.render_pdf, note, format)
     return Response(pdf, media_type="application/pdf", headers={
         **PUBLIC_CACHE, "Content-Disposition": f'inline; filename="lfr-{format}-{note["deployment_id"][:8]}.pdf"'})
+
+
+@router.get("/public/records", summary="Public: the deployment-record grid (one row per closed deployment, the Met's "
+            "columns) and its annual summary, as a page, CSV or JSON", response_class=Response,
+            responses={200: {"content": {"text/html": {}, "text/csv": {}, "application/json": {}}}, **errors(422, 503)})
+async def public_records(ctx: Ctx, format: Literal["html", "csv", "json"] = Query("html"),
+                         since: Day | None = Query(None, description="Deployments from this day (the force's time)")
+                         ) -> Response:
+    start = datetime.combine(since, time(), force_zone()) if since else None
+    built: grid.Grid = await ctx.db(grid.build, start)
+    if format == "csv":
+        return Response(grid.to_csv(built), media_type="text/csv; charset=utf-8", headers={
+            **PUBLIC_CACHE, "Content-Disposition": 'inline; filename="lfr-deployment-records.csv"'})
+    if format == "json":
+        return JSONResponse(built.as_json(), headers=PUBLIC_CACHE)
+    return HTMLResponse(grid.render_page(built, ctx.settings.public.force_name), headers=PUBLIC_CACHE)
+

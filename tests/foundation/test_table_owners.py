@@ -36,6 +36,7 @@ OWNERS: dict[str, str] = {
     "watchlist_embeddings": "watchlist",
     "alerts": "alerts",
     "held_alert_crops": "alerts",
+    "alert_reviews": "alerts",
     "deployment_counters": "alerts",
 }
 

@@ -59,7 +59,7 @@ class Officer:
                     "window_end": "2026-12-05T09:30:00Z", "seconds_to_start": 0, "seconds_to_end": 3600,
                     "version": 1, "threshold": 0.36, "watchlist_size": 12, "faces_seen": 1234, "alerts": 1,
                     "pending": 1, "true_alerts": 0, "false_alerts": 0, "not_engaged": 0,
-                    "engagement_outcomes": {"arrested": 0}, "false_alerts_per_face": 0.0,
+                    "engagement_outcomes": {"arrest": 0}, "false_alerts_per_face": 0.0,
                     "projected_false_alerts_per_face": 0.0001, "projection_source": "x"}
         elif route == f"/v1/deployments/{DEP}/cameras":
             body = self.tiles or [

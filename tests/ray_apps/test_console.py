@@ -87,10 +87,10 @@ def test_an_officer_works_an_alert_from_the_console(serve_url, live, shared_dir,
             page.locator("article .status.confirmed").first.wait_for()
 
             # After the engagement: its outcome, counted on the dashboard.
-            page.select_option("article select", "arrested")
+            page.select_option("article select", "subject:arrest")
             page.get_by_role("button", name="Record outcome").click()
             page.click("#decide-ok")
-            page.locator("article:has-text('Outcome: Arrested')").wait_for()
+            page.locator("article:has-text('Outcome: Engaged: the subject, Arrest')").wait_for()
             page.wait_for_function("document.getElementById('dash').dataset.arrests === '1' && "
                                    "document.getElementById('dash').dataset.confirmed === '1'", timeout=20_000)
             assert "faces seen" in page.inner_text("#dash")
@@ -153,7 +153,7 @@ def test_the_public_sees_the_notice_before_the_window_and_the_results_after(serv
             screenshot(page, "public-notice")
             page.goto(f"{serve_url}/public/deployments/{closed}")
             results = page.locator("#results + table")
-            assert "Arrests\t1" in results.inner_text() and "True alerts\t1" in results.inner_text()
+            assert "Arrests\t1" in results.inner_text() and "True alerts, confirmed\t1" in results.inner_text()
             assert not any(s in page.content() for s in SUBJECTS)
             screenshot(page, "public-results")
         finally:

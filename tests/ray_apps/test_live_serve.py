@@ -118,14 +118,14 @@ def test_operator_adjudicates_an_alert(streamed, serve_url, live, people):
     again = httpx.post(f"{alert}/adjudication", json={"outcome": "declined"}, headers=op, timeout=10)
     assert again.status_code == 409
     assert httpx.post(f"{alert}/engagement", json={"outcome": "jailed"}, headers=op, timeout=10).status_code == 422
-    engaged = httpx.post(f"{alert}/engagement", json={"outcome": "arrested", "note": "on warrant"}, headers=op,
+    engaged = httpx.post(f"{alert}/engagement", json={"outcome": "subject", "disposal": "arrest", "note": "on warrant"}, headers=op,
                          timeout=10)
-    assert engaged.status_code == 200 and engaged.json()["engagement"] == "arrested"
+    assert engaged.status_code == 200 and (engaged.json()["engagement"], engaged.json()["disposal"]) == ("subject", "arrest")
     assert engaged.json()["undo_until"] is None, "no undo once an outcome is recorded"
     assert httpx.post(f"{alert}/engagement", json={"outcome": "spoken_to"}, headers=op, timeout=10).status_code == 409
     assert httpx.post(f"{alert}/undo", headers=op, timeout=10).status_code == 409
     board = httpx.get(f"{serve_url}/v1/deployments/{live['deployment']['id']}/dashboard", headers=op, timeout=10).json()
-    assert (board["alerts"], board["true_alerts"], board["engagement_outcomes"]["arrested"]) == (1, 1, 1)
+    assert (board["alerts"], board["true_alerts"], board["engagement_outcomes"]["arrest"]) == (1, 1, 1)
     assert board["version"] == live["version"]["version"] and board["seconds_to_end"] > 0
 
 

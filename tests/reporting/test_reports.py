@@ -23,9 +23,12 @@ def finished_deployment(db):
     insert_version(db, deployment, state="purged", accepted=7)  # never activated: not part of the list used
     db.execute("""INSERT INTO deployment_counters (deployment_id, camera_id, frames, faces_seen)
                   VALUES (%s, 'cam-1', 1000, 1500), (%s, 'cam-2', 500, 500)""", (deployment, deployment))
-    for status, n in (("confirmed", 2), ("declined", 3), ("not_engaged", 1), ("pending", 1)):
+    # Two viable matches, the subject engaged and arrested; three not viable; one viable and not engaged (the old
+    # not_engaged status, issue 28 item 1); one pending.
+    for status, engagement, disposal, n in (("confirmed", "subject", "arrest", 2), ("declined", None, None, 3),
+                                            ("confirmed", "not_engaged", None, 1), ("pending", None, None, 1)):
         for _ in range(n):
-            insert_alert(db, deployment, used, status=status)
+            insert_alert(db, deployment, used, status=status, engagement=engagement, disposal=disposal)
     db.commit()
     return str(deployment)
 
@@ -38,7 +41,7 @@ def test_report_counts_faces_alerts_outcomes_and_rates(db, finished_deployment):
                                  "faces_not_banded": 2000, "reliable_face_px": []}
     a = report["alerts"]
     assert (a["total"], a["true_alerts"], a["false_alerts"], a["not_engaged"], a["pending"], a["engagements"]) == \
-        (7, 2, 3, 1, 1, 5)
+        (7, 3, 3, 1, 1, 2)
     assert a["false_alerts_per_1000_faces"] == pytest.approx(1.5)
     expected = 2000 * (1 - (1 - reports.PROJECTION_FMR_PER_COMPARISON) ** 3)
     assert report["false_alerts"]["projected"] == pytest.approx(expected)
@@ -50,7 +53,7 @@ def test_markdown_escapes_free_text_and_shows_the_numbers(db, finished_deploymen
     assert "Report &lt;Square&gt;" in markdown and "<Square>" not in markdown
     # The window as the force reads it (issue 31 item 8): "05/12/2026 04:34:34 GMT", not ISO 8601 in UTC.
     assert re.search(r"- Window: \d\d/\d\d/\d{4} \d\d:\d\d:\d\d (GMT|BST) to ", markdown), markdown
-    assert "| false alerts (declined) | 3 |" in markdown
+    assert "| false alerts (declined or someone else) | 3 |" in markdown
     assert "| false alerts per 1,000 faces seen | 1.500 |" in markdown
 
 
@@ -59,7 +62,7 @@ def test_publish_writes_json_and_markdown_to_the_reports_bucket(db, services, fi
     published = reports.publish_report(db, store, services, finished_deployment)
     assert published["json_uri"] == f"s3://{services.s3.bucket_reports}/reports/{finished_deployment}/report.json"
     stored = json.loads(store.get_uri(published["json_uri"]))
-    assert stored["alerts"]["true_alerts"] == 2
+    assert stored["alerts"]["true_alerts"] == 3
     assert store.get_uri(published["markdown_uri"]).decode().startswith("# Transparency report")
 
 

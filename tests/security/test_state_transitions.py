@@ -181,10 +181,10 @@ def test_decisions_and_assignments_by_direct_sql_are_audited(services, db):
     with direct(services, ASSIGNED) as conn:
         conn.execute("UPDATE alerts SET status = 'confirmed', adjudicated_by = current_user, adjudicated_at = now() "
                      "WHERE id = %s", (alert,))
-        conn.execute("UPDATE alerts SET engagement = 'spoken_to', engagement_by = current_user, engagement_at = now() "
-                     "WHERE id = %s", (alert,))
+        conn.execute("UPDATE alerts SET engagement = 'subject', disposal = 'other', engagement_by = current_user, "
+                     "engagement_at = now() WHERE id = %s", (alert,))
         assert [r["actor"] for r in audit_rows(conn, alert, "alert.confirmed")] == [ASSIGNED]
-        assert [r["actor"] for r in audit_rows(conn, alert, "alert.engagement.spoken_to")] == [ASSIGNED]
+        assert [r["actor"] for r in audit_rows(conn, alert, "alert.engagement.subject")] == [ASSIGNED]
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             conn.execute("INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) "
                          "VALUES (%s, 'ivy.operator', 'operator', current_user)", (dep,))

@@ -20,9 +20,9 @@ BEGIN
         RETURN OLD;
     END IF;
     IF (NEW.id, NEW.deployment_id, NEW.version_id, NEW.subject_ref, NEW.category, NEW.score, NEW.camera_id,
-        NEW.track_id, NEW.captured_at, NEW.raised_at)
+        NEW.track_id, NEW.captured_at, NEW.raised_at, NEW.migrated_from)
        IS DISTINCT FROM (OLD.id, OLD.deployment_id, OLD.version_id, OLD.subject_ref, OLD.category, OLD.score,
-                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at) THEN
+                         OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at, OLD.migrated_from) THEN
         PERFORM public.lfr_deny('the facts of an alert never change');
     END IF;
     IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
@@ -48,13 +48,22 @@ BEGIN
             END IF;
         END IF;
     END IF;
-    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note)
-       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note) THEN
+    -- The engagement result (issue 28 item 1), once, for a match already judged viable (status 'confirmed' before
+    -- and after: the assessment comes first, in its own change), with its outcome exactly when the person was
+    -- engaged; an undone or declined match has none.
+    IF (NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note, NEW.disposal)
+       IS DISTINCT FROM (OLD.engagement, OLD.engagement_by, OLD.engagement_at, OLD.engagement_note, OLD.disposal) THEN
         PERFORM public.lfr_require('record what came of an engagement', 'operator', 'admin');
-        IF NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL OR NEW.engagement IS NULL THEN
+        IF OLD.status <> 'confirmed' OR NEW.status <> 'confirmed' OR OLD.engagement IS NOT NULL
+           OR NEW.engagement IS NULL THEN
             PERFORM public.lfr_deny(pg_catalog.format(
-                'an engagement outcome is recorded once, for a confirmed alert (alert %s is %s%s)', OLD.id, OLD.status,
-                CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', outcome ' || OLD.engagement END));
+                'an engagement result is recorded once, after the match is judged viable (alert %s is %s%s)', OLD.id,
+                OLD.status, CASE WHEN OLD.engagement IS NULL THEN '' ELSE ', result ' || OLD.engagement END));
+        END IF;
+        IF (NEW.disposal IS NULL) = (NEW.engagement IN ('subject', 'someone_else')) THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'an outcome (arrest, other, no action) is recorded exactly when the person was engaged (result %s)',
+                NEW.engagement));
         END IF;
         IF NEW.engagement_by IS DISTINCT FROM who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
@@ -86,7 +95,8 @@ BEGIN
                                         facts || pg_catalog.jsonb_build_object('subject_ref', NEW.subject_ref), deciders);
     END IF;
     IF NEW.engagement IS DISTINCT FROM OLD.engagement THEN
-        PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text, facts, deciders);
+        PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('disposal', NEW.disposal), deciders);
     END IF;
     IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
         PERFORM public.lfr_audit_change(CASE WHEN NEW.legal_hold THEN 'alert.hold' ELSE 'alert.release' END, 'alert',
@@ -122,6 +132,117 @@ CREATE POLICY alerts_admin ON alerts FOR UPDATE TO lfr_admin USING (true) WITH C
 
 GRANT SELECT ON alerts, deployment_counters TO lfr_person;
 GRANT UPDATE ON alerts TO lfr_operator, lfr_admin;
+
+-- ======================================================================================================
+-- Post-deployment reviews (migration 0026, issue 28 item 5). After the window, an admin assigns each true alert
+-- left unconfirmed and each false alert to a reviewer (an operator, admin or auditor who took no part in its
+-- decision); only that reviewer records the finding, once, in their own name. A review is never deleted.
+-- ======================================================================================================
+CREATE OR REPLACE FUNCTION public.lfr_alert_class(p_status text, p_engagement text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_status = 'declined' THEN 'false_unconfirmed'
+                WHEN p_status <> 'confirmed' THEN NULL
+                WHEN p_engagement = 'subject' THEN 'true_confirmed'
+                WHEN p_engagement = 'someone_else' THEN 'false_confirmed'
+                WHEN p_engagement IN ('evaded', 'not_engaged') THEN 'true_unconfirmed' END
+$$;
+
+CREATE OR REPLACE FUNCTION public.lfr_guard_alert_reviews() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    who text := public.lfr_actor();
+    alert record;
+    window_end timestamptz;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM public.lfr_deny('a post-deployment review is never deleted');
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require('assign a post-deployment review', 'admin');
+        IF NEW.assigned_by IS DISTINCT FROM who OR NEW.finding IS NOT NULL OR NEW.reviewed_at IS NOT NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s assigns a review open, in their own name', who));
+        END IF;
+        SELECT a.deployment_id, a.status, a.engagement, a.adjudicated_by, a.engagement_by INTO alert
+        FROM public.alerts AS a WHERE a.id = NEW.alert_id;
+        IF NOT FOUND OR alert.deployment_id IS DISTINCT FROM NEW.deployment_id THEN
+            PERFORM public.lfr_deny(pg_catalog.format('no alert %s of deployment %s', NEW.alert_id, NEW.deployment_id));
+        END IF;
+        IF public.lfr_alert_class(alert.status, alert.engagement) IS DISTINCT FROM NEW.alert_class
+           OR NEW.alert_class NOT IN ('true_unconfirmed', 'false_confirmed', 'false_unconfirmed') THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'alert %s is %s: only a true alert left unconfirmed and a false alert are reviewed', NEW.alert_id,
+                coalesce(public.lfr_alert_class(alert.status, alert.engagement), 'not decided yet')));
+        END IF;
+        SELECT d.window_end INTO window_end FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
+        IF window_end > pg_catalog.now() THEN
+            PERFORM public.lfr_deny(pg_catalog.format('a review is assigned after the window, which ends at %s',
+                                                      window_end));
+        END IF;
+        IF NEW.reviewer IN (alert.adjudicated_by, alert.engagement_by) THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s decided alert %s and may not review it', NEW.reviewer,
+                                                      NEW.alert_id));
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles AS r JOIN pg_catalog.pg_roles AS g
+                         ON g.rolname IN ('lfr_operator', 'lfr_admin', 'lfr_auditor')
+                       WHERE r.rolname = NEW.reviewer AND r.rolcanlogin
+                         AND pg_catalog.pg_has_role(r.oid, g.oid, 'USAGE')) THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s is not an operator, admin or auditor who can sign in',
+                                                      NEW.reviewer));
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF (NEW.alert_id, NEW.deployment_id, NEW.alert_class, NEW.reviewer, NEW.assigned_by, NEW.assigned_at)
+       IS DISTINCT FROM (OLD.alert_id, OLD.deployment_id, OLD.alert_class, OLD.reviewer, OLD.assigned_by,
+                         OLD.assigned_at) THEN
+        PERFORM public.lfr_deny('a review''s assignment never changes');
+    END IF;
+    IF OLD.finding IS NOT NULL OR NEW.finding IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('the review of alert %s %s', OLD.alert_id,
+            CASE WHEN OLD.finding IS NULL THEN 'needs a finding' ELSE 'is done; a finding is recorded once' END));
+    END IF;
+    IF who IS DISTINCT FROM OLD.reviewer THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is not the reviewer of alert %s (%s is)', who, OLD.alert_id,
+                                                  OLD.reviewer));
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION public.lfr_audit_alert_review() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    facts jsonb := pg_catalog.jsonb_build_object('deployment_id', NEW.deployment_id, 'alert_class', NEW.alert_class,
+                                                 'reviewer', NEW.reviewer);
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_audit_change('alert.review.assigned', 'alert', NEW.alert_id::text, facts, '{admin}');
+    ELSE
+        PERFORM public.lfr_audit_change('alert.review.done', 'alert', NEW.alert_id::text,
+                                        facts || pg_catalog.jsonb_build_object('finding', NEW.finding),
+                                        '{operator,admin,auditor}');
+    END IF;
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS lfr_guard ON public.alert_reviews;
+CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON public.alert_reviews
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_alert_reviews();
+DROP TRIGGER IF EXISTS lfr_audit ON public.alert_reviews;
+CREATE TRIGGER lfr_audit AFTER INSERT OR UPDATE ON public.alert_reviews
+    FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_alert_review();
+
+ALTER TABLE public.alert_reviews ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS alert_reviews_oversight ON public.alert_reviews;
+CREATE POLICY alert_reviews_oversight ON public.alert_reviews FOR SELECT TO lfr_admin, lfr_auditor, lfr_system
+    USING (true);
+DROP POLICY IF EXISTS alert_reviews_assign ON public.alert_reviews;
+CREATE POLICY alert_reviews_assign ON public.alert_reviews FOR INSERT TO lfr_admin WITH CHECK (true);
+DROP POLICY IF EXISTS alert_reviews_reviewer ON public.alert_reviews;
+CREATE POLICY alert_reviews_reviewer ON public.alert_reviews TO lfr_operator, lfr_admin, lfr_auditor
+    USING (reviewer = public.lfr_actor()) WITH CHECK (reviewer = public.lfr_actor());
+REVOKE ALL ON public.alert_reviews FROM PUBLIC;
+GRANT SELECT ON public.alert_reviews TO lfr_person, lfr_system;
+GRANT INSERT ON public.alert_reviews TO lfr_admin;
+GRANT UPDATE (finding, reviewed_at) ON public.alert_reviews TO lfr_operator, lfr_admin, lfr_auditor;
 
 -- ======================================================================================================
 -- Held alert crops (lfr_core/db/migrations/0014_held_alert_crops.sql). The probe crop of an alert raised
