@@ -71,8 +71,9 @@ class VisionSettings(BaseModel):
                                     "open_clip). A replica asked for cuda that sees no GPU refuses to start")
     precision: Literal["fp32", "fp16"] = Field(
         "fp32",
-        description="Numeric precision of the onnxruntime graphs; fp16 starts only where its outputs agree with "
-                    "the CPU float32 graph's to cosine 0.999 (checked at start)",
+        description="Precision of the embedder's onnxruntime graph; fp16 starts only where its embeddings agree "
+                    "with the CPU float32 graph's to cosine 0.999 (checked at start). Detectors stay fp32: fp16 "
+                    "moved YuNet's boxes up to 2.4 px, beyond the 1 px tolerance",
     )
     detector_input: int = Field(640, ge=64, le=4096, description="Longest side the detector sees, pixels")
     detector_score: float | None = Field(

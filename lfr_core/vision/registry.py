@@ -38,7 +38,7 @@ def _yunet(s: Settings) -> Detector:
     w = _require(s.vision.detector_weights or yunet.default_weights(), "yunet")
     v = s.vision
     return yunet.YuNetDetector(w, input_size=v.detector_input, score=detector_scores(s)[0], nms_iou=v.nms_iou,
-                               runtime=v.runtime, threads=v.threads, device=v.device, precision=v.precision)
+                               runtime=v.runtime, threads=v.threads, device=v.device)
 
 
 def _scrfd(s: Settings) -> Detector:
@@ -47,7 +47,7 @@ def _scrfd(s: Settings) -> Detector:
     w = _require(s.vision.detector_weights or scrfd.default_weights(s.shared_dir), "scrfd")
     v = s.vision
     return scrfd.SCRFDDetector(w, input_size=v.detector_input, score=detector_scores(s)[0], nms_iou=v.nms_iou,
-                               threads=v.threads, device=v.device, precision=v.precision)
+                               threads=v.threads, device=v.device)
 
 
 def _yolo(s: Settings) -> Detector:
