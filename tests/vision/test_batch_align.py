@@ -61,3 +61,21 @@ def test_frames_of_several_sizes_and_without_faces_keep_their_places():
     assert np.array_equal(out[2][0], out[0][0])  # same frame content, same landmarks: the same crop
     expected = SFaceAligner().align(small, face)
     assert int(np.abs(out[0][0].astype(int) - expected.astype(int)).max()) <= MAX_PIXEL_GAP
+
+
+def test_a_gpu_engine_aligns_the_live_batch_in_one_warp(settings, images):
+    from lfr_core.live.pipeline import detect_faces
+    from lfr_core.vision.engine import build_engine
+
+    engine = build_engine(settings, embed=False)
+    clip = images[-4:]
+    per_face = detect_faces(engine, clip)
+    engine.align_device = "cpu"  # what build_engine sets on a GPU (the device's name), on the CPU here
+    batched = detect_faces(engine, clip)
+    pairs = [(a.crop, b.crop) for fa, fb in zip(per_face, batched) for a, b in zip(fa, fb)]
+    assert [len(f) for f in per_face] == [len(f) for f in batched]
+    assert sum(a is not None for a, _ in pairs) >= 4
+    for a, b in pairs:
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert int(np.abs(a.astype(int) - b.astype(int)).max()) <= MAX_PIXEL_GAP

@@ -53,7 +53,7 @@ def test_a_gpu_session_that_fell_back_to_the_cpu_is_refused():
     import onnxruntime as ort
 
     if "CUDAExecutionProvider" not in ort.get_available_providers():
-        with pytest.raises(ModelError, match="no CUDAExecutionProvider.*install onnxruntime-gpu"):
+        with pytest.raises(ModelError, match=r"no CUDAExecutionProvider.*install onnxruntime-gpu"):
             ort_providers("cuda:1")
     check_ort_device(["CUDAExecutionProvider", "CPUExecutionProvider"], "cuda", "sface")
     with pytest.raises(ModelError, match="sface: LFR_VISION__DEVICE=cuda but onnxruntime loaded"):
