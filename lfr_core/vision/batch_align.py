@@ -56,20 +56,20 @@ def warp_batch(frames: torch.Tensor, matrices: np.ndarray, frame_of: Sequence[in
     n = len(matrices)
     if n == 0:
         return frames.new_zeros((0, channels, size, size))
-    frame_of = np.asarray(frame_of, dtype=np.int64)
+    owner = np.asarray(frame_of, dtype=np.int64)
     slot = np.zeros(n, dtype=np.int64)  # the crop's place among its frame's crops
     per_frame = np.zeros(count, dtype=np.int64)
-    for i, f in enumerate(frame_of):
+    for i, f in enumerate(owner):
         slot[i] = per_frame[f]
         per_frame[f] += 1
     most = int(per_frame.max())
     # Each frame's crops stacked along the grid's height; unused places point outside the frame (read 0).
     grid = np.full((count, most, size, size, 2), -2.0)
-    grid[frame_of, slot] = _sampling_grid(matrices, height, width, size)
+    grid[owner, slot] = _sampling_grid(matrices, height, width, size)
     grid_t = torch.as_tensor(grid.reshape(count, most * size, size, 2), dtype=frames.dtype, device=frames.device)
     sampled = functional.grid_sample(frames, grid_t, mode="bilinear", padding_mode="zeros", align_corners=False)
     sampled = sampled.reshape(count, channels, most, size, size).permute(0, 2, 1, 3, 4)
-    index = torch.as_tensor(frame_of * most + slot, device=frames.device)
+    index = torch.as_tensor(owner * most + slot, device=frames.device)
     return sampled.reshape(count * most, channels, size, size).index_select(0, index)
 
 

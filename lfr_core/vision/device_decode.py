@@ -56,8 +56,9 @@ def decode_frames(frames: Sequence[bytes], *, device: str, max_pixels: int,
         except ImageError as e:  # per frame: one bad upload must not fail the batch
             out.append(e)
     if on_gpu:
+        decoded: list[torch.Tensor | ImageError]
         try:
-            decoded = _decode_on_gpu([frames[i] for i in on_gpu], device)
+            decoded = list(_decode_on_gpu([frames[i] for i in on_gpu], device))
         except RuntimeError:  # nvJPEG refuses the whole batch for one bad frame: find it, one by one
             decoded = [_decode_one_on_gpu(frames[i], device) for i in on_gpu]
         for i, image in zip(on_gpu, decoded):
