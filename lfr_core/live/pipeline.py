@@ -140,7 +140,12 @@ def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[Dete
     the crop. What a detector replica runs on its batch."""
     detected = engine.detector.detect_batch(images)
     passing = [[d for d in ds if not engine.quality.detection_reasons(d, purpose="live")] for ds in detected]
-    aligned = engine.align_batch(images, passing)  # one batched warp on a GPU engine
+    if engine.align_device is not None:  # a GPU engine: the batch's faces in one warp on the device
+        from lfr_core.vision.batch_align import align_frames
+
+        aligned = align_frames(images, passing, device=engine.align_device)
+    else:
+        aligned = [[engine.aligner.align(im, d) for d in ds] for im, ds in zip(images, passing)]
     out = []
     for image, detections, kept, crops in zip(images, detected, passing, aligned):
         crop_of = {id(d): c for d, c in zip(kept, crops)}

@@ -53,14 +53,6 @@ class FaceEngine:
         return {"detector": self.detector.identity.as_dict(),
                 "embedder": self.embedder.identity.as_dict() if self.embedder else None}
 
-    def align_batch(self, images: Sequence[np.ndarray], detections: Sequence[Sequence[Detection]]) -> list[list[np.ndarray]]:
-        """Aligned crops per image: one batched warp on the engine's device where it has one, else per face."""
-        if self.align_device is not None:
-            from lfr_core.vision.batch_align import align_frames
-
-            return align_frames(images, detections, device=self.align_device)
-        return [[self.aligner.align(im, d) for d in ds] for im, ds in zip(images, detections)]
-
     def _detect(self, images: Sequence[np.ndarray]) -> tuple[list[list[Detection]], list[np.ndarray], list[tuple[int, int]]]:
         """Detections in working-image coordinates, the working images, and each one's offset from the source."""
         dets = self.detector.detect_batch(images)
