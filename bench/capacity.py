@@ -10,7 +10,12 @@ It also projects issue 12's two CPU ratios (overhead_share, serve_cpu_efficiency
 the 2-core bench pays Ray's fixed upkeep (100-170 CPU ms a second) over 11-17 frames a second, a planned
 cluster over its cameras' frames.
 
-Run: `python bench/capacity.py [--measured FILE] [--cameras 10,50,200] [--fps 5]`; last line: JSON.
+The GPU plan beside it comes from bench/gpu.py's measurement on a GPU (bench/results/gpu.json: cameras at
+5 fps one GPU serves with p95 <= 250 ms); while there is none, every GPU figure reads "not measured", never
+an estimate.
+
+Run: `python bench/capacity.py [--measured FILE] [--gpu-measured FILE] [--cameras 10,50,200] [--fps 5]`;
+last line: JSON.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from pathlib import Path
 from live import CLIENT  # bench/live.py, which writes the measurements this script reads
 
 RESULTS = Path(__file__).resolve().parent / "results" / "live.json"
+GPU_RESULTS = Path(__file__).resolve().parent / "results" / "gpu.json"
+NOT_MEASURED = "not measured"
 TARGET_UTILISATION = 0.6  # capacity.tf target_cpu_utilisation default
 WORKER_CPUS = 8  # capacity.tf cpu_workers.cpu default; one CPU per worker is left to the raylet and proxy
 # Which of bench/live.py's processes each Serve stage pays for: the ingress stage carries the HTTP proxy
@@ -105,9 +112,38 @@ def table(plans: list[dict[str, int]], fps: float) -> str:
     return "\n".join(rows)
 
 
+def gpu_measurement(path: Path = GPU_RESULTS) -> dict | None:
+    """bench/gpu.py's JSON from a real GPU run (not --quick, not the CPU), or None."""
+    if not path.is_file():
+        return None
+    measured = json.loads(path.read_text())
+    if measured.get("quick") or not measured.get("gpu") or not measured.get("cameras_at_5fps_p95_250ms"):
+        return None
+    return measured
+
+
+def gpu_plan(cameras: int, measured: dict | None) -> dict:
+    """GPUs for `cameras` at 5 fps from the measured cameras one GPU serves; None while not measured."""
+    per_gpu = measured["cameras_at_5fps_p95_250ms"] if measured else None
+    return {"cameras": cameras, "gpus": math.ceil(cameras / per_gpu) if per_gpu else None,
+            "cameras_per_gpu": per_gpu, "gpu": measured["gpu"] if measured else None}
+
+
+def gpu_table(plans: list[dict[str, int]], gpu_plans: list[dict], fps: float) -> str:
+    """CPU and GPU plans side by side (infra/terraform/README.md; tests/infra/test_capacity.py)."""
+    rows = [f"| cameras at {fps:g} fps | CPU plan: worker vCPUs | GPU plan: GPUs (a detector and an embedder "
+            "replica each) | GPU figure from |", "|---|---|---|---|"]
+    for p, g in zip(plans, gpu_plans):
+        gpus = NOT_MEASURED if g["gpus"] is None else str(g["gpus"])
+        source = NOT_MEASURED if g["gpu"] is None else f"bench/gpu.py on {g['gpu']}"
+        rows.append(f"| {p['cameras']} | {p['worker_cores']} | {gpus} | {source} |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--measured", type=Path, default=RESULTS)
+    parser.add_argument("--gpu-measured", type=Path, default=GPU_RESULTS)
     parser.add_argument("--cameras", default="10,50,200")
     parser.add_argument("--fps", type=float, default=5.0)
     parser.add_argument("--quick", action="store_true",
@@ -121,8 +157,12 @@ def main() -> None:
     print("\nIssue 12's CPU ratios on each plan's cluster at that load (targets: overhead_share <= 0.15, "
           "serve_cpu_efficiency >= 0.8):")
     print(targets_table(plans, args.fps, measured))
+    gpu_plans = [gpu_plan(p["cameras"], gpu_measurement(args.gpu_measured)) for p in plans]
+    print("\nCPU and GPU plans:")
+    print(gpu_table(plans, gpu_plans, args.fps))
     targets = {p["cameras"]: planned_targets(measured, p, args.fps) for p in plans}
-    print(json.dumps({"stage_cpu_ms_per_frame": cost, "plans": plans, "projected_targets": targets}))
+    print(json.dumps({"stage_cpu_ms_per_frame": cost, "plans": plans, "projected_targets": targets,
+                      "gpu_plans": gpu_plans}))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,16 @@ class VisionSettings(BaseModel):
     embedder_weights: Path | None = Field(None, description="Weights file for the embedder (default: shipped file)")
     yolo_arch: str = Field("yolov8n.yaml", description="Ultralytics architecture used when YOLO has no weights file")
     open_clip_arch: str = Field("ViT-B-32", description="open_clip architecture name")
-    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$", description="Torch device for YOLO/open_clip")
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
+                        description="Where every detector and embedder runs: cpu, or cuda[:N] (onnxruntime-gpu's "
+                                    "CUDA/TensorRT providers for YuNet, SCRFD and SFace; torch for YOLO and "
+                                    "open_clip). A replica asked for cuda that sees no GPU refuses to start")
+    precision: Literal["fp32", "fp16"] = Field(
+        "fp32",
+        description="Precision of the embedder's onnxruntime graph; fp16 starts only where its embeddings agree "
+                    "with the CPU float32 graph's to cosine 0.999 (checked at start). Detectors stay fp32: fp16 "
+                    "moved YuNet's boxes up to 2.4 px, beyond the 1 px tolerance",
+    )
     detector_input: int = Field(640, ge=64, le=4096, description="Longest side the detector sees, pixels")
     detector_score: float | None = Field(
         None, ge=0.0, le=1.0,

@@ -14,7 +14,12 @@ locals {
   gpu_share = 0.5
   gpus_max  = var.gpu_workers.enabled ? var.gpu_workers.max_replicas * var.gpu_workers.gpus_per_worker : 0
 
+  # GPUs the peak load needs, from bench/gpu.py's measured cameras per GPU; null while not measured.
+  gpus_needed = var.gpu_cameras_per_gpu == null ? null : ceil(var.peak_cameras / var.gpu_cameras_per_gpu)
+
   capacity = {
+    gpus_needed       = local.gpus_needed
+    gpu_figure        = var.gpu_cameras_per_gpu == null ? "not measured" : "measured"
     detector_replicas = var.gpu_workers.enabled ? local.gpus_max : local.stage_replicas.detector
     embedder_replicas = var.gpu_workers.enabled ? local.gpus_max : local.stage_replicas.embedder
     ingress_replicas  = local.stage_replicas.ingress

@@ -76,8 +76,9 @@ locals {
 
   worker_group_settings = {
     cpu = {
-      min = var.cpu_workers.min_replicas, max = max(var.cpu_workers.min_replicas, local.capacity.cpu_workers_max, 1)
-      cpu = tostring(var.cpu_workers.cpu), memory = var.cpu_workers.memory, accelerators = {}, placement = {}, env = local.ray_serve_env
+      min   = var.cpu_workers.min_replicas, max = max(var.cpu_workers.min_replicas, local.capacity.cpu_workers_max, 1)
+      cpu   = tostring(var.cpu_workers.cpu), memory = var.cpu_workers.memory, accelerators = {}, placement = {}, env = local.ray_serve_env
+      image = var.platform_image
     }
     gpu = {
       min          = try(var.gpu_workers.min_replicas, 0), max = try(var.gpu_workers.max_replicas, 1)
@@ -86,7 +87,10 @@ locals {
       placement    = { nodeSelector = try(var.gpu_workers.node_selector, {}), tolerations = local.gpu_tolerations }
       # Set on the pod, not in the ConfigMap: only this group runs models on the GPU. A GPU pod that
       # cannot see a GPU then fails loudly rather than running on the CPU.
-      env = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" }])
+      env = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" },
+      { name = "LFR_VISION__PRECISION", value = try(var.gpu_workers.precision, "fp32") }])
+      # The GPU runtime (onnxruntime-gpu); every backend checks at start that it sees the GPU.
+      image = coalesce(try(var.gpu_workers.image, null), var.platform_image)
     }
   }
 
@@ -104,6 +108,7 @@ locals {
         imagePullSecrets             = local.pull_secrets
         securityContext              = local.pod_security
         containers = [merge(local.ray_container, {
+          image = group.image
           name  = "ray-worker"
           env   = group.env
           ports = [{ name = "serve", containerPort = var.serve_port }]

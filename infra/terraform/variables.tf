@@ -551,7 +551,11 @@ variable "gpu_workers" {
     cpu             = optional(string, "8")
     memory          = optional(string, "32Gi")
     gpu_resource    = optional(string, "nvidia.com/gpu")
-    node_selector   = optional(map(string), {})
+    # The GPU runtime: platform_image built with onnxruntime-gpu in place of onnxruntime (same version line),
+    # so YuNet, SCRFD and SFace run on CUDA; null: platform_image, on which a GPU replica refuses to start.
+    image         = optional(string)
+    precision     = optional(string, "fp32")
+    node_selector = optional(map(string), {})
     tolerations = optional(list(object({
       key      = string
       operator = optional(string, "Exists")
@@ -569,6 +573,27 @@ variable "gpu_workers" {
   validation {
     condition     = !var.gpu_workers.enabled || (var.gpu_workers.gpus_per_worker >= 1 && var.gpu_workers.gpus_per_worker <= 16)
     error_message = "gpu_workers.gpus_per_worker must be in [1, 16]."
+  }
+
+  validation {
+    condition     = try(var.gpu_workers.image, null) == null ? true : can(regex("@sha256:[0-9a-f]{64}$", var.gpu_workers.image))
+    error_message = "gpu_workers.image must be pinned by digest (...@sha256:<64 hex>), as platform_image."
+  }
+
+  validation {
+    condition     = contains(["fp32", "fp16"], try(var.gpu_workers.precision, "fp32"))
+    error_message = "gpu_workers.precision is fp32 or fp16 (the embedder's; fp16 starts only where it agrees with fp32)."
+  }
+}
+
+variable "gpu_cameras_per_gpu" {
+  description = "Cameras at 5 fps one GPU serves with p95 <= 250 ms: bench/gpu.py's cameras_at_5fps_p95_250ms, measured on the force's GPU. null: not measured, and the GPU group is sized by gpu_workers.max_replicas alone (never from an estimate)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.gpu_cameras_per_gpu == null ? true : var.gpu_cameras_per_gpu >= 1
+    error_message = "gpu_cameras_per_gpu is a measured count of cameras (>= 1), or null."
   }
 }
 

@@ -138,15 +138,22 @@ def probe_crop_jpeg(image: np.ndarray, box: np.ndarray) -> bytes:
 def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[DetectedFace]]:
     """Step 1 on decoded images: detect, gate on the detection (size, score) before aligning, align, gate on
     the crop. What a detector replica runs on its batch."""
+    detected = engine.detector.detect_batch(images)
+    passing = [[d for d in ds if not engine.quality.detection_reasons(d, purpose="live")] for ds in detected]
+    if engine.align_device is not None:  # a GPU engine: the batch's faces in one warp on the device
+        from lfr_core.vision.batch_align import align_frames
+
+        aligned = align_frames(images, passing, device=engine.align_device)
+    else:
+        aligned = [[engine.aligner.align(im, d) for d in ds] for im, ds in zip(images, passing)]
     out = []
-    for image, detections in zip(images, engine.detector.detect_batch(images)):
+    for image, detections, kept, crops in zip(images, detected, passing, aligned):
+        crop_of = {id(d): c for d, c in zip(kept, crops)}
         faces = []
         for d in detections:
-            crop = None
-            if not engine.quality.detection_reasons(d, purpose="live"):
-                crop = engine.aligner.align(image, d)
-                if not engine.quality.assess(image, d, crop, purpose="live").passed:
-                    crop = None
+            crop = crop_of.get(id(d))
+            if crop is not None and not engine.quality.assess(image, d, crop, purpose="live").passed:
+                crop = None
             faces.append(DetectedFace(d.box.astype(np.float32), float(d.score), crop))
         out.append(faces)
     return out

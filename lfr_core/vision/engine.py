@@ -15,6 +15,7 @@ import numpy as np
 
 from lfr_core.config import Settings, get_settings
 from lfr_core.vision.aligner import SFaceAligner, SimilarityAligner
+from lfr_core.vision.device import is_gpu
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.protocols import Aligner, Detector, Embedder, Purpose, QualityGate
 from lfr_core.vision.quality import BasicQualityGate
@@ -37,8 +38,10 @@ def largest_face(faces: Sequence[Face]) -> Face | None:
 
 class FaceEngine:
     def __init__(self, detector: Detector, aligner: Aligner, quality: QualityGate, embedder: Embedder | None, *,
-                 pad_retry_max_side: int = 400, pad_ratio: float = 0.3) -> None:
+                 pad_retry_max_side: int = 400, pad_ratio: float = 0.3, align_device: str | None = None) -> None:
         self.detector = detector
+        # Set on a GPU engine with SFace's alignment: a batch's faces are warped in one call there (batch_align).
+        self.align_device = align_device
         self.aligner = aligner
         self.quality = quality
         self.embedder = embedder
@@ -106,5 +109,6 @@ def build_engine(settings: Settings | None = None, *, embed: bool = True) -> Fac
     detector = build_detector(s)
     aligner: Aligner = SFaceAligner() if s.vision.embedder == "sface" else SimilarityAligner()
     gate = BasicQualityGate(s.quality, min_detector_score=detector_scores(s)[1])
-    return FaceEngine(detector, aligner, gate, embedder,
-                      pad_retry_max_side=s.vision.pad_retry_max_side, pad_ratio=s.vision.pad_ratio)
+    align_device = s.vision.device if is_gpu(s.vision.device) and isinstance(aligner, SFaceAligner) else None
+    return FaceEngine(detector, aligner, gate, embedder, pad_retry_max_side=s.vision.pad_retry_max_side,
+                      pad_ratio=s.vision.pad_ratio, align_device=align_device)

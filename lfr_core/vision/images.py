@@ -93,8 +93,9 @@ def _decode_pil(data: bytes) -> np.ndarray:
     return _to_bgr8(np.asarray(im), rgb_order=True)
 
 
-def decode_image(data: bytes, *, max_pixels: int, max_bytes: int) -> np.ndarray:
-    """Bytes of an image file to an HxWx3 uint8 BGR array, or ImageError with a reason code."""
+def check_header(data: bytes, *, max_pixels: int, max_bytes: int) -> str:
+    """The image's format, once its size, header, pixel count and (JPEG/PNG) ending pass; else ImageError.
+    Nothing is decoded: the GPU decoder (device_decode.py) runs the same checks first."""
     if not data:
         raise ImageError("empty", "image is empty (0 bytes)")
     if len(data) > max_bytes:
@@ -104,9 +105,15 @@ def decode_image(data: bytes, *, max_pixels: int, max_bytes: int) -> np.ndarray:
         raise ImageError("too_many_pixels", f"image is {w}x{h} = {w * h} pixels, above {max_pixels}; downscale it")
     if min(w, h) < MIN_SIDE:
         raise ImageError("too_small", f"image is {w}x{h}; at least {MIN_SIDE} px per side is needed")
+    if fmt in _CV2_FORMATS and _looks_truncated(fmt, data):
+        raise ImageError("truncated", f"{fmt} data is truncated; re-export or re-upload the image")
+    return fmt
+
+
+def decode_image(data: bytes, *, max_pixels: int, max_bytes: int) -> np.ndarray:
+    """Bytes of an image file to an HxWx3 uint8 BGR array, or ImageError with a reason code."""
+    fmt = check_header(data, max_pixels=max_pixels, max_bytes=max_bytes)
     if fmt in _CV2_FORMATS:
-        if _looks_truncated(fmt, data):
-            raise ImageError("truncated", f"{fmt} data is truncated; re-export or re-upload the image")
         flag = cv2.IMREAD_COLOR if fmt == "JPEG" else cv2.IMREAD_UNCHANGED
         arr = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
         if arr is not None:

@@ -8,10 +8,12 @@ which checks shapes, batching and normalisation only; the identity's version say
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from lfr_core.vision.device import require_device
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.types import ModelIdentity, file_sha256, l2_normalise
 
@@ -23,8 +25,7 @@ class OpenCLIPEmbedder:
         import open_clip
         import torch
 
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ModelError(f"device {device!r} asked for but CUDA is not available; set LFR_VISION__DEVICE=cpu")
+        require_device(device, "open_clip")
         try:
             model, _, _preprocess = open_clip.create_model_and_transforms(
                 arch, pretrained=str(weights) if weights is not None else None, device=device
@@ -47,7 +48,7 @@ class OpenCLIPEmbedder:
         else:
             identity = ModelIdentity("open_clip", f"{arch}-{Path(weights).stem}", file_sha256(weights), dim, LICENCE,
                                      "embedder")
-        self.identity = identity
+        self.identity = replace(identity, runtime=f"torch-{torch.__version__}/{device}/fp32")
 
     def embed_batch(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         torch = self._torch

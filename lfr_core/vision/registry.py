@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from lfr_core.config import Settings, get_settings
+from lfr_core.vision.device import require_device
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.protocols import Detector, Embedder
 
@@ -37,7 +38,7 @@ def _yunet(s: Settings) -> Detector:
     w = _require(s.vision.detector_weights or yunet.default_weights(), "yunet")
     v = s.vision
     return yunet.YuNetDetector(w, input_size=v.detector_input, score=detector_scores(s)[0], nms_iou=v.nms_iou,
-                               runtime=v.runtime, threads=v.threads)
+                               runtime=v.runtime, threads=v.threads, device=v.device)
 
 
 def _scrfd(s: Settings) -> Detector:
@@ -46,7 +47,7 @@ def _scrfd(s: Settings) -> Detector:
     w = _require(s.vision.detector_weights or scrfd.default_weights(s.shared_dir), "scrfd")
     v = s.vision
     return scrfd.SCRFDDetector(w, input_size=v.detector_input, score=detector_scores(s)[0], nms_iou=v.nms_iou,
-                               threads=v.threads)
+                               threads=v.threads, device=v.device)
 
 
 def _yolo(s: Settings) -> Detector:
@@ -63,7 +64,7 @@ def _sface(s: Settings) -> Embedder:
 
     v = s.vision
     return sface.SFaceEmbedder(_require(v.embedder_weights or sface.default_weights(), "sface"), runtime=v.runtime,
-                               threads=v.threads)
+                               threads=v.threads, device=v.device, precision=v.precision)
 
 
 def _open_clip(s: Settings) -> Embedder:
@@ -81,6 +82,8 @@ EMBEDDERS: dict[str, Callable[[Settings], Embedder]] = {"sface": _sface, "open_c
 def _build(kind: str, table: dict[str, Callable[[Settings], Any]], name: str, s: Settings) -> Any:
     if name not in table:
         raise ModelError(f"unknown {kind} {name!r}; choose one of: {', '.join(sorted(table))}")
+    # Before any weights load: a GPU pod that sees no GPU fails here, whichever backend it runs.
+    require_device(s.vision.device, f"{kind} {name}")
     return table[name](s)
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lfr_core.vision.onnx_fp32 import cpu_session
+from lfr_core.vision.device import is_gpu
+from lfr_core.vision.onnx_fp32 import Precision, check_agreement, runtime_label, session
 from lfr_core.vision.types import Detection, ModelIdentity, file_sha256
 
 WEIGHTS_FILE = "scrfd_500m_bnkps.onnx"
@@ -28,9 +29,14 @@ def default_weights(shared_dir: Path) -> Path:
 
 class SCRFDDetector:
     def __init__(self, weights: Path, *, input_size: int = 640, score: float = 0.5, nms_iou: float = 0.4,
-                 threads: int = 1) -> None:
-        self._sess = cpu_session(weights, threads)
+                 threads: int = 1, device: str = "cpu", precision: Precision = "fp32") -> None:
+        self._sess = session(Path(weights).read_bytes() if precision == "fp16" else weights, threads, device=device,
+                             precision=precision, backend="scrfd")
         inp = self._sess.get_inputs()[0]
+        if is_gpu(device) or precision != "fp32":
+            shape = [d if isinstance(d, int) else input_size for d in inp.shape]
+            probe = np.random.default_rng(0).uniform(-1, 1, [1, *shape[1:]]).astype(np.float32)
+            check_agreement(session(weights, threads), self._sess, {inp.name: probe}, f"scrfd on {device} {precision}")
         self._input_name = inp.name
         fixed = [d for d in inp.shape[2:] if isinstance(d, int)]
         self.input_size = fixed[0] if fixed else input_size  # the shipped export is fixed at 640
@@ -39,7 +45,8 @@ class SCRFDDetector:
         self._out_names = [o.name for o in self._sess.get_outputs()]
         self._centers: dict[int, np.ndarray] = {}
         version = "500m-bnkps" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
-        self.identity = ModelIdentity("scrfd", version, file_sha256(weights), None, LICENCE, "detector")
+        self.identity = ModelIdentity("scrfd", version, file_sha256(weights), None, LICENCE, "detector",
+                                      runtime_label(self._sess, precision))
 
     def _anchor_centers(self, stride: int) -> np.ndarray:
         if stride not in self._centers:

@@ -22,6 +22,10 @@ class ModelIdentity:
     embedding_dim: int | None
     licence: str
     task: str  # "detector" or "embedder"
+    # What ran the weights (`onnxruntime-1.32.0/CUDAExecutionProvider/fp16`, `torch-2.14/cuda/fp32`): kept with
+    # the list version. A list matches probes by weights_sha256 alone, since every runtime other than the
+    # CPU float32 graph must agree with it within AGREEMENT_COSINE before its replica starts (onnx_fp32.py).
+    runtime: str = ""
 
     def as_dict(self) -> dict:
         return asdict(self)

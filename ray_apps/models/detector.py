@@ -29,6 +29,7 @@ class Detector(BatchTunable):
     batched_method = "detect"
 
     def __init__(self) -> None:
+        # A GPU replica (LFR_VISION__DEVICE=cuda) that sees no GPU fails here, in build_engine, for every backend.
         from lfr_core.config import get_settings
         from lfr_core.vision.engine import build_engine
 
@@ -37,26 +38,26 @@ class Detector(BatchTunable):
         # share the cores
         self.engine = build_engine(self.settings, embed=False)
         self.identity = self.engine.detector.identity.as_dict()
-        log.info("detector ready: %s", self.identity["name"])
+        log.info("detector ready: %s on %s", self.identity["name"], self.identity["runtime"])
 
     def model_identity(self) -> dict[str, Any]:
         return self.identity
 
-    def _decode(self, data: bytes) -> np.ndarray | RefusedFrame:
+    def _decode(self, frames: list[bytes]) -> list[np.ndarray | RefusedFrame]:
+        """The batch's frames, decoded on the GPU where the replica has one (nvJPEG), else on the host; a frame
+        the decoder refuses becomes its RefusedFrame alone, not the batch's failure."""
+        from lfr_core.vision.device_decode import decode_frames, to_bgr_array
         from lfr_core.vision.errors import ImageError
-        from lfr_core.vision.images import decode_image
 
         serve_settings = self.settings.serve
-        try:
-            return decode_image(data, max_pixels=serve_settings.max_live_pixels,
+        decoded = decode_frames(frames, device=self.settings.vision.device, max_pixels=serve_settings.max_live_pixels,
                                 max_bytes=min(self.settings.vision.max_image_bytes, serve_settings.max_body_bytes))
-        except ImageError as e:  # per frame: one bad upload must not fail the other frames of the batch
-            return RefusedFrame(e.reason, str(e))
+        return [RefusedFrame(d.reason, str(d)) if isinstance(d, ImageError) else to_bgr_array(d) for d in decoded]
 
     def _analyse(self, frames: list[bytes]) -> list[DetectedFrame | RefusedFrame]:
         from lfr_core.live.pipeline import detect_faces
 
-        decoded = [self._decode(f) for f in frames]
+        decoded = self._decode(frames)
         analysed = iter(detect_faces(self.engine, [d for d in decoded if isinstance(d, np.ndarray)]))
         return [DetectedFrame(next(analysed), len(frames)) if isinstance(d, np.ndarray) else d for d in decoded]
 

@@ -31,10 +31,12 @@ class Embedder(BatchTunable):
         from lfr_core.vision.registry import build_embedder
 
         settings = get_settings()
+        # A GPU replica (LFR_VISION__DEVICE=cuda) that sees no GPU fails here, in build_embedder.
         cv2.setNumThreads(settings.vision.threads)
         self.embedder = build_embedder(settings)
         self.identity = self.embedder.identity.as_dict()
-        log.info("embedder ready: %s dim=%s", self.identity["name"], self.identity["embedding_dim"])
+        log.info("embedder ready: %s dim=%s on %s", self.identity["name"], self.identity["embedding_dim"],
+                 self.identity["runtime"])
 
     def model_identity(self) -> dict[str, Any]:
         return self.identity

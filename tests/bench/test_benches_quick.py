@@ -27,8 +27,9 @@ BENCHES = {
     "vision": (["--quick"], {"ms_per_image_default", "ms_per_image_dlib", "speedup_vs_dlib", "results"}, 240),
     "watchlist": (["--quick"], {"build_images_per_s_per_core", "build_speedup_vs_one_at_a_time", "purge_s",
                                 "purge_speedup_vs_naive", "pgvector_p95_ms", "pgvector_recall1", "details"}, 240),
-    # No CUDA in CI: the same code path on the CPU (the YOLO and open_clip backends, pre- and post-processing).
-    "gpu": (["--device", "cpu", "--quick"], {"device", "best_batch", "best_pipeline_yolo_open_clip_fps", "results"}, 240),
+    # No CUDA in CI: the device pipeline's code (batched detector and warp, device decode's fallback) on the CPU.
+    "gpu": (["--device", "cpu", "--quick"], {"device", "frames_per_s_1080p_clip", "cameras_at_5fps_p95_250ms",
+                                           "detector", "embedder", "results"}, 240),
     "capacity": (["--quick"], {"stage_cpu_ms_per_frame", "plans", "projected_targets"}, 60),
     "live": (["--quick", *RTSP], {"overhead_share", "serve_cpu_efficiency", "cameras_at_5fps",
                                   "serve_vs_loop_fps_ratio_2feeds", "p95_ms_2feeds", "peak_rss_mb", "rtsp"}, 400),

@@ -88,3 +88,22 @@ def test_fixed_upkeep_weighs_less_on_a_busier_cluster() -> None:
 def test_the_benchmarks_page_shows_the_projected_targets() -> None:
     plans = [capacity.plan(c, 5.0, capacity.stage_cpu_ms(MEASURED)) for c in (10, 50, 200)]
     assert capacity.targets_table(plans, 5.0, MEASURED) in (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+def test_readme_shows_cpu_and_gpu_plans_and_marks_gpu_figures_not_measured() -> None:
+    plans = [capacity.plan(c, 5.0, capacity.stage_cpu_ms(MEASURED)) for c in (10, 50, 200)]
+    measured = capacity.gpu_measurement()
+    gpu_plans = [capacity.gpu_plan(p["cameras"], measured) for p in plans]
+    assert capacity.gpu_table(plans, gpu_plans, 5.0) in section("Capacity")
+    if measured is None:  # no GPU run committed: no GPU number may stand in for one
+        assert all(g["gpus"] is None for g in gpu_plans)
+        assert capacity.gpu_table(plans, gpu_plans, 5.0).count(capacity.NOT_MEASURED) == 2 * len(plans)
+
+
+def test_a_gpu_plan_comes_only_from_a_measurement_on_a_gpu(tmp_path: Path) -> None:
+    result = tmp_path / "gpu.json"
+    result.write_text(json.dumps({"gpu": None, "device": "cpu", "quick": True, "cameras_at_5fps_p95_250ms": 3}))
+    assert capacity.gpu_measurement(result) is None  # the CPU rehearsal is not a GPU figure
+    result.write_text(json.dumps({"gpu": "NVIDIA H200", "quick": False, "cameras_at_5fps_p95_250ms": 60}))
+    measured = capacity.gpu_measurement(result)
+    assert capacity.gpu_plan(200, measured)["gpus"] == 4 and capacity.gpu_plan(50, measured)["gpus"] == 1

@@ -72,7 +72,7 @@ class ScriptedModels:
     def __init__(self) -> None:
         self.gate = BasicQualityGate(QualitySettings(min_live_face_px=GATE_PX), min_detector_score=0.7)
         self.script: list[Detection] = []
-        self.engine = SimpleNamespace(detector=self, quality=self.gate,
+        self.engine = SimpleNamespace(detector=self, quality=self.gate, align_device=None,
                                       aligner=SimpleNamespace(align=lambda image, d: np.zeros((112, 112, 3), np.uint8)))
 
     def detect_batch(self, images):
