@@ -7,8 +7,8 @@ import typer
 from lfr_core.db.connection import connect
 from lfr_core.db.harden import migrate_with_roles
 from lfr_core.db.migrate import applied_migrations, available_migrations
-from lfr_ops.local_stack.manager import load_policy_packs
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings
+from lfr_ops.local_stack.manager import load_policy_packs
 
 db = typer.Typer(no_args_is_help=True, help="Database schema")
 
