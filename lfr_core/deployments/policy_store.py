@@ -91,3 +91,25 @@ def of_deployment(conn: psycopg.Connection[Any], deployment: dict[str, Any]) -> 
     if deployment.get("policy_name") is None:
         return None
     return loaded(conn, deployment["policy_name"], deployment["policy_version"])
+
+
+def record_lines(conn: psycopg.Connection[Any], deployment: dict[str, Any]) -> list[tuple[str, str]]:
+    """The deployment record as (label, text) lines, for the approval body, `lfr watchlist show` and `lfr deployment
+    show`: the pack, the use case with its policy reference, the location rationale and each reference, a
+    required one that is missing said so."""
+    loaded_pack = of_deployment(conn, deployment)
+    if loaded_pack is None:
+        return [("Policy pack", "none (planned before policy packs)")]
+    pack = loaded_pack.pack
+    case = pack.use_case(deployment["use_case"])
+    lines = [("Policy pack", f"{pack.ref} ({pack.title})"),
+             ("Use case", f"{case.label} ({case.reference})"),
+             ("Location rationale", deployment["location_rationale"])]
+    for kind, column in (("dpia", "dpia_ref"), ("eia", "eia_ref"), ("fria", "fria_ref"),
+                         ("registration", "registration_ref")):
+        value = deployment.get(column)
+        if value or kind in pack.required_assessments:
+            lines.append((f"{kind.upper()} reference", value or "MISSING: required by the pack before approval"))
+    if deployment.get("notice_withheld_reason"):
+        lines.append(("Public notice withheld", deployment["notice_withheld_reason"]))
+    return lines

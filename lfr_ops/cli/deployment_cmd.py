@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from lfr_core.deployments import policy_store
 from lfr_core.deployments import service as deployments
 from lfr_core.times import format_span
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
@@ -72,6 +73,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
     settings = load_settings()
     with domain_errors(), signed_in(settings) as (conn, _):
         row = deployments.get(conn, deployments.resolve_id(conn, deployment_id))
+        row["record"] = policy_store.record_lines(conn, row)
         row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
                                                "approved_by")} for v in list_versions(conn, row["id"])]
     live = [v for v in row["versions"] if v["state"] == "active"]
@@ -85,8 +87,8 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
                            ("authorising officer", "authorising_officer"), ("created by", "created_by")):
             terms.add_row(label, str(d[key]))
         terms.add_row("window", format_span(d["window_start"], d["window_end"]))
-        for label, value in record_lines(d):
-            terms.add_row(label, value)
+        for label, value in d["record"]:
+            terms.add_row(label.lower(), value)
         terms.add_row("categories", ", ".join(d["allowed_categories"]))
         live = next((v for v in d["versions"] if v["state"] == "active"), None)
         terms.add_row("threshold in force", "none: no list is live" if live is None
@@ -104,18 +106,6 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
     emit(row, as_json, render)
 
 
-def record_lines(d: dict[str, Any]) -> list[tuple[str, str]]:
-    """The deployment record's lines (issue 27): its pack, use case, location rationale and references."""
-    if d.get("policy_name") is None:
-        return [("policy pack", "none (planned before policy packs)")]
-    lines = [("policy pack", f"{d['policy_name']} v{d['policy_version']}"), ("use case", d["use_case"]),
-             ("location rationale", d["location_rationale"])]
-    lines += [(f"{kind} ref", d.get(f"{kind}_ref") or "-") for kind in ("dpia", "eia", "fria", "registration")]
-    if d.get("notice_withheld_reason"):
-        lines.append(("notice withheld", d["notice_withheld_reason"]))
-    return lines
-
-
 @deployment.command("references")
 def references(deployment_id: str,
                dpia_ref: str | None = typer.Option(None, "--dpia-ref"),
@@ -131,7 +121,7 @@ def references(deployment_id: str,
             conn, deployments.resolve_id(conn, deployment_id),
             {"dpia": dpia_ref, "eia": eia_ref, "fria": fria_ref, "registration": registration_ref}, actor)
     emit(row, as_json, lambda r: console.print(f"deployment {r['id']}: " + "; ".join(
-        f"{label} {value}" for label, value in record_lines(r) if label.endswith("ref")), highlight=False))
+        f"{kind} {r[f'{kind}_ref'] or '-'}" for kind in ("dpia", "eia", "fria", "registration")), highlight=False))
 
 
 @deployment.command("cancel")

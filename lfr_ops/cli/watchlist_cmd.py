@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from lfr_core.audit import checkpoints as audit_checkpoints
-from lfr_core.deployments import cameras
+from lfr_core.deployments import cameras, policy_store
+from lfr_core.deployments import service as deployments
 from lfr_core.evaluation import conditions
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_time
@@ -52,6 +53,8 @@ def _render_version(v: dict[str, Any]) -> None:
     if v.get("reliable_face_px"):
         console.print(f"reliable face size: {v['reliable_face_px']} px ({v['reliable_face_px_source']})",
                       highlight=False)
+    for line in v.get("deployment_record", []):
+        console.print(f"{line['label'].lower()}: {line['text']}", highlight=False)
 
 
 @watchlist.command("build")
@@ -91,6 +94,9 @@ def show(version_id: str, as_json: bool = JSON) -> None:
         version["reliable_face_px"], version["reliable_face_px_source"] = cameras.reliable_face_px(
             settings, conditions.latest_reliable_size(conn, version["embedder_sha256"],
                                                       settings.quality.reliable_fnir_factor))
+        # The deployment record the list is sealed under (issue 27 item 2): pack, use case, rationale, references.
+        version["deployment_record"] = [{"label": label, "text": text} for label, text in policy_store.record_lines(
+            conn, deployments.get(conn, version["deployment_id"]))]
     emit(version, as_json, _render_version)
 
 

@@ -15,8 +15,8 @@ from lfr_core.config import CATEGORIES
 from lfr_core.deployments import policy, policy_store
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, NotFound, Refused
-from tests.conftest import ADMIN, PLANNER, RECORD_ARGS, environment
-from tests.security.conftest import a_version, direct
+from tests.conftest import ADMIN, PLANNER, environment
+from tests.security.conftest import a_version, direct, superuser
 from tests.watchlist.test_cli import last_json, lfr
 
 SHIPPED = policy.SHIPPED_DIR
@@ -198,3 +198,26 @@ def test_an_unknown_pack_is_not_found_in_files_or_database(services, db):
         policy.pack_file(services, "nope")
     with pytest.raises(NotFound, match="policy pack nope v3 is not loaded"):
         policy_store.loaded(db, "nope", 3)
+
+
+def test_the_approval_body_and_watchlist_show_carry_the_deployment_record(services):
+    from lfr_core.workflow.approval import brief
+
+    created = last_json(lfr(*_create_args(datetime.now(UTC) + timedelta(hours=1), 2, "--use-case", "crime_hotspot",
+                                          "--location-rationale", "knife crime hotspot by the market",
+                                          "--dpia-ref", "DPIA-9"), actor="pat.planner"))
+    vid = a_version(services, created["id"], "draft")
+    with superuser(services) as admin:  # the models a build records
+        admin.execute("""UPDATE watchlist_versions SET detector = '{"name": "yunet"}',
+                         embedder = '{"name": "sface", "version": "2021dec"}' WHERE id = %s""", (vid,))
+    body = brief(services, vid)["body"]
+    for line in ("**Policy pack:** uk-app v1 (UK: Met LFR policy and College of Policing APP)",
+                 "**Use case:** Crime hotspot (Met LFR policy §2.3(a))",
+                 "**Location rationale:** knife crime hotspot by the market", "**DPIA reference:** DPIA-9",
+                 "**EIA reference:** MISSING: required by the pack before approval"):
+        assert line in body
+    assert "FRIA" not in body  # not required by uk-app, and none given
+    shown = lfr("watchlist", "show", vid, actor="ann.authoriser")
+    assert shown.returncode == 0, shown.stderr
+    assert "use case: Crime hotspot (Met LFR policy §2.3(a))" in shown.stdout
+    assert "eia reference: MISSING" in shown.stdout
