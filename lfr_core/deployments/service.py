@@ -122,14 +122,19 @@ def missing_references(deployment: dict[str, Any], pack: PolicyPack) -> list[str
     return [a for a in pack.required_assessments if not deployment.get(REFERENCE_FIELDS[a])]
 
 
+def under_pack(conn: psycopg.Connection, spec: DeploymentSpec, settings: Settings) -> tuple[PolicyPack, list[str]]:
+    """The latest loaded version of the spec's pack (LFR_POLICY__DEFAULT_PACK when it names none) and the
+    categories the deployment will allow; InvalidInput or NotFound when the pack does not allow the spec."""
+    pack = policy_store.loaded(conn, spec.policy or settings.policy.default_pack).pack
+    return pack, check_against_pack(spec, pack)
+
+
 def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor, settings: Settings) -> dict[str, Any]:
     """Plan a deployment under the latest loaded version of its policy pack (the database checks the pack's rules
     again, as the acting person)."""
     actor.require("planner", "admin", "system", to="create a deployment")
-    name = spec.policy or settings.policy.default_pack
     with acting(conn, actor):
-        pack = policy_store.loaded(conn, name).pack
-        categories = check_against_pack(spec, pack)
+        pack, categories = under_pack(conn, spec, settings)
         record = {"policy_name": pack.name, "policy_version": pack.version, "use_case": spec.use_case,
                   "location_rationale": spec.location_rationale, "dpia_ref": spec.dpia_ref, "eia_ref": spec.eia_ref,
                   "fria_ref": spec.fria_ref, "registration_ref": spec.registration_ref,

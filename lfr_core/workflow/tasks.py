@@ -147,8 +147,9 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
             raise InvalidInput(f"{_window_asked(settings, raw)}{e}") from e
         store = ObjectStore(settings) if manifest_uri.startswith("s3://") else None
         sources = policy_for(settings, manifest_uri)
+        _, categories = deployments.under_pack(conn, spec, settings)  # the pack's refusal before the manifest's
         rows = parse_manifest(sources.read(manifest_uri, store, MAX_MANIFEST_BYTES), manifest_uri,
-                              spec.allowed_categories, max_images_per_subject=settings.watchlist.max_images_per_subject)
+                              categories, max_images_per_subject=settings.watchlist.max_images_per_subject)
         with conn.transaction():  # the deployment and its claim on the staging folder, or neither
             row = deployments.create(conn, spec, actor, settings)
             claim(conn, sources, row["id"])
