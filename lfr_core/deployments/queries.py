@@ -177,11 +177,13 @@ def assigned_deployments(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
 
 
 def public_deployments(conn: psycopg.Connection[Any], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The public record's list: deployments in one of `statuses`, newest window first."""
+    """The public record's list: deployments in one of `statuses`, newest window first; one whose advance notice
+    was withheld for a critical threat only once its window has opened."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             """SELECT id, place, window_start, window_end, status FROM deployments
-               WHERE status = ANY(%s) ORDER BY window_start DESC LIMIT 200""", ([str(s) for s in statuses],)).fetchall()
+               WHERE status = ANY(%s) AND (notice_withheld_reason IS NULL OR window_start <= now())
+               ORDER BY window_start DESC LIMIT 200""", ([str(s) for s in statuses],)).fetchall()
 
 
 def deployments_overlapping(conn: psycopg.Connection[Any], *, place: str, status: str, since: datetime | None,

@@ -129,3 +129,13 @@ def test_an_entry_outside_the_use_case_is_refused_by_direct_sql(services):
     with direct(services, "pat.planner") as conn:
         conn.execute(entry, (vid, "S-3", "missing_person"))
         conn.commit()
+
+
+def test_a_notice_is_withheld_only_with_a_recorded_reason(services):
+    dep = planned(services)
+    with direct(services, "pat.planner") as conn, pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(PLAN.replace("dpia_ref, eia_ref)", "dpia_ref, eia_ref, notice_withheld_reason)")
+                         .replace("%(eia)s)", "%(eia)s, '  ')"), plan())
+    # Nor is a notice withheld after the plan was made.
+    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="plan is fixed once created"):
+        conn.execute("UPDATE deployments SET notice_withheld_reason = 'critical threat' WHERE id = %s", (dep,))
