@@ -28,6 +28,7 @@ OWNERS: dict[str, str] = {
     "deployments": "deployments",
     "deployment_staff": "deployments",
     "api_keys": "deployments",
+    "policy_packs": "deployments",
     "state_transitions": "deployments",
     "staging_claims": "watchlist",
     "watchlist_versions": "watchlist",
