@@ -15,7 +15,7 @@ from lfr_core.config import CATEGORIES
 from lfr_core.deployments import policy, policy_store
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, NotFound, Refused
-from tests.conftest import ADMIN, PLANNER, environment
+from tests.conftest import ADMIN, PLANNER, environment, subject_rows
 from tests.security.conftest import a_version, direct, superuser
 from tests.watchlist.test_cli import last_json, lfr
 
@@ -221,3 +221,15 @@ def test_the_approval_body_and_watchlist_show_carry_the_deployment_record(servic
     assert shown.returncode == 0, shown.stderr
     assert "use case: Crime hotspot (Met LFR policy §2.3(a))" in shown.stdout
     assert "eia reference: MISSING" in shown.stdout
+
+
+def test_a_build_refuses_a_category_outside_the_use_case(services, identities, stage):
+    created = last_json(lfr(*_create_args(datetime.now(UTC) + timedelta(hours=1), 2, "--use-case", "crime_hotspot",
+                                          "--location-rationale", "r"), actor="pat.planner"))
+    manifest = stage(subject_rows(identities, 2, category="missing_person"))
+    refused = lfr("watchlist", "build", "--deployment", created["id"], "--manifest", manifest, actor="pat.planner")
+    assert refused.returncode == 2, refused.stderr
+    assert ("category 'missing_person' is not authorised for this deployment (its use case permits: "
+            "risk_to_self_or_others, wanted_by_court, wanted_suspect)") in " ".join(refused.stderr.split())
+    shown = last_json(lfr("deployment", "show", created["id"], "--json", actor="pat.planner"))
+    assert shown["versions"] == []  # nothing was built
