@@ -134,6 +134,13 @@ def deployment_params(settings: Settings, choices: FormChoices) -> dict[str, Par
     return {
         "place": _text("Place", "Where the cameras will be, as the public will read it, e.g. \"Oxford Street, "
                                 "outside Bond Street station\".", max_length=500),
+        # Where and when first: the window is what the public notice gives in advance.
+        "window_start": Param(None, type="string", format="date-time", title="Window opens",
+                              description=f"When the cameras start looking for the people on the list. It must "
+                                          f"be in the future. {when}"),
+        "window_end": Param(None, type="string", format="date-time", title="Window closes",
+                            description=f"When the list is taken down and deleted: after the window opens, and at "
+                                        f"most {longest:g} hours after it. {when}"),
         **_policy_params(settings),
         "allowed_categories": Param(
             None, type=["null", "array"], minItems=1, uniqueItems=True,
@@ -148,12 +155,6 @@ def deployment_params(settings: Settings, choices: FormChoices) -> dict[str, Par
         "intelligence_ref": _text("Intelligence reference", "The reference of the intelligence case behind this "
                                                             "deployment, e.g. INT-2026-0042.", max_length=200),
         **_references(),
-        "window_start": Param(None, type="string", format="date-time", title="Window opens",
-                              description=f"When the cameras start looking for the people on the list. It must "
-                                          f"be in the future. {when}"),
-        "window_end": Param(None, type="string", format="date-time", title="Window closes",
-                            description=f"When the list is taken down and deleted: after the window opens, and at "
-                                        f"most {longest:g} hours after it. {when}"),
         "authorising_officer": _authorising_officer(choices),
         "staged_folder": _staged_folder(choices, settings),
         "threshold": Param(None, type=["null", "number"], minimum=low, maximum=high, title="Match threshold",

@@ -21,12 +21,13 @@ from lfr_ops.demo.ui import AirflowAs, wait
 from tests.browser import launch, needs_chromium, screenshot
 from tests.conftest import AUTHORISER, PASSWORD, PLANNER, environment, free_port
 
-PLANNERS_FIELDS = ["place", "policy", "use_case", "location_rationale", "allowed_categories", "purpose", "legal_basis",
-                   "intelligence_ref", "dpia_ref", "eia_ref", "fria_ref", "registration_ref", "window_start",
-                   "window_end", "authorising_officer", "staged_folder", "threshold"]
-LABELS = ["Place", "Policy pack", "Use case", "Location rationale", "Watchlist categories", "Purpose", "Legal basis",
-          "Intelligence reference", "DPIA reference", "EIA reference", "FRIA reference", "REGISTRATION reference",
-          "Window opens", "Window closes", "Authorising officer", "Custody images (staged folder)", "Match threshold"]
+PLANNERS_FIELDS = ["place", "window_start", "window_end", "policy", "use_case", "location_rationale",
+                   "allowed_categories", "purpose", "legal_basis", "intelligence_ref", "dpia_ref", "eia_ref", "fria_ref",
+                   "registration_ref", "authorising_officer", "staged_folder", "threshold"]
+LABELS = ["Place", "Window opens", "Window closes", "Policy pack", "Use case", "Location rationale",
+          "Watchlist categories", "Purpose", "Legal basis", "Intelligence reference", "DPIA reference", "EIA reference",
+          "FRIA reference", "REGISTRATION reference", "Authorising officer", "Custody images (staged folder)",
+          "Match threshold"]
 REQUIRED = {"Place", "Policy pack", "Use case", "Location rationale", "Purpose", "Legal basis", "Intelligence reference",
             "Window opens", "Window closes", "Authorising officer"}
 # What the form showed a planner before (issue 31 item 6), and must not any more.
