@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import typer
 from rich.table import Table
 
@@ -23,7 +24,7 @@ def _loaded_versions(settings: Any) -> dict[str, list[int]] | None:
             for row in policy_store.loaded_versions(conn):
                 found.setdefault(row["name"], []).append(row["version"])
             return found
-    except (LfrError, OSError):
+    except (LfrError, OSError, psycopg.Error):
         return None
 
 
