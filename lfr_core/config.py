@@ -168,6 +168,17 @@ class WatchlistSettings(BaseModel):
                         "must lie in a staging folder s3://<sources bucket>/staging/<name>/ (lfr_core/watchlist/sources.py)")
 
 
+class PolicySettings(BaseModel):
+    """The policy packs a deployment runs under (lfr_core/deployments/policy.py): those shipped with the platform
+    and a force's own."""
+
+    packs_dir: Path | None = Field(
+        None, description="A folder of the force's own policy packs (NAME.toml); a pack here replaces a shipped pack "
+                          "of the same name")
+    default_pack: str = Field("uk-app", min_length=1, max_length=64,
+                              description="The pack a deployment runs under when its planner names none")
+
+
 class AlertSettings(BaseModel):
     retention_days: int = Field(31, ge=1, le=3650, description="Alerts older than this are deleted unless on hold")
 
@@ -291,6 +302,7 @@ class Settings(BaseSettings):
     match: MatchSettings = MatchSettings()
     track: TrackSettings = TrackSettings()
     watchlist: WatchlistSettings = WatchlistSettings()
+    policy: PolicySettings = PolicySettings()
     alerts: AlertSettings = AlertSettings()
     public: PublicSettings = PublicSettings()
     audit: AuditSettings = AuditSettings()

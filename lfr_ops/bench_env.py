@@ -51,8 +51,9 @@ def add_people(settings, people: dict[str, list[str]] | None = None, password: s
 
 
 def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
-                    operator: str = OPERATOR.name, planner: Actor = PLANNER):
-    """A deployment planned by `planner` with `operator` assigned, its window `starts_in_s` from now."""
+                    operator: str = OPERATOR.name, planner: Actor = PLANNER, use_case: str = "sought_persons"):
+    """A deployment planned by `planner` with `operator` assigned, its window `starts_in_s` from now, under the
+    default policy pack (uk-app) with its DPIA and EIA referenced."""
     from lfr_core.deployments import service as deployments
 
     now = datetime.now(UTC)
@@ -62,10 +63,12 @@ def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: floa
         "window_start": now + timedelta(seconds=starts_in_s),
         "window_end": now + timedelta(seconds=starts_in_s + length_s),
         "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
+        "use_case": use_case, "dpia_ref": "DPIA-2026-007", "eia_ref": "EIA-2026-007",
+        "location_rationale": "intelligence places people wanted on warrant in Queen Street on market days",
     }
     if categories:
         data["allowed_categories"] = categories
-    dep = deployments.create(conn, deployments.validate_spec(data, settings), planner)
+    dep = deployments.create(conn, deployments.validate_spec(data, settings), planner, settings)
     deployments.assign(conn, dep["id"], operator, "operator", planner)
     return dep
 

@@ -60,6 +60,11 @@ def signed_in_env(settings, name: str) -> dict[str, str]:
     return {"LFR_IDENTITY__SESSION_FILE": str(path)}
 
 
+# What `lfr deployment create` needs of the deployment record under the default pack (uk-app), for an approval too.
+RECORD_ARGS = ("--use-case", "sought_persons", "--location-rationale", "people wanted on warrant are seen here",
+               "--dpia-ref", "DPIA-1", "--eia-ref", "EIA-1")
+
+
 def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
                     operator: str = OPERATOR.name):
     """A deployment planned by PLANNER with `operator` assigned (lfr_ops/bench_env.py, the benches' own)."""

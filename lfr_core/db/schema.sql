@@ -387,6 +387,24 @@ END $$;
 ALTER FUNCTION public.lfr_audit_person_change(p_action text, p_name text, p_details jsonb) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_audit_policy_pack(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_policy_pack() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_change('policy.load', 'policy_pack', NEW.name || ' v' || NEW.version,
+        pg_catalog.jsonb_build_object('name', NEW.name, 'version', NEW.version, 'content_sha256', NEW.content_sha256),
+        '{admin,system}');
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_policy_pack() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_audit_row(text, text, text, text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -482,6 +500,137 @@ END $$;
 ALTER FUNCTION public.lfr_canonical_json(j jsonb) OWNER TO lfr_owner;
 
 SET default_table_access_method = heap;
+
+--
+-- Name: deployments; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.deployments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    place text NOT NULL,
+    purpose text NOT NULL,
+    legal_basis text NOT NULL,
+    intelligence_ref text NOT NULL,
+    window_start timestamp with time zone NOT NULL,
+    window_end timestamp with time zone NOT NULL,
+    authorising_officer text NOT NULL,
+    allowed_categories text[] NOT NULL,
+    threshold real,
+    status text DEFAULT 'planned'::text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    cancel_reason text,
+    report_pending_alerts integer,
+    policy_name text,
+    policy_version integer,
+    use_case text,
+    location_rationale text,
+    dpia_ref text,
+    eia_ref text,
+    fria_ref text,
+    registration_ref text,
+    notice_withheld_reason text,
+    CONSTRAINT deployments_allowed_categories_check CHECK ((cardinality(allowed_categories) > 0)),
+    CONSTRAINT deployments_authorising_officer_check CHECK ((authorising_officer <> ''::text)),
+    CONSTRAINT deployments_check CHECK ((window_end > window_start)),
+    CONSTRAINT deployments_dpia_ref_check CHECK ((btrim(dpia_ref) <> ''::text)),
+    CONSTRAINT deployments_eia_ref_check CHECK ((btrim(eia_ref) <> ''::text)),
+    CONSTRAINT deployments_fria_ref_check CHECK ((btrim(fria_ref) <> ''::text)),
+    CONSTRAINT deployments_intelligence_ref_check CHECK ((intelligence_ref <> ''::text)),
+    CONSTRAINT deployments_legal_basis_check CHECK ((legal_basis <> ''::text)),
+    CONSTRAINT deployments_location_rationale_check CHECK ((btrim(location_rationale) <> ''::text)),
+    CONSTRAINT deployments_notice_withheld_reason_check CHECK ((btrim(notice_withheld_reason) <> ''::text)),
+    CONSTRAINT deployments_place_check CHECK ((place <> ''::text)),
+    CONSTRAINT deployments_policy_whole CHECK ((num_nulls(policy_name, policy_version, use_case, location_rationale) = ANY (ARRAY[0, 4]))),
+    CONSTRAINT deployments_purpose_check CHECK ((purpose <> ''::text)),
+    CONSTRAINT deployments_registration_ref_check CHECK ((btrim(registration_ref) <> ''::text)),
+    CONSTRAINT deployments_status_check CHECK ((status = ANY (ARRAY['planned'::text, 'live'::text, 'closed'::text, 'cancelled'::text, 'lapsed'::text]))),
+    CONSTRAINT deployments_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision)))
+);
+
+
+ALTER TABLE public.deployments OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_deployment_pack(public.deployments); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_deployment_pack(d public.deployments) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    pack jsonb;
+    use_case jsonb;
+    longest double precision;
+BEGIN
+    IF d.policy_name IS NULL OR d.use_case IS NULL OR d.location_rationale IS NULL THEN
+        PERFORM public.lfr_deny('a deployment names the policy pack it runs under, its use case and the rationale for '
+                                'its location');
+    END IF;
+    SELECT p.content INTO pack FROM public.policy_packs AS p WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF pack IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s is not loaded (loaded: %s); an admin loads it with '
+            '`lfr policy load %s`', d.policy_name, d.policy_version,
+            coalesce((SELECT pg_catalog.string_agg(p.name || ' v' || p.version, ', ' ORDER BY p.name, p.version)
+                      FROM public.policy_packs AS p), 'none'), d.policy_name));
+    END IF;
+    use_case := public.lfr_pack_use_case(d.policy_name, d.policy_version, d.use_case);
+    IF use_case IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('use case %s is not in policy pack %s v%s (its use cases: %s)',
+            d.use_case, d.policy_name, d.policy_version,
+            (SELECT pg_catalog.string_agg(u ->> 'id', ', ') FROM pg_catalog.jsonb_array_elements(pack -> 'use_cases') AS u)));
+    END IF;
+    IF NOT d.allowed_categories <@ ARRAY(SELECT pg_catalog.jsonb_array_elements_text(use_case -> 'categories')) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('use case %s (%s) of policy pack %s v%s permits the categories %s, '
+            'not %s', d.use_case, use_case ->> 'reference', d.policy_name, d.policy_version,
+            (SELECT pg_catalog.string_agg(c, ', ') FROM pg_catalog.jsonb_array_elements_text(use_case -> 'categories') AS c),
+            pg_catalog.array_to_string(d.allowed_categories, ', ')));
+    END IF;
+    longest := (pack ->> 'max_window_hours')::double precision;
+    IF d.window_end - d.window_start > pg_catalog.make_interval(secs => longest * 3600) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('a window of %s is longer than policy pack %s v%s allows (%s hours)',
+                                                  d.window_end - d.window_start, d.policy_name, d.policy_version, longest));
+    END IF;
+    IF d.notice_withheld_reason IS NOT NULL
+       AND NOT coalesce((pack -> 'notice' ->> 'may_withhold_for_critical_threat')::boolean, false) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s does not allow the public notice to be withheld',
+                                                  d.policy_name, d.policy_version));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_deployment_pack(d public.deployments) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_entry_category(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_entry_category(p_version uuid, p_category text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d public.deployments;
+    use_case jsonb;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep JOIN public.watchlist_versions AS v ON v.deployment_id = dep.id
+    WHERE v.id = p_version;
+    IF NOT p_category = ANY (d.allowed_categories) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('category %s is not authorised for deployment %s (allowed: %s)',
+                                                  p_category, d.id, pg_catalog.array_to_string(d.allowed_categories, ', ')));
+    END IF;
+    IF d.policy_name IS NOT NULL THEN
+        use_case := public.lfr_pack_use_case(d.policy_name, d.policy_version, d.use_case);
+        IF use_case IS NULL OR NOT use_case -> 'categories' ? p_category THEN
+            PERFORM public.lfr_deny(pg_catalog.format('category %s is outside use case %s of policy pack %s v%s',
+                                                      p_category, d.use_case, d.policy_name, d.policy_version));
+        END IF;
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_entry_category(p_version uuid, p_category text) OWNER TO lfr_owner;
 
 --
 -- Name: watchlist_versions; Type: TABLE; Schema: public; Owner: lfr_owner
@@ -967,13 +1116,35 @@ BEGIN
         IF NEW.status <> 'planned' OR NEW.cancel_reason IS NOT NULL THEN
             PERFORM public.lfr_deny('a new deployment starts as planned');
         END IF;
+        PERFORM public.lfr_check_deployment_pack(NEW);
         RETURN NEW;
     END IF;
     IF (NEW.id, NEW.created_by, NEW.place, NEW.purpose, NEW.legal_basis, NEW.window_start, NEW.window_end,
-        NEW.authorising_officer, NEW.allowed_categories, NEW.threshold, NEW.created_at)
+        NEW.authorising_officer, NEW.allowed_categories, NEW.threshold, NEW.created_at, NEW.policy_name,
+        NEW.policy_version, NEW.use_case, NEW.location_rationale, NEW.notice_withheld_reason)
        IS DISTINCT FROM (OLD.id, OLD.created_by, OLD.place, OLD.purpose, OLD.legal_basis, OLD.window_start,
-                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.threshold, OLD.created_at) THEN
+                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.threshold, OLD.created_at,
+                         OLD.policy_name, OLD.policy_version, OLD.use_case, OLD.location_rationale,
+                         OLD.notice_withheld_reason) THEN
         PERFORM public.lfr_deny('a deployment''s plan is fixed once created; cancel it and plan another');
+    END IF;
+    -- A missing reference to an assessment may be added while the deployment is planned and no list of it is
+    -- sealed; a reference once given never changes.
+    IF (NEW.dpia_ref, NEW.eia_ref, NEW.fria_ref, NEW.registration_ref)
+       IS DISTINCT FROM (OLD.dpia_ref, OLD.eia_ref, OLD.fria_ref, OLD.registration_ref) THEN
+        PERFORM public.lfr_require('add a deployment''s references', 'planner', 'admin', 'system');
+        IF (OLD.dpia_ref IS NOT NULL AND NEW.dpia_ref IS DISTINCT FROM OLD.dpia_ref)
+           OR (OLD.eia_ref IS NOT NULL AND NEW.eia_ref IS DISTINCT FROM OLD.eia_ref)
+           OR (OLD.fria_ref IS NOT NULL AND NEW.fria_ref IS DISTINCT FROM OLD.fria_ref)
+           OR (OLD.registration_ref IS NOT NULL AND NEW.registration_ref IS DISTINCT FROM OLD.registration_ref) THEN
+            PERFORM public.lfr_deny('a reference to an assessment, once recorded, never changes');
+        END IF;
+        IF OLD.status <> 'planned' OR NEW.status <> 'planned' OR EXISTS (
+               SELECT 1 FROM public.watchlist_versions AS v WHERE v.deployment_id = OLD.id AND v.state <> 'draft') THEN
+            PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s or has a sealed list; its references are '
+                                                      'fixed', OLD.id, OLD.status));
+        END IF;
+        RETURN NEW;
     END IF;
     IF NEW.status IS DISTINCT FROM OLD.status THEN
         PERFORM public.lfr_transition('deployment', OLD.status, NEW.status, OLD.id, 'deployment ' || OLD.id);
@@ -1028,6 +1199,35 @@ END $$;
 ALTER FUNCTION public.lfr_guard_platform_table() OWNER TO lfr_owner;
 
 --
+-- Name: lfr_guard_policy_packs(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_policy_packs() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s was loaded and never changes; load a new '
+                                                  'version', OLD.name, OLD.version));
+    END IF;
+    PERFORM public.lfr_require('load a policy pack', 'admin', 'system');
+    IF NOT public.lfr_holds('system') AND NEW.loaded_by <> public.lfr_actor() THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may not load a policy pack in the name of %s',
+                                                  public.lfr_actor(), NEW.loaded_by));
+    END IF;
+    IF NEW.content_sha256 <> pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+                                 public.lfr_canonical_json(NEW.content), 'UTF8')), 'hex') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s: content_sha256 is not the hash of its content',
+                                                  NEW.name, NEW.version));
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_policy_packs() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_guard_staff(); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1060,6 +1260,9 @@ CREATE FUNCTION public.lfr_guard_watchlist_content() RETURNS trigger
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
+        IF TG_TABLE_NAME = 'watchlist_entries' THEN
+            PERFORM public.lfr_check_entry_category(NEW.version_id, NEW.category);
+        END IF;
         RETURN NEW;
     END IF;
     PERFORM public.lfr_require('purge a watchlist', 'admin', 'system');
@@ -1150,6 +1353,14 @@ BEGIN
             'other than its builder must record the decision to seal it, with a reason', what, NEW.entries_accepted,
             NEW.threshold, coalesce(NEW.evidence ->> 'note', 'no evidence recorded')));
     END IF;
+    -- Sealing needs every reference to an assessment that the deployment's policy pack requires (issue 27).
+    IF 'pack_references' = ANY (rule.requires) AND public.lfr_missing_references(OLD.deployment_id) <> '{}' THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s cannot be approved: deployment %s runs under policy pack %s, which requires a reference to its %s '
+            'before approval; the planner records it with `lfr deployment references`', what, OLD.deployment_id,
+            (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
+            pg_catalog.array_to_string(public.lfr_missing_references(OLD.deployment_id), ', ')));
+    END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
     END IF;
@@ -1201,6 +1412,39 @@ $$;
 
 
 ALTER FUNCTION public.lfr_legacy_decision(p_status text, p_engagement text, OUT status text, OUT engagement text, OUT disposal text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_missing_references(uuid); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_missing_references(p_deployment uuid) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(pg_catalog.array_agg(a ORDER BY n), '{}')
+    FROM public.deployments AS d
+    JOIN public.policy_packs AS p ON p.name = d.policy_name AND p.version = d.policy_version,
+         pg_catalog.jsonb_array_elements_text(p.content -> 'required_assessments') WITH ORDINALITY AS r(a, n)
+    WHERE d.id = p_deployment AND pg_catalog.to_jsonb(d) ->> (a || '_ref') IS NULL
+$$;
+
+
+ALTER FUNCTION public.lfr_missing_references(p_deployment uuid) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_pack_use_case(text, integer, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_pack_use_case(p_name text, p_version integer, p_use_case text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT u FROM public.policy_packs AS p, pg_catalog.jsonb_array_elements(p.content -> 'use_cases') AS u
+    WHERE p.name = p_name AND p.version = p_version AND u ->> 'id' = p_use_case
+$$;
+
+
+ALTER FUNCTION public.lfr_pack_use_case(p_name text, p_version integer, p_use_case text) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_probe_watchlist(uuid, text[], integer, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -1301,7 +1545,7 @@ CREATE TABLE public.state_transitions (
     requires text[] DEFAULT '{}'::text[] NOT NULL,
     CONSTRAINT state_transitions_check CHECK (((assigned IS NULL) OR (assigned = ANY (roles)))),
     CONSTRAINT state_transitions_object_type_check CHECK ((object_type = ANY (ARRAY['watchlist_version'::text, 'deployment'::text]))),
-    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text, 'resolved_evidence'::text])),
+    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text, 'resolved_evidence'::text, 'pack_references'::text])),
     CONSTRAINT state_transitions_roles_check CHECK ((cardinality(roles) > 0))
 );
 
@@ -1618,40 +1862,6 @@ CREATE TABLE public.deployment_staff (
 ALTER TABLE public.deployment_staff OWNER TO lfr_owner;
 
 --
--- Name: deployments; Type: TABLE; Schema: public; Owner: lfr_owner
---
-
-CREATE TABLE public.deployments (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    place text NOT NULL,
-    purpose text NOT NULL,
-    legal_basis text NOT NULL,
-    intelligence_ref text NOT NULL,
-    window_start timestamp with time zone NOT NULL,
-    window_end timestamp with time zone NOT NULL,
-    authorising_officer text NOT NULL,
-    allowed_categories text[] NOT NULL,
-    threshold real,
-    status text DEFAULT 'planned'::text NOT NULL,
-    created_by text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    cancel_reason text,
-    report_pending_alerts integer,
-    CONSTRAINT deployments_allowed_categories_check CHECK ((cardinality(allowed_categories) > 0)),
-    CONSTRAINT deployments_authorising_officer_check CHECK ((authorising_officer <> ''::text)),
-    CONSTRAINT deployments_check CHECK ((window_end > window_start)),
-    CONSTRAINT deployments_intelligence_ref_check CHECK ((intelligence_ref <> ''::text)),
-    CONSTRAINT deployments_legal_basis_check CHECK ((legal_basis <> ''::text)),
-    CONSTRAINT deployments_place_check CHECK ((place <> ''::text)),
-    CONSTRAINT deployments_purpose_check CHECK ((purpose <> ''::text)),
-    CONSTRAINT deployments_status_check CHECK ((status = ANY (ARRAY['planned'::text, 'live'::text, 'closed'::text, 'cancelled'::text, 'lapsed'::text]))),
-    CONSTRAINT deployments_threshold_check CHECK (((threshold > (0)::double precision) AND (threshold < (1)::double precision)))
-);
-
-
-ALTER TABLE public.deployments OWNER TO lfr_owner;
-
---
 -- Name: held_alert_crops; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -1772,6 +1982,26 @@ ALTER SEQUENCE public.model_condition_curves_id_seq OWNER TO lfr_owner;
 
 ALTER SEQUENCE public.model_condition_curves_id_seq OWNED BY public.model_condition_curves.id;
 
+
+--
+-- Name: policy_packs; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.policy_packs (
+    name text NOT NULL,
+    version integer NOT NULL,
+    content jsonb NOT NULL,
+    content_sha256 text NOT NULL,
+    loaded_by text NOT NULL,
+    loaded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT policy_packs_check CHECK ((((content ->> 'name'::text) = name) AND (((content ->> 'version'::text))::integer = version))),
+    CONSTRAINT policy_packs_content_sha256_check CHECK ((content_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT policy_packs_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9_-]*$'::text)),
+    CONSTRAINT policy_packs_version_check CHECK ((version > 0))
+);
+
+
+ALTER TABLE public.policy_packs OWNER TO lfr_owner;
 
 --
 -- Name: revoked_tokens; Type: TABLE; Schema: public; Owner: lfr_owner
@@ -2011,6 +2241,14 @@ ALTER TABLE ONLY public.model_condition_curves
 
 
 --
+-- Name: policy_packs policy_packs_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.policy_packs
+    ADD CONSTRAINT policy_packs_pkey PRIMARY KEY (name, version);
+
+
+--
 -- Name: revoked_tokens revoked_tokens_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
 --
 
@@ -2202,6 +2440,13 @@ CREATE TRIGGER lfr_audit AFTER UPDATE ON public.deployments FOR EACH ROW WHEN ((
 
 
 --
+-- Name: policy_packs lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit AFTER INSERT ON public.policy_packs FOR EACH ROW EXECUTE FUNCTION public.lfr_audit_policy_pack();
+
+
+--
 -- Name: watchlist_versions lfr_audit; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -2286,6 +2531,13 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.model_condi
 
 
 --
+-- Name: policy_packs lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.policy_packs FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_policy_packs();
+
+
+--
 -- Name: staging_claims lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -2367,6 +2619,14 @@ ALTER TABLE ONLY public.deployment_counters
 
 ALTER TABLE ONLY public.deployment_staff
     ADD CONSTRAINT deployment_staff_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: deployments deployments_policy_pack; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployments
+    ADD CONSTRAINT deployments_policy_pack FOREIGN KEY (policy_name, policy_version) REFERENCES public.policy_packs(name, version) ON DELETE RESTRICT;
 
 
 --
@@ -2570,6 +2830,17 @@ REVOKE ALL ON FUNCTION public.lfr_audit_person_change(p_action text, p_name text
 
 
 --
+-- Name: TABLE deployments; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployments TO lfr;
+GRANT SELECT ON TABLE public.deployments TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_admin;
+GRANT UPDATE ON TABLE public.deployments TO lfr_operator;
+
+
+--
 -- Name: TABLE watchlist_versions; Type: ACL; Schema: public; Owner: lfr_owner
 --
 
@@ -2712,17 +2983,6 @@ GRANT INSERT,DELETE ON TABLE public.deployment_staff TO lfr_admin;
 
 
 --
--- Name: TABLE deployments; Type: ACL; Schema: public; Owner: lfr_owner
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployments TO lfr;
-GRANT SELECT ON TABLE public.deployments TO lfr_person;
-GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_planner;
-GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_admin;
-GRANT UPDATE ON TABLE public.deployments TO lfr_operator;
-
-
---
 -- Name: TABLE held_alert_crops; Type: ACL; Schema: public; Owner: lfr_owner
 --
 
@@ -2761,6 +3021,15 @@ GRANT INSERT ON TABLE public.model_condition_curves TO lfr_admin;
 
 GRANT SELECT,USAGE ON SEQUENCE public.model_condition_curves_id_seq TO lfr;
 GRANT SELECT,USAGE ON SEQUENCE public.model_condition_curves_id_seq TO lfr_person;
+
+
+--
+-- Name: TABLE policy_packs; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.policy_packs TO lfr;
+GRANT SELECT ON TABLE public.policy_packs TO lfr_person;
+GRANT INSERT ON TABLE public.policy_packs TO lfr_admin;
 
 
 --

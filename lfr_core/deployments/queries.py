@@ -1,5 +1,5 @@
 """The deployments context's SQL (issue 26 item 1): the only module that reads or writes deployments,
-deployment_staff and api_keys (state_transitions, the table of allowed moves, is read by the database's own
+deployment_staff, api_keys and policy_packs (state_transitions, the table of allowed moves, is read by the database's own
 triggers). Each function asks one thing and returns rows, records or scalars; writes run inside the caller's
 transaction (`acting`, or `with conn.transaction()`). A deployment is fetched by id with the db package's
 `get_by_id`, as every table's row is.
@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import class_row, dict_row, scalar_row
+from psycopg.types.json import Jsonb
 
 from lfr_core.deployments.model import ApiKey, CameraRange
 
@@ -22,14 +23,21 @@ from lfr_core.deployments.model import ApiKey, CameraRange
 
 def insert_deployment(conn: psycopg.Connection[Any], *, place: str, purpose: str, legal_basis: str,
                       intelligence_ref: str, window_start: datetime, window_end: datetime, authorising_officer: str,
-                      allowed_categories: list[str], threshold: float | None, created_by: str) -> dict[str, Any]:
+                      allowed_categories: list[str], threshold: float | None, created_by: str,
+                      record: dict[str, Any]) -> dict[str, Any]:
+    """`record`: the deployment record's columns (policy_name, policy_version, use_case, location_rationale, the
+    *_ref columns, notice_withheld_reason)."""
+    columns = ("policy_name", "policy_version", "use_case", "location_rationale", "dpia_ref", "eia_ref", "fria_ref",
+               "registration_ref", "notice_withheld_reason")
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
             """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
-                                        authorising_officer, allowed_categories, threshold, created_by)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+                                        authorising_officer, allowed_categories, threshold, created_by,
+                                        policy_name, policy_version, use_case, location_rationale, dpia_ref, eia_ref,
+                                        fria_ref, registration_ref, notice_withheld_reason)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
             (place, purpose, legal_basis, intelligence_ref, window_start, window_end, authorising_officer,
-             allowed_categories, threshold, created_by),
+             allowed_categories, threshold, created_by, *(record.get(c) for c in columns)),
         ).fetchone()
     assert row is not None  # RETURNING gives the inserted row
     return row
@@ -169,11 +177,13 @@ def assigned_deployments(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
 
 
 def public_deployments(conn: psycopg.Connection[Any], statuses: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The public record's list: deployments in one of `statuses`, newest window first."""
+    """The public record's list: deployments in one of `statuses`, newest window first; one whose advance notice
+    was withheld for a critical threat only once its window has opened."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
             """SELECT id, place, window_start, window_end, status FROM deployments
-               WHERE status = ANY(%s) ORDER BY window_start DESC LIMIT 200""", ([str(s) for s in statuses],)).fetchall()
+               WHERE status = ANY(%s) AND (notice_withheld_reason IS NULL OR window_start <= now())
+               ORDER BY window_start DESC LIMIT 200""", ([str(s) for s in statuses],)).fetchall()
 
 
 def closed_deployments(conn: psycopg.Connection[Any], since: datetime | None) -> list[dict[str, Any]]:
@@ -222,3 +232,45 @@ def cameras_of(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> list[
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute("SELECT * FROM deployment_cameras WHERE deployment_id = %s ORDER BY registered_at, id",
                            (deployment_id,)).fetchall()
+
+
+# -- policy packs: each loaded version kept whole, never changed ---------------------------------------------
+
+
+def insert_policy_pack(conn: psycopg.Connection[Any], *, name: str, version: int, content: dict[str, Any],
+                       content_sha256: str, loaded_by: str) -> dict[str, Any] | None:
+    """The loaded version's row; None when this name and version was loaded before (nothing is written)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """INSERT INTO policy_packs (name, version, content, content_sha256, loaded_by) VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT DO NOTHING RETURNING name, version, content_sha256, loaded_by, loaded_at""",
+            (name, version, Jsonb(content), content_sha256, loaded_by)).fetchone()
+
+
+def policy_pack(conn: psycopg.Connection[Any], name: str, version: int | None = None) -> dict[str, Any] | None:
+    """One loaded version of a pack (by default its highest), with its content."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT * FROM policy_packs WHERE name = %s AND (%s::integer IS NULL OR version = %s)
+               ORDER BY version DESC LIMIT 1""", (name, version, version)).fetchone()
+
+
+def loaded_policy_packs(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    """Every loaded version, without its content, by name then version."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT name, version, content_sha256, loaded_by, loaded_at FROM policy_packs "
+                           "ORDER BY name, version").fetchall()
+
+
+def add_references(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, refs: dict[str, str]) -> dict[str, Any]:
+    """Record missing references to assessments (the keys are dpia, eia, fria, registration); the database refuses a
+    change to one already given."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """UPDATE deployments SET dpia_ref = coalesce(%(dpia)s, dpia_ref), eia_ref = coalesce(%(eia)s, eia_ref),
+                      fria_ref = coalesce(%(fria)s, fria_ref),
+                      registration_ref = coalesce(%(registration)s, registration_ref)
+               WHERE id = %(id)s RETURNING *""",
+            {"id": deployment_id, **{k: refs.get(k) for k in ("dpia", "eia", "fria", "registration")}}).fetchone()
+    assert row is not None, "add_references is given a deployment read in the same transaction"
+    return row

@@ -14,11 +14,14 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError, field_val
 from lfr_core.audit import log as audit
 from lfr_core.config import CATEGORIES, Settings
 from lfr_core.db.rows import get_by_id
-from lfr_core.deployments import queries
+from lfr_core.deployments import policy_store, queries
 from lfr_core.deployments.model import STAFF_ROLES, STATUSES, CameraRange
+from lfr_core.deployments.policy import PolicyPack
 from lfr_core.errors import InvalidInput, NotFound, Refused
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
+
+REFERENCE_FIELDS = {"dpia": "dpia_ref", "eia": "eia_ref", "fria": "fria_ref", "registration": "registration_ref"}
 
 
 class DeploymentSpec(BaseModel):
@@ -29,20 +32,40 @@ class DeploymentSpec(BaseModel):
     window_start: AwareDatetime
     window_end: AwareDatetime
     authorising_officer: str = Field(min_length=1, max_length=200)
-    allowed_categories: list[str] = Field(default_factory=lambda: list(CATEGORIES), min_length=1)
+    # None: every category the use case permits.
+    allowed_categories: list[str] | None = Field(None, min_length=1)
     # None: the list's default, calibrated for its own model at build time (lfr_core.watchlist.threshold).
     threshold: float | None = Field(None, gt=0.0, lt=1.0)
+    # The deployment record (issue 27 item 2): the policy pack (None: LFR_POLICY__DEFAULT_PACK, its latest loaded
+    # version), the use case from its closed list, why listed people are expected at this place (Bridges para 130),
+    # the references to the assessments the pack requires before approval, and a withheld notice's reason.
+    policy: str | None = Field(None, min_length=1, max_length=64)
+    use_case: str = Field(min_length=1, max_length=64)
+    location_rationale: str = Field(min_length=1, max_length=4000)
+    dpia_ref: str | None = Field(None, max_length=200)
+    eia_ref: str | None = Field(None, max_length=200)
+    fria_ref: str | None = Field(None, max_length=200)
+    registration_ref: str | None = Field(None, max_length=200)
+    notice_withheld_reason: str | None = Field(None, max_length=2000)
 
-    @field_validator("place", "purpose", "legal_basis", "intelligence_ref", "authorising_officer")
+    @field_validator("place", "purpose", "legal_basis", "intelligence_ref", "authorising_officer", "use_case",
+                     "location_rationale")
     @classmethod
     def not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
 
+    @field_validator("dpia_ref", "eia_ref", "fria_ref", "registration_ref", "notice_withheld_reason")
+    @classmethod
+    def blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
     @field_validator("allowed_categories")
     @classmethod
-    def known_categories(cls, value: list[str]) -> list[str]:
+    def known_categories(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
         unknown = sorted(set(value) - set(CATEGORIES))
         if unknown:
             raise ValueError(f"unknown categories {unknown}; allowed: {', '.join(CATEGORIES)}")
@@ -75,16 +98,73 @@ def validate_spec(data: dict[str, Any], settings: Settings, *, now: datetime | N
     return spec
 
 
-def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor) -> dict[str, Any]:
+def check_against_pack(spec: DeploymentSpec, pack: PolicyPack) -> list[str]:
+    """The spec under its pack: InvalidInput when the use case is not in the pack's closed list, a category is
+    outside what the use case permits, or the window is longer than the pack allows (the database refuses the
+    same); returns the categories the deployment allows."""
+    case = pack.use_case(spec.use_case)
+    categories = spec.allowed_categories or list(case.categories)
+    outside = sorted(set(categories) - set(case.categories))
+    if outside:
+        raise InvalidInput(f"use case {case.id} ({case.reference}) of policy pack {pack.ref} permits the categories "
+                           f"{', '.join(case.categories)}; not {', '.join(outside)}")
+    longest = timedelta(hours=pack.max_window_hours)
+    if spec.window_end - spec.window_start > longest:
+        raise InvalidInput(f"window of {spec.window_end - spec.window_start} is longer than policy pack {pack.ref} "
+                           f"allows ({pack.max_window_hours:g} hours)")
+    if spec.notice_withheld_reason and not pack.notice.may_withhold_for_critical_threat:
+        raise InvalidInput(f"policy pack {pack.ref} does not allow the public notice to be withheld")
+    return sorted(categories)
+
+
+def missing_references(deployment: dict[str, Any], pack: PolicyPack) -> list[str]:
+    """The assessments the pack requires before approval whose reference the deployment lacks."""
+    return [a for a in pack.required_assessments if not deployment.get(REFERENCE_FIELDS[a])]
+
+
+def under_pack(conn: psycopg.Connection, spec: DeploymentSpec, settings: Settings) -> tuple[PolicyPack, list[str]]:
+    """The latest loaded version of the spec's pack (LFR_POLICY__DEFAULT_PACK when it names none) and the
+    categories the deployment will allow; InvalidInput or NotFound when the pack does not allow the spec."""
+    pack = policy_store.loaded(conn, spec.policy or settings.policy.default_pack).pack
+    return pack, check_against_pack(spec, pack)
+
+
+def create(conn: psycopg.Connection, spec: DeploymentSpec, actor: Actor, settings: Settings) -> dict[str, Any]:
+    """Plan a deployment under the latest loaded version of its policy pack (the database checks the pack's rules
+    again, as the acting person)."""
     actor.require("planner", "admin", "system", to="create a deployment")
     with acting(conn, actor):
+        pack, categories = under_pack(conn, spec, settings)
+        record = {"policy_name": pack.name, "policy_version": pack.version, "use_case": spec.use_case,
+                  "location_rationale": spec.location_rationale, "dpia_ref": spec.dpia_ref, "eia_ref": spec.eia_ref,
+                  "fria_ref": spec.fria_ref, "registration_ref": spec.registration_ref,
+                  "notice_withheld_reason": spec.notice_withheld_reason}
         row = queries.insert_deployment(
             conn, place=spec.place, purpose=spec.purpose, legal_basis=spec.legal_basis,
             intelligence_ref=spec.intelligence_ref, window_start=spec.window_start, window_end=spec.window_end,
-            authorising_officer=spec.authorising_officer, allowed_categories=spec.allowed_categories,
-            threshold=spec.threshold, created_by=actor.name)
+            authorising_officer=spec.authorising_officer, allowed_categories=categories,
+            threshold=spec.threshold, created_by=actor.name, record=record)
         audit.append(conn, actor=actor.name, role=actor.role, action="deployment.create", object_type="deployment",
-                     object_id=str(row["id"]), details=spec.model_dump(mode="json"))
+                     object_id=str(row["id"]),
+                     details={**spec.model_dump(mode="json"), **record, "allowed_categories": categories})
+    return row
+
+
+def add_references(conn: psycopg.Connection, deployment_id: str | uuid.UUID, refs: dict[str, str | None],
+                   actor: Actor) -> dict[str, Any]:
+    """Record references to assessments the deployment lacks (keys dpia, eia, fria, registration), while it is
+    planned and no list of it is sealed; a reference once given never changes (the database refuses)."""
+    actor.require("planner", "admin", "system", to="add a deployment's references")
+    given = {k: v.strip() for k, v in refs.items() if v is not None and v.strip()}
+    unknown = sorted(set(given) - set(REFERENCE_FIELDS))
+    if unknown or not given:
+        raise InvalidInput(f"give at least one reference of: {', '.join(REFERENCE_FIELDS)}"
+                           + (f" (not {', '.join(unknown)})" if unknown else ""))
+    with acting(conn, actor):
+        dep = get(conn, deployment_id, lock=True)
+        row = queries.add_references(conn, dep["id"], given)
+        audit.append(conn, actor=actor.name, role=actor.role, action="deployment.references", object_type="deployment",
+                     object_id=str(dep["id"]), details={f"{k}_ref": v for k, v in given.items()})
     return row
 
 

@@ -209,3 +209,6 @@ class Notice(TypedDict):
     on_an_alert: str
     contact: str
     policy_url: str
+    use_case: str | None  # its label and policy reference (issue 27); None for a deployment planned before packs
+    duration: str  # the window's length, as the Home Office SOP asks it given in advance
+    notice_withheld: bool  # advance notice withheld for a critical threat (the reason is recorded, not published)

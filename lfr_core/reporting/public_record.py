@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import html
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
 from lfr_core.alerts.model import AlertClass, Disposal
 from lfr_core.config import Settings
+from lfr_core.deployments import policy_store
 from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.deployments.model import DeploymentStatus
+from lfr_core.errors import NotFound
 from lfr_core.reporting import reports, tally
 from lfr_core.reporting.model import Notice, PublicResults
 from lfr_core.times import local
@@ -73,11 +75,33 @@ def how_it_works(version: dict[str, Any] | None, settings: Settings) -> str:
     return words
 
 
+WITHHELD = ("Advance notice of this deployment was withheld because of a critical threat; the reason is recorded "
+            "and the notice is published from the moment the cameras are in use.")
+
+
+def duration_words(start: datetime, end: datetime) -> str:
+    """A window's length as the public reads it: "4 hours 30 minutes"."""
+    minutes = round((end - start).total_seconds() / 60)
+    hours, rest = divmod(minutes, 60)
+    parts = ([f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []) + (
+        [f"{rest} minute{'s' if rest != 1 else ''}"] if rest or not hours else [])
+    return " ".join(parts)
+
+
 def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUID | str) -> Notice:
-    """What the public is told before and during the window."""
+    """What the public is told before and during the window: the use case, the times and the duration given in
+    advance (Home Office SOP), unless the notice was withheld for a critical threat with a recorded reason, in
+    which case the deployment is not public until its window opens (NotFound before then)."""
     dep = deployments.get(conn, deployment_id)
+    withheld = dep.get("notice_withheld_reason") is not None
+    if withheld and datetime.now(UTC) < dep["window_start"]:
+        raise NotFound(f"no public deployment {deployment_id}")
+    loaded = policy_store.of_deployment(conn, dep)
+    case = loaded.pack.use_case(dep["use_case"]) if loaded is not None else None
     return {
         "how_it_works": how_it_works(gate.current_version(conn, dep["id"]), settings),
+        "use_case": f"{case.label} ({case.reference})" if case is not None else None,
+        "duration": duration_words(dep["window_start"], dep["window_end"]), "notice_withheld": withheld,
         "deployment_id": str(dep["id"]), "force": settings.public.force_name, "place": dep["place"],
         "window_start": dep["window_start"], "window_end": dep["window_end"], "purpose": dep["purpose"],
         "legal_basis": dep["legal_basis"], "status": dep["status"],
@@ -178,7 +202,11 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
     lapsed = note["status"] == DeploymentStatus.LAPSED
     parts = [f'<div class="banner">{e(note["force"])}: {e(headline(note))}</div>',
              f"<h1>{e(note['place'])}</h1>",
-             f"<p><strong>{_when(note['window_start'], note['window_end'])}</strong></p>"]
+             f"<p><strong>{_when(note['window_start'], note['window_end'])}</strong> ({e(note['duration'])})</p>"]
+    if note["use_case"]:
+        parts.append(f"<p>Use case: {e(note['use_case'])}</p>")
+    if note["notice_withheld"]:
+        parts.append(f"<p>{e(WITHHELD)}</p>")
     if note["status"] == DeploymentStatus.CANCELLED:
         parts.append("<p><strong>This deployment was cancelled.</strong></p>")
     if lapsed:
@@ -255,7 +283,9 @@ def render_pdf(note: Notice, kind: str) -> bytes:
     block(note["force"], 20 if sign else 10, "B")
     block(headline(note).capitalize(), 60 if sign else 18, "B", 6)
     block(note["place"], 36 if sign else 13, "B")
-    block(_when(note["window_start"], note["window_end"]), 28 if sign else 11, "", 6)
+    block(f"{_when(note['window_start'], note['window_end'])} ({note['duration']})", 28 if sign else 11, "", 6)
+    if note["use_case"]:
+        block(f"Use case: {note['use_case']}", 18 if sign else 9.5, "", 3)
     if sign:
         block(note["not_on_the_list"], 22)
         block(f"Why: {note['purpose']}", 18)

@@ -194,7 +194,8 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
         if category not in CATEGORIES:
             problems.append(f"{where}: unknown category {category!r}; allowed: {', '.join(CATEGORIES)}")
         elif category not in allowed_categories:
-            problems.append(f"{where}: category {category!r} is not authorised for this deployment")
+            problems.append(f"{where}: category {category!r} is not authorised for this deployment (its use case "
+                            f"permits: {', '.join(allowed_categories)})")
         if not rec["rationale"].strip():
             problems.append(f"{where}: empty rationale (each entry needs a reason to be on the list)")
         if not rec["image_uri"].strip():

@@ -17,7 +17,7 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
-from lfr_core.deployments import cameras
+from lfr_core.deployments import cameras, policy_store
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
@@ -53,7 +53,7 @@ def respondents(conn: psycopg.Connection, deployment: dict[str, Any], built_by: 
 
 
 def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, Any] | None,
-          reliable: tuple[int, str], settings: Settings) -> str:
+          reliable: tuple[int, str], record: list[tuple[str, str]], settings: Settings) -> str:
     """The brief in Markdown (Airflow renders it in the Required Actions dialog)."""
     accepted = [e for e in version["entries"] if e["status"] == "accepted"]
     rejected = [e for e in version["entries"] if e["status"] != "accepted"]
@@ -67,7 +67,8 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         f"**Purpose:** {deployment['purpose']}  ",
         f"**Legal basis:** {deployment['legal_basis']}  ",
         f"**Intelligence reference:** {deployment['intelligence_ref']}  ",
-        f"**Authorising officer:** {deployment['authorising_officer']}",
+        f"**Authorising officer:** {deployment['authorising_officer']}  ",
+        *(f"**{label}:** {text}  " for label, text in record),
         "",
         f"### Watchlist version {version['version']} (built by {version['built_by']})",
         f"- Images accepted: **{version['entries_accepted']}**, rejected: **{version['entries_rejected']}**",
@@ -121,12 +122,13 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
         names = respondents(conn, deployment, version["built_by"])
         reliable = cameras.reliable_face_px(settings, conditions.latest_reliable_size(
             conn, version["embedder_sha256"], settings.quality.reliable_fnir_factor))
+        record = policy_store.record_lines(conn, deployment)
     deadline = min(version["built_at"] + timeout, deployment["window_end"])
     left = (deadline - (now or datetime.now(UTC))).total_seconds()
     return {"state": version["state"], "respondents": names, "seconds_left": left,
             "subject": f"Approve watchlist v{version['version']} for {deployment['place']} "
                        f"({format_time(deployment['window_start'], seconds=False)})",
-            "body": _body(deployment, version, delta, reliable, settings)
+            "body": _body(deployment, version, delta, reliable, record, settings)
                     + f"\n\nAnswer by {format_time(deadline, seconds=False)}: "
                     + ("the window ends then, and no list can be approved after it." if deadline == deployment["window_end"]
                        else "the request times out then, and the draft is purged.")}

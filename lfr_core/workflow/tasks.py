@@ -34,7 +34,8 @@ from lfr_core.workflow.cancel import cancel_deployment
 from lfr_core.workflow.purge import purge
 
 SPEC_FIELDS = ("place", "purpose", "legal_basis", "intelligence_ref", "window_start", "window_end",
-               "authorising_officer", "allowed_categories", "threshold")
+               "authorising_officer", "allowed_categories", "threshold", "policy", "use_case", "location_rationale",
+               "dpia_ref", "eia_ref", "fria_ref", "registration_ref", "notice_withheld_reason")
 
 
 class ApprovalTimedOut(Refused):
@@ -146,10 +147,11 @@ def create_deployment_from_params(settings: Settings, params: Mapping[str, Any],
             raise InvalidInput(f"{_window_asked(settings, raw)}{e}") from e
         store = ObjectStore(settings) if manifest_uri.startswith("s3://") else None
         sources = policy_for(settings, manifest_uri)
+        _, categories = deployments.under_pack(conn, spec, settings)  # the pack's refusal before the manifest's
         rows = parse_manifest(sources.read(manifest_uri, store, MAX_MANIFEST_BYTES), manifest_uri,
-                              spec.allowed_categories, max_images_per_subject=settings.watchlist.max_images_per_subject)
+                              categories, max_images_per_subject=settings.watchlist.max_images_per_subject)
         with conn.transaction():  # the deployment and its claim on the staging folder, or neither
-            row = deployments.create(conn, spec, actor)
+            row = deployments.create(conn, spec, actor, settings)
             claim(conn, sources, row["id"])
         return _deployment_summary(row, manifest_uri=manifest_uri, planner=planner, manifest_entries=len(rows),
                                    reused=False)
@@ -377,16 +379,20 @@ def deployment_conf(*, place: str, manifest_uri: str, planner: str, window_start
                     legal_basis: str = "Common law policing powers; force LFR policy v1",
                     intelligence_ref: str = "INT-DEMO-0001", authorising_officer: str = "Supt A. Example",
                     allowed_categories: list[str] | None = None, demo: bool = True, poke_interval_s: int = 1,
-                    approval_timeout_minutes: float | None = None, approve_with: str = "cli") -> dict[str, Any]:
+                    approval_timeout_minutes: float | None = None, approve_with: str = "cli",
+                    policy: str = "uk-app", use_case: str = "sought_persons",
+                    location_rationale: str = "Intelligence places the people on the list at this place in the window",
+                    dpia_ref: str | None = "DPIA-DEMO-0001", eia_ref: str | None = "EIA-DEMO-0001",
+                    fria_ref: str | None = None, registration_ref: str | None = None) -> dict[str, Any]:
     """A conf dict for the `lfr_deployment` DAG (used by the demo and the tests; headless unless
-    `approve_with` is "airflow")."""
-    from lfr_core.config import CATEGORIES
-
+    `approve_with` is "airflow"). The categories default to those the use case permits."""
     return {
         "place": place, "purpose": purpose, "legal_basis": legal_basis, "intelligence_ref": intelligence_ref,
         "window_start": window_start.isoformat(), "window_end": window_end.isoformat(),
         "authorising_officer": authorising_officer, "manifest_uri": manifest_uri, "threshold": threshold,
-        "allowed_categories": list(allowed_categories or CATEGORIES), "planner": planner, "demo": demo,
+        "policy": policy, "use_case": use_case, "location_rationale": location_rationale, "dpia_ref": dpia_ref,
+        "eia_ref": eia_ref, "fria_ref": fria_ref, "registration_ref": registration_ref,
+        "allowed_categories": list(allowed_categories) if allowed_categories else None, "planner": planner, "demo": demo,
         "poke_interval_s": poke_interval_s, "approval_timeout_minutes": approval_timeout_minutes,
         "approve_with": approve_with,
     }

@@ -8,6 +8,7 @@ from lfr_core.db.connection import connect
 from lfr_core.db.harden import migrate_with_roles
 from lfr_core.db.migrate import applied_migrations, available_migrations
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings
+from lfr_ops.local_stack.manager import load_policy_packs
 
 db = typer.Typer(no_args_is_help=True, help="Database schema")
 
@@ -18,6 +19,7 @@ def migrate_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     settings = load_settings()
     with domain_errors():
         applied = migrate_with_roles(settings)
+        load_policy_packs(settings)  # the packs' versions not yet loaded, so deployments can be planned under them
         with connect(settings) as conn:
             current = max(applied_migrations(conn), default=0)
     names = [f"{m.version:04d}_{m.name}" for m in applied]

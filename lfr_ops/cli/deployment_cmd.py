@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core.config import CATEGORIES
+from lfr_core.deployments import policy_store
 from lfr_core.deployments import service as deployments
 from lfr_core.times import format_span
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
@@ -25,7 +25,24 @@ def create(
     start: datetime = typer.Option(..., formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Window start, with offset"),
     end: datetime = typer.Option(..., formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"], help="Window end, with offset"),
     authorising_officer: str = typer.Option(..., help="Officer who authorised the deployment"),
-    category: list[str] = typer.Option(list(CATEGORIES), "--category", help="Allowed watchlist categories"),
+    use_case: str = typer.Option(..., "--use-case", help="The use case, from the policy pack's closed list "
+                                                         "(lfr policy show PACK)"),
+    location_rationale: str = typer.Option(..., "--location-rationale",
+                                           help="Why the people on the list are expected at this place"),
+    policy: str | None = typer.Option(None, "--policy", help="The policy pack it runs under (default: "
+                                                             "LFR_POLICY__DEFAULT_PACK, uk-app), its latest loaded "
+                                                             "version"),
+    dpia_ref: str | None = typer.Option(None, "--dpia-ref", help="Reference of the data protection impact assessment"),
+    eia_ref: str | None = typer.Option(None, "--eia-ref", help="Reference of the equality impact assessment"),
+    fria_ref: str | None = typer.Option(None, "--fria-ref", help="Reference of the fundamental rights impact "
+                                                                 "assessment (EU: Art 27)"),
+    registration_ref: str | None = typer.Option(None, "--registration-ref",
+                                                help="Reference of the EU database registration (Art 49(4))"),
+    notice_withheld_reason: str | None = typer.Option(
+        None, "--notice-withheld-reason", help="Withhold the advance public notice for a critical threat, for this "
+                                               "recorded reason (only where the pack allows it)"),
+    category: list[str] | None = typer.Option(None, "--category", help="Allowed watchlist categories (default: every "
+                                                                       "category the use case permits)"),
     threshold: float | None = typer.Option(
         None, help="Cosine threshold within LFR_MATCH__THRESHOLD_MIN..MAX (default: calibrated for the list's own "
                    "model at LFR_MATCH__TARGET_FPIR by `lfr eval --record`; LFR_MATCH__THRESHOLD if never calibrated)"),
@@ -38,10 +55,12 @@ def create(
         spec = deployments.validate_spec(
             {"place": place, "purpose": purpose, "legal_basis": legal_basis, "intelligence_ref": intelligence_ref,
              "window_start": start, "window_end": end, "authorising_officer": authorising_officer,
-             "allowed_categories": category, "threshold": threshold},
+             "allowed_categories": category or None, "threshold": threshold, "policy": policy, "use_case": use_case,
+             "location_rationale": location_rationale, "dpia_ref": dpia_ref, "eia_ref": eia_ref, "fria_ref": fria_ref,
+             "registration_ref": registration_ref, "notice_withheld_reason": notice_withheld_reason},
             settings,
         )
-        row = deployments.create(conn, spec, actor)
+        row = deployments.create(conn, spec, actor, settings)
     emit(row, as_json, lambda r: console.print(f"deployment [bold]{r['id']}[/] planned at {r['place']}"))
 
 
@@ -56,6 +75,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
     with domain_errors(), signed_in(settings) as (conn, _):
         row = deployments.get(conn, deployments.resolve_id(conn, deployment_id))
         versions = list_versions(conn, row["id"])
+        row["record"] = policy_store.record_lines(conn, row)
         row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
                                                "approved_by")} for v in versions]
         current = gate.current_version(conn, row["id"])
@@ -75,6 +95,8 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
                            ("authorising officer", "authorising_officer"), ("created by", "created_by")):
             terms.add_row(label, str(d[key]))
         terms.add_row("window", format_span(d["window_start"], d["window_end"]))
+        for label, value in d["record"]:
+            terms.add_row(label.lower(), value)
         terms.add_row("categories", ", ".join(d["allowed_categories"]))
         live = next((v for v in d["versions"] if v["state"] == "active"), None)
         terms.add_row("threshold in force", "none: no list is live" if live is None
@@ -125,6 +147,24 @@ def gate_(deployment_id: str = typer.Argument(..., help="The deployment's id, or
                   "line": gate.gate_line(row, settings)}
     emit(result, as_json, lambda r: console.print(f"deployment {r['deployment_id']} list v{r['version']}: {r['line']}",
                                                   highlight=False, soft_wrap=True))
+
+
+@deployment.command("references")
+def references(deployment_id: str,
+               dpia_ref: str | None = typer.Option(None, "--dpia-ref"),
+               eia_ref: str | None = typer.Option(None, "--eia-ref"),
+               fria_ref: str | None = typer.Option(None, "--fria-ref"),
+               registration_ref: str | None = typer.Option(None, "--registration-ref"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record references to assessments a planned deployment lacks (planner or admin), before its list is sealed;
+    a reference once recorded never changes."""
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "planner", "admin") as (conn, actor):
+        row = deployments.add_references(
+            conn, deployments.resolve_id(conn, deployment_id),
+            {"dpia": dpia_ref, "eia": eia_ref, "fria": fria_ref, "registration": registration_ref}, actor)
+    emit(row, as_json, lambda r: console.print(f"deployment {r['id']}: " + "; ".join(
+        f"{kind} {r[f'{kind}_ref'] or '-'}" for kind in ("dpia", "eia", "fria", "registration")), highlight=False))
 
 
 @deployment.command("cancel")

@@ -15,6 +15,7 @@ from lfr_ops.cli import (
     eval_cmd,
     feed_cmd,
     people_cmd,
+    policy_cmd,
     report_cmd,
     services_cmd,
     watchlist_cmd,
@@ -23,7 +24,7 @@ from lfr_ops.cli import (
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Live facial recognition platform")
 
 for module in (services_cmd, config_cmd, db_cmd, deployment_cmd, watchlist_cmd, audit_cmd, eval_cmd, camera_cmd,
-               demo_cmd, feed_cmd, alert_cmd, people_cmd, report_cmd):
+               demo_cmd, feed_cmd, alert_cmd, people_cmd, policy_cmd, report_cmd):
     module.register(app)
 
 

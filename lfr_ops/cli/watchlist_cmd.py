@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from lfr_core.audit import checkpoints as audit_checkpoints
-from lfr_core.deployments import cameras
+from lfr_core.deployments import cameras, policy_store
+from lfr_core.deployments import service as deployments
 from lfr_core.evaluation import conditions
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_time
@@ -52,6 +53,8 @@ def _render_version(v: dict[str, Any]) -> None:
     console.print(lifecycle.evidence_line(v), highlight=False)
     if v.get("live_gate"):  # the live gate and its evidence, with the threshold (issue 32 item 2)
         console.print(f"{v['reliable_face_line']}\n{v['live_gate']}", highlight=False, soft_wrap=True)
+    for line in v.get("deployment_record", []):
+        console.print(f"{line['label'].lower()}: {line['text']}", highlight=False)
 
 
 @watchlist.command("build")
@@ -101,6 +104,9 @@ def show(version_id: str, as_json: bool = JSON) -> None:
             version["reliable_face_line"] = (f"reliable face size: {version['reliable_face_px']} px "
                                              f"({version['reliable_face_px_source']})")
         version["live_gate"] = gate.gate_line(version, settings)
+        # The deployment record the list is sealed under (issue 27 item 2): pack, use case, rationale, references.
+        version["deployment_record"] = [{"label": label, "text": text} for label, text in policy_store.record_lines(
+            conn, deployments.get(conn, version["deployment_id"]))]
     emit(version, as_json, _render_version)
 
 

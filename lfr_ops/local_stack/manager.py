@@ -24,10 +24,22 @@ def up(settings: Settings) -> dict[str, Any]:
     if settings.s3.embedded:
         started["s3"] = EmbeddedS3.from_settings(settings).start()
     applied = migrate_with_roles(settings)
+    packs = load_policy_packs(settings)
     # Buckets are made and configured by the admin identity; the platform's own key cannot (policy.py).
     admin = EmbeddedS3.from_settings(settings).admin_store() if settings.s3.embedded else ObjectStore(settings)
     admin.ensure_buckets()
-    return {"started": started, "migrations_applied": [f"{m.version:04d}_{m.name}" for m in applied]}
+    return {"started": started, "migrations_applied": [f"{m.version:04d}_{m.name}" for m in applied],
+            "policy_packs_loaded": packs}
+
+
+def load_policy_packs(settings: Settings) -> list[str]:
+    """Load, as the platform, each pack file's version not yet in the database (the shipped `uk-app` and
+    `eu-ai-act`, and the force's own), so deployments can be planned under them; each load is audited."""
+    from lfr_core.deployments import policy_store
+    from lfr_core.identity.model import SYSTEM
+
+    with connect(settings) as conn:
+        return [f"{r.name} v{r.version}" for r in policy_store.load_all(conn, settings, SYSTEM) if r.loaded]
 
 
 def down(settings: Settings) -> dict[str, bool]:

@@ -111,9 +111,16 @@ BAD = {
     "window in the past": lambda c: {"window_start": (datetime.now(UTC) - timedelta(hours=1)).isoformat()},
     "unknown category": lambda c: {"manifest_uri": "UNKNOWN"},
     "missing manifest": lambda c: {"manifest_uri": "s3://lfr-sources/staging/does-not-exist/manifest.csv"},
+    "use case of another pack": lambda c: {"use_case": "art5_1_h_i"},
+    "category outside the use case": lambda c: {"use_case": "crime_hotspot", "allowed_categories": ["missing_person"]},
+    "no location rationale": lambda c: {"location_rationale": " "},
 }
 MESSAGES = {"relative manifest": "is a relative path", "end before start": "window_end must be after window_start",
             "window in the past": "is in the past",
+            "use case of another pack": "use case 'art5_1_h_i' is not in policy pack uk-app v1",
+            "category outside the use case": "permits the categories wanted_by_court, wanted_suspect, "
+                                             "risk_to_self_or_others; not missing_person",
+            "no location rationale": "location_rationale: Value error, must not be blank",
             "unknown category": "unknown category 'gang_member'", "missing manifest": "is unreachable"}
 
 

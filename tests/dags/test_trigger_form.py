@@ -21,12 +21,15 @@ from lfr_ops.demo.ui import AirflowAs, wait
 from tests.browser import launch, needs_chromium, screenshot
 from tests.conftest import AUTHORISER, PASSWORD, PLANNER, environment, free_port
 
-PLANNERS_FIELDS = ["place", "allowed_categories", "purpose", "legal_basis", "intelligence_ref", "window_start",
-                   "window_end", "authorising_officer", "staged_folder", "threshold"]
-LABELS = ["Place", "Use case", "Purpose", "Legal basis", "Intelligence reference", "Window opens", "Window closes",
-          "Authorising officer", "Custody images (staged folder)", "Match threshold"]
-REQUIRED = {"Place", "Use case", "Purpose", "Legal basis", "Intelligence reference", "Window opens", "Window closes",
-            "Authorising officer"}
+PLANNERS_FIELDS = ["place", "window_start", "window_end", "policy", "use_case", "location_rationale",
+                   "allowed_categories", "purpose", "legal_basis", "intelligence_ref", "dpia_ref", "eia_ref", "fria_ref",
+                   "registration_ref", "authorising_officer", "staged_folder", "threshold"]
+LABELS = ["Place", "Window opens", "Window closes", "Policy pack", "Use case", "Location rationale",
+          "Watchlist categories", "Purpose", "Legal basis", "Intelligence reference", "DPIA reference", "EIA reference",
+          "FRIA reference", "REGISTRATION reference", "Authorising officer", "Custody images (staged folder)",
+          "Match threshold"]
+REQUIRED = {"Place", "Policy pack", "Use case", "Location rationale", "Purpose", "Legal basis", "Intelligence reference",
+            "Window opens", "Window closes", "Authorising officer"}
 # What the form showed a planner before (issue 31 item 6), and must not any more.
 ENGINEERING_KNOBS = ["Planner (demo runs only)", "Demo mode", "Poll interval", "Approval timeout", "Approval:",
                      "airflow | cli", "s3://bucket/key.csv or a path", "(UTC)"]
@@ -72,6 +75,10 @@ def test_the_form_asks_a_planner_only_what_they_decide():
         assert params[edge].schema["format"] == "date-time" and "Europe/London" in params[edge].description
     assert (params["threshold"].schema["minimum"], params["threshold"].schema["maximum"]) == (0.3, 0.95)
     assert params["allowed_categories"].schema["values_display"]["missing_person"] == "Missing people"
+    assert params["policy"].value == "uk-app" and params["policy"].schema["enum"] == ["eu-ai-act", "uk-app"]
+    assert params["use_case"].schema["values_display"]["sought_persons"] == (
+        "Specific intelligence on the location of sought persons (Met LFR policy §2.9)")
+    assert "art5_1_h_iii" in params["use_case"].schema["enum"]
 
 
 def test_without_the_database_the_form_still_renders_with_free_text_and_says_why():
@@ -100,8 +107,12 @@ BAD_CONF = {
     "someone who is no authoriser": ({"authorising_officer": "Supt A. Example"}, "authorising_officer"),
     "a folder not offered": ({"staged_folder": "s3://lfr-sources/staging/elsewhere/manifest.csv"}, "staged_folder"),
     "a threshold above the bounds": ({"threshold": 0.99}, "threshold"),
-    "no use case": ({"allowed_categories": []}, "allowed_categories"),
-    "an unknown use case": ({"allowed_categories": ["gang_member"]}, "allowed_categories"),
+    "no categories": ({"allowed_categories": []}, "allowed_categories"),
+    "an unknown category": ({"allowed_categories": ["gang_member"]}, "allowed_categories"),
+    "no use case": ({"use_case": None}, "use_case"),
+    "a use case of no pack": ({"use_case": "anything_goes"}, "use_case"),
+    "a pack that is not there": ({"policy": "no-such-pack"}, "policy"),
+    "a blank location rationale": ({"location_rationale": "  "}, "location_rationale"),
 }
 
 
@@ -211,10 +222,14 @@ def test_a_planner_sees_their_decisions_in_plain_words_and_the_browser_refuses_a
             form.locator("[name=element_purpose]").fill("Locate people wanted by the courts")
             form.locator("[name=element_legal_basis]").fill("Common law policing powers; force LFR policy v1")
             form.locator("[name=element_intelligence_ref]").fill("INT-2026-0042")
-            assert _choose(page, form, 1, AUTHORISER.name) == [AUTHORISER.name, "pam.both"]
-            assert "Missing people" in _choose(page, form, 0, "People wanted by the courts")
-            form.get_by_text("Use case").first.click()  # closes the multiple choice
-            assert folder in _choose(page, form, 2, folder)
+            form.locator("[name=element_location_rationale]").fill("Intelligence places the people sought here")
+            # The drop-downs in the form's order: pack (uk-app by default), use case, categories, officer, folder.
+            assert "Crime hotspot (Met LFR policy §2.3(a))" in _choose(page, form, 1,
+                                                                       "Crime hotspot (Met LFR policy §2.3(a))")
+            assert _choose(page, form, 3, AUTHORISER.name) == [AUTHORISER.name, "pam.both"]
+            assert "Missing people" in _choose(page, form, 2, "People wanted by the courts")
+            form.get_by_text("Watchlist categories").first.click()  # closes the multiple choice
+            assert folder in _choose(page, form, 4, folder)
             expect(submit).to_be_enabled()
 
             # A required field left empty: the browser refuses to trigger, and says which.

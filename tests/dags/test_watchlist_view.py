@@ -43,7 +43,7 @@ def test_the_approval_body_links_to_the_face_view():
     version = {"id": "v-9", "version": 1, "built_by": "pat", "entries": [], "entries_accepted": 0,
                "entries_rejected": 0, "embedder": {"name": "e"}, "detector": {"name": "d"}, "embedder_sha256": "s" * 64,
                "embedding_dim": 128, "threshold": 0.4, "evidence": None}
-    body = approval._body(deployment, version, None, (64, "x"), get_settings())
+    body = approval._body(deployment, version, None, (64, "x"), [], get_settings())
     assert "(/lfr-watchlist/v-9/)" in body and "logged with your reason" in body
 
 

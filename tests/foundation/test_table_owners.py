@@ -29,6 +29,7 @@ OWNERS: dict[str, str] = {
     "deployment_staff": "deployments",
     "deployment_cameras": "deployments",
     "api_keys": "deployments",
+    "policy_packs": "deployments",
     "state_transitions": "deployments",
     "staging_claims": "watchlist",
     "watchlist_versions": "watchlist",

@@ -19,7 +19,16 @@ from lfr_core.identity.model import Actor
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist.build import build_version
 from lfr_ops.cli.main import app
-from tests.conftest import ADMIN, AUTHORISER, PASSWORD, PLANNER, make_deployment, signed_in_env, subject_rows
+from tests.conftest import (
+    ADMIN,
+    AUTHORISER,
+    PASSWORD,
+    PLANNER,
+    RECORD_ARGS,
+    make_deployment,
+    signed_in_env,
+    subject_rows,
+)
 from tests.rows import insert_alert, insert_deployment, insert_version
 
 ROLES = {"planner": "pat.planner", "authoriser": "ann.authoriser", "operator": "olly.operator", "admin": "ada.admin",
@@ -31,7 +40,7 @@ EVERYONE = set(ROLES)
 # not exist keep the matrix free of side effects: a role's check comes before any lookup, so an allowed
 # role gets "not found" (or succeeds) and any other role is refused.
 MATRIX: list[tuple[list[str], set[str]]] = [
-    (["deployment", "create", "--place", "x", "--purpose", "x", "--legal-basis", "x", "--intelligence-ref", "x",
+    (["deployment", "create", *RECORD_ARGS, "--place", "x", "--purpose", "x", "--legal-basis", "x", "--intelligence-ref", "x",
       "--start", "2020-01-01T10:00:00+0000", "--end", "2020-01-01T11:00:00+0000", "--authorising-officer", "x"],
      {"planner", "admin"}),
     (["deployment", "show", NOWHERE], EVERYONE),

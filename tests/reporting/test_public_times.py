@@ -16,7 +16,9 @@ from lfr_core.reporting.model import Notice
 def notice(start: datetime, end: datetime) -> Notice:
     return Notice(deployment_id="9d3c8a1e-0000-4000-8000-000000000001", force="Test Police", place="Market Square",
                   window_start=start, window_end=end, purpose="p", legal_basis="b", status="planned",
-                  how_it_works="h", not_on_the_list="n", on_an_alert="a", contact="c", policy_url="https://example.org/policy")
+                  how_it_works="h", not_on_the_list="n", on_an_alert="a", contact="c", policy_url="https://example.org/policy",
+                  use_case="Crime hotspot (Met LFR policy §2.3(a))",
+                  duration=public_record.duration_words(start, end), notice_withheld=False)
 
 
 def pdf_text(pdf: bytes) -> str:

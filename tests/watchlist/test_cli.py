@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from lfr_core.config import get_settings
-from tests.conftest import signed_in_env, subject_rows
+from tests.conftest import RECORD_ARGS, signed_in_env, subject_rows
 
 
 def lfr(*args: str, actor: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def last_json(result: subprocess.CompletedProcess[str]):
 def test_planner_builds_authoriser_approves_auditor_verifies(services, identities, stage):
     start = datetime.now(UTC) + timedelta(hours=1)
     created = last_json(lfr(
-        "deployment", "create", "--place", "Cardiff Central", "--purpose", "wanted persons",
+        "deployment", "create", *RECORD_ARGS, "--place", "Cardiff Central", "--purpose", "wanted persons",
         "--legal-basis", "common law", "--intelligence-ref", "INT-7", "--start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S%z"), "--authorising-officer", "Supt. Evans",
         "--json", actor="pat.planner"))
@@ -56,7 +56,7 @@ def test_cli_refuses_bad_input_with_exit_codes(services):
     missing = lfr("watchlist", "build", "--deployment", "00000000-0000-0000-0000-000000000000",
                   "--manifest", "/nowhere.csv", actor="pat.planner")
     assert missing.returncode == 2 and "no deployment" in missing.stderr
-    past = lfr("deployment", "create", "--place", "x", "--purpose", "x", "--legal-basis", "x", "--intelligence-ref", "x",
+    past = lfr("deployment", "create", *RECORD_ARGS, "--place", "x", "--purpose", "x", "--legal-basis", "x", "--intelligence-ref", "x",
                "--start", "2020-01-01T10:00:00+0000", "--end", "2020-01-01T12:00:00+0000", "--authorising-officer", "x",
                actor="pat.planner")
     assert past.returncode == 2 and "in the past" in past.stderr

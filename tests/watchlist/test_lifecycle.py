@@ -244,7 +244,7 @@ def test_diff_reports_added_removed_and_changed_subjects(db, services, store, fa
 def test_deployment_validation_refuses_bad_windows(services):
     now = datetime.now(UTC)
     base = {"place": "p", "purpose": "p", "legal_basis": "l", "intelligence_ref": "i",
-            "authorising_officer": "o", "threshold": 0.4}
+            "authorising_officer": "o", "threshold": 0.4, "use_case": "crime_hotspot", "location_rationale": "r"}
     cases = [
         ({"window_start": now + timedelta(hours=2), "window_end": now + timedelta(hours=1)}, "window_end must be after"),
         ({"window_start": now - timedelta(hours=1), "window_end": now + timedelta(hours=1)}, "in the past"),

@@ -30,6 +30,7 @@ from tests.conftest import (
     AUTHORISER,
     OPERATOR,
     PLANNER,
+    RECORD_ARGS,
     local_manifest,
     make_deployment,
     subject_rows,
@@ -41,7 +42,7 @@ from tests.watchlist.test_cli import last_json, lfr
 def _create(*extra: str) -> dict:
     start = datetime.now(UTC) + timedelta(hours=1)
     return last_json(lfr(
-        "deployment", "create", "--place", "Bute Street", "--purpose", "wanted persons", "--legal-basis", "common law",
+        "deployment", "create", *RECORD_ARGS, "--place", "Bute Street", "--purpose", "wanted persons", "--legal-basis", "common law",
         "--intelligence-ref", f"INT-{uuid.uuid4().hex[:6]}", "--start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "--end", (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S%z"), "--authorising-officer", "Supt. Evans",
         *extra, "--json", actor="pat.planner"))
@@ -140,7 +141,7 @@ def test_cancel_purges_every_version_is_audited_and_refuses_new_builds(db, servi
 
 def test_threshold_is_bounded(services):
     for bad in ("-0.5", "0.1", "1.5"):
-        result = lfr("deployment", "create", "--place", "x", "--purpose", "x", "--legal-basis", "x",
+        result = lfr("deployment", "create", *RECORD_ARGS, "--place", "x", "--purpose", "x", "--legal-basis", "x",
                      "--intelligence-ref", "x", "--start", "2099-01-01T10:00:00+0000", "--end",
                      "2099-01-01T12:00:00+0000", "--authorising-officer", "x", "--threshold", bad, actor="pat.planner")
         assert result.returncode == 2 and "threshold" in result.stderr, (bad, result.stderr)
@@ -177,7 +178,8 @@ def test_a_list_records_its_calibrated_threshold_and_where_it_came_from(db, serv
     deployment = deployments.create(db, deployments.validate_spec({
         "place": "p", "purpose": "p", "legal_basis": "l", "intelligence_ref": "i",
         "window_start": datetime.now(UTC) + timedelta(hours=1), "window_end": datetime.now(UTC) + timedelta(hours=2),
-        "authorising_officer": "a"}, services), PLANNER)
+        "authorising_officer": "a", "use_case": "crime_hotspot", "location_rationale": "r"}, services), PLANNER,
+        services)
     assert deployment["threshold"] is None
     _calibrate(db, sha, [0.2] * 95 + [0.45, 0.5, 0.55, 0.6, 0.65], n_gallery=67)
     try:

@@ -201,6 +201,14 @@ BEGIN
             'other than its builder must record the decision to seal it, with a reason', what, NEW.entries_accepted,
             NEW.threshold, coalesce(NEW.evidence ->> 'note', 'no evidence recorded')));
     END IF;
+    -- Sealing needs every reference to an assessment that the deployment's policy pack requires (issue 27).
+    IF 'pack_references' = ANY (rule.requires) AND public.lfr_missing_references(OLD.deployment_id) <> '{}' THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s cannot be approved: deployment %s runs under policy pack %s, which requires a reference to its %s '
+            'before approval; the planner records it with `lfr deployment references`', what, OLD.deployment_id,
+            (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
+            pg_catalog.array_to_string(public.lfr_missing_references(OLD.deployment_id), ', ')));
+    END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
     END IF;
@@ -214,12 +222,38 @@ BEGIN
     RETURN NEW;
 END $$;
 
+-- An entry's category is one the deployment allows and, under a policy pack, one its use case permits (Bridges
+-- para 124: closed categories).
+CREATE OR REPLACE FUNCTION public.lfr_check_entry_category(p_version uuid, p_category text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d public.deployments;
+    use_case jsonb;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep JOIN public.watchlist_versions AS v ON v.deployment_id = dep.id
+    WHERE v.id = p_version;
+    IF NOT p_category = ANY (d.allowed_categories) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('category %s is not authorised for deployment %s (allowed: %s)',
+                                                  p_category, d.id, pg_catalog.array_to_string(d.allowed_categories, ', ')));
+    END IF;
+    IF d.policy_name IS NOT NULL THEN
+        use_case := public.lfr_pack_use_case(d.policy_name, d.policy_version, d.use_case);
+        IF use_case IS NULL OR NOT use_case -> 'categories' ? p_category THEN
+            PERFORM public.lfr_deny(pg_catalog.format('category %s is outside use case %s of policy pack %s v%s',
+                                                      p_category, d.use_case, d.policy_name, d.policy_version));
+        END IF;
+    END IF;
+END $$;
+
 -- Entries and templates: written by the build, removed or marked only by a purge.
 CREATE OR REPLACE FUNCTION public.lfr_guard_watchlist_content() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
+        IF TG_TABLE_NAME = 'watchlist_entries' THEN
+            PERFORM public.lfr_check_entry_category(NEW.version_id, NEW.category);
+        END IF;
         RETURN NEW;
     END IF;
     PERFORM public.lfr_require('purge a watchlist', 'admin', 'system');
