@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -197,10 +198,12 @@ def test_a_sweep_with_nothing_to_do_writes_nothing(db, services):
     assert sweeps.OUTSIDE_WINDOW
 
 
-def test_the_approval_trigger_fires_when_the_draft_is_settled_or_at_its_deadline(db, services):
+def test_the_approval_trigger_fires_when_the_draft_is_settled_or_at_its_deadline(db, services, monkeypatch):
     """What the triggerer runs for `wait_for_approval` (the database read in a thread, off its event loop)."""
     import asyncio
 
+    # Airflow puts its plugins folder on sys.path and finds the trigger by that module name; so does the test, alone.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "airflow_plugins"))
     from lfr_triggers import ApprovalSettledTrigger
 
     def first_event(trigger):
