@@ -1,4 +1,4 @@
-"""`lfr deployment create|show|assign|cancel|list`."""
+"""`lfr deployment create|show|assign|references|authorise|urgent-start|cancel|list`."""
 
 from __future__ import annotations
 
@@ -165,6 +165,61 @@ def references(deployment_id: str,
             {"dpia": dpia_ref, "eia": eia_ref, "fria": fria_ref, "registration": registration_ref}, actor)
     emit(row, as_json, lambda r: console.print(f"deployment {r['id']}: " + "; ".join(
         f"{kind} {r[f'{kind}_ref'] or '-'}" for kind in ("dpia", "eia", "fria", "registration")), highlight=False))
+
+
+@deployment.command("authorise")
+def authorise(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+              authority: str = typer.Option(..., "--authority", help="The judicial or independent administrative "
+                                                                     "authority that decided (Art 5(3))"),
+              decision_ref: str = typer.Option(..., "--decision-ref", help="The reference of its decision"),
+              decided_on: datetime | None = typer.Option(None, "--date", formats=["%Y-%m-%d"],
+                                                         help="The day it decided (YYYY-MM-DD; required to grant)"),
+              scope: str | None = typer.Option(None, "--scope", help="What it authorised (required to grant)"),
+              refused: bool = typer.Option(False, "--refused", help="The authority refused: matching stops at once "
+                                                                    "and everything the use produced is deleted"),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record the external prior authorisation of a deployment whose policy pack requires it (authoriser). With
+    --refused, the use stops at once and its alerts, crops, counters and results are deleted with a receipt."""
+    from lfr_core.deployments import authorisation
+    from lfr_core.storage.objectstore import ObjectStore
+    from lfr_core.workflow.discard import refuse
+
+    settings = load_settings()
+    day = decided_on.date() if decided_on is not None else None
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        dep_id = deployments.resolve_id(conn, deployment_id)
+        if refused:
+            result: dict[str, Any] = refuse(conn, ObjectStore(settings), settings, dep_id, actor, authority=authority,
+                                            decision_ref=decision_ref, decided_on=day, scope=scope)
+            emit(result, as_json, lambda r: console.print(
+                f"deployment {dep_id}: authorisation refused; matching stopped; deleted {r['deleted']['alerts']} "
+                f"alert(s), {r['object_versions_deleted']} crop object(s), {r['deleted']['counter_rows']} counter "
+                f"row(s); receipt recorded {r['deleted_at']}", highlight=False))
+            return
+        authorisation.record_decision(conn, dep_id, actor, authority=authority, decision_ref=decision_ref,
+                                      decided_on=day, scope=scope)
+        result = authorisation.summary(conn, dep_id)
+    emit(result, as_json, lambda r: console.print(f"deployment {dep_id}: authorisation {r['state']}",
+                                                  highlight=False))
+
+
+@deployment.command("urgent-start")
+def urgent_start(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+                 justification: str = typer.Option(..., "--justification",
+                                                   help="Why the use cannot wait for the authority's decision"),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Start a use before its external authorisation in a duly justified urgency (authoriser): the list may go
+    live, and the authority's decision must be recorded before the pack's deadline (24 hours in eu-ai-act), or the
+    use is stopped and everything it produced deleted."""
+    from lfr_core.deployments import authorisation
+
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        dep_id = deployments.resolve_id(conn, deployment_id)
+        row = authorisation.urgent_start(conn, dep_id, actor, justification)
+    emit(row, as_json, lambda r: console.print(
+        f"deployment {dep_id}: urgent start recorded; the authority's decision is due by {r['deadline']}",
+        highlight=False))
 
 
 @deployment.command("cancel")
