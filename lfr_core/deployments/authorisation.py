@@ -40,17 +40,18 @@ def record_decision(conn: psycopg.Connection, deployment_id: uuid.UUID, actor: A
     """The authority's decision, in the authoriser's own name (audited as `deployment.authorised` or
     `deployment.authorisation_refused`). A grant names its date and scope; a refusal stops the use at once."""
     actor.require("authoriser", to="record an external authorisation")
-    fields = {"authority": _text(authority, "--authority"), "decision_ref": _text(decision_ref, "--decision-ref")}
+    authority, decision_ref = _text(authority, "--authority"), _text(decision_ref, "--decision-ref")
     if not refused:
         if decided_on is None:
             raise InvalidInput("--date is required: the day the authority decided")
-        fields |= {"decided_on": decided_on, "scope": _text(scope, "--scope")}
-    elif scope is not None and scope.strip():
-        fields["scope"] = scope.strip()
+        scope = _text(scope, "--scope")
+    else:
+        scope = scope.strip() if scope and scope.strip() else None
     with acting(conn, actor):
         audit.describe_change(conn, actor=actor.name, role="authoriser", details={})
         return queries.insert_authorisation(conn, deployment_id, "refused" if refused else "granted", actor.name,
-                                            **fields)
+                                            authority=authority, decision_ref=decision_ref, decided_on=decided_on,
+                                            scope=scope)
 
 
 def urgent_start(conn: psycopg.Connection, deployment_id: uuid.UUID, actor: Actor, justification: str) -> dict[str, Any]:
