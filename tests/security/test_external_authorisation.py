@@ -7,6 +7,10 @@ PostgreSQL and in S3), only the audit log and the receipt; uk-app deployments ar
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -20,7 +24,7 @@ from lfr_core.errors import NotFound, Refused
 from lfr_core.reporting import grid, public_record
 from lfr_core.watchlist.lifecycle import deployment_active_version
 from lfr_core.workflow.discard import LAPSED_REASON, discard_stopped_uses, refuse
-from tests.conftest import AUTHORISER, OPERATOR
+from tests.conftest import AUTHORISER, OPERATOR, signed_in_env
 from tests.security.conftest import ATTACK_PLACE, a_version, direct, superuser
 
 Denied = psycopg.errors.InsufficientPrivilege
@@ -143,8 +147,11 @@ def test_a_refusal_stops_matching_and_leaves_only_the_audit_log_and_a_receipt(se
     assert receipt["deleted"]["held_crops"] == 1 and receipt["object_versions_deleted"] >= 2
     assert sorted(receipt["deleted"]["crop_key_sha256"]) == sorted(hashlib.sha256(k.encode()).hexdigest() for k in keys)
     assert receipt["deleted_by"] == AUTHORISER.name and "Court X" in receipt["reason"]
-    # A stopped use counts nothing more: the live service's counts for it leave no row.
+    # A stopped use counts nothing more, and a frame in flight raises no alert: the live service's writes leave no row.
     alerts.record_counts(db, dep, "cam", frames=5, faces_seen=3)
+    with db.transaction(), pytest.raises(Denied, match="use was stopped"):
+        db.execute("INSERT INTO alerts (deployment_id, version_id, subject_ref, category, score, camera_id, track_id, "
+                   "captured_at) VALUES (%s, %s, 'S-1', 'wanted_suspect', 0.9, 'cam', 't9', now())", (dep, version))
     assert left_of(services, store, dep) == NOTHING
     with superuser(services) as conn:
         actions = [r["action"] for r in conn.execute(
@@ -206,3 +213,25 @@ def test_uk_app_deployments_need_no_authorisation(services, db):
     assert authorisation.state(db, uuid.UUID(dep)) == "not_required"
     with direct(services, AUTHORISER.name) as conn, pytest.raises(Denied, match="only a refused or lapsed use"):
         conn.execute("SELECT lfr_discard_use(%s, 'no reason')", (dep,))
+
+
+def test_the_cli_records_an_urgent_start_and_a_refusal(services, store):
+    def lfr(*args: str, who: str = AUTHORISER.name) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "lfr_ops.cli.main", "deployment", *args], capture_output=True,
+                              text=True, env={**os.environ, **signed_in_env(services, who)}, timeout=120)
+
+    dep = a_deployment_under(services, "eu-ai-act")
+    a_version(services, dep, "approved")
+    started = lfr("urgent-start", dep, "--justification", "imminent threat to life", "--json")
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout.splitlines()[-1])["kind"] == "urgent_start"
+    grant = ("authorise", dep, "--authority", "Court X", "--decision-ref", "R-1")
+    assert lfr(*grant).returncode == 2  # a grant names its date and scope
+    assert lfr(*grant, "--date", "2026-12-01", "--scope", "s", who=OPERATOR.name).returncode == 3
+    refused = lfr(*grant, "--refused", "--json")
+    assert refused.returncode == 0, refused.stderr
+    receipt = json.loads(refused.stdout.splitlines()[-1])
+    assert receipt["deleted"]["lists_stopped"] == 0 and receipt["deleted"]["authorisation"] == "refused"
+    assert left_of(services, store, dep) == NOTHING
+    uk = a_deployment_under(services, "uk-app")
+    assert lfr("urgent-start", uk, "--justification", "j").returncode == 3

@@ -13,6 +13,10 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('raise an alert', 'system');
+        IF public.lfr_use_stopped(NEW.deployment_id) THEN  -- a frame in flight when the use was refused (Art 5(3))
+            PERFORM public.lfr_deny(pg_catalog.format('deployment %s''s use was stopped: its authorisation was refused '
+                                                      'or not given in time; no alert is raised', NEW.deployment_id));
+        END IF;
         RETURN NEW;
     END IF;
     IF TG_OP = 'DELETE' THEN
