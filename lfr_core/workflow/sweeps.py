@@ -132,7 +132,8 @@ def finish_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
                 deployments.set_status(conn, dep["id"], "closed", actor, f"window ended at {dep['window_end'].isoformat()}")
             status = "closed"
         if (status == "closed" and ended and all(s == "purged" for s in states.values())
-                and not final_report_published(conn, dep)):
+                and not final_report_published(conn, dep) and dep["id"] not in authorisation.discarded(conn)):
+            # A use discarded under Art 5(3) publishes no results: its receipt stands in their place.
             reports.publish_report(conn, store, settings, str(dep["id"]), actor)
             done["reports_published"].append(str(dep["id"]))
     return done

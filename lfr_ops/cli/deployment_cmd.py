@@ -68,6 +68,7 @@ def create(
 def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it (8 hex digits)"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One deployment, the threshold in force and its watchlist versions."""
+    from lfr_core.deployments import authorisation
     from lfr_core.watchlist import gate
     from lfr_core.watchlist.lifecycle import list_versions
 
@@ -84,6 +85,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
             "version": current["version"], "gate_face_px": gate.gate_face_px(current, settings),
             "reliable_face_px": current.get("reliable_face_px"), "line": gate.gate_line(current, settings)}
         row["cameras"] = deployments.cameras_of(conn, row["id"])
+        row["authorisation"] = authorisation.summary(conn, row["id"])  # Art 5(3), issue 27 item 3
     live = [v for v in row["versions"] if v["state"] == "active"]
     # What alerts are decided at now: the live list's threshold (each list carries its own, calibrated or set).
     row["threshold_in_force"] = live[0]["threshold"] if live else None
@@ -104,6 +106,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
         terms.add_row("threshold planned", "calibrated per list" if d["threshold"] is None else f"{d['threshold']:.4f}")
         terms.add_row("live gate", "no list built yet" if d["live_gate"] is None
                       else f"v{d['live_gate']['version']}: {d['live_gate']['line']}")
+        terms.add_row("external authorisation", authorisation_line(d["authorisation"]))
         if d["cancel_reason"]:
             terms.add_row("cancelled", d["cancel_reason"])
         console.print(terms)
@@ -115,6 +118,21 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
         console.print(versions if d["versions"] else "no watchlist built yet")
 
     emit(row, as_json, render)
+
+
+def authorisation_line(summary: dict[str, Any]) -> str:
+    """The deployment's external prior authorisation in one line: its state and what was recorded."""
+    parts = [summary["state"].replace("_", " ")]
+    for r in summary["records"]:
+        if r["kind"] == "urgent_start":
+            parts.append(f"urgent start by {r['recorded_by']}, decision due by {r['deadline']:%Y-%m-%d %H:%M %Z}")
+        else:
+            parts.append(f"{r['kind']} by {r['authority']} ({r['decision_ref']}), recorded by {r['recorded_by']}")
+    if summary["deletion_receipt"]:
+        receipt = summary["deletion_receipt"]
+        parts.append(f"use discarded {receipt['deleted_at']:%Y-%m-%d %H:%M %Z}: {receipt['deleted']['alerts']} "
+                     f"alert(s) deleted ({receipt['reason']})")
+    return "; ".join(parts)
 
 
 def camera_table(cameras: list[dict[str, Any]]) -> Table:

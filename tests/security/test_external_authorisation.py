@@ -233,5 +233,7 @@ def test_the_cli_records_an_urgent_start_and_a_refusal(services, store):
     receipt = json.loads(refused.stdout.splitlines()[-1])
     assert receipt["deleted"]["lists_stopped"] == 0 and receipt["deleted"]["authorisation"] == "refused"
     assert left_of(services, store, dep) == NOTHING
+    shown = lfr("show", dep)
+    assert shown.returncode == 0 and "refused by Court X (R-1)" in " ".join(shown.stdout.split()), shown.stdout
     uk = a_deployment_under(services, "uk-app")
     assert lfr("urgent-start", uk, "--justification", "j").returncode == 3
