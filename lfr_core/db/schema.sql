@@ -194,8 +194,6 @@ CREATE FUNCTION public.lfr_after_authorisation() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-DECLARE
-    stopped integer := 0;
 BEGIN
     PERFORM public.lfr_audit_change(
         CASE NEW.kind WHEN 'granted' THEN 'deployment.authorised' WHEN 'refused' THEN 'deployment.authorisation_refused'
@@ -207,7 +205,7 @@ BEGIN
             'recorded_by', NEW.recorded_by)),
         '{authoriser}');
     IF NEW.kind = 'refused' THEN
-        stopped := public.lfr_stop_use(NEW.deployment_id);
+        PERFORM public.lfr_stop_use(NEW.deployment_id);
     END IF;
     RETURN NULL;
 END $$;

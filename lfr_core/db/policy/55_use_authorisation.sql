@@ -81,8 +81,6 @@ END $$;
 
 CREATE OR REPLACE FUNCTION public.lfr_after_authorisation() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    stopped integer := 0;
 BEGIN
     PERFORM public.lfr_audit_change(
         CASE NEW.kind WHEN 'granted' THEN 'deployment.authorised' WHEN 'refused' THEN 'deployment.authorisation_refused'
@@ -94,7 +92,7 @@ BEGIN
             'recorded_by', NEW.recorded_by)),
         '{authoriser}');
     IF NEW.kind = 'refused' THEN
-        stopped := public.lfr_stop_use(NEW.deployment_id);
+        PERFORM public.lfr_stop_use(NEW.deployment_id);
     END IF;
     RETURN NULL;
 END $$;
