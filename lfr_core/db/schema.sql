@@ -187,6 +187,33 @@ END $_$;
 ALTER FUNCTION public.lfr_add_person(p_name text, p_roles text[], p_scram_verifier text) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_after_authorisation(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_after_authorisation() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    PERFORM public.lfr_audit_change(
+        CASE NEW.kind WHEN 'granted' THEN 'deployment.authorised' WHEN 'refused' THEN 'deployment.authorisation_refused'
+                      ELSE 'deployment.urgent_start' END,
+        'deployment', NEW.deployment_id::text,
+        pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+            'authority', NEW.authority, 'decision_ref', NEW.decision_ref, 'decided_on', NEW.decided_on,
+            'scope', NEW.scope, 'justification', NEW.justification, 'deadline', NEW.deadline,
+            'recorded_by', NEW.recorded_by)),
+        '{authoriser}');
+    IF NEW.kind = 'refused' THEN
+        PERFORM public.lfr_stop_use(NEW.deployment_id);
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_after_authorisation() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_alert_class(text, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -464,12 +491,48 @@ BEGIN
                 THEN pg_catalog.jsonb_build_object('evidence_override_by', NEW.evidence_override_by,
                                                    'evidence_override_reason', NEW.evidence_override_reason)
                 ELSE '{}' END,
-        public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state));
+        -- an authoriser's refusal stops a use (issue 27 item 3) in their own role
+        public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state) || '{authoriser}'::text[]);
     RETURN NULL;
 END $$;
 
 
 ALTER FUNCTION public.lfr_audit_version_change() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_authorisation_state(uuid); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_authorisation_state(p_deployment uuid) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    required boolean;
+    decision text;
+    deadline timestamptz;
+BEGIN
+    SELECT coalesce((p.content -> 'external_authorisation' ->> 'required')::boolean, false) INTO required
+    FROM public.deployments AS d JOIN public.policy_packs AS p ON p.name = d.policy_name AND p.version = d.policy_version
+    WHERE d.id = p_deployment;
+    IF NOT coalesce(required, false) THEN
+        RETURN 'not_required';
+    END IF;
+    SELECT a.kind INTO decision FROM public.deployment_authorisations AS a
+    WHERE a.deployment_id = p_deployment AND a.kind IN ('granted', 'refused');
+    IF decision IS NOT NULL THEN
+        RETURN decision;
+    END IF;
+    SELECT a.deadline INTO deadline FROM public.deployment_authorisations AS a
+    WHERE a.deployment_id = p_deployment AND a.kind = 'urgent_start';
+    IF deadline IS NULL THEN
+        RETURN 'missing';
+    END IF;
+    RETURN CASE WHEN pg_catalog.clock_timestamp() < deadline THEN 'urgent' ELSE 'lapsed' END;
+END $$;
+
+
+ALTER FUNCTION public.lfr_authorisation_state(p_deployment uuid) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_canonical_json(jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -885,6 +948,69 @@ END $$;
 ALTER FUNCTION public.lfr_disable_person(p_name text) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_discard_use(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_discard_use(p_deployment uuid, p_reason text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    state text := public.lfr_authorisation_state(p_deployment);
+    receipt public.use_deletion_receipts;
+    deleted jsonb;
+    n_alerts integer;
+    n_held integer;
+    n_reviews integer;
+    n_counters integer;
+    n_lists integer;
+    key_hashes jsonb;
+    alert_ids jsonb;
+BEGIN
+    PERFORM public.lfr_require('discard a refused use', 'authoriser', 'system');
+    IF state NOT IN ('refused', 'lapsed') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s''s authorisation is %s; only a refused or lapsed '
+                                                  'use is discarded', p_deployment, state));
+    END IF;
+    IF p_reason IS NULL OR pg_catalog.btrim(p_reason) = '' THEN
+        PERFORM public.lfr_deny('a use is discarded with a reason');
+    END IF;
+    SELECT r.* INTO receipt FROM public.use_deletion_receipts AS r WHERE r.deployment_id = p_deployment;
+    IF FOUND THEN
+        RETURN pg_catalog.to_jsonb(receipt);
+    END IF;
+    n_lists := public.lfr_stop_use(p_deployment);
+    SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+               pg_catalog.regexp_replace(a.probe_crop_uri, '^s3://[^/]+/', ''), 'UTF8')), 'hex')
+               ORDER BY a.probe_crop_uri) FILTER (WHERE a.probe_crop_uri IS NOT NULL), '[]'),
+           coalesce(pg_catalog.jsonb_agg(a.id::text ORDER BY a.id), '[]')
+      INTO key_hashes, alert_ids
+    FROM public.alerts AS a WHERE a.deployment_id = p_deployment;
+    DELETE FROM public.held_alert_crops AS h USING public.alerts AS a
+    WHERE h.alert_id = a.id AND a.deployment_id = p_deployment;
+    GET DIAGNOSTICS n_held = ROW_COUNT;
+    DELETE FROM public.alert_reviews AS r WHERE r.deployment_id = p_deployment;
+    GET DIAGNOSTICS n_reviews = ROW_COUNT;
+    DELETE FROM public.alerts AS a WHERE a.deployment_id = p_deployment;
+    GET DIAGNOSTICS n_alerts = ROW_COUNT;
+    DELETE FROM public.deployment_counters AS c WHERE c.deployment_id = p_deployment;
+    GET DIAGNOSTICS n_counters = ROW_COUNT;
+    deleted := pg_catalog.jsonb_build_object('alerts', n_alerts, 'held_crops', n_held, 'reviews', n_reviews,
+                                             'counter_rows', n_counters, 'lists_stopped', n_lists,
+                                             'crop_key_sha256', key_hashes, 'alert_ids', alert_ids,
+                                             'authorisation', state);
+    INSERT INTO public.use_deletion_receipts (deployment_id, reason, deleted, deleted_by)
+    VALUES (p_deployment, p_reason, deleted, public.lfr_actor()) RETURNING * INTO receipt;
+    PERFORM public.lfr_audit_change('deployment.use_discarded', 'deployment', p_deployment::text,
+                                    pg_catalog.jsonb_build_object('reason', p_reason, 'deleted', deleted),
+                                    '{authoriser,system}');
+    RETURN pg_catalog.to_jsonb(receipt);
+END $$;
+
+
+ALTER FUNCTION public.lfr_discard_use(p_deployment uuid, p_reason text) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_evidence_resolves(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -926,6 +1052,9 @@ DECLARE
     alert record;
     window_end timestamptz;
 BEGIN
+    IF TG_OP = 'DELETE' AND public.lfr_use_stopped(OLD.deployment_id) THEN  -- discarded with its use
+        RETURN OLD;
+    END IF;
     IF TG_OP = 'DELETE' THEN
         PERFORM public.lfr_deny('a post-deployment review is never deleted');
     END IF;
@@ -995,9 +1124,16 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('raise an alert', 'system');
+        IF public.lfr_use_stopped(NEW.deployment_id) THEN  -- a frame in flight when the use was refused (Art 5(3))
+            PERFORM public.lfr_deny(pg_catalog.format('deployment %s''s use was stopped: its authorisation was refused '
+                                                      'or not given in time; no alert is raised', NEW.deployment_id));
+        END IF;
         RETURN NEW;
     END IF;
     IF TG_OP = 'DELETE' THEN
+        IF public.lfr_use_stopped(OLD.deployment_id) THEN  -- discarded with its use (55_use_authorisation.sql)
+            RETURN OLD;
+        END IF;
         PERFORM public.lfr_require('delete an alert', 'system');
         RETURN OLD;
     END IF;
@@ -1064,6 +1200,92 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_guard_alerts() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_authorisations(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_authorisations() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    who text := public.lfr_actor();
+    dep public.deployments;
+    pack jsonb;
+    hours double precision;
+    state text;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM public.lfr_deny('a recorded authorisation, refusal or urgent start never changes and is never deleted');
+    END IF;
+    PERFORM public.lfr_require('record an external authorisation or an urgent start', 'authoriser');
+    IF NEW.recorded_by IS DISTINCT FROM who THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may not record an authorisation in the name of %s', who,
+                                                  NEW.recorded_by));
+    END IF;
+    SELECT d.* INTO dep FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
+    SELECT p.content INTO pack FROM public.policy_packs AS p
+    WHERE p.name = dep.policy_name AND p.version = dep.policy_version;
+    IF NOT coalesce((pack -> 'external_authorisation' ->> 'required')::boolean, false) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s runs under %s, which requires no external prior '
+                                                  'authorisation', NEW.deployment_id,
+                                                  coalesce(dep.policy_name || ' v' || dep.policy_version, 'no pack')));
+    END IF;
+    IF dep.status IN ('cancelled', 'closed', 'lapsed') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; its authorisation is no longer recorded',
+                                                  dep.id, dep.status));
+    END IF;
+    state := public.lfr_authorisation_state(NEW.deployment_id);
+    NEW.recorded_at := pg_catalog.clock_timestamp();
+    IF NEW.kind = 'urgent_start' THEN
+        hours := (pack -> 'external_authorisation' ->> 'urgency_hours')::double precision;
+        IF hours IS NULL OR hours <= 0 THEN
+            PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s allows no urgent start', dep.policy_name,
+                                                      dep.policy_version));
+        END IF;
+        IF state <> 'missing' THEN
+            PERFORM public.lfr_deny(pg_catalog.format('deployment %s: an urgent start is recorded once, before any '
+                                                      'decision (its authorisation is %s)', dep.id, state));
+        END IF;
+        NEW.deadline := NEW.recorded_at + pg_catalog.make_interval(secs => hours * 3600);
+        RETURN NEW;
+    END IF;
+    IF NEW.deadline IS NOT NULL OR NEW.justification IS NOT NULL THEN
+        PERFORM public.lfr_deny('a decision carries no deadline or justification; those are an urgent start''s');
+    END IF;
+    IF state NOT IN ('missing', 'urgent') AND NOT (state = 'lapsed' AND NEW.kind = 'refused') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s: the authority''s decision is recorded once, and a '
+                                                  'use whose urgency deadline passed can only be refused (it is %s)',
+                                                  dep.id, state));
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_authorisations() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_guard_counters(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_counters() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND public.lfr_use_stopped(OLD.deployment_id) THEN  -- 55_use_authorisation.sql
+        RETURN OLD;
+    END IF;
+    PERFORM public.lfr_require('count frames', 'system');
+    IF TG_OP <> 'DELETE' AND public.lfr_use_stopped(NEW.deployment_id) THEN
+        RETURN NULL;  -- a discarded use counts nothing more (Art 5(3)): its frames leave no number behind
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_counters() OWNER TO lfr_owner;
 
 --
 -- Name: lfr_guard_deployment_cameras(); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -1171,6 +1393,10 @@ CREATE FUNCTION public.lfr_guard_held_alert_crops() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM public.alerts AS a WHERE a.id = OLD.alert_id
+                                    AND public.lfr_use_stopped(a.deployment_id)) THEN  -- discarded with its use
+        RETURN OLD;
+    END IF;
     PERFORM public.lfr_require('hold or move an alert''s probe crop', 'system');
     IF TG_OP = 'UPDATE' THEN
         PERFORM public.lfr_deny('a held probe crop never changes: it is moved to the object store, then deleted');
@@ -1314,6 +1540,12 @@ BEGIN
         OLD.evidence_calibration_id, OLD.evidence_target_fpir, OLD.evidence) THEN
         PERFORM public.lfr_deny('a version''s threshold, size, model and the evidence it was judged by never change');
     END IF;
+    -- A use refused, or never authorised in time, stops at once (issue 27 item 3, Art 5(3)): its sealed or live
+    -- list may be expired by whoever stops it (the refusal's own trigger, the sweep), with nothing else changed.
+    IF NEW.state = 'expired' AND OLD.state IN ('approved', 'active') AND public.lfr_use_stopped(OLD.deployment_id)
+       AND pg_catalog.to_jsonb(NEW) - 'state' = pg_catalog.to_jsonb(OLD) - 'state' THEN
+        RETURN NEW;
+    END IF;
     PERFORM public.lfr_check_gate(NEW, OLD);
     IF (NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at)
        IS DISTINCT FROM (OLD.gate_face_px, OLD.gate_decided_by, OLD.gate_reason, OLD.gate_decided_at) THEN
@@ -1360,6 +1592,16 @@ BEGIN
             'before approval; the planner records it with `lfr deployment references`', what, OLD.deployment_id,
             (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
             pg_catalog.array_to_string(public.lfr_missing_references(OLD.deployment_id), ', ')));
+    END IF;
+    -- Going live needs the external prior authorisation where the pack requires it, or a live urgency window.
+    IF 'authorised' = ANY (rule.requires)
+       AND public.lfr_authorisation_state(OLD.deployment_id) NOT IN ('not_required', 'granted', 'urgent') THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s cannot go live: deployment %s runs under policy pack %s, which requires external prior authorisation '
+            '(Art 5(3)), and its authorisation is %s; an authoriser records it with `lfr deployment authorise`, or '
+            'an urgent start with `lfr deployment urgent-start`', what, OLD.deployment_id,
+            (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
+            public.lfr_authorisation_state(OLD.deployment_id)));
     END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
@@ -1519,6 +1761,27 @@ END $$;
 ALTER FUNCTION public.lfr_require(what text, VARIADIC wanted text[]) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_stop_use(uuid); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_stop_use(p_deployment uuid) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    n integer;
+BEGIN
+    PERFORM pg_catalog.set_config('lfr.change', '', true);
+    UPDATE public.watchlist_versions SET state = 'expired'
+    WHERE deployment_id = p_deployment AND state IN ('approved', 'active');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END $$;
+
+
+ALTER FUNCTION public.lfr_stop_use(p_deployment uuid) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_superuser(); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1545,7 +1808,7 @@ CREATE TABLE public.state_transitions (
     requires text[] DEFAULT '{}'::text[] NOT NULL,
     CONSTRAINT state_transitions_check CHECK (((assigned IS NULL) OR (assigned = ANY (roles)))),
     CONSTRAINT state_transitions_object_type_check CHECK ((object_type = ANY (ARRAY['watchlist_version'::text, 'deployment'::text]))),
-    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text, 'resolved_evidence'::text, 'pack_references'::text])),
+    CONSTRAINT state_transitions_requires_check CHECK ((requires <@ ARRAY['four_eyes'::text, 'approved'::text, 'in_window'::text, 'before_window_end'::text, 'deployment_open'::text, 'list_active'::text, 'window_ended'::text, 'resolved_evidence'::text, 'pack_references'::text, 'authorised'::text])),
     CONSTRAINT state_transitions_roles_check CHECK ((cardinality(roles) > 0))
 );
 
@@ -1638,6 +1901,20 @@ CREATE FUNCTION public.lfr_undo_window() RETURNS interval
 
 
 ALTER FUNCTION public.lfr_undo_window() OWNER TO lfr_owner;
+
+--
+-- Name: lfr_use_stopped(uuid); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_use_stopped(p_deployment uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT public.lfr_authorisation_state(p_deployment) IN ('refused', 'lapsed')
+$$;
+
+
+ALTER FUNCTION public.lfr_use_stopped(p_deployment uuid) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_watchlist_faces(uuid, integer, integer, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -1764,6 +2041,56 @@ CREATE TABLE public.api_keys (
 
 
 ALTER TABLE public.api_keys OWNER TO lfr_owner;
+
+--
+-- Name: deployment_authorisations; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.deployment_authorisations (
+    id bigint NOT NULL,
+    deployment_id uuid NOT NULL,
+    kind text NOT NULL,
+    authority text,
+    decision_ref text,
+    decided_on date,
+    scope text,
+    justification text,
+    deadline timestamp with time zone,
+    recorded_by text NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT deployment_authorisations_authority_check CHECK ((btrim(authority) <> ''::text)),
+    CONSTRAINT deployment_authorisations_check CHECK (((kind <> 'granted'::text) OR (num_nulls(authority, decision_ref, decided_on, scope) = 0))),
+    CONSTRAINT deployment_authorisations_check1 CHECK (((kind <> 'refused'::text) OR (num_nulls(authority, decision_ref) = 0))),
+    CONSTRAINT deployment_authorisations_check2 CHECK (((kind = 'urgent_start'::text) = ((justification IS NOT NULL) AND (deadline IS NOT NULL)))),
+    CONSTRAINT deployment_authorisations_decision_ref_check CHECK ((btrim(decision_ref) <> ''::text)),
+    CONSTRAINT deployment_authorisations_justification_check CHECK ((btrim(justification) <> ''::text)),
+    CONSTRAINT deployment_authorisations_kind_check CHECK ((kind = ANY (ARRAY['granted'::text, 'refused'::text, 'urgent_start'::text]))),
+    CONSTRAINT deployment_authorisations_scope_check CHECK ((btrim(scope) <> ''::text))
+);
+
+
+ALTER TABLE public.deployment_authorisations OWNER TO lfr_owner;
+
+--
+-- Name: deployment_authorisations_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
+--
+
+CREATE SEQUENCE public.deployment_authorisations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER SEQUENCE public.deployment_authorisations_id_seq OWNER TO lfr_owner;
+
+--
+-- Name: deployment_authorisations_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: lfr_owner
+--
+
+ALTER SEQUENCE public.deployment_authorisations_id_seq OWNED BY public.deployment_authorisations.id;
+
 
 --
 -- Name: deployment_cameras; Type: TABLE; Schema: public; Owner: lfr_owner
@@ -2045,6 +2372,22 @@ CREATE TABLE public.staging_claims (
 ALTER TABLE public.staging_claims OWNER TO lfr_owner;
 
 --
+-- Name: use_deletion_receipts; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.use_deletion_receipts (
+    deployment_id uuid NOT NULL,
+    reason text NOT NULL,
+    deleted jsonb NOT NULL,
+    deleted_by text NOT NULL,
+    deleted_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT use_deletion_receipts_reason_check CHECK ((btrim(reason) <> ''::text))
+);
+
+
+ALTER TABLE public.use_deletion_receipts OWNER TO lfr_owner;
+
+--
 -- Name: watchlist_embeddings; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -2106,6 +2449,13 @@ ALTER SEQUENCE public.watchlist_entries_id_seq OWNER TO lfr_owner;
 --
 
 ALTER SEQUENCE public.watchlist_entries_id_seq OWNED BY public.watchlist_entries.id;
+
+
+--
+-- Name: deployment_authorisations id; Type: DEFAULT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_authorisations ALTER COLUMN id SET DEFAULT nextval('public.deployment_authorisations_id_seq'::regclass);
 
 
 --
@@ -2174,6 +2524,14 @@ ALTER TABLE ONLY public.alerts
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (key_sha256);
+
+
+--
+-- Name: deployment_authorisations deployment_authorisations_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_authorisations
+    ADD CONSTRAINT deployment_authorisations_pkey PRIMARY KEY (id);
 
 
 --
@@ -2281,6 +2639,14 @@ ALTER TABLE ONLY public.state_transitions
 
 
 --
+-- Name: use_deletion_receipts use_deletion_receipts_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.use_deletion_receipts
+    ADD CONSTRAINT use_deletion_receipts_pkey PRIMARY KEY (deployment_id);
+
+
+--
 -- Name: watchlist_embeddings watchlist_embeddings_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
 --
 
@@ -2339,6 +2705,20 @@ CREATE INDEX alert_reviews_deployment ON public.alert_reviews USING btree (deplo
 --
 
 CREATE INDEX alerts_deployment ON public.alerts USING btree (deployment_id, raised_at);
+
+
+--
+-- Name: deployment_authorisations_decision; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE UNIQUE INDEX deployment_authorisations_decision ON public.deployment_authorisations USING btree (deployment_id) WHERE (kind = ANY (ARRAY['granted'::text, 'refused'::text]));
+
+
+--
+-- Name: deployment_authorisations_urgent; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE UNIQUE INDEX deployment_authorisations_urgent ON public.deployment_authorisations USING btree (deployment_id) WHERE (kind = 'urgent_start'::text);
 
 
 --
@@ -2402,6 +2782,13 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit.audit_log FOR EACH
 --
 
 CREATE TRIGGER audit_log_no_update BEFORE DELETE OR UPDATE ON audit.audit_log FOR EACH ROW EXECUTE FUNCTION audit.audit_log_refuse_change();
+
+
+--
+-- Name: deployment_authorisations lfr_after; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_after AFTER INSERT ON public.deployment_authorisations FOR EACH ROW EXECUTE FUNCTION public.lfr_after_authorisation();
 
 
 --
@@ -2482,6 +2869,13 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.api_keys FO
 
 
 --
+-- Name: deployment_authorisations lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_authorisations FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_authorisations();
+
+
+--
 -- Name: deployment_cameras lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -2492,7 +2886,7 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_
 -- Name: deployment_counters lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
-CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_counters FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('count frames', 'system');
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.deployment_counters FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_counters();
 
 
 --
@@ -2542,6 +2936,13 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.policy_pack
 --
 
 CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.staging_claims FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('claim a staging folder', 'planner', 'admin', 'system');
+
+
+--
+-- Name: use_deletion_receipts lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE DELETE OR UPDATE ON public.use_deletion_receipts FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('change a deletion receipt', 'nobody');
 
 
 --
@@ -2598,6 +2999,14 @@ ALTER TABLE ONLY public.api_keys
 
 
 --
+-- Name: deployment_authorisations deployment_authorisations_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployment_authorisations
+    ADD CONSTRAINT deployment_authorisations_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
+
+
+--
 -- Name: deployment_cameras deployment_cameras_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
 --
 
@@ -2651,6 +3060,14 @@ ALTER TABLE ONLY public.model_condition_curves
 
 ALTER TABLE ONLY public.staging_claims
     ADD CONSTRAINT staging_claims_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id);
+
+
+--
+-- Name: use_deletion_receipts use_deletion_receipts_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.use_deletion_receipts
+    ADD CONSTRAINT use_deletion_receipts_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
 
 
 --
@@ -2868,6 +3285,15 @@ GRANT ALL ON FUNCTION public.lfr_disable_person(p_name text) TO lfr_person;
 
 
 --
+-- Name: FUNCTION lfr_discard_use(p_deployment uuid, p_reason text); Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+REVOKE ALL ON FUNCTION public.lfr_discard_use(p_deployment uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lfr_discard_use(p_deployment uuid, p_reason text) TO lfr_authoriser;
+GRANT ALL ON FUNCTION public.lfr_discard_use(p_deployment uuid, p_reason text) TO lfr_system;
+
+
+--
 -- Name: FUNCTION lfr_probe_watchlist(p_version uuid, p_probes text[], p_k integer, p_reason text); Type: ACL; Schema: public; Owner: lfr_owner
 --
 
@@ -2943,6 +3369,24 @@ GRANT UPDATE ON TABLE public.alerts TO lfr_admin;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.api_keys TO lfr;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.api_keys TO lfr_admin;
+
+
+--
+-- Name: TABLE deployment_authorisations; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.deployment_authorisations TO lfr;
+GRANT SELECT ON TABLE public.deployment_authorisations TO lfr_person;
+GRANT SELECT ON TABLE public.deployment_authorisations TO lfr_system;
+GRANT INSERT ON TABLE public.deployment_authorisations TO lfr_authoriser;
+
+
+--
+-- Name: SEQUENCE deployment_authorisations_id_seq; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE public.deployment_authorisations_id_seq TO lfr;
+GRANT SELECT,USAGE ON SEQUENCE public.deployment_authorisations_id_seq TO lfr_person;
 
 
 --
@@ -3055,6 +3499,15 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.staging_claims TO lfr;
 GRANT SELECT ON TABLE public.staging_claims TO lfr_person;
 GRANT INSERT ON TABLE public.staging_claims TO lfr_planner;
 GRANT INSERT ON TABLE public.staging_claims TO lfr_admin;
+
+
+--
+-- Name: TABLE use_deletion_receipts; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.use_deletion_receipts TO lfr;
+GRANT SELECT ON TABLE public.use_deletion_receipts TO lfr_person;
+GRANT SELECT ON TABLE public.use_deletion_receipts TO lfr_system;
 
 
 --

@@ -54,3 +54,24 @@ class CameraRange:
     face_px_source: str  # where `face_px` came from, in words
     pixels_per_metre_at_1m: float  # width_px / (2 tan(hfov / 2)); at distance d it is this / d
     max_distance_m: float
+
+
+class AuthorisationState(StrEnum):
+    """Where a deployment stands with external prior authorisation (Art 5(3)); the database computes it
+    (`lfr_authorisation_state`, lfr_core/db/policy/30_deployments.sql)."""
+
+    NOT_REQUIRED = "not_required"
+    MISSING = "missing"
+    URGENT = "urgent"  # started under urgency, the deadline for the decision not passed
+    GRANTED = "granted"
+    REFUSED = "refused"
+    LAPSED = "lapsed"  # the urgency deadline passed without a decision
+
+    @property
+    def stopped(self) -> bool:
+        """The use is stopped and its data, results and outputs discarded."""
+        return self in (AuthorisationState.REFUSED, AuthorisationState.LAPSED)
+
+    @property
+    def may_go_live(self) -> bool:
+        return self in (AuthorisationState.NOT_REQUIRED, AuthorisationState.URGENT, AuthorisationState.GRANTED)

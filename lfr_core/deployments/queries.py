@@ -9,7 +9,7 @@ Deployment rows stay dicts for now: the workflow, the reports and the CLI take t
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
@@ -188,11 +188,13 @@ def public_deployments(conn: psycopg.Connection[Any], statuses: tuple[str, ...])
 
 def closed_deployments(conn: psycopg.Connection[Any], since: datetime | None) -> list[dict[str, Any]]:
     """Closed deployments whose window started at or after `since`, oldest first, each row whole (a column that a
-    later migration adds, such as use_case, comes with it when it exists)."""
+    later migration adds, such as use_case, comes with it when it exists); a use discarded on refusal of its
+    authorisation (Art 5(3)) is left out."""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             """SELECT to_jsonb(d) AS row, d.window_start, d.window_end FROM deployments d
                WHERE d.status = 'closed' AND (%(s)s::timestamptz IS NULL OR d.window_start >= %(s)s)
+                 AND NOT EXISTS (SELECT 1 FROM use_deletion_receipts r WHERE r.deployment_id = d.id)
                ORDER BY d.window_start, d.id""", {"s": since}).fetchall()
     return [{**r["row"], "window_start": r["window_start"], "window_end": r["window_end"]} for r in rows]
 
@@ -274,3 +276,67 @@ def add_references(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, refs
             {"id": deployment_id, **{k: refs.get(k) for k in ("dpia", "eia", "fria", "registration")}}).fetchone()
     assert row is not None, "add_references is given a deployment read in the same transaction"
     return row
+
+
+# -- external prior authorisation (migration 0029, lfr_core/db/policy/55_use_authorisation.sql) -------------
+
+
+def insert_authorisation(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, kind: str, recorded_by: str, *,
+                         authority: str | None = None, decision_ref: str | None = None,
+                         decided_on: date | None = None, scope: str | None = None,
+                         justification: str | None = None) -> dict[str, Any]:
+    """An authority's decision or an urgent start; the database sets an urgent start's deadline from the pack, and
+    a refusal's own trigger stops the use."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """INSERT INTO deployment_authorisations (deployment_id, kind, authority, decision_ref, decided_on, scope,
+                                                      justification, deadline, recorded_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+            (deployment_id, kind, authority, decision_ref, decided_on, scope, justification, None, recorded_by)).fetchone()
+    assert row is not None
+    return row
+
+
+def authorisations(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM deployment_authorisations WHERE deployment_id = %s ORDER BY id",
+                           (deployment_id,)).fetchall()
+
+
+def authorisation_state(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> str:
+    with conn.cursor(row_factory=scalar_row) as cur:
+        state = cur.execute("SELECT public.lfr_authorisation_state(%s)", (deployment_id,)).fetchone()
+    assert isinstance(state, str)
+    return state
+
+
+def discard_use(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, reason: str) -> dict[str, Any]:
+    """Delete a refused or lapsed use's alerts, held crops, reviews and counters and write the receipt (the
+    database's SECURITY DEFINER function, which refuses any other use); returns the receipt."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        receipt = cur.execute("SELECT public.lfr_discard_use(%s, %s)", (deployment_id, reason)).fetchone()
+    assert isinstance(receipt, dict)
+    return receipt
+
+
+def deletion_receipt(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM use_deletion_receipts WHERE deployment_id = %s",
+                           (deployment_id,)).fetchone()
+
+
+def uses_to_discard(conn: psycopg.Connection[Any]) -> list[uuid.UUID]:
+    """Deployments whose authorisation was refused or lapsed and whose use is not yet discarded."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return cur.execute(
+            """SELECT d.id FROM deployments d
+               WHERE EXISTS (SELECT 1 FROM deployment_authorisations a WHERE a.deployment_id = d.id)
+                 AND NOT EXISTS (SELECT 1 FROM use_deletion_receipts r WHERE r.deployment_id = d.id)
+                 AND public.lfr_use_stopped(d.id)
+               ORDER BY d.window_start""").fetchall()
+
+
+def discarded_deployments(conn: psycopg.Connection[Any]) -> set[uuid.UUID]:
+    """Deployments whose use was discarded: their results are published nowhere."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        return set(cur.execute("SELECT deployment_id FROM use_deletion_receipts").fetchall())

@@ -18,7 +18,7 @@ import psycopg
 
 from lfr_core.alerts.model import AlertClass, Disposal
 from lfr_core.config import Settings
-from lfr_core.deployments import policy_store
+from lfr_core.deployments import authorisation, policy_store
 from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.deployments.model import DeploymentStatus
@@ -113,7 +113,11 @@ def notice(conn: psycopg.Connection, settings: Settings, deployment_id: uuid.UUI
 
 def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicResults:
     """The published results, counted from the audit log (alerts that retention deleted still count), and
-    whether every alert still stored says what the log says of it (lfr_core/reporting/tally.py)."""
+    whether every alert still stored says what the log says of it (lfr_core/reporting/tally.py). A use discarded
+    because its authorisation was refused or lapsed (Art 5(3)) has no results: only its deletion receipt remains."""
+    if uuid.UUID(str(deployment_id)) in authorisation.discarded(conn):
+        raise NotFound(f"deployment {deployment_id}: its use was discarded when its external authorisation was "
+                       f"refused or not given in time (Art 5(3)); it has no results, only a deletion receipt")
     report = reports.build_report(conn, str(deployment_id))
     d = report["deployment"]
     t = tally.tally(conn, d["id"])
@@ -140,6 +144,13 @@ def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicR
         "used": d["status"] != DeploymentStatus.LAPSED,
         "summary": NOT_USED if d["status"] == DeploymentStatus.LAPSED else None,
     }
+
+
+def results_if_kept(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicResults | None:
+    """The results for the public page, None for a use discarded under Art 5(3) (the notice stays)."""
+    if uuid.UUID(str(deployment_id)) in authorisation.discarded(conn):
+        return None
+    return results(conn, deployment_id)
 
 
 def public_deployments(conn: psycopg.Connection) -> list[dict[str, Any]]:

@@ -450,6 +450,7 @@ WHERE (d.status = 'cancelled' OR d.window_end + %(grace)s <= %(now)s)
    OR d.status = 'closed' AND d.window_end <= %(now)s AND NOT EXISTS (
           SELECT 1 FROM audit.audit_log a WHERE a.object_type = 'deployment' AND a.object_id = d.id::text
           AND a.action = 'report.publish' AND a.occurred_at >= d.window_end)
+      AND NOT EXISTS (SELECT 1 FROM use_deletion_receipts r WHERE r.deployment_id = d.id)
 ORDER BY d.window_end
 """
 

@@ -10,7 +10,10 @@ run left undone, for every deployment:
 - once the window has ended (plus `watchlist.expiry_grace_minutes`, 0 by default), or the deployment was
   cancelled, every version not yet purged is expired and purged with a receipt;
 - a deployment whose window ended without it going live lapses (`deployment.lapsed`, with the reason);
-- a closed deployment whose report was not published after its window gets it published, once.
+- a closed deployment whose report was not published after its window gets it published, once;
+- a use refused by the authority, or whose urgency deadline passed without a decision (Art 5(3)), is discarded
+  with its receipt (lfr_core/workflow/discard.py), and a list that needs an authorisation it lacks is not taken
+  live.
 
 Each step runs under the deployment's `finishing` lock and reads the state again first, so the run and the
 sweep never both do it, and a sweep with nothing to do reads one query and writes nothing.
@@ -28,6 +31,7 @@ from lfr_core.alerts import service as alerts
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import queries as audit_queries
 from lfr_core.config import Settings
+from lfr_core.deployments import authorisation
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import Incomplete, LfrError
 from lfr_core.identity.model import SYSTEM, Actor
@@ -36,6 +40,7 @@ from lfr_core.reporting import reports
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
+from lfr_core.workflow.discard import discard_stopped_uses
 from lfr_core.workflow.purge import purge
 
 OUTSIDE_WINDOW = "found active outside its window"
@@ -90,7 +95,8 @@ def finish_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
                 states[vid] = "expired"
                 audit_checkpoints.checkpoint(conn, store, settings)
         approved = [vid for vid, state in states.items() if state == "approved"]
-        if dep["status"] == "planned" and inside and approved and "active" not in states.values():
+        if (dep["status"] == "planned" and inside and approved and "active" not in states.values()
+                and authorisation.state(conn, dep["id"]).may_go_live):
             # The run that should have activated it died: the list goes live all the same.
             audit_checkpoints.checkpoint(conn, store, settings)  # the approval is sealed before it goes live
             lifecycle.activate(conn, approved[-1], actor, now=now)
@@ -126,7 +132,8 @@ def finish_deployment(conn: psycopg.Connection, store: ObjectStore, settings: Se
                 deployments.set_status(conn, dep["id"], "closed", actor, f"window ended at {dep['window_end'].isoformat()}")
             status = "closed"
         if (status == "closed" and ended and all(s == "purged" for s in states.values())
-                and not final_report_published(conn, dep)):
+                and not final_report_published(conn, dep) and dep["id"] not in authorisation.discarded(conn)):
+            # A use discarded under Art 5(3) publishes no results: its receipt stands in their place.
             reports.publish_report(conn, store, settings, str(dep["id"]), actor)
             done["reports_published"].append(str(dep["id"]))
     return done
@@ -142,7 +149,7 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     due = [str(d) for d in watchlist_queries.deployments_due(conn, now=now, grace=grace)]
     result: dict[str, Any] = {k: [] for k in ("activated", "deactivated", "expired", "purged", "receipts", "lapsed",
                                               "reports_published")}
-    failures = []
+    discarded, failures = discard_stopped_uses(conn, store, settings, actor=actor)
     for deployment_id in due:
         try:
             done = finish_deployment(conn, store, settings, deployment_id, now=now, actor=actor)
@@ -156,7 +163,7 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     except (LfrError, psycopg.Error) as e:
         republished = []
         failures.append(f"republishing settled reports: {e}")
-    result.update(checked=len(due), reports_republished=republished, failures=failures)
+    result.update(checked=len(due), reports_republished=republished, discarded=discarded, failures=failures)
     if failures:
         raise SweepIncomplete(f"{len(failures)} of {len(due)} deployments not finished: " + "; ".join(failures)
                               + f" (done: {result})")

@@ -1,4 +1,4 @@
-"""`lfr deployment create|show|assign|cancel|list`."""
+"""`lfr deployment create|show|assign|references|authorise|urgent-start|cancel|list`."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ def create(
 def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it (8 hex digits)"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One deployment, the threshold in force and its watchlist versions."""
+    from lfr_core.deployments import authorisation
     from lfr_core.watchlist import gate
     from lfr_core.watchlist.lifecycle import list_versions
 
@@ -84,6 +85,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
             "version": current["version"], "gate_face_px": gate.gate_face_px(current, settings),
             "reliable_face_px": current.get("reliable_face_px"), "line": gate.gate_line(current, settings)}
         row["cameras"] = deployments.cameras_of(conn, row["id"])
+        row["authorisation"] = authorisation.summary(conn, row["id"])  # Art 5(3), issue 27 item 3
     live = [v for v in row["versions"] if v["state"] == "active"]
     # What alerts are decided at now: the live list's threshold (each list carries its own, calibrated or set).
     row["threshold_in_force"] = live[0]["threshold"] if live else None
@@ -104,6 +106,7 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
         terms.add_row("threshold planned", "calibrated per list" if d["threshold"] is None else f"{d['threshold']:.4f}")
         terms.add_row("live gate", "no list built yet" if d["live_gate"] is None
                       else f"v{d['live_gate']['version']}: {d['live_gate']['line']}")
+        terms.add_row("external authorisation", authorisation_line(d["authorisation"]))
         if d["cancel_reason"]:
             terms.add_row("cancelled", d["cancel_reason"])
         console.print(terms)
@@ -115,6 +118,21 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
         console.print(versions if d["versions"] else "no watchlist built yet")
 
     emit(row, as_json, render)
+
+
+def authorisation_line(summary: dict[str, Any]) -> str:
+    """The deployment's external prior authorisation in one line: its state and what was recorded."""
+    parts = [summary["state"].replace("_", " ")]
+    for r in summary["records"]:
+        if r["kind"] == "urgent_start":
+            parts.append(f"urgent start by {r['recorded_by']}, decision due by {r['deadline']:%Y-%m-%d %H:%M %Z}")
+        else:
+            parts.append(f"{r['kind']} by {r['authority']} ({r['decision_ref']}), recorded by {r['recorded_by']}")
+    if summary["deletion_receipt"]:
+        receipt = summary["deletion_receipt"]
+        parts.append(f"use discarded {receipt['deleted_at']:%Y-%m-%d %H:%M %Z}: {receipt['deleted']['alerts']} "
+                     f"alert(s) deleted ({receipt['reason']})")
+    return "; ".join(parts)
 
 
 def camera_table(cameras: list[dict[str, Any]]) -> Table:
@@ -165,6 +183,61 @@ def references(deployment_id: str,
             {"dpia": dpia_ref, "eia": eia_ref, "fria": fria_ref, "registration": registration_ref}, actor)
     emit(row, as_json, lambda r: console.print(f"deployment {r['id']}: " + "; ".join(
         f"{kind} {r[f'{kind}_ref'] or '-'}" for kind in ("dpia", "eia", "fria", "registration")), highlight=False))
+
+
+@deployment.command("authorise")
+def authorise(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+              authority: str = typer.Option(..., "--authority", help="The judicial or independent administrative "
+                                                                     "authority that decided (Art 5(3))"),
+              decision_ref: str = typer.Option(..., "--decision-ref", help="The reference of its decision"),
+              decided_on: datetime | None = typer.Option(None, "--date", formats=["%Y-%m-%d"],
+                                                         help="The day it decided (YYYY-MM-DD; required to grant)"),
+              scope: str | None = typer.Option(None, "--scope", help="What it authorised (required to grant)"),
+              refused: bool = typer.Option(False, "--refused", help="The authority refused: matching stops at once "
+                                                                    "and everything the use produced is deleted"),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record the external prior authorisation of a deployment whose policy pack requires it (authoriser). With
+    --refused, the use stops at once and its alerts, crops, counters and results are deleted with a receipt."""
+    from lfr_core.deployments import authorisation
+    from lfr_core.storage.objectstore import ObjectStore
+    from lfr_core.workflow.discard import refuse
+
+    settings = load_settings()
+    day = decided_on.date() if decided_on is not None else None
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        dep_id = deployments.resolve_id(conn, deployment_id)
+        if refused:
+            result: dict[str, Any] = refuse(conn, ObjectStore(settings), settings, dep_id, actor, authority=authority,
+                                            decision_ref=decision_ref, decided_on=day, scope=scope)
+            emit(result, as_json, lambda r: console.print(
+                f"deployment {dep_id}: authorisation refused; matching stopped; deleted {r['deleted']['alerts']} "
+                f"alert(s), {r['object_versions_deleted']} crop object(s), {r['deleted']['counter_rows']} counter "
+                f"row(s); receipt recorded {r['deleted_at']}", highlight=False))
+            return
+        authorisation.record_decision(conn, dep_id, actor, authority=authority, decision_ref=decision_ref,
+                                      decided_on=day, scope=scope)
+        result = authorisation.summary(conn, dep_id)
+    emit(result, as_json, lambda r: console.print(f"deployment {dep_id}: authorisation {r['state']}",
+                                                  highlight=False))
+
+
+@deployment.command("urgent-start")
+def urgent_start(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+                 justification: str = typer.Option(..., "--justification",
+                                                   help="Why the use cannot wait for the authority's decision"),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Start a use before its external authorisation in a duly justified urgency (authoriser): the list may go
+    live, and the authority's decision must be recorded before the pack's deadline (24 hours in eu-ai-act), or the
+    use is stopped and everything it produced deleted."""
+    from lfr_core.deployments import authorisation
+
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        dep_id = deployments.resolve_id(conn, deployment_id)
+        row = authorisation.urgent_start(conn, dep_id, actor, justification)
+    emit(row, as_json, lambda r: console.print(
+        f"deployment {dep_id}: urgent start recorded; the authority's decision is due by {r['deadline']}",
+        highlight=False))
 
 
 @deployment.command("cancel")

@@ -76,7 +76,7 @@ async def public_page(ctx: Ctx, deployment_id: str = Path(max_length=64)) -> HTM
         # A person followed a link or typed an address: they read a page (with the way back), not an error's JSON.
         return HTMLResponse(public_record.render_missing(deployment_id, ctx.settings), status_code=404,
                             headers=PUBLIC_CACHE)
-    outcome = (await ctx.db(public_record.results, note["deployment_id"])
+    outcome = (await ctx.db(public_record.results_if_kept, note["deployment_id"])
                if note["status"] in public_record.FINISHED_STATUSES else None)
     return HTMLResponse(public_record.render_page(note, outcome), headers=PUBLIC_CACHE)
 

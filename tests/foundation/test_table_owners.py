@@ -30,6 +30,8 @@ OWNERS: dict[str, str] = {
     "deployment_cameras": "deployments",
     "api_keys": "deployments",
     "policy_packs": "deployments",
+    "deployment_authorisations": "deployments",
+    "use_deletion_receipts": "deployments",
     "state_transitions": "deployments",
     "staging_claims": "watchlist",
     "watchlist_versions": "watchlist",

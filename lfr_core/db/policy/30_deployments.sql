@@ -272,3 +272,42 @@ CREATE POLICY deployment_cameras_register ON deployment_cameras FOR INSERT TO lf
 
 GRANT SELECT ON deployment_cameras TO lfr_person;
 GRANT INSERT ON deployment_cameras TO lfr_planner, lfr_admin, lfr_system;
+
+-- External prior authorisation (issue 27 item 3, Art 5(3); migration 0029): where a deployment stands with it.
+--   not_required  its pack does not require it (or it predates packs)
+--   granted       the authority authorised the use
+--   urgent        started under urgency; the deadline for the decision has not passed
+--   missing       required, and neither authorised nor started under urgency
+--   refused       the authority refused: the use stops and its outputs are discarded
+--   lapsed        started under urgency and the deadline passed without a decision: the same
+CREATE OR REPLACE FUNCTION public.lfr_authorisation_state(p_deployment uuid) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    required boolean;
+    decision text;
+    deadline timestamptz;
+BEGIN
+    SELECT coalesce((p.content -> 'external_authorisation' ->> 'required')::boolean, false) INTO required
+    FROM public.deployments AS d JOIN public.policy_packs AS p ON p.name = d.policy_name AND p.version = d.policy_version
+    WHERE d.id = p_deployment;
+    IF NOT coalesce(required, false) THEN
+        RETURN 'not_required';
+    END IF;
+    SELECT a.kind INTO decision FROM public.deployment_authorisations AS a
+    WHERE a.deployment_id = p_deployment AND a.kind IN ('granted', 'refused');
+    IF decision IS NOT NULL THEN
+        RETURN decision;
+    END IF;
+    SELECT a.deadline INTO deadline FROM public.deployment_authorisations AS a
+    WHERE a.deployment_id = p_deployment AND a.kind = 'urgent_start';
+    IF deadline IS NULL THEN
+        RETURN 'missing';
+    END IF;
+    RETURN CASE WHEN pg_catalog.clock_timestamp() < deadline THEN 'urgent' ELSE 'lapsed' END;
+END $$;
+
+-- A use whose authorisation was refused or lapsed: it is stopped, and its data are discarded (55_use_authorisation).
+CREATE OR REPLACE FUNCTION public.lfr_use_stopped(p_deployment uuid) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT public.lfr_authorisation_state(p_deployment) IN ('refused', 'lapsed')
+$$;

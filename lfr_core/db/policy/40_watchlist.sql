@@ -162,6 +162,12 @@ BEGIN
         OLD.evidence_calibration_id, OLD.evidence_target_fpir, OLD.evidence) THEN
         PERFORM public.lfr_deny('a version''s threshold, size, model and the evidence it was judged by never change');
     END IF;
+    -- A use refused, or never authorised in time, stops at once (issue 27 item 3, Art 5(3)): its sealed or live
+    -- list may be expired by whoever stops it (the refusal's own trigger, the sweep), with nothing else changed.
+    IF NEW.state = 'expired' AND OLD.state IN ('approved', 'active') AND public.lfr_use_stopped(OLD.deployment_id)
+       AND pg_catalog.to_jsonb(NEW) - 'state' = pg_catalog.to_jsonb(OLD) - 'state' THEN
+        RETURN NEW;
+    END IF;
     PERFORM public.lfr_check_gate(NEW, OLD);
     IF (NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at)
        IS DISTINCT FROM (OLD.gate_face_px, OLD.gate_decided_by, OLD.gate_reason, OLD.gate_decided_at) THEN
@@ -208,6 +214,16 @@ BEGIN
             'before approval; the planner records it with `lfr deployment references`', what, OLD.deployment_id,
             (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
             pg_catalog.array_to_string(public.lfr_missing_references(OLD.deployment_id), ', ')));
+    END IF;
+    -- Going live needs the external prior authorisation where the pack requires it, or a live urgency window.
+    IF 'authorised' = ANY (rule.requires)
+       AND public.lfr_authorisation_state(OLD.deployment_id) NOT IN ('not_required', 'granted', 'urgent') THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            '%s cannot go live: deployment %s runs under policy pack %s, which requires external prior authorisation '
+            '(Art 5(3)), and its authorisation is %s; an authoriser records it with `lfr deployment authorise`, or '
+            'an urgent start with `lfr deployment urgent-start`', what, OLD.deployment_id,
+            (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
+            public.lfr_authorisation_state(OLD.deployment_id)));
     END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
@@ -274,7 +290,8 @@ BEGIN
                 THEN pg_catalog.jsonb_build_object('evidence_override_by', NEW.evidence_override_by,
                                                    'evidence_override_reason', NEW.evidence_override_reason)
                 ELSE '{}' END,
-        public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state));
+        -- an authoriser's refusal stops a use (issue 27 item 3) in their own role
+        public.lfr_transition_roles('watchlist_version', OLD.state, NEW.state) || '{authoriser}'::text[]);
     RETURN NULL;
 END $$;
 

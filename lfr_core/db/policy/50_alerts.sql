@@ -13,9 +13,16 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('raise an alert', 'system');
+        IF public.lfr_use_stopped(NEW.deployment_id) THEN  -- a frame in flight when the use was refused (Art 5(3))
+            PERFORM public.lfr_deny(pg_catalog.format('deployment %s''s use was stopped: its authorisation was refused '
+                                                      'or not given in time; no alert is raised', NEW.deployment_id));
+        END IF;
         RETURN NEW;
     END IF;
     IF TG_OP = 'DELETE' THEN
+        IF public.lfr_use_stopped(OLD.deployment_id) THEN  -- discarded with its use (55_use_authorisation.sql)
+            RETURN OLD;
+        END IF;
         PERFORM public.lfr_require('delete an alert', 'system');
         RETURN OLD;
     END IF;
@@ -105,13 +112,26 @@ BEGIN
     RETURN NULL;
 END $$;
 
+-- Counters: the live service's alone, except that a refused or lapsed use's are discarded with it.
+CREATE OR REPLACE FUNCTION public.lfr_guard_counters() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF TG_OP = 'DELETE' AND public.lfr_use_stopped(OLD.deployment_id) THEN  -- 55_use_authorisation.sql
+        RETURN OLD;
+    END IF;
+    PERFORM public.lfr_require('count frames', 'system');
+    IF TG_OP <> 'DELETE' AND public.lfr_use_stopped(NEW.deployment_id) THEN
+        RETURN NULL;  -- a discarded use counts nothing more (Art 5(3)): its frames leave no number behind
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
 DROP TRIGGER IF EXISTS lfr_guard ON alerts;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON alerts
     FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_alerts();
 DROP TRIGGER IF EXISTS lfr_guard ON deployment_counters;
 CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployment_counters
-    FOR EACH ROW WHEN (NOT public.lfr_superuser())
-    EXECUTE FUNCTION public.lfr_guard_platform_table('count frames', 'system');
+    FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_counters();
 DROP TRIGGER IF EXISTS lfr_audit ON alerts;
 CREATE TRIGGER lfr_audit AFTER UPDATE ON alerts
     FOR EACH ROW WHEN ((OLD.status, OLD.engagement, OLD.legal_hold) IS DISTINCT FROM (NEW.status, NEW.engagement, NEW.legal_hold))
@@ -154,6 +174,9 @@ DECLARE
     alert record;
     window_end timestamptz;
 BEGIN
+    IF TG_OP = 'DELETE' AND public.lfr_use_stopped(OLD.deployment_id) THEN  -- discarded with its use
+        RETURN OLD;
+    END IF;
     IF TG_OP = 'DELETE' THEN
         PERFORM public.lfr_deny('a post-deployment review is never deleted');
     END IF;
@@ -255,6 +278,10 @@ GRANT UPDATE (finding, reviewed_at) ON public.alert_reviews TO lfr_operator, lfr
 CREATE OR REPLACE FUNCTION public.lfr_guard_held_alert_crops() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM public.alerts AS a WHERE a.id = OLD.alert_id
+                                    AND public.lfr_use_stopped(a.deployment_id)) THEN  -- discarded with its use
+        RETURN OLD;
+    END IF;
     PERFORM public.lfr_require('hold or move an alert''s probe crop', 'system');
     IF TG_OP = 'UPDATE' THEN
         PERFORM public.lfr_deny('a held probe crop never changes: it is moved to the object store, then deleted');
