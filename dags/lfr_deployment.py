@@ -28,6 +28,9 @@ officer, staged folder, threshold). Each task calls one function of `lfr_core.wo
 7. `purge`: deletes templates and image copies, verifies, and stores a receipt.
 8. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
    `report://lfr/published`.
+9. `notify_use`: where the deployment's policy pack requires it (`eu-ai-act`: Art 5(4)), the notification of
+   this use to the market surveillance and data protection authorities (JSON + PDF, no sensitive operational
+   data) and the year's Art 5(6) statistics, in the reports bucket; `lfr report notification ID` reads it back.
 
 No wait pokes in reschedule mode: the window edges defer to the triggerer until the edge, and the triggerer
 ends the task there itself. The platform does not depend on this run surviving: the reconciling sweep
@@ -320,6 +323,12 @@ def lfr_deployment():
         get_current_context()["outlet_events"][REPORT].extra = published["event"]
         return published["summary"]
 
+    @task
+    def notify_use(created: dict[str, Any]) -> dict[str, Any]:
+        result = _domain(orchestration.notify_use, get_settings(), created["deployment_id"])
+        log.info("notification of use (Art 5(4)): %s", result)
+        return result
+
     created = create_deployment()
     version = build_watchlist(created)
     approved = ApproveWatchlist(task_id="approve_watchlist", version=version)
@@ -331,8 +340,9 @@ def lfr_deployment():
     expired = expire(sealed.output)
     purged = purge(sealed.output)
     report = publish_report(created)
+    notified = notify_use(created)
 
-    approved >> sealed >> started >> activated >> ended >> expired >> purged >> report
+    approved >> sealed >> started >> activated >> ended >> expired >> purged >> report >> notified
 
 
 lfr_deployment()
