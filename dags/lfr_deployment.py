@@ -30,7 +30,8 @@ officer, staged folder, threshold). Each task calls one function of `lfr_core.wo
    `report://lfr/published`.
 9. `notify_use`: where the deployment's policy pack requires it (`eu-ai-act`: Art 5(4)), the notification of
    this use to the market surveillance and data protection authorities (JSON + PDF, no sensitive operational
-   data) and the year's Art 5(6) statistics, in the reports bucket; `lfr report notification ID` reads it back.
+   data) and the year's Art 5(6) statistics, in the reports bucket, also after a cancellation; `lfr report
+   notification ID` reads it back.
 
 No wait pokes in reschedule mode: the window edges defer to the triggerer until the edge, and the triggerer
 ends the task there itself. The platform does not depend on this run surviving: the reconciling sweep
@@ -323,7 +324,9 @@ def lfr_deployment():
         get_current_context()["outlet_events"][REPORT].extra = published["event"]
         return published["summary"]
 
-    @task
+    # Also after a cancellation (publish_report skipped): a use cut short is notified, and a request refused counts
+    # in the year's Art 5(6) statistics.
+    @task(trigger_rule="none_failed")
     def notify_use(created: dict[str, Any]) -> dict[str, Any]:
         result = _domain(orchestration.notify_use, get_settings(), created["deployment_id"])
         log.info("notification of use (Art 5(4)): %s", result)

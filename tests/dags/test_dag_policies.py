@@ -61,6 +61,13 @@ def test_deployment_dag_emits_sealed_and_report_assets(dagbag):
     assert {"watchlist://lfr/sealed", "report://lfr/published"} <= uris
 
 
+def test_the_use_is_notified_after_the_report_even_when_the_run_was_cancelled(dagbag):
+    # Art 5(4) (issue 28 item 6): notify_use follows the report; a cancelled use (the report skipped) is notified too.
+    notify = dagbag.dags["lfr_deployment"].get_task("notify_use")
+    assert notify.upstream_task_ids >= {"publish_report", "create_deployment"}
+    assert notify.trigger_rule == "none_failed" and not notify.downstream_task_ids
+
+
 def test_no_wait_in_any_dag_pokes_in_reschedule_mode(dagbag):
     """A rescheduled sensor loses tries to a scheduler race under load (apache/airflow#71172): the waits defer."""
     for dag_id, dag in dagbag.dags.items():
