@@ -360,6 +360,14 @@ def reviews(conn: Connection, deployment_id: uuid.UUID | str) -> list[DictRow]:
                 (str(deployment_id),))
 
 
+def decided_without_review(conn: Connection, deployment_id: uuid.UUID | str) -> list[DictRow]:
+    """A deployment's decided alerts that have no review yet (id, status, engagement), oldest first."""
+    return _all(conn, """SELECT a.id, a.status, a.engagement FROM alerts a
+                         WHERE a.deployment_id = %s AND a.status <> 'pending'
+                           AND NOT EXISTS (SELECT 1 FROM alert_reviews r WHERE r.alert_id = a.id)
+                         ORDER BY a.raised_at, a.id""", (str(deployment_id),))
+
+
 def open_reviews_of(conn: Connection, reviewer: str) -> list[DictRow]:
     """The reviews assigned to `reviewer` with no finding yet, with the alert's facts where the acting person may
     see the alert (no subject named: the review screen needs the decision, not the person)."""
