@@ -93,6 +93,9 @@ def build(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str)
             "prior_authorisation_required": pack.external_authorisation.required,
             "urgency_hours": pack.external_authorisation.urgency_hours,
             "result": _authorisation(deployment, versions),
+            # The platform records the authoriser's sealing of the list; an external authority's own decision
+            # (Art 5(3)) has no record of its own here yet, so the result says what was recorded.
+            "result_from": "the authoriser's approval of the watchlist recorded in the platform",
             "fria_completed": bool(deployment.get("fria_ref")),
             "registered": bool(deployment.get("registration_ref")),
             "two_person_verification": pack.two_person_verification,
