@@ -28,6 +28,13 @@ officer, staged folder, threshold). Each task calls one function of `lfr_core.wo
 7. `purge`: deletes templates and image copies, verifies, and stores a receipt.
 8. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
    `report://lfr/published`.
+9. `assign_reviewers`: a Required Action asking the admins to name the reviewer of each alert that needs a
+   post-deployment review (a true alert left unconfirmed, a false alert); skipped when there is none, left to
+   `lfr alert review assign` when no one answers within a week.
+10. `notify_use`: where the deployment's policy pack requires it (`eu-ai-act`: Art 5(4)), the notification of
+    this use to the market surveillance and data protection authorities (JSON + PDF, no sensitive operational
+    data) and the year's Art 5(6) statistics, in the reports bucket, also after a cancellation; `lfr report
+    notification ID` reads it back.
 
 No wait pokes in reschedule mode: the window edges defer to the triggerer until the edge, and the triggerer
 ends the task there itself. The platform does not depend on this run surviving: the reconciling sweep
@@ -65,7 +72,7 @@ from lfr_triggers import ApprovalSettledTrigger
 from lfr_core.config import get_settings
 from lfr_core.errors import Service, Unavailable
 from lfr_core.live import scaling
-from lfr_core.workflow import approval
+from lfr_core.workflow import approval, review_request
 from lfr_core.workflow import tasks as orchestration
 from lfr_core.workflow.trigger import run_options
 
@@ -77,6 +84,7 @@ REPORT = Asset(**orchestration.REPORT_ASSET)
 # trigger that fires seconds after its task deferred can meet the executor's stale report of the deferring
 # attempt and fail the task (apache/airflow#66374, #67287, #72716); after this long that report is processed.
 WAIT_IN_WORKER_S = 30.0
+REVIEW_REQUEST_TIMEOUT = timedelta(days=7)  # then the reviews are assigned with the CLI
 SCALING_TIMEOUT_S = 600.0  # the deploy waits up to 180 s for replicas, then each model is warmed (60 s each)
 
 
@@ -236,6 +244,50 @@ class ApproveWatchlist(HITLOperator):
         return result
 
 
+class AssignReviewers(HITLOperator):
+    """After the window (issue 28 item 5): asks the admins, under Required Actions, to name a reviewer for the alerts
+    that need a post-deployment review. Nothing to review, or a headless run: skipped. No answer in time leaves
+    them to `lfr alert review assign`; the run does not fail for it."""
+
+    template_fields = (*HITLOperator.template_fields, "deployment")
+
+    def __init__(self, *, deployment: Any, **kwargs: Any) -> None:
+        params = ParamsDict(kwargs.pop("params", None) or {})
+        params[review_request.REVIEWER] = Param(
+            None, type=["null", "string"], maxLength=200, source="task", title="Reviewer (a person's name)",
+            description="An operator, admin or auditor who took no part in these alerts' decisions")
+        super().__init__(subject="Assign the post-deployment reviews",
+                         options=[review_request.ASSIGN, review_request.LATER], defaults=None, multiple=False,
+                         params=params, **kwargs)
+        self.deployment = deployment
+
+    def execute(self, context: Any) -> Any:
+        if _domain(run_options, context["params"]).approve_with == "cli":
+            raise AirflowSkipException("headless run: reviews are assigned with `lfr alert review assign`")
+        asked = _domain(review_request.request, get_settings(), self.deployment["deployment_id"])
+        if not asked["alerts"]:
+            raise AirflowSkipException("no alert of this deployment needs a post-deployment review")
+        if not asked["respondents"]:
+            raise AirflowSkipException("no admin may assign the reviews; assign them with `lfr alert review assign`")
+        self.subject, self.body = asked["subject"], asked["body"]
+        self.assigned_users = [{"id": name, "name": name} for name in asked["respondents"]]
+        self.response_timeout = REVIEW_REQUEST_TIMEOUT
+        return super().execute(context)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        try:
+            super().execute_complete(context, event)
+        except HITLTimeoutError:
+            log.info("no admin assigned the reviews in time: assign them with `lfr alert review assign`")
+            return {"assigned": [], "refused": {}, "timed_out": True}
+        (choice,) = event["chosen_options"]
+        reviewer = (event.get("params_input") or {}).get(review_request.REVIEWER)
+        result = _domain(review_request.answer, get_settings(), self.deployment["deployment_id"],
+                         event["responded_by_user"]["id"], choice, reviewer)
+        log.info("post-deployment reviews: %s", result)
+        return result
+
+
 def _serve_scaling(edge: scaling.Edge) -> scaling.Scaled:
     """Pre-scale or lower the Ray Serve app for the window's edge: lfr_core.live.scaling decides, and `python -m
     ray_apps.scaling` applies it in a process of its own (so the DAG imports nothing of Ray Serve, and the
@@ -320,6 +372,14 @@ def lfr_deployment():
         get_current_context()["outlet_events"][REPORT].extra = published["event"]
         return published["summary"]
 
+    # Also after a cancellation (publish_report skipped): a use cut short is notified, and a request refused counts
+    # in the year's Art 5(6) statistics.
+    @task(trigger_rule="none_failed")
+    def notify_use(created: dict[str, Any]) -> dict[str, Any]:
+        result = _domain(orchestration.notify_use, get_settings(), created["deployment_id"])
+        log.info("notification of use (Art 5(4)): %s", result)
+        return result
+
     created = create_deployment()
     version = build_watchlist(created)
     approved = ApproveWatchlist(task_id="approve_watchlist", version=version)
@@ -331,8 +391,10 @@ def lfr_deployment():
     expired = expire(sealed.output)
     purged = purge(sealed.output)
     report = publish_report(created)
+    notified = notify_use(created)
+    reviewers = AssignReviewers(task_id="assign_reviewers", deployment=created)
 
-    approved >> sealed >> started >> activated >> ended >> expired >> purged >> report
+    approved >> sealed >> started >> activated >> ended >> expired >> purged >> report >> [notified, reviewers]
 
 
 lfr_deployment()

@@ -360,6 +360,24 @@ def reviews(conn: Connection, deployment_id: uuid.UUID | str) -> list[DictRow]:
                 (str(deployment_id),))
 
 
+def decided_without_review(conn: Connection, deployment_id: uuid.UUID | str) -> list[DictRow]:
+    """A deployment's decided alerts that have no review yet (id, status, engagement), oldest first."""
+    return _all(conn, """SELECT a.id, a.status, a.engagement FROM alerts a
+                         WHERE a.deployment_id = %s AND a.status <> 'pending'
+                           AND NOT EXISTS (SELECT 1 FROM alert_reviews r WHERE r.alert_id = a.id)
+                         ORDER BY a.raised_at, a.id""", (str(deployment_id),))
+
+
+def open_reviews_of(conn: Connection, reviewer: str) -> list[DictRow]:
+    """The reviews assigned to `reviewer` with no finding yet, with the alert's facts where the acting person may
+    see the alert (no subject named: the review screen needs the decision, not the person)."""
+    return _all(conn, """SELECT r.alert_id, r.deployment_id, r.alert_class, r.assigned_by, r.assigned_at,
+                                a.category, a.score, a.camera_id, a.captured_at, a.status, a.engagement, a.disposal
+                         FROM alert_reviews r LEFT JOIN alerts a ON a.id = r.alert_id
+                         WHERE r.reviewer = %s AND r.finding IS NULL ORDER BY r.assigned_at, r.alert_id""",
+                (reviewer,))
+
+
 def pending_alert_images(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
     """(id, watchlist_image_uri) of the version's alerts that await a decision and show a watchlist image.
 

@@ -60,3 +60,16 @@ def list_reviews(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> li
     except ValueError as e:
         raise NotFound(f"deployment id {deployment_id!r} is not a UUID") from e
     return [dict(r) for r in queries.reviews(conn, key)]
+
+
+def open_for(conn: psycopg.Connection, actor: Actor) -> list[dict[str, Any]]:
+    """The reviews assigned to the acting person that still await their finding (the console's review screen)."""
+    actor.require("operator", "admin", "auditor", to="review alerts")
+    with acting(conn, actor):
+        return [dict(r) for r in queries.open_reviews_of(conn, actor.name)]
+
+
+def awaiting_assignment(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> list[str]:
+    """The ids of a deployment's alerts that need a review and have no reviewer yet (as the acting person sees them)."""
+    return [str(r["id"]) for r in queries.decided_without_review(conn, deployment_id)
+            if alert_class(r["status"], r["engagement"]) in REVIEWED_CLASSES]

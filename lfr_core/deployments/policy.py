@@ -119,6 +119,9 @@ class PolicyPack(_Rule):
     retention: Retention
     two_person_verification: bool
     notice: NoticeRule
+    # Art 5(4): each use notified to the market surveillance authority and the data protection authority. Off by
+    # default, and left out of the content when off, so a pack written before the rule keeps its hash.
+    notify_each_use: bool = False
 
     @model_validator(mode="after")
     def closed_list(self) -> PolicyPack:
@@ -144,7 +147,7 @@ class PolicyPack(_Rule):
 
     def content(self) -> dict[str, Any]:
         """The pack as JSON, as the database keeps it."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude=set() if self.notify_each_use else {"notify_each_use"})
 
     @property
     def sha256(self) -> str:

@@ -199,6 +199,16 @@ def closed_deployments(conn: psycopg.Connection[Any], since: datetime | None) ->
     return [{**r["row"], "window_start": r["window_start"], "window_end": r["window_end"]} for r in rows]
 
 
+def deployments_between(conn: psycopg.Connection[Any], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Deployments under a policy pack whose window opened in [start, end), for the annual statistics of Art 5(6):
+    the structured columns only (no place, purpose or reference)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, policy_name, policy_version, use_case, status, window_start, window_end FROM deployments
+               WHERE policy_name IS NOT NULL AND window_start >= %s AND window_start < %s
+               ORDER BY window_start, id""", (start, end)).fetchall()
+
+
 def deployments_overlapping(conn: psycopg.Connection[Any], *, place: str, status: str, since: datetime | None,
                             until: datetime | None) -> list[dict[str, Any]]:
     """Deployments whose window overlaps [since, until], whose place contains `place` and whose status is

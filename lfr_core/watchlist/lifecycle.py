@@ -54,7 +54,7 @@ def load_matcher(conn: psycopg.Connection, version_id: uuid.UUID | str) -> Exact
 
 
 def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: list[dict[str, Any]]) -> str:
-    """What an authoriser approves: the deployment's terms, the inputs and models, and every entry."""
+    """What an authoriser approves: the deployment's terms, the inputs and models, every entry and the live gate."""
     criteria = {
         "deployment": {k: deployment[k] for k in ("id", "place", "purpose", "legal_basis", "intelligence_ref",
                                                    "window_start", "window_end", "authorising_officer",
@@ -63,6 +63,10 @@ def criteria_hash(deployment: dict[str, Any], version: dict[str, Any], rows: lis
                                              "embedder", "threshold")},
         "entries": [{k: r[k] for k in ("subject_ref", "category", "rationale", "provenance", "image_sha256", "status")}
                     for r in rows],
+        # The live gate as approved (issue 32 item 2): the reliable size with its evidence and the gate set, with an
+        # authoriser's decision to run below it. A later change is the database's audited gate decision.
+        "live_gate": {k: version.get(k) for k in ("reliable_face_px", "reliable_face_source", "gate_face_px",
+                                                  "gate_decided_by", "gate_reason")},
     }
     return sha256_hex(canonical_json(criteria))
 

@@ -23,7 +23,7 @@ from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM, Actor
-from lfr_core.reporting import reports
+from lfr_core.reporting import notification, reports
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
@@ -352,6 +352,17 @@ def publish_report(settings: Settings, deployment_id: str, *, once: bool = False
     published["event"] = {"deployment_id": deployment_id, "json_uri": published["json_uri"],
                           "markdown_uri": published["markdown_uri"]}
     return published
+
+
+def notify_use(settings: Settings, deployment_id: str) -> dict[str, Any]:
+    """After the window (Art 5(4)): the notification of this use and its year's statistics, when the deployment's
+    pack requires one; otherwise `{"required": False}` and nothing is written."""
+    with connect(settings) as conn:
+        if not notification.required(conn, deployment_id):
+            return {"required": False, "deployment_id": deployment_id}
+        published = notification.publish(conn, ObjectStore(settings), settings, deployment_id)
+    return {"required": True, "deployment_id": deployment_id,
+            **{k: published[k] for k in ("json_uri", "pdf_uri", "annual_uri", "json_sha256")}}
 
 
 def sweep_watchlists(settings: Settings) -> dict[str, Any]:

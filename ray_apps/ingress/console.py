@@ -12,7 +12,9 @@ view is logged with it), and then works from it:
 - the dashboard (window countdown, live version, faces seen, alerts, true and false, false alerts per face
   against the projection) and a tile per camera (frames/s, last frame, dropped and refused frames, how many of
   its faces could have been recognised, and "camera too far or too wide" when most of them were narrower than
-  the reliable size).
+  the reliable size), with the live gate's face size and each registered camera's range (issue 32 items 2-3);
+- the post-deployment reviews assigned to the officer (issue 28 item 5): each alert's class and decision, never
+  its subject, and a finding recorded once in their name.
 
 Sign out ends the token at the service too (POST /v1/auth/logout): a copy of it is refused until it expires.
 """
@@ -70,6 +72,10 @@ CONSOLE_HTML = r"""<!doctype html>
  dialog{border:1px solid var(--line);border-radius:10px;max-width:32rem;width:92vw}
  dialog textarea{width:100%;min-height:5rem;font:inherit} dialog::backdrop{background:#0007}
  #zoom img{width:100%;height:auto;image-rendering:auto}
+ #reviews{margin:1rem 1rem 0} .review{border:1px solid var(--line);border-radius:8px;padding:.7rem;margin:0 0 .8rem}
+ .review textarea{width:100%;min-height:4rem;font:inherit} .review dl{display:grid;grid-template-columns:auto 1fr;
+       gap:.1rem .6rem;margin:0 0 .5rem} .review dt{color:var(--muted)} .review dd{margin:0}
+ #ranges{margin:.2rem 0 0;padding-left:1.2rem}
  #signin{max-width:24rem;margin:3rem auto} #signin label{display:block;margin:.5rem 0}
  #signin input{width:100%;font:inherit;padding:.5rem}
  [hidden]{display:none!important}
@@ -80,6 +86,10 @@ CONSOLE_HTML = r"""<!doctype html>
  <button id="open">Open</button>
  <span class="who" id="who"></span> <button id="signout" hidden>Sign out</button></header>
 <div id="msg" role="alert"></div>
+<section id="reviews" hidden><h2>Post-deployment reviews assigned to you</h2>
+ <p class="hint">Each true alert left unconfirmed and each false alert is reviewed after the window; the deployment
+ record is final when every review is done. Your finding is recorded once, in your name.</p>
+ <div id="review-list"></div></section>
 <form id="signin" hidden><section><h2>Sign in</h2>
  <label>Name <input id="user" autocomplete="username" required></label>
  <label>Password <input id="pass" type="password" autocomplete="current-password" required></label>
@@ -91,7 +101,7 @@ CONSOLE_HTML = r"""<!doctype html>
   <div id="alerts"></div></section>
  <div>
   <section id="dashboard"><h2>Deployment</h2><div id="dash" class="stats"></div>
-   <p class="hint" id="window"></p></section>
+   <p class="hint" id="window"></p><p class="hint" id="gate"></p><ul class="hint" id="ranges"></ul></section>
   <section><h2>Cameras</h2><div id="tiles" class="tiles"></div></section>
  </div>
 </main>
@@ -161,6 +171,7 @@ async function start(){
     const me = await (await api('/v1/me')).json();
     $('who').textContent = 'Signed in as ' + me.name + ' (' + me.roles.join(', ') + ')';
     $('signin').hidden = true; $('signout').hidden = false;
+    loadReviews();
     const deps = await (await api('/v1/me/deployments')).json();
     const sel = $('dep'); sel.innerHTML = '';
     if (!deps.length) say('You are not assigned to any deployment.');
@@ -176,6 +187,40 @@ async function start(){
     }
     $('why').value = store.getItem('lfr-why') || '';
     if (sel.value && $('why').value) open();
+  } catch (e) { if (e.message !== 'signed out') say(e.message); }
+}
+const CLASSES = {true_unconfirmed: 'True alert, unconfirmed (evaded or not engaged)',
+                 false_confirmed: 'False alert, confirmed (engaged: someone else)',
+                 false_unconfirmed: 'False alert, unconfirmed (declined: not viable)'};
+async function loadReviews(){
+  try {
+    const list = await (await api('/v1/me/reviews')).json();
+    $('reviews').hidden = !list.length;
+    $('review-list').replaceChildren(...list.map(r => {
+      const dl = el('dl');
+      for (const [k, v] of [['Alert', r.alert_id], ['Deployment', r.deployment_id],
+                            ['Class', CLASSES[r.alert_class] || r.alert_class.replace(/_/g, ' ')],
+                            ['Category', r.category ? r.category.replace(/_/g, ' ') : '-'],
+                            ['Score', r.score == null ? '-' : r.score.toFixed(3)], ['Camera', r.camera_id || '-'],
+                            ['Seen', when(r.captured_at)], ['Assigned by', r.assigned_by + ', ' + when(r.assigned_at)]])
+        dl.append(el('dt', {textContent: k}), el('dd', {textContent: v}));
+      const text = el('textarea', {maxLength: 4000, ariaLabel: 'Finding on alert ' + r.alert_id});
+      const card = el('article', {className: 'review'}, dl, el('label', {textContent: 'Finding'}), text);
+      card.dataset.alert = r.alert_id;
+      card.append(el('div', {className: 'row'}, el('button', {className: 'primary', textContent: 'Record finding',
+        onclick: () => review(r.alert_id, text.value, card)})));
+      return card;
+    }));
+  } catch (e) { if (e.message !== 'signed out') say(e.message); }
+}
+async function review(alertId, finding, card){
+  if (!finding.trim()){ say('Write your finding first.'); return; }
+  try {
+    const r = await (await api('/v1/alerts/' + alertId + '/review', {method: 'POST',
+      headers: hdr({'Content-Type': 'application/json'}), body: JSON.stringify({finding: finding.trim()})})).json();
+    card.replaceChildren(el('p', {className: 'status confirmed', role: 'status',
+      textContent: 'Review of alert ' + r.alert_id + ' recorded by ' + r.reviewer + ' at ' + when(r.reviewed_at)}));
+    say('');
   } catch (e) { if (e.message !== 'signed out') say(e.message); }
 }
 $('open').onclick = () => open();
@@ -334,6 +379,10 @@ async function refreshSide(){
     const fmt = s => { s = Math.round(s); return Math.floor(s / 3600) + 'h ' + Math.floor(s % 3600 / 60) + 'm ' + s % 60 + 's'; };
     $('window').textContent = d.seconds_to_start > 0 ? 'Starts in ' + fmt(d.seconds_to_start)
       : d.seconds_to_end > 0 ? 'Window ends in ' + fmt(d.seconds_to_end) : 'Window over (' + d.status + ')';
+    // The live gate and each camera's range (issue 32 items 2-3), as the approval and the planner's view say them.
+    $('gate').textContent = d.live_gate || 'Live gate: no list built yet';
+    $('ranges').replaceChildren(...((d.camera_ranges || []).length ? d.camera_ranges
+      : ['No camera registered with its resolution and field of view (lfr camera add)']).map(t => el('li', {textContent: t})));
     const tiles = await (await api('/v1/deployments/' + dep + '/cameras')).json(), now = Date.now();
     $('tiles').replaceChildren(...tiles.map(t => {
       const seen = tileSeen[t.camera_id], at = Date.parse(t.last_frame_at);

@@ -203,6 +203,31 @@ class Dashboard(BaseModel):
                                                                        "face can still be recognised (issue 32 item 3)")
 
 
+class ReviewView(BaseModel):
+    """A post-deployment review assigned to the signed-in person (issue 28 item 5): the alert's class and decision,
+    never its subject."""
+
+    alert_id: str
+    deployment_id: str
+    alert_class: str
+    assigned_by: str
+    assigned_at: datetime
+    category: str | None = None
+    score: float | None = None
+    camera_id: str | None = None
+    captured_at: datetime | None = None
+    status: str | None = None
+    engagement: str | None = None
+    disposal: str | None = None
+    finding: str | None = None
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+
+
+class Finding(BaseModel):
+    finding: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
+
+
 class Me(BaseModel):
     name: str
     roles: list[str]

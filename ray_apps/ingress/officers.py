@@ -1,6 +1,7 @@
 """The routes officers use (the operator console and its API): their deployments, a deployment's alerts
 (listed, or pushed as server-sent events), decisions with a note and a short undo, what came of an
-engagement, the two face crops of an alert, the dashboard and the camera tiles.
+engagement, the two face crops of an alert, the dashboard and the camera tiles, and the post-deployment reviews
+assigned to the person with their findings.
 
 Each route takes the replica's context and the signed-in person as declared dependencies
 (ray_apps/ingress/context.py). Every read of alerts or their images runs as the signed-in person, and is logged
@@ -20,6 +21,7 @@ import psycopg
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from lfr_core.alerts import reviews as reviews_lib
 from lfr_core.alerts import service as alerts_lib
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import NotFound
@@ -39,6 +41,8 @@ from ray_apps.ingress.contract import (
     Dashboard,
     DeploymentSummary,
     Engagement,
+    Finding,
+    ReviewView,
     errors,
 )
 from ray_apps.ingress.errors import ANSWERED, answer
@@ -171,6 +175,24 @@ async def engagement(ctx: Ctx, actor: Decider, outcome: Engagement,
                      alert_id: str = Path(max_length=64)) -> AlertView:
     return await _change(ctx, actor, alert_id, lambda conn, actor: alerts_lib.record_engagement(
         conn, alert_id, outcome.outcome, actor, outcome.note, outcome.disposal))
+
+
+def _review_out(row: dict[str, Any]) -> ReviewView:
+    return ReviewView(**{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in row.items()
+                         if k in ReviewView.model_fields})
+
+
+@router.get("/v1/me/reviews", summary="The post-deployment reviews assigned to this officer and still open",
+            response_model=list[ReviewView], responses=errors(401, 403, 503))
+async def my_reviews(ctx: Ctx, actor: Officer) -> list[ReviewView]:
+    return [_review_out(r) for r in await ctx.db(reviews_lib.open_for, actor)]
+
+
+@router.post("/v1/alerts/{alert_id}/review", summary="The assigned reviewer's finding on an alert, once",
+             response_model=ReviewView, responses=errors(400, 401, 403, 404, 409, 422, 503))
+async def record_review(ctx: Ctx, actor: Officer, body: Finding, alert_id: str = Path(max_length=64)) -> ReviewView:
+    row = await ctx.db(reviews_lib.record, uuid_of(alert_id, "alert"), body.finding, actor)
+    return _review_out(row)
 
 
 def _stored_image(store: ObjectStore, uri: str) -> bytes:

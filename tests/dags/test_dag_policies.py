@@ -61,6 +61,13 @@ def test_deployment_dag_emits_sealed_and_report_assets(dagbag):
     assert {"watchlist://lfr/sealed", "report://lfr/published"} <= uris
 
 
+def test_the_use_is_notified_after_the_report_even_when_the_run_was_cancelled(dagbag):
+    # Art 5(4) (issue 28 item 6): notify_use follows the report; a cancelled use (the report skipped) is notified too.
+    notify = dagbag.dags["lfr_deployment"].get_task("notify_use")
+    assert notify.upstream_task_ids >= {"publish_report", "create_deployment"}
+    assert notify.trigger_rule == "none_failed" and not notify.downstream_task_ids
+
+
 def test_no_wait_in_any_dag_pokes_in_reschedule_mode(dagbag):
     """A rescheduled sensor loses tries to a scheduler race under load (apache/airflow#71172): the waits defer."""
     for dag_id, dag in dagbag.dags.items():
@@ -142,3 +149,28 @@ def test_the_approval_answer_carries_the_gate_size_and_its_reason(dagbag, monkey
     assert probe.execute_complete({}, event) == {"state": "approved"}
     assert given == {"version_id": "v-1", "person": "ann.authoriser", "choice": approval.APPROVE,
                      "evidence_override": None, "gate_face_px": 32, "gate_reason": "faces pass close to the camera"}
+
+
+def test_the_review_request_asks_admins_with_no_default_and_applies_the_answer_as_the_admin(dagbag, monkeypatch):
+    """After the window, a Required Action asks an admin to name a reviewer (issue 28 item 5): no default answer,
+    skipped in a headless run, and the answer reaches review_request.answer in the admin's name."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from lfr_core.workflow import review_request
+
+    dag = dagbag.dags["lfr_deployment"]
+    step = dag.get_task("assign_reviewers")
+    assert step.options == [review_request.ASSIGN, review_request.LATER] and not step.defaults
+    assert "publish_report" in step.upstream_task_ids and list(step.serialized_params) == [review_request.REVIEWER]
+    probe = type(step)(task_id="probe_reviews", deployment={"deployment_id": "d-1"})
+    with pytest.raises(AirflowSkipException, match="headless"):
+        probe.execute({"params": {"approve_with": "cli"}})
+    given: dict = {}
+    monkeypatch.setattr(HITLOperator, "execute_complete", lambda self, context, event: None)
+    monkeypatch.setattr(review_request, "answer", lambda settings, dep, person, choice, reviewer: given.update(
+        dep=dep, person=person, choice=choice, reviewer=reviewer) or {"assigned": ["a-1"]})
+    event = {"responded_by_user": {"id": "ada.admin"}, "chosen_options": [review_request.ASSIGN],
+             "params_input": {review_request.REVIEWER: "aud.auditor"}}
+    assert probe.execute_complete({}, event) == {"assigned": ["a-1"]}
+    assert given == {"dep": "d-1", "person": "ada.admin", "choice": review_request.ASSIGN, "reviewer": "aud.auditor"}

@@ -38,6 +38,8 @@ def test_the_shipped_packs_are_valid_and_state_every_rule():
     assert uk.required_assessments == ["dpia", "eia"]
     assert eu.required_assessments == ["dpia", "eia", "fria", "registration"]
     assert eu.external_authorisation.required and eu.external_authorisation.urgency_hours == 24
+    # Art 5(4): each use notified under the EU pack only; off leaves the content (and so the hash) as before.
+    assert eu.notify_each_use and not uk.notify_each_use and "notify_each_use" not in uk.content()
     assert not uk.external_authorisation.required
     assert eu.two_person_verification and not uk.two_person_verification
     for pack in (uk, eu):
@@ -109,7 +111,7 @@ def _create_args(start: datetime, hours: float, *extra: str) -> list[str]:
     (("--use-case", "anything_goes", "--location-rationale", "r"), 2,
      "use case 'anything_goes' is not in policy pack uk-app v1; choose one of: crime_hotspot, missing_person_hotspot"),
     (("--policy", "eu-ai-act", "--use-case", "art5_1_h_iii", "--location-rationale", "r"), 13,
-     "is longer than policy pack eu-ai-act v1 allows (12 hours)"),
+     "is longer than policy pack eu-ai-act v2 allows (12 hours)"),
     (("--use-case", "crime_hotspot", "--location-rationale", "r", "--category", "missing_person"), 2,
      "use case crime_hotspot (Met LFR policy §2.3(a)) of policy pack uk-app v1 permits the categories "
      "wanted_by_court, wanted_suspect, risk_to_self_or_others; not missing_person"),

@@ -1,6 +1,6 @@
 """The console page alone, served by a stand-in for the ingress's officer API (no Ray, no database): a signed-in
 officer, the deployments they are assigned to, one alert pushed on the stream, the dashboard and the camera tiles,
-each as the real routes answer them. For tests that look at what the console shows and how it lays it out."""
+the reviews assigned to them, each as the real routes answer them. For tests that look at what the console shows and how it lays it out."""
 
 from __future__ import annotations
 
@@ -41,8 +41,11 @@ class Officer:
          "window_start": "2026-12-05T07:30:00Z", "window_end": "2026-12-05T09:30:00Z", "status": "live"}])
     alerts: list[dict[str, Any]] = field(default_factory=lambda: [alert()])
     tiles: list[dict[str, Any]] = field(default_factory=list)
+    dashboard: dict[str, Any] = field(default_factory=dict)  # fields that replace the stand-in dashboard's
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    posted: list[tuple[str, Any]] = field(default_factory=list)  # (path, JSON body) of each POST, in order
 
-    def answer(self, path: str) -> tuple[int, str, bytes]:
+    def answer(self, path: str, body_in: Any = None) -> tuple[int, str, bytes]:
         route = path.split("?")[0]
         if route == "/console":
             return 200, "text/html", console_page(self.time_zone).encode()
@@ -60,7 +63,14 @@ class Officer:
                     "version": 1, "threshold": 0.36, "watchlist_size": 12, "faces_seen": 1234, "alerts": 1,
                     "pending": 1, "true_alerts": 0, "false_alerts": 0, "not_engaged": 0,
                     "engagement_outcomes": {"arrest": 0}, "false_alerts_per_face": 0.0,
-                    "projected_false_alerts_per_face": 0.0001, "projection_source": "x"}
+                    "projected_false_alerts_per_face": 0.0001, "projection_source": "x", "live_gate": None,
+                    "camera_ranges": [], **self.dashboard}
+        elif route == "/v1/me/reviews":
+            body = self.reviews
+        elif route.startswith("/v1/alerts/") and route.endswith("/review") and body_in is not None:
+            alert_id = route.split("/")[3]
+            (review,) = [r for r in self.reviews if r["alert_id"] == alert_id]
+            body = {**review, "finding": body_in["finding"], "reviewer": "pc.ada", "reviewed_at": now.isoformat()}
         elif route == f"/v1/deployments/{DEP}/cameras":
             body = self.tiles or [
                 {"camera_id": "cam-north", "frames": 33, "faces_seen": 20, "frames_refused": 0, "frames_dropped": 0,
@@ -83,7 +93,16 @@ def serve(officer: Officer) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_POST = do_GET
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.loads(raw) if raw else None
+            officer.posted.append((self.path, body))
+            status, kind, answer = officer.answer(self.path, body)
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, *args: object) -> None:
             pass

@@ -43,7 +43,8 @@ def planned(settings, **changes) -> str:
     ({"pack": "no-such-pack"}, "policy pack no-such-pack v1 is not loaded"),
     ({"version": 99}, "policy pack uk-app v99 is not loaded"),
     ({"use_case": "anything_goes"}, "use case anything_goes is not in policy pack uk-app v1"),
-    ({"pack": "eu-ai-act", "use_case": "art5_1_h_iii", "hours": 13}, "longer than policy pack eu-ai-act v1 allows"),
+    ({"pack": "eu-ai-act", "version": 2, "use_case": "art5_1_h_iii", "hours": 13},
+     "longer than policy pack eu-ai-act v2 allows"),
     ({"categories": ["missing_person"]}, "permits the categories wanted_by_court, wanted_suspect"),
     ({"pack": None, "version": None, "use_case": None, "rationale": None}, "names the policy pack it runs under"),
 ])
