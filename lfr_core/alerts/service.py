@@ -30,6 +30,8 @@ from lfr_core.alerts.model import (
     Engagement,
     FaceBands,
     Outcome,
+    Verification,
+    verification,
 )
 from lfr_core.audit import log as audit
 from lfr_core.db.rows import get_by_id
@@ -220,16 +222,39 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
     status = AlertStatus.CONFIRMED if outcome == Outcome.NOT_ENGAGED else AlertStatus(outcome)
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
+        two_person = queries.two_person(conn, alert["deployment_id"])
+        if two_person and outcome == Outcome.NOT_ENGAGED:
+            raise Refused(f"alert {alert_id} needs two officers' verification before any result: judge the match "
+                          "viable (confirmed) or not (declined); the result follows both verifications")
+        if two_person and alert["status"] != AlertStatus.PENDING and alert["second_status"] is None:
+            return _verify_second(conn, store, alert, status, actor, note)
         if alert["status"] != AlertStatus.PENDING:
-            raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
+            # Under two-person verification neither officer's assessment is named to the other.
+            raise Refused(f"alert {alert_id} was already adjudicated" + (
+                " by two officers" if two_person else f" ({alert['status']} by {alert['adjudicated_by']})"))
         # The alert's trigger writes the audit row (alert.<status>) with the note.
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
         row = queries.decide(conn, alert["id"], status, actor.name, note or None)
         if outcome == Outcome.NOT_ENGAGED:  # the result is its own change: the trigger checks it after the assessment
             audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
             row = queries.record_engagement(conn, alert["id"], Engagement.NOT_ENGAGED, None, actor.name, note or None)
-        if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
+        # Under two-person verification the second officer still compares the faces: the image waits for them.
+        if not two_person and release_kept_image(conn, store, alert, actor,
+                                                 f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
+    return row
+
+
+def _verify_second(conn: psycopg.Connection, store: ObjectStore, alert: dict[str, Any], verdict: AlertStatus,
+                   actor: Actor, note: str) -> dict[str, Any]:
+    """The second officer's own assessment of an alert the first has assessed (issue 28 item 2), inside the caller's
+    transaction; the database refuses the first officer, an unassigned one, or a second try."""
+    if alert["adjudicated_by"] == actor.name:
+        raise Refused(f"you made the first assessment of alert {alert['id']}; a second officer verifies it")
+    audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})  # alert.second.<verdict>
+    row = queries.verify_second(conn, alert["id"], verdict, actor.name)
+    if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} verified ({verdict})"):
+        row["watchlist_image_uri"] = None
     return row
 
 
@@ -268,6 +293,8 @@ def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> d
 def undo_refusal(alert: dict[str, Any], actor: Actor, window_s: float, now: datetime) -> str | None:
     """Which of the undo's conditions fails, in words, or None. The database checks all three again
     (policy/50_alerts.sql) but can only list them; the officer needs to know which one they met."""
+    if alert.get("second_status") is not None:
+        return f"the decision on alert {alert['id']} can no longer be undone: a second officer has verified it"
     if alert["engagement"] is not None:
         return (f"the decision on alert {alert['id']} can no longer be undone: its outcome "
                 f"({str(alert['engagement']).replace('_', ' ')}) is recorded")
@@ -296,6 +323,10 @@ def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engag
             raise Refused(f"alert {alert_id} is {alert['status']}"
                           + (f" with the result {alert['engagement']} already recorded" if alert["engagement"] else "")
                           + "; a result is recorded once, after the match is judged viable (confirmed)")
+        stands = verification(alert["status"], alert["second_status"], queries.two_person(conn, alert["deployment_id"]))
+        if stands not in (Verification.NOT_REQUIRED, Verification.VERIFIED):
+            raise Refused(f"alert {alert_id} is {stands}: under two-person verification no result is recorded before "
+                          "two officers have each judged the match viable")
         # its trigger: alert.engagement.<result> with the outcome and the note
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
         row = queries.record_engagement(conn, alert["id"], result, outcome, actor.name, note or None)
