@@ -201,6 +201,22 @@ def get_alert_view(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> dict[
     return row
 
 
+# What the second verifier must not see of the first assessment before deciding (issue 28 item 2).
+_FIRST_ASSESSMENT = {"status": AlertStatus.PENDING, "adjudicated_by": None, "adjudicated_at": None, "outcome": None}
+
+
+def as_seen_by(row: dict[str, Any], viewer: str) -> dict[str, Any]:
+    """An alert as `list_alerts` or `get_alert_view` gave it, as the console and the API show it to `viewer`, with
+    where it stands under two-person verification (`verification`). While it awaits its second verifier, the first
+    assessment is shown only to the officer who made it: to anyone else the alert is pending, awaiting their own
+    assessment, so that the second decides without knowing the first."""
+    stands = verification(row["status"], row.get("second_status"), bool(row.get("two_person")))
+    seen = {**row, "verification": str(stands)}
+    if stands == Verification.AWAITING_SECOND and row["adjudicated_by"] != viewer:
+        seen.update(_FIRST_ASSESSMENT)
+    return seen
+
+
 def last_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID, camera_id: str, since: datetime) -> dict[str, float]:
     """Subject -> capture time (epoch seconds) of the last alert on this camera since `since`: the cooldowns
     a camera carries to whichever ingress replica it reaches (the alert log is the source of truth)."""
