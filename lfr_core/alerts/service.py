@@ -243,7 +243,7 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
             raise Refused(f"alert {alert_id} needs two officers' verification before any result: judge the match "
                           "viable (confirmed) or not (declined); the result follows both verifications")
         if two_person and alert["status"] != AlertStatus.PENDING and alert["second_status"] is None:
-            return _verify_second(conn, store, alert, status, actor, note)
+            return {**_verify_second(conn, store, alert, status, actor, note), "two_person": True}
         if alert["status"] != AlertStatus.PENDING:
             # Under two-person verification neither officer's assessment is named to the other.
             raise Refused(f"alert {alert_id} was already adjudicated" + (
@@ -258,7 +258,7 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
         if not two_person and release_kept_image(conn, store, alert, actor,
                                                  f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
-    return row
+    return {**row, "two_person": two_person}
 
 
 def _verify_second(conn: psycopg.Connection, store: ObjectStore, alert: dict[str, Any], verdict: AlertStatus,

@@ -79,3 +79,20 @@ def test_two_officers_verify_separately_and_the_tally_waits_for_both(db, service
     assert counted.awaiting_second == 2  # waiting and declined: one assessment is not a decision
     assert counted.awaiting_result == 0
     assert "2 alert(s) await a second verifier" in counted.provisional_reasons
+
+
+def test_lfr_alert_shows_the_second_verifier_only_their_own_assessment_then_both_names(db, services, store):
+    from tests.identity.test_people import run_as
+
+    dep, version = eu_deployment(db, services)
+    alert = raise_one(db, services, store, dep, version, 9)
+    first = run_as(OPERATOR.name, ["alert", "adjudicate", alert, "confirmed"])
+    assert first.exit_code == 0, first.output
+    assert "awaiting second verifier (confirmed by olly.operator)" in first.output
+    listed = run_as(SECOND.name, ["alert", "list", "--deployment", dep, "--reason", "second verification", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert '"adjudicated_by": null' in listed.output and "olly.operator" not in listed.output
+    assert run_as(OPERATOR.name, ["alert", "engagement", alert, "subject", "--outcome", "arrest"]).exit_code == 3
+    second = run_as(SECOND.name, ["alert", "adjudicate", alert, "confirmed"])
+    assert second.exit_code == 0, second.output
+    assert "verified: confirmed by olly.operator, confirmed by ivy.operator" in " ".join(second.output.split())
