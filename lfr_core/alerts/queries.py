@@ -217,17 +217,29 @@ def _updated(row: DictRow | None, alert_id: uuid.UUID) -> DictRow:
 # Retention
 
 
-def expired_alerts(conn: Connection, cutoff: datetime) -> list[DictRow]:
-    """Alerts raised before `cutoff` and not on legal hold, locked for their deletion."""
+# Each alert's retention in days: its deployment's pack's (retention.alerts_days), else the setting passed as
+# %(fallback)s for a deployment planned before packs existed.
+_RETENTION_DAYS = """coalesce((SELECT (p.content -> 'retention' ->> 'alerts_days')::integer FROM deployments d
+                               JOIN policy_packs p ON p.name = d.policy_name AND p.version = d.policy_version
+                               WHERE d.id = alerts.deployment_id), %(fallback)s)"""
+
+
+def expired_alerts(conn: Connection, now: datetime, fallback_days: int) -> list[DictRow]:
+    """Alerts past their deployment's retention at `now` and not on legal hold, locked for their deletion, each
+    with the retention that applied (`retention_days`)."""
     return _all(
         conn,
-        """SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts
-           WHERE raised_at < %s AND NOT legal_hold FOR UPDATE""", (cutoff,))
+        f"""SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri,
+                   {_RETENTION_DAYS} AS retention_days FROM alerts
+            WHERE raised_at < %(now)s - make_interval(days => {_RETENTION_DAYS}) AND NOT legal_hold
+            FOR UPDATE""", {"now": now, "fallback": fallback_days})
 
 
-def held_before(conn: Connection, cutoff: datetime) -> int:
-    """Alerts raised before `cutoff` kept by a legal hold."""
-    row = _one(conn, "SELECT count(*) AS n FROM alerts WHERE raised_at < %s AND legal_hold", (cutoff,))
+def held_past_retention(conn: Connection, now: datetime, fallback_days: int) -> int:
+    """Alerts past their deployment's retention at `now` kept by a legal hold."""
+    row = _one(conn, f"""SELECT count(*) AS n FROM alerts
+                         WHERE raised_at < %(now)s - make_interval(days => {_RETENTION_DAYS}) AND legal_hold""",
+               {"now": now, "fallback": fallback_days})
     assert row is not None
     return int(row["n"])
 

@@ -363,11 +363,14 @@ def set_legal_hold(conn: psycopg.Connection, alert_id: uuid.UUID | str, hold: bo
 
 def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days: int, actor: Actor,
                    *, now: datetime | None = None) -> dict[str, int]:
-    """Delete alerts (and their crops) raised before the retention cut-off, except those on legal hold."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    """Delete alerts (and their crops) past their retention, except those on legal hold. The retention is the
+    deployment's pack's (retention.alerts_days); `retention_days` (the setting) is the fallback for a deployment
+    planned before packs existed."""
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=retention_days)
     with acting(conn, actor):
-        doomed = queries.expired_alerts(conn, cutoff)
-        held = queries.held_before(conn, cutoff)
+        doomed = queries.expired_alerts(conn, now, retention_days)
+        held = queries.held_past_retention(conn, now, retention_days)
         crops = 0
         for alert in doomed:
             release_kept_image(conn, store, alert, actor, f"alert {alert['id']} deleted by retention")
@@ -380,7 +383,10 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
         audit.append(conn, actor=actor.name, role=actor.role, action="alert.retention_delete", object_type="alerts",
                      object_id=cutoff.isoformat(), details={"deleted": len(doomed), "crops_deleted": crops,
                                                             "kept_on_hold": held, "retention_days": retention_days,
-                                                            "alert_ids": [str(a["id"]) for a in doomed]})
+                                                            "alert_ids": [str(a["id"]) for a in doomed],
+                                                            "retention_days_by_deployment": {
+                                                                str(a["deployment_id"]): a["retention_days"]
+                                                                for a in doomed}})
     return {"deleted": len(doomed), "crops_deleted": crops, "kept_on_hold": held}
 
 
