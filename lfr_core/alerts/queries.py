@@ -355,11 +355,13 @@ def logged_decisions(conn: Connection, deployment_id: str, outcomes: Sequence[st
 
 
 def settled_report_deployments(conn: Connection) -> list[uuid.UUID]:
-    """Deployments whose published report was provisional and that have no alert left awaiting a decision."""
+    """Deployments whose published report was provisional and that have no alert left awaiting a decision (or, under
+    two-person verification, its second verifier)."""
     rows = _all(
         conn,
         """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
-             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')""")
+             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND (a.status = 'pending'
+                     OR (a.second_status IS NULL AND public.lfr_two_person(a.deployment_id))))""")
     return [r["id"] for r in rows]
 
 
