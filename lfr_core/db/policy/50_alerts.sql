@@ -38,7 +38,14 @@ BEGIN
                          OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at, OLD.migrated_from) THEN
         PERFORM public.lfr_deny('the facts of an alert never change');
     END IF;
-    two_person := public.lfr_two_person(OLD.deployment_id);
+    -- Read only for a person's decision: the live service's own changes (an image's place) need no pack.
+    IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome, NEW.second_status, NEW.second_by,
+        NEW.second_at, NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note, NEW.disposal)
+       IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome, OLD.second_status,
+                         OLD.second_by, OLD.second_at, OLD.engagement, OLD.engagement_by, OLD.engagement_at,
+                         OLD.engagement_note, OLD.disposal) THEN
+        two_person := public.lfr_two_person(OLD.deployment_id);
+    END IF;
     IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
        IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome) THEN
         PERFORM public.lfr_require('adjudicate an alert', 'operator', 'admin');
