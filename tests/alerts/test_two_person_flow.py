@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lfr_core.alerts import service as alerts
+from lfr_core.audit import queries as audit_queries
+from lfr_core.audit import use_log
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import Refused
 from lfr_core.identity.model import SYSTEM, Actor
@@ -79,6 +81,12 @@ def test_two_officers_verify_separately_and_the_tally_waits_for_both(db, service
     assert counted.awaiting_second == 2  # waiting and declined: one assessment is not a decision
     assert counted.awaiting_result == 0
     assert "2 alert(s) await a second verifier" in counted.provisional_reasons
+
+    # The per-use log's "verified by" names both officers, each with their own assessment (Art 12(3)(d)).
+    rows = audit_queries.rows_of_deployment(db, dep)
+    match = next(m for m in use_log._matches(rows, version) if m["alert_id"] == verified)
+    assert [(v["person"], v["decision"]) for v in match["verified_by"]] == [
+        (OPERATOR.name, "confirmed"), (SECOND.name, "second.confirmed"), (SECOND.name, "engagement.subject")]
 
 
 def test_lfr_alert_shows_the_second_verifier_only_their_own_assessment_then_both_names(db, services, store):
