@@ -309,10 +309,13 @@ def use_log_page(deployment_id: str, user: Any = Depends(current_user)) -> HTMLR
     from lfr_core.audit import use_log
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
+    from lfr_core.deployments import policy_store
 
     settings = get_settings()
     with connect(settings) as conn:
-        log = use_log.export(conn, deployment_id, retention_days=settings.audit.use_log_retention_days)
+        # kept for the deployment's pack's retention (the setting for one planned before packs)
+        log = use_log.export(conn, deployment_id,
+                             retention_days=policy_store.use_log_retention_days(conn, settings, deployment_id))
     return _page("Per-use log", f"<p><a href='{PREFIX}/'>Back</a> · <a href='{PREFIX}/api/use-log/"
                                 f"{_e(deployment_id)}'>JSON</a></p>{use_log_html(log)}")
 
@@ -326,10 +329,12 @@ def use_log_json(deployment_id: str, user: Any = Depends(current_user)) -> Any:
     from lfr_core.audit import use_log
     from lfr_core.config import get_settings
     from lfr_core.db.connection import connect
+    from lfr_core.deployments import policy_store
 
     settings = get_settings()
     with connect(settings) as conn:
-        return use_log.export(conn, deployment_id, retention_days=settings.audit.use_log_retention_days)
+        return use_log.export(conn, deployment_id,
+                              retention_days=policy_store.use_log_retention_days(conn, settings, deployment_id))
 
 
 class LfrAuditViewPlugin(AirflowPlugin):

@@ -1,7 +1,8 @@
 """
 ### lfr_alert_retention: delete alerts past their retention period
 
-Daily: alerts (and their probe crops) raised more than `alerts.retention_days` ago are deleted, except
+Daily: alerts (and their probe crops) raised longer ago than their deployment's policy pack keeps them
+(`retention.alerts_days`; `alerts.retention_days` for a deployment planned before packs) are deleted, except
 those on legal hold; the deletion is audited with the ids removed and the number kept on hold. Calls
 `lfr_core.workflow.sweeps.apply_alert_retention`.
 """

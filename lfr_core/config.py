@@ -180,7 +180,9 @@ class PolicySettings(BaseModel):
 
 
 class AlertSettings(BaseModel):
-    retention_days: int = Field(31, ge=1, le=3650, description="Alerts older than this are deleted unless on hold")
+    retention_days: int = Field(31, ge=1, le=3650, description=(
+        "Alerts older than this are deleted unless on hold, for a deployment planned before packs (a pack's "
+        "retention.alerts_days comes first)"))
 
 
 class PublicSettings(BaseModel):
@@ -211,8 +213,8 @@ class AuditSettings(BaseModel):
     use_log_retention_days: int = Field(
         183, ge=183, le=36_500,
         description="How long each use's log (`lfr audit use-log`, EU AI Act Art 12(3)) is kept after the use ends: "
-                    "at least six months (Art 26(6)), long after its alerts and crops are deleted; a deployment's "
-                    "policy pack will supply it once packs exist")
+                    "at least six months (Art 26(6)), long after its alerts and crops are deleted; the fallback for a "
+                    "deployment planned before packs: a pack's retention.use_log_days comes first")
     witness_file: Path | None = Field(
         None, description="The auditor's witness (RFC 9162 monitor state): the last checkpoint `lfr audit verify` "
                           "verified, every checkpoint it has seen and the decision rows they covered, kept outside "

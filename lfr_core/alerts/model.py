@@ -59,15 +59,39 @@ REVIEWED_CLASSES: tuple[AlertClass, ...] = (
     AlertClass.TRUE_UNCONFIRMED, AlertClass.FALSE_CONFIRMED, AlertClass.FALSE_UNCONFIRMED)
 
 
-def alert_class(status: str, engagement: str | None) -> AlertClass | None:
-    """Which of the four counts a decision falls in (the database's public.lfr_alert_class says the same)."""
-    if status == AlertStatus.DECLINED:
+def alert_class(status: str, engagement: str | None, second_status: str | None = None) -> AlertClass | None:
+    """Which of the four counts a decision falls in (the database's public.lfr_alert_class says the same). Under
+    two-person verification a match either officer judged not viable is a false alert, unconfirmed."""
+    if status == AlertStatus.DECLINED or second_status == AlertStatus.DECLINED:
         return AlertClass.FALSE_UNCONFIRMED
     if status != AlertStatus.CONFIRMED or engagement is None:
         return None
     return {Engagement.SUBJECT: AlertClass.TRUE_CONFIRMED, Engagement.SOMEONE_ELSE: AlertClass.FALSE_CONFIRMED,
             Engagement.EVADED: AlertClass.TRUE_UNCONFIRMED,
             Engagement.NOT_ENGAGED: AlertClass.TRUE_UNCONFIRMED}[Engagement(engagement)]
+
+
+class Verification(StrEnum):
+    """Where an alert stands under two-person verification (issue 28 item 2, AI Act Art 14(5)): verified only when
+    two different assigned officers each judged the match viable, separately."""
+
+    NOT_REQUIRED = "not required"  # the deployment's pack does not ask for it
+    AWAITING_FIRST = "awaiting first verifier"
+    AWAITING_SECOND = "awaiting second verifier"
+    VERIFIED = "verified"  # both judged the match viable
+    NOT_VERIFIED = "not verified"  # one of them judged it not viable
+
+
+def verification(status: str, second_status: str | None, two_person: bool) -> Verification:
+    if not two_person:
+        return Verification.NOT_REQUIRED
+    if status == AlertStatus.PENDING:
+        return Verification.AWAITING_FIRST
+    if second_status is None:
+        return Verification.AWAITING_SECOND
+    if status == AlertStatus.CONFIRMED and second_status == AlertStatus.CONFIRMED:
+        return Verification.VERIFIED
+    return Verification.NOT_VERIFIED
 
 
 # Today's engagement outcomes before migration 0025, as (result, outcome): the move of the stored rows

@@ -111,8 +111,10 @@ def held_crop_count(conn: Connection) -> int:
 # Reading alerts
 
 # An alert with its subject's rationale from the list (entries outlive a purge), for the officer deciding it.
+# With it, whether the deployment's pack requires two-person verification (issue 28 item 2).
 _WITH_RATIONALE = """SELECT a.*, (SELECT e.rationale FROM watchlist_entries e WHERE e.version_id = a.version_id
-                                 AND e.subject_ref = a.subject_ref LIMIT 1) AS rationale FROM alerts a"""
+                                 AND e.subject_ref = a.subject_ref LIMIT 1) AS rationale,
+                            public.lfr_two_person(a.deployment_id) AS two_person FROM alerts a"""
 
 
 def alerts_with_rationale(conn: Connection, deployment_id: uuid.UUID, *, status: str | None,
@@ -141,11 +143,13 @@ def last_alert_times(conn: Connection, deployment_id: uuid.UUID, camera_id: str,
 
 
 def other_pending_alert_shows(conn: Connection, watchlist_image_uri: str, alert_id: uuid.UUID) -> bool:
-    """Whether an alert other than `alert_id`, still awaiting a decision, shows this watchlist image."""
+    """Whether an alert other than `alert_id`, still awaiting a decision (or its second verifier's), shows this
+    watchlist image."""
     return _one(
         conn,
-        "SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND status = %s AND id <> %s LIMIT 1",
-        (watchlist_image_uri, AlertStatus.PENDING, alert_id)) is not None
+        """SELECT 1 FROM alerts WHERE watchlist_image_uri = %s AND id <> %s
+             AND (status = %s OR (second_status IS NULL AND public.lfr_two_person(deployment_id))) LIMIT 1""",
+        (watchlist_image_uri, alert_id, AlertStatus.PENDING)) is not None
 
 
 def undo_window_s(conn: Connection) -> float:
@@ -162,6 +166,20 @@ def decide(conn: Connection, alert_id: uuid.UUID, outcome: str, by: str, note: s
         conn,
         """UPDATE alerts SET status = %s, adjudicated_by = %s, adjudicated_at = now(), outcome = %s
            WHERE id = %s RETURNING *""", (outcome, by, note, alert_id)), alert_id)
+
+
+def verify_second(conn: Connection, alert_id: uuid.UUID, verdict: str, by: str) -> DictRow:
+    """The second verifier's own assessment (issue 28 item 2); the trigger checks who and when."""
+    return _updated(_one(
+        conn,
+        """UPDATE alerts SET second_status = %s, second_by = %s, second_at = now()
+           WHERE id = %s RETURNING *""", (verdict, by, alert_id)), alert_id)
+
+
+def two_person(conn: Connection, deployment_id: uuid.UUID | str) -> bool:
+    """Whether the deployment's pack requires two-person verification (public.lfr_two_person)."""
+    row = _one(conn, "SELECT public.lfr_two_person(%s) AS two", (str(deployment_id),))
+    return bool(row and row["two"])
 
 
 def clear_decision(conn: Connection, alert_id: uuid.UUID) -> DictRow:
@@ -199,17 +217,29 @@ def _updated(row: DictRow | None, alert_id: uuid.UUID) -> DictRow:
 # Retention
 
 
-def expired_alerts(conn: Connection, cutoff: datetime) -> list[DictRow]:
-    """Alerts raised before `cutoff` and not on legal hold, locked for their deletion."""
+# Each alert's retention in days: its deployment's pack's (retention.alerts_days), else the setting passed as
+# %(fallback)s for a deployment planned before packs existed.
+_RETENTION_DAYS = """coalesce((SELECT (p.content -> 'retention' ->> 'alerts_days')::integer FROM deployments d
+                               JOIN policy_packs p ON p.name = d.policy_name AND p.version = d.policy_version
+                               WHERE d.id = alerts.deployment_id), %(fallback)s)"""
+
+
+def expired_alerts(conn: Connection, now: datetime, fallback_days: int) -> list[DictRow]:
+    """Alerts past their deployment's retention at `now` and not on legal hold, locked for their deletion, each
+    with the retention that applied (`retention_days`)."""
     return _all(
         conn,
-        """SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri FROM alerts
-           WHERE raised_at < %s AND NOT legal_hold FOR UPDATE""", (cutoff,))
+        f"""SELECT id, deployment_id, version_id, probe_crop_uri, watchlist_image_uri,
+                   {_RETENTION_DAYS} AS retention_days FROM alerts
+            WHERE raised_at < %(now)s - make_interval(days => {_RETENTION_DAYS}) AND NOT legal_hold
+            FOR UPDATE""", {"now": now, "fallback": fallback_days})
 
 
-def held_before(conn: Connection, cutoff: datetime) -> int:
-    """Alerts raised before `cutoff` kept by a legal hold."""
-    row = _one(conn, "SELECT count(*) AS n FROM alerts WHERE raised_at < %s AND legal_hold", (cutoff,))
+def held_past_retention(conn: Connection, now: datetime, fallback_days: int) -> int:
+    """Alerts past their deployment's retention at `now` kept by a legal hold."""
+    row = _one(conn, f"""SELECT count(*) AS n FROM alerts
+                         WHERE raised_at < %(now)s - make_interval(days => {_RETENTION_DAYS}) AND legal_hold""",
+               {"now": now, "fallback": fallback_days})
     assert row is not None
     return int(row["n"])
 
@@ -305,31 +335,33 @@ def count_by_disposal(conn: Connection, deployment_id: uuid.UUID) -> dict[str, i
 
 def decisions(conn: Connection, deployment_id: uuid.UUID | str) -> dict[str, dict[str, Any]]:
     """Each stored alert of a deployment (by id, as text): its status, engagement result and outcome."""
-    rows = _all(conn, "SELECT id, status, engagement, disposal FROM alerts WHERE deployment_id = %s",
+    rows = _all(conn, "SELECT id, status, engagement, disposal, second_status FROM alerts WHERE deployment_id = %s",
                         (str(deployment_id),))
-    return {str(r["id"]): {"status": r["status"], "engagement": r["engagement"], "disposal": r["disposal"]}
-            for r in rows}
+    return {str(r["id"]): {"status": r["status"], "engagement": r["engagement"], "disposal": r["disposal"],
+                           "second_status": r["second_status"]} for r in rows}
 
 
 def logged_decisions(conn: Connection, deployment_id: str, outcomes: Sequence[str]) -> list[tuple[str, str, str | None]]:
-    """(alert id, action, outcome of an engagement) of every raise, decision (one of `outcomes`), undo and
-    engagement of the deployment's alerts, from the audit log in chain order: retention deletes an alert's row,
+    """(alert id, action, outcome of an engagement) of every raise, decision (one of `outcomes`), undo, second
+    verification and engagement of the deployment's alerts, from the audit log in chain order: retention deletes an alert's row,
     never its record."""
     with conn.cursor(row_factory=tuple_row) as cur:
         return cur.execute(
             """SELECT object_id, action, details->>'disposal' FROM audit.audit_log
                WHERE object_type = 'alert' AND details->>'deployment_id' = %s
                  AND (action IN ('alert.raise', 'alert.undone') OR action = ANY(%s)
-                      OR action LIKE 'alert.engagement.%%')
+                      OR action LIKE 'alert.engagement.%%' OR action LIKE 'alert.second.%%')
                ORDER BY seq""", (deployment_id, [f"alert.{o}" for o in outcomes])).fetchall()
 
 
 def settled_report_deployments(conn: Connection) -> list[uuid.UUID]:
-    """Deployments whose published report was provisional and that have no alert left awaiting a decision."""
+    """Deployments whose published report was provisional and that have no alert left awaiting a decision (or, under
+    two-person verification, its second verifier)."""
     rows = _all(
         conn,
         """SELECT d.id FROM deployments d WHERE d.report_pending_alerts > 0 AND NOT EXISTS
-             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND a.status = 'pending')""")
+             (SELECT 1 FROM alerts a WHERE a.deployment_id = d.id AND (a.status = 'pending'
+                     OR (a.second_status IS NULL AND public.lfr_two_person(a.deployment_id))))""")
     return [r["id"] for r in rows]
 
 

@@ -25,7 +25,7 @@ def assign(conn: psycopg.Connection, alert_id: uuid.UUID | str, reviewer: str, a
     actor.require("admin", to="assign a post-deployment review")
     with acting(conn, actor):
         alert = get_by_id(conn, "alerts", alert_id, lock=True)
-        cls = alert_class(alert["status"], alert["engagement"])
+        cls = alert_class(alert["status"], alert["engagement"], alert.get("second_status"))
         if cls not in REVIEWED_CLASSES:
             raise Refused(f"alert {alert_id} is {cls or 'not decided yet'}: only a true alert left unconfirmed and "
                           "a false alert are reviewed")

@@ -30,6 +30,8 @@ from lfr_core.alerts.model import (
     Engagement,
     FaceBands,
     Outcome,
+    Verification,
+    verification,
 )
 from lfr_core.audit import log as audit
 from lfr_core.db.rows import get_by_id
@@ -199,6 +201,22 @@ def get_alert_view(conn: psycopg.Connection, alert_id: uuid.UUID | str) -> dict[
     return row
 
 
+# What the second verifier must not see of the first assessment before deciding (issue 28 item 2).
+_FIRST_ASSESSMENT = {"status": AlertStatus.PENDING, "adjudicated_by": None, "adjudicated_at": None, "outcome": None}
+
+
+def as_seen_by(row: dict[str, Any], viewer: str) -> dict[str, Any]:
+    """An alert as `list_alerts` or `get_alert_view` gave it, as the console and the API show it to `viewer`, with
+    where it stands under two-person verification (`verification`). While it awaits its second verifier, the first
+    assessment is shown only to the officer who made it: to anyone else the alert is pending, awaiting their own
+    assessment, so that the second decides without knowing the first."""
+    stands = verification(row["status"], row.get("second_status"), bool(row.get("two_person")))
+    seen = {**row, "verification": str(stands)}
+    if stands == Verification.AWAITING_SECOND and row["adjudicated_by"] != viewer:
+        seen.update(_FIRST_ASSESSMENT)
+    return seen
+
+
 def last_alerts(conn: psycopg.Connection, deployment_id: uuid.UUID, camera_id: str, since: datetime) -> dict[str, float]:
     """Subject -> capture time (epoch seconds) of the last alert on this camera since `since`: the cooldowns
     a camera carries to whichever ingress replica it reaches (the alert log is the source of truth)."""
@@ -220,16 +238,39 @@ def adjudicate(conn: psycopg.Connection, store: ObjectStore, alert_id: uuid.UUID
     status = AlertStatus.CONFIRMED if outcome == Outcome.NOT_ENGAGED else AlertStatus(outcome)
     with acting(conn, actor):
         alert = get_alert(conn, alert_id, lock=True)
+        two_person = queries.two_person(conn, alert["deployment_id"])
+        if two_person and outcome == Outcome.NOT_ENGAGED:
+            raise Refused(f"alert {alert_id} needs two officers' verification before any result: judge the match "
+                          "viable (confirmed) or not (declined); the result follows both verifications")
+        if two_person and alert["status"] != AlertStatus.PENDING and alert["second_status"] is None:
+            return {**_verify_second(conn, store, alert, status, actor, note), "two_person": True}
         if alert["status"] != AlertStatus.PENDING:
-            raise Refused(f"alert {alert_id} was already adjudicated ({alert['status']} by {alert['adjudicated_by']})")
+            # Under two-person verification neither officer's assessment is named to the other.
+            raise Refused(f"alert {alert_id} was already adjudicated" + (
+                " by two officers" if two_person else f" ({alert['status']} by {alert['adjudicated_by']})"))
         # The alert's trigger writes the audit row (alert.<status>) with the note.
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
         row = queries.decide(conn, alert["id"], status, actor.name, note or None)
         if outcome == Outcome.NOT_ENGAGED:  # the result is its own change: the trigger checks it after the assessment
             audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
             row = queries.record_engagement(conn, alert["id"], Engagement.NOT_ENGAGED, None, actor.name, note or None)
-        if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} adjudicated ({outcome})"):
+        # Under two-person verification the second officer still compares the faces: the image waits for them.
+        if not two_person and release_kept_image(conn, store, alert, actor,
+                                                 f"alert {alert['id']} adjudicated ({outcome})"):
             row["watchlist_image_uri"] = None
+    return {**row, "two_person": two_person}
+
+
+def _verify_second(conn: psycopg.Connection, store: ObjectStore, alert: dict[str, Any], verdict: AlertStatus,
+                   actor: Actor, note: str) -> dict[str, Any]:
+    """The second officer's own assessment of an alert the first has assessed (issue 28 item 2), inside the caller's
+    transaction; the database refuses the first officer, an unassigned one, or a second try."""
+    if alert["adjudicated_by"] == actor.name:
+        raise Refused(f"you made the first assessment of alert {alert['id']}; a second officer verifies it")
+    audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})  # alert.second.<verdict>
+    row = queries.verify_second(conn, alert["id"], verdict, actor.name)
+    if release_kept_image(conn, store, alert, actor, f"alert {alert['id']} verified ({verdict})"):
+        row["watchlist_image_uri"] = None
     return row
 
 
@@ -268,6 +309,8 @@ def undo(conn: psycopg.Connection, alert_id: uuid.UUID | str, actor: Actor) -> d
 def undo_refusal(alert: dict[str, Any], actor: Actor, window_s: float, now: datetime) -> str | None:
     """Which of the undo's conditions fails, in words, or None. The database checks all three again
     (policy/50_alerts.sql) but can only list them; the officer needs to know which one they met."""
+    if alert.get("second_status") is not None:
+        return f"the decision on alert {alert['id']} can no longer be undone: a second officer has verified it"
     if alert["engagement"] is not None:
         return (f"the decision on alert {alert['id']} can no longer be undone: its outcome "
                 f"({str(alert['engagement']).replace('_', ' ')}) is recorded")
@@ -296,6 +339,10 @@ def record_engagement(conn: psycopg.Connection, alert_id: uuid.UUID | str, engag
             raise Refused(f"alert {alert_id} is {alert['status']}"
                           + (f" with the result {alert['engagement']} already recorded" if alert["engagement"] else "")
                           + "; a result is recorded once, after the match is judged viable (confirmed)")
+        stands = verification(alert["status"], alert["second_status"], queries.two_person(conn, alert["deployment_id"]))
+        if stands not in (Verification.NOT_REQUIRED, Verification.VERIFIED):
+            raise Refused(f"alert {alert_id} is {stands}: under two-person verification no result is recorded before "
+                          "two officers have each judged the match viable")
         # its trigger: alert.engagement.<result> with the outcome and the note
         audit.describe_change(conn, actor=actor.name, role=actor.role, details={"note": note})
         row = queries.record_engagement(conn, alert["id"], result, outcome, actor.name, note or None)
@@ -316,11 +363,14 @@ def set_legal_hold(conn: psycopg.Connection, alert_id: uuid.UUID | str, hold: bo
 
 def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days: int, actor: Actor,
                    *, now: datetime | None = None) -> dict[str, int]:
-    """Delete alerts (and their crops) raised before the retention cut-off, except those on legal hold."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    """Delete alerts (and their crops) past their retention, except those on legal hold. The retention is the
+    deployment's pack's (retention.alerts_days); `retention_days` (the setting) is the fallback for a deployment
+    planned before packs existed."""
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=retention_days)
     with acting(conn, actor):
-        doomed = queries.expired_alerts(conn, cutoff)
-        held = queries.held_before(conn, cutoff)
+        doomed = queries.expired_alerts(conn, now, retention_days)
+        held = queries.held_past_retention(conn, now, retention_days)
         crops = 0
         for alert in doomed:
             release_kept_image(conn, store, alert, actor, f"alert {alert['id']} deleted by retention")
@@ -333,7 +383,10 @@ def delete_expired(conn: psycopg.Connection, store: ObjectStore, retention_days:
         audit.append(conn, actor=actor.name, role=actor.role, action="alert.retention_delete", object_type="alerts",
                      object_id=cutoff.isoformat(), details={"deleted": len(doomed), "crops_deleted": crops,
                                                             "kept_on_hold": held, "retention_days": retention_days,
-                                                            "alert_ids": [str(a["id"]) for a in doomed]})
+                                                            "alert_ids": [str(a["id"]) for a in doomed],
+                                                            "retention_days_by_deployment": {
+                                                                str(a["deployment_id"]): a["retention_days"]
+                                                                for a in doomed}})
     return {"deleted": len(doomed), "crops_deleted": crops, "kept_on_hold": held}
 
 

@@ -118,6 +118,9 @@ class PolicyPack(_Rule):
     under_18: Under18Rule
     retention: Retention
     two_person_verification: bool
+    # Art 14(5) second subparagraph: Union or national law may find the second verifier disproportionate for law
+    # enforcement; a pack under the AI Act that turns it off records that law here (issue 28 item 2).
+    two_person_derogation: Text | None = None
     notice: NoticeRule
     # Art 5(4): each use notified to the market surveillance authority and the data protection authority. Off by
     # default, and left out of the content when off, so a pack written before the rule keeps its hash.
@@ -131,7 +134,17 @@ class PolicyPack(_Rule):
             raise ValueError(f"use case ids must be unique: {', '.join(twice)} repeated")
         if len(set(self.required_assessments)) != len(self.required_assessments):
             raise ValueError("required_assessments lists an assessment twice")
+        if self.two_person_verification and self.two_person_derogation:
+            raise ValueError("two_person_derogation is for a pack that turns two_person_verification off")
+        if not self.two_person_verification and not self.two_person_derogation and self.under_ai_act:
+            raise ValueError("a pack under Regulation (EU) 2024/1689 turns two_person_verification off only with "
+                             "the national-law derogation recorded in two_person_derogation (Art 14(5))")
         return self
+
+    @property
+    def under_ai_act(self) -> bool:
+        """Whether the pack applies the EU AI Act (its sources cite Regulation (EU) 2024/1689)."""
+        return any("2024/1689" in source for source in self.sources)
 
     def use_case(self, use_case_id: str) -> UseCase:
         """The use case with this id; InvalidInput naming the pack's closed list otherwise."""
@@ -146,8 +159,14 @@ class PolicyPack(_Rule):
         return f"{self.name} v{self.version}"
 
     def content(self) -> dict[str, Any]:
-        """The pack as JSON, as the database keeps it."""
-        return self.model_dump(mode="json", exclude=set() if self.notify_each_use else {"notify_each_use"})
+        """The pack as JSON, as the database keeps it; a field added later is left out at its neutral value (no
+        notification, no derogation), so that a pack loaded before the field existed keeps its hash."""
+        content = self.model_dump(mode="json")
+        if not content.get("notify_each_use"):
+            content.pop("notify_each_use", None)
+        if content.get("two_person_derogation") is None:
+            content.pop("two_person_derogation", None)
+        return content
 
     @property
     def sha256(self) -> str:

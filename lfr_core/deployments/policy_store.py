@@ -93,6 +93,13 @@ def of_deployment(conn: psycopg.Connection[Any], deployment: dict[str, Any]) -> 
     return loaded(conn, deployment["policy_name"], deployment["policy_version"])
 
 
+def use_log_retention_days(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str) -> int:
+    """How long a deployment's per-use log is kept after each use: its pack's `retention.use_log_days`, else
+    `audit.use_log_retention_days` for a deployment planned before packs existed."""
+    rule = queries.pack_retention(conn, deployment_id)
+    return int(rule["use_log_days"]) if rule else settings.audit.use_log_retention_days
+
+
 def record_lines(conn: psycopg.Connection[Any], deployment: dict[str, Any]) -> list[tuple[str, str]]:
     """The deployment record as (label, text) lines, for the approval body, `lfr watchlist show` and `lfr deployment
     show`: the pack, the use case with its policy reference, the location rationale and each reference, a

@@ -267,6 +267,17 @@ def policy_pack(conn: psycopg.Connection[Any], name: str, version: int | None = 
                ORDER BY version DESC LIMIT 1""", (name, version, version)).fetchone()
 
 
+def pack_retention(conn: psycopg.Connection[Any], deployment_id: uuid.UUID | str) -> dict[str, Any] | None:
+    """The retention rule of the pack a deployment runs under ({"alerts_days": .., "use_log_days": ..}); None for a
+    deployment planned before packs existed, or an unknown one."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """SELECT p.content -> 'retention' AS retention FROM deployments d
+               JOIN policy_packs p ON p.name = d.policy_name AND p.version = d.policy_version
+               WHERE d.id::text = %s""", (str(deployment_id),)).fetchone()
+    return None if row is None else row["retention"]
+
+
 def loaded_policy_packs(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     """Every loaded version, without its content, by name then version."""
     with conn.cursor(row_factory=dict_row) as cur:

@@ -172,5 +172,6 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
 
 def apply_alert_retention(conn: psycopg.Connection, store: ObjectStore, settings: Settings, *,
                           now: datetime | None = None, actor: Actor = SYSTEM) -> dict[str, int]:
-    """Delete alerts older than `alerts.retention_days`; those on legal hold are kept."""
+    """Delete alerts past their deployment's pack's retention (`alerts.retention_days` for one planned before packs
+    existed); those on legal hold are kept."""
     return alerts.delete_expired(conn, store, settings.alerts.retention_days, actor, now=now)

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from lfr_core.alerts import reviews
 from lfr_core.alerts import service as alerts
+from lfr_core.alerts.model import Verification
 from lfr_core.deployments import camera_keys as apikeys
 from lfr_core.identity import consultations
 from lfr_core.storage.objectstore import ObjectStore
@@ -74,17 +75,18 @@ def list_cmd(deployment: str = typer.Option(..., "--deployment"),
     with domain_errors(), signed_in(settings, "operator", "admin", "auditor") as (conn, viewer):
         viewer.require("operator", "admin", "auditor", to="list alerts")
         consultations.checked_reason(reason)
-        rows = alerts.list_alerts(conn, deployment, status=status)
+        # Under two-person verification the first assessment is not shown to anyone else before the second.
+        rows = [alerts.as_seen_by(r, viewer.name) for r in alerts.list_alerts(conn, deployment, status=status)]
         consultations.record(conn, viewer, "alert_list", "deployment", deployment, reason, status=status,
                              alerts=len(rows))
 
     def render(items):
         table = Table(title=f"alerts of {deployment}")
-        for column in ("id", "subject", "score", "camera", "captured", "status"):
+        for column in ("id", "subject", "score", "camera", "captured", "status", "verification"):
             table.add_column(column)
         for r in items:
             table.add_row(str(r["id"]), r["subject_ref"], f"{r['score']:.3f}", r["camera_id"],
-                          format_time(r["captured_at"]), r["status"])
+                          format_time(r["captured_at"]), r["status"], verifiers(r))
         console.print(table)
 
     emit(rows, as_json, render)
@@ -98,8 +100,22 @@ def adjudicate_cmd(alert_id: str, outcome: str = typer.Argument(
     """An operator's decision on an alert of their deployment, in their own name."""
     settings = load_settings()
     with domain_errors(), signed_in(settings, "operator", "admin") as (conn, actor):
-        row = alerts.adjudicate(conn, ObjectStore(settings), alert_id, outcome, actor, note)
-    emit(row, as_json, lambda r: console.print(f"alert {r['id']}: {r['status']} by {r['adjudicated_by']}"))
+        row = alerts.as_seen_by(alerts.adjudicate(conn, ObjectStore(settings), alert_id, outcome, actor, note),
+                                actor.name)
+    emit(row, as_json, lambda r: console.print(f"alert {r['id']}: " + (
+        verifiers(r) if r["verification"] != Verification.NOT_REQUIRED else f"{r['status']} by {r['adjudicated_by']}"),
+        highlight=False))
+
+
+def verifiers(row: dict) -> str:
+    """Where an alert stands under two-person verification (issue 28 item 2), with both names once both decided."""
+    if row["verification"] in (Verification.VERIFIED, Verification.NOT_VERIFIED):
+        return (f"{row['verification']}: {row['status']} by {row['adjudicated_by']}, "
+                f"{row['second_status']} by {row['second_by']}")
+    if row["verification"] == Verification.AWAITING_SECOND:
+        return "awaiting second verifier" + (f" ({row['status']} by {row['adjudicated_by']})"
+                                             if row["adjudicated_by"] else ": your own assessment, unseen by the first")
+    return str(row["verification"])
 
 
 @alert.command("engagement")

@@ -12,6 +12,7 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.audit import use_log
 from lfr_core.audit import witness as audit_witness
+from lfr_core.deployments import policy_store
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.times import format_time
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
@@ -77,7 +78,9 @@ def use_log_cmd(deployment_id: str,
             if problems:
                 raise typer.Exit(1)
             return
-        log = use_log.export(conn, deployment_id, retention_days=settings.audit.use_log_retention_days)
+        # kept for the deployment's pack's retention (the setting for one planned before packs)
+        log = use_log.export(conn, deployment_id,
+                             retention_days=policy_store.use_log_retention_days(conn, settings, deployment_id))
     emit(log, as_json, _render_use_log)
     if not log["verified"]["ok"]:
         raise typer.Exit(1)

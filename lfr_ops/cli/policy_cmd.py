@@ -85,7 +85,8 @@ def show(name: str = typer.Argument(..., help="The pack's name, e.g. uk-app"),
                       if pack.under_18.allowed else "refused")
         rules.add_row("retention", f"alerts {pack.retention.alerts_days} days, per-use log "
                                    f"{pack.retention.use_log_days} days")
-        rules.add_row("two-person verification", "required" if pack.two_person_verification else "not required")
+        rules.add_row("two-person verification", "required" if pack.two_person_verification else "not required"
+                      + (f" (derogation: {pack.two_person_derogation})" if pack.two_person_derogation else ""))
         n = pack.notice
         rules.add_row("public notice", f"{n.advance_notice_hours:g} h in advance"
                       + ("; may be withheld for a critical threat, with a recorded reason"

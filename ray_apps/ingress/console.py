@@ -289,7 +289,9 @@ function render(list){
   let fresh = false;
   const box = $('alerts');
   for (const a of list){
-    const key = a.id + a.status + (a.engagement || '') + (a.undo_until || '');
+    const key = a.id + a.status + (a.engagement || '') + (a.undo_until || '') + (a.verification || '') +
+                (a.second_by || '');
+    const two = a.verification && a.verification !== 'not required';  // two-person verification (issue 28 item 2)
     const old = cards[a.id];
     if (old && old.dataset.key === key) continue;
     if (!known.has(a.id) && a.status === 'pending') fresh = true;
@@ -304,9 +306,11 @@ function render(list){
     const judged = a.status === 'confirmed' ? 'viable match' : 'not viable';
     facts.append(el('div', {className: 'status ' + a.status, textContent: a.status === 'pending' ? 'Awaiting your decision'
       : judged + ' (' + a.status + ') by ' + a.adjudicated_by + (a.note ? ': "' + a.note + '"' : '')}), dl);
+    // The second verifier is shown the alert as pending, never the first assessment, until they have decided.
+    if (two) facts.append(el('div', {className: 'status verification', textContent: verifiers(a)}));
     const actions = el('div', {className: 'row'});
     if (a.status === 'pending'){
-      for (const o of ['confirmed', 'declined', 'not_engaged'])
+      for (const o of two ? ['confirmed', 'declined'] : ['confirmed', 'declined', 'not_engaged'])
         actions.append(el('button', {className: o === 'confirmed' ? 'confirm' : o === 'declined' ? 'decline' : '',
                                      textContent: LABEL[o], onclick: () => decide(a, o)}));
     } else {
@@ -316,7 +320,7 @@ function render(list){
         b.dataset.until = a.undo_until;  // on a row of its own: a tap meant for the next action must not undo
         facts.append(el('div', {className: 'row undo-row'}, b));
       }
-      if (a.status === 'confirmed' && !a.engagement){
+      if (a.status === 'confirmed' && !a.engagement && (!two || a.verification === 'verified')){
         const sel = el('select', {ariaLabel: 'Outcome'});
         for (const [k, v] of Object.entries(OUTCOMES)) sel.append(el('option', {value: k, textContent: v}));
         actions.append(sel, el('button', {textContent: 'Record outcome', onclick: () => decide(a, sel.value, true)}));
@@ -330,6 +334,15 @@ function render(list){
     cards[a.id] = card; known.add(a.id);
   }
   if (fresh) chime();
+}
+function verifiers(a){  // two-person verification, in words
+  const said = s => s === 'confirmed' ? 'viable' : 'not viable';
+  if (a.verification === 'awaiting first verifier') return 'Two-person verification: awaiting first verifier';
+  if (a.verification === 'awaiting second verifier') return a.status === 'pending'
+    ? 'Two-person verification: awaiting second verifier (you decide on your own; the first assessment is shown after yours)'
+    : 'Awaiting second verifier';
+  return (a.verification === 'verified' ? 'Verified by ' : 'Not verified: ') + a.adjudicated_by + ' (' +
+    said(a.status) + ') and ' + a.second_by + ' (' + said(a.second_status) + ')';
 }
 let pending = null;
 function decide(a, choice, outcome){

@@ -104,6 +104,9 @@ class Adjudication(BaseModel):
 
 
 EngagementResult = Literal["subject", "someone_else", "evaded", "not_engaged"]
+# Where an alert stands under two-person verification (lfr_core/alerts/model.py Verification, issue 28 item 2).
+VerificationState = Literal["not required", "awaiting first verifier", "awaiting second verifier", "verified",
+                            "not verified"]
 Disposal = Literal["arrest", "other", "no_action"]
 
 
@@ -149,6 +152,12 @@ class AlertView(BaseModel):
     engagement: EngagementResult | None = None
     disposal: Disposal | None = None
     engagement_by: str | None = None
+    verification: VerificationState = Field("not required", description=(
+        "Two-person verification (AI Act Art 14(5)), where the deployment's pack requires it; while an alert awaits "
+        "its second verifier, only the first officer sees the first assessment"))
+    second_status: AlertStatus | None = Field(None, description="The second verifier's assessment")
+    second_by: str | None = None
+    second_at: datetime | None = None
     probe_crop_url: str
     watchlist_image_url: str | None
 

@@ -67,10 +67,11 @@ async def _visible_deployment(ctx: IngressContext, actor: Actor, deployment_id: 
     return dep_id
 
 
-def _alert_out(row: dict[str, Any], undo: timedelta) -> AlertView:
+def _alert_out(row: dict[str, Any], undo: timedelta, viewer: str) -> AlertView:
+    row = alerts_lib.as_seen_by(row, viewer)  # the second verifier decides without seeing the first (issue 28)
     keep = ("id", "deployment_id", "version_id", "subject_ref", "category", "score", "camera_id", "track_id",
             "captured_at", "raised_at", "status", "adjudicated_by", "adjudicated_at", "engagement",
-            "disposal", "engagement_by")
+            "disposal", "engagement_by", "verification", "second_status", "second_by", "second_at")
     out = {k: (str(row[k]) if isinstance(row[k], uuid.UUID) else row[k]) for k in keep}
     undo_until = (row["adjudicated_at"] + undo
                   if row["adjudicated_at"] is not None and not row["engagement"] else None)
@@ -97,7 +98,7 @@ async def _change(ctx: IngressContext, actor: Actor, alert_id: str,
     await _alert_for(ctx, actor, alert_id)
     await ctx.db(apply, actor)
     row = await ctx.as_person(actor, alerts_lib.get_alert_view, alert_id)
-    return _alert_out(row, await ctx.undo_window())
+    return _alert_out(row, await ctx.undo_window(), actor.name)
 
 
 @router.get("/v1/me/deployments", summary="The deployments this officer is assigned to",
@@ -117,7 +118,7 @@ async def list_alerts(ctx: Ctx, actor: Officer, deployment_id: str = Path(max_le
     await ctx.db(consultations.record, actor, "alert_list", "deployment", str(dep_id), reason,
                  status=status, alerts=len(rows))
     undo = await ctx.undo_window()
-    return [_alert_out(r, undo) for r in rows]
+    return [_alert_out(r, undo, actor.name) for r in rows]
 
 
 @router.get("/v1/deployments/{deployment_id}/alerts/stream", response_class=StreamingResponse,
@@ -141,7 +142,7 @@ async def stream_alerts(ctx: Ctx, actor: Officer, auth: Credentials, request: Re
                 yield f"event: end\ndata: {json.dumps({'detail': answer(e).detail})}\n\n"
                 return
             rows = await ctx.as_person(actor, alerts_lib.list_alerts, dep_id, limit=limit)
-            snapshot = [_alert_out(r, undo).model_dump(mode="json") for r in rows]
+            snapshot = [_alert_out(r, undo, actor.name).model_dump(mode="json") for r in rows]
             if snapshot != last:
                 last, quiet = snapshot, 0.0
                 yield f"event: alerts\ndata: {json.dumps(snapshot)}\n\n"

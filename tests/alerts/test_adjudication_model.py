@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lfr_core.alerts.model import LEGACY_ENGAGEMENTS, AlertClass, alert_class
+from lfr_core.alerts.model import LEGACY_ENGAGEMENTS, AlertClass, Verification, alert_class, verification
 from lfr_core.alerts.service import engagement_of
 from lfr_core.errors import InvalidInput
 from lfr_core.reporting.tally import replay
@@ -44,10 +44,25 @@ def test_the_log_replays_old_and_new_actions_alike():
               ("c", "alert.declined", None),
               ("d", "alert.raise", None), ("d", "alert.confirmed", None),
               ("d", "alert.engagement.someone_else", "other"),
-              ("e", "alert.raise", None), ("e", "alert.confirmed", None)]
+              ("e", "alert.raise", None), ("e", "alert.confirmed", None),
+              ("f", "alert.raise", None), ("f", "alert.confirmed", None), ("f", "alert.second.confirmed", None),
+              ("f", "alert.engagement.subject", "arrest")]
     assert replay(logged) == {
-        "a": {"status": "confirmed", "engagement": "subject", "disposal": "arrest"},
-        "b": {"status": "confirmed", "engagement": "not_engaged", "disposal": None},
-        "c": {"status": "declined", "engagement": None, "disposal": None},
-        "d": {"status": "confirmed", "engagement": "someone_else", "disposal": "other"},
-        "e": {"status": "confirmed", "engagement": None, "disposal": None}}
+        "a": {"status": "confirmed", "engagement": "subject", "disposal": "arrest", "second_status": None},
+        "b": {"status": "confirmed", "engagement": "not_engaged", "disposal": None, "second_status": None},
+        "c": {"status": "declined", "engagement": None, "disposal": None, "second_status": None},
+        "d": {"status": "confirmed", "engagement": "someone_else", "disposal": "other", "second_status": None},
+        "e": {"status": "confirmed", "engagement": None, "disposal": None, "second_status": None},
+        "f": {"status": "confirmed", "engagement": "subject", "disposal": "arrest", "second_status": "confirmed"}}
+
+
+def test_two_person_verification_says_where_an_alert_stands_and_a_second_decline_is_a_false_alert():
+    assert verification("pending", None, two_person=True) == Verification.AWAITING_FIRST
+    assert verification("confirmed", None, two_person=True) == "awaiting second verifier"
+    assert verification("declined", None, two_person=True) == Verification.AWAITING_SECOND
+    assert verification("confirmed", "confirmed", two_person=True) == Verification.VERIFIED
+    assert verification("confirmed", "declined", two_person=True) == Verification.NOT_VERIFIED
+    assert verification("declined", "confirmed", two_person=True) == Verification.NOT_VERIFIED
+    assert verification("confirmed", None, two_person=False) == Verification.NOT_REQUIRED
+    assert alert_class("confirmed", None, "declined") == "false_unconfirmed"
+    assert alert_class("confirmed", "subject", "confirmed") == "true_confirmed"

@@ -4,12 +4,25 @@
 CREATE OR REPLACE FUNCTION public.lfr_undo_window() RETURNS interval
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$ SELECT interval '30 seconds' $$;
 
+-- Whether the deployment's pack requires two-person verification (issue 28 item 2, AI Act Art 14(5)); false for a
+-- deployment planned before packs existed.
+CREATE OR REPLACE FUNCTION public.lfr_two_person(p_deployment uuid) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT (p.content ->> 'two_person_verification')::boolean
+                     FROM public.deployments AS d
+                     JOIN public.policy_packs AS p ON p.name = d.policy_name AND p.version = d.policy_version
+                     WHERE d.id = p_deployment), false)
+$$;
+
 -- Alerts: raised by the live service only; decided by an operator of the deployment (or an admin) in their
--- own name, once; a legal hold by an admin; the facts of an alert never change.
+-- own name, once; a legal hold by an admin; the facts of an alert never change. Under a pack that requires
+-- two-person verification, each of the two assessments is by a different operator assigned to the deployment,
+-- the second after the first (and never in the same statement), and no engagement result before both.
 CREATE OR REPLACE FUNCTION public.lfr_guard_alerts() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     who text := public.lfr_actor();
+    two_person boolean;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('raise an alert', 'system');
@@ -32,6 +45,14 @@ BEGIN
                          OLD.camera_id, OLD.track_id, OLD.captured_at, OLD.raised_at, OLD.migrated_from) THEN
         PERFORM public.lfr_deny('the facts of an alert never change');
     END IF;
+    -- Read only for a person's decision: the live service's own changes (an image's place) need no pack.
+    IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome, NEW.second_status, NEW.second_by,
+        NEW.second_at, NEW.engagement, NEW.engagement_by, NEW.engagement_at, NEW.engagement_note, NEW.disposal)
+       IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome, OLD.second_status,
+                         OLD.second_by, OLD.second_at, OLD.engagement, OLD.engagement_by, OLD.engagement_at,
+                         OLD.engagement_note, OLD.disposal) THEN
+        two_person := public.lfr_two_person(OLD.deployment_id);
+    END IF;
     IF (NEW.status, NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome)
        IS DISTINCT FROM (OLD.status, OLD.adjudicated_by, OLD.adjudicated_at, OLD.outcome) THEN
         PERFORM public.lfr_require('adjudicate an alert', 'operator', 'admin');
@@ -39,10 +60,12 @@ BEGIN
             -- An undo: only the decider's own, within the undo window, before an engagement is recorded.
             IF OLD.status = 'pending' OR OLD.adjudicated_by IS DISTINCT FROM who
                OR OLD.adjudicated_at < pg_catalog.now() - public.lfr_undo_window() OR OLD.engagement IS NOT NULL
+               OR OLD.second_status IS NOT NULL
                OR num_nonnulls(NEW.adjudicated_by, NEW.adjudicated_at, NEW.outcome) > 0 THEN
                 PERFORM public.lfr_deny(pg_catalog.format(
                     'the decision on alert %s can be undone only by %s, within %s of it and before an engagement is '
-                    'recorded', OLD.id, coalesce(OLD.adjudicated_by, 'its decider'), public.lfr_undo_window()));
+                    'recorded (or a second verifier has decided)', OLD.id, coalesce(OLD.adjudicated_by, 'its decider'),
+                    public.lfr_undo_window()));
             END IF;
         ELSE
             IF OLD.status <> 'pending' THEN
@@ -53,6 +76,40 @@ BEGIN
                 PERFORM public.lfr_deny(pg_catalog.format('%s may not decide an alert in the name of %s', who,
                                                           NEW.adjudicated_by));
             END IF;
+            IF two_person AND NOT public.lfr_assigned(OLD.deployment_id, 'operator') THEN
+                PERFORM public.lfr_deny(pg_catalog.format(
+                    '%s is not an operator assigned to deployment %s: under two-person verification only its '
+                    'assigned officers verify an alert', who, OLD.deployment_id));
+            END IF;
+        END IF;
+    END IF;
+    -- The second verifier's own assessment (issue 28 item 2), once, after the first and in a change of its own.
+    IF (NEW.second_status, NEW.second_by, NEW.second_at) IS DISTINCT FROM (OLD.second_status, OLD.second_by, OLD.second_at)
+    THEN
+        PERFORM public.lfr_require('verify an alert', 'operator', 'admin');
+        IF NOT two_person THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'the pack of deployment %s does not ask for a second verifier', OLD.deployment_id));
+        END IF;
+        IF OLD.second_status IS NOT NULL OR OLD.status = 'pending' OR NEW.status IS DISTINCT FROM OLD.status
+           OR NEW.second_status IS NULL THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'alert %s is verified separately by two officers, each once, the second after the first (it is %s%s)',
+                OLD.id, OLD.status, CASE WHEN OLD.second_status IS NULL THEN ''
+                                         ELSE ', second verifier ' || OLD.second_by END));
+        END IF;
+        IF NEW.second_by IS DISTINCT FROM who THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not verify an alert in the name of %s', who,
+                                                      NEW.second_by));
+        END IF;
+        IF who = OLD.adjudicated_by THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                '%s made the first assessment of alert %s; the second verifier is another officer', who, OLD.id));
+        END IF;
+        IF NOT public.lfr_assigned(OLD.deployment_id, 'operator') THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                '%s is not an operator assigned to deployment %s, so may not verify its alerts', who,
+                OLD.deployment_id));
         END IF;
     END IF;
     -- The engagement result (issue 28 item 1), once, for a match already judged viable (status 'confirmed' before
@@ -71,6 +128,13 @@ BEGIN
             PERFORM public.lfr_deny(pg_catalog.format(
                 'an outcome (arrest, other, no action) is recorded exactly when the person was engaged (result %s)',
                 NEW.engagement));
+        END IF;
+        IF two_person AND (OLD.second_status IS DISTINCT FROM 'confirmed'
+                           OR NEW.second_status IS DISTINCT FROM 'confirmed') THEN
+            PERFORM public.lfr_deny(pg_catalog.format(
+                'alert %s is not verified by two officers (%s): no engagement result before that', OLD.id,
+                CASE WHEN OLD.second_status IS NULL THEN 'awaiting second verifier'
+                     ELSE 'the second verifier judged it ' || OLD.second_status END));
         END IF;
         IF NEW.engagement_by IS DISTINCT FROM who THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
@@ -100,6 +164,11 @@ BEGIN
     ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
         PERFORM public.lfr_audit_change('alert.' || NEW.status, 'alert', NEW.id::text,
                                         facts || pg_catalog.jsonb_build_object('subject_ref', NEW.subject_ref), deciders);
+    END IF;
+    IF NEW.second_status IS DISTINCT FROM OLD.second_status THEN
+        PERFORM public.lfr_audit_change('alert.second.' || NEW.second_status, 'alert', NEW.id::text,
+                                        facts || pg_catalog.jsonb_build_object('subject_ref', NEW.subject_ref),
+                                        '{operator,admin}');
     END IF;
     IF NEW.engagement IS DISTINCT FROM OLD.engagement THEN
         PERFORM public.lfr_audit_change('alert.engagement.' || NEW.engagement, 'alert', NEW.id::text,
@@ -134,7 +203,8 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR UPDATE OR DELETE ON deployment_counter
     FOR EACH ROW WHEN (NOT public.lfr_superuser()) EXECUTE FUNCTION public.lfr_guard_counters();
 DROP TRIGGER IF EXISTS lfr_audit ON alerts;
 CREATE TRIGGER lfr_audit AFTER UPDATE ON alerts
-    FOR EACH ROW WHEN ((OLD.status, OLD.engagement, OLD.legal_hold) IS DISTINCT FROM (NEW.status, NEW.engagement, NEW.legal_hold))
+    FOR EACH ROW WHEN ((OLD.status, OLD.engagement, OLD.legal_hold, OLD.second_status)
+                       IS DISTINCT FROM (NEW.status, NEW.engagement, NEW.legal_hold, NEW.second_status))
     EXECUTE FUNCTION public.lfr_audit_alert_change();
 
 -- An operator sees and decides only the alerts of deployments they are assigned to; an admin or auditor
@@ -167,6 +237,14 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
                 WHEN p_engagement IN ('evaded', 'not_engaged') THEN 'true_unconfirmed' END
 $$;
 
+-- The same, where a second verifier's assessment counts too (issue 28 item 2): a match either officer judged not
+-- viable is a false alert, unconfirmed.
+CREATE OR REPLACE FUNCTION public.lfr_alert_class(p_status text, p_engagement text, p_second text) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN p_second = 'declined' THEN 'false_unconfirmed'
+                ELSE public.lfr_alert_class(p_status, p_engagement) END
+$$;
+
 CREATE OR REPLACE FUNCTION public.lfr_guard_alert_reviews() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -185,23 +263,24 @@ BEGIN
         IF NEW.assigned_by IS DISTINCT FROM who OR NEW.finding IS NOT NULL OR NEW.reviewed_at IS NOT NULL THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s assigns a review open, in their own name', who));
         END IF;
-        SELECT a.deployment_id, a.status, a.engagement, a.adjudicated_by, a.engagement_by INTO alert
+        SELECT a.deployment_id, a.status, a.engagement, a.second_status, a.adjudicated_by, a.second_by, a.engagement_by
+        INTO alert
         FROM public.alerts AS a WHERE a.id = NEW.alert_id;
         IF NOT FOUND OR alert.deployment_id IS DISTINCT FROM NEW.deployment_id THEN
             PERFORM public.lfr_deny(pg_catalog.format('no alert %s of deployment %s', NEW.alert_id, NEW.deployment_id));
         END IF;
-        IF public.lfr_alert_class(alert.status, alert.engagement) IS DISTINCT FROM NEW.alert_class
+        IF public.lfr_alert_class(alert.status, alert.engagement, alert.second_status) IS DISTINCT FROM NEW.alert_class
            OR NEW.alert_class NOT IN ('true_unconfirmed', 'false_confirmed', 'false_unconfirmed') THEN
             PERFORM public.lfr_deny(pg_catalog.format(
                 'alert %s is %s: only a true alert left unconfirmed and a false alert are reviewed', NEW.alert_id,
-                coalesce(public.lfr_alert_class(alert.status, alert.engagement), 'not decided yet')));
+                coalesce(public.lfr_alert_class(alert.status, alert.engagement, alert.second_status), 'not decided yet')));
         END IF;
         SELECT d.window_end INTO window_end FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
         IF window_end > pg_catalog.now() THEN
             PERFORM public.lfr_deny(pg_catalog.format('a review is assigned after the window, which ends at %s',
                                                       window_end));
         END IF;
-        IF NEW.reviewer IN (alert.adjudicated_by, alert.engagement_by) THEN
+        IF NEW.reviewer IN (alert.adjudicated_by, alert.second_by, alert.engagement_by) THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s decided alert %s and may not review it', NEW.reviewer,
                                                       NEW.alert_id));
         END IF;
