@@ -45,8 +45,9 @@ def a_deployment_under(settings, pack: str, *, categories=("wanted_suspect",)) -
                                         policy_version, use_case, location_rationale, dpia_ref, eia_ref, fria_ref,
                                         registration_ref)
                VALUES (%s, 'test', 'test', 'INT-X', now() - interval '1 hour', now() + interval '1 hour', 'Supt X',
-                       %s, 0.4, 'pat.planner', %s, 1, %s, 'sought people seen here', 'D', 'E', 'F', 'R')
-               RETURNING id""", (ATTACK_PLACE, list(categories), pack, use_case)).fetchone()["id"]
+                       %s, 0.4, 'pat.planner', %s, (SELECT max(version) FROM policy_packs WHERE name = %s), %s,
+                       'sought people seen here', 'D', 'E', 'F', 'R')
+               RETURNING id""", (ATTACK_PLACE, list(categories), pack, pack, use_case)).fetchone()["id"]
         conn.execute("INSERT INTO deployment_staff (deployment_id, person, role, assigned_by) "
                      "VALUES (%s, %s, 'operator', 'pat.planner')", (dep, OPERATOR.name))
     return str(dep)
