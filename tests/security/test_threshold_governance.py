@@ -49,7 +49,7 @@ def sha() -> str:
 
 
 def test_a_planned_threshold_under_the_packs_floor_is_refused(services):
-    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="below the floor 0.3 of policy pack uk-app"):
+    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match=r"below the floor 0\.3 of policy pack uk-app"):
         conn.execute(PLAN, (ATTACK_PLACE, 0.25))
     assert planned(services, 0.3)  # at the floor it is accepted: the refusal is the floor's
 
@@ -57,11 +57,11 @@ def test_a_planned_threshold_under_the_packs_floor_is_refused(services):
 def test_a_list_under_its_models_floor_or_its_equitability_value_is_refused(services):
     dep = planned(services)
     model = sha()
-    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="below the floor 0.3 for model sface"):
+    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match=r"below the floor 0\.3 for model sface"):
         conn.execute(BUILD, (dep, Jsonb({"name": "sface"}), model, 0.29))
     # A recorded evaluation of this model showed no flagged difference only from 0.45: the floor rises to it.
     an_evaluation(services, model, verdict_at=0.45)
-    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="below the floor 0.45 for model sface"):
+    with direct(services, "pat.planner") as conn, pytest.raises(Denied, match=r"below the floor 0\.45 for model sface"):
         conn.execute(BUILD, (dep, Jsonb({"name": "sface"}), model, 0.40))
     with direct(services, "pat.planner") as conn:
         conn.execute(BUILD, (dep, Jsonb({"name": "sface"}), model, 0.46))
@@ -82,9 +82,9 @@ def test_a_decision_is_refused_under_the_floor_off_its_model_or_beyond_its_evalu
     flagged = an_evaluation(services, model, verdict_at=0.35, flagged=True)
     high = an_evaluation(services, model, verdict_at=0.6)
     other = an_evaluation(services, sha(), verdict_at=0.35)
-    cases = [((0.25, low, model, "ann.authoriser"), "below the floor 0.3"),
+    cases = [((0.25, low, model, "ann.authoriser"), r"below the floor 0\.3"),
              ((0.5, flagged, model, "ann.authoriser"), "a flagged difference between groups"),
-             ((0.5, high, model, "ann.authoriser"), "does not cover threshold 0.5"),
+             ((0.5, high, model, "ann.authoriser"), r"does not cover threshold 0\.5"),
              ((0.5, other, model, "ann.authoriser"), "is not an evaluation of model"),
              ((0.5, low, model, "someone.else"), "only in their own name")]
     for (value, evaluation, embedder, name), refusal in cases:
