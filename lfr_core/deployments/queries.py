@@ -1,6 +1,6 @@
 """The deployments context's SQL (issue 26 item 1): the only module that reads or writes deployments,
-deployment_staff, api_keys and policy_packs (state_transitions, the table of allowed moves, is read by the database's own
-triggers). Each function asks one thing and returns rows, records or scalars; writes run inside the caller's
+deployment_staff, api_keys, policy_packs and threshold_decisions (state_transitions, the table of allowed moves,
+is read by the database's own triggers). Each function asks one thing and returns rows, records or scalars; writes run inside the caller's
 transaction (`acting`, or `with conn.transaction()`). A deployment is fetched by id with the db package's
 `get_by_id`, as every table's row is.
 

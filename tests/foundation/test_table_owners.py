@@ -30,6 +30,7 @@ OWNERS: dict[str, str] = {
     "deployment_cameras": "deployments",
     "api_keys": "deployments",
     "policy_packs": "deployments",
+    "threshold_decisions": "deployments",
     "state_transitions": "deployments",
     "staging_claims": "watchlist",
     "watchlist_versions": "watchlist",
