@@ -13,7 +13,9 @@ import pytest
 from lfr_core.deployments import service as deployments
 from lfr_core.deployments import thresholds
 from lfr_core.errors import Refused
-from tests.conftest import AUTHORISER, make_deployment
+from lfr_core.watchlist.build import build_version
+from lfr_core.workflow import approval
+from tests.conftest import AUTHORISER, PLANNER, make_deployment, subject_rows
 from tests.deployments.evaluations import an_evaluation
 from tests.watchlist.test_cli import last_json, lfr
 
@@ -84,3 +86,24 @@ def test_the_cli_previews_refuses_under_the_floor_and_records_only_with_yes(db, 
     shown = last_json(lfr("deployment", "show", str(deployment["id"]), "--json", actor=AUTHORISER.name))
     assert any(label == "Threshold decision" and "grids" in text for label, text in shown["record"]), json.dumps(
         shown["record"])
+
+
+def test_the_approval_body_and_watchlist_show_carry_the_floor_and_the_decision(
+        db, services, store, face_engine, identities, stage):
+    deployment, evaluation = _setup(db, services)
+    shown = thresholds.preview(db, deployment, value=0.45, evaluation_id=evaluation, list_size=1,
+                               current=deployment["threshold"], model=None)
+    thresholds.decide(db, deployment, shown, "fewer false alerts", AUTHORISER)
+    version = build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
+                            manifest_uri=stage(subject_rows(identities, 1)), actor=PLANNER)
+    assert version["threshold"] == pytest.approx(0.45)  # later lists are built at the decided value
+    model = thresholds.Model(version["embedder"]["name"], version["embedder_sha256"])
+    floor = thresholds.floor(db, deployments.get(db, deployment["id"]), model)
+    body = approval.brief(services, str(version["id"]))["body"]
+    assert f"**Threshold floor:** {floor:.4f} for {model.name}" in body
+    assert "**Threshold decision:** 0.3630 -> 0.4500 by ann.authoriser" in body
+    assert f"evaluation #{evaluation}" in body and "fewer false alerts" in body
+    record = last_json(lfr("watchlist", "show", str(version["id"]), "--json", actor=AUTHORISER.name))
+    lines = {r["label"]: r["text"] for r in record["deployment_record"]}
+    assert lines["Threshold floor"].startswith(f"{floor:.4f} for {model.name}")
+    assert f"evaluation #{evaluation}" in lines["Threshold decision"]
