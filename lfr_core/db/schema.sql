@@ -984,6 +984,22 @@ END $$;
 ALTER FUNCTION public.lfr_disable_person(p_name text) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_equitability_clear(jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_equitability_clear(verdict jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT NOT public.lfr_equitability_flagged(verdict)
+       AND (coalesce((verdict -> 'ratios' -> 'fnir' ->> 'testable')::boolean, false)
+            OR coalesce((verdict -> 'ratios' -> 'fpir' ->> 'testable')::boolean, false))
+$$;
+
+
+ALTER FUNCTION public.lfr_equitability_clear(verdict jsonb) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_equitability_flagged(jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1425,11 +1441,12 @@ BEGIN
         PERFORM public.lfr_deny(pg_catalog.format('evaluation %s recorded no per-group searches; it is no '
                                                   'equitability evaluation (lfr eval --group-by ... --record)', c.id));
     END IF;
-    IF public.lfr_equitability_flagged(verdict)
+    IF NOT public.lfr_equitability_clear(verdict)
        OR (verdict ->> 'threshold')::double precision > NEW.new_threshold + 1e-6 THEN
         PERFORM public.lfr_deny(pg_catalog.format('evaluation %s does not cover threshold %s: its recorded verdict at '
             '%s is %s', c.id, NEW.new_threshold, verdict ->> 'threshold',
             CASE WHEN public.lfr_equitability_flagged(verdict) THEN 'a flagged difference between groups'
+                 WHEN NOT public.lfr_equitability_clear(verdict) THEN 'no comparison of groups (too few identities)'
                  ELSE 'above the new value' END));
     END IF;
     IF abs((NEW.preview -> 'new' ->> 'threshold')::double precision - NEW.new_threshold) > 1e-6
@@ -1763,7 +1780,7 @@ BEGIN
         SELECT pg_catalog.min((c.summary -> 'equitability' ->> 'threshold')::double precision) INTO equitable
         FROM public.model_calibrations AS c
         WHERE c.embedder_sha256 = p_embedder_sha256 AND c.summary ? 'equitability'
-          AND NOT public.lfr_equitability_flagged(c.summary -> 'equitability');
+          AND public.lfr_equitability_clear(c.summary -> 'equitability');
     END IF;
     RETURN greatest(floor, coalesce(equitable, floor));
 END $$;

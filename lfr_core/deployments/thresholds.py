@@ -65,9 +65,20 @@ def preview(conn: psycopg.Connection, deployment: dict[str, Any], *, value: floa
     problems = ([f"{value} is below the floor {lowest:.4f} for {evaluated.name}"] if lowest is not None
                 and value < lowest - 1e-6 else [])
     problems += [f"{m.upper()} differs between groups at {value}" for m in flagged]
+    problems += _uncovered(new["recorded_verdict"], value, evaluation_id)
     return {"deployment_id": str(deployment["id"]), "old": old, "new": new, "floor": lowest,
             "model": {"name": evaluated.name, "sha256": evaluated.sha256}, "evaluation_id": evaluation_id,
             "planned_threshold": deployment["threshold"], "allowed": not problems, "problems": problems}
+
+
+def _uncovered(verdict: dict[str, Any] | None, value: float, evaluation_id: int) -> list[str]:
+    """Why the evaluation's recorded verdict does not cover `value` (as the database judges it), or nothing."""
+    ratios = [r for r in ((verdict or {}).get("ratios") or {}).values() if r]
+    if not any(r.get("testable") for r in ratios) or any(r.get("flag") for r in ratios):
+        return [f"evaluation #{evaluation_id} recorded no unflagged comparison of groups"]
+    if verdict is not None and verdict["threshold"] > value + 1e-6:
+        return [f"evaluation #{evaluation_id} cleared groups only from {verdict['threshold']:.4f}, above {value}"]
+    return []
 
 
 def decide(conn: psycopg.Connection, deployment: dict[str, Any], shown: dict[str, Any], reason: str,

@@ -150,5 +150,6 @@ def at_threshold(conn: psycopg.Connection, calibration_id: int, threshold: float
             "fpir_bound": "point estimate" if hits else "rule-of-three 95% upper bound (no non-mated search reached t)",
             "per_group": {"group_by": row["group_by"], **per_group(searches, enrolments, threshold)},
             "model": {"name": row["model"]["embedder"].get("name"), "sha256": row["embedder_sha256"]},
+            "recorded_verdict": (row["summary"] or {}).get("equitability"),
             "source": (f"lfr eval calibration #{row['id']} on {row['manifest']} ({row['recorded_at']:%Y-%m-%d}), "
                        f"{scores.size} non-mated searches against {row['n_gallery']} enrolled")}

@@ -30,12 +30,13 @@ def searches() -> tuple[list[list], list[list], list[float]]:
     return rows, enrolments, nonmated
 
 
-def an_evaluation(settings, embedder_sha256: str, *, verdict_at: float, flagged: bool = False,
+def an_evaluation(settings, embedder_sha256: str, *, verdict_at: float, flagged: bool = False, tested: bool = True,
                   model: str = "sface") -> int:
-    """A recorded calibration whose equitability verdict at `verdict_at` is `flagged` or not."""
+    """A recorded calibration whose equitability verdict at `verdict_at` is `flagged` or not (`tested`: whether its
+    groups had identities enough to compare)."""
     rows, enrolments, nonmated = searches()
     verdict = {"group_by": "group", "threshold": verdict_at,
-               "ratios": {"fnir": {"flag": False}, "fpir": {"flag": flagged}}}
+               "ratios": {"fnir": {"flag": False, "testable": tested}, "fpir": {"flag": flagged, "testable": tested}}}
     with psycopg.connect(admin_dsn(settings), autocommit=True) as conn:
         row = conn.execute(
             """INSERT INTO model_calibrations (embedder_sha256, detector_sha256, model, manifest, n_gallery,

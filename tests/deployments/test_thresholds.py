@@ -107,3 +107,15 @@ def test_the_approval_body_and_watchlist_show_carry_the_floor_and_the_decision(
     lines = {r["label"]: r["text"] for r in record["deployment_record"]}
     assert lines["Threshold floor"].startswith(f"{floor:.4f} for {model.name}")
     assert f"evaluation #{evaluation}" in lines["Threshold decision"]
+
+
+def test_an_evaluation_that_does_not_cover_the_value_is_refused_before_anything_is_recorded(db, services):
+    deployment = make_deployment(db, services)
+    model = "thr-" + uuid.uuid4().hex[:12]
+    an_evaluation(services, model, verdict_at=0.35)  # the model's floor: 0.45 clears it
+    evaluation = an_evaluation(services, model, verdict_at=0.5)  # but this evaluation does not reach 0.45
+    shown = thresholds.preview(db, deployment, value=0.45, evaluation_id=evaluation, list_size=100,
+                               current=deployment["threshold"], model=None)
+    assert shown["problems"] == [f"evaluation #{evaluation} cleared groups only from 0.5000, above 0.45"]
+    with pytest.raises(Refused, match="cleared groups only from"):
+        thresholds.decide(db, deployment, shown, "fewer alerts", AUTHORISER)

@@ -59,6 +59,11 @@ def test_a_list_under_its_models_floor_or_its_equitability_value_is_refused(serv
     model = sha()
     with direct(services, "pat.planner") as conn, pytest.raises(Denied, match=r"below the floor 0\.3 for model sface"):
         conn.execute(BUILD, (dep, Jsonb({"name": "sface"}), model, 0.29))
+    # A verdict that compared no groups is no evidence: the floor stays the pack's.
+    an_evaluation(services, model, verdict_at=0.5, tested=False)
+    with direct(services, "pat.planner") as conn:
+        conn.execute(BUILD, (dep, Jsonb({"name": "sface"}), model, 0.40))
+        conn.rollback()
     # A recorded evaluation of this model showed no flagged difference only from 0.45: the floor rises to it.
     an_evaluation(services, model, verdict_at=0.45)
     with direct(services, "pat.planner") as conn, pytest.raises(Denied, match=r"below the floor 0\.45 for model sface"):
@@ -82,9 +87,11 @@ def test_a_decision_is_refused_under_the_floor_off_its_model_or_beyond_its_evalu
     flagged = an_evaluation(services, model, verdict_at=0.35, flagged=True)
     high = an_evaluation(services, model, verdict_at=0.6)
     other = an_evaluation(services, sha(), verdict_at=0.35)
+    untested = an_evaluation(services, model, verdict_at=0.35, tested=False)
     cases = [((0.25, low, model, "ann.authoriser"), r"below the floor 0\.3"),
              ((0.5, flagged, model, "ann.authoriser"), "a flagged difference between groups"),
              ((0.5, high, model, "ann.authoriser"), r"does not cover threshold 0\.5"),
+             ((0.5, untested, model, "ann.authoriser"), "no comparison of groups"),
              ((0.5, other, model, "ann.authoriser"), "is not an evaluation of model"),
              ((0.5, low, model, "someone.else"), "only in their own name")]
     for (value, evaluation, embedder, name), refusal in cases:

@@ -1,6 +1,6 @@
 -- Threshold governance (issue 27 item 4, lfr_core/deployments/thresholds.py). A deployment's threshold is never
 -- below its pack's floor for the model, nor, where the pack says never_below_equitability, below the lowest
--- threshold at which a recorded `lfr eval --record` of that model showed no flagged difference between groups.
+-- threshold at which a recorded `lfr eval --record` of that model compared groups and flagged no difference.
 -- A change of threshold is an authoriser's decision row (who, when, the evaluation, the reason, what they saw),
 -- made in their own name in the transaction that changes the deployment.
 
@@ -9,6 +9,15 @@ CREATE OR REPLACE FUNCTION public.lfr_equitability_flagged(verdict jsonb) RETURN
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce((verdict -> 'ratios' -> 'fnir' ->> 'flag')::boolean, false)
         OR coalesce((verdict -> 'ratios' -> 'fpir' ->> 'flag')::boolean, false)
+$$;
+
+-- Did a verdict compare groups (at least one rate testable, lfr_core/evaluation/groups.py) and flag none? A
+-- verdict over one group, or over groups too small to test, shows nothing about equitability.
+CREATE OR REPLACE FUNCTION public.lfr_equitability_clear(verdict jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT NOT public.lfr_equitability_flagged(verdict)
+       AND (coalesce((verdict -> 'ratios' -> 'fnir' ->> 'testable')::boolean, false)
+            OR coalesce((verdict -> 'ratios' -> 'fpir' ->> 'testable')::boolean, false))
 $$;
 
 -- The floor for a model under a pack version: the pack's floor for the model (p_model NULL: the model is not known
@@ -38,7 +47,7 @@ BEGIN
         SELECT pg_catalog.min((c.summary -> 'equitability' ->> 'threshold')::double precision) INTO equitable
         FROM public.model_calibrations AS c
         WHERE c.embedder_sha256 = p_embedder_sha256 AND c.summary ? 'equitability'
-          AND NOT public.lfr_equitability_flagged(c.summary -> 'equitability');
+          AND public.lfr_equitability_clear(c.summary -> 'equitability');
     END IF;
     RETURN greatest(floor, coalesce(equitable, floor));
 END $$;
@@ -128,11 +137,12 @@ BEGIN
         PERFORM public.lfr_deny(pg_catalog.format('evaluation %s recorded no per-group searches; it is no '
                                                   'equitability evaluation (lfr eval --group-by ... --record)', c.id));
     END IF;
-    IF public.lfr_equitability_flagged(verdict)
+    IF NOT public.lfr_equitability_clear(verdict)
        OR (verdict ->> 'threshold')::double precision > NEW.new_threshold + 1e-6 THEN
         PERFORM public.lfr_deny(pg_catalog.format('evaluation %s does not cover threshold %s: its recorded verdict at '
             '%s is %s', c.id, NEW.new_threshold, verdict ->> 'threshold',
             CASE WHEN public.lfr_equitability_flagged(verdict) THEN 'a flagged difference between groups'
+                 WHEN NOT public.lfr_equitability_clear(verdict) THEN 'no comparison of groups (too few identities)'
                  ELSE 'above the new value' END));
     END IF;
     IF abs((NEW.preview -> 'new' ->> 'threshold')::double precision - NEW.new_threshold) > 1e-6
