@@ -1,6 +1,6 @@
 """The deployments context's SQL (issue 26 item 1): the only module that reads or writes deployments,
-deployment_staff, api_keys and policy_packs (state_transitions, the table of allowed moves, is read by the database's own
-triggers). Each function asks one thing and returns rows, records or scalars; writes run inside the caller's
+deployment_staff, api_keys, policy_packs and threshold_decisions (state_transitions, the table of allowed moves,
+is read by the database's own triggers). Each function asks one thing and returns rows, records or scalars; writes run inside the caller's
 transaction (`acting`, or `with conn.transaction()`). A deployment is fetched by id with the db package's
 `get_by_id`, as every table's row is.
 
@@ -318,6 +318,25 @@ def insert_authorisation(conn: psycopg.Connection[Any], deployment_id: uuid.UUID
     return row
 
 
+# -- threshold decisions (issue 27 item 4) -------------------------------------------------------------------
+
+
+def insert_threshold_decision(conn: psycopg.Connection[Any], *, deployment_id: uuid.UUID,
+                              old_threshold: float | None, new_threshold: float, calibration_id: int,
+                              embedder_sha256: str, preview: dict[str, Any], reason: str,
+                              decided_by: str) -> dict[str, Any]:
+    """The decision as recorded (the database sets its floor and time, or refuses it)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            """INSERT INTO threshold_decisions (deployment_id, old_threshold, new_threshold, calibration_id,
+                                                embedder_sha256, floor, preview, reason, decided_by)
+               VALUES (%s, %s, %s, %s, %s, 0, %s, %s, %s) RETURNING *""",
+            (deployment_id, old_threshold, new_threshold, calibration_id, embedder_sha256, Jsonb(preview), reason,
+             decided_by)).fetchone()
+    assert row is not None
+    return row
+
+
 def authorisations(conn: psycopg.Connection[Any], deployment_id: uuid.UUID) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute("SELECT * FROM deployment_authorisations WHERE deployment_id = %s ORDER BY id",
@@ -361,3 +380,23 @@ def discarded_deployments(conn: psycopg.Connection[Any]) -> set[uuid.UUID]:
     """Deployments whose use was discarded: their results are published nowhere."""
     with conn.cursor(row_factory=scalar_row) as cur:
         return set(cur.execute("SELECT deployment_id FROM use_deletion_receipts").fetchall())
+
+
+def set_threshold(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, threshold: float,
+                  decision_id: int) -> None:
+    conn.execute("UPDATE deployments SET threshold = %s, threshold_decision_id = %s WHERE id = %s",
+                 (threshold, decision_id, deployment_id))
+
+
+def threshold_decision(conn: psycopg.Connection[Any], decision_id: int) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT * FROM threshold_decisions WHERE id = %s", (decision_id,)).fetchone()
+
+
+def threshold_floor(conn: psycopg.Connection[Any], policy_name: str, policy_version: int, model: str | None,
+                    embedder_sha256: str | None) -> float | None:
+    """The floor as the database enforces it (lfr_threshold_floor in lfr_core/db/policy/35_thresholds.sql)."""
+    with conn.cursor(row_factory=scalar_row) as cur:
+        value = cur.execute("SELECT public.lfr_threshold_floor(%s, %s, %s, %s)",
+                            (policy_name, policy_version, model, embedder_sha256)).fetchone()
+    return None if value is None else float(value)

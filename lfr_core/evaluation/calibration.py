@@ -14,7 +14,7 @@ import numpy as np
 import psycopg
 
 from lfr_core.audit import log as audit
-from lfr_core.errors import InvalidInput
+from lfr_core.errors import InvalidInput, NotFound
 from lfr_core.evaluation import queries
 from lfr_core.evaluation.groups import Enrolment, Search, per_group
 from lfr_core.evaluation.impostor import Evidence, ImpostorTail, assess
@@ -124,3 +124,32 @@ def evidence(conn: psycopg.Connection, embedder: dict[str, Any], threshold: floa
     calibration_id, tail = found if found else (None, None)
     return assess(tail, calibration_id, threshold, list_size, target_fpir,
                   f"{embedder.get('name')} ({embedder['weights_sha256'][:12]})")
+
+
+def at_threshold(conn: psycopg.Connection, calibration_id: int, threshold: float, list_size: int) -> dict[str, Any]:
+    """What one recorded evaluation says of `threshold` for a list of `list_size`: per-group error rates with
+    intervals and the flag (lfr_core/evaluation/groups.py), overall FNIR, FPIR at the list's size and the expected
+    false alerts per 10,000 faces seen (p = FPIR(t) / N_g per comparison; rule-of-three bound when no non-mated
+    search reached t). NotFound when there is no such evaluation; InvalidInput when it kept no searches."""
+    row = queries.calibration_by_id(conn, calibration_id)
+    if row is None:
+        raise NotFound(f"no recorded evaluation #{calibration_id} (lfr eval ... --record)")
+    if not row["searches"]:
+        raise InvalidInput(f"evaluation #{calibration_id} recorded no per-group searches; record one with "
+                           f"`lfr eval --group-by ... --record`")
+    searches = [Search(str(i), g, m, -np.inf if s is None else s, t) for i, g, m, s, t in row["searches"]]
+    enrolments = [Enrolment(str(i), g, e) for i, g, e in row["enrolments"] or []]
+    mated = [s for s in searches if s.mated]
+    misses = sum(1 for s in mated if not (s.is_top and s.score >= threshold))
+    scores = np.asarray(row["nonmated_top_scores"], dtype=np.float64)
+    hits = int((scores >= threshold).sum())
+    fpir_cal = hits / scores.size if hits else 3.0 / scores.size
+    fpir_list = 1.0 - (1.0 - fpir_cal / row["n_gallery"]) ** max(list_size, 1)
+    return {"threshold": threshold, "list_size": list_size, "fnir": misses / len(mated) if mated else None,
+            "fpir_at_list_size": fpir_list, "false_alerts_per_10000_faces": 10_000 * fpir_list,
+            "fpir_bound": "point estimate" if hits else "rule-of-three 95% upper bound (no non-mated search reached t)",
+            "per_group": {"group_by": row["group_by"], **per_group(searches, enrolments, threshold)},
+            "model": {"name": row["model"]["embedder"].get("name"), "sha256": row["embedder_sha256"]},
+            "recorded_verdict": (row["summary"] or {}).get("equitability"),
+            "source": (f"lfr eval calibration #{row['id']} on {row['manifest']} ({row['recorded_at']:%Y-%m-%d}), "
+                       f"{scores.size} non-mated searches against {row['n_gallery']} enrolled")}

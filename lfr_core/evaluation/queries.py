@@ -110,3 +110,21 @@ def latest_condition_curve(conn: psycopg.Connection[Any], embedder_sha256: str) 
     meta = {k: row.pop(k) for k in ("id", "recorded_at", "recorded_by", "calibration_id")}
     curve = ConditionCurve.from_json({**row, "embedder": model["embedder"], "detector": model["detector"]})
     return RecordedConditionCurve(curve=curve, **meta)
+
+
+def calibration_by_id(conn: psycopg.Connection[Any], calibration_id: int) -> dict[str, Any] | None:
+    """One recorded calibration (an evaluation named by a threshold decision) with its searches; None if absent."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, embedder_sha256, model, manifest, recorded_at, n_gallery, nonmated_top_scores, summary,
+                      group_by, searches, enrolments
+               FROM model_calibrations WHERE id = %s""", (calibration_id,)).fetchone()
+
+
+def equitability_verdicts(conn: psycopg.Connection[Any], embedder_sha256: str) -> list[dict[str, Any]]:
+    """Every recorded equitability verdict of this embedder (calibration id, threshold, the verdict), oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            """SELECT id, summary -> 'equitability' AS verdict FROM model_calibrations
+               WHERE embedder_sha256 = %s AND summary ? 'equitability' ORDER BY recorded_at, id""",
+            (embedder_sha256,)).fetchall()

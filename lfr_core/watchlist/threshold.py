@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 
 from lfr_core.config import Settings
+from lfr_core.deployments import thresholds
 from lfr_core.evaluation import calibration
 
 
@@ -29,4 +30,9 @@ def choose_threshold(conn: psycopg.Connection, deployment: dict[str, Any], embed
     low, high = settings.match.threshold_min, settings.match.threshold_max
     threshold = min(max(calibrated["threshold"], low), high)
     clamped = "" if threshold == calibrated["threshold"] else f" ({calibrated['threshold']:.4f} clamped to [{low}, {high}])"
+    # Never under the pack's floor for the model (issue 27 item 4); the database refuses a list below it.
+    lowest = thresholds.floor(conn, deployment, thresholds.Model(embedder.get("name"), embedder["weights_sha256"]))
+    if lowest is not None and threshold < lowest:
+        clamped += f" (raised from {threshold:.4f} to the floor {lowest:.4f} of {deployment['policy_name']})"
+        threshold = lowest
     return threshold, calibrated["source"] + clamped

@@ -8,8 +8,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from lfr_core.deployments import policy_store
+from lfr_core.deployments import policy_store, thresholds
 from lfr_core.deployments import service as deployments
+from lfr_core.errors import InvalidInput
 from lfr_core.times import format_span
 from lfr_ops.cli.common import console, domain_errors, emit, load_settings, signed_in
 
@@ -76,7 +77,11 @@ def show(deployment_id: str = typer.Argument(..., help="The deployment's id, or 
     with domain_errors(), signed_in(settings) as (conn, _):
         row = deployments.get(conn, deployments.resolve_id(conn, deployment_id))
         versions = list_versions(conn, row["id"])
-        row["record"] = policy_store.record_lines(conn, row)
+        # The deployment record, with the threshold's floor for the lists' model and the decision that set it.
+        latest = max(versions, key=lambda v: v["version"], default=None)
+        row["record"] = policy_store.record_lines(conn, row) + thresholds.record_lines(
+            conn, row, None if latest is None else thresholds.Model(latest["embedder"].get("name"),
+                                                                    latest["embedder_sha256"]))
         row["versions"] = [{k: v[k] for k in ("id", "version", "state", "entries_accepted", "threshold", "built_by",
                                                "approved_by")} for v in versions]
         current = gate.current_version(conn, row["id"])
@@ -288,3 +293,75 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(deployment, name="deployment")
+
+
+@deployment.command("threshold")
+def threshold_(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
+               value: float = typer.Option(..., "--value", help="The new cosine threshold"),
+               evaluation: int = typer.Option(..., "--evaluation", help="The recorded equitability evaluation "
+                                                                        "(lfr eval --group-by ... --record) valid at it"),
+               reason: str = typer.Option(..., "--reason", help="Why (recorded with the decision and audited)"),
+               list_size: int | None = typer.Option(None, "--list-size", min=1,
+                                                    help="Project false alerts for a list of this size (default: "
+                                                         "the latest list's accepted entries)"),
+               yes: bool = typer.Option(False, "--yes", help="Record the decision (without it: the preview only)"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Change a deployment's threshold (authoriser): shows the per-group rates with intervals and the trade (false
+    alerts per 10,000 faces, FNIR) at the old and the new value from the named evaluation, and records the
+    decision only with --yes. Under the pack's floor, or with an evaluation that does not cover the value: exit 3."""
+    from lfr_core.watchlist.lifecycle import list_versions
+
+    settings = load_settings()
+    with domain_errors(), signed_in(settings, "authoriser") as (conn, actor):
+        row = deployments.get(conn, deployments.resolve_id(conn, deployment_id))
+        latest = max(list_versions(conn, row["id"]), key=lambda v: v["version"], default=None)
+        model = None if latest is None else thresholds.Model(latest["embedder"].get("name"), latest["embedder_sha256"])
+        size = list_size or (latest["entries_accepted"] if latest else None)
+        if size is None:
+            raise InvalidInput("no list is built yet: give --list-size to project false alerts")
+        current = row["threshold"] if row["threshold"] is not None else (latest["threshold"] if latest else None)
+        shown = thresholds.preview(conn, row, value=value, evaluation_id=evaluation, list_size=size,
+                                   current=current, model=model)
+        if yes:
+            shown["decision"] = thresholds.decide(conn, row, shown, reason, actor)
+    emit(shown, as_json, _render_threshold)
+    if not yes and not as_json:
+        console.print("not recorded: run again with --yes to decide" if shown["allowed"]
+                      else "[bold]not allowed[/]: " + "; ".join(shown["problems"]), highlight=False)
+
+
+def _render_threshold(p: dict[str, Any]) -> None:
+    """The trade at the old and new values, then each group's rates with their 95% intervals at both."""
+    sides = [("old", p["old"]), ("new", p["new"])] if p["old"] else [("new", p["new"])]
+    trade = Table("", "threshold", "false alerts / 10,000 faces", "FPIR at list size", "FNIR",
+                  title=f"deployment {p['deployment_id']}: list of {p['new']['list_size']}, {p['new']['source']}; "
+                        f"floor {p['floor']:.4f}" if p["floor"] is not None else "no floor (planned before packs)")
+    for label, s in sides:
+        trade.add_row(label, f"{s['threshold']:.4f}", f"{s['false_alerts_per_10000_faces']:.2f}",
+                      f"{s['fpir_at_list_size']:.2e}", "-" if s["fnir"] is None else f"{s['fnir']:.3f}")
+    console.print(trade)
+    groups = Table("group", *[f"{m} at {s['threshold']:.4f}" for _, s in sides for m in ("FNIR", "FPIR")],
+                   title=f"per {p['new']['per_group']['group_by']}, 95% intervals over identities")
+    for g in p["new"]["per_group"]["groups"]:
+        cells = []
+        for _, s in sides:
+            e = s["per_group"]["groups"].get(g, {})
+            cells += [_rate(e.get("fnir"), e.get("fnir_ci95")), _rate(e.get("fpir"), e.get("fpir_ci95"))]
+        groups.add_row(g, *cells)
+    console.print(groups)
+    for label, s in sides:
+        for r in s["per_group"]["ratios"].values():
+            if r:
+                console.print(f"{label} {s['threshold']:.4f}: {r['verdict']}", highlight=False, soft_wrap=True)
+    if p.get("decision"):
+        d = p["decision"]
+        console.print(f"decision #{d['id']} recorded: {d['old_threshold']} -> {d['new_threshold']:.4f} by "
+                      f"{d['decided_by']} (evaluation #{d['calibration_id']}, floor {d['floor']:.4f})",
+                      highlight=False)
+
+
+def _rate(value: float | None, ci: list[float | None] | None) -> str:
+    if value is None:
+        return "-"
+    lo, hi = ci or (None, None)
+    return f"{value:.3f}" + ("" if lo is None or hi is None else f" ({lo:.3f}-{hi:.3f})")

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lfr_core.audit import checkpoints as audit_checkpoints
-from lfr_core.deployments import cameras, policy_store
+from lfr_core.deployments import cameras, policy_store, thresholds
 from lfr_core.deployments import service as deployments
 from lfr_core.evaluation import conditions
 from lfr_core.storage.objectstore import ObjectStore
@@ -105,8 +105,11 @@ def show(version_id: str, as_json: bool = JSON) -> None:
                                              f"({version['reliable_face_px_source']})")
         version["live_gate"] = gate.gate_line(version, settings)
         # The deployment record the list is sealed under (issue 27 item 2): pack, use case, rationale, references.
-        version["deployment_record"] = [{"label": label, "text": text} for label, text in policy_store.record_lines(
-            conn, deployments.get(conn, version["deployment_id"]))]
+        # With the threshold's floor for the list's model and the decision that set it (issue 27 item 4).
+        deployment = deployments.get(conn, version["deployment_id"])
+        model = thresholds.Model(version["embedder"].get("name"), version["embedder_sha256"])
+        version["deployment_record"] = [{"label": label, "text": text} for label, text in (
+            policy_store.record_lines(conn, deployment) + thresholds.record_lines(conn, deployment, model))]
     emit(version, as_json, _render_version)
 
 

@@ -32,6 +32,7 @@ OWNERS: dict[str, str] = {
     "policy_packs": "deployments",
     "deployment_authorisations": "deployments",
     "use_deletion_receipts": "deployments",
+    "threshold_decisions": "deployments",
     "state_transitions": "deployments",
     "staging_claims": "watchlist",
     "watchlist_versions": "watchlist",

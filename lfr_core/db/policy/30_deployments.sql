@@ -109,13 +109,19 @@ BEGIN
             PERFORM public.lfr_deny('a new deployment starts as planned');
         END IF;
         PERFORM public.lfr_check_deployment_pack(NEW);
+        PERFORM public.lfr_check_planned_threshold(NEW);  -- 35_thresholds.sql
+        RETURN NEW;
+    END IF;
+    -- A threshold changes only by an authoriser's recorded decision (issue 27 item 4, 35_thresholds.sql).
+    IF (NEW.threshold, NEW.threshold_decision_id) IS DISTINCT FROM (OLD.threshold, OLD.threshold_decision_id) THEN
+        PERFORM public.lfr_check_threshold_change(NEW, OLD);
         RETURN NEW;
     END IF;
     IF (NEW.id, NEW.created_by, NEW.place, NEW.purpose, NEW.legal_basis, NEW.window_start, NEW.window_end,
-        NEW.authorising_officer, NEW.allowed_categories, NEW.threshold, NEW.created_at, NEW.policy_name,
+        NEW.authorising_officer, NEW.allowed_categories, NEW.created_at, NEW.policy_name,
         NEW.policy_version, NEW.use_case, NEW.location_rationale, NEW.notice_withheld_reason)
        IS DISTINCT FROM (OLD.id, OLD.created_by, OLD.place, OLD.purpose, OLD.legal_basis, OLD.window_start,
-                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.threshold, OLD.created_at,
+                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.created_at,
                          OLD.policy_name, OLD.policy_version, OLD.use_case, OLD.location_rationale,
                          OLD.notice_withheld_reason) THEN
         PERFORM public.lfr_deny('a deployment''s plan is fixed once created; cancel it and plan another');

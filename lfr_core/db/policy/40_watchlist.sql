@@ -151,6 +151,7 @@ BEGIN
             PERFORM public.lfr_deny('a new version''s live gate is its reliable face size; an authoriser decides otherwise');
         END IF;
         PERFORM public.lfr_check_reliable_size(NEW);
+        PERFORM public.lfr_check_version_threshold(NEW);  -- never under the floor (35_thresholds.sql)
         RETURN NEW;
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
