@@ -206,7 +206,7 @@ def _age_problem(rec: dict[str, str], born: date | None, band: str | None, where
     if window_start is None:
         return None
     child = under_18(born, band, window_start)
-    if born is not None and band is not None and child != under_18(born, None, window_start):
+    if born is not None and band is not None and (band == "under_18") != under_18(born, None, window_start):
         return f"{where}: date_of_birth {born} and age_band {band!r} disagree at the window's start"
     if not child:
         return None
