@@ -236,7 +236,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
         if snapshot_obj is not None:
             store.delete_prefix(settings.s3.bucket_watchlists, f"{deployment['id']}/v{number:04d}/")
         raise
-    return {**with_entries(conn, version), "warnings": warnings}
+    return with_entries(conn, version)
 
 
 def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: str) -> dict[str, Any] | None:
@@ -247,12 +247,17 @@ def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: s
 
 
 def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any]:
-    """The version with its entries in manifest order, as a build reports them (and a retried build again)."""
+    """The version with its entries in manifest order and the manifest's warnings (manifest_warnings, from the
+    entries as recorded), as a build reports them (and a retried build again)."""
     rows = queries.entries_as_built(conn, version["id"])
+    warnings = manifest_warnings([ManifestRow(
+        r["subject_ref"], r["category"], r["rationale"], r["source_uri"], r["provenance"], r["capture_date"],
+        r["image_index"], legal_basis=r["legal_basis"], date_of_birth=r["date_of_birth"], age_band=r["age_band"],
+        under_18_rationale=r["under_18_rationale"]) for r in rows])
     for row in rows:
         for column in ("capture_date", "date_of_birth"):
             row[column] = row[column].isoformat() if row[column] else None
-    return {**version, "entries": rows}
+    return {**version, "entries": rows, "warnings": warnings}
 
 
 def entry_counts(results: list[EntryResult]) -> dict[str, int]:

@@ -12,6 +12,7 @@ from lfr_core.errors import InvalidInput
 from lfr_core.reporting import reports
 from lfr_core.watchlist.build import build_version
 from lfr_core.watchlist.manifest import ALL_COLUMNS, manifest_warnings, parse_manifest, under_18
+from lfr_core.workflow import approval
 from tests.conftest import PLANNER, make_deployment, subject_rows
 
 WINDOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -112,6 +113,11 @@ def test_a_build_refuses_an_unexplained_child_and_reports_an_explained_one(db, s
     snapshot = json.loads(store.get_uri(version["snapshot_uri"]))
     assert snapshot["warnings"] == [warning]
     assert [e["under_18_rationale"] for e in snapshot["entries"]] == [None, None, rationale]
+
+    # The authoriser reads both in the approval request (and `lfr watchlist show`, from the same entries).
+    body = approval.brief(services, str(version["id"]))["body"]
+    assert f"**Under 18 at the window's start:** {rows[2]['subject_ref']}: {rationale}" in body
+    assert f"- Warning: {warning}" in body
 
     report = reports.build_report(db, str(deployment["id"]))
     assert report["watchlist"]["under_18"] == [{"version": version["version"], "rationale": rationale}]
