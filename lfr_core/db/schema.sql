@@ -603,6 +603,74 @@ END $$;
 ALTER FUNCTION public.lfr_check_deployment_pack(d public.deployments) OWNER TO lfr_owner;
 
 --
+-- Name: watchlist_entries; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.watchlist_entries (
+    id bigint NOT NULL,
+    version_id uuid NOT NULL,
+    subject_ref text NOT NULL,
+    category text NOT NULL,
+    rationale text NOT NULL,
+    provenance text NOT NULL,
+    capture_date date,
+    source_uri text NOT NULL,
+    image_sha256 text,
+    image_uri text,
+    status text NOT NULL,
+    reason text,
+    quality jsonb,
+    image_index integer DEFAULT 0 NOT NULL,
+    image_purge text,
+    legal_basis text,
+    date_of_birth date,
+    age_band text,
+    under_18_rationale text,
+    CONSTRAINT watchlist_entries_age_band_check CHECK ((age_band = ANY (ARRAY['under_18'::text, '18_plus'::text]))),
+    CONSTRAINT watchlist_entries_image_index_check CHECK ((image_index >= 0)),
+    CONSTRAINT watchlist_entries_image_purge_check CHECK ((image_purge = ANY (ARRAY['deleting'::text, 'deleted'::text, 'missing'::text, 'kept'::text]))),
+    CONSTRAINT watchlist_entries_legal_basis_check CHECK ((btrim(legal_basis) <> ''::text)),
+    CONSTRAINT watchlist_entries_status_check CHECK ((status = ANY (ARRAY['accepted'::text, 'rejected'::text]))),
+    CONSTRAINT watchlist_entries_under_18_rationale_check CHECK ((btrim(under_18_rationale) <> ''::text))
+);
+
+
+ALTER TABLE public.watchlist_entries OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_entry_age(public.watchlist_entries); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_entry_age(e public.watchlist_entries) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d public.deployments;
+    rule jsonb;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep JOIN public.watchlist_versions AS v ON v.deployment_id = dep.id
+    WHERE v.id = e.version_id;
+    IF NOT public.lfr_under_18(e.date_of_birth, e.age_band, d.window_start) THEN
+        RETURN;
+    END IF;
+    SELECT p.content -> 'under_18' INTO rule FROM public.policy_packs AS p
+    WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF rule IS NOT NULL AND NOT (rule ->> 'allowed')::boolean THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is under 18 at the window''s start; policy pack %s v%s does not '
+                                                  'allow children on a list', e.subject_ref, d.policy_name,
+                                                  d.policy_version));
+    END IF;
+    IF coalesce((rule ->> 'rationale_required')::boolean, true) AND e.under_18_rationale IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is under 18 at the window''s start; an under-18 entry needs a '
+                                                  'written rationale (under_18_rationale)', e.subject_ref));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_entry_age(e public.watchlist_entries) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_check_entry_category(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -738,6 +806,31 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_check_gate(n public.watchlist_versions, o public.watchlist_versions) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_list_age(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_list_age(v public.watchlist_versions) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d public.deployments;
+    hours double precision;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep WHERE dep.id = v.deployment_id;
+    SELECT (p.content ->> 'max_list_age_hours')::double precision INTO hours FROM public.policy_packs AS p
+    WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF hours IS NOT NULL AND v.built_at < d.window_start - pg_catalog.make_interval(secs => hours * 3600) THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            'version %s was built at %s, more than %s hours before the window opened at %s (policy pack %s v%s); '
+            'build a fresh list', v.id, v.built_at, hours, d.window_start, d.policy_name, d.policy_version));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_list_age(v public.watchlist_versions) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_check_reliable_size(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -1262,6 +1355,7 @@ BEGIN
         PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
         IF TG_TABLE_NAME = 'watchlist_entries' THEN
             PERFORM public.lfr_check_entry_category(NEW.version_id, NEW.category);
+            PERFORM public.lfr_check_entry_age(NEW);
         END IF;
         RETURN NEW;
     END IF;
@@ -1360,6 +1454,9 @@ BEGIN
             'before approval; the planner records it with `lfr deployment references`', what, OLD.deployment_id,
             (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
             pg_catalog.array_to_string(public.lfr_missing_references(OLD.deployment_id), ', ')));
+    END IF;
+    IF OLD.state = 'approved' AND NEW.state = 'active' THEN
+        PERFORM public.lfr_check_list_age(OLD);
     END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
@@ -1626,6 +1723,21 @@ $$;
 
 
 ALTER FUNCTION public.lfr_transition_roles(p_object text, p_from text, p_to text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_under_18(date, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_under_18(p_date_of_birth date, p_age_band text, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(p_age_band = 'under_18', false)
+        OR coalesce(p_date_of_birth + interval '18 years' > (p_at AT TIME ZONE 'UTC')::date, false)
+$$;
+
+
+ALTER FUNCTION public.lfr_under_18(p_date_of_birth date, p_age_band text, p_at timestamp with time zone) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_undo_window(); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -2058,34 +2170,6 @@ CREATE TABLE public.watchlist_embeddings (
 
 
 ALTER TABLE public.watchlist_embeddings OWNER TO lfr_owner;
-
---
--- Name: watchlist_entries; Type: TABLE; Schema: public; Owner: lfr_owner
---
-
-CREATE TABLE public.watchlist_entries (
-    id bigint NOT NULL,
-    version_id uuid NOT NULL,
-    subject_ref text NOT NULL,
-    category text NOT NULL,
-    rationale text NOT NULL,
-    provenance text NOT NULL,
-    capture_date date,
-    source_uri text NOT NULL,
-    image_sha256 text,
-    image_uri text,
-    status text NOT NULL,
-    reason text,
-    quality jsonb,
-    image_index integer DEFAULT 0 NOT NULL,
-    image_purge text,
-    CONSTRAINT watchlist_entries_image_index_check CHECK ((image_index >= 0)),
-    CONSTRAINT watchlist_entries_image_purge_check CHECK ((image_purge = ANY (ARRAY['deleting'::text, 'deleted'::text, 'missing'::text, 'kept'::text]))),
-    CONSTRAINT watchlist_entries_status_check CHECK ((status = ANY (ARRAY['accepted'::text, 'rejected'::text])))
-);
-
-
-ALTER TABLE public.watchlist_entries OWNER TO lfr_owner;
 
 --
 -- Name: watchlist_entries_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
@@ -2841,6 +2925,16 @@ GRANT UPDATE ON TABLE public.deployments TO lfr_operator;
 
 
 --
+-- Name: TABLE watchlist_entries; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO lfr;
+GRANT SELECT ON TABLE public.watchlist_entries TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_admin;
+
+
+--
 -- Name: TABLE watchlist_versions; Type: ACL; Schema: public; Owner: lfr_owner
 --
 
@@ -3064,16 +3158,6 @@ GRANT INSERT ON TABLE public.staging_claims TO lfr_admin;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_embeddings TO lfr;
 GRANT INSERT ON TABLE public.watchlist_embeddings TO lfr_planner;
 GRANT SELECT,INSERT,DELETE ON TABLE public.watchlist_embeddings TO lfr_admin;
-
-
---
--- Name: TABLE watchlist_entries; Type: ACL; Schema: public; Owner: lfr_owner
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO lfr;
-GRANT SELECT ON TABLE public.watchlist_entries TO lfr_person;
-GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_planner;
-GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_admin;
 
 
 --
