@@ -50,6 +50,11 @@ def test_an_under_18_entry_without_a_rationale_is_refused_by_direct_sql(services
                              "ORDER BY subject_ref", (vid,)).fetchall()
     assert [(r["subject_ref"], r["under_18_rationale"] is not None) for r in rows] == [("S-ADULT", False),
                                                                                       ("S-CHILD", True)]
+    # Nor is a child made an adult, or their rationale rewritten, afterwards (an admin may update entries, to purge).
+    for change in ("age_band = '18_plus', date_of_birth = NULL", "under_18_rationale = 'another'"):
+        with direct(services, "ada.admin") as conn, pytest.raises(Denied, match="build's and never change"):
+            conn.execute(f"UPDATE watchlist_entries SET {change} WHERE version_id = %s AND subject_ref = 'S-CHILD'",
+                         (vid,))
 
 
 def test_a_blank_under_18_rationale_is_no_rationale(services):

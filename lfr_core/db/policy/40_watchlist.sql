@@ -314,6 +314,12 @@ BEGIN
         RETURN NEW;
     END IF;
     PERFORM public.lfr_require('purge a watchlist', 'admin', 'system');
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'watchlist_entries' THEN
+        IF (NEW.legal_basis, NEW.date_of_birth, NEW.age_band, NEW.under_18_rationale)
+           IS DISTINCT FROM (OLD.legal_basis, OLD.date_of_birth, OLD.age_band, OLD.under_18_rationale) THEN
+            PERFORM public.lfr_deny('an entry''s legal basis, age and under-18 rationale are the build''s and never change');
+        END IF;
+    END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 
