@@ -85,11 +85,14 @@ def watchlist_rows(settings, shared_dir: Path) -> list[dict[str, str]]:
 
     rows = [{"subject_ref": "SUBJ-lin-manuel-miranda", "category": "wanted_suspect", "rationale": "wanted on warrant W-1",
              "provenance": "CUSTODY-0001", "capture_date": "2025-06-01",
+             "legal_basis": "PACE 1984 s.64A (custody image)", "age_band": "18_plus",
              "path": str(shared_dir / "data" / "faces" / "ageitgey" / "lin-manuel-miranda.png")}]
     others = labelled_faces(settings, ("deepface",))
     for i, (name, images) in enumerate(list(others.items())[:5]):
         rows.append({"subject_ref": f"SUBJ-{name}", "category": "wanted_suspect", "rationale": "wanted on warrant W-2",
-                     "provenance": f"CUSTODY-{i + 2:04d}", "capture_date": "2025-06-01", "path": str(images[0].path)})
+                     "provenance": f"CUSTODY-{i + 2:04d}", "capture_date": "2025-06-01",
+                     "legal_basis": "PACE 1984 s.64A (custody image)", "age_band": "18_plus",
+                     "path": str(images[0].path)})
     return rows
 
 

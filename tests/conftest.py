@@ -21,7 +21,7 @@ from lfr_core.config import PROJECT_ROOT, Settings, get_settings
 from lfr_core.identity.model import Actor
 from lfr_ops import bench_env
 from lfr_ops.bench_env import free_port, private_service_env  # noqa: F401 (the benches' helpers; tests import both here)
-from lfr_ops.demo.data import labelled_faces, stage_custody_manifest
+from lfr_ops.demo.data import labelled_faces, manifest_columns, stage_custody_manifest
 
 PLANNER = Actor("pat.planner", "planner")
 AUTHORISER = Actor("ann.authoriser", "authoriser")
@@ -240,10 +240,14 @@ def identities(services, shared_dir):
     return {name: imgs for name, imgs in faces.items() if len(imgs) >= 2}
 
 
+CUSTODY_BASIS = "PACE 1984 s.64A: custody image retained under the MoPI code"
+
+
 def subject_rows(identities, count: int, *, category: str = "wanted_suspect") -> list[dict[str, str]]:
     return [
         {"subject_ref": f"SUBJ-{name}", "category": category, "rationale": "wanted on warrant W-123",
-         "provenance": f"CUSTODY-{i:04d}", "capture_date": "2025-06-01", "path": str(imgs[0].path)}
+         "provenance": f"CUSTODY-{i:04d}", "capture_date": "2025-06-01", "legal_basis": CUSTODY_BASIS,
+         "age_band": "18_plus", "path": str(imgs[0].path)}
         for i, (name, imgs) in enumerate(list(identities.items())[:count])
     ]
 
@@ -263,8 +267,7 @@ def local_manifest(folder, rows: list[dict[str, str]]):
     faces.mkdir(parents=True, exist_ok=True)
     manifest = Path(folder) / "manifest.csv"
     with open(manifest, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["subject_ref", "category", "rationale", "image_uri", "provenance",
-                                               "capture_date"])
+        writer = csv.DictWriter(f, fieldnames=manifest_columns(rows))
         writer.writeheader()
         for row in rows:
             image = Path(row["path"])

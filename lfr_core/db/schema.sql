@@ -495,6 +495,28 @@ END $$;
 ALTER FUNCTION public.lfr_audit_staff_change() OWNER TO lfr_owner;
 
 --
+-- Name: lfr_audit_threshold_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_audit_threshold_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    t public.threshold_decisions;
+BEGIN
+    SELECT * INTO t FROM public.threshold_decisions AS x WHERE x.id = NEW.threshold_decision_id;
+    PERFORM public.lfr_audit_change('deployment.threshold', 'deployment', NEW.id::text,
+        pg_catalog.jsonb_build_object('from', OLD.threshold, 'to', NEW.threshold, 'decision_id', t.id,
+                                      'evaluation_id', t.calibration_id, 'floor', t.floor, 'reason', t.reason),
+        '{authoriser,system}');
+    RETURN NULL;
+END $$;
+
+
+ALTER FUNCTION public.lfr_audit_threshold_change() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_audit_version_change(); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -613,6 +635,7 @@ CREATE TABLE public.deployments (
     fria_ref text,
     registration_ref text,
     notice_withheld_reason text,
+    threshold_decision_id bigint,
     CONSTRAINT deployments_allowed_categories_check CHECK ((cardinality(allowed_categories) > 0)),
     CONSTRAINT deployments_authorising_officer_check CHECK ((authorising_officer <> ''::text)),
     CONSTRAINT deployments_check CHECK ((window_end > window_start)),
@@ -684,6 +707,74 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_check_deployment_pack(d public.deployments) OWNER TO lfr_owner;
+
+--
+-- Name: watchlist_entries; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.watchlist_entries (
+    id bigint NOT NULL,
+    version_id uuid NOT NULL,
+    subject_ref text NOT NULL,
+    category text NOT NULL,
+    rationale text NOT NULL,
+    provenance text NOT NULL,
+    capture_date date,
+    source_uri text NOT NULL,
+    image_sha256 text,
+    image_uri text,
+    status text NOT NULL,
+    reason text,
+    quality jsonb,
+    image_index integer DEFAULT 0 NOT NULL,
+    image_purge text,
+    legal_basis text,
+    date_of_birth date,
+    age_band text,
+    under_18_rationale text,
+    CONSTRAINT watchlist_entries_age_band_check CHECK ((age_band = ANY (ARRAY['under_18'::text, '18_plus'::text]))),
+    CONSTRAINT watchlist_entries_image_index_check CHECK ((image_index >= 0)),
+    CONSTRAINT watchlist_entries_image_purge_check CHECK ((image_purge = ANY (ARRAY['deleting'::text, 'deleted'::text, 'missing'::text, 'kept'::text]))),
+    CONSTRAINT watchlist_entries_legal_basis_check CHECK ((btrim(legal_basis) <> ''::text)),
+    CONSTRAINT watchlist_entries_status_check CHECK ((status = ANY (ARRAY['accepted'::text, 'rejected'::text]))),
+    CONSTRAINT watchlist_entries_under_18_rationale_check CHECK ((btrim(under_18_rationale) <> ''::text))
+);
+
+
+ALTER TABLE public.watchlist_entries OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_entry_age(public.watchlist_entries); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_entry_age(e public.watchlist_entries) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d public.deployments;
+    rule jsonb;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep JOIN public.watchlist_versions AS v ON v.deployment_id = dep.id
+    WHERE v.id = e.version_id;
+    IF NOT public.lfr_under_18(e.date_of_birth, e.age_band, d.window_start) THEN
+        RETURN;
+    END IF;
+    SELECT p.content -> 'under_18' INTO rule FROM public.policy_packs AS p
+    WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF rule IS NOT NULL AND NOT (rule ->> 'allowed')::boolean THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is under 18 at the window''s start; policy pack %s v%s does not '
+                                                  'allow children on a list', e.subject_ref, d.policy_name,
+                                                  d.policy_version));
+    END IF;
+    IF coalesce((rule ->> 'rationale_required')::boolean, true) AND e.under_18_rationale IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is under 18 at the window''s start; an under-18 entry needs a '
+                                                  'written rationale (under_18_rationale)', e.subject_ref));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_entry_age(e public.watchlist_entries) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_check_entry_category(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -823,6 +914,54 @@ END $$;
 ALTER FUNCTION public.lfr_check_gate(n public.watchlist_versions, o public.watchlist_versions) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_check_list_age(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_list_age(v public.watchlist_versions) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d public.deployments;
+    hours double precision;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep WHERE dep.id = v.deployment_id;
+    SELECT (p.content ->> 'max_list_age_hours')::double precision INTO hours FROM public.policy_packs AS p
+    WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF hours IS NOT NULL AND v.built_at < d.window_start - pg_catalog.make_interval(secs => hours * 3600) THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            'version %s was built at %s, more than %s hours before the window opened at %s (policy pack %s v%s); '
+            'build a fresh list', v.id, v.built_at, hours, d.window_start, d.policy_name, d.policy_version));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_list_age(v public.watchlist_versions) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_planned_threshold(public.deployments); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_planned_threshold(d public.deployments) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    floor double precision := public.lfr_threshold_floor(d.policy_name, d.policy_version, NULL, NULL);
+BEGIN
+    IF d.threshold_decision_id IS NOT NULL THEN
+        PERFORM public.lfr_deny('a new deployment''s threshold is planned; a decision changes it afterwards');
+    END IF;
+    IF d.threshold IS NOT NULL AND floor IS NOT NULL AND d.threshold < floor - 1e-6 THEN
+        PERFORM public.lfr_deny(pg_catalog.format('threshold %s is below the floor %s of policy pack %s v%s',
+                                                  d.threshold, floor, d.policy_name, d.policy_version));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_planned_threshold(d public.deployments) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_check_reliable_size(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -853,6 +992,59 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_check_reliable_size(v public.watchlist_versions) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_threshold_change(public.deployments, public.deployments); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_threshold_change(n public.deployments, o public.deployments) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    t public.threshold_decisions;
+    columns text[] := ARRAY['threshold', 'threshold_decision_id'];
+BEGIN
+    IF pg_catalog.to_jsonb(n) - columns IS DISTINCT FROM pg_catalog.to_jsonb(o) - columns THEN
+        PERFORM public.lfr_deny('a threshold is changed on its own, not with other changes to a deployment');
+    END IF;
+    SELECT * INTO t FROM public.threshold_decisions AS x WHERE x.id = n.threshold_decision_id;
+    IF n.threshold_decision_id IS NULL OR n.threshold_decision_id IS NOT DISTINCT FROM o.threshold_decision_id
+       OR NOT FOUND OR t.deployment_id <> n.id OR t.new_threshold IS DISTINCT FROM n.threshold
+       OR t.old_threshold IS DISTINCT FROM o.threshold OR t.decided_by <> public.lfr_actor()
+       OR t.decided_at <> pg_catalog.now() THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s: a change of threshold from %s to %s needs an '
+            'authoriser''s decision recorded for it now (lfr deployment threshold)', o.id, o.threshold, n.threshold));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_threshold_change(n public.deployments, o public.deployments) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_check_version_threshold(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_check_version_threshold(v public.watchlist_versions) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    d public.deployments;
+    floor double precision;
+BEGIN
+    SELECT * INTO d FROM public.deployments AS x WHERE x.id = v.deployment_id;
+    floor := public.lfr_threshold_floor(d.policy_name, d.policy_version, v.embedder ->> 'name', v.embedder_sha256);
+    IF floor IS NOT NULL AND v.threshold < floor - 1e-6 THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            'threshold %s is below the floor %s for model %s under policy pack %s v%s (the pack''s floor, or the '
+            'lowest value at which a recorded evaluation of the model shows no flagged difference between groups)',
+            v.threshold, floor, v.embedder ->> 'name', d.policy_name, d.policy_version));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_check_version_threshold(v public.watchlist_versions) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_consult_watchlist(uuid, text, text, jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -1029,6 +1221,37 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_discard_use(p_deployment uuid, p_reason text) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_equitability_clear(jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_equitability_clear(verdict jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT NOT public.lfr_equitability_flagged(verdict)
+       AND (coalesce((verdict -> 'ratios' -> 'fnir' ->> 'testable')::boolean, false)
+            OR coalesce((verdict -> 'ratios' -> 'fpir' ->> 'testable')::boolean, false))
+$$;
+
+
+ALTER FUNCTION public.lfr_equitability_clear(verdict jsonb) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_equitability_flagged(jsonb); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_equitability_flagged(verdict jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce((verdict -> 'ratios' -> 'fnir' ->> 'flag')::boolean, false)
+        OR coalesce((verdict -> 'ratios' -> 'fpir' ->> 'flag')::boolean, false)
+$$;
+
+
+ALTER FUNCTION public.lfr_equitability_flagged(verdict jsonb) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_evidence_resolves(public.watchlist_versions); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -1412,13 +1635,19 @@ BEGIN
             PERFORM public.lfr_deny('a new deployment starts as planned');
         END IF;
         PERFORM public.lfr_check_deployment_pack(NEW);
+        PERFORM public.lfr_check_planned_threshold(NEW);  -- 35_thresholds.sql
+        RETURN NEW;
+    END IF;
+    -- A threshold changes only by an authoriser's recorded decision (issue 27 item 4, 35_thresholds.sql).
+    IF (NEW.threshold, NEW.threshold_decision_id) IS DISTINCT FROM (OLD.threshold, OLD.threshold_decision_id) THEN
+        PERFORM public.lfr_check_threshold_change(NEW, OLD);
         RETURN NEW;
     END IF;
     IF (NEW.id, NEW.created_by, NEW.place, NEW.purpose, NEW.legal_basis, NEW.window_start, NEW.window_end,
-        NEW.authorising_officer, NEW.allowed_categories, NEW.threshold, NEW.created_at, NEW.policy_name,
+        NEW.authorising_officer, NEW.allowed_categories, NEW.created_at, NEW.policy_name,
         NEW.policy_version, NEW.use_case, NEW.location_rationale, NEW.notice_withheld_reason)
        IS DISTINCT FROM (OLD.id, OLD.created_by, OLD.place, OLD.purpose, OLD.legal_basis, OLD.window_start,
-                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.threshold, OLD.created_at,
+                         OLD.window_end, OLD.authorising_officer, OLD.allowed_categories, OLD.created_at,
                          OLD.policy_name, OLD.policy_version, OLD.use_case, OLD.location_rationale,
                          OLD.notice_withheld_reason) THEN
         PERFORM public.lfr_deny('a deployment''s plan is fixed once created; cancel it and plan another');
@@ -1549,6 +1778,88 @@ END $$;
 ALTER FUNCTION public.lfr_guard_staff() OWNER TO lfr_owner;
 
 --
+-- Name: lfr_guard_threshold_decisions(); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_guard_threshold_decisions() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    who text := public.lfr_actor();
+    d public.deployments;
+    c public.model_calibrations;
+    model_sha text;
+    verdict jsonb;
+    floor double precision;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM public.lfr_deny('a threshold decision is recorded once and never changes');
+    END IF;
+    PERFORM public.lfr_require('decide a deployment''s threshold', 'authoriser');
+    IF NEW.decided_by IS DISTINCT FROM who THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may record a threshold decision only in their own name', who));
+    END IF;
+    NEW.decided_at := pg_catalog.now();
+    SELECT * INTO d FROM public.deployments AS x WHERE x.id = NEW.deployment_id;
+    IF NOT FOUND OR d.status NOT IN ('planned', 'live') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; its threshold no longer changes',
+                                                  NEW.deployment_id, coalesce(d.status, 'unknown')));
+    END IF;
+    IF EXISTS (SELECT 1 FROM public.deployment_staff AS s WHERE s.deployment_id = d.id AND s.role = 'authoriser')
+       AND NOT public.lfr_assigned(d.id, 'authoriser') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is not assigned to deployment %s as authoriser', who, d.id));
+    END IF;
+    IF d.policy_name IS NULL THEN
+        PERFORM public.lfr_deny('a deployment planned before policy packs has no threshold floor; plan another');
+    END IF;
+    IF NEW.old_threshold IS DISTINCT FROM d.threshold THEN
+        PERFORM public.lfr_deny(pg_catalog.format('the decision starts from %s, but the deployment''s threshold is %s',
+                                                  NEW.old_threshold, d.threshold));
+    END IF;
+    SELECT * INTO c FROM public.model_calibrations AS x WHERE x.id = NEW.calibration_id;
+    IF NOT FOUND OR c.embedder_sha256 IS DISTINCT FROM NEW.embedder_sha256 THEN
+        PERFORM public.lfr_deny(pg_catalog.format('evaluation %s is not an evaluation of model %s',
+                                                  NEW.calibration_id, NEW.embedder_sha256));
+    END IF;
+    SELECT v.embedder_sha256 INTO model_sha FROM public.watchlist_versions AS v
+    WHERE v.deployment_id = d.id ORDER BY v.version DESC LIMIT 1;
+    IF model_sha IS NOT NULL AND model_sha <> c.embedder_sha256 THEN
+        PERFORM public.lfr_deny(pg_catalog.format('evaluation %s is of model %s; the deployment''s lists are built '
+                                                  'with %s', c.id, c.embedder_sha256, model_sha));
+    END IF;
+    verdict := c.summary -> 'equitability';
+    IF verdict IS NULL OR c.searches IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('evaluation %s recorded no per-group searches; it is no '
+                                                  'equitability evaluation (lfr eval --group-by ... --record)', c.id));
+    END IF;
+    IF NOT public.lfr_equitability_clear(verdict)
+       OR (verdict ->> 'threshold')::double precision > NEW.new_threshold + 1e-6 THEN
+        PERFORM public.lfr_deny(pg_catalog.format('evaluation %s does not cover threshold %s: its recorded verdict at '
+            '%s is %s', c.id, NEW.new_threshold, verdict ->> 'threshold',
+            CASE WHEN public.lfr_equitability_flagged(verdict) THEN 'a flagged difference between groups'
+                 WHEN NOT public.lfr_equitability_clear(verdict) THEN 'no comparison of groups (too few identities)'
+                 ELSE 'above the new value' END));
+    END IF;
+    IF abs((NEW.preview -> 'new' ->> 'threshold')::double precision - NEW.new_threshold) > 1e-6
+       OR public.lfr_equitability_flagged(NEW.preview -> 'new' -> 'per_group') THEN
+        PERFORM public.lfr_deny(pg_catalog.format('the per-group rates shown at %s are missing or flag a difference '
+                                                  'between groups', NEW.new_threshold));
+    END IF;
+    floor := public.lfr_threshold_floor(d.policy_name, d.policy_version, c.model -> 'embedder' ->> 'name',
+                                        c.embedder_sha256);
+    IF NEW.new_threshold < floor - 1e-6 THEN
+        PERFORM public.lfr_deny(pg_catalog.format('threshold %s is below the floor %s for model %s under policy pack '
+            '%s v%s', NEW.new_threshold, floor, c.model -> 'embedder' ->> 'name', d.policy_name, d.policy_version));
+    END IF;
+    NEW.floor := floor;
+    RETURN NEW;
+END $$;
+
+
+ALTER FUNCTION public.lfr_guard_threshold_decisions() OWNER TO lfr_owner;
+
+--
 -- Name: lfr_guard_watchlist_content(); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1561,10 +1872,17 @@ BEGIN
         PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
         IF TG_TABLE_NAME = 'watchlist_entries' THEN
             PERFORM public.lfr_check_entry_category(NEW.version_id, NEW.category);
+            PERFORM public.lfr_check_entry_age(NEW);
         END IF;
         RETURN NEW;
     END IF;
     PERFORM public.lfr_require('purge a watchlist', 'admin', 'system');
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'watchlist_entries' THEN
+        IF (NEW.legal_basis, NEW.date_of_birth, NEW.age_band, NEW.under_18_rationale)
+           IS DISTINCT FROM (OLD.legal_basis, OLD.date_of_birth, OLD.age_band, OLD.under_18_rationale) THEN
+            PERFORM public.lfr_deny('an entry''s legal basis, age and under-18 rationale are the build''s and never change');
+        END IF;
+    END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 
@@ -1602,6 +1920,7 @@ BEGIN
             PERFORM public.lfr_deny('a new version''s live gate is its reliable face size; an authoriser decides otherwise');
         END IF;
         PERFORM public.lfr_check_reliable_size(NEW);
+        PERFORM public.lfr_check_version_threshold(NEW);  -- never under the floor (35_thresholds.sql)
         RETURN NEW;
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.built_by IS DISTINCT FROM OLD.built_by
@@ -1675,6 +1994,9 @@ BEGIN
             'an urgent start with `lfr deployment urgent-start`', what, OLD.deployment_id,
             (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
             public.lfr_authorisation_state(OLD.deployment_id)));
+    END IF;
+    IF OLD.state = 'approved' AND NEW.state = 'active' THEN
+        PERFORM public.lfr_check_list_age(OLD);
     END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
@@ -1869,6 +2191,43 @@ $$;
 ALTER FUNCTION public.lfr_superuser() OWNER TO lfr_owner;
 
 --
+-- Name: lfr_threshold_floor(text, integer, text, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_threshold_floor(p_policy text, p_version integer, p_model text, p_embedder_sha256 text) RETURNS double precision
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+    rule jsonb;
+    floor double precision;
+    equitable double precision;
+BEGIN
+    SELECT p.content -> 'threshold' INTO rule FROM public.policy_packs AS p
+    WHERE p.name = p_policy AND p.version = p_version;
+    IF rule IS NULL THEN
+        RETURN NULL;
+    END IF;
+    IF p_model IS NULL THEN
+        SELECT pg_catalog.max(f.value::text::double precision) INTO floor
+        FROM pg_catalog.jsonb_each(rule -> 'floors') AS f;
+        floor := greatest(floor, (rule ->> 'default_floor')::double precision);
+    ELSE
+        floor := coalesce((rule -> 'floors' ->> p_model)::double precision, (rule ->> 'default_floor')::double precision);
+    END IF;
+    IF p_embedder_sha256 IS NOT NULL AND coalesce((rule ->> 'never_below_equitability')::boolean, true) THEN
+        SELECT pg_catalog.min((c.summary -> 'equitability' ->> 'threshold')::double precision) INTO equitable
+        FROM public.model_calibrations AS c
+        WHERE c.embedder_sha256 = p_embedder_sha256 AND c.summary ? 'equitability'
+          AND public.lfr_equitability_clear(c.summary -> 'equitability');
+    END IF;
+    RETURN greatest(floor, coalesce(equitable, floor));
+END $$;
+
+
+ALTER FUNCTION public.lfr_threshold_floor(p_policy text, p_version integer, p_model text, p_embedder_sha256 text) OWNER TO lfr_owner;
+
+--
 -- Name: state_transitions; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -1979,6 +2338,21 @@ $$;
 
 
 ALTER FUNCTION public.lfr_two_person(p_deployment uuid) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_under_18(date, text, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_under_18(p_date_of_birth date, p_age_band text, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT coalesce(p_age_band = 'under_18', false)
+        OR coalesce(p_date_of_birth + interval '18 years' > (p_at AT TIME ZONE 'UTC')::date, false)
+$$;
+
+
+ALTER FUNCTION public.lfr_under_18(p_date_of_birth date, p_age_band text, p_at timestamp with time zone) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_undo_window(); Type: FUNCTION; Schema: public; Owner: lfr_owner
@@ -2469,6 +2843,52 @@ CREATE TABLE public.staging_claims (
 ALTER TABLE public.staging_claims OWNER TO lfr_owner;
 
 --
+-- Name: threshold_decisions; Type: TABLE; Schema: public; Owner: lfr_owner
+--
+
+CREATE TABLE public.threshold_decisions (
+    id bigint NOT NULL,
+    deployment_id uuid NOT NULL,
+    old_threshold real,
+    new_threshold real NOT NULL,
+    calibration_id bigint NOT NULL,
+    embedder_sha256 text NOT NULL,
+    floor double precision NOT NULL,
+    preview jsonb NOT NULL,
+    reason text NOT NULL,
+    decided_by text NOT NULL,
+    decided_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT threshold_decisions_new_threshold_check CHECK (((new_threshold > (0)::double precision) AND (new_threshold < (1)::double precision))),
+    CONSTRAINT threshold_decisions_old_threshold_check CHECK (((old_threshold > (0)::double precision) AND (old_threshold < (1)::double precision))),
+    CONSTRAINT threshold_decisions_preview_check CHECK ((jsonb_typeof(preview) = 'object'::text)),
+    CONSTRAINT threshold_decisions_reason_check CHECK ((btrim(reason) <> ''::text))
+);
+
+
+ALTER TABLE public.threshold_decisions OWNER TO lfr_owner;
+
+--
+-- Name: threshold_decisions_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
+--
+
+CREATE SEQUENCE public.threshold_decisions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+ALTER SEQUENCE public.threshold_decisions_id_seq OWNER TO lfr_owner;
+
+--
+-- Name: threshold_decisions_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: lfr_owner
+--
+
+ALTER SEQUENCE public.threshold_decisions_id_seq OWNED BY public.threshold_decisions.id;
+
+
+--
 -- Name: use_deletion_receipts; Type: TABLE; Schema: public; Owner: lfr_owner
 --
 
@@ -2498,34 +2918,6 @@ CREATE TABLE public.watchlist_embeddings (
 
 
 ALTER TABLE public.watchlist_embeddings OWNER TO lfr_owner;
-
---
--- Name: watchlist_entries; Type: TABLE; Schema: public; Owner: lfr_owner
---
-
-CREATE TABLE public.watchlist_entries (
-    id bigint NOT NULL,
-    version_id uuid NOT NULL,
-    subject_ref text NOT NULL,
-    category text NOT NULL,
-    rationale text NOT NULL,
-    provenance text NOT NULL,
-    capture_date date,
-    source_uri text NOT NULL,
-    image_sha256 text,
-    image_uri text,
-    status text NOT NULL,
-    reason text,
-    quality jsonb,
-    image_index integer DEFAULT 0 NOT NULL,
-    image_purge text,
-    CONSTRAINT watchlist_entries_image_index_check CHECK ((image_index >= 0)),
-    CONSTRAINT watchlist_entries_image_purge_check CHECK ((image_purge = ANY (ARRAY['deleting'::text, 'deleted'::text, 'missing'::text, 'kept'::text]))),
-    CONSTRAINT watchlist_entries_status_check CHECK ((status = ANY (ARRAY['accepted'::text, 'rejected'::text])))
-);
-
-
-ALTER TABLE public.watchlist_entries OWNER TO lfr_owner;
 
 --
 -- Name: watchlist_entries_id_seq; Type: SEQUENCE; Schema: public; Owner: lfr_owner
@@ -2574,6 +2966,13 @@ ALTER TABLE ONLY public.model_calibrations ALTER COLUMN id SET DEFAULT nextval('
 --
 
 ALTER TABLE ONLY public.model_condition_curves ALTER COLUMN id SET DEFAULT nextval('public.model_condition_curves_id_seq'::regclass);
+
+
+--
+-- Name: threshold_decisions id; Type: DEFAULT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.threshold_decisions ALTER COLUMN id SET DEFAULT nextval('public.threshold_decisions_id_seq'::regclass);
 
 
 --
@@ -2736,6 +3135,14 @@ ALTER TABLE ONLY public.state_transitions
 
 
 --
+-- Name: threshold_decisions threshold_decisions_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.threshold_decisions
+    ADD CONSTRAINT threshold_decisions_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: use_deletion_receipts use_deletion_receipts_pkey; Type: CONSTRAINT; Schema: public; Owner: lfr_owner
 --
 
@@ -2847,6 +3254,13 @@ CREATE INDEX revoked_tokens_expires_at ON public.revoked_tokens USING btree (exp
 
 
 --
+-- Name: threshold_decisions_deployment; Type: INDEX; Schema: public; Owner: lfr_owner
+--
+
+CREATE INDEX threshold_decisions_deployment ON public.threshold_decisions USING btree (deployment_id, decided_at DESC);
+
+
+--
 -- Name: watchlist_embeddings_version; Type: INDEX; Schema: public; Owner: lfr_owner
 --
 
@@ -2945,6 +3359,13 @@ CREATE TRIGGER lfr_audit_gate AFTER UPDATE ON public.watchlist_versions FOR EACH
 
 
 --
+-- Name: deployments lfr_audit_threshold; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_audit_threshold AFTER UPDATE ON public.deployments FOR EACH ROW WHEN ((old.threshold IS DISTINCT FROM new.threshold)) EXECUTE FUNCTION public.lfr_audit_threshold_change();
+
+
+--
 -- Name: alert_reviews lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
 --
 
@@ -3033,6 +3454,13 @@ CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.policy_pack
 --
 
 CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.staging_claims FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_platform_table('claim a staging folder', 'planner', 'admin', 'system');
+
+
+--
+-- Name: threshold_decisions lfr_guard; Type: TRIGGER; Schema: public; Owner: lfr_owner
+--
+
+CREATE TRIGGER lfr_guard BEFORE INSERT OR DELETE OR UPDATE ON public.threshold_decisions FOR EACH ROW WHEN ((NOT public.lfr_superuser())) EXECUTE FUNCTION public.lfr_guard_threshold_decisions();
 
 
 --
@@ -3136,6 +3564,14 @@ ALTER TABLE ONLY public.deployments
 
 
 --
+-- Name: deployments deployments_threshold_decision_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.deployments
+    ADD CONSTRAINT deployments_threshold_decision_id_fkey FOREIGN KEY (threshold_decision_id) REFERENCES public.threshold_decisions(id);
+
+
+--
 -- Name: held_alert_crops held_alert_crops_alert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
 --
 
@@ -3157,6 +3593,22 @@ ALTER TABLE ONLY public.model_condition_curves
 
 ALTER TABLE ONLY public.staging_claims
     ADD CONSTRAINT staging_claims_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id);
+
+
+--
+-- Name: threshold_decisions threshold_decisions_calibration_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.threshold_decisions
+    ADD CONSTRAINT threshold_decisions_calibration_id_fkey FOREIGN KEY (calibration_id) REFERENCES public.model_calibrations(id) ON DELETE RESTRICT;
+
+
+--
+-- Name: threshold_decisions threshold_decisions_deployment_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE ONLY public.threshold_decisions
+    ADD CONSTRAINT threshold_decisions_deployment_id_fkey FOREIGN KEY (deployment_id) REFERENCES public.deployments(id) ON DELETE RESTRICT;
 
 
 --
@@ -3352,6 +3804,30 @@ GRANT SELECT ON TABLE public.deployments TO lfr_person;
 GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_planner;
 GRANT INSERT,UPDATE ON TABLE public.deployments TO lfr_admin;
 GRANT UPDATE ON TABLE public.deployments TO lfr_operator;
+
+
+--
+-- Name: COLUMN deployments.threshold; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT UPDATE(threshold) ON TABLE public.deployments TO lfr_authoriser;
+
+
+--
+-- Name: COLUMN deployments.threshold_decision_id; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT UPDATE(threshold_decision_id) ON TABLE public.deployments TO lfr_authoriser;
+
+
+--
+-- Name: TABLE watchlist_entries; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO lfr;
+GRANT SELECT ON TABLE public.watchlist_entries TO lfr_person;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_planner;
+GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_admin;
 
 
 --
@@ -3599,6 +4075,24 @@ GRANT INSERT ON TABLE public.staging_claims TO lfr_admin;
 
 
 --
+-- Name: TABLE threshold_decisions; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.threshold_decisions TO lfr;
+GRANT SELECT ON TABLE public.threshold_decisions TO lfr_person;
+GRANT INSERT ON TABLE public.threshold_decisions TO lfr_authoriser;
+
+
+--
+-- Name: SEQUENCE threshold_decisions_id_seq; Type: ACL; Schema: public; Owner: lfr_owner
+--
+
+GRANT SELECT,USAGE ON SEQUENCE public.threshold_decisions_id_seq TO lfr;
+GRANT SELECT,USAGE ON SEQUENCE public.threshold_decisions_id_seq TO lfr_person;
+GRANT USAGE ON SEQUENCE public.threshold_decisions_id_seq TO lfr_authoriser;
+
+
+--
 -- Name: TABLE use_deletion_receipts; Type: ACL; Schema: public; Owner: lfr_owner
 --
 
@@ -3614,16 +4108,6 @@ GRANT SELECT ON TABLE public.use_deletion_receipts TO lfr_system;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_embeddings TO lfr;
 GRANT INSERT ON TABLE public.watchlist_embeddings TO lfr_planner;
 GRANT SELECT,INSERT,DELETE ON TABLE public.watchlist_embeddings TO lfr_admin;
-
-
---
--- Name: TABLE watchlist_entries; Type: ACL; Schema: public; Owner: lfr_owner
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.watchlist_entries TO lfr;
-GRANT SELECT ON TABLE public.watchlist_entries TO lfr_person;
-GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_planner;
-GRANT INSERT,UPDATE ON TABLE public.watchlist_entries TO lfr_admin;
 
 
 --

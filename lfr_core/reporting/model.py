@@ -41,9 +41,18 @@ class ReportVersion(TypedDict):
     purge_receipt_uri: str | None
 
 
+class ReportUnder18(TypedDict):
+    """A child on a list and the written rationale for listing them (issue 27 item 5); no subject reference, as
+    the report is published."""
+
+    version: int
+    rationale: str | None
+
+
 class ReportWatchlist(TypedDict):
     size: int  # subjects accepted on the versions used
     versions: list[ReportVersion]
+    under_18: list[ReportUnder18]
 
 
 class ReportTraffic(TypedDict):

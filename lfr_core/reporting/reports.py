@@ -31,6 +31,7 @@ from lfr_core.reporting.model import (
     ReportCamera,
     ReportPlanning,
     ReportTraffic,
+    ReportUnder18,
     ReportVersion,
 )
 from lfr_core.storage.objectstore import ObjectStore
@@ -103,7 +104,9 @@ def build_report(conn: psycopg.Connection, deployment_id: str) -> Report:
             "threshold": used[-1]["threshold"] if used else deployment["threshold"],
             "allowed_categories": list(deployment["allowed_categories"]),
         },
-        "watchlist": {"size": size, "versions": [_version(v) for v in versions]},
+        "watchlist": {"size": size, "versions": [_version(v) for v in versions],
+                      "under_18": [{"version": c["version"], "rationale": c["under_18_rationale"]}
+                                   for c in watchlist_queries.under_18_entries(conn, [v["id"] for v in versions])]},
         "planning": _planning(conn, deployment["id"], versions),
         "traffic": {"cameras": counters.cameras, "frames": counters.frames, "faces_seen": faces,
                     "frames_refused": counters.frames_refused, "faces_reliable": counters.faces_reliable,
@@ -179,6 +182,14 @@ def _version(v: dict[str, Any]) -> ReportVersion:
             "purged_at": _iso(v["purged_at"]), "purge_receipt_uri": v["receipt_uri"]}
 
 
+def under_18_lines(children: list[ReportUnder18]) -> list[str]:
+    """The written rationale for each child on a list (the pack's under-18 rule), HTML-escaped."""
+    if not children:
+        return ["", "Subjects under 18 at the window's start: none"]
+    return ["", f"Subjects under 18 at the window's start: **{len(children)}**", "",
+            *(f"- version {c['version']}: {html.escape(c['rationale'] or 'no rationale recorded')}" for c in children)]
+
+
 def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
         return "n/a"
@@ -216,6 +227,7 @@ def render_markdown(report: Report) -> str:
         lines.append(f"| {v['version']} | {v['state']} | {'yes' if v['used'] else 'no'} | {esc(v['built_by'])} | "
                      f"{esc(v['approved_by'] or '-')} | {v['entries_accepted']} | {v['entries_rejected']} | "
                      f"{v['purge_receipt_uri'] or '-'} |")
+    lines += under_18_lines(w.get("under_18", []))
     lines += [
         "",
         "## Cameras and the live gate",

@@ -21,6 +21,7 @@ import psycopg
 
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
+from lfr_core.deployments import policy_store
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation import calibration
@@ -31,7 +32,13 @@ from lfr_core.vision.engine import FaceEngine
 from lfr_core.vision.errors import ImageError
 from lfr_core.vision.images import decode_image
 from lfr_core.watchlist import gate, queries
-from lfr_core.watchlist.manifest import MAX_MANIFEST_BYTES, ManifestRow, absolute_manifest_uri, parse_manifest
+from lfr_core.watchlist.manifest import (
+    MAX_MANIFEST_BYTES,
+    ManifestRow,
+    absolute_manifest_uri,
+    manifest_warnings,
+    parse_manifest,
+)
 from lfr_core.watchlist.model import NewEntry, NewVersion
 from lfr_core.watchlist.sources import SourcePolicy, claim, policy_for
 from lfr_core.watchlist.threshold import choose_threshold
@@ -58,7 +65,8 @@ class EntryResult:
     def new_entry(self) -> NewEntry:
         return NewEntry(self.row.subject_ref, self.row.image_index, self.row.category, self.row.rationale,
                         self.row.provenance, self.row.capture_date, self.row.image_uri, self.image_sha256,
-                        self.copy_uri, self.status, self.reason, self.quality)
+                        self.copy_uri, self.status, self.reason, self.quality, self.row.legal_basis,
+                        self.row.date_of_birth, self.row.age_band, self.row.under_18_rationale)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -68,6 +76,10 @@ class EntryResult:
             "rationale": self.row.rationale,
             "provenance": self.row.provenance,
             "capture_date": self.row.capture_date.isoformat() if self.row.capture_date else None,
+            "legal_basis": self.row.legal_basis,
+            "date_of_birth": self.row.date_of_birth.isoformat() if self.row.date_of_birth else None,
+            "age_band": self.row.age_band,
+            "under_18_rationale": self.row.under_18_rationale,
             "source_uri": self.row.image_uri,
             "image_sha256": self.image_sha256,
             "image_uri": self.copy_uri,
@@ -145,8 +157,14 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     with acting(conn, actor):
         claim(conn, sources, deployment["id"])
     manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
+    children = (policy_store.loaded(conn, deployment["policy_name"], deployment["policy_version"]).pack.under_18
+                if deployment["policy_name"] else None)
     rows = parse_manifest(manifest_bytes, manifest_uri, deployment["allowed_categories"],
-                          max_images_per_subject=settings.watchlist.max_images_per_subject)
+                          max_images_per_subject=settings.watchlist.max_images_per_subject,
+                          window_start=deployment["window_start"],
+                          children_allowed=children.allowed if children else True,
+                          child_rationale_required=children.rationale_required if children else True)
+    warnings = manifest_warnings(rows)
     results = enrol_entries(rows, store, engine, settings, sources)
     identity = engine.identity
     embedder = identity["embedder"]
@@ -195,6 +213,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                 "reliable_face_px": reliable_px,
                 "reliable_face_source": reliable_source,
                 "counts": entry_counts(results),
+                "warnings": warnings,
                 "entries": [r.snapshot() for r in results],
             }
             snapshot_obj = store.put_json(
@@ -210,6 +229,7 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
                              "threshold": threshold, "threshold_source": threshold_source,
                              "evidence_resolves": evidence.resolves, "evidence": evidence.line(),
                              "reliable_face_px": reliable_px, "reliable_face_source": reliable_source,
+                             "warnings": warnings,
                          })
     except BaseException:
         store.delete_prefix(settings.s3.bucket_images, copies)
@@ -227,11 +247,17 @@ def find_by_build_key(conn: psycopg.Connection, deployment_id: Any, build_key: s
 
 
 def with_entries(conn: psycopg.Connection, version: dict[str, Any]) -> dict[str, Any]:
-    """The version with its entries in manifest order, as a build reports them (and a retried build again)."""
+    """The version with its entries in manifest order and the manifest's warnings (manifest_warnings, from the
+    entries as recorded), as a build reports them (and a retried build again)."""
     rows = queries.entries_as_built(conn, version["id"])
+    warnings = manifest_warnings([ManifestRow(
+        r["subject_ref"], r["category"], r["rationale"], r["source_uri"], r["provenance"], r["capture_date"],
+        r["image_index"], legal_basis=r["legal_basis"], date_of_birth=r["date_of_birth"], age_band=r["age_band"],
+        under_18_rationale=r["under_18_rationale"]) for r in rows])
     for row in rows:
-        row["capture_date"] = row["capture_date"].isoformat() if row["capture_date"] else None
-    return {**version, "entries": rows}
+        for column in ("capture_date", "date_of_birth"):
+            row[column] = row[column].isoformat() if row[column] else None
+    return {**version, "entries": rows, "warnings": warnings}
 
 
 def entry_counts(results: list[EntryResult]) -> dict[str, int]:

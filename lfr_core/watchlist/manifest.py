@@ -3,6 +3,14 @@
 A subject may have several rows, one per custody photograph (up to `watchlist.max_images_per_subject`);
 they must agree on the category and rationale, the legal reason for listing the person.
 
+The APP's watchlist rules (issue 27 item 5) add optional columns: `legal_basis` (on which the image is held and
+used), `date_of_birth` (YYYY-MM-DD) or `age_band` (`under_18` or `18_plus`), and `under_18_rationale`. A subject
+under 18 at the window's start is refused unless the row carries a written rationale (or at all, when the pack
+forbids children on a list). A missing legal basis, a subject of unknown age and an older image of a subject
+given beside a newer one are warnings, recorded in the build report (`manifest_warnings`), not refusals: lists
+exported by systems that do not keep these fields still build, and the authoriser sees what is missing before
+sealing.
+
 Structural faults (missing columns, an unknown or disallowed category, an empty rationale, a subject whose
 rows disagree or who has too many images) refuse the whole manifest: the list's composition is the legal question, so it must be fixed by
 the planner, not silently trimmed. Faults of a single image are rejected per entry during the build.
@@ -17,7 +25,7 @@ import os
 import posixpath
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,12 @@ from lfr_core.config import CATEGORIES
 from lfr_core.errors import InvalidInput
 
 COLUMNS = ("subject_ref", "category", "rationale", "image_uri", "provenance", "capture_date")
+# The APP's columns (issue 27 item 5): optional, so older manifests still read.
+OPTIONAL_COLUMNS = ("legal_basis", "date_of_birth", "age_band", "under_18_rationale")
+ALL_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
+AGE_BANDS = ("under_18", "18_plus")
+# What every image of one subject shares.
+SUBJECT_COLUMNS = ("category", "rationale", "date_of_birth", "age_band", "under_18_rationale")
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,24 @@ class ManifestRow:
     provenance: str
     capture_date: date | None
     image_index: int = 0  # which of the subject's images, in manifest order
+    legal_basis: str | None = None
+    date_of_birth: date | None = None
+    age_band: str | None = None
+    under_18_rationale: str | None = None
+
+
+def under_18(date_of_birth: date | None, age_band: str | None, at: datetime) -> bool:
+    """Whether the subject is a child on the day `at` (the window's start, UTC); the database's lfr_under_18."""
+    if age_band == "under_18":
+        return True
+    if date_of_birth is None:
+        return False
+    day = at.date() if at.tzinfo is None else at.astimezone(UTC).date()
+    try:
+        adult_on = date_of_birth.replace(year=date_of_birth.year + 18)
+    except ValueError:  # born on 29 February: PostgreSQL's `+ interval '18 years'` gives 28 February
+        adult_on = date(date_of_birth.year + 18, 2, 28)
+    return adult_on > day
 
 
 def resolve_image_uri(manifest_uri: str, image_uri: str) -> str:
@@ -60,7 +92,8 @@ def absolute_manifest_uri(uri: str) -> str:
 # Longest value each field may hold (characters): bounds what the database, the snapshot and every screen
 # that shows an entry must carry.
 FIELD_LIMITS = {"subject_ref": 128, "category": 64, "rationale": 2000, "image_uri": 2048, "provenance": 500,
-                "capture_date": 10}
+                "capture_date": 10, "legal_basis": 500, "date_of_birth": 10, "age_band": 16,
+                "under_18_rationale": 2000}
 # Identifiers are compared, sorted and shown to authorisers: no invisible or direction-changing characters.
 IDENTIFIERS = ("subject_ref", "image_uri", "provenance")
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
@@ -76,7 +109,7 @@ def _field_problem(column: str, value: str) -> str | None:
         kind = unicodedata.category(ch)
         if ch in BIDI_CONTROLS:
             return f"{column} contains the text-direction control U+{ord(ch):04X}"
-        if kind == "Cc" and not (column == "rationale" and ch in "\t\n"):
+        if kind == "Cc" and not (column in ("rationale", "under_18_rationale") and ch in "\t\n"):
             return f"{column} contains the control character U+{ord(ch):04X}"
         if kind == "Cf" and column in IDENTIFIERS:
             return f"{column} contains the invisible character U+{ord(ch):04X}"
@@ -105,12 +138,12 @@ def _json_records(text: str, uri: str) -> list[dict[str, str]]:
         raise InvalidInput(f"manifest {uri}: expected a list of objects (or {{'entries': [...]}})")
     records = []
     for n, row in enumerate(rows, start=1):
-        unknown = sorted(set(row) - set(COLUMNS))
+        unknown = sorted(set(row) - set(ALL_COLUMNS))
         if unknown:
             raise InvalidInput(f"manifest {uri}: entry {n} has unknown fields {', '.join(map(repr, unknown))} "
-                               f"(allowed: {', '.join(COLUMNS)})")
+                               f"(allowed: {', '.join(ALL_COLUMNS)})")
         for key, value in row.items():
-            if not isinstance(value, str) and not (key == "capture_date" and value is None):
+            if not isinstance(value, str) and not (key in ("capture_date", *OPTIONAL_COLUMNS) and value is None):
                 raise InvalidInput(f"manifest {uri}: entry {n} field {key!r} must be a string, not "
                                    f"{type(value).__name__}")
         records.append({k: v or "" for k, v in row.items()})
@@ -128,10 +161,10 @@ def _csv_records(text: str, uri: str) -> list[dict[str, str]]:
         missing = [c for c in COLUMNS if c not in names]
         if missing:
             raise InvalidInput(f"manifest {uri} is missing columns: {', '.join(missing)} (needs {', '.join(COLUMNS)})")
-        unknown = [h for h in names if h not in COLUMNS]
+        unknown = [h for h in names if h not in ALL_COLUMNS]
         if unknown:
             raise InvalidInput(f"manifest {uri} has unknown columns: {', '.join(map(repr, unknown))} "
-                               f"(allowed: {', '.join(COLUMNS)})")
+                               f"(allowed: {', '.join(ALL_COLUMNS)})")
         records = []
         for row in reader:
             if not row or row == [""]:
@@ -154,9 +187,44 @@ def _records(data: bytes, uri: str) -> list[dict[str, str]]:
     return _csv_records(text, uri)
 
 
+def _date(rec: dict[str, str], column: str, where: str, problems: list[str]) -> date | None:
+    value = rec.get(column, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{where}: {column} {value!r} is not YYYY-MM-DD")
+        return None
+
+
+def _age_problem(rec: dict[str, str], born: date | None, band: str | None, where: str, window_start: datetime | None,
+                 children_allowed: bool, child_rationale_required: bool) -> str | None:
+    """Why this row's subject may not stand on the list as a child (the pack's under-18 rule), or None."""
+    if band is not None and band not in AGE_BANDS:
+        return f"{where}: age_band {band!r} is not one of {', '.join(AGE_BANDS)}"
+    if window_start is None:
+        return None
+    child = under_18(born, band, window_start)
+    if born is not None and band is not None and (band == "under_18") != under_18(born, None, window_start):
+        return f"{where}: date_of_birth {born} and age_band {band!r} disagree at the window's start"
+    if not child:
+        return None
+    if not children_allowed:
+        return f"{where}: under 18 at the window's start; the deployment's policy pack allows no children on a list"
+    if child_rationale_required and not rec.get("under_18_rationale", "").strip():
+        return (f"{where}: under 18 at the window's start; an under-18 entry needs a written rationale "
+                f"(under_18_rationale) saying why a child must be listed")
+    return None
+
+
 def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
-                   max_images_per_subject: int = 5) -> list[ManifestRow]:
-    """The manifest's rows, relative image paths resolved against `uri`; InvalidInput lists every problem."""
+                   max_images_per_subject: int = 5, window_start: datetime | None = None,
+                   children_allowed: bool = True, child_rationale_required: bool = True) -> list[ManifestRow]:
+    """The manifest's rows, relative image paths resolved against `uri`; InvalidInput lists every problem.
+
+    With `window_start`, a subject under 18 then is refused unless the pack allows children on a list and, where
+    it requires one, the row gives an under_18_rationale."""
     try:
         records = _records(data, uri)
     except UnicodeDecodeError as e:
@@ -172,7 +240,7 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
         if missing:
             problems.append(f"entry {line - 1}: missing fields {', '.join(missing)}")
             continue
-        bad = [why for column in COLUMNS if (why := _field_problem(column, rec[column]))]
+        bad = [why for column in ALL_COLUMNS if column in rec and (why := _field_problem(column, rec[column]))]
         if bad:
             problems.append(f"row {line}: " + "; ".join(bad))
             continue
@@ -182,10 +250,11 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
             problems.append(f"{where}: empty subject_ref")
         elif ref in first_row:
             earlier = first_row[ref]
-            for column in ("category", "rationale"):
-                if rec[column].strip() != earlier[column].strip():
-                    problems.append(f"{where}: {column} {rec[column].strip()!r} differs from the subject's earlier "
-                                    f"row ({earlier[column].strip()!r}); every image of a subject shares one")
+            for column in SUBJECT_COLUMNS:
+                if rec.get(column, "").strip() != earlier.get(column, "").strip():
+                    problems.append(f"{where}: {column} {rec.get(column, '').strip()!r} differs from the subject's "
+                                    f"earlier row ({earlier.get(column, '').strip()!r}); every image of a subject "
+                                    f"shares one")
             if images[ref] >= max_images_per_subject:
                 problems.append(f"{where}: more than {max_images_per_subject} images for {ref!r}")
         first_row.setdefault(ref, rec)
@@ -202,17 +271,45 @@ def parse_manifest(data: bytes, uri: str, allowed_categories: list[str], *,
             problems.append(f"{where}: empty image_uri")
         if not rec["provenance"].strip():
             problems.append(f"{where}: empty provenance")
-        captured = None
-        if rec["capture_date"].strip():
-            try:
-                captured = date.fromisoformat(rec["capture_date"].strip())
-            except ValueError:
-                problems.append(f"{where}: capture_date {rec['capture_date']!r} is not YYYY-MM-DD")
+        captured = _date(rec, "capture_date", where, problems)
+        born = _date(rec, "date_of_birth", where, problems)
+        band = rec.get("age_band", "").strip() or None
+        if (why := _age_problem(rec, born, band, where, window_start, children_allowed, child_rationale_required)):
+            problems.append(why)
         image_uri = resolve_image_uri(uri, rec["image_uri"].strip()) if rec["image_uri"].strip() else ""
         rows.append(ManifestRow(ref, category, rec["rationale"].strip(), image_uri, rec["provenance"].strip(), captured,
-                                index))
+                                index, legal_basis=rec.get("legal_basis", "").strip() or None, date_of_birth=born,
+                                age_band=band, under_18_rationale=rec.get("under_18_rationale", "").strip() or None))
     if problems:
         listed = problems[:MAX_PROBLEMS_LISTED]
         more = f"\n  ... and {len(problems) - len(listed)} more" if len(problems) > len(listed) else ""
         raise InvalidInput(f"manifest {uri} refused ({len(problems)} problems):\n  " + "\n  ".join(listed) + more)
     return rows
+
+
+def manifest_warnings(rows: list[ManifestRow]) -> list[str]:
+    """What the APP asks of a list that this manifest leaves open: an older image of a subject given while a newer
+    one exists (the newest suitable image is preferred), an image without its legal basis, a subject of unknown
+    age. Recorded in the build report; none refuses the list."""
+    warnings: list[str] = []
+    newest: dict[str, date] = {}
+    for row in rows:
+        if row.capture_date is not None and (row.subject_ref not in newest or row.capture_date > newest[row.subject_ref]):
+            newest[row.subject_ref] = row.capture_date
+    for row in rows:
+        where = f"{row.subject_ref} image {row.image_index + 1}"
+        latest = newest.get(row.subject_ref)
+        if row.capture_date is not None and latest is not None and row.capture_date < latest:
+            warnings.append(f"{where}: an older image (captured {row.capture_date}) is given while a newer one "
+                            f"(captured {latest}) exists; the APP prefers the newest suitable image")
+        if row.legal_basis is None:
+            warnings.append(f"{where}: no legal_basis recorded for the image")
+    seen: set[str] = set()
+    for row in rows:
+        if row.subject_ref in seen:
+            continue
+        seen.add(row.subject_ref)
+        if row.date_of_birth is None and row.age_band is None:
+            warnings.append(f"{row.subject_ref}: neither date_of_birth nor age_band given; the under-18 rule cannot "
+                            f"be checked")
+    return warnings

@@ -76,6 +76,11 @@ class NewEntry:
     status: str
     reason: str | None
     quality: dict[str, float] | None
+    # The APP's columns (issue 27 item 5); the database refuses an under-18 entry without its rationale.
+    legal_basis: str | None = None
+    date_of_birth: date | None = None
+    age_band: str | None = None
+    under_18_rationale: str | None = None
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,8 @@ def entries_as_built(conn: Connection, version_id: uuid.UUID) -> list[DictRow]:
     return _all(
         conn,
         """SELECT subject_ref, image_index, category, rationale, provenance, capture_date, source_uri, image_sha256,
-                  image_uri, status, reason FROM watchlist_entries WHERE version_id = %s ORDER BY id""",
+                  image_uri, status, reason, legal_basis, date_of_birth, age_band, under_18_rationale
+           FROM watchlist_entries WHERE version_id = %s ORDER BY id""",
         (version_id,))
 
 
@@ -188,15 +189,19 @@ def insert_entries(conn: Connection, version_id: uuid.UUID, rows: Sequence[NewEn
     inserted = _all(
         conn,
         """INSERT INTO watchlist_entries (version_id, subject_ref, image_index, category, rationale, provenance,
-                                          capture_date, source_uri, image_sha256, image_uri, status, reason, quality)
+                                          capture_date, source_uri, image_sha256, image_uri, status, reason, quality,
+                                          legal_basis, date_of_birth, age_band, under_18_rationale)
            SELECT %s, * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[],
-                                    %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[])
+                                    %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::text[], %s::date[],
+                                    %s::text[], %s::text[])
            RETURNING id, subject_ref, image_index""",
         (version_id,
          [r.subject_ref for r in rows], [r.image_index for r in rows], [r.category for r in rows],
          [r.rationale for r in rows], [r.provenance for r in rows], [r.capture_date for r in rows],
          [r.source_uri for r in rows], [r.image_sha256 for r in rows], [r.image_uri for r in rows],
-         [r.status for r in rows], [r.reason for r in rows], [Jsonb(r.quality) for r in rows]),
+         [r.status for r in rows], [r.reason for r in rows], [Jsonb(r.quality) for r in rows],
+         [r.legal_basis for r in rows], [r.date_of_birth for r in rows], [r.age_band for r in rows],
+         [r.under_18_rationale for r in rows]),
     )
     return {(row["subject_ref"], row["image_index"]): int(row["id"]) for row in inserted}
 
@@ -477,3 +482,16 @@ def consulted_probe(conn: Connection, version_id: VersionId, probes: Sequence[st
     with conn.cursor(row_factory=class_row(ProbeHit)) as cur:
         return cur.execute("SELECT * FROM lfr_probe_watchlist(%s, %s::text[], %s, %s)",
                            (str(version_id), list(probes), k, reason)).fetchall()
+
+
+def under_18_entries(conn: Connection, version_ids: Sequence[uuid.UUID]) -> list[DictRow]:
+    """The subjects listed as children (with their written rationale) on any of the versions, once per subject and
+    version (issue 27 item 5: the rationale goes into the deployment report)."""
+    return _all(
+        conn,
+        """SELECT DISTINCT ON (v.version, e.subject_ref) v.version, e.subject_ref, e.under_18_rationale
+           FROM watchlist_entries AS e JOIN watchlist_versions AS v ON v.id = e.version_id
+           JOIN deployments AS d ON d.id = v.deployment_id
+           WHERE e.version_id = ANY(%s) AND lfr_under_18(e.date_of_birth, e.age_band, d.window_start)
+           ORDER BY v.version, e.subject_ref, e.image_index""",
+        (list(version_ids),))

@@ -92,6 +92,12 @@ def _body(deployment: dict[str, Any], version: dict[str, Any], delta: dict[str, 
         lines.append(f"| {e['subject_ref']} | {e['image_index']} | {e['category']} | {e['status']} | "
                      f"{(e['reason'] or '').replace('|', '/')} |")
     lines.append("")
+    # The APP's watchlist rules (issue 27 item 5): each child's written rationale, and what the manifest left open.
+    children = {e["subject_ref"]: e["under_18_rationale"] for e in version["entries"] if e.get("under_18_rationale")}
+    lines += [f"- **Under 18 at the window's start:** {ref}: {why}" for ref, why in children.items()]
+    lines += [f"- Warning: {w}" for w in version.get("warnings", [])]
+    if children or version.get("warnings"):
+        lines.append("")
     if delta is None:
         lines.append("This is the deployment's first version.")
     else:

@@ -55,6 +55,11 @@ def _render_version(v: dict[str, Any]) -> None:
         console.print(f"{v['reliable_face_line']}\n{v['live_gate']}", highlight=False, soft_wrap=True)
     for line in v.get("deployment_record", []):
         console.print(f"{line['label'].lower()}: {line['text']}", highlight=False)
+    children = {e["subject_ref"]: e["under_18_rationale"] for e in v["entries"] if e.get("under_18_rationale")}
+    for ref, why in children.items():  # the APP's under-18 rule (issue 27 item 5)
+        console.print(f"under-18 rationale for {ref}: {why}", highlight=False, soft_wrap=True)
+    for warning in v.get("warnings", []):
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 @watchlist.command("build")

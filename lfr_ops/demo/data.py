@@ -63,6 +63,13 @@ def labelled_faces(settings: Settings, datasets: tuple[str, ...] | None = None) 
     return by_identity
 
 
+def manifest_columns(subjects: list[dict[str, str]]) -> list[str]:
+    """The manifest's required columns and the optional ones (issue 27 item 5) that any subject gives."""
+    from lfr_core.watchlist.manifest import COLUMNS, OPTIONAL_COLUMNS
+
+    return [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if any(c in s for s in subjects))]
+
+
 def stage_custody_manifest(store, settings: Settings, subjects: list[dict[str, str]], name: str) -> str:
     """Upload custody images and a CSV manifest naming them to the staging folder `staging/<name>/` of the
     sources bucket (the only S3 place a build reads from); returns the manifest URI.
@@ -74,7 +81,7 @@ def stage_custody_manifest(store, settings: Settings, subjects: list[dict[str, s
 
     bucket = settings.s3.bucket_sources
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["subject_ref", "category", "rationale", "image_uri", "provenance", "capture_date"])
+    writer = csv.DictWriter(out, fieldnames=manifest_columns(subjects))
     writer.writeheader()
     for subject in subjects:
         row = {k: v for k, v in subject.items() if k != "path"}

@@ -84,7 +84,8 @@ def plan_from_shared(settings: Settings) -> DemoPlan:
         path = lin if name == chosen[0] else faces[name][0].path
         subjects.append({"subject_ref": f"DEMO-{i + 1:03d}", "category": "wanted_by_court",
                          "rationale": "arrest warrant (demo)", "provenance": f"CUSTODY-DEMO-{i + 1:04d}",
-                         "capture_date": "2025-01-15", "path": str(path)})
+                         "capture_date": "2025-01-15", "legal_basis": "PACE 1984 s.64A (custody image, demo)",
+                         "age_band": "18_plus", "path": str(path)})
     return DemoPlan(subjects, str(settings.shared_dir / "data" / "video" / "short_hamilton_clip.mp4"), "DEMO-001")
 
 

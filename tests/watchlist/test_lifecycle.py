@@ -70,7 +70,8 @@ def test_build_rejects_bad_entries_with_reasons(db, services, store, face_engine
     snapshot = json.loads(store.get_uri(version["snapshot_uri"]))
     assert len(snapshot["entries"]) == 8
     assert all(set(e) == {"subject_ref", "image_index", "category", "rationale", "provenance", "capture_date", "source_uri",
-                          "image_sha256", "image_uri", "status", "reason"} for e in snapshot["entries"])
+                          "image_sha256", "image_uri", "status", "reason", "legal_basis", "date_of_birth", "age_band",
+                          "under_18_rationale"} for e in snapshot["entries"])
     copies = store.list_keys(services.s3.bucket_images, copies_prefix(version["id"]))
     assert len(copies) == 3  # only accepted images are copied
 

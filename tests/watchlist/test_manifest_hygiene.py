@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lfr_core.errors import InvalidInput
-from lfr_core.watchlist.manifest import COLUMNS, FIELD_LIMITS, parse_manifest
+from lfr_core.watchlist.manifest import ALL_COLUMNS, COLUMNS, FIELD_LIMITS, OPTIONAL_COLUMNS, parse_manifest
 
 HEADER = ",".join(COLUMNS)
 GOOD = "S-1,wanted_suspect,warrant W-1,/custody/s1.jpg,custody suite,2025-01-02"
@@ -52,11 +52,12 @@ def test_malformed_csv_is_refused_with_its_reason(text, expected):
 
 def test_field_limits_are_enforced_for_every_field():
     for column, limit in FIELD_LIMITS.items():
-        if column in ("category", "capture_date"):
+        if column in ("category", "capture_date", "date_of_birth"):
             continue
-        values = dict(zip(COLUMNS, GOOD.split(",")))
+        values = dict(zip(ALL_COLUMNS, GOOD.split(",") + [""] * len(OPTIONAL_COLUMNS)))
         values[column] = "a" * (limit + 1)
-        assert f"{column} is {limit + 1} characters long" in refuse(f"{HEADER}\n" + ",".join(values.values()) + "\n")
+        assert f"{column} is {limit + 1} characters long" in refuse(
+            ",".join(ALL_COLUMNS) + "\n" + ",".join(values.values()) + "\n")
 
 
 def _json(entries) -> str:

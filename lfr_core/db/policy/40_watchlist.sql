@@ -226,6 +226,9 @@ BEGIN
             (SELECT d.policy_name || ' v' || d.policy_version FROM public.deployments AS d WHERE d.id = OLD.deployment_id),
             public.lfr_authorisation_state(OLD.deployment_id)));
     END IF;
+    IF OLD.state = 'approved' AND NEW.state = 'active' THEN
+        PERFORM public.lfr_check_list_age(OLD);
+    END IF;
     IF 'approved' = ANY (rule.requires) AND (OLD.approved_by IS NULL OR OLD.approved_by = OLD.built_by) THEN
         PERFORM public.lfr_deny(pg_catalog.format('%s was never approved by an authoriser other than its builder', what));
     END IF;
@@ -262,6 +265,59 @@ BEGIN
     END IF;
 END $$;
 
+-- Whether a subject is a child at the window's start (the APP's under-18 rule): a date of birth less than 18 years
+-- before the day the window opens, or the age band under_18.
+CREATE OR REPLACE FUNCTION public.lfr_under_18(p_date_of_birth date, p_age_band text, p_at timestamptz)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(p_age_band = 'under_18', false)
+        OR coalesce(p_date_of_birth + interval '18 years' > (p_at AT TIME ZONE 'UTC')::date, false)
+$$;
+
+-- An under-18 entry (issue 27 item 5): refused when the deployment's pack does not allow children on a list,
+-- and without a written rationale when it requires one (a deployment planned before packs: a rationale always).
+CREATE OR REPLACE FUNCTION public.lfr_check_entry_age(e public.watchlist_entries) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d public.deployments;
+    rule jsonb;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep JOIN public.watchlist_versions AS v ON v.deployment_id = dep.id
+    WHERE v.id = e.version_id;
+    IF NOT public.lfr_under_18(e.date_of_birth, e.age_band, d.window_start) THEN
+        RETURN;
+    END IF;
+    SELECT p.content -> 'under_18' INTO rule FROM public.policy_packs AS p
+    WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF rule IS NOT NULL AND NOT (rule ->> 'allowed')::boolean THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is under 18 at the window''s start; policy pack %s v%s does not '
+                                                  'allow children on a list', e.subject_ref, d.policy_name,
+                                                  d.policy_version));
+    END IF;
+    IF coalesce((rule ->> 'rationale_required')::boolean, true) AND e.under_18_rationale IS NULL THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s is under 18 at the window''s start; an under-18 entry needs a '
+                                                  'written rationale (under_18_rationale)', e.subject_ref));
+    END IF;
+END $$;
+
+-- A list goes live only if it was built no more than the pack's max_list_age_hours before its window opens (the
+-- APP: a list is reviewed before each deployment, not carried over).
+CREATE OR REPLACE FUNCTION public.lfr_check_list_age(v public.watchlist_versions) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    d public.deployments;
+    hours double precision;
+BEGIN
+    SELECT dep.* INTO d FROM public.deployments AS dep WHERE dep.id = v.deployment_id;
+    SELECT (p.content ->> 'max_list_age_hours')::double precision INTO hours FROM public.policy_packs AS p
+    WHERE p.name = d.policy_name AND p.version = d.policy_version;
+    IF hours IS NOT NULL AND v.built_at < d.window_start - pg_catalog.make_interval(secs => hours * 3600) THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            'version %s was built at %s, more than %s hours before the window opened at %s (policy pack %s v%s); '
+            'build a fresh list', v.id, v.built_at, hours, d.window_start, d.policy_name, d.policy_version));
+    END IF;
+END $$;
+
 -- Entries and templates: written by the build, removed or marked only by a purge.
 CREATE OR REPLACE FUNCTION public.lfr_guard_watchlist_content() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -270,10 +326,17 @@ BEGIN
         PERFORM public.lfr_require('build a watchlist', 'planner', 'admin', 'system');
         IF TG_TABLE_NAME = 'watchlist_entries' THEN
             PERFORM public.lfr_check_entry_category(NEW.version_id, NEW.category);
+            PERFORM public.lfr_check_entry_age(NEW);
         END IF;
         RETURN NEW;
     END IF;
     PERFORM public.lfr_require('purge a watchlist', 'admin', 'system');
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'watchlist_entries' THEN
+        IF (NEW.legal_basis, NEW.date_of_birth, NEW.age_band, NEW.under_18_rationale)
+           IS DISTINCT FROM (OLD.legal_basis, OLD.date_of_birth, OLD.age_band, OLD.under_18_rationale) THEN
+            PERFORM public.lfr_deny('an entry''s legal basis, age and under-18 rationale are the build''s and never change');
+        END IF;
+    END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
 
