@@ -193,6 +193,15 @@ class ObjectStore:
             raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}: {errors[0]}")
         return len(targets)
 
+    def object_locked(self, bucket: str) -> bool:
+        """Whether the bucket has object lock on: what is written there may not be deletable, so it is superseded."""
+        with self._reachable():
+            try:
+                config = self.client.get_object_lock_config(bucket)
+            except S3Error:  # no lock configuration: the bucket was made without object lock
+                return False
+        return config is not None
+
     def require_available(self) -> None:
         """ObjectStoreUnavailable unless the server answers now (before work that must not stop halfway)."""
         with self._reachable():
