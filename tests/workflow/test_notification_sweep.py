@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from lfr_core.deployments import authorisation
 from lfr_core.identity.model import SYSTEM
 from lfr_core.reporting import notification
-from lfr_core.workflow import sweeps
+from lfr_core.workflow import sweeps, tasks
 from lfr_core.workflow.discard import discard_stopped_uses
 from tests.conftest import AUTHORISER, OPERATOR
 from tests.reporting.test_notification import eu_deployment
@@ -69,3 +69,7 @@ def test_the_sweep_writes_a_discarded_use_the_notification_saying_it_was_stopped
     assert "S-1" not in json.dumps(note)
     again, _ = sweep(db, store, services)
     assert dep not in again
+    # The DAG's own task, run late, writes the same kind of notification: no results of the discarded use.
+    task = tasks.notify_use(services, dep)
+    assert task["required"] is True and task["use_stopped"] is True
+    assert "results" not in json.loads(store.get_uri(task["json_uri"]))
