@@ -179,7 +179,7 @@ def publish_missing_notifications(conn: psycopg.Connection, store: ObjectStore, 
     """Write the notification of each ended use that lacks its current one (the DAG's `notify_use` died, or the
     use was discarded after it ran); once: a use whose notification is current is not written again. Looks back
     as far as alerts are kept, the longest a use's outputs may need withdrawing."""
-    done = []
+    done: list[str] = []
     try:
         due = notification.missing(conn, now=now, lookback=timedelta(days=settings.alerts.retention_days))
     except (LfrError, psycopg.Error) as e:
