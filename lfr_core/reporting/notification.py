@@ -255,7 +255,7 @@ def publish(conn: psycopg.Connection[Any], store: ObjectStore, settings: Setting
     json_key, pdf_key = notification_keys(note["use"]["deployment"])
     bucket = settings.s3.bucket_reports
     if "stopped" in note:
-        earlier = _supersede(store, settings, note["use"]["deployment"])
+        earlier = supersede_earlier(store, settings, note["use"]["deployment"])
         if earlier is not None:
             note["stopped"]["earlier_notification"] = earlier
     stored_json = store.put_json(bucket, json_key, note)
@@ -273,7 +273,7 @@ def publish(conn: psycopg.Connection[Any], store: ObjectStore, settings: Setting
             "json_sha256": stored_json.sha256, "notification": note}
 
 
-def _supersede(store: ObjectStore, settings: Settings, deployment_id: str) -> dict[str, Any] | None:
+def supersede_earlier(store: ObjectStore, settings: Settings, deployment_id: str) -> dict[str, Any] | None:
     """Before a discarded use's notification is written: an earlier notification that gave its results is deleted
     (every version) when the reports bucket has no object lock and the key may delete there, and otherwise is left
     to be superseded by the new version written over it. Returns what happened to it; None when there was none, or

@@ -194,12 +194,16 @@ class ObjectStore:
         return len(targets)
 
     def object_locked(self, bucket: str) -> bool:
-        """Whether the bucket has object lock on: what is written there may not be deletable, so it is superseded."""
+        """Whether what is written in the bucket may be undeletable, so that it is superseded rather than deleted:
+        the bucket has object lock on, or this key may not read its lock configuration (the platform's key may
+        not, storage/policy.py), which is taken as locked."""
         with self._reachable():
             try:
                 config = self.client.get_object_lock_config(bucket)
-            except S3Error:  # no lock configuration: the bucket was made without object lock
-                return False
+            except S3Error as e:
+                if e.code == "ObjectLockConfigurationNotFoundError":  # made without object lock
+                    return False
+                return True
         return config is not None
 
     def require_available(self) -> None:

@@ -10,11 +10,15 @@ import json
 import uuid
 from datetime import datetime, timedelta
 
+from minio.versioningconfig import ENABLED, VersioningConfig
+
 from lfr_core.audit import use_log
 from lfr_core.deployments import authorisation
 from lfr_core.reporting import notification
+from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.workflow.discard import LAPSED_REASON, discard_stopped_uses
-from tests.conftest import AUTHORISER, OPERATOR
+from lfr_ops.local_stack.s3server import EmbeddedS3
+from tests.conftest import AUTHORISER, OPERATOR, own_reports_bucket
 from tests.reporting.test_notification import scan
 from tests.security.conftest import a_version, direct, superuser
 from tests.security.test_external_authorisation import ACTIVATE, a_deployment_under, with_outputs
@@ -83,3 +87,34 @@ def test_a_lapse_after_the_notification_withdraws_it_and_the_use_log_cites_the_r
     assert use_log.verify(db, log) == []
     edited = {**log, "discarded": {**gone, "stopped_by": "refused"}}
     assert any("discarded.stopped_by" in p for p in use_log.verify(db, edited))
+
+
+def earlier_note(store, settings, dep: str) -> str:
+    """A notification with results, as written before the use was discarded; returns its sha256."""
+    return store.put_json(settings.s3.bucket_reports, notification.notification_keys(dep)[0],
+                          {"results": {"alerts": 2}}).sha256
+
+
+def test_the_earlier_notification_is_deleted_only_where_the_bucket_allows_it(services, store):
+    # Object lock on the reports bucket: it is kept and superseded, marked withdrawn.
+    locked = own_reports_bucket(services)
+    locked_store = ObjectStore(locked)
+    dep = str(uuid.uuid4())
+    sha = earlier_note(locked_store, locked, dep)
+    assert locked_store.object_locked(locked.s3.bucket_reports)
+    assert notification.supersede_earlier(locked_store, locked, dep) == {"json_sha256": sha, "disposition": "withdrawn"}
+    assert locked_store.list_keys(locked.s3.bucket_reports, f"reports/{dep}/")
+    # No lock and a key that may delete there (the S3 administrator's, on a bucket made without lock): it goes.
+    server = EmbeddedS3.from_settings(services)
+    plain = services.model_copy(update={"s3": services.s3.model_copy(
+        update={"bucket_reports": f"lfr-plain-{uuid.uuid4().hex[:12]}"})})
+    admin = server.admin_store()
+    admin.client.make_bucket(plain.s3.bucket_reports)
+    admin.client.set_bucket_versioning(plain.s3.bucket_reports, VersioningConfig(ENABLED))
+    assert not admin.object_locked(plain.s3.bucket_reports)
+    dep = str(uuid.uuid4())
+    sha = earlier_note(admin, plain, dep)
+    assert notification.supersede_earlier(admin, plain, dep) == {"json_sha256": sha, "disposition": "deleted"}
+    assert admin.list_keys(plain.s3.bucket_reports, f"reports/{dep}/", versions=True) == []
+    # Nothing written before: nothing to supersede.
+    assert notification.supersede_earlier(store, services, str(uuid.uuid4())) is None
