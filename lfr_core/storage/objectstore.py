@@ -201,9 +201,8 @@ class ObjectStore:
             try:
                 config = self.client.get_object_lock_config(bucket)
             except S3Error as e:
-                if e.code == "ObjectLockConfigurationNotFoundError":  # made without object lock
-                    return False
-                return True
+                # Only "no configuration" means made without object lock; a refusal to say is taken as locked.
+                return e.code != "ObjectLockConfigurationNotFoundError"
         return config is not None
 
     def require_available(self) -> None:
