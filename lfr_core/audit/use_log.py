@@ -10,6 +10,10 @@ Everything comes from audit rows (each item cites the row's seq and hash), never
 deletes an alert and its crop after 31 days, while the audit log is append-only and keeps the use's record for
 `LFR_AUDIT__USE_LOG_RETENTION_DAYS` at least. `verify` derives the log again and compares it with a kept copy,
 and walks the audit chain, so an edited copy or an edited audit row is found.
+
+A use discarded under Art 5(3) (issue 28 item 7: authorisation refused, or its urgency deadline passed without a
+decision) keeps its log: the log then also says how it was stopped (the refusal's row, or the lapse) and cites the
+deletion receipt (`deployment.use_discarded`: when, by whom, why, what was deleted) and the deletion of its crops.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ FORMAT = "lfr-use-log/1"
 ENDS = ("watchlist.expired", "watchlist.purging", "watchlist.purged")
 # An alert's rows that are not a person's verification of it.
 NOT_VERIFICATIONS = ("alert.raise", "alert.crop_moved", "alert.hold", "alert.release")
+REFUSED = "deployment.authorisation_refused"
+DISCARDED = "deployment.use_discarded"
+OBJECTS_DELETED = "deployment.use_objects_deleted"
 
 
 def _cite(row: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +67,25 @@ def _matches(rows: list[dict[str, Any]], version_id: str) -> list[dict[str, Any]
     return out
 
 
+def _discarded(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """How a discarded use was stopped and the reference to its deletion receipt; None for a use not discarded."""
+    receipt = next((r for r in rows if r["action"] == DISCARDED), None)
+    if receipt is None:
+        return None
+    refusal = next((r for r in rows if r["action"] == REFUSED), None)
+    deleted = receipt["details"].get("deleted") or {}
+    objects = [r for r in rows if r["action"] == OBJECTS_DELETED]
+    return {"stopped_by": deleted.get("authorisation"),
+            "refusal": None if refusal is None else {
+                "at": _at(refusal), "recorded_by": refusal["actor"], "authority": refusal["details"].get("authority"),
+                "decision_ref": refusal["details"].get("decision_ref"), "row": _cite(refusal)},
+            "receipt": {"deployment_id": receipt["object_id"], "logged_at": _at(receipt),
+                        "deleted_by": receipt["actor"], "reason": receipt["details"].get("reason"),
+                        "alerts_deleted": deleted.get("alerts"), "row": _cite(receipt)},
+            "objects_deleted": [{"at": _at(r), "object_versions": r["details"].get("object_versions_deleted"),
+                                 "row": _cite(r)} for r in objects]}
+
+
 def derive(conn: psycopg.Connection, deployment_id: str, *, retention_days: int) -> dict[str, Any]:
     """The deployment's per-use log from its audit rows."""
     rows = queries.rows_of_deployment(conn, str(deployment_id))
@@ -84,7 +110,11 @@ def derive(conn: psycopg.Connection, deployment_id: str, *, retention_days: int)
     for use in uses:
         use["keep_until"] = None if use["end"] is None else (
             datetime.fromisoformat(use["end"]) + timedelta(days=retention_days)).isoformat()
-    return {"format": FORMAT, "deployment_id": str(deployment_id), "retention_days": retention_days, "uses": uses}
+    log = {"format": FORMAT, "deployment_id": str(deployment_id), "retention_days": retention_days, "uses": uses}
+    discarded = _discarded(rows)
+    if discarded is not None:  # only then: a log kept before this key existed still verifies
+        log["discarded"] = discarded
+    return log
 
 
 def _differences(kept: Any, derived: Any, path: str) -> list[str]:

@@ -6,6 +6,13 @@ Art 5(4) forbids "sensitive operational data" in it. So it is built from structu
 objective from the pack's closed list, times, counts and whether each rule was met. No free text of the deployment
 (place, purpose, legal basis, cancellation reason), no reference (intelligence, DPIA, FRIA, registration), no person
 (subject, officer, planner, authoriser) enters it: a field is added here deliberately or not at all.
+
+A use whose authorisation was refused or lapsed (Art 5(3), issue 28 item 7) was discarded with a deletion receipt:
+its notification states only that the use was stopped and its outputs deleted, and when; no result, no system
+figure, and the year's statistics count its decision but not its use. A notification written before the refusal
+is superseded: its objects are deleted when the reports bucket allows it, and otherwise (object lock) a new
+version marking the earlier one withdrawn is written over it, the earlier one staying only as a locked noncurrent
+version.
 """
 
 from __future__ import annotations
@@ -13,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from lfr_core.audit import log as audit
+from lfr_core.audit import queries as audit_queries
 from lfr_core.config import Settings
 from lfr_core.deployments import policy_store
 from lfr_core.deployments import queries as deployments_queries
@@ -27,7 +35,7 @@ from lfr_core.errors import NotFound, Refused
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
 from lfr_core.reporting import reports
-from lfr_core.storage.objectstore import ObjectStore
+from lfr_core.storage.objectstore import ObjectStore, ObjectStoreError
 from lfr_core.watchlist import queries as watchlist_queries
 
 TITLE = "Notification of a use of real-time remote biometric identification (Regulation (EU) 2024/1689 Art 5(4))"
@@ -46,8 +54,15 @@ def annual_key(year: int) -> str:
     return f"reports/art5-6-statistics/{year}.json"
 
 
-def _authorisation(deployment: dict[str, Any], versions: list[dict[str, Any]]) -> str:
+STOPPED = ("The use was stopped and all its data, results and outputs were deleted (Art 5(3)); only the audit log "
+           "and the deletion receipt are kept.")
+
+
+def _authorisation(deployment: dict[str, Any], versions: list[dict[str, Any]],
+                   discarded: dict[str, Any] | None = None) -> str:
     """The result of the request to authorise the use, as Art 5(6) counts decisions."""
+    if discarded is not None:
+        return (f"not authorised ({discarded['deleted']['authorisation']}; use stopped and its outputs deleted)")
     if any(v["approved_by"] for v in versions):
         return "authorised"
     if deployment["status"] == "lapsed":
@@ -59,19 +74,35 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def receipt_of(conn: psycopg.Connection[Any], deployment_id: Any) -> dict[str, Any] | None:
+    """The deletion receipt of a use discarded under Art 5(3), if it was."""
+    return deployments_queries.deletion_receipt(conn, deployment_id)
+
+
+def _stopped(deployment: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any]:
+    """What the notification of a discarded use says in place of its results: that, and when. The receipt's reason
+    names the authority's decision reference, so it stays out."""
+    return {"use_stopped": True, "authorisation": receipt["deleted"]["authorisation"],
+            "outputs_deleted_at": receipt["deleted_at"].isoformat(), "statement": STOPPED}
+
+
 def build(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str) -> dict[str, Any]:
-    """The notification of one ended use; Refused when the pack does not ask for one or the use has not ended."""
+    """The notification of one ended use; Refused when the pack does not ask for one or the use has not ended (a
+    discarded use has ended whatever its status says)."""
     deployment = deployments.get(conn, deployment_id)
     loaded = policy_store.of_deployment(conn, deployment)
     if loaded is None or not loaded.pack.notify_each_use:
         which = loaded.pack.ref if loaded else "no policy pack"
         raise Refused(f"deployment {deployment['id']} runs under {which}, which does not require a notification of "
                       f"each use (Art 5(4))")
-    if deployment["status"] not in ENDED:
+    receipt = receipt_of(conn, deployment["id"])
+    if deployment["status"] not in ENDED and receipt is None:
         raise Refused(f"deployment {deployment['id']} is {deployment['status']}: a use is notified after it ends")
     pack = loaded.pack
     case = pack.use_case(deployment["use_case"])
     versions = watchlist_queries.report_versions(conn, deployment["id"])
+    if receipt is not None:
+        return _stopped_note(settings, deployment, loaded, case, versions, receipt)
     used = [v for v in versions if v["activated_at"] is not None]
     report = reports.build_report(conn, str(deployment["id"]))
     alerts = report["alerts"]
@@ -111,6 +142,28 @@ def build(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str)
     }
 
 
+def _stopped_note(settings: Settings, deployment: dict[str, Any], loaded: Any, case: Any,
+                  versions: list[dict[str, Any]], receipt: dict[str, Any]) -> dict[str, Any]:
+    """A discarded use's notification: the use's frame, its legal basis and its refusal or lapse, nothing it made."""
+    pack = loaded.pack
+    return {
+        "title": TITLE,
+        "notified_to": NOTIFIED_TO,
+        "deployer": settings.public.force_name,
+        "use": {"deployment": str(deployment["id"]), "status": deployment["status"],
+                "window_start": deployment["window_start"].isoformat(),
+                "window_end": deployment["window_end"].isoformat()},
+        "legal_basis": {"policy_pack": pack.ref, "pack_sha256": loaded.content_sha256,
+                        "objective": case.label, "reference": case.reference},
+        "authorisation": {"prior_authorisation_required": pack.external_authorisation.required,
+                          "urgency_hours": pack.external_authorisation.urgency_hours,
+                          "result": _authorisation(deployment, versions, receipt)},
+        "stopped": _stopped(deployment, receipt),
+        "excluded": EXCLUDED,
+        "generated_at": datetime.now(UTC).isoformat(),
+    }
+
+
 def annual_statistics(conn: psycopg.Connection[Any], year: int) -> dict[str, Any]:
     """Art 5(6): for the uses notified in a year (window opened in it), how many authorisation requests, their
     results, and the uses by objective; counts only."""
@@ -120,8 +173,11 @@ def annual_statistics(conn: psycopg.Connection[Any], year: int) -> dict[str, Any
     by_deployment: dict[Any, list[dict[str, Any]]] = {}
     for v in versions:
         by_deployment.setdefault(v["deployment_id"], []).append(v)
-    results = Counter(_authorisation(d, by_deployment.get(d["id"], [])) for d in rows)
-    used = [d for d in rows if any(v["activated_at"] for v in by_deployment.get(d["id"], []))]
+    # A discarded use's decision is counted; the use itself, and anything it produced, is not.
+    discarded = deployments_queries.discarded_deployments(conn)
+    gone = {d["id"]: receipt_of(conn, d["id"]) for d in rows if d["id"] in discarded}
+    results = Counter(_authorisation(d, by_deployment.get(d["id"], []), gone.get(d["id"])) for d in rows)
+    used = [d for d in rows if d["id"] not in gone and any(v["activated_at"] for v in by_deployment.get(d["id"], []))]
     objectives = Counter(f"{d['policy_name']}: {d['use_case']}" for d in used)
     return {"year": year, "authorisation_requests": len(rows), "decisions": dict(sorted(results.items())),
             "uses": len(used), "uses_by_objective": dict(sorted(objectives.items())),
@@ -136,6 +192,31 @@ def required(conn: psycopg.Connection[Any], deployment_id: str) -> bool:
 def _notifies(conn: psycopg.Connection[Any], deployment: dict[str, Any]) -> bool:
     loaded = policy_store.of_deployment(conn, deployment)
     return loaded is not None and loaded.pack.notify_each_use
+
+
+def current(conn: psycopg.Connection[Any], deployment: dict[str, Any], discarded: bool) -> bool:
+    """Whether the notification published for this use is the one it should have: there is one since its window
+    opened and, for a discarded use, it is the one saying the use was stopped."""
+    published = audit_queries.logged_since(conn, object_type="deployment", object_id=str(deployment["id"]),
+                                           action="notification.publish", since=deployment["window_start"])
+    if not published or not discarded:
+        return published
+    return audit_queries.latest_detail(conn, object_type="deployment", object_id=str(deployment["id"]),
+                                       action="notification.publish", key="use_stopped") == "true"
+
+
+def missing(conn: psycopg.Connection[Any], *, now: datetime, lookback: timedelta) -> list[str]:
+    """The uses whose window ended (and opened within `lookback`) under a pack that notifies each use, with no
+    notification or one written before the use was discarded: what the reconciling sweep writes."""
+    discarded = deployments_queries.discarded_deployments(conn)
+    out = []
+    for d in deployments_queries.deployments_between(conn, now - lookback, now):
+        gone = d["id"] in discarded
+        if d["window_end"] > now or (d["status"] not in ENDED and not gone):
+            continue
+        if _notifies(conn, d) and not current(conn, d, gone):
+            out.append(str(d["id"]))
+    return out
 
 
 def _latin1(text: str) -> str:
@@ -157,7 +238,7 @@ def render_pdf(note: dict[str, Any]) -> bytes:
 
     line(note["title"], 13, "B", 3)
     line(f"To: {' and '.join(note['notified_to'])}. From: {note['deployer']}.", 10, "", 3)
-    for section in ("use", "legal_basis", "authorisation", "system", "results"):
+    for section in (s for s in ("use", "legal_basis", "authorisation", "system", "results", "stopped") if s in note):
         line(section.replace("_", " ").capitalize(), 11, "B", 0.5)
         for key, value in note[section].items():
             line(f"{key.replace('_', ' ')}: {'n/a' if value is None else value}")
@@ -173,6 +254,10 @@ def publish(conn: psycopg.Connection[Any], store: ObjectStore, settings: Setting
     note = build(conn, settings, deployment_id)
     json_key, pdf_key = notification_keys(note["use"]["deployment"])
     bucket = settings.s3.bucket_reports
+    if "stopped" in note:
+        earlier = supersede_earlier(store, settings, note["use"]["deployment"])
+        if earlier is not None:
+            note["stopped"]["earlier_notification"] = earlier
     stored_json = store.put_json(bucket, json_key, note)
     stored_pdf = store.put_bytes(bucket, pdf_key, render_pdf(note), "application/pdf")
     year = datetime.fromisoformat(note["use"]["window_start"]).year
@@ -181,9 +266,38 @@ def publish(conn: psycopg.Connection[Any], store: ObjectStore, settings: Setting
         audit.append(conn, actor=actor.name, role=actor.role, action="notification.publish", object_type="deployment",
                      object_id=note["use"]["deployment"], details={
                          "json_uri": stored_json.uri, "json_sha256": stored_json.sha256, "pdf_uri": stored_pdf.uri,
-                         "pdf_sha256": stored_pdf.sha256, "annual_uri": stored_year.uri})
+                         "pdf_sha256": stored_pdf.sha256, "annual_uri": stored_year.uri,
+                         "use_stopped": "stopped" in note,
+                         "earlier_notification": note.get("stopped", {}).get("earlier_notification")})
     return {"json_uri": stored_json.uri, "pdf_uri": stored_pdf.uri, "annual_uri": stored_year.uri,
             "json_sha256": stored_json.sha256, "notification": note}
+
+
+def supersede_earlier(store: ObjectStore, settings: Settings, deployment_id: str) -> dict[str, Any] | None:
+    """Before a discarded use's notification is written: an earlier notification that gave its results is deleted
+    (every version) when the reports bucket has no object lock and the key may delete there, and otherwise is left
+    to be superseded by the new version written over it. Returns what happened to it; None when there was none, or
+    the one there already says the use was stopped."""
+    json_key, _ = notification_keys(deployment_id)
+    bucket = settings.s3.bucket_reports
+    if not store.list_keys(bucket, json_key):
+        return None
+    raw = store.get_bytes(bucket, json_key)
+    if "stopped" in json.loads(raw):
+        return None
+    earlier = {"json_sha256": hashlib.sha256(raw).hexdigest(), "disposition": "withdrawn"}
+    if not store.object_locked(bucket):
+        try:
+            store.delete_prefix(bucket, f"reports/{deployment_id}/notification.")
+            earlier["disposition"] = "deleted"
+        except ObjectStoreError:  # the platform's key may not delete under reports/ (storage/policy.py)
+            pass
+    return earlier
+
+
+def published(store: ObjectStore, settings: Settings, deployment_id: Any) -> bool:
+    """Whether a notification of this use is in the reports bucket."""
+    return bool(store.list_keys(settings.s3.bucket_reports, notification_keys(str(deployment_id))[0]))
 
 
 def read(store: ObjectStore, settings: Settings, deployment_id: str) -> dict[str, Any]:

@@ -193,6 +193,18 @@ class ObjectStore:
             raise ObjectStoreError(f"could not delete {len(errors)} objects under s3://{bucket}/{prefix}: {errors[0]}")
         return len(targets)
 
+    def object_locked(self, bucket: str) -> bool:
+        """Whether what is written in the bucket may be undeletable, so that it is superseded rather than deleted:
+        the bucket has object lock on, or this key may not read its lock configuration (the platform's key may
+        not, storage/policy.py), which is taken as locked."""
+        with self._reachable():
+            try:
+                config = self.client.get_object_lock_config(bucket)
+            except S3Error as e:
+                # Only "no configuration" means made without object lock; a refusal to say is taken as locked.
+                return e.code != "ObjectLockConfigurationNotFoundError"
+        return config is not None
+
     def require_available(self) -> None:
         """ObjectStoreUnavailable unless the server answers now (before work that must not stop halfway)."""
         with self._reachable():

@@ -24,6 +24,7 @@ from lfr_core.deployments.model import AuthorisationState
 from lfr_core.errors import Incomplete, LfrError
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
+from lfr_core.reporting import notification
 from lfr_core.storage.objectstore import ObjectStore
 
 LAPSED_REASON = "the urgency deadline passed without the authority's decision (Art 5(3))"
@@ -48,6 +49,9 @@ def discard_use(conn: psycopg.Connection, store: ObjectStore, settings: Settings
         audit.append(conn, actor=actor.name, role=actor.role, action="deployment.use_objects_deleted",
                      object_type="deployment", object_id=str(deployment_id),
                      details={"bucket": bucket, "object_versions_deleted": objects, "reason": reason})
+    # A notification of this use already written gave its results: it is replaced by one saying it was stopped.
+    if notification.required(conn, str(deployment_id)) and notification.published(store, settings, deployment_id):
+        notification.publish(conn, store, settings, str(deployment_id), actor)
     return {**receipt, "object_versions_deleted": objects}
 
 

@@ -11,6 +11,8 @@ run left undone, for every deployment:
   cancelled, every version not yet purged is expired and purged with a receipt;
 - a deployment whose window ended without it going live lapses (`deployment.lapsed`, with the reason);
 - a closed deployment whose report was not published after its window gets it published, once;
+- a use under a pack that notifies each use (Art 5(4)) whose window ended gets its notification written if the
+  run died before writing it, or rewritten as "stopped" if the use was discarded after it was written;
 - a use refused by the authority, or whose urgency deadline passed without a decision (Art 5(3)), is discarded
   with its receipt (lfr_core/workflow/discard.py), and a list that needs an authorisation it lacks is not taken
   live.
@@ -36,7 +38,7 @@ from lfr_core.deployments import service as deployments
 from lfr_core.errors import Incomplete, LfrError
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
-from lfr_core.reporting import reports
+from lfr_core.reporting import notification, reports
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.watchlist import lifecycle
 from lfr_core.watchlist import queries as watchlist_queries
@@ -163,11 +165,38 @@ def sweep_watchlists(conn: psycopg.Connection, store: ObjectStore, settings: Set
     except (LfrError, psycopg.Error) as e:
         republished = []
         failures.append(f"republishing settled reports: {e}")
-    result.update(checked=len(due), reports_republished=republished, discarded=discarded, failures=failures)
+    notified = publish_missing_notifications(conn, store, settings, now=now, actor=actor, failures=failures)
+    result.update(checked=len(due), reports_republished=republished, discarded=discarded, failures=failures,
+                  notifications_published=notified)
     if failures:
         raise SweepIncomplete(f"{len(failures)} of {len(due)} deployments not finished: " + "; ".join(failures)
                               + f" (done: {result})")
     return result
+
+
+def publish_missing_notifications(conn: psycopg.Connection, store: ObjectStore, settings: Settings, *,
+                                  now: datetime, actor: Actor, failures: list[str]) -> list[str]:
+    """Write the notification of each ended use that lacks its current one (the DAG's `notify_use` died, or the
+    use was discarded after it ran); once: a use whose notification is current is not written again. Looks back
+    as far as alerts are kept, the longest a use's outputs may need withdrawing."""
+    done: list[str] = []
+    try:
+        due = notification.missing(conn, now=now, lookback=timedelta(days=settings.alerts.retention_days))
+    except (LfrError, psycopg.Error) as e:
+        failures.append(f"finding missing notifications: {e}")
+        return done
+    for deployment_id in due:
+        try:
+            with deployments.finishing(conn, deployment_id):
+                dep = deployments.get(conn, deployment_id)
+                if notification.current(conn, dep, dep["id"] in authorisation.discarded(conn)):
+                    continue  # another sweep or the DAG wrote it meanwhile
+                notification.publish(conn, store, settings, deployment_id, actor)
+        except (LfrError, psycopg.Error) as e:
+            failures.append(f"notifying the use of deployment {deployment_id}: {e}")
+            continue
+        done.append(deployment_id)
+    return done
 
 
 def apply_alert_retention(conn: psycopg.Connection, store: ObjectStore, settings: Settings, *,

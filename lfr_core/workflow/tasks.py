@@ -356,12 +356,13 @@ def publish_report(settings: Settings, deployment_id: str, *, once: bool = False
 
 def notify_use(settings: Settings, deployment_id: str) -> dict[str, Any]:
     """After the window (Art 5(4)): the notification of this use and its year's statistics, when the deployment's
-    pack requires one; otherwise `{"required": False}` and nothing is written."""
+    pack requires one; otherwise `{"required": False}` and nothing is written. A use discarded under Art 5(3) gets
+    the notification saying only that it was stopped and its outputs deleted (`use_stopped`), with no results."""
     with connect(settings) as conn:
         if not notification.required(conn, deployment_id):
             return {"required": False, "deployment_id": deployment_id}
         published = notification.publish(conn, ObjectStore(settings), settings, deployment_id)
-    return {"required": True, "deployment_id": deployment_id,
+    return {"required": True, "deployment_id": deployment_id, "use_stopped": "stopped" in published["notification"],
             **{k: published[k] for k in ("json_uri", "pdf_uri", "annual_uri", "json_sha256")}}
 
 
