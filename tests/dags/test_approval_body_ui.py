@@ -25,7 +25,7 @@ RATIONALE = "The suspect of an armed robbery was seen at this square on three ma
 @pytest.mark.slow
 @pytest.mark.browser
 @needs_chromium
-def test_the_approval_body_under_a_pack_shows_the_record_floor_gate_authorisation_and_face_view(airflow_up):
+def test_the_approval_body_under_a_pack_shows_the_record_floor_gate_authorisation_and_face_view(airflow_up):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     settings, _, manifest = airflow_up

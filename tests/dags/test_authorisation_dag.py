@@ -40,7 +40,7 @@ def _decide_after_the_window_starts(settings, conf, seen: dict, **decision) -> t
 
 
 @pytest.mark.slow
-def test_an_approved_list_waits_for_the_authorisation_then_goes_live(deployment_dag, services):
+def test_an_approved_list_waits_for_the_authorisation_then_goes_live(deployment_dag, services):  # noqa: F811
     store = ObjectStore(services)
     manifest = stage_custody_manifest(store, services, _subjects(services, n=3), f"dageu-{uuid.uuid4().hex[:6]}")
     conf = _conf(services, manifest, length_s=12, **EU)
@@ -60,7 +60,7 @@ def test_an_approved_list_waits_for_the_authorisation_then_goes_live(deployment_
 
 
 @pytest.mark.slow
-def test_a_refusal_ends_the_run_with_the_authoritys_reference_in_its_note(deployment_dag, services):
+def test_a_refusal_ends_the_run_with_the_authoritys_reference_in_its_note(deployment_dag, services):  # noqa: F811
     store = ObjectStore(services)
     manifest = stage_custody_manifest(store, services, _subjects(services, n=3), f"dageu-{uuid.uuid4().hex[:6]}")
     conf = _conf(services, manifest, length_s=30, **EU)
