@@ -45,3 +45,26 @@ class ApprovalSettledTrigger(BaseTrigger):
                 yield TriggerEvent({"version_id": self.version_id, "waited_out": True})
                 return
             await asyncio.sleep(min(self.poll_s, left))
+
+
+class AuthorisationSettledTrigger(BaseTrigger):
+    """Fires once an approved list's use no longer waits for its external authorisation (granted, refused, an
+    urgent start recorded, the deployment cancelled) or its window ends, polling the database every `poll_s`; the
+    task then decides in the worker (`orchestration.wait_for_authorisation_state`)."""
+
+    def __init__(self, deployment_id: str, poll_s: float) -> None:
+        super().__init__()
+        self.deployment_id, self.poll_s = deployment_id, float(poll_s)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (f"{type(self).__module__}.{type(self).__qualname__}",
+                {"deployment_id": self.deployment_id, "poll_s": self.poll_s})
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from lfr_core.config import get_settings
+        from lfr_core.workflow import tasks as orchestration
+
+        settings = get_settings()
+        while not await asyncio.to_thread(orchestration.authorisation_settled, settings, self.deployment_id):
+            await asyncio.sleep(self.poll_s)
+        yield TriggerEvent({"deployment_id": self.deployment_id})

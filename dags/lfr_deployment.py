@@ -23,7 +23,10 @@ officer, staged folder, threshold). Each task calls one function of `lfr_core.wo
    Headless runs (`approve_with`: `cli`) skip it and approve with `lfr watchlist approve`.
 4. `wait_for_approval`: until the draft is sealed, either way (deferred to the triggerer, which looks
    every `poke_interval_s`). Emits `watchlist://lfr/sealed` with the deployment and version in the extra.
-5. `wait_for_window_start` → `activate`: activates at window start and pre-scales Ray Serve.
+5. `wait_for_window_start` → `wait_for_authorisation` → `activate`: activates at window start and pre-scales Ray
+   Serve. Where the pack requires external prior authorisation (`eu-ai-act`) and none is recorded, the approved
+   list waits (deferred) until `lfr deployment authorise` records it or an urgent start, or the window ends; a
+   refusal fails the run, and its note gives the authority's reference.
 6. `wait_for_window_end` → `expire`: deactivates at window end and lowers Serve's scaling.
 7. `purge`: deletes templates and image copies, verifies, and stores a receipt.
 8. `publish_report`: the transparency report (JSON + Markdown in S3), printed in the log; emits
@@ -67,7 +70,7 @@ from airflow.sdk.definitions.param import ParamsDict
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from lfr_task_errors import domain as _domain  # airflow_plugins/ (the plugins folder is on sys.path)
 from lfr_trigger_form import choices_now, deployment_params
-from lfr_triggers import ApprovalSettledTrigger
+from lfr_triggers import ApprovalSettledTrigger, AuthorisationSettledTrigger
 
 from lfr_core.config import get_settings
 from lfr_core.errors import Service, Unavailable
@@ -164,6 +167,41 @@ class WaitForApproval(BaseOperator):
             "deployment_id": sealed["deployment_id"], "version_id": sealed["version_id"], "version": sealed["version"],
             "approved_by": sealed["approved_by"], "criteria_sha256": sealed["criteria_sha256"]}
         return sealed
+
+
+class WaitForAuthorisation(BaseOperator):
+    """At the window's start, before activation: where the pack requires external prior authorisation (eu-ai-act,
+    Art 5(3)) and none is recorded yet, waits, as WaitForApproval does (in the worker for WAIT_IN_WORKER_S, then
+    deferred to AuthorisationSettledTrigger), until it is granted or an urgent start recorded, or the window
+    ends. A refusal, or an urgency deadline passed, fails the run with the reason in its note."""
+
+    template_fields = ("deployment",)
+
+    def __init__(self, *, deployment: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deployment = deployment
+
+    def execute(self, context: Any) -> Any:
+        import time
+
+        deployment_id = self.deployment["deployment_id"]
+        poll = float(_domain(run_options, context["params"]).poke_interval_s)
+        in_worker_until = time.monotonic() + WAIT_IN_WORKER_S
+        while True:
+            state = _domain(orchestration.wait_for_authorisation_state, get_settings(), deployment_id)
+            if state is not None:
+                log.info("external authorisation: %s", state)
+                return state
+            if time.monotonic() + poll > in_worker_until:
+                break
+            time.sleep(poll)
+        log.info("the list is approved; waiting for the external authorisation of deployment %s (deferred)",
+                 deployment_id)
+        self.defer(trigger=AuthorisationSettledTrigger(deployment_id=deployment_id, poll_s=poll),
+                   method_name="execute_complete")
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        return self.execute(context)  # decided in the worker; not settled after all (a clock step): wait again
 
 
 class ApproveWatchlist(HITLOperator):
@@ -386,6 +424,7 @@ def lfr_deployment():
     sealed = WaitForApproval(task_id="wait_for_approval", version=version, outlets=[SEALED],
                              trigger_rule="none_failed")
     started = WaitForWindowEdge(task_id="wait_for_window_start", deployment=created, edge="start")
+    authorised = WaitForAuthorisation(task_id="wait_for_authorisation", deployment=created)
     ended = WaitForWindowEdge(task_id="wait_for_window_end", deployment=created, edge="end")
     activated = activate(sealed.output)
     expired = expire(sealed.output)
@@ -394,7 +433,7 @@ def lfr_deployment():
     notified = notify_use(created)
     reviewers = AssignReviewers(task_id="assign_reviewers", deployment=created)
 
-    approved >> sealed >> started >> activated >> ended >> expired >> purged >> report >> [notified, reviewers]
+    approved >> sealed >> started >> authorised >> activated >> ended >> expired >> purged >> report >> [notified, reviewers]
 
 
 lfr_deployment()

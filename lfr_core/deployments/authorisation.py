@@ -22,6 +22,7 @@ from lfr_core.deployments.model import AuthorisationState
 from lfr_core.errors import InvalidInput
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
+from lfr_core.times import format_time
 
 
 def _text(value: str | None, what: str) -> str:
@@ -32,6 +33,33 @@ def _text(value: str | None, what: str) -> str:
 
 def state(conn: psycopg.Connection, deployment_id: uuid.UUID) -> AuthorisationState:
     return AuthorisationState(queries.authorisation_state(conn, deployment_id))
+
+
+def record_lines(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[tuple[str, str]]:
+    """Where the use stands with external authorisation, as a (label, text) line for the approval body; none where
+    the pack requires no authorisation."""
+    current = state(conn, deployment_id)
+    if current is AuthorisationState.NOT_REQUIRED:
+        return []
+    rows = queries.authorisations(conn, deployment_id)
+    decided = next((r for r in rows if r["kind"] in ("granted", "refused")), None)
+    urgent = next((r for r in rows if r["kind"] == "urgent_start"), None)
+    label = "External authorisation"
+    if current is AuthorisationState.GRANTED and decided is not None:
+        return [(label, f"authorised by {decided['authority']} ({decided['decision_ref']}, {decided['decided_on']}, "
+                        f"scope: {decided['scope']}); recorded by {decided['recorded_by']}")]
+    if current is AuthorisationState.REFUSED and decided is not None:
+        return [(label, f"refused by {decided['authority']} ({decided['decision_ref']}): the use is stopped and its "
+                        "data discarded; nothing approved here goes live")]
+    if current is AuthorisationState.URGENT and urgent is not None:
+        return [(label, f"urgent start by {urgent['recorded_by']} ({urgent['justification']}), the authority's "
+                        f"decision due by {format_time(urgent['deadline'], seconds=False)}; without it the use stops "
+                        "and its data is discarded")]
+    if current is AuthorisationState.LAPSED and urgent is not None:
+        return [(label, f"lapsed: no decision by the urgent start's deadline "
+                        f"{format_time(urgent['deadline'], seconds=False)}; the use is stopped and its data discarded")]
+    return [(label, "not yet authorised: the list goes live only once an authoriser records the authority's "
+                    "decision (`lfr deployment authorise ID`) or an urgent start")]
 
 
 def record_decision(conn: psycopg.Connection, deployment_id: uuid.UUID, actor: Actor, *, authority: str,

@@ -17,7 +17,7 @@ from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.audit import log as audit
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
-from lfr_core.deployments import cameras, policy_store, thresholds
+from lfr_core.deployments import authorisation, cameras, policy_store, thresholds
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
 from lfr_core.errors import InvalidInput, Refused
@@ -128,9 +128,12 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
         names = respondents(conn, deployment, version["built_by"])
         reliable = cameras.reliable_face_px(settings, conditions.latest_reliable_size(
             conn, version["embedder_sha256"], settings.quality.reliable_fnir_factor))
-        # The threshold's floor for the list's model and the decision that set it (issue 27 item 4).
-        record = policy_store.record_lines(conn, deployment) + thresholds.record_lines(
-            conn, deployment, thresholds.Model(version["embedder"].get("name"), version["embedder_sha256"]))
+        # The threshold's floor for the list's model and the decision that set it (issue 27 item 4), and where the
+        # pack requires it, the use's external authorisation (item 3): an approved list waits for it to go live.
+        record = (policy_store.record_lines(conn, deployment)
+                  + authorisation.record_lines(conn, deployment["id"])
+                  + thresholds.record_lines(
+                      conn, deployment, thresholds.Model(version["embedder"].get("name"), version["embedder_sha256"])))
     deadline = min(version["built_at"] + timeout, deployment["window_end"])
     left = (deadline - (now or datetime.now(UTC))).total_seconds()
     return {"state": version["state"], "respondents": names, "seconds_left": left,

@@ -18,8 +18,10 @@ import psycopg
 from lfr_core.audit import checkpoints as audit_checkpoints
 from lfr_core.config import Settings
 from lfr_core.db.connection import connect
+from lfr_core.deployments import authorisation
 from lfr_core.deployments import queries as deployment_queries
 from lfr_core.deployments import service as deployments
+from lfr_core.deployments.model import AuthorisationState
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.identity import people
 from lfr_core.identity.model import SYSTEM, Actor
@@ -49,6 +51,11 @@ class DeploymentCancelled(Refused):
 class DeploymentLapsed(Refused):
     """The window ended without the deployment going live (no approval in time): it lapsed, its draft was
     purged, and its DAG run fails with this reason, without retrying."""
+
+
+class AuthorisationRefused(Refused):
+    """The use's external authorisation was refused, or its urgency deadline passed without a decision: it never
+    goes live (the database stopped it; lfr_core/workflow/discard.py discards its data)."""
 
 
 def _require_not_cancelled(deployment: Mapping[str, Any]) -> None:
@@ -254,6 +261,36 @@ def wait_for_approval_state(settings: Settings, version_id: str, timeout_minutes
         cancelled = cancel_deployment(conn, ObjectStore(settings), settings, str(version["deployment_id"]), SYSTEM,
                                       reason)
     raise ApprovalTimedOut(f"version {version_id}: {reason}; draft purged, receipts {cancelled['receipts']}")
+
+
+def authorisation_settled(settings: Settings, deployment_id: str, *, now: datetime | None = None) -> bool:
+    """Whether the wait for the use's external authorisation is over: it was granted, refused or lapsed, an urgent
+    start was recorded, the pack needs none, the deployment is no longer waiting to go live, or its window ended.
+    One cheap read, for the trigger that waits for it (airflow_plugins/lfr_triggers.py)."""
+    with connect(settings) as conn:
+        deployment = deployments.get(conn, deployment_id)
+        state = authorisation.state(conn, deployment["id"])
+    return (state is not AuthorisationState.MISSING or deployment["status"] not in ("planned", "active")
+            or (now or datetime.now(UTC)) >= deployment["window_end"])
+
+
+def wait_for_authorisation_state(settings: Settings, deployment_id: str, *,
+                                 now: datetime | None = None) -> str | None:
+    """One look before activation (issue 27 item 3): None while the pack's external authorisation is awaited
+    inside the window; the state once the list may go live (`granted`, `urgent`, `not_required`), or `missing`
+    once the window has ended without it (activation then reports the list not activated). A refusal, or an
+    urgency deadline passed without a decision, raises AuthorisationRefused with the authority's reference."""
+    with connect(settings) as conn:
+        deployment = deployments.get(conn, deployment_id)
+        _require_not_cancelled(deployment)
+        state = authorisation.state(conn, deployment["id"])
+        if state.stopped:
+            lines = authorisation.record_lines(conn, deployment["id"])
+            raise AuthorisationRefused(f"deployment {deployment_id} did not go live: its external authorisation "
+                                       f"is {lines[0][1]}")
+    if state.may_go_live or (now or datetime.now(UTC)) >= deployment["window_end"]:
+        return str(state)
+    return None
 
 
 def seconds_to_window(settings: Settings, deployment_id: str, edge: str, *, now: datetime | None = None) -> float:

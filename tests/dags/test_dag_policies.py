@@ -74,7 +74,7 @@ def test_no_wait_in_any_dag_pokes_in_reschedule_mode(dagbag):
         for t in dag.tasks:
             assert getattr(t, "mode", "poke") != "reschedule", f"{dag_id}.{t.task_id} reschedules"
     waits = {t: dagbag.dags["lfr_deployment"].get_task(t) for t in
-             ("wait_for_approval", "wait_for_window_start", "wait_for_window_end")}
+             ("wait_for_approval", "wait_for_window_start", "wait_for_authorisation", "wait_for_window_end")}
     for task_id, waiting in waits.items():
         assert callable(getattr(waiting, "execute_complete", None)), f"{task_id} cannot resume from a deferral"
 
@@ -101,6 +101,34 @@ def test_window_edges_defer_to_the_triggerer_which_ends_the_task_at_the_edge(dag
     edge.execute({})
     assert datetime.now(UTC) >= moment
     assert type(dagbag.dags["lfr_deployment"].get_task("wait_for_window_start")) is type(waiting)
+
+
+def test_activation_waits_for_the_external_authorisation_deferred_and_goes_on_once_settled(dagbag, monkeypatch):
+    """Issue 27 item 3: an approved list whose pack's authorisation is awaited is not activated (nor failed): the
+    wait sits between the window's start and activation, and defers to the triggerer until it settles."""
+    import sys
+
+    from airflow.sdk.exceptions import TaskDeferred
+    from lfr_triggers import AuthorisationSettledTrigger
+
+    from lfr_core.workflow import tasks as orchestration
+
+    dag = dagbag.dags["lfr_deployment"]
+    waiting = dag.get_task("wait_for_authorisation")
+    assert waiting.upstream_task_ids == {"create_deployment", "wait_for_window_start"}
+    assert waiting.downstream_task_ids == {"activate"}
+    step = type(waiting)(task_id="authorised", deployment={"deployment_id": "d"})
+    answers: list[str | None] = [None]
+    monkeypatch.setattr(orchestration, "wait_for_authorisation_state", lambda settings, deployment_id: answers[-1])
+    monkeypatch.setattr(sys.modules[type(waiting).__module__], "WAIT_IN_WORKER_S", 0.0)
+    with pytest.raises(TaskDeferred) as deferred:
+        step.execute({"params": {"poke_interval_s": 2}})
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, AuthorisationSettledTrigger)
+    assert (trigger.deployment_id, trigger.poll_s) == ("d", 2.0)
+    assert trigger.serialize() == ("lfr_triggers.AuthorisationSettledTrigger", {"deployment_id": "d", "poll_s": 2.0})
+    answers.append("granted")
+    assert step.execute_complete({"params": {}}, {"deployment_id": "d"}) == "granted"
 
 
 def test_the_approval_step_has_no_default_answer_and_refuses_all_admins_outside_demo(dagbag, monkeypatch):
