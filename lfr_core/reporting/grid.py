@@ -25,7 +25,11 @@ COLUMNS: tuple[str, ...] = (
     "Total Alerts", "True Alerts Confirmed", "True Alerts Unconfirmed", "False Alerts Confirmed",
     "False Alerts Unconfirmed", "False Alert Rate", "Outcome - Arrest", "Outcome - Other", "Outcome - No action",
     "Faces seen (estimate)")
-RECORD = "Record"  # ours, after the Met's columns: final, or provisional and why
+# Ours, after the Met's columns: of the faces seen, those the cameras saw at least the reliable size wide (issue 32
+# item 4), and whether the row is final, or provisional and why.
+RECOGNISABLE = "Faces that could have been recognised"
+RECORD = "Record"
+OURS: tuple[str, ...] = (RECOGNISABLE, RECORD)
 NOT_RECORDED = "not recorded"  # a deployment without a use case (a column the policy-pack issue adds)
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "Year", "Deployments", "Faces seen (estimate)", "Total Alerts", "False Alerts", "False alerts per face",
@@ -61,7 +65,7 @@ def grid_row(deployment: dict[str, Any], out: PublicResults) -> dict[str, Any]:
         out["true_alerts_unconfirmed"], out["false_alerts_confirmed"], out["false_alerts_unconfirmed"],
         false_alert_rate(false_alerts, out["faces_seen"]), out["engagement_outcomes"].get("arrest", 0),
         out["engagement_outcomes"].get("other", 0), out["engagement_outcomes"].get("no_action", 0), out["faces_seen"])
-    return {**dict(zip(COLUMNS, values, strict=True)),
+    return {**dict(zip(COLUMNS, values, strict=True)), RECOGNISABLE: out["faces_recognisable"],
             RECORD: ("provisional: " + "; ".join(reasons)) if reasons else "final"}
 
 
@@ -71,7 +75,7 @@ class Grid:
     summary: list[dict[str, Any]]
 
     def as_json(self) -> dict[str, Any]:
-        return {"columns": [*COLUMNS, RECORD], "rows": self.rows, "summary_columns": list(SUMMARY_COLUMNS),
+        return {"columns": [*COLUMNS, *OURS], "rows": self.rows, "summary_columns": list(SUMMARY_COLUMNS),
                 "summary": self.summary}
 
 
@@ -101,7 +105,7 @@ def annual_summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def to_csv(grid: Grid) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=[*COLUMNS, RECORD], lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=[*COLUMNS, *OURS], lineterminator="\n")
     writer.writeheader()
     writer.writerows(grid.rows)
     return buffer.getvalue()
@@ -121,9 +125,10 @@ def render_page(grid: Grid, force: str) -> str:
              "officers engaged the person and found the subject, and unconfirmed when the subject evaded officers or "
              "officers decided not to engage; a false alert is confirmed when an engagement found someone else, and "
              "unconfirmed when the officer judged the match not viable on the images. The false alert rate is false "
-             "alerts divided by faces seen. A row stays provisional until every alert is decided and every "
+             "alerts divided by faces seen; of those faces, the cameras saw some too small to be recognised reliably, and the "
+             "last but one column counts the others. A row stays provisional until every alert is decided and every "
              "post-deployment review is done.</p>",
-             table((*COLUMNS, RECORD), grid.rows) if grid.rows else "<p>No completed deployment yet.</p>",
+             table((*COLUMNS, *OURS), grid.rows) if grid.rows else "<p>No completed deployment yet.</p>",
              "<h2>By year</h2>", table(SUMMARY_COLUMNS, grid.summary) if grid.summary else "<p>-</p>",
              '<p class="muted noprint">Also as <a href="/public/records?format=csv">CSV</a> and '
              '<a href="/public/records?format=json">JSON</a>. Counted from the platform\'s audit log and reconciled '

@@ -67,9 +67,9 @@ def _print_notification(published: dict) -> None:
 
 
 def _print(built: grid.Grid) -> None:
-    table = Table(*grid.COLUMNS, grid.RECORD, title="deployment records")
+    table = Table(*grid.COLUMNS, *grid.OURS, title="deployment records")
     for row in built.rows:
-        table.add_row(*(str(row[c]) for c in (*grid.COLUMNS, grid.RECORD)))
+        table.add_row(*(str(row[c]) for c in (*grid.COLUMNS, *grid.OURS)))
     console.print(table)
     summary = Table(*grid.SUMMARY_COLUMNS, title="by year")
     for row in built.summary:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from lfr_core.alerts import service as alerts
+from lfr_core.alerts.model import FaceBands
 from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
@@ -29,6 +30,7 @@ DECISIONS: tuple[tuple[str, str | None, str | None], ...] = (
 COUNTS = {"true_confirmed": 4, "true_unconfirmed": 2, "false_confirmed": 2, "false_unconfirmed": 1}
 OUTCOMES = {"arrest": 2, "other": 2, "no_action": 2}
 FACES = 36_360  # 3 false alerts: 1 in 12,120 = 0.008%, as the Met writes it
+RECOGNISABLE = 30_000  # of FACES, seen at least the reliable size wide (issue 32 item 4)
 
 
 def scripted_deployment(conn, settings, store, place: str, decisions=DECISIONS, *, faces: int = FACES) -> tuple[str, list[str]]:
@@ -50,7 +52,8 @@ def scripted_deployment(conn, settings, store, place: str, decisions=DECISIONS, 
             alerts.adjudicate(conn, store, alert["id"], viability, OPERATOR, f"decision {i}")
         if result is not None:
             alerts.record_engagement(conn, alert["id"], result, OPERATOR, f"result {i}", disposal=outcome)
-    alerts.record_counts(conn, dep, "cam-1", frames=500, faces_seen=faces)
+    bands = FaceBands(refused_small=1_000, below_reliable=faces - RECOGNISABLE - 1_000, reliable=RECOGNISABLE)
+    alerts.record_counts(conn, dep, "cam-1", frames=500, faces_seen=faces, bands=bands, reliable_face_px=32)
     with acting(conn, SYSTEM):
         deployments.set_status(conn, dep, "closed", SYSTEM, "window over")
     return str(dep), ids

@@ -24,7 +24,7 @@ from lfr_core.times import local
 from ray_apps.ingress import public
 from ray_apps.ingress.context import context
 from tests.conftest import ADMIN, AUDITOR, OPERATOR, signed_in_env
-from tests.reporting.story import COUNTS, FACES, OUTCOMES, scripted_deployment
+from tests.reporting.story import COUNTS, FACES, OUTCOMES, RECOGNISABLE, scripted_deployment
 
 MET_COLUMNS = ["Deployment Location", "Date", "Duration", "LFR Use Case", "Watchlist Size", "Min Threshold Setting",
                "Total Alerts", "True Alerts Confirmed", "True Alerts Unconfirmed", "False Alerts Confirmed",
@@ -63,7 +63,8 @@ def test_the_grid_row_has_the_mets_columns_in_order_and_stays_provisional_until_
     _, ids = scripted_deployment(db, services, store, "Grid Row")
     since = datetime.now(UTC) - timedelta(hours=3)
     (row,) = [r for r in grid.build(db, since).rows if r["Deployment Location"] == "Grid Row"]
-    assert list(row) == [*MET_COLUMNS, "Record"]
+    assert list(row) == [*MET_COLUMNS, "Faces that could have been recognised", "Record"]
+    assert row["Faces that could have been recognised"] == RECOGNISABLE
     start = local(datetime.now(UTC) - timedelta(hours=2))
     assert [row[c] for c in MET_COLUMNS] == [
         "Grid Row", f"{start:%d/%m/%Y}", "1h 00m", "not recorded", 5, "0.363", 9, 4, 2, 2, 1,
@@ -95,10 +96,10 @@ def test_the_grid_row_has_the_mets_columns_in_order_and_stays_provisional_until_
 
     # The CSV and JSON carry the same row in the same order; the summary counts the year.
     rows = list(csv.reader(io.StringIO(grid.to_csv(built))))
-    assert rows[0] == [*MET_COLUMNS, "Record"]
+    assert rows[0] == [*MET_COLUMNS, "Faces that could have been recognised", "Record"]
     assert next(r for r in rows[1:] if r[0] == "Grid Row")[6:12] == ["9", "4", "2", "2", "1", "1 in 12,120 = 0.008%"]
     as_json = built.as_json()
-    assert as_json["columns"] == [*MET_COLUMNS, "Record"]
+    assert as_json["columns"] == [*MET_COLUMNS, "Faces that could have been recognised", "Record"]
     (year,) = [y for y in as_json["summary"] if y["Year"] == f"{start:%Y}"]
     assert year["Deployments"] >= 1 and year["Total Alerts"] >= 9
     page = grid.render_page(built, services.public.force_name)
