@@ -25,7 +25,7 @@ SECRETS = {"place": "Zebra Crossing 7", "purpose": "Operation Nightjar sweep", "
            "location_rationale": "Hotspot per briefing Falcon"}
 
 
-def eu_deployment(*, status: str = "closed", policy: tuple[str, int] = ("eu-ai-act", 2)) -> str:
+def eu_deployment(*, status: str = "closed", policy: tuple[str, int] = ("eu-ai-act", 3)) -> str:
     now = datetime.now(UTC)
     row = _write(
         """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
@@ -64,7 +64,7 @@ def scan(text: str) -> list[str]:
 
 def test_the_notification_says_what_art_5_6_asks_and_nothing_sensitive(db, services, closed_use):
     note = notification.build(db, services, closed_use)
-    assert note["legal_basis"]["policy_pack"] == "eu-ai-act v2"
+    assert note["legal_basis"]["policy_pack"] == "eu-ai-act v3"
     assert note["legal_basis"]["reference"] == "Regulation (EU) 2024/1689 Art 5(1)(h)(iii), Annex II"
     assert note["authorisation"]["result"] == "authorised"  # the version used was approved
     assert note["authorisation"]["prior_authorisation_required"] is True
@@ -82,7 +82,7 @@ def test_published_json_and_pdf_carry_no_identifier_and_the_cli_reads_it_back(db
     assert stored["use"]["deployment"] == closed_use and scan(json.dumps(stored)) == []
     pdf = store.get_uri(published["pdf_uri"])
     text = pdf_text(pdf).replace("\\(", "(").replace("\\)", ")")  # PDF strings escape brackets
-    assert pdf.startswith(b"%PDF") and "Art 5(4)" in text and "eu-ai-act v2" in text, text
+    assert pdf.startswith(b"%PDF") and "Art 5(4)" in text and "eu-ai-act v3" in text, text
     assert scan(text) == [] and scan(pdf.decode("latin-1")) == []
     year = json.loads(store.get_uri(published["annual_uri"]))
     assert year["decisions"]["authorised"] >= 1 and year["uses_by_objective"]["eu-ai-act: art5_1_h_iii"] >= 1
