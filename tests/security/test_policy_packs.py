@@ -40,7 +40,7 @@ def planned(settings, **changes) -> str:
 
 
 @pytest.mark.parametrize(("changes", "refusal"), [
-    ({"pack": "no-such-pack"}, "policy pack no-such-pack v1 is not loaded"),
+    ({"pack": "no-such-pack"}, "policy pack no-such-pack v2 is not loaded"),
     ({"version": 99}, "policy pack uk-app v99 is not loaded"),
     ({"use_case": "anything_goes"}, "use case anything_goes is not in policy pack uk-app v2"),
     ({"pack": "eu-ai-act", "version": 3, "use_case": "art5_1_h_iii", "hours": 13},
