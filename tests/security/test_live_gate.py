@@ -126,7 +126,8 @@ def test_a_build_naming_a_factor_above_its_packs_is_refused(services):
     with pytest.raises(Denied, match=r"policy pack uk-app v2 finds the reliable face size at a factor of at most 2; "
                                      r"the version names 5"):
         _build_as_planner(services, dep, "packed-model", 32, {"curve_id": curve, "factor": 5.0})
-    with pytest.raises(Denied, match="at a factor of at most 2; the version names none"):
+    with pytest.raises(Denied, match=r"names the factor its reliable face size was found at \(at most 2, policy pack "
+                                     r"uk-app v2\)"):
         _build_as_planner(services, dep, "packed-model", 32, {"curve_id": curve})
     # At the pack's own factor, or a stricter one, the build stands.
     _build_as_planner(services, dep, "packed-model", 64, {"curve_id": curve, "factor": 1.5})
