@@ -47,6 +47,11 @@ def deployment_factor(conn: psycopg.Connection, settings: Settings, deployment: 
     return reliable_factor(settings, None if loaded is None else loaded.pack)
 
 
+def version_factor(conn: psycopg.Connection, settings: Settings, version: dict[str, Any]) -> float:
+    """The factor the reliable size rule applies for a version's deployment (`deployment_factor`)."""
+    return deployment_factor(conn, settings, deployments_service.get(conn, version["deployment_id"]))[0]
+
+
 def reliable_at_build(conn: psycopg.Connection, settings: Settings, embedder_sha256: str,
                       factor_of: tuple[float, str] | None = None) -> tuple[int, dict[str, Any]]:
     """The reliable face size a new version records, and its source: the curve, the model, the factor (with where
