@@ -12,7 +12,7 @@ from tests.rows import _write
 
 def test_alerts_awaiting_a_second_verifier_are_counted_and_keep_the_results_provisional(db, services, store):
     dep, version = eu_deployment(db, services)
-    verified, waiting, declined, pending = (raise_one(db, services, store, dep, version, i) for i in range(4))
+    verified, waiting, declined, _undecided = (raise_one(db, services, store, dep, version, i) for i in range(4))
     for alert_id, decision in ((verified, "confirmed"), (waiting, "confirmed"), (declined, "declined")):
         alerts.adjudicate(db, store, alert_id, decision, OPERATOR, "first look")
     alerts.adjudicate(db, store, verified, "confirmed", SECOND, "second look")
