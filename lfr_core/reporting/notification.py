@@ -4,8 +4,10 @@ in JSON and PDF, kept in the reports bucket, with the annual statistics of Art 5
 
 Art 5(4) forbids "sensitive operational data" in it. So it is built from structured facts only: the pack, the
 objective from the pack's closed list, times, counts and whether each rule was met. No free text of the deployment
-(place, purpose, legal basis, cancellation reason), no reference (intelligence, DPIA, FRIA, registration), no person
-(subject, officer, planner, authoriser) enters it: a field is added here deliberately or not at all.
+(place, purpose, legal basis, cancellation reason), no reference (intelligence, DPIA, FRIA, registration, the
+authority's decision), no person (subject, officer, planner, authoriser) and no authority's name enters it: a field
+is added here deliberately or not at all. The authorisation's result is the external authority's decision as an
+authoriser recorded it (lfr_core/deployments/authorisation.py), with its date and the kind of authority.
 
 A use whose authorisation was refused or lapsed (Art 5(3), issue 28 item 7) was discarded with a deletion receipt:
 its notification states only that the use was stopped and its outputs deleted, and when; no result, no system
