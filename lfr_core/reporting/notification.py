@@ -61,19 +61,9 @@ STOPPED = ("The use was stopped and all its data, results and outputs were delet
            "and the deletion receipt are kept.")
 
 
-# Art 5(3) names two kinds of authority; the platform records the authority's name as free text (issue 27 item 3),
-# and the notification names only its kind, read from that name: a court or judge is judicial, anything else the
-# independent administrative authority whose decision binds.
-JUDICIAL_WORDS = ("court", "judge", "judicial", "magistrat", "justice", "tribunal", "juge", "gericht", "richter",
-                  "juzgado", "rechtbank")
-
-
-def authority_kind(authority: str | None) -> str | None:
-    if authority is None:
-        return None
-    name = authority.lower()
-    return ("judicial authority" if any(w in name for w in JUDICIAL_WORDS)
-            else "independent administrative authority")
+# Art 5(3) names two kinds of authority; the authoriser records which decided (migration 0034), and the
+# notification names only the kind, never the authority.
+AUTHORITY_KIND_WORDS = {"judicial": "judicial authority", "administrative": "independent administrative authority"}
 
 
 def external_authorisation(conn: psycopg.Connection[Any], deployment: dict[str, Any], pack: Any,
@@ -97,7 +87,7 @@ def external_authorisation(conn: psycopg.Connection[Any], deployment: dict[str, 
         "urgency_hours": rule.urgency_hours,
         "state": str(state),
         "result": _result(deployment, state, urgent is not None, in_time, rule.urgency_hours, discarded),
-        "authority_kind": authority_kind(decided["authority"]) if decided else None,
+        "authority_kind": AUTHORITY_KIND_WORDS.get(decided["authority_kind"]) if decided else None,
         "decided_on": decided["decided_on"].isoformat() if decided and decided["decided_on"] else None,
         "urgent_start": urgent is not None,
         "decided_within_urgency_deadline": in_time,

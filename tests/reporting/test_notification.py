@@ -32,17 +32,19 @@ DECISION = {"authority": "Southwark Crown Court", "decision_ref": "AUTH-DEC-7731
 
 
 def record_authorisation(dep: str, kind: str, *, recorded_at: datetime, deadline: datetime | None = None,
-                         authority: str = DECISION["authority"]) -> None:
+                         authority: str = DECISION["authority"], authority_kind: str = "judicial") -> None:
     """A decision or urgent start as the authoriser recorded it while the use was open: written as the
     administrator with the triggers off, since the use has already ended in these tests."""
     decision = kind != "urgent_start"
     with psycopg.connect(admin_dsn(get_settings())) as admin:
         admin.execute("SET LOCAL session_replication_role = replica")
         admin.execute(
-            """INSERT INTO deployment_authorisations (deployment_id, kind, authority, decision_ref, decided_on, scope,
-                                                      justification, deadline, recorded_by, recorded_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'ali.authoriser', %s)""",
-            (dep, kind, authority if decision else None, DECISION["decision_ref"] if decision else None,
+            """INSERT INTO deployment_authorisations (deployment_id, kind, authority, authority_kind, decision_ref,
+                                                      decided_on, scope, justification, deadline, recorded_by,
+                                                      recorded_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'ali.authoriser', %s)""",
+            (dep, kind, authority if decision else None, authority_kind if decision else None,
+             DECISION["decision_ref"] if decision else None,
              recorded_at.date() if kind == "granted" else None, DECISION["scope"] if kind == "granted" else None,
              None if decision else DECISION["justification"], deadline, recorded_at))
 
@@ -151,7 +153,7 @@ def test_an_urgent_start_a_refusal_and_a_lapse_are_notified_and_counted_from_the
         record_authorisation(dep, "urgent_start", recorded_at=now - timedelta(hours=5),
                              deadline=now + timedelta(hours=19))
     record_authorisation(in_time, "granted", recorded_at=now - timedelta(hours=2),
-                         authority="Bundesamt für Datenschutzaufsicht")
+                         authority="Bundesamt für Datenschutzaufsicht", authority_kind="administrative")
     record_authorisation(refused, "refused", recorded_at=now - timedelta(hours=4))
     _write("UPDATE deployment_authorisations SET deadline = now() - interval '1 second' WHERE deployment_id = %s",
            (lapsed,))
