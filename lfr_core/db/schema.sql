@@ -2547,7 +2547,9 @@ CREATE TABLE public.deployment_authorisations (
     deadline timestamp with time zone,
     recorded_by text NOT NULL,
     recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    authority_kind text,
     CONSTRAINT deployment_authorisations_authority_check CHECK ((btrim(authority) <> ''::text)),
+    CONSTRAINT deployment_authorisations_authority_kind_check CHECK ((authority_kind = ANY (ARRAY['judicial'::text, 'administrative'::text]))),
     CONSTRAINT deployment_authorisations_check CHECK (((kind <> 'granted'::text) OR (num_nulls(authority, decision_ref, decided_on, scope) = 0))),
     CONSTRAINT deployment_authorisations_check1 CHECK (((kind <> 'refused'::text) OR (num_nulls(authority, decision_ref) = 0))),
     CONSTRAINT deployment_authorisations_check2 CHECK (((kind = 'urgent_start'::text) = ((justification IS NOT NULL) AND (deadline IS NOT NULL)))),
@@ -3038,6 +3040,14 @@ ALTER TABLE ONLY public.alerts
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (key_sha256);
+
+
+--
+-- Name: deployment_authorisations deployment_authorisations_decision_kind; Type: CHECK CONSTRAINT; Schema: public; Owner: lfr_owner
+--
+
+ALTER TABLE public.deployment_authorisations
+    ADD CONSTRAINT deployment_authorisations_decision_kind CHECK (((kind = 'urgent_start'::text) OR (authority_kind IS NOT NULL))) NOT VALID;
 
 
 --

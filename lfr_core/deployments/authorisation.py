@@ -18,7 +18,7 @@ import psycopg
 
 from lfr_core.audit import log as audit
 from lfr_core.deployments import queries
-from lfr_core.deployments.model import AuthorisationState
+from lfr_core.deployments.model import AUTHORITY_KINDS, AuthorisationState
 from lfr_core.errors import InvalidInput
 from lfr_core.identity.model import Actor
 from lfr_core.identity.roles import acting
@@ -46,7 +46,8 @@ def record_lines(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[tup
     urgent = next((r for r in rows if r["kind"] == "urgent_start"), None)
     label = "External authorisation"
     if current is AuthorisationState.GRANTED and decided is not None:
-        return [(label, f"authorised by {decided['authority']} ({decided['decision_ref']}, {decided['decided_on']}, "
+        return [(label, f"authorised by {decided['authority']} ({decided['authority_kind'] or 'kind not recorded'}, "
+                        f"{decided['decision_ref']}, {decided['decided_on']}, "
                         f"scope: {decided['scope']}); recorded by {decided['recorded_by']}")]
     if current is AuthorisationState.REFUSED and decided is not None:
         return [(label, f"refused by {decided['authority']} ({decided['decision_ref']}): the use is stopped and its "
@@ -63,12 +64,17 @@ def record_lines(conn: psycopg.Connection, deployment_id: uuid.UUID) -> list[tup
 
 
 def record_decision(conn: psycopg.Connection, deployment_id: uuid.UUID, actor: Actor, *, authority: str,
-                    decision_ref: str, decided_on: date | None = None, scope: str | None = None,
-                    refused: bool = False) -> dict[str, Any]:
+                    authority_kind: str, decision_ref: str, decided_on: date | None = None,
+                    scope: str | None = None, refused: bool = False) -> dict[str, Any]:
     """The authority's decision, in the authoriser's own name (audited as `deployment.authorised` or
-    `deployment.authorisation_refused`). A grant names its date and scope; a refusal stops the use at once."""
+    `deployment.authorisation_refused`). `authority_kind`: judicial or administrative (Art 5(3)). A grant names
+    its date and scope; a refusal stops the use at once."""
     actor.require("authoriser", to="record an external authorisation")
     authority, decision_ref = _text(authority, "--authority"), _text(decision_ref, "--decision-ref")
+    if authority_kind not in AUTHORITY_KINDS:
+        raise InvalidInput(f"--authority-kind {authority_kind!r}: Art 5(3) names two kinds, "
+                           f"{' or '.join(AUTHORITY_KINDS)} (an independent administrative authority whose decision "
+                           "binds)")
     if not refused:
         if decided_on is None:
             raise InvalidInput("--date is required: the day the authority decided")
@@ -78,8 +84,8 @@ def record_decision(conn: psycopg.Connection, deployment_id: uuid.UUID, actor: A
     with acting(conn, actor):
         audit.describe_change(conn, actor=actor.name, role="authoriser", details={})
         return queries.insert_authorisation(conn, deployment_id, "refused" if refused else "granted", actor.name,
-                                            authority=authority, decision_ref=decision_ref, decided_on=decided_on,
-                                            scope=scope)
+                                            authority=authority, authority_kind=authority_kind,
+                                            decision_ref=decision_ref, decided_on=decided_on, scope=scope)
 
 
 def urgent_start(conn: psycopg.Connection, deployment_id: uuid.UUID, actor: Actor, justification: str) -> dict[str, Any]:

@@ -75,3 +75,8 @@ class AuthorisationState(StrEnum):
     @property
     def may_go_live(self) -> bool:
         return self in (AuthorisationState.NOT_REQUIRED, AuthorisationState.URGENT, AuthorisationState.GRANTED)
+
+
+# Art 5(3): the prior authorisation comes from a judicial authority or an independent administrative authority
+# whose decision is binding (deployment_authorisations.authority_kind, migration 0034).
+AUTHORITY_KINDS: tuple[str, ...] = ("judicial", "administrative")

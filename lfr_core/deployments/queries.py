@@ -305,15 +305,16 @@ def add_references(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, refs
 def insert_authorisation(conn: psycopg.Connection[Any], deployment_id: uuid.UUID, kind: str, recorded_by: str, *,
                          authority: str | None = None, decision_ref: str | None = None,
                          decided_on: date | None = None, scope: str | None = None,
-                         justification: str | None = None) -> dict[str, Any]:
+                         justification: str | None = None, authority_kind: str | None = None) -> dict[str, Any]:
     """An authority's decision or an urgent start; the database sets an urgent start's deadline from the pack, and
     a refusal's own trigger stops the use."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            """INSERT INTO deployment_authorisations (deployment_id, kind, authority, decision_ref, decided_on, scope,
-                                                      justification, deadline, recorded_by)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
-            (deployment_id, kind, authority, decision_ref, decided_on, scope, justification, None, recorded_by)).fetchone()
+            """INSERT INTO deployment_authorisations (deployment_id, kind, authority, authority_kind, decision_ref,
+                                                      decided_on, scope, justification, deadline, recorded_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *""",
+            (deployment_id, kind, authority, authority_kind, decision_ref, decided_on, scope, justification, None,
+             recorded_by)).fetchone()
     assert row is not None
     return row
 

@@ -161,6 +161,8 @@ class PublicResults(TypedDict):
     false_alerts_unconfirmed: int
     not_engaged: int
     awaiting_decision: int
+    # Under two-person verification (Art 14(5)): assessed by one officer, not yet by the second; counted nowhere else.
+    awaiting_second_verifier: int
     awaiting_result: int
     engagements: int
     arrests: int

@@ -4,8 +4,10 @@ in JSON and PDF, kept in the reports bucket, with the annual statistics of Art 5
 
 Art 5(4) forbids "sensitive operational data" in it. So it is built from structured facts only: the pack, the
 objective from the pack's closed list, times, counts and whether each rule was met. No free text of the deployment
-(place, purpose, legal basis, cancellation reason), no reference (intelligence, DPIA, FRIA, registration), no person
-(subject, officer, planner, authoriser) enters it: a field is added here deliberately or not at all.
+(place, purpose, legal basis, cancellation reason), no reference (intelligence, DPIA, FRIA, registration, the
+authority's decision), no person (subject, officer, planner, authoriser) and no authority's name enters it: a field
+is added here deliberately or not at all. The authorisation's result is the external authority's decision as an
+authoriser recorded it (lfr_core/deployments/authorisation.py), with its date and the kind of authority.
 
 A use whose authorisation was refused or lapsed (Art 5(3), issue 28 item 7) was discarded with a deletion receipt:
 its notification states only that the use was stopped and its outputs deleted, and when; no result, no system
@@ -31,6 +33,7 @@ from lfr_core.config import Settings
 from lfr_core.deployments import policy_store
 from lfr_core.deployments import queries as deployments_queries
 from lfr_core.deployments import service as deployments
+from lfr_core.deployments.model import AuthorisationState
 from lfr_core.errors import NotFound, Refused
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.identity.roles import acting
@@ -58,16 +61,58 @@ STOPPED = ("The use was stopped and all its data, results and outputs were delet
            "and the deletion receipt are kept.")
 
 
-def _authorisation(deployment: dict[str, Any], versions: list[dict[str, Any]],
-                   discarded: dict[str, Any] | None = None) -> str:
-    """The result of the request to authorise the use, as Art 5(6) counts decisions."""
+# Art 5(3) names two kinds of authority; the authoriser records which decided (migration 0034), and the
+# notification names only the kind, never the authority.
+AUTHORITY_KIND_WORDS = {"judicial": "judicial authority", "administrative": "independent administrative authority"}
+
+
+def external_authorisation(conn: psycopg.Connection[Any], deployment: dict[str, Any], pack: Any,
+                           discarded: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The external authority's decision on the use as Art 5(6) counts it (its result, the kind of authority, the
+    day it decided, whether an urgent start got its decision within the pack's deadline), from the records an
+    authoriser made of it (lfr_core/deployments/authorisation.py). The decision's reference, the authority's name,
+    the scope and the urgency's justification are operational and stay out."""
+    rule = pack.external_authorisation
+    state = AuthorisationState(deployments_queries.authorisation_state(conn, deployment["id"]))
+    rows = deployments_queries.authorisations(conn, deployment["id"]) if rule.required else []
+    decided = next((r for r in rows if r["kind"] in ("granted", "refused")), None)
+    urgent = next((r for r in rows if r["kind"] == "urgent_start"), None)
+    in_time: bool | None = None
+    if urgent is not None and decided is not None:
+        in_time = decided["recorded_at"] <= urgent["deadline"]
+    elif urgent is not None and state is AuthorisationState.LAPSED:
+        in_time = False
+    return {
+        "prior_authorisation_required": rule.required,
+        "urgency_hours": rule.urgency_hours,
+        "state": str(state),
+        "result": _result(deployment, state, urgent is not None, in_time, rule.urgency_hours, discarded),
+        "authority_kind": AUTHORITY_KIND_WORDS.get(decided["authority_kind"]) if decided else None,
+        "decided_on": decided["decided_on"].isoformat() if decided and decided["decided_on"] else None,
+        "urgent_start": urgent is not None,
+        "decided_within_urgency_deadline": in_time,
+    }
+
+
+def _result(deployment: dict[str, Any], state: AuthorisationState, urgent: bool, in_time: bool | None,
+            hours: float, discarded: dict[str, Any] | None) -> str:
+    """The result of the request to authorise the use, in the words the year's statistics count."""
     if discarded is not None:
-        return (f"not authorised ({discarded['deleted']['authorisation']}; use stopped and its outputs deleted)")
-    if any(v["approved_by"] for v in versions):
-        return "authorised"
+        return f"not authorised ({discarded['deleted']['authorisation']}; use stopped and its outputs deleted)"
+    if state is AuthorisationState.NOT_REQUIRED:
+        return "no prior authorisation required by the policy pack"
+    if state is AuthorisationState.GRANTED:
+        return ("authorised after an urgent start" + (", within the deadline" if in_time else ", after the deadline")
+                if urgent else "authorised")
+    if state is AuthorisationState.REFUSED:
+        return "not authorised (refused)" + (" after an urgent start" if urgent else "")
+    if state is AuthorisationState.LAPSED:
+        return f"not authorised (lapsed: no decision within {hours:g} hours of the urgent start)"
+    if state is AuthorisationState.URGENT:
+        return "urgent start; the authority's decision is not yet recorded"
     if deployment["status"] == "lapsed":
         return "not decided before the window ended (lapsed; not used)"
-    return "not authorised (refused or withdrawn; not used)"
+    return "not authorised (no decision recorded; not used)"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -102,7 +147,7 @@ def build(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str)
     case = pack.use_case(deployment["use_case"])
     versions = watchlist_queries.report_versions(conn, deployment["id"])
     if receipt is not None:
-        return _stopped_note(settings, deployment, loaded, case, versions, receipt)
+        return _stopped_note(conn, settings, deployment, loaded, case, receipt)
     used = [v for v in versions if v["activated_at"] is not None]
     report = reports.build_report(conn, str(deployment["id"]))
     alerts = report["alerts"]
@@ -121,12 +166,7 @@ def build(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str)
         "legal_basis": {"policy_pack": pack.ref, "pack_sha256": loaded.content_sha256,
                         "objective": case.label, "reference": case.reference},
         "authorisation": {
-            "prior_authorisation_required": pack.external_authorisation.required,
-            "urgency_hours": pack.external_authorisation.urgency_hours,
-            "result": _authorisation(deployment, versions),
-            # The platform records the authoriser's sealing of the list; an external authority's own decision
-            # (Art 5(3)) has no record of its own here yet, so the result says what was recorded.
-            "result_from": "the authoriser's approval of the watchlist recorded in the platform",
+            **external_authorisation(conn, deployment, pack),
             "fria_completed": bool(deployment.get("fria_ref")),
             "registered": bool(deployment.get("registration_ref")),
             "two_person_verification": pack.two_person_verification,
@@ -142,8 +182,8 @@ def build(conn: psycopg.Connection[Any], settings: Settings, deployment_id: str)
     }
 
 
-def _stopped_note(settings: Settings, deployment: dict[str, Any], loaded: Any, case: Any,
-                  versions: list[dict[str, Any]], receipt: dict[str, Any]) -> dict[str, Any]:
+def _stopped_note(conn: psycopg.Connection[Any], settings: Settings, deployment: dict[str, Any], loaded: Any,
+                  case: Any, receipt: dict[str, Any]) -> dict[str, Any]:
     """A discarded use's notification: the use's frame, its legal basis and its refusal or lapse, nothing it made."""
     pack = loaded.pack
     return {
@@ -155,9 +195,7 @@ def _stopped_note(settings: Settings, deployment: dict[str, Any], loaded: Any, c
                 "window_end": deployment["window_end"].isoformat()},
         "legal_basis": {"policy_pack": pack.ref, "pack_sha256": loaded.content_sha256,
                         "objective": case.label, "reference": case.reference},
-        "authorisation": {"prior_authorisation_required": pack.external_authorisation.required,
-                          "urgency_hours": pack.external_authorisation.urgency_hours,
-                          "result": _authorisation(deployment, versions, receipt)},
+        "authorisation": external_authorisation(conn, deployment, pack, receipt),
         "stopped": _stopped(deployment, receipt),
         "excluded": EXCLUDED,
         "generated_at": datetime.now(UTC).isoformat(),
@@ -165,10 +203,14 @@ def _stopped_note(settings: Settings, deployment: dict[str, Any], loaded: Any, c
 
 
 def annual_statistics(conn: psycopg.Connection[Any], year: int) -> dict[str, Any]:
-    """Art 5(6): for the uses notified in a year (window opened in it), how many authorisation requests, their
-    results, and the uses by objective; counts only."""
+    """Art 5(6): for the uses notified in a year (window opened in it), how many requests for authorisation, the
+    authorities' decisions by result and by kind of authority, the urgent starts and whether their decision came
+    in time, and the uses by objective; counts only, from the recorded external authorisations."""
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    rows = [d for d in deployments_queries.deployments_between(conn, start, end) if _notifies(conn, d)]
+    between = deployments_queries.deployments_between(conn, start, end)
+    loaded = {d["id"]: policy_store.of_deployment(conn, d) for d in between}
+    packs = {i: p.pack for i, p in loaded.items() if p is not None and p.pack.notify_each_use}
+    rows = [d for d in between if d["id"] in packs]
     versions = watchlist_queries.versions_of_deployments(conn, [d["id"] for d in rows]) if rows else []
     by_deployment: dict[Any, list[dict[str, Any]]] = {}
     for v in versions:
@@ -176,10 +218,17 @@ def annual_statistics(conn: psycopg.Connection[Any], year: int) -> dict[str, Any
     # A discarded use's decision is counted; the use itself, and anything it produced, is not.
     discarded = deployments_queries.discarded_deployments(conn)
     gone = {d["id"]: receipt_of(conn, d["id"]) for d in rows if d["id"] in discarded}
-    results = Counter(_authorisation(d, by_deployment.get(d["id"], []), gone.get(d["id"])) for d in rows)
+    notes = [external_authorisation(conn, d, packs[d["id"]], gone.get(d["id"])) for d in rows]
+    requested = [n for n in notes if n["prior_authorisation_required"]]
+    urgent = [n for n in requested if n["urgent_start"]]
     used = [d for d in rows if d["id"] not in gone and any(v["activated_at"] for v in by_deployment.get(d["id"], []))]
     objectives = Counter(f"{d['policy_name']}: {d['use_case']}" for d in used)
-    return {"year": year, "authorisation_requests": len(rows), "decisions": dict(sorted(results.items())),
+    return {"year": year, "authorisation_requests": len(requested),
+            "decisions": dict(sorted(Counter(n["result"] for n in notes).items())),
+            "decisions_by_authority": dict(sorted(Counter(n["authority_kind"] for n in requested
+                                                          if n["authority_kind"]).items())),
+            "urgent_starts": len(urgent),
+            "urgent_decided_within_deadline": sum(1 for n in urgent if n["decided_within_urgency_deadline"]),
             "uses": len(used), "uses_by_objective": dict(sorted(objectives.items())),
             "generated_at": datetime.now(UTC).isoformat()}
 

@@ -132,7 +132,8 @@ def results(conn: psycopg.Connection, deployment_id: uuid.UUID | str) -> PublicR
         "false_alerts_confirmed": t.count(AlertClass.FALSE_CONFIRMED),
         "false_alerts_unconfirmed": t.count(AlertClass.FALSE_UNCONFIRMED),
         "not_engaged": t.count(AlertClass.TRUE_UNCONFIRMED),
-        "awaiting_decision": t.awaiting_decision, "awaiting_result": t.awaiting_result,
+        "awaiting_decision": t.awaiting_decision, "awaiting_second_verifier": t.awaiting_second,
+        "awaiting_result": t.awaiting_result,
         "engagements": t.count(AlertClass.TRUE_CONFIRMED) + t.count(AlertClass.FALSE_CONFIRMED),
         "arrests": t.outcomes[Disposal.ARREST],
         "engagement_outcomes": {str(k): n for k, n in t.outcomes.items()},
@@ -241,6 +242,7 @@ def render_page(note: Notice, outcome: PublicResults | None) -> str:
                 ("True alerts, unconfirmed", outcome["true_alerts_unconfirmed"]),
                 ("False alerts, confirmed", outcome["false_alerts_confirmed"]),
                 ("False alerts, unconfirmed", outcome["false_alerts_unconfirmed"]),
+                ("Alerts awaiting a second verifier", outcome["awaiting_second_verifier"]),
                 ("Engagements", outcome["engagements"]), ("Arrests", outcome["arrests"])]
         rows += [(f"Outcome: {k.replace('_', ' ')}", n) for k, n in outcome["engagement_outcomes"].items()
                  if k != Disposal.ARREST]

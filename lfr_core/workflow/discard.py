@@ -56,12 +56,12 @@ def discard_use(conn: psycopg.Connection, store: ObjectStore, settings: Settings
 
 
 def refuse(conn: psycopg.Connection, store: ObjectStore, settings: Settings, deployment_id: uuid.UUID, actor: Actor,
-           *, authority: str, decision_ref: str, decided_on: date | None = None,
+           *, authority: str, authority_kind: str, decision_ref: str, decided_on: date | None = None,
            scope: str | None = None) -> dict[str, Any]:
     """Record the authority's refusal (matching stops as it commits), then discard the use. Returns the receipt;
     when the object store is down the refusal stands and the sweep finishes the deletion."""
-    authorisation.record_decision(conn, deployment_id, actor, authority=authority, decision_ref=decision_ref,
-                                  decided_on=decided_on, scope=scope, refused=True)
+    authorisation.record_decision(conn, deployment_id, actor, authority=authority, authority_kind=authority_kind,
+                                  decision_ref=decision_ref, decided_on=decided_on, scope=scope, refused=True)
     return discard_use(conn, store, settings, deployment_id, actor,
                        f"external authorisation refused by {authority.strip()} ({decision_ref.strip()})")
 

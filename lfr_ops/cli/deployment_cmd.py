@@ -194,6 +194,8 @@ def references(deployment_id: str,
 def authorise(deployment_id: str = typer.Argument(..., help="The deployment's id, or a unique start of it"),
               authority: str = typer.Option(..., "--authority", help="The judicial or independent administrative "
                                                                      "authority that decided (Art 5(3))"),
+              authority_kind: str = typer.Option(..., "--authority-kind", help="judicial, or administrative (an "
+                                                                         "independent authority whose decision binds)"),
               decision_ref: str = typer.Option(..., "--decision-ref", help="The reference of its decision"),
               decided_on: datetime | None = typer.Option(None, "--date", formats=["%Y-%m-%d"],
                                                          help="The day it decided (YYYY-MM-DD; required to grant)"),
@@ -213,14 +215,15 @@ def authorise(deployment_id: str = typer.Argument(..., help="The deployment's id
         dep_id = deployments.resolve_id(conn, deployment_id)
         if refused:
             result: dict[str, Any] = refuse(conn, ObjectStore(settings), settings, dep_id, actor, authority=authority,
-                                            decision_ref=decision_ref, decided_on=day, scope=scope)
+                                            authority_kind=authority_kind, decision_ref=decision_ref,
+                                            decided_on=day, scope=scope)
             emit(result, as_json, lambda r: console.print(
                 f"deployment {dep_id}: authorisation refused; matching stopped; deleted {r['deleted']['alerts']} "
                 f"alert(s), {r['object_versions_deleted']} crop object(s), {r['deleted']['counter_rows']} counter "
                 f"row(s); receipt recorded {r['deleted_at']}", highlight=False))
             return
-        authorisation.record_decision(conn, dep_id, actor, authority=authority, decision_ref=decision_ref,
-                                      decided_on=day, scope=scope)
+        authorisation.record_decision(conn, dep_id, actor, authority=authority, authority_kind=authority_kind,
+                                      decision_ref=decision_ref, decided_on=day, scope=scope)
         result = authorisation.summary(conn, dep_id)
     emit(result, as_json, lambda r: console.print(f"deployment {dep_id}: authorisation {r['state']}",
                                                   highlight=False))

@@ -46,7 +46,7 @@ def test_an_approved_list_waits_for_the_authorisation_then_goes_live(deployment_
     conf = _conf(services, manifest, length_s=12, **EU)
     seen: dict = {}
     actor = _decide_after_the_window_starts(services, conf, seen, authority="Juge des libertés, Lyon",
-                                            decision_ref="ORD-2026-17", decided_on=date(2026, 12, 1),
+                                            authority_kind="judicial", decision_ref="ORD-2026-17", decided_on=date(2026, 12, 1),
                                             scope="this window only")
     run = deployment_dag.test(run_conf=conf)
     actor.join(timeout=5)
@@ -65,8 +65,8 @@ def test_a_refusal_ends_the_run_with_the_authoritys_reference_in_its_note(deploy
     manifest = stage_custody_manifest(store, services, _subjects(services, n=3), f"dageu-{uuid.uuid4().hex[:6]}")
     conf = _conf(services, manifest, length_s=30, **EU)
     seen: dict = {}
-    actor = _decide_after_the_window_starts(services, conf, seen, authority="Court X", decision_ref="REF-9",
-                                            refused=True)
+    actor = _decide_after_the_window_starts(services, conf, seen, authority="Court X", authority_kind="judicial",
+                                            decision_ref="REF-9", refused=True)
     run = deployment_dag.test(run_conf=conf)
     actor.join(timeout=5)
     tis = {ti.task_id: ti for ti in run.get_task_instances()}

@@ -31,8 +31,11 @@ Denied = psycopg.errors.InsufficientPrivilege
 ACTIVATE = "UPDATE watchlist_versions SET state = 'active' WHERE id = %s"
 URGENT = ("INSERT INTO deployment_authorisations (deployment_id, kind, justification, deadline, recorded_by) "
           "VALUES (%s, 'urgent_start', 'imminent threat to life', now() + interval '30 days', %s) RETURNING *")
-GRANT = ("INSERT INTO deployment_authorisations (deployment_id, kind, authority, decision_ref, decided_on, scope, "
-         "recorded_by) VALUES (%s, 'granted', 'Court X', 'AUTH-1', current_date, 'the window', %s)")
+GRANT_WITHOUT_KIND = ("INSERT INTO deployment_authorisations (deployment_id, kind, authority, decision_ref, decided_on, "
+                      "scope, recorded_by) VALUES (%s, 'granted', 'Court X', 'AUTH-1', current_date, 'the window', %s)")
+GRANT = ("INSERT INTO deployment_authorisations (deployment_id, kind, authority, authority_kind, decision_ref, "
+         "decided_on, scope, recorded_by) VALUES (%s, 'granted', 'Court X', 'judicial', 'AUTH-1', current_date, "
+         "'the window', %s)")
 
 
 def a_deployment_under(settings, pack: str, *, categories=("wanted_suspect",)) -> str:
@@ -98,6 +101,10 @@ def test_an_eu_list_cannot_go_live_without_an_authorisation_by_direct_sql(servic
         conn.execute(GRANT, (dep, OPERATOR.name))
     with direct(services, AUTHORISER.name) as conn, pytest.raises(Denied, match="in the name of"):
         conn.execute(GRANT, (dep, "someone.else"))
+    # A decision names which of Art 5(3)'s two kinds of authority made it (migration 0034).
+    with direct(services, AUTHORISER.name) as conn, pytest.raises(psycopg.errors.CheckViolation,
+                                                                  match="deployment_authorisations_decision_kind"):
+        conn.execute(GRANT_WITHOUT_KIND, (dep, AUTHORISER.name))
     with direct(services, AUTHORISER.name) as conn:
         conn.execute(GRANT, (dep, AUTHORISER.name))
         conn.commit()
@@ -141,7 +148,8 @@ def test_a_refusal_stops_matching_and_leaves_only_the_audit_log_and_a_receipt(se
     keys = with_outputs(services, store, dep, version)
     assert left_of(services, store, dep) == {**NOTHING, "alerts": 2, "deployment_counters": 1, "held_alert_crops": 1,
                                              "objects": 2}
-    receipt = refuse(db, store, services, uuid.UUID(dep), AUTHORISER, authority="Court X", decision_ref="REF-9")
+    receipt = refuse(db, store, services, uuid.UUID(dep), AUTHORISER, authority="Court X",
+                     authority_kind="judicial", decision_ref="REF-9")
     assert deployment_active_version(db, uuid.UUID(dep)) is None  # the live path finds no list: frames refused
     assert left_of(services, store, dep) == NOTHING
     assert receipt["deleted"]["alerts"] == 2 and receipt["deleted"]["counter_rows"] == 1
@@ -206,8 +214,8 @@ def test_uk_app_deployments_need_no_authorisation(services, db):
     with direct(services, AUTHORISER.name) as conn, pytest.raises(Denied, match="requires no external prior"):
         conn.execute(URGENT, (dep, AUTHORISER.name))
     with pytest.raises(Refused, match="requires no external prior"):
-        authorisation.record_decision(db, uuid.UUID(dep), AUTHORISER, authority="Court", decision_ref="R",
-                                      decided_on=datetime.now(UTC).date(), scope="s")
+        authorisation.record_decision(db, uuid.UUID(dep), AUTHORISER, authority="Court", authority_kind="judicial",
+                                      decision_ref="R", decided_on=datetime.now(UTC).date(), scope="s")
     with direct(services, OPERATOR.name) as conn:
         conn.execute(ACTIVATE, (version,))
         conn.commit()
@@ -226,8 +234,10 @@ def test_the_cli_records_an_urgent_start_and_a_refusal(services, store):
     started = lfr("urgent-start", dep, "--justification", "imminent threat to life", "--json")
     assert started.returncode == 0, started.stderr
     assert json.loads(started.stdout.splitlines()[-1])["kind"] == "urgent_start"
-    grant = ("authorise", dep, "--authority", "Court X", "--decision-ref", "R-1")
+    grant = ("authorise", dep, "--authority", "Court X", "--authority-kind", "judicial", "--decision-ref", "R-1")
     assert lfr(*grant).returncode == 2  # a grant names its date and scope
+    assert lfr(*grant[:4], "--authority-kind", "police", *grant[6:], "--date", "2026-12-01", "--scope", "s"
+               ).returncode == 2  # Art 5(3) names two kinds of authority
     assert lfr(*grant, "--date", "2026-12-01", "--scope", "s", who=OPERATOR.name).returncode == 3
     refused = lfr(*grant, "--refused", "--json")
     assert refused.returncode == 0, refused.stderr

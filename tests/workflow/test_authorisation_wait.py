@@ -29,10 +29,11 @@ def test_an_approved_list_waits_for_the_authorisation_and_goes_once_it_is_grante
     assert not orchestration.authorisation_settled(services, dep)
     assert _line(db, dep).startswith("not yet authorised")
     authorisation.record_decision(db, uuid.UUID(dep), AUTHORISER, authority="Investigating judge, Lyon",
-                                  decision_ref="ORD-2026-17", decided_on=date(2026, 12, 1), scope="this window only")
+                                  authority_kind="judicial", decision_ref="ORD-2026-17", decided_on=date(2026, 12, 1),
+                                  scope="this window only")
     assert orchestration.authorisation_settled(services, dep)
     assert orchestration.wait_for_authorisation_state(services, dep) == "granted"
-    assert _line(db, dep) == ("authorised by Investigating judge, Lyon (ORD-2026-17, 2026-12-01, scope: this window "
+    assert _line(db, dep) == ("authorised by Investigating judge, Lyon (judicial, ORD-2026-17, 2026-12-01, scope: this window "
                               f"only); recorded by {AUTHORISER.name}")
 
 
@@ -51,8 +52,8 @@ def test_an_urgent_start_ends_the_wait_and_the_body_gives_its_deadline(services,
 def test_a_refusal_ends_the_wait_with_the_authoritys_reference(services, db):
     dep = a_deployment_under(services, "eu-ai-act")
     a_version(services, dep, "approved")
-    authorisation.record_decision(db, uuid.UUID(dep), AUTHORISER, authority="Court X", decision_ref="REF-9",
-                                  refused=True)
+    authorisation.record_decision(db, uuid.UUID(dep), AUTHORISER, authority="Court X", authority_kind="judicial",
+                                  decision_ref="REF-9", refused=True)
     assert orchestration.authorisation_settled(services, dep)
     with pytest.raises(orchestration.AuthorisationRefused, match=r"refused by Court X \(REF-9\)"):
         orchestration.wait_for_authorisation_state(services, dep)
