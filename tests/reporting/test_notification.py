@@ -188,7 +188,7 @@ def test_a_pack_without_prior_authorisation_says_none_was_required(db, services)
     from lfr_core.deployments import policy_store
     from lfr_core.deployments import service as deployments
 
-    dep = eu_deployment(policy=("uk-app", 1))
+    dep = eu_deployment(policy=("uk-app", 2))
     row = deployments.get(db, dep)
     pack = policy_store.of_deployment(db, row).pack
     out = notification.external_authorisation(db, row, pack)
