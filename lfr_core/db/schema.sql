@@ -972,8 +972,20 @@ CREATE FUNCTION public.lfr_check_reliable_size(v public.watchlist_versions) RETU
 DECLARE
     latest bigint;
     named bigint := (v.reliable_face_source ->> 'curve_id')::bigint;
+    factor double precision := (v.reliable_face_source ->> 'factor')::double precision;
+    pack_factor double precision;
+    pack_ref text;
     px integer;
 BEGIN
+    SELECT (p.content -> 'face_size' ->> 'reliable_fnir_factor')::double precision, p.name || ' v' || p.version
+      INTO pack_factor, pack_ref
+    FROM public.deployments AS d JOIN public.policy_packs AS p ON p.name = d.policy_name AND p.version = d.policy_version
+    WHERE d.id = v.deployment_id;
+    IF pack_factor IS NOT NULL AND factor > pack_factor * (1 + 1e-9) THEN
+        PERFORM public.lfr_deny(pg_catalog.format(
+            'policy pack %s finds the reliable face size at a factor of at most %s; the version names %s',
+            pack_ref, pack_factor, factor));
+    END IF;
     SELECT c.id INTO latest FROM public.model_condition_curves AS c
     WHERE c.embedder_sha256 = v.embedder_sha256 ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1;
     IF latest IS NULL THEN
@@ -983,7 +995,13 @@ BEGIN
         PERFORM public.lfr_deny(pg_catalog.format('a version of model %s records the reliable face size from its '
                                                   'latest size curve, #%s', v.embedder_sha256, latest));
     END IF;
-    px := public.lfr_curve_reliable_px(latest, (v.reliable_face_source ->> 'factor')::double precision);
+    IF factor IS NULL THEN  -- no factor, no size from the curve: the version names the one it applied
+        PERFORM public.lfr_deny(pg_catalog.format('a version of model %s names the factor its reliable face size '
+                                                  'was found at (at most %s, policy pack %s)', v.embedder_sha256,
+                                                  coalesce(pack_factor::text, 'the configuration''s'),
+                                                  coalesce(pack_ref, 'none')));
+    END IF;
+    px := public.lfr_curve_reliable_px(latest, factor);
     IF px IS NOT NULL AND v.reliable_face_px < px THEN
         PERFORM public.lfr_deny(pg_catalog.format('size curve #%s gives a reliable face size of %s px; the version '
                                                   'records %s px', latest, px, v.reliable_face_px));

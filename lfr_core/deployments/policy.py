@@ -82,6 +82,14 @@ class ThresholdRule(_Rule):
         return self.floors.get(model, self.default_floor)
 
 
+class FaceSizeRule(_Rule):
+    """The reliable face size rule (issue 32 item 2): a face size is reliable for a model when FNIR's 95% upper
+    bound at the operating threshold, at that size and every larger one of its latest recorded size curve, stays
+    within `reliable_fnir_factor` times the bound as photographed. The live gate runs at that size by default."""
+
+    reliable_fnir_factor: float = Field(ge=1.0, le=20.0)
+
+
 class Under18Rule(_Rule):
     """Children are not ordinarily listed (SWP SOP, Bridges para 127); an exception carries a written rationale."""
 
@@ -125,6 +133,9 @@ class PolicyPack(_Rule):
     # Art 5(4): each use notified to the market surveillance authority and the data protection authority. Off by
     # default, and left out of the content when off, so a pack written before the rule keeps its hash.
     notify_each_use: bool = False
+    # Issue 32 item 2: the factor of the reliable face size rule. Unset (a pack written before the rule): the
+    # configuration's quality.reliable_fnir_factor, and left out of the content so that pack keeps its hash.
+    face_size: FaceSizeRule | None = None
 
     @model_validator(mode="after")
     def closed_list(self) -> PolicyPack:
@@ -160,12 +171,14 @@ class PolicyPack(_Rule):
 
     def content(self) -> dict[str, Any]:
         """The pack as JSON, as the database keeps it; a field added later is left out at its neutral value (no
-        notification, no derogation), so that a pack loaded before the field existed keeps its hash."""
+        notification, no derogation, no face size rule), so that a pack loaded before the field existed keeps its hash."""
         content = self.model_dump(mode="json")
         if not content.get("notify_each_use"):
             content.pop("notify_each_use", None)
         if content.get("two_person_derogation") is None:
             content.pop("two_person_derogation", None)
+        if content.get("face_size") is None:
+            content.pop("face_size", None)
         return content
 
     @property

@@ -171,7 +171,8 @@ def build_version(conn: psycopg.Connection, store: ObjectStore, engine: FaceEngi
     accepted = [r for r in results if r.status == "accepted"]
     threshold, threshold_source = choose_threshold(conn, deployment, embedder, len(accepted), settings)
     evidence = calibration.evidence(conn, embedder, threshold, len(accepted), settings.match.target_fpir)
-    reliable_px, reliable_source = gate.reliable_at_build(conn, settings, embedder["weights_sha256"])
+    reliable_px, reliable_source = gate.reliable_at_build(conn, settings, embedder["weights_sha256"],
+                                                          gate.deployment_factor(conn, settings, deployment))
 
     version_id = uuid.uuid4()
     copies = copies_prefix(version_id)

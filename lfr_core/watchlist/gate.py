@@ -1,9 +1,10 @@
 """The live gate from evidence (issue 32 item 2): the face size a deployment's live gate admits from.
 
 A version records, when it is built, the face size its model recognises reliably, the reliable size of the
-embedder's latest recorded size curve (lfr_core/evaluation/conditions.py `reliable_size`, factor
-quality.reliable_fnir_factor), never below the live gate's configured minimum; with no curve recorded, that
-minimum, saying so. The live gate runs at the recorded size. An authoriser may run a deployment below it only by
+embedder's latest recorded size curve (lfr_core/evaluation/conditions.py `reliable_size`, at the factor of the
+deployment's policy pack `[face_size]`, else quality.reliable_fnir_factor), never below the live gate's
+configured minimum; with no curve recorded, that minimum, saying so. The database refuses a version whose factor
+is above its pack's (lfr_check_reliable_size). The live gate runs at the recorded size. An authoriser may run a deployment below it only by
 recording the decision (the size, their name, when and why); the database refuses a gate below the recorded size
 without one (lfr_core/db/policy/40_watchlist.sql lfr_check_gate) and audits each decision (`watchlist.gate`).
 """
@@ -16,7 +17,9 @@ from typing import Any
 import psycopg
 
 from lfr_core.config import Settings
-from lfr_core.deployments import cameras
+from lfr_core.deployments import cameras, policy_store
+from lfr_core.deployments import service as deployments_service
+from lfr_core.deployments.policy import PolicyPack
 from lfr_core.errors import InvalidInput, Refused
 from lfr_core.evaluation import conditions
 from lfr_core.identity.model import Actor
@@ -27,15 +30,40 @@ from lfr_core.watchlist.lifecycle import get_version, list_versions
 GATED_STATES = ("draft", "approved", "active")
 
 
-def reliable_at_build(conn: psycopg.Connection, settings: Settings, embedder_sha256: str) -> tuple[int, dict[str, Any]]:
-    """The reliable face size a new version records, and its source: the curve, the model, the factor and the
-    rule's figures, or that no curve is recorded (the live gate's configured minimum then)."""
-    factor = settings.quality.reliable_fnir_factor
+CONFIG_FACTOR = "configuration quality.reliable_fnir_factor"
+
+
+def reliable_factor(settings: Settings, pack: PolicyPack | None) -> tuple[float, str]:
+    """The reliable size rule's factor and where it comes from: the pack's `[face_size]`, else the configuration
+    (a deployment planned before packs, or a pack written before the rule)."""
+    if pack is not None and pack.face_size is not None:
+        return pack.face_size.reliable_fnir_factor, f"policy pack {pack.ref}"
+    return settings.quality.reliable_fnir_factor, CONFIG_FACTOR
+
+
+def deployment_factor(conn: psycopg.Connection, settings: Settings, deployment: dict[str, Any]) -> tuple[float, str]:
+    """`reliable_factor` for the pack version this deployment runs under."""
+    loaded = policy_store.of_deployment(conn, deployment)
+    return reliable_factor(settings, None if loaded is None else loaded.pack)
+
+
+def version_factor(conn: psycopg.Connection, settings: Settings, version: dict[str, Any]) -> float:
+    """The factor the reliable size rule applies for a version's deployment (`deployment_factor`)."""
+    return deployment_factor(conn, settings, deployments_service.get(conn, version["deployment_id"]))[0]
+
+
+def reliable_at_build(conn: psycopg.Connection, settings: Settings, embedder_sha256: str,
+                      factor_of: tuple[float, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """The reliable face size a new version records, and its source: the curve, the model, the factor (with where
+    it comes from, `deployment_factor`; the configuration's when not given) and the rule's figures, or that no
+    curve is recorded (the live gate's configured minimum then). The database refuses a factor above the pack's."""
+    factor, factor_source = factor_of or reliable_factor(settings, None)
     recorded = conditions.latest(conn, embedder_sha256)
     reliable = None if recorded is None else conditions.reliable_size(recorded.curve, factor, recorded.id)
     px, words = cameras.reliable_face_px(settings, reliable)
     source: dict[str, Any] = {"curve_id": None if recorded is None else recorded.id, "embedder_sha256": embedder_sha256,
-                              "factor": factor, "min_live_face_px": settings.quality.min_live_face_px, "text": words}
+                              "factor": factor, "factor_source": factor_source,
+                              "min_live_face_px": settings.quality.min_live_face_px, "text": words}
     if reliable is not None:
         source.update(fnir_high=reliable.fnir_high, full_fnir_high=reliable.full_fnir_high,
                       operating_threshold=reliable.operating_threshold, curve_face_px=reliable.face_px)
@@ -62,15 +90,27 @@ def reliable_line(version: dict[str, Any], settings: Settings) -> str:
     return f"Reliable face size: {version['reliable_face_px']} px ({source})"
 
 
+def factor_words(version: dict[str, Any]) -> str:
+    """The reliable size rule's factor a version was built with, and its source, in words ("" when unrecorded)."""
+    source = version.get("reliable_face_source") or {}
+    if source.get("factor") is None:
+        return ""
+    return f"; rule factor {float(source['factor']):g} from {source.get('factor_source') or CONFIG_FACTOR}"
+
+
 def gate_line(version: dict[str, Any], settings: Settings) -> str:
-    """The size the live gate admits faces from, and on whose decision when below the reliable size."""
+    """The size the live gate admits faces from, on whose decision when below the reliable size, and the reliable
+    size rule's factor with its source (the policy pack's name and version, or the configuration)."""
     px, reliable = gate_face_px(version, settings), version.get("reliable_face_px")
     if reliable is None:
         return f"Live gate: {px} px (the configured minimum)"
     if px < reliable:
         return (f"Live gate: {px} px, below the reliable face size of {reliable} px by decision of "
-                f"{version.get('gate_decided_by')} at {_iso(version.get('gate_decided_at'))}: {version.get('gate_reason')}")
-    return f"Live gate: {px} px" + (" (the reliable face size)" if px == reliable else "")
+                f"{version.get('gate_decided_by')} at {_iso(version.get('gate_decided_at'))}: {version.get('gate_reason')}"
+                f"{factor_words(version)}")
+    notes = (["the reliable face size"] if px == reliable else []) + [factor_words(version).removeprefix("; ")]
+    notes = [note for note in notes if note]
+    return f"Live gate: {px} px" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _iso(when: Any) -> str:
@@ -122,5 +162,5 @@ def deployment_face_px(conn: psycopg.Connection, settings: Settings, deployment_
     if version is not None and version.get("reliable_face_px"):
         source = (version.get("reliable_face_source") or {}).get("text", "source not recorded")
         return int(version["reliable_face_px"]), f"recorded by watchlist v{version['version']}: {source}"
-    return cameras.reliable_face_px(settings, conditions.latest_reliable_size(
-        conn, embedder_sha256, settings.quality.reliable_fnir_factor))
+    factor, _ = deployment_factor(conn, settings, deployments_service.get(conn, deployment_id))
+    return cameras.reliable_face_px(settings, conditions.latest_reliable_size(conn, embedder_sha256, factor))

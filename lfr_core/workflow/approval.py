@@ -127,7 +127,7 @@ def brief(settings: Settings, version_id: str, timeout_minutes: float | None = N
         delta = lifecycle.diff(conn, str(previous), version_id) if previous else None
         names = respondents(conn, deployment, version["built_by"])
         reliable = cameras.reliable_face_px(settings, conditions.latest_reliable_size(
-            conn, version["embedder_sha256"], settings.quality.reliable_fnir_factor))
+            conn, version["embedder_sha256"], gate.deployment_factor(conn, settings, deployment)[0]))
         # The threshold's floor for the list's model and the decision that set it (issue 27 item 4), and where the
         # pack requires it, the use's external authorisation (item 3): an approved list waits for it to go live.
         record = (policy_store.record_lines(conn, deployment)

@@ -100,7 +100,7 @@ def show(version_id: str, as_json: bool = JSON) -> None:
         if version.get("reliable_face_px") is None:
             version["reliable_face_px"], version["reliable_face_px_source"] = cameras.reliable_face_px(
                 settings, conditions.latest_reliable_size(conn, version["embedder_sha256"],
-                                                          settings.quality.reliable_fnir_factor))
+                                                          gate.version_factor(conn, settings, version)))
             version["reliable_face_line"] = (f"reliable face size: {version['reliable_face_px']} px "
                                              f"({version['reliable_face_px_source']}); not recorded with this list")
             version["reliable_face_px"] = None

@@ -18,8 +18,8 @@ def a_deployment_with_alert(db, settings, store, place: str, *, pack: bool) -> t
     now = datetime.now(UTC)
     dep = insert_deployment(db, window_start=now - timedelta(hours=1), window_end=now + timedelta(hours=1),
                             status="live", place=place)
-    if pack:  # uk-app v1: alerts kept 31 days, the per-use log 183
-        _write("UPDATE deployments SET policy_name = 'uk-app', policy_version = 1, use_case = 'sought_persons', "
+    if pack:  # uk-app v2: alerts kept 31 days, the per-use log 183
+        _write("UPDATE deployments SET policy_name = 'uk-app', policy_version = 2, use_case = 'sought_persons', "
                "location_rationale = 'wanted people are seen here' WHERE id = %s", (dep,))
     version = insert_version(db, dep, state="active", accepted=1, activated_at=now - timedelta(hours=1))
     alert = alerts.raise_alert(db, store, settings.s3.bucket_alerts, alerts.NewAlert(

@@ -55,7 +55,7 @@ def test_the_approval_body_under_a_pack_shows_the_record_floor_gate_authorisatio
             assert link.count() >= 1 and "See the accepted faces" in link.first.inner_text()
         finally:
             browser.close()
-    for expected in ("Policy pack: eu-ai-act v2", "Use case: Localisation or identification of a suspect of an "
+    for expected in ("Policy pack: eu-ai-act v3", "Use case: Localisation or identification of a suspect of an "
                      "Annex II offence", "Regulation (EU) 2024/1689 Art 5(1)(h)(iii)", f"Location rationale: {RATIONALE}",
                      "DPIA reference: DPIA-LY-1", "EIA reference: EIA-LY-2", "FRIA reference: FRIA-LY-3",
                      "REGISTRATION reference: EU-DB-LY-4", "Threshold floor: 0.3000", "Live gate: ",

@@ -117,7 +117,7 @@ BAD = {
 }
 MESSAGES = {"relative manifest": "is a relative path", "end before start": "window_end must be after window_start",
             "window in the past": "is in the past",
-            "use case of another pack": "use case 'art5_1_h_i' is not in policy pack uk-app v1",
+            "use case of another pack": "use case 'art5_1_h_i' is not in policy pack uk-app v2",
             "category outside the use case": "permits the categories wanted_by_court, wanted_suspect, "
                                              "risk_to_self_or_others; not missing_person",
             "no location rationale": "location_rationale: Value error, must not be blank",

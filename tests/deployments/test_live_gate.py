@@ -42,6 +42,7 @@ def test_the_gate_follows_a_recorded_curve_and_goes_below_it_only_by_an_authoris
     source = version["reliable_face_source"]
     assert (source["curve_id"], source["factor"], source["embedder_sha256"]) == (
         curved, 2.0, face_engine.embedder.identity.weights_sha256)
+    assert source["factor_source"] == "policy pack uk-app v2"
     assert f"size curve recorded as #{curved}" in source["text"]
     dep = str(deployment["id"])
 
@@ -151,7 +152,7 @@ def test_the_deployment_report_lists_the_gate_and_the_cameras_with_their_range(
                actor="pat.planner").returncode == 0
     report = reports.build_report(db, str(deployment["id"]))
     planning = report["planning"]
-    assert planning["live_gate"] == "Live gate: 48 px (the reliable face size)"
+    assert planning["live_gate"] == "Live gate: 48 px (the reliable face size; rule factor 2 from policy pack uk-app v2)"
     assert planning["reliable_face_size"].startswith("Reliable face size: 48 px (the reliable size from the size curve")
     # By hand: 0.16 * 3840 / (2 * tan(45°) * 48) = 6.4 m.
     assert [(c["name"], c["face_px"], round(c["max_distance_m"], 3)) for c in planning["cameras"]] == [
@@ -163,3 +164,32 @@ def test_the_deployment_report_lists_the_gate_and_the_cameras_with_their_range(
 
     view = officer_view.dashboard(db, deployment["id"])
     assert view["live_gate"] == planning["live_gate"] and view["camera_ranges"] == ["gate B: 6.40 m at 48 px"]
+
+
+def _factor(settings, factor: float):
+    """The settings with the configuration's reliable size factor at `factor`."""
+    return settings.model_copy(update={"quality": settings.quality.model_copy(update={"reliable_fnir_factor": factor})})
+
+
+def test_the_build_uses_the_packs_factor_over_the_configuration(services, db, store, face_engine, identities, stage,
+                                                                 curved):
+    # At the configuration's 5.0, 32 px (bound 0.5 = 5 x 0.1) would be reliable; uk-app v2 states 2.0: 48 px.
+    loose = _factor(services, 5.0)
+    deployment = make_deployment(db, services, starts_in_s=3600, length_s=3600)
+    version = build_version(db, store, face_engine, loose, deployment_id=str(deployment["id"]),
+                            manifest_uri=stage(subject_rows(identities, 1)), actor=PLANNER)
+    source = version["reliable_face_source"]
+    assert (version["reliable_face_px"], source["factor"], source["factor_source"]) == (
+        48, 2.0, "policy pack uk-app v2")
+    assert gate.gate_line(version, loose) == (
+        "Live gate: 48 px (the reliable face size; rule factor 2 from policy pack uk-app v2)")
+
+
+def test_a_deployment_without_a_pack_uses_the_configurations_factor(services, db, face_engine, curved):
+    loose = _factor(services, 5.0)
+    factor_of = gate.deployment_factor(db, loose, {"policy_name": None})
+    assert factor_of == (5.0, gate.CONFIG_FACTOR)
+    px, source = gate.reliable_at_build(db, loose, face_engine.embedder.identity.weights_sha256, factor_of)
+    assert (px, source["factor"], source["factor_source"], source["curve_id"]) == (32, 5.0, gate.CONFIG_FACTOR, curved)
+    line = gate.gate_line({"reliable_face_px": px, "reliable_face_source": source}, loose)
+    assert line == f"Live gate: 32 px (the reliable face size; rule factor 5 from {gate.CONFIG_FACTOR})"

@@ -109,11 +109,11 @@ def _create_args(start: datetime, hours: float, *extra: str) -> list[str]:
     (("--policy", "no-such-pack", "--use-case", "x", "--location-rationale", "r"), 2,
      "policy pack no-such-pack is not loaded in the database; an admin loads it with `lfr policy load no-such-pack`"),
     (("--use-case", "anything_goes", "--location-rationale", "r"), 2,
-     "use case 'anything_goes' is not in policy pack uk-app v1; choose one of: crime_hotspot, missing_person_hotspot"),
+     "use case 'anything_goes' is not in policy pack uk-app v2; choose one of: crime_hotspot, missing_person_hotspot"),
     (("--policy", "eu-ai-act", "--use-case", "art5_1_h_iii", "--location-rationale", "r"), 13,
-     "is longer than policy pack eu-ai-act v2 allows (12 hours)"),
+     "is longer than policy pack eu-ai-act v3 allows (12 hours)"),
     (("--use-case", "crime_hotspot", "--location-rationale", "r", "--category", "missing_person"), 2,
-     "use case crime_hotspot (Met LFR policy §2.3(a)) of policy pack uk-app v1 permits the categories "
+     "use case crime_hotspot (Met LFR policy §2.3(a)) of policy pack uk-app v2 permits the categories "
      "wanted_by_court, wanted_suspect, risk_to_self_or_others; not missing_person"),
     (("--use-case", "crime_hotspot", "--location-rationale", "  "), 2, "location_rationale: Value error, must not be blank"),
 ])
@@ -129,11 +129,11 @@ def test_a_deployment_records_its_pack_and_the_use_cases_categories(services):
                                           "the missing person was seen at this station twice this week",
                                           "--dpia-ref", "DPIA-7"), actor="pat.planner"))
     assert (created["policy_name"], created["policy_version"], created["use_case"]) == (
-        "uk-app", 1, "missing_person_hotspot")
+        "uk-app", 2, "missing_person_hotspot")
     assert created["allowed_categories"] == ["missing_person", "risk_to_self_or_others"]
     assert (created["dpia_ref"], created["eia_ref"]) == ("DPIA-7", None)
     shown = lfr("deployment", "show", created["id"], actor="aud.auditor")
-    assert "uk-app v1" in shown.stdout and "the missing person was seen" in shown.stdout
+    assert "uk-app v2" in shown.stdout and "the missing person was seen" in shown.stdout
 
 
 def test_approval_is_refused_until_the_pack_references_are_recorded(services):
@@ -142,7 +142,7 @@ def test_approval_is_refused_until_the_pack_references_are_recorded(services):
     vid = a_version(services, created["id"], "draft")
     refused = lfr("watchlist", "approve", vid, actor="ann.authoriser")
     assert refused.returncode == 3
-    assert "runs under policy pack uk-app v1, which requires a reference to its eia before approval" in refused.stderr
+    assert "runs under policy pack uk-app v2, which requires a reference to its eia before approval" in refused.stderr
     added = last_json(lfr("deployment", "references", created["id"], "--eia-ref", "EIA-8", "--json",
                           actor="pat.planner"))
     assert added["eia_ref"] == "EIA-8"
@@ -151,7 +151,8 @@ def test_approval_is_refused_until_the_pack_references_are_recorded(services):
 
 
 def test_a_changed_pack_is_a_new_version_and_an_approved_deployment_keeps_its_own(services, db, tmp_path: Path):
-    text = (SHIPPED / "uk-app.toml").read_text().replace('name = "uk-app"', 'name = "force-own"')
+    text = ((SHIPPED / "uk-app.toml").read_text().replace('name = "uk-app"', 'name = "force-own"')
+            .replace("version = 2", "version = 1", 1))
     (tmp_path / "force-own.toml").write_text(text)
     with environment({"LFR_POLICY__PACKS_DIR": str(tmp_path)}):
         from lfr_core.config import get_settings
@@ -213,7 +214,7 @@ def test_the_approval_body_and_watchlist_show_carry_the_deployment_record(servic
         admin.execute("""UPDATE watchlist_versions SET detector = '{"name": "yunet"}',
                          embedder = '{"name": "sface", "version": "2021dec"}' WHERE id = %s""", (vid,))
     body = brief(services, vid)["body"]
-    for line in ("**Policy pack:** uk-app v1 (UK: Met LFR policy and College of Policing APP)",
+    for line in ("**Policy pack:** uk-app v2 (UK: Met LFR policy and College of Policing APP)",
                  "**Use case:** Crime hotspot (Met LFR policy §2.3(a))",
                  "**Location rationale:** knife crime hotspot by the market", "**DPIA reference:** DPIA-9",
                  "**EIA reference:** MISSING: required by the pack before approval"):

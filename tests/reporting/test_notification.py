@@ -49,7 +49,7 @@ def record_authorisation(dep: str, kind: str, *, recorded_at: datetime, deadline
              None if decision else DECISION["justification"], deadline, recorded_at))
 
 
-def eu_deployment(*, status: str = "closed", policy: tuple[str, int] = ("eu-ai-act", 2)) -> str:
+def eu_deployment(*, status: str = "closed", policy: tuple[str, int] = ("eu-ai-act", 3)) -> str:
     now = datetime.now(UTC)
     row = _write(
         """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
@@ -89,7 +89,7 @@ def scan(text: str) -> list[str]:
 
 def test_the_notification_says_what_art_5_6_asks_and_nothing_sensitive(db, services, closed_use):
     note = notification.build(db, services, closed_use)
-    assert note["legal_basis"]["policy_pack"] == "eu-ai-act v2"
+    assert note["legal_basis"]["policy_pack"] == "eu-ai-act v3"
     assert note["legal_basis"]["reference"] == "Regulation (EU) 2024/1689 Art 5(1)(h)(iii), Annex II"
     granted = note["authorisation"]
     assert (granted["state"], granted["result"], granted["prior_authorisation_required"]) == (
@@ -111,7 +111,7 @@ def test_published_json_and_pdf_carry_no_identifier_and_the_cli_reads_it_back(db
     assert stored["use"]["deployment"] == closed_use and scan(json.dumps(stored)) == []
     pdf = store.get_uri(published["pdf_uri"])
     text = pdf_text(pdf).replace("\\(", "(").replace("\\)", ")")  # PDF strings escape brackets
-    assert pdf.startswith(b"%PDF") and "Art 5(4)" in text and "eu-ai-act v2" in text, text
+    assert pdf.startswith(b"%PDF") and "Art 5(4)" in text and "eu-ai-act v3" in text, text
     assert scan(text) == [] and scan(pdf.decode("latin-1")) == []
     year = json.loads(store.get_uri(published["annual_uri"]))
     assert year["decisions"]["authorised"] >= 1 and year["uses_by_objective"]["eu-ai-act: art5_1_h_iii"] >= 1
@@ -188,7 +188,7 @@ def test_a_pack_without_prior_authorisation_says_none_was_required(db, services)
     from lfr_core.deployments import policy_store
     from lfr_core.deployments import service as deployments
 
-    dep = eu_deployment(policy=("uk-app", 1))
+    dep = eu_deployment(policy=("uk-app", 2))
     row = deployments.get(db, dep)
     pack = policy_store.of_deployment(db, row).pack
     out = notification.external_authorisation(db, row, pack)

@@ -1,8 +1,8 @@
 """Issue 32 item 2: a deployment's live gate runs below the face size its model recognises reliably only with an
 authoriser's recorded decision. Direct SQL with a person's own login cannot lower it otherwise: not without a
 decision, not with a decision in another's name or without a reason, not as the list's builder, not by rewriting
-the recorded reliable size, and not by building a version that names no size curve, an older one, or a size below
-the curve's."""
+the recorded reliable size, and not by building a version that names no size curve, an older one, a size below
+the curve's, or a factor larger than its deployment's policy pack states."""
 
 from __future__ import annotations
 
@@ -108,3 +108,26 @@ def test_a_build_records_the_reliable_size_of_its_models_latest_curve(services):
     with pytest.raises(Denied, match="gives a reliable face size of 64 px"):
         _build_as_planner(services, dep, "curved-model", 48, {"curve_id": curve, "factor": 1.5})
     _build_as_planner(services, dep, "curved-model", 48, {"curve_id": curve, "factor": 2.0})
+
+
+def _under_uk_app(settings, deployment_id: str) -> None:
+    """The deployment put under the loaded uk-app (its `[face_size]` factor 2.0), as the administrator."""
+    with superuser(settings) as admin:
+        admin.execute("UPDATE deployments SET policy_name = 'uk-app', use_case = 'crime_hotspot', "
+                      "policy_version = (SELECT max(version) FROM policy_packs WHERE name = 'uk-app'), "
+                      "location_rationale = 'wanted people seen here' WHERE id = %s", (deployment_id,))
+
+
+def test_a_build_naming_a_factor_above_its_packs_is_refused(services):
+    curve = a_curve(services, "packed-model")
+    dep = a_deployment(services, starts_in_s=3600)
+    _under_uk_app(services, dep)
+    # At factor 5 the curve gives 32 px (0.5 = 5 x 0.1): a planner writing it would lower the gate from 48 px.
+    with pytest.raises(Denied, match=r"policy pack uk-app v2 finds the reliable face size at a factor of at most 2; "
+                                     r"the version names 5"):
+        _build_as_planner(services, dep, "packed-model", 32, {"curve_id": curve, "factor": 5.0})
+    with pytest.raises(Denied, match=r"names the factor its reliable face size was found at \(at most 2, policy pack "
+                                     r"uk-app v2\)"):
+        _build_as_planner(services, dep, "packed-model", 32, {"curve_id": curve})
+    # At the pack's own factor, or a stricter one, the build stands.
+    _build_as_planner(services, dep, "packed-model", 64, {"curve_id": curve, "factor": 1.5})

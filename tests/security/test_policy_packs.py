@@ -26,7 +26,7 @@ APPROVE = ("UPDATE watchlist_versions SET state = 'approved', approved_by = curr
 
 
 def plan(**changes) -> dict:
-    return {"place": ATTACK_PLACE, "hours": 2, "categories": ["wanted_suspect"], "pack": "uk-app", "version": 1,
+    return {"place": ATTACK_PLACE, "hours": 2, "categories": ["wanted_suspect"], "pack": "uk-app", "version": 2,
             "use_case": "crime_hotspot", "rationale": "wanted people seen here", "dpia": "D-1", "eia": "E-1",
             **changes}
 
@@ -40,11 +40,11 @@ def planned(settings, **changes) -> str:
 
 
 @pytest.mark.parametrize(("changes", "refusal"), [
-    ({"pack": "no-such-pack"}, "policy pack no-such-pack v1 is not loaded"),
+    ({"pack": "no-such-pack"}, "policy pack no-such-pack v2 is not loaded"),
     ({"version": 99}, "policy pack uk-app v99 is not loaded"),
-    ({"use_case": "anything_goes"}, "use case anything_goes is not in policy pack uk-app v1"),
-    ({"pack": "eu-ai-act", "version": 2, "use_case": "art5_1_h_iii", "hours": 13},
-     "longer than policy pack eu-ai-act v2 allows"),
+    ({"use_case": "anything_goes"}, "use case anything_goes is not in policy pack uk-app v2"),
+    ({"pack": "eu-ai-act", "version": 3, "use_case": "art5_1_h_iii", "hours": 13},
+     "longer than policy pack eu-ai-act v3 allows"),
     ({"categories": ["missing_person"]}, "permits the categories wanted_by_court, wanted_suspect"),
     ({"pack": None, "version": None, "use_case": None, "rationale": None}, "names the policy pack it runs under"),
 ])
@@ -62,7 +62,7 @@ def test_a_blank_location_rationale_is_refused(services):
 
 def test_the_pack_a_deployment_runs_under_never_changes(services):
     dep = planned(services)
-    for change in ("policy_version = 2", "use_case = 'sought_persons'", "policy_name = 'eu-ai-act'",
+    for change in ("policy_version = 1", "use_case = 'sought_persons'", "policy_name = 'eu-ai-act'",
                    "location_rationale = 'another'"):
         with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="plan is fixed once created"):
             conn.execute(f"UPDATE deployments SET {change} WHERE id = %s", (dep,))
@@ -72,14 +72,14 @@ def test_a_loaded_pack_is_never_changed_or_forged(services):
     # Nobody holds UPDATE or DELETE on the table; the guard refuses it all the same for a login that might.
     with direct(services, "ada.admin") as conn, pytest.raises(Denied, match="permission denied for table policy_packs"):
         conn.execute("UPDATE policy_packs SET content = content || '{\"max_window_hours\": 200}' "
-                     "WHERE name = 'uk-app' AND version = 1")
+                     "WHERE name = 'uk-app' AND version = 2")
     with direct(services, "ada.admin") as conn, pytest.raises(Denied, match="permission denied for table policy_packs"):
         conn.execute("DELETE FROM policy_packs WHERE name = 'uk-app'")
     # The platform's own login holds the table rights; the guard still refuses.
-    with connect(services) as conn, pytest.raises(Denied, match="uk-app v1 was loaded and never changes"):
-        conn.execute("UPDATE policy_packs SET content_sha256 = repeat('0', 64) WHERE name = 'uk-app' AND version = 1")
+    with connect(services) as conn, pytest.raises(Denied, match="uk-app v2 was loaded and never changes"):
+        conn.execute("UPDATE policy_packs SET content_sha256 = repeat('0', 64) WHERE name = 'uk-app' AND version = 2")
     with superuser(services) as admin:
-        content = admin.execute("SELECT content FROM policy_packs WHERE name = 'uk-app' AND version = 1"
+        content = admin.execute("SELECT content FROM policy_packs WHERE name = 'uk-app' AND version = 2"
                                 ).fetchone()["content"]
     content = {**content, "name": "forged", "version": 1}
     with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="permission denied for table policy_packs"):
@@ -125,7 +125,7 @@ def test_an_entry_outside_the_use_case_is_refused_by_direct_sql(services):
     with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="not authorised for deployment"):
         conn.execute(entry, (vid, "S-1", "wanted_by_court"))
     with direct(services, "pat.planner") as conn, pytest.raises(
-            Denied, match="outside use case missing_person_hotspot of policy pack uk-app v1"):
+            Denied, match="outside use case missing_person_hotspot of policy pack uk-app v2"):
         conn.execute(entry, (vid, "S-2", "wanted_suspect"))
     with direct(services, "pat.planner") as conn:
         conn.execute(entry, (vid, "S-3", "missing_person"))

@@ -22,8 +22,9 @@ ACTIVATE = "UPDATE watchlist_versions SET state = 'active', activated_at = now()
 def _under_pack(settings, deployment_id: str, pack: str = "uk-app") -> None:
     """The deployment put under a loaded pack (as the administrator: the plan's own rules are tested elsewhere)."""
     with superuser(settings) as admin:
-        admin.execute("UPDATE deployments SET policy_name = %s, policy_version = 1, use_case = 'crime_hotspot', "
-                      "location_rationale = 'wanted people seen here' WHERE id = %s", (pack, deployment_id))
+        admin.execute("UPDATE deployments SET policy_name = %s, use_case = 'crime_hotspot', "
+                      "policy_version = (SELECT max(version) FROM policy_packs WHERE name = %s), "
+                      "location_rationale = 'wanted people seen here' WHERE id = %s", (pack, pack, deployment_id))
 
 
 def test_an_under_18_entry_without_a_rationale_is_refused_by_direct_sql(services):
@@ -73,7 +74,7 @@ def test_a_pack_that_forbids_children_refuses_them_even_with_a_rationale(service
         admin.execute("""INSERT INTO policy_packs (name, version, content, content_sha256, loaded_by)
                          SELECT 'no-children', 1, content || '{"name": "no-children", "version": 1,
                                 "under_18": {"allowed": false, "rationale_required": true}}', repeat('1', 64), 'test'
-                         FROM policy_packs WHERE name = 'uk-app' AND version = 1 ON CONFLICT DO NOTHING""")
+                         FROM policy_packs WHERE name = 'uk-app' AND version = 2 ON CONFLICT DO NOTHING""")
     try:
         _under_pack(services, dep, "no-children")
         with direct(services, "pat.planner") as conn, pytest.raises(Denied, match="does not allow children on a list"):
@@ -102,7 +103,7 @@ def test_a_list_too_old_at_activation_is_refused_by_direct_sql(services):
         admin.execute("UPDATE watchlist_versions SET built_at = (SELECT window_start FROM deployments WHERE id = %s) "
                       "- interval '25 hours' WHERE id = %s", (dep, old))
     with direct(services, "olly.operator") as conn, pytest.raises(
-            Denied, match=r"more than 24 hours before the window opened .* \(policy pack uk-app v1\); build a fresh"):
+            Denied, match=r"more than 24 hours before the window opened .* \(policy pack uk-app v2\); build a fresh"):
         conn.execute(ACTIVATE, (old,))
     # The same list built 23 hours before the window goes live: the refusal above is the pack's age rule.
     with superuser(services) as admin:
