@@ -28,12 +28,12 @@ class SecondVerifier(Officer):
 
     decided: list[str]
 
-    def answer(self, path: str) -> tuple[int, str, bytes]:
+    def answer(self, path: str, body_in: Any = None) -> tuple[int, str, bytes]:
         if path.split("?")[0] == "/v1/alerts/a-1/adjudication":
             self.decided.append(path)
             self.alerts = [VERIFIED]
             return 200, "application/json", json.dumps(VERIFIED).encode()
-        return super().answer(path)
+        return super().answer(path, body_in)
 
 
 def _card_text(officer: Officer, act: Any = None) -> tuple[str, list[str], list[str]]:

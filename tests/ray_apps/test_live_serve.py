@@ -20,6 +20,7 @@ from lfr_core.config import get_settings
 from lfr_core.db.connection import admin_dsn, connect
 from lfr_core.deployments.cameras import reliable_face_px
 from lfr_core.identity import tokens
+from lfr_core.watchlist import gate
 from lfr_ops.bench_env import metric_total
 from tests.conftest import PASSWORD
 from tests.ray_apps.conftest import APP_ARGS, MIRANDA
@@ -308,7 +309,10 @@ def test_counters_reach_the_database_on_a_timer_without_more_traffic(streamed, s
     # every face seen is in one size band, counted against the reliable size (issue 32 item 4)
     bands = ("faces_refused_small", "faces_refused_other", "faces_below_reliable", "faces_reliable")
     assert sum(row[b] for b in bands) == row["faces_seen"] and row["faces_reliable"] > 0
-    assert row["reliable_face_px"] == reliable_face_px(services)[0]
+    # against the size the deployment's list recorded when it was built (issue 32 item 2), else the model's
+    with connect(services) as conn:
+        version = gate.current_version(conn, live["deployment"]["id"]) or {}
+    assert row["reliable_face_px"] == (version.get("reliable_face_px") or reliable_face_px(services)[0])
 
 
 def test_flushing_counters_on_demand_needs_an_admin(serve_url, people):
