@@ -38,6 +38,15 @@ EVIDENCE_REASON = "reason"
 # The form's fields for running the live gate below the list's reliable face size (issue 32 item 2): the size,
 # and the authoriser's reason, recorded as their decision.
 GATE_FACE_PX, GATE_REASON = "gate_face_px", "gate_reason"
+FORM_FIELDS: tuple[str, ...] = (EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON)
+
+
+def form_answer(**given: Any) -> dict[str, Any]:
+    """An answer to the approval form as its page sends it: every field, empty where not given (Airflow refuses
+    an answer whose fields are not exactly the form's)."""
+    if unknown := set(given) - set(FORM_FIELDS):
+        raise ValueError(f"the approval form has no field {sorted(unknown)}")
+    return {name: given.get(name) for name in FORM_FIELDS}
 # Where the Airflow API server mounts the authoriser's face view and probe test (airflow_plugins/lfr_watchlist_view.py).
 FACES_VIEW = "/lfr-watchlist"
 

@@ -14,7 +14,7 @@ import httpx
 
 from lfr_core.config import Settings
 from lfr_core.errors import Refused
-from lfr_core.workflow.approval import EVIDENCE_REASON
+from lfr_core.workflow.approval import EVIDENCE_REASON, form_answer
 
 DAG_ID = "lfr_deployment"
 APPROVAL_TASK = "approve_watchlist"
@@ -61,7 +61,7 @@ class AirflowAs:
         time.sleep(ANSWER_AFTER_S)
         body: dict[str, Any] = {"chosen_options": [choice]}
         if reason is not None:  # the form's one field: a reason to seal a list its evidence does not resolve
-            body["params_input"] = {EVIDENCE_REASON: reason}
+            body["params_input"] = form_answer(**{EVIDENCE_REASON: reason})
         answered = self.api.patch(self._hitl(run_id), json=body)
         answered.raise_for_status()
         return answered.json()

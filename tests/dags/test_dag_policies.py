@@ -150,10 +150,16 @@ def test_the_approval_form_asks_only_for_optional_reasons_and_a_gate_size(dagbag
     (issue 32 item 5), and the live gate's face size with the reason to run below the reliable size (item 2): all
     optional, so a resolved list is approved at its reliable size with the button alone, and none of the run's own
     params (the planner's form) leaks into the authoriser's."""
-    from lfr_core.workflow.approval import EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON
+    from lfr_core.workflow.approval import EVIDENCE_REASON, FORM_FIELDS, GATE_FACE_PX, GATE_REASON, form_answer
 
-    form = dagbag.dags["lfr_deployment"].get_task("approve_watchlist").serialized_params
-    assert list(form) == [EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON]
+    step = dagbag.dags["lfr_deployment"].get_task("approve_watchlist")
+    form = step.serialized_params
+    assert list(form) == [EVIDENCE_REASON, GATE_FACE_PX, GATE_REASON] == list(FORM_FIELDS)
+    # An answer with only some of the fields (the demo's, once) is refused by Airflow: form_answer gives them all.
+    probe = type(step)(task_id="probe_form", version={"version_id": "v-1"})
+    with pytest.raises(ValueError, match="does not match params"):
+        probe.validate_params_input({EVIDENCE_REASON: "r"})
+    probe.validate_params_input(form_answer(**{EVIDENCE_REASON: "r"}))
     for field in form.values():
         assert field["value"] is None and "null" in field["schema"]["type"]
     assert "integer" in form[GATE_FACE_PX]["schema"]["type"]
