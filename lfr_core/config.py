@@ -66,12 +66,13 @@ class VisionSettings(BaseModel):
     yolo_arch: str = Field("yolov8n.yaml", description="Ultralytics architecture used when YOLO has no weights file")
     open_clip_arch: str = Field("ViT-B-32", description="open_clip architecture name")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?)$",
-                        description="Where every detector and embedder runs: cpu, or cuda[:N] (onnxruntime-gpu's "
-                                    "CUDA/TensorRT providers for YuNet, SCRFD and SFace; torch for YOLO and "
-                                    "open_clip). A replica asked for cuda that sees no GPU refuses to start")
+                        description="Where every detector and embedder runs: cpu, or cuda[:N] (YuNet, SCRFD and "
+                                    "SFace on torch or onnxruntime-gpu's CUDA/TensorRT providers, see runtime; "
+                                    "YOLO and open_clip on torch). A replica asked for cuda that sees no GPU "
+                                    "refuses to start")
     precision: Literal["fp32", "fp16"] = Field(
         "fp32",
-        description="Precision of the embedder's onnxruntime graph; fp16 starts only where its embeddings agree "
+        description="Precision of the embedder's graph (onnxruntime or torch); fp16 starts only where its embeddings agree "
                     "with the CPU float32 graph's to cosine 0.999 (checked at start). Detectors stay fp32: fp16 "
                     "moved YuNet's boxes up to 2.4 px, beyond the 1 px tolerance",
     )
@@ -86,10 +87,13 @@ class VisionSettings(BaseModel):
     )
     max_image_bytes: int = Field(25_000_000, ge=1, le=500_000_000, description="Refuse encoded images above this size")
     threads: int = Field(1, ge=1, le=64, description="Inference threads per process")
-    runtime: Literal["onnxruntime", "opencv"] = Field(
+    runtime: Literal["onnxruntime", "opencv", "torch"] = Field(
         "onnxruntime",
-        description="What runs the YuNet/SFace files: onnxruntime (float32 graph of the same weights, faster on "
-                    "CPU) or OpenCV DNN; both give the same detections and embeddings",
+        description="What runs the YuNet/SFace/SCRFD files: onnxruntime (float32 graph of the same weights, "
+                    "fastest on CPU; onnxruntime-gpu for cuda), torch (the same float32 graph as torch operators: "
+                    "a GPU image with torch and no onnxruntime-gpu) or OpenCV DNN (CPU, YuNet/SFace); all give the "
+                    "same detections and embeddings, a runtime other than onnxruntime on the CPU is checked "
+                    "against it at start",
     )
     pad_retry_max_side: int = Field(
         400, ge=0, le=4096,

@@ -7,9 +7,10 @@ OpenCV does: dequantize every constant weight once, exactly as the ONNX spec def
 onnxruntime a plain float32 graph with the same weights. No weight is changed or re-quantized; only the
 image input's batch and spatial dimensions are made dynamic.
 
-The same graph runs on every device (`session`): onnxruntime's CPU provider, or its CUDA/TensorRT providers
-(onnxruntime-gpu) for `vision.device=cuda`; fp16 is a converted copy of the float32 graph, used only when
-its outputs agree with the CPU float32 graph's within `AGREEMENT_COSINE` (checked at start, `check_agreement`).
+The same graph runs on every device (`session`): onnxruntime's CPU provider, its CUDA/TensorRT providers
+(onnxruntime-gpu) for `vision.device=cuda`, or torch's operators (`torch_graph.TorchSession`, any device);
+fp16 is a converted copy of the float32 graph, used only when its outputs agree with the CPU float32 graph's
+within `AGREEMENT_COSINE` (checked at start, `check_agreement`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def _dequantize(q: np.ndarray, scale: np.ndarray, zero: np.ndarray | None, axis:
 # embeddings of a list built on one runtime then match probes of another (tests/vision/test_device_runtimes.py).
 AGREEMENT_COSINE = 0.999
 Precision = Literal["fp32", "fp16"]
+GraphRuntime = Literal["onnxruntime", "torch"]
 Optimisation = Literal["all", "basic", "none"]
 
 
@@ -115,10 +117,13 @@ def float16_model(model: bytes) -> bytes:
 
 
 def session(model: Path | bytes, threads: int = 1, *, device: str = "cpu", precision: Precision = "fp32",
-            optimisation: Optimisation = "all", backend: str = "onnxruntime"):
+            optimisation: Optimisation = "all", backend: str = "onnxruntime", runtime: GraphRuntime = "onnxruntime"):
     """An onnxruntime session on `device` (cpu: the CPU provider on `threads` threads, replicas share the
     cores; cuda[:N]: TensorRT where it loads, else CUDA, never a silent CPU fallback). `precision` fp16 needs
-    the graph as bytes (it converts it)."""
+    the graph as bytes (it converts it). `runtime="torch"`: the same graph as torch operators on `device`
+    (`TorchSession`, the same calls), for a GPU image without onnxruntime-gpu."""
+    if runtime == "torch":
+        return _torch_session(model, device, precision, backend)
     import onnxruntime as ort
 
     from lfr_core.vision.device import check_ort_device, ort_providers
@@ -144,24 +149,38 @@ def session(model: Path | bytes, threads: int = 1, *, device: str = "cpu", preci
     return made
 
 
+def _torch_session(model: Path | bytes, device: str, precision: Precision, backend: str):
+    from lfr_core.vision.device import require_device
+    from lfr_core.vision.torch_graph import TorchSession
+
+    require_device(device, backend)
+    return TorchSession(model if isinstance(model, bytes) else Path(model).read_bytes(), device=device,
+                        precision=precision)
+
+
 def cpu_session(model: Path | bytes, threads: int = 1):
     """An onnxruntime CPU session running on `threads` threads (replicas share the cores: one each)."""
     return session(model, threads)
 
 
 def float32_session(path: Path, threads: int = 1, *, device: str = "cpu", precision: Precision = "fp32",
-                    optimisation: Optimisation = "all", batch_heads: bool = False):
+                    optimisation: Optimisation = "all", batch_heads: bool = False, runtime: GraphRuntime = "onnxruntime"):
     """`session` of `float32_model(path)`. The converted graph (protobuf, bytes, numpy copies of every
     weight: ~3x the float32 weights) is dropped once onnxruntime holds its own copy, and the freed heap is
     handed back to the OS, so each Serve replica keeps one copy of the weights, not four."""
     made = session(float32_model(path, batch_heads=batch_heads), threads, device=device, precision=precision,
-                   optimisation=optimisation, backend=Path(path).name)
+                   optimisation=optimisation, backend=Path(path).name, runtime=runtime)
     _release_freed_heap()
     return made
 
 
 def runtime_label(made, precision: Precision = "fp32") -> str:
-    """What ran a graph, for the model identity: `onnxruntime-1.32.0/CPUExecutionProvider/fp32`."""
+    """What ran a graph, for the model identity: `onnxruntime-1.32.0/CPUExecutionProvider/fp32`,
+    `torch-2.14.1/cuda/fp16`."""
+    from lfr_core.vision.torch_graph import TorchSession
+
+    if isinstance(made, TorchSession):
+        return f"{made.label}/{precision}"
     import onnxruntime as ort
 
     return f"onnxruntime-{ort.__version__}/{made.get_providers()[0]}/{precision}"

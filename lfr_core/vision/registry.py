@@ -46,8 +46,10 @@ def _scrfd(s: Settings) -> Detector:
 
     w = _require(s.vision.detector_weights or scrfd.default_weights(s.shared_dir), "scrfd")
     v = s.vision
+    if v.runtime == "opencv":
+        raise ModelError("scrfd runs on onnxruntime or torch, not opencv: set LFR_VISION__RUNTIME")
     return scrfd.SCRFDDetector(w, input_size=v.detector_input, score=detector_scores(s)[0], nms_iou=v.nms_iou,
-                               threads=v.threads, device=v.device)
+                               threads=v.threads, device=v.device, runtime=v.runtime)
 
 
 def _yolo(s: Settings) -> Detector:

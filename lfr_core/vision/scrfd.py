@@ -1,4 +1,5 @@
-"""SCRFD 0.5 GF detector with 5 landmarks (InsightFace, non-commercial research only), run by onnxruntime.
+"""SCRFD 0.5 GF detector with 5 landmarks (InsightFace, non-commercial research only), run by onnxruntime or
+by torch (the same graph as torch operators, `torch_graph`).
 
 The exported graph has a fixed 1x3x640x640 input and raw per-stride outputs, so this module letterboxes
 the image and decodes anchors itself: strides 8/16/32, 2 anchors per location, distance-to-box and
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 
 from lfr_core.vision.device import is_gpu
-from lfr_core.vision.onnx_fp32 import Precision, check_agreement, runtime_label, session
+from lfr_core.vision.onnx_fp32 import GraphRuntime, Precision, check_agreement, runtime_label, session
 from lfr_core.vision.types import Detection, ModelIdentity, file_sha256
 
 WEIGHTS_FILE = "scrfd_500m_bnkps.onnx"
@@ -29,11 +30,14 @@ def default_weights(shared_dir: Path) -> Path:
 
 class SCRFDDetector:
     def __init__(self, weights: Path, *, input_size: int = 640, score: float = 0.5, nms_iou: float = 0.4,
-                 threads: int = 1, device: str = "cpu", precision: Precision = "fp32") -> None:
+                 threads: int = 1, device: str = "cpu", precision: Precision = "fp32",
+                 runtime: GraphRuntime = "onnxruntime") -> None:
+        if runtime not in ("onnxruntime", "torch"):
+            raise ValueError(f"unknown runtime {runtime!r} for scrfd: onnxruntime or torch")
         self._sess = session(Path(weights).read_bytes() if precision == "fp16" else weights, threads, device=device,
-                             precision=precision, backend="scrfd")
+                             precision=precision, backend="scrfd", runtime=runtime)
         inp = self._sess.get_inputs()[0]
-        if is_gpu(device) or precision != "fp32":
+        if is_gpu(device) or precision != "fp32" or runtime != "onnxruntime":
             shape = [d if isinstance(d, int) else input_size for d in inp.shape]
             probe = np.random.default_rng(0).uniform(-1, 1, [1, *shape[1:]]).astype(np.float32)
             check_agreement(session(weights, threads), self._sess, {inp.name: probe}, f"scrfd on {device} {precision}")

@@ -1,9 +1,10 @@
-"""SFace embedder (128-d, Apache-2.0), run by onnxruntime (default) or OpenCV's FaceRecognizerSF.
+"""SFace embedder (128-d, Apache-2.0), run by onnxruntime (default), torch (the same float32 graph as torch
+operators, `torch_graph`) or OpenCV's FaceRecognizerSF.
 
-Both runtimes load the same file and produce the same embeddings (cosine > 0.9999 on the shared faces,
+All runtimes load the same file and produce the same embeddings (cosine > 0.9999 on the shared faces,
 tested), so a list matches by the weights' sha256; the identity's `runtime` says which ran. onnxruntime runs
 the dequantized float32 graph about 1.3x faster per face on CPU than OpenCV DNN here. On a GPU
-(`device="cuda"`) onnxruntime-gpu runs the same graph, in fp16 only where it agrees with the CPU's float32
+(`device="cuda"`) onnxruntime-gpu or torch runs the same graph, in fp16 only where it agrees with the CPU's float32
 (checked at start), on whole batches.
 """
 
@@ -41,11 +42,12 @@ def _blob(crops: Sequence[np.ndarray]) -> np.ndarray:
 class SFaceEmbedder:
     def __init__(self, weights: Path, *, runtime: Runtime = "onnxruntime", threads: int = 1, device: str = "cpu",
                  precision: Precision = "fp32", optimisation: Optimisation = "all") -> None:
-        if runtime == "onnxruntime":
+        if runtime in ("onnxruntime", "torch"):
             from lfr_core.vision.onnx_fp32 import check_agreement, float32_session, runtime_label
 
-            session = float32_session(weights, threads, device=device, precision=precision, optimisation=optimisation)
-            if is_gpu(device) or precision != "fp32":
+            session = float32_session(weights, threads, device=device, precision=precision, optimisation=optimisation,
+                                      runtime=runtime)
+            if is_gpu(device) or precision != "fp32" or runtime != "onnxruntime":
                 # A list built on the CPU float32 graph matches these embeddings only if they agree with it.
                 probe = np.random.default_rng(0).uniform(0, 255, (8, 3, 112, 112)).astype(np.float32)
                 check_agreement(float32_session(weights, threads), session, {"data": probe},
@@ -61,7 +63,7 @@ class SFaceEmbedder:
             self._features = lambda crops: np.stack([net.feature(np.ascontiguousarray(c)).reshape(-1) for c in crops])
             label = f"opencv-{cv2.__version__}/cpu/fp32"
         else:
-            raise ValueError(f"unknown runtime {runtime!r}: onnxruntime or opencv")
+            raise ValueError(f"unknown runtime {runtime!r}: onnxruntime, torch or opencv")
         self.runtime = runtime
         version = "2021dec-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
         self.identity = ModelIdentity("sface", version, file_sha256(weights), 128, "Apache-2.0", "embedder", label)

