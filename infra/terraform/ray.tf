@@ -88,8 +88,10 @@ locals {
       # Set on the pod, not in the ConfigMap: only this group runs models on the GPU. A GPU pod that
       # cannot see a GPU then fails loudly rather than running on the CPU.
       env = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" },
+        { name = "LFR_VISION__RUNTIME", value = try(var.gpu_workers.runtime, "torch") },
       { name = "LFR_VISION__PRECISION", value = try(var.gpu_workers.precision, "fp32") }])
-      # The GPU runtime (onnxruntime-gpu); every backend checks at start that it sees the GPU.
+      # torch: the platform image (its torch is a CUDA build); onnxruntime: the onnxruntime-gpu image. Every
+      # backend checks at start that it sees the GPU and agrees with the CPU float32 graph.
       image = coalesce(try(var.gpu_workers.image, null), var.platform_image)
     }
   }

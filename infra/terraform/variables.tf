@@ -551,8 +551,10 @@ variable "gpu_workers" {
     cpu             = optional(string, "8")
     memory          = optional(string, "32Gi")
     gpu_resource    = optional(string, "nvidia.com/gpu")
-    # The GPU runtime: platform_image built with onnxruntime-gpu in place of onnxruntime (same version line),
-    # so YuNet, SCRFD and SFace run on CUDA; null: platform_image, on which a GPU replica refuses to start.
+    # What runs YuNet, SCRFD and SFace on the GPU: "torch" (the same float32 graphs as torch operators; the
+    # platform image's locked torch is a CUDA build, so image may stay null) or "onnxruntime" (needs image:
+    # platform_image built with onnxruntime-gpu in place of onnxruntime, same version line).
+    runtime       = optional(string, "torch")
     image         = optional(string)
     precision     = optional(string, "fp32")
     node_selector = optional(map(string), {})
@@ -578,6 +580,16 @@ variable "gpu_workers" {
   validation {
     condition     = try(var.gpu_workers.image, null) == null ? true : can(regex("@sha256:[0-9a-f]{64}$", var.gpu_workers.image))
     error_message = "gpu_workers.image must be pinned by digest (...@sha256:<64 hex>), as platform_image."
+  }
+
+  validation {
+    condition     = contains(["torch", "onnxruntime"], try(var.gpu_workers.runtime, "torch"))
+    error_message = "gpu_workers.runtime is torch or onnxruntime."
+  }
+
+  validation {
+    condition     = try(var.gpu_workers.runtime, "torch") != "onnxruntime" || try(var.gpu_workers.image, null) != null
+    error_message = "gpu_workers.runtime = \"onnxruntime\" needs gpu_workers.image: the platform image built with onnxruntime-gpu (the platform image's onnxruntime has no CUDA provider)."
   }
 
   validation {

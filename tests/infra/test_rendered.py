@@ -15,7 +15,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from tests.infra.conftest import SCHEMAS, VARIANTS, needs_terraform
+from tests.infra.conftest import EXAMPLE_TFVARS, SCHEMAS, VARIANTS, needs_terraform, plan, tfvars_with
 
 pytestmark = needs_terraform
 
@@ -196,9 +196,21 @@ def test_ray_uses_token_auth_and_the_gpu_group_is_asked_for(rendered) -> None:
             assert serve["args"][model]["num_cpus"] == 1
             assert (serve["args"][model]["num_gpus"] > 0) is gpu  # replicas that ask for a GPU land on the GPU group
         if gpu:
-            assert groups["gpu"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+            container = groups["gpu"]["template"]["spec"]["containers"][0]
+            assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+            # the models run on the GPU through torch (the lock's CUDA build) in the platform image itself
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert (env["LFR_VISION__DEVICE"], env["LFR_VISION__RUNTIME"]) == ("cuda", "torch")
+            assert container["image"] == groups["cpu"]["template"]["spec"]["containers"][0]["image"]
     external = rendered["external-cpu-cilium"]["manifests"]["rayservice/lfr-serve"]["spec"]["rayClusterConfig"]
     assert external["gcsFaultToleranceOptions"]["redisAddress"] == "redis.force.internal:6379"
+
+
+def test_an_onnxruntime_gpu_group_without_its_image_is_refused(eval_dir) -> None:
+    tfvars = tfvars_with(EXAMPLE_TFVARS.read_text(), gpu_workers='{ enabled = true, runtime = "onnxruntime" }')
+    result = plan(eval_dir, tfvars, "onnxruntime-gpu-without-image")
+    assert result.returncode != 0
+    assert "needs gpu_workers.image" in result.stdout + result.stderr
 
 
 def test_the_serve_config_is_one_ray_serve_accepts(rendered) -> None:
