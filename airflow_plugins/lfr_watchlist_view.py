@@ -78,22 +78,10 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 
 def _error(e: Exception) -> tuple[str, int]:
-    """A domain error as its message and HTTP status, by the kinds' one table (lfr_core/errors.py row_for)."""
-    from lfr_core.errors import (
-        Forbidden,
-        Incomplete,
-        InvalidInput,
-        LfrError,
-        Misconfigured,
-        NotFound,
-        Refused,
-        Unavailable,
-        row_for,
-    )
+    """A domain error as its message and HTTP status, from the domain's one table (lfr_core/errors.py)."""
+    from lfr_core.errors import HTTP_STATUS, LfrError, row_for
 
-    statuses: dict[type[LfrError], int] = {InvalidInput: 422, NotFound: 404, Refused: 409, Forbidden: 403,
-                                           Unavailable: 503, Incomplete: 500, Misconfigured: 500}
-    return str(e), row_for(statuses, type(e), "the watchlist view's status table") if isinstance(e, LfrError) else 500
+    return str(e), row_for(HTTP_STATUS, type(e), "the HTTP status table") if isinstance(e, LfrError) else 500
 
 
 @functools.cache

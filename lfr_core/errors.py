@@ -1,7 +1,8 @@
 """The platform's one error hierarchy. Every error the code raises on purpose is an `LfrError` of one of the
 kinds below, and each interface maps the kinds once, in one table:
 
-- HTTP: ray_apps/ingress/errors.py (status, and a 503 names the service that is down);
+- HTTP: `HTTP_STATUS` below, which the ingress (ray_apps/ingress/errors.py: a 503 names the service that is
+  down) and the Airflow pages (airflow_plugins/lfr_watchlist_view.py) answer from;
 - CLI: lfr_ops/cli/common.py (exit code, one line, no traceback);
 - Airflow: airflow_plugins/lfr_task_errors.py (fail the task at once, skip the rest, or let it retry).
 
@@ -90,6 +91,20 @@ class Incomplete(LfrError):
 class Misconfigured(LfrError):
     """The installation does not fit the code (a model's weights or backend, the schema's migrations): an
     operator must fix it; trying again does not help."""
+
+
+# Each kind's HTTP status. An interface adds rows only for its own errors that answer otherwise (the ingress: a
+# refused frame is 400, an oversized one 413).
+HTTP_STATUS: dict[type[LfrError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    Refused: 409,  # the rules, in the current state: no active list, already decided, outside the window
+    Forbidden: 403,
+    NotSignedIn: 401,
+    Unavailable: 503,
+    Incomplete: 500,
+    Misconfigured: 500,
+}
 
 
 def row_for(table: Mapping[type[LfrError], Answer], kind: type[LfrError], name: str) -> Answer:

@@ -17,36 +17,19 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from lfr_core.db.connection import DatabaseUnavailable
-from lfr_core.errors import (
-    Forbidden,
-    Incomplete,
-    InvalidInput,
-    LfrError,
-    Misconfigured,
-    NotFound,
-    NotSignedIn,
-    Refused,
-    Unavailable,
-    row_for,
-)
+from lfr_core.errors import HTTP_STATUS, LfrError, NotSignedIn, Unavailable, row_for
 from lfr_core.live.pipeline import FrameRefused, FrameTooLarge
 from lfr_core.vision.errors import ImageError
 
 log = logging.getLogger("ray.serve")
 
-# Each kind's status; a class answers as the nearest of its ancestors listed here.
+# Each kind's status (the domain's HTTP_STATUS) and the live path's own; a class answers as the nearest of its
+# ancestors listed here.
 STATUS: dict[type[LfrError], int] = {
-    InvalidInput: 422,
+    **HTTP_STATUS,
     ImageError: 400,  # bytes that are no usable image
     FrameRefused: 400,
     FrameTooLarge: 413,
-    NotFound: 404,
-    Refused: 409,  # the rules, in the current state: no active list, already decided, outside the window
-    Forbidden: 403,
-    NotSignedIn: 401,
-    Unavailable: 503,
-    Incomplete: 500,
-    Misconfigured: 500,
 }
 
 # Errors from outside the domain that mean one of its kinds.
