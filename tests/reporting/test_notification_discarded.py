@@ -18,20 +18,14 @@ from lfr_core.reporting import notification
 from lfr_core.storage.objectstore import ObjectStore
 from lfr_core.workflow.discard import LAPSED_REASON, discard_stopped_uses
 from lfr_ops.local_stack.s3server import EmbeddedS3
-from tests.conftest import AUTHORISER, OPERATOR, own_reports_bucket
+from tests.conftest import own_reports_bucket
 from tests.reporting.test_notification import scan
-from tests.security.conftest import a_version, direct, superuser
-from tests.security.test_external_authorisation import ACTIVATE, a_deployment_under, with_outputs
+from tests.security.conftest import superuser
+from tests.security.test_external_authorisation import an_urgent_use_with_outputs
 
 
 def test_a_lapse_after_the_notification_withdraws_it_and_the_use_log_cites_the_receipt(db, services, store):
-    dep = a_deployment_under(services, "eu-ai-act")
-    version = a_version(services, dep, "approved")
-    authorisation.urgent_start(db, uuid.UUID(dep), AUTHORISER, "imminent threat to life")
-    with direct(services, OPERATOR.name) as conn:
-        conn.execute(ACTIVATE, (version,))
-        conn.commit()
-    with_outputs(services, store, dep, version)
+    dep, version, _ = an_urgent_use_with_outputs(services, db, store)
     with superuser(services) as conn:  # the window ends; the DAG notifies the use with its results
         conn.execute("UPDATE watchlist_versions SET state = 'expired', activated_at = coalesce(activated_at, now() - "
                      "interval '30 minutes'), expired_at = now() WHERE id = %s", (version,))

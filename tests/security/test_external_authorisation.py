@@ -77,6 +77,18 @@ def with_outputs(settings, store, dep: str, version: str) -> list[str]:
     return sorted(keys)
 
 
+def an_urgent_use_with_outputs(settings, db, store) -> tuple[str, str, list[str]]:
+    """An eu-ai-act deployment whose approved list went live on an urgent start (no decision yet), with the
+    alerts, crops and counter a live use leaves (`with_outputs`): its id, the version's and the crops' keys."""
+    dep = a_deployment_under(settings, "eu-ai-act")
+    version = a_version(settings, dep, "approved")
+    authorisation.urgent_start(db, uuid.UUID(dep), AUTHORISER, "imminent threat to life")
+    with direct(settings, OPERATOR.name) as conn:
+        conn.execute(ACTIVATE, (version,))
+        conn.commit()
+    return dep, version, with_outputs(settings, store, dep, version)
+
+
 def left_of(settings, store, dep: str) -> dict[str, int]:
     with superuser(settings) as conn:
         counts = {t: conn.execute(f"SELECT count(*) AS n FROM {t} WHERE deployment_id = %s", (dep,)).fetchone()["n"]
@@ -139,13 +151,7 @@ def test_an_urgent_start_lets_the_list_go_live_with_the_packs_deadline(services)
 
 
 def test_a_refusal_stops_matching_and_leaves_only_the_audit_log_and_a_receipt(services, db, store):
-    dep = a_deployment_under(services, "eu-ai-act")
-    version = a_version(services, dep, "approved")
-    authorisation.urgent_start(db, uuid.UUID(dep), AUTHORISER, "imminent threat to life")
-    with direct(services, OPERATOR.name) as conn:
-        conn.execute(ACTIVATE, (version,))
-        conn.commit()
-    keys = with_outputs(services, store, dep, version)
+    dep, version, keys = an_urgent_use_with_outputs(services, db, store)
     assert left_of(services, store, dep) == {**NOTHING, "alerts": 2, "deployment_counters": 1, "held_alert_crops": 1,
                                              "objects": 2}
     receipt = refuse(db, store, services, uuid.UUID(dep), AUTHORISER, authority="Court X",
@@ -185,13 +191,7 @@ def test_a_refusal_stops_matching_and_leaves_only_the_audit_log_and_a_receipt(se
 
 
 def test_the_deadline_passing_without_a_decision_does_the_same(services, db, store):
-    dep = a_deployment_under(services, "eu-ai-act")
-    version = a_version(services, dep, "approved")
-    authorisation.urgent_start(db, uuid.UUID(dep), AUTHORISER, "imminent threat to life")
-    with direct(services, OPERATOR.name) as conn:
-        conn.execute(ACTIVATE, (version,))
-        conn.commit()
-    with_outputs(services, store, dep, version)
+    dep, _, _ = an_urgent_use_with_outputs(services, db, store)
     assert authorisation.state(db, uuid.UUID(dep)) == "urgent"
     with superuser(services) as conn:  # 24 hours pass
         conn.execute("UPDATE deployment_authorisations SET deadline = now() - interval '1 second' "

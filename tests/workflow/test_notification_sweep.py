@@ -5,19 +5,16 @@ not notify each use gets none."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from lfr_core.deployments import authorisation
 from lfr_core.identity.model import SYSTEM
 from lfr_core.reporting import notification
 from lfr_core.workflow import sweeps, tasks
 from lfr_core.workflow.discard import discard_stopped_uses
-from tests.conftest import AUTHORISER, OPERATOR
 from tests.reporting.test_notification import eu_deployment
 from tests.rows import insert_deployment, insert_version
-from tests.security.conftest import a_version, direct, superuser
-from tests.security.test_external_authorisation import ACTIVATE, a_deployment_under, with_outputs
+from tests.security.conftest import superuser
+from tests.security.test_external_authorisation import an_urgent_use_with_outputs
 
 
 def sweep(db, store, services) -> tuple[list[str], list[str]]:
@@ -47,13 +44,7 @@ def test_the_sweep_writes_a_missing_notification_once(db, services, store):
 
 
 def test_the_sweep_writes_a_discarded_use_the_notification_saying_it_was_stopped(db, services, store):
-    dep = a_deployment_under(services, "eu-ai-act")
-    version = a_version(services, dep, "approved")
-    authorisation.urgent_start(db, uuid.UUID(dep), AUTHORISER, "imminent threat to life")
-    with direct(services, OPERATOR.name) as conn:
-        conn.execute(ACTIVATE, (version,))
-        conn.commit()
-    with_outputs(services, store, dep, version)
+    dep, _, _ = an_urgent_use_with_outputs(services, db, store)
     with superuser(services) as conn:  # no decision by the deadline, and the window is over
         conn.execute("UPDATE deployment_authorisations SET deadline = now() - interval '1 second' "
                      "WHERE deployment_id = %s", (dep,))
