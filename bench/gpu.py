@@ -3,12 +3,13 @@ against a 10,000-subject list, with the shipped models (YuNet, SFace) through th
 640x360 and 1080p, on the clip (a few faces a frame) and the crowd photos (many), at batch sizes 1 to 64.
 
 Two pipelines run in the same process on the same machine:
-- device: what a GPU replica runs: JPEGs decoded on the device (`device_decode`, nvJPEG), the detector's
-  input resized there and batched over frames (YuNet batched heads), the live gate on boxes and scores, every
-  face of the batch aligned in one warp on the device (`batch_align`), SFace on onnxruntime's CUDA provider,
-  the list matched on the device (one matrix product);
+- device: what a GPU replica runs (`lfr_core.vision.device_pipeline.DevicePipeline`, torch only, no
+  onnxruntime-gpu): JPEGs decoded on the device (`device_decode`, nvJPEG), then resize, YuNet (batched over
+  frames of one size), the live gate, one warp for every face, SFace and the list's top-1 all on the device;
+  only boxes, scores, landmarks, embeddings and matches come back to the host, once per batch;
 - cpu: the CPU replica's pipeline (OpenCV decode, one frame per detector run, per-face warpAffine, SFace on
-  one CPU thread, numpy match): the baseline, at batch 1 and 8.
+  one CPU thread, numpy match): the baseline, at batch 1 and 8, on onnxruntime's CPU provider, or on OpenCV
+  DNN where onnxruntime is not installed (the JSON says which).
 Per batch: frames/s (frames over mean batch latency, one batch at a time), p95 batch latency, CPU ms per frame
 (process CPU time over frames: every thread), and on a GPU its utilisation (NVML, sampled while measuring)
 and peak memory. Cameras at 5 fps one device serves with p95 <= 250 ms: the best frames/s among batches whose
@@ -29,11 +30,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+if TYPE_CHECKING:
+    from lfr_core.vision.device_pipeline import DevicePipeline
+    from lfr_core.vision.engine import FaceEngine
 
 SIZES = {"640x360": (640, 360), "1080p": (1920, 1080)}
 CAMERA_FPS = 5.0
@@ -75,70 +81,34 @@ def camera_jpegs(shared: Path, n_clip: int) -> dict[tuple[str, str], list[bytes]
 class Stages:
     """The models and the list both pipelines share."""
 
-    engine: object  # FaceEngine on the device
-    cpu_engine: object  # FaceEngine on the CPU
+    pipeline: DevicePipeline  # on the device, with the gallery
+    cpu_engine: FaceEngine  # on the CPU
     gallery: np.ndarray  # (SUBJECTS, 128) float32, L2-normalised
     threshold: float
 
 
 class Matcher:
-    """Top-1 of each embedding in the list, on `device` (torch) or in numpy."""
+    """Top-1 of each embedding in the list, in numpy (the CPU replica's match)."""
 
-    def __init__(self, gallery: np.ndarray, device: str) -> None:
-        import torch
-
-        self.device = device
-        self.gallery = torch.from_numpy(gallery).to(device) if device != "numpy" else gallery
+    def __init__(self, gallery: np.ndarray) -> None:
+        self.gallery = gallery
 
     def __call__(self, embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(embeddings) == 0:
             return np.zeros(0, int), np.zeros(0, np.float32)
-        if self.device == "numpy":
-            scores = embeddings @ self.gallery.T
-            best = scores.argmax(axis=1)
-            return best, scores[np.arange(len(best)), best]
-        import torch
-
-        probes = torch.from_numpy(np.ascontiguousarray(embeddings)).to(self.device)
-        score, best = (probes @ self.gallery.T).max(dim=1)  # only the top-1 crosses back
-        return best.cpu().numpy(), score.cpu().numpy()
+        scores = embeddings @ self.gallery.T
+        best = scores.argmax(axis=1)
+        return best, scores[np.arange(len(best)), best]
 
 
 def device_pipeline(stages: Stages, device: str, limits: dict) -> Callable[[list[bytes]], tuple[int, int]]:
-    """decode (device) -> resize (device) -> detect (batched) -> gate -> align (one warp) -> embed -> match."""
-    import torch
-    import torch.nn.functional as functional
-
-    from lfr_core.vision.batch_align import align_frames
-    from lfr_core.vision.device_decode import decode_frames, to_bgr_array
-    from lfr_core.vision.types import Detection
-
-    engine = stages.engine
-    longest = engine.detector.input_size
-    match = Matcher(stages.gallery, device)
-
-    def working(frame):  # the detector's input, resized on the device; only this small image goes to the host
-        if isinstance(frame, np.ndarray):
-            return frame, 1.0
-        h, w = frame.shape[1:]
-        scale = longest / max(h, w)
-        small = functional.interpolate(frame[None].float(), size=(round(h * scale), round(w * scale)),
-                                       mode="bilinear", antialias=True, align_corners=False)
-        return to_bgr_array(small[0].round().clamp(0, 255).to(torch.uint8)), scale
+    """decode (device) -> resize -> detect -> gate -> align -> embed -> match, all on the device."""
+    from lfr_core.vision.device_decode import decode_frames
 
     def run(jpegs: list[bytes]) -> tuple[int, int]:
         frames = [f for f in decode_frames(jpegs, device=device, **limits) if not isinstance(f, Exception)]
-        resized = [working(f) for f in frames]
-        detected = engine.detector.detect_batch([r for r, _ in resized])
-        passing = []
-        for (_, scale), ds in zip(resized, detected):
-            source = [Detection(d.box / scale, d.landmarks / scale, d.score) for d in ds]
-            passing.append([d for d in source if not engine.quality.detection_reasons(d, purpose="live")])
-        crops = align_frames(frames, passing, device=device)
-        flat = [c for row in crops for c in row]
-        embeddings = engine.embedder.embed_batch(flat) if flat else np.zeros((0, 128), np.float32)
-        _, scores = match(embeddings)
-        return len(flat), int((scores >= stages.threshold).sum())
+        faces = [f for row in stages.pipeline.run(frames) for f in row if f.passed_gate]
+        return len(faces), sum(f.match is not None and f.match.score >= stages.threshold for f in faces)
 
     return run
 
@@ -149,7 +119,7 @@ def cpu_pipeline(stages: Stages, limits: dict) -> Callable[[list[bytes]], tuple[
     from lfr_core.vision.images import decode_image
 
     engine = stages.cpu_engine
-    match = Matcher(stages.gallery, "numpy")
+    match = Matcher(stages.gallery)
 
     def run(jpegs: list[bytes]) -> tuple[int, int]:
         frames = [decode_image(j, **limits) for j in jpegs]
@@ -232,17 +202,26 @@ def cameras_served(rows: list[dict]) -> int:
 
 def build_stages(device: str, subjects: int) -> Stages:
     from lfr_core.config import get_settings
+    from lfr_core.vision.device_pipeline import DevicePipeline
     from lfr_core.vision.engine import build_engine
     from lfr_core.vision.types import l2_normalise
 
     settings = get_settings()
-    on_device = settings.model_copy(update={"vision": settings.vision.model_copy(update={"device": device})})
-    on_cpu = settings.model_copy(update={"vision": settings.vision.model_copy(update={"device": "cpu"})})
-    engine, cpu_engine = build_engine(on_device), build_engine(on_cpu)
-    if device == "cpu":  # the rehearsal runs the device pipeline's own code: batched frames and warp
-        engine.detector.batch_frames = True
+    pipeline = DevicePipeline.from_settings(settings, device=device)
+    # The CPU baseline on onnxruntime where installed; a GPU image without it measures against OpenCV DNN.
+    cpu_vision = {"device": "cpu", "runtime": "onnxruntime" if _onnxruntime_version() else "opencv"}
+    cpu_engine = build_engine(settings.model_copy(update={"vision": settings.vision.model_copy(update=cpu_vision)}))
     gallery = l2_normalise(np.random.default_rng(0).normal(size=(subjects, 128)).astype(np.float32))
-    return Stages(engine, cpu_engine, gallery, settings.match.threshold)
+    pipeline.set_gallery(gallery)
+    return Stages(pipeline, cpu_engine, gallery, settings.match.threshold)
+
+
+def _onnxruntime_version() -> str | None:
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    return str(onnxruntime.__version__)
 
 
 def main() -> None:
@@ -253,7 +232,6 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=SUBJECTS)
     parser.add_argument("--quick", action="store_true", help="batches 1,4, 0.5 s each (a check, not a figure)")
     opts = parser.parse_args()
-    import onnxruntime as ort
     import torch
     from rich.console import Console
     from rich.table import Table
@@ -300,9 +278,10 @@ def main() -> None:
     clip_1080 = next(r for r in results if r["source"] == "clip" and r["size"] == "1080p")
     print(json.dumps({
         "gpu": gpu, "device": opts.device, "quick": opts.quick, "torch": torch.__version__, "cuda": torch.version.cuda,
-        "driver": _driver() if gpu else None, "onnxruntime": ort.__version__,
-        "providers": ort.get_available_providers(), "detector": stages.engine.identity["detector"]["runtime"],
-        "embedder": stages.engine.identity["embedder"]["runtime"], "subjects": opts.subjects,
+        "driver": _driver() if gpu else None, "onnxruntime": _onnxruntime_version(),
+        "detector": stages.pipeline.identity["detector"].runtime,
+        "embedder": stages.pipeline.identity["embedder"].runtime,
+        "cpu_baseline": stages.cpu_engine.identity["embedder"]["runtime"], "subjects": opts.subjects,
         "cpu_threads": settings.vision.threads,
         "frames_per_s_1080p_clip": clip_1080["best_frames_per_s"],
         "cameras_at_5fps_p95_250ms": max(r["cameras_at_5fps_p95_250ms"] for r in results if r["size"] == "1080p"),

