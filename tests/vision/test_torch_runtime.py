@@ -97,7 +97,7 @@ def test_scrfd_on_torch_finds_the_same_faces(shared_dir, images):
     assert count > 30 and gap <= 1.0
 
 
-@pytest.mark.slow  # SFace on torch's CPU kernels: ~10 s for the crops
+@pytest.mark.slow  # embeds every crop twice: seconds
 def test_sface_on_torch_gives_the_same_embeddings_and_matches(images):
     detector, aligner = yunet.YuNetDetector(yunet.default_weights()), SFaceAligner()
     crops = [aligner.align(im, d) for im in images for d in detector.detect(im)[:6]]
