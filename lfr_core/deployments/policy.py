@@ -111,6 +111,12 @@ class NoticeRule(_Rule):
     withhold_reason_required: bool
 
 
+# Fields added to the pack format after its first packs were loaded, each with a default that means "not used"
+# (no notification of each use, no derogation, no face-size rule): at that default a pack's content and hash
+# are what they were before the field existed. A new field is added here with such a default.
+ADDED_LATER = ("two_person_derogation", "notify_each_use", "face_size")
+
+
 class PolicyPack(_Rule):
     name: Slug
     version: int = Field(ge=1)
@@ -170,15 +176,12 @@ class PolicyPack(_Rule):
         return f"{self.name} v{self.version}"
 
     def content(self) -> dict[str, Any]:
-        """The pack as JSON, as the database keeps it; a field added later is left out at its neutral value (no
-        notification, no derogation, no face size rule), so that a pack loaded before the field existed keeps its hash."""
+        """The pack as JSON, as the database keeps it; a field added later (`ADDED_LATER`) is left out at its
+        default, so that a pack loaded before the field existed keeps its hash."""
         content = self.model_dump(mode="json")
-        if not content.get("notify_each_use"):
-            content.pop("notify_each_use", None)
-        if content.get("two_person_derogation") is None:
-            content.pop("two_person_derogation", None)
-        if content.get("face_size") is None:
-            content.pop("face_size", None)
+        for name in ADDED_LATER:
+            if getattr(self, name) == type(self).model_fields[name].default:
+                content.pop(name)
         return content
 
     @property
