@@ -100,6 +100,20 @@ class VisionSettings(BaseModel):
         description="Images up to this longest side with no face found are padded and detected again (tight crops)",
     )
     pad_ratio: float = Field(0.3, ge=0.0, le=2.0, description="Border added on each side for the padded retry")
+    fused_detector: bool | None = Field(
+        None,
+        description="The detector replica runs the whole device pipeline (lfr_core/vision/device_pipeline.py: "
+                    "detect, live gate, align, embed in torch on `device`) and returns each gated face's embedding "
+                    "instead of its crop, so crops never leave the device and the embedder replicas are not called "
+                    "(issue 29 item 2). Unset: on for a GPU device (cuda) running yunet + sface, off otherwise; "
+                    "true with another detector or embedder refuses to start",
+    )
+
+    def runs_fused(self) -> bool:
+        """`fused_detector` as it applies to these settings (unset: a GPU running yunet + sface)."""
+        if self.fused_detector is not None:
+            return self.fused_detector
+        return self.device.startswith("cuda") and self.detector == "yunet" and self.embedder == "sface"
 
 
 class QualitySettings(BaseModel):

@@ -1,10 +1,13 @@
 """Where a frame becomes an alert: one async pipeline, run the same by Ray Serve, the bench loop and tests.
 
 1. detect (a callable: the detector replicas, or the face engine in this process): each face's box and
-   score, and its aligned crop if it passed the live quality gate; a camera's frames are detected side by
-   side, then take their turn at its tracks in the order they came (lfr_core/live/turns.py);
+   score, and its aligned crop if it passed the live quality gate; a fused detector (`vision.fused_detector`,
+   a GPU replica running DevicePipeline) returns the gated face's embedding instead of its crop, so the crops
+   never leave its device. A camera's frames are detected side by side, then take their turn at its tracks in
+   the order they came (lfr_core/live/turns.py);
 2. plan: a usable face that clearly continues a settled track reuses that track's embedding; the others
-   are embedded (a callable again), within a timeout, so a lost replica fails the frame fast;
+   are embedded (a callable again; not for faces the fused detector embedded, once its embedder is checked
+   to be the list's), within a timeout, so a lost replica fails the frame fast;
 3. match the fresh embeddings exactly against the active list, then update the camera's tracks, which
    decide when a track has earned an alert;
 4. each alert is stored durably before the frame is answered (its row, audit record and probe crop; the
@@ -29,6 +32,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -48,8 +52,14 @@ from lfr_core.live.records import (
 )
 from lfr_core.live.state import LiveDeployment
 from lfr_core.live.turns import CameraTurns
+from lfr_core.matching.matcher import ModelMismatch
 from lfr_core.matching.tracker import Observation
 from lfr_core.vision.engine import FaceEngine
+
+if TYPE_CHECKING:
+    import torch
+
+    from lfr_core.vision.device_pipeline import DevicePipeline
 
 Detect = Callable[[bytes], Awaitable[DetectedFrame | RefusedFrame]]
 Embed = Callable[[np.ndarray], Awaitable[list[Embedded]]]  # one or more chunks, in the crops' order
@@ -88,6 +98,18 @@ class ModelUnavailable(Unavailable):
 
     def brief(self) -> str:
         return str(self)
+
+
+class DetectorModelMismatch(ModelMismatch):
+    """A fused detector embedded the frame's faces with other weights than the deployment's list was made
+    with (a detector replica rolled to other weights than the embedder's, or set up apart from it): the frame
+    is refused (409), its embeddings never compared with the list's."""
+
+    def __init__(self, detector_sha256: str | None, list_sha256: str) -> None:
+        made_by = f"model {detector_sha256[:12]}" if detector_sha256 else "an unnamed model"
+        super().__init__(f"the detector embedded this frame's faces with {made_by}, the deployment's list was made "
+                         f"with {list_sha256[:12]}; frame refused: embeddings of different models are never "
+                         "compared (give the detector and embedder replicas the same LFR_VISION__EMBEDDER_WEIGHTS)")
 
 
 class AlertsNotRaised(Unavailable):
@@ -159,6 +181,14 @@ def detect_faces(engine: FaceEngine, images: list[np.ndarray]) -> list[list[Dete
     return out
 
 
+def fused_faces(pipeline: DevicePipeline, frames: list[np.ndarray | torch.Tensor]) -> list[list[DetectedFace]]:
+    """Step 1 for a fused detector: DevicePipeline on decoded frames (device tensors as `device_decode` made them,
+    or host BGR arrays) detects, gates, aligns and embeds on its device; each face that passed the live gate
+    comes back with its embedding and no crop. What a fused detector replica runs on its batch."""
+    return [[DetectedFace(f.box, f.score, None, f.embedding) for f in faces]
+            for faces in pipeline.run(frames)]
+
+
 def face_size(box: np.ndarray) -> float:
     """A face's size as the live gate measures it (Detection.size): its box's shorter side."""
     return float(min(box[2] - box[0], box[3] - box[1]))
@@ -200,15 +230,16 @@ class FramePipeline:
         turn = self.turns.take((live.deployment["id"], camera_id))
         try:
             detected = await self._detect(body, outcome)
+            self._check_embedder(live, detected)
             await turn.wait()
             if not live.tracker.knows(camera_id):  # new here: carry the camera's cooldowns from the alert log
                 since = captured_at - timedelta(seconds=live.tracker.params.cooldown_s)
                 live.tracker.seed(camera_id, await self.last_alerts(live.deployment["id"], camera_id, since))
             gate_px, reliable_px = live.face_sizes(self.min_face_px, self.reliable_face_px)
             # The deployment's gate: a face narrower than its gate size is refused like one the detector's gate
-            # refused (its crop dropped here, never embedded).
-            outcome.faces = [FaceRecord(f.box, f.score, f.crop if face_size(f.box) >= gate_px else None)
-                             for f in detected.faces]
+            # refused (its crop, or the fused detector's embedding, dropped here: never matched).
+            outcome.faces = [FaceRecord(f.box, f.score, f.crop, embedding=f.embedding) if face_size(f.box) >= gate_px
+                             else FaceRecord(f.box, f.score, None) for f in detected.faces]
             outcome.bands = size_bands(outcome.faces, reliable_px)
             outcome.reliable_face_px = reliable_px
             now = captured_at.timestamp()
@@ -234,6 +265,17 @@ class FramePipeline:
         outcome.detect_s, outcome.detect_batch = time.perf_counter() - started, detected.batch_size
         return detected
 
+    @staticmethod
+    def _check_embedder(live: LiveDeployment, detected: DetectedFrame) -> None:
+        """A fused detector's embeddings are used only when its embedder is the one the deployment's list was
+        loaded for (its matcher carries the sha LiveDeployment.load checked): DetectorModelMismatch otherwise."""
+        if detected.embedder_sha256 is None and all(f.embedding is None for f in detected.faces):
+            return  # crops only: the embedder replicas embed them, with the model the list was loaded for
+        matcher = live.matcher
+        assert matcher is not None  # the gate the caller checked opens only with a matcher loaded
+        if detected.embedder_sha256 != matcher.embedder_sha256:
+            raise DetectorModelMismatch(detected.embedder_sha256, matcher.embedder_sha256)
+
     async def _embed_and_match(self, live: LiveDeployment, camera_id: str, now: float, outcome: FrameOutcome) -> None:
         matcher = live.matcher
         assert matcher is not None  # the gate the caller checked opens only with a matcher loaded
@@ -247,20 +289,28 @@ class FramePipeline:
         fresh = [f for f in usable if f.reuse is None]
         if not fresh:
             return
+        # Faces with a crop go to the embedder; those the fused detector embedded (checked: _check_embedder) not.
+        to_embed = [f for f in fresh if f.embedding is None]
+        if to_embed:
+            await self._embed(to_embed, outcome)
+        embeddings = np.stack([f.embedding for f in fresh if f.embedding is not None])  # all of them, now
+        for face, top in zip(fresh, matcher.top1(embeddings)):
+            face.top_score = top.score if top is not None else None
+            face.match = top if top is not None and top.score >= matcher.threshold else None
+
+    async def _embed(self, faces: list[FaceRecord], outcome: FrameOutcome) -> None:
+        """The embedder's embedding of each face's crop, set on the face; timed in the outcome."""
         started = time.perf_counter()
         try:
-            crops = np.stack([f.crop for f in fresh if f.crop is not None])  # all of them: usable faces have a crop
+            crops = np.stack([f.crop for f in faces if f.crop is not None])  # all of them: the faces have a crop
             chunks = await asyncio.wait_for(self.embed(crops), self.timeouts.embed_s)
         except Exception as e:  # noqa: BLE001 - as for the detector
             raise ModelUnavailable(f"embedder unavailable ({type(e).__name__}); frame dropped, retry shortly",
                                    service=Service.EMBEDDER) from e
         outcome.embed_s = time.perf_counter() - started
         outcome.embed_batches = [c.batch_size for c in chunks]
-        embeddings = np.concatenate([c.embeddings for c in chunks])
-        for face, embedding, top in zip(fresh, embeddings, matcher.top1(embeddings)):
+        for face, embedding in zip(faces, np.concatenate([c.embeddings for c in chunks]), strict=True):
             face.embedding = embedding
-            face.top_score = top.score if top is not None else None
-            face.match = top if top is not None and top.score >= matcher.threshold else None
 
     @staticmethod
     def _observation(face: FaceRecord, embedding: np.ndarray) -> Observation:
@@ -292,8 +342,11 @@ class FramePipeline:
             outcome.alerts.append(RaisedAlert(pending.alert_id, d.subject_ref, d.score, d.track_id))
 
 
-def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int) -> tuple[Detect, Embed, Decode]:
-    """Detect, embed and decode with the face engine in this process (the bench loop and the tests)."""
+def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int,
+                    fused: DevicePipeline | None = None) -> tuple[Detect, Embed, Decode]:
+    """Detect, embed and decode with the face engine in this process (the bench loop and the tests); with
+    `fused`, detect as a fused detector replica does (`fused_faces`: embeddings, no crops, and the embedder's
+    sha), so the embed callable is not called."""
     from lfr_core.vision.errors import ImageError, ModelError
     from lfr_core.vision.images import decode_image
 
@@ -305,6 +358,9 @@ def local_callables(engine: FaceEngine, *, max_pixels: int, max_bytes: int) -> t
             image = decoded(body)
         except ImageError as e:
             return RefusedFrame(e.reason, str(e))
+        if fused is not None:
+            return DetectedFrame(fused_faces(fused, [image])[0],
+                                 embedder_sha256=fused.identity["embedder"].weights_sha256)
         return DetectedFrame(detect_faces(engine, [image])[0])
 
     async def embed(crops: np.ndarray) -> list[Embedded]:

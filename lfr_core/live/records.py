@@ -14,18 +14,23 @@ from lfr_core.matching.tracker import AlertDecision, Reuse
 
 @dataclass(frozen=True)
 class DetectedFace:
-    """A face the detector found: its box and score, and the aligned 112x112 crop only when it passed the
-    live quality gate (the embedder's input)."""
+    """A face the detector found: its box and score and, only when it passed the live quality gate, either
+    the aligned 112x112 crop (the embedder's input) or, from a fused detector (`vision.fused_detector`), the
+    embedding itself, made on the detector's device with `crop` None. A face the gate refused has neither."""
 
     box: np.ndarray  # float32 (x1, y1, x2, y2)
     score: float
     crop: np.ndarray | None
+    embedding: np.ndarray | None = None  # float32 (dim,), L2-normalised; only from a fused detector
 
 
 @dataclass(frozen=True)
 class DetectedFrame:
     faces: list[DetectedFace]
     batch_size: int = 1  # frames in the detector's batch (a metric)
+    # The weights that made the faces' embeddings (a fused detector); None when the faces carry crops only.
+    # The frame pipeline compares it with the deployment's list before using them (never two models' scores).
+    embedder_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,14 +56,15 @@ class FaceRecord:
     score: float
     crop: np.ndarray | None
     reuse: Reuse | None = None  # continues a settled track: not embedded again
-    embedding: np.ndarray | None = None
+    embedding: np.ndarray | None = None  # the fused detector's (before matching), the embedder's, or the track's
     top_score: float | None = None  # best similarity to any template (also below the threshold)
     match: Match | None = None  # the above-threshold match of a fresh embedding
     decision: AlertDecision | None = None
 
     @property
     def usable(self) -> bool:
-        return self.crop is not None
+        """It passed the live gates: it has a crop to embed, or already an embedding (a fused detector's)."""
+        return self.crop is not None or self.embedding is not None
 
 
 @dataclass(frozen=True)

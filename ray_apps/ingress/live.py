@@ -27,7 +27,14 @@ from lfr_core.config import Settings
 from lfr_core.deployments.cameras import reliable_face_px
 from lfr_core.identity.model import SYSTEM, Actor
 from lfr_core.live.alert_storage import STORAGE_DOWN, PendingAlert
-from lfr_core.live.pipeline import AlertsNotRaised, FramePipeline, FrameRefused, ModelUnavailable, PipelineTimeouts
+from lfr_core.live.pipeline import (
+    AlertsNotRaised,
+    DetectorModelMismatch,
+    FramePipeline,
+    FrameRefused,
+    ModelUnavailable,
+    PipelineTimeouts,
+)
 from lfr_core.live.records import DetectedFrame, Embedded, FrameOutcome, RefusedFrame
 from lfr_core.live.state import LiveDeployment
 from lfr_core.matching.tracker import TrackParams
@@ -221,6 +228,11 @@ class LivePath:
             outcome = await self.pipeline.run(live, camera_id, when, body)
         except FrameRefused:
             self.metrics.refused.labels("bad_image").inc()
+            raise
+        except DetectorModelMismatch as e:  # a fused detector on other weights than the list's: said loudly
+            self.metrics.refused.labels("model").inc()
+            self.counters.count(dep_id, camera_id, refused=1)
+            log.warning("deployment %s camera %s: %s", dep_id, camera_id, e)
             raise
         except ModelUnavailable as e:
             self._dropped(dep_id, camera_id)
