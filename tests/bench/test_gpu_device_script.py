@@ -14,6 +14,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # runs the script: its python imports torch and checks the GPU
 def test_the_device_script_refuses_to_measure_without_a_cuda_gpu(tmp_path: Path) -> None:
     import torch
 

@@ -174,6 +174,7 @@ def _with_fnir_highs(curve: ConditionCurve, full: float, highs: dict[int, float]
     return replace(curve, points=tuple(points))
 
 
+@pytest.mark.slow  # the measured curve it scripts (as above)
 def test_the_reliable_size_is_the_smallest_within_the_factor_at_it_and_every_larger_size(curve):
     # Bound 0.05 as photographed: with factor 2 a size's bound may reach 0.10. 48 px stays within, 24 px not.
     scripted = _with_fnir_highs(curve, 0.05, {96: 0.07, 48: 0.09, 24: 0.4})

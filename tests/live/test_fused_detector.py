@@ -23,6 +23,8 @@ from lfr_core.matching.matcher import ExactMatcher
 from lfr_core.matching.tracker import Tracker, TrackParams
 from lfr_core.vision.engine import largest_face
 
+pytestmark = pytest.mark.slow  # seconds: runs shared faces and crowd photos through the fused and the unfused live path
+
 torch = pytest.importorskip("torch")
 
 # deepface's labelled photographs: (the custody image enrolled, another photograph of the same person probed).

@@ -16,6 +16,8 @@ from lfr_core.vision.device_pipeline import DeviceFace, DevicePipeline, resize_f
 from lfr_core.vision.engine import largest_face
 from lfr_ops.feed import frames
 
+pytestmark = pytest.mark.slow  # seconds: runs the shared faces, crowd and clip through two whole pipelines
+
 torch = pytest.importorskip("torch")
 
 # Crowd photos of a few faces each (SFace on torch's CPU is ~0.1 s a face here), two enlarged (INTER_LINEAR),
