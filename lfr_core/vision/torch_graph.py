@@ -264,6 +264,14 @@ class TorchGraph:
         self.inputs = [IOInfo(i.name, [d.dim_value or d.dim_param or "?" for d in i.type.tensor_type.shape.dim])
                        for i in graph.input if i.name not in names]
         self.outputs = [IOInfo(o.name, []) for o in graph.output]
+        # Each activation is dropped after the last node that reads it: a batch on a GPU then holds a few layers'
+        # activations at a time, not every layer's.
+        last_read = {name: i for i, node in enumerate(self.nodes) for name in node.inputs if name}
+        kept = names | {o.name for o in self.outputs}
+        self._drop_after: list[list[str]] = [[] for _ in self.nodes]
+        for name, i in last_read.items():
+            if name not in kept:
+                self._drop_after[i].append(name)
 
     def _constant(self, value: np.ndarray) -> torch.Tensor:
         import torch
@@ -272,10 +280,6 @@ class TorchGraph:
         if tensor.is_floating_point():
             return tensor.to(self.device, self.dtype)
         return tensor  # integer: a shape, an axis, an index, kept on the host
-
-    @property
-    def weight_bytes(self) -> int:
-        return sum(t.numel() * t.element_size() for t in self.constants.values())
 
     def forward(self, *inputs: torch.Tensor) -> list[torch.Tensor]:
         """The graph's outputs (in its order) for `inputs` (in its order), on the graph's device, in its
@@ -286,12 +290,13 @@ class TorchGraph:
         for info, tensor in zip(self.inputs, inputs):
             values[info.name] = tensor.to(self.device, self.dtype) if tensor.is_floating_point() else tensor
         with torch.inference_mode():
-            for node in self.nodes:
+            for node, drop in zip(self.nodes, self._drop_after):
                 args = [values[name] if name else None for name in node.inputs]
                 while args and args[-1] is None:
                     args.pop()
-                result = OPERATORS[node.op](*args, attrs=node.attrs)
-                values[node.outputs[0]] = result
+                values[node.outputs[0]] = OPERATORS[node.op](*args, attrs=node.attrs)
+                for name in drop:
+                    del values[name]
         return [values[o.name] for o in self.outputs]
 
 
