@@ -4,12 +4,19 @@ for each way a decision can end, so the four counts, three outcomes and the grid
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from lfr_core.alerts import service as alerts
 from lfr_core.alerts.model import FaceBands
 from lfr_core.deployments import service as deployments
 from lfr_core.identity.model import SYSTEM
 from lfr_core.identity.roles import acting
+from ray_apps.ingress import public
+from ray_apps.ingress.context import context
 from tests.conftest import OPERATOR, add_people
 from tests.rows import insert_deployment, insert_version
 
@@ -57,3 +64,15 @@ def scripted_deployment(conn, settings, store, place: str, decisions=DECISIONS, 
     with acting(conn, SYSTEM):
         deployments.set_status(conn, dep, "closed", SYSTEM, "window over")
     return str(dep), ids
+
+
+def public_client(db: Any, settings: Any) -> TestClient:
+    """The ingress's public routes over this test's database connection."""
+
+    async def on_db(fn, *args):
+        return fn(db, *args)
+
+    app = FastAPI()
+    app.include_router(public.router)
+    app.dependency_overrides[context] = lambda: SimpleNamespace(settings=settings, db=on_db)
+    return TestClient(app)

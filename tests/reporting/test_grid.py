@@ -11,20 +11,15 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from lfr_core.alerts import reviews
 from lfr_core.errors import Refused
 from lfr_core.reporting import grid, public_record, tally
 from lfr_core.times import local
-from ray_apps.ingress import public
-from ray_apps.ingress.context import context
 from tests.conftest import ADMIN, AUDITOR, OPERATOR, signed_in_env
-from tests.reporting.story import COUNTS, FACES, OUTCOMES, RECOGNISABLE, scripted_deployment
+from tests.reporting.story import COUNTS, FACES, OUTCOMES, RECOGNISABLE, public_client, scripted_deployment
 
 MET_COLUMNS = ["Deployment Location", "Date", "Duration", "LFR Use Case", "Watchlist Size", "Min Threshold Setting",
                "Total Alerts", "True Alerts Confirmed", "True Alerts Unconfirmed", "False Alerts Confirmed",
@@ -110,14 +105,7 @@ def test_the_grid_row_has_the_mets_columns_in_order_and_stays_provisional_until_
 def test_the_grid_is_published_at_public_records_and_printed_by_lfr_report_grid(db, services, store):
     dep, ids = scripted_deployment(db, services, store, "Route Row")
     db.commit()
-
-    async def on_db(fn, *args):
-        return fn(db, *args)
-
-    app = FastAPI()
-    app.include_router(public.router)
-    app.dependency_overrides[context] = lambda: SimpleNamespace(settings=services, db=on_db)
-    client = TestClient(app)
+    client = public_client(db, services)
     today = f"{local(datetime.now(UTC) - timedelta(hours=2)):%Y-%m-%d}"
     as_json = client.get("/public/records", params={"format": "json", "since": today}).json()
     (row,) = [r for r in as_json["rows"] if r["Deployment Location"] == "Route Row"]

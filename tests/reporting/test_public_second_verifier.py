@@ -3,17 +3,11 @@ Art 14(5) have a count of their own in the public results (JSON and page), and k
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-
 from lfr_core.alerts import service as alerts
 from lfr_core.reporting import public_record
-from ray_apps.ingress import public
-from ray_apps.ingress.context import context
 from tests.alerts.test_two_person_flow import SECOND, eu_deployment, raise_one
 from tests.conftest import OPERATOR
+from tests.reporting.story import public_client
 from tests.rows import _write
 
 
@@ -31,14 +25,7 @@ def test_alerts_awaiting_a_second_verifier_are_counted_and_keep_the_results_prov
     assert out["true_alerts_confirmed"] == 1 and out["false_alerts"] == 0  # one look is not a decision
     assert out["provisional"] and "2 alert(s) await a second verifier" in out["provisional_reasons"]
     db.commit()
-
-    async def on_db(fn, *args):
-        return fn(db, *args)
-
-    app = FastAPI()
-    app.include_router(public.router)
-    app.dependency_overrides[context] = lambda: SimpleNamespace(settings=services, db=on_db)
-    client = TestClient(app)
+    client = public_client(db, services)
     as_json = client.get(f"/public/deployments/{dep}/results").json()
     assert (as_json["awaiting_second_verifier"], as_json["provisional"]) == (2, True)
     page = client.get(f"/public/deployments/{dep}").text
