@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from lfr_core.config import AirflowSettings, get_settings
-from lfr_ops.demo.ui import AirflowAs, wait
+from lfr_ops.demo.ui import AirflowAs, DemoStopped, wait
 from tests.browser import launch, needs_chromium, screenshot
 from tests.rows import insert_deployment, insert_version
 
@@ -63,8 +63,21 @@ def _sign_in(page, base: str, user: str, password: str) -> None:
     page.wait_for_function("!location.pathname.startsWith('/auth/login')", timeout=60_000)
 
 
-def _wait_for(fetch, done, timeout_s: float, what: str):
-    return wait(fetch, done, timeout_s, what, poll_s=2.0)
+def _wait_for(fetch, done, timeout_s: float, what: str, stop=None):
+    try:
+        return wait(fetch, done, timeout_s, what, poll_s=2.0, stop=stop)
+    except (TimeoutError, DemoStopped):
+        _print_airflow_log_tail()  # CI keeps no Airflow home: what the components said goes into the report
+        raise
+
+
+def _print_airflow_log_tail(lines: int = 120) -> None:
+    from lfr_ops.local_stack import airflow_service
+
+    log_file = airflow_service._process(get_settings()).log_file
+    if log_file.exists():
+        tail = log_file.read_text(errors="replace").splitlines()[-lines:]
+        print(f"--- the last {len(tail)} lines of {log_file} ---", *tail, sep="\n")
 
 
 def _subjects(settings, n: int = 3) -> list[dict[str, str]]:
@@ -96,6 +109,18 @@ def _trigger(planner, settings, place: str, **conf_overrides) -> str:
 
 def _task_state(client: httpx.Client, run_id: str, task_id: str) -> str | None:
     return client.get(f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances/{task_id}").json().get("state")
+
+
+def _run_states(client: httpx.Client, run_id: str) -> dict[str, str | None]:
+    """Every task's state in the run, so a wait that times out says where the run stood (a worker slot still
+    queued, the HITL task not yet resumed, ...), not only that the awaited task had no state."""
+    listed = client.get(f"/dags/lfr_deployment/dagRuns/{run_id}/taskInstances", params={"limit": 100}).json()
+    return {ti["task_id"]: ti["state"] for ti in listed.get("task_instances", [])}
+
+
+def _failed_upstream(states: dict[str, str | None]) -> str | None:
+    failed = sorted(task for task, state in states.items() if state in ("failed", "upstream_failed"))
+    return f"failed: {', '.join(failed)}" if failed else None
 
 
 @pytest.mark.slow
@@ -143,8 +168,9 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
         finally:
             browser.close()
     assert answered["responded_by_user"]["id"] == AUTHORISER.name and answered["chosen_options"] == ["Approve"]
-    _wait_for(lambda: _task_state(planner, run_id, "wait_for_approval"), lambda s: s == "success", 180,
-              "the sealed list")
+    # Two task processes in turn (the approval resumed, then the sensor) on a loaded 2-slot LocalExecutor.
+    _wait_for(lambda: _run_states(planner, run_id), lambda s: s.get("wait_for_approval") == "success", 480,
+              "the sealed list", stop=_failed_upstream)
     version = db.execute(
         """SELECT v.* FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
            WHERE d.place = 'Required Actions Square'""").fetchone()
@@ -165,7 +191,7 @@ def test_an_unanswered_approval_times_out_without_approving(airflow_running, ser
     state = _wait_for(lambda: _task_state(planner, run_id, "approve_watchlist"),
                       lambda s: s in ("failed", "success", "skipped", "upstream_failed"), 300, "the approval's end")
     assert state == "failed"
-    _wait_for(lambda: _task_state(planner, run_id, "wait_for_approval"), lambda s: s == "upstream_failed", 60,
+    _wait_for(lambda: _task_state(planner, run_id, "wait_for_approval"), lambda s: s == "upstream_failed", 180,
               "the sensor marked upstream_failed by the scheduler")
     row = db.execute(
         """SELECT v.state, v.approved_by, d.status FROM watchlist_versions v JOIN deployments d ON d.id = v.deployment_id
