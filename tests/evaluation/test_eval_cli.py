@@ -36,6 +36,7 @@ def _write_manifest(tmp_path, faces_dir) -> str:
     return str(m)
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_eval_cli_json_last_line_has_the_metrics(app, tmp_path, faces_dir):
     manifest = _write_manifest(tmp_path, faces_dir)
     plot = tmp_path / "det.png"
@@ -69,6 +70,7 @@ def test_eval_cli_json_last_line_has_the_metrics(app, tmp_path, faces_dir):
     assert [r["rule"] for r in res["track_fusion"]["rules"]] == ["k=1 of 3", "k=2 of 3", "k=3 of 3", "mean score"]
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_eval_cli_enrols_several_images_and_groups_by_any_column(app, tmp_path, faces_dir):
     manifest = _write_manifest(tmp_path, faces_dir)
     r = CliRunner().invoke(app, ["eval", "--manifest", manifest, "--json", "--holdout-share", "0.34",
@@ -107,6 +109,7 @@ def test_eval_cli_exits_2_when_no_image_can_be_read(app, tmp_path):
     assert "rank-1" not in r.output and "1:N identification" not in r.output
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_eval_cli_warns_first_when_over_5_percent_unreadable(app, tmp_path, faces_dir):
     manifest = _write_manifest(tmp_path, faces_dir)
     with open(manifest, "a") as f:  # 2 of 20 images (10%) name no file
@@ -119,6 +122,7 @@ def test_eval_cli_warns_first_when_over_5_percent_unreadable(app, tmp_path, face
     assert r.output.index("warning:") < r.output.index("1:N identification"), "the warning comes before the figures"
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_eval_cli_does_not_warn_at_5_percent_or_less(app, tmp_path, faces_dir):
     manifest = _write_manifest(tmp_path, faces_dir)
     with open(manifest, "a") as f:  # 1 of 20 images (5%): at the limit, no warning

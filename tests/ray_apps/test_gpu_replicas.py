@@ -65,6 +65,7 @@ def test_a_cpu_detector_replica_names_its_runtime_and_refuses_bad_frames_alone(e
     assert all(np.array_equal(a.box, b.box) for a, b in zip(out[0].faces, out[2].faces))
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_a_fused_detector_replica_returns_embeddings_not_crops_with_its_embedder_s_sha(environment, shared_dir):
     """The fused replica on the CPU (torch): the same faces pass its gate as the unfused replica's, each with
     its embedding (the embedder's, within cosine 0.999) and no crop, and every frame names the weights."""

@@ -33,6 +33,7 @@ def test_block_dequantization_follows_the_onnx_definition():
     assert _dequantize(np.array([4, -4], np.int8), np.array([0.25], np.float32), None, axis=0, block=64).tolist() == [1.0, -1.0]
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_yunet_on_onnxruntime_finds_the_same_faces_as_opencv(images):
     ours = yunet.YuNetDetector(yunet.default_weights(), runtime="onnxruntime")
     opencv = yunet.YuNetDetector(yunet.default_weights(), runtime="opencv")
@@ -48,6 +49,7 @@ def test_yunet_on_onnxruntime_finds_the_same_faces_as_opencv(images):
     assert total > 200  # the crowd photos and the clip hold many faces
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_sface_on_onnxruntime_gives_opencv_embeddings(images):
     detector = yunet.YuNetDetector(yunet.default_weights())
     aligner = SFaceAligner()
@@ -63,6 +65,7 @@ def test_sface_on_onnxruntime_gives_opencv_embeddings(images):
     assert float((a * other).sum(axis=1).mean()) < 0.5
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_sface_alignment_matches_opencv_align_crop(images):
     detector = yunet.YuNetDetector(yunet.default_weights())
     recognizer = cv2.FaceRecognizerSF.create(str(sface.default_weights()), "")

@@ -92,6 +92,7 @@ def _largest_gap(reference: list[list], other: list[list], scales: list[float]) 
     return worst, count
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_yunet_on_torch_finds_the_same_faces(images):
     reference = yunet.YuNetDetector(yunet.default_weights())
     on_torch = yunet.YuNetDetector(yunet.default_weights(), runtime="torch")
@@ -102,6 +103,7 @@ def test_yunet_on_torch_finds_the_same_faces(images):
     assert count > 100 and gap <= 1.0
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_scrfd_on_torch_finds_the_same_faces(shared_dir, images):
     weights = shared_dir / "models" / scrfd.WEIGHTS_FILE
     reference, on_torch = scrfd.SCRFDDetector(weights), scrfd.SCRFDDetector(weights, runtime="torch")
@@ -126,6 +128,7 @@ def test_sface_on_torch_gives_the_same_embeddings_and_matches(images):
     assert np.array_equal((b @ a.T).argmax(axis=1), np.arange(len(crops)))
 
 
+@pytest.mark.slow  # loads whole models on real photographs; the full suite runs it
 def test_the_registry_runs_every_onnx_backend_on_torch(with_vision):
     from lfr_core.vision.registry import build_detector, build_embedder
 
