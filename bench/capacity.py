@@ -131,8 +131,8 @@ def gpu_plan(cameras: int, measured: dict | None) -> dict:
 
 def gpu_table(plans: list[dict[str, int]], gpu_plans: list[dict], fps: float) -> str:
     """CPU and GPU plans side by side (infra/terraform/README.md; tests/infra/test_capacity.py)."""
-    rows = [f"| cameras at {fps:g} fps | CPU plan: worker vCPUs | GPU plan: GPUs (a detector and an embedder "
-            "replica each) | GPU figure from |", "|---|---|---|---|"]
+    rows = [f"| cameras at {fps:g} fps | CPU plan: worker vCPUs | GPU plan: GPUs (a fused detector replica "
+            "each) | GPU figure from |", "|---|---|---|---|"]
     for p, g in zip(plans, gpu_plans):
         gpus = NOT_MEASURED if g["gpus"] is None else str(g["gpus"])
         source = NOT_MEASURED if g["gpu"] is None else f"bench/gpu.py on {g['gpu']}"

@@ -54,10 +54,12 @@ def app_config(args: dict[str, Any] | None = None) -> dict[str, Any]:
     autoscaling bounds are listed from the start, so that pre-scaling later changes values, not the shape,
     of the config, which Serve applies in place."""
     options = AppOptions.from_settings(overrides=args)
+    # Whether the detector embeds is part of the app's args, where pre-scaling reads it (lfr_core/live/scaling.py).
+    args = {**(args or {}), "fused_detector": options.fused_detector}
     deployments = [{"name": name, "autoscaling_config": opts.deployment_options()["autoscaling_config"]}
                    for name, opts in ((DETECTOR, options.detector), (EMBEDDER, options.embedder))]
     deployments.append({"name": INGRESS, "autoscaling_config": options.ingress_autoscaling()})
-    return {"name": APP_NAME, "route_prefix": "/", "import_path": "ray_apps.app:build_app", "args": args or {},
+    return {"name": APP_NAME, "route_prefix": "/", "import_path": "ray_apps.app:build_app", "args": args,
             "deployments": deployments, "logging_config": QUIET_LOGS}
 
 

@@ -111,6 +111,9 @@ class AppOptions(BaseModel):
                                     "in this many requests (the replica count), so the replicas share a crowded "
                                     "frame instead of one embedding it all while the other idles")
     embed_split_above: int = Field(4, ge=1, le=1024, description="See embed_split; each request costs a hop")
+    fused_detector: bool = Field(
+        False, description="The detector replicas embed as well (vision.fused_detector; from settings unless given): "
+                           "the embedder deployment keeps no replica, and pre-scaling neither raises nor warms it")
     embed_reuse_margin: float = Field(
         0.1, ge=0, le=2.0, description="A clear miss: top-1 score below the version's threshold minus this")
 
@@ -127,10 +130,13 @@ class AppOptions(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, overrides: dict[str, Any] | None = None) -> AppOptions:
-        s = (settings or get_settings()).serve
+        settings = settings or get_settings()
+        s = settings.serve
         model = {"min_replicas": s.min_replicas, "max_replicas": max(s.max_replicas, s.min_replicas),
                  "batch": {"max_batch_size": s.batch_size, "batch_wait_timeout_s": s.batch_wait_s}}
-        base: dict[str, Any] = {"detector": dict(model), "embedder": dict(model)}
+        fused = bool((overrides or {}).get("fused_detector", settings.vision.runs_fused()))
+        base: dict[str, Any] = {"detector": dict(model), "embedder": {**model, "min_replicas": 0} if fused else dict(model),
+                                "fused_detector": fused}
         for key, value in (overrides or {}).items():
             if key in ("detector", "embedder") and isinstance(value, dict):
                 base[key] = {**base[key], **value}

@@ -3,8 +3,12 @@
 locals {
   # On CPU a batch costs the same per item and only makes its requests wait (bench/vision.py): batches of
   # one, as ray_apps/serve_config.yaml. On GPUs, batches of up to 8 across frames.
+  # Fused (the GPU default): the detector replica embeds too, so the embedder keeps no replica and no GPU share;
+  # pre-scaling leaves it at zero (lfr_core/live/scaling.py reads fused_detector in the app's args).
+  fused              = var.gpu_workers.enabled && try(var.gpu_workers.fused, true)
+  model_min_replicas = { detector = local.capacity.min_replicas, embedder = local.fused ? 0 : local.capacity.min_replicas }
   model_options = { for name, replicas in { detector = local.capacity.detector_replicas, embedder = local.capacity.embedder_replicas } : name => {
-    min_replicas = local.capacity.min_replicas
+    min_replicas = local.model_min_replicas[name]
     max_replicas = replicas
     num_cpus     = 1
     num_gpus     = var.gpu_workers.enabled ? local.gpu_share : 0
@@ -30,12 +34,13 @@ locals {
         ingress_num_cpus     = 1
         ingress_min_replicas = local.capacity.min_replicas
         ingress_max_replicas = local.capacity.ingress_replicas
+        fused_detector       = local.fused
       }
       # Cameras are spread over the ingress replicas by camera id (ray_apps/ingress/routing.py).
       deployments = concat([for name in ["Detector", "Embedder"] : {
         name = name
         autoscaling_config = {
-          min_replicas            = local.capacity.min_replicas
+          min_replicas            = local.model_min_replicas[lower(name)]
           max_replicas            = local.model_options[lower(name)].max_replicas
           target_ongoing_requests = 4
         }
@@ -89,7 +94,8 @@ locals {
       # cannot see a GPU then fails loudly rather than running on the CPU.
       env = concat(local.ray_serve_env, [{ name = "LFR_VISION__DEVICE", value = "cuda" },
         { name = "LFR_VISION__RUNTIME", value = try(var.gpu_workers.runtime, "torch") },
-      { name = "LFR_VISION__PRECISION", value = try(var.gpu_workers.precision, "fp32") }])
+        { name = "LFR_VISION__PRECISION", value = try(var.gpu_workers.precision, "fp32") },
+      { name = "LFR_VISION__FUSED_DETECTOR", value = tostring(local.fused) }])
       # torch: the platform image (its torch is a CUDA build); onnxruntime: the onnxruntime-gpu image. Every
       # backend checks at start that it sees the GPU and agrees with the CPU float32 graph.
       image = coalesce(try(var.gpu_workers.image, null), var.platform_image)

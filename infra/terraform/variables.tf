@@ -554,9 +554,12 @@ variable "gpu_workers" {
     # What runs YuNet, SCRFD and SFace on the GPU: "torch" (the same float32 graphs as torch operators; the
     # platform image's locked torch is a CUDA build, so image may stay null) or "onnxruntime" (needs image:
     # platform_image built with onnxruntime-gpu in place of onnxruntime, same version line).
-    runtime       = optional(string, "torch")
-    image         = optional(string)
-    precision     = optional(string, "fp32")
+    runtime   = optional(string, "torch")
+    image     = optional(string)
+    precision = optional(string, "fp32")
+    # The detector replica runs the whole device pipeline and returns embeddings, not crops; the embedder
+    # deployment then keeps no replica (LFR_VISION__FUSED_DETECTOR; false: detector and embedder replicas).
+    fused         = optional(bool, true)
     node_selector = optional(map(string), {})
     tolerations = optional(list(object({
       key      = string

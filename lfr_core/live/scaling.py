@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
 from lfr_core.config import Settings
+from lfr_core.live.wire import DETECTOR, MODEL_DEPLOYMENTS
 
 
 class Edge(StrEnum):
@@ -51,6 +52,13 @@ def for_window(settings: Settings, edge: Edge) -> ScaleRequest:
     if edge is Edge.START:
         return ScaleRequest(settings.serve.max_replicas, warm=True)
     return ScaleRequest(settings.serve.min_replicas, warm=False)
+
+
+def model_deployments(app_args: Mapping[str, Any]) -> tuple[str, ...]:
+    """The model deployments that keep replicas, as the application's args say: a fused detector embeds
+    (`fused_detector`, ray_apps/options.py), so its app's embedder stays at zero replicas, neither raised nor
+    warmed, and holds no share of a GPU."""
+    return (DETECTOR,) if app_args.get("fused_detector") else MODEL_DEPLOYMENTS
 
 
 def bounds(current: Mapping[str, Any], min_replicas: int) -> dict[str, int]:

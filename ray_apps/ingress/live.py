@@ -145,8 +145,11 @@ class LivePath:
     # -- the deployment's live state -------------------------------------------------------------------------------
 
     async def _embedder_identity(self) -> str:
+        """The sha of the weights that embed this ingress's faces: a fused detector's own embedder (the embedder
+        deployment then has no replica, and asking it would start one on a GPU for nothing), else the embedder's."""
         if self._embedder_sha is None:
-            identity = await self.embedder.model_identity.remote()
+            detector = await self.detector.model_identity.remote()
+            identity = detector.get("embedder") or await self.embedder.model_identity.remote()
             self._embedder_sha = str(identity["weights_sha256"])
         return self._embedder_sha
 

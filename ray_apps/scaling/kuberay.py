@@ -13,21 +13,21 @@ from pathlib import Path
 import httpx
 import yaml
 
-from lfr_core.live.scaling import Scaled, bounds
-from lfr_core.live.wire import APP_NAME, MODEL_DEPLOYMENTS
+from lfr_core.live.scaling import Scaled, bounds, model_deployments
+from lfr_core.live.wire import APP_NAME
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 def with_min_replicas(serve_config: str, min_replicas: int, app_name: str = APP_NAME) -> str:
     """The serveConfigV2 YAML with the model deployments' minimum raised or lowered (the maximum kept,
-    or raised to the minimum); everything else as it was."""
+    or raised to the minimum; a fused detector's embedder left at zero); everything else as it was."""
     config = yaml.safe_load(serve_config)
     app = next((a for a in config.get("applications", []) if a.get("name") == app_name), None)
     if app is None:
         raise ValueError(f"the RayService runs no application named {app_name!r}")
     deployments = {d["name"]: d for d in app.setdefault("deployments", [])}
-    for name in MODEL_DEPLOYMENTS:
+    for name in model_deployments(app.get("args") or {}):
         entry = deployments.get(name)
         if entry is None:
             entry = {"name": name}
@@ -60,6 +60,7 @@ def scale_rayservice(ref: str, min_replicas: int, *, api: str | None = None, tok
         patch = {"metadata": {"resourceVersion": body["metadata"]["resourceVersion"]}, "spec": {"serveConfigV2": config}}
         answer = client.patch(url, json=patch, headers={"Content-Type": "application/merge-patch+json"})
         answer.raise_for_status()
+    app = next(a for a in yaml.safe_load(config)["applications"] if a.get("name") == APP_NAME)
     maxima = {d["name"]: d["autoscaling_config"]["max_replicas"]
-              for d in yaml.safe_load(config)["applications"][0]["deployments"] if d["name"] in MODEL_DEPLOYMENTS}
+              for d in app["deployments"] if d["name"] in model_deployments(app.get("args") or {})}
     return {"serve": "rayservice", "rayservice": ref, "min_replicas": min_replicas, "max_replicas": maxima}

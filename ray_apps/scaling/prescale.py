@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lfr_core.config import get_settings
-from lfr_core.live.scaling import Scaled, ScaleRequest, bounds
+from lfr_core.live.scaling import Scaled, ScaleRequest, bounds, model_deployments
 from lfr_core.live.wire import APP_NAME, DETECTOR, EMBEDDER, MODEL_DEPLOYMENTS
 
 NOT_RUNNING: Scaled = {"serve": "not running"}
@@ -66,8 +66,8 @@ def _deployed() -> dict[str, Any] | None:
     return {"config": config, "bounds": current}
 
 
-def _warm(timeout_s: float = 60.0) -> dict[str, float]:
-    """One dummy request per model deployment, timed (loads lazy state, fills caches)."""
+def _warm(names: tuple[str, ...], timeout_s: float = 60.0) -> dict[str, float]:
+    """One dummy request to each of these model deployments, timed (loads lazy state, fills caches)."""
     from ray import serve
 
 
@@ -75,7 +75,9 @@ def _warm(timeout_s: float = 60.0) -> dict[str, float]:
     import cv2
 
     frame = cv2.imencode(".jpg", np.zeros((360, 640, 3), np.uint8))[1].tobytes()  # the detector takes bytes
-    for name, method, arg in ((DETECTOR, "detect", frame), (EMBEDDER, "embed", np.zeros((1, 112, 112, 3), np.uint8))):
+    calls = {DETECTOR: ("detect", frame), EMBEDDER: ("embed", np.zeros((1, 112, 112, 3), np.uint8))}
+    for name in names:
+        method, arg = calls[name]
         handle = serve.get_deployment_handle(name, app_name=APP_NAME)
         t0 = time.perf_counter()
         getattr(handle, method).remote(arg).result(timeout_s=timeout_s)
@@ -98,7 +100,8 @@ def scale(request: ScaleRequest) -> Scaled:
     if deployed is None:
         return NOT_RUNNING.copy()
     config, overrides = deployed["config"], {d["name"]: d for d in deployed["config"].get("deployments", [])}
-    for name in MODEL_DEPLOYMENTS:
+    names = model_deployments(config.get("args") or {})
+    for name in names:
         current = deployed["bounds"][name]
         autoscaling = {**bounds(current, min_replicas),
                        "target_ongoing_requests": current.get("target_ongoing_requests", 4)}
@@ -106,9 +109,9 @@ def scale(request: ScaleRequest) -> Scaled:
     config["deployments"] = list(overrides.values())
     deploy_config(config)  # config-only change: replicas are updated in place, none restarted
     result: Scaled = {"serve": "running", "min_replicas": min_replicas,
-                      "max_replicas": {n: overrides[n]["autoscaling_config"]["max_replicas"] for n in MODEL_DEPLOYMENTS}}
+                      "max_replicas": {n: overrides[n]["autoscaling_config"]["max_replicas"] for n in names}}
     if request.warm:
-        result["warm_s"] = _warm()
+        result["warm_s"] = _warm(names)
     return result
 
 

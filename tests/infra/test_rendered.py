@@ -192,6 +192,7 @@ def test_ray_uses_token_auth_and_the_gpu_group_is_asked_for(rendered) -> None:
         groups = {g["groupName"]: g for g in ray["rayClusterConfig"]["workerGroupSpecs"]}
         gpu = variant == "cnpg-gpu"
         assert set(groups) == ({"cpu", "gpu"} if gpu else {"cpu"})
+        assert serve["args"]["fused_detector"] is gpu
         for model in ("detector", "embedder"):
             assert serve["args"][model]["num_cpus"] == 1
             assert (serve["args"][model]["num_gpus"] > 0) is gpu  # replicas that ask for a GPU land on the GPU group
@@ -201,6 +202,11 @@ def test_ray_uses_token_auth_and_the_gpu_group_is_asked_for(rendered) -> None:
             # the models run on the GPU through torch (the lock's CUDA build) in the platform image itself
             env = {e["name"]: e.get("value") for e in container["env"]}
             assert (env["LFR_VISION__DEVICE"], env["LFR_VISION__RUNTIME"]) == ("cuda", "torch")
+            # fused by default: the detector embeds, the embedder keeps no replica (and pre-scaling leaves it so)
+            assert env["LFR_VISION__FUSED_DETECTOR"] == "true" and serve["args"]["fused_detector"] is True
+            minima = {d["name"]: d["autoscaling_config"]["min_replicas"] for d in serve["deployments"]}
+            assert (minima["Detector"], minima["Embedder"]) == (1, 0)
+            assert serve["args"]["embedder"]["min_replicas"] == 0
             assert container["image"] == groups["cpu"]["template"]["spec"]["containers"][0]["image"]
     external = rendered["external-cpu-cilium"]["manifests"]["rayservice/lfr-serve"]["spec"]["rayClusterConfig"]
     assert external["gcsFaultToleranceOptions"]["redisAddress"] == "redis.force.internal:6379"

@@ -233,3 +233,25 @@ def test_a_frame_that_fails_inside_its_slot_gives_the_slot_back():
 
     asyncio.run(run())
     assert ingress._inflight == {}
+
+
+class Handle:
+    """A model deployment's handle as the ingress calls it (`handle.method.remote(...)`), counting the calls."""
+
+    def __init__(self, identity: dict) -> None:
+        self.identity, self.calls = identity, 0
+        self.model_identity = self
+
+    async def remote(self) -> dict:
+        self.calls += 1
+        return self.identity
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_the_embedding_weights_come_from_a_fused_detector_without_waking_the_embedder(fused):
+    detector = {"name": "yunet", "weights_sha256": "d" * 64} | ({"embedder": {"weights_sha256": "f" * 64}} if fused else {})
+    ingress = bare_ingress()
+    ingress.detector, ingress.embedder = Handle(detector), Handle({"name": "sface", "weights_sha256": "e" * 64})
+    for _ in range(2):  # asked once, then kept
+        assert asyncio.run(ingress._embedder_identity()) == ("f" if fused else "e") * 64
+    assert (ingress.detector.calls, ingress.embedder.calls) == (1, 0 if fused else 1)

@@ -39,6 +39,19 @@ def test_min_replicas_change_and_nothing_else():
         with_min_replicas(SERVE_CONFIG.replace("name: lfr", "name: other"), 2)
 
 
+def test_a_fused_detectors_embedder_stays_at_zero_replicas():
+    """The detector embeds (fused_detector in the app's args): raising the window's replicas leaves the
+    embedder, which no frame reaches, without a replica or a share of a GPU."""
+    config = yaml.safe_load(SERVE_CONFIG)
+    app = config["applications"][0]
+    app["args"]["fused_detector"] = True
+    app["deployments"][1]["autoscaling_config"]["min_replicas"] = 0
+    raised = yaml.safe_load(with_min_replicas(yaml.safe_dump(config), 12))
+    bounds = {d["name"]: d["autoscaling_config"] for d in raised["applications"][0]["deployments"]}
+    assert bounds == {"Detector": {"min_replicas": 12, "max_replicas": 12},
+                      "Embedder": {"min_replicas": 0, "max_replicas": 10}}
+
+
 class FakeApiServer(BaseHTTPRequestHandler):
     resource: ClassVar[dict] = {"metadata": {"name": "lfr-serve", "namespace": "lfr", "resourceVersion": "41"},
                 "spec": {"serveConfigV2": SERVE_CONFIG, "rayClusterConfig": {"rayVersion": "2.60.0"}}}

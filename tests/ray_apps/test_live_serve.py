@@ -425,6 +425,8 @@ def test_lfr_feed_stops_with_the_reason_outside_the_window(serve_url, live, shar
 def test_prescale_raises_and_lowers_replicas_and_warms(streamed, serve_url):
     from ray.serve.context import _get_global_client
 
+    from lfr_core.live.scaling import model_deployments
+    from ray_apps.app import app_config
     from ray_apps.scaling.prescale import lower, prescale
 
     def replicas() -> dict[str, set[str]]:
@@ -434,11 +436,14 @@ def test_prescale_raises_and_lowers_replicas_and_warms(streamed, serve_url):
 
     before = replicas()
     raised = prescale(min_replicas=2)
-    assert raised["serve"] == "running" and set(raised["warm_s"]) == {"Detector", "Embedder"}
+    # Both models; a fused detector's alone (LFR_VISION__FUSED_DETECTOR=true): its embedder stays at zero
+    assert raised["serve"] == "running" and set(raised["warm_s"]) == set(model_deployments(app_config()["args"]))
     during = replicas()
     # In place: the ingress (its tracks, its counters) and the warm model replicas are the same ones.
     assert during["Ingress"] == before["Ingress"]
     assert len(during["Detector"]) >= 2 and before["Detector"] <= during["Detector"]
+    if "Embedder" not in raised["warm_s"]:  # fused: the embedder is not raised (here it keeps what the app asked)
+        assert during["Embedder"] == before["Embedder"] and "Embedder" not in raised["max_replicas"]
     assert lower()["serve"] == "running"
     assert replicas()["Ingress"] == before["Ingress"]
     assert httpx.get(serve_url + "/healthz", timeout=10).status_code == 200

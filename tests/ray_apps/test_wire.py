@@ -49,6 +49,25 @@ def test_the_settings_reach_the_deployments_batch() -> None:
     assert AppOptions.from_settings(Settings()).detector.batch == BatchConfig()
 
 
+def test_a_fused_detector_leaves_the_embedder_without_replicas_and_says_so_in_the_args() -> None:
+    """vision.fused_detector (on by default for cuda with yunet + sface): the app's args carry it, where
+    pre-scaling reads it, and the embedder deployment starts with no replica."""
+    from lfr_core.config import VisionSettings
+    from lfr_core.live.scaling import model_deployments
+    from ray_apps.app import app_config
+
+    fused = Settings(vision=VisionSettings(device="cuda"), serve=ServeSettings(min_replicas=2, max_replicas=3))
+    options = AppOptions.from_settings(fused)
+    assert options.fused_detector and (options.detector.min_replicas, options.embedder.min_replicas) == (2, 0)
+    assert options.embedder.max_replicas == 3  # a detector that sends crops after all still finds one
+    assert AppOptions.from_settings(fused, overrides={"fused_detector": False}).embedder.min_replicas == 2
+    assert not AppOptions.from_settings(Settings()).fused_detector
+    config = app_config()  # this machine's settings: CPU, unfused
+    assert config["args"] == {"fused_detector": False}
+    assert model_deployments(config["args"]) == wire.MODEL_DEPLOYMENTS
+    assert model_deployments({"fused_detector": True}) == (wire.DETECTOR,)
+
+
 def test_the_builder_names_the_app_and_its_deployments_as_the_wire() -> None:
     from ray_apps.app import app_config
 
