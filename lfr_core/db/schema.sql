@@ -1433,10 +1433,7 @@ BEGIN
                 PERFORM public.lfr_deny(pg_catalog.format('alert %s was already adjudicated (%s by %s)', OLD.id,
                                                           OLD.status, OLD.adjudicated_by));
             END IF;
-            IF NEW.adjudicated_by IS DISTINCT FROM who THEN
-                PERFORM public.lfr_deny(pg_catalog.format('%s may not decide an alert in the name of %s', who,
-                                                          NEW.adjudicated_by));
-            END IF;
+            PERFORM public.lfr_require_own_name('decide an alert', NEW.adjudicated_by);
             IF two_person AND NOT public.lfr_assigned(OLD.deployment_id, 'operator') THEN
                 PERFORM public.lfr_deny(pg_catalog.format(
                     '%s is not an operator assigned to deployment %s: under two-person verification only its '
@@ -1459,10 +1456,7 @@ BEGIN
                 OLD.id, OLD.status, CASE WHEN OLD.second_status IS NULL THEN ''
                                          ELSE ', second verifier ' || OLD.second_by END));
         END IF;
-        IF NEW.second_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not verify an alert in the name of %s', who,
-                                                      NEW.second_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('verify an alert', NEW.second_by);
         IF who = OLD.adjudicated_by THEN
             PERFORM public.lfr_deny(pg_catalog.format(
                 '%s made the first assessment of alert %s; the second verifier is another officer', who, OLD.id));
@@ -1497,10 +1491,7 @@ BEGIN
                 CASE WHEN OLD.second_status IS NULL THEN 'awaiting second verifier'
                      ELSE 'the second verifier judged it ' || OLD.second_status END));
         END IF;
-        IF NEW.engagement_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
-                                                      NEW.engagement_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('record an outcome', NEW.engagement_by);
     END IF;
     IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
         PERFORM public.lfr_require('change a legal hold', 'admin');
@@ -1524,7 +1515,6 @@ CREATE FUNCTION public.lfr_guard_authorisations() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
-    who text := public.lfr_actor();
     dep public.deployments;
     pack jsonb;
     hours double precision;
@@ -1534,10 +1524,7 @@ BEGIN
         PERFORM public.lfr_deny('a recorded authorisation, refusal or urgent start never changes and is never deleted');
     END IF;
     PERFORM public.lfr_require('record an external authorisation or an urgent start', 'authoriser');
-    IF NEW.recorded_by IS DISTINCT FROM who THEN
-        PERFORM public.lfr_deny(pg_catalog.format('%s may not record an authorisation in the name of %s', who,
-                                                  NEW.recorded_by));
-    END IF;
+    PERFORM public.lfr_require_own_name('record an authorisation', NEW.recorded_by);
     SELECT d.* INTO dep FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
     SELECT p.content INTO pack FROM public.policy_packs AS p
     WHERE p.name = dep.policy_name AND p.version = dep.policy_version;
@@ -1616,10 +1603,7 @@ BEGIN
         PERFORM public.lfr_deny('a registered camera is never changed or deleted; register it again under another name');
     END IF;
     PERFORM public.lfr_require('register a camera for a deployment', 'planner', 'admin', 'system');
-    IF NOT public.lfr_holds('system') AND NEW.registered_by <> public.lfr_actor() THEN
-        PERFORM public.lfr_deny(pg_catalog.format('%s may not register a camera in the name of %s',
-                                                  public.lfr_actor(), NEW.registered_by));
-    END IF;
+    PERFORM public.lfr_require_own_name('register a camera', NEW.registered_by, system_may => true);
     SELECT d.status INTO status FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
     IF status IS DISTINCT FROM 'planned' AND status IS DISTINCT FROM 'live' THEN
         PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; cameras are registered for a planned or '
@@ -1645,10 +1629,7 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('create a deployment', 'planner', 'admin', 'system');
-        IF NOT public.lfr_holds('system') AND NEW.created_by <> public.lfr_actor() THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not create a deployment in the name of %s',
-                                                      public.lfr_actor(), NEW.created_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('create a deployment', NEW.created_by, system_may => true);
         IF NEW.status <> 'planned' OR NEW.cancel_reason IS NOT NULL THEN
             PERFORM public.lfr_deny('a new deployment starts as planned');
         END IF;
@@ -1758,10 +1739,7 @@ BEGIN
                                                   'version', OLD.name, OLD.version));
     END IF;
     PERFORM public.lfr_require('load a policy pack', 'admin', 'system');
-    IF NOT public.lfr_holds('system') AND NEW.loaded_by <> public.lfr_actor() THEN
-        PERFORM public.lfr_deny(pg_catalog.format('%s may not load a policy pack in the name of %s',
-                                                  public.lfr_actor(), NEW.loaded_by));
-    END IF;
+    PERFORM public.lfr_require_own_name('load a policy pack', NEW.loaded_by, system_may => true);
     IF NEW.content_sha256 <> pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
                                  public.lfr_canonical_json(NEW.content), 'UTF8')), 'hex') THEN
         PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s: content_sha256 is not the hash of its content',
@@ -1786,8 +1764,8 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         PERFORM public.lfr_deny('an assignment is made or withdrawn, never changed');
     END IF;
-    IF TG_OP = 'INSERT' AND NOT public.lfr_holds('system') AND NEW.assigned_by <> public.lfr_actor() THEN
-        PERFORM public.lfr_deny('an assignment is made in the name of the person who makes it');
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require_own_name('assign people to a deployment', NEW.assigned_by, system_may => true);
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
@@ -1931,9 +1909,7 @@ BEGIN
         IF num_nonnulls(NEW.evidence_override_by, NEW.evidence_override_reason, NEW.evidence_override_at) > 0 THEN
             PERFORM public.lfr_deny('a decision to seal a list its evidence does not resolve is recorded only by approving it');
         END IF;
-        IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('build a watchlist', NEW.built_by, system_may => true);
         IF num_nonnulls(NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at) > 0 THEN
             PERFORM public.lfr_deny('a new version''s live gate is its reliable face size; an authoriser decides otherwise');
         END IF;
@@ -1966,9 +1942,7 @@ BEGIN
         rule := public.lfr_transition('watchlist_version', OLD.state, NEW.state, OLD.deployment_id, what);
     END IF;
     IF 'four_eyes' = ANY (rule.requires) THEN
-        IF NEW.approved_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not approve in the name of %s', who, NEW.approved_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('approve', NEW.approved_by);
         IF who = OLD.built_by THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s built this version; approval needs a different authoriser', who));
         END IF;
@@ -2172,6 +2146,24 @@ END $$;
 
 
 ALTER FUNCTION public.lfr_require(what text, VARIADIC wanted text[]) OWNER TO lfr_owner;
+
+--
+-- Name: lfr_require_own_name(text, text, boolean); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_require_own_name(what text, named text, system_may boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+    IF named IS DISTINCT FROM public.lfr_actor() AND NOT (system_may AND public.lfr_holds('system')) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may not %s in the name of %s', public.lfr_actor(), what,
+                                                  coalesce(named, 'no one')));
+    END IF;
+END $$;
+
+
+ALTER FUNCTION public.lfr_require_own_name(what text, named text, system_may boolean) OWNER TO lfr_owner;
 
 --
 -- Name: lfr_stop_use(uuid); Type: FUNCTION; Schema: public; Owner: lfr_owner

@@ -60,6 +60,19 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege', MESSAGE = message;
 END $$;
 
+-- A row names the person who did it (built_by, approved_by, ...): nobody writes another's name there. `system_may`:
+-- the platform's own login may name the person it acts for (a DAG run records its planner), where the row says so.
+-- IS DISTINCT FROM: a name left NULL is not the actor's either.
+CREATE OR REPLACE FUNCTION public.lfr_require_own_name(what text, named text, system_may boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF named IS DISTINCT FROM public.lfr_actor() AND NOT (system_may AND public.lfr_holds('system')) THEN
+        PERFORM public.lfr_deny(pg_catalog.format('%s may not %s in the name of %s', public.lfr_actor(), what,
+                                                  coalesce(named, 'no one')));
+    END IF;
+END $$;
+
 -- Is the acting person assigned to this deployment in this role?
 CREATE OR REPLACE FUNCTION public.lfr_assigned(p_deployment uuid, p_role text) RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$

@@ -10,10 +10,7 @@ BEGIN
                                                   'version', OLD.name, OLD.version));
     END IF;
     PERFORM public.lfr_require('load a policy pack', 'admin', 'system');
-    IF NOT public.lfr_holds('system') AND NEW.loaded_by <> public.lfr_actor() THEN
-        PERFORM public.lfr_deny(pg_catalog.format('%s may not load a policy pack in the name of %s',
-                                                  public.lfr_actor(), NEW.loaded_by));
-    END IF;
+    PERFORM public.lfr_require_own_name('load a policy pack', NEW.loaded_by, system_may => true);
     IF NEW.content_sha256 <> pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
                                  public.lfr_canonical_json(NEW.content), 'UTF8')), 'hex') THEN
         PERFORM public.lfr_deny(pg_catalog.format('policy pack %s v%s: content_sha256 is not the hash of its content',
@@ -101,10 +98,7 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM public.lfr_require('create a deployment', 'planner', 'admin', 'system');
-        IF NOT public.lfr_holds('system') AND NEW.created_by <> public.lfr_actor() THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not create a deployment in the name of %s',
-                                                      public.lfr_actor(), NEW.created_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('create a deployment', NEW.created_by, system_may => true);
         IF NEW.status <> 'planned' OR NEW.cancel_reason IS NOT NULL THEN
             PERFORM public.lfr_deny('a new deployment starts as planned');
         END IF;
@@ -164,8 +158,8 @@ BEGIN
     IF TG_OP = 'UPDATE' THEN
         PERFORM public.lfr_deny('an assignment is made or withdrawn, never changed');
     END IF;
-    IF TG_OP = 'INSERT' AND NOT public.lfr_holds('system') AND NEW.assigned_by <> public.lfr_actor() THEN
-        PERFORM public.lfr_deny('an assignment is made in the name of the person who makes it');
+    IF TG_OP = 'INSERT' THEN
+        PERFORM public.lfr_require_own_name('assign people to a deployment', NEW.assigned_by, system_may => true);
     END IF;
     RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
@@ -237,10 +231,7 @@ BEGIN
         PERFORM public.lfr_deny('a registered camera is never changed or deleted; register it again under another name');
     END IF;
     PERFORM public.lfr_require('register a camera for a deployment', 'planner', 'admin', 'system');
-    IF NOT public.lfr_holds('system') AND NEW.registered_by <> public.lfr_actor() THEN
-        PERFORM public.lfr_deny(pg_catalog.format('%s may not register a camera in the name of %s',
-                                                  public.lfr_actor(), NEW.registered_by));
-    END IF;
+    PERFORM public.lfr_require_own_name('register a camera', NEW.registered_by, system_may => true);
     SELECT d.status INTO status FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
     IF status IS DISTINCT FROM 'planned' AND status IS DISTINCT FROM 'live' THEN
         PERFORM public.lfr_deny(pg_catalog.format('deployment %s is %s; cameras are registered for a planned or '

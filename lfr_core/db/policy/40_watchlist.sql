@@ -164,9 +164,7 @@ BEGIN
         IF num_nonnulls(NEW.evidence_override_by, NEW.evidence_override_reason, NEW.evidence_override_at) > 0 THEN
             PERFORM public.lfr_deny('a decision to seal a list its evidence does not resolve is recorded only by approving it');
         END IF;
-        IF NOT public.lfr_holds('system') AND NEW.built_by <> who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not build a watchlist in the name of %s', who, NEW.built_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('build a watchlist', NEW.built_by, system_may => true);
         IF num_nonnulls(NEW.gate_face_px, NEW.gate_decided_by, NEW.gate_reason, NEW.gate_decided_at) > 0 THEN
             PERFORM public.lfr_deny('a new version''s live gate is its reliable face size; an authoriser decides otherwise');
         END IF;
@@ -199,9 +197,7 @@ BEGIN
         rule := public.lfr_transition('watchlist_version', OLD.state, NEW.state, OLD.deployment_id, what);
     END IF;
     IF 'four_eyes' = ANY (rule.requires) THEN
-        IF NEW.approved_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not approve in the name of %s', who, NEW.approved_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('approve', NEW.approved_by);
         IF who = OLD.built_by THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s built this version; approval needs a different authoriser', who));
         END IF;

@@ -72,10 +72,7 @@ BEGIN
                 PERFORM public.lfr_deny(pg_catalog.format('alert %s was already adjudicated (%s by %s)', OLD.id,
                                                           OLD.status, OLD.adjudicated_by));
             END IF;
-            IF NEW.adjudicated_by IS DISTINCT FROM who THEN
-                PERFORM public.lfr_deny(pg_catalog.format('%s may not decide an alert in the name of %s', who,
-                                                          NEW.adjudicated_by));
-            END IF;
+            PERFORM public.lfr_require_own_name('decide an alert', NEW.adjudicated_by);
             IF two_person AND NOT public.lfr_assigned(OLD.deployment_id, 'operator') THEN
                 PERFORM public.lfr_deny(pg_catalog.format(
                     '%s is not an operator assigned to deployment %s: under two-person verification only its '
@@ -98,10 +95,7 @@ BEGIN
                 OLD.id, OLD.status, CASE WHEN OLD.second_status IS NULL THEN ''
                                          ELSE ', second verifier ' || OLD.second_by END));
         END IF;
-        IF NEW.second_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not verify an alert in the name of %s', who,
-                                                      NEW.second_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('verify an alert', NEW.second_by);
         IF who = OLD.adjudicated_by THEN
             PERFORM public.lfr_deny(pg_catalog.format(
                 '%s made the first assessment of alert %s; the second verifier is another officer', who, OLD.id));
@@ -136,10 +130,7 @@ BEGIN
                 CASE WHEN OLD.second_status IS NULL THEN 'awaiting second verifier'
                      ELSE 'the second verifier judged it ' || OLD.second_status END));
         END IF;
-        IF NEW.engagement_by IS DISTINCT FROM who THEN
-            PERFORM public.lfr_deny(pg_catalog.format('%s may not record an outcome in the name of %s', who,
-                                                      NEW.engagement_by));
-        END IF;
+        PERFORM public.lfr_require_own_name('record an outcome', NEW.engagement_by);
     END IF;
     IF NEW.legal_hold IS DISTINCT FROM OLD.legal_hold THEN
         PERFORM public.lfr_require('change a legal hold', 'admin');

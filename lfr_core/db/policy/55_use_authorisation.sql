@@ -13,7 +13,6 @@
 CREATE OR REPLACE FUNCTION public.lfr_guard_authorisations() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    who text := public.lfr_actor();
     dep public.deployments;
     pack jsonb;
     hours double precision;
@@ -23,10 +22,7 @@ BEGIN
         PERFORM public.lfr_deny('a recorded authorisation, refusal or urgent start never changes and is never deleted');
     END IF;
     PERFORM public.lfr_require('record an external authorisation or an urgent start', 'authoriser');
-    IF NEW.recorded_by IS DISTINCT FROM who THEN
-        PERFORM public.lfr_deny(pg_catalog.format('%s may not record an authorisation in the name of %s', who,
-                                                  NEW.recorded_by));
-    END IF;
+    PERFORM public.lfr_require_own_name('record an authorisation', NEW.recorded_by);
     SELECT d.* INTO dep FROM public.deployments AS d WHERE d.id = NEW.deployment_id;
     SELECT p.content INTO pack FROM public.policy_packs AS p
     WHERE p.name = dep.policy_name AND p.version = dep.policy_version;
