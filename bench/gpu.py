@@ -200,6 +200,18 @@ def cameras_served(rows: list[dict]) -> int:
     return int(max(within) // CAMERA_FPS) if within else 0
 
 
+def serve_batch(rows: list[dict]) -> dict | None:
+    """The fused detector's `@serve.batch` from this measurement (Terraform's gpu_serve_batch): the batch of the
+    best frames/s whose p95 stays within the budget, waiting at most that batch's mean latency to fill (at full
+    load frames arrive at about that rate, so the device never idles longer than a batch takes). None when no
+    batch keeps p95 within the budget."""
+    within = [r for r in rows if r["p95_ms"] <= P95_BUDGET_MS]
+    if not within:
+        return None
+    best = max(within, key=lambda r: r["frames_per_s"])
+    return {"max_batch_size": best["batch"], "batch_wait_timeout_s": round(best["batch"] / best["frames_per_s"], 4)}
+
+
 def build_stages(device: str, subjects: int) -> Stages:
     from lfr_core.config import get_settings
     from lfr_core.vision.device_pipeline import DevicePipeline
@@ -285,6 +297,7 @@ def main() -> None:
         "cpu_threads": settings.vision.threads,
         "frames_per_s_1080p_clip": clip_1080["best_frames_per_s"],
         "cameras_at_5fps_p95_250ms": max(r["cameras_at_5fps_p95_250ms"] for r in results if r["size"] == "1080p"),
+        "serve_batch_1080p_clip": serve_batch(clip_1080["device"]),
         "peak_gpu_mb_torch": round(peak_mb) if peak_mb is not None else None,
         "peak_gpu_mb_nvml": round(sampler.memory_mb) if gpu and sampler.handle is not None else None,
         "results": results}))

@@ -2,17 +2,24 @@
 # sized from measured cost (capacity.tf), and a GPU group that the model replicas actually ask for.
 locals {
   # On CPU a batch costs the same per item and only makes its requests wait (bench/vision.py): batches of
-  # one, as ray_apps/serve_config.yaml. On GPUs, batches of up to 8 across frames.
+  # one, as ray_apps/serve_config.yaml. On GPUs, bench/gpu.py's serve_batch_1080p_clip (gpu_serve_batch);
+  # until a GPU has measured it, batches of up to 8 across frames, waiting 10 ms.
+  model_batch = var.gpu_workers.enabled ? coalesce(var.gpu_serve_batch, { max_batch_size = 8, batch_wait_timeout_s = 0.01 }) : { max_batch_size = 1, batch_wait_timeout_s = 0 }
+  # The autoscaler adds a replica once a batch's worth of requests waits on each (fewer, and batches never
+  # fill); a replica accepts two batches' worth (ray_apps/options.py refuses less than one).
+  model_target_ongoing = max(4, local.model_batch.max_batch_size)
   # Fused (the GPU default): the detector replica embeds too, so the embedder keeps no replica and no GPU share;
   # pre-scaling leaves it at zero (lfr_core/live/scaling.py reads fused_detector in the app's args).
   fused              = var.gpu_workers.enabled && try(var.gpu_workers.fused, true)
   model_min_replicas = { detector = local.capacity.min_replicas, embedder = local.fused ? 0 : local.capacity.min_replicas }
   model_options = { for name, replicas in { detector = local.capacity.detector_replicas, embedder = local.capacity.embedder_replicas } : name => {
-    min_replicas = local.model_min_replicas[name]
-    max_replicas = replicas
-    num_cpus     = 1
-    num_gpus     = var.gpu_workers.enabled ? local.gpu_share : 0
-    batch        = var.gpu_workers.enabled ? { max_batch_size = 8, batch_wait_timeout_s = 0.01 } : { max_batch_size = 1, batch_wait_timeout_s = 0 }
+    min_replicas            = local.model_min_replicas[name]
+    max_replicas            = replicas
+    num_cpus                = 1
+    num_gpus                = var.gpu_workers.enabled ? local.gpu_share : 0
+    batch                   = local.model_batch
+    target_ongoing_requests = local.model_target_ongoing
+    max_ongoing_requests    = max(16, 2 * local.model_batch.max_batch_size)
   } }
 
   # serveConfigV2 is the one source of the app's shape: KubeRay resubmits it after an operator restart
@@ -42,7 +49,7 @@ locals {
         autoscaling_config = {
           min_replicas            = local.model_min_replicas[lower(name)]
           max_replicas            = local.model_options[lower(name)].max_replicas
-          target_ongoing_requests = 4
+          target_ongoing_requests = local.model_target_ongoing
         }
         }], [{
         name = "Ingress"

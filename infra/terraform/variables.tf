@@ -601,6 +601,20 @@ variable "gpu_workers" {
   }
 }
 
+variable "gpu_serve_batch" {
+  description = "The GPU model replicas' @serve.batch: bench/gpu.py's serve_batch_1080p_clip, measured on the force's GPU (the batch of the best frames/s within the p95 budget, and its mean latency as the wait). null: not measured, and batches of up to 8 wait 10 ms."
+  type = object({
+    max_batch_size       = number
+    batch_wait_timeout_s = number
+  })
+  default = null
+
+  validation {
+    condition     = var.gpu_serve_batch == null ? true : (var.gpu_serve_batch.max_batch_size >= 1 && var.gpu_serve_batch.max_batch_size <= 256 && var.gpu_serve_batch.batch_wait_timeout_s >= 0 && var.gpu_serve_batch.batch_wait_timeout_s <= 1)
+    error_message = "gpu_serve_batch needs 1 <= max_batch_size <= 256 and 0 <= batch_wait_timeout_s <= 1 (as ray_apps/options.py), or null."
+  }
+}
+
 variable "gpu_cameras_per_gpu" {
   description = "Cameras at 5 fps one GPU serves with p95 <= 250 ms: bench/gpu.py's cameras_at_5fps_p95_250ms, measured on the force's GPU. null: not measured, and the GPU group is sized by gpu_workers.max_replicas alone (never from an estimate)."
   type        = number

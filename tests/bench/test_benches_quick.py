@@ -29,7 +29,7 @@ BENCHES = {
                                 "purge_speedup_vs_naive", "pgvector_p95_ms", "pgvector_recall1", "details"}, 240),
     # No CUDA in CI: the device pipeline's code (batched detector and warp, device decode's fallback) on the CPU.
     "gpu": (["--device", "cpu", "--quick"], {"device", "frames_per_s_1080p_clip", "cameras_at_5fps_p95_250ms",
-                                           "detector", "embedder", "results"}, 240),
+                                           "serve_batch_1080p_clip", "detector", "embedder", "results"}, 240),
     "capacity": (["--quick"], {"stage_cpu_ms_per_frame", "plans", "projected_targets"}, 60),
     "live": (["--quick", *RTSP], {"overhead_share", "serve_cpu_efficiency", "cameras_at_5fps",
                                   "serve_vs_loop_fps_ratio_2feeds", "p95_ms_2feeds", "peak_rss_mb", "rtsp"}, 400),

@@ -15,7 +15,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from tests.infra.conftest import EXAMPLE_TFVARS, SCHEMAS, VARIANTS, needs_terraform, plan, tfvars_with
+from tests.infra.conftest import EXAMPLE_TFVARS, SCHEMAS, VARIANTS, needs_terraform, plan, render, tfvars_with
 
 pytestmark = needs_terraform
 
@@ -210,6 +210,40 @@ def test_ray_uses_token_auth_and_the_gpu_group_is_asked_for(rendered) -> None:
             assert container["image"] == groups["cpu"]["template"]["spec"]["containers"][0]["image"]
     external = rendered["external-cpu-cilium"]["manifests"]["rayservice/lfr-serve"]["spec"]["rayClusterConfig"]
     assert external["gcsFaultToleranceOptions"]["redisAddress"] == "redis.force.internal:6379"
+
+
+def _serve_app(out: dict) -> dict[str, Any]:
+    import yaml
+
+    return yaml.safe_load(out["manifests"]["rayservice/lfr-serve"]["spec"]["serveConfigV2"])["applications"][0]
+
+
+def _model_batching(out: dict) -> dict[str, Any]:
+    serve = _serve_app(out)
+    detector = serve["args"]["detector"]
+    targets = {d["name"]: d["autoscaling_config"]["target_ongoing_requests"] for d in serve["deployments"]}
+    return {"batch": detector["batch"], "max_ongoing": detector["max_ongoing_requests"],
+            "target": detector["target_ongoing_requests"], "deployed_target": targets["Detector"]}
+
+
+def test_the_gpu_batch_is_bench_gpus_measurement_and_the_autoscaler_lets_it_fill(rendered, eval_dir) -> None:
+    """gpu_serve_batch (bench/gpu.py's serve_batch_1080p_clip) reaches the replicas; the autoscaler's target is
+    a batch's worth of requests and a replica accepts two, so the batch can fill (the options refuse less)."""
+    from ray_apps.options import ModelDeploymentOptions
+
+    unmeasured = _model_batching(rendered["cnpg-gpu"])
+    assert unmeasured == {"batch": {"max_batch_size": 8, "batch_wait_timeout_s": 0.01}, "max_ongoing": 16,
+                          "target": 8, "deployed_target": 8}
+    assert _model_batching(rendered["external-cpu-cilium"])["batch"] == {"max_batch_size": 1, "batch_wait_timeout_s": 0}
+    tfvars = tfvars_with(EXAMPLE_TFVARS.read_text(), gpu_serve_batch="{ max_batch_size = 32, batch_wait_timeout_s = 0.02 }")
+    out = render(eval_dir, tfvars, "gpu-batch-measured")
+    assert _model_batching(out) == {"batch": {"max_batch_size": 32, "batch_wait_timeout_s": 0.02}, "max_ongoing": 64,
+                                    "target": 32, "deployed_target": 32}
+    ModelDeploymentOptions.model_validate(_serve_app(out)["args"]["detector"])  # what build_app will accept
+    refused = plan(eval_dir, tfvars_with(EXAMPLE_TFVARS.read_text(), gpu_serve_batch="{ max_batch_size = 512, "
+                                                                                    "batch_wait_timeout_s = 0.02 }"),
+                   "gpu-batch-too-big")
+    assert refused.returncode != 0 and "gpu_serve_batch needs" in refused.stdout + refused.stderr
 
 
 def test_an_onnxruntime_gpu_group_without_its_image_is_refused(eval_dir) -> None:
