@@ -209,7 +209,8 @@ def serve_batch(rows: list[dict]) -> dict | None:
     if not within:
         return None
     best = max(within, key=lambda r: r["frames_per_s"])
-    return {"max_batch_size": best["batch"], "batch_wait_timeout_s": round(best["batch"] / best["frames_per_s"], 4)}
+    wait = 0.0 if best["batch"] == 1 else round(best["batch"] / best["frames_per_s"], 4)  # a batch of one is full
+    return {"max_batch_size": best["batch"], "batch_wait_timeout_s": wait}
 
 
 def build_stages(device: str, subjects: int) -> Stages:

@@ -17,6 +17,7 @@ ROWS = [{"batch": 1, "frames_per_s": 300.0, "p95_ms": 5.0}, {"batch": 16, "frame
 def test_the_proposed_batch_is_the_fastest_within_the_p95_budget_and_waits_its_mean_latency():
     assert gpu.serve_batch(ROWS) == {"max_batch_size": 16, "batch_wait_timeout_s": 0.01}  # 16 frames / 1600 per s
     assert gpu.cameras_served(ROWS) == 320  # 1600 frames/s at 5 fps a camera
+    assert gpu.serve_batch(ROWS[:1]) == {"max_batch_size": 1, "batch_wait_timeout_s": 0.0}  # nothing to wait for
 
 
 def test_no_batch_within_the_budget_proposes_nothing():
