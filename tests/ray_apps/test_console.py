@@ -168,3 +168,60 @@ def test_the_public_sees_the_notice_before_the_window_and_the_results_after(serv
     published = httpx.get(f"{serve_url}/public/deployments/{closed}/results", timeout=10).json()
     assert published["arrests"] == 1 and published["reconciled_with_audit_log"] is True
     assert httpx.get(f"{serve_url}/public/deployments/{uuid.uuid4()}", timeout=10).status_code == 404
+
+
+def test_two_officers_verify_an_alert_each_alone_under_the_ai_act(serve_url, services):
+    """Issue 28 item 2 (Art 14(5)) against the running ingress and PostgreSQL, where the stand-in tests
+    (test_console_two_person.py) cannot reach: the first officer's decision leaves the alert awaiting a second
+    verifier, with no outcome to record; the second, in their own session, sees it pending with no trace of the
+    first assessment and no "not engaged" shortcut; once they confirm, both names show, the outcome can be
+    recorded, and the row holds both verifiers."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.security.conftest import a_deployment, a_version, superuser
+    from tests.security.test_adjudication_transitions import an_alert
+    from tests.security.test_two_person_verification import under_pack
+
+    first, second = OPERATOR.name, "ivy.operator"
+    dep = under_pack(services, a_deployment(services, status="live", length_s=4 * 3600, operators=(first, second)), "eu-ai-act",
+                     "art5_1_h_iii")
+    alert_id = an_alert(services, dep, a_version(services, dep, "active"))
+
+    def opened(browser, who: str):
+        page = browser.new_page(viewport={"width": 1366, "height": 900})  # a context, and a session, of its own
+        _sign_in(page, serve_url, who)
+        page.wait_for_selector(f"#dep option[value='{dep}']", state="attached")
+        page.select_option("#dep", dep)
+        page.fill("#why", WHY)
+        page.click("#open")
+        page.wait_for_selector("#live:has-text('live')")
+        card = page.locator(f"article[data-alert='{alert_id}']")
+        card.wait_for(timeout=30_000)
+        return page, card
+
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            page, card = opened(browser, first)
+            card.get_by_role("button", name="Confirm match").click()
+            page.click("#decide-ok")
+            card.locator(".verification:has-text('Awaiting second verifier')").wait_for()
+            assert card.get_by_role("button", name="Record outcome").count() == 0 and card.locator("select").count() == 0
+
+            other, theirs = opened(browser, second)
+            text = theirs.inner_text()
+            assert "awaiting second verifier" in text and "Awaiting your decision" in text
+            assert first not in text, "the second verifier decides without seeing the first assessment"
+            assert theirs.get_by_role("button", name="Not engaged").count() == 0
+            screenshot(other, "console-second-verifier")
+            theirs.get_by_role("button", name="Confirm match").click()
+            other.click("#decide-ok")
+            theirs.locator(f".verification:has-text('Verified by {first} (viable) and {second} (viable)')").wait_for()
+            assert theirs.get_by_role("button", name="Record outcome").count() == 1
+            screenshot(other, "console-verified")
+        finally:
+            browser.close()
+    with superuser(services) as admin:
+        row = admin.execute("SELECT status, adjudicated_by, second_status, second_by FROM alerts WHERE id = %s",
+                            (alert_id,)).fetchone()
+    assert row == {"status": "confirmed", "adjudicated_by": first, "second_status": "confirmed", "second_by": second}
