@@ -133,13 +133,20 @@ def wait(fetch: Callable[[], Any], done: Callable[[Any], Any], timeout_s: float,
     """Poll `fetch` until `done`; `stop(value)` returning a reason ends the wait at once with DemoStopped.
 
     Every `every_s` seconds `report` is told what is awaited, for how long so far and how long is left (with
-    `detail(value)`, what the last answer said), so a person at the terminal knows the demo is alive and why."""
+    `detail(value)`, what the last answer said), so a person at the terminal knows the demo is alive and why.
+    A poll the server does not answer in its client's time (a loaded Airflow API server) is a poll that found
+    nothing yet: the wait goes on until its own deadline, and says so if that comes."""
     started = clock()
     deadline = started + timeout_s
     next_report = started + every_s
-    value = None
+    value: Any = None
     while clock() < deadline:
-        value = fetch()
+        try:
+            value = fetch()
+        except httpx.TimeoutException as slow:
+            value = f"no answer in time ({type(slow).__name__})"
+            sleep(poll_s)
+            continue
         if done(value):
             return value
         why = stop(value) if stop else None

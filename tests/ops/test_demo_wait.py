@@ -44,3 +44,22 @@ def test_a_wait_that_runs_out_says_so():
              detail=lambda p: f"{len(p)} alert(s) awaiting a decision", clock=clock, sleep=clock.sleep)
     assert said == ["waiting for your decisions: 10 s so far, 20 s left (1 alert(s) awaiting a decision)",
                     "waiting for your decisions: 20 s so far, 10 s left (1 alert(s) awaiting a decision)"]
+
+
+def test_a_poll_the_server_does_not_answer_in_time_is_a_poll_that_found_nothing_yet():
+    import httpx
+
+    clock, polls = Clock(), iter([httpx.ReadTimeout("slow"), {"state": "built"}, httpx.ReadTimeout("slow"),
+                                  {"state": "approved"}])
+
+    def fetch():
+        answer = next(polls)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert wait(fetch, lambda s: s["state"] == "approved", 60, "the approval", clock=clock, sleep=clock.sleep) == {
+        "state": "approved"}
+    with pytest.raises(TimeoutError, match=r"waiting for the approval \(last: no answer in time \(ReadTimeout\)\)"):
+        wait(lambda: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), bool, 5, "the approval", clock=clock,
+             sleep=clock.sleep)
