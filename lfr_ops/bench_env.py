@@ -51,7 +51,8 @@ def add_people(settings, people: dict[str, list[str]] | None = None, password: s
 
 
 def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
-                    operator: str = OPERATOR.name, planner: Actor = PLANNER, use_case: str = "sought_persons"):
+                    operator: str = OPERATOR.name, planner: Actor = PLANNER, use_case: str = "sought_persons",
+                    authorising_officer: str = "Supt. R. Evans"):
     """A deployment planned by `planner` with `operator` assigned, its window `starts_in_s` from now, under the
     default policy pack (uk-app) with its DPIA and EIA referenced."""
     from lfr_core.deployments import service as deployments
@@ -62,7 +63,7 @@ def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: floa
         "legal_basis": "common law policing powers; force LFR policy v3", "intelligence_ref": "INT-2026-0042",
         "window_start": now + timedelta(seconds=starts_in_s),
         "window_end": now + timedelta(seconds=starts_in_s + length_s),
-        "authorising_officer": "Supt. R. Evans", "threshold": settings.match.threshold,
+        "authorising_officer": authorising_officer, "threshold": settings.match.threshold,
         "use_case": use_case, "dpia_ref": "DPIA-2026-007", "eia_ref": "EIA-2026-007",
         "location_rationale": "intelligence places people wanted on warrant in Queen Street on market days",
     }

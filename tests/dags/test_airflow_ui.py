@@ -18,6 +18,7 @@ from lfr_core.config import AirflowSettings, get_settings
 from lfr_ops.demo.ui import AirflowAs, DemoStopped, wait
 from tests.browser import launch, needs_chromium, screenshot
 from tests.rows import insert_deployment, insert_version
+from tests.watchlist.test_inspection import _consultations
 
 EXPECTED_DAGS = {"lfr_watchlist_expiry", "lfr_alert_retention", "lfr_deployment_report", "lfr_deployment"}
 
@@ -161,6 +162,8 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
             page.goto(f"{base}/dags/lfr_deployment/runs/{run_id}/tasks/approve_watchlist/required_actions")
             page.get_by_text("Required Actions Square").first.wait_for(timeout=60_000)
             screenshot(page, "airflow-approval-brief")
+            faces = _faces_behind_the_counts(page, base, settings)
+            page.goto(f"{base}/dags/lfr_deployment/runs/{run_id}/tasks/approve_watchlist/required_actions")
             page.get_by_role("button", name="Approve").click()
             answered = _wait_for(lambda: planner.get(hitl).json(), lambda d: d.get("response_received"), 60,
                                  "the answer")
@@ -177,6 +180,39 @@ def test_an_authoriser_approves_in_required_actions_where_the_builder_cannot(air
     db.rollback()
     assert version["state"] == "approved" and version["approved_by"] == AUTHORISER.name
     assert version["built_by"] == PLANNER.name
+    assert faces == str(version["id"])
+    consulted = [(r["action"], r["actor"], r["details"]["reason"]) for r in _consultations(db, faces)]
+    assert consulted == [("consulted.watchlist_faces", AUTHORISER.name, FACES_REASON),
+                         ("consulted.watchlist_probe", AUTHORISER.name, FACES_REASON)], consulted
+
+
+FACES_REASON = "checking the list before approving it"
+
+
+def _faces_behind_the_counts(page, base: str, settings) -> str:
+    """The authoriser follows the approval body's link to the face view (airflow_plugins/lfr_watchlist_view.py,
+    mounted by Airflow's API server behind its own login): a reason first, then the accepted faces' crops inline,
+    then another photograph of a listed person tested as a probe. Returns the version the link named."""
+    import re
+
+    from lfr_ops.demo.data import labelled_faces
+
+    link = page.get_by_role("link", name=re.compile("See the accepted faces"))
+    href = link.get_attribute("href")
+    version_id = re.fullmatch(r"/lfr-watchlist/([0-9a-f-]{36})/", href or "")
+    assert version_id, href
+    page.goto(f"{base}{href}")
+    page.fill("input[name='reason']", FACES_REASON)
+    page.get_by_role("button", name="View faces").click()
+    crops = page.locator("img[src^='data:image/jpeg;base64,']")
+    crops.first.wait_for(timeout=60_000)
+    assert crops.count() == 3  # the accepted faces, as crops; never the custody photographs
+    _, images = sorted(labelled_faces(settings).items())[0]  # RA-000's person (_subjects), another photograph
+    page.set_input_files("#probe-file", str(images[1].path))
+    page.locator("#probe button").click()
+    page.locator("#probe-result:has-text('RA-000')").wait_for(timeout=60_000)
+    screenshot(page, "airflow-faces-view")
+    return version_id.group(1)
 
 
 @pytest.mark.slow

@@ -63,3 +63,22 @@ def test_an_assigned_authoriser_by_direct_sql_is_logged_with_the_reason(services
     assert (row["actor"], row["action"], row["details"]["reason"], row["details"]["faces"]) == (
         AUTHORISER.name, "consulted.watchlist_probe", "testing the draft", 1)
     assert "0.1" not in str(row["details"])  # the probe is not in the record
+
+
+@pytest.mark.parametrize(("officer", "allowed"), [("pam.both", True), (PLANNER.name, False)])
+def test_the_authorising_officer_sees_the_faces_only_while_holding_the_authoriser_role(services, officer, allowed):
+    """The deployment's authorising officer, unassigned, is asked to approve (approval.respondents) and may see the
+    faces; naming a planner as the officer gives them nothing (the role is checked, not only the name)."""
+    deployment = a_deployment(services)
+    version_id = a_version(services, deployment, "draft")
+    with superuser(services) as conn:  # the officer is fixed at creation; set here as the administrator
+        conn.execute("UPDATE deployments SET authorising_officer = %s WHERE id = %s", (officer, deployment))
+    with direct(services, officer) as conn:
+        if allowed:
+            assert conn.execute("SELECT * FROM lfr_watchlist_faces(%s, 1, 10, 'the list I approve')",
+                                (version_id,)).fetchall() == []  # the forged version has no entries
+            conn.commit()
+        else:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="or its authorising officer"):
+                conn.execute("SELECT * FROM lfr_watchlist_faces(%s, 1, 10, 'the list I approve')", (version_id,))
+    assert [r["actor"] for r in _consultations(services, version_id)] == ([officer] if allowed else [])

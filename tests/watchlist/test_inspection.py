@@ -71,6 +71,21 @@ def test_the_view_needs_a_reason_and_an_assigned_authoriser(db, services, store,
     assert _consultations(db, draft["id"]) == []
 
 
+def test_the_authorising_officer_may_see_what_they_are_asked_to_approve(db, services, store, face_engine,
+                                                                         identities, stage):
+    """The approval asks the deployment's authorising officer even when nobody assigned them (approval.respondents);
+    the faces its body links to are theirs to see as well (found in Chromium: tests/dags/test_airflow_ui.py)."""
+    from lfr_core.workflow import approval
+
+    deployment = make_deployment(db, services, authorising_officer=AUTHORISER.name)  # no one assigned as authoriser
+    draft = build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
+                          manifest_uri=stage(subject_rows(identities, 3)), actor=PLANNER)
+    assert AUTHORISER.name in approval.respondents(db, deployment, PLANNER.name)
+    assert inspection.faces(db, store, AUTHORISER, str(draft["id"]), reason="the list I am asked to approve").total == 3
+    with pytest.raises(Forbidden, match="or its authorising officer"):
+        inspection.faces(db, store, OTHER_AUTHORISER, str(draft["id"]), reason="curious")
+
+
 def _snapshot(services, store, roots: list[Path], since: float) -> dict:
     with psycopg.connect(admin_dsn(services), row_factory=dict_row) as conn:
         tables = [r["t"] for r in conn.execute(

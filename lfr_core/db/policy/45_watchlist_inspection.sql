@@ -1,6 +1,7 @@
 -- The authoriser sees and tests what they seal (issue 27 item 6; lfr_core/watchlist/inspection.py). The accepted
 -- faces of a version and a probe test against its templates are consultations of personal data: only an
--- authoriser assigned to the version's deployment may make them, and the consultation is written to the audit
+-- authoriser assigned to the version's deployment, or its authorising officer (whom the approval asks as well:
+-- lfr_core/workflow/approval.py respondents), may make them, and the consultation is written to the audit
 -- log here, in their own name and with their reason, before anything is returned, so no interface (CLI, Airflow
 -- page, direct SQL) can show a face or a score unrecorded. A probe's embedding is a parameter only: nothing here
 -- stores it.
@@ -21,10 +22,13 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = pg_catalog.format('no watchlist version %s', p_version);
     END IF;
-    IF NOT public.lfr_holds('authoriser') OR NOT public.lfr_assigned(v.deployment_id, 'authoriser') THEN
+    IF NOT public.lfr_holds('authoriser') OR NOT (
+            public.lfr_assigned(v.deployment_id, 'authoriser')
+            OR public.lfr_actor() = (SELECT d.authorising_officer FROM public.deployments AS d
+                                     WHERE d.id = v.deployment_id)) THEN
         PERFORM public.lfr_deny(pg_catalog.format(
-            '%s may not view or probe watchlist version %s: that needs an authoriser assigned to deployment %s',
-            public.lfr_actor(), v.id, v.deployment_id));
+            '%s may not view or probe watchlist version %s: that needs an authoriser assigned to deployment %s, '
+            'or its authorising officer', public.lfr_actor(), v.id, v.deployment_id));
     END IF;
     IF pg_catalog.length(reason) NOT BETWEEN 3 AND 500 THEN
         RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value', MESSAGE =
