@@ -52,7 +52,7 @@ def add_people(settings, people: dict[str, list[str]] | None = None, password: s
 
 def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
                     operator: str = OPERATOR.name, planner: Actor = PLANNER, use_case: str = "sought_persons",
-                    authorising_officer: str = "Supt. R. Evans"):
+                    authorising_officer: str = AUTHORISER.name):
     """A deployment planned by `planner` with `operator` assigned, its window `starts_in_s` from now, under the
     default policy pack (uk-app) with its DPIA and EIA referenced."""
     from lfr_core.deployments import service as deployments

@@ -66,7 +66,7 @@ RECORD_ARGS = ("--use-case", "sought_persons", "--location-rationale", "people w
 
 
 def make_deployment(conn, settings, *, starts_in_s: float = 3600, length_s: float = 3600, categories=None,
-                    operator: str = OPERATOR.name, authorising_officer: str = "Supt. R. Evans"):
+                    operator: str = OPERATOR.name, authorising_officer: str = AUTHORISER.name):
     """A deployment planned by PLANNER with `operator` assigned (lfr_ops/bench_env.py, the benches' own)."""
     return bench_env.make_deployment(conn, settings, starts_in_s=starts_in_s, length_s=length_s,
                                      categories=categories, operator=operator, planner=PLANNER,

@@ -247,6 +247,22 @@ $$;
 ALTER FUNCTION public.lfr_alert_class(p_status text, p_engagement text, p_second text) OWNER TO lfr_owner;
 
 --
+-- Name: lfr_answers_for(uuid); Type: FUNCTION; Schema: public; Owner: lfr_owner
+--
+
+CREATE FUNCTION public.lfr_answers_for(p_deployment uuid) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    SELECT public.lfr_holds('authoriser') AND (public.lfr_assigned(p_deployment, 'authoriser') OR EXISTS (
+        SELECT 1 FROM public.deployments AS d
+        WHERE d.id = p_deployment AND d.authorising_officer = public.lfr_actor()))
+$$;
+
+
+ALTER FUNCTION public.lfr_answers_for(p_deployment uuid) OWNER TO lfr_owner;
+
+--
 -- Name: lfr_assigned(uuid, text); Type: FUNCTION; Schema: public; Owner: lfr_owner
 --
 
@@ -1084,10 +1100,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = pg_catalog.format('no watchlist version %s', p_version);
     END IF;
-    IF NOT public.lfr_holds('authoriser') OR NOT (
-            public.lfr_assigned(v.deployment_id, 'authoriser')
-            OR public.lfr_actor() = (SELECT d.authorising_officer FROM public.deployments AS d
-                                     WHERE d.id = v.deployment_id)) THEN
+    IF NOT public.lfr_answers_for(v.deployment_id) THEN
         PERFORM public.lfr_deny(pg_catalog.format(
             '%s may not view or probe watchlist version %s: that needs an authoriser assigned to deployment %s, '
             'or its authorising officer', public.lfr_actor(), v.id, v.deployment_id));
@@ -1946,6 +1959,11 @@ BEGIN
     END IF;
     IF 'four_eyes' = ANY (rule.requires) THEN
         PERFORM public.lfr_require_own_name('approve', NEW.approved_by);
+        IF NOT public.lfr_answers_for(OLD.deployment_id) THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not approve the watchlist of deployment %s: that needs '
+                                                      'an authoriser assigned to it, or its authorising officer', who,
+                                                      OLD.deployment_id));
+        END IF;
         IF who = OLD.built_by THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s built this version; approval needs a different authoriser', who));
         END IF;

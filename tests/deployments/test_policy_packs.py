@@ -100,7 +100,7 @@ def test_policy_list_and_show_round_trip_as_json():
 
 def _create_args(start: datetime, hours: float, *extra: str) -> list[str]:
     return ["deployment", "create", "--place", "Pack Street", "--purpose", "p", "--legal-basis", "b",
-            "--intelligence-ref", "INT-PACK", "--authorising-officer", "Supt X",
+            "--intelligence-ref", "INT-PACK", "--authorising-officer", "ann.authoriser",
             "--start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "--end", (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S%z"), *extra, "--json"]
 
@@ -166,7 +166,7 @@ def test_a_changed_pack_is_a_new_version_and_an_approved_deployment_keeps_its_ow
         start = datetime.now(UTC) + timedelta(hours=1)
         spec = deployments.validate_spec({
             "place": "Own Street", "purpose": "p", "legal_basis": "b", "intelligence_ref": "INT-OWN",
-            "window_start": start, "window_end": start + timedelta(hours=10), "authorising_officer": "Supt X",
+            "window_start": start, "window_end": start + timedelta(hours=10), "authorising_officer": "ann.authoriser",
             "policy": "force-own", "use_case": "crime_hotspot", "location_rationale": "r", "dpia_ref": "D",
             "eia_ref": "E"}, settings)
         dep = deployments.create(db, spec, PLANNER, settings)

@@ -31,14 +31,15 @@ def superuser(settings) -> Iterator[psycopg.Connection]:
 
 def a_deployment(settings, *, status: str = "planned", starts_in_s: float = -3600, length_s: float = 7200,
                  operators: tuple[str, ...] = ()) -> str:
-    """A deployment written as the administrator (by default inside its window), with these operators."""
+    """A deployment written as the administrator (by default inside its window), with these operators; its
+    authorising officer is ann.authoriser, who answers for its list (lfr_answers_for)."""
     with superuser(settings) as conn:
         dep = conn.execute(
             """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
                                         authorising_officer, allowed_categories, threshold, created_by, status,
                                         cancel_reason)
                VALUES (%s, 'test', 'test', 'INT-X', now() + make_interval(secs => %s),
-                       now() + make_interval(secs => %s), 'Supt X', '{wanted_suspect}', 0.4, 'pat.planner', %s,
+                       now() + make_interval(secs => %s), 'ann.authoriser', '{wanted_suspect}', 0.4, 'pat.planner', %s,
                        CASE WHEN %s = 'cancelled' THEN 'test' END)
                RETURNING id""", (ATTACK_PLACE, starts_in_s, starts_in_s + length_s, status, status)).fetchone()["id"]
         for name in operators:

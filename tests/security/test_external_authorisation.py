@@ -47,7 +47,7 @@ def a_deployment_under(settings, pack: str, *, categories=("wanted_suspect",)) -
                                         authorising_officer, allowed_categories, threshold, created_by, policy_name,
                                         policy_version, use_case, location_rationale, dpia_ref, eia_ref, fria_ref,
                                         registration_ref)
-               VALUES (%s, 'test', 'test', 'INT-X', now() - interval '1 hour', now() + interval '1 hour', 'Supt X',
+               VALUES (%s, 'test', 'test', 'INT-X', now() - interval '1 hour', now() + interval '1 hour', 'ann.authoriser',
                        %s, 0.4, 'pat.planner', %s, (SELECT max(version) FROM policy_packs WHERE name = %s), %s,
                        'sought people seen here', 'D', 'E', 'F', 'R')
                RETURNING id""", (ATTACK_PLACE, list(categories), pack, pack, use_case)).fetchone()["id"]

@@ -18,7 +18,7 @@ PLAN = """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref
                                   authorising_officer, allowed_categories, threshold, created_by, policy_name,
                                   policy_version, use_case, location_rationale, dpia_ref, eia_ref)
           VALUES (%(place)s, 'p', 'b', 'INT-PACK', now() + interval '1 hour',
-                  now() + interval '1 hour' + make_interval(hours => %(hours)s), 'Supt X', %(categories)s, 0.4,
+                  now() + interval '1 hour' + make_interval(hours => %(hours)s), 'ann.authoriser', %(categories)s, 0.4,
                   current_user, %(pack)s, %(version)s, %(use_case)s, %(rationale)s, %(dpia)s, %(eia)s)
           RETURNING id"""
 APPROVE = ("UPDATE watchlist_versions SET state = 'approved', approved_by = current_user, approved_at = now(), "

@@ -43,12 +43,15 @@ DEPLOYMENT_MOVES = {
     ("planned", "lapsed"): {"admin", "system"},  # once the window has ended (below: its window is over)
 }
 ASSIGNED = "olly.operator"  # assigned to every deployment below; ivy.operator to none
+OFFICER = "ann.authoriser"  # every deployment's authorising officer (a_deployment); pam.both, an authoriser, is not
 PERSONS = sorted(PEOPLE)
 
 
 def allowed(moves: dict, move: tuple[str, str], name: str) -> bool:
     roles = moves.get(move, set()) & set(PEOPLE[name])
     if roles == {"operator"} and name != ASSIGNED:
+        return False
+    if move == ("draft", "approved") and name != OFFICER:  # approved only by who answers for the deployment
         return False
     return bool(roles)
 

@@ -19,7 +19,7 @@ Denied = psycopg.errors.InsufficientPrivilege
 PLAN = """INSERT INTO deployments (place, purpose, legal_basis, intelligence_ref, window_start, window_end,
                                   authorising_officer, allowed_categories, threshold, created_by, policy_name,
                                   policy_version, use_case, location_rationale, dpia_ref, eia_ref)
-          VALUES (%s, 'p', 'b', 'INT-THR', now() + interval '1 hour', now() + interval '3 hours', 'Supt X',
+          VALUES (%s, 'p', 'b', 'INT-THR', now() + interval '1 hour', now() + interval '3 hours', 'ann.authoriser',
                   '{wanted_suspect}', %s, current_user, 'uk-app', 2, 'crime_hotspot', 'seen here', 'D-1', 'E-1')
           RETURNING id"""
 BUILD = """INSERT INTO watchlist_versions (deployment_id, version, built_by, manifest_uri, manifest_sha256, detector,

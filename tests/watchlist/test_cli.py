@@ -31,7 +31,7 @@ def test_planner_builds_authoriser_approves_auditor_verifies(services, identitie
     created = last_json(lfr(
         "deployment", "create", *RECORD_ARGS, "--place", "Cardiff Central", "--purpose", "wanted persons",
         "--legal-basis", "common law", "--intelligence-ref", "INT-7", "--start", start.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S%z"), "--authorising-officer", "Supt. Evans",
+        "--end", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S%z"), "--authorising-officer", "ann.authoriser",
         "--json", actor="pat.planner"))
     manifest = stage(subject_rows(identities, 3))
     built = last_json(lfr("watchlist", "build", "--deployment", created["id"], "--manifest", manifest, "--json",

@@ -24,7 +24,7 @@ def draft(db, services, store, face_engine, identities, stage, tmp_path):
     rows = [*subject_rows(identities, 2), {"subject_ref": "BAD-noface", "category": "wanted_suspect",
                                            "rationale": "r", "provenance": "p", "capture_date": "",
                                            "path": str(blank)}]
-    deployment = make_deployment(db, services)
+    deployment = make_deployment(db, services, authorising_officer="Supt. R. Evans")  # an officer who is no person
     version = build_version(db, store, face_engine, services, deployment_id=str(deployment["id"]),
                             manifest_uri=stage(rows), actor=PLANNER)
     return deployment, version, rows
@@ -72,11 +72,14 @@ def test_the_brief_shows_what_is_approved_and_only_assigned_authorisers_may_answ
 
 
 def test_an_approval_is_applied_as_the_person_who_gave_it(db, services, draft):
-    _, version, _ = draft
+    deployment, version, _ = draft
     with pytest.raises(Refused):
         approval.answer(services, str(version["id"]), ADMIN.name, approval.APPROVE)  # not an authoriser
     with pytest.raises(Refused):
         approval.answer(services, str(version["id"]), PLANNER.name, approval.APPROVE)  # its builder
+    with pytest.raises(Refused, match="assigned to it, or its authorising officer"):  # nobody asked them yet
+        approval.answer(services, str(version["id"]), AUTHORISER.name, approval.APPROVE)
+    deployments.assign(db, deployment["id"], AUTHORISER.name, "authoriser", PLANNER)
     sealed = approval.answer(services, str(version["id"]), AUTHORISER.name, approval.APPROVE)
     assert sealed["approved_by"] == AUTHORISER.name and sealed["state"] == "approved" and sealed["criteria_sha256"]
     rows = db.execute("SELECT actor, role FROM audit_log WHERE object_id = %s AND action = 'watchlist.approved'",

@@ -80,6 +80,16 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                    WHERE s.deployment_id = p_deployment AND s.person = public.lfr_actor() AND s.role = p_role)
 $$;
 
+-- Does the acting person answer for this deployment's watchlist: an authoriser assigned to it, or its authorising
+-- officer holding the authoriser role (the people its approval asks: lfr_core/workflow/approval.py respondents)?
+-- They alone approve its drafts and see their faces; another deployment's authoriser does neither.
+CREATE OR REPLACE FUNCTION public.lfr_answers_for(p_deployment uuid) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT public.lfr_holds('authoriser') AND (public.lfr_assigned(p_deployment, 'authoriser') OR EXISTS (
+        SELECT 1 FROM public.deployments AS d
+        WHERE d.id = p_deployment AND d.authorising_officer = public.lfr_actor()))
+$$;
+
 -- JSON text as lfr_core/audit/log.py canonical_json writes it (keys sorted, no spaces, non-ASCII kept), so that
 -- `lfr audit verify` recomputes the hash of a row a trigger wrote.
 CREATE OR REPLACE FUNCTION public.lfr_canonical_json(j jsonb) RETURNS text

@@ -143,8 +143,9 @@ BEGIN
     END IF;
 END $$;
 
--- The four-eyes rule lives here: a draft is approved only by an authoriser, in their own name, who did not
--- build it; nobody else changes who built or approved a version. Which state may follow which, and when,
+-- The four-eyes rule lives here: a draft is approved only by an authoriser who answers for its deployment
+-- (lfr_answers_for: assigned to it, or its authorising officer), in their own name, who did not build it; nobody
+-- else changes who built or approved a version. Which state may follow which, and when,
 -- is public.state_transitions.
 CREATE OR REPLACE FUNCTION public.lfr_guard_watchlist_versions() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -198,6 +199,11 @@ BEGIN
     END IF;
     IF 'four_eyes' = ANY (rule.requires) THEN
         PERFORM public.lfr_require_own_name('approve', NEW.approved_by);
+        IF NOT public.lfr_answers_for(OLD.deployment_id) THEN
+            PERFORM public.lfr_deny(pg_catalog.format('%s may not approve the watchlist of deployment %s: that needs '
+                                                      'an authoriser assigned to it, or its authorising officer', who,
+                                                      OLD.deployment_id));
+        END IF;
         IF who = OLD.built_by THEN
             PERFORM public.lfr_deny(pg_catalog.format('%s built this version; approval needs a different authoriser', who));
         END IF;

@@ -22,10 +22,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'no_data_found', MESSAGE = pg_catalog.format('no watchlist version %s', p_version);
     END IF;
-    IF NOT public.lfr_holds('authoriser') OR NOT (
-            public.lfr_assigned(v.deployment_id, 'authoriser')
-            OR public.lfr_actor() = (SELECT d.authorising_officer FROM public.deployments AS d
-                                     WHERE d.id = v.deployment_id)) THEN
+    IF NOT public.lfr_answers_for(v.deployment_id) THEN
         PERFORM public.lfr_deny(pg_catalog.format(
             '%s may not view or probe watchlist version %s: that needs an authoriser assigned to deployment %s, '
             'or its authorising officer', public.lfr_actor(), v.id, v.deployment_id));
