@@ -1,7 +1,8 @@
 """Airflow's UI, end to end: Airflow started once by the service module on the default ports a
 new user gets (the one module that starts Airflow on them), and a headless Chromium: the admin finds a
-watchlist version in the audit view and the safety-net DAGs running; an authoriser approves a list under
-Required Actions, where its builder and an unassigned authoriser cannot. Screenshots go to `artefacts`."""
+watchlist version in the audit view and the safety-net DAGs running; an authoriser follows the approval's link to
+the list's faces (crops, a probe tested, both audited) and approves it under Required Actions, where its builder and
+an unassigned authoriser cannot. Screenshots go to `artefacts`."""
 
 from __future__ import annotations
 
