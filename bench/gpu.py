@@ -194,10 +194,15 @@ def measure(run: Callable[[list[bytes]], tuple[int, int]], jpegs: list[bytes], b
             "matches_per_frame": round(matches / frames, 3), "gpu_util_pct": sampler.utilisation}
 
 
+def best_within_budget(rows: list[dict]) -> dict | None:
+    """The row of the best frames/s whose p95 stays within the budget; None when no batch keeps it."""
+    return max((r for r in rows if r["p95_ms"] <= P95_BUDGET_MS), key=lambda r: r["frames_per_s"], default=None)
+
+
 def cameras_served(rows: list[dict]) -> int:
     """Cameras at CAMERA_FPS that the best batch within the p95 budget serves."""
-    within = [r["frames_per_s"] for r in rows if r["p95_ms"] <= P95_BUDGET_MS]
-    return int(max(within) // CAMERA_FPS) if within else 0
+    best = best_within_budget(rows)
+    return int(best["frames_per_s"] // CAMERA_FPS) if best else 0
 
 
 def serve_batch(rows: list[dict]) -> dict | None:
@@ -205,10 +210,9 @@ def serve_batch(rows: list[dict]) -> dict | None:
     best frames/s whose p95 stays within the budget, waiting at most that batch's mean latency to fill (at full
     load frames arrive at about that rate, so the device never idles longer than a batch takes). None when no
     batch keeps p95 within the budget."""
-    within = [r for r in rows if r["p95_ms"] <= P95_BUDGET_MS]
-    if not within:
+    best = best_within_budget(rows)
+    if best is None:
         return None
-    best = max(within, key=lambda r: r["frames_per_s"])
     wait = 0.0 if best["batch"] == 1 else round(best["batch"] / best["frames_per_s"], 4)  # a batch of one is full
     return {"max_batch_size": best["batch"], "batch_wait_timeout_s": wait}
 

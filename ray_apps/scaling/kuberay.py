@@ -19,13 +19,19 @@ from lfr_core.live.wire import APP_NAME
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
+def _app(config: dict, app_name: str = APP_NAME) -> dict:
+    """The application named `app_name` in a parsed serveConfigV2."""
+    app = next((a for a in config.get("applications", []) if a.get("name") == app_name), None)
+    if app is None:
+        raise ValueError(f"the RayService runs no application named {app_name!r}")
+    return app
+
+
 def with_min_replicas(serve_config: str, min_replicas: int, app_name: str = APP_NAME) -> str:
     """The serveConfigV2 YAML with the model deployments' minimum raised or lowered (the maximum kept,
     or raised to the minimum; a fused detector's embedder left at zero); everything else as it was."""
     config = yaml.safe_load(serve_config)
-    app = next((a for a in config.get("applications", []) if a.get("name") == app_name), None)
-    if app is None:
-        raise ValueError(f"the RayService runs no application named {app_name!r}")
+    app = _app(config, app_name)
     deployments = {d["name"]: d for d in app.setdefault("deployments", [])}
     for name in model_deployments(app.get("args") or {}):
         entry = deployments.get(name)
@@ -60,7 +66,7 @@ def scale_rayservice(ref: str, min_replicas: int, *, api: str | None = None, tok
         patch = {"metadata": {"resourceVersion": body["metadata"]["resourceVersion"]}, "spec": {"serveConfigV2": config}}
         answer = client.patch(url, json=patch, headers={"Content-Type": "application/merge-patch+json"})
         answer.raise_for_status()
-    app = next(a for a in yaml.safe_load(config)["applications"] if a.get("name") == APP_NAME)
-    maxima = {d["name"]: d["autoscaling_config"]["max_replicas"]
-              for d in app["deployments"] if d["name"] in model_deployments(app.get("args") or {})}
+    app = _app(yaml.safe_load(config))
+    scaled = model_deployments(app.get("args") or {})
+    maxima = {d["name"]: d["autoscaling_config"]["max_replicas"] for d in app["deployments"] if d["name"] in scaled}
     return {"serve": "rayservice", "rayservice": ref, "min_replicas": min_replicas, "max_replicas": maxima}
