@@ -183,12 +183,10 @@ def test_postgres_is_synchronous_backed_up_off_site_and_hosts_airflow(rendered) 
 
 
 def test_ray_uses_token_auth_and_the_gpu_group_is_asked_for(rendered) -> None:
-    import yaml
-
     for variant, out in rendered.items():
         ray = out["manifests"]["rayservice/lfr-serve"]["spec"]
         assert ray["rayClusterConfig"]["authOptions"] == {"mode": "token"}
-        serve = yaml.safe_load(ray["serveConfigV2"])["applications"][0]
+        serve = _serve_app(out)
         groups = {g["groupName"]: g for g in ray["rayClusterConfig"]["workerGroupSpecs"]}
         gpu = variant == "cnpg-gpu"
         assert set(groups) == ({"cpu", "gpu"} if gpu else {"cpu"})
@@ -269,15 +267,13 @@ def test_the_serve_config_is_one_ray_serve_accepts(rendered) -> None:
 
 
 def test_the_cpu_group_may_grow_to_hold_every_replica_the_load_needs(rendered) -> None:
-    import yaml
-
     out = rendered["external-cpu-cilium"]
     cap = out["capacity"]
     ray = out["manifests"]["rayservice/lfr-serve"]["spec"]
     cpu = ray["rayClusterConfig"]["workerGroupSpecs"][0]
     per_worker = int(cpu["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]) - 1
     replicas = {d["name"]: d["autoscaling_config"]["max_replicas"]
-                for d in yaml.safe_load(ray["serveConfigV2"])["applications"][0]["deployments"]}
+                for d in _serve_app(out)["deployments"]}
     assert replicas["Ingress"] == cap["ingress_replicas"]
     needed = replicas["Detector"] + replicas["Embedder"] + replicas["Ingress"]
     assert cpu["maxReplicas"] * per_worker >= needed > per_worker  # one worker cannot hold them: it scales out
